@@ -1,0 +1,830 @@
+#!/usr/bin/env bash
+# Private Docker engine for dockergraph development and tests.
+#
+# Runs Debian's dockerd 20.10 (API 1.41) in its own network namespace with its own
+# socket, data-root and exec-root, so it never touches another engine on the machine.
+#
+#   scripts/engine.sh start           start (or reuse) the engine; prints `export DOCKER_HOST=...`
+#   scripts/engine.sh stop            stop everything this script started (idempotent)
+#   scripts/engine.sh status          prints "running" (exit 0) or "stopped" (exit 1)
+#   scripts/engine.sh env             prints `export DOCKER_HOST=...` (eval-able)
+#   scripts/engine.sh registry-start  local registry at 127.0.0.1:5000 inside the engine's netns
+#   scripts/engine.sh registry-stop   stop that registry
+#   scripts/engine.sh selftest        exercise the engine (ports, networks, volumes, exec, logs,
+#                                     stats, pause, commit, export, build, registry push/pull)
+#
+# Environment: DOCKERGRAPH_ENGINE_DIR (default /tmp/dockergraph-engine; keep it short, the
+# unix socket paths below it are limited to 107 bytes), DOCKERGRAPH_ENGINE_NETNS (default
+# dockergraph), DOCKERGRAPH_ENGINE_START_TIMEOUT (seconds, default 60).
+# Progress goes to stderr; stdout only carries useful output.
+set -euo pipefail
+
+export PATH="${PATH:-/usr/bin:/bin}:/usr/local/sbin:/usr/sbin:/sbin"
+
+DIR="${DOCKERGRAPH_ENGINE_DIR:-/tmp/dockergraph-engine}"
+DIR="$(realpath -m -- "$DIR")"
+readonly DIR
+readonly NS="${DOCKERGRAPH_ENGINE_NETNS:-dockergraph}"
+readonly START_TIMEOUT="${DOCKERGRAPH_ENGINE_START_TIMEOUT:-60}"
+
+readonly SOCK="$DIR/docker.sock"
+readonly PIDFILE="$DIR/docker.pid"
+readonly LOG="$DIR/dockerd.log"
+readonly DATA_ROOT="$DIR/data"
+readonly DAEMON_JSON="$DIR/daemon.json"
+readonly LOCKFILE="$DIR/engine.lock"
+readonly NETNS_PATH="/var/run/netns/$NS"
+readonly CGROUP_PARENT="/$NS"
+
+readonly REGISTRY_ADDR="127.0.0.1:5000"
+readonly REGISTRY_CONFIG="$DIR/registry.yml"
+readonly REGISTRY_PIDFILE="$DIR/registry.pid"
+readonly REGISTRY_LOG="$DIR/registry.log"
+readonly REGISTRY_ROOT="$DIR/registry"
+
+readonly BASE_REPO="dockergraph/busybox"
+readonly BASE_TAG="latest"
+readonly BASE_IMAGE="$BASE_REPO:$BASE_TAG"
+readonly IMAGE_PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+readonly APT_PACKAGES=(docker.io busybox-static iptables docker-registry iproute2 curl)
+readonly INSTALL_HINT="apt-get install -y ${APT_PACKAGES[*]} (as root)"
+
+DOCKERD=/usr/sbin/dockerd
+BUSYBOX=/usr/bin/busybox
+REGISTRY_BIN=/usr/bin/docker-registry
+
+log() { printf 'engine: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+}
+
+is_root() { [[ $EUID -eq 0 ]]; }
+
+# ---------------------------------------------------------------------------------------------
+# dependencies
+
+busybox_is_static() {
+  [[ -x $BUSYBOX ]] || return 1
+  if command -v dpkg-query >/dev/null 2>&1 &&
+    [[ $(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null) == "install ok installed" ]]; then
+    return 0
+  fi
+  # ldd exits non-zero ("not a dynamic executable") for a static binary.
+  ! ldd "$BUSYBOX" >/dev/null 2>&1
+}
+
+missing_packages() {
+  local -a missing=()
+  if [[ ! -x $DOCKERD ]] || ! command -v containerd >/dev/null || ! command -v runc >/dev/null ||
+    ! command -v docker-proxy >/dev/null; then
+    missing+=(docker.io)
+  fi
+  busybox_is_static || missing+=(busybox-static)
+  command -v iptables >/dev/null || missing+=(iptables)
+  [[ -x $REGISTRY_BIN ]] || missing+=(docker-registry)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v nsenter >/dev/null && command -v flock >/dev/null && command -v setsid >/dev/null ||
+    missing+=(util-linux)
+  printf '%s\n' "${missing[@]}"
+}
+
+ensure_deps() {
+  local -a missing
+  mapfile -t missing < <(missing_packages)
+  if [[ ${#missing[@]} -eq 0 || -z ${missing[0]} ]]; then
+    return 0
+  fi
+  if ! is_root || ! command -v apt-get >/dev/null; then
+    die "missing packages: ${missing[*]}; install them with: $INSTALL_HINT"
+  fi
+  log "installing missing packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2 || die "apt-get update failed"
+  apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}" >&2 ||
+    die "apt-get install failed; install manually: $INSTALL_HINT"
+  mapfile -t missing < <(missing_packages)
+  if [[ ${#missing[@]} -gt 0 && -n ${missing[0]} ]]; then
+    die "still missing after apt-get install: ${missing[*]}"
+  fi
+}
+
+require_root() {
+  is_root || die "must run as root (dockerd, network namespaces and mounts need it)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# processes
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+  local pid=$1 stat
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  read -r stat 2>/dev/null <"/proc/$pid/stat" || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
+# read_pidfile FILE: the pid in FILE (dockerd writes it without a trailing newline).
+read_pidfile() {
+  local pid=""
+  read -r pid 2>/dev/null <"$1" || [[ -n $pid ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+# cmdline_of PID: the process's arguments joined by spaces (no fork).
+cmdline_of() {
+  local -a args=()
+  mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
+  printf '%s' "${args[*]}"
+}
+
+# wait_gone SECONDS PID...: wait until none of the processes is alive.
+wait_gone() {
+  local seconds=$1 pid i any
+  shift
+  for ((i = 0; i < seconds * 10; i++)); do
+    any=0
+    for pid in "$@"; do
+      if alive "$pid"; then
+        any=1
+        break
+      fi
+    done
+    [[ $any -eq 0 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# terminate SECONDS PID...: TERM, wait, then KILL what is left (and return 1 if KILL was needed).
+terminate() {
+  local seconds=$1
+  shift
+  [[ $# -gt 0 ]] || return 0
+  kill -TERM "$@" 2>/dev/null || true
+  wait_gone "$seconds" "$@" && return 0
+  log "killing processes that ignored TERM for ${seconds}s: $*"
+  kill -KILL "$@" 2>/dev/null || true
+  wait_gone 10 "$@" || log "warning: processes still alive: $*"
+  return 1
+}
+
+netns_inode() {
+  [[ -e $NETNS_PATH ]] || return 1
+  stat -L -c %i "$NETNS_PATH" 2>/dev/null
+}
+
+# scan_procs: fills DOCKERD_PIDS (our dockerd), HELPER_PIDS (our containerd and its shims),
+# PROXY_PIDS (docker-proxy in our netns) and CONTAINER_PIDS (processes in our cgroup parent).
+scan_procs() {
+  DOCKERD_PIDS=()
+  HELPER_PIDS=()
+  PROXY_PIDS=()
+  CONTAINER_PIDS=()
+  local ns_ino="" proc pid cmd comm link
+  ns_ino=$(netns_inode) || ns_ino=""
+  for proc in /proc/[0-9]*; do
+    pid=${proc#/proc/}
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+    cmd=$(cmdline_of "$pid") || continue
+    [[ -n $cmd ]] || continue
+    read -r comm 2>/dev/null <"$proc/comm" || continue
+    if [[ $comm == dockerd && $cmd == *"unix://$SOCK"* ]]; then
+      DOCKERD_PIDS+=("$pid")
+    elif [[ $cmd == *"$DIR/exec-"* && $comm == containerd* ]]; then
+      HELPER_PIDS+=("$pid")
+    elif [[ $comm == docker-proxy && -n $ns_ino ]]; then
+      link=$(readlink "$proc/ns/net" 2>/dev/null) || continue
+      if [[ $link == "net:[$ns_ino]" ]]; then
+        PROXY_PIDS+=("$pid")
+      fi
+    fi
+  done
+  local procs
+  shopt -s nullglob
+  for procs in /sys/fs/cgroup"$CGROUP_PARENT"/*/cgroup.procs \
+    /sys/fs/cgroup/*"$CGROUP_PARENT"/*/cgroup.procs; do
+    while read -r pid; do
+      if [[ -n $pid ]]; then
+        CONTAINER_PIDS+=("$pid")
+      fi
+    done 2>/dev/null <"$procs" || true
+  done
+  shopt -u nullglob
+  if [[ ${#CONTAINER_PIDS[@]} -gt 0 ]]; then
+    mapfile -t CONTAINER_PIDS < <(printf '%s\n' "${CONTAINER_PIDS[@]}" | sort -un)
+  fi
+}
+
+dockerd_pid() {
+  local pid
+  pid=$(read_pidfile "$PIDFILE") || return 1
+  alive "$pid" || return 1
+  [[ $(cmdline_of "$pid") == *"unix://$SOCK"* ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+# ---------------------------------------------------------------------------------------------
+# mounts, cgroups, netns
+
+# unmount_under PREFIX: unmount every mount point strictly below PREFIX, deepest first.
+unmount_under() {
+  local prefix=$1 pass mp
+  local -a mps
+  for pass in 1 2 3 4 5; do
+    mps=()
+    while read -r _ _ _ _ mp _; do
+      if [[ $mp == "$prefix"/* ]]; then
+        mps+=("$mp")
+      fi
+    done </proc/self/mountinfo
+    [[ ${#mps[@]} -eq 0 ]] && return 0
+    while read -r mp; do
+      [[ -n $mp ]] || continue
+      umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null ||
+        { [[ $pass -eq 5 ]] && log "warning: could not unmount $mp"; }
+    done < <(printf '%s\n' "${mps[@]}" | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-)
+  done
+}
+
+# unmount_self_bind DIR: dockerd bind-mounts its data-root onto itself (to make it private) and
+# leaves that behind when killed -9; undo it, but never touch a real filesystem mounted there.
+unmount_self_bind() {
+  local dir=$1 root mp
+  while read -r _ _ _ root mp _; do
+    if [[ $mp == "$dir" && $root == "$dir" ]]; then
+      umount "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null ||
+        log "warning: could not unmount $dir"
+    fi
+  done </proc/self/mountinfo
+}
+
+remove_cgroups() {
+  local base d
+  shopt -s nullglob
+  for base in /sys/fs/cgroup"$CGROUP_PARENT" /sys/fs/cgroup/*"$CGROUP_PARENT"; do
+    for d in "$base"/*/; do
+      rmdir "$d" 2>/dev/null || true
+    done
+    rmdir "$base" 2>/dev/null || true
+  done
+  shopt -u nullglob
+}
+
+netns_ok() {
+  [[ -e $NETNS_PATH ]] && nsenter --net="$NETNS_PATH" true 2>/dev/null
+}
+
+ensure_netns() {
+  if ! netns_ok; then
+    if [[ -e $NETNS_PATH ]]; then
+      ip netns delete "$NS" 2>/dev/null || { umount "$NETNS_PATH" 2>/dev/null || true; }
+      rm -f "$NETNS_PATH"
+    fi
+    log "creating network namespace $NS"
+    ip netns add "$NS" || die "ip netns add $NS failed"
+  fi
+  ip -n "$NS" link set lo up || die "cannot bring lo up in netns $NS"
+}
+
+delete_netns() {
+  if [[ -e $NETNS_PATH ]]; then
+    ip netns delete "$NS" 2>/dev/null || { umount "$NETNS_PATH" 2>/dev/null || true; }
+    rm -f "$NETNS_PATH" 2>/dev/null || true
+  fi
+}
+
+in_netns() { nsenter --net="$NETNS_PATH" "$@"; }
+
+# ---------------------------------------------------------------------------------------------
+# engine API helpers (curl on the unix socket, never the docker CLI)
+
+ping_engine() {
+  [[ -S $SOCK ]] || return 1
+  [[ $(curl -sS --unix-socket "$SOCK" --max-time 3 http://docker/_ping 2>/dev/null) == OK ]]
+}
+
+# api METHOD PATH [curl args...]: body on stdout; fails (with the body on stderr) unless 2xx.
+api() {
+  local method=$1 path=$2 out code
+  shift 2
+  out=$(mktemp)
+  code=$(curl -sS --unix-socket "$SOCK" --max-time 300 -o "$out" -w '%{http_code}' \
+    -X "$method" "$@" "http://docker$path") || code=000
+  if [[ $code != 2* ]]; then
+    log "$method $path -> HTTP $code: $(head -c 2000 "$out")"
+    rm -f "$out"
+    return 1
+  fi
+  cat "$out"
+  rm -f "$out"
+}
+
+# api_json METHOD PATH JSON
+api_json() { api "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"; }
+
+# api_stream METHOD PATH [curl args...]: like api, but the body is a JSON progress stream;
+# fails if the stream reports an error.
+api_stream() {
+  local body
+  body=$(api "$@") || return 1
+  if grep -q '"error' <<<"$body"; then
+    log "$1 $2 reported: $(grep '"error' <<<"$body" | head -c 2000)"
+    return 1
+  fi
+  printf '%s\n' "$body"
+}
+
+http_code() {
+  curl -sS --unix-socket "$SOCK" --max-time 30 -o /dev/null -w '%{http_code}' "http://docker$1" ||
+    true
+}
+
+json_id() { sed -n 's/.*"Id":"\([^"]*\)".*/\1/p' | head -n1; }
+
+urlencode() {
+  local s=$1 out="" c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c=${s:i:1}
+    case $c in
+    [a-zA-Z0-9.~_-]) out+=$c ;;
+    *)
+      printf -v c '%%%02X' "'$c"
+      out+=$c
+      ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+
+# run_check CREATE_JSON EXPECTED_OUTPUT: run a container to completion, check exit 0 and output.
+run_check() {
+  local spec=$1 expected=$2 id status logs
+  id=$(api_json POST /containers/create "$spec" | json_id) || return 1
+  [[ -n $id ]] || return 1
+  status=fail
+  logs=""
+  if api POST "/containers/$id/start" >/dev/null &&
+    status=$(api POST "/containers/$id/wait" --max-time 60); then
+    logs=$(api GET "/containers/$id/logs?stdout=1&stderr=1" | tr -d '\000-\010') || true
+  fi
+  api DELETE "/containers/$id?force=1" >/dev/null || true
+  if [[ $status != *'"StatusCode":0'* || $logs != *"$expected"* ]]; then
+    log "container $spec: status=$status logs=$logs"
+    return 1
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# base image
+
+build_rootfs() {
+  local root=$1 applet
+  mkdir -p "$root"/{bin,etc,root,tmp,home,var/www,usr}
+  chmod 1777 "$root/tmp"
+  chmod 700 "$root/root"
+  cp "$BUSYBOX" "$root/bin/busybox"
+  chmod 755 "$root/bin/busybox"
+  while read -r applet; do
+    [[ -n $applet && $applet != busybox && $applet != */* ]] || continue
+    ln -sf busybox "$root/bin/$applet"
+  done < <("$BUSYBOX" --list)
+  ln -s bin "$root/sbin"
+  ln -s ../bin "$root/usr/bin"
+  ln -s ../bin "$root/usr/sbin"
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/home:/bin/false' \
+    >"$root/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
+  local required
+  for required in sh sleep echo cat httpd top ls env; do
+    [[ -L $root/bin/$required ]] || die "busybox at $BUSYBOX has no '$required' applet"
+  done
+}
+
+ensure_base_image() {
+  if [[ $(http_code "/images/$BASE_IMAGE/json") == 200 ]]; then
+    return 0
+  fi
+  log "importing base image $BASE_IMAGE from $BUSYBOX"
+  local work query change
+  work=$(mktemp -d "$DIR/image.XXXXXX")
+  build_rootfs "$work/rootfs"
+  tar --numeric-owner --owner=0 --group=0 -C "$work/rootfs" -cf "$work/rootfs.tar" .
+  query="fromSrc=-&repo=$(urlencode "$BASE_REPO")&tag=$BASE_TAG"
+  query+="&message=$(urlencode "busybox-static rootfs for dockergraph tests")"
+  for change in 'CMD ["sh"]' "ENV PATH=$IMAGE_PATH" 'WORKDIR /' \
+    'LABEL org.dockergraph.base-image=busybox'; do
+    query+="&changes=$(urlencode "$change")"
+  done
+  if ! api_stream POST "/images/create?$query" -H 'Content-Type: application/x-tar' \
+    --data-binary "@$work/rootfs.tar" >/dev/null; then
+    rm -rf "$work"
+    die "importing $BASE_IMAGE failed"
+  fi
+  rm -rf "$work"
+  run_check '{"Image":"'"$BASE_IMAGE"'","Cmd":["sh","-c","echo hi"]}' hi ||
+    die "a container from $BASE_IMAGE could not run sh -c 'echo hi'"
+  log "base image $BASE_IMAGE ready"
+}
+
+# ---------------------------------------------------------------------------------------------
+# engine lifecycle
+
+lock() {
+  mkdir -p "$DIR"
+  exec 9>>"$LOCKFILE"
+  flock -w 300 9 || die "timed out waiting for the lock $LOCKFILE"
+}
+
+print_env() { printf 'export DOCKER_HOST=unix://%s\n' "$SOCK"; }
+
+# kill_running_containers: SIGKILL every running or paused container through the API, so that
+# dockerd's own shutdown does not wait each container's stop timeout (10 s by default).
+kill_running_containers() {
+  local id
+  local -a ids=()
+  ping_engine || return 0
+  mapfile -t ids < <(api GET /containers/json 2>/dev/null | grep -o '"Id":"[0-9a-f]*"' |
+    cut -d'"' -f4 || true)
+  [[ ${#ids[@]} -gt 0 && -n ${ids[0]} ]] || return 0
+  log "killing ${#ids[@]} running container(s)"
+  for id in "${ids[@]}"; do
+    api POST "/containers/$id/kill" >/dev/null 2>&1 ||
+      { api POST "/containers/$id/unpause" >/dev/null 2>&1 &&
+        api POST "/containers/$id/kill" >/dev/null 2>&1; } || true
+  done
+}
+
+# stop_engine: stop our dockerd and everything it left behind; keeps data-root, netns, registry.
+stop_engine() {
+  local pid graceful=0
+  scan_procs
+  if pid=$(dockerd_pid) && [[ " ${DOCKERD_PIDS[*]} " != *" $pid "* ]]; then
+    DOCKERD_PIDS+=("$pid")
+  fi
+  if [[ ${#DOCKERD_PIDS[@]} -gt 0 ]]; then
+    kill_running_containers
+    log "stopping dockerd (pid ${DOCKERD_PIDS[*]})"
+    if terminate 45 "${DOCKERD_PIDS[@]}"; then
+      graceful=1
+    fi
+    scan_procs
+  fi
+  if [[ $graceful -eq 1 && ${#HELPER_PIDS[@]} -gt 0 ]]; then
+    # dockerd stops its containerd itself; give it a moment before forcing anything.
+    wait_gone 10 "${HELPER_PIDS[@]}" || true
+    scan_procs
+  fi
+  if [[ ${#CONTAINER_PIDS[@]} -gt 0 ]]; then
+    log "killing leftover container processes: ${CONTAINER_PIDS[*]}"
+    kill -KILL "${CONTAINER_PIDS[@]}" 2>/dev/null || true
+    wait_gone 10 "${CONTAINER_PIDS[@]}" || true
+  fi
+  if [[ ${#HELPER_PIDS[@]} -gt 0 || ${#PROXY_PIDS[@]} -gt 0 ]]; then
+    log "stopping leftover containerd/shim/proxy processes: ${HELPER_PIDS[*]} ${PROXY_PIDS[*]}"
+    terminate 10 "${HELPER_PIDS[@]}" "${PROXY_PIDS[@]}" || true
+  fi
+  # Nothing of ours runs any more: every exec-root is stale, and so is any mount left below
+  # the data-root (overlay "merged" dirs of containers killed with a dockerd -9).
+  local d
+  shopt -s nullglob
+  for d in "$DIR"/exec-*/; do
+    d=${d%/}
+    unmount_under "$d"
+    rm -rf "$d" 2>/dev/null || log "warning: could not remove $d"
+  done
+  shopt -u nullglob
+  unmount_under "$DATA_ROOT"
+  unmount_self_bind "$DATA_ROOT"
+  remove_cgroups
+  rm -f "$PIDFILE" "$SOCK"
+}
+
+start_engine() {
+  ensure_netns
+  mkdir -p "$DATA_ROOT"
+  [[ -f $DAEMON_JSON ]] || printf '{}\n' >"$DAEMON_JSON"
+  local exec_root n=0 launcher
+  exec_root="$DIR/exec-$(date +%s)"
+  while [[ -e $exec_root ]]; do
+    n=$((n + 1))
+    exec_root="$DIR/exec-$(date +%s)-$n"
+  done
+  mkdir -p "$exec_root"
+  ((${#exec_root} + 30 < 108)) || die "state folder path too long for unix sockets: $DIR"
+  if [[ -f $LOG ]]; then
+    mv -f "$LOG" "$LOG.prev"
+  fi
+  log "starting dockerd (exec-root $exec_root, log $LOG)"
+  # setsid: own session, so Ctrl-C in the caller's terminal or the caller exiting leaves it be.
+  # nsenter --net (not `ip netns exec`, which remounts /sys and hides the cgroup mounts).
+  setsid nsenter --net="$NETNS_PATH" "$DOCKERD" \
+    --host "unix://$SOCK" \
+    --data-root "$DATA_ROOT" \
+    --exec-root "$exec_root" \
+    --pidfile "$PIDFILE" \
+    --config-file "$DAEMON_JSON" \
+    --exec-opt native.cgroupdriver=cgroupfs \
+    --cgroup-parent "$CGROUP_PARENT" \
+    --shutdown-timeout 5 \
+    </dev/null >>"$LOG" 2>&1 9>&- &
+  launcher=$!
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until ping_engine; do
+    if ((SECONDS >= deadline)); then
+      log "dockerd did not answer /_ping within ${START_TIMEOUT}s; last lines of $LOG:"
+      tail -n 40 "$LOG" >&2 || true
+      stop_engine
+      die "dockerd failed to start"
+    fi
+    if ! alive "$launcher" && ! dockerd_pid >/dev/null; then
+      log "dockerd exited; last lines of $LOG:"
+      tail -n 40 "$LOG" >&2 || true
+      stop_engine
+      die "dockerd failed to start"
+    fi
+    sleep 0.2
+  done
+  log "dockerd is up (pid $(dockerd_pid || echo '?'))"
+}
+
+cmd_start() {
+  if ping_engine; then
+    log "reusing the engine already answering on $SOCK"
+    lock
+    ensure_base_image
+    print_env
+    return 0
+  fi
+  ensure_deps
+  require_root
+  lock
+  if ! ping_engine; then
+    # Whatever is left (a dockerd killed -9, its containerd, stale pidfile/socket/exec-root)
+    # must go first: a live old containerd holds the data-root's metadata lock.
+    stop_engine
+    start_engine
+  else
+    log "reusing the engine a concurrent start just brought up"
+  fi
+  ensure_base_image
+  print_env
+}
+
+cmd_stop() {
+  if ! is_root; then
+    if ! ping_engine && [[ ! -e $NETNS_PATH ]]; then
+      return 0
+    fi
+    require_root
+  fi
+  lock
+  stop_engine
+  stop_registry
+  delete_netns
+  log "stopped"
+}
+
+cmd_status() {
+  if ping_engine; then
+    echo running
+  else
+    echo stopped
+    return 1
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# registry
+
+registry_pid() {
+  local pid
+  pid=$(read_pidfile "$REGISTRY_PIDFILE") || return 1
+  alive "$pid" || return 1
+  [[ $(cmdline_of "$pid") == *"$REGISTRY_CONFIG"* ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+registry_ping() {
+  netns_ok && in_netns curl -fsS --max-time 3 -o /dev/null "http://$REGISTRY_ADDR/v2/" 2>/dev/null
+}
+
+write_registry_config() {
+  cat >"$REGISTRY_CONFIG" <<EOF
+# Written by scripts/engine.sh: local registry for dockergraph tests (no auth, plain http).
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $REGISTRY_ROOT
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: $REGISTRY_ADDR
+  secret: dockergraph-local-test-registry
+EOF
+}
+
+stop_registry() {
+  local pid
+  if pid=$(registry_pid); then
+    log "stopping registry (pid $pid)"
+    terminate 10 "$pid" || true
+  fi
+  rm -f "$REGISTRY_PIDFILE"
+}
+
+cmd_registry_start() {
+  ensure_deps
+  require_root
+  lock
+  ensure_netns
+  if registry_pid >/dev/null && registry_ping; then
+    log "registry already running at $REGISTRY_ADDR (inside netns $NS)"
+    echo "$REGISTRY_ADDR"
+    return 0
+  fi
+  stop_registry
+  mkdir -p "$REGISTRY_ROOT"
+  write_registry_config
+  log "starting registry at $REGISTRY_ADDR inside netns $NS (log $REGISTRY_LOG)"
+  setsid nsenter --net="$NETNS_PATH" "$REGISTRY_BIN" serve "$REGISTRY_CONFIG" \
+    </dev/null >>"$REGISTRY_LOG" 2>&1 9>&- &
+  local pid=$! deadline=$((SECONDS + 30))
+  echo "$pid" >"$REGISTRY_PIDFILE"
+  until registry_ping; do
+    if ((SECONDS >= deadline)) || ! alive "$pid"; then
+      log "registry did not come up; last lines of $REGISTRY_LOG:"
+      tail -n 30 "$REGISTRY_LOG" >&2 || true
+      stop_registry
+      die "registry failed to start"
+    fi
+    sleep 0.1
+  done
+  registry_pid >/dev/null || die "registry answers but pid $pid is not it"
+  log "registry is up (pid $pid)"
+  echo "$REGISTRY_ADDR"
+}
+
+cmd_registry_stop() {
+  if ! is_root; then
+    [[ -f $REGISTRY_PIDFILE ]] || return 0
+    require_root
+  fi
+  lock
+  stop_registry
+}
+
+# ---------------------------------------------------------------------------------------------
+# selftest: what the integration tests rely on
+
+cmd_selftest() {
+  ping_engine || die "engine is not running (run: $0 start)"
+  local id net vol port body exec_id img started_registry=0
+  SELFTEST_NAME="dgselftest$$"
+  local name=$SELFTEST_NAME
+  trap selftest_cleanup EXIT
+
+  log "selftest: run sh -c 'echo hi'"
+  run_check '{"Image":"'"$BASE_IMAGE"'","Cmd":["sh","-c","echo hi"]}' hi || die "echo hi failed"
+
+  log "selftest: user network + named volume + published port (httpd)"
+  net=$(api_json POST /networks/create '{"Name":"'"$name"'-net","CheckDuplicate":true}' | json_id)
+  vol=$(api_json POST /volumes/create '{"Name":"'"$name"'-vol"}') || die "volume create failed"
+  id=$(api_json POST "/containers/create?name=$name" '{
+    "Image": "'"$BASE_IMAGE"'",
+    "Cmd": ["sh", "-c", "mkdir -p /www && echo hello-from-httpd > /www/index.html && echo ready && exec httpd -f -p 8080 -h /www"],
+    "ExposedPorts": {"8080/tcp": {}},
+    "HostConfig": {
+      "PortBindings": {"8080/tcp": [{"HostIp": "", "HostPort": ""}]},
+      "Binds": ["'"$name"'-vol:/data"],
+      "NetworkMode": "'"$name"'-net"
+    }
+  }' | json_id)
+  [[ -n $id ]] || die "container create failed"
+  api POST "/containers/$id/start" >/dev/null || die "container start failed"
+  body=$(api GET "/containers/$id/json") || die "inspect failed"
+  port=$(grep -o '"Ports":{"8080/tcp":\[{"HostIp":"[^"]*","HostPort":"[0-9]*"' <<<"$body" |
+    sed 's/.*"HostPort":"\([0-9]*\)"/\1/' | head -n1)
+  [[ -n $port ]] || die "no published port in inspect: $body"
+  local ok=0 i
+  for ((i = 0; i < 50; i++)); do
+    if [[ $(in_netns curl -fsS --max-time 2 "http://127.0.0.1:$port/" 2>/dev/null) == hello-from-httpd ]]; then
+      ok=1
+      break
+    fi
+    sleep 0.1
+  done
+  [[ $ok -eq 1 ]] || die "published port 127.0.0.1:$port (inside netns $NS) did not serve httpd"
+  log "selftest: published port 8080/tcp -> 127.0.0.1:$port answers inside the netns"
+  in_netns iptables -t nat -S DOCKER | grep -e "--dport $port" >/dev/null ||
+    die "no DNAT rule for port $port in the netns"
+
+  log "selftest: exec, logs, stats, top, pause/unpause, commit, export"
+  exec_id=$(api_json POST "/containers/$id/exec" \
+    '{"Cmd":["sh","-c","echo exec-ok > /data/f && cat /data/f"],"AttachStdout":true,"AttachStderr":true}' |
+    json_id)
+  body=$(api_json POST "/exec/$exec_id/start" '{"Detach":false,"Tty":false}' | tr -d '\000-\010')
+  [[ $body == *exec-ok* ]] || die "exec output: $body"
+  [[ $(api GET "/exec/$exec_id/json") == *'"ExitCode":0'* ]] || die "exec exit code"
+  [[ $(api GET "/containers/$id/logs?stdout=1" | tr -d '\000-\010') == *ready* ]] || die "logs"
+  body=$(api GET "/containers/$id/stats?stream=false") || die "stats"
+  [[ $body == *'"cpu_stats"'* && $body == *'"memory_stats"'* ]] || die "stats: $body"
+  [[ $(api GET "/containers/$id/top") == *httpd* ]] || die "top"
+  api POST "/containers/$id/pause" >/dev/null || die "pause"
+  [[ $(api GET "/containers/$id/json") == *'"Status":"paused"'* ]] || die "not paused"
+  api POST "/containers/$id/unpause" >/dev/null || die "unpause"
+  img=$(api POST "/commit?container=$id&repo=$name&tag=committed" | json_id)
+  [[ -n $img ]] || die "commit"
+  api GET "/containers/$id/export" | tar -tf - | grep -E '^(\./)?bin/busybox$' >/dev/null ||
+    die "export"
+
+  log "selftest: build"
+  local ctx
+  ctx=$(mktemp -d)
+  printf 'FROM %s\nRUN echo built > /built\nCMD ["cat", "/built"]\n' "$BASE_IMAGE" >"$ctx/Dockerfile"
+  tar -C "$ctx" -cf "$ctx/ctx.tar" Dockerfile
+  api_stream POST "/build?t=$name:built&rm=1&forcerm=1" -H 'Content-Type: application/x-tar' \
+    --data-binary "@$ctx/ctx.tar" >/dev/null || die "build"
+  rm -rf "$ctx"
+  run_check '{"Image":"'"$name"':built"}' built || die "built image does not run"
+
+  api DELETE "/containers/$id?force=1&v=1" >/dev/null || die "container delete"
+  api DELETE "/networks/$net" >/dev/null || die "network delete"
+  api DELETE "/volumes/$name-vol" >/dev/null || die "volume delete"
+  : "$vol"
+  api DELETE "/images/$name:committed" >/dev/null || die "image delete"
+  api DELETE "/images/$name:built" >/dev/null || die "image delete"
+
+  log "selftest: registry push/pull through the engine"
+  if ! registry_pid >/dev/null || ! registry_ping; then
+    cmd_registry_start >/dev/null
+    started_registry=1
+  fi
+  local remote="$REGISTRY_ADDR/$BASE_REPO" auth
+  auth=$(printf '{}' | base64)
+  api POST "/images/$BASE_IMAGE/tag?repo=$(urlencode "$remote")&tag=selftest" >/dev/null ||
+    die "tag"
+  api_stream POST "/images/$(urlencode "$remote")/push?tag=selftest" -H "X-Registry-Auth: $auth" \
+    >/dev/null || die "push"
+  api DELETE "/images/$(urlencode "$remote:selftest")" >/dev/null || die "untag"
+  [[ $(http_code "/images/$(urlencode "$remote:selftest")/json") == 404 ]] || die "untag left it"
+  api_stream POST "/images/create?fromImage=$(urlencode "$remote")&tag=selftest" \
+    -H "X-Registry-Auth: $auth" >/dev/null || die "pull"
+  [[ $(http_code "/images/$(urlencode "$remote:selftest")/json") == 200 ]] || die "pulled image"
+  run_check '{"Image":"'"$remote"':selftest","Cmd":["echo","pulled"]}' pulled ||
+    die "pulled image does not run"
+  api DELETE "/images/$(urlencode "$remote:selftest")" >/dev/null || die "untag"
+  if [[ $started_registry -eq 1 ]]; then
+    stop_registry
+  fi
+  trap - EXIT
+  log "selftest: all checks passed"
+}
+
+# selftest_cleanup: best effort removal of what a failed selftest left behind.
+selftest_cleanup() {
+  local name=$SELFTEST_NAME ref
+  log "selftest: cleaning up after failure"
+  api DELETE "/containers/$name?force=1&v=1" >/dev/null 2>&1 || true
+  api DELETE "/networks/$name-net" >/dev/null 2>&1 || true
+  api DELETE "/volumes/$name-vol?force=1" >/dev/null 2>&1 || true
+  for ref in "$name:committed" "$name:built" "$REGISTRY_ADDR/$BASE_REPO:selftest"; do
+    api DELETE "/images/$(urlencode "$ref")?force=1" >/dev/null 2>&1 || true
+  done
+}
+
+main() {
+  local cmd=${1:-}
+  case $cmd in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  env) print_env ;;
+  registry-start) cmd_registry_start ;;
+  registry-stop) cmd_registry_stop ;;
+  selftest) cmd_selftest ;;
+  -h | --help | help)
+    usage
+    ;;
+  *)
+    usage
+    exit 2
+    ;;
+  esac
+}
+
+main "$@"

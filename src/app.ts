@@ -1,0 +1,131 @@
+import { GraphQLError } from 'graphql';
+import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import type { Config } from './config.ts';
+import { createContext, type GraphQLContext } from './context.ts';
+import type { DockerClient } from './docker/client.ts';
+import { EngineError } from './docker/errors.ts';
+import type { Logger } from './logger.ts';
+import { engineErrorToGraphQL } from './schema/errors.ts';
+import { schema } from './schema/index.ts';
+
+/** What GraphiQL opens with: a tour of the schema in one query. */
+export const EXAMPLE_QUERY = `# dockergraph: the Docker Engine API as a graph.
+# Press the play button, then explore the schema with the Docs panel.
+query Overview {
+  engine {
+    version { version apiVersion negotiatedApiVersion os arch }
+    info { name containers { total running stopped } images }
+  }
+  containers(first: 10) {
+    totalCount
+    edges {
+      node {
+        name
+        state
+        status
+        image { tags }
+        ports { privatePort publicPort protocol }
+        networks { networkName ipAddress }
+        mounts { type destination volume { name } }
+      }
+    }
+  }
+}
+`;
+
+/** The pieces an app is built from; tests pass their own client to count engine calls. */
+export interface AppDependencies {
+  readonly docker: DockerClient;
+  readonly logger: Logger;
+}
+
+export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+/** Logs one line per HTTP request: method, path, status, duration, operation and engine calls. */
+function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
+  const started = new WeakMap<Request, number>();
+  const operations = new WeakMap<
+    Request,
+    { operationName: string | undefined; engineCalls: number }
+  >();
+  return {
+    onRequest({ request }) {
+      started.set(request, performance.now());
+    },
+    onExecute({ args }) {
+      const context = args.contextValue as GraphQLContext & { request?: Request };
+      return {
+        onExecuteDone() {
+          if (!context.request) return;
+          operations.set(context.request, {
+            operationName: args.operationName ?? undefined,
+            engineCalls: context.docker.callCount,
+          });
+        },
+      };
+    },
+    onResponse({ request, response }) {
+      const start = started.get(request);
+      const operation = operations.get(request);
+      const url = new URL(request.url);
+      logger.info('request', {
+        method: request.method,
+        path: url.pathname,
+        status: response.status,
+        durationMs:
+          start === undefined ? undefined : Math.round((performance.now() - start) * 10) / 10,
+        operationName: operation?.operationName,
+        engineCalls: operation?.engineCalls,
+      });
+    },
+  };
+}
+
+/**
+ * Builds the GraphQL app over one engine without listening: the Node server,
+ * the serverless handler and the tests all serve this.
+ */
+export function createApp(config: Config, { docker, logger }: AppDependencies): App {
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthz',
+    landingPage: false,
+    batching: false,
+    logging: false,
+    graphiql: config.graphiql ? { title: 'dockergraph', defaultQuery: EXAMPLE_QUERY } : false,
+    context: ({ request }) => createContext(docker, config.engineName, request.signal),
+    maskedErrors: {
+      maskError(error, message) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (error instanceof GraphQLError) {
+          if (original instanceof EngineError) return engineErrorToGraphQL(original, error);
+          // Errors the schema raised on purpose (bad arguments) and GraphQL's own reach clients.
+          if (!original || original instanceof GraphQLError) return error;
+        }
+        logger.error('unexpected error', {
+          error: String(original instanceof Error ? original.stack : original),
+        });
+        return new GraphQLError(message, {
+          nodes: error instanceof GraphQLError ? (error.nodes ?? null) : null,
+          path: error instanceof GraphQLError ? (error.path ?? null) : null,
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        });
+      },
+    },
+    plugins: [
+      useReadinessCheck({
+        endpoint: '/readyz',
+        check: async () => {
+          try {
+            await docker.ping(Math.min(config.engineConnectTimeoutMs, 5_000));
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      }),
+      useRequestLog(logger),
+    ],
+  });
+}

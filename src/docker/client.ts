@@ -1,0 +1,203 @@
+import type { Readable } from 'node:stream';
+import type { EngineEndpoint } from './docker-host.ts';
+import { errorFromResponse, errorFromTransport, isEngineUnreachable } from './errors.ts';
+import {
+  createTransport,
+  type Transport,
+  type TransportOptions,
+  type TransportResponse,
+} from './transport.ts';
+import { negotiateApiVersion, type PingResult, parsePingHeaders } from './version.ts';
+
+/** A value for one query parameter; `undefined` leaves the parameter out. */
+export type QueryValue = string | number | boolean | undefined;
+
+/** One engine call, before versioning. `path` starts with `/`, e.g. `/containers/json`. */
+export interface EngineCall {
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  readonly path: string;
+  readonly query?: Readonly<Record<string, QueryValue>>;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Buffer | Readable;
+  /** Milliseconds allowed for headers, for calls known to be slow (disk usage, stats). */
+  readonly timeoutMs?: number;
+  /** Statuses other than 2xx that the caller handles itself (e.g. 304, 404). */
+  readonly acceptStatus?: readonly number[];
+}
+
+/** What the client reports of each engine call, for logs and tests. */
+export interface EngineCallRecord {
+  readonly method: string;
+  /** Path without the version prefix, e.g. `/containers/json`. */
+  readonly path: string;
+  readonly query: string;
+}
+
+/** The negotiated connection facts of one engine. */
+export interface EngineConnection {
+  readonly ping: PingResult;
+  /** The API version requests use. */
+  readonly apiVersion: string;
+}
+
+type CallListener = (call: EngineCallRecord) => void;
+
+/** State shared by a client and every request-scoped view of it. */
+interface SharedState {
+  readonly transport: Transport;
+  readonly endpoint: EngineEndpoint;
+  readonly listeners: Set<CallListener>;
+  connection: Promise<EngineConnection> | null;
+}
+
+/** Builds the query string, dropping undefined values and writing booleans as Docker reads them. */
+export function toSearchParams(query: Readonly<Record<string, QueryValue>> | undefined) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    params.set(key, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+  }
+  return params;
+}
+
+/**
+ * A client of one Docker engine: versioned requests over a pooled transport,
+ * errors turned into {@link EngineError}, and calls counted for observers.
+ * `withSignal` gives a view bound to one GraphQL request, so that a client
+ * that goes away cancels its engine calls.
+ */
+export class DockerClient {
+  /** Engine calls made through this view (each request-scoped view counts its own). */
+  private calls = 0;
+
+  private constructor(
+    private readonly shared: SharedState,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** How many engine calls this view has made. */
+  get callCount(): number {
+    return this.calls;
+  }
+
+  /** Opens a client to `endpoint`; no connection is made until the first call. */
+  static create(endpoint: EngineEndpoint, options: TransportOptions): DockerClient {
+    return new DockerClient(
+      {
+        transport: createTransport(endpoint, options),
+        endpoint,
+        listeners: new Set(),
+        connection: null,
+      },
+      undefined,
+    );
+  }
+
+  /** Where this client connects to. */
+  get endpoint(): EngineEndpoint {
+    return this.shared.endpoint;
+  }
+
+  /** A view of the same client whose calls are cancelled when `signal` aborts. */
+  withSignal(signal: AbortSignal | undefined): DockerClient {
+    return new DockerClient(this.shared, signal);
+  }
+
+  /** Calls `listener` for every engine call made through this client or any view of it. */
+  observe(listener: CallListener): () => void {
+    this.shared.listeners.add(listener);
+    return () => this.shared.listeners.delete(listener);
+  }
+
+  /**
+   * `GET /_ping`, unversioned: reachability and the engine's API version.
+   * A successful ping also refreshes the negotiated version.
+   */
+  async ping(timeoutMs?: number): Promise<PingResult> {
+    const response = await this.send(
+      { method: 'GET', path: '/_ping', ...(timeoutMs ? { timeoutMs } : {}) },
+      '/_ping',
+      'ping the engine',
+    );
+    await response.body.dump();
+    const ping = parsePingHeaders(response.headers);
+    this.shared.connection = Promise.resolve({
+      ping,
+      apiVersion: negotiateApiVersion(ping.apiVersion),
+    });
+    return ping;
+  }
+
+  /** The negotiated API version and ping facts, pinging once and remembering the answer. */
+  connection(): Promise<EngineConnection> {
+    if (!this.shared.connection) {
+      const pending = this.ping().then(
+        (ping) => ({ ping, apiVersion: negotiateApiVersion(ping.apiVersion) }),
+        (error: unknown) => {
+          // Forget the failure so the next call negotiates again when the engine is back.
+          if (this.shared.connection === pending) this.shared.connection = null;
+          throw error;
+        },
+      );
+      this.shared.connection = pending;
+    }
+    return this.shared.connection;
+  }
+
+  /** Sends a versioned call and returns the response with its body unread. */
+  async request(call: EngineCall, what: string): Promise<TransportResponse> {
+    const { apiVersion } = await this.connection();
+    const response = await this.send(call, `/v${apiVersion}${call.path}`, what);
+    if (response.status < 300 || call.acceptStatus?.includes(response.status)) return response;
+    const body = await response.body.text().catch(() => '');
+    throw errorFromResponse(response.status, body, what);
+  }
+
+  /** Sends a versioned call and parses its JSON answer. */
+  async json<T>(call: EngineCall, what: string): Promise<T> {
+    const response = await this.request(call, what);
+    try {
+      return (await response.body.json()) as T;
+    } catch (error) {
+      throw errorFromTransport(error, what);
+    }
+  }
+
+  /** Like {@link json}, but a 404 answer gives `null`: lookups of missing objects. */
+  async jsonOrNull<T>(call: EngineCall, what: string): Promise<T | null> {
+    const response = await this.request({ ...call, acceptStatus: [404] }, what);
+    if (response.status === 404) {
+      await response.body.dump();
+      return null;
+    }
+    return (await response.body.json()) as T;
+  }
+
+  /** Closes the pool; pending calls fail. */
+  async close(): Promise<void> {
+    await this.shared.transport.close();
+  }
+
+  private async send(call: EngineCall, path: string, what: string): Promise<TransportResponse> {
+    const query = toSearchParams(call.query);
+    const record = { method: call.method ?? 'GET', path: call.path, query: query.toString() };
+    this.calls += 1;
+    for (const listener of this.shared.listeners) listener(record);
+    try {
+      return await this.shared.transport.request({
+        method: call.method ?? 'GET',
+        path,
+        query,
+        ...(call.headers ? { headers: call.headers } : {}),
+        ...(call.body !== undefined ? { body: call.body } : {}),
+        signal: this.signal,
+        timeoutMs: call.timeoutMs,
+      });
+    } catch (error) {
+      const converted = errorFromTransport(error, what);
+      // A restarted engine may speak another version: negotiate again next time.
+      if (isEngineUnreachable(converted)) this.shared.connection = null;
+      throw converted;
+    }
+  }
+}

@@ -1,0 +1,329 @@
+import type { DockerClient } from './client.ts';
+import { collectLogLines, type DecodedLogs } from './demux.ts';
+import { errorFromTransport } from './errors.ts';
+import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
+
+/** Container states as the engine names them. */
+export type ContainerStateName =
+  | 'created'
+  | 'running'
+  | 'paused'
+  | 'restarting'
+  | 'removing'
+  | 'exited'
+  | 'dead';
+
+/** A container's attachment to one network (`EndpointSettings`). */
+export interface EngineEndpointSettings {
+  NetworkID?: string;
+  EndpointID?: string;
+  Gateway?: string;
+  IPAddress?: string;
+  IPPrefixLen?: number;
+  IPv6Gateway?: string;
+  GlobalIPv6Address?: string;
+  GlobalIPv6PrefixLen?: number;
+  MacAddress?: string;
+  Aliases?: string[] | null;
+  Links?: string[] | null;
+  DNSNames?: string[] | null;
+}
+
+/** A mount as the engine reports it on a container (`MountPoint`). */
+export interface EngineMountPoint {
+  Type?: string;
+  Name?: string;
+  Source?: string;
+  Destination: string;
+  Driver?: string;
+  Mode?: string;
+  RW?: boolean;
+  Propagation?: string;
+}
+
+/** A published or exposed port in the container list. */
+export interface EnginePort {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: string;
+}
+
+/** One entry of `GET /containers/json`. */
+export interface EngineContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Command: string;
+  /** Unix seconds. */
+  Created: number;
+  Ports: EnginePort[];
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Labels: Record<string, string> | null;
+  State: ContainerStateName;
+  Status: string;
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, EngineEndpointSettings> | null };
+  Mounts: EngineMountPoint[];
+}
+
+/** A healthcheck's state on a running container. */
+export interface EngineHealth {
+  Status: 'none' | 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: { Start: string; End: string; ExitCode: number; Output: string }[] | null;
+}
+
+/** The `Config` of a container or image. */
+export interface EngineContainerConfig {
+  Hostname?: string;
+  Domainname?: string;
+  User?: string;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  ExposedPorts?: Record<string, object> | null;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  Image?: string;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  StopTimeout?: number;
+  Volumes?: Record<string, object> | null;
+  Healthcheck?: {
+    Test?: string[];
+    Interval?: number;
+    Timeout?: number;
+    Retries?: number;
+    StartPeriod?: number;
+  };
+}
+
+/** A host port a container port is published on. */
+export interface EnginePortBinding {
+  HostIp?: string;
+  HostPort?: string;
+}
+
+/** The `HostConfig` of a container. */
+export interface EngineHostConfig {
+  Binds?: string[] | null;
+  NetworkMode?: string;
+  PortBindings?: Record<string, EnginePortBinding[] | null> | null;
+  RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+  AutoRemove?: boolean;
+  Privileged?: boolean;
+  PublishAllPorts?: boolean;
+  ReadonlyRootfs?: boolean;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  Dns?: string[] | null;
+  ExtraHosts?: string[] | null;
+  Memory?: number;
+  MemoryReservation?: number;
+  MemorySwap?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpusetCpus?: string;
+  PidsLimit?: number | null;
+  PidMode?: string;
+  IpcMode?: string;
+  Init?: boolean | null;
+  LogConfig?: { Type?: string; Config?: Record<string, string> };
+}
+
+/** `GET /containers/{id}/json`. */
+export interface EngineContainerInspect {
+  Id: string;
+  /** RFC 3339. */
+  Created: string;
+  Path: string;
+  Args: string[];
+  Name: string;
+  Image: string;
+  RestartCount: number;
+  Driver?: string;
+  Platform?: string;
+  SizeRw?: number;
+  SizeRootFs?: number;
+  State: {
+    Status: ContainerStateName;
+    Running: boolean;
+    Paused: boolean;
+    Restarting: boolean;
+    OOMKilled: boolean;
+    Dead: boolean;
+    Pid: number;
+    ExitCode: number;
+    Error: string;
+    StartedAt: string;
+    FinishedAt: string;
+    Health?: EngineHealth;
+  };
+  Config: EngineContainerConfig;
+  HostConfig: EngineHostConfig;
+  Mounts: EngineMountPoint[];
+  NetworkSettings: {
+    Ports?: Record<string, EnginePortBinding[] | null> | null;
+    Networks?: Record<string, EngineEndpointSettings> | null;
+  };
+}
+
+/** `GET /containers/{id}/top`. */
+export interface EngineTop {
+  Titles: string[];
+  Processes: string[][] | null;
+}
+
+/** One entry of `GET /containers/{id}/changes`: 0 modified, 1 added, 2 deleted. */
+export interface EngineFilesystemChange {
+  Path: string;
+  Kind: 0 | 1 | 2;
+}
+
+/** Typed filters of the container list; each becomes one engine filter. */
+export interface ContainerFilters {
+  readonly ids?: readonly string[];
+  readonly names?: readonly string[];
+  readonly states?: readonly ContainerStateName[];
+  /** `key` or `key=value`. */
+  readonly labels?: readonly string[];
+  /** Image name, reference or id the containers were created from (or a descendant of). */
+  readonly ancestors?: readonly string[];
+  readonly networks?: readonly string[];
+  readonly volumes?: readonly string[];
+  readonly health?: readonly EngineHealth['Status'][];
+  readonly exitCodes?: readonly number[];
+}
+
+function toEngineFilters(filters: ContainerFilters | undefined): EngineFilters | undefined {
+  if (!filters) return undefined;
+  return {
+    id: filters.ids,
+    name: filters.names,
+    status: filters.states,
+    label: filters.labels,
+    ancestor: filters.ancestors,
+    network: filters.networks,
+    volume: filters.volumes,
+    health: filters.health,
+    exited: filters.exitCodes?.map(String),
+  };
+}
+
+/** `GET /containers/json`: containers, newest first. `size` makes the engine compute sizes (slow). */
+export function listContainers(
+  client: DockerClient,
+  options: { all?: boolean; size?: boolean; filters?: ContainerFilters } = {},
+): Promise<EngineContainerSummary[]> {
+  return client.json<EngineContainerSummary[]>(
+    {
+      path: '/containers/json',
+      query: {
+        all: options.all ?? true,
+        size: options.size,
+        filters: encodeFilters(toEngineFilters(options.filters)),
+      },
+      ...(options.size ? { timeoutMs: 120_000 } : {}),
+    },
+    'list containers',
+  );
+}
+
+/** `GET /containers/{id}/json`: one container by id, id prefix or name; `null` when missing. */
+export function inspectContainer(
+  client: DockerClient,
+  idOrName: string,
+): Promise<EngineContainerInspect | null> {
+  return client.jsonOrNull<EngineContainerInspect>(
+    { path: `/containers/${encodePathSegment(idOrName)}/json` },
+    `inspect container "${idOrName}"`,
+  );
+}
+
+/** `GET /containers/{id}/top`: the container's processes (it must be running). */
+export function listContainerProcesses(
+  client: DockerClient,
+  id: string,
+  psArgs: string | undefined,
+): Promise<EngineTop> {
+  return client.json<EngineTop>(
+    { path: `/containers/${encodePathSegment(id)}/top`, query: { ps_args: psArgs } },
+    `list processes of container "${id}"`,
+  );
+}
+
+/** `GET /containers/{id}/changes`: files added, modified or deleted since the container was made. */
+export async function listContainerChanges(
+  client: DockerClient,
+  id: string,
+): Promise<EngineFilesystemChange[]> {
+  const changes = await client.json<EngineFilesystemChange[] | null>(
+    { path: `/containers/${encodePathSegment(id)}/changes` },
+    `list filesystem changes of container "${id}"`,
+  );
+  return changes ?? [];
+}
+
+/** Options of `GET /containers/{id}/logs`; times are Unix seconds (fractions allowed). */
+export interface LogOptions {
+  readonly tail?: number | undefined;
+  readonly since?: number | undefined;
+  readonly until?: number | undefined;
+  readonly timestamps: boolean;
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+}
+
+/** Caps on how much of a log one call reads. */
+export interface LogLimits {
+  readonly maxLines: number;
+  readonly maxBytes: number;
+}
+
+/**
+ * `GET /containers/{id}/logs` without following, decoded into lines:
+ * demultiplexed unless the container has a TTY. Reading stops at the limits,
+ * and `truncated` says when more output was left unread.
+ */
+export async function readContainerLogs(
+  client: DockerClient,
+  id: string,
+  options: LogOptions & { readonly tty: boolean },
+  limits: LogLimits,
+): Promise<DecodedLogs> {
+  const what = `read logs of container "${id}"`;
+  const response = await client.request(
+    {
+      path: `/containers/${encodePathSegment(id)}/logs`,
+      query: {
+        follow: false,
+        stdout: options.stdout,
+        stderr: options.stderr,
+        timestamps: options.timestamps,
+        tail: options.tail === undefined ? 'all' : options.tail,
+        since: options.since,
+        until: options.until,
+      },
+    },
+    what,
+  );
+  try {
+    return await collectLogLines(response.body, {
+      tty: options.tty,
+      timestamps: options.timestamps,
+      maxLines: limits.maxLines,
+      maxBytes: limits.maxBytes,
+    });
+  } catch (error) {
+    throw errorFromTransport(error, what);
+  } finally {
+    // Stopping at a limit leaves the rest of the body unread: drop the connection.
+    if (!response.body.readableEnded) response.body.destroy();
+  }
+}

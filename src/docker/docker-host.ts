@@ -1,0 +1,399 @@
+/**
+ * Resolution of which Docker Engine to talk to, following the docker CLI's
+ * conventions: `DOCKER_HOST`, `DOCKER_CONTEXT` / the current context in
+ * `config.json`, and `DOCKER_TLS_VERIFY` with `DOCKER_CERT_PATH`.
+ *
+ * Pure with respect to the environment: callers pass the values in (read by
+ * `src/config.ts`). Files (config.json, context metadata, TLS
+ * material) are read through an injectable {@link FileReader}.
+ *
+ * @module
+ */
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DockerSettings } from '../config.ts';
+
+/** The engine's default socket on Linux, used when nothing else is configured. */
+export const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
+/** IANA-registered port for the engine API over plain TCP. */
+export const DEFAULT_TCP_PORT = 2375;
+/** IANA-registered port for the engine API over TLS. */
+export const DEFAULT_TLS_PORT = 2376;
+
+/** A parsed `DOCKER_HOST` value (or a context's `Host`). */
+export type DockerHost =
+  | { readonly kind: 'unix'; readonly socketPath: string }
+  | {
+      readonly kind: 'tcp';
+      /** Host name or IP address; IPv6 literals without brackets (as `net.connect` wants). */
+      readonly host: string;
+      readonly port: number;
+      /** URL path prefix for every API call: `''` or `/prefix` (no trailing slash). */
+      readonly basePath: string;
+      /** The scheme was `https://`. */
+      readonly tls: boolean;
+    };
+
+/** Options for {@link parseDockerHost}. */
+export interface ParseDockerHostOptions {
+  /** TLS will be used, so a `tcp://` address without a port defaults to 2376 instead of 2375. */
+  readonly tls?: boolean;
+}
+
+/**
+ * TLS settings for a TCP endpoint. Key material is held as file contents (read once
+ * at resolution time), ready for `tls.connect` / an undici `connect` option.
+ * Absent fields mean "use Node's default" (system CAs, no client certificate).
+ */
+export interface TlsMaterial {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  /** False only when explicitly configured to skip verification (a context's `SkipTLSVerify`). */
+  readonly rejectUnauthorized: boolean;
+}
+
+/** Where and how to connect to the engine. */
+export type EngineEndpoint =
+  | { readonly kind: 'unix'; readonly socketPath: string }
+  | {
+      readonly kind: 'tcp';
+      readonly host: string;
+      readonly port: number;
+      readonly basePath: string;
+      readonly tls: TlsMaterial | null;
+    };
+
+/** Which setting the endpoint came from, for a startup log line. */
+export type EndpointSource = 'DOCKER_HOST' | 'default' | `context:${string}`;
+
+/** An {@link EngineEndpoint} plus where it came from. */
+export type ResolvedEndpoint = EngineEndpoint & { readonly source: EndpointSource };
+
+/** Reads a whole file; returns null when it does not exist. Other failures throw. */
+export type FileReader = (path: string) => Buffer | null;
+
+/** The default {@link FileReader}, backed by `fs.readFileSync`. */
+export const readFileIfExists: FileReader = (path) => {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return null;
+    throw error;
+  }
+};
+
+const SUPPORTED_FORMS =
+  'supported forms: unix:///path/to/docker.sock, /path/to/docker.sock, ' +
+  'tcp://host[:port][/base-path], http://host[:port][/base-path], https://host[:port][/base-path]';
+
+// The docker CLI also accepts these; this client does not implement them.
+const UNSUPPORTED_SCHEMES: Readonly<Record<string, string>> = {
+  npipe: 'Windows named pipes',
+  ssh: 'SSH tunnels',
+  fd: 'systemd socket activation (only meaningful for the daemon itself)',
+};
+
+function invalid(value: string, problem: string): Error {
+  return new Error(`Invalid Docker host ${JSON.stringify(value)}: ${problem}; ${SUPPORTED_FORMS}`);
+}
+
+function parsePort(value: string, text: string): number {
+  if (!/^\d{1,5}$/.test(text)) throw invalid(value, `port ${JSON.stringify(text)} is not a number`);
+  const port = Number(text);
+  if (port < 1 || port > 65535) throw invalid(value, `port ${port} is out of range`);
+  return port;
+}
+
+/**
+ * Parses a Docker host address.
+ *
+ * - `unix:///path` or a bare absolute path: a unix socket.
+ * - `tcp://host[:port][/base]`: plain TCP; default port 2375, or 2376 with
+ *   `options.tls` (the CLI's convention for TLS daemons). `tcp://:2375` means
+ *   localhost, as in the docker CLI.
+ * - `http://` and `https://` (accepted by Docker's Go SDK): like `tcp://` but with
+ *   URL default ports 80 and 443; `https` sets `tls`.
+ * - IPv6 literals in brackets: `tcp://[::1]:2375`.
+ *
+ * @throws Error for `npipe://`, `ssh://`, `fd://` and anything unparseable, quoting the value.
+ */
+export function parseDockerHost(value: string, options: ParseDockerHostOptions = {}): DockerHost {
+  const trimmed = value.trim();
+  if (trimmed === '') throw invalid(value, 'the value is empty');
+  if (trimmed.startsWith('/')) return { kind: 'unix', socketPath: trimmed };
+
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(trimmed);
+  if (match === null) throw invalid(value, 'there is no scheme');
+  const scheme = (match[1] ?? '').toLowerCase();
+  const rest = match[2] ?? '';
+
+  const unsupported = UNSUPPORTED_SCHEMES[scheme];
+  if (unsupported !== undefined) {
+    throw invalid(value, `the ${scheme}:// scheme (${unsupported}) is not supported`);
+  }
+  if (scheme === 'unix') {
+    if (rest === '') throw invalid(value, 'the socket path is empty');
+    return { kind: 'unix', socketPath: rest };
+  }
+  if (scheme !== 'tcp' && scheme !== 'http' && scheme !== 'https') {
+    throw invalid(value, `unknown scheme ${JSON.stringify(`${scheme}://`)}`);
+  }
+  if (/[?#\s]/.test(rest))
+    throw invalid(value, 'query strings, fragments and spaces are not allowed');
+
+  const slash = rest.indexOf('/');
+  const authority = slash === -1 ? rest : rest.slice(0, slash);
+  const path = slash === -1 ? '' : rest.slice(slash);
+  if (authority.includes('@')) throw invalid(value, 'credentials in the address are not supported');
+
+  let host: string;
+  let portText: string | undefined;
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']');
+    if (close === -1) throw invalid(value, 'the IPv6 address has no closing "]"');
+    host = authority.slice(1, close);
+    const after = authority.slice(close + 1);
+    if (after !== '') {
+      if (!after.startsWith(':'))
+        throw invalid(value, `unexpected ${JSON.stringify(after)} after "]"`);
+      portText = after.slice(1);
+    }
+    if (!/^[0-9A-Fa-f:.]+(%[\w.-]+)?$/.test(host) || !host.includes(':')) {
+      throw invalid(value, `${JSON.stringify(host)} is not an IPv6 address`);
+    }
+  } else {
+    const colon = authority.lastIndexOf(':');
+    if (colon !== authority.indexOf(':')) {
+      throw invalid(value, 'an IPv6 address must be written in brackets, e.g. tcp://[::1]:2375');
+    }
+    host = colon === -1 ? authority : authority.slice(0, colon);
+    portText = colon === -1 ? undefined : authority.slice(colon + 1);
+    if (host !== '' && !/^[A-Za-z0-9._-]+$/.test(host)) {
+      throw invalid(value, `${JSON.stringify(host)} is not a valid host name`);
+    }
+  }
+  if (host === '') {
+    if (scheme !== 'tcp') throw invalid(value, 'the host is empty');
+    host = 'localhost';
+  }
+
+  const tls = scheme === 'https';
+  let port: number;
+  if (portText !== undefined && portText !== '') {
+    port = parsePort(value, portText);
+  } else if (scheme === 'http') {
+    port = 80;
+  } else if (scheme === 'https') {
+    port = 443;
+  } else {
+    port = options.tls === true ? DEFAULT_TLS_PORT : DEFAULT_TCP_PORT;
+  }
+  const basePath = path.replace(/\/+$/, '');
+  return { kind: 'tcp', host, port, basePath, tls };
+}
+
+/**
+ * The folder name the docker CLI uses for a context under `contexts/meta` and
+ * `contexts/tls`: the lowercase hex SHA-256 of the context name.
+ */
+export function contextDirName(name: string): string {
+  return createHash('sha256').update(name, 'utf8').digest('hex');
+}
+
+function readJson(path: string, readFile: FileReader, what: string): unknown {
+  const bytes = readFile(path);
+  if (bytes === null) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot parse ${what} ${path}: ${reason}`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads ca.pem, cert.pem and key.pem from `dir`, all required. */
+function readCertDir(
+  dir: string,
+  readFile: FileReader,
+  why: string,
+): Required<Omit<TlsMaterial, 'rejectUnauthorized'>> {
+  const read = (name: string): Buffer => {
+    const path = join(dir, name);
+    const bytes = readFile(path);
+    if (bytes === null) {
+      throw new Error(
+        `TLS file ${path} does not exist (${why}; set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem)`,
+      );
+    }
+    return bytes;
+  };
+  return { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
+}
+
+function fromDockerHost(
+  settings: DockerSettings,
+  dockerHost: string,
+  readFile: FileReader,
+): ResolvedEndpoint {
+  const parsed = parseDockerHost(dockerHost, { tls: settings.tlsVerify });
+  if (parsed.kind === 'unix') return { ...parsed, source: 'DOCKER_HOST' };
+  const { host, port, basePath } = parsed;
+  let tls: TlsMaterial | null = null;
+  if (settings.tlsVerify) {
+    const dir = settings.certPath ?? settings.configDir;
+    tls = { ...readCertDir(dir, readFile, 'DOCKER_TLS_VERIFY is set'), rejectUnauthorized: true };
+  } else if (parsed.tls) {
+    // https:// without DOCKER_TLS_VERIFY: verify against the system CAs, plus the
+    // client certificate from DOCKER_CERT_PATH when that is set.
+    tls =
+      settings.certPath === undefined
+        ? { rejectUnauthorized: true }
+        : {
+            ...readCertDir(settings.certPath, readFile, 'DOCKER_CERT_PATH is set'),
+            rejectUnauthorized: true,
+          };
+  }
+  // A plain tcp:// host with only DOCKER_CERT_PATH set stays plain, as in the docker CLI.
+  return { kind: 'tcp', host, port, basePath, tls, source: 'DOCKER_HOST' };
+}
+
+function fromContext(
+  name: string,
+  origin: string,
+  configDir: string,
+  readFile: FileReader,
+): ResolvedEndpoint {
+  const dirName = contextDirName(name);
+  const metaPath = join(configDir, 'contexts', 'meta', dirName, 'meta.json');
+  const meta = readJson(metaPath, readFile, `metadata of Docker context "${name}"`);
+  if (meta === undefined) {
+    throw new Error(
+      `Docker context "${name}" (from ${origin}) not found: ${metaPath} does not exist`,
+    );
+  }
+  const endpoints = isRecord(meta) ? meta.Endpoints : undefined;
+  const docker = isRecord(endpoints) ? endpoints.docker : undefined;
+  const hostValue = isRecord(docker) ? docker.Host : undefined;
+  if (!isRecord(docker) || typeof hostValue !== 'string' || hostValue === '') {
+    throw new Error(`Docker context "${name}" in ${metaPath} has no Endpoints.docker.Host`);
+  }
+  const skipVerify = docker.SkipTLSVerify === true;
+
+  // The CLI stores only the files that were given when the context was created.
+  const tlsDir = join(configDir, 'contexts', 'tls', dirName, 'docker');
+  const ca = readFile(join(tlsDir, 'ca.pem'));
+  const cert = readFile(join(tlsDir, 'cert.pem'));
+  const key = readFile(join(tlsDir, 'key.pem'));
+  if ((cert === null) !== (key === null)) {
+    const missing = join(tlsDir, cert === null ? 'cert.pem' : 'key.pem');
+    throw new Error(
+      `Docker context "${name}": TLS file ${missing} does not exist (cert.pem and key.pem go together)`,
+    );
+  }
+  const hasTlsFiles = ca !== null || cert !== null;
+
+  let parsed: DockerHost;
+  try {
+    parsed = parseDockerHost(hostValue, { tls: hasTlsFiles || skipVerify });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Docker context "${name}" (${metaPath}): ${reason}`);
+  }
+  const source: EndpointSource = `context:${name}`;
+  if (parsed.kind === 'unix') return { ...parsed, source };
+  const { host, port, basePath } = parsed;
+  let tls: TlsMaterial | null = null;
+  if (hasTlsFiles || skipVerify || parsed.tls) {
+    tls = {
+      ...(ca === null ? {} : { ca }),
+      ...(cert === null ? {} : { cert }),
+      ...(key === null ? {} : { key }),
+      rejectUnauthorized: !skipVerify,
+    };
+  }
+  return { kind: 'tcp', host, port, basePath, tls, source };
+}
+
+/**
+ * Decides which engine to use, with the docker CLI's precedence:
+ *
+ * 1. `dockerHost` (DOCKER_HOST), when non-empty; contexts are then ignored. TLS:
+ *    with `tlsVerify`, ca.pem/cert.pem/key.pem from `certPath` (default `configDir`)
+ *    are all required and the server is verified. An `https://` host without
+ *    `tlsVerify` uses TLS verified against the system CAs (plus the client
+ *    certificate from `certPath` when given). A `tcp://` host without `tlsVerify`
+ *    is plain TCP even when `certPath` is set, as in the docker CLI.
+ * 2. `dockerContext` (DOCKER_CONTEXT), when non-empty.
+ * 3. `currentContext` from `<configDir>/config.json`, when present.
+ * 4. Otherwise, or for the context named "default": `unix:///var/run/docker.sock`.
+ *
+ * A named context is read from `<configDir>/contexts/meta/<sha256(name)>/meta.json`;
+ * its TLS files, each optional, from `<configDir>/contexts/tls/<sha256(name)>/docker/`.
+ * Its endpoint uses TLS when any of them exist, when `SkipTLSVerify` is true (which
+ * turns verification off) or when its host is `https://`. `tlsVerify`/`certPath`
+ * do not apply to contexts, as in the docker CLI.
+ *
+ * Unlike the docker CLI, `tlsVerify` without `dockerHost` does not switch the
+ * default to `tcp://localhost:2376`; the default is always the unix socket.
+ *
+ * @throws Error naming the context and file for an unknown context, a malformed
+ *   config.json or meta.json, a missing required TLS file, or an unsupported host.
+ */
+export function resolveDockerEndpoint(
+  settings: DockerSettings,
+  readFile: FileReader = readFileIfExists,
+): ResolvedEndpoint {
+  const dockerHost = settings.dockerHost?.trim() ?? '';
+  if (dockerHost !== '') return fromDockerHost(settings, dockerHost, readFile);
+
+  let name = settings.dockerContext?.trim() ?? '';
+  let origin = 'DOCKER_CONTEXT';
+  if (name === '') {
+    const configPath = join(settings.configDir, 'config.json');
+    const config = readJson(configPath, readFile, 'Docker CLI configuration');
+    const current = isRecord(config) ? config.currentContext : undefined;
+    if (current !== undefined && typeof current !== 'string') {
+      throw new Error(`Docker CLI configuration ${configPath}: "currentContext" is not a string`);
+    }
+    name = current?.trim() ?? '';
+    origin = `currentContext in ${configPath}`;
+  }
+  if (name === '' || name === 'default') {
+    return { kind: 'unix', socketPath: DEFAULT_SOCKET_PATH, source: 'default' };
+  }
+  return fromContext(name, origin, settings.configDir, readFile);
+}
+
+/**
+ * A one-line description for logs, e.g.
+ * `tcp://10.0.0.5:2376 (TLS: verified, custom CA, client certificate) from context:prod`.
+ * Never includes key material.
+ */
+export function describeEndpoint(
+  endpoint: EngineEndpoint & { readonly source?: EndpointSource },
+): string {
+  let text: string;
+  if (endpoint.kind === 'unix') {
+    text = `unix://${endpoint.socketPath}`;
+  } else {
+    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+    text = `tcp://${host}:${endpoint.port}${endpoint.basePath}`;
+    const tls = endpoint.tls;
+    if (tls === null) {
+      text += ' (plain TCP, no TLS)';
+    } else {
+      const parts = [tls.rejectUnauthorized ? 'verified' : 'NOT verified'];
+      parts.push(tls.ca === undefined ? 'system CAs' : 'custom CA');
+      if (tls.cert !== undefined) parts.push('client certificate');
+      text += ` (TLS: ${parts.join(', ')})`;
+    }
+  }
+  return endpoint.source === undefined ? text : `${text} from ${endpoint.source}`;
+}

@@ -1,0 +1,147 @@
+/**
+ * The one place where engine responses and transport failures become errors.
+ * Messages carry the engine's own words but never a socket path, a host or a
+ * certificate path: these errors reach GraphQL clients.
+ */
+
+/** What kind of failure an engine call ended in, independent of HTTP. */
+export type EngineErrorKind =
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'NOT_MODIFIED'
+  | 'BAD_REQUEST'
+  | 'FORBIDDEN'
+  | 'UNAUTHORIZED'
+  | 'NOT_IMPLEMENTED'
+  | 'ENGINE_ERROR'
+  | 'ENGINE_UNAVAILABLE'
+  | 'ENGINE_TIMEOUT';
+
+/** An engine call that did not succeed. `status` is the HTTP status, 0 when none arrived. */
+export class EngineError extends Error {
+  override readonly name = 'EngineError';
+
+  constructor(
+    readonly kind: EngineErrorKind,
+    message: string,
+    readonly status: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const kindByStatus: ReadonlyMap<number, EngineErrorKind> = new Map([
+  [304, 'NOT_MODIFIED'],
+  [400, 'BAD_REQUEST'],
+  [401, 'UNAUTHORIZED'],
+  [403, 'FORBIDDEN'],
+  [404, 'NOT_FOUND'],
+  [409, 'CONFLICT'],
+  [501, 'NOT_IMPLEMENTED'],
+]);
+
+/** Reads the engine's `{"message": "..."}` error body, falling back to the raw text. */
+function readEngineMessage(body: string): string {
+  const text = body.trim();
+  if (text === '') return '';
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'message' in parsed) {
+      const { message } = parsed;
+      if (typeof message === 'string') return message;
+    }
+  } catch {
+    // Plain-text bodies come from proxies and older engines.
+  }
+  return text.slice(0, 500);
+}
+
+/** Turns a non-2xx engine response into an {@link EngineError} carrying the engine's message. */
+export function errorFromResponse(status: number, body: string, what: string): EngineError {
+  const kind = kindByStatus.get(status) ?? 'ENGINE_ERROR';
+  const message = readEngineMessage(body) || (kind === 'NOT_MODIFIED' ? 'not modified' : '');
+  return new EngineError(kind, `${what}: ${message || `engine answered HTTP ${status}`}`, status);
+}
+
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOENT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+
+const timeoutCodes = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+const tlsCodePattern = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/;
+
+function findErrorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (typeof current !== 'object') return undefined;
+    const code = 'code' in current ? current.code : undefined;
+    if (typeof code === 'string') return code;
+    current = 'cause' in current ? current.cause : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Turns a transport failure (refused, reset, timed out, TLS) into an
+ * {@link EngineError}. Aborts by the caller are rethrown as they are.
+ */
+export function errorFromTransport(error: unknown, what: string): unknown {
+  if (error instanceof EngineError) return error;
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  const code = findErrorCode(error);
+  if (code !== undefined && timeoutCodes.has(code)) {
+    return new EngineError(
+      'ENGINE_TIMEOUT',
+      `${what}: the Docker engine did not answer in time`,
+      0,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (code !== undefined && tlsCodePattern.test(code)) {
+    return new EngineError(
+      'ENGINE_UNAVAILABLE',
+      `${what}: the TLS handshake with the Docker engine failed (${code})`,
+      0,
+      { cause: error },
+    );
+  }
+  if (code === undefined || unavailableCodes.has(code) || code.startsWith('UND_ERR')) {
+    return new EngineError('ENGINE_UNAVAILABLE', `${what}: the Docker engine is unavailable`, 0, {
+      cause: error,
+    });
+  }
+  return new EngineError(
+    'ENGINE_UNAVAILABLE',
+    `${what}: the Docker engine is unavailable (${code})`,
+    0,
+    {
+      cause: error,
+    },
+  );
+}
+
+/** True when the failure means the engine could not be reached at all. */
+export function isEngineUnreachable(error: unknown): boolean {
+  return (
+    error instanceof EngineError &&
+    (error.kind === 'ENGINE_UNAVAILABLE' || error.kind === 'ENGINE_TIMEOUT')
+  );
+}

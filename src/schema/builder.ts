@@ -1,0 +1,90 @@
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import type { GraphQLContext } from '../context.ts';
+import { invalidArgument } from './errors.ts';
+import { decodeNodeId, encodeNodeId } from './node-id.ts';
+
+/** Types that implement `Node`; an ID naming another type was not made by dockergraph. */
+const nodeTypenames = new Set(['Container', 'Image', 'Volume', 'Network']);
+
+function checkNodeTypename(argument: string, typename: string) {
+  if (!nodeTypenames.has(typename)) throw invalidArgument(argument, 'not a global ID of this API');
+}
+
+/** The one schema builder; every domain file adds its types to it. */
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    SafeInt: { Input: number; Output: number };
+  };
+  Connection: { totalCount: number };
+  AuthScopes: { read: boolean };
+}>({
+  // scope-auth first, so that its checks run before any other plugin's resolver wrapping.
+  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    // Access control arrives with authentication; until then every operation may read.
+    authScopes: () => ({ read: true }),
+  },
+  relay: {
+    cursorType: 'String',
+    encodeGlobalID: encodeNodeId,
+    decodeGlobalID: decodeNodeId,
+    nodeTypeOptions: {
+      description: 'An object with a global ID, refetchable through `node(id:)`.',
+    },
+    pageInfoTypeOptions: { description: 'Where a page of a connection stands in the whole list.' },
+    idFieldOptions: { description: 'Opaque global ID: names the engine, the type and the object.' },
+    nodeQueryOptions: {
+      description: 'Fetches any object by its global ID; null when it no longer exists.',
+      args: { id: { description: 'A global ID, as returned by an `id` field.' } },
+      resolve: (_root, { id }, _context, _info, resolveNode) => {
+        checkNodeTypename('id', id.typename);
+        return resolveNode(id);
+      },
+    },
+    nodesQueryOptions: {
+      description:
+        'Fetches several objects by their global IDs, in order; null for those that no longer exist.',
+      args: { ids: { description: 'Global IDs, as returned by `id` fields.' } },
+      resolve: (_root, { ids }, _context, _info, resolveNodes) => {
+        ids.forEach((id, index) => {
+          checkNodeTypename(`ids[${index}]`, id.typename);
+        });
+        return resolveNodes(ids);
+      },
+    },
+    cursorFieldOptions: { description: 'Opaque position of this edge, for `after` and `before`.' },
+    nodeFieldOptions: { description: 'The object at this edge.' },
+    edgesFieldOptions: { description: 'The objects of this page with their cursors.' },
+    pageInfoFieldOptions: { description: 'Where this page stands in the whole list.' },
+    hasNextPageFieldOptions: { description: 'Whether more objects follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'Whether objects precede this page.' },
+    startCursorFieldOptions: { description: 'Cursor of the first object of this page.' },
+    endCursorFieldOptions: { description: 'Cursor of the last object of this page.' },
+    firstArgOptions: {
+      description: 'Returns at most this many objects from the start (after `after`).',
+    },
+    lastArgOptions: {
+      description: 'Returns at most this many objects from the end (before `before`).',
+    },
+    afterArgOptions: { description: 'Returns objects after this cursor.' },
+    beforeArgOptions: { description: 'Returns objects before this cursor.' },
+  },
+});
+
+builder.queryType({ description: 'Reads of one Docker engine.' });
+
+builder.globalConnectionField('totalCount', (t) =>
+  t.int({
+    description: 'Number of objects in the whole list, across all pages.',
+    resolve: (connection) => connection.totalCount,
+  }),
+);

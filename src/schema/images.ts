@@ -1,0 +1,303 @@
+import type { GraphQLContext } from '../context.ts';
+import { EngineError } from '../docker/errors.ts';
+import { type ImageFilters, inspectImage, listImages } from '../docker/images.ts';
+import { builder } from './builder.ts';
+import { invalidArgument } from './errors.ts';
+import { newestFirstKey, paginate } from './pagination.ts';
+import {
+  ContainerConfigRef,
+  ContainerRef,
+  type ImageRecord,
+  ImageRef,
+  toContainerRecord,
+  toImageRecord,
+} from './refs.ts';
+import { LabelRef, labelFilterPattern, shortenId, toKeyValues } from './shared.ts';
+
+function loadInspect(image: ImageRecord, context: GraphQLContext) {
+  return image.inspect
+    ? Promise.resolve(image.inspect)
+    : context.loaders.images.inspect.load(image.id);
+}
+
+const ImageHistoryItemRef = builder
+  .objectRef<{
+    Id: string;
+    Created: number;
+    CreatedBy: string;
+    Tags: string[] | null;
+    Size: number;
+    Comment: string;
+  }>('ImageLayer')
+  .implement({
+    description: 'One step of the build of an image (`docker history`).',
+    fields: (t) => ({
+      imageId: t.string({
+        nullable: true,
+        description:
+          'Id of the image this step made; null for steps of images built elsewhere ("<missing>").',
+        resolve: (layer) => (layer.Id && layer.Id !== '<missing>' ? layer.Id : null),
+      }),
+      created: t.field({
+        type: 'DateTime',
+        description: 'When the step ran.',
+        resolve: (layer) => new Date(layer.Created * 1000),
+      }),
+      createdBy: t.exposeString('CreatedBy', {
+        description: 'The instruction, e.g. "/bin/sh -c #(nop) CMD [\\"sh\\"]".',
+      }),
+      tags: t.stringList({
+        description: 'Tags of the image this step made.',
+        resolve: (layer) => layer.Tags ?? [],
+      }),
+      sizeBytes: t.field({
+        type: 'SafeInt',
+        description: 'Bytes the step added.',
+        resolve: (layer) => layer.Size,
+      }),
+      comment: t.exposeString('Comment', { description: 'Comment recorded with the step.' }),
+    }),
+  });
+
+ImageRef.implement({
+  description: 'A Docker image.',
+  fields: (t) => ({
+    dockerId: t.exposeString('id', {
+      description: 'The image id: "sha256:" and 64 hexadecimal digits.',
+    }),
+    shortId: t.string({
+      description: 'The first 12 digits of the id, as the docker CLI shows it.',
+      resolve: (image) => shortenId(image.id),
+    }),
+    tags: t.stringList({
+      description: 'Repository tags, e.g. "nginx:1.27"; empty for an untagged image.',
+      resolve: async (image, _args, context) => {
+        const tags =
+          image.summary?.RepoTags ??
+          image.inspect?.RepoTags ??
+          (await loadInspect(image, context))?.RepoTags;
+        return (tags ?? []).filter((tag) => tag !== '<none>:<none>');
+      },
+    }),
+    digests: t.stringList({
+      description: 'Repository digests, e.g. "nginx@sha256:…"; set once pushed or pulled.',
+      resolve: async (image, _args, context) => {
+        const digests =
+          image.summary?.RepoDigests ??
+          image.inspect?.RepoDigests ??
+          (await loadInspect(image, context))?.RepoDigests;
+        return (digests ?? []).filter((digest) => digest !== '<none>@<none>');
+      },
+    }),
+    created: t.field({
+      type: 'DateTime',
+      description: 'When it was built.',
+      resolve: (image) =>
+        image.summary
+          ? new Date(image.summary.Created * 1000)
+          : new Date(image.inspect?.Created ?? 0),
+    }),
+    sizeBytes: t.field({
+      type: 'SafeInt',
+      description: 'Size of all its layers.',
+      resolve: (image) => image.summary?.Size ?? image.inspect?.Size ?? 0,
+    }),
+    sharedSizeBytes: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description:
+        'Size of the layers it shares with other images; null when the engine did not compute it.',
+      resolve: (image) =>
+        image.summary && image.summary.SharedSize >= 0 ? image.summary.SharedSize : null,
+    }),
+    labels: t.field({
+      type: [LabelRef],
+      description: 'Labels, sorted by name.',
+      resolve: async (image, _args, context) =>
+        toKeyValues(
+          image.summary?.Labels ??
+            image.inspect?.Config?.Labels ??
+            (await loadInspect(image, context))?.Config?.Labels,
+        ),
+    }),
+    label: t.string({
+      nullable: true,
+      description: 'The value of one label; null when it is not set.',
+      args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
+      resolve: async (image, { name }, context) => {
+        const labels =
+          image.summary?.Labels ??
+          image.inspect?.Config?.Labels ??
+          (await loadInspect(image, context))?.Config?.Labels;
+        return labels?.[name] ?? null;
+      },
+    }),
+    parentId: t.string({
+      nullable: true,
+      description: 'Id of the image it was built on locally; null for pulled or imported images.',
+      resolve: (image) => image.summary?.ParentId || image.inspect?.Parent || null,
+    }),
+    os: t.string({
+      description: 'Operating system, e.g. "linux".',
+      resolve: async (image, _args, context) => (await loadInspect(image, context))?.Os ?? '',
+    }),
+    architecture: t.string({
+      description: 'CPU architecture, e.g. "amd64".',
+      resolve: async (image, _args, context) =>
+        (await loadInspect(image, context))?.Architecture ?? '',
+    }),
+    variant: t.string({
+      nullable: true,
+      description: 'CPU variant, e.g. "v8" for arm64.',
+      resolve: async (image, _args, context) =>
+        (await loadInspect(image, context))?.Variant || null,
+    }),
+    author: t.string({
+      nullable: true,
+      description: 'Author recorded in the image.',
+      resolve: async (image, _args, context) => (await loadInspect(image, context))?.Author || null,
+    }),
+    comment: t.string({
+      nullable: true,
+      description: 'Comment recorded in the image (e.g. by `docker commit -m` or `import`).',
+      resolve: async (image, _args, context) =>
+        (await loadInspect(image, context))?.Comment || null,
+    }),
+    dockerVersion: t.string({
+      nullable: true,
+      description: 'Version of the engine that built it.',
+      resolve: async (image, _args, context) =>
+        (await loadInspect(image, context))?.DockerVersion || null,
+    }),
+    layers: t.stringList({
+      description: 'Digests of its filesystem layers, base first.',
+      resolve: async (image, _args, context) =>
+        (await loadInspect(image, context))?.RootFS?.Layers ?? [],
+    }),
+    config: t.field({
+      type: ContainerConfigRef,
+      nullable: true,
+      description:
+        'Defaults for containers made from it: command, entrypoint, environment, ports, user.',
+      resolve: async (image, _args, context) => (await loadInspect(image, context))?.Config ?? null,
+    }),
+    history: t.field({
+      type: [ImageHistoryItemRef],
+      description: 'The steps that built it, newest first.',
+      resolve: (image, _args, context) => context.loaders.images.history.load(image.id),
+    }),
+    containers: t.field({
+      type: [ContainerRef],
+      description: 'Containers created from it, newest first.',
+      resolve: async (image, _args, context) => {
+        const containers = await context.loaders.containers.all();
+        return containers
+          .filter((c) => c.ImageID === image.id)
+          .map((c) => toContainerRecord(image.engine, c));
+      },
+    }),
+  }),
+});
+
+const ImageFilterInput = builder.inputType('ImageFilter', {
+  description: 'Which images to list. Conditions of different fields must all hold.',
+  fields: (t) => ({
+    dangling: t.boolean({
+      required: false,
+      description: 'true: only untagged images no other image builds on; false: only the others.',
+    }),
+    labels: t.stringList({
+      required: false,
+      description: 'Labels as `key` or `key=value`; all must match.',
+    }),
+    references: t.stringList({
+      required: false,
+      description: 'Reference patterns, e.g. "busybox" or "registry:5000/app:1.*".',
+    }),
+    before: t.string({
+      required: false,
+      description: 'Only images created before this one (reference or id).',
+    }),
+    since: t.string({
+      required: false,
+      description: 'Only images created after this one (reference or id).',
+    }),
+  }),
+});
+
+function toImageFilters(
+  filter: typeof ImageFilterInput.$inferInput | null | undefined,
+): ImageFilters {
+  if (!filter) return {};
+  filter.labels?.forEach((label, index) => {
+    if (!labelFilterPattern.test(label))
+      throw invalidArgument(`filter.labels[${index}]`, `"${label}" is not "key" or "key=value"`);
+  });
+  filter.references?.forEach((reference, index) => {
+    if (reference.trim() === '')
+      throw invalidArgument(`filter.references[${index}]`, 'must not be empty');
+  });
+  const result: { -readonly [K in keyof ImageFilters]: ImageFilters[K] } = {};
+  if (filter.dangling !== null && filter.dangling !== undefined) result.dangling = filter.dangling;
+  if (filter.labels) result.labels = filter.labels;
+  if (filter.references) result.references = filter.references;
+  if (filter.before) result.before = filter.before;
+  if (filter.since) result.since = filter.since;
+  return result;
+}
+
+builder.queryFields((t) => ({
+  images: t.connection(
+    {
+      type: ImageRef,
+      description: 'Images (not intermediate build layers), newest first.',
+      args: {
+        filter: t.arg({
+          type: ImageFilterInput,
+          required: false,
+          description: 'Which images to list.',
+        }),
+      },
+      resolve: async (_root, args, context) => {
+        const filters = toImageFilters(args.filter);
+        const images =
+          Object.keys(filters).length === 0
+            ? await context.loaders.images.all()
+            : await listImages(context.docker, { filters });
+        return paginate(
+          images.map((image) => toImageRecord(context.engineName, image)),
+          args,
+          (image) => newestFirstKey(image.summary?.Created ?? 0, image.id),
+        );
+      },
+    },
+    { name: 'ImageConnection', description: 'A page of images.' },
+    { name: 'ImageEdge', description: 'A image and its cursor.' },
+  ),
+  image: t.field({
+    type: ImageRef,
+    nullable: true,
+    description:
+      'One image by reference ("name:tag", "name@digest") or id; null when there is none.',
+    args: {
+      reference: t.arg.string({
+        required: true,
+        description: 'Reference or id (full, short, or with "sha256:").',
+      }),
+    },
+    resolve: async (_root, { reference }, context) => {
+      const key = reference.trim();
+      if (key === '') throw invalidArgument('reference', 'must not be empty');
+      if (/\s/.test(key))
+        throw invalidArgument('reference', `"${reference}" is not an image reference`);
+      const inspect = await inspectImage(context.docker, key).catch((error: unknown) => {
+        if (error instanceof EngineError && error.kind === 'BAD_REQUEST')
+          throw invalidArgument('reference', error.message);
+        throw error;
+      });
+      if (!inspect) return null;
+      context.loaders.images.inspect.prime(inspect.Id, inspect);
+      return toImageRecord(context.engineName, inspect);
+    },
+  }),
+}));

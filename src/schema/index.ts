@@ -1,0 +1,10 @@
+import { builder } from './builder.ts';
+import './scalars.ts';
+import './containers.ts';
+import './images.ts';
+import './volumes.ts';
+import './networks.ts';
+import './system.ts';
+
+/** The whole dockergraph schema. */
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,134 @@
+import type {
+  EngineContainerConfig,
+  EngineContainerInspect,
+  EngineContainerSummary,
+} from '../docker/containers.ts';
+import type { EngineImageInspect, EngineImageSummary } from '../docker/images.ts';
+import type { EngineNetwork } from '../docker/networks.ts';
+import type { EngineVolume } from '../docker/volumes.ts';
+import { builder } from './builder.ts';
+import { fromNodeKey, toNodeKey } from './node-id.ts';
+
+/**
+ * The object types every domain refers to, declared here so that domain files
+ * link to each other's types without importing each other.
+ */
+
+/** A container as read from the list, from inspect, or both. */
+export interface ContainerRecord {
+  readonly engine: string;
+  readonly id: string;
+  readonly summary: EngineContainerSummary | null;
+  readonly inspect: EngineContainerInspect | null;
+}
+
+/** An image as read from the list or from inspect. */
+export interface ImageRecord {
+  readonly engine: string;
+  readonly id: string;
+  readonly summary: EngineImageSummary | null;
+  readonly inspect: EngineImageInspect | null;
+}
+
+/** A volume as the engine describes it. */
+export interface VolumeRecord {
+  readonly engine: string;
+  readonly volume: EngineVolume;
+}
+
+/** A network as the engine describes it. */
+export interface NetworkRecord {
+  readonly engine: string;
+  readonly network: EngineNetwork;
+}
+
+/** Object ids of the keys that name this engine; keys of other engines are dropped. */
+function localIds(engine: string, keys: readonly string[]): string[] {
+  return keys.flatMap((key) => {
+    const id = fromNodeKey(engine, key);
+    return id === null ? [] : [id];
+  });
+}
+
+export const ContainerRef = builder.loadableNodeRef<ContainerRecord>('Container', {
+  id: { resolve: (container) => toNodeKey(container.engine, container.id) },
+  // Node lookups by global ID read the container list once, whatever their number.
+  load: async (keys: string[], context) => {
+    const ids = localIds(context.engineName, keys);
+    const summaries = await context.loaders.containers.summaryById.loadMany(ids);
+    return summaries.flatMap((summary) =>
+      summary && !(summary instanceof Error)
+        ? [
+            {
+              engine: context.engineName,
+              id: summary.Id,
+              summary,
+              inspect: null,
+            } satisfies ContainerRecord,
+          ]
+        : [],
+    );
+  },
+  sort: (container) => toNodeKey(container.engine, container.id),
+});
+
+export const ImageRef = builder.loadableNodeRef<ImageRecord>('Image', {
+  id: { resolve: (image) => toNodeKey(image.engine, image.id) },
+  load: async (keys: string[], context) => {
+    const ids = localIds(context.engineName, keys);
+    const images = await context.loaders.images.byId.loadMany(ids);
+    return images.flatMap((image) =>
+      image && !(image instanceof Error) ? [toImageRecord(context.engineName, image)] : [],
+    );
+  },
+  sort: (image) => toNodeKey(image.engine, image.id),
+});
+
+export const VolumeRef = builder.loadableNodeRef<VolumeRecord>('Volume', {
+  id: { resolve: (volume) => toNodeKey(volume.engine, volume.volume.Name) },
+  load: async (keys: string[], context) => {
+    const names = localIds(context.engineName, keys);
+    const volumes = await context.loaders.volumes.byName.loadMany(names);
+    return volumes.flatMap((volume) =>
+      volume && !(volume instanceof Error)
+        ? [{ engine: context.engineName, volume } satisfies VolumeRecord]
+        : [],
+    );
+  },
+  sort: (volume) => toNodeKey(volume.engine, volume.volume.Name),
+});
+
+export const NetworkRef = builder.loadableNodeRef<NetworkRecord>('Network', {
+  id: { resolve: (network) => toNodeKey(network.engine, network.network.Id) },
+  load: async (keys: string[], context) => {
+    const ids = localIds(context.engineName, keys);
+    const networks = await context.loaders.networks.byId.loadMany(ids);
+    return networks.flatMap((network) =>
+      network && !(network instanceof Error)
+        ? [{ engine: context.engineName, network } satisfies NetworkRecord]
+        : [],
+    );
+  },
+  sort: (network) => toNodeKey(network.engine, network.network.Id),
+});
+
+/** The configuration of a container, or the defaults an image gives its containers. */
+export const ContainerConfigRef = builder.objectRef<EngineContainerConfig>('ContainerConfig');
+
+/** Wraps an image list entry or inspect answer. */
+export function toImageRecord(
+  engine: string,
+  image: EngineImageSummary | EngineImageInspect,
+): ImageRecord {
+  return 'ParentId' in image
+    ? { engine, id: image.Id, summary: image, inspect: null }
+    : { engine, id: image.Id, summary: null, inspect: image };
+}
+
+/** Wraps a container list entry. */
+export function toContainerRecord(
+  engine: string,
+  summary: EngineContainerSummary,
+): ContainerRecord {
+  return { engine, id: summary.Id, summary, inspect: null };
+}

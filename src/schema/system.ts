@@ -1,0 +1,398 @@
+import type { EngineDiskUsage, EngineInfo, EngineVersion } from '../docker/system.ts';
+import type { PingResult } from '../docker/version.ts';
+import { builder } from './builder.ts';
+import { type KeyValue, LabelRef, OptionRef, toKeyValues } from './shared.ts';
+
+const EngineKindEnum = builder.enumType('EngineKind', {
+  description: 'Which implementation of the Docker Engine API answers.',
+  values: {
+    DOCKER: { value: 'docker', description: 'Docker Engine (moby).' },
+    PODMAN: { value: 'podman', description: "Podman's Docker-compatible API." },
+  } as const,
+});
+
+const EnginePingRef = builder
+  .objectRef<PingResult & { negotiatedApiVersion: string }>('EnginePing')
+  .implement({
+    description: 'What the engine says in answer to `GET /_ping`.',
+    fields: (t) => ({
+      apiVersion: t.exposeString('apiVersion', {
+        description: 'Highest API version the engine serves.',
+      }),
+      negotiatedApiVersion: t.exposeString('negotiatedApiVersion', {
+        description: 'API version dockergraph uses with it: the lower of the engine’s and its own.',
+      }),
+      osType: t.exposeString('osType', {
+        nullable: true,
+        description: 'Operating system of its containers: "linux" or "windows".',
+      }),
+      experimental: t.exposeBoolean('experimental', {
+        description: 'Whether experimental features are on.',
+      }),
+      builderVersion: t.exposeString('builderVersion', {
+        nullable: true,
+        description: 'Default builder: "1" classic, "2" BuildKit.',
+      }),
+      swarm: t.exposeString('swarm', {
+        nullable: true,
+        description: 'Swarm state and role, e.g. "inactive" (API 1.42+).',
+      }),
+      kind: t.field({
+        type: EngineKindEnum,
+        description: 'Docker or Podman.',
+        resolve: (ping) => (ping.podmanApiVersion ? 'podman' : 'docker'),
+      }),
+      podmanApiVersion: t.exposeString('podmanApiVersion', {
+        nullable: true,
+        description: "Podman's own API version, when it is Podman.",
+      }),
+    }),
+  });
+
+const EngineComponentRef = builder
+  .objectRef<NonNullable<EngineVersion['Components']>[number]>('EngineComponent')
+  .implement({
+    description: 'A component of the engine (containerd, runc, docker-init, ...).',
+    fields: (t) => ({
+      name: t.exposeString('Name', { description: 'Component name.' }),
+      version: t.exposeString('Version', { description: 'Its version.' }),
+      details: t.field({
+        type: [OptionRef],
+        description: 'Extra facts, e.g. GitCommit.',
+        resolve: (component) => toKeyValues(component.Details),
+      }),
+    }),
+  });
+
+const EngineVersionRef = builder
+  .objectRef<EngineVersion & { negotiatedApiVersion: string }>('EngineVersion')
+  .implement({
+    description: 'Versions of the engine and its components (`GET /version`).',
+    fields: (t) => ({
+      version: t.exposeString('Version', { description: 'Engine version, e.g. "20.10.24".' }),
+      apiVersion: t.exposeString('ApiVersion', { description: 'Highest API version it serves.' }),
+      minApiVersion: t.string({
+        nullable: true,
+        description: 'Lowest API version it serves.',
+        resolve: (v) => v.MinAPIVersion ?? null,
+      }),
+      negotiatedApiVersion: t.exposeString('negotiatedApiVersion', {
+        description: 'API version dockergraph uses with it.',
+      }),
+      platform: t.string({
+        nullable: true,
+        description: 'Product name, e.g. "Docker Engine - Community".',
+        resolve: (v) => v.Platform?.Name || null,
+      }),
+      gitCommit: t.exposeString('GitCommit', { description: 'Commit it was built from.' }),
+      goVersion: t.exposeString('GoVersion', { description: 'Go version it was built with.' }),
+      os: t.exposeString('Os', { description: 'Operating system, e.g. "linux".' }),
+      arch: t.exposeString('Arch', { description: 'CPU architecture, e.g. "amd64".' }),
+      kernelVersion: t.exposeString('KernelVersion', { description: 'Kernel of the host.' }),
+      experimental: t.boolean({
+        description: 'Whether experimental features are on.',
+        resolve: (v) => v.Experimental ?? false,
+      }),
+      buildTime: t.string({
+        nullable: true,
+        description: 'When it was built, as the engine reports it.',
+        resolve: (v) => v.BuildTime || null,
+      }),
+      components: t.field({
+        type: [EngineComponentRef],
+        description: 'Components and their versions.',
+        resolve: (v) => v.Components ?? [],
+      }),
+    }),
+  });
+
+const ContainerCountsRef = builder.objectRef<EngineInfo>('ContainerCounts').implement({
+  description: 'How many containers the engine has, by state.',
+  fields: (t) => ({
+    total: t.exposeInt('Containers', { description: 'All containers.' }),
+    running: t.exposeInt('ContainersRunning', { description: 'Running.' }),
+    paused: t.exposeInt('ContainersPaused', { description: 'Paused.' }),
+    stopped: t.exposeInt('ContainersStopped', { description: 'Neither running nor paused.' }),
+  }),
+});
+
+const SwarmNodeStateEnum = builder.enumType('SwarmNodeState', {
+  description: "This engine's membership of a swarm.",
+  values: {
+    INACTIVE: { value: 'inactive', description: 'Not part of a swarm.' },
+    PENDING: { value: 'pending', description: 'Joining.' },
+    ACTIVE: { value: 'active', description: 'A member.' },
+    ERROR: { value: 'error', description: 'Membership failed.' },
+    LOCKED: { value: 'locked', description: 'The swarm is locked and must be unlocked.' },
+  } as const,
+});
+
+const SwarmStateRef = builder.objectRef<NonNullable<EngineInfo['Swarm']>>('SwarmState').implement({
+  description: "This engine's place in a swarm.",
+  fields: (t) => ({
+    localNodeState: t.field({
+      type: SwarmNodeStateEnum,
+      description: 'Membership state.',
+      resolve: (swarm) => {
+        const state = swarm.LocalNodeState;
+        return state === 'pending' || state === 'active' || state === 'error' || state === 'locked'
+          ? state
+          : 'inactive';
+      },
+    }),
+    nodeId: t.string({
+      nullable: true,
+      description: 'Its node id, when a member.',
+      resolve: (swarm) => swarm.NodeID || null,
+    }),
+    controlAvailable: t.boolean({
+      description: 'Whether it is a manager.',
+      resolve: (swarm) => swarm.ControlAvailable ?? false,
+    }),
+  }),
+});
+
+function toLabelPairs(labels: readonly string[] | null | undefined): KeyValue[] {
+  return (labels ?? []).map((label) => {
+    const separator = label.indexOf('=');
+    return separator === -1
+      ? { name: label, value: '' }
+      : { name: label.slice(0, separator), value: label.slice(separator + 1) };
+  });
+}
+
+const EngineInfoRef = builder.objectRef<EngineInfo>('EngineInfo').implement({
+  description: 'System-wide facts about the engine and its host (`GET /info`).',
+  fields: (t) => ({
+    id: t.exposeString('ID', { description: 'Unique id of this engine.' }),
+    name: t.exposeString('Name', { description: 'Host name.' }),
+    serverVersion: t.exposeString('ServerVersion', { description: 'Engine version.' }),
+    containers: t.field({
+      type: ContainerCountsRef,
+      description: 'Containers by state.',
+      resolve: (info) => info,
+    }),
+    images: t.exposeInt('Images', { description: 'Number of images, layers included.' }),
+    driver: t.exposeString('Driver', { description: 'Storage driver, e.g. "overlay2".' }),
+    driverStatus: t.field({
+      type: [OptionRef],
+      description: 'Facts reported by the storage driver.',
+      resolve: (info) => (info.DriverStatus ?? []).map(([name, value]) => ({ name, value })),
+    }),
+    dockerRootDir: t.exposeString('DockerRootDir', {
+      description: 'Where the engine keeps its data.',
+    }),
+    cpus: t.exposeInt('NCPU', { description: 'CPUs of the host.' }),
+    memoryBytes: t.field({
+      type: 'SafeInt',
+      description: 'Memory of the host.',
+      resolve: (info) => info.MemTotal,
+    }),
+    operatingSystem: t.exposeString('OperatingSystem', {
+      description: 'Host operating system, e.g. "Debian GNU/Linux 12".',
+    }),
+    osType: t.exposeString('OSType', { description: '"linux" or "windows".' }),
+    osVersion: t.string({
+      nullable: true,
+      description: 'Host operating system version.',
+      resolve: (info) => info.OSVersion || null,
+    }),
+    architecture: t.exposeString('Architecture', {
+      description: 'Host architecture, e.g. "x86_64".',
+    }),
+    kernelVersion: t.exposeString('KernelVersion', { description: 'Host kernel.' }),
+    cgroupDriver: t.string({
+      nullable: true,
+      description: 'Cgroup driver: "cgroupfs" or "systemd".',
+      resolve: (info) => info.CgroupDriver || null,
+    }),
+    cgroupVersion: t.string({
+      nullable: true,
+      description: 'Cgroup version: "1" or "2".',
+      resolve: (info) => info.CgroupVersion || null,
+    }),
+    loggingDriver: t.string({
+      nullable: true,
+      description: 'Default logging driver.',
+      resolve: (info) => info.LoggingDriver || null,
+    }),
+    defaultRuntime: t.string({
+      nullable: true,
+      description: 'Default OCI runtime, e.g. "runc".',
+      resolve: (info) => info.DefaultRuntime || null,
+    }),
+    liveRestoreEnabled: t.boolean({
+      description: 'Whether containers keep running while the engine restarts.',
+      resolve: (info) => info.LiveRestoreEnabled ?? false,
+    }),
+    labels: t.field({
+      type: [LabelRef],
+      description: 'Labels of the engine.',
+      resolve: (info) => toLabelPairs(info.Labels),
+    }),
+    securityOptions: t.stringList({
+      description: 'Security features on, e.g. "name=seccomp,profile=default".',
+      resolve: (info) => info.SecurityOptions ?? [],
+    }),
+    swarm: t.field({
+      type: SwarmStateRef,
+      description: 'Swarm membership.',
+      resolve: (info) => info.Swarm ?? {},
+    }),
+    warnings: t.stringList({
+      description: 'Warnings about the configuration of the engine or host.',
+      resolve: (info) => info.Warnings ?? [],
+    }),
+  }),
+});
+
+interface DiskUsageCategory {
+  count: number;
+  active: number;
+  sizeBytes: number;
+  reclaimableBytes: number;
+}
+
+const DiskUsageCategoryRef = builder.objectRef<DiskUsageCategory>('DiskUsageCategory').implement({
+  description: 'Disk use of one kind of object, as `docker system df` sums it.',
+  fields: (t) => ({
+    count: t.exposeInt('count', { description: 'Number of objects.' }),
+    active: t.exposeInt('active', { description: 'Objects in use (by a container, or running).' }),
+    sizeBytes: t.field({
+      type: 'SafeInt',
+      description: 'Bytes they use.',
+      resolve: (c) => c.sizeBytes,
+    }),
+    reclaimableBytes: t.field({
+      type: 'SafeInt',
+      description: 'Bytes a prune would free.',
+      resolve: (c) => c.reclaimableBytes,
+    }),
+  }),
+});
+
+function sum<T>(items: readonly T[], value: (item: T) => number): number {
+  return items.reduce((total, item) => total + Math.max(0, value(item)), 0);
+}
+
+const DiskUsageRef = builder.objectRef<EngineDiskUsage>('DiskUsage').implement({
+  description: 'Disk use of the engine (`GET /system/df`).',
+  fields: (t) => ({
+    layersSizeBytes: t.field({
+      type: 'SafeInt',
+      description: 'Bytes used by all image layers.',
+      resolve: (df) => df.LayersSize,
+    }),
+    images: t.field({
+      type: DiskUsageCategoryRef,
+      description: 'Images.',
+      resolve: (df) => {
+        const images = df.Images ?? [];
+        const unused = images.filter((image) => image.Containers === 0);
+        return {
+          count: images.length,
+          active: images.length - unused.length,
+          sizeBytes: df.LayersSize,
+          reclaimableBytes: sum(unused, (image) =>
+            image.SharedSize >= 0 ? image.Size - image.SharedSize : image.Size,
+          ),
+        };
+      },
+    }),
+    containers: t.field({
+      type: DiskUsageCategoryRef,
+      description: 'Containers (their writable layers).',
+      resolve: (df) => {
+        const containers = df.Containers ?? [];
+        const stopped = containers.filter(
+          (container) => container.State !== 'running' && container.State !== 'paused',
+        );
+        return {
+          count: containers.length,
+          active: containers.length - stopped.length,
+          sizeBytes: sum(containers, (container) => container.SizeRw ?? 0),
+          reclaimableBytes: sum(stopped, (container) => container.SizeRw ?? 0),
+        };
+      },
+    }),
+    volumes: t.field({
+      type: DiskUsageCategoryRef,
+      description: 'Local volumes.',
+      resolve: (df) => {
+        const volumes = df.Volumes ?? [];
+        const unused = volumes.filter((volume) => (volume.UsageData?.RefCount ?? 0) === 0);
+        return {
+          count: volumes.length,
+          active: volumes.length - unused.length,
+          sizeBytes: sum(volumes, (volume) => volume.UsageData?.Size ?? 0),
+          reclaimableBytes: sum(unused, (volume) => volume.UsageData?.Size ?? 0),
+        };
+      },
+    }),
+    buildCache: t.field({
+      type: DiskUsageCategoryRef,
+      description: 'Build cache records.',
+      resolve: (df) => {
+        const records = df.BuildCache ?? [];
+        const idle = records.filter((record) => !record.InUse && !record.Shared);
+        return {
+          count: records.length,
+          active: records.filter((record) => record.InUse).length,
+          sizeBytes: sum(
+            records.filter((record) => !record.Shared),
+            (record) => record.Size,
+          ),
+          reclaimableBytes: sum(idle, (record) => record.Size),
+        };
+      },
+    }),
+  }),
+});
+
+const EngineRef = builder.objectRef<{ name: string }>('Engine').implement({
+  description: 'The Docker engine dockergraph talks to.',
+  fields: (t) => ({
+    name: t.exposeString('name', {
+      description: 'Name dockergraph gives this engine (part of every global ID).',
+    }),
+    ping: t.field({
+      type: EnginePingRef,
+      description: 'Pings the engine: reachability and API version.',
+      resolve: async (_engine, _args, context) => {
+        const ping = await context.docker.ping();
+        const { apiVersion } = await context.docker.connection();
+        return { ...ping, negotiatedApiVersion: apiVersion };
+      },
+    }),
+    version: t.field({
+      type: EngineVersionRef,
+      description: 'Versions of the engine and its components.',
+      resolve: async (_engine, _args, context) => {
+        const [version, connection] = await Promise.all([
+          context.loaders.system.version(),
+          context.docker.connection(),
+        ]);
+        return { ...version, negotiatedApiVersion: connection.apiVersion };
+      },
+    }),
+    info: t.field({
+      type: EngineInfoRef,
+      description: 'System-wide facts and object counts.',
+      resolve: (_engine, _args, context) => context.loaders.system.info(),
+    }),
+    diskUsage: t.field({
+      type: DiskUsageRef,
+      description:
+        'Disk use by images, containers, volumes and build cache. Slow: the engine walks every layer.',
+      resolve: (_engine, _args, context) => context.loaders.system.diskUsage(),
+    }),
+  }),
+});
+
+builder.queryField('engine', (t) =>
+  t.field({
+    type: EngineRef,
+    description: 'The Docker engine: versions, system facts, disk use.',
+    resolve: (_root, _args, context) => ({ name: context.engineName }),
+  }),
+);

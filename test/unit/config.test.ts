@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  it('listens on loopback port 4000 by default', () => {
+    const config = loadConfig({ HOME: '/home/me' });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 4000,
+      engineName: 'local',
+      graphiql: true,
+    });
+    expect(config.docker).toEqual({
+      dockerHost: undefined,
+      dockerContext: undefined,
+      tlsVerify: false,
+      certPath: undefined,
+      configDir: '/home/me/.docker',
+    });
+  });
+
+  it('reads the docker CLI variables, treating empty as unset', () => {
+    expect(loadConfig({ DOCKER_HOST: '', DOCKER_CONTEXT: 'ctx', HOME: '/home/me' }).docker).toEqual(
+      {
+        dockerHost: undefined,
+        dockerContext: 'ctx',
+        tlsVerify: false,
+        certPath: undefined,
+        configDir: '/home/me/.docker',
+      },
+    );
+  });
+
+  it('turns verification on for any non-empty DOCKER_TLS_VERIFY, like the CLI', () => {
+    const env = {
+      DOCKER_TLS_VERIFY: '0',
+      DOCKER_CONFIG: '/etc/docker-cli',
+      DOCKER_CERT_PATH: '/c',
+    };
+    expect(loadConfig(env).docker).toMatchObject({
+      tlsVerify: true,
+      certPath: '/c',
+      configDir: '/etc/docker-cli',
+    });
+  });
+
+  it('names the variable and the value it cannot use', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(
+      new ConfigError('PORT must be an integer from 0 to 65535, got "eighty"'),
+    );
+    expect(() => loadConfig({ DOCKERGRAPH_GRAPHIQL: 'maybe' })).toThrow(
+      /DOCKERGRAPH_GRAPHIQL must be true or false, got "maybe"/,
+    );
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(
+      /LOG_LEVEL must be one of debug, info, warn, error, silent/,
+    );
+    expect(() => loadConfig({ DOCKERGRAPH_ENGINE_NAME: 'Prod Engine' })).toThrow(
+      /DOCKERGRAPH_ENGINE_NAME/,
+    );
+  });
+});
