@@ -1,0 +1,90 @@
+// A dockergraph app over the private test engine, with every engine call recorded.
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { inject } from 'vitest';
+import { type App, createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
+import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import { createLogger } from '../../src/logger.ts';
+
+/** What a client receives for one operation. */
+export interface GraphQLResponse<TData> {
+  data?: TData | null;
+  errors?: {
+    message: string;
+    path?: (string | number)[];
+    extensions?: { code?: string; argument?: string; [key: string]: unknown };
+  }[];
+}
+
+export interface TestApp {
+  readonly app: App;
+  readonly docker: DockerClient;
+  /** Every engine call made so far, oldest first. */
+  readonly calls: EngineCallRecord[];
+  /** Runs one operation through HTTP, as a client would. */
+  execute<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    ...variables: TVariables extends Record<string, never> ? [] : [TVariables]
+  ): Promise<GraphQLResponse<TData>>;
+  /** Like {@link execute}, failing the test if the answer has errors or no data. */
+  query<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    ...variables: TVariables extends Record<string, never> ? [] : [TVariables]
+  ): Promise<TData>;
+  /** Engine calls made while `run` ran, as "METHOD /path" strings. */
+  callsDuring(run: () => Promise<unknown>): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Environment overrides for the app's configuration (DOCKER_HOST defaults to the test engine). */
+export type TestEnvironment = Record<string, string | undefined>;
+
+export function createTestApp(env: TestEnvironment = {}): TestApp {
+  const config = loadConfig({
+    HOME: '/nonexistent',
+    DOCKER_HOST: inject('dockerHost'),
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
+    connectTimeoutMs: config.engineConnectTimeoutMs,
+    requestTimeoutMs: config.engineRequestTimeoutMs,
+  });
+  const calls: EngineCallRecord[] = [];
+  docker.observe((call) => calls.push(call));
+  const app = createApp(config, { docker, logger: createLogger(config.logLevel) });
+
+  async function execute<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    ...variables: unknown[]
+  ): Promise<GraphQLResponse<TData>> {
+    const response = await app.fetch('http://dockergraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: print(document), variables: variables[0] ?? {} }),
+    });
+    return (await response.json()) as GraphQLResponse<TData>;
+  }
+
+  return {
+    app,
+    docker,
+    calls,
+    execute,
+    async query(document, ...variables) {
+      const result = await execute(document, ...variables);
+      if (result.errors?.length || !result.data) {
+        throw new Error(`operation failed: ${JSON.stringify(result.errors ?? result)}`);
+      }
+      return result.data;
+    },
+    async callsDuring(run) {
+      const start = calls.length;
+      await run();
+      return calls.slice(start).map((call) => `${call.method} ${call.path}`);
+    },
+    close: () => docker.close(),
+  };
+}
