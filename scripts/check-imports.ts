@@ -1,0 +1,87 @@
+/**
+ * Checks the import rules of DEVELOPERS.md: layers import one way
+ * (config -> docker -> loaders -> context -> schema -> app -> server/handler),
+ * the engine client imports nothing from GraphQL, schema domain files do not
+ * import each other, and there are no import cycles.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src');
+
+function listFiles(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) return listFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function layerOf(file: string): number {
+  const path = relative(src, file);
+  if (path === 'config.ts' || path === 'logger.ts') return 0;
+  if (path.startsWith('docker/')) return 1;
+  if (path === 'loaders.ts') return 2;
+  if (path === 'context.ts') return 3;
+  if (path.startsWith('schema/')) return 4;
+  if (path === 'app.ts') return 5;
+  return 6;
+}
+
+const domainFiles = new Set(
+  ['containers.ts', 'images.ts', 'volumes.ts', 'networks.ts', 'system.ts'].map((name) =>
+    join(src, 'schema', name),
+  ),
+);
+const problems: string[] = [];
+const graph = new Map<string, string[]>();
+
+for (const file of listFiles(src)) {
+  const text = readFileSync(file, 'utf8');
+  const imports = [
+    ...text.matchAll(
+      /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm,
+    ),
+  ].map((match) => match[1] ?? match[2] ?? '');
+  const local: string[] = [];
+  for (const specifier of imports) {
+    const name = relative(root, file);
+    if (!specifier.startsWith('.')) {
+      if (layerOf(file) === 1 && /^(graphql|@pothos|graphql-yoga)/.test(specifier)) {
+        problems.push(`${name} imports ${specifier}: the engine client must not depend on GraphQL`);
+      }
+      continue;
+    }
+    const target = resolve(dirname(file), specifier);
+    local.push(target);
+    if (layerOf(target) > layerOf(file)) {
+      problems.push(`${name} imports ${relative(root, target)}, a later layer`);
+    }
+    if (domainFiles.has(file) && domainFiles.has(target)) {
+      problems.push(`${name} imports ${relative(root, target)}: domain files link through refs.ts`);
+    }
+  }
+  graph.set(file, local);
+}
+
+const state = new Map<string, 'visiting' | 'done'>();
+function visit(file: string, path: string[]): void {
+  if (state.get(file) === 'done') return;
+  if (state.get(file) === 'visiting') {
+    const cycle = path.slice(path.indexOf(file)).concat(file);
+    problems.push(`import cycle: ${cycle.map((f) => relative(root, f)).join(' -> ')}`);
+    return;
+  }
+  state.set(file, 'visiting');
+  for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+  state.set(file, 'done');
+}
+for (const file of graph.keys()) visit(file, []);
+
+if (problems.length > 0) {
+  process.stderr.write(`${[...new Set(problems)].join('\n')}\n`);
+  process.exit(1);
+}
+process.stdout.write(`imports follow the layering rules (${graph.size} files)\n`);
