@@ -194,7 +194,12 @@ export class DockerClient {
         timeoutMs: call.timeoutMs,
       });
     } catch (error) {
-      const converted = errorFromTransport(error, what);
+      const { endpoint } = this.shared;
+      const converted = errorFromTransport(
+        error,
+        what,
+        endpoint.kind === 'tcp' && endpoint.tls !== null,
+      );
       // A restarted engine may speak another version: negotiate again next time.
       if (isEngineUnreachable(converted)) this.shared.connection = null;
       throw converted;

@@ -101,7 +101,7 @@ function findErrorCode(error: unknown): string | undefined {
  * Turns a transport failure (refused, reset, timed out, TLS) into an
  * {@link EngineError}. Aborts by the caller are rethrown as they are.
  */
-export function errorFromTransport(error: unknown, what: string): unknown {
+export function errorFromTransport(error: unknown, what: string, tls = false): unknown {
   if (error instanceof EngineError) return error;
   if (error instanceof Error && error.name === 'AbortError') return error;
   const code = findErrorCode(error);
@@ -119,6 +119,16 @@ export function errorFromTransport(error: unknown, what: string): unknown {
     return new EngineError(
       'ENGINE_UNAVAILABLE',
       `${what}: the TLS handshake with the Docker engine failed (${code})`,
+      0,
+      { cause: error },
+    );
+  }
+  // Under TLS 1.3 the server checks the client certificate after the handshake and
+  // refuses it by closing the connection: the client sees only the close.
+  if (tls && code === 'UND_ERR_SOCKET') {
+    return new EngineError(
+      'ENGINE_UNAVAILABLE',
+      `${what}: the Docker engine closed the TLS connection; check that it trusts the client certificate`,
       0,
       { cause: error },
     );

@@ -68,6 +68,16 @@ describe('errorFromTransport', () => {
     );
   });
 
+  it('explains a TLS connection the engine closed: how TLS 1.3 refuses a client certificate', () => {
+    const closed = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    expect((errorFromTransport(closed, 'x', true) as EngineError).message).toBe(
+      'x: the Docker engine closed the TLS connection; check that it trusts the client certificate',
+    );
+    expect((errorFromTransport(closed, 'x', false) as EngineError).message).toBe(
+      'x: the Docker engine is unavailable',
+    );
+  });
+
   it('finds the code on a wrapped cause and passes aborts through', () => {
     const wrapped = new Error('fetch failed', { cause: withCode('ECONNREFUSED') });
     expect((errorFromTransport(wrapped, 'x') as EngineError).kind).toBe('ENGINE_UNAVAILABLE');
