@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, getOperationAST } from 'graphql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
@@ -49,8 +49,13 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
     { operationName: string | undefined; engineCalls: number }
   >();
   return {
-    onRequest({ request }) {
-      started.set(request, performance.now());
+    // Instrumentation wraps every request, also those that yoga's own /healthz and GraphiQL
+    // hooks answer before any plugin's onRequest runs.
+    instrumentation: {
+      request({ request }, wrapped) {
+        started.set(request, performance.now());
+        return wrapped();
+      },
     },
     onExecute({ args }) {
       const context = args.contextValue as GraphQLContext & { request?: Request };
@@ -58,7 +63,11 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
         onExecuteDone() {
           if (!context.request) return;
           operations.set(context.request, {
-            operationName: args.operationName ?? undefined,
+            // Clients often send only the query: take the name from the document then.
+            operationName:
+              args.operationName ??
+              getOperationAST(args.document, args.operationName)?.name?.value ??
+              undefined,
             engineCalls: context.docker.callCount,
           });
         },
@@ -103,9 +112,14 @@ export function createApp(config: Config, { docker, logger }: AppDependencies): 
           // Errors the schema raised on purpose (bad arguments) and GraphQL's own reach clients.
           if (!original || original instanceof GraphQLError) return error;
         }
-        logger.error('unexpected error', {
-          error: String(original instanceof Error ? original.stack : original),
-        });
+        // A client that went away aborts its engine calls: expected, not a server fault.
+        if (original instanceof Error && original.name === 'AbortError') {
+          logger.debug('request aborted by the client', { error: original.message });
+        } else {
+          logger.error('unexpected error', {
+            error: String(original instanceof Error ? original.stack : original),
+          });
+        }
         return new GraphQLError(message, {
           nodes: error instanceof GraphQLError ? (error.nodes ?? null) : null,
           path: error instanceof GraphQLError ? (error.path ?? null) : null,

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { DockerClient } from './docker/client.ts';
 import {
+  type ContainerFilters,
   type EngineContainerInspect,
   type EngineContainerSummary,
   inspectContainer,
@@ -10,11 +11,12 @@ import {
   type EngineImageHistoryItem,
   type EngineImageInspect,
   type EngineImageSummary,
+  type ImageFilters,
   inspectImage,
   listImages,
   readImageHistory,
 } from './docker/images.ts';
-import { type EngineNetwork, listNetworks } from './docker/networks.ts';
+import { type EngineNetwork, listNetworks, type NetworkFilters } from './docker/networks.ts';
 import { type EngineStats, readContainerStats } from './docker/stats.ts';
 import {
   type EngineDiskUsage,
@@ -24,7 +26,7 @@ import {
   readEngineInfo,
   readEngineVersion,
 } from './docker/system.ts';
-import { type EngineVolume, listVolumes } from './docker/volumes.ts';
+import { type EngineVolume, listVolumes, type VolumeFilters } from './docker/volumes.ts';
 
 /** Sizes the engine computes only when asked (`size=1`). */
 export interface ContainerSize {
@@ -41,6 +43,8 @@ export interface Loaders {
   readonly containers: {
     /** `GET /containers/json?all=1`, once. */
     all(): Promise<EngineContainerSummary[]>;
+    /** The list matching `filters`, once per distinct filter. */
+    list(filters: ContainerFilters): Promise<EngineContainerSummary[]>;
     /** Summaries by full id, from {@link all}. */
     summaryById: DataLoader<string, EngineContainerSummary | null>;
     inspect: DataLoader<string, EngineContainerInspect | null>;
@@ -50,6 +54,8 @@ export interface Loaders {
   };
   readonly images: {
     all(): Promise<EngineImageSummary[]>;
+    /** The list matching `filters`, once per distinct filter. */
+    list(filters: ImageFilters): Promise<EngineImageSummary[]>;
     /** Summaries by full id from {@link all}; images missing there (intermediate, dangling) are inspected. */
     byId: DataLoader<string, EngineImageSummary | EngineImageInspect | null>;
     inspect: DataLoader<string, EngineImageInspect | null>;
@@ -57,11 +63,15 @@ export interface Loaders {
   };
   readonly volumes: {
     all(): Promise<EngineVolume[]>;
+    /** The list matching `filters`, once per distinct filter. */
+    list(filters: VolumeFilters): Promise<EngineVolume[]>;
     /** Volumes by name from {@link all}. */
     byName: DataLoader<string, EngineVolume | null>;
   };
   readonly networks: {
     all(): Promise<EngineNetwork[]>;
+    /** The list matching `filters`, once per distinct filter. */
+    list(filters: NetworkFilters): Promise<EngineNetwork[]>;
     /** Networks by full id from {@link all}. */
     byId: DataLoader<string, EngineNetwork | null>;
   };
@@ -79,6 +89,28 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   return () => {
     pending ??= load();
     return pending;
+  };
+}
+
+/**
+ * Memoises a filtered list call per distinct filter for the lifetime of one
+ * request; no filter at all reads the shared unfiltered list.
+ */
+function filteredOnce<F extends object, T>(
+  all: () => Promise<T[]>,
+  load: (filters: F) => Promise<T[]>,
+): (filters: F) => Promise<T[]> {
+  const pending = new Map<string, Promise<T[]>>();
+  return (filters) => {
+    const defined = Object.entries(filters).filter(([, value]) => value !== undefined);
+    if (defined.length === 0) return all();
+    const key = JSON.stringify(defined.sort(([a], [b]) => (a < b ? -1 : 1)));
+    let list = pending.get(key);
+    if (!list) {
+      list = load(filters);
+      pending.set(key, list);
+    }
+    return list;
   };
 }
 
@@ -116,6 +148,9 @@ export function createLoaders(docker: DockerClient): Loaders {
   return {
     containers: {
       all: allContainers,
+      list: filteredOnce(allContainers, (filters: ContainerFilters) =>
+        listContainers(docker, { all: true, filters }),
+      ),
       summaryById: indexLoader(allContainers, (container) => container.Id),
       inspect: eachLoader((id) => inspectContainer(docker, id)),
       size: new DataLoader(async (ids) => {
@@ -123,8 +158,10 @@ export function createLoaders(docker: DockerClient): Loaders {
         const byId = new Map(sized.map((container) => [container.Id, container]));
         return ids.map((id) => {
           const container = byId.get(id);
+          // The engine omits sizes that are 0 (Go's omitempty), e.g. SizeRw of a container
+          // that wrote nothing: asked with size=1, an absent size is 0, not unknown.
           return container
-            ? { rw: container.SizeRw ?? null, rootFs: container.SizeRootFs ?? null }
+            ? { rw: container.SizeRw ?? 0, rootFs: container.SizeRootFs ?? 0 }
             : null;
         });
       }),
@@ -132,6 +169,7 @@ export function createLoaders(docker: DockerClient): Loaders {
     },
     images: {
       all: allImages,
+      list: filteredOnce(allImages, (filters: ImageFilters) => listImages(docker, { filters })),
       byId: new DataLoader(async (ids) => {
         const listed = await imagesById.loadMany(ids);
         return Promise.all(
@@ -146,10 +184,14 @@ export function createLoaders(docker: DockerClient): Loaders {
     },
     volumes: {
       all: allVolumes,
+      list: filteredOnce(allVolumes, (filters: VolumeFilters) => listVolumes(docker, { filters })),
       byName: indexLoader(allVolumes, (volume) => volume.Name),
     },
     networks: {
       all: allNetworks,
+      list: filteredOnce(allNetworks, (filters: NetworkFilters) =>
+        listNetworks(docker, { filters }),
+      ),
       byId: indexLoader(allNetworks, (network) => network.Id),
     },
     system: {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createApp } from './app.ts';
@@ -29,7 +29,16 @@ export async function startServer(
   logger: Logger,
 ): Promise<RunningServer> {
   const app = createApp(config, { docker, logger });
-  const server = createServer(app);
+  // Once stopping, answers close their connection instead of keeping it alive: stop() then
+  // ends as soon as the requests under way are answered, not when clients drop idle sockets.
+  let stopping = false;
+  const answering = new Set<ServerResponse>();
+  const server = createServer((request, response) => {
+    if (stopping) response.setHeader('connection', 'close');
+    answering.add(response);
+    response.once('close', () => answering.delete(response));
+    void app(request, response);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -43,6 +52,10 @@ export async function startServer(
     url: `http://${host}:${address.port}`,
     server,
     async stop(graceMs = 10_000) {
+      stopping = true;
+      for (const response of answering) {
+        if (!response.headersSent) response.setHeader('connection', 'close');
+      }
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
@@ -94,7 +107,10 @@ export async function main(): Promise<void> {
   const running = await startServer(config, docker, logger);
   logger.info('dockergraph listening', {
     url: `${running.url}/graphql`,
-    engine: describeEndpoint(endpoint),
+    // The private engine's endpoint is resolved as a DOCKER_HOST, but no DOCKER_HOST was set.
+    engine: embedded
+      ? `${embedded.dockerHost} (private engine, scripts/engine.sh)`
+      : describeEndpoint(endpoint),
   });
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,6 +1,12 @@
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { EngineEndpoint } from './docker-host.ts';
-import { errorFromResponse, errorFromTransport, isEngineUnreachable } from './errors.ts';
+import {
+  errorFromResponse,
+  errorFromTransport,
+  isDroppedConnection,
+  isEngineUnreachable,
+} from './errors.ts';
 import {
   createTransport,
   type Transport,
@@ -100,6 +106,9 @@ export class DockerClient {
 
   /** A view of the same client whose calls are cancelled when `signal` aborts. */
   withSignal(signal: AbortSignal | undefined): DockerClient {
+    // Each engine call in flight listens on the signal (undici removes the listener when the
+    // call ends); one operation may run dozens at once, which is not a leak.
+    if (signal) setMaxListeners(0, signal);
     return new DockerClient(this.shared, signal);
   }
 
@@ -183,16 +192,26 @@ export class DockerClient {
     const record = { method: call.method ?? 'GET', path: call.path, query: query.toString() };
     this.calls += 1;
     for (const listener of this.shared.listeners) listener(record);
+    const method = call.method ?? 'GET';
+    const request = {
+      method,
+      path,
+      query,
+      ...(call.headers ? { headers: call.headers } : {}),
+      ...(call.body !== undefined ? { body: call.body } : {}),
+      signal: this.signal,
+      timeoutMs: call.timeoutMs,
+    };
     try {
-      return await this.shared.transport.request({
-        method: call.method ?? 'GET',
-        path,
-        query,
-        ...(call.headers ? { headers: call.headers } : {}),
-        ...(call.body !== undefined ? { body: call.body } : {}),
-        signal: this.signal,
-        timeoutMs: call.timeoutMs,
-      });
+      try {
+        return await this.shared.transport.request(request);
+      } catch (error) {
+        // A pooled connection the engine dropped while idle fails the next request on it;
+        // reads are safe to send once more, on a fresh connection.
+        const idempotent = method === 'GET' || method === 'HEAD';
+        if (!idempotent || !isDroppedConnection(error) || this.signal?.aborted) throw error;
+        return await this.shared.transport.request(request);
+      }
     } catch (error) {
       const { endpoint } = this.shared;
       const converted = errorFromTransport(

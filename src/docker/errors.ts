@@ -148,6 +148,17 @@ export function errorFromTransport(error: unknown, what: string, tls = false): u
   );
 }
 
+const droppedCodes = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * True when a connection broke under a request: what a kept-alive connection
+ * does when the engine restarted or closed it while it sat idle in the pool.
+ */
+export function isDroppedConnection(error: unknown): boolean {
+  const code = findErrorCode(error);
+  return code !== undefined && droppedCodes.has(code);
+}
+
 /** True when the failure means the engine could not be reached at all. */
 export function isEngineUnreachable(error: unknown): boolean {
   return (

@@ -11,7 +11,6 @@ import {
   inspectContainer,
   listContainerChanges,
   listContainerProcesses,
-  listContainers,
   readContainerLogs,
 } from '../docker/containers.ts';
 import type { DecodedLogs, LogLine } from '../docker/demux.ts';
@@ -292,9 +291,11 @@ const NetworkAttachmentRef = builder.objectRef<AttachmentShape>('NetworkAttachme
       type: NetworkRef,
       nullable: true,
       description: 'The network; null when it no longer exists.',
-      resolve: async ({ container, settings }, _args, context) => {
-        if (!settings.NetworkID) return null;
-        const network = await context.loaders.networks.byId.load(settings.NetworkID);
+      resolve: async ({ container, networkName, settings }, _args, context) => {
+        // A container that never started has no NetworkID yet: find its network by name.
+        const network = settings.NetworkID
+          ? await context.loaders.networks.byId.load(settings.NetworkID)
+          : ((await context.loaders.networks.all()).find((n) => n.Name === networkName) ?? null);
         return network ? { engine: container.engine, network } : null;
       },
     }),
@@ -334,7 +335,8 @@ const NetworkAttachmentRef = builder.objectRef<AttachmentShape>('NetworkAttachme
       resolve: ({ settings }) => settings.MacAddress || null,
     }),
     aliases: t.stringList({
-      description: 'DNS names of the container on this network besides its name.',
+      description:
+        'DNS names of the container on this network besides its name (the engine adds its short id on user networks).',
       resolve: async ({ container, networkName, settings, fromInspect }, _args, context) => {
         if (fromInspect) return settings.Aliases ?? [];
         const inspect = await loadInspect(container, context);
@@ -946,6 +948,11 @@ const ContainerLogsRef = builder.objectRef<DecodedLogs>('ContainerLogs').impleme
   }),
 });
 
+/** The command line as the engine's container list shows it: arguments with a space in quotes. */
+function engineCommandLine(path: string, args: readonly string[]): string {
+  return [path, ...args.map((arg) => (arg.includes(' ') ? `'${arg}'` : arg))].join(' ');
+}
+
 function toUnixSeconds(date: Date | null | undefined): number | undefined {
   return date ? date.getTime() / 1000 : undefined;
 }
@@ -1002,7 +1009,8 @@ ContainerRef.implement({
       resolve: async (c, _args, context) => {
         if (c.summary) return c.summary.Command;
         const inspect = await loadInspect(c, context);
-        return inspect ? [inspect.Path, ...inspect.Args].join(' ') : '';
+        // Written as the engine's list writes it, so both ways of reading agree.
+        return inspect ? engineCommandLine(inspect.Path, inspect.Args) : '';
       },
     }),
     created: t.field({
@@ -1010,7 +1018,9 @@ ContainerRef.implement({
       description: 'When it was created.',
       resolve: async (c, _args, context) => {
         if (c.summary) return new Date(c.summary.Created * 1000);
-        return parseEngineTime((await loadInspect(c, context))?.Created) ?? new Date(0);
+        // Whole seconds, as the list gives them, so that both ways of reading agree.
+        const created = parseEngineTime((await loadInspect(c, context))?.Created)?.getTime() ?? 0;
+        return new Date(Math.floor(created / 1000) * 1000);
       },
     }),
     state: t.field({
@@ -1377,10 +1387,7 @@ builder.queryFields((t) => ({
       },
       resolve: async (_root, args, context) => {
         const filters = toContainerFilters(args.filter);
-        const summaries =
-          Object.keys(filters).length === 0
-            ? await context.loaders.containers.all()
-            : await listContainers(context.docker, { all: true, filters });
+        const summaries = await context.loaders.containers.list(filters);
         for (const summary of summaries)
           context.loaders.containers.summaryById.prime(summary.Id, summary);
         return paginate(
@@ -1404,9 +1411,10 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: async (_root, { idOrName }, context) => {
-      const key = idOrName.trim();
+      // The engine answers "/name" in a path with a redirect: ask for "name".
+      const key = idOrName.trim().replace(/^\//, '');
       if (key === '') throw invalidArgument('idOrName', 'must not be empty');
-      if (key.includes('/') && !key.startsWith('/'))
+      if (key.includes('/'))
         throw invalidArgument('idOrName', `"${idOrName}" is not a container id or name`);
       const inspect = await inspectContainer(context.docker, key);
       if (!inspect) return null;

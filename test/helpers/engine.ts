@@ -38,12 +38,32 @@ const START_TIMEOUT_MS = 10 * 60_000;
 const STOP_TIMEOUT_MS = 2 * 60_000;
 const QUICK_TIMEOUT_MS = 30_000;
 
-function runScript(args: readonly string[], timeoutMs: number): Promise<ScriptResult> {
+/**
+ * Another private engine beside the default one: its own state folder and network
+ * namespace, for tests that must stop an engine without disturbing the others.
+ */
+export interface EngineInstance {
+  readonly dir: string;
+  readonly netns: string;
+}
+
+function runScript(
+  args: readonly string[],
+  timeoutMs: number,
+  instance?: EngineInstance,
+): Promise<ScriptResult> {
+  const env = instance
+    ? {
+        ...process.env,
+        DOCKERGRAPH_ENGINE_DIR: instance.dir,
+        DOCKERGRAPH_ENGINE_NETNS: instance.netns,
+      }
+    : process.env;
   return new Promise((resolve) => {
     execFile(
       'bash',
       [ENGINE_SCRIPT, ...args],
-      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: process.env },
+      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env },
       (error, stdout, stderr) => {
         if (!error) {
           resolve({ code: 0, stdout, stderr });
@@ -92,8 +112,8 @@ export function dockerSocketPath(dockerHost: string): string {
   return dockerHost.slice('unix://'.length);
 }
 
-export async function engineStatus(): Promise<EngineStatus> {
-  const result = await runScript(['status'], QUICK_TIMEOUT_MS);
+export async function engineStatus(instance?: EngineInstance): Promise<EngineStatus> {
+  const result = await runScript(['status'], QUICK_TIMEOUT_MS, instance);
   if (result.code === 0) {
     return 'running';
   }
@@ -116,9 +136,9 @@ export async function engineDockerHost(): Promise<string> {
  * Starts the private engine, or reuses the one already running, and makes sure the base image
  * exists. Throws (never skips) when it cannot, saying what to install.
  */
-export async function startEngine(): Promise<EngineHandle> {
-  const wasRunning = (await engineStatus()) === 'running';
-  const result = await runScript(['start'], START_TIMEOUT_MS);
+export async function startEngine(instance?: EngineInstance): Promise<EngineHandle> {
+  const wasRunning = (await engineStatus(instance)) === 'running';
+  const result = await runScript(['start'], START_TIMEOUT_MS, instance);
   if (result.code !== 0) {
     throw scriptError('start', result, true);
   }
@@ -126,8 +146,8 @@ export async function startEngine(): Promise<EngineHandle> {
 }
 
 /** Stops the engine (and the registry) and removes its netns; a no-op when already stopped. */
-export async function stopEngine(): Promise<void> {
-  const result = await runScript(['stop'], STOP_TIMEOUT_MS);
+export async function stopEngine(instance?: EngineInstance): Promise<void> {
+  const result = await runScript(['stop'], STOP_TIMEOUT_MS, instance);
   if (result.code !== 0) {
     throw scriptError('stop', result, false);
   }

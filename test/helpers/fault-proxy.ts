@@ -1,0 +1,190 @@
+// A TCP proxy in front of the private engine's unix socket whose behaviour tests switch:
+// pass through, delay the engine's answers, refuse new connections, cut open ones.
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { inject } from 'vitest';
+import { dockerSocketPath } from './engine.ts';
+
+export type FaultMode =
+  | { readonly kind: 'pass' }
+  /** Holds every chunk the engine sends for `ms` before forwarding it. */
+  | { readonly kind: 'delay'; readonly ms: number }
+  /** Accepts new connections and closes them at once, before any byte. */
+  | { readonly kind: 'refuse' };
+
+/** What the proxy saw of one client connection (a connection of the app's pool). */
+export interface ProxyConnection {
+  readonly id: number;
+  /** Request lines ("GET /v1.41/containers/json?…") seen from the client, in order. */
+  readonly requests: string[];
+  /** Bytes of the engine's answers forwarded to the client. */
+  answeredBytes: number;
+  /** Whether a request was sent and no byte of its answer was forwarded yet. */
+  awaitingAnswer: boolean;
+  /** Set when the connection ended; `byClient` when the client closed it first. */
+  closed: { readonly byClient: boolean; readonly awaitingAnswer: boolean } | null;
+}
+
+export interface FaultProxy {
+  /** `tcp://127.0.0.1:<port>`, for DOCKER_HOST. */
+  readonly dockerHost: string;
+  readonly port: number;
+  /** Connections accepted so far, refused ones included. */
+  readonly connectionsOpened: number;
+  /** Every connection that reached the engine, oldest first. */
+  readonly connections: readonly ProxyConnection[];
+  setMode(mode: FaultMode): void;
+  /** Destroys every open connection (both sides). */
+  cutAll(): void;
+  /** Request lines seen so far on all connections, for {@link waitForRequest}'s `since`. */
+  readonly requestsSeen: number;
+  /**
+   * Resolves with the connection of the first request line matching `pattern` among those
+   * seen after the first `since` (default 0), once it is seen.
+   */
+  waitForRequest(
+    pattern: RegExp,
+    options?: { readonly since?: number; readonly timeoutMs?: number },
+  ): Promise<ProxyConnection>;
+  /** Resolves once `connection` has closed. */
+  waitForClose(connection: ProxyConnection, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const REQUEST_LINE = /^(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.1\r$/gm;
+
+/** Starts a proxy on 127.0.0.1:0 to the engine of this test run (inject('dockerHost')). */
+export async function startFaultProxy(
+  socketPath = dockerSocketPath(inject('dockerHost')),
+): Promise<FaultProxy> {
+  let mode: FaultMode = { kind: 'pass' };
+  let opened = 0;
+  const connections: ProxyConnection[] = [];
+  const seen: { readonly connection: ProxyConnection; readonly line: string }[] = [];
+  const open = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  /** Called whenever something a waiter may look at changes. */
+  const changed = new Set<() => void>();
+  const notify = () => {
+    for (const listener of [...changed]) listener();
+  };
+
+  const server = createServer((client) => {
+    opened += 1;
+    if (mode.kind === 'refuse') {
+      client.resetAndDestroy();
+      return;
+    }
+    const record: ProxyConnection = {
+      id: opened,
+      requests: [],
+      answeredBytes: 0,
+      awaitingAnswer: false,
+      closed: null,
+    };
+    connections.push(record);
+    const upstream = connect(socketPath);
+    open.add(client);
+    open.add(upstream);
+    const end = (byClient: boolean) => {
+      if (record.closed) return;
+      record.closed = { byClient, awaitingAnswer: record.awaitingAnswer };
+      open.delete(client);
+      open.delete(upstream);
+      client.destroy();
+      upstream.destroy();
+      notify();
+    };
+    client.on('close', () => end(true));
+    upstream.on('close', () => end(false));
+    client.on('error', () => end(true));
+    upstream.on('error', () => end(false));
+
+    client.on('data', (chunk: Buffer) => {
+      for (const match of chunk.toString('latin1').matchAll(REQUEST_LINE)) {
+        record.requests.push(`${match[1]} ${match[2]}`);
+        seen.push({ connection: record, line: `${match[1]} ${match[2]}` });
+        record.awaitingAnswer = true;
+      }
+      upstream.write(chunk);
+      notify();
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      const forward = () => {
+        if (record.closed) return;
+        record.answeredBytes += chunk.length;
+        record.awaitingAnswer = false;
+        client.write(chunk);
+        notify();
+      };
+      if (mode.kind !== 'delay') {
+        forward();
+        return;
+      }
+      // Later chunks wait at least as long, so the order is kept.
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        forward();
+      }, mode.ms);
+      timers.add(timer);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  function waitFor<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = find();
+        if (found === undefined) return;
+        changed.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        changed.delete(check);
+        reject(new Error(`fault proxy: timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      changed.add(check);
+      check();
+    });
+  }
+
+  return {
+    dockerHost: `tcp://127.0.0.1:${port}`,
+    port,
+    get connectionsOpened() {
+      return opened;
+    },
+    connections,
+    setMode(next) {
+      mode = next;
+    },
+    cutAll() {
+      for (const socket of open) socket.destroy();
+    },
+    get requestsSeen() {
+      return seen.length;
+    },
+    waitForRequest(pattern, { since = 0, timeoutMs = 10_000 } = {}) {
+      return waitFor(
+        () => seen.slice(since).find(({ line }) => pattern.test(line))?.connection,
+        `a request matching ${pattern}`,
+        timeoutMs,
+      );
+    },
+    async waitForClose(connection, timeoutMs = 10_000) {
+      await waitFor(
+        () => (connection.closed ? true : undefined),
+        `connection ${connection.id} to close`,
+        timeoutMs,
+      );
+    },
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      for (const socket of open) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
