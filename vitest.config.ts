@@ -20,8 +20,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
-          // One private engine serves every file; running files one at a time keeps
-          // engine call counts exact and lets the outage test stop the engine.
+          // One private engine serves every file; one file at a time keeps the
+          // machine (2 cores) from starving engine calls that tests time-bound.
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 180_000,
