@@ -1120,7 +1120,7 @@ ContainerRef.implement({
           c.summary?.Labels ??
           c.inspect?.Config.Labels ??
           (await loadInspect(c, context))?.Config.Labels;
-        return labels?.[name] ?? null;
+        return labels && Object.hasOwn(labels, name) ? (labels[name] ?? null) : null;
       },
     }),
     mounts: t.field({

@@ -1,6 +1,6 @@
 import type { GraphQLContext } from '../context.ts';
 import { EngineError } from '../docker/errors.ts';
-import { type ImageFilters, inspectImage, listImages } from '../docker/images.ts';
+import { type ImageFilters, inspectImage } from '../docker/images.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { newestFirstKey, paginate } from './pagination.ts';
@@ -18,6 +18,23 @@ function loadInspect(image: ImageRecord, context: GraphQLContext) {
   return image.inspect
     ? Promise.resolve(image.inspect)
     : context.loaders.images.inspect.load(image.id);
+}
+
+/**
+ * Tags, digests and labels: from the list entry when the record has one, since the list
+ * writes "none" as null and inspecting would say the same for one more engine call.
+ */
+async function listedFacts(image: ImageRecord, context: GraphQLContext) {
+  if (image.summary) {
+    const { RepoTags, RepoDigests, Labels } = image.summary;
+    return { tags: RepoTags, digests: RepoDigests, labels: Labels };
+  }
+  const inspect = await loadInspect(image, context);
+  return {
+    tags: inspect?.RepoTags ?? null,
+    digests: inspect?.RepoDigests ?? null,
+    labels: inspect?.Config?.Labels ?? null,
+  };
 }
 
 const ImageHistoryItemRef = builder
@@ -72,30 +89,27 @@ ImageRef.implement({
     tags: t.stringList({
       description: 'Repository tags, e.g. "nginx:1.27"; empty for an untagged image.',
       resolve: async (image, _args, context) => {
-        const tags =
-          image.summary?.RepoTags ??
-          image.inspect?.RepoTags ??
-          (await loadInspect(image, context))?.RepoTags;
+        const { tags } = await listedFacts(image, context);
         return (tags ?? []).filter((tag) => tag !== '<none>:<none>');
       },
     }),
     digests: t.stringList({
       description: 'Repository digests, e.g. "nginx@sha256:…"; set once pushed or pulled.',
       resolve: async (image, _args, context) => {
-        const digests =
-          image.summary?.RepoDigests ??
-          image.inspect?.RepoDigests ??
-          (await loadInspect(image, context))?.RepoDigests;
+        const { digests } = await listedFacts(image, context);
         return (digests ?? []).filter((digest) => digest !== '<none>@<none>');
       },
     }),
     created: t.field({
       type: 'DateTime',
       description: 'When it was built.',
+      // Whole seconds, as the list gives them, so that both ways of reading agree.
       resolve: (image) =>
-        image.summary
-          ? new Date(image.summary.Created * 1000)
-          : new Date(image.inspect?.Created ?? 0),
+        new Date(
+          image.summary
+            ? image.summary.Created * 1000
+            : Math.floor(new Date(image.inspect?.Created ?? 0).getTime() / 1000) * 1000,
+        ),
     }),
     sizeBytes: t.field({
       type: 'SafeInt',
@@ -114,22 +128,15 @@ ImageRef.implement({
       type: [LabelRef],
       description: 'Labels, sorted by name.',
       resolve: async (image, _args, context) =>
-        toKeyValues(
-          image.summary?.Labels ??
-            image.inspect?.Config?.Labels ??
-            (await loadInspect(image, context))?.Config?.Labels,
-        ),
+        toKeyValues((await listedFacts(image, context)).labels),
     }),
     label: t.string({
       nullable: true,
       description: 'The value of one label; null when it is not set.',
       args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
       resolve: async (image, { name }, context) => {
-        const labels =
-          image.summary?.Labels ??
-          image.inspect?.Config?.Labels ??
-          (await loadInspect(image, context))?.Config?.Labels;
-        return labels?.[name] ?? null;
+        const { labels } = await listedFacts(image, context);
+        return labels && Object.hasOwn(labels, name) ? (labels[name] ?? null) : null;
       },
     }),
     parentId: t.string({
@@ -236,6 +243,9 @@ function toImageFilters(
   filter.references?.forEach((reference, index) => {
     if (reference.trim() === '')
       throw invalidArgument(`filter.references[${index}]`, 'must not be empty');
+    // The engine matches references as shell patterns; an unclosed "[" makes it fail with HTTP 500.
+    if (/\[[^\]]*$/.test(reference))
+      throw invalidArgument(`filter.references[${index}]`, `"${reference}" has an unclosed "["`);
   });
   const result: { -readonly [K in keyof ImageFilters]: ImageFilters[K] } = {};
   if (filter.dangling !== null && filter.dangling !== undefined) result.dangling = filter.dangling;
@@ -244,6 +254,22 @@ function toImageFilters(
   if (filter.before) result.before = filter.before;
   if (filter.since) result.since = filter.since;
   return result;
+}
+
+/** The engine answers a `before`/`since` image it does not have with an error about the list. */
+async function checkImageExists(
+  context: GraphQLContext,
+  argument: string,
+  reference: string | undefined,
+) {
+  if (reference === undefined) return;
+  const image = await context.loaders.images.inspect.load(reference).catch((error: unknown) => {
+    if (error instanceof EngineError && error.kind === 'BAD_REQUEST') {
+      throw invalidArgument(argument, error.message);
+    }
+    throw error;
+  });
+  if (!image) throw invalidArgument(argument, `there is no image "${reference}"`);
 }
 
 builder.queryFields((t) => ({
@@ -260,10 +286,9 @@ builder.queryFields((t) => ({
       },
       resolve: async (_root, args, context) => {
         const filters = toImageFilters(args.filter);
-        const images =
-          Object.keys(filters).length === 0
-            ? await context.loaders.images.all()
-            : await listImages(context.docker, { filters });
+        await checkImageExists(context, 'filter.before', filters.before);
+        await checkImageExists(context, 'filter.since', filters.since);
+        const images = await context.loaders.images.list(filters);
         return paginate(
           images.map((image) => toImageRecord(context.engineName, image)),
           args,
@@ -272,7 +297,7 @@ builder.queryFields((t) => ({
       },
     },
     { name: 'ImageConnection', description: 'A page of images.' },
-    { name: 'ImageEdge', description: 'A image and its cursor.' },
+    { name: 'ImageEdge', description: 'An image and its cursor.' },
   ),
   image: t.field({
     type: ImageRef,

@@ -1,5 +1,5 @@
 import type { EngineContainerSummary, EngineEndpointSettings } from '../docker/containers.ts';
-import { inspectNetwork, listNetworks, type NetworkFilters } from '../docker/networks.ts';
+import { inspectNetwork, type NetworkFilters } from '../docker/networks.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { paginate } from './pagination.ts';
@@ -163,7 +163,8 @@ NetworkRef.implement({
       nullable: true,
       description: 'The value of one label; null when it is not set.',
       args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: ({ network }, { name }) => network.Labels?.[name] ?? null,
+      resolve: ({ network: { Labels } }, { name }) =>
+        Labels && Object.hasOwn(Labels, name) ? (Labels[name] ?? null) : null,
     }),
     options: t.field({
       type: [OptionRef],
@@ -222,6 +223,9 @@ const NetworkFilterInput = builder.inputType('NetworkFilter', {
   }),
 });
 
+/** Networks the engine makes itself; like the engine, never counted as dangling. */
+const builtinNetworkNames = new Set(['bridge', 'host', 'none']);
+
 function toNetworkFilters(
   filter: typeof NetworkFilterInput.$inferInput | null | undefined,
 ): NetworkFilters {
@@ -254,11 +258,21 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, context) => {
-        const filters = toNetworkFilters(args.filter);
-        const networks =
-          Object.keys(filters).length === 0
-            ? await context.loaders.networks.all()
-            : await listNetworks(context.docker, { filters });
+        // The engine's own `dangling` filter (20.10) counts no network as used, because it
+        // runs before attached containers are looked up: apply it here instead.
+        const { dangling, ...filters } = toNetworkFilters(args.filter);
+        let networks = await context.loaders.networks.list(filters);
+        if (dangling !== undefined) {
+          const used = new Set(
+            (await context.loaders.containers.all()).flatMap((container) =>
+              Object.values(container.NetworkSettings?.Networks ?? {}).map((s) => s.NetworkID),
+            ),
+          );
+          networks = networks.filter(
+            (network) =>
+              (builtinNetworkNames.has(network.Name) || used.has(network.Id)) !== dangling,
+          );
+        }
         return paginate(
           networks.map((network) => ({ engine: context.engineName, network })),
           args,

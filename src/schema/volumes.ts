@@ -1,4 +1,4 @@
-import { inspectVolume, listVolumes, type VolumeFilters } from '../docker/volumes.ts';
+import { inspectVolume, type VolumeFilters } from '../docker/volumes.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { paginate } from './pagination.ts';
@@ -64,7 +64,8 @@ VolumeRef.implement({
       nullable: true,
       description: 'The value of one label; null when it is not set.',
       args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: ({ volume }, { name }) => volume.Labels?.[name] ?? null,
+      resolve: ({ volume: { Labels } }, { name }) =>
+        Labels && Object.hasOwn(Labels, name) ? (Labels[name] ?? null) : null,
     }),
     options: t.field({
       type: [OptionRef],
@@ -144,10 +145,7 @@ builder.queryFields((t) => ({
       },
       resolve: async (_root, args, context) => {
         const filters = toVolumeFilters(args.filter);
-        const volumes =
-          Object.keys(filters).length === 0
-            ? await context.loaders.volumes.all()
-            : await listVolumes(context.docker, { filters });
+        const volumes = await context.loaders.volumes.list(filters);
         return paginate(
           volumes.map((volume) => ({ engine: context.engineName, volume })),
           args,

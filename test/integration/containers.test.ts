@@ -39,6 +39,7 @@ const ContainerFactsFragment = graphql(`
     role: label(name: "org.example.role")
     flag: label(name: "org.example.flag")
     missingLabel: label(name: "org.example.missing")
+    constructorLabel: label(name: "constructor")
     mounts {
       type name source destination driver mode readWrite propagation
       volume { id name driver }
@@ -452,6 +453,7 @@ describe('containers', () => {
       expect(web.role).toBe('frontend');
       expect(web.flag).toBe('');
       expect(web.missingLabel).toBeNull();
+      expect(web.constructorLabel).toBeNull();
       expect(web.compose).toEqual({
         project,
         service: 'web',
@@ -745,8 +747,7 @@ describe('containers', () => {
           image: c.image,
           imageReference: c.imageReference,
           command: c.command,
-          // The list gives whole seconds only.
-          createdSecond: Math.floor(Date.parse(c.created) / 1000),
+          created: c.created,
           state: c.state,
           exitCode: c.exitCode,
           ports: sortedPorts(c.ports),
