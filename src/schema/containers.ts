@@ -28,7 +28,15 @@ import {
   toImageRecord,
   VolumeRef,
 } from './refs.ts';
-import { LabelRef, labelFilterPattern, parseEngineTime, shortenId, toKeyValues } from './shared.ts';
+import {
+  checkLabelFilters,
+  checkNonEmpty,
+  givenFields,
+  LabelRef,
+  parseEngineTime,
+  shortenId,
+  toKeyValues,
+} from './shared.ts';
 
 // ---------------------------------------------------------------------------
 // Reading a container from whichever engine answer is at hand
@@ -1327,50 +1335,29 @@ const ContainerFilterInput = builder.inputType('ContainerFilter', {
 
 type ContainerFilterValue = typeof ContainerFilterInput.$inferInput;
 
-function checkNonEmpty(argument: string, values: readonly string[] | null | undefined) {
-  values?.forEach((value, index) => {
-    if (value.trim() === '') throw invalidArgument(`${argument}[${index}]`, 'must not be empty');
-  });
-}
-
 /** Turns the GraphQL filter into engine filters, rejecting what the engine would misread. */
 function toContainerFilters(filter: ContainerFilterValue | null | undefined): ContainerFilters {
   if (!filter) return {};
-  const labels = [...(filter.labels ?? [])];
-  labels.forEach((label, index) => {
-    if (!labelFilterPattern.test(label)) {
-      throw invalidArgument(`filter.labels[${index}]`, `"${label}" is not "key" or "key=value"`);
-    }
-  });
-  for (const [name, value] of [
-    ['composeProject', filter.composeProject],
-    ['composeService', filter.composeService],
+  const { composeProject, composeService, ...given } = givenFields(filter);
+  checkLabelFilters('filter.labels', given.labels);
+  const labels = [...(given.labels ?? [])];
+  for (const [name, label, value] of [
+    ['composeProject', 'project', composeProject],
+    ['composeService', 'service', composeService],
   ] as const) {
-    if (value === null || value === undefined) continue;
+    if (value === undefined) continue;
     if (value.trim() === '' || value.includes('='))
       throw invalidArgument(`filter.${name}`, 'must be a non-empty name without "="');
-    labels.push(`com.docker.compose.${name === 'composeProject' ? 'project' : 'service'}=${value}`);
+    labels.push(`com.docker.compose.${label}=${value}`);
   }
-  filter.exitCodes?.forEach((code, index) => {
+  given.exitCodes?.forEach((code, index) => {
     if (code < 0 || code > 255)
       throw invalidArgument(`filter.exitCodes[${index}]`, `must be from 0 to 255, got ${code}`);
   });
-  checkNonEmpty('filter.ids', filter.ids);
-  checkNonEmpty('filter.names', filter.names);
-  checkNonEmpty('filter.ancestors', filter.ancestors);
-  checkNonEmpty('filter.networks', filter.networks);
-  checkNonEmpty('filter.volumes', filter.volumes);
-  const result: { -readonly [K in keyof ContainerFilters]: ContainerFilters[K] } = {};
-  if (filter.ids) result.ids = filter.ids;
-  if (filter.names) result.names = filter.names;
-  if (filter.states) result.states = filter.states;
-  if (labels.length > 0) result.labels = labels;
-  if (filter.ancestors) result.ancestors = filter.ancestors;
-  if (filter.networks) result.networks = filter.networks;
-  if (filter.volumes) result.volumes = filter.volumes;
-  if (filter.health) result.health = filter.health;
-  if (filter.exitCodes) result.exitCodes = filter.exitCodes;
-  return result;
+  for (const name of ['ids', 'names', 'ancestors', 'networks', 'volumes'] as const) {
+    checkNonEmpty(`filter.${name}`, given[name]);
+  }
+  return labels.length > 0 ? { ...given, labels } : given;
 }
 
 builder.queryFields((t) => ({

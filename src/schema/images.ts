@@ -12,7 +12,14 @@ import {
   toContainerRecord,
   toImageRecord,
 } from './refs.ts';
-import { LabelRef, labelFilterPattern, shortenId, toKeyValues } from './shared.ts';
+import {
+  checkLabelFilters,
+  checkNonEmpty,
+  givenFields,
+  LabelRef,
+  shortenId,
+  toKeyValues,
+} from './shared.ts';
 
 function loadInspect(image: ImageRecord, context: GraphQLContext) {
   return image.inspect
@@ -236,24 +243,15 @@ function toImageFilters(
   filter: typeof ImageFilterInput.$inferInput | null | undefined,
 ): ImageFilters {
   if (!filter) return {};
-  filter.labels?.forEach((label, index) => {
-    if (!labelFilterPattern.test(label))
-      throw invalidArgument(`filter.labels[${index}]`, `"${label}" is not "key" or "key=value"`);
-  });
-  filter.references?.forEach((reference, index) => {
-    if (reference.trim() === '')
-      throw invalidArgument(`filter.references[${index}]`, 'must not be empty');
+  const given = givenFields(filter);
+  checkLabelFilters('filter.labels', given.labels);
+  checkNonEmpty('filter.references', given.references);
+  given.references?.forEach((reference, index) => {
     // The engine matches references as shell patterns; an unclosed "[" makes it fail with HTTP 500.
     if (/\[[^\]]*$/.test(reference))
       throw invalidArgument(`filter.references[${index}]`, `"${reference}" has an unclosed "["`);
   });
-  const result: { -readonly [K in keyof ImageFilters]: ImageFilters[K] } = {};
-  if (filter.dangling !== null && filter.dangling !== undefined) result.dangling = filter.dangling;
-  if (filter.labels) result.labels = filter.labels;
-  if (filter.references) result.references = filter.references;
-  if (filter.before) result.before = filter.before;
-  if (filter.since) result.since = filter.since;
-  return result;
+  return given;
 }
 
 /** The engine answers a `before`/`since` image it does not have with an error about the list. */

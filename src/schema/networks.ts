@@ -5,8 +5,9 @@ import { invalidArgument } from './errors.ts';
 import { paginate } from './pagination.ts';
 import { ContainerRef, type NetworkRecord, NetworkRef, toContainerRecord } from './refs.ts';
 import {
+  checkLabelFilters,
+  givenFields,
   LabelRef,
-  labelFilterPattern,
   OptionRef,
   parseEngineTime,
   shortenId,
@@ -230,19 +231,9 @@ function toNetworkFilters(
   filter: typeof NetworkFilterInput.$inferInput | null | undefined,
 ): NetworkFilters {
   if (!filter) return {};
-  filter.labels?.forEach((label, index) => {
-    if (!labelFilterPattern.test(label))
-      throw invalidArgument(`filter.labels[${index}]`, `"${label}" is not "key" or "key=value"`);
-  });
-  const result: { -readonly [K in keyof NetworkFilters]: NetworkFilters[K] } = {};
-  if (filter.ids) result.ids = filter.ids;
-  if (filter.names) result.names = filter.names;
-  if (filter.drivers) result.drivers = filter.drivers;
-  if (filter.labels) result.labels = filter.labels;
-  if (filter.scopes) result.scopes = filter.scopes;
-  if (filter.types) result.types = filter.types;
-  if (filter.dangling !== null && filter.dangling !== undefined) result.dangling = filter.dangling;
-  return result;
+  const given = givenFields(filter);
+  checkLabelFilters('filter.labels', given.labels);
+  return given;
 }
 
 builder.queryFields((t) => ({

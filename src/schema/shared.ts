@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { invalidArgument } from './errors.ts';
 
 /** A key and its value, from one of the engine's string maps. */
 export interface KeyValue {
@@ -43,4 +44,30 @@ export function shortenId(id: string): string {
 }
 
 /** `key` or `key=value` with a non-empty key: the form of Docker label filters. */
-export const labelFilterPattern = /^[^=\s][^=]*(=.*)?$/;
+const labelFilterPattern = /^[^=\s][^=]*(=.*)?$/;
+
+/** Rejects label filters the engine would misread, naming the offending entry. */
+export function checkLabelFilters(argument: string, labels: readonly string[] | null | undefined) {
+  labels?.forEach((label, index) => {
+    if (!labelFilterPattern.test(label)) {
+      throw invalidArgument(`${argument}[${index}]`, `"${label}" is not "key" or "key=value"`);
+    }
+  });
+}
+
+/** Rejects empty or blank entries of a list argument, naming the offending entry. */
+export function checkNonEmpty(argument: string, values: readonly string[] | null | undefined) {
+  values?.forEach((value, index) => {
+    if (value.trim() === '') throw invalidArgument(`${argument}[${index}]`, 'must not be empty');
+  });
+}
+
+/** The fields of a GraphQL input that were given: GraphQL's null and absent both mean "no condition". */
+export type GivenFields<T> = { -readonly [K in keyof T]?: Exclude<T[K], null | undefined> };
+
+/** Drops the null and absent fields of a GraphQL input. */
+export function givenFields<T extends object>(input: T): GivenFields<T> {
+  return Object.fromEntries(
+    Object.entries(input).filter(([, value]) => value !== null && value !== undefined),
+  ) as GivenFields<T>;
+}

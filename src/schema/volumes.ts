@@ -3,7 +3,14 @@ import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { paginate } from './pagination.ts';
 import { ContainerRef, toContainerRecord, VolumeRef } from './refs.ts';
-import { LabelRef, labelFilterPattern, OptionRef, parseEngineTime, toKeyValues } from './shared.ts';
+import {
+  checkLabelFilters,
+  givenFields,
+  LabelRef,
+  OptionRef,
+  parseEngineTime,
+  toKeyValues,
+} from './shared.ts';
 
 const VolumeScopeEnum = builder.enumType('VolumeScope', {
   description: 'Where a volume is visible.',
@@ -119,16 +126,9 @@ function toVolumeFilters(
   filter: typeof VolumeFilterInput.$inferInput | null | undefined,
 ): VolumeFilters {
   if (!filter) return {};
-  filter.labels?.forEach((label, index) => {
-    if (!labelFilterPattern.test(label))
-      throw invalidArgument(`filter.labels[${index}]`, `"${label}" is not "key" or "key=value"`);
-  });
-  const result: { -readonly [K in keyof VolumeFilters]: VolumeFilters[K] } = {};
-  if (filter.dangling !== null && filter.dangling !== undefined) result.dangling = filter.dangling;
-  if (filter.drivers) result.drivers = filter.drivers;
-  if (filter.labels) result.labels = filter.labels;
-  if (filter.names) result.names = filter.names;
-  return result;
+  const given = givenFields(filter);
+  checkLabelFilters('filter.labels', given.labels);
+  return given;
 }
 
 builder.queryFields((t) => ({
