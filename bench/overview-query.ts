@@ -1,0 +1,140 @@
+/**
+ * How long the README's overview query takes and how many engine calls it
+ * costs, for 1, 10 and 50 containers on the private engine. Run with
+ * `npm run bench` (starts the private engine if needed; removes what it made).
+ */
+import { execFileSync } from 'node:child_process';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { DockerClient } from '../src/docker/client.ts';
+import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
+import { createLogger } from '../src/logger.ts';
+
+const QUERY = `query BenchOverview($labels: [String!]!) {
+  containers(filter: { labels: $labels }) {
+    totalCount
+    edges { node {
+      name state status
+      image { tags }
+      ports { privatePort publicPort protocol }
+      networks { networkName ipAddress network { name } }
+      mounts { destination volume { name } }
+    } }
+  }
+}`;
+
+const RUNS = 100;
+const started = execFileSync('bash', ['scripts/engine.sh', 'start'], { encoding: 'utf8' });
+const dockerHost = /DOCKER_HOST=(\S+)/.exec(started)?.[1];
+if (!dockerHost) throw new Error(`scripts/engine.sh start printed no DOCKER_HOST: ${started}`);
+
+const config = loadConfig({ DOCKER_HOST: dockerHost, HOME: '/nonexistent', LOG_LEVEL: 'silent' });
+const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
+  connectTimeoutMs: 5_000,
+  requestTimeoutMs: 60_000,
+});
+const app = createApp(config, { docker, logger: createLogger('silent') });
+const run = `bench-${process.pid}`;
+
+async function engine(
+  method: 'POST' | 'DELETE',
+  path: string,
+  body?: object,
+  query?: Record<string, string | boolean>,
+) {
+  const response = await docker.request(
+    {
+      method,
+      path,
+      ...(query ? { query } : {}),
+      ...(body
+        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+        : {}),
+    },
+    `${method} ${path}`,
+  );
+  return response.body.text();
+}
+
+async function createContainers(count: number, set: string) {
+  await engine('POST', '/volumes/create', {
+    Name: `${run}-${set}`,
+    Labels: { 'dockergraph.bench': run },
+  });
+  for (let index = 0; index < count; index++) {
+    const created = JSON.parse(
+      await engine(
+        'POST',
+        '/containers/create',
+        {
+          Image: 'dockergraph/busybox:latest',
+          Cmd: ['sleep', '3600'],
+          Labels: { 'dockergraph.bench': run, 'dockergraph.bench.set': set },
+          ExposedPorts: { '80/tcp': {} },
+          HostConfig: { Binds: [`${run}-${set}:/data`] },
+        },
+        { name: `${run}-${set}-${index}` },
+      ),
+    ) as { Id: string };
+    await engine('POST', `/containers/${created.Id}/start`);
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function measure(set: string) {
+  const body = JSON.stringify({
+    query: QUERY,
+    variables: { labels: [`dockergraph.bench.set=${set}`] },
+  });
+  const times: number[] = [];
+  let calls = 0;
+  let counted = 0;
+  const stopCounting = docker.observe(() => {
+    counted += 1;
+  });
+  for (let index = 0; index < RUNS; index++) {
+    const before = counted;
+    const start = performance.now();
+    const response = await app.fetch('http://bench/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const result = (await response.json()) as { errors?: unknown };
+    times.push(performance.now() - start);
+    if (result.errors) throw new Error(JSON.stringify(result.errors));
+    calls = counted - before;
+  }
+  stopCounting();
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99), calls };
+}
+
+try {
+  console.log(`| containers | engine calls per query | p50 (ms) | p99 (ms) |`);
+  console.log(`| --- | --- | --- | --- |`);
+  for (const count of [1, 10, 50]) {
+    const set = `n${count}`;
+    await createContainers(count, set);
+    const { p50, p99, calls } = await measure(set);
+    console.log(`| ${count} | ${calls} | ${p50.toFixed(1)} | ${p99.toFixed(1)} |`);
+  }
+} finally {
+  const filters = JSON.stringify({ label: [`dockergraph.bench=${run}`] });
+  const containers = await docker.json<{ Id: string }[]>(
+    { path: '/containers/json', query: { all: true, filters } },
+    'list bench containers',
+  );
+  for (const container of containers) {
+    await engine('DELETE', `/containers/${container.Id}`, undefined, { force: true, v: true });
+  }
+  const volumes = await docker.json<{ Volumes: { Name: string }[] | null }>(
+    { path: '/volumes', query: { filters } },
+    'list bench volumes',
+  );
+  for (const volume of volumes.Volumes ?? []) await engine('DELETE', `/volumes/${volume.Name}`);
+  await docker.close();
+}
