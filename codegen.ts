@@ -16,7 +16,7 @@ const config: CodegenConfig = {
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: {
-        scalars: { DateTime: 'string', SafeInt: 'number' },
+        scalars: { DateTime: 'string', SafeInt: 'number', File: 'File' },
         enumsAsTypes: true,
         useTypeImports: true,
         strictScalars: true,

@@ -31,6 +31,37 @@ export class EngineError extends Error {
   }
 }
 
+/** The engine has no such object (HTTP 404). */
+export class EngineNotFoundError extends EngineError {}
+
+/** The object's state or name clashes with the request (HTTP 409): name in use, running, in use. */
+export class EngineConflictError extends EngineError {}
+
+/**
+ * The request is not acceptable: refused by the engine (HTTP 400, `field` null) or
+ * by dockergraph before it reached the engine (`field` names the input).
+ */
+export class InvalidInputError extends EngineError {
+  constructor(
+    readonly field: string | null,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('BAD_REQUEST', message, field === null ? 400 : 0, options);
+  }
+}
+
+/** A registry refused the credentials, or asked for some (HTTP 401, or an error in a pull/push stream). */
+export class RegistryAuthError extends EngineError {
+  constructor(
+    readonly registry: string | null,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('UNAUTHORIZED', message, 401, options);
+  }
+}
+
 const kindByStatus: ReadonlyMap<number, EngineErrorKind> = new Map([
   [304, 'NOT_MODIFIED'],
   [400, 'BAD_REQUEST'],
@@ -61,7 +92,19 @@ function readEngineMessage(body: string): string {
 export function errorFromResponse(status: number, body: string, what: string): EngineError {
   const kind = kindByStatus.get(status) ?? 'ENGINE_ERROR';
   const message = readEngineMessage(body) || (kind === 'NOT_MODIFIED' ? 'not modified' : '');
-  return new EngineError(kind, `${what}: ${message || `engine answered HTTP ${status}`}`, status);
+  const text = `${what}: ${message || `engine answered HTTP ${status}`}`;
+  switch (kind) {
+    case 'NOT_FOUND':
+      return new EngineNotFoundError(kind, text, status);
+    case 'CONFLICT':
+      return new EngineConflictError(kind, text, status);
+    case 'BAD_REQUEST':
+      return new InvalidInputError(null, text);
+    case 'UNAUTHORIZED':
+      return new RegistryAuthError(null, text);
+    default:
+      return new EngineError(kind, text, status);
+  }
 }
 
 const unavailableCodes = new Set([

@@ -55,3 +55,65 @@ export function inspectVolume(client: DockerClient, name: string): Promise<Engin
     `inspect volume "${name}"`,
   );
 }
+
+/** What `POST /volumes/create` takes. */
+export interface VolumeSpec {
+  readonly name?: string;
+  readonly driver?: string;
+  readonly driverOptions?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** `POST /volumes/create`: creates a volume (a name in use answers the existing one). */
+export function createVolume(client: DockerClient, spec: VolumeSpec): Promise<EngineVolume> {
+  return client.json<EngineVolume>(
+    {
+      method: 'POST',
+      path: '/volumes/create',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        Name: spec.name,
+        Driver: spec.driver,
+        DriverOpts: spec.driverOptions,
+        Labels: spec.labels,
+      }),
+    },
+    `create volume${spec.name ? ` "${spec.name}"` : ''}`,
+  );
+}
+
+/** `DELETE /volumes/{name}`: removes a volume; 409 while a container uses it unless `force`. */
+export async function removeVolume(
+  client: DockerClient,
+  name: string,
+  force: boolean,
+): Promise<void> {
+  const response = await client.request(
+    { method: 'DELETE', path: `/volumes/${encodePathSegment(name)}`, query: { force } },
+    `remove volume "${name}"`,
+  );
+  await response.body.dump();
+}
+
+/** What a prune removed. */
+export interface PruneReport {
+  readonly deleted: string[];
+  readonly spaceReclaimed: number;
+}
+
+/** `POST /volumes/prune`: removes local volumes no container uses. */
+export async function pruneVolumes(
+  client: DockerClient,
+  filters: { labels?: readonly string[] } = {},
+): Promise<PruneReport> {
+  const answer = await client.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>(
+    {
+      method: 'POST',
+      path: '/volumes/prune',
+      query: { filters: encodeFilters({ label: filters.labels }) },
+      timeoutMs: 300_000,
+    },
+    'prune volumes',
+  );
+  return { deleted: answer.VolumesDeleted ?? [], spaceReclaimed: answer.SpaceReclaimed };
+}

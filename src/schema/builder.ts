@@ -1,5 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
+import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { GraphQLContext } from '../context.ts';
@@ -22,12 +23,20 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     SafeInt: { Input: number; Output: number };
+    File: { Input: File; Output: never };
   };
   Connection: { totalCount: number };
   AuthScopes: { read: boolean };
 }>({
   // scope-auth first, so that its checks run before any other plugin's resolver wrapping.
-  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DataloaderPlugin],
+  errors: {
+    // Mutation results are unions of their payload and the errors they may end in.
+    directResult: true,
+    defaultUnionOptions: {
+      name: ({ fieldName }) => `${fieldName.charAt(0).toUpperCase()}${fieldName.slice(1)}Result`,
+    },
+  },
   defaultFieldNullability: false,
   scopeAuth: {
     // Access control arrives with authentication; until then every operation may read.
@@ -81,6 +90,11 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.queryType({ description: 'Reads of one Docker engine.' });
+
+builder.mutationType({
+  description:
+    'Changes to one Docker engine. Each returns a payload with the object read back after the change, or a typed error.',
+});
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({

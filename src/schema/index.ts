@@ -1,5 +1,6 @@
 import { builder } from './builder.ts';
 import './scalars.ts';
+import './mutation-errors.ts';
 import './containers.ts';
 import './images.ts';
 import './volumes.ts';

@@ -27,3 +27,24 @@ export function fromNodeKey(engineName: string, key: string): string | null {
   const prefix = `${engineName}:`;
   return key.startsWith(prefix) ? key.slice(prefix.length) : null;
 }
+
+/**
+ * What a mutation argument names on the engine: a global ID of `typename` is
+ * decoded to the engine's id; anything else is the engine's own id, id prefix
+ * or name. A global ID of another type or engine is refused.
+ */
+export function toEngineReference(
+  engineName: string,
+  typename: string,
+  value: string,
+): { id: string } | { problem: string } {
+  const decoded = decodeNodeId(value);
+  if (decoded.typename === 'Invalid' || !/^[A-Z][A-Za-z]+$/.test(decoded.typename)) {
+    return { id: value };
+  }
+  if (decoded.typename !== typename) {
+    return { problem: `is the global ID of a ${decoded.typename}, not of a ${typename}` };
+  }
+  const id = fromNodeKey(engineName, decoded.id);
+  return id === null ? { problem: 'is the global ID of an object on another engine' } : { id };
+}

@@ -38,3 +38,11 @@ builder.scalarType('SafeInt', {
   parseValue: parseSafeInt,
   parseLiteral: (node) => parseSafeInt(node.kind === Kind.INT ? Number(node.value) : undefined),
 });
+
+builder.scalarType('File', {
+  description:
+    'A file sent with the request, as the GraphQL multipart request specification describes (tar archives for uploads, builds and imports).',
+  serialize: () => {
+    throw new GraphQLError('File is an input only');
+  },
+});

@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../docker/errors.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 
@@ -46,11 +47,22 @@ export function shortenId(id: string): string {
 /** `key` or `key=value` with a non-empty key: the form of Docker label filters. */
 const labelFilterPattern = /^[^=\s][^=]*(=.*)?$/;
 
+/** Builds the error for a bad argument: a GraphQL error in queries, a typed error in mutations. */
+export type ArgumentProblem = (argument: string, problem: string) => Error;
+
+/** The typed {@link InvalidInputError} mutations answer bad input with. */
+export const invalidInput: ArgumentProblem = (field, problem) =>
+  new InvalidInputError(field, problem);
+
 /** Rejects label filters the engine would misread, naming the offending entry. */
-export function checkLabelFilters(argument: string, labels: readonly string[] | null | undefined) {
+export function checkLabelFilters(
+  argument: string,
+  labels: readonly string[] | null | undefined,
+  fail: ArgumentProblem = invalidArgument,
+) {
   labels?.forEach((label, index) => {
     if (!labelFilterPattern.test(label)) {
-      throw invalidArgument(`${argument}[${index}]`, `"${label}" is not "key" or "key=value"`);
+      throw fail(`${argument}[${index}]`, `"${label}" is not "key" or "key=value"`);
     }
   });
 }
@@ -70,4 +82,30 @@ export function givenFields<T extends object>(input: T): GivenFields<T> {
   return Object.fromEntries(
     Object.entries(input).filter(([, value]) => value !== null && value !== undefined),
   ) as GivenFields<T>;
+}
+
+export const KeyValueInput = builder.inputType('KeyValueInput', {
+  description: 'A name and its value: a label, a driver option, a build argument.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'The name (label key, option name).' }),
+    value: t.string({ required: true, description: 'Its value (may be empty).' }),
+  }),
+});
+
+/** Turns name/value inputs into the engine's string map, refusing empty and repeated names. */
+export function toStringMap(
+  field: string,
+  entries: readonly { name: string; value: string }[] | null | undefined,
+): Record<string, string> | undefined {
+  if (!entries) return undefined;
+  const map: Record<string, string> = {};
+  entries.forEach((entry, index) => {
+    if (entry.name.trim() === '')
+      throw new InvalidInputError(`${field}[${index}].name`, 'must not be empty');
+    if (Object.hasOwn(map, entry.name)) {
+      throw new InvalidInputError(`${field}[${index}].name`, `"${entry.name}" is given twice`);
+    }
+    map[entry.name] = entry.value;
+  });
+  return map;
 }

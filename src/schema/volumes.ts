@@ -1,15 +1,29 @@
-import { inspectVolume, type VolumeFilters } from '../docker/volumes.ts';
+import { InvalidInputError } from '../docker/errors.ts';
+import {
+  createVolume,
+  inspectVolume,
+  type PruneReport,
+  pruneVolumes,
+  removeVolume,
+  type VolumeFilters,
+  type VolumeSpec,
+} from '../docker/volumes.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { mutationErrors } from './mutation-errors.ts';
+import { toEngineReference } from './node-id.ts';
 import { paginate } from './pagination.ts';
-import { ContainerRef, toContainerRecord, VolumeRef } from './refs.ts';
+import { ContainerRef, toContainerRecord, type VolumeRecord, VolumeRef } from './refs.ts';
 import {
   checkLabelFilters,
   givenFields,
+  invalidInput,
+  KeyValueInput,
   LabelRef,
   OptionRef,
   parseEngineTime,
   toKeyValues,
+  toStringMap,
 } from './shared.ts';
 
 const VolumeScopeEnum = builder.enumType('VolumeScope', {
@@ -170,6 +184,132 @@ builder.queryFields((t) => ({
       }
       const volume = await inspectVolume(context.docker, name);
       return volume ? { engine: context.engineName, volume } : null;
+    },
+  }),
+}));
+
+// ---------------------------------------------------------------------------
+// Mutations
+
+const volumeNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+const VolumePayloadRef = builder
+  .objectRef<{ engine: string; volume: VolumeRecord['volume'] }>('VolumePayload')
+  .implement({
+    description: 'A volume, read back after the change.',
+    fields: (t) => ({
+      volume: t.field({
+        type: VolumeRef,
+        description: 'The volume.',
+        resolve: (payload) => payload,
+      }),
+    }),
+  });
+
+const RemoveVolumePayloadRef = builder
+  .objectRef<{ name: string }>('RemoveVolumePayload')
+  .implement({
+    description: 'A removed volume.',
+    fields: (t) => ({
+      name: t.exposeString('name', { description: 'Name of the volume that was removed.' }),
+    }),
+  });
+
+const PruneVolumesPayloadRef = builder.objectRef<PruneReport>('PruneVolumesPayload').implement({
+  description: 'What a volume prune removed.',
+  fields: (t) => ({
+    volumesDeleted: t.exposeStringList('deleted', { description: 'Names of the volumes removed.' }),
+    spaceReclaimedBytes: t.field({
+      type: 'SafeInt',
+      description: 'Disk space freed.',
+      resolve: (report) => report.spaceReclaimed,
+    }),
+  }),
+});
+
+const CreateVolumeInput = builder.inputType('CreateVolumeInput', {
+  description: 'A volume to create (`docker volume create`).',
+  fields: (t) => ({
+    name: t.string({
+      required: false,
+      description:
+        'Its name (letters, digits, "_", "." and "-"); the engine picks one when omitted.',
+    }),
+    driver: t.string({ required: false, description: 'Volume driver; "local" when omitted.' }),
+    driverOptions: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description:
+        'Driver options, e.g. type=tmpfs, device=tmpfs, o=size=64m for the local driver.',
+    }),
+    labels: t.field({ type: [KeyValueInput], required: false, description: 'Labels to set.' }),
+  }),
+});
+
+function checkVolumeName(field: string, name: string) {
+  if (!volumeNamePattern.test(name)) {
+    throw new InvalidInputError(
+      field,
+      `"${name}" is not a volume name: at least two of letters, digits, "_", "." and "-", starting with a letter or digit`,
+    );
+  }
+}
+
+builder.mutationFields((t) => ({
+  createVolume: t.field({
+    type: VolumePayloadRef,
+    description:
+      'Creates a volume. Creating one with the name of an existing volume answers that volume.',
+    errors: { types: [...mutationErrors] },
+    args: { input: t.arg({ type: CreateVolumeInput, required: true, description: 'The volume.' }) },
+    resolve: async (_root, { input }, context) => {
+      if (input.name !== null && input.name !== undefined)
+        checkVolumeName('input.name', input.name);
+      const spec: VolumeSpec = {
+        ...(input.name ? { name: input.name } : {}),
+        ...(input.driver ? { driver: input.driver } : {}),
+        ...givenFields({
+          driverOptions: toStringMap('input.driverOptions', input.driverOptions),
+          labels: toStringMap('input.labels', input.labels),
+        }),
+      };
+      return { engine: context.engineName, volume: await createVolume(context.docker, spec) };
+    },
+  }),
+  removeVolume: t.field({
+    type: RemoveVolumePayloadRef,
+    description: 'Removes a volume. A volume a container uses is a conflict unless `force` is set.',
+    errors: { types: [...mutationErrors] },
+    args: {
+      name: t.arg.string({ required: true, description: 'Volume name, or its global ID.' }),
+      force: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: 'Remove it even when a container uses it.',
+      }),
+    },
+    resolve: async (_root, { name, force }, context) => {
+      const reference = toEngineReference(context.engineName, 'Volume', name);
+      if ('problem' in reference)
+        throw new InvalidInputError('name', `"${name}" ${reference.problem}`);
+      checkVolumeName('name', reference.id);
+      await removeVolume(context.docker, reference.id, force ?? false);
+      return { name: reference.id };
+    },
+  }),
+  pruneVolumes: t.field({
+    type: PruneVolumesPayloadRef,
+    description: 'Removes the local volumes no container uses (`docker volume prune`).',
+    errors: { types: [...mutationErrors] },
+    args: {
+      labels: t.arg.stringList({
+        required: false,
+        description: 'Only volumes with these labels (`key` or `key=value`).',
+      }),
+    },
+    resolve: async (_root, { labels }, context) => {
+      checkLabelFilters('labels', labels, invalidInput);
+      return pruneVolumes(context.docker, labels ? { labels } : {});
     },
   }),
 }));
