@@ -31,7 +31,18 @@ function layerOf(file: string): number {
 }
 
 const domainFiles = new Set(
-  ['containers.ts', 'images.ts', 'volumes.ts', 'networks.ts', 'system.ts'].map((name) =>
+  [
+    'containers.ts',
+    'images.ts',
+    'volumes.ts',
+    'networks.ts',
+    'system.ts',
+    'container-lifecycle.ts',
+    'exec.ts',
+    'files.ts',
+    'image-lifecycle.ts',
+    'image-build.ts',
+  ].map((name) =>
     join(src, 'schema', name),
   ),
 );

@@ -6,6 +6,11 @@ import './images.ts';
 import './volumes.ts';
 import './networks.ts';
 import './system.ts';
+import './container-lifecycle.ts';
+import './exec.ts';
+import './files.ts';
+import './image-lifecycle.ts';
+import './image-build.ts';
 
 /** The whole dockergraph schema. */
 export const schema = builder.toSchema({ sortSchema: true });

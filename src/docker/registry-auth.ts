@@ -1,0 +1,35 @@
+/**
+ * Registry credentials for pull, push and build, sent as the
+ * `X-Registry-Auth` header: base64url of a JSON object with `username`,
+ * `password`, `serveraddress` or `identitytoken`. The header is never logged
+ * and credentials never appear in errors.
+ */
+export interface RegistryCredentials {
+  readonly username?: string;
+  readonly password?: string;
+  /** Registry host, e.g. "registry.example.com:5000". */
+  readonly serverAddress?: string;
+  /** A token from `POST /auth`, instead of username and password. */
+  readonly identityToken?: string;
+}
+
+/** The `X-Registry-Auth` header value; `{}` when there are no credentials (push requires the header). */
+export function encodeRegistryAuth(credentials: RegistryCredentials | undefined): string {
+  const json: Record<string, string> = {};
+  if (credentials?.username !== undefined) json.username = credentials.username;
+  if (credentials?.password !== undefined) json.password = credentials.password;
+  if (credentials?.serverAddress !== undefined) json.serveraddress = credentials.serverAddress;
+  if (credentials?.identityToken !== undefined) json.identitytoken = credentials.identityToken;
+  return Buffer.from(JSON.stringify(json), 'utf8').toString('base64url');
+}
+
+/**
+ * The registry an image reference names: the part before the first "/" when it
+ * looks like a host ("." or ":" in it, or "localhost"), else Docker Hub.
+ */
+export function registryOf(reference: string): string {
+  const slash = reference.indexOf('/');
+  if (slash === -1) return 'docker.io';
+  const first = reference.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : 'docker.io';
+}

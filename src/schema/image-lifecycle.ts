@@ -1,0 +1,2 @@
+// Placeholder: mutations of this domain are being written.
+export {};
