@@ -27,6 +27,8 @@ export interface EngineCall {
   readonly body?: string | Buffer | Readable;
   /** Milliseconds allowed for headers, for calls known to be slow (disk usage, stats). */
   readonly timeoutMs?: number;
+  /** Milliseconds allowed between two body chunks: long for pulls and builds, 0 for endless streams. */
+  readonly bodyTimeoutMs?: number;
   /** Statuses other than 2xx that the caller handles itself (e.g. 304, 404). */
   readonly acceptStatus?: readonly number[];
 }
@@ -201,6 +203,7 @@ export class DockerClient {
       ...(call.body !== undefined ? { body: call.body } : {}),
       signal: this.signal,
       timeoutMs: call.timeoutMs,
+      bodyTimeoutMs: call.bodyTimeoutMs,
     };
     try {
       try {

@@ -1,6 +1,8 @@
 import type { DockerClient } from './client.ts';
 import type { EngineContainerConfig } from './containers.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
+import { type ProgressEvent, readProgress } from './progress.ts';
+import { encodeRegistryAuth, type RegistryCredentials, registryOf } from './registry-auth.ts';
 
 /** One entry of `GET /images/json`. */
 export interface EngineImageSummary {
@@ -105,4 +107,38 @@ export function readImageHistory(
     { path: `/images/${encodePathSegment(reference, true)}/history` },
     `read history of image "${reference}"`,
   );
+}
+
+/** Options of a pull (`docker pull`). */
+export interface PullOptions {
+  /** Image reference; a tag-less one pulls `latest`. */
+  readonly reference: string;
+  /** `os/arch[/variant]`, e.g. "linux/arm64". */
+  readonly platform?: string;
+  readonly credentials?: RegistryCredentials;
+  readonly onEvent?: (event: ProgressEvent) => void;
+}
+
+/**
+ * `POST /images/create?fromImage=…`: pulls an image, reading the progress
+ * stream to its end (the engine stops pulling if it is not read) and throwing
+ * the failure it reports.
+ */
+export async function pullImage(client: DockerClient, options: PullOptions): Promise<void> {
+  const what = `pull image "${options.reference}"`;
+  const response = await client.request(
+    {
+      method: 'POST',
+      path: '/images/create',
+      query: { fromImage: options.reference, platform: options.platform },
+      headers: { 'x-registry-auth': encodeRegistryAuth(options.credentials) },
+      timeoutMs: 600_000,
+      bodyTimeoutMs: 600_000,
+    },
+    what,
+  );
+  await readProgress(response.body, what, {
+    registry: registryOf(options.reference),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
 }
