@@ -26,7 +26,7 @@ function layerOf(file: string): number {
   if (path === 'loaders.ts') return 2;
   if (path === 'context.ts') return 3;
   if (path.startsWith('schema/')) return 4;
-  if (path === 'app.ts') return 5;
+  if (path === 'app.ts' || path === 'downloads.ts') return 5;
   return 6;
 }
 
@@ -42,9 +42,7 @@ const domainFiles = new Set(
     'files.ts',
     'image-lifecycle.ts',
     'image-build.ts',
-  ].map((name) =>
-    join(src, 'schema', name),
-  ),
+  ].map((name) => join(src, 'schema', name)),
 );
 const problems: string[] = [];
 const graph = new Map<string, string[]>();

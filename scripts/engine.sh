@@ -10,6 +10,13 @@
 #   scripts/engine.sh env             prints `export DOCKER_HOST=...` (eval-able)
 #   scripts/engine.sh registry-start  local registry at 127.0.0.1:5000 inside the engine's netns
 #   scripts/engine.sh registry-stop   stop that registry
+#   scripts/engine.sh auth-registry-start
+#                                     registry at 127.0.0.1:5001 inside the engine's netns that
+#                                     asks for credentials (htpasswd, user "dockergraph", a
+#                                     password made at its start); prints address=, username=
+#                                     and password= lines
+#   scripts/engine.sh auth-registry-stop
+#                                     stop that registry
 #   scripts/engine.sh selftest        exercise the engine (ports, networks, volumes, exec, logs,
 #                                     stats, pause, commit, export, build, registry push/pull)
 #
@@ -41,6 +48,15 @@ readonly REGISTRY_CONFIG="$DIR/registry.yml"
 readonly REGISTRY_PIDFILE="$DIR/registry.pid"
 readonly REGISTRY_LOG="$DIR/registry.log"
 readonly REGISTRY_ROOT="$DIR/registry"
+
+readonly AUTH_REGISTRY_ADDR="127.0.0.1:5001"
+readonly AUTH_REGISTRY_USER="dockergraph"
+readonly AUTH_REGISTRY_CONFIG="$DIR/registry-auth.yml"
+readonly AUTH_REGISTRY_PIDFILE="$DIR/registry-auth.pid"
+readonly AUTH_REGISTRY_LOG="$DIR/registry-auth.log"
+readonly AUTH_REGISTRY_ROOT="$DIR/registry-auth"
+readonly AUTH_REGISTRY_HTPASSWD="$DIR/registry-auth.htpasswd"
+readonly AUTH_REGISTRY_PASSWORD_FILE="$DIR/registry-auth.password"
 
 readonly BASE_REPO="dockergraph/busybox"
 readonly BASE_TAG="latest"
@@ -462,7 +478,7 @@ kill_running_containers() {
   done
 }
 
-# stop_engine: stop our dockerd and everything it left behind; keeps data-root, netns, registry.
+# stop_engine: stop our dockerd and everything it left behind; keeps data-root, netns, registries.
 stop_engine() {
   local pid graceful=0
   scan_procs
@@ -588,6 +604,7 @@ cmd_stop() {
   lock
   stop_engine
   stop_registry
+  stop_auth_registry
   delete_netns
   log "stopped"
 }
@@ -602,23 +619,35 @@ cmd_status() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# registry
+# registries: an open one at 127.0.0.1:5000 and one behind htpasswd auth at 127.0.0.1:5001, both
+# inside the engine's netns. dockerd talks plain http to registries on 127.0.0.0/8 by default.
 
-registry_pid() {
+# registry_process_pid PIDFILE CONFIG: the pid of the registry that serves CONFIG.
+registry_process_pid() {
   local pid
-  pid=$(read_pidfile "$REGISTRY_PIDFILE") || return 1
+  pid=$(read_pidfile "$1") || return 1
   alive "$pid" || return 1
-  [[ $(cmdline_of "$pid") == *"$REGISTRY_CONFIG"* ]] || return 1
+  [[ $(cmdline_of "$pid") == *"$2"* ]] || return 1
   printf '%s\n' "$pid"
 }
 
-registry_ping() {
-  netns_ok && in_netns curl -fsS --max-time 3 -o /dev/null "http://$REGISTRY_ADDR/v2/" 2>/dev/null
+# registry_answers ADDR STATUS: GET /v2/ answers STATUS (200 open, 401 asking for credentials).
+registry_answers() {
+  local code
+  netns_ok || return 1
+  code=$(in_netns curl -sS --max-time 3 -o /dev/null -w '%{http_code}' "http://$1/v2/" \
+    2>/dev/null) || return 1
+  [[ $code == "$2" ]]
 }
 
+# write_registry_config CONFIG ADDR ROOT [HTPASSWD]: a registry config, with htpasswd auth when
+# HTPASSWD is given.
 write_registry_config() {
-  cat >"$REGISTRY_CONFIG" <<EOF
-# Written by scripts/engine.sh: local registry for dockergraph tests (no auth, plain http).
+  local config=$1 addr=$2 root=$3 htpasswd=${4:-} auth="no auth"
+  [[ -z $htpasswd ]] || auth="htpasswd auth"
+  {
+    cat <<EOF
+# Written by scripts/engine.sh: local registry for dockergraph tests (plain http, $auth).
 version: 0.1
 log:
   level: warn
@@ -626,26 +655,62 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: $REGISTRY_ROOT
+    rootdirectory: $root
   delete:
     enabled: true
   maintenance:
     uploadpurging:
       enabled: false
 http:
-  addr: $REGISTRY_ADDR
-  secret: dockergraph-local-test-registry
+  addr: $addr
+  secret: dockergraph-local-test-registry-${addr##*:}
 EOF
+    if [[ -n $htpasswd ]]; then
+      cat <<EOF
+auth:
+  htpasswd:
+    realm: dockergraph-test-registry
+    path: $htpasswd
+EOF
+    fi
+  } >"$config"
 }
 
-stop_registry() {
+# stop_registry_process NAME PIDFILE CONFIG
+stop_registry_process() {
   local pid
-  if pid=$(registry_pid); then
-    log "stopping registry (pid $pid)"
+  if pid=$(registry_process_pid "$2" "$3"); then
+    log "stopping $1 (pid $pid)"
     terminate 10 "$pid" || true
   fi
-  rm -f "$REGISTRY_PIDFILE"
+  rm -f "$2"
 }
+
+# launch_registry NAME ADDR CONFIG PIDFILE LOG STATUS: start a registry serving CONFIG and wait
+# until /v2/ answers STATUS.
+launch_registry() {
+  local name=$1 addr=$2 config=$3 pidfile=$4 logfile=$5 status=$6
+  log "starting $name at $addr inside netns $NS (log $logfile)"
+  setsid nsenter --net="$NETNS_PATH" "$REGISTRY_BIN" serve "$config" \
+    </dev/null >>"$logfile" 2>&1 9>&- &
+  local pid=$! deadline=$((SECONDS + 30))
+  echo "$pid" >"$pidfile"
+  until registry_answers "$addr" "$status"; do
+    if ((SECONDS >= deadline)) || ! alive "$pid"; then
+      log "$name did not come up; last lines of $logfile:"
+      tail -n 30 "$logfile" >&2 || true
+      stop_registry_process "$name" "$pidfile" "$config"
+      die "$name failed to start"
+    fi
+    sleep 0.1
+  done
+  registry_process_pid "$pidfile" "$config" >/dev/null || die "$name answers but pid $pid is not it"
+  log "$name is up (pid $pid)"
+}
+
+registry_pid() { registry_process_pid "$REGISTRY_PIDFILE" "$REGISTRY_CONFIG"; }
+registry_ping() { registry_answers "$REGISTRY_ADDR" 200; }
+stop_registry() { stop_registry_process registry "$REGISTRY_PIDFILE" "$REGISTRY_CONFIG"; }
 
 cmd_registry_start() {
   ensure_deps
@@ -659,23 +724,9 @@ cmd_registry_start() {
   fi
   stop_registry
   mkdir -p "$REGISTRY_ROOT"
-  write_registry_config
-  log "starting registry at $REGISTRY_ADDR inside netns $NS (log $REGISTRY_LOG)"
-  setsid nsenter --net="$NETNS_PATH" "$REGISTRY_BIN" serve "$REGISTRY_CONFIG" \
-    </dev/null >>"$REGISTRY_LOG" 2>&1 9>&- &
-  local pid=$! deadline=$((SECONDS + 30))
-  echo "$pid" >"$REGISTRY_PIDFILE"
-  until registry_ping; do
-    if ((SECONDS >= deadline)) || ! alive "$pid"; then
-      log "registry did not come up; last lines of $REGISTRY_LOG:"
-      tail -n 30 "$REGISTRY_LOG" >&2 || true
-      stop_registry
-      die "registry failed to start"
-    fi
-    sleep 0.1
-  done
-  registry_pid >/dev/null || die "registry answers but pid $pid is not it"
-  log "registry is up (pid $pid)"
+  write_registry_config "$REGISTRY_CONFIG" "$REGISTRY_ADDR" "$REGISTRY_ROOT"
+  launch_registry registry "$REGISTRY_ADDR" "$REGISTRY_CONFIG" "$REGISTRY_PIDFILE" \
+    "$REGISTRY_LOG" 200
   echo "$REGISTRY_ADDR"
 }
 
@@ -686,6 +737,72 @@ cmd_registry_stop() {
   fi
   lock
   stop_registry
+}
+
+auth_registry_pid() { registry_process_pid "$AUTH_REGISTRY_PIDFILE" "$AUTH_REGISTRY_CONFIG"; }
+stop_auth_registry() {
+  stop_registry_process "auth registry" "$AUTH_REGISTRY_PIDFILE" "$AUTH_REGISTRY_CONFIG"
+}
+
+# ensure_htpasswd: the htpasswd tool (apache2-utils) makes the bcrypt hash the registry checks.
+ensure_htpasswd() {
+  command -v htpasswd >/dev/null && return 0
+  if ! is_root || ! command -v apt-get >/dev/null; then
+    die "htpasswd is missing; install it with: apt-get install -y apache2-utils (as root)"
+  fi
+  log "installing apache2-utils (htpasswd)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends apache2-utils >&2 ||
+    { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends apache2-utils >&2; } ||
+    die "apt-get install apache2-utils failed"
+  command -v htpasswd >/dev/null || die "htpasswd still missing after installing apache2-utils"
+}
+
+# print_auth_registry: what clients need, as KEY=VALUE lines on stdout.
+print_auth_registry() {
+  local password
+  read -r password <"$AUTH_REGISTRY_PASSWORD_FILE" || die "cannot read $AUTH_REGISTRY_PASSWORD_FILE"
+  printf 'address=%s\nusername=%s\npassword=%s\n' "$AUTH_REGISTRY_ADDR" "$AUTH_REGISTRY_USER" \
+    "$password"
+}
+
+# The registry reads its htpasswd file once, at start: a new password means a new registry.
+cmd_auth_registry_start() {
+  ensure_deps
+  require_root
+  ensure_htpasswd
+  lock
+  ensure_netns
+  if auth_registry_pid >/dev/null && registry_answers "$AUTH_REGISTRY_ADDR" 401 &&
+    [[ -s $AUTH_REGISTRY_PASSWORD_FILE ]]; then
+    log "auth registry already running at $AUTH_REGISTRY_ADDR (inside netns $NS)"
+    print_auth_registry
+    return 0
+  fi
+  stop_auth_registry
+  mkdir -p "$AUTH_REGISTRY_ROOT"
+  local password
+  password="dg-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  (
+    umask 077
+    printf '%s\n' "$password" >"$AUTH_REGISTRY_PASSWORD_FILE"
+    # -i reads the password from stdin, keeping it out of the process list.
+    printf '%s\n' "$password" | htpasswd -niB "$AUTH_REGISTRY_USER" >"$AUTH_REGISTRY_HTPASSWD"
+  ) || die "could not write $AUTH_REGISTRY_HTPASSWD"
+  write_registry_config "$AUTH_REGISTRY_CONFIG" "$AUTH_REGISTRY_ADDR" "$AUTH_REGISTRY_ROOT" \
+    "$AUTH_REGISTRY_HTPASSWD"
+  launch_registry "auth registry" "$AUTH_REGISTRY_ADDR" "$AUTH_REGISTRY_CONFIG" \
+    "$AUTH_REGISTRY_PIDFILE" "$AUTH_REGISTRY_LOG" 401
+  print_auth_registry
+}
+
+cmd_auth_registry_stop() {
+  if ! is_root; then
+    [[ -f $AUTH_REGISTRY_PIDFILE ]] || return 0
+    require_root
+  fi
+  lock
+  stop_auth_registry
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -816,6 +933,8 @@ main() {
   env) print_env ;;
   registry-start) cmd_registry_start ;;
   registry-stop) cmd_registry_stop ;;
+  auth-registry-start) cmd_auth_registry_start ;;
+  auth-registry-stop) cmd_auth_registry_stop ;;
   selftest) cmd_selftest ;;
   -h | --help | help)
     usage

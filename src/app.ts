@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
 import type { DockerClient } from './docker/client.ts';
 import { EngineError } from './docker/errors.ts';
+import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
@@ -140,6 +141,8 @@ export function createApp(config: Config, { docker, logger }: AppDependencies): 
         },
       }),
       useRequestLog(logger),
+      // Tar downloads the schema links to (`/files/…`); access rules go in its `authorize`.
+      useDownloads({ docker, engineName: config.engineName, logger }),
     ],
   });
 }

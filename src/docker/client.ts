@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
 import type { EngineEndpoint } from './docker-host.ts';
 import {
   errorFromResponse,
@@ -12,11 +13,16 @@ import {
   type Transport,
   type TransportOptions,
   type TransportResponse,
+  type TransportUpgrade,
 } from './transport.ts';
 import { negotiateApiVersion, type PingResult, parsePingHeaders } from './version.ts';
 
-/** A value for one query parameter; `undefined` leaves the parameter out. */
-export type QueryValue = string | number | boolean | undefined;
+/**
+ * A value for one query parameter; `undefined` leaves the parameter out. A list
+ * repeats the parameter once per item, as `POST /build` reads its `t` (tags) and
+ * `POST /images/create` its `changes`.
+ */
+export type QueryValue = string | number | boolean | readonly string[] | undefined;
 
 /** One engine call, before versioning. `path` starts with `/`, e.g. `/containers/json`. */
 export interface EngineCall {
@@ -41,6 +47,16 @@ export interface EngineCallRecord {
   readonly query: string;
 }
 
+/** A connection the engine took over after `101 Switching Protocols`. */
+export interface UpgradedConnection {
+  readonly headers: IncomingHttpHeaders;
+  /**
+   * The raw connection, outside the pool: its owner ends or destroys it. It is
+   * destroyed when the client view's signal aborts.
+   */
+  readonly socket: Duplex;
+}
+
 /** The negotiated connection facts of one engine. */
 export interface EngineConnection {
   readonly ping: PingResult;
@@ -63,6 +79,10 @@ export function toSearchParams(query: Readonly<Record<string, QueryValue>> | und
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value === undefined) continue;
+    if (typeof value === 'object') {
+      for (const item of value) params.append(key, item);
+      continue;
+    }
     params.set(key, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
   }
   return params;
@@ -162,6 +182,50 @@ export class DockerClient {
     if (response.status < 300 || call.acceptStatus?.includes(response.status)) return response;
     const body = await response.body.text().catch(() => '');
     throw errorFromResponse(response.status, body, what);
+  }
+
+  /**
+   * Sends a versioned call asking the engine to take the connection over
+   * (`Connection: Upgrade`, `Upgrade: tcp`), as `POST /exec/{id}/start` and
+   * `POST /containers/{id}/attach` do for two-way streams. Any answer other than
+   * 101 becomes an {@link EngineError} as in {@link request}.
+   */
+  async upgrade(call: EngineCall, what: string): Promise<UpgradedConnection> {
+    const { apiVersion } = await this.connection();
+    const query = toSearchParams(call.query);
+    const method = call.method ?? 'POST';
+    const record = { method, path: call.path, query: query.toString() };
+    this.calls += 1;
+    for (const listener of this.shared.listeners) listener(record);
+    let answer: TransportUpgrade;
+    try {
+      answer = await this.shared.transport.upgrade({
+        method,
+        path: `/v${apiVersion}${call.path}`,
+        query,
+        ...(call.headers ? { headers: call.headers } : {}),
+        ...(call.body !== undefined ? { body: call.body } : {}),
+        signal: this.signal,
+        timeoutMs: call.timeoutMs,
+        protocol: 'tcp',
+      });
+    } catch (error) {
+      const { endpoint } = this.shared;
+      throw errorFromTransport(error, what, endpoint.kind === 'tcp' && endpoint.tls !== null);
+    }
+    if (!answer.upgraded) throw errorFromResponse(answer.status, answer.body, what);
+    const { socket } = answer;
+    const signal = this.signal;
+    if (signal) {
+      const onAbort = () =>
+        socket.destroy(signal.reason instanceof Error ? signal.reason : undefined);
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        socket.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+    }
+    return { headers: answer.headers, socket };
   }
 
   /** Sends a versioned call and parses its JSON answer. */

@@ -1,6 +1,12 @@
-import type { DockerClient } from './client.ts';
+import type { DockerClient, EngineCall } from './client.ts';
+import type { EngineContainerCreateBody, EngineContainerUpdateBody } from './container-spec.ts';
 import { collectLogLines, type DecodedLogs } from './demux.ts';
-import { errorFromTransport } from './errors.ts';
+import {
+  EngineConflictError,
+  EngineError,
+  errorFromTransport,
+  InvalidInputError,
+} from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
 
 /** Container states as the engine names them. */
@@ -326,4 +332,284 @@ export async function readContainerLogs(
     // Stopping at a limit leaves the rest of the body unread: drop the connection.
     if (!response.body.readableEnded) response.body.destroy();
   }
+}
+
+// ---------------------------------------------------------------------------
+// Writes
+
+/** What `POST /containers/create` answers. */
+export interface EngineContainerCreated {
+  Id: string;
+  Warnings: string[] | null;
+}
+
+/**
+ * `POST /containers/create`: creates a container from `body` (see
+ * `toContainerCreateBody`). A name in use is a conflict (409), a missing image
+ * not found (404).
+ */
+export function createContainer(
+  client: DockerClient,
+  body: EngineContainerCreateBody,
+  name: string | undefined,
+): Promise<EngineContainerCreated> {
+  return client.json<EngineContainerCreated>(
+    {
+      method: 'POST',
+      path: '/containers/create',
+      query: { name },
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    },
+    `create container${name ? ` "${name}"` : ''} from image "${body.Image}"`,
+  );
+}
+
+/** Sends a call whose answer is only its status; true unless the engine said 304 (no change). */
+async function sendStateChange(client: DockerClient, call: EngineCall, what: string) {
+  const response = await client.request({ method: 'POST', ...call }, what);
+  await response.body.dump();
+  return response.status !== 304;
+}
+
+/**
+ * A failure to start is the container's, not the request's: the engine answers
+ * 400 when its command cannot run, which is no input of the start to correct.
+ */
+function asStartFailure(error: unknown): unknown {
+  return error instanceof InvalidInputError && error.field === null
+    ? new EngineError('BAD_REQUEST', error.message, 400, { cause: error })
+    : error;
+}
+
+/** `POST /containers/{id}/start`: true when it started, false when it already ran (304). */
+export async function startContainer(client: DockerClient, id: string): Promise<boolean> {
+  try {
+    return await sendStateChange(
+      client,
+      { path: `/containers/${encodePathSegment(id)}/start`, acceptStatus: [304] },
+      `start container "${id}"`,
+    );
+  } catch (error) {
+    throw asStartFailure(error);
+  }
+}
+
+/**
+ * How long to wait for the engine to stop a container: it answers once the
+ * process exited, up to the grace period and then the SIGKILL it sends.
+ */
+function stopAnswerTimeoutMs(gracePeriodSeconds: number): number {
+  return gracePeriodSeconds * 1000 + 30_000;
+}
+
+/**
+ * `POST /containers/{id}/stop`: sends the stop signal, then SIGKILL after
+ * `timeoutSeconds` (the container's stop timeout when undefined, given as
+ * `gracePeriodSeconds`). True when it stopped, false when it was not running (304).
+ */
+export function stopContainer(
+  client: DockerClient,
+  id: string,
+  timeoutSeconds: number | undefined,
+  gracePeriodSeconds: number,
+): Promise<boolean> {
+  return sendStateChange(
+    client,
+    {
+      path: `/containers/${encodePathSegment(id)}/stop`,
+      query: { t: timeoutSeconds },
+      acceptStatus: [304],
+      timeoutMs: stopAnswerTimeoutMs(timeoutSeconds ?? gracePeriodSeconds),
+    },
+    `stop container "${id}"`,
+  );
+}
+
+/**
+ * `POST /containers/{id}/restart`: stops it (as {@link stopContainer}) if it
+ * runs, then starts it.
+ */
+export async function restartContainer(
+  client: DockerClient,
+  id: string,
+  timeoutSeconds: number | undefined,
+  gracePeriodSeconds: number,
+): Promise<void> {
+  try {
+    await sendStateChange(
+      client,
+      {
+        path: `/containers/${encodePathSegment(id)}/restart`,
+        query: { t: timeoutSeconds },
+        timeoutMs: stopAnswerTimeoutMs(timeoutSeconds ?? gracePeriodSeconds),
+      },
+      `restart container "${id}"`,
+    );
+  } catch (error) {
+    throw asStartFailure(error);
+  }
+}
+
+/** `POST /containers/{id}/kill`: sends a signal; a container that is not running is a conflict (409). */
+export async function killContainer(
+  client: DockerClient,
+  id: string,
+  signal: string,
+): Promise<void> {
+  await sendStateChange(
+    client,
+    { path: `/containers/${encodePathSegment(id)}/kill`, query: { signal } },
+    `kill container "${id}" with ${signal}`,
+  );
+}
+
+/** `POST /containers/{id}/pause`: freezes its processes; not running or already paused is a conflict (409). */
+export async function pauseContainer(client: DockerClient, id: string): Promise<void> {
+  await sendStateChange(
+    client,
+    { path: `/containers/${encodePathSegment(id)}/pause` },
+    `pause container "${id}"`,
+  );
+}
+
+/**
+ * `POST /containers/{id}/unpause`: thaws its processes. The engine answers a
+ * container that is not paused with a plain 500; that is a state conflict like
+ * pausing a paused one (409), and is reported as one.
+ */
+export async function unpauseContainer(client: DockerClient, id: string): Promise<void> {
+  try {
+    await sendStateChange(
+      client,
+      { path: `/containers/${encodePathSegment(id)}/unpause` },
+      `unpause container "${id}"`,
+    );
+  } catch (error) {
+    if (
+      error instanceof EngineError &&
+      error.status === 500 &&
+      /is not paused/.test(error.message)
+    ) {
+      throw new EngineConflictError('CONFLICT', error.message, 409, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** What `POST /containers/{id}/wait` waits for. */
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** What `POST /containers/{id}/wait` answers once the condition is met. */
+export interface EngineWaitResult {
+  StatusCode: number;
+  Error?: { Message?: string } | null;
+}
+
+/**
+ * `POST /containers/{id}/wait`: blocks until the condition is met. The engine
+ * answers headers as soon as it watches the container and the body when the
+ * condition is met, which may take any time: the body has no time limit, and
+ * only the caller's abort signal (a client going away) ends the wait early.
+ */
+export function waitContainer(
+  client: DockerClient,
+  id: string,
+  condition: WaitCondition,
+): Promise<EngineWaitResult> {
+  return client.json<EngineWaitResult>(
+    {
+      method: 'POST',
+      path: `/containers/${encodePathSegment(id)}/wait`,
+      query: { condition },
+      bodyTimeoutMs: 0,
+    },
+    `wait for container "${id}"`,
+  );
+}
+
+/** `POST /containers/{id}/rename`: a name in use is a conflict (409). */
+export async function renameContainer(
+  client: DockerClient,
+  id: string,
+  name: string,
+): Promise<void> {
+  await sendStateChange(
+    client,
+    { path: `/containers/${encodePathSegment(id)}/rename`, query: { name } },
+    `rename container "${id}" to "${name}"`,
+  );
+}
+
+/** `POST /containers/{id}/update`: changes resource limits and restart policy; answers warnings. */
+export async function updateContainer(
+  client: DockerClient,
+  id: string,
+  body: EngineContainerUpdateBody,
+): Promise<string[]> {
+  const answer = await client.json<{ Warnings?: string[] | null }>(
+    {
+      method: 'POST',
+      path: `/containers/${encodePathSegment(id)}/update`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    },
+    `update container "${id}"`,
+  );
+  return answer.Warnings ?? [];
+}
+
+/**
+ * `DELETE /containers/{id}`: removes a container; a running one is a conflict
+ * (409) unless `force` kills it first. `volumes` removes its anonymous volumes.
+ */
+export async function removeContainer(
+  client: DockerClient,
+  id: string,
+  options: { readonly force: boolean; readonly volumes: boolean },
+): Promise<void> {
+  const response = await client.request(
+    {
+      method: 'DELETE',
+      path: `/containers/${encodePathSegment(id)}`,
+      query: { force: options.force, v: options.volumes },
+      // Forcing kills a running container first, and the engine answers after it is gone.
+      timeoutMs: 120_000,
+    },
+    `remove container "${id}"`,
+  );
+  await response.body.dump();
+}
+
+/** What a container prune removed. */
+export interface ContainerPruneReport {
+  /** Ids of the containers removed. */
+  readonly deleted: string[];
+  readonly spaceReclaimed: number;
+}
+
+/** `POST /containers/prune`: removes stopped containers (with the labels, created before `until`). */
+export async function pruneContainers(
+  client: DockerClient,
+  filters: { readonly labels?: readonly string[]; readonly until?: Date } = {},
+): Promise<ContainerPruneReport> {
+  const answer = await client.json<{
+    ContainersDeleted: string[] | null;
+    SpaceReclaimed: number;
+  }>(
+    {
+      method: 'POST',
+      path: '/containers/prune',
+      query: {
+        filters: encodeFilters({
+          label: filters.labels,
+          // Unix seconds: the engine reads a bare number as a timestamp.
+          until: filters.until ? [String(Math.floor(filters.until.getTime() / 1000))] : undefined,
+        }),
+      },
+      timeoutMs: 300_000,
+    },
+    'prune containers',
+  );
+  return { deleted: answer.ContainersDeleted ?? [], spaceReclaimed: answer.SpaceReclaimed };
 }

@@ -62,6 +62,22 @@ export class RegistryAuthError extends EngineError {
   }
 }
 
+/**
+ * A build stopped at a failing step: the engine reported the failure inside the
+ * HTTP 200 answer of `POST /build`. `log` holds the build output up to the
+ * failure (its last lines when it was longer than the cap, then `logTruncated`).
+ */
+export class BuildFailedError extends EngineError {
+  constructor(
+    message: string,
+    readonly log: readonly string[],
+    readonly logTruncated: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super('ENGINE_ERROR', message, 200, options);
+  }
+}
+
 const kindByStatus: ReadonlyMap<number, EngineErrorKind> = new Map([
   [304, 'NOT_MODIFIED'],
   [400, 'BAD_REQUEST'],

@@ -1,8 +1,13 @@
 import type { DockerClient } from './client.ts';
 import type { EngineContainerConfig } from './containers.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
-import { type ProgressEvent, readProgress } from './progress.ts';
-import { encodeRegistryAuth, type RegistryCredentials, registryOf } from './registry-auth.ts';
+import { type ProgressEvent, readProgress, registryFailure } from './progress.ts';
+import {
+  encodeRegistryAuth,
+  parseImageReference,
+  type RegistryCredentials,
+  registryOf,
+} from './registry-auth.ts';
 
 /** One entry of `GET /images/json`. */
 export interface EngineImageSummary {
@@ -120,25 +125,262 @@ export interface PullOptions {
 }
 
 /**
+ * The reference the engine pulls for `reference`: one that names neither a tag nor a
+ * digest gets `latest`, as the docker CLI does (the engine would pull every tag).
+ */
+export function withDefaultTag(reference: string): string {
+  const parsed = parseImageReference(reference);
+  return 'problem' in parsed || parsed.tag !== null || parsed.digest !== null
+    ? reference
+    : `${reference}:latest`;
+}
+
+/**
  * `POST /images/create?fromImage=…`: pulls an image, reading the progress
  * stream to its end (the engine stops pulling if it is not read) and throwing
- * the failure it reports.
+ * the failure it reports. A reference without tag or digest pulls `latest`.
+ * Registry failures the engine answers before the stream starts (HTTP 500)
+ * are classified as those in the stream are.
  */
 export async function pullImage(client: DockerClient, options: PullOptions): Promise<void> {
-  const what = `pull image "${options.reference}"`;
+  const reference = withDefaultTag(options.reference);
+  const what = `pull image "${reference}"`;
+  const registry = registryOf(reference);
+  const response = await client
+    .request(
+      {
+        method: 'POST',
+        path: '/images/create',
+        query: { fromImage: reference, platform: options.platform },
+        headers: { 'x-registry-auth': encodeRegistryAuth(options.credentials) },
+        timeoutMs: 600_000,
+        bodyTimeoutMs: 600_000,
+      },
+      what,
+    )
+    .catch((error: unknown) => {
+      throw registryFailure(error, what, registry);
+    });
+  await readProgress(response.body, what, {
+    registry,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+}
+
+/** `POST /images/{name}/tag`: gives the image `source` (reference or id) the name `repository:tag`. */
+export async function tagImage(
+  client: DockerClient,
+  source: string,
+  repository: string,
+  tag: string,
+): Promise<void> {
   const response = await client.request(
     {
       method: 'POST',
-      path: '/images/create',
-      query: { fromImage: options.reference, platform: options.platform },
-      headers: { 'x-registry-auth': encodeRegistryAuth(options.credentials) },
-      timeoutMs: 600_000,
-      bodyTimeoutMs: 600_000,
+      path: `/images/${encodePathSegment(source, true)}/tag`,
+      query: { repo: repository, tag },
     },
-    what,
+    `tag image "${source}" as "${repository}:${tag}"`,
   );
+  await response.body.dump();
+}
+
+/** Options of a push (`docker push`). */
+export interface PushOptions {
+  /** Repository name, with its registry, without tag. */
+  readonly repository: string;
+  readonly tag: string;
+  readonly credentials?: RegistryCredentials;
+  readonly onEvent?: (event: ProgressEvent) => void;
+}
+
+/**
+ * `POST /images/{name}/push`: pushes one tag, reading the progress stream to its
+ * end and throwing the failure it reports. Returns the manifest digest the
+ * registry stored, from the stream's `aux` line; null when it sent none.
+ */
+export async function pushImage(
+  client: DockerClient,
+  options: PushOptions,
+): Promise<string | null> {
+  const reference = `${options.repository}:${options.tag}`;
+  const what = `push image "${reference}"`;
+  const registry = registryOf(options.repository);
+  const response = await client
+    .request(
+      {
+        method: 'POST',
+        path: `/images/${encodePathSegment(options.repository, true)}/push`,
+        query: { tag: options.tag },
+        // The engine refuses a push without this header, even for a registry that needs no credentials.
+        headers: { 'x-registry-auth': encodeRegistryAuth(options.credentials) },
+        timeoutMs: 600_000,
+        bodyTimeoutMs: 600_000,
+      },
+      what,
+    )
+    .catch((error: unknown) => {
+      throw registryFailure(error, what, registry);
+    });
+  let digest: string | null = null;
   await readProgress(response.body, what, {
-    registry: registryOf(options.reference),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    registry,
+    onEvent: (event) => {
+      if (event.aux?.Digest && (event.aux.Tag === undefined || event.aux.Tag === options.tag)) {
+        digest = event.aux.Digest;
+      }
+      options.onEvent?.(event);
+    },
   });
+  return digest;
+}
+
+/** What removing an image did: the names untagged and the image ids deleted, in the engine's order. */
+export interface ImageRemoval {
+  readonly untagged: string[];
+  readonly deleted: string[];
+}
+
+function toImageRemoval(items: readonly { Untagged?: string; Deleted?: string }[] | null) {
+  const removal: ImageRemoval = { untagged: [], deleted: [] };
+  for (const item of items ?? []) {
+    if (item.Untagged) removal.untagged.push(item.Untagged);
+    if (item.Deleted) removal.deleted.push(item.Deleted);
+  }
+  return removal;
+}
+
+/**
+ * `DELETE /images/{name}`: untags `reference` and deletes the image (and its
+ * untagged parents unless `noPrune`) when no other name refers to it. An image
+ * a container uses, or one named by an id with several tags, is a conflict
+ * unless `force`.
+ */
+export async function removeImage(
+  client: DockerClient,
+  reference: string,
+  options: { readonly force?: boolean; readonly noPrune?: boolean } = {},
+): Promise<ImageRemoval> {
+  const items = await client.json<{ Untagged?: string; Deleted?: string }[] | null>(
+    {
+      method: 'DELETE',
+      path: `/images/${encodePathSegment(reference, true)}`,
+      query: { force: options.force, noprune: options.noPrune },
+    },
+    `remove image "${reference}"`,
+  );
+  return toImageRemoval(items);
+}
+
+/** Which images a prune removes. */
+export interface ImagePruneFilters {
+  /** true (the default): only dangling images; false: every image no container uses. */
+  readonly dangling?: boolean;
+  /** `key`, `key=value`, `key!=value`: all must hold. */
+  readonly labels?: readonly string[];
+  /** Only images created before this time. */
+  readonly until?: Date;
+}
+
+/** What an image prune did. */
+export interface ImagePruneReport extends ImageRemoval {
+  readonly spaceReclaimed: number;
+}
+
+/** `POST /images/prune`: removes dangling images, or all unused ones (`docker image prune -a`). */
+export async function pruneImages(
+  client: DockerClient,
+  filters: ImagePruneFilters = {},
+): Promise<ImagePruneReport> {
+  const answer = await client.json<{
+    ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null;
+    SpaceReclaimed: number;
+  }>(
+    {
+      method: 'POST',
+      path: '/images/prune',
+      query: {
+        filters: encodeFilters({
+          dangling: filters.dangling === undefined ? undefined : [String(filters.dangling)],
+          label: filters.labels,
+          until:
+            filters.until === undefined
+              ? undefined
+              : [String(Math.floor(filters.until.getTime() / 1000))],
+        }),
+      },
+      timeoutMs: 300_000,
+    },
+    'prune images',
+  );
+  return { ...toImageRemoval(answer.ImagesDeleted), spaceReclaimed: answer.SpaceReclaimed };
+}
+
+/** Options of a commit (`docker commit`). */
+export interface CommitOptions {
+  /** Container id or name. */
+  readonly container: string;
+  readonly repository?: string;
+  readonly tag?: string;
+  readonly comment?: string;
+  readonly author?: string;
+  /** Dockerfile instructions applied to the image's config, e.g. `CMD ["sh"]`. */
+  readonly changes?: readonly string[];
+  /** Pause the container while its filesystem is copied (the engine's default). */
+  readonly pause?: boolean;
+}
+
+/** `POST /commit`: makes an image from a container's filesystem and config; returns the image id. */
+export async function commitContainer(
+  client: DockerClient,
+  options: CommitOptions,
+): Promise<string> {
+  const answer = await client.json<{ Id: string }>(
+    {
+      method: 'POST',
+      path: '/commit',
+      query: {
+        container: options.container,
+        repo: options.repository,
+        tag: options.tag,
+        comment: options.comment,
+        author: options.author,
+        pause: options.pause,
+        // The engine parses its `changes` values joined by newlines, as one Dockerfile.
+        changes: options.changes?.length ? options.changes.join('\n') : undefined,
+      },
+      timeoutMs: 300_000,
+    },
+    `commit container "${options.container}"`,
+  );
+  return answer.Id;
+}
+
+/** One entry of `GET /images/search`. */
+export interface EngineImageSearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  is_automated: boolean;
+}
+
+/**
+ * `GET /images/search`: searches Docker Hub through the engine. Without a way to the
+ * registry the engine answers HTTP 500, thrown as a `RegistryUnreachableError`.
+ */
+export async function searchImages(
+  client: DockerClient,
+  term: string,
+  limit?: number,
+): Promise<EngineImageSearchResult[]> {
+  const what = `search images for "${term}"`;
+  return client
+    .json<EngineImageSearchResult[]>(
+      { path: '/images/search', query: { term, limit }, timeoutMs: 60_000 },
+      what,
+    )
+    .catch((error: unknown) => {
+      throw registryFailure(error, what, registryOf(term));
+    });
 }

@@ -1,4 +1,10 @@
 import type { DockerClient } from './client.ts';
+import {
+  EngineConflictError,
+  EngineError,
+  EngineNotFoundError,
+  InvalidInputError,
+} from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
 
 /** One IPAM pool of a network. */
@@ -89,4 +95,247 @@ export function inspectNetwork(
     { path: `/networks/${encodePathSegment(idOrName)}` },
     `inspect network "${idOrName}"`,
   );
+}
+
+// ---------------------------------------------------------------------------
+// Writes
+
+/** One address pool of a network to create. */
+export interface IpamPoolSpec {
+  readonly subnet?: string;
+  readonly ipRange?: string;
+  readonly gateway?: string;
+  /** Addresses the IPAM driver must not hand out, by host name. */
+  readonly auxiliaryAddresses?: Readonly<Record<string, string>>;
+}
+
+/** What `POST /networks/create` takes. */
+export interface NetworkSpec {
+  readonly name: string;
+  readonly driver?: string;
+  readonly internal?: boolean;
+  readonly attachable?: boolean;
+  readonly enableIpv6?: boolean;
+  readonly ipam?: {
+    readonly driver?: string;
+    readonly config?: readonly IpamPoolSpec[];
+    readonly options?: Readonly<Record<string, string>>;
+  };
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Driver options. */
+  readonly options?: Readonly<Record<string, string>>;
+  /** Refuse a name in use (409); without it the engine creates a second network of that name. */
+  readonly checkDuplicate: boolean;
+}
+
+/** What the engine answers a created network with. */
+export interface CreatedNetwork {
+  readonly id: string;
+  /** E.g. that the name is in use already (with `checkDuplicate` off); `null` when none. */
+  readonly warning: string | null;
+}
+
+/**
+ * libnetwork reports clashes with existing state as "forbidden" (403) or, for
+ * exhausted default pools, "not found" (404), which the status alone would type
+ * as engine failures or missing objects: these answers become conflicts.
+ */
+function reclassifyConflicts(
+  error: unknown,
+  rules: readonly { readonly status: number; readonly message: RegExp }[],
+): unknown {
+  if (!(error instanceof EngineError)) return error;
+  const matches = rules.some(
+    (rule) => rule.status === error.status && rule.message.test(error.message),
+  );
+  return matches
+    ? new EngineConflictError('CONFLICT', error.message, error.status, { cause: error })
+    : error;
+}
+
+/**
+ * `POST /networks/create`. A name in use (with `checkDuplicate`), a subnet that
+ * overlaps another network's, or no free default pool are conflicts.
+ */
+export async function createNetwork(
+  client: DockerClient,
+  spec: NetworkSpec,
+): Promise<CreatedNetwork> {
+  const body = {
+    Name: spec.name,
+    CheckDuplicate: spec.checkDuplicate,
+    Driver: spec.driver,
+    Internal: spec.internal,
+    Attachable: spec.attachable,
+    EnableIPv6: spec.enableIpv6,
+    IPAM: spec.ipam && {
+      Driver: spec.ipam.driver,
+      Config: spec.ipam.config?.map((pool) => ({
+        Subnet: pool.subnet,
+        IPRange: pool.ipRange,
+        Gateway: pool.gateway,
+        AuxiliaryAddresses: pool.auxiliaryAddresses,
+      })),
+      Options: spec.ipam.options,
+    },
+    Options: spec.options,
+    Labels: spec.labels,
+  };
+  try {
+    const created = await client.json<{ Id: string; Warning?: string }>(
+      {
+        method: 'POST',
+        path: '/networks/create',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      `create network "${spec.name}"`,
+    );
+    return { id: created.Id, warning: created.Warning || null };
+  } catch (error) {
+    throw reclassifyConflicts(error, [
+      { status: 403, message: /Pool overlaps/i },
+      { status: 404, message: /could not find an available, non-overlapping/i },
+    ]);
+  }
+}
+
+/** How a container joins a network. */
+export interface EndpointSpec {
+  /** DNS names of the container on this network, besides its name. */
+  readonly aliases?: readonly string[];
+  /** Fixed addresses; the network must have a subnet configured by its creator. */
+  readonly ipv4Address?: string;
+  readonly ipv6Address?: string;
+}
+
+/**
+ * `POST /networks/{id}/connect`. A container connected already, or an address
+ * in use, is a conflict; an address outside the network's subnets is invalid input.
+ */
+export async function connectContainerToNetwork(
+  client: DockerClient,
+  network: string,
+  container: string,
+  endpoint: EndpointSpec = {},
+): Promise<void> {
+  const ipamConfig =
+    endpoint.ipv4Address || endpoint.ipv6Address
+      ? { IPv4Address: endpoint.ipv4Address, IPv6Address: endpoint.ipv6Address }
+      : undefined;
+  const what = `connect container "${container}" to network "${network}"`;
+  try {
+    const response = await client.request(
+      {
+        method: 'POST',
+        path: `/networks/${encodePathSegment(network)}/connect`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          Container: container,
+          EndpointConfig: { Aliases: endpoint.aliases, IPAMConfig: ipamConfig },
+        }),
+      },
+      what,
+    );
+    await response.body.dump();
+  } catch (error) {
+    // The engine reports a fixed address outside every subnet as a 500.
+    if (
+      error instanceof EngineError &&
+      error.status === 500 &&
+      /does not belong to any of this network's subnets/i.test(error.message)
+    ) {
+      throw new InvalidInputError(null, error.message, { cause: error });
+    }
+    throw reclassifyConflicts(error, [
+      { status: 403, message: /already exists in network/i },
+      { status: 403, message: /address already in use/i },
+    ]);
+  }
+}
+
+/**
+ * `POST /networks/{id}/disconnect`. A container that is not connected is a conflict.
+ * `force` disconnects it even from a network whose driver is unreachable.
+ */
+export async function disconnectContainerFromNetwork(
+  client: DockerClient,
+  network: string,
+  container: string,
+  force: boolean,
+): Promise<void> {
+  const what = `disconnect container "${container}" from network "${network}"`;
+  try {
+    const response = await client.request(
+      {
+        method: 'POST',
+        path: `/networks/${encodePathSegment(network)}/disconnect`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ Container: container, Force: force }),
+      },
+      what,
+    );
+    await response.body.dump();
+  } catch (error) {
+    if (
+      !(error instanceof EngineError) ||
+      error.status !== 500 ||
+      !/is not connected to (the )?network/i.test(error.message)
+    ) {
+      throw error;
+    }
+    // The engine (20.10) answers "not connected" for a network that does not exist either.
+    if ((await inspectNetwork(client, network)) === null) {
+      throw new EngineNotFoundError('NOT_FOUND', `${what}: network "${network}" not found`, 404, {
+        cause: error,
+      });
+    }
+    throw new EngineConflictError('CONFLICT', error.message, error.status, { cause: error });
+  }
+}
+
+/**
+ * `DELETE /networks/{id}`. A network with containers attached is a conflict; the
+ * builtin networks (bridge, host, none) stay a forbidden engine failure.
+ */
+export async function removeNetwork(client: DockerClient, id: string): Promise<void> {
+  try {
+    const response = await client.request(
+      { method: 'DELETE', path: `/networks/${encodePathSegment(id)}` },
+      `remove network "${id}"`,
+    );
+    await response.body.dump();
+  } catch (error) {
+    throw reclassifyConflicts(error, [{ status: 403, message: /has active endpoints/i }]);
+  }
+}
+
+/** Which unused networks a prune removes. */
+export interface NetworkPruneFilters {
+  /** `key` or `key=value`; all must match. */
+  readonly labels?: readonly string[];
+  /** Only networks created before this time. */
+  readonly until?: Date;
+}
+
+/** `POST /networks/prune`: removes the networks no container uses; returns their names. */
+export async function pruneNetworks(
+  client: DockerClient,
+  filters: NetworkPruneFilters = {},
+): Promise<string[]> {
+  const answer = await client.json<{ NetworksDeleted: string[] | null }>(
+    {
+      method: 'POST',
+      path: '/networks/prune',
+      query: {
+        filters: encodeFilters({
+          label: filters.labels,
+          until: filters.until && [filters.until.toISOString()],
+        }),
+      },
+      timeoutMs: 300_000,
+    },
+    'prune networks',
+  );
+  return answer.NetworksDeleted ?? [];
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import type { Duplex, Readable } from 'node:stream';
+import { type Dispatcher, Pool } from 'undici';
 import type { EngineEndpoint } from './docker-host.ts';
 
 /** Timeouts and limits of the connection pool to one engine. */
@@ -38,10 +38,95 @@ export interface TransportResponse {
   };
 }
 
+/**
+ * The engine's answer to a request that asked to take the connection over: the raw
+ * connection once it answered `101 Switching Protocols`, or its ordinary answer
+ * (an error, as a rule) with the body read, since it then kept HTTP.
+ */
+export type TransportUpgrade =
+  | {
+      readonly upgraded: true;
+      readonly headers: IncomingHttpHeaders;
+      /** Both directions of the connection; the pool no longer owns it. */
+      readonly socket: Duplex;
+    }
+  | {
+      readonly upgraded: false;
+      readonly status: number;
+      readonly headers: IncomingHttpHeaders;
+      readonly body: string;
+    };
+
 /** A keep-alive connection pool to one engine endpoint. */
 export interface Transport {
   request(request: TransportRequest): Promise<TransportResponse>;
+  /**
+   * Sends `request` with `Connection: Upgrade` and `Upgrade: <protocol>`, the way
+   * the engine's attach and exec start endpoints hand over a two-way stream.
+   */
+  upgrade(request: TransportRequest & { readonly protocol: string }): Promise<TransportUpgrade>;
   close(): Promise<void>;
+}
+
+/** Error answers are small JSON messages; more than this is cut off. */
+const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/**
+ * Dispatches an upgrade request. undici's own `upgrade()` fails with "bad upgrade"
+ * on any answer other than 101, losing the engine's status and message, so this
+ * handler keeps both.
+ */
+function dispatchUpgrade(
+  pool: Pool,
+  options: Dispatcher.DispatchOptions,
+  signal: AbortSignal | undefined,
+): Promise<TransportUpgrade> {
+  return new Promise((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | null = null;
+    let status = 0;
+    let headers: IncomingHttpHeaders = {};
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onAbort = () => controller?.abort(signal?.reason ?? new Error('aborted'));
+    const settle = () => signal?.removeEventListener('abort', onAbort);
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    pool.dispatch(options, {
+      onRequestStart(started) {
+        controller = started;
+        if (signal?.aborted) onAbort();
+      },
+      onRequestUpgrade(_controller, _statusCode, upgradeHeaders, socket) {
+        settle();
+        resolve({ upgraded: true, headers: upgradeHeaders, socket });
+      },
+      onResponseStart(_controller, statusCode, responseHeaders) {
+        status = statusCode;
+        headers = responseHeaders;
+      },
+      onResponseData(_controller, chunk) {
+        if (size >= MAX_REFUSAL_BYTES) return;
+        parts.push(chunk);
+        size += chunk.length;
+      },
+      onResponseEnd() {
+        settle();
+        resolve({
+          upgraded: false,
+          status,
+          headers,
+          body: Buffer.concat(parts).subarray(0, MAX_REFUSAL_BYTES).toString('utf8'),
+        });
+      },
+      onResponseError(_controller, error) {
+        settle();
+        reject(error);
+      },
+    });
+  });
 }
 
 /**
@@ -97,6 +182,22 @@ export function createTransport(endpoint: EngineEndpoint, options: TransportOpti
         bodyTimeout: request.bodyTimeoutMs ?? request.timeoutMs ?? options.requestTimeoutMs,
       });
       return { status: response.statusCode, headers: response.headers, body: response.body };
+    },
+    upgrade(request) {
+      const query = request.query?.toString();
+      return dispatchUpgrade(
+        pool,
+        {
+          method: request.method,
+          path: `${basePath}${request.path}${query ? `?${query}` : ''}`,
+          headers: request.headers ?? {},
+          body: request.body ?? null,
+          upgrade: request.protocol,
+          headersTimeout: request.timeoutMs ?? options.requestTimeoutMs,
+          bodyTimeout: request.timeoutMs ?? options.requestTimeoutMs,
+        },
+        request.signal,
+      );
     },
     async close() {
       await pool.close();

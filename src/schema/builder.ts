@@ -35,6 +35,7 @@ export const builder = new SchemaBuilder<{
     directResult: true,
     defaultUnionOptions: {
       name: ({ fieldName }) => `${fieldName.charAt(0).toUpperCase()}${fieldName.slice(1)}Result`,
+      description: 'What a mutation answers: its payload, or one of the errors it may end in.',
     },
   },
   defaultFieldNullability: false,

@@ -1,2 +1,875 @@
-// Placeholder: mutations of this domain are being written.
-export {};
+import type { GraphQLContext } from '../context.ts';
+import {
+  checkContainerName,
+  normalizeSignal,
+  pullReference,
+  toContainerCreateBody,
+  toEngineResources,
+  toEngineRestartPolicy,
+} from '../docker/container-spec.ts';
+import {
+  createContainer,
+  type EngineContainerInspect,
+  inspectContainer,
+  killContainer,
+  pauseContainer,
+  pruneContainers,
+  removeContainer,
+  renameContainer,
+  restartContainer,
+  startContainer,
+  stopContainer,
+  unpauseContainer,
+  updateContainer,
+  type WaitCondition,
+  waitContainer,
+} from '../docker/containers.ts';
+import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
+import { inspectImage, pullImage } from '../docker/images.ts';
+import { builder } from './builder.ts';
+import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
+import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
+import { toEngineReference, toNodeKey } from './node-id.ts';
+import { type ContainerRecord, ContainerRef } from './refs.ts';
+import { checkLabelFilters, invalidInput, KeyValueInput } from './shared.ts';
+
+/**
+ * Container writes: create (and run), start, stop, restart, kill, pause,
+ * unpause, wait, rename, update, remove and prune. Each answers the container
+ * read back from the engine after the change.
+ */
+
+/** The engine's stop timeout when a container sets none (seconds). */
+const DEFAULT_STOP_TIMEOUT_SECONDS = 10;
+
+// ---------------------------------------------------------------------------
+// Payloads
+
+interface ContainerPayloadShape {
+  readonly container: ContainerRecord | null;
+  readonly changed: boolean;
+  readonly warnings: readonly string[];
+}
+
+const ContainerPayloadRef = builder.objectRef<ContainerPayloadShape>('ContainerPayload').implement({
+  description: 'A container, read back after the change.',
+  fields: (t) => ({
+    container: t.field({
+      type: ContainerRef,
+      nullable: true,
+      description:
+        'The container as it is now; null when it no longer exists (a container created with `autoRemove` is removed once it stops).',
+      resolve: (payload) => payload.container,
+    }),
+    changed: t.boolean({
+      description:
+        'Whether the engine changed anything: false when it was already in the state asked for (starting a running container, stopping a stopped one, renaming to its own name).',
+      resolve: (payload) => payload.changed,
+    }),
+    warnings: t.stringList({
+      description:
+        'Warnings the engine gave with the change, e.g. a limit the kernel cannot enforce.',
+      resolve: (payload) => [...payload.warnings],
+    }),
+  }),
+});
+
+interface ContainerExitShape {
+  readonly exitCode: number;
+  readonly error: string | null;
+  readonly container: ContainerRecord | null;
+}
+
+const ContainerExitRef = builder.objectRef<ContainerExitShape>('ContainerExit').implement({
+  description: 'How a container’s process ended, as `docker wait` reports it.',
+  fields: (t) => ({
+    exitCode: t.exposeInt('exitCode', {
+      description: 'Exit code of its main process (128 + n when signal n ended it).',
+    }),
+    error: t.exposeString('error', {
+      nullable: true,
+      description: 'Why the engine could not wait for it to the end, if it could not.',
+    }),
+    container: t.field({
+      type: ContainerRef,
+      nullable: true,
+      description: 'The container after it ended; null when it was removed.',
+      resolve: (exit) => exit.container,
+    }),
+  }),
+});
+
+interface RemovedContainerShape {
+  readonly engine: string;
+  readonly dockerId: string;
+  readonly name: string;
+}
+
+const RemoveContainerPayloadRef = builder
+  .objectRef<RemovedContainerShape>('RemoveContainerPayload')
+  .implement({
+    description: 'A removed container.',
+    fields: (t) => ({
+      id: t.globalID({
+        description:
+          'Global ID the container had, for evicting it from client caches (`Container.id`).',
+        resolve: (removed) => ({
+          type: 'Container',
+          id: toNodeKey(removed.engine, removed.dockerId),
+        }),
+      }),
+      dockerId: t.exposeString('dockerId', {
+        description: 'The engine’s id of the removed container (64 hexadecimal digits).',
+      }),
+      name: t.exposeString('name', {
+        description: 'The name it had, without the leading slash.',
+      }),
+    }),
+  });
+
+const PruneContainersPayloadRef = builder
+  .objectRef<{ deleted: string[]; spaceReclaimed: number }>('PruneContainersPayload')
+  .implement({
+    description: 'What a container prune removed.',
+    fields: (t) => ({
+      containersDeleted: t.exposeStringList('deleted', {
+        description: 'Engine ids of the containers removed.',
+      }),
+      spaceReclaimedBytes: t.field({
+        type: 'SafeInt',
+        description: 'Disk space freed (their writable layers).',
+        resolve: (report) => report.spaceReclaimed,
+      }),
+    }),
+  });
+
+// ---------------------------------------------------------------------------
+// Enums and inputs
+
+const PullPolicyEnum = builder.enumType('PullPolicy', {
+  description: 'Whether to pull the image before creating a container from it.',
+  values: {
+    NEVER: { value: 'never', description: 'Never pull: a missing image is a NotFoundError.' },
+    IF_MISSING: {
+      value: 'if-missing',
+      description: 'Pull only when the engine does not have the image (`docker run`’s default).',
+    },
+    ALWAYS: {
+      value: 'always',
+      description: 'Always pull, to get the newest image for the tag.',
+    },
+  } as const,
+});
+
+const WaitConditionEnum = builder.enumType('ContainerWaitCondition', {
+  description: 'What `waitContainer` waits for.',
+  values: {
+    NOT_RUNNING: {
+      value: 'not-running',
+      description: 'Until it is not running; at once when it is not running already.',
+    },
+    NEXT_EXIT: {
+      value: 'next-exit',
+      description: 'Until its process exits next, even when it is not running yet.',
+    },
+    REMOVED: { value: 'removed', description: 'Until it has been removed.' },
+  } as const satisfies Record<string, { value: WaitCondition; description: string }>,
+});
+
+const ExposedPortInput = builder.inputType('ExposedPortInput', {
+  description: 'A port the container listens on (`EXPOSE`, `docker run --expose`).',
+  fields: (t) => ({
+    port: t.int({ required: true, description: 'Port number, 1 to 65535.' }),
+    protocol: t.field({
+      type: PortProtocolEnum,
+      required: false,
+      defaultValue: 'tcp',
+      description: 'Transport protocol; TCP when omitted.',
+    }),
+  }),
+});
+
+const PortBindingInput = builder.inputType('PortBindingInput', {
+  description: 'A container port published on the host (`docker run -p`).',
+  fields: (t) => ({
+    containerPort: t.int({ required: true, description: 'Port inside the container, 1 to 65535.' }),
+    protocol: t.field({
+      type: PortProtocolEnum,
+      required: false,
+      defaultValue: 'tcp',
+      description: 'Transport protocol; TCP when omitted.',
+    }),
+    hostIp: t.string({
+      required: false,
+      description: 'Host address to listen on, e.g. "127.0.0.1"; every address when omitted.',
+    }),
+    hostPort: t.int({
+      required: false,
+      description:
+        'Host port, 1 to 65535; when omitted the engine picks a free one (read it back from `ports`).',
+    }),
+  }),
+});
+
+const MountInput = builder.inputType('MountInput', {
+  description: 'A filesystem mounted into the container (`docker run --mount`).',
+  fields: (t) => ({
+    type: t.field({
+      type: MountTypeEnum,
+      required: true,
+      description: 'BIND (a host path), VOLUME (a named or anonymous volume) or TMPFS.',
+    }),
+    source: t.string({
+      required: false,
+      description:
+        'BIND: absolute host path (required). VOLUME: volume name, created when missing; omitted for an anonymous volume. TMPFS: none.',
+    }),
+    target: t.string({ required: true, description: 'Absolute path inside the container.' }),
+    readOnly: t.boolean({ required: false, description: 'Mount it read-only.' }),
+    volumeNoCopy: t.boolean({
+      required: false,
+      description: 'VOLUME only: do not copy the image’s files at the target into a new volume.',
+    }),
+    volumeLabels: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description: 'VOLUME only: labels for the volume when this mount creates it.',
+    }),
+    tmpfsSizeBytes: t.field({
+      type: 'SafeInt',
+      required: false,
+      description: 'TMPFS only: size limit; unlimited when omitted.',
+    }),
+    tmpfsMode: t.int({
+      required: false,
+      description:
+        'TMPFS only: permission bits of its root, e.g. 448 (0o700); 1777 in octal when omitted.',
+    }),
+  }),
+});
+
+const CreateContainerNetworkInput = builder.inputType('CreateContainerNetworkInput', {
+  description: 'A network the container joins when created (`docker run --network`).',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Network name or id.' }),
+    aliases: t.stringList({
+      required: false,
+      description: 'Extra DNS names of the container on this network (user-defined networks only).',
+    }),
+    ipv4Address: t.string({
+      required: false,
+      description: 'Fixed IPv4 address, within a subnet the network was created with.',
+    }),
+  }),
+});
+
+const RestartPolicyInput = builder.inputType('RestartPolicyInput', {
+  description: 'When the engine restarts the container (`docker run --restart`).',
+  fields: (t) => ({
+    name: t.field({ type: RestartPolicyEnum, required: true, description: 'The policy.' }),
+    maximumRetryCount: t.int({
+      required: false,
+      description: 'ON_FAILURE only: restarts allowed before giving up; no limit when omitted.',
+    }),
+  }),
+});
+
+const ContainerResourcesInput = builder.inputType('ContainerResourcesInput', {
+  description: 'Resource limits of a container.',
+  fields: (t) => ({
+    memoryBytes: t.field({
+      type: 'SafeInt',
+      required: false,
+      description: 'Memory limit (`--memory`), at least 6 MiB (6291456).',
+    }),
+    memoryReservationBytes: t.field({
+      type: 'SafeInt',
+      required: false,
+      description:
+        'Memory soft limit (`--memory-reservation`), at least 6 MiB and at most the memory limit.',
+    }),
+    memorySwapBytes: t.field({
+      type: 'SafeInt',
+      required: false,
+      description:
+        'Memory plus swap (`--memory-swap`), at least the memory limit; -1 for unlimited swap. Needs a memory limit.',
+    }),
+    cpus: t.float({
+      required: false,
+      description: 'CPUs it may use (`--cpus`), e.g. 0.5; at most the CPUs of the host.',
+    }),
+    cpuShares: t.int({
+      required: false,
+      description:
+        'Relative CPU weight against other containers (`--cpu-shares`; 1024 is the default).',
+    }),
+    pidsLimit: t.int({
+      required: false,
+      description: 'Most processes and threads at once (`--pids-limit`); 0 or -1 for no limit.',
+    }),
+  }),
+});
+
+const HealthcheckInput = builder.inputType('HealthcheckInput', {
+  description: 'How the engine checks the container is healthy (`HEALTHCHECK`, `--health-*`).',
+  fields: (t) => ({
+    test: t.stringList({
+      required: true,
+      description:
+        'The check: ["CMD", program, args...], ["CMD-SHELL", "shell command"], or ["NONE"] to turn off the image’s check.',
+    }),
+    intervalSeconds: t.float({
+      required: false,
+      description: 'Time between checks; 30 s when omitted.',
+    }),
+    timeoutSeconds: t.float({
+      required: false,
+      description: 'Time a check may take before it counts as failed; 30 s when omitted.',
+    }),
+    startPeriodSeconds: t.float({
+      required: false,
+      description: 'Time after start during which failures do not count; 0 when omitted.',
+    }),
+    retries: t.int({
+      required: false,
+      description: 'Failures in a row that make it unhealthy; 3 when omitted.',
+    }),
+  }),
+});
+
+const CreateContainerInput = builder.inputType('CreateContainerInput', {
+  description: 'A container to create, with what `docker run` takes.',
+  fields: (t) => ({
+    image: t.string({
+      required: true,
+      description: 'Image reference ("nginx:1.27", "registry:5000/app@sha256:…") or id.',
+    }),
+    name: t.string({
+      required: false,
+      description:
+        'Its name: letters, digits, "_", "." and "-", starting with a letter or digit; the engine picks one when omitted.',
+    }),
+    cmd: t.stringList({
+      required: false,
+      description: 'Command and arguments, replacing the image’s `CMD`.',
+    }),
+    entrypoint: t.stringList({
+      required: false,
+      description: 'Entrypoint, replacing the image’s `ENTRYPOINT`.',
+    }),
+    env: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description: 'Environment variables, added to the image’s (names without "=").',
+    }),
+    labels: t.field({ type: [KeyValueInput], required: false, description: 'Labels to set.' }),
+    workingDir: t.string({
+      required: false,
+      description: 'Absolute working directory of its process.',
+    }),
+    user: t.string({
+      required: false,
+      description: 'User (and group) its process runs as: "name", "uid", "uid:gid".',
+    }),
+    hostname: t.string({
+      required: false,
+      description: 'Its hostname; its short id when omitted.',
+    }),
+    domainname: t.string({ required: false, description: 'Its domain name.' }),
+    tty: t.boolean({ required: false, description: 'Give it a pseudo-terminal (`-t`).' }),
+    openStdin: t.boolean({ required: false, description: 'Keep its stdin open (`-i`).' }),
+    exposedPorts: t.field({
+      type: [ExposedPortInput],
+      required: false,
+      description: 'Ports it listens on, beyond those the image exposes.',
+    }),
+    portBindings: t.field({
+      type: [PortBindingInput],
+      required: false,
+      description: 'Ports to publish on the host (`-p`).',
+    }),
+    publishAllPorts: t.boolean({
+      required: false,
+      description: 'Publish every exposed port on a free host port (`-P`).',
+    }),
+    mounts: t.field({
+      type: [MountInput],
+      required: false,
+      description: 'Bind mounts, volumes and tmpfs mounts.',
+    }),
+    networkMode: t.string({
+      required: false,
+      description:
+        '"bridge" (the default), "host", "none", "container:<name|id>", or a network name; use `network` to join a network with aliases or a fixed address.',
+    }),
+    network: t.field({
+      type: CreateContainerNetworkInput,
+      required: false,
+      description: 'A network to join instead of the default bridge, with aliases and address.',
+    }),
+    restartPolicy: t.field({
+      type: RestartPolicyInput,
+      required: false,
+      description: 'When to restart it; never when omitted.',
+    }),
+    resources: t.field({
+      type: ContainerResourcesInput,
+      required: false,
+      description: 'Memory, CPU and process limits.',
+    }),
+    autoRemove: t.boolean({
+      required: false,
+      description: 'Remove it when its process exits (`--rm`); no restart policy then.',
+    }),
+    stopSignal: t.string({
+      required: false,
+      description: 'Signal that stops it: a name ("SIGTERM", "TERM") or a number from 1 to 64.',
+    }),
+    stopTimeout: t.int({
+      required: false,
+      description: 'Seconds to wait after the stop signal before killing it; 10 when omitted.',
+    }),
+    healthcheck: t.field({
+      type: HealthcheckInput,
+      required: false,
+      description: 'Healthcheck, replacing the image’s.',
+    }),
+    init: t.boolean({
+      required: false,
+      description: 'Run an init process that forwards signals and reaps zombies (`--init`).',
+    }),
+    capAdd: t.stringList({
+      required: false,
+      description: 'Kernel capabilities to add, e.g. "NET_ADMIN".',
+    }),
+    capDrop: t.stringList({
+      required: false,
+      description: 'Kernel capabilities to drop, e.g. "MKNOD", or "ALL".',
+    }),
+    privileged: t.boolean({
+      required: false,
+      description: 'Give it every capability and host device.',
+    }),
+    readonlyRootfs: t.boolean({
+      required: false,
+      description: 'Mount its root filesystem read-only.',
+    }),
+    dns: t.stringList({ required: false, description: 'DNS server addresses.' }),
+    extraHosts: t.stringList({
+      required: false,
+      description: 'Extra /etc/hosts entries as "host:ip" ("host-gateway" for the host’s address).',
+    }),
+  }),
+});
+
+const UpdateContainerInput = builder.inputType('UpdateContainerInput', {
+  description: 'Limits and restart policy to change on a container (`docker update`).',
+  fields: (t) => ({
+    resources: t.field({
+      type: ContainerResourcesInput,
+      required: false,
+      description:
+        'New limits; those omitted keep their value. A new memory limit above the container’s swap limit needs `memorySwapBytes` too (-1 for unlimited swap), or the engine refuses it as a conflict.',
+    }),
+    restartPolicy: t.field({
+      type: RestartPolicyInput,
+      required: false,
+      description: 'New restart policy (not for a container created with `autoRemove`).',
+    }),
+  }),
+});
+
+const PruneContainersFilter = builder.inputType('PruneContainersFilter', {
+  description: 'Which stopped containers a prune removes.',
+  fields: (t) => ({
+    labels: t.stringList({
+      required: false,
+      description: 'Only containers with all these labels (`key` or `key=value`).',
+    }),
+    until: t.field({
+      type: 'DateTime',
+      required: false,
+      description: 'Only containers created before this time.',
+    }),
+  }),
+});
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+const referenceDescription = 'Global ID, engine id, unique id prefix or name of the container.';
+
+/** The engine reference a mutation argument names, refused when it cannot name a container. */
+function containerKey(context: GraphQLContext, argument: string, value: string): string {
+  const reference = toEngineReference(context.engineName, 'Container', value);
+  if ('problem' in reference) {
+    throw new InvalidInputError(argument, `"${value}" ${reference.problem}`);
+  }
+  // The engine answers "/name" in a path with a redirect: ask for "name".
+  const key = reference.id.trim().replace(/^\//, '');
+  if (key === '') throw new InvalidInputError(argument, 'must not be empty');
+  if (key.includes('/')) {
+    throw new InvalidInputError(argument, `"${value}" is not a container id or name`);
+  }
+  return key;
+}
+
+/** The engine's own words for a missing container, for lookups dockergraph makes itself. */
+function noSuchContainer(what: string, key: string): EngineNotFoundError {
+  return new EngineNotFoundError('NOT_FOUND', `${what}: No such container: ${key}`, 404);
+}
+
+/** Inspects a container that must exist. */
+async function inspectExisting(
+  context: GraphQLContext,
+  key: string,
+  what: string,
+): Promise<EngineContainerInspect> {
+  const inspect = await inspectContainer(context.docker, key);
+  if (!inspect) throw noSuchContainer(what, key);
+  return inspect;
+}
+
+/** The container as it is after a change; null when it is gone. Later reads in the operation reuse it. */
+async function readBack(context: GraphQLContext, key: string): Promise<ContainerRecord | null> {
+  const inspect = await inspectContainer(context.docker, key);
+  if (!inspect) return null;
+  context.loaders.containers.inspect.clear(inspect.Id).prime(inspect.Id, inspect);
+  return { engine: context.engineName, id: inspect.Id, summary: null, inspect };
+}
+
+async function payload(
+  context: GraphQLContext,
+  key: string,
+  changed: boolean,
+  warnings: readonly string[] = [],
+): Promise<ContainerPayloadShape> {
+  return { container: await readBack(context, key), changed, warnings };
+}
+
+function checkTimeout(argument: string, seconds: number | null | undefined): number | undefined {
+  if (seconds === null || seconds === undefined) return undefined;
+  if (seconds < 0) throw new InvalidInputError(argument, 'must not be negative');
+  return seconds;
+}
+
+/**
+ * The grace period of a stop: the one asked for, or the container's own stop
+ * timeout (read from the engine) when none was asked for.
+ */
+async function stopTarget(
+  context: GraphQLContext,
+  key: string,
+  timeoutSeconds: number | undefined,
+  what: string,
+): Promise<{ id: string; gracePeriodSeconds: number }> {
+  if (timeoutSeconds !== undefined) return { id: key, gracePeriodSeconds: timeoutSeconds };
+  const inspect = await inspectExisting(context, key, what);
+  return {
+    id: inspect.Id,
+    gracePeriodSeconds: inspect.Config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_SECONDS,
+  };
+}
+
+/**
+ * Starts a container `createContainer` just made. If it cannot start, the
+ * container is removed (with its anonymous volumes) so that a failed run leaves
+ * nothing behind, also when the client went away; the error says so, and
+ * names the container when even the removal failed.
+ */
+async function startCreated(context: GraphQLContext, id: string): Promise<void> {
+  try {
+    await startContainer(context.docker, id);
+  } catch (error) {
+    // Not bound to the request: a client that went away must not leave the container behind.
+    const cleanup = context.docker.withSignal(undefined);
+    let note: string;
+    try {
+      await removeContainer(cleanup, id, { force: true, volumes: true });
+      note = `the container created for it (${id}) was removed`;
+    } catch (removal) {
+      note =
+        removal instanceof EngineNotFoundError
+          ? `the container created for it (${id}) is gone`
+          : `the container created for it (${id}) could not be removed (${removal instanceof Error ? removal.message : String(removal)}): remove it yourself`;
+    }
+    if (error instanceof Error) error.message = `${error.message}; ${note}`;
+    throw error;
+  }
+}
+
+/** Options of a mutation's result union. */
+function resultErrors(description: string, registry = false) {
+  return {
+    types: registry ? [...registryMutationErrors] : [...mutationErrors],
+    union: { description },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Mutations
+
+builder.mutationFields((t) => ({
+  createContainer: t.field({
+    type: ContainerPayloadRef,
+    description:
+      'Creates a container (`docker create`), and starts it when `start` is set (`docker run -d`). A run whose start fails removes the container it created and answers the start’s error.',
+    errors: resultErrors('The created container, or why it was not created.', true),
+    args: {
+      input: t.arg({ type: CreateContainerInput, required: true, description: 'The container.' }),
+      start: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: 'Start it once created.',
+      }),
+      pull: t.arg({
+        type: PullPolicyEnum,
+        required: false,
+        defaultValue: 'never',
+        description:
+          'Whether to pull the image first (public or anonymous registries; pull private images with `pullImage`).',
+      }),
+    },
+    resolve: async (_root, { input, start, pull }, context) => {
+      const body = toContainerCreateBody('input', input);
+      const name = input.name ? checkContainerName('input.name', input.name) : undefined;
+      if (
+        pull === 'always' ||
+        (pull === 'if-missing' && !(await inspectImage(context.docker, input.image)))
+      ) {
+        await pullImage(context.docker, { reference: pullReference(input.image) });
+      }
+      // Not bound to the request: once sent, the create must be answered, or a client that
+      // went away would leave a container nobody knows the id of.
+      const created = await createContainer(context.docker.withSignal(undefined), body, name);
+      if (start) await startCreated(context, created.Id);
+      return payload(context, created.Id, true, created.Warnings ?? []);
+    },
+  }),
+  startContainer: t.field({
+    type: ContainerPayloadRef,
+    description:
+      'Starts a container (`docker start`). Starting a running container changes nothing (`changed: false`).',
+    errors: resultErrors('The started container, or why it did not start.'),
+    args: { id: t.arg.string({ required: true, description: referenceDescription }) },
+    resolve: async (_root, { id }, context) => {
+      const key = containerKey(context, 'id', id);
+      const changed = await startContainer(context.docker, key);
+      return payload(context, key, changed);
+    },
+  }),
+  stopContainer: t.field({
+    type: ContainerPayloadRef,
+    description:
+      'Stops a container (`docker stop`): its stop signal, then SIGKILL after the timeout. Stopping a stopped container changes nothing (`changed: false`).',
+    errors: resultErrors('The stopped container, or why it was not stopped.'),
+    args: {
+      id: t.arg.string({ required: true, description: referenceDescription }),
+      timeoutSeconds: t.arg.int({
+        required: false,
+        description: 'Seconds to wait before killing it; its own stop timeout when omitted.',
+      }),
+    },
+    resolve: async (_root, { id, timeoutSeconds }, context) => {
+      const key = containerKey(context, 'id', id);
+      const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);
+      const target = await stopTarget(context, key, timeout, `stop container "${key}"`);
+      const changed = await stopContainer(
+        context.docker,
+        target.id,
+        timeout,
+        target.gracePeriodSeconds,
+      );
+      return payload(context, target.id, changed);
+    },
+  }),
+  restartContainer: t.field({
+    type: ContainerPayloadRef,
+    description:
+      'Stops a container if it runs, as `stopContainer` does, then starts it (`docker restart`).',
+    errors: resultErrors('The restarted container, or why it was not restarted.'),
+    args: {
+      id: t.arg.string({ required: true, description: referenceDescription }),
+      timeoutSeconds: t.arg.int({
+        required: false,
+        description: 'Seconds to wait before killing it; its own stop timeout when omitted.',
+      }),
+    },
+    resolve: async (_root, { id, timeoutSeconds }, context) => {
+      const key = containerKey(context, 'id', id);
+      const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);
+      const target = await stopTarget(context, key, timeout, `restart container "${key}"`);
+      await restartContainer(context.docker, target.id, timeout, target.gracePeriodSeconds);
+      return payload(context, target.id, true);
+    },
+  }),
+  killContainer: t.field({
+    type: ContainerPayloadRef,
+    description:
+      'Sends a signal to a running container’s main process (`docker kill`); the container read back may not have ended yet (`waitContainer` waits for that). A container that is not running is a ConflictError.',
+    errors: resultErrors('The signalled container, or why the signal was not sent.'),
+    args: {
+      id: t.arg.string({ required: true, description: referenceDescription }),
+      signal: t.arg.string({
+        required: false,
+        defaultValue: 'SIGKILL',
+        description: 'A signal name ("SIGHUP", "HUP") or a number from 1 to 64.',
+      }),
+    },
+    resolve: async (_root, { id, signal }, context) => {
+      const key = containerKey(context, 'id', id);
+      const normalized = normalizeSignal('signal', signal ?? 'SIGKILL');
+      await killContainer(context.docker, key, normalized);
+      return payload(context, key, true);
+    },
+  }),
+  pauseContainer: t.field({
+    type: ContainerPayloadRef,
+    description:
+      'Freezes a running container’s processes (`docker pause`). One not running, or already paused, is a ConflictError.',
+    errors: resultErrors('The paused container, or why it was not paused.'),
+    args: { id: t.arg.string({ required: true, description: referenceDescription }) },
+    resolve: async (_root, { id }, context) => {
+      const key = containerKey(context, 'id', id);
+      await pauseContainer(context.docker, key);
+      return payload(context, key, true);
+    },
+  }),
+  unpauseContainer: t.field({
+    type: ContainerPayloadRef,
+    description:
+      'Thaws a paused container’s processes (`docker unpause`). One that is not paused is a ConflictError.',
+    errors: resultErrors('The unpaused container, or why it was not unpaused.'),
+    args: { id: t.arg.string({ required: true, description: referenceDescription }) },
+    resolve: async (_root, { id }, context) => {
+      const key = containerKey(context, 'id', id);
+      await unpauseContainer(context.docker, key);
+      return payload(context, key, true);
+    },
+  }),
+  waitContainer: t.field({
+    type: ContainerExitRef,
+    description:
+      'Waits until a container stops (or exits next, or is removed) and answers its exit code (`docker wait`). It may wait for as long as the container runs; closing the request ends the wait.',
+    errors: resultErrors('How the container ended, or why it could not be waited for.'),
+    args: {
+      id: t.arg.string({ required: true, description: referenceDescription }),
+      condition: t.arg({
+        type: WaitConditionEnum,
+        required: false,
+        defaultValue: 'not-running',
+        description: 'What to wait for.',
+      }),
+    },
+    resolve: async (_root, { id, condition }, context) => {
+      const key = containerKey(context, 'id', id);
+      const result = await waitContainer(context.docker, key, condition ?? 'not-running');
+      return {
+        exitCode: result.StatusCode,
+        error: result.Error?.Message || null,
+        container: condition === 'removed' ? null : await readBack(context, key),
+      };
+    },
+  }),
+  renameContainer: t.field({
+    type: ContainerPayloadRef,
+    description:
+      'Renames a container (`docker rename`). A name another container has is a ConflictError; its own name changes nothing.',
+    errors: resultErrors('The renamed container, or why it was not renamed.'),
+    args: {
+      id: t.arg.string({ required: true, description: referenceDescription }),
+      newName: t.arg.string({
+        required: true,
+        description:
+          'The new name: letters, digits, "_", "." and "-", starting with a letter or digit.',
+      }),
+    },
+    resolve: async (_root, { id, newName }, context) => {
+      const key = containerKey(context, 'id', id);
+      const name = checkContainerName('newName', newName);
+      const what = `rename container "${key}"`;
+      const current = await inspectExisting(context, key, what);
+      // The engine refuses a rename to the current name (400); nothing is to change.
+      if (current.Name.replace(/^\//, '') === name) return payload(context, current.Id, false);
+      await renameContainer(context.docker, current.Id, name);
+      return payload(context, current.Id, true);
+    },
+  }),
+  updateContainer: t.field({
+    type: ContainerPayloadRef,
+    description:
+      'Changes a container’s resource limits or restart policy while it exists, running or not (`docker update`).',
+    errors: resultErrors('The updated container, or why it was not updated.'),
+    args: {
+      id: t.arg.string({ required: true, description: referenceDescription }),
+      input: t.arg({ type: UpdateContainerInput, required: true, description: 'What to change.' }),
+    },
+    resolve: async (_root, { id, input }, context) => {
+      const key = containerKey(context, 'id', id);
+      const body = {
+        ...(input.resources ? toEngineResources('input.resources', input.resources, false) : {}),
+        ...(input.restartPolicy
+          ? { RestartPolicy: toEngineRestartPolicy('input.restartPolicy', input.restartPolicy) }
+          : {}),
+      };
+      if (Object.keys(body).length === 0) {
+        throw new InvalidInputError('input', 'nothing to change: give resources or restartPolicy');
+      }
+      const warnings = await updateContainer(context.docker, key, body);
+      return payload(context, key, true, warnings);
+    },
+  }),
+  removeContainer: t.field({
+    type: RemoveContainerPayloadRef,
+    description:
+      'Removes a container (`docker rm`). A running one is a ConflictError unless `force` kills it first.',
+    errors: resultErrors('The removed container, or why it was not removed.'),
+    args: {
+      id: t.arg.string({ required: true, description: referenceDescription }),
+      force: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: 'Kill it first if it runs.',
+      }),
+      removeVolumes: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: 'Also remove its anonymous volumes (`docker rm -v`); named volumes stay.',
+      }),
+    },
+    resolve: async (_root, { id, force, removeVolumes }, context) => {
+      const key = containerKey(context, 'id', id);
+      const current = await inspectExisting(context, key, `remove container "${key}"`);
+      await removeContainer(context.docker, current.Id, {
+        force: force ?? false,
+        volumes: removeVolumes ?? false,
+      });
+      context.loaders.containers.inspect.clear(current.Id);
+      return {
+        engine: context.engineName,
+        dockerId: current.Id,
+        name: current.Name.replace(/^\//, ''),
+      };
+    },
+  }),
+  pruneContainers: t.field({
+    type: PruneContainersPayloadRef,
+    description: 'Removes stopped containers (`docker container prune`).',
+    errors: resultErrors('What the prune removed, or why it failed.'),
+    args: {
+      filter: t.arg({
+        type: PruneContainersFilter,
+        required: false,
+        description: 'Which stopped containers; every one when omitted.',
+      }),
+    },
+    resolve: async (_root, { filter }, context) => {
+      const labels = filter?.labels ?? undefined;
+      checkLabelFilters('filter.labels', labels, invalidInput);
+      return pruneContainers(context.docker, {
+        ...(labels ? { labels } : {}),
+        ...(filter?.until ? { until: filter.until } : {}),
+      });
+    },
+  }),
+}));

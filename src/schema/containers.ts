@@ -16,6 +16,7 @@ import {
 import type { DecodedLogs, LogLine } from '../docker/demux.ts';
 import { type ContainerStatsFigures, computeStatsFigures } from '../docker/stats.ts';
 import { builder } from './builder.ts';
+import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
 import { invalidArgument } from './errors.ts';
 import { newestFirstKey, paginate } from './pagination.ts';
 import {
@@ -104,42 +105,6 @@ const HealthStatusEnum = builder.enumType('HealthStatus', {
     UNHEALTHY: {
       value: 'unhealthy',
       description: 'The check failed as many times in a row as allowed.',
-    },
-  } as const,
-});
-
-const PortProtocolEnum = builder.enumType('PortProtocol', {
-  description: 'Transport protocol of a port.',
-  values: {
-    TCP: { value: 'tcp', description: 'TCP.' },
-    UDP: { value: 'udp', description: 'UDP.' },
-    SCTP: { value: 'sctp', description: 'SCTP.' },
-  } as const,
-});
-
-const MountTypeEnum = builder.enumType('MountType', {
-  description: 'Kind of a container mount.',
-  values: {
-    BIND: { value: 'bind', description: 'A host file or folder.' },
-    VOLUME: { value: 'volume', description: 'A Docker volume.' },
-    TMPFS: { value: 'tmpfs', description: 'A memory-backed filesystem.' },
-    NPIPE: { value: 'npipe', description: 'A Windows named pipe.' },
-    CLUSTER: { value: 'cluster', description: 'A Swarm cluster volume.' },
-  } as const,
-});
-
-const RestartPolicyEnum = builder.enumType('RestartPolicyName', {
-  description: 'When the engine restarts a container whose process ended.',
-  values: {
-    NO: { value: 'no', description: 'Never.' },
-    ALWAYS: { value: 'always', description: 'Always, also when the engine starts.' },
-    UNLESS_STOPPED: {
-      value: 'unless-stopped',
-      description: 'Always, unless it was stopped by hand.',
-    },
-    ON_FAILURE: {
-      value: 'on-failure',
-      description: 'When it exits with a non-zero code, up to a retry count.',
     },
   } as const,
 });

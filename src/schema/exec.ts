@@ -1,2 +1,214 @@
-// Placeholder: mutations of this domain are being written.
-export {};
+import { inspectContainer } from '../docker/containers.ts';
+import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
+import { type ExecOutcome, type ExecSpec, runExec } from '../docker/exec.ts';
+import { builder } from './builder.ts';
+import { mutationErrors } from './mutation-errors.ts';
+import { toEngineReference } from './node-id.ts';
+import { type ContainerRecord, ContainerRef } from './refs.ts';
+import { KeyValueInput, toStringMap } from './shared.ts';
+
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+const MAX_TIMEOUT_SECONDS = 24 * 60 * 60;
+
+const ExecInput = builder.inputType('ExecInput', {
+  description: 'A command to run in a running container (`docker exec`).',
+  fields: (t) => ({
+    cmd: t.stringList({
+      required: true,
+      description:
+        'The program and its arguments, e.g. ["sh", "-c", "ls /"]; no shell is added. Not empty.',
+    }),
+    env: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description: 'Environment variables added to the container’s own for this process.',
+    }),
+    workingDir: t.string({
+      required: false,
+      description: 'Absolute directory it runs in; the container’s working directory when omitted.',
+    }),
+    user: t.string({
+      required: false,
+      description:
+        'User it runs as: `user`, `user:group`, `uid` or `uid:gid`; the container’s user when omitted.',
+    }),
+    tty: t.boolean({
+      required: false,
+      defaultValue: false,
+      description:
+        'Run it on a pseudo-terminal: stderr then arrives merged into stdout, and lines end in "\\r\\n". Input given in `stdin` is echoed.',
+    }),
+    stdin: t.string({
+      required: false,
+      description:
+        'Text written to the process’s standard input, which is then closed. Without it the process has no standard input.',
+    }),
+    maxOutputBytes: t.int({
+      required: false,
+      defaultValue: DEFAULT_MAX_OUTPUT_BYTES,
+      description: `Bytes of stdout and stderr together that are kept, from 1 to ${MAX_OUTPUT_BYTES} (16 MiB); 1 MiB unless given. Output beyond it is read and dropped while the process runs to its end, and \`truncated\` is set.`,
+    }),
+    timeoutSeconds: t.int({
+      required: false,
+      description: `Stop waiting after this many seconds (1 to ${MAX_TIMEOUT_SECONDS}). The engine cannot stop an exec: the process keeps running in the container, \`timedOut\` is set and \`exitCode\` is null. Without it the mutation waits as long as the process runs (or until the client goes away).`,
+    }),
+  }),
+});
+
+const ExecResultRef = builder
+  .objectRef<ExecOutcome & { readonly container: ContainerRecord }>('ExecResult')
+  .implement({
+    description: 'What a command run in a container produced.',
+    fields: (t) => ({
+      exitCode: t.int({
+        nullable: true,
+        description:
+          'Its exit status: 0 for success; 126 when the program could not be started (the runtime’s message is then in `stdout`). Null when it had not exited when dockergraph stopped waiting (`timedOut`, or it closed its output and kept running).',
+        resolve: (result) => result.exitCode,
+      }),
+      stdout: t.exposeString('stdout', {
+        description:
+          'Its standard output, UTF-8 decoded (invalid bytes become U+FFFD). With `tty`, everything the terminal showed.',
+      }),
+      stderr: t.exposeString('stderr', {
+        description: 'Its standard error, UTF-8 decoded; always empty with `tty`.',
+      }),
+      truncated: t.exposeBoolean('truncated', {
+        description: 'Output beyond `maxOutputBytes` was dropped.',
+      }),
+      timedOut: t.exposeBoolean('timedOut', {
+        description:
+          '`timeoutSeconds` passed before the process ended: it may still be running in the container.',
+      }),
+      container: t.field({
+        type: ContainerRef,
+        description: 'The container it ran in, read after the command ended.',
+        resolve: (result) => result.container,
+      }),
+    }),
+  });
+
+/**
+ * The engine's reference for a container argument: a global ID is decoded, a
+ * leading slash of a name dropped (the engine answers "/name" with a redirect).
+ */
+function containerReference(engineName: string, field: string, value: string): string {
+  const reference = toEngineReference(engineName, 'Container', value.trim());
+  if ('problem' in reference) throw new InvalidInputError(field, `"${value}" ${reference.problem}`);
+  const key = reference.id.replace(/^\//, '');
+  if (key === '' || key.includes('/')) {
+    throw new InvalidInputError(field, `"${value}" is not a container id or name`);
+  }
+  return key;
+}
+
+const envNamePattern = /^[^=\0]+$/;
+const userPattern = /^[^:\s]+(:[^:\s]+)?$/;
+
+function hasNul(value: string): boolean {
+  return value.includes('\0');
+}
+
+/** Checks the input field by field and turns it into the engine's terms. */
+function toExecSpec(input: typeof ExecInput.$inferInput): {
+  spec: ExecSpec;
+  maxOutputBytes: number;
+  timeoutMs: number | undefined;
+} {
+  if (input.cmd.length === 0) throw new InvalidInputError('input.cmd', 'must name a program');
+  if (input.cmd[0]?.trim() === '') throw new InvalidInputError('input.cmd[0]', 'must not be empty');
+  input.cmd.forEach((arg, index) => {
+    if (hasNul(arg)) throw new InvalidInputError(`input.cmd[${index}]`, 'must not contain NUL');
+  });
+  const env = toStringMap('input.env', input.env);
+  input.env?.forEach((entry, index) => {
+    if (!envNamePattern.test(entry.name)) {
+      throw new InvalidInputError(
+        `input.env[${index}].name`,
+        `"${entry.name}" is not a variable name: it must not contain "=" or NUL`,
+      );
+    }
+    if (hasNul(entry.value)) {
+      throw new InvalidInputError(`input.env[${index}].value`, 'must not contain NUL');
+    }
+  });
+  const { workingDir, user } = input;
+  if (workingDir !== null && workingDir !== undefined && !workingDir.startsWith('/')) {
+    throw new InvalidInputError('input.workingDir', `"${workingDir}" is not an absolute path`);
+  }
+  if (user !== null && user !== undefined && !userPattern.test(user)) {
+    throw new InvalidInputError(
+      'input.user',
+      `"${user}" is not "user", "user:group", "uid" or "uid:gid"`,
+    );
+  }
+  const maxOutputBytes = input.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  if (maxOutputBytes < 1 || maxOutputBytes > MAX_OUTPUT_BYTES) {
+    throw new InvalidInputError(
+      'input.maxOutputBytes',
+      `${maxOutputBytes} is not between 1 and ${MAX_OUTPUT_BYTES}`,
+    );
+  }
+  const { timeoutSeconds } = input;
+  if (
+    timeoutSeconds !== null &&
+    timeoutSeconds !== undefined &&
+    (timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS)
+  ) {
+    throw new InvalidInputError(
+      'input.timeoutSeconds',
+      `${timeoutSeconds} is not between 1 and ${MAX_TIMEOUT_SECONDS}`,
+    );
+  }
+  const spec: ExecSpec = {
+    cmd: input.cmd,
+    tty: input.tty ?? false,
+    ...(env ? { env: Object.entries(env).map(([name, value]) => `${name}=${value}`) } : {}),
+    ...(workingDir ? { workingDir } : {}),
+    ...(user ? { user } : {}),
+    ...(input.stdin !== null && input.stdin !== undefined ? { stdin: input.stdin } : {}),
+  };
+  return {
+    spec,
+    maxOutputBytes,
+    timeoutMs: timeoutSeconds ? timeoutSeconds * 1000 : undefined,
+  };
+}
+
+builder.mutationFields((t) => ({
+  execInContainer: t.field({
+    type: ExecResultRef,
+    description:
+      'Runs a command in a running container and waits for it to end (`docker exec` without `-d`): its exit code and its output, stdout and stderr apart. A stopped or paused container is a conflict.',
+    errors: { types: [...mutationErrors] },
+    args: {
+      id: t.arg.string({
+        required: true,
+        description: 'The container: global ID, engine id, unique id prefix or name.',
+      }),
+      input: t.arg({ type: ExecInput, required: true, description: 'The command.' }),
+    },
+    resolve: async (_root, { id, input }, context) => {
+      const container = containerReference(context.engineName, 'id', id);
+      const { spec, maxOutputBytes, timeoutMs } = toExecSpec(input);
+      const outcome = await runExec(context.docker, container, spec, {
+        maxOutputBytes,
+        ...(timeoutMs ? { timeoutMs } : {}),
+      });
+      const inspect = await inspectContainer(context.docker, outcome.containerId);
+      if (!inspect) {
+        throw new EngineNotFoundError(
+          'NOT_FOUND',
+          `container "${container}" was removed while the command ran`,
+          404,
+        );
+      }
+      context.loaders.containers.inspect.prime(inspect.Id, inspect);
+      return {
+        ...outcome,
+        container: { engine: context.engineName, id: inspect.Id, summary: null, inspect },
+      };
+    },
+  }),
+}));

@@ -1,2 +1,502 @@
-// Placeholder: mutations of this domain are being written.
-export {};
+import { Readable } from 'node:stream';
+import type { GraphQLContext } from '../context.ts';
+import {
+  type ArchiveBody,
+  ArchiveRefusedError,
+  BUILD_LOG_LIMITS,
+  type BuildRefusal,
+  buildImage,
+  buildRefusal,
+  IMAGE_CHANGE_INSTRUCTIONS,
+  importImage,
+  loadImages,
+} from '../docker/build.ts';
+import {
+  BuildFailedError,
+  EngineError,
+  EngineNotFoundError,
+  InvalidInputError,
+} from '../docker/errors.ts';
+import { inspectImage } from '../docker/images.ts';
+import { parseImageReference, tagProblem } from '../docker/registry-auth.ts';
+import { createTar, type TarEntry, TarPathError, tarPathProblem } from '../docker/tar.ts';
+import { builder } from './builder.ts';
+import {
+  MutationErrorInterface,
+  mutationErrors,
+  registryMutationErrors,
+} from './mutation-errors.ts';
+import { type ImageRecord, ImageRef, toImageRecord } from './refs.ts';
+import { givenFields, KeyValueInput, toStringMap } from './shared.ts';
+
+/** The cap of build logs, in words. */
+const logCap = `${BUILD_LOG_LIMITS.maxLines} lines, ${BUILD_LOG_LIMITS.maxChars} characters, ${BUILD_LOG_LIMITS.maxLineChars} per line`;
+
+// Errors
+
+builder.objectType(BuildFailedError, {
+  name: 'BuildFailedError',
+  description:
+    'A build step failed (a `RUN` command exited non-zero, a `COPY` source is missing, ...). `message` has the engine’s words; `log` the output up to the failure.',
+  interfaces: [MutationErrorInterface],
+  isTypeOf: (value) => value instanceof BuildFailedError,
+  fields: (t) => ({
+    log: t.stringList({
+      description:
+        'Build output up to the failure, one entry per line, without colour codes or line ends.',
+      resolve: (error) => [...error.log],
+    }),
+    logTruncated: t.exposeBoolean('logTruncated', {
+      description: `Whether the output was longer than the cap (${logCap}): the oldest lines were dropped or long lines cut.`,
+    }),
+  }),
+});
+
+/** The errors of a build: it pulls `FROM` images, and a failed step comes before the engine's other failures. */
+const buildMutationErrors = [
+  ...registryMutationErrors.filter((error) => error !== EngineError),
+  BuildFailedError,
+  EngineError,
+] as const;
+
+// Payloads
+
+interface BuildImageResult {
+  readonly image: ImageRecord;
+  readonly log: string[];
+  readonly logTruncated: boolean;
+}
+
+const BuildImagePayloadRef = builder.objectRef<BuildImageResult>('BuildImagePayload').implement({
+  description: 'A built image, read back after the build, and the build’s output.',
+  fields: (t) => ({
+    image: t.field({
+      type: ImageRef,
+      description: 'The image the build made (its last stage, or the `target` stage).',
+      resolve: (payload) => payload.image,
+    }),
+    log: t.exposeStringList('log', {
+      description:
+        'Build output, one entry per line (step headers, command output, "Successfully built"), without colour codes or line ends.',
+    }),
+    logTruncated: t.exposeBoolean('logTruncated', {
+      description: `Whether the output was longer than the cap (${logCap}): the oldest lines were dropped or long lines cut.`,
+    }),
+  }),
+});
+
+const ImportImagePayloadRef = builder
+  .objectRef<{ image: ImageRecord }>('ImportImagePayload')
+  .implement({
+    description: 'An imported image, read back after the import.',
+    fields: (t) => ({
+      image: t.field({
+        type: ImageRef,
+        description: 'The image made from the archive: one layer holding the whole file system.',
+        resolve: (payload) => payload.image,
+      }),
+    }),
+  });
+
+const LoadImagesPayloadRef = builder
+  .objectRef<{ images: ImageRecord[] }>('LoadImagesPayload')
+  .implement({
+    description: 'The images a `docker save` archive held, read back after loading.',
+    fields: (t) => ({
+      images: t.field({
+        type: [ImageRef],
+        description: 'The images loaded, in the order the engine reported them, each once.',
+        resolve: (payload) => payload.images,
+      }),
+    }),
+  });
+
+// Inputs
+
+const BuildFileInput = builder.inputType('BuildFileInput', {
+  description: 'A text file placed in the build context beside an inline Dockerfile.',
+  fields: (t) => ({
+    path: t.string({
+      required: true,
+      description:
+        'Path in the context, relative with "/" between folders, e.g. "app/run.sh"; folders are made as needed.',
+    }),
+    content: t.string({ required: true, description: 'The file’s text, written as UTF-8.' }),
+    mode: t.int({
+      required: false,
+      description: 'Permission bits as a number, e.g. 493 for 0o755; 420 (0o644) when omitted.',
+    }),
+  }),
+});
+
+const BuildImageInput = builder.inputType('BuildImageInput', {
+  description:
+    'An image to build (`docker build`), from an inline Dockerfile plus files, or from an uploaded context (the `context` argument). Exactly one of `dockerfile` and `context` is given.',
+  fields: (t) => ({
+    dockerfile: t.string({
+      required: false,
+      description: 'Text of an inline Dockerfile; the context is made of it and `files`.',
+    }),
+    files: t.field({
+      type: [BuildFileInput],
+      required: false,
+      description: 'Files placed in the context beside an inline Dockerfile, for `COPY` and `ADD`.',
+    }),
+    dockerfilePath: t.string({
+      required: false,
+      description:
+        'Path of the Dockerfile inside the context: where it is in an uploaded context, where the inline one is placed otherwise. "Dockerfile" when omitted.',
+    }),
+    tags: t.stringList({
+      required: false,
+      description: 'References to tag the image with, e.g. "app:1.0" or "127.0.0.1:5000/app".',
+    }),
+    buildArgs: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description: 'Values of the Dockerfile’s `ARG`s (`--build-arg`).',
+    }),
+    labels: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description: 'Labels set on the image, besides those of the Dockerfile.',
+    }),
+    target: t.string({
+      required: false,
+      description: 'Stage of a multi-stage Dockerfile to build and stop at (`FROM … AS name`).',
+    }),
+    noCache: t.boolean({
+      required: false,
+      description: 'Run every step again instead of reusing cached layers.',
+    }),
+    pull: t.boolean({
+      required: false,
+      description: 'Pull the `FROM` images even when they are present, for their newest version.',
+    }),
+    platform: t.string({
+      required: false,
+      description: 'Platform to build for, `os/arch[/variant]`, e.g. "linux/amd64".',
+    }),
+  }),
+});
+
+// Validation
+
+const platformPattern = /^[a-z0-9_-]+(?:\/[a-z0-9_.-]+){0,2}$/i;
+/** What the classic builder accepts as a stage name in `FROM … AS name`. */
+const stagePattern = /^[a-z][a-z0-9_.-]*$/i;
+
+function checkPlatform(field: string, platform: string) {
+  if (!platformPattern.test(platform)) {
+    throw new InvalidInputError(
+      field,
+      `"${platform}" is not os[/arch[/variant]], e.g. linux/amd64`,
+    );
+  }
+}
+
+/** A reference to tag with: a name and optional tag, no digest. */
+function checkTag(field: string, reference: string) {
+  const parsed = parseImageReference(reference);
+  if ('problem' in parsed) {
+    throw new InvalidInputError(
+      field,
+      `"${reference}" is not an image reference: ${parsed.problem}`,
+    );
+  }
+  if (parsed.digest !== null) {
+    throw new InvalidInputError(
+      field,
+      `"${reference}" has a digest; tags name a repository and tag`,
+    );
+  }
+}
+
+/** A repository name without tag or digest, e.g. "team/app". */
+function checkRepository(field: string, repository: string) {
+  const parsed = parseImageReference(repository);
+  if ('problem' in parsed) {
+    throw new InvalidInputError(field, `"${repository}" is not a repository: ${parsed.problem}`);
+  }
+  if (parsed.tag !== null || parsed.digest !== null) {
+    throw new InvalidInputError(
+      field,
+      `"${repository}" has a tag or digest; give the repository alone and the tag in \`tag\``,
+    );
+  }
+}
+
+function checkContextPath(field: string, path: string) {
+  const problem = tarPathProblem(path);
+  if (problem) throw new InvalidInputError(field, `"${path}": ${problem}`);
+}
+
+/** A stream of an upload, read as the engine reads the body rather than held in memory. */
+function uploadBody(file: File): ArchiveBody {
+  // Yoga hands over the File of its fetch ponyfill, whose stream `Readable.fromWeb` refuses;
+  // native and ponyfill streams alike are async iterables of bytes.
+  const stream: unknown = file.stream();
+  if (!isByteIterable(stream)) throw new TypeError('the upload’s stream cannot be read');
+  return Readable.from(stream);
+}
+
+function isByteIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/** Reads an image back after a change, priming the operation's loader with it. */
+async function readBackImage(context: GraphQLContext, id: string): Promise<ImageRecord> {
+  const inspect = await inspectImage(context.docker, id);
+  if (!inspect) {
+    throw new EngineNotFoundError(
+      'NOT_FOUND',
+      `image ${id} was removed right after it was made`,
+      404,
+    );
+  }
+  context.loaders.images.inspect.prime(inspect.Id, inspect);
+  return toImageRecord(context.engineName, inspect);
+}
+
+type BuildInput = typeof BuildImageInput.$inferInput;
+
+/** Checks a build request and turns it into the context to send, before any engine call. */
+function buildContext(input: BuildInput, upload: File | null | undefined): ArchiveBody {
+  const inline = input.dockerfile ?? null;
+  const dockerfilePath = input.dockerfilePath ?? 'Dockerfile';
+  if (upload !== null && upload !== undefined) {
+    if (inline !== null) {
+      throw new InvalidInputError(
+        'input.dockerfile',
+        'give an inline Dockerfile or an uploaded context, not both: put the Dockerfile in the context',
+      );
+    }
+    checkContextPath('input.dockerfilePath', dockerfilePath);
+    if (input.files && input.files.length > 0) {
+      throw new InvalidInputError(
+        'input.files',
+        'files go with an inline Dockerfile; put them in the uploaded context',
+      );
+    }
+    return uploadBody(upload);
+  }
+  if (inline === null) {
+    throw new InvalidInputError(
+      'input.dockerfile',
+      'give an inline Dockerfile (input.dockerfile) or an uploaded context (context)',
+    );
+  }
+  checkContextPath('input.dockerfilePath', dockerfilePath);
+  if (inline.trim() === '') throw new InvalidInputError('input.dockerfile', 'must not be empty');
+  const entries: TarEntry[] = [{ path: dockerfilePath, content: inline }];
+  const paths = new Map<string, string>([[dockerfilePath, 'input.dockerfilePath']]);
+  const fields = ['input.dockerfilePath'];
+  input.files?.forEach((file, index) => {
+    const field = `input.files[${index}]`;
+    checkContextPath(`${field}.path`, file.path);
+    if (file.path.endsWith('/')) {
+      throw new InvalidInputError(`${field}.path`, `"${file.path}" names a folder, not a file`);
+    }
+    const { path } = file;
+    const clash = paths.get(path);
+    if (clash !== undefined) {
+      throw new InvalidInputError(`${field}.path`, `"${file.path}" is also the path of ${clash}`);
+    }
+    paths.set(path, field);
+    fields.push(`${field}.path`);
+    if (file.mode !== null && file.mode !== undefined && (file.mode < 0 || file.mode > 0o7777)) {
+      throw new InvalidInputError(
+        `${field}.mode`,
+        `${file.mode} is not a permission value from 0 to 4095 (0o7777)`,
+      );
+    }
+    entries.push({
+      path,
+      content: file.content,
+      ...(file.mode !== null && file.mode !== undefined ? { mode: file.mode } : {}),
+    });
+  });
+  // Paths were checked one by one; a file that is also another's folder is found here.
+  try {
+    return createTar(entries);
+  } catch (error) {
+    if (!(error instanceof TarPathError)) throw error;
+    const index = entries.findIndex((entry) => entry.path === error.path);
+    throw new InvalidInputError(fields[index] ?? 'input.files', error.message);
+  }
+}
+
+/** The input field an engine refusal is about, by what the build was made from. */
+function refusalField(refusal: BuildRefusal, inline: boolean): string {
+  switch (refusal) {
+    case 'dockerfile':
+      return inline ? 'input.dockerfile' : 'input.dockerfilePath';
+    case 'dockerfilePath':
+      return 'input.dockerfilePath';
+    case 'target':
+      return 'input.target';
+    case 'context':
+      return 'context';
+  }
+}
+
+// Mutations
+
+builder.mutationFields((t) => ({
+  buildImage: t.field({
+    type: BuildImagePayloadRef,
+    description:
+      'Builds an image (`docker build`, classic builder) and returns it with the build output. A failing step answers BuildFailedError with the output so far; a missing `FROM` image NotFoundError.',
+    errors: { types: [...buildMutationErrors] },
+    args: {
+      input: t.arg({ type: BuildImageInput, required: true, description: 'The build.' }),
+      context: t.arg({
+        type: 'File',
+        required: false,
+        description:
+          'An uploaded build context: a tar archive (optionally gzip, bzip2 or xz compressed) holding the Dockerfile and the files it uses. Instead of `input.dockerfile`.',
+      }),
+    },
+    resolve: async (_root, { input, context: upload }, context) => {
+      input.tags?.forEach((tag, index) => {
+        checkTag(`input.tags[${index}]`, tag);
+      });
+      if (input.target !== null && input.target !== undefined && !stagePattern.test(input.target)) {
+        throw new InvalidInputError(
+          'input.target',
+          `"${input.target}" is not a stage name: a letter, then letters, digits, "_", "." and "-"`,
+        );
+      }
+      if (input.platform) checkPlatform('input.platform', input.platform);
+      const given = givenFields({
+        tags: input.tags,
+        buildArgs: toStringMap('input.buildArgs', input.buildArgs),
+        labels: toStringMap('input.labels', input.labels),
+        target: input.target,
+        noCache: input.noCache,
+        pull: input.pull,
+        platform: input.platform,
+      });
+      const body = buildContext(input, upload);
+      const inline = upload === null || upload === undefined;
+      const result = await buildImage(context.docker, {
+        context: body,
+        dockerfile: input.dockerfilePath ?? 'Dockerfile',
+        ...given,
+      }).catch((error: unknown) => {
+        const refusal = buildRefusal(error);
+        if (refusal === null || !(error instanceof EngineError)) throw error;
+        throw new InvalidInputError(refusalField(refusal, inline), error.message, { cause: error });
+      });
+      return {
+        image: await readBackImage(context, result.imageId),
+        log: result.log.lines,
+        logTruncated: result.log.truncated,
+      };
+    },
+  }),
+  importImage: t.field({
+    type: ImportImagePayloadRef,
+    description:
+      'Makes an image from an uploaded tar archive of a file system (`docker import`), e.g. a container export.',
+    errors: { types: [...mutationErrors] },
+    args: {
+      archive: t.arg({
+        type: 'File',
+        required: true,
+        description: 'A tar archive of the file system (optionally compressed).',
+      }),
+      repository: t.arg.string({
+        required: false,
+        description: 'Repository to tag the image into, e.g. "team/app"; untagged when omitted.',
+      }),
+      tag: t.arg.string({
+        required: false,
+        description: 'Tag within `repository`; "latest" when omitted.',
+      }),
+      message: t.arg.string({
+        required: false,
+        description: 'Commit message recorded in the image (its `comment`).',
+      }),
+      changes: t.arg.stringList({
+        required: false,
+        description: `Dockerfile instructions applied to the image's configuration, e.g. 'CMD ["sh"]' (${IMAGE_CHANGE_INSTRUCTIONS.join(', ')}).`,
+      }),
+      platform: t.arg.string({
+        required: false,
+        description:
+          'Platform recorded in the image, `os/arch[/variant]`; the engine’s own when omitted.',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      if (args.repository !== null && args.repository !== undefined) {
+        checkRepository('repository', args.repository);
+      }
+      if (args.tag !== null && args.tag !== undefined) {
+        if (args.repository === null || args.repository === undefined) {
+          throw new InvalidInputError('tag', 'a tag needs a repository');
+        }
+        const problem = tagProblem(args.tag);
+        if (problem) throw new InvalidInputError('tag', problem);
+      }
+      args.changes?.forEach((change, index) => {
+        const instruction = /^\s*(\S+)/.exec(change)?.[1]?.toUpperCase() ?? '';
+        if (!IMAGE_CHANGE_INSTRUCTIONS.includes(instruction)) {
+          throw new InvalidInputError(
+            `changes[${index}]`,
+            `"${change}" is not one of the instructions ${IMAGE_CHANGE_INSTRUCTIONS.join(', ')} with its arguments`,
+          );
+        }
+      });
+      if (args.platform) checkPlatform('platform', args.platform);
+      const imageId = await importImage(context.docker, {
+        archive: uploadBody(args.archive),
+        ...givenFields({
+          repository: args.repository,
+          tag: args.tag,
+          message: args.message,
+          changes: args.changes,
+          platform: args.platform,
+        }),
+      }).catch((error: unknown) => {
+        throw asArchiveError(error);
+      });
+      return { image: await readBackImage(context, imageId) };
+    },
+  }),
+  loadImages: t.field({
+    type: LoadImagesPayloadRef,
+    description:
+      'Loads the images of an uploaded `docker save` archive (`docker load`) and returns them.',
+    errors: { types: [...mutationErrors] },
+    args: {
+      archive: t.arg({
+        type: 'File',
+        required: true,
+        description:
+          'A tar archive as `docker save` (or `GET /images/{name}/get`) writes it (optionally compressed).',
+      }),
+    },
+    resolve: async (_root, { archive }, context) => {
+      const { loaded } = await loadImages(context.docker, uploadBody(archive)).catch(
+        (error: unknown) => {
+          throw asArchiveError(error);
+        },
+      );
+      const images = new Map<string, ImageRecord>();
+      for (const reference of loaded) {
+        const image = await readBackImage(context, reference);
+        if (!images.has(image.id)) images.set(image.id, image);
+      }
+      return { images: [...images.values()] };
+    },
+  }),
+}));
+
+/** The engine's refusal of an uploaded archive names the `archive` argument. */
+function asArchiveError(error: unknown): unknown {
+  if (error instanceof ArchiveRefusedError) {
+    return new InvalidInputError('archive', error.message, { cause: error });
+  }
+  return error;
+}

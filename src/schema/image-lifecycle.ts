@@ -1,2 +1,502 @@
-// Placeholder: mutations of this domain are being written.
-export {};
+import { GraphQLError } from 'graphql';
+import type { GraphQLContext } from '../context.ts';
+import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
+import {
+  commitContainer,
+  type ImagePruneReport,
+  type ImageRemoval,
+  inspectImage,
+  pruneImages,
+  pullImage,
+  pushImage,
+  removeImage,
+  searchImages,
+  tagImage,
+  withDefaultTag,
+} from '../docker/images.ts';
+import { RegistryUnreachableError } from '../docker/progress.ts';
+import {
+  type ImageReference,
+  parseImageReference,
+  repositoryOf,
+  tagProblem,
+} from '../docker/registry-auth.ts';
+import { builder } from './builder.ts';
+import { invalidArgument } from './errors.ts';
+import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
+import { toEngineReference } from './node-id.ts';
+import { type ImageRecord, ImageRef, toImageRecord } from './refs.ts';
+import {
+  checkLabelFilters,
+  invalidInput,
+  RegistryAuthInput,
+  toRegistryCredentials,
+} from './shared.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Validation: everything here runs before any engine call.
+
+/** Parses an image reference ("name[:tag][@digest]"), naming `field` when it is not one. */
+function checkReference(field: string, value: string): ImageReference {
+  const parsed = parseImageReference(value);
+  if ('problem' in parsed) {
+    throw new InvalidInputError(field, `"${value}" is not an image reference: ${parsed.problem}`);
+  }
+  return parsed;
+}
+
+/** A repository name: a reference without tag or digest. */
+function checkRepository(field: string, value: string): string {
+  const parsed = checkReference(field, value);
+  if (parsed.tag !== null || parsed.digest !== null) {
+    throw new InvalidInputError(
+      field,
+      `"${value}" is a repository with a tag or digest; give the repository alone and the tag in "tag"`,
+    );
+  }
+  return repositoryOf(parsed);
+}
+
+function checkTag(field: string, value: string): string {
+  const problem = tagProblem(value);
+  if (problem) throw new InvalidInputError(field, problem);
+  return value;
+}
+
+/** `os/arch[/variant]` as the engine reads `--platform`, e.g. "linux/arm64/v8". */
+const platformPattern = /^[a-z0-9_-]+\/[a-z0-9_-]+(?:\/[a-z0-9_.-]+)?$/;
+
+function checkPlatform(field: string, value: string): string {
+  if (!platformPattern.test(value)) {
+    throw new InvalidInputError(
+      field,
+      `"${value}" is not a platform: "os/arch" or "os/arch/variant" in lowercase, e.g. "linux/amd64" or "linux/arm64/v8"`,
+    );
+  }
+  return value;
+}
+
+/**
+ * What a mutation argument names on the engine: a global ID of `typename`, or the
+ * engine's own id or name; refused when it cannot name anything.
+ */
+function checkEngineReference(
+  context: GraphQLContext,
+  field: string,
+  typename: 'Image' | 'Container',
+  value: string,
+): string {
+  if (value.trim() === '') throw new InvalidInputError(field, 'must not be empty');
+  const reference = toEngineReference(context.engineName, typename, value);
+  if ('problem' in reference) throw new InvalidInputError(field, `"${value}" ${reference.problem}`);
+  if (/\s/.test(reference.id)) {
+    throw new InvalidInputError(field, `"${value}" is not an ${typename.toLowerCase()} reference`);
+  }
+  return reference.id;
+}
+
+/** The instructions `docker commit --change` accepts; the engine refuses the others. */
+const commitInstructions = new Set([
+  'CMD',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'HEALTHCHECK',
+  'LABEL',
+  'ONBUILD',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
+]);
+
+function checkCommitChanges(field: string, changes: readonly string[] | null | undefined) {
+  changes?.forEach((change, index) => {
+    const entry = `${field}[${index}]`;
+    // The engine reads all changes as one Dockerfile: a line break would start another instruction.
+    if (/[\r\n]/.test(change)) throw new InvalidInputError(entry, 'must be a single line');
+    const match = /^\s*(\S+)(?:\s+(\S.*))?$/.exec(change);
+    const keyword = match?.[1]?.toUpperCase();
+    if (keyword === undefined || !commitInstructions.has(keyword)) {
+      throw new InvalidInputError(
+        entry,
+        `"${match?.[1] ?? change}" is not an instruction a commit applies; use one of ${[...commitInstructions].join(', ')}`,
+      );
+    }
+    if (match?.[2] === undefined) {
+      throw new InvalidInputError(entry, `${keyword} needs an argument`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads
+
+/** Reads an image back after a change, so that the payload shows the engine's view of it. */
+async function readBack(context: GraphQLContext, reference: string): Promise<ImageRecord> {
+  const inspect = await inspectImage(context.docker, reference);
+  if (!inspect) {
+    throw new EngineNotFoundError(
+      'NOT_FOUND',
+      `image "${reference}" is gone: it was removed right after the change`,
+      404,
+    );
+  }
+  context.loaders.images.inspect.prime(inspect.Id, inspect);
+  return toImageRecord(context.engineName, inspect);
+}
+
+const ImagePayloadRef = builder.objectRef<ImageRecord>('ImagePayload').implement({
+  description: 'An image, read back after the change.',
+  fields: (t) => ({
+    image: t.field({ type: ImageRef, description: 'The image.', resolve: (image) => image }),
+  }),
+});
+
+const PushImagePayloadRef = builder
+  .objectRef<{ image: ImageRecord; digest: string | null }>('PushImagePayload')
+  .implement({
+    description: 'A pushed image, read back after the push.',
+    fields: (t) => ({
+      image: t.field({
+        type: ImageRef,
+        description: 'The image; its `digests` now include the pushed one.',
+        resolve: (payload) => payload.image,
+      }),
+      digest: t.exposeString('digest', {
+        nullable: true,
+        description:
+          'Digest of the manifest the registry stored, e.g. "sha256:…"; null when the engine did not report it.',
+      }),
+    }),
+  });
+
+const RemoveImagePayloadRef = builder.objectRef<ImageRemoval>('RemoveImagePayload').implement({
+  description: 'What removing an image did (`docker rmi`).',
+  fields: (t) => ({
+    untagged: t.exposeStringList('untagged', {
+      description: 'Names removed: tags ("repo:tag") and digests ("repo@sha256:…").',
+    }),
+    deleted: t.exposeStringList('deleted', {
+      description:
+        'Ids of the images deleted: the image itself once no name refers to it, and its untagged parents.',
+    }),
+  }),
+});
+
+const PruneImagesPayloadRef = builder.objectRef<ImagePruneReport>('PruneImagesPayload').implement({
+  description: 'What an image prune removed.',
+  fields: (t) => ({
+    imagesDeleted: t.exposeStringList('deleted', { description: 'Ids of the images deleted.' }),
+    imagesUntagged: t.exposeStringList('untagged', {
+      description: 'Names removed from the deleted images: tags and digests.',
+    }),
+    spaceReclaimedBytes: t.field({
+      type: 'SafeInt',
+      description: 'Disk space freed.',
+      resolve: (report) => report.spaceReclaimed,
+    }),
+  }),
+});
+
+interface SearchResult {
+  readonly name: string;
+  readonly description: string;
+  readonly stars: number;
+  readonly official: boolean;
+  readonly automated: boolean;
+}
+
+const ImageSearchResultRef = builder.objectRef<SearchResult>('ImageSearchResult').implement({
+  description: 'A repository found on Docker Hub (`docker search`).',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Repository name, e.g. "library/busybox".' }),
+    description: t.exposeString('description', { description: 'Its short description.' }),
+    stars: t.exposeInt('stars', { description: 'How many users starred it.' }),
+    official: t.exposeBoolean('official', {
+      description: 'Whether it is one of Docker’s official images.',
+    }),
+    automated: t.exposeBoolean('automated', {
+      description: 'Whether it is built automatically from a source repository.',
+    }),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Fields
+
+const searchLimitMax = 100;
+
+builder.queryFields((t) => ({
+  searchImages: t.field({
+    type: [ImageSearchResultRef],
+    description:
+      'Searches Docker Hub through the engine (`docker search`). Fails with code REGISTRY_UNREACHABLE when the engine cannot reach it.',
+    args: {
+      term: t.arg.string({ required: true, description: 'What to search for, e.g. "busybox".' }),
+      limit: t.arg.int({
+        required: false,
+        description: `At most this many results (1 to ${searchLimitMax}); the registry's default (25) when omitted.`,
+      }),
+    },
+    resolve: async (_root, { term, limit }, context) => {
+      if (term.trim() === '') throw invalidArgument('term', 'must not be empty');
+      if (limit !== null && limit !== undefined && (limit < 1 || limit > searchLimitMax)) {
+        throw invalidArgument('limit', `must be between 1 and ${searchLimitMax}, got ${limit}`);
+      }
+      try {
+        const results = await searchImages(context.docker, term, limit ?? undefined);
+        return results.map((result) => ({
+          name: result.name,
+          description: result.description,
+          stars: result.star_count,
+          official: result.is_official,
+          automated: result.is_automated,
+        }));
+      } catch (error) {
+        if (error instanceof RegistryUnreachableError) {
+          throw new GraphQLError(error.message, {
+            extensions: { code: 'REGISTRY_UNREACHABLE', registry: error.registry },
+          });
+        }
+        throw error;
+      }
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  pullImage: t.field({
+    type: ImagePayloadRef,
+    description:
+      'Pulls an image from its registry (`docker pull`) and answers it once the pull has finished. A reference without tag or digest pulls "latest".',
+    errors: {
+      types: [...registryMutationErrors],
+      union: { description: 'The pulled image, or why the pull failed.' },
+    },
+    args: {
+      reference: t.arg.string({
+        required: true,
+        description:
+          'What to pull: "[registry[:port]/]repository[:tag][@digest]", e.g. "127.0.0.1:5000/team/app:1.2".',
+      }),
+      platform: t.arg.string({
+        required: false,
+        description:
+          'Platform to pull for a multi-platform image, "os/arch[/variant]", e.g. "linux/arm64"; the engine’s own when omitted.',
+      }),
+      auth: t.arg({
+        type: RegistryAuthInput,
+        required: false,
+        description: 'Credentials for the registry.',
+      }),
+    },
+    resolve: async (_root, { reference, platform, auth }, context) => {
+      checkReference('reference', reference);
+      const credentials = toRegistryCredentials('auth', auth);
+      await pullImage(context.docker, {
+        reference,
+        ...(platform !== null && platform !== undefined
+          ? { platform: checkPlatform('platform', platform) }
+          : {}),
+        ...(credentials ? { credentials } : {}),
+      });
+      return readBack(context, withDefaultTag(reference));
+    },
+  }),
+  pushImage: t.field({
+    type: PushImagePayloadRef,
+    description:
+      'Pushes one tag of an image to the registry its name starts with (`docker push`). A reference without tag pushes "latest".',
+    errors: {
+      types: [...registryMutationErrors],
+      union: { description: 'The pushed image and its digest, or why the push failed.' },
+    },
+    args: {
+      reference: t.arg.string({
+        required: true,
+        description: 'The local name to push, e.g. "127.0.0.1:5000/team/app:1.2".',
+      }),
+      auth: t.arg({
+        type: RegistryAuthInput,
+        required: false,
+        description: 'Credentials for the registry.',
+      }),
+    },
+    resolve: async (_root, { reference, auth }, context) => {
+      const parsed = checkReference('reference', reference);
+      if (parsed.digest !== null) {
+        throw new InvalidInputError('reference', `"${reference}" names a digest; push a tag`);
+      }
+      const credentials = toRegistryCredentials('auth', auth);
+      const repository = repositoryOf(parsed);
+      const tag = parsed.tag ?? 'latest';
+      const digest = await pushImage(context.docker, {
+        repository,
+        tag,
+        ...(credentials ? { credentials } : {}),
+      });
+      return { image: await readBack(context, `${repository}:${tag}`), digest };
+    },
+  }),
+  tagImage: t.field({
+    type: ImagePayloadRef,
+    description: 'Gives an image another name (`docker tag`); a name in use moves to this image.',
+    errors: {
+      types: [...mutationErrors],
+      union: { description: 'The image under its new name, or why it was not tagged.' },
+    },
+    args: {
+      source: t.arg.string({
+        required: true,
+        description: 'The image: global ID, id, or reference ("name:tag", "name@digest").',
+      }),
+      repository: t.arg.string({
+        required: true,
+        description: 'The new repository name, with its registry, e.g. "127.0.0.1:5000/team/app".',
+      }),
+      tag: t.arg.string({
+        required: false,
+        defaultValue: 'latest',
+        description: 'The new tag.',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      const source = checkEngineReference(context, 'source', 'Image', args.source);
+      const repository = checkRepository('repository', args.repository);
+      const tag = checkTag('tag', args.tag ?? 'latest');
+      await tagImage(context.docker, source, repository, tag);
+      return readBack(context, `${repository}:${tag}`);
+    },
+  }),
+  removeImage: t.field({
+    type: RemoveImagePayloadRef,
+    description:
+      'Removes a name of an image, and the image once no name refers to it (`docker rmi`). An image a container uses is a conflict unless `force` is set.',
+    errors: {
+      types: [...mutationErrors],
+      union: { description: 'What was untagged and deleted, or why nothing was.' },
+    },
+    args: {
+      reference: t.arg.string({
+        required: true,
+        description:
+          'Global ID, id, or reference ("name:tag", "name@digest"). An id removes every name of the image, which needs `force` when it has several.',
+      }),
+      force: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: 'Remove it even when a container uses it or it has several names.',
+      }),
+      noPrune: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: 'Keep its untagged parent images.',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      const reference = checkEngineReference(context, 'reference', 'Image', args.reference);
+      return removeImage(context.docker, reference, {
+        force: args.force ?? false,
+        noPrune: args.noPrune ?? false,
+      });
+    },
+  }),
+  pruneImages: t.field({
+    type: PruneImagesPayloadRef,
+    description:
+      'Removes dangling images, or every image no container uses (`docker image prune [-a]`).',
+    errors: {
+      types: [...mutationErrors],
+      union: { description: 'What the prune removed, or why it failed.' },
+    },
+    args: {
+      dangling: t.arg.boolean({
+        required: false,
+        defaultValue: true,
+        description:
+          'true: only dangling images (untagged, no child); false: every image no container uses, as `-a`.',
+      }),
+      labels: t.arg.stringList({
+        required: false,
+        description: 'Only images with these labels (`key` or `key=value`); all must match.',
+      }),
+      until: t.arg({
+        type: 'DateTime',
+        required: false,
+        description: 'Only images created before this time.',
+      }),
+    },
+    resolve: async (_root, { dangling, labels, until }, context) => {
+      checkLabelFilters('labels', labels, invalidInput);
+      return pruneImages(context.docker, {
+        dangling: dangling ?? true,
+        ...(labels ? { labels } : {}),
+        ...(until ? { until } : {}),
+      });
+    },
+  }),
+  commitContainer: t.field({
+    type: ImagePayloadRef,
+    description:
+      'Makes an image from a container’s filesystem and configuration (`docker commit`).',
+    errors: {
+      types: [...mutationErrors],
+      union: { description: 'The committed image, or why no image was made.' },
+    },
+    args: {
+      container: t.arg.string({
+        required: true,
+        description: 'Global ID, engine id, unique id prefix or name of the container.',
+      }),
+      repository: t.arg.string({
+        required: false,
+        description: 'Repository to name the image with; the image stays untagged when omitted.',
+      }),
+      tag: t.arg.string({
+        required: false,
+        description: 'Tag for `repository`; "latest" when omitted.',
+      }),
+      message: t.arg.string({
+        required: false,
+        description: 'Commit message, recorded as the image’s comment.',
+      }),
+      author: t.arg.string({
+        required: false,
+        description: 'Author, e.g. "Jane Doe <jane@example.com>".',
+      }),
+      changes: t.arg.stringList({
+        required: false,
+        description:
+          'Dockerfile instructions applied to the image’s configuration, one per entry, e.g. `CMD ["sh"]` or `ENV A=1`: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER, VOLUME or WORKDIR.',
+      }),
+      pause: t.arg.boolean({
+        required: false,
+        defaultValue: true,
+        description: 'Pause the container while its filesystem is copied.',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      const container = checkEngineReference(context, 'container', 'Container', args.container);
+      const repository =
+        args.repository === null || args.repository === undefined
+          ? undefined
+          : checkRepository('repository', args.repository);
+      const tag =
+        args.tag === null || args.tag === undefined ? undefined : checkTag('tag', args.tag);
+      if (tag !== undefined && repository === undefined) {
+        throw new InvalidInputError('tag', 'needs a repository to tag');
+      }
+      checkCommitChanges('changes', args.changes);
+      const id = await commitContainer(context.docker, {
+        container,
+        ...(repository !== undefined ? { repository } : {}),
+        ...(tag !== undefined ? { tag } : {}),
+        ...(args.message ? { comment: args.message } : {}),
+        ...(args.author ? { author: args.author } : {}),
+        ...(args.changes?.length ? { changes: args.changes } : {}),
+        pause: args.pause ?? true,
+      });
+      return readBack(context, id);
+    },
+  }),
+}));

@@ -13,7 +13,7 @@ import { builder } from './builder.ts';
  */
 
 /** A GraphQL object type for one error class, exposing its message. */
-const MutationErrorInterface = builder.interfaceRef<Error>('MutationError').implement({
+export const MutationErrorInterface = builder.interfaceRef<Error>('MutationError').implement({
   description: 'Why a mutation did not happen. Query `message` on it, and the fields of its type.',
   fields: (t) => ({
     message: t.exposeString('message', {

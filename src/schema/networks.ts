@@ -1,17 +1,45 @@
-import type { EngineContainerSummary, EngineEndpointSettings } from '../docker/containers.ts';
-import { inspectNetwork, type NetworkFilters } from '../docker/networks.ts';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import type { GraphQLContext } from '../context.ts';
+import {
+  type EngineContainerSummary,
+  type EngineEndpointSettings,
+  inspectContainer,
+} from '../docker/containers.ts';
+import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
+import {
+  connectContainerToNetwork,
+  createNetwork,
+  disconnectContainerFromNetwork,
+  type IpamPoolSpec,
+  inspectNetwork,
+  type NetworkFilters,
+  type NetworkSpec,
+  pruneNetworks,
+  removeNetwork,
+} from '../docker/networks.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { mutationErrors } from './mutation-errors.ts';
+import { encodeNodeId, toEngineReference, toNodeKey } from './node-id.ts';
 import { paginate } from './pagination.ts';
-import { ContainerRef, type NetworkRecord, NetworkRef, toContainerRecord } from './refs.ts';
+import {
+  type ContainerRecord,
+  ContainerRef,
+  type NetworkRecord,
+  NetworkRef,
+  toContainerRecord,
+} from './refs.ts';
 import {
   checkLabelFilters,
   givenFields,
+  invalidInput,
+  KeyValueInput,
   LabelRef,
   OptionRef,
   parseEngineTime,
   shortenId,
   toKeyValues,
+  toStringMap,
 } from './shared.ts';
 
 const IpamPoolRef = builder
@@ -287,6 +315,564 @@ builder.queryFields((t) => ({
       }
       const network = await inspectNetwork(context.docker, idOrName);
       return network ? { engine: context.engineName, network } : null;
+    },
+  }),
+}));
+
+// ---------------------------------------------------------------------------
+// Mutations
+
+/** Network names the engine's CLI accepts: letters, digits, "_", "." and "-", not first. */
+const networkNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+type IpFamily = 'ipv4' | 'ipv6';
+
+/** A subnet or range in CIDR form; the address may have host bits set, as the engine allows. */
+interface Cidr {
+  readonly text: string;
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: IpFamily;
+}
+
+/** The family of a plain address; zone ids ("fe80::1%eth0") are no network addresses. */
+function ipFamily(address: string): IpFamily | null {
+  if (address.includes('%')) return null;
+  return isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
+}
+
+function parseCidr(field: string, text: string): Cidr {
+  const match = /^([^/]+)\/(0|[1-9]\d{0,2})$/.exec(text);
+  const address = match?.[1];
+  const family = address === undefined ? null : ipFamily(address);
+  const prefix = Number(match?.[2]);
+  if (address === undefined || family === null || prefix > (family === 'ipv4' ? 32 : 128)) {
+    throw new InvalidInputError(
+      field,
+      `"${text}" is not in CIDR form: an IPv4 or IPv6 address, "/" and a prefix length, e.g. "172.20.0.0/16" or "fd00:20::/64"`,
+    );
+  }
+  return { text, address, prefix, family };
+}
+
+function isInside(subnet: Cidr, address: string, family: IpFamily): boolean {
+  if (family !== subnet.family) return false;
+  const block = new BlockList();
+  block.addSubnet(subnet.address, subnet.prefix, subnet.family);
+  return block.check(address, family);
+}
+
+/** Checks that `value` is a plain address inside `subnet`. */
+function checkAddressInSubnet(field: string, value: string, subnet: Cidr) {
+  const family = ipFamily(value);
+  if (family === null) {
+    throw new InvalidInputError(field, `"${value}" is not an IPv4 or IPv6 address`);
+  }
+  if (!isInside(subnet, value, family)) {
+    throw new InvalidInputError(field, `"${value}" is not inside the subnet "${subnet.text}"`);
+  }
+}
+
+const IpamPoolInput = builder.inputType('NetworkIpamPoolInput', {
+  description: 'An address pool of a network to create.',
+  fields: (t) => ({
+    subnet: t.string({
+      required: true,
+      description: 'Subnet in CIDR form, IPv4 or IPv6, e.g. "172.20.0.0/16" or "fd00:20::/64".',
+    }),
+    ipRange: t.string({
+      required: false,
+      description:
+        'Part of the subnet, in CIDR form, that containers get addresses from; the whole subnet when omitted.',
+    }),
+    gateway: t.string({
+      required: false,
+      description: 'Gateway address inside the subnet; the IPAM driver picks one when omitted.',
+    }),
+    auxiliaryAddresses: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description:
+        'Addresses of the subnet the driver must not hand out, by host name (`name` = host, `value` = address).',
+    }),
+  }),
+});
+
+const IpamInput = builder.inputType('NetworkIpamInput', {
+  description: 'IP address management of a network to create.',
+  fields: (t) => ({
+    driver: t.string({
+      required: false,
+      defaultValue: 'default',
+      description: 'IPAM driver; "default" when omitted.',
+    }),
+    config: t.field({
+      type: [IpamPoolInput],
+      required: false,
+      description: 'Address pools; the engine picks a free IPv4 subnet when none is given.',
+    }),
+    options: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description: 'IPAM driver options.',
+    }),
+  }),
+});
+
+const CreateNetworkInput = builder.inputType('CreateNetworkInput', {
+  description: 'A network to create (`docker network create`).',
+  fields: (t) => ({
+    name: t.string({
+      required: true,
+      description: 'Its name: letters, digits, "_", "." and "-", starting with a letter or digit.',
+    }),
+    driver: t.string({
+      required: false,
+      defaultValue: 'bridge',
+      description: 'Network driver, e.g. "bridge", "macvlan"; "bridge" when omitted.',
+    }),
+    internal: t.boolean({
+      required: false,
+      defaultValue: false,
+      description: 'Cut it off from outside networks: no gateway to the host or beyond.',
+    }),
+    attachable: t.boolean({
+      required: false,
+      defaultValue: false,
+      description: 'Let standalone containers join (for swarm-scoped networks).',
+    }),
+    enableIpv6: t.boolean({
+      required: false,
+      defaultValue: false,
+      description:
+        'Turn IPv6 on; required for IPv6 subnets. Without an IPv6 subnet the engine needs a default IPv6 pool.',
+    }),
+    ipam: t.field({
+      type: IpamInput,
+      required: false,
+      description: 'Address management: subnets, ranges, gateways.',
+    }),
+    labels: t.field({ type: [KeyValueInput], required: false, description: 'Labels to set.' }),
+    options: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description: 'Driver options, e.g. com.docker.network.bridge.name=br-test for "bridge".',
+    }),
+    checkDuplicate: t.boolean({
+      required: false,
+      defaultValue: true,
+      description:
+        'Refuse a name in use (a conflict). When false the engine creates a second network of that name and warns.',
+    }),
+  }),
+});
+
+type IpamPoolInputShape = typeof IpamPoolInput.$inferInput;
+
+/** Validates the pools and turns them into the engine's shape. */
+function toIpamPools(pools: readonly IpamPoolInputShape[], enableIpv6: boolean): IpamPoolSpec[] {
+  const subnets: Cidr[] = [];
+  return pools.map((pool, index) => {
+    const field = `input.ipam.config[${index}]`;
+    const subnet = parseCidr(`${field}.subnet`, pool.subnet);
+    if (subnet.family === 'ipv6' && !enableIpv6) {
+      throw new InvalidInputError(
+        'input.enableIpv6',
+        `must be true for the IPv6 subnet "${subnet.text}" of ${field}.subnet`,
+      );
+    }
+    subnets.forEach((other, otherIndex) => {
+      if (
+        isInside(other, subnet.address, subnet.family) ||
+        isInside(subnet, other.address, other.family)
+      ) {
+        throw new InvalidInputError(
+          `${field}.subnet`,
+          `"${subnet.text}" overlaps "${other.text}" of input.ipam.config[${otherIndex}].subnet`,
+        );
+      }
+    });
+    subnets.push(subnet);
+    if (pool.ipRange !== null && pool.ipRange !== undefined) {
+      const range = parseCidr(`${field}.ipRange`, pool.ipRange);
+      if (range.prefix < subnet.prefix || !isInside(subnet, range.address, range.family)) {
+        throw new InvalidInputError(
+          `${field}.ipRange`,
+          `"${range.text}" is not inside the subnet "${subnet.text}"`,
+        );
+      }
+    }
+    if (pool.gateway !== null && pool.gateway !== undefined) {
+      checkAddressInSubnet(`${field}.gateway`, pool.gateway, subnet);
+    }
+    const auxiliaryAddresses = toStringMap(`${field}.auxiliaryAddresses`, pool.auxiliaryAddresses);
+    pool.auxiliaryAddresses?.forEach((entry, entryIndex) => {
+      checkAddressInSubnet(`${field}.auxiliaryAddresses[${entryIndex}].value`, entry.value, subnet);
+    });
+    return {
+      subnet: pool.subnet,
+      ...givenFields({ ipRange: pool.ipRange, gateway: pool.gateway, auxiliaryAddresses }),
+    };
+  });
+}
+
+function checkNotBlank(field: string, value: string | null | undefined) {
+  if (value !== null && value !== undefined && value.trim() === '') {
+    throw new InvalidInputError(field, 'must not be empty');
+  }
+}
+
+/** Checks a `createNetwork` input and builds what the engine takes, before any engine call. */
+function toNetworkSpec(input: typeof CreateNetworkInput.$inferInput): NetworkSpec {
+  if (!networkNamePattern.test(input.name)) {
+    throw new InvalidInputError(
+      'input.name',
+      `"${input.name}" is not a network name: letters, digits, "_", "." and "-", starting with a letter or digit`,
+    );
+  }
+  checkNotBlank('input.driver', input.driver);
+  checkNotBlank('input.ipam.driver', input.ipam?.driver);
+  const enableIpv6 = input.enableIpv6 ?? false;
+  const ipam = input.ipam
+    ? givenFields({
+        driver: input.ipam.driver,
+        config: input.ipam.config ? toIpamPools(input.ipam.config, enableIpv6) : undefined,
+        options: toStringMap('input.ipam.options', input.ipam.options),
+      })
+    : undefined;
+  return {
+    name: input.name,
+    checkDuplicate: input.checkDuplicate ?? true,
+    driver: input.driver ?? 'bridge',
+    internal: input.internal ?? false,
+    attachable: input.attachable ?? false,
+    enableIpv6,
+    ...givenFields({
+      ipam,
+      labels: toStringMap('input.labels', input.labels),
+      options: toStringMap('input.options', input.options),
+    }),
+  };
+}
+
+/** The engine's id or name an argument names, refusing global IDs of other types and blanks. */
+function toReference(
+  context: GraphQLContext,
+  argument: string,
+  typename: 'Network' | 'Container',
+  value: string,
+): string {
+  const reference = toEngineReference(context.engineName, typename, value);
+  if ('problem' in reference) {
+    throw new InvalidInputError(argument, `"${value}" ${reference.problem}`);
+  }
+  if (reference.id.trim() === '') throw new InvalidInputError(argument, 'must not be empty');
+  return reference.id;
+}
+
+interface ConnectionShape {
+  readonly network: NetworkRecord;
+  readonly container: ContainerRecord;
+}
+
+/** Reads a network and a container back after a connect or disconnect. */
+async function readConnection(
+  context: GraphQLContext,
+  network: string,
+  container: string,
+): Promise<ConnectionShape> {
+  const [networkInspect, containerInspect] = await Promise.all([
+    inspectNetwork(context.docker, network),
+    inspectContainer(context.docker, container),
+  ]);
+  if (!networkInspect) {
+    throw new EngineNotFoundError('NOT_FOUND', `network "${network}" no longer exists`, 404);
+  }
+  if (!containerInspect) {
+    throw new EngineNotFoundError('NOT_FOUND', `container "${container}" no longer exists`, 404);
+  }
+  return {
+    network: { engine: context.engineName, network: networkInspect },
+    container: {
+      engine: context.engineName,
+      id: containerInspect.Id,
+      summary: null,
+      inspect: containerInspect,
+    },
+  };
+}
+
+/**
+ * Names the address argument the engine refused: it reports an address outside
+ * the network's subnets, or a fixed address on a network without configured
+ * subnets, without saying which input it was.
+ */
+function nameRefusedAddress(
+  error: unknown,
+  addresses: {
+    readonly ipv4Address?: string | null | undefined;
+    readonly ipv6Address?: string | null | undefined;
+  },
+): unknown {
+  if (!(error instanceof InvalidInputError) || error.field !== null) return error;
+  const { ipv4Address, ipv6Address } = addresses;
+  const mentioned =
+    ipv4Address && error.message.includes(ipv4Address)
+      ? 'ipv4Address'
+      : ipv6Address && error.message.includes(ipv6Address)
+        ? 'ipv6Address'
+        : null;
+  const field =
+    mentioned ??
+    (/IP address/i.test(error.message)
+      ? ipv4Address
+        ? 'ipv4Address'
+        : ipv6Address
+          ? 'ipv6Address'
+          : null
+      : null);
+  return field === null ? error : new InvalidInputError(field, error.message, { cause: error });
+}
+
+const NetworkPayloadRef = builder
+  .objectRef<NetworkRecord & { readonly warning: string | null }>('NetworkPayload')
+  .implement({
+    description: 'A network, read back after the change.',
+    fields: (t) => ({
+      network: t.field({
+        type: NetworkRef,
+        description: 'The network.',
+        resolve: ({ engine, network }) => ({ engine, network }),
+      }),
+      warning: t.string({
+        nullable: true,
+        description:
+          'What the engine warned about, e.g. another network of the same name (with `checkDuplicate: false`); null when nothing.',
+        resolve: (payload) => payload.warning,
+      }),
+    }),
+  });
+
+const NetworkConnectionPayloadRef = builder
+  .objectRef<ConnectionShape>('NetworkConnectionPayload')
+  .implement({
+    description: 'A network and a container, both read back after connecting or disconnecting.',
+    fields: (t) => ({
+      network: t.field({
+        type: NetworkRef,
+        description: 'The network, with the containers now attached.',
+        resolve: (payload) => payload.network,
+      }),
+      container: t.field({
+        type: ContainerRef,
+        description: 'The container, with the networks it is now attached to.',
+        resolve: (payload) => payload.container,
+      }),
+    }),
+  });
+
+const RemoveNetworkPayloadRef = builder
+  .objectRef<{ readonly engine: string; readonly id: string; readonly name: string }>(
+    'RemoveNetworkPayload',
+  )
+  .implement({
+    description: 'A removed network.',
+    fields: (t) => ({
+      id: t.id({
+        description: 'Global ID the network had, to drop it from client caches.',
+        resolve: ({ engine, id }) => encodeNodeId('Network', toNodeKey(engine, id)),
+      }),
+      dockerId: t.exposeString('id', { description: "The engine's id of the removed network." }),
+      name: t.exposeString('name', { description: 'Name of the removed network.' }),
+    }),
+  });
+
+const PruneNetworksPayloadRef = builder
+  .objectRef<{ readonly deleted: string[] }>('PruneNetworksPayload')
+  .implement({
+    description: 'What a network prune removed.',
+    fields: (t) => ({
+      networksDeleted: t.exposeStringList('deleted', {
+        description: 'Names of the networks removed.',
+      }),
+    }),
+  });
+
+const networkArgumentDescription = 'The network: global ID, engine id, unique id prefix or name.';
+const containerArgumentDescription =
+  'The container: global ID, engine id, unique id prefix or name.';
+
+builder.mutationFields((t) => ({
+  createNetwork: t.field({
+    type: NetworkPayloadRef,
+    description:
+      'Creates a network (`docker network create`). A name in use or a subnet overlapping another network is a conflict.',
+    errors: {
+      types: [...mutationErrors],
+      union: { description: 'The created network, or why it was not created.' },
+    },
+    args: {
+      input: t.arg({ type: CreateNetworkInput, required: true, description: 'The network.' }),
+    },
+    resolve: async (_root, { input }, context) => {
+      const created = await createNetwork(context.docker, toNetworkSpec(input));
+      const network = await inspectNetwork(context.docker, created.id);
+      if (!network) {
+        throw new EngineNotFoundError(
+          'NOT_FOUND',
+          `network "${input.name}" was removed right after it was created`,
+          404,
+        );
+      }
+      return { engine: context.engineName, network, warning: created.warning };
+    },
+  }),
+  connectContainerToNetwork: t.field({
+    type: NetworkConnectionPayloadRef,
+    description:
+      'Connects a container to a network (`docker network connect`). A container connected already, or a fixed address in use, is a conflict.',
+    errors: {
+      types: [...mutationErrors],
+      union: {
+        description: 'The network and container after connecting, or why they were not connected.',
+      },
+    },
+    args: {
+      network: t.arg.string({ required: true, description: networkArgumentDescription }),
+      container: t.arg.string({ required: true, description: containerArgumentDescription }),
+      aliases: t.arg.stringList({
+        required: false,
+        description: 'DNS names the container gets on this network besides its name.',
+      }),
+      ipv4Address: t.arg.string({
+        required: false,
+        description:
+          'Fixed IPv4 address, e.g. "172.20.0.10"; only on networks created with a subnet.',
+      }),
+      ipv6Address: t.arg.string({
+        required: false,
+        description: 'Fixed IPv6 address; only on networks created with an IPv6 subnet.',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      const network = toReference(context, 'network', 'Network', args.network);
+      const container = toReference(context, 'container', 'Container', args.container);
+      args.aliases?.forEach((alias, index) => {
+        if (!/^\S+$/.test(alias)) {
+          throw new InvalidInputError(
+            `aliases[${index}]`,
+            `"${alias}" is not a DNS name: it must be non-empty without spaces`,
+          );
+        }
+      });
+      if (
+        args.ipv4Address !== null &&
+        args.ipv4Address !== undefined &&
+        !isIPv4(args.ipv4Address)
+      ) {
+        throw new InvalidInputError('ipv4Address', `"${args.ipv4Address}" is not an IPv4 address`);
+      }
+      if (
+        args.ipv6Address !== null &&
+        args.ipv6Address !== undefined &&
+        ipFamily(args.ipv6Address) !== 'ipv6'
+      ) {
+        throw new InvalidInputError('ipv6Address', `"${args.ipv6Address}" is not an IPv6 address`);
+      }
+      try {
+        await connectContainerToNetwork(
+          context.docker,
+          network,
+          container,
+          givenFields({
+            aliases: args.aliases,
+            ipv4Address: args.ipv4Address,
+            ipv6Address: args.ipv6Address,
+          }),
+        );
+      } catch (error) {
+        throw nameRefusedAddress(error, args);
+      }
+      return readConnection(context, network, container);
+    },
+  }),
+  disconnectContainerFromNetwork: t.field({
+    type: NetworkConnectionPayloadRef,
+    description:
+      'Disconnects a container from a network (`docker network disconnect`). A container that is not connected is a conflict.',
+    errors: {
+      types: [...mutationErrors],
+      union: {
+        description:
+          'The network and container after disconnecting, or why they were not disconnected.',
+      },
+    },
+    args: {
+      network: t.arg.string({ required: true, description: networkArgumentDescription }),
+      container: t.arg.string({ required: true, description: containerArgumentDescription }),
+      force: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: 'Disconnect it even when the network driver cannot be reached.',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      const network = toReference(context, 'network', 'Network', args.network);
+      const container = toReference(context, 'container', 'Container', args.container);
+      await disconnectContainerFromNetwork(context.docker, network, container, args.force ?? false);
+      return readConnection(context, network, container);
+    },
+  }),
+  removeNetwork: t.field({
+    type: RemoveNetworkPayloadRef,
+    description:
+      'Removes a network (`docker network rm`). A network with containers attached is a conflict; the builtin networks (bridge, host, none) cannot be removed: the engine forbids it (EngineFailureError, code FORBIDDEN).',
+    errors: {
+      types: [...mutationErrors],
+      union: { description: 'The removed network, or why it was not removed.' },
+    },
+    args: {
+      id: t.arg.string({ required: true, description: networkArgumentDescription }),
+    },
+    resolve: async (_root, args, context) => {
+      const reference = toReference(context, 'id', 'Network', args.id);
+      // Inspect first: the payload reports the name, and removing by full id cannot hit a
+      // network of the same name created meanwhile.
+      const network = await inspectNetwork(context.docker, reference);
+      if (!network) {
+        throw new EngineNotFoundError(
+          'NOT_FOUND',
+          `remove network "${reference}": no such network`,
+          404,
+        );
+      }
+      await removeNetwork(context.docker, network.Id);
+      return { engine: context.engineName, id: network.Id, name: network.Name };
+    },
+  }),
+  pruneNetworks: t.field({
+    type: PruneNetworksPayloadRef,
+    description:
+      'Removes the networks no container uses (`docker network prune`); the builtin ones stay. Without `labels` every unused network goes.',
+    errors: {
+      types: [...mutationErrors],
+      union: { description: 'What the prune removed, or why it failed.' },
+    },
+    args: {
+      labels: t.arg.stringList({
+        required: false,
+        description: 'Only networks with all these labels (`key` or `key=value`).',
+      }),
+      until: t.arg({
+        type: 'DateTime',
+        required: false,
+        description: 'Only networks created before this time.',
+      }),
+    },
+    resolve: async (_root, { labels, until }, context) => {
+      checkLabelFilters('labels', labels, invalidInput);
+      const deleted = await pruneNetworks(context.docker, givenFields({ labels, until }));
+      return { deleted };
     },
   }),
 }));

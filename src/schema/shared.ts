@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../docker/errors.ts';
+import type { RegistryCredentials } from '../docker/registry-auth.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 
@@ -108,4 +109,40 @@ export function toStringMap(
     map[entry.name] = entry.value;
   });
   return map;
+}
+
+export const RegistryAuthInput = builder.inputType('RegistryAuthInput', {
+  description:
+    'Credentials for a registry (pull, push, build): username and password, or an identity token. Sent to the engine only; never logged, echoed or returned.',
+  fields: (t) => ({
+    username: t.string({ required: false, description: 'User name at the registry.' }),
+    password: t.string({
+      required: false,
+      description: 'Password or access token for `username`.',
+    }),
+    serverAddress: t.string({
+      required: false,
+      description: 'The registry the credentials are for, e.g. "registry.example.com:5000".',
+    }),
+    identityToken: t.string({
+      required: false,
+      description: 'An identity token from a registry login, instead of username and password.',
+    }),
+  }),
+});
+
+/** Turns a {@link RegistryAuthInput} into engine credentials, refusing a password without a user name. */
+export function toRegistryCredentials(
+  field: string,
+  auth: typeof RegistryAuthInput.$inferInput | null | undefined,
+): RegistryCredentials | undefined {
+  if (!auth) return undefined;
+  const given = givenFields(auth);
+  if (given.password !== undefined && given.username === undefined) {
+    throw new InvalidInputError(`${field}.username`, 'is required with a password');
+  }
+  if (given.username !== undefined && given.username.trim() === '') {
+    throw new InvalidInputError(`${field}.username`, 'must not be empty');
+  }
+  return given;
 }

@@ -1,7 +1,7 @@
 // A dockergraph app over the private test engine, with every engine call recorded.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
@@ -16,6 +16,24 @@ export interface GraphQLResponse<TData> {
     path?: (string | number)[];
     extensions?: { code?: string; argument?: string; [key: string]: unknown };
   }[];
+}
+
+/** The data of an answer, failing the test if it has errors or no data. */
+export function dataOf<TData>(result: GraphQLResponse<TData>): TData {
+  if (result.errors?.length || !result.data) {
+    throw new Error(`operation failed: ${JSON.stringify(result.errors ?? result)}`);
+  }
+  return result.data;
+}
+
+/**
+ * Checks that an answer failed with one error only, a BAD_USER_INPUT naming
+ * `argument` both in its extensions and in its message.
+ */
+export function expectArgumentError(result: GraphQLResponse<unknown>, argument: string): void {
+  expect(result.errors).toHaveLength(1);
+  expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument });
+  expect(result.errors?.[0]?.message).toContain(`"${argument}"`);
 }
 
 export interface TestApp {
@@ -74,11 +92,7 @@ export function createTestApp(env: TestEnvironment = {}): TestApp {
     calls,
     execute,
     async query(document, ...variables) {
-      const result = await execute(document, ...variables);
-      if (result.errors?.length || !result.data) {
-        throw new Error(`operation failed: ${JSON.stringify(result.errors ?? result)}`);
-      }
-      return result.data;
+      return dataOf(await execute(document, ...variables));
     },
     async callsDuring(run) {
       const start = calls.length;

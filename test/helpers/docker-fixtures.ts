@@ -2,8 +2,11 @@
 // labelled so that each test file removes exactly what it made.
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { DockerClient } from '../../src/docker/client.ts';
+import { DockerClient, type EngineCall } from '../../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import { createTar } from '../../src/docker/tar.ts';
+
+export { createTar };
 
 export const BASE_IMAGE = 'dockergraph/busybox:latest';
 
@@ -39,6 +42,12 @@ export class EngineFixtures {
     return { [TEST_LABEL]: this.run, ...extra };
   }
 
+  /** Makes an engine call whose answer is only its status, and reads that answer to its end. */
+  async send(call: EngineCall, what: string): Promise<void> {
+    const response = await this.engine.request(call, what);
+    await response.body.dump();
+  }
+
   /** `POST /containers/create` with the base image and the run label; returns the id. */
   async createContainer(name: string, config: Record<string, unknown> = {}): Promise<string> {
     const { Labels, ...rest } = config as { Labels?: Record<string, string> };
@@ -61,11 +70,10 @@ export class EngineFixtures {
   }
 
   async startContainer(id: string): Promise<void> {
-    const response = await this.engine.request(
+    await this.send(
       { method: 'POST', path: `/containers/${id}/start`, acceptStatus: [304] },
       `start ${id}`,
     );
-    await response.body.dump();
   }
 
   /** Waits until the container's process exits; returns its exit code. */
@@ -127,7 +135,7 @@ export class EngineFixtures {
     container: string,
     endpoint: Record<string, unknown> = {},
   ): Promise<void> {
-    const response = await this.engine.request(
+    await this.send(
       {
         method: 'POST',
         path: `/networks/${network}/connect`,
@@ -136,7 +144,6 @@ export class EngineFixtures {
       },
       `connect ${container} to ${network}`,
     );
-    await response.body.dump();
   }
 
   /**
@@ -173,97 +180,47 @@ export class EngineFixtures {
   /** Removes every container, volume, network and image this run labelled. */
   async cleanup(): Promise<void> {
     const filters = JSON.stringify({ label: [`${TEST_LABEL}=${this.run}`] });
-    const containers = await this.engine.json<{ Id: string }[]>(
+    // Containers first: they hold on to the networks, volumes and images.
+    await this.removeLabelled<{ Id: string }[]>(
+      'container',
       { path: '/containers/json', query: { all: true, filters } },
-      'list test containers',
+      (containers) => containers.map((container) => container.Id),
+      (id) => ({ path: `/containers/${id}`, query: { force: true, v: true } }),
     );
-    for (const container of containers) {
-      const response = await this.engine.request(
-        {
-          method: 'DELETE',
-          path: `/containers/${container.Id}`,
-          query: { force: true, v: true },
-          acceptStatus: [404],
-        },
-        'remove test container',
-      );
-      await response.body.dump();
-    }
-    const networks = await this.engine.json<{ Id: string }[]>(
+    await this.removeLabelled<{ Id: string }[]>(
+      'network',
       { path: '/networks', query: { filters } },
-      'list test networks',
+      (networks) => networks.map((network) => network.Id),
+      (id) => ({ path: `/networks/${id}` }),
     );
-    for (const network of networks) {
-      const response = await this.engine.request(
-        { method: 'DELETE', path: `/networks/${network.Id}`, acceptStatus: [404] },
-        'remove test network',
-      );
-      await response.body.dump();
-    }
-    const volumes = await this.engine.json<{ Volumes: { Name: string }[] | null }>(
+    await this.removeLabelled<{ Volumes: { Name: string }[] | null }>(
+      'volume',
       { path: '/volumes', query: { filters } },
-      'list test volumes',
+      (answer) => (answer.Volumes ?? []).map((volume) => volume.Name),
+      (name) => ({ path: `/volumes/${name}`, query: { force: true } }),
     );
-    for (const volume of volumes.Volumes ?? []) {
-      const response = await this.engine.request(
-        {
-          method: 'DELETE',
-          path: `/volumes/${volume.Name}`,
-          query: { force: true },
-          acceptStatus: [404],
-        },
-        'remove test volume',
-      );
-      await response.body.dump();
-    }
-    const images = await this.engine.json<{ Id: string }[]>(
+    await this.removeLabelled<{ Id: string }[]>(
+      'image',
       { path: '/images/json', query: { filters } },
-      'list test images',
+      (images) => images.map((image) => image.Id),
+      (id) => ({ path: `/images/${id}`, query: { force: true }, acceptStatus: [404, 409] }),
     );
-    for (const image of images) {
-      const response = await this.engine.request(
-        {
-          method: 'DELETE',
-          path: `/images/${image.Id}`,
-          query: { force: true },
-          acceptStatus: [404, 409],
-        },
-        'remove test image',
-      );
-      await response.body.dump();
-    }
     await this.engine.close();
   }
-}
 
-/** A ustar archive of small text files, enough for a build context. */
-export function createTar(files: Record<string, string>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const [name, content] of Object.entries(files)) {
-    const data = Buffer.from(content, 'utf8');
-    const header = Buffer.alloc(512);
-    header.write(name, 0, 100, 'utf8');
-    header.write('0000644\0', 100, 8, 'ascii');
-    header.write('0000000\0', 108, 8, 'ascii');
-    header.write('0000000\0', 116, 8, 'ascii');
-    header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124, 12, 'ascii');
-    header.write(
-      `${Math.floor(Date.now() / 1000)
-        .toString(8)
-        .padStart(11, '0')}\0`,
-      136,
-      12,
-      'ascii',
-    );
-    header.write('        ', 148, 8, 'ascii');
-    header.write('0', 156, 1, 'ascii');
-    header.write('ustar\0', 257, 6, 'ascii');
-    header.write('00', 263, 2, 'ascii');
-    let checksum = 0;
-    for (const byte of header) checksum += byte;
-    header.write(`${checksum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  /** Lists objects of one kind and removes each; one already gone (404) is no failure. */
+  private async removeLabelled<T>(
+    what: string,
+    list: EngineCall,
+    ids: (answer: T) => string[],
+    remove: (id: string) => Omit<EngineCall, 'method'>,
+  ): Promise<void> {
+    const answer = await this.engine.json<T>(list, `list test ${what}s`);
+    for (const id of ids(answer)) {
+      await this.send(
+        { method: 'DELETE', acceptStatus: [404], ...remove(id) },
+        `remove test ${what}`,
+      );
+    }
   }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
 }

@@ -12,6 +12,9 @@ export const INSTALL_HINT =
 /** Address of the local registry, as seen by the private engine (inside its netns). */
 export const REGISTRY_ADDRESS = '127.0.0.1:5000';
 
+/** Address of the local registry that asks for credentials (inside the engine's netns). */
+export const AUTH_REGISTRY_ADDRESS = '127.0.0.1:5001';
+
 /** The engine's network namespace: published ports and the registry live there. */
 export const ENGINE_NETNS = process.env.DOCKERGRAPH_ENGINE_NETNS ?? 'dockergraph';
 
@@ -170,6 +173,51 @@ export async function stopRegistry(): Promise<void> {
   const result = await runScript(['registry-stop'], STOP_TIMEOUT_MS);
   if (result.code !== 0) {
     throw scriptError('registry-stop', result, false);
+  }
+}
+
+/** A registry that asks for credentials, as scripts/engine.sh `auth-registry-start` reports it. */
+export interface AuthRegistry {
+  /** `127.0.0.1:5001`, reachable by the engine only (inside its netns). */
+  readonly address: string;
+  readonly username: string;
+  /** Made when the registry started; the same for everyone using that registry. */
+  readonly password: string;
+}
+
+/**
+ * Starts the registry the engine reaches as 127.0.0.1:5001 (plain http, htpasswd auth), or
+ * reuses a running one, and returns its address and credentials.
+ */
+export async function startAuthRegistry(): Promise<AuthRegistry> {
+  const result = await runScript(['auth-registry-start'], START_TIMEOUT_MS);
+  if (result.code !== 0) {
+    throw scriptError('auth-registry-start', result, true);
+  }
+  const fields = new Map(
+    result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const equals = line.indexOf('=');
+        return [line.slice(0, equals), line.slice(equals + 1)] as const;
+      }),
+  );
+  const address = fields.get('address');
+  const username = fields.get('username');
+  const password = fields.get('password');
+  if (!address || !username || !password) {
+    throw new Error(
+      'scripts/engine.sh auth-registry-start printed no address, username and password',
+    );
+  }
+  return { address, username, password };
+}
+
+export async function stopAuthRegistry(): Promise<void> {
+  const result = await runScript(['auth-registry-stop'], STOP_TIMEOUT_MS);
+  if (result.code !== 0) {
+    throw scriptError('auth-registry-stop', result, false);
   }
 }
 

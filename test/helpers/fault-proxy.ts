@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { inject } from 'vitest';
 import { dockerSocketPath } from './engine.ts';
+import { Changes } from './wait-for.ts';
 
 export type FaultMode =
   | { readonly kind: 'pass' }
@@ -63,11 +64,9 @@ export async function startFaultProxy(
   const seen: { readonly connection: ProxyConnection; readonly line: string }[] = [];
   const open = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  /** Called whenever something a waiter may look at changes. */
-  const changed = new Set<() => void>();
-  const notify = () => {
-    for (const listener of [...changed]) listener();
-  };
+  /** Told whenever something a waiter may look at changes. */
+  const changes = new Changes();
+  const notify = () => changes.notify();
 
   const server = createServer((client) => {
     opened += 1;
@@ -134,21 +133,11 @@ export async function startFaultProxy(
   const { port } = server.address() as AddressInfo;
 
   function waitFor<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = find();
-        if (found === undefined) return;
-        changed.delete(check);
-        clearTimeout(timer);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        changed.delete(check);
-        reject(new Error(`fault proxy: timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      changed.add(check);
-      check();
-    });
+    return changes.until(
+      find,
+      timeoutMs,
+      () => new Error(`fault proxy: timed out after ${timeoutMs} ms waiting for ${what}`),
+    );
   }
 
   return {

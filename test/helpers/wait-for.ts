@@ -40,3 +40,44 @@ export async function waitFor<T>(
     await delay(intervalMs);
   }
 }
+
+/**
+ * Waiting without polling on state that changes through events: whoever changes
+ * the state calls `notify()`, and every pending `until` looks again.
+ */
+export class Changes {
+  readonly #waiters = new Set<() => void>();
+
+  /** Has every pending {@link until} look again. */
+  notify(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  /**
+   * Resolves with the first value other than `undefined` that `find` gives, now
+   * or after a `notify()`. Rejects with what `find` throws, or with
+   * `timeoutError()` once `timeoutMs` passed.
+   */
+  until<T>(find: () => T | undefined, timeoutMs: number, timeoutError: () => Error): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const settle = (finish: () => void) => {
+        this.#waiters.delete(check);
+        clearTimeout(timer);
+        finish();
+      };
+      const check = () => {
+        let found: T | undefined;
+        try {
+          found = find();
+        } catch (error) {
+          settle(() => reject(error));
+          return;
+        }
+        if (found !== undefined) settle(() => resolve(found));
+      };
+      const timer = setTimeout(() => settle(() => reject(timeoutError())), timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}

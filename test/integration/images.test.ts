@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { ResultOf, VariablesOf } from '@graphql-typed-document-node/core';
+import type { ResultOf } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { ImageFilter } from '../generated/graphql.ts';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, expectArgumentError } from '../helpers/app.ts';
+import { globalIdTests, pagingTests } from '../helpers/connection-checks.ts';
 import { BASE_IMAGE, createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { must } from '../helpers/must.ts';
 
 const ImageFacts = graphql(`
   fragment ImageFacts on Image {
@@ -99,24 +101,7 @@ const ImageEngineFacts = graphql(`
   }
 `);
 
-const ImageNode = graphql(`
-  query ImageNode($id: ID!) {
-    node(id: $id) { __typename id ... on Image { dockerId tags } }
-  }
-`);
-
-const ImageNodes = graphql(`
-  query ImageNodes($ids: [ID!]!) {
-    nodes(ids: $ids) { __typename id ... on Image { dockerId tags } }
-  }
-`);
-
 type Image = ResultOf<typeof ImageFacts>;
-
-function must<T>(value: T | null | undefined, what: string): T {
-  if (value === null || value === undefined) throw new Error(`expected ${what}`);
-  return value;
-}
 
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -560,12 +545,7 @@ describe('images', () => {
     for (const reference of ['UPPER/Case', 'has space', '', '   ']) {
       const result = await app.execute(ImageLookup, { reference });
       expect(result.data?.image).toBeNull();
-      expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0]?.extensions).toMatchObject({
-        code: 'BAD_USER_INPUT',
-        argument: 'reference',
-      });
-      expect(result.errors?.[0]?.message).toContain('"reference"');
+      expectArgumentError(result, 'reference');
     }
   });
 
@@ -645,7 +625,7 @@ describe('images', () => {
   });
 
   describe('pagination', () => {
-    const pageLabels = [runLabel, 'dg.set=page'];
+    const filter = { labels: [runLabel, 'dg.set=page'] };
     const pages: string[] = [];
 
     beforeAll(async () => {
@@ -657,139 +637,49 @@ describe('images', () => {
       }
     });
 
-    it('pages forward and backward, newest first, and counts the whole list', async () => {
-      const whole = (await app.query(ImageIds, { filter: { labels: pageLabels } })).images;
-      expect(whole.totalCount).toBe(5);
-      expect(whole.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false });
-      const order = whole.edges.map((edge) => edge.node.dockerId);
-      expect([...order].sort()).toEqual([...pages].sort());
-      const created = whole.edges.map((edge) => Date.parse(edge.node.created));
-      expect(created).toEqual([...created].sort((a, b) => b - a));
-
-      const first = (await app.query(ImageIds, { filter: { labels: pageLabels }, first: 2 }))
-        .images;
-      expect(first.totalCount).toBe(5);
-      expect(first.edges.map((edge) => edge.node.dockerId)).toEqual(order.slice(0, 2));
-      expect(first.pageInfo).toMatchObject({
-        hasNextPage: true,
-        hasPreviousPage: false,
-        startCursor: first.edges[0]?.cursor,
-        endCursor: first.edges[1]?.cursor,
-      });
-      const second = (
-        await app.query(ImageIds, {
-          filter: { labels: pageLabels },
-          first: 2,
-          after: first.pageInfo.endCursor,
-        })
-      ).images;
-      expect(second.edges.map((edge) => edge.node.dockerId)).toEqual(order.slice(2, 4));
-      expect(second.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
-
-      const last = (await app.query(ImageIds, { filter: { labels: pageLabels }, last: 2 })).images;
-      expect(last.totalCount).toBe(5);
-      expect(last.edges.map((edge) => edge.node.dockerId)).toEqual(order.slice(3));
-      expect(last.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
-      const before = (
-        await app.query(ImageIds, {
-          filter: { labels: pageLabels },
-          last: 2,
-          before: last.pageInfo.startCursor,
-        })
-      ).images;
-      expect(before.edges.map((edge) => edge.node.dockerId)).toEqual(order.slice(1, 3));
-      expect(before.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
-    });
-
-    it('keeps cursors valid when images before them are removed', async () => {
-      const filter = { labels: pageLabels };
-      const order = (await app.query(ImageIds, { filter })).images.edges.map(
-        (edge) => edge.node.dockerId,
-      );
-      const first = (await app.query(ImageIds, { filter, first: 2 })).images;
-      const beforeCursor = (
-        await app.query(ImageIds, { filter, last: 1, before: first.edges[1]?.cursor })
-      ).images;
-      expect(beforeCursor.edges.map((edge) => edge.node.dockerId)).toEqual(order.slice(0, 1));
-      // Remove the image under the cursor and the one before it.
-      await removeImage(must(order[0], 'first image'));
-      await removeImage(must(order[1], 'second image'));
-      const next = (
-        await app.query(ImageIds, { filter, first: 2, after: first.pageInfo.endCursor })
-      ).images;
-      expect(next.totalCount).toBe(3);
-      expect(next.edges.map((edge) => edge.node.dockerId)).toEqual(order.slice(2, 4));
-      expect(next.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-      const back = (await app.query(ImageIds, { filter, last: 5, before: next.pageInfo.endCursor }))
-        .images;
-      expect(back.edges.map((edge) => edge.node.dockerId)).toEqual(order.slice(2, 3));
-    });
-
-    it('rejects garbage cursors and negative counts, naming the argument', async () => {
-      const cases: [Omit<VariablesOf<typeof ImageIds>, 'filter'>, string][] = [
-        [{ after: 'garbage' }, 'after'],
-        [{ before: 'bm90LWEtY3Vyc29y' }, 'before'],
-        [{ first: -1 }, 'first'],
-        [{ last: -3 }, 'last'],
-      ];
-      for (const [args, argument] of cases) {
-        const result = await app.execute(ImageIds, { filter: { labels: pageLabels }, ...args });
-        expect(result.data).toBeNull();
-        expect(result.errors?.[0]?.extensions).toMatchObject({
-          code: 'BAD_USER_INPUT',
-          argument,
-        });
-      }
+    pagingTests({
+      things: 'images',
+      order: 'newest first',
+      execute: (args) => app.execute(ImageIds, { filter, ...args }),
+      connection: (data) => data.images,
+      key: (node) => node.dockerId,
+      expectedOrder: (nodes) => {
+        // The five commits, newest first; the list's own order within one second.
+        const order = nodes.map((node) => node.dockerId);
+        expect([...order].sort()).toEqual([...pages].sort());
+        const created = nodes.map((node) => Date.parse(node.created));
+        expect(created).toEqual([...created].sort((a, b) => b - a));
+        return order;
+      },
+      remove: removeImage,
     });
   });
 
   describe('global ids', () => {
-    it('refetches images through node and nodes; a removed image gives null', async () => {
-      const web = await lookup(ids.web);
-      const plain = await lookup(ids.plain);
-      const dangling = await lookup(ids.danglingOld);
-      const { node } = await app.query(ImageNode, { id: web.id });
-      expect(node).toEqual({
-        __typename: 'Image',
-        id: web.id,
-        dockerId: ids.web,
-        tags: web.tags,
-      });
-      // Untagged images are not looked up from the list alone.
-      const untagged = await app.query(ImageNode, { id: dangling.id });
-      expect(untagged.node).toMatchObject({ dockerId: ids.danglingOld, tags: [] });
+    async function refetched(dockerId: string, tags?: string[]) {
+      const image = await lookup(dockerId);
+      return { __typename: 'Image' as const, id: image.id, dockerId, tags: tags ?? image.tags };
+    }
 
-      const gone = await fixtures.buildImage(
-        `${fixtures.name('gone')}:v1`,
-        `FROM ${BASE_IMAGE}\nRUN echo ${run} > /gone.txt`,
-      );
-      const goneId = must((await app.query(ImageLookup, { reference: gone })).image, 'gone').id;
-      await removeImage(gone);
-      expect(await app.execute(ImageNode, { id: goneId })).toEqual({ data: { node: null } });
-
-      const { nodes } = await app.query(ImageNodes, { ids: [plain.id, goneId, web.id] });
-      expect(nodes).toEqual([
-        { __typename: 'Image', id: plain.id, dockerId: ids.plain, tags: plain.tags },
-        null,
-        { __typename: 'Image', id: web.id, dockerId: ids.web, tags: web.tags },
-      ]);
-    });
-
-    it('rejects an id that is not a global id, naming the argument', async () => {
-      const result = await app.execute(ImageNode, { id: 'garbage' });
-      expect(result.data?.node).toBeNull();
-      expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0]?.extensions).toMatchObject({
-        code: 'BAD_USER_INPUT',
-        argument: 'id',
-      });
-      const web = await lookup(ids.web);
-      const many = await app.execute(ImageNodes, { ids: [web.id, 'garbage'] });
-      expect(many.data).toBeNull();
-      expect(many.errors?.[0]?.extensions).toMatchObject({
-        code: 'BAD_USER_INPUT',
-        argument: 'ids[1]',
-      });
+    globalIdTests({
+      app,
+      thing: 'image',
+      things: 'images',
+      present: async () => [
+        await refetched(ids.web),
+        await refetched(ids.plain),
+        // Untagged images are not looked up from the list alone.
+        await refetched(ids.danglingOld, []),
+      ],
+      removed: async () => {
+        const gone = await fixtures.buildImage(
+          `${fixtures.name('gone')}:v1`,
+          `FROM ${BASE_IMAGE}\nRUN echo ${run} > /gone.txt`,
+        );
+        const { id } = await lookup(gone);
+        await removeImage(gone);
+        return id;
+      },
     });
   });
 });

@@ -1,9 +1,11 @@
-import type { ResultOf, VariablesOf } from '@graphql-typed-document-node/core';
+import type { ResultOf } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { NetworkFilter } from '../generated/graphql.ts';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, expectArgumentError } from '../helpers/app.ts';
+import { globalIdTests, pagingTests } from '../helpers/connection-checks.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { must } from '../helpers/must.ts';
 
 // Spread into the operations below; codegen adds its definition to each of them.
 graphql(`
@@ -78,24 +80,7 @@ const AllNetworkNames = graphql(`
   }
 `);
 
-const NetworkNode = graphql(`
-  query NetworkNode($id: ID!) {
-    node(id: $id) { __typename id ... on Network { name dockerId } }
-  }
-`);
-
-const NetworkNodes = graphql(`
-  query NetworkNodes($ids: [ID!]!) {
-    nodes(ids: $ids) { __typename id ... on Network { name dockerId } }
-  }
-`);
-
 type Network = NonNullable<ResultOf<typeof NetworkLookup>['network']>;
-
-function must<T>(value: T | null | undefined, what: string): T {
-  if (value === null || value === undefined) throw new Error(`expected ${what}`);
-  return value;
-}
 
 /** The MAC address the bridge driver derives from an IPv4 address: 02:42 and its four bytes. */
 function bridgeMac(ip: string): string {
@@ -141,11 +126,7 @@ describe('networks', () => {
   }
 
   async function removeNetwork(id: string): Promise<void> {
-    const response = await fixtures.engine.request(
-      { method: 'DELETE', path: `/networks/${id}` },
-      `remove network ${id}`,
-    );
-    await response.body.dump();
+    await fixtures.send({ method: 'DELETE', path: `/networks/${id}` }, `remove network ${id}`);
   }
 
   beforeAll(async () => {
@@ -402,12 +383,7 @@ describe('networks', () => {
     for (const idOrName of ['', '   ', 'a/b']) {
       const result = await app.execute(NetworkLookup, { idOrName });
       expect(result.data?.network).toBeNull();
-      expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0]?.extensions).toMatchObject({
-        code: 'BAD_USER_INPUT',
-        argument: 'idOrName',
-      });
-      expect(result.errors?.[0]?.message).toContain('"idOrName"');
+      expectArgumentError(result, 'idOrName');
     }
   });
 
@@ -499,120 +475,45 @@ describe('networks', () => {
       }
     });
 
-    it('pages forward and backward by name and counts the whole list', async () => {
-      const names = pages.map((page) => page.name);
-      const whole = (await app.query(NetworkNames, { filter })).networks;
-      expect(whole.totalCount).toBe(5);
-      expect(whole.edges.map((edge) => edge.node.name)).toEqual(names);
-      expect(whole.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false });
-
-      const first = (await app.query(NetworkNames, { filter, first: 2 })).networks;
-      expect(first.totalCount).toBe(5);
-      expect(first.edges.map((edge) => edge.node.name)).toEqual(names.slice(0, 2));
-      expect(first.pageInfo).toMatchObject({
-        hasNextPage: true,
-        hasPreviousPage: false,
-        startCursor: first.edges[0]?.cursor,
-        endCursor: first.edges[1]?.cursor,
-      });
-      const second = (
-        await app.query(NetworkNames, { filter, first: 2, after: first.pageInfo.endCursor })
-      ).networks;
-      expect(second.totalCount).toBe(5);
-      expect(second.edges.map((edge) => edge.node.name)).toEqual(names.slice(2, 4));
-      expect(second.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
-
-      const last = (await app.query(NetworkNames, { filter, last: 2 })).networks;
-      expect(last.edges.map((edge) => edge.node.name)).toEqual(names.slice(3));
-      expect(last.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
-      const before = (
-        await app.query(NetworkNames, { filter, last: 2, before: last.pageInfo.startCursor })
-      ).networks;
-      expect(before.edges.map((edge) => edge.node.name)).toEqual(names.slice(1, 3));
-      expect(before.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
-    });
-
-    it('keeps cursors valid when networks before them are removed', async () => {
-      const names = pages.map((page) => page.name);
-      const first = (await app.query(NetworkNames, { filter, first: 2 })).networks;
-      const last = (await app.query(NetworkNames, { filter, last: 2 })).networks;
-      // Remove the network under the cursor and the one before it.
-      await removeNetwork(must(pages[0], 'page 0').id);
-      await removeNetwork(must(pages[1], 'page 1').id);
-      const next = (
-        await app.query(NetworkNames, { filter, first: 2, after: first.pageInfo.endCursor })
-      ).networks;
-      expect(next.totalCount).toBe(3);
-      expect(next.edges.map((edge) => edge.node.name)).toEqual(names.slice(2, 4));
-      expect(next.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-      const before = (
-        await app.query(NetworkNames, { filter, last: 5, before: last.pageInfo.startCursor })
-      ).networks;
-      expect(before.edges.map((edge) => edge.node.name)).toEqual(names.slice(2, 3));
-    });
-
-    it('rejects garbage cursors and negative counts, naming the argument', async () => {
-      const cases: [Omit<VariablesOf<typeof NetworkNames>, 'filter'>, string][] = [
-        [{ after: 'garbage' }, 'after'],
-        [{ before: 'bm90LWEtY3Vyc29y' }, 'before'],
-        [{ first: -1 }, 'first'],
-        [{ last: -1 }, 'last'],
-      ];
-      for (const [args, argument] of cases) {
-        const result = await app.execute(NetworkNames, { filter, ...args });
-        expect(result.data).toBeNull();
-        expect(result.errors?.[0]?.extensions).toMatchObject({
-          code: 'BAD_USER_INPUT',
-          argument,
-        });
-      }
+    pagingTests({
+      things: 'networks',
+      order: 'by name',
+      execute: (args) => app.execute(NetworkNames, { filter, ...args }),
+      connection: (data) => data.networks,
+      key: (node) => node.name,
+      expectedOrder: () => pages.map((page) => page.name),
+      remove: (name) =>
+        removeNetwork(
+          must(
+            pages.find((page) => page.name === name),
+            name,
+          ).id,
+        ),
     });
   });
 
   describe('global ids', () => {
-    it('refetches networks through node and nodes; a removed network gives null', async () => {
-      const frontNetwork = await lookup(front.name);
-      const lonelyNetwork = await lookup(lonely.name);
-      const { node } = await app.query(NetworkNode, { id: frontNetwork.id });
-      expect(node).toEqual({
-        __typename: 'Network',
-        id: frontNetwork.id,
-        name: front.name,
-        dockerId: front.id,
-      });
-
-      const goneId = await fixtures.createNetwork(fixtures.name('gone'), {
-        IPAM: { Config: [{ Subnet: `${net}.240/29` }] },
-      });
-      const gone = await lookup(goneId);
-      await removeNetwork(goneId);
-      expect(await app.execute(NetworkNode, { id: gone.id })).toEqual({ data: { node: null } });
-
-      const { nodes } = await app.query(NetworkNodes, {
-        ids: [lonelyNetwork.id, gone.id, frontNetwork.id],
-      });
-      expect(nodes).toEqual([
-        { __typename: 'Network', id: lonelyNetwork.id, name: lonely.name, dockerId: lonely.id },
-        null,
-        { __typename: 'Network', id: frontNetwork.id, name: front.name, dockerId: front.id },
-      ]);
-    });
-
-    it('rejects an id that is not a global id, naming the argument', async () => {
-      const result = await app.execute(NetworkNode, { id: 'garbage' });
-      expect(result.data?.node).toBeNull();
-      expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0]?.extensions).toMatchObject({
-        code: 'BAD_USER_INPUT',
-        argument: 'id',
-      });
-      const frontNetwork = await lookup(front.name);
-      const many = await app.execute(NetworkNodes, { ids: [frontNetwork.id, 'garbage'] });
-      expect(many.data).toBeNull();
-      expect(many.errors?.[0]?.extensions).toMatchObject({
-        code: 'BAD_USER_INPUT',
-        argument: 'ids[1]',
-      });
+    globalIdTests({
+      app,
+      thing: 'network',
+      things: 'networks',
+      present: async () =>
+        Promise.all(
+          [front, lonely].map(async ({ name, id }) => ({
+            __typename: 'Network' as const,
+            id: (await lookup(name)).id,
+            name,
+            dockerId: id,
+          })),
+        ),
+      removed: async () => {
+        const goneId = await fixtures.createNetwork(fixtures.name('gone'), {
+          IPAM: { Config: [{ Subnet: `${net}.240/29` }] },
+        });
+        const gone = await lookup(goneId);
+        await removeNetwork(goneId);
+        return gone.id;
+      },
     });
   });
 });

@@ -20,6 +20,7 @@ import type { GraphQLResponse } from '../helpers/app.ts';
 import { dockerSocketPath, engineDockerHost, engineStatus } from '../helpers/engine.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { captureLog, type LogEntry } from '../helpers/log-capture.ts';
+import { Changes } from '../helpers/wait-for.ts';
 
 const ServerVersionQuery = graphql(`
   query ServerEngineVersion {
@@ -261,10 +262,8 @@ function startChild(env: Record<string, string | undefined>): Child {
   });
   const lines: LogEntry[] = [];
   let stderr = '';
-  const waiters = new Set<() => void>();
-  const notify = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const changes = new Changes();
+  const notify = () => changes.notify();
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
@@ -285,35 +284,16 @@ function startChild(env: Record<string, string | undefined>): Child {
   });
 
   function waitFor<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        let found: T | undefined;
-        try {
-          found = find();
-        } catch (error) {
-          waiters.delete(check);
-          clearTimeout(timer);
-          reject(error);
-          return;
-        }
-        if (found === undefined) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(
-          new Error(
-            `npm start: no ${what} within ${timeoutMs} ms\nstdout:\n${lines
-              .map((l) => JSON.stringify(l))
-              .join('\n')}\nstderr:\n${stderr}`,
-          ),
-        );
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
+    return changes.until(
+      find,
+      timeoutMs,
+      () =>
+        new Error(
+          `npm start: no ${what} within ${timeoutMs} ms\nstdout:\n${lines
+            .map((l) => JSON.stringify(l))
+            .join('\n')}\nstderr:\n${stderr}`,
+        ),
+    );
   }
 
   const handle: Child = {

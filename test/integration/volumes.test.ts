@@ -1,9 +1,11 @@
-import type { ResultOf, VariablesOf } from '@graphql-typed-document-node/core';
+import type { ResultOf } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { VolumeFilter } from '../generated/graphql.ts';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, expectArgumentError } from '../helpers/app.ts';
+import { globalIdTests, pagingTests } from '../helpers/connection-checks.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { must } from '../helpers/must.ts';
 
 // Spread into the operations below; codegen adds its definition to each of them.
 graphql(`
@@ -69,24 +71,7 @@ const AllVolumeNames = graphql(`
   }
 `);
 
-const VolumeNode = graphql(`
-  query VolumeNode($id: ID!) {
-    node(id: $id) { __typename id ... on Volume { name driver } }
-  }
-`);
-
-const VolumeNodes = graphql(`
-  query VolumeNodes($ids: [ID!]!) {
-    nodes(ids: $ids) { __typename id ... on Volume { name driver } }
-  }
-`);
-
 type Volume = ResultOf<typeof VolumeLookup>['volume'];
-
-function must<T>(value: T | null | undefined, what: string): T {
-  if (value === null || value === undefined) throw new Error(`expected ${what}`);
-  return value;
-}
 
 const seconds = (time: number) => Math.floor(time / 1000) * 1000;
 
@@ -110,6 +95,13 @@ describe('volumes', () => {
     return must((await app.query(VolumeLookup, { name })).volume, `volume ${name}`);
   }
 
+  /** When the volume says it was created: in whole seconds, after the setup started, by `until`. */
+  function expectCreatedBy(volume: NonNullable<Volume>, until: number): void {
+    const created = Date.parse(must(volume.createdAt, 'createdAt'));
+    expect(created).toBeGreaterThanOrEqual(seconds(createStarted));
+    expect(created).toBeLessThanOrEqual(until);
+  }
+
   async function namesOf(filter: VolumeFilter): Promise<string[]> {
     const { volumes } = await app.query(VolumeNames, { filter });
     expect(volumes.totalCount).toBe(volumes.edges.length);
@@ -117,11 +109,7 @@ describe('volumes', () => {
   }
 
   async function removeVolume(name: string): Promise<void> {
-    const response = await fixtures.engine.request(
-      { method: 'DELETE', path: `/volumes/${name}` },
-      `remove volume ${name}`,
-    );
-    await response.body.dump();
+    await fixtures.send({ method: 'DELETE', path: `/volumes/${name}` }, `remove volume ${name}`);
   }
 
   beforeAll(async () => {
@@ -177,11 +165,9 @@ describe('volumes', () => {
       containers: [{ dockerId: writer, name: writerName }],
       usage: { sizeBytes: 5, refCount: 1 },
     });
-    // Whole seconds. The local driver reports when its data directory last changed, so
-    // the file the container wrote moved it past the creation.
-    const created = Date.parse(must(volume.createdAt, 'createdAt'));
-    expect(created).toBeGreaterThanOrEqual(seconds(createStarted));
-    expect(created).toBeLessThanOrEqual(setupFinished);
+    // The local driver reports when its data directory last changed, so the file the
+    // container wrote moved it past the creation.
+    expectCreatedBy(volume, setupFinished);
   });
 
   it('describes an unused volume: no containers, nothing stored, no references', async () => {
@@ -194,9 +180,7 @@ describe('volumes', () => {
       containers: [],
       usage: { sizeBytes: 0, refCount: 0 },
     });
-    const created = Date.parse(must(volume.createdAt, 'createdAt'));
-    expect(created).toBeGreaterThanOrEqual(seconds(createStarted));
-    expect(created).toBeLessThanOrEqual(createFinished);
+    expectCreatedBy(volume, createFinished);
   });
 
   it('describes a volume with driver options, whose usage the engine does not compute', async () => {
@@ -263,12 +247,7 @@ describe('volumes', () => {
     for (const name of ['', 'has space', '/abs', '-dash', '../up']) {
       const result = await app.execute(VolumeLookup, { name });
       expect(result.data?.volume).toBeNull();
-      expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0]?.extensions).toMatchObject({
-        code: 'BAD_USER_INPUT',
-        argument: 'name',
-      });
-      expect(result.errors?.[0]?.message).toContain('"name"');
+      expectArgumentError(result, 'name');
     }
   });
 
@@ -322,117 +301,33 @@ describe('volumes', () => {
       for (const name of pages) await fixtures.createVolume(name, { Labels: { 'dg.set': 'page' } });
     });
 
-    it('pages forward and backward by name and counts the whole list', async () => {
-      const whole = (await app.query(VolumeNames, { filter })).volumes;
-      expect(whole.totalCount).toBe(5);
-      expect(whole.edges.map((edge) => edge.node.name)).toEqual(pages);
-      expect(whole.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false });
-
-      const first = (await app.query(VolumeNames, { filter, first: 2 })).volumes;
-      expect(first.totalCount).toBe(5);
-      expect(first.edges.map((edge) => edge.node.name)).toEqual(pages.slice(0, 2));
-      expect(first.pageInfo).toMatchObject({
-        hasNextPage: true,
-        hasPreviousPage: false,
-        startCursor: first.edges[0]?.cursor,
-        endCursor: first.edges[1]?.cursor,
-      });
-      const second = (
-        await app.query(VolumeNames, { filter, first: 2, after: first.pageInfo.endCursor })
-      ).volumes;
-      expect(second.totalCount).toBe(5);
-      expect(second.edges.map((edge) => edge.node.name)).toEqual(pages.slice(2, 4));
-      expect(second.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
-      const third = (
-        await app.query(VolumeNames, { filter, first: 2, after: second.pageInfo.endCursor })
-      ).volumes;
-      expect(third.edges.map((edge) => edge.node.name)).toEqual(pages.slice(4));
-      expect(third.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
-
-      const last = (await app.query(VolumeNames, { filter, last: 2 })).volumes;
-      expect(last.edges.map((edge) => edge.node.name)).toEqual(pages.slice(3));
-      expect(last.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
-      const before = (
-        await app.query(VolumeNames, { filter, last: 2, before: last.pageInfo.startCursor })
-      ).volumes;
-      expect(before.totalCount).toBe(5);
-      expect(before.edges.map((edge) => edge.node.name)).toEqual(pages.slice(1, 3));
-      expect(before.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
-    });
-
-    it('keeps cursors valid when volumes before them are removed', async () => {
-      const first = (await app.query(VolumeNames, { filter, first: 2 })).volumes;
-      const last = (await app.query(VolumeNames, { filter, last: 2 })).volumes;
-      // Remove the volume under the cursor and the one before it.
-      await removeVolume(must(pages[0], 'page 0'));
-      await removeVolume(must(pages[1], 'page 1'));
-      const next = (
-        await app.query(VolumeNames, { filter, first: 2, after: first.pageInfo.endCursor })
-      ).volumes;
-      expect(next.totalCount).toBe(3);
-      expect(next.edges.map((edge) => edge.node.name)).toEqual(pages.slice(2, 4));
-      expect(next.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-      const before = (
-        await app.query(VolumeNames, { filter, last: 5, before: last.pageInfo.startCursor })
-      ).volumes;
-      expect(before.edges.map((edge) => edge.node.name)).toEqual(pages.slice(2, 3));
-      expect(before.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-    });
-
-    it('rejects garbage cursors and negative counts, naming the argument', async () => {
-      const cases: [Omit<VariablesOf<typeof VolumeNames>, 'filter'>, string][] = [
-        [{ after: 'garbage' }, 'after'],
-        [{ before: 'bm90LWEtY3Vyc29y' }, 'before'],
-        [{ first: -1 }, 'first'],
-        [{ last: -2 }, 'last'],
-      ];
-      for (const [args, argument] of cases) {
-        const result = await app.execute(VolumeNames, { filter, ...args });
-        expect(result.data).toBeNull();
-        expect(result.errors?.[0]?.extensions).toMatchObject({
-          code: 'BAD_USER_INPUT',
-          argument,
-        });
-      }
+    pagingTests({
+      things: 'volumes',
+      order: 'by name',
+      execute: (args) => app.execute(VolumeNames, { filter, ...args }),
+      connection: (data) => data.volumes,
+      key: (node) => node.name,
+      expectedOrder: () => pages,
+      remove: removeVolume,
     });
   });
 
   describe('global ids', () => {
-    it('refetches volumes through node and nodes; a removed volume gives null', async () => {
-      const inUse = await lookup(data);
-      const unused = await lookup(scratch);
-      const { node } = await app.query(VolumeNode, { id: inUse.id });
-      expect(node).toEqual({ __typename: 'Volume', id: inUse.id, name: data, driver: 'local' });
-
-      const goneName = fixtures.name('gone');
-      await fixtures.createVolume(goneName);
-      const gone = await lookup(goneName);
-      await removeVolume(goneName);
-      expect(await app.execute(VolumeNode, { id: gone.id })).toEqual({ data: { node: null } });
-
-      const { nodes } = await app.query(VolumeNodes, { ids: [unused.id, gone.id, inUse.id] });
-      expect(nodes).toEqual([
-        { __typename: 'Volume', id: unused.id, name: scratch, driver: 'local' },
-        null,
-        { __typename: 'Volume', id: inUse.id, name: data, driver: 'local' },
-      ]);
-    });
-
-    it('rejects an id that is not a global id, naming the argument', async () => {
-      const result = await app.execute(VolumeNode, { id: 'garbage' });
-      expect(result.data?.node).toBeNull();
-      expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0]?.extensions).toMatchObject({
-        code: 'BAD_USER_INPUT',
-        argument: 'id',
-      });
-      const inUse = await lookup(data);
-      const many = await app.execute(VolumeNodes, { ids: [inUse.id, 'garbage'] });
-      expect(many.data).toBeNull();
-      expect(many.errors?.[0]?.extensions).toMatchObject({
-        code: 'BAD_USER_INPUT',
-        argument: 'ids[1]',
-      });
+    globalIdTests({
+      app,
+      thing: 'volume',
+      things: 'volumes',
+      present: async () => [
+        { __typename: 'Volume', id: (await lookup(data)).id, name: data, driver: 'local' },
+        { __typename: 'Volume', id: (await lookup(scratch)).id, name: scratch, driver: 'local' },
+      ],
+      removed: async () => {
+        const goneName = fixtures.name('gone');
+        await fixtures.createVolume(goneName);
+        const gone = await lookup(goneName);
+        await removeVolume(goneName);
+        return gone.id;
+      },
     });
   });
 });

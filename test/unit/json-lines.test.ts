@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   JsonLinesDecoder,
@@ -6,53 +5,10 @@ import {
   parseJsonLines,
   parseJsonLinesBuffer,
 } from '../../src/docker/json-lines.ts';
+import { chunkings as chunkingsOf, fixture, stream } from '../helpers/chunks.ts';
 
-// Fixtures are real engine responses; see test/fixtures/README.md for how they were captured.
-function fixture(name: string): Buffer {
-  return readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
-}
-
-/** Deterministic PRNG (mulberry32) so "random" chunkings are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function splitAt(buf: Buffer, cuts: number[]): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  let prev = 0;
-  for (const cut of [...cuts].sort((a, b) => a - b)) {
-    parts.push(new Uint8Array(buf.subarray(prev, cut)));
-    prev = cut;
-  }
-  parts.push(new Uint8Array(buf.subarray(prev)));
-  return parts;
-}
-
-/** Ways to cut a buffer into chunks: whole, byte by byte, and seeded random cuts. */
-function chunkings(buf: Buffer): Array<[string, Uint8Array[]]> {
-  const result: Array<[string, Uint8Array[]]> = [
-    ['whole', [buf]],
-    ['1-byte', [...buf].map((byte) => Uint8Array.of(byte))],
-  ];
-  for (const seed of [1, 42, 2024]) {
-    const random = prng(seed);
-    const count = 1 + Math.floor(random() * 30);
-    const cuts = Array.from({ length: count }, () => Math.floor(random() * buf.length));
-    result.push([`random seed ${seed}`, splitAt(buf, cuts)]);
-  }
-  return result;
-}
-
-async function* stream(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
-  for (const chunk of chunks) yield chunk;
-}
+/** Ways to cut a buffer into chunks, as a stream might. */
+const chunkings = (buf: Buffer) => chunkingsOf(buf, { maxRandomCuts: 30 });
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const values: T[] = [];

@@ -1,8 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EngineError, EngineNotFoundError, RegistryAuthError } from '../../src/docker/errors.ts';
-import { type ProgressEvent, readProgress } from '../../src/docker/progress.ts';
-import { encodeRegistryAuth, registryOf } from '../../src/docker/registry-auth.ts';
+import {
+  EngineError,
+  EngineNotFoundError,
+  errorFromResponse,
+  RegistryAuthError,
+} from '../../src/docker/errors.ts';
+import {
+  type ProgressEvent,
+  RegistryUnreachableError,
+  readProgress,
+  registryFailure,
+} from '../../src/docker/progress.ts';
+import {
+  encodeRegistryAuth,
+  parseImageReference,
+  registryOf,
+} from '../../src/docker/registry-auth.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -55,10 +69,13 @@ describe('readProgress on captured streams', () => {
 });
 
 describe('registry credentials', () => {
-  it('encodes X-Registry-Auth as base64url JSON with the engine’s field names', () => {
-    expect(encodeRegistryAuth(undefined)).toBe('e30');
+  it('encodes X-Registry-Auth as padded URL-safe base64 JSON with the engine’s field names', () => {
+    // The engine's decoder (Go's base64.URLEncoding) needs the padding: without it the
+    // credentials are silently dropped.
+    expect(encodeRegistryAuth(undefined)).toBe('e30=');
     const encoded = encodeRegistryAuth({ username: 'u', password: 'p?>', serverAddress: 'r:5000' });
-    expect(encoded).not.toMatch(/[+/=]/);
+    expect(encoded).not.toMatch(/[+/]/);
+    expect(encoded.length % 4).toBe(0);
     expect(JSON.parse(Buffer.from(encoded, 'base64url').toString())).toEqual({
       username: 'u',
       password: 'p?>',
@@ -72,5 +89,82 @@ describe('registry credentials', () => {
     expect(registryOf('127.0.0.1:5000/app:1')).toBe('127.0.0.1:5000');
     expect(registryOf('localhost/app')).toBe('localhost');
     expect(registryOf('ghcr.io/org/app')).toBe('ghcr.io');
+  });
+});
+
+describe('image references', () => {
+  it('splits a reference into registry, path, tag and digest as the engine does', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    expect(parseImageReference('busybox')).toEqual({
+      registry: null,
+      path: 'busybox',
+      tag: null,
+      digest: null,
+    });
+    expect(parseImageReference('127.0.0.1:5000/team/app:1.2')).toEqual({
+      registry: '127.0.0.1:5000',
+      path: 'team/app',
+      tag: '1.2',
+      digest: null,
+    });
+    expect(parseImageReference(`localhost/app:v1@${digest}`)).toEqual({
+      registry: 'localhost',
+      path: 'app',
+      tag: 'v1',
+      digest,
+    });
+    expect(parseImageReference('my_org/app-name__x.y')).toMatchObject({
+      path: 'my_org/app-name__x.y',
+    });
+  });
+
+  it('says why a string is not a reference', () => {
+    for (const [reference, problem] of [
+      ['App', /"App" is not a repository name component/],
+      ['app:', /"" is not a tag/],
+      ['app:-x', /is not a tag/],
+      ['app@sha256:12', /is not a digest/],
+      ['reg:port/app', /"reg:port" is not a registry/],
+      ['team//app', /"" is not a repository name component/],
+      [':v1', /names no repository/],
+      [`${'a'.repeat(256)}:v1`, /longer than 255/],
+    ] as const) {
+      const parsed = parseImageReference(reference);
+      expect('problem' in parsed && parsed.problem, reference).toMatch(problem);
+    }
+  });
+});
+
+describe('registry failures the engine answers with HTTP 500', () => {
+  const what = 'pull image "r:5000/app:v1"';
+  const engine500 = (message: string) => errorFromResponse(500, JSON.stringify({ message }), what);
+
+  it('classifies refused credentials and unreachable registries, keeping the engine’s words', () => {
+    const auth = registryFailure(
+      engine500('unauthorized: authentication required'),
+      what,
+      'r:5000',
+    );
+    expect(auth).toBeInstanceOf(RegistryAuthError);
+    expect(auth).toMatchObject({
+      registry: 'r:5000',
+      message: `${what}: unauthorized: authentication required`,
+    });
+
+    const refused = 'Get "http://r:5000/v2/": dial tcp 10.0.0.1:5000: connect: connection refused';
+    const unreachable = registryFailure(engine500(refused), what, 'r:5000');
+    expect(unreachable).toBeInstanceOf(RegistryUnreachableError);
+    expect(unreachable).toMatchObject({
+      kind: 'ENGINE_ERROR',
+      status: 500,
+      message: `${what}: the registry r:5000 could not be reached: ${refused}`,
+    });
+  });
+
+  it('leaves other failures as they are', () => {
+    const other = engine500('devmapper: thin pool full');
+    expect(registryFailure(other, what, 'r:5000')).toBe(other);
+    const conflict = errorFromResponse(409, '{"message":"unauthorized"}', what);
+    expect(registryFailure(conflict, what, 'r:5000')).toBe(conflict);
   });
 });

@@ -1,0 +1,302 @@
+/**
+ * Binary downloads beside `/graphql`: tar archives of container files, container
+ * exports and image saves, streamed from the engine to the client as they come.
+ * The schema hands out links to these routes (`Container.archiveUrl`,
+ * `Container.exportUrl`, `Image.saveUrl`), built by `schema/download-links.ts`.
+ *
+ * Routes (all `GET`; paths relative to the origin that serves `/graphql`):
+ *
+ * - `/files/{engine}/containers/{container}/archive?path=/abs/path`: a file or
+ *   folder of a container, as `docker cp` reads it (`GET /containers/{id}/archive`)
+ * - `/files/{engine}/containers/{container}/export`: the container's filesystem
+ *   (`GET /containers/{id}/export`)
+ * - `/files/{engine}/images/save?reference=…` (repeatable): images as `docker save`
+ *   writes them (`GET /images/get`)
+ *
+ * `{engine}` names the engine (the configured engine name), so that links stay
+ * valid when one server fronts several engines; `{container}` is a global ID,
+ * engine id, unique id prefix or name; a reference is a name, `name:tag`, digest
+ * reference or image id.
+ *
+ * Failures answer JSON `{"error": {"code", "message"}}` with the matching status:
+ * 400 bad request, 404 missing container, path, image or engine, 405 method,
+ * 409 conflict, 502 engine failure, 503 engine unavailable, 504 engine timeout.
+ * Messages carry the engine's words but never a socket path or host.
+ *
+ * @module
+ */
+import type { Readable } from 'node:stream';
+import type { Plugin } from 'graphql-yoga';
+import {
+  type ArchiveDownload,
+  exportContainer,
+  getContainerArchive,
+  saveImages,
+} from './docker/archive.ts';
+import type { DockerClient } from './docker/client.ts';
+import { EngineError, type EngineErrorKind } from './docker/errors.ts';
+import type { Logger } from './logger.ts';
+import { DOWNLOADS_PREFIX } from './schema/download-links.ts';
+import { toEngineReference } from './schema/node-id.ts';
+
+/**
+ * Decides whether a download may proceed: answer a `Response` (e.g. 401 or 403)
+ * to refuse it, or nothing to let it through. This is where the access rules of
+ * `/graphql` apply to the downloads too.
+ */
+export type DownloadAuthorizer = (
+  request: Request,
+) => Response | undefined | Promise<Response | undefined>;
+
+export interface DownloadOptions {
+  /** The engine client; each download uses a view bound to its request's abort signal. */
+  readonly docker: DockerClient;
+  /** The engine name links carry. */
+  readonly engineName: string;
+  readonly logger: Logger;
+  /** Runs before every download; see {@link DownloadAuthorizer}. */
+  readonly authorize?: DownloadAuthorizer;
+}
+
+/** A failure of a download before its first byte: its HTTP status, code and message. */
+class DownloadError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const statusByKind: Readonly<Record<EngineErrorKind, number>> = {
+  NOT_FOUND: 404,
+  BAD_REQUEST: 400,
+  CONFLICT: 409,
+  FORBIDDEN: 403,
+  NOT_IMPLEMENTED: 501,
+  ENGINE_UNAVAILABLE: 503,
+  ENGINE_TIMEOUT: 504,
+  // The engine's own failures, and answers a download cannot have, are a bad gateway.
+  ENGINE_ERROR: 502,
+  NOT_MODIFIED: 502,
+  UNAUTHORIZED: 502,
+};
+
+function badRequest(message: string): DownloadError {
+  return new DownloadError(400, 'BAD_REQUEST', message);
+}
+
+function notFound(message: string): DownloadError {
+  return new DownloadError(404, 'NOT_FOUND', message);
+}
+
+/** A file name safe in `Content-Disposition`: letters, digits, ".", "_" and "-". */
+function safeFileName(base: string, fallback: string): string {
+  const cleaned = base
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 100);
+  return `${cleaned || fallback}.tar`;
+}
+
+/** How a container reference reads in a file name: ids shortened as the CLI shows them. */
+function containerFileBase(reference: string): string {
+  return /^[0-9a-f]{64}$/.test(reference) ? reference.slice(0, 12) : reference;
+}
+
+/** The engine's reference for the `{container}` segment, as mutations accept it. */
+function containerReference(engineName: string, segment: string): string {
+  const reference = toEngineReference(engineName, 'Container', segment);
+  if ('problem' in reference) throw badRequest(`"${segment}" ${reference.problem}`);
+  const key = reference.id.replace(/^\//, '');
+  if (key === '' || key.includes('/'))
+    throw badRequest(`"${segment}" is not a container id or name`);
+  return key;
+}
+
+/** Checks an absolute path in a container given as a query parameter. */
+function containerPath(url: URL): string {
+  const path = url.searchParams.get('path');
+  if (path === null || path === '') throw badRequest('the "path" query parameter is required');
+  if (!path.startsWith('/')) throw badRequest(`path "${path}" is not absolute`);
+  if (path.includes('\0')) throw badRequest('path must not contain NUL');
+  return path;
+}
+
+/** Name, `name:tag`, `name@digest` or image id, loosely as the engine's grammar has them. */
+const imageReferencePattern =
+  /^(?:(?:sha256:)?[0-9a-f]{12,64}|(?:[A-Za-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?)$/;
+
+function imageReferences(url: URL): string[] {
+  const references = url.searchParams.getAll('reference');
+  if (references.length === 0)
+    throw badRequest('at least one "reference" query parameter is required');
+  for (const reference of references) {
+    if (!imageReferencePattern.test(reference)) {
+      throw badRequest(`"${reference}" is not an image reference (name, name:tag or image id)`);
+    }
+  }
+  return references;
+}
+
+/** What one route answers: the engine's archive and the file name to offer. */
+interface Download extends ArchiveDownload {
+  readonly fileName: string;
+}
+
+/** Finds the route of `url` and asks the engine for its archive. */
+async function startDownload(
+  url: URL,
+  docker: DockerClient,
+  engineName: string,
+): Promise<Download> {
+  const segments = url.pathname.slice(DOWNLOADS_PREFIX.length).split('/');
+  let decoded: string[];
+  try {
+    decoded = segments.map((segment) => decodeURIComponent(segment));
+  } catch {
+    throw badRequest('the path is not valid percent-encoding');
+  }
+  const [engine, kind, ...rest] = decoded;
+  if (engine !== engineName) throw notFound(`no engine named "${engine ?? ''}"`);
+  if (kind === 'containers' && rest.length === 2 && rest[0]) {
+    const container = containerReference(engineName, rest[0]);
+    if (rest[1] === 'archive') {
+      const path = containerPath(url);
+      const download = await getContainerArchive(docker, container, path);
+      const base = download.stat?.name && download.stat.name !== '/' ? download.stat.name : 'root';
+      return { ...download, fileName: safeFileName(base, 'archive') };
+    }
+    if (rest[1] === 'export') {
+      const download = await exportContainer(docker, container);
+      return { ...download, fileName: safeFileName(containerFileBase(container), 'container') };
+    }
+  }
+  if (kind === 'images' && rest.length === 1 && rest[0] === 'save') {
+    const references = imageReferences(url);
+    const download = await saveImages(docker, references);
+    return { ...download, fileName: safeFileName(references[0] ?? '', 'images') };
+  }
+  throw notFound(`no download at ${url.pathname}`);
+}
+
+/**
+ * The engine's body as a web stream that reads only as fast as the client takes
+ * it; cancelling it (the client went away) destroys the engine response, which
+ * closes that engine connection.
+ */
+function toWebStream(
+  body: Readable,
+  fetchAPI: { ReadableStream: typeof ReadableStream },
+  onFailure: (error: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return new fetchAPI.ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done === true) controller.close();
+          else {
+            const chunk = next.value;
+            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          }
+        } catch (error) {
+          onFailure(error);
+          controller.error(error);
+        }
+      },
+      cancel() {
+        body.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function errorResponse(
+  fetchAPI: { Response: typeof Response },
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new fetchAPI.Response(JSON.stringify({ error: { code, message } }), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+/**
+ * A yoga plugin serving the download routes (see the module comment); every
+ * other request goes on to yoga. Downloads are cancelled on the engine when the
+ * client goes away.
+ */
+export function useDownloads(options: DownloadOptions): Plugin {
+  const { docker, engineName, logger } = options;
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (!url.pathname.startsWith(DOWNLOADS_PREFIX)) return;
+      // Exceptions thrown here would reach the HTTP server: every failure becomes an answer.
+      try {
+        if (request.method !== 'GET') {
+          endResponse(
+            errorResponse(
+              fetchAPI,
+              405,
+              'METHOD_NOT_ALLOWED',
+              `${request.method} is not allowed here; downloads are GET`,
+              { allow: 'GET' },
+            ),
+          );
+          return;
+        }
+        const refusal = await options.authorize?.(request);
+        if (refusal) {
+          endResponse(refusal);
+          return;
+        }
+        const download = await startDownload(url, docker.withSignal(request.signal), engineName);
+        const { body } = download.response;
+        const stream = toWebStream(body, fetchAPI, (error) => {
+          if (isAbort(error)) return;
+          logger.warn('download broke off', {
+            path: url.pathname,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        });
+        endResponse(
+          new fetchAPI.Response(stream, {
+            status: 200,
+            headers: {
+              'content-type': 'application/x-tar',
+              'content-disposition': `attachment; filename="${download.fileName}"`,
+              'cache-control': 'no-store',
+              'x-content-type-options': 'nosniff',
+            },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof DownloadError) {
+          endResponse(errorResponse(fetchAPI, error.status, error.code, error.message));
+        } else if (error instanceof EngineError) {
+          endResponse(errorResponse(fetchAPI, statusByKind[error.kind], error.kind, error.message));
+        } else if (isAbort(error)) {
+          // The client is gone; nobody reads this answer.
+          endResponse(errorResponse(fetchAPI, 499, 'CLIENT_CLOSED', 'the request was aborted'));
+        } else {
+          logger.error('unexpected download error', {
+            path: url.pathname,
+            error: String(error instanceof Error ? error.stack : error),
+          });
+          endResponse(errorResponse(fetchAPI, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.'));
+        }
+      }
+    },
+  };
+}
