@@ -108,11 +108,8 @@ function containerFileBase(reference: string): string {
 /** The engine's reference for the `{container}` segment, as mutations accept it. */
 function containerReference(engineName: string, segment: string): string {
   const reference = toEngineReference(engineName, 'Container', segment);
-  if ('problem' in reference) throw badRequest(`"${segment}" ${reference.problem}`);
-  const key = reference.id.replace(/^\//, '');
-  if (key === '' || key.includes('/'))
-    throw badRequest(`"${segment}" is not a container id or name`);
-  return key;
+  if ('problem' in reference) throw badRequest(reference.problem);
+  return reference.id;
 }
 
 /** Checks an absolute path in a container given as a query parameter. */

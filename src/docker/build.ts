@@ -295,6 +295,33 @@ export const IMAGE_CHANGE_INSTRUCTIONS: readonly string[] = [
   'WORKDIR',
 ];
 
+/**
+ * Checks the `changes` of a commit or an import (`what`, e.g. "a commit"): each one
+ * instruction of {@link IMAGE_CHANGE_INSTRUCTIONS} with its argument, on one line.
+ */
+export function checkImageChanges(
+  field: string,
+  changes: readonly string[] | null | undefined,
+  what: string,
+): void {
+  changes?.forEach((change, index) => {
+    const entry = `${field}[${index}]`;
+    // The engine reads all changes as one Dockerfile: a line break would start another instruction.
+    if (/[\r\n]/.test(change)) throw new InvalidInputError(entry, 'must be a single line');
+    const match = /^\s*(\S+)(?:\s+(\S.*))?$/.exec(change);
+    const keyword = match?.[1]?.toUpperCase();
+    if (keyword === undefined || !IMAGE_CHANGE_INSTRUCTIONS.includes(keyword)) {
+      throw new InvalidInputError(
+        entry,
+        `"${match?.[1] ?? change}" is not an instruction ${what} applies; use one of ${IMAGE_CHANGE_INSTRUCTIONS.join(', ')}`,
+      );
+    }
+    if (match?.[2] === undefined) {
+      throw new InvalidInputError(entry, `${keyword} needs an argument`);
+    }
+  });
+}
+
 const imageIdPattern = /^sha256:[0-9a-f]{64}$/;
 
 /**

@@ -283,8 +283,11 @@ function checkAbsolutePath(field: string, path: string) {
   }
 }
 
-/** Name/value pairs as an engine string map, refusing empty and repeated names. */
-function toMap(field: string, entries: readonly NameValueSpec[]): Record<string, string> {
+/** Name/value pairs as an engine string map (labels, options), refusing empty and repeated names. */
+export function toEngineMap(
+  field: string,
+  entries: readonly NameValueSpec[],
+): Record<string, string> {
   const map: Record<string, string> = {};
   entries.forEach((entry, index) => {
     if (entry.name.trim() === '') {
@@ -298,18 +301,22 @@ function toMap(field: string, entries: readonly NameValueSpec[]): Record<string,
   return map;
 }
 
-function toEnv(field: string, entries: readonly NameValueSpec[]): string[] {
-  const seen = new Set<string>();
+/**
+ * Environment variables as the engine takes them, "NAME=value" in the order given
+ * (`docker run -e`, `docker exec -e`), refusing empty, repeated and unusable names.
+ */
+export function toEnvList(field: string, entries: readonly NameValueSpec[]): string[] {
+  toEngineMap(field, entries);
   return entries.map((entry, index) => {
-    if (entry.name === '')
-      throw new InvalidInputError(`${field}[${index}].name`, 'must not be empty');
-    if (entry.name.includes('=')) {
-      throw new InvalidInputError(`${field}[${index}].name`, `"${entry.name}" contains "="`);
+    if (/[=\0]/.test(entry.name)) {
+      throw new InvalidInputError(
+        `${field}[${index}].name`,
+        `"${entry.name}" is not a variable name: it must not contain "=" or NUL`,
+      );
     }
-    if (seen.has(entry.name)) {
-      throw new InvalidInputError(`${field}[${index}].name`, `"${entry.name}" is given twice`);
+    if (entry.value.includes('\0')) {
+      throw new InvalidInputError(`${field}[${index}].value`, 'must not contain NUL');
     }
-    seen.add(entry.name);
     return `${entry.name}=${entry.value}`;
   });
 }
@@ -461,7 +468,7 @@ function toEngineMounts(field: string, mounts: readonly MountSpec[]): EngineMoun
           body.VolumeOptions = {
             ...(given(mount.volumeNoCopy) ? { NoCopy: mount.volumeNoCopy } : {}),
             ...(given(mount.volumeLabels)
-              ? { Labels: toMap(`${at}.volumeLabels`, mount.volumeLabels) }
+              ? { Labels: toEngineMap(`${at}.volumeLabels`, mount.volumeLabels) }
               : {}),
           };
         }
@@ -691,8 +698,8 @@ export function toContainerCreateBody(
   };
   if (given(spec.cmd)) body.Cmd = [...spec.cmd];
   if (given(spec.entrypoint)) body.Entrypoint = [...spec.entrypoint];
-  if (given(spec.env)) body.Env = toEnv(at('env'), spec.env);
-  if (given(spec.labels)) body.Labels = toMap(at('labels'), spec.labels);
+  if (given(spec.env)) body.Env = toEnvList(at('env'), spec.env);
+  if (given(spec.labels)) body.Labels = toEngineMap(at('labels'), spec.labels);
   if (given(spec.workingDir)) body.WorkingDir = spec.workingDir;
   if (given(spec.user)) body.User = spec.user;
   if (given(spec.hostname)) body.Hostname = spec.hostname;
@@ -707,14 +714,4 @@ export function toContainerCreateBody(
   }
   if (NetworkingConfig) body.NetworkingConfig = NetworkingConfig;
   return body;
-}
-
-/**
- * The reference a pull asks for: a reference without a tag or digest gets
- * ":latest", since the engine pulls every tag of a bare repository name.
- */
-export function pullReference(image: string): string {
-  if (image.includes('@')) return image;
-  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
-  return lastSegment.includes(':') ? image : `${image}:latest`;
 }

@@ -1,13 +1,9 @@
-import type { DockerClient } from './client.ts';
+import type { DockerClient, EngineCall } from './client.ts';
 import type { EngineContainerConfig } from './containers.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
+import { registryOf, withDefaultTag } from './image-reference.ts';
 import { type ProgressEvent, readProgress, registryFailure } from './progress.ts';
-import {
-  encodeRegistryAuth,
-  parseImageReference,
-  type RegistryCredentials,
-  registryOf,
-} from './registry-auth.ts';
+import { encodeRegistryAuth, type RegistryCredentials } from './registry-auth.ts';
 
 /** One entry of `GET /images/json`. */
 export interface EngineImageSummary {
@@ -125,34 +121,43 @@ export interface PullOptions {
 }
 
 /**
- * The reference the engine pulls for `reference`: one that names neither a tag nor a
- * digest gets `latest`, as the docker CLI does (the engine would pull every tag).
- */
-export function withDefaultTag(reference: string): string {
-  const parsed = parseImageReference(reference);
-  return 'problem' in parsed || parsed.tag !== null || parsed.digest !== null
-    ? reference
-    : `${reference}:latest`;
-}
-
-/**
  * `POST /images/create?fromImage=…`: pulls an image, reading the progress
- * stream to its end (the engine stops pulling if it is not read) and throwing
- * the failure it reports. A reference without tag or digest pulls `latest`.
- * Registry failures the engine answers before the stream starts (HTTP 500)
- * are classified as those in the stream are.
+ * stream to its end and throwing the failure it reports (see
+ * {@link registryTransfer}). A reference without tag or digest pulls `latest`.
  */
 export async function pullImage(client: DockerClient, options: PullOptions): Promise<void> {
   const reference = withDefaultTag(options.reference);
-  const what = `pull image "${reference}"`;
-  const registry = registryOf(reference);
+  await registryTransfer(
+    client,
+    { path: '/images/create', query: { fromImage: reference, platform: options.platform } },
+    `pull image "${reference}"`,
+    registryOf(reference),
+    options.credentials,
+    options.onEvent,
+  );
+}
+
+/**
+ * A pull or a push: a call to a registry through the engine whose progress stream is
+ * read to its end (the engine stops if it is not read), throwing the failure the stream
+ * reports. Registry failures the engine answers before the stream starts (HTTP 500)
+ * are classified as those in the stream are.
+ */
+async function registryTransfer(
+  client: DockerClient,
+  call: Pick<EngineCall, 'path' | 'query'>,
+  what: string,
+  registry: string,
+  credentials: RegistryCredentials | undefined,
+  onEvent: ((event: ProgressEvent) => void) | undefined,
+): Promise<void> {
   const response = await client
     .request(
       {
         method: 'POST',
-        path: '/images/create',
-        query: { fromImage: reference, platform: options.platform },
-        headers: { 'x-registry-auth': encodeRegistryAuth(options.credentials) },
+        ...call,
+        // The engine refuses a push without this header, even for a registry that needs no credentials.
+        headers: { 'x-registry-auth': encodeRegistryAuth(credentials) },
         timeoutMs: 600_000,
         bodyTimeoutMs: 600_000,
       },
@@ -161,10 +166,7 @@ export async function pullImage(client: DockerClient, options: PullOptions): Pro
     .catch((error: unknown) => {
       throw registryFailure(error, what, registry);
     });
-  await readProgress(response.body, what, {
-    registry,
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-  });
+  await readProgress(response.body, what, { registry, ...(onEvent ? { onEvent } : {}) });
 }
 
 /** `POST /images/{name}/tag`: gives the image `source` (reference or id) the name `repository:tag`. */
@@ -203,35 +205,23 @@ export async function pushImage(
   client: DockerClient,
   options: PushOptions,
 ): Promise<string | null> {
-  const reference = `${options.repository}:${options.tag}`;
-  const what = `push image "${reference}"`;
-  const registry = registryOf(options.repository);
-  const response = await client
-    .request(
-      {
-        method: 'POST',
-        path: `/images/${encodePathSegment(options.repository, true)}/push`,
-        query: { tag: options.tag },
-        // The engine refuses a push without this header, even for a registry that needs no credentials.
-        headers: { 'x-registry-auth': encodeRegistryAuth(options.credentials) },
-        timeoutMs: 600_000,
-        bodyTimeoutMs: 600_000,
-      },
-      what,
-    )
-    .catch((error: unknown) => {
-      throw registryFailure(error, what, registry);
-    });
   let digest: string | null = null;
-  await readProgress(response.body, what, {
-    registry,
-    onEvent: (event) => {
+  await registryTransfer(
+    client,
+    {
+      path: `/images/${encodePathSegment(options.repository, true)}/push`,
+      query: { tag: options.tag },
+    },
+    `push image "${options.repository}:${options.tag}"`,
+    registryOf(options.repository),
+    options.credentials,
+    (event) => {
       if (event.aux?.Digest && (event.aux.Tag === undefined || event.aux.Tag === options.tag)) {
         digest = event.aux.Digest;
       }
       options.onEvent?.(event);
     },
-  });
+  );
   return digest;
 }
 

@@ -2,7 +2,6 @@ import type { GraphQLContext } from '../context.ts';
 import {
   checkContainerName,
   normalizeSignal,
-  pullReference,
   toContainerCreateBody,
   toEngineResources,
   toEngineRestartPolicy,
@@ -29,9 +28,16 @@ import { inspectImage, pullImage } from '../docker/images.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
 import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
-import { toEngineReference, toNodeKey } from './node-id.ts';
+import { engineReferenceOf, toNodeKey } from './node-id.ts';
+import { readBackContainer } from './read-back.ts';
 import { type ContainerRecord, ContainerRef } from './refs.ts';
-import { checkLabelFilters, invalidInput, KeyValueInput } from './shared.ts';
+import {
+  checkLabelFilters,
+  invalidInput,
+  KeyValueInput,
+  RegistryAuthInput,
+  toRegistryCredentials,
+} from './shared.ts';
 
 /**
  * Container writes: create (and run), start, stop, restart, kill, pause,
@@ -499,21 +505,6 @@ const PruneContainersFilter = builder.inputType('PruneContainersFilter', {
 
 const referenceDescription = 'Global ID, engine id, unique id prefix or name of the container.';
 
-/** The engine reference a mutation argument names, refused when it cannot name a container. */
-function containerKey(context: GraphQLContext, argument: string, value: string): string {
-  const reference = toEngineReference(context.engineName, 'Container', value);
-  if ('problem' in reference) {
-    throw new InvalidInputError(argument, `"${value}" ${reference.problem}`);
-  }
-  // The engine answers "/name" in a path with a redirect: ask for "name".
-  const key = reference.id.trim().replace(/^\//, '');
-  if (key === '') throw new InvalidInputError(argument, 'must not be empty');
-  if (key.includes('/')) {
-    throw new InvalidInputError(argument, `"${value}" is not a container id or name`);
-  }
-  return key;
-}
-
 /** The engine's own words for a missing container, for lookups dockergraph makes itself. */
 function noSuchContainer(what: string, key: string): EngineNotFoundError {
   return new EngineNotFoundError('NOT_FOUND', `${what}: No such container: ${key}`, 404);
@@ -530,21 +521,13 @@ async function inspectExisting(
   return inspect;
 }
 
-/** The container as it is after a change; null when it is gone. Later reads in the operation reuse it. */
-async function readBack(context: GraphQLContext, key: string): Promise<ContainerRecord | null> {
-  const inspect = await inspectContainer(context.docker, key);
-  if (!inspect) return null;
-  context.loaders.containers.inspect.clear(inspect.Id).prime(inspect.Id, inspect);
-  return { engine: context.engineName, id: inspect.Id, summary: null, inspect };
-}
-
 async function payload(
   context: GraphQLContext,
   key: string,
   changed: boolean,
   warnings: readonly string[] = [],
 ): Promise<ContainerPayloadShape> {
-  return { container: await readBack(context, key), changed, warnings };
+  return { container: await readBackContainer(context, key), changed, warnings };
 }
 
 function checkTimeout(argument: string, seconds: number | null | undefined): number | undefined {
@@ -627,17 +610,27 @@ builder.mutationFields((t) => ({
         required: false,
         defaultValue: 'never',
         description:
-          'Whether to pull the image first (public or anonymous registries; pull private images with `pullImage`).',
+          'Whether to pull the image first; `auth` gives the credentials of a registry that asks for some.',
+      }),
+      auth: t.arg({
+        type: RegistryAuthInput,
+        required: false,
+        description:
+          'Credentials for the registry the image is pulled from; used for the pull only, not kept with the container.',
       }),
     },
-    resolve: async (_root, { input, start, pull }, context) => {
+    resolve: async (_root, { input, start, pull, auth }, context) => {
       const body = toContainerCreateBody('input', input);
       const name = input.name ? checkContainerName('input.name', input.name) : undefined;
+      const credentials = toRegistryCredentials('auth', auth);
       if (
         pull === 'always' ||
         (pull === 'if-missing' && !(await inspectImage(context.docker, input.image)))
       ) {
-        await pullImage(context.docker, { reference: pullReference(input.image) });
+        await pullImage(context.docker, {
+          reference: input.image,
+          ...(credentials ? { credentials } : {}),
+        });
       }
       // Not bound to the request: once sent, the create must be answered, or a client that
       // went away would leave a container nobody knows the id of.
@@ -653,7 +646,7 @@ builder.mutationFields((t) => ({
     errors: resultErrors('The started container, or why it did not start.'),
     args: { id: t.arg.string({ required: true, description: referenceDescription }) },
     resolve: async (_root, { id }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const changed = await startContainer(context.docker, key);
       return payload(context, key, changed);
     },
@@ -671,7 +664,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, timeoutSeconds }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);
       const target = await stopTarget(context, key, timeout, `stop container "${key}"`);
       const changed = await stopContainer(
@@ -696,7 +689,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, timeoutSeconds }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);
       const target = await stopTarget(context, key, timeout, `restart container "${key}"`);
       await restartContainer(context.docker, target.id, timeout, target.gracePeriodSeconds);
@@ -717,7 +710,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, signal }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const normalized = normalizeSignal('signal', signal ?? 'SIGKILL');
       await killContainer(context.docker, key, normalized);
       return payload(context, key, true);
@@ -730,7 +723,7 @@ builder.mutationFields((t) => ({
     errors: resultErrors('The paused container, or why it was not paused.'),
     args: { id: t.arg.string({ required: true, description: referenceDescription }) },
     resolve: async (_root, { id }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       await pauseContainer(context.docker, key);
       return payload(context, key, true);
     },
@@ -742,7 +735,7 @@ builder.mutationFields((t) => ({
     errors: resultErrors('The unpaused container, or why it was not unpaused.'),
     args: { id: t.arg.string({ required: true, description: referenceDescription }) },
     resolve: async (_root, { id }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       await unpauseContainer(context.docker, key);
       return payload(context, key, true);
     },
@@ -762,12 +755,12 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, condition }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const result = await waitContainer(context.docker, key, condition ?? 'not-running');
       return {
         exitCode: result.StatusCode,
         error: result.Error?.Message || null,
-        container: condition === 'removed' ? null : await readBack(context, key),
+        container: condition === 'removed' ? null : await readBackContainer(context, key),
       };
     },
   }),
@@ -785,7 +778,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, newName }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const name = checkContainerName('newName', newName);
       const what = `rename container "${key}"`;
       const current = await inspectExisting(context, key, what);
@@ -805,7 +798,7 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: UpdateContainerInput, required: true, description: 'What to change.' }),
     },
     resolve: async (_root, { id, input }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const body = {
         ...(input.resources ? toEngineResources('input.resources', input.resources, false) : {}),
         ...(input.restartPolicy
@@ -838,7 +831,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, force, removeVolumes }, context) => {
-      const key = containerKey(context, 'id', id);
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const current = await inspectExisting(context, key, `remove container "${key}"`);
       await removeContainer(context.docker, current.Id, {
         force: force ?? false,

@@ -34,6 +34,7 @@ import {
   checkNonEmpty,
   givenFields,
   LabelRef,
+  labelValue,
   parseEngineTime,
   shortenId,
   toKeyValues,
@@ -1093,7 +1094,7 @@ ContainerRef.implement({
           c.summary?.Labels ??
           c.inspect?.Config.Labels ??
           (await loadInspect(c, context))?.Config.Labels;
-        return labels && Object.hasOwn(labels, name) ? (labels[name] ?? null) : null;
+        return labelValue(labels, name);
       },
     }),
     mounts: t.field({

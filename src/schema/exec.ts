@@ -1,11 +1,12 @@
-import { inspectContainer } from '../docker/containers.ts';
+import { toEnvList } from '../docker/container-spec.ts';
 import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { type ExecOutcome, type ExecSpec, runExec } from '../docker/exec.ts';
 import { builder } from './builder.ts';
 import { mutationErrors } from './mutation-errors.ts';
-import { toEngineReference } from './node-id.ts';
+import { engineReferenceOf } from './node-id.ts';
+import { readBackContainer } from './read-back.ts';
 import { type ContainerRecord, ContainerRef } from './refs.ts';
-import { KeyValueInput, toStringMap } from './shared.ts';
+import { KeyValueInput } from './shared.ts';
 
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
@@ -89,26 +90,7 @@ const ExecResultRef = builder
     }),
   });
 
-/**
- * The engine's reference for a container argument: a global ID is decoded, a
- * leading slash of a name dropped (the engine answers "/name" with a redirect).
- */
-function containerReference(engineName: string, field: string, value: string): string {
-  const reference = toEngineReference(engineName, 'Container', value.trim());
-  if ('problem' in reference) throw new InvalidInputError(field, `"${value}" ${reference.problem}`);
-  const key = reference.id.replace(/^\//, '');
-  if (key === '' || key.includes('/')) {
-    throw new InvalidInputError(field, `"${value}" is not a container id or name`);
-  }
-  return key;
-}
-
-const envNamePattern = /^[^=\0]+$/;
 const userPattern = /^[^:\s]+(:[^:\s]+)?$/;
-
-function hasNul(value: string): boolean {
-  return value.includes('\0');
-}
 
 /** Checks the input field by field and turns it into the engine's terms. */
 function toExecSpec(input: typeof ExecInput.$inferInput): {
@@ -119,20 +101,10 @@ function toExecSpec(input: typeof ExecInput.$inferInput): {
   if (input.cmd.length === 0) throw new InvalidInputError('input.cmd', 'must name a program');
   if (input.cmd[0]?.trim() === '') throw new InvalidInputError('input.cmd[0]', 'must not be empty');
   input.cmd.forEach((arg, index) => {
-    if (hasNul(arg)) throw new InvalidInputError(`input.cmd[${index}]`, 'must not contain NUL');
+    if (arg.includes('\0'))
+      throw new InvalidInputError(`input.cmd[${index}]`, 'must not contain NUL');
   });
-  const env = toStringMap('input.env', input.env);
-  input.env?.forEach((entry, index) => {
-    if (!envNamePattern.test(entry.name)) {
-      throw new InvalidInputError(
-        `input.env[${index}].name`,
-        `"${entry.name}" is not a variable name: it must not contain "=" or NUL`,
-      );
-    }
-    if (hasNul(entry.value)) {
-      throw new InvalidInputError(`input.env[${index}].value`, 'must not contain NUL');
-    }
-  });
+  const env = input.env ? toEnvList('input.env', input.env) : undefined;
   const { workingDir, user } = input;
   if (workingDir !== null && workingDir !== undefined && !workingDir.startsWith('/')) {
     throw new InvalidInputError('input.workingDir', `"${workingDir}" is not an absolute path`);
@@ -164,7 +136,7 @@ function toExecSpec(input: typeof ExecInput.$inferInput): {
   const spec: ExecSpec = {
     cmd: input.cmd,
     tty: input.tty ?? false,
-    ...(env ? { env: Object.entries(env).map(([name, value]) => `${name}=${value}`) } : {}),
+    ...(env ? { env } : {}),
     ...(workingDir ? { workingDir } : {}),
     ...(user ? { user } : {}),
     ...(input.stdin !== null && input.stdin !== undefined ? { stdin: input.stdin } : {}),
@@ -190,25 +162,21 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: ExecInput, required: true, description: 'The command.' }),
     },
     resolve: async (_root, { id, input }, context) => {
-      const container = containerReference(context.engineName, 'id', id);
+      const container = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const { spec, maxOutputBytes, timeoutMs } = toExecSpec(input);
       const outcome = await runExec(context.docker, container, spec, {
         maxOutputBytes,
         ...(timeoutMs ? { timeoutMs } : {}),
       });
-      const inspect = await inspectContainer(context.docker, outcome.containerId);
-      if (!inspect) {
+      const ranIn = await readBackContainer(context, outcome.containerId);
+      if (!ranIn) {
         throw new EngineNotFoundError(
           'NOT_FOUND',
           `container "${container}" was removed while the command ran`,
           404,
         );
       }
-      context.loaders.containers.inspect.prime(inspect.Id, inspect);
-      return {
-        ...outcome,
-        container: { engine: context.engineName, id: inspect.Id, summary: null, inspect },
-      };
+      return { ...outcome, container: ranIn };
     },
   }),
 }));

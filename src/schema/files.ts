@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import {
   type EngineContainerPathStat,
   goFileMode,
@@ -7,15 +6,16 @@ import {
   putContainerArchive,
   statContainerPath,
 } from '../docker/archive.ts';
-import { inspectContainer } from '../docker/containers.ts';
 import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { builder } from './builder.ts';
 import { downloadLinks } from './download-links.ts';
 import { invalidArgument } from './errors.ts';
 import { mutationErrors } from './mutation-errors.ts';
-import { toEngineReference } from './node-id.ts';
+import { engineReferenceOf } from './node-id.ts';
+import { readBackContainer } from './read-back.ts';
 import { type ContainerRecord, ContainerRef, ImageRef } from './refs.ts';
 import { parseEngineTime } from './shared.ts';
+import { peekUpload } from './uploads.ts';
 
 // ---------------------------------------------------------------------------
 // Paths and files in a container
@@ -163,67 +163,6 @@ builder.objectFields(ImageRef, (t) => ({
 // ---------------------------------------------------------------------------
 // Copying into a container
 
-/**
- * The engine's reference for a container argument: a global ID is decoded, a
- * leading slash of a name dropped (the engine answers "/name" with a redirect).
- */
-function containerReference(engineName: string, field: string, value: string): string {
-  const reference = toEngineReference(engineName, 'Container', value.trim());
-  if ('problem' in reference) throw new InvalidInputError(field, `"${value}" ${reference.problem}`);
-  const key = reference.id.replace(/^\//, '');
-  if (key === '' || key.includes('/')) {
-    throw new InvalidInputError(field, `"${value}" is not a container id or name`);
-  }
-  return key;
-}
-
-function isByteIterable(value: unknown): value is AsyncIterable<Uint8Array> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
-/**
- * Reads the first `count` bytes of an upload (for a look at them) and gives a
- * stream of the whole upload that sends on the rest as the engine reads it.
- * Yoga hands over the File of its fetch ponyfill, which can neither `slice` nor
- * pass through `Readable.fromWeb`; its stream, like a native one, is an async
- * iterable of bytes.
- */
-async function peekUpload(
-  file: File,
-  count: number,
-): Promise<{ head: Buffer; body: Readable; discard(): Promise<void> }> {
-  const stream: unknown = file.stream();
-  if (!isByteIterable(stream)) throw new TypeError('the upload’s stream cannot be read');
-  const chunks = stream[Symbol.asyncIterator]();
-  const read: Buffer[] = [];
-  let size = 0;
-  let ended = false;
-  while (size < count) {
-    const next = await chunks.next();
-    if (next.done === true) {
-      ended = true;
-      break;
-    }
-    read.push(Buffer.from(next.value));
-    size += next.value.byteLength;
-  }
-  const start = Buffer.concat(read);
-  async function* replay(): AsyncGenerator<Uint8Array> {
-    if (start.length > 0) yield start;
-    if (ended) return;
-    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
-      yield next.value;
-    }
-  }
-  return {
-    head: start.subarray(0, count),
-    body: Readable.from(replay(), { objectMode: false }),
-    async discard() {
-      if (!ended) await chunks.return?.();
-    },
-  };
-}
-
 const ContainerFilesPayloadRef = builder
   .objectRef<{ readonly container: ContainerRecord; readonly path: string }>(
     'ContainerFilesPayload',
@@ -277,7 +216,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const container = containerReference(context.engineName, 'id', args.id);
+      const container = engineReferenceOf(context.engineName, 'Container', 'id', args.id);
       const problem = pathProblem(args.path);
       if (problem !== null) throw new InvalidInputError('path', problem);
       const upload = await peekUpload(args.archive, 512);
@@ -294,15 +233,11 @@ builder.mutationFields((t) => ({
         noOverwriteDirNonDir: args.noOverwriteDirNonDir ?? false,
         copyOwnership: args.copyOwnership ?? false,
       });
-      const inspect = await inspectContainer(context.docker, container);
-      if (!inspect) {
+      const changed = await readBackContainer(context, container);
+      if (!changed) {
         throw new EngineNotFoundError('NOT_FOUND', `container "${container}" was removed`, 404);
       }
-      context.loaders.containers.inspect.prime(inspect.Id, inspect);
-      return {
-        container: { engine: context.engineName, id: inspect.Id, summary: null, inspect },
-        path: args.path,
-      };
+      return { container: changed, path: args.path };
     },
   }),
 }));

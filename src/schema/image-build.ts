@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import type { GraphQLContext } from '../context.ts';
 import {
   type ArchiveBody,
   ArchiveRefusedError,
@@ -7,18 +5,13 @@ import {
   type BuildRefusal,
   buildImage,
   buildRefusal,
+  checkImageChanges,
   IMAGE_CHANGE_INSTRUCTIONS,
   importImage,
   loadImages,
 } from '../docker/build.ts';
-import {
-  BuildFailedError,
-  EngineError,
-  EngineNotFoundError,
-  InvalidInputError,
-} from '../docker/errors.ts';
-import { inspectImage } from '../docker/images.ts';
-import { parseImageReference, tagProblem } from '../docker/registry-auth.ts';
+import { BuildFailedError, EngineError, InvalidInputError } from '../docker/errors.ts';
+import { checkImageName, checkPlatform, checkTagReference } from '../docker/image-reference.ts';
 import { createTar, type TarEntry, TarPathError, tarPathProblem } from '../docker/tar.ts';
 import { builder } from './builder.ts';
 import {
@@ -26,8 +19,10 @@ import {
   mutationErrors,
   registryMutationErrors,
 } from './mutation-errors.ts';
-import { type ImageRecord, ImageRef, toImageRecord } from './refs.ts';
+import { readBackImage } from './read-back.ts';
+import { type ImageRecord, ImageRef } from './refs.ts';
 import { givenFields, KeyValueInput, toStringMap } from './shared.ts';
+import { uploadBody } from './uploads.ts';
 
 /** The cap of build logs, in words. */
 const logCap = `${BUILD_LOG_LIMITS.maxLines} lines, ${BUILD_LOG_LIMITS.maxChars} characters, ${BUILD_LOG_LIMITS.maxLineChars} per line`;
@@ -182,80 +177,12 @@ const BuildImageInput = builder.inputType('BuildImageInput', {
 
 // Validation
 
-const platformPattern = /^[a-z0-9_-]+(?:\/[a-z0-9_.-]+){0,2}$/i;
 /** What the classic builder accepts as a stage name in `FROM … AS name`. */
 const stagePattern = /^[a-z][a-z0-9_.-]*$/i;
-
-function checkPlatform(field: string, platform: string) {
-  if (!platformPattern.test(platform)) {
-    throw new InvalidInputError(
-      field,
-      `"${platform}" is not os[/arch[/variant]], e.g. linux/amd64`,
-    );
-  }
-}
-
-/** A reference to tag with: a name and optional tag, no digest. */
-function checkTag(field: string, reference: string) {
-  const parsed = parseImageReference(reference);
-  if ('problem' in parsed) {
-    throw new InvalidInputError(
-      field,
-      `"${reference}" is not an image reference: ${parsed.problem}`,
-    );
-  }
-  if (parsed.digest !== null) {
-    throw new InvalidInputError(
-      field,
-      `"${reference}" has a digest; tags name a repository and tag`,
-    );
-  }
-}
-
-/** A repository name without tag or digest, e.g. "team/app". */
-function checkRepository(field: string, repository: string) {
-  const parsed = parseImageReference(repository);
-  if ('problem' in parsed) {
-    throw new InvalidInputError(field, `"${repository}" is not a repository: ${parsed.problem}`);
-  }
-  if (parsed.tag !== null || parsed.digest !== null) {
-    throw new InvalidInputError(
-      field,
-      `"${repository}" has a tag or digest; give the repository alone and the tag in \`tag\``,
-    );
-  }
-}
 
 function checkContextPath(field: string, path: string) {
   const problem = tarPathProblem(path);
   if (problem) throw new InvalidInputError(field, `"${path}": ${problem}`);
-}
-
-/** A stream of an upload, read as the engine reads the body rather than held in memory. */
-function uploadBody(file: File): ArchiveBody {
-  // Yoga hands over the File of its fetch ponyfill, whose stream `Readable.fromWeb` refuses;
-  // native and ponyfill streams alike are async iterables of bytes.
-  const stream: unknown = file.stream();
-  if (!isByteIterable(stream)) throw new TypeError('the upload’s stream cannot be read');
-  return Readable.from(stream);
-}
-
-function isByteIterable(value: unknown): value is AsyncIterable<Uint8Array> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
-/** Reads an image back after a change, priming the operation's loader with it. */
-async function readBackImage(context: GraphQLContext, id: string): Promise<ImageRecord> {
-  const inspect = await inspectImage(context.docker, id);
-  if (!inspect) {
-    throw new EngineNotFoundError(
-      'NOT_FOUND',
-      `image ${id} was removed right after it was made`,
-      404,
-    );
-  }
-  context.loaders.images.inspect.prime(inspect.Id, inspect);
-  return toImageRecord(context.engineName, inspect);
 }
 
 type BuildInput = typeof BuildImageInput.$inferInput;
@@ -359,7 +286,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { input, context: upload }, context) => {
       input.tags?.forEach((tag, index) => {
-        checkTag(`input.tags[${index}]`, tag);
+        checkTagReference(`input.tags[${index}]`, tag);
       });
       if (input.target !== null && input.target !== undefined && !stagePattern.test(input.target)) {
         throw new InvalidInputError(
@@ -367,7 +294,9 @@ builder.mutationFields((t) => ({
           `"${input.target}" is not a stage name: a letter, then letters, digits, "_", "." and "-"`,
         );
       }
-      if (input.platform) checkPlatform('input.platform', input.platform);
+      if (input.platform !== null && input.platform !== undefined) {
+        checkPlatform('input.platform', input.platform);
+      }
       const given = givenFields({
         tags: input.tags,
         buildArgs: toStringMap('input.buildArgs', input.buildArgs),
@@ -429,31 +358,15 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      if (args.repository !== null && args.repository !== undefined) {
-        checkRepository('repository', args.repository);
+      const name = checkImageName(args.repository, args.tag);
+      checkImageChanges('changes', args.changes, 'an import');
+      if (args.platform !== null && args.platform !== undefined) {
+        checkPlatform('platform', args.platform);
       }
-      if (args.tag !== null && args.tag !== undefined) {
-        if (args.repository === null || args.repository === undefined) {
-          throw new InvalidInputError('tag', 'a tag needs a repository');
-        }
-        const problem = tagProblem(args.tag);
-        if (problem) throw new InvalidInputError('tag', problem);
-      }
-      args.changes?.forEach((change, index) => {
-        const instruction = /^\s*(\S+)/.exec(change)?.[1]?.toUpperCase() ?? '';
-        if (!IMAGE_CHANGE_INSTRUCTIONS.includes(instruction)) {
-          throw new InvalidInputError(
-            `changes[${index}]`,
-            `"${change}" is not one of the instructions ${IMAGE_CHANGE_INSTRUCTIONS.join(', ')} with its arguments`,
-          );
-        }
-      });
-      if (args.platform) checkPlatform('platform', args.platform);
       const imageId = await importImage(context.docker, {
         archive: uploadBody(args.archive),
+        ...name,
         ...givenFields({
-          repository: args.repository,
-          tag: args.tag,
           message: args.message,
           changes: args.changes,
           platform: args.platform,

@@ -1,31 +1,33 @@
 import { GraphQLError } from 'graphql';
-import type { GraphQLContext } from '../context.ts';
-import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
+import { checkImageChanges } from '../docker/build.ts';
+import {
+  checkImageName,
+  checkImageReference,
+  checkPlatform,
+  checkRepository,
+  checkTag,
+  checkTagReference,
+  repositoryOf,
+  withDefaultTag,
+} from '../docker/image-reference.ts';
 import {
   commitContainer,
   type ImagePruneReport,
   type ImageRemoval,
-  inspectImage,
   pruneImages,
   pullImage,
   pushImage,
   removeImage,
   searchImages,
   tagImage,
-  withDefaultTag,
 } from '../docker/images.ts';
 import { RegistryUnreachableError } from '../docker/progress.ts';
-import {
-  type ImageReference,
-  parseImageReference,
-  repositoryOf,
-  tagProblem,
-} from '../docker/registry-auth.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
-import { toEngineReference } from './node-id.ts';
-import { type ImageRecord, ImageRef, toImageRecord } from './refs.ts';
+import { engineReferenceOf } from './node-id.ts';
+import { readBackImage } from './read-back.ts';
+import { type ImageRecord, ImageRef } from './refs.ts';
 import {
   checkLabelFilters,
   invalidInput,
@@ -34,116 +36,7 @@ import {
 } from './shared.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Validation: everything here runs before any engine call.
-
-/** Parses an image reference ("name[:tag][@digest]"), naming `field` when it is not one. */
-function checkReference(field: string, value: string): ImageReference {
-  const parsed = parseImageReference(value);
-  if ('problem' in parsed) {
-    throw new InvalidInputError(field, `"${value}" is not an image reference: ${parsed.problem}`);
-  }
-  return parsed;
-}
-
-/** A repository name: a reference without tag or digest. */
-function checkRepository(field: string, value: string): string {
-  const parsed = checkReference(field, value);
-  if (parsed.tag !== null || parsed.digest !== null) {
-    throw new InvalidInputError(
-      field,
-      `"${value}" is a repository with a tag or digest; give the repository alone and the tag in "tag"`,
-    );
-  }
-  return repositoryOf(parsed);
-}
-
-function checkTag(field: string, value: string): string {
-  const problem = tagProblem(value);
-  if (problem) throw new InvalidInputError(field, problem);
-  return value;
-}
-
-/** `os/arch[/variant]` as the engine reads `--platform`, e.g. "linux/arm64/v8". */
-const platformPattern = /^[a-z0-9_-]+\/[a-z0-9_-]+(?:\/[a-z0-9_.-]+)?$/;
-
-function checkPlatform(field: string, value: string): string {
-  if (!platformPattern.test(value)) {
-    throw new InvalidInputError(
-      field,
-      `"${value}" is not a platform: "os/arch" or "os/arch/variant" in lowercase, e.g. "linux/amd64" or "linux/arm64/v8"`,
-    );
-  }
-  return value;
-}
-
-/**
- * What a mutation argument names on the engine: a global ID of `typename`, or the
- * engine's own id or name; refused when it cannot name anything.
- */
-function checkEngineReference(
-  context: GraphQLContext,
-  field: string,
-  typename: 'Image' | 'Container',
-  value: string,
-): string {
-  if (value.trim() === '') throw new InvalidInputError(field, 'must not be empty');
-  const reference = toEngineReference(context.engineName, typename, value);
-  if ('problem' in reference) throw new InvalidInputError(field, `"${value}" ${reference.problem}`);
-  if (/\s/.test(reference.id)) {
-    throw new InvalidInputError(field, `"${value}" is not an ${typename.toLowerCase()} reference`);
-  }
-  return reference.id;
-}
-
-/** The instructions `docker commit --change` accepts; the engine refuses the others. */
-const commitInstructions = new Set([
-  'CMD',
-  'ENTRYPOINT',
-  'ENV',
-  'EXPOSE',
-  'HEALTHCHECK',
-  'LABEL',
-  'ONBUILD',
-  'USER',
-  'VOLUME',
-  'WORKDIR',
-]);
-
-function checkCommitChanges(field: string, changes: readonly string[] | null | undefined) {
-  changes?.forEach((change, index) => {
-    const entry = `${field}[${index}]`;
-    // The engine reads all changes as one Dockerfile: a line break would start another instruction.
-    if (/[\r\n]/.test(change)) throw new InvalidInputError(entry, 'must be a single line');
-    const match = /^\s*(\S+)(?:\s+(\S.*))?$/.exec(change);
-    const keyword = match?.[1]?.toUpperCase();
-    if (keyword === undefined || !commitInstructions.has(keyword)) {
-      throw new InvalidInputError(
-        entry,
-        `"${match?.[1] ?? change}" is not an instruction a commit applies; use one of ${[...commitInstructions].join(', ')}`,
-      );
-    }
-    if (match?.[2] === undefined) {
-      throw new InvalidInputError(entry, `${keyword} needs an argument`);
-    }
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Payloads
-
-/** Reads an image back after a change, so that the payload shows the engine's view of it. */
-async function readBack(context: GraphQLContext, reference: string): Promise<ImageRecord> {
-  const inspect = await inspectImage(context.docker, reference);
-  if (!inspect) {
-    throw new EngineNotFoundError(
-      'NOT_FOUND',
-      `image "${reference}" is gone: it was removed right after the change`,
-      404,
-    );
-  }
-  context.loaders.images.inspect.prime(inspect.Id, inspect);
-  return toImageRecord(context.engineName, inspect);
-}
 
 const ImagePayloadRef = builder.objectRef<ImageRecord>('ImagePayload').implement({
   description: 'An image, read back after the change.',
@@ -291,7 +184,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { reference, platform, auth }, context) => {
-      checkReference('reference', reference);
+      checkImageReference('reference', reference);
       const credentials = toRegistryCredentials('auth', auth);
       await pullImage(context.docker, {
         reference,
@@ -300,7 +193,7 @@ builder.mutationFields((t) => ({
           : {}),
         ...(credentials ? { credentials } : {}),
       });
-      return readBack(context, withDefaultTag(reference));
+      return readBackImage(context, withDefaultTag(reference));
     },
   }),
   pushImage: t.field({
@@ -323,10 +216,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { reference, auth }, context) => {
-      const parsed = checkReference('reference', reference);
-      if (parsed.digest !== null) {
-        throw new InvalidInputError('reference', `"${reference}" names a digest; push a tag`);
-      }
+      const parsed = checkTagReference('reference', reference);
       const credentials = toRegistryCredentials('auth', auth);
       const repository = repositoryOf(parsed);
       const tag = parsed.tag ?? 'latest';
@@ -335,7 +225,7 @@ builder.mutationFields((t) => ({
         tag,
         ...(credentials ? { credentials } : {}),
       });
-      return { image: await readBack(context, `${repository}:${tag}`), digest };
+      return { image: await readBackImage(context, `${repository}:${tag}`), digest };
     },
   }),
   tagImage: t.field({
@@ -361,11 +251,11 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const source = checkEngineReference(context, 'source', 'Image', args.source);
+      const source = engineReferenceOf(context.engineName, 'Image', 'source', args.source);
       const repository = checkRepository('repository', args.repository);
       const tag = checkTag('tag', args.tag ?? 'latest');
       await tagImage(context.docker, source, repository, tag);
-      return readBack(context, `${repository}:${tag}`);
+      return readBackImage(context, `${repository}:${tag}`);
     },
   }),
   removeImage: t.field({
@@ -394,7 +284,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const reference = checkEngineReference(context, 'reference', 'Image', args.reference);
+      const reference = engineReferenceOf(context.engineName, 'Image', 'reference', args.reference);
       return removeImage(context.docker, reference, {
         force: args.force ?? false,
         noPrune: args.noPrune ?? false,
@@ -476,27 +366,23 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const container = checkEngineReference(context, 'container', 'Container', args.container);
-      const repository =
-        args.repository === null || args.repository === undefined
-          ? undefined
-          : checkRepository('repository', args.repository);
-      const tag =
-        args.tag === null || args.tag === undefined ? undefined : checkTag('tag', args.tag);
-      if (tag !== undefined && repository === undefined) {
-        throw new InvalidInputError('tag', 'needs a repository to tag');
-      }
-      checkCommitChanges('changes', args.changes);
+      const container = engineReferenceOf(
+        context.engineName,
+        'Container',
+        'container',
+        args.container,
+      );
+      const name = checkImageName(args.repository, args.tag);
+      checkImageChanges('changes', args.changes, 'a commit');
       const id = await commitContainer(context.docker, {
         container,
-        ...(repository !== undefined ? { repository } : {}),
-        ...(tag !== undefined ? { tag } : {}),
+        ...name,
         ...(args.message ? { comment: args.message } : {}),
         ...(args.author ? { author: args.author } : {}),
         ...(args.changes?.length ? { changes: args.changes } : {}),
         pause: args.pause ?? true,
       });
-      return readBack(context, id);
+      return readBackImage(context, id);
     },
   }),
 }));

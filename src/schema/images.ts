@@ -1,6 +1,6 @@
 import type { GraphQLContext } from '../context.ts';
 import { EngineError } from '../docker/errors.ts';
-import { type ImageFilters, inspectImage } from '../docker/images.ts';
+import { type EngineImageHistoryItem, type ImageFilters, inspectImage } from '../docker/images.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { newestFirstKey, paginate } from './pagination.ts';
@@ -17,6 +17,7 @@ import {
   checkNonEmpty,
   givenFields,
   LabelRef,
+  labelValue,
   shortenId,
   toKeyValues,
 } from './shared.ts';
@@ -44,44 +45,35 @@ async function listedFacts(image: ImageRecord, context: GraphQLContext) {
   };
 }
 
-const ImageHistoryItemRef = builder
-  .objectRef<{
-    Id: string;
-    Created: number;
-    CreatedBy: string;
-    Tags: string[] | null;
-    Size: number;
-    Comment: string;
-  }>('ImageLayer')
-  .implement({
-    description: 'One step of the build of an image (`docker history`).',
-    fields: (t) => ({
-      imageId: t.string({
-        nullable: true,
-        description:
-          'Id of the image this step made; null for steps of images built elsewhere ("<missing>").',
-        resolve: (layer) => (layer.Id && layer.Id !== '<missing>' ? layer.Id : null),
-      }),
-      created: t.field({
-        type: 'DateTime',
-        description: 'When the step ran.',
-        resolve: (layer) => new Date(layer.Created * 1000),
-      }),
-      createdBy: t.exposeString('CreatedBy', {
-        description: 'The instruction, e.g. "/bin/sh -c #(nop) CMD [\\"sh\\"]".',
-      }),
-      tags: t.stringList({
-        description: 'Tags of the image this step made.',
-        resolve: (layer) => layer.Tags ?? [],
-      }),
-      sizeBytes: t.field({
-        type: 'SafeInt',
-        description: 'Bytes the step added.',
-        resolve: (layer) => layer.Size,
-      }),
-      comment: t.exposeString('Comment', { description: 'Comment recorded with the step.' }),
+const ImageHistoryItemRef = builder.objectRef<EngineImageHistoryItem>('ImageLayer').implement({
+  description: 'One step of the build of an image (`docker history`).',
+  fields: (t) => ({
+    imageId: t.string({
+      nullable: true,
+      description:
+        'Id of the image this step made; null for steps of images built elsewhere ("<missing>").',
+      resolve: (layer) => (layer.Id && layer.Id !== '<missing>' ? layer.Id : null),
     }),
-  });
+    created: t.field({
+      type: 'DateTime',
+      description: 'When the step ran.',
+      resolve: (layer) => new Date(layer.Created * 1000),
+    }),
+    createdBy: t.exposeString('CreatedBy', {
+      description: 'The instruction, e.g. "/bin/sh -c #(nop) CMD [\\"sh\\"]".',
+    }),
+    tags: t.stringList({
+      description: 'Tags of the image this step made.',
+      resolve: (layer) => layer.Tags ?? [],
+    }),
+    sizeBytes: t.field({
+      type: 'SafeInt',
+      description: 'Bytes the step added.',
+      resolve: (layer) => layer.Size,
+    }),
+    comment: t.exposeString('Comment', { description: 'Comment recorded with the step.' }),
+  }),
+});
 
 ImageRef.implement({
   description: 'A Docker image.',
@@ -143,7 +135,7 @@ ImageRef.implement({
       args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
       resolve: async (image, { name }, context) => {
         const { labels } = await listedFacts(image, context);
-        return labels && Object.hasOwn(labels, name) ? (labels[name] ?? null) : null;
+        return labelValue(labels, name);
       },
     }),
     parentId: t.string({

@@ -20,7 +20,7 @@ import {
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { mutationErrors } from './mutation-errors.ts';
-import { encodeNodeId, toEngineReference, toNodeKey } from './node-id.ts';
+import { encodeNodeId, engineReferenceOf, toNodeKey } from './node-id.ts';
 import { paginate } from './pagination.ts';
 import {
   type ContainerRecord,
@@ -35,6 +35,7 @@ import {
   invalidInput,
   KeyValueInput,
   LabelRef,
+  labelValue,
   OptionRef,
   parseEngineTime,
   shortenId,
@@ -192,8 +193,7 @@ NetworkRef.implement({
       nullable: true,
       description: 'The value of one label; null when it is not set.',
       args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: ({ network: { Labels } }, { name }) =>
-        Labels && Object.hasOwn(Labels, name) ? (Labels[name] ?? null) : null,
+      resolve: ({ network }, { name }) => labelValue(network.Labels, name),
     }),
     options: t.field({
       type: [OptionRef],
@@ -555,19 +555,15 @@ function toNetworkSpec(input: typeof CreateNetworkInput.$inferInput): NetworkSpe
   };
 }
 
-/** The engine's id or name an argument names, refusing global IDs of other types and blanks. */
-function toReference(
+/** The engine's network and container a connect or disconnect names. */
+function connectionOf(
   context: GraphQLContext,
-  argument: string,
-  typename: 'Network' | 'Container',
-  value: string,
-): string {
-  const reference = toEngineReference(context.engineName, typename, value);
-  if ('problem' in reference) {
-    throw new InvalidInputError(argument, `"${value}" ${reference.problem}`);
-  }
-  if (reference.id.trim() === '') throw new InvalidInputError(argument, 'must not be empty');
-  return reference.id;
+  args: { readonly network: string; readonly container: string },
+): { network: string; container: string } {
+  return {
+    network: engineReferenceOf(context.engineName, 'Network', 'network', args.network),
+    container: engineReferenceOf(context.engineName, 'Container', 'container', args.container),
+  };
 }
 
 interface ConnectionShape {
@@ -755,8 +751,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const network = toReference(context, 'network', 'Network', args.network);
-      const container = toReference(context, 'container', 'Container', args.container);
+      const { network, container } = connectionOf(context, args);
       args.aliases?.forEach((alias, index) => {
         if (!/^\S+$/.test(alias)) {
           throw new InvalidInputError(
@@ -817,8 +812,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const network = toReference(context, 'network', 'Network', args.network);
-      const container = toReference(context, 'container', 'Container', args.container);
+      const { network, container } = connectionOf(context, args);
       await disconnectContainerFromNetwork(context.docker, network, container, args.force ?? false);
       return readConnection(context, network, container);
     },
@@ -835,7 +829,7 @@ builder.mutationFields((t) => ({
       id: t.arg.string({ required: true, description: networkArgumentDescription }),
     },
     resolve: async (_root, args, context) => {
-      const reference = toReference(context, 'id', 'Network', args.id);
+      const reference = engineReferenceOf(context.engineName, 'Network', 'id', args.id);
       // Inspect first: the payload reports the name, and removing by full id cannot hit a
       // network of the same name created meanwhile.
       const network = await inspectNetwork(context.docker, reference);

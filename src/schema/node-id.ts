@@ -1,3 +1,5 @@
+import { InvalidInputError } from '../docker/errors.ts';
+
 /**
  * Global IDs are base64url of `Type:engine:objectId`. The engine name lets one
  * schema serve several engines; the Relay plugin passes `engine:objectId` as
@@ -28,23 +30,72 @@ export function fromNodeKey(engineName: string, key: string): string | null {
   return key.startsWith(prefix) ? key.slice(prefix.length) : null;
 }
 
+/** The objects a mutation argument names by global ID, or by the engine's own id or name. */
+export type EngineObjectType = 'Container' | 'Image' | 'Network' | 'Volume';
+
 /**
- * What a mutation argument names on the engine: a global ID of `typename` is
- * decoded to the engine's id; anything else is the engine's own id, id prefix
- * or name. A global ID of another type or engine is refused.
+ * The key to ask the engine for, by what an engine id or name of each type can
+ * look like (blanks are refused before); null when it cannot name one. Volume
+ * names are checked by their mutation, which also checks the names of new ones.
+ */
+const engineKeys: Readonly<Record<EngineObjectType, (id: string) => string | null>> = {
+  // The engine answers "/name" in a path with a redirect: ask for "name".
+  Container: (id) => {
+    const key = id.replace(/^\//, '');
+    return /^[^\s/]+$/.test(key) ? key : null;
+  },
+  Image: (id) => (/\s/.test(id) ? null : id),
+  Network: (id) => id,
+  Volume: (id) => id,
+};
+
+const engineKeyNames: Readonly<Record<EngineObjectType, string>> = {
+  Container: 'a container id or name',
+  Image: 'an image reference',
+  Network: 'a network id or name',
+  Volume: 'a volume name',
+};
+
+/**
+ * What a mutation argument (or a download route's segment) names on the engine:
+ * a global ID of `typename` is decoded to the engine's id; anything else is the
+ * engine's own id, id prefix or name. A global ID of another type or engine, a
+ * blank, and what cannot name a `typename` are refused with why.
  */
 export function toEngineReference(
   engineName: string,
-  typename: string,
+  typename: EngineObjectType,
   value: string,
 ): { id: string } | { problem: string } {
+  let id = value;
   const decoded = decodeNodeId(value);
-  if (decoded.typename === 'Invalid' || !/^[A-Z][A-Za-z]+$/.test(decoded.typename)) {
-    return { id: value };
+  if (decoded.typename !== 'Invalid' && /^[A-Z][A-Za-z]+$/.test(decoded.typename)) {
+    if (decoded.typename !== typename) {
+      return {
+        problem: `"${value}" is the global ID of a ${decoded.typename}, not of a ${typename}`,
+      };
+    }
+    const key = fromNodeKey(engineName, decoded.id);
+    if (key === null)
+      return { problem: `"${value}" is the global ID of an object on another engine` };
+    id = key;
   }
-  if (decoded.typename !== typename) {
-    return { problem: `is the global ID of a ${decoded.typename}, not of a ${typename}` };
-  }
-  const id = fromNodeKey(engineName, decoded.id);
-  return id === null ? { problem: 'is the global ID of an object on another engine' } : { id };
+  if (id.trim() === '') return { problem: 'must not be empty' };
+  const key = engineKeys[typename](id);
+  return key === null ? { problem: `"${value}" is not ${engineKeyNames[typename]}` } : { id: key };
+}
+
+/**
+ * {@link toEngineReference} for a mutation argument: the engine's key, or an
+ * {@link InvalidInputError} naming `field`, before any engine call.
+ */
+export function engineReferenceOf(
+  engineName: string,
+  typename: EngineObjectType,
+  field: string,
+  value: string,
+): string {
+  const reference = toEngineReference(engineName, typename, value);
+  if ('problem' in reference) throw new InvalidInputError(field, reference.problem);
+  return reference.id;
 }

@@ -1,3 +1,4 @@
+import { toEngineMap } from '../docker/container-spec.ts';
 import { InvalidInputError } from '../docker/errors.ts';
 import type { RegistryCredentials } from '../docker/registry-auth.ts';
 import { builder } from './builder.ts';
@@ -14,6 +15,14 @@ export function toKeyValues(map: Readonly<Record<string, string>> | null | undef
   return Object.entries(map ?? {})
     .map(([name, value]) => ({ name, value }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The value of the label `name`; null when it is not set (inherited keys such as "constructor" are no labels). */
+export function labelValue(
+  labels: Readonly<Record<string, string>> | null | undefined,
+  name: string,
+): string | null {
+  return labels && Object.hasOwn(labels, name) ? (labels[name] ?? null) : null;
 }
 
 export const LabelRef = builder.objectRef<KeyValue>('Label').implement({
@@ -98,17 +107,7 @@ export function toStringMap(
   field: string,
   entries: readonly { name: string; value: string }[] | null | undefined,
 ): Record<string, string> | undefined {
-  if (!entries) return undefined;
-  const map: Record<string, string> = {};
-  entries.forEach((entry, index) => {
-    if (entry.name.trim() === '')
-      throw new InvalidInputError(`${field}[${index}].name`, 'must not be empty');
-    if (Object.hasOwn(map, entry.name)) {
-      throw new InvalidInputError(`${field}[${index}].name`, `"${entry.name}" is given twice`);
-    }
-    map[entry.name] = entry.value;
-  });
-  return map;
+  return entries ? toEngineMap(field, entries) : undefined;
 }
 
 export const RegistryAuthInput = builder.inputType('RegistryAuthInput', {

@@ -11,7 +11,7 @@ import {
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { mutationErrors } from './mutation-errors.ts';
-import { toEngineReference } from './node-id.ts';
+import { engineReferenceOf } from './node-id.ts';
 import { paginate } from './pagination.ts';
 import { ContainerRef, toContainerRecord, type VolumeRecord, VolumeRef } from './refs.ts';
 import {
@@ -20,6 +20,7 @@ import {
   invalidInput,
   KeyValueInput,
   LabelRef,
+  labelValue,
   OptionRef,
   parseEngineTime,
   toKeyValues,
@@ -85,8 +86,7 @@ VolumeRef.implement({
       nullable: true,
       description: 'The value of one label; null when it is not set.',
       args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: ({ volume: { Labels } }, { name }) =>
-        Labels && Object.hasOwn(Labels, name) ? (Labels[name] ?? null) : null,
+      resolve: ({ volume }, { name }) => labelValue(volume.Labels, name),
     }),
     options: t.field({
       type: [OptionRef],
@@ -289,12 +289,10 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { name, force }, context) => {
-      const reference = toEngineReference(context.engineName, 'Volume', name);
-      if ('problem' in reference)
-        throw new InvalidInputError('name', `"${name}" ${reference.problem}`);
-      checkVolumeName('name', reference.id);
-      await removeVolume(context.docker, reference.id, force ?? false);
-      return { name: reference.id };
+      const volume = engineReferenceOf(context.engineName, 'Volume', 'name', name);
+      checkVolumeName('name', volume);
+      await removeVolume(context.docker, volume, force ?? false);
+      return { name: volume };
     },
   }),
   pruneVolumes: t.field({

@@ -1,16 +1,22 @@
 // Container writes against the private engine: create (and run), start, stop, restart, kill,
 // pause, unpause, wait, rename, update, remove and prune, and the typed errors they end in.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeRegistryAuth } from '../../src/docker/registry-auth.ts';
+import { encodeRegistryAuth, type RegistryCredentials } from '../../src/docker/registry-auth.ts';
 import { graphql } from '../generated/gql.ts';
-import type { CreateContainerInput } from '../generated/graphql.ts';
+import type { CreateContainerInput, RegistryAuthInput } from '../generated/graphql.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
-import { execInEngineNetns, startRegistry } from '../helpers/engine.ts';
+import {
+  type AuthRegistry,
+  execInEngineNetns,
+  startAuthRegistry,
+  startRegistry,
+} from '../helpers/engine.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { must } from '../helpers/must.ts';
 import { expectType } from '../helpers/mutations.ts';
@@ -29,13 +35,19 @@ graphql(`
 `);
 
 const CreateContainer = graphql(`
-  mutation ContainerLifecycleCreate($input: CreateContainerInput!, $start: Boolean, $pull: PullPolicy) {
-    createContainer(input: $input, start: $start, pull: $pull) {
+  mutation ContainerLifecycleCreate(
+    $input: CreateContainerInput!
+    $start: Boolean
+    $pull: PullPolicy
+    $auth: RegistryAuthInput
+  ) {
+    createContainer(input: $input, start: $start, pull: $pull, auth: $auth) {
       __typename
       ... on ContainerPayload { changed warnings container { ...ContainerLifecycleFields } }
       ... on MutationError { message }
       ... on InvalidInputError { field }
       ... on EngineFailureError { code engineStatus }
+      ... on RegistryAuthError { registry }
     }
   }
 `);
@@ -269,7 +281,12 @@ describe('container lifecycle mutations', () => {
   /** Creates a container labelled for cleanup, through the mutation under test. */
   async function create(
     input: Omit<CreateContainerInput, 'image'> & { image?: string },
-    options: { start?: boolean; pull?: 'NEVER' | 'IF_MISSING' | 'ALWAYS'; via?: TestApp } = {},
+    options: {
+      start?: boolean;
+      pull?: 'NEVER' | 'IF_MISSING' | 'ALWAYS';
+      auth?: RegistryAuthInput;
+      via?: TestApp;
+    } = {},
   ) {
     const { createContainer } = await (options.via ?? app).query(CreateContainer, {
       input: {
@@ -280,6 +297,7 @@ describe('container lifecycle mutations', () => {
       },
       start: options.start ?? false,
       ...(options.pull ? { pull: options.pull } : {}),
+      ...(options.auth ? { auth: options.auth } : {}),
     });
     return createContainer;
   }
@@ -942,51 +960,88 @@ describe('container lifecycle mutations', () => {
 
   describe('pulling the image', () => {
     let registryImage = '';
+    let authRegistry: AuthRegistry;
+    let privateImage = '';
+    /** Digest of the manifest pushed to the auth registry, deleted from it in afterAll. */
+    let privateDigest = '';
 
-    beforeAll(async () => {
-      const registry = await startRegistry();
-      registryImage = `${registry}/dg-lifecycle-${fixtures.run}/busybox:latest`;
-      const repository = registryImage.slice(0, registryImage.lastIndexOf(':'));
+    /**
+     * Pushes the base image to `repository:latest` through the engine and removes that tag
+     * from the engine again, so that a pull has something to fetch; answers the digest.
+     */
+    async function pushBaseImage(repository: string, credentials?: RegistryCredentials) {
       await fixtures.send(
         {
           method: 'POST',
           path: `/images/${BASE_IMAGE}/tag`,
           query: { repo: repository, tag: 'latest' },
         },
-        'tag the base image for the registry',
+        `tag the base image as ${repository}`,
       );
       const pushed = await fixtures.engine.request(
         {
           method: 'POST',
           path: `/images/${repository}/push`,
           query: { tag: 'latest' },
-          headers: { 'x-registry-auth': encodeRegistryAuth(undefined) },
+          headers: { 'x-registry-auth': encodeRegistryAuth(credentials) },
           timeoutMs: 120_000,
         },
-        'push the base image to the registry',
+        `push the base image to ${repository}`,
       );
       const progress = await pushed.body.text();
       expect(progress).not.toContain('"error"');
-      await untag();
+      await untag(`${repository}:latest`);
+      return must(/"Digest":"(sha256:[0-9a-f]{64})"/.exec(progress)?.[1], 'the pushed digest');
+    }
+
+    beforeAll(async () => {
+      const registry = await startRegistry();
+      registryImage = `${registry}/dg-lifecycle-${fixtures.run}/busybox:latest`;
+      await pushBaseImage(registryImage.slice(0, registryImage.lastIndexOf(':')));
+      authRegistry = await startAuthRegistry();
+      const { address, username, password } = authRegistry;
+      const privateRepository = `${address}/dg-lifecycle-${fixtures.run}/private`;
+      privateImage = `${privateRepository}:latest`;
+      privateDigest = await pushBaseImage(privateRepository, {
+        username,
+        password,
+        serverAddress: address,
+      });
     });
 
     /**
-     * Removes the registry tag from the engine; the base image keeps its own tag. Forced,
+     * Removes a registry tag from the engine; the base image keeps its own tag. Forced,
      * since containers made from the tag may still exist (the outer cleanup removes them).
      */
-    async function untag() {
+    async function untag(reference: string) {
       await fixtures.send(
         {
           method: 'DELETE',
-          path: `/images/${registryImage}`,
+          path: `/images/${reference}`,
           query: { force: true },
           acceptStatus: [404],
         },
-        'untag the registry image',
+        `untag ${reference}`,
       );
     }
 
-    afterAll(untag);
+    afterAll(async () => {
+      await untag(registryImage);
+      if (privateImage) await untag(privateImage);
+      if (privateDigest) {
+        const { address, username, password } = authRegistry;
+        await execInEngineNetns('curl', [
+          '-fsS',
+          '-o',
+          '/dev/null',
+          '-u',
+          `${username}:${password}`,
+          '-X',
+          'DELETE',
+          `http://${address}/v2/dg-lifecycle-${fixtures.run}/private/manifests/${privateDigest}`,
+        ]);
+      }
+    });
 
     it('pulls a missing image with IF_MISSING, and not an image the engine has', async () => {
       const pullCalls = (calls: string[]) => calls.filter((call) => call === 'POST /images/create');
@@ -1027,6 +1082,38 @@ describe('container lifecycle mutations', () => {
       const never = await create({ image: nowhere, name });
       expect(expectType(never, 'NotFoundError').message).toMatch(/No such image/);
       expect(await lookup(name)).toBeNull();
+    });
+
+    it('pulls from a registry that asks for credentials with `auth`; none, or a missing or wrong password, is a RegistryAuthError', async () => {
+      const { address, username, password } = authRegistry;
+      const wrongPassword = `s3cr3t-${randomUUID()}`;
+      const refusedName = fixtures.name('unauthorized');
+      for (const auth of [
+        undefined,
+        { username, serverAddress: address },
+        { username, password: wrongPassword, serverAddress: address },
+      ]) {
+        const refused = await create(
+          { image: privateImage, name: refusedName },
+          { pull: 'IF_MISSING', ...(auth ? { auth } : {}) },
+        );
+        const error = expectType(refused, 'RegistryAuthError');
+        expect(error.registry).toBe(address);
+        expect(error.message).toMatch(/no basic auth credentials|authentication required/);
+        expect(JSON.stringify(refused)).not.toContain(wrongPassword);
+        expect(await lookup(refusedName)).toBeNull();
+      }
+
+      let result: Awaited<ReturnType<typeof create>> | undefined;
+      const pulling = await app.callsDuring(async () => {
+        result = await create(
+          { image: privateImage, name: fixtures.name('authorized') },
+          { pull: 'IF_MISSING', auth: { username, password, serverAddress: address } },
+        );
+      });
+      expect(pulling.filter((call) => call === 'POST /images/create')).toHaveLength(1);
+      expect(expectType(result, 'ContainerPayload').container?.state).toBe('CREATED');
+      expect(JSON.stringify(result)).not.toContain(password);
     });
   });
 

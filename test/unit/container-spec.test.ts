@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   checkContainerName,
   normalizeSignal,
-  pullReference,
   toContainerCreateBody,
   toEngineResources,
 } from '../../src/docker/container-spec.ts';
@@ -94,12 +93,5 @@ describe('container spec', () => {
       'r.memorySwapBytes',
     );
     expect(fieldOf(() => toEngineResources('r', { pidsLimit: -2 }, false))).toBe('r.pidsLimit');
-  });
-
-  it('pulls one tag of a bare repository name, not every tag', () => {
-    expect(pullReference('busybox')).toBe('busybox:latest');
-    expect(pullReference('127.0.0.1:5000/team/app')).toBe('127.0.0.1:5000/team/app:latest');
-    expect(pullReference('127.0.0.1:5000/team/app:1.2')).toBe('127.0.0.1:5000/team/app:1.2');
-    expect(pullReference('app@sha256:abc')).toBe('app@sha256:abc');
   });
 });

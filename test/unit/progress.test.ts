@@ -7,16 +7,17 @@ import {
   RegistryAuthError,
 } from '../../src/docker/errors.ts';
 import {
+  parseImageReference,
+  registryOf,
+  withDefaultTag,
+} from '../../src/docker/image-reference.ts';
+import {
   type ProgressEvent,
   RegistryUnreachableError,
   readProgress,
   registryFailure,
 } from '../../src/docker/progress.ts';
-import {
-  encodeRegistryAuth,
-  parseImageReference,
-  registryOf,
-} from '../../src/docker/registry-auth.ts';
+import { encodeRegistryAuth } from '../../src/docker/registry-auth.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -116,6 +117,13 @@ describe('image references', () => {
     expect(parseImageReference('my_org/app-name__x.y')).toMatchObject({
       path: 'my_org/app-name__x.y',
     });
+  });
+
+  it('pulls one tag of a bare repository name, not every tag', () => {
+    expect(withDefaultTag('busybox')).toBe('busybox:latest');
+    expect(withDefaultTag('127.0.0.1:5000/team/app')).toBe('127.0.0.1:5000/team/app:latest');
+    expect(withDefaultTag('127.0.0.1:5000/team/app:1.2')).toBe('127.0.0.1:5000/team/app:1.2');
+    expect(withDefaultTag('app@sha256:abc')).toBe('app@sha256:abc');
   });
 
   it('says why a string is not a reference', () => {
