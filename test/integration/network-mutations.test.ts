@@ -114,7 +114,9 @@ describe('network mutations', () => {
   // Address space of this run, away from the engine's default pools (172.17-31, 192.168)
   // and from the read tests' 10.100-199 range: a /24 split into smaller subnets.
   const net = `10.${200 + (Number.parseInt(fixtures.run.slice(0, 2), 16) % 50)}.${Number.parseInt(fixtures.run.slice(2, 4), 16)}`;
-  const net6 = `fd42:${fixtures.run.slice(0, 4)}:${fixtures.run.slice(4, 8)}`;
+  // Groups written without leading zeros, the way the engine prints IPv6 addresses back.
+  const group = (hex: string) => Number.parseInt(hex, 16).toString(16);
+  const net6 = `fd42:${group(fixtures.run.slice(0, 4))}:${group(fixtures.run.slice(4, 8))}`;
 
   afterAll(async () => {
     await fixtures.cleanup();
