@@ -42,6 +42,7 @@ const domainFiles = new Set(
     'files.ts',
     'image-lifecycle.ts',
     'image-build.ts',
+    'events.ts',
   ].map((name) => join(src, 'schema', name)),
 );
 const problems: string[] = [];

@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
 import type { DockerClient } from './docker/client.ts';
 import { EngineError } from './docker/errors.ts';
+import { EventHub } from './docker/event-hub.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
@@ -38,6 +39,8 @@ query Overview {
 export interface AppDependencies {
   readonly docker: DockerClient;
   readonly logger: Logger;
+  /** The engine's shared event stream; one is made over `docker` when not given. */
+  readonly events?: EventHub;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -95,7 +98,15 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
  * Builds the GraphQL app over one engine without listening: the Node server,
  * the serverless handler and the tests all serve this.
  */
-export function createApp(config: Config, { docker, logger }: AppDependencies): App {
+export function createApp(config: Config, { docker, logger, events }: AppDependencies): App {
+  const hub =
+    events ??
+    new EventHub(docker, {
+      onUpstreamError: (error) =>
+        logger.warn('engine event stream dropped', {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    });
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -104,7 +115,15 @@ export function createApp(config: Config, { docker, logger }: AppDependencies): 
     batching: false,
     logging: false,
     graphiql: config.graphiql ? { title: 'dockergraph', defaultQuery: EXAMPLE_QUERY } : false,
-    context: ({ request }) => createContext(docker, config.engineName, request.signal),
+    // Subscriptions over WebSocket (src/server.ts) have no Fetch request: they end when the
+    // client completes them or goes away.
+    context: (initial) =>
+      createContext(
+        docker,
+        config.engineName,
+        (initial.request as Request | undefined)?.signal,
+        hub,
+      ),
     maskedErrors: {
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;

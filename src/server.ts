@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { createApp } from './app.ts';
+import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { type App, createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DockerClient } from './docker/client.ts';
 import {
@@ -11,6 +14,7 @@ import {
   resolveDockerEndpoint,
 } from './docker/docker-host.ts';
 import { type EmbeddedEngine, startEmbeddedEngine } from './docker/embedded-engine.ts';
+import { EventHub } from './docker/event-hub.ts';
 import { createLogger, type Logger } from './logger.ts';
 
 /** A running dockergraph server. */
@@ -18,7 +22,12 @@ export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
   readonly server: Server;
-  /** Stops accepting requests, lets running ones finish (up to `graceMs`), closes the engine pool. */
+  /** The engine's event stream shared by the server's subscriptions. */
+  readonly events: EventHub;
+  /**
+   * Stops accepting requests, ends subscriptions (SSE streams complete, WebSocket clients
+   * are closed), lets running requests finish (up to `graceMs`), closes the engine pool.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -28,7 +37,13 @@ export async function startServer(
   docker: DockerClient,
   logger: Logger,
 ): Promise<RunningServer> {
-  const app = createApp(config, { docker, logger });
+  const events = new EventHub(docker, {
+    onUpstreamError: (error) =>
+      logger.warn('engine event stream dropped', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  });
+  const app = createApp(config, { docker, logger, events });
   // Once stopping, answers close their connection instead of keeping it alive: stop() then
   // ends as soon as the requests under way are answered, not when clients drop idle sockets.
   let stopping = false;
@@ -36,9 +51,14 @@ export async function startServer(
   const server = createServer((request, response) => {
     if (stopping) response.setHeader('connection', 'close');
     answering.add(response);
-    response.once('close', () => answering.delete(response));
+    response.once('close', () => {
+      answering.delete(response);
+      // A stream answered before stop() (SSE) leaves a kept-alive connection behind.
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
     void app(request, response);
   });
+  const webSockets = serveWebSockets(app, server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -51,6 +71,7 @@ export async function startServer(
   return {
     url: `http://${host}:${address.port}`,
     server,
+    events,
     async stop(graceMs = 10_000) {
       stopping = true;
       for (const response of answering) {
@@ -59,10 +80,103 @@ export async function startServer(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      // Ending the subscriptions completes them: SSE streams end, WebSocket clients get
+      // "complete"; then the WebSocket connections are closed (1001, going away).
+      events.close();
+      await webSockets.settle(Math.min(graceMs, 2_000));
+      await webSockets.dispose();
       await closed;
       clearTimeout(timer);
       await docker.close();
     },
+  };
+}
+
+/**
+ * Serves GraphQL over WebSocket (the graphql-ws protocol) at `/graphql` on `server`,
+ * executing through the app's envelop, so that its plugins (error masking, logging)
+ * apply as they do over HTTP.
+ */
+function serveWebSockets(
+  app: App,
+  server: Server,
+): {
+  /** Resolves once no operation runs (their "complete" sent), or after `timeoutMs`. */
+  settle(timeoutMs: number): Promise<void>;
+  dispose(): void | Promise<void>;
+} {
+  const webSocketServer = new WebSocketServer({ server, path: '/graphql' });
+  let running = 0;
+  let idle: (() => void) | null = null;
+  const operationEnded = () => {
+    running -= 1;
+    if (running === 0) idle?.();
+  };
+  type Enveloped = ReturnType<App['getEnveloped']>;
+  // The envelop of each operation, found again by its context in execute and subscribe.
+  const envelopedByContext = new WeakMap<object, Enveloped>();
+  const envelopedOf = (args: ExecutionArgs): Enveloped => {
+    const { contextValue } = args;
+    const enveloped =
+      typeof contextValue === 'object' && contextValue !== null
+        ? envelopedByContext.get(contextValue)
+        : undefined;
+    if (!enveloped) throw new Error('operation without an envelop');
+    return enveloped;
+  };
+  const disposable = useServer(
+    {
+      // graphql-ws sends "complete" right after this hook: `running` counts the operations
+      // whose end was not told to their client yet.
+      onComplete: operationEnded,
+      execute: (args) => envelopedOf(args).execute(args),
+      subscribe: (args) => envelopedOf(args).subscribe(args),
+      onSubscribe: async (context, _id, payload) => {
+        const enveloped = app.getEnveloped({
+          ...context,
+          req: context.extra.request,
+          socket: context.extra.socket,
+          params: payload,
+        });
+        let document: DocumentNode;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          // A syntax error is the client's: an error message, not a closed socket.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        const contextValue = await enveloped.contextFactory();
+        envelopedByContext.set(contextValue, enveloped);
+        running += 1;
+        return {
+          schema: enveloped.schema,
+          operationName: payload.operationName ?? null,
+          document,
+          variableValues: payload.variables ?? null,
+          contextValue,
+        };
+      },
+    },
+    webSocketServer,
+  );
+  return {
+    async settle(timeoutMs) {
+      if (running > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          idle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      // The "complete" messages are sent in the callbacks' continuations.
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    dispose: () => disposable.dispose(),
   };
 }
 

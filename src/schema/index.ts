@@ -11,6 +11,7 @@ import './exec.ts';
 import './files.ts';
 import './image-lifecycle.ts';
 import './image-build.ts';
+import './events.ts';
 
 /** The whole dockergraph schema. */
 export const schema = builder.toSchema({ sortSchema: true });

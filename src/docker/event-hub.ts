@@ -1,0 +1,411 @@
+import type { DockerClient } from './client.ts';
+import { type EngineEvent, streamEvents, toEventTimestamp } from './events.ts';
+
+/**
+ * What one subscriber wants to see. Lists are OR-ed within themselves; the object
+ * lists (containers, images, volumes, networks) are OR-ed with each other (an event
+ * about any object named passes); everything else is AND-ed.
+ */
+export interface EventFilter {
+  /** Engine event types, e.g. `container`, `network`. */
+  readonly types?: readonly string[];
+  /** Actions, e.g. `start`; `exec_start` also matches `exec_start: sh -c …`. */
+  readonly actions?: readonly string[];
+  /** Container ids, id prefixes or names. */
+  readonly containers?: readonly string[];
+  /** Image ids or references; also matches container events of containers of that image. */
+  readonly images?: readonly string[];
+  /** Volume names. */
+  readonly volumes?: readonly string[];
+  /** Network ids, id prefixes or names. */
+  readonly networks?: readonly string[];
+  /** `key` or `key=value`, each of which the event's attributes must have. */
+  readonly labels?: readonly string[];
+}
+
+/** What a subscriber receives: an event, or word that events may have been missed. */
+export type EventMessage =
+  | { readonly kind: 'event'; readonly event: EngineEvent }
+  | {
+      readonly kind: 'resync';
+      /** Why: the upstream was down too long or lost events, or this subscriber fell behind. */
+      readonly reason: string;
+    };
+
+/** Tuning of an {@link EventHub}. */
+export interface EventHubOptions {
+  /** Messages a subscriber may have waiting; one more and it gets a resync and is closed. */
+  readonly bufferSize?: number;
+  /** First pause before reconnecting a dropped upstream; doubled after each failure. */
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** An outage longer than this ends in a resync even when the replay looks complete. */
+  readonly maxOutageMs?: number;
+  /** Told of upstream failures, for logs. */
+  readonly onUpstreamError?: (error: unknown) => void;
+}
+
+/** Options of {@link EventHub.subscribe}. */
+export interface SubscribeOptions {
+  readonly filter?: EventFilter;
+  /** Replays the events the engine still holds from this time on (it keeps its last 256). */
+  readonly since?: Date;
+  /** Ends the subscription. */
+  readonly signal?: AbortSignal;
+}
+
+/** A key for "the same event", which the timestamp alone does not make unique. */
+function eventKey(event: EngineEvent): string {
+  return `${event.timeNano} ${event.Type} ${event.Action} ${event.Actor.ID}`;
+}
+
+function matchesId(candidates: readonly string[], id: string, name: string | undefined) {
+  return candidates.some(
+    (candidate) =>
+      candidate !== '' && (id.startsWith(candidate) || (name !== undefined && candidate === name)),
+  );
+}
+
+/** Whether `event` passes `filter`, as described on {@link EventFilter}. */
+export function matchesFilter(event: EngineEvent, filter: EventFilter): boolean {
+  const { Type, Action, Actor } = event;
+  if (filter.types?.length && !filter.types.includes(Type)) return false;
+  if (filter.actions?.length) {
+    const verb = Action.split(':', 1)[0] ?? Action;
+    if (!filter.actions.includes(Action) && !filter.actions.includes(verb)) return false;
+  }
+  for (const label of filter.labels ?? []) {
+    const equals = label.indexOf('=');
+    const key = equals === -1 ? label : label.slice(0, equals);
+    if (!Object.hasOwn(Actor.Attributes, key)) return false;
+    if (equals !== -1 && Actor.Attributes[key] !== label.slice(equals + 1)) return false;
+  }
+  const { containers, images, volumes, networks } = filter;
+  if (!containers?.length && !images?.length && !volumes?.length && !networks?.length) return true;
+  const name = Actor.Attributes.name;
+  return (
+    (Type === 'container' && matchesId(containers ?? [], Actor.ID, name)) ||
+    (Type === 'image' && matchesId(images ?? [], Actor.ID.replace(/^sha256:/, ''), name)) ||
+    (Type === 'image' && (images ?? []).includes(Actor.ID)) ||
+    (Type === 'container' &&
+      Actor.Attributes.image !== undefined &&
+      (images ?? []).includes(Actor.Attributes.image)) ||
+    (Type === 'volume' && (volumes ?? []).includes(Actor.ID)) ||
+    (Type === 'network' && matchesId(networks ?? [], Actor.ID, name))
+  );
+}
+
+/** One subscriber's queue and its consumer side. */
+class Subscription implements AsyncIterableIterator<EventMessage> {
+  readonly #queue: EventMessage[] = [];
+  #wake: (() => void) | null = null;
+  #ended = false;
+  /** While the `since` replay runs, live events wait here. */
+  #held: EngineEvent[] | null = null;
+  readonly #replayed = new Set<string>();
+
+  constructor(
+    readonly filter: EventFilter,
+    private readonly bufferSize: number,
+    private readonly leave: (subscription: Subscription) => void,
+  ) {}
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  startReplay(): void {
+    this.#held = [];
+  }
+
+  replayed(event: EngineEvent): void {
+    this.#replayed.add(eventKey(event));
+    this.#push({ kind: 'event', event });
+  }
+
+  /** Ends the replay: live events held meanwhile follow, those the replay gave dropped. */
+  endReplay(): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const event of held) {
+      if (!this.#replayed.has(eventKey(event))) this.#push({ kind: 'event', event });
+    }
+    this.#replayed.clear();
+  }
+
+  deliver(message: EventMessage): void {
+    if (message.kind === 'event' && !matchesFilter(message.event, this.filter)) return;
+    if (message.kind === 'event' && this.#held) {
+      if (this.#held.length >= this.bufferSize) {
+        this.#overflow();
+        return;
+      }
+      this.#held.push(message.event);
+      return;
+    }
+    this.#push(message);
+  }
+
+  #push(message: EventMessage): void {
+    if (this.#ended) return;
+    if (this.#queue.length >= this.bufferSize) {
+      this.#overflow();
+      return;
+    }
+    this.#queue.push(message);
+    this.#notify();
+  }
+
+  #overflow(): void {
+    this.#queue.push({ kind: 'resync', reason: 'this subscriber fell behind and missed events' });
+    this.end();
+  }
+
+  /** Ends the subscription once the messages already queued are consumed. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.leave(this);
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  async next(): Promise<IteratorResult<EventMessage, undefined>> {
+    for (;;) {
+      const message = this.#queue.shift();
+      if (message) return { done: false, value: message };
+      if (this.#ended) return { done: true, value: undefined };
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  async return(): Promise<IteratorResult<EventMessage, undefined>> {
+    this.#queue.length = 0;
+    this.end();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/** The state of one upstream `/events` connection's lifetime, reconnects included. */
+interface Upstream {
+  readonly controller: AbortController;
+  /** Resolves once the engine answered the first time (or the upstream was stopped). */
+  readonly connected: Promise<void>;
+}
+
+/**
+ * Shares one `GET /events` stream of an engine among any number of subscribers,
+ * each filtering in process. The stream is opened with the first subscriber and
+ * closed after the last leaves. A dropped stream is reopened with backoff and
+ * resumed from the last event's time, without gap or repeat; when events may
+ * have been lost (the engine keeps only its last 256), subscribers get a resync.
+ */
+export class EventHub {
+  readonly #subscribers = new Set<Subscription>();
+  #upstream: Upstream | null = null;
+  #upstreamConnections = 0;
+  #connectedNow = false;
+  #closed = false;
+  readonly #bufferSize: number;
+  readonly #minBackoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #maxOutageMs: number;
+  readonly #onUpstreamError: (error: unknown) => void;
+
+  constructor(
+    private readonly client: DockerClient,
+    options: EventHubOptions = {},
+  ) {
+    this.#bufferSize = options.bufferSize ?? 1000;
+    this.#minBackoffMs = options.minBackoffMs ?? 100;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.#maxOutageMs = options.maxOutageMs ?? 60_000;
+    this.#onUpstreamError = options.onUpstreamError ?? (() => {});
+  }
+
+  /** Upstream `/events` connections opened so far, reconnects included. */
+  get upstreamConnections(): number {
+    return this.#upstreamConnections;
+  }
+
+  /** Whether an upstream connection is open and answered right now. */
+  get upstreamOpen(): boolean {
+    return this.#connectedNow;
+  }
+
+  /** Current subscribers. */
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Subscribes to the events that pass `filter`; `return()` on the iterator unsubscribes. */
+  subscribe({
+    filter = {},
+    since,
+    signal,
+  }: SubscribeOptions = {}): AsyncIterableIterator<EventMessage, undefined> {
+    const onAbort = () => subscription.end();
+    const subscription: Subscription = new Subscription(filter, this.#bufferSize, (gone) => {
+      signal?.removeEventListener('abort', onAbort);
+      this.#leave(gone);
+    });
+    if (this.#closed || signal?.aborted) {
+      subscription.end();
+      return subscription;
+    }
+    this.#subscribers.add(subscription);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const upstream = this.#ensureUpstream();
+    if (since) {
+      subscription.startReplay();
+      void this.#replay(subscription, since, upstream);
+    }
+    return subscription;
+  }
+
+  /** Ends every subscription and the upstream connection; later subscriptions end at once. */
+  close(): void {
+    this.#closed = true;
+    for (const subscription of [...this.#subscribers]) subscription.end();
+    this.#stopUpstream();
+  }
+
+  #leave(subscription: Subscription): void {
+    this.#subscribers.delete(subscription);
+    if (this.#subscribers.size === 0) this.#stopUpstream();
+  }
+
+  #stopUpstream(): void {
+    this.#upstream?.controller.abort();
+    this.#upstream = null;
+    this.#connectedNow = false;
+  }
+
+  #broadcast(message: EventMessage): void {
+    for (const subscription of [...this.#subscribers]) subscription.deliver(message);
+  }
+
+  /** Reads what the engine still holds from `since` up to now, once the live stream is open. */
+  async #replay(subscription: Subscription, since: Date, upstream: Upstream): Promise<void> {
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    upstream.controller.signal.addEventListener('abort', stop, { once: true });
+    try {
+      await upstream.connected;
+      const until = BigInt(Date.now()) * 1_000_000n + 1_000_000n;
+      for await (const event of streamEvents(this.client, {
+        since: toEventTimestamp(BigInt(since.getTime()) * 1_000_000n),
+        until: toEventTimestamp(until),
+        signal: controller.signal,
+      })) {
+        if (subscription.ended) break;
+        if (matchesFilter(event, subscription.filter)) subscription.replayed(event);
+      }
+      subscription.endReplay();
+    } catch (error) {
+      this.#onUpstreamError(error);
+      subscription.endReplay();
+      subscription.deliver({ kind: 'resync', reason: 'the replay of past events failed' });
+    } finally {
+      upstream.controller.signal.removeEventListener('abort', stop);
+    }
+  }
+
+  #ensureUpstream(): Upstream {
+    if (this.#upstream) return this.#upstream;
+    const controller = new AbortController();
+    let markConnected = () => {};
+    const connected = new Promise<void>((resolve) => {
+      markConnected = resolve;
+    });
+    controller.signal.addEventListener('abort', () => markConnected(), { once: true });
+    const upstream = { controller, connected };
+    this.#upstream = upstream;
+    void this.#run(controller.signal, markConnected);
+    return upstream;
+  }
+
+  /** The upstream loop: read, and on a drop reconnect with backoff and resume. */
+  async #run(signal: AbortSignal, markConnected: () => void): Promise<void> {
+    let backoffMs = this.#minBackoffMs;
+    /** The newest event seen, and the keys of the events seen at that very time. */
+    let lastNano: bigint | null = null;
+    let seenAtLast = new Set<string>();
+    let droppedAt: number | null = null;
+    // The engine answers before it registers the listener: `since` replays what happened
+    // in between, and whatever followed the first subscribe while the connection opened.
+    const openedAt = toEventTimestamp(BigInt(Date.now()) * 1_000_000n);
+    while (!signal.aborted) {
+      /** Set after a reconnect until the first event shows whether the replay joins up. */
+      let checkJoin = lastNano !== null;
+      try {
+        this.#upstreamConnections += 1;
+        const stream: AsyncGenerator<EngineEvent, void, undefined> = streamEvents(this.client, {
+          since: lastNano !== null ? toEventTimestamp(lastNano) : openedAt,
+          signal,
+          onConnected: () => {
+            this.#connectedNow = true;
+            backoffMs = this.#minBackoffMs;
+            markConnected();
+            if (droppedAt !== null && Date.now() - droppedAt > this.#maxOutageMs) {
+              this.#broadcast({ kind: 'resync', reason: 'the engine was unreachable too long' });
+              // Whatever the replay holds, subscribers re-list: resume from the live stream.
+              checkJoin = false;
+            }
+            droppedAt = null;
+          },
+        });
+        for await (const event of stream) {
+          const nano = BigInt(event.timeNano);
+          const key = eventKey(event);
+          if (checkJoin && lastNano !== null) {
+            checkJoin = false;
+            // The engine replays from `since` on: the last event seen comes first unless it
+            // fell out of the engine's buffer (or the engine restarted), so some were lost.
+            if (nano > lastNano) {
+              this.#broadcast({
+                kind: 'resync',
+                reason: 'events may have been lost while the engine was unreachable',
+              });
+            }
+          }
+          if (lastNano !== null && (nano < lastNano || (nano === lastNano && seenAtLast.has(key))))
+            continue;
+          if (lastNano === null || nano > lastNano) {
+            lastNano = nano;
+            seenAtLast = new Set();
+          }
+          seenAtLast.add(key);
+          this.#broadcast({ kind: 'event', event });
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#onUpstreamError(error);
+      }
+      if (signal.aborted) break;
+      this.#connectedNow = false;
+      droppedAt ??= Date.now();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, backoffMs);
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        signal.addEventListener('abort', done, { once: true });
+      });
+      backoffMs = Math.min(backoffMs * 2, this.#maxBackoffMs);
+    }
+  }
+}

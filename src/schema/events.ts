@@ -1,0 +1,254 @@
+import type { EventFilter, EventMessage } from '../docker/event-hub.ts';
+import type { EngineEvent, EngineEventActor } from '../docker/events.ts';
+import { builder } from './builder.ts';
+import {
+  ContainerRef,
+  ImageRef,
+  NetworkRef,
+  toContainerRecord,
+  toImageRecord,
+  VolumeRef,
+} from './refs.ts';
+import { checkLabelFilters, LabelRef, toKeyValues } from './shared.ts';
+
+builder.subscriptionType({
+  description: 'Live streams of one Docker engine, over WebSocket (graphql-ws) or SSE.',
+});
+
+const EventMessageKindEnum = builder.enumType('EngineEventMessageKind', {
+  description: 'What an event stream message carries.',
+  values: {
+    EVENT: { value: 'event', description: 'An engine event, in `event`.' },
+    RESYNC: {
+      value: 'resync',
+      description:
+        'Events may have been missed (see `reason`): re-read the lists the client shows; the stream goes on unless this subscriber fell behind, in which case it ends.',
+    },
+  } as const,
+});
+
+const EventTypeEnum = builder.enumType('EngineEventType', {
+  description: 'The kind of object an engine event is about.',
+  values: {
+    CONTAINER: { value: 'container', description: 'A container.' },
+    IMAGE: { value: 'image', description: 'An image.' },
+    VOLUME: { value: 'volume', description: 'A volume.' },
+    NETWORK: { value: 'network', description: 'A network.' },
+    DAEMON: { value: 'daemon', description: 'The engine itself (e.g. configuration reloaded).' },
+    PLUGIN: { value: 'plugin', description: 'An engine plugin.' },
+    SERVICE: { value: 'service', description: 'A Swarm service.' },
+    NODE: { value: 'node', description: 'A Swarm node.' },
+    SECRET: { value: 'secret', description: 'A Swarm secret.' },
+    CONFIG: { value: 'config', description: 'A Swarm config.' },
+    BUILDER: { value: 'builder', description: 'The image builder (build cache).' },
+  } as const,
+});
+
+type EventTypeValue = (typeof EventTypeEnum)['$inferType'];
+
+const eventTypes = new Set<string>([
+  'container',
+  'image',
+  'volume',
+  'network',
+  'daemon',
+  'plugin',
+  'service',
+  'node',
+  'secret',
+  'config',
+  'builder',
+]);
+
+function isEventType(value: string): value is EventTypeValue {
+  return eventTypes.has(value);
+}
+
+const EventActorRef = builder.objectRef<EngineEventActor>('EngineEventActor').implement({
+  description: 'The object an engine event is about, as it was at the time of the event.',
+  fields: (t) => ({
+    id: t.exposeString('ID', {
+      description:
+        'The engine id of the object (a volume name; for image events the id or the reference).',
+    }),
+    attributes: t.field({
+      type: [LabelRef],
+      description:
+        "Facts the engine attached to the event: the object's name, image, labels, exit code, signal …",
+      resolve: (actor) => toKeyValues(actor.Attributes),
+    }),
+  }),
+});
+
+const EngineEventRef = builder.objectRef<EngineEvent>('EngineEvent').implement({
+  description: 'Something that happened on the engine, as `docker events` shows it.',
+  fields: (t) => ({
+    type: t.field({
+      type: EventTypeEnum,
+      nullable: true,
+      description: 'The kind of object it is about; null for a kind this API does not know.',
+      resolve: (event) => (isEventType(event.Type) ? event.Type : null),
+    }),
+    action: t.exposeString('Action', {
+      description: 'What happened, e.g. `create`, `start`, `die`, `destroy`, `pull`, `connect`.',
+    }),
+    actor: t.field({
+      type: EventActorRef,
+      description: 'The object it is about.',
+      resolve: (event) => event.Actor,
+    }),
+    time: t.field({
+      type: 'DateTime',
+      description: 'When it happened (to the millisecond; `timeNano` is exact).',
+      resolve: (event) => new Date(Number(BigInt(event.timeNano) / 1_000_000n)),
+    }),
+    timeNano: t.exposeString('timeNano', {
+      description: 'When it happened, in nanoseconds since the Unix epoch (a decimal string).',
+    }),
+    scope: t.exposeString('scope', {
+      description: '`local` for this engine, `swarm` for events of the whole cluster.',
+    }),
+    container: t.field({
+      type: ContainerRef,
+      nullable: true,
+      description: 'The container it is about, as it is now; null when it no longer exists.',
+      resolve: async (event, _args, context) => {
+        if (event.Type !== 'container') return null;
+        const summary = await context.loaders.containers.summaryById.load(event.Actor.ID);
+        return summary ? toContainerRecord(context.engineName, summary) : null;
+      },
+    }),
+    image: t.field({
+      type: ImageRef,
+      nullable: true,
+      description:
+        'The image it is about (for container events: the image of the container), as it is now; null when it no longer exists.',
+      resolve: async (event, _args, context) => {
+        const reference =
+          event.Type === 'image'
+            ? event.Actor.ID
+            : event.Type === 'container'
+              ? event.Actor.Attributes.image
+              : undefined;
+        if (!reference) return null;
+        const image = await context.loaders.images.byId.load(reference);
+        return image ? toImageRecord(context.engineName, image) : null;
+      },
+    }),
+    volume: t.field({
+      type: VolumeRef,
+      nullable: true,
+      description: 'The volume it is about, as it is now; null when it no longer exists.',
+      resolve: async (event, _args, context) => {
+        if (event.Type !== 'volume') return null;
+        const volume = await context.loaders.volumes.byName.load(event.Actor.ID);
+        return volume ? { engine: context.engineName, volume } : null;
+      },
+    }),
+    network: t.field({
+      type: NetworkRef,
+      nullable: true,
+      description: 'The network it is about, as it is now; null when it no longer exists.',
+      resolve: async (event, _args, context) => {
+        if (event.Type !== 'network') return null;
+        const network = await context.loaders.networks.byId.load(event.Actor.ID);
+        return network ? { engine: context.engineName, network } : null;
+      },
+    }),
+  }),
+});
+
+const EngineEventMessageRef = builder.objectRef<EventMessage>('EngineEventMessage').implement({
+  description: 'One message of the `events` subscription: an event, or a call to resynchronize.',
+  fields: (t) => ({
+    kind: t.field({
+      type: EventMessageKindEnum,
+      description: 'Whether this is an event or a resync.',
+      resolve: (message) => message.kind,
+    }),
+    event: t.field({
+      type: EngineEventRef,
+      nullable: true,
+      description: 'The event; null for a resync.',
+      resolve: (message) => (message.kind === 'event' ? message.event : null),
+    }),
+    reason: t.string({
+      nullable: true,
+      description: 'Why events may have been missed; null for an event.',
+      resolve: (message) => (message.kind === 'resync' ? message.reason : null),
+    }),
+  }),
+});
+
+const EventFilterInput = builder.inputType('EventFilter', {
+  description:
+    'Which events to receive. Lists match any of their entries; `containers`, `images`, `volumes` and `networks` together match an event about any object they name; the other fields must all hold.',
+  fields: (t) => ({
+    types: t.field({
+      type: [EventTypeEnum],
+      required: false,
+      description: 'Kinds of objects.',
+    }),
+    actions: t.stringList({
+      required: false,
+      description:
+        'Actions, e.g. `start`, `die`; `exec_start` also matches `exec_start: <command>`.',
+    }),
+    containers: t.stringList({
+      required: false,
+      description: 'Containers by engine id, id prefix or name.',
+    }),
+    images: t.stringList({
+      required: false,
+      description: 'Images by id or reference; also matches events of containers made from them.',
+    }),
+    volumes: t.stringList({ required: false, description: 'Volumes by name.' }),
+    networks: t.stringList({
+      required: false,
+      description: 'Networks by engine id, id prefix or name.',
+    }),
+    labels: t.stringList({
+      required: false,
+      description: 'Labels of the object as `key` or `key=value`; all must match.',
+    }),
+  }),
+});
+
+builder.subscriptionField('events', (t) =>
+  t.field({
+    type: EngineEventMessageRef,
+    description:
+      'Engine events as they happen (`docker events`). Missed events are announced by a RESYNC message; a subscriber that cannot keep up gets one and the stream ends.',
+    args: {
+      filter: t.arg({
+        type: EventFilterInput,
+        required: false,
+        description: 'Which events to receive; all when omitted.',
+      }),
+      since: t.arg({
+        type: 'DateTime',
+        required: false,
+        description:
+          'First replay the events from this time on that the engine still holds (its last 256).',
+      }),
+    },
+    subscribe: (_root, { filter, since }, context) => {
+      checkLabelFilters('filter.labels', filter?.labels);
+      const hubFilter: EventFilter = {
+        ...(filter?.types ? { types: filter.types } : {}),
+        ...(filter?.actions ? { actions: filter.actions } : {}),
+        ...(filter?.containers ? { containers: filter.containers } : {}),
+        ...(filter?.images ? { images: filter.images } : {}),
+        ...(filter?.volumes ? { volumes: filter.volumes } : {}),
+        ...(filter?.networks ? { networks: filter.networks } : {}),
+        ...(filter?.labels ? { labels: filter.labels } : {}),
+      };
+      return context.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) });
+    },
+    resolve: (message, _args, context) => {
+      // The context outlives this event: the objects linked from it are read anew.
+      context.renewLoaders();
+      return message;
+    },
+  }),
+);

@@ -1,0 +1,458 @@
+// Live engine events: the `events` subscription over WebSocket (graphql-ws) and SSE
+// (graphql-sse), one upstream `GET /events` shared by every subscriber, and a dropped upstream
+// resumed without gap or repeat. The server reaches the engine through a fault proxy, so that
+// the test sees (and cuts) the upstream connection itself.
+import { print } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
+import { type Client, createClient as createWsClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../../src/config.ts';
+import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
+import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import { EventHub, type EventMessage } from '../../src/docker/event-hub.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
+import { graphql } from '../generated/gql.ts';
+import type { EventsOfLabelledContainersSubscription } from '../generated/graphql.ts';
+import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
+import { Changes, waitFor } from '../helpers/wait-for.ts';
+
+const EventsSubscription = graphql(`
+  subscription EventsOfLabelledContainers($filter: EventFilter, $since: DateTime) {
+    events(filter: $filter, since: $since) {
+      kind
+      reason
+      event {
+        type
+        action
+        timeNano
+        actor { id attributes { name value } }
+        container { name }
+      }
+    }
+  }
+`);
+
+type Message = EventsOfLabelledContainersSubscription['events'];
+
+const ACTIONS = ['create', 'start', 'die', 'destroy'];
+
+/** What one subscriber received, in order, and whether its stream ended. */
+interface Received {
+  readonly messages: Message[];
+  readonly errors: unknown[];
+  readonly ended: boolean;
+  /** Resolves once `count` messages arrived. */
+  until(count: number, timeoutMs?: number): Promise<unknown>;
+  /** Resolves once the stream ended. */
+  untilEnded(timeoutMs?: number): Promise<unknown>;
+  /** Unsubscribes. */
+  stop(): Promise<void>;
+}
+
+/** Reads an iterator of GraphQL results in the background. */
+function receive(
+  iterator: AsyncIterableIterator<{
+    data?: { events: Message } | null | undefined;
+    errors?: unknown;
+  }>,
+): Received {
+  const messages: Message[] = [];
+  const errors: unknown[] = [];
+  const changes = new Changes();
+  let ended = false;
+  void (async () => {
+    try {
+      for await (const result of iterator) {
+        if (result.errors) errors.push(result.errors);
+        if (result.data) messages.push(result.data.events);
+        changes.notify();
+      }
+    } catch (error) {
+      errors.push(error);
+    } finally {
+      ended = true;
+      changes.notify();
+    }
+  })();
+  return {
+    messages,
+    errors,
+    get ended() {
+      return ended;
+    },
+    until: (count, timeoutMs = 10_000) =>
+      changes.until(
+        () => (messages.length >= count ? true : undefined),
+        timeoutMs,
+        () =>
+          new Error(
+            `timed out waiting for ${count} messages, got ${JSON.stringify(messages)} ${JSON.stringify(errors)}`,
+          ),
+      ),
+    untilEnded: (timeoutMs = 10_000) =>
+      changes.until(
+        () => (ended ? true : undefined),
+        timeoutMs,
+        () => new Error('timed out waiting for the stream to end'),
+      ),
+    stop: async () => {
+      await iterator.return?.();
+    },
+  };
+}
+
+function actionsOf(received: Received): (string | null | undefined)[] {
+  return received.messages.map((message) =>
+    message.kind === 'EVENT' ? message.event?.action : `RESYNC: ${message.reason}`,
+  );
+}
+
+describe('events subscription', () => {
+  const fixtures = new EngineFixtures();
+  const calls: EngineCallRecord[] = [];
+  const wsClients: Client[] = [];
+  let proxy: FaultProxy;
+  let running: RunningServer;
+
+  function wsClient(url = running.url): Client {
+    const client = createWsClient({
+      url: `${url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+    });
+    wsClients.push(client);
+    return client;
+  }
+
+  function filterFor(scenario: string) {
+    return {
+      filter: {
+        types: ['CONTAINER' as const],
+        actions: ACTIONS,
+        labels: [`${TEST_LABEL}=${fixtures.run}`, `dg.events=${scenario}`],
+      },
+    };
+  }
+
+  function subscribeWs(client: Client, scenario: string, since?: Date): Received {
+    return receive(
+      client.iterate<{ events: Message }>({
+        query: print(EventsSubscription),
+        variables: { ...filterFor(scenario), ...(since ? { since: since.toISOString() } : {}) },
+      }),
+    );
+  }
+
+  async function untilSubscribers(count: number, server = running): Promise<void> {
+    await waitFor(() => server.events.subscriberCount === count, {
+      timeoutMs: 10_000,
+      what: `${count} subscribers of the event hub`,
+    });
+  }
+
+  function createLabelled(scenario: string, base = scenario): Promise<string> {
+    return fixtures.createContainer(fixtures.name(`events-${base}`), {
+      Labels: { 'dg.events': scenario },
+    });
+  }
+
+  async function stopAndRemove(id: string): Promise<void> {
+    await fixtures.send(
+      { method: 'POST', path: `/containers/${id}/stop`, query: { t: 0 }, acceptStatus: [304] },
+      'stop test container',
+    );
+    await fixtures.send({ method: 'DELETE', path: `/containers/${id}` }, 'remove test container');
+  }
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy();
+    const config = loadConfig({
+      HOME: '/nonexistent',
+      DOCKER_HOST: proxy.dockerHost,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DOCKERGRAPH_CONNECT_TIMEOUT_MS: '2000',
+    });
+    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
+      connectTimeoutMs: config.engineConnectTimeoutMs,
+      requestTimeoutMs: config.engineRequestTimeoutMs,
+    });
+    docker.observe((call) => calls.push(call));
+    running = await startServer(config, docker, createLogger('silent'));
+  });
+
+  afterAll(async () => {
+    try {
+      await Promise.all(wsClients.map((client) => client.dispose()));
+      await running?.stop(0);
+      await proxy?.close();
+    } finally {
+      await fixtures.cleanup();
+    }
+  });
+
+  it('streams create, start, die and destroy of a labelled container over WebSocket, with the container linked while it exists', async () => {
+    const received = subscribeWs(wsClient(), 'ws');
+    await untilSubscribers(1);
+    const id = await createLabelled('ws');
+    await received.until(1);
+    await fixtures.startContainer(id);
+    await received.until(2);
+    await stopAndRemove(id);
+    await received.until(4);
+    await received.stop();
+
+    expect(received.errors).toEqual([]);
+    expect(actionsOf(received)).toEqual(ACTIONS);
+    for (const message of received.messages) {
+      expect(message.event).toMatchObject({ type: 'CONTAINER', actor: { id } });
+      expect(message.event?.actor.attributes).toContainEqual({ name: 'dg.events', value: 'ws' });
+      expect(message.event?.timeNano).toMatch(/^\d{19}$/);
+    }
+    // Each event reads the engine anew: linked while it exists, null once destroyed.
+    expect(received.messages[0]?.event?.container).toEqual({ name: fixtures.name('events-ws') });
+    expect(received.messages[3]?.event?.container).toBeNull();
+    await untilSubscribers(0);
+  });
+
+  it('streams the same over SSE', async () => {
+    const client = createSseClient({ url: `${running.url}/graphql`, retryAttempts: 0 });
+    try {
+      const received = receive(
+        client.iterate<{ events: Message }>({
+          query: print(EventsSubscription),
+          variables: filterFor('sse'),
+        }),
+      );
+      await untilSubscribers(1);
+      const id = await createLabelled('sse');
+      await received.until(1);
+      await fixtures.startContainer(id);
+      await stopAndRemove(id);
+      await received.until(4);
+      await received.stop();
+      expect(received.errors).toEqual([]);
+      expect(actionsOf(received)).toEqual(ACTIONS);
+      expect(received.messages.map((message) => message.event?.actor.id)).toEqual(
+        ACTIONS.map(() => id),
+      );
+      await untilSubscribers(0);
+    } finally {
+      client.dispose();
+    }
+  });
+
+  it('serves 50 subscribers with one upstream /events connection, closed when they all left', async () => {
+    await waitFor(() => !running.events.upstreamOpen, {
+      timeoutMs: 10_000,
+      what: 'no upstream left from earlier tests',
+    });
+    const eventsCallsBefore = calls.filter((call) => call.path === '/events').length;
+    const requestsBefore = proxy.requestsSeen;
+    const subscribers = Array.from({ length: 50 }, () => subscribeWs(wsClient(), 'many'));
+    await untilSubscribers(50);
+    const upstream = await proxy.waitForRequest(/^GET \/v[\d.]+\/events/, {
+      since: requestsBefore,
+    });
+
+    const id = await createLabelled('many');
+    await Promise.all(subscribers.map((received) => received.until(1)));
+    for (const received of subscribers) {
+      expect(received.messages).toEqual([
+        expect.objectContaining({
+          kind: 'EVENT',
+          event: expect.objectContaining({
+            action: 'create',
+            actor: expect.objectContaining({ id }),
+          }),
+        }),
+      ]);
+    }
+    expect(calls.filter((call) => call.path === '/events').length - eventsCallsBefore).toBe(1);
+
+    await Promise.all(subscribers.map((received) => received.stop()));
+    await untilSubscribers(0);
+    await proxy.waitForClose(upstream);
+    expect(upstream.closed).toMatchObject({ byClient: true });
+    expect(running.events.upstreamOpen).toBe(false);
+    expect(calls.filter((call) => call.path === '/events').length - eventsCallsBefore).toBe(1);
+    await stopAndRemove(id);
+  });
+
+  it('resumes a dropped upstream: events made while it was cut arrive once, in order', async () => {
+    const received = subscribeWs(wsClient(), 'drop');
+    await untilSubscribers(1);
+    const first = await createLabelled('drop', 'drop-1');
+    await received.until(1);
+
+    const opened = running.events.upstreamConnections;
+    proxy.setMode({ kind: 'refuse' });
+    proxy.cutAll();
+    await waitFor(() => !running.events.upstreamOpen, {
+      timeoutMs: 10_000,
+      what: 'the upstream to be seen as dropped',
+    });
+    // Made straight on the engine while the app cannot reach it.
+    await fixtures.startContainer(first);
+    await stopAndRemove(first);
+    expect(received.messages).toHaveLength(1);
+    proxy.setMode({ kind: 'pass' });
+
+    await received.until(4, 15_000);
+    // A later event proves that nothing was repeated before it.
+    const second = await createLabelled('drop', 'drop-2');
+    await received.until(5);
+    await received.stop();
+
+    expect(received.errors).toEqual([]);
+    expect(actionsOf(received)).toEqual([...ACTIONS, 'create']);
+    expect(received.messages.map((message) => message.event?.actor.id)).toEqual([
+      first,
+      first,
+      first,
+      first,
+      second,
+    ]);
+    expect(running.events.upstreamConnections).toBeGreaterThan(opened);
+    await fixtures.send(
+      { method: 'DELETE', path: `/containers/${second}`, query: { force: true } },
+      'remove test container',
+    );
+  });
+
+  it('replays the events since a given time, then goes on live without repeating them', async () => {
+    const before = new Date(Date.now() - 1_000);
+    const id = await createLabelled('since');
+    await fixtures.startContainer(id);
+    const received = subscribeWs(wsClient(), 'since', before);
+    await received.until(2);
+    await untilSubscribers(1);
+    await stopAndRemove(id);
+    await received.until(4);
+    await received.stop();
+    expect(received.errors).toEqual([]);
+    expect(actionsOf(received)).toEqual(ACTIONS);
+    await untilSubscribers(0);
+  });
+
+  it('answers malformed subscriptions with errors, keeping the socket open', async () => {
+    let connections = 0;
+    const client = createWsClient({
+      url: `${running.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazyCloseTimeout: 10_000,
+      on: { connected: () => (connections += 1) },
+    });
+    wsClients.push(client);
+    const syntax = receive(client.iterate<{ events: Message }>({ query: 'subscription {' }));
+    await syntax.untilEnded();
+    expect(JSON.stringify(syntax.errors)).toMatch(/Syntax Error/);
+    const badLabel = receive(
+      client.iterate<{ events: Message }>({
+        query: print(EventsSubscription),
+        variables: { filter: { labels: ['=x'] } },
+      }),
+    );
+    await badLabel.untilEnded();
+    expect(JSON.stringify(badLabel.errors)).toMatch(/filter\.labels\[0\].*BAD_USER_INPUT/);
+    expect(badLabel.messages).toEqual([]);
+    // The same socket still serves.
+    const received = subscribeWs(client, 'after-errors');
+    await untilSubscribers(1);
+    const id = await createLabelled('after-errors');
+    await received.until(1);
+    await received.stop();
+    expect(actionsOf(received)).toEqual(['create']);
+    expect(connections).toBe(1);
+    await untilSubscribers(0);
+    await fixtures.send(
+      { method: 'DELETE', path: `/containers/${id}`, query: { force: true } },
+      'remove test container',
+    );
+  });
+
+  it('gives a subscriber that falls behind a resync and ends its stream, without disturbing the others', async () => {
+    const hub = new EventHub(fixtures.engine, { bufferSize: 2 });
+    try {
+      const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=slow'] };
+      const slow = hub.subscribe({ filter });
+      const reader = hub.subscribe({ filter });
+      const seen: EventMessage[] = [];
+      const read = (async () => {
+        for await (const message of reader) {
+          seen.push(message);
+          if (message.kind === 'event' && message.event.Action === 'destroy') break;
+        }
+      })();
+      const id = await createLabelled('slow');
+      await fixtures.startContainer(id);
+      await stopAndRemove(id);
+      await read;
+
+      const slowMessages: EventMessage[] = [];
+      for await (const message of slow) slowMessages.push(message);
+      expect(slowMessages.map((message) => message.kind)).toEqual(['event', 'event', 'resync']);
+      expect(slowMessages[2]).toMatchObject({ reason: expect.stringMatching(/fell behind/) });
+      expect(seen.every((message) => message.kind === 'event')).toBe(true);
+      expect(seen.length).toBeGreaterThan(2);
+      expect(hub.subscriberCount).toBe(0);
+      expect(hub.upstreamConnections).toBe(1);
+    } finally {
+      hub.close();
+    }
+  });
+
+  it('completes SSE streams and closes WebSocket clients when the server stops', async () => {
+    const config = loadConfig({
+      HOME: '/nonexistent',
+      DOCKER_HOST: proxy.dockerHost,
+      HOST: '127.0.0.1',
+      PORT: '0',
+    });
+    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
+      connectTimeoutMs: config.engineConnectTimeoutMs,
+      requestTimeoutMs: config.engineRequestTimeoutMs,
+    });
+    const second = await startServer(config, docker, createLogger('silent'));
+    const sse = createSseClient({ url: `${second.url}/graphql`, retryAttempts: 0 });
+    let closeCode: number | null = null;
+    const ws = createWsClient({
+      url: `${second.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      on: {
+        closed: (event) => {
+          if (event instanceof Object && 'code' in event && typeof event.code === 'number') {
+            closeCode = event.code;
+          }
+        },
+      },
+    });
+    try {
+      const overSse = receive(
+        sse.iterate<{ events: Message }>({
+          query: print(EventsSubscription),
+          variables: filterFor('stop'),
+        }),
+      );
+      const overWs = subscribeWs(ws, 'stop');
+      await untilSubscribers(2, second);
+      const started = performance.now();
+      await second.stop(10_000);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      await overSse.untilEnded();
+      await overWs.untilEnded();
+      expect(overSse.errors).toEqual([]);
+      expect(overWs.errors).toEqual([]);
+      await waitFor(() => closeCode !== null, { timeoutMs: 5_000, what: 'the socket to close' });
+      expect(closeCode).toBe(1001);
+    } finally {
+      sse.dispose();
+      await ws.dispose();
+    }
+  });
+});
