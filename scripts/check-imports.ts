@@ -43,6 +43,9 @@ const domainFiles = new Set(
     'image-lifecycle.ts',
     'image-build.ts',
     'events.ts',
+    'live-containers.ts',
+    'live-updates.ts',
+    'live-progress.ts',
   ].map((name) => join(src, 'schema', name)),
 );
 const problems: string[] = [];

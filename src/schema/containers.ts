@@ -13,8 +13,8 @@ import {
   listContainerProcesses,
   readContainerLogs,
 } from '../docker/containers.ts';
-import type { DecodedLogs, LogLine } from '../docker/demux.ts';
-import { type ContainerStatsFigures, computeStatsFigures } from '../docker/stats.ts';
+import type { DecodedLogs } from '../docker/demux.ts';
+import { computeStatsFigures } from '../docker/stats.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
 import { invalidArgument } from './errors.ts';
@@ -23,7 +23,9 @@ import {
   ContainerConfigRef,
   type ContainerRecord,
   ContainerRef,
+  ContainerStatsRef,
   ImageRef,
+  LogLineRef,
   NetworkRef,
   toContainerRecord,
   toImageRecord,
@@ -835,7 +837,7 @@ const FilesystemChangeRef = builder
     }),
   });
 
-const ContainerStatsRef = builder.objectRef<ContainerStatsFigures>('ContainerStats').implement({
+ContainerStatsRef.implement({
   description: 'Resource use of a running container, computed as `docker stats` does.',
   fields: (t) => ({
     read: t.field({
@@ -885,7 +887,7 @@ const ContainerStatsRef = builder.objectRef<ContainerStatsFigures>('ContainerSta
 /** Most lines and bytes one `logs` field returns, whatever the client asks. */
 const LOG_LIMITS = { maxLines: 10_000, maxBytes: 8 * 1024 * 1024 };
 
-const LogLineRef = builder.objectRef<LogLine>('LogLine').implement({
+LogLineRef.implement({
   description: 'One line a container wrote.',
   fields: (t) => ({
     stream: t.field({

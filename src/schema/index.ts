@@ -12,6 +12,9 @@ import './files.ts';
 import './image-lifecycle.ts';
 import './image-build.ts';
 import './events.ts';
+import './live-containers.ts';
+import './live-updates.ts';
+import './live-progress.ts';
 
 /** The whole dockergraph schema. */
 export const schema = builder.toSchema({ sortSchema: true });

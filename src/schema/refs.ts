@@ -3,8 +3,10 @@ import type {
   EngineContainerInspect,
   EngineContainerSummary,
 } from '../docker/containers.ts';
+import type { LogLine } from '../docker/demux.ts';
 import type { EngineImageInspect, EngineImageSummary } from '../docker/images.ts';
 import type { EngineNetwork } from '../docker/networks.ts';
+import type { ContainerStatsFigures } from '../docker/stats.ts';
 import type { EngineVolume } from '../docker/volumes.ts';
 import { builder } from './builder.ts';
 import { fromNodeKey, toNodeKey } from './node-id.ts';
@@ -114,6 +116,12 @@ export const NetworkRef = builder.loadableNodeRef<NetworkRecord>('Network', {
 
 /** The configuration of a container, or the defaults an image gives its containers. */
 export const ContainerConfigRef = builder.objectRef<EngineContainerConfig>('ContainerConfig');
+
+/** Resource use of a container, computed as `docker stats` does (implemented in containers.ts). */
+export const ContainerStatsRef = builder.objectRef<ContainerStatsFigures>('ContainerStats');
+
+/** One line a container wrote (implemented in containers.ts). */
+export const LogLineRef = builder.objectRef<LogLine>('LogLine');
 
 /** Wraps an image list entry or inspect answer. */
 export function toImageRecord(

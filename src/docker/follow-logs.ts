@@ -1,0 +1,54 @@
+import type { DockerClient } from './client.ts';
+import type { LogOptions } from './containers.ts';
+import { decodeLogStream, type LogLine } from './demux.ts';
+import { errorFromTransport } from './errors.ts';
+import { encodePathSegment } from './filters.ts';
+
+/** Options of {@link followContainerLogs}. */
+export interface FollowLogsOptions extends Omit<LogOptions, 'until'> {
+  /** The container was created with a TTY: its output is raw, all STDOUT. */
+  readonly tty: boolean;
+  /** Ends the stream and closes the connection. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * `GET /containers/{id}/logs?follow=1`: resolves once the engine answered (so that a
+ * missing container fails here), then yields the container's lines as they are written,
+ * demultiplexed unless it has a TTY; a partial line is held until it completes. The
+ * stream has no idle timeout; it ends when the container stops (the engine closes it)
+ * or `signal` aborts (quietly).
+ */
+export async function followContainerLogs(
+  client: DockerClient,
+  id: string,
+  options: FollowLogsOptions,
+): Promise<AsyncGenerator<LogLine, void, undefined>> {
+  const { signal } = options;
+  const what = `follow logs of container "${id}"`;
+  const response = await client.withSignal(signal).request(
+    {
+      path: `/containers/${encodePathSegment(id)}/logs`,
+      query: {
+        follow: true,
+        stdout: options.stdout,
+        stderr: options.stderr,
+        timestamps: options.timestamps,
+        tail: options.tail === undefined ? 'all' : options.tail,
+        since: options.since,
+      },
+      bodyTimeoutMs: 0,
+    },
+    what,
+  );
+  return (async function* lines() {
+    try {
+      yield* decodeLogStream(response.body, { tty: options.tty, timestamps: options.timestamps });
+    } catch (error) {
+      if (signal.aborted) return;
+      throw errorFromTransport(error, what);
+    } finally {
+      if (!response.body.destroyed) response.body.destroy();
+    }
+  })();
+}

@@ -1,0 +1,185 @@
+import type { GraphQLContext } from '../context.ts';
+import { type EngineContainerInspect, inspectContainer } from '../docker/containers.ts';
+import type { LogLine } from '../docker/demux.ts';
+import { EngineNotFoundError } from '../docker/errors.ts';
+import type { EventHub } from '../docker/event-hub.ts';
+import { followContainerLogs } from '../docker/follow-logs.ts';
+import { bufferDroppingOldest, type Delivered } from '../docker/live-buffer.ts';
+import { computeStatsFigures } from '../docker/stats.ts';
+import { type ContainerStatsSample, StatsHub } from '../docker/stats-hub.ts';
+import { builder } from './builder.ts';
+import { invalidArgument } from './errors.ts';
+import { ContainerStatsRef, LogLineRef } from './refs.ts';
+
+/** Lines a `containerLogs` subscriber may have waiting before the oldest are dropped. */
+const LOG_BUFFER_LINES = 1000;
+
+/** Samples a `containerStats` subscriber may have waiting before the oldest are dropped. */
+const STATS_BUFFER_SAMPLES = 100;
+
+/**
+ * One stats hub per app, found through the app's event hub (both share its lifetime).
+ * It reads through an unbound client view: a shared upstream must not end with the
+ * request of the subscriber that happened to open it.
+ */
+const statsHubs = new WeakMap<EventHub, StatsHub>();
+
+function statsHubOf(context: GraphQLContext): StatsHub {
+  let hub = statsHubs.get(context.events);
+  if (!hub) {
+    hub = new StatsHub(context.docker.withSignal(undefined), {
+      bufferSize: STATS_BUFFER_SAMPLES,
+    });
+    statsHubs.set(context.events, hub);
+  }
+  return hub;
+}
+
+/** Inspects a container the subscription names, or fails with NOT_FOUND naming it. */
+async function inspectOrFail(
+  context: GraphQLContext,
+  idOrName: string,
+): Promise<EngineContainerInspect> {
+  if (idOrName.trim() === '') throw invalidArgument('id', 'must not be empty');
+  const inspect = await inspectContainer(context.docker, idOrName);
+  if (!inspect) {
+    throw new EngineNotFoundError('NOT_FOUND', `No such container: ${idOrName}`, 404);
+  }
+  return inspect;
+}
+
+const ContainerLogMessageRef = builder
+  .objectRef<Delivered<LogLine>>('ContainerLogMessage')
+  .implement({
+    description: 'One line of the `containerLogs` subscription.',
+    fields: (t) => ({
+      line: t.field({
+        type: LogLineRef,
+        description: 'The line the container wrote.',
+        resolve: (message) => message.value,
+      }),
+      dropped: t.exposeInt('dropped', {
+        description:
+          'Lines discarded just before this one because this subscriber read too slowly (0 normally).',
+      }),
+    }),
+  });
+
+interface StatsMessage extends Delivered<ContainerStatsSample> {
+  readonly containerName: string;
+}
+
+const ContainerStatsMessageRef = builder
+  .objectRef<StatsMessage>('ContainerStatsMessage')
+  .implement({
+    description: 'One sample of the `containerStats` subscription.',
+    fields: (t) => ({
+      containerId: t.string({
+        description: 'The full engine id of the container the sample is of.',
+        resolve: (message) => message.value.containerId,
+      }),
+      containerName: t.exposeString('containerName', {
+        description: 'Its name, without the leading slash, as it was when subscribing.',
+      }),
+      stats: t.field({
+        type: ContainerStatsRef,
+        description: 'The figures `docker stats` shows, computed from this sample.',
+        resolve: (message) => computeStatsFigures(message.value.stats),
+      }),
+      dropped: t.exposeInt('dropped', {
+        description:
+          'Samples (of any of the containers) discarded just before this one because this subscriber read too slowly (0 normally).',
+      }),
+    }),
+  });
+
+builder.subscriptionField('containerLogs', (t) =>
+  t.field({
+    type: ContainerLogMessageRef,
+    description:
+      "A container's output as it is written (`docker logs --follow`), one line per message; TTY output is all STDOUT. Completes when the container stops. A subscriber that reads too slowly loses the oldest waiting lines and is told how many.",
+    args: {
+      id: t.arg.string({
+        required: true,
+        description: 'The engine id, unique id prefix or name of the container.',
+      }),
+      tail: t.arg.int({
+        required: false,
+        description: 'Begin with only the last this many lines written so far; all when omitted.',
+      }),
+      since: t.arg({
+        type: 'DateTime',
+        required: false,
+        description: 'Begin with the lines written at or after this time.',
+      }),
+      timestamps: t.arg.boolean({
+        required: false,
+        defaultValue: true,
+        description: 'Ask the engine for the time of each line.',
+      }),
+      stdout: t.arg.boolean({
+        required: false,
+        defaultValue: true,
+        description: 'Include standard output.',
+      }),
+      stderr: t.arg.boolean({
+        required: false,
+        defaultValue: true,
+        description: 'Include standard error.',
+      }),
+    },
+    subscribe: async (_root, args, context) => {
+      if (args.tail !== null && args.tail !== undefined && args.tail < 0) {
+        throw invalidArgument('tail', `must not be negative, got ${args.tail}`);
+      }
+      if (args.stdout === false && args.stderr === false) {
+        throw invalidArgument('stdout', 'stdout and stderr cannot both be false');
+      }
+      const inspect = await inspectOrFail(context, args.id);
+      const controller = new AbortController();
+      const lines = await followContainerLogs(context.docker, inspect.Id, {
+        tty: inspect.Config.Tty ?? false,
+        tail: args.tail ?? undefined,
+        since: args.since ? args.since.getTime() / 1000 : undefined,
+        timestamps: args.timestamps ?? true,
+        stdout: args.stdout ?? true,
+        stderr: args.stderr ?? true,
+        signal: controller.signal,
+      });
+      return bufferDroppingOldest(lines, LOG_BUFFER_LINES, () => controller.abort());
+    },
+    resolve: (message) => message,
+  }),
+);
+
+builder.subscriptionField('containerStats', (t) =>
+  t.field({
+    type: ContainerStatsMessageRef,
+    description:
+      'Live resource use of one or more containers (`docker stats`), about one sample per container and second, each naming its container. Every container has one engine stream shared by all its subscribers. Completes when all the containers stopped. A subscriber that reads too slowly loses the oldest waiting samples and is told how many.',
+    args: {
+      ids: t.arg.stringList({
+        required: true,
+        description: 'Engine ids, unique id prefixes or names of the containers.',
+      }),
+    },
+    subscribe: async (_root, { ids }, context) => {
+      if (ids.length === 0) throw invalidArgument('ids', 'must name at least one container');
+      const inspects = await Promise.all(ids.map((id) => inspectOrFail(context, id)));
+      const names = new Map(
+        inspects.map((inspect) => [inspect.Id, inspect.Name.replace(/^\//, '')]),
+      );
+      const samples = statsHubOf(context).subscribe(inspects.map((inspect) => inspect.Id));
+      return (async function* messages(): AsyncGenerator<StatsMessage, void, undefined> {
+        try {
+          for await (const sample of samples) {
+            yield { ...sample, containerName: names.get(sample.value.containerId) ?? '' };
+          }
+        } finally {
+          await samples.return();
+        }
+      })();
+    },
+    resolve: (message) => message,
+  }),
+);

@@ -1,0 +1,146 @@
+import type { EventFilter, EventMessage } from '../docker/event-hub.ts';
+import { builder } from './builder.ts';
+import { type ContainerRecord, ContainerRef } from './refs.ts';
+import { checkLabelFilters } from './shared.ts';
+
+/**
+ * Container actions after which the container may look different. Exec, attach, resize,
+ * top, archive and export events leave it as it was; `kill` is followed by `die`.
+ */
+const CHANGING_ACTIONS = [
+  'create',
+  'start',
+  'restart',
+  'die',
+  'stop',
+  'pause',
+  'unpause',
+  'rename',
+  'update',
+  'destroy',
+  'health_status',
+  'oom',
+];
+
+/** One message of `containerUpdated`, read after the event that caused it. */
+type ContainerUpdate =
+  | { readonly kind: 'updated'; readonly action: string; readonly container: ContainerRecord }
+  | { readonly kind: 'removed'; readonly action: string; readonly containerId: string }
+  | { readonly kind: 'resync'; readonly reason: string };
+
+const ContainerUpdateKindEnum = builder.enumType('ContainerUpdateKind', {
+  description: 'What a `containerUpdated` message says.',
+  values: {
+    UPDATED: {
+      value: 'updated',
+      description: 'The container changed (or was created): `container` holds it as it is now.',
+    },
+    REMOVED: {
+      value: 'removed',
+      description: 'The container no longer exists: `containerId` names it.',
+    },
+    RESYNC: {
+      value: 'resync',
+      description:
+        'Changes may have been missed (see `reason`): re-read the containers the client shows.',
+    },
+  } as const,
+});
+
+const ContainerUpdateRef = builder.objectRef<ContainerUpdate>('ContainerUpdate').implement({
+  description: 'A container that changed, read after the change, or word that it is gone.',
+  fields: (t) => ({
+    kind: t.field({
+      type: ContainerUpdateKindEnum,
+      description: 'Whether the container changed, was removed, or changes may have been missed.',
+      resolve: (update) => update.kind,
+    }),
+    action: t.string({
+      nullable: true,
+      description:
+        'The engine event that caused this message, e.g. `stop`, `rename`; null for RESYNC.',
+      resolve: (update) => (update.kind === 'resync' ? null : update.action),
+    }),
+    containerId: t.string({
+      nullable: true,
+      description: 'The engine id of the container; null for RESYNC.',
+      resolve: (update) =>
+        update.kind === 'updated'
+          ? update.container.id
+          : update.kind === 'removed'
+            ? update.containerId
+            : null,
+    }),
+    container: t.field({
+      type: ContainerRef,
+      nullable: true,
+      description: 'The container as it is now; null unless the kind is UPDATED.',
+      resolve: (update) => (update.kind === 'updated' ? update.container : null),
+    }),
+    reason: t.string({
+      nullable: true,
+      description: 'Why changes may have been missed; null unless the kind is RESYNC.',
+      resolve: (update) => (update.kind === 'resync' ? update.reason : null),
+    }),
+  }),
+});
+
+const ContainerUpdateFilterInput = builder.inputType('ContainerUpdateFilter', {
+  description:
+    'Which containers to follow. `ids` and `names` together match a container either names; `labels` must all hold as well.',
+  fields: (t) => ({
+    ids: t.stringList({ required: false, description: 'Engine ids or id prefixes.' }),
+    names: t.stringList({
+      required: false,
+      description:
+        'Exact names (with or without the leading `/`), as the container is named at the time of the change.',
+    }),
+    labels: t.stringList({
+      required: false,
+      description: 'Labels as `key` (set to anything) or `key=value`; all must match.',
+    }),
+  }),
+});
+
+builder.subscriptionField('containerUpdated', (t) =>
+  t.field({
+    type: ContainerUpdateRef,
+    description:
+      'Each container that changes (created, started, stopped, renamed, updated, health changed ...), read anew after each change, and each container removed: one subscription keeps a list of containers fresh.',
+    args: {
+      filter: t.arg({
+        type: ContainerUpdateFilterInput,
+        required: false,
+        description: 'Which containers to follow; all when omitted.',
+      }),
+    },
+    subscribe: (_root, { filter }, context) => {
+      checkLabelFilters('filter.labels', filter?.labels);
+      const containers = [
+        ...(filter?.ids ?? []),
+        ...(filter?.names ?? []).map((name) => name.replace(/^\//, '')),
+      ];
+      const hubFilter: EventFilter = {
+        types: ['container'],
+        actions: CHANGING_ACTIONS,
+        ...(containers.length > 0 ? { containers } : {}),
+        ...(filter?.labels ? { labels: filter.labels } : {}),
+      };
+      return context.events.subscribe({ filter: hubFilter });
+    },
+    resolve: async (message: EventMessage, _args, context): Promise<ContainerUpdate> => {
+      if (message.kind === 'resync') return message;
+      const { Action, Actor } = message.event;
+      // The context outlives this event: the container is read anew, after the change.
+      context.renewLoaders();
+      const inspect =
+        Action === 'destroy' ? null : await context.loaders.containers.inspect.load(Actor.ID);
+      if (!inspect) return { kind: 'removed', action: Action, containerId: Actor.ID };
+      return {
+        kind: 'updated',
+        action: Action,
+        container: { engine: context.engineName, id: inspect.Id, summary: null, inspect },
+      };
+    },
+  }),
+);
