@@ -1,10 +1,14 @@
 import { GraphQLError, getOperationAST } from 'graphql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
-import { createContext, type GraphQLContext } from './context.ts';
+import {
+  createContext,
+  createLiveStreams,
+  type GraphQLContext,
+  type LiveStreams,
+} from './context.ts';
 import type { DockerClient } from './docker/client.ts';
 import { EngineError } from './docker/errors.ts';
-import { EventHub } from './docker/event-hub.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
@@ -39,8 +43,8 @@ query Overview {
 export interface AppDependencies {
   readonly docker: DockerClient;
   readonly logger: Logger;
-  /** The engine's shared event stream; one is made over `docker` when not given. */
-  readonly events?: EventHub;
+  /** The engine's shared live streams; made over `docker` when not given (never closed then). */
+  readonly live?: LiveStreams;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -98,15 +102,8 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
  * Builds the GraphQL app over one engine without listening: the Node server,
  * the serverless handler and the tests all serve this.
  */
-export function createApp(config: Config, { docker, logger, events }: AppDependencies): App {
-  const hub =
-    events ??
-    new EventHub(docker, {
-      onUpstreamError: (error) =>
-        logger.warn('engine event stream dropped', {
-          error: error instanceof Error ? error.message : String(error),
-        }),
-    });
+export function createApp(config: Config, { docker, logger, live }: AppDependencies): App {
+  const streams = live ?? createLiveStreams(docker, logger);
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -122,7 +119,7 @@ export function createApp(config: Config, { docker, logger, events }: AppDepende
         docker,
         config.engineName,
         (initial.request as Request | undefined)?.signal,
-        hub,
+        streams,
       ),
     maskedErrors: {
       maskError(error, message) {

@@ -1,6 +1,8 @@
 import type { DockerClient } from './docker/client.ts';
-import type { EventHub } from './docker/event-hub.ts';
+import { EventHub } from './docker/event-hub.ts';
+import { StatsHub } from './docker/stats-hub.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
+import type { Logger } from './logger.ts';
 
 /** What every resolver of one GraphQL operation shares. */
 export interface GraphQLContext {
@@ -12,6 +14,10 @@ export interface GraphQLContext {
   readonly engineName: string;
   /** The engine's event stream, shared by every subscription. */
   readonly events: EventHub;
+  /** The engine's stats streams, one per container, shared by every subscription. */
+  readonly stats: StatsHub;
+  /** Aborts when the server shuts down: streams a subscription alone owns end with it. */
+  readonly shutdown: AbortSignal;
   /**
    * Replaces `loaders` with fresh ones. A subscription keeps one context for all its
    * events, which are executed one after the other: each must read the engine anew.
@@ -19,12 +25,53 @@ export interface GraphQLContext {
   renewLoaders(): void;
 }
 
+/** The shared live streams of one engine and the signal that ends them all at shutdown. */
+export interface LiveStreams {
+  readonly events: EventHub;
+  readonly stats: StatsHub;
+  readonly shutdown: AbortSignal;
+}
+
+/** Live streams the owner can close: at shutdown every subscription completes. */
+export interface LiveStreamsHandle extends LiveStreams {
+  close(): void;
+}
+
+/** Most stats samples a subscriber may have waiting before the oldest are dropped. */
+const STATS_BUFFER_SAMPLES = 100;
+
+/**
+ * Creates the shared live streams of one engine. They read through the client
+ * itself, not a request's view: a shared upstream must not end with the request
+ * of the subscriber that happened to open it.
+ */
+export function createLiveStreams(docker: DockerClient, logger: Logger): LiveStreamsHandle {
+  const shutdown = new AbortController();
+  const warn = (what: string) => (error: unknown) =>
+    logger.warn(what, { error: error instanceof Error ? error.message : String(error) });
+  const events = new EventHub(docker, { onUpstreamError: warn('engine event stream dropped') });
+  const stats = new StatsHub(docker, {
+    bufferSize: STATS_BUFFER_SAMPLES,
+    onUpstreamError: warn('engine stats stream dropped'),
+  });
+  return {
+    events,
+    stats,
+    shutdown: shutdown.signal,
+    close() {
+      shutdown.abort();
+      events.close();
+      stats.close();
+    },
+  };
+}
+
 /** Builds the context of one operation: a request-scoped client view and fresh loaders. */
 export function createContext(
   docker: DockerClient,
   engineName: string,
   signal: AbortSignal | undefined,
-  events: EventHub,
+  live: LiveStreams,
 ): GraphQLContext {
   const scoped = docker.withSignal(signal);
   const loaders = createLoaders(scoped);
@@ -32,7 +79,9 @@ export function createContext(
     docker: scoped,
     loaders,
     engineName,
-    events,
+    events: live.events,
+    stats: live.stats,
+    shutdown: live.shutdown,
     renewLoaders() {
       // In place: envelop copies the context's properties into the one resolvers get.
       Object.assign(loaders, createLoaders(scoped));

@@ -7,6 +7,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { type App, createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
+import { createLiveStreams } from './context.ts';
 import { DockerClient } from './docker/client.ts';
 import {
   describeEndpoint,
@@ -14,7 +15,7 @@ import {
   resolveDockerEndpoint,
 } from './docker/docker-host.ts';
 import { type EmbeddedEngine, startEmbeddedEngine } from './docker/embedded-engine.ts';
-import { EventHub } from './docker/event-hub.ts';
+import type { EventHub } from './docker/event-hub.ts';
 import { createLogger, type Logger } from './logger.ts';
 
 /** A running dockergraph server. */
@@ -37,13 +38,8 @@ export async function startServer(
   docker: DockerClient,
   logger: Logger,
 ): Promise<RunningServer> {
-  const events = new EventHub(docker, {
-    onUpstreamError: (error) =>
-      logger.warn('engine event stream dropped', {
-        error: error instanceof Error ? error.message : String(error),
-      }),
-  });
-  const app = createApp(config, { docker, logger, events });
+  const live = createLiveStreams(docker, logger);
+  const app = createApp(config, { docker, logger, live });
   // Once stopping, answers close their connection instead of keeping it alive: stop() then
   // ends as soon as the requests under way are answered, not when clients drop idle sockets.
   let stopping = false;
@@ -68,26 +64,31 @@ export async function startServer(
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let stopped: Promise<void> | undefined;
   return {
     url: `http://${host}:${address.port}`,
     server,
-    events,
-    async stop(graceMs = 10_000) {
-      stopping = true;
-      for (const response of answering) {
-        if (!response.headersSent) response.setHeader('connection', 'close');
-      }
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-      // Ending the subscriptions completes them: SSE streams end, WebSocket clients get
-      // "complete"; then the WebSocket connections are closed (1001, going away).
-      events.close();
-      await webSockets.settle(Math.min(graceMs, 2_000));
-      await webSockets.dispose();
-      await closed;
-      clearTimeout(timer);
-      await docker.close();
+    events: live.events,
+    stop(graceMs = 10_000) {
+      // Stopping twice waits for the first stop.
+      stopped ??= (async () => {
+        stopping = true;
+        for (const response of answering) {
+          if (!response.headersSent) response.setHeader('connection', 'close');
+        }
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        // Ending the subscriptions completes them: SSE streams end, WebSocket clients get
+        // "complete"; then the WebSocket connections are closed (1001, going away).
+        live.close();
+        await webSockets.settle(Math.min(graceMs, 2_000));
+        await webSockets.dispose();
+        await closed;
+        clearTimeout(timer);
+        await docker.close();
+      })();
+      return stopped;
     },
   };
 }

@@ -2,38 +2,16 @@ import type { GraphQLContext } from '../context.ts';
 import { type EngineContainerInspect, inspectContainer } from '../docker/containers.ts';
 import type { LogLine } from '../docker/demux.ts';
 import { EngineNotFoundError } from '../docker/errors.ts';
-import type { EventHub } from '../docker/event-hub.ts';
 import { followContainerLogs } from '../docker/follow-logs.ts';
 import { bufferDroppingOldest, type Delivered } from '../docker/live-buffer.ts';
 import { computeStatsFigures } from '../docker/stats.ts';
-import { type ContainerStatsSample, StatsHub } from '../docker/stats-hub.ts';
+import type { ContainerStatsSample } from '../docker/stats-hub.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { ContainerStatsRef, LogLineRef } from './refs.ts';
 
 /** Lines a `containerLogs` subscriber may have waiting before the oldest are dropped. */
 const LOG_BUFFER_LINES = 1000;
-
-/** Samples a `containerStats` subscriber may have waiting before the oldest are dropped. */
-const STATS_BUFFER_SAMPLES = 100;
-
-/**
- * One stats hub per app, found through the app's event hub (both share its lifetime).
- * It reads through an unbound client view: a shared upstream must not end with the
- * request of the subscriber that happened to open it.
- */
-const statsHubs = new WeakMap<EventHub, StatsHub>();
-
-function statsHubOf(context: GraphQLContext): StatsHub {
-  let hub = statsHubs.get(context.events);
-  if (!hub) {
-    hub = new StatsHub(context.docker.withSignal(undefined), {
-      bufferSize: STATS_BUFFER_SAMPLES,
-    });
-    statsHubs.set(context.events, hub);
-  }
-  return hub;
-}
 
 /** Inspects a container the subscription names, or fails with NOT_FOUND naming it. */
 async function inspectOrFail(
@@ -144,7 +122,8 @@ builder.subscriptionField('containerLogs', (t) =>
         timestamps: args.timestamps ?? true,
         stdout: args.stdout ?? true,
         stderr: args.stderr ?? true,
-        signal: controller.signal,
+        // The stream ends when the subscriber leaves, or when the server shuts down.
+        signal: AbortSignal.any([controller.signal, context.shutdown]),
       });
       return bufferDroppingOldest(lines, LOG_BUFFER_LINES, () => controller.abort());
     },
@@ -169,7 +148,7 @@ builder.subscriptionField('containerStats', (t) =>
       const names = new Map(
         inspects.map((inspect) => [inspect.Id, inspect.Name.replace(/^\//, '')]),
       );
-      const samples = statsHubOf(context).subscribe(inspects.map((inspect) => inspect.Id));
+      const samples = context.stats.subscribe(inspects.map((inspect) => inspect.Id));
       return (async function* messages(): AsyncGenerator<StatsMessage, void, undefined> {
         try {
           for await (const sample of samples) {

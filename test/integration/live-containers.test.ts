@@ -2,6 +2,7 @@
 // WebSocket (graphql-ws) against a started server. The server reaches the engine through a
 // fault proxy (passing everything) so that the test sees the upstream connections themselves.
 import { print } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -360,5 +361,54 @@ describe('live container subscriptions', () => {
     await proxy.waitForClose(upstream);
     expect(upstream.closed).toMatchObject({ byClient: true });
     expect(callsTo(statsPath)).toBe(1);
+  });
+
+  // Last: it stops the server the other tests share. Over SSE, where nothing but the
+  // server's own shutdown ends a stream that the engine keeps open.
+  it('completes open logs and stats subscriptions and closes their upstreams when the server stops', async () => {
+    const requestsBefore = proxy.requestsSeen;
+    const id = await fixtures.runContainer(fixtures.name('shutdown'), {
+      Cmd: ['sh', '-c', 'echo ready; sleep 3600'],
+    });
+    const sse = createSseClient({ url: `${running.url}/graphql`, retryAttempts: 0 });
+    try {
+      const logs = receive(
+        'containerLogs',
+        sse.iterate<{ containerLogs: LogMessage }>({
+          query: print(LogsSubscription),
+          variables: { id },
+        }),
+      );
+      const stats = receive(
+        'containerStats',
+        sse.iterate<{ containerStats: StatsMessage }>({
+          query: print(StatsSubscription),
+          variables: { ids: [id] },
+        }),
+      );
+      await logs.until((messages) => messages.length >= 1, 'the first line');
+      await stats.until((messages) => messages.length >= 1, 'the first sample');
+      const logsUpstream = await proxy.waitForRequest(
+        new RegExp(`^GET /v[\\d.]+/containers/${id}/logs\\?follow=1`),
+        { since: requestsBefore },
+      );
+      const statsUpstream = await proxy.waitForRequest(
+        new RegExp(`^GET /v[\\d.]+/containers/${id}/stats`),
+        { since: requestsBefore },
+      );
+
+      await running.stop(30_000);
+
+      await logs.untilEnded();
+      await stats.untilEnded();
+      expect(logs.errors).toEqual([]);
+      expect(stats.errors).toEqual([]);
+      await proxy.waitForClose(logsUpstream);
+      await proxy.waitForClose(statsUpstream);
+      expect(logsUpstream.closed).toMatchObject({ byClient: true });
+      expect(statsUpstream.closed).toMatchObject({ byClient: true });
+    } finally {
+      sse.dispose();
+    }
   });
 });
