@@ -64,7 +64,11 @@ export class BuildLog {
   private pendingCut = false;
   private truncated = false;
 
-  constructor(private readonly limits: BuildLogLimits = BUILD_LOG_LIMITS) {}
+  /** `onLine` hears each line once it is complete, before any limit drops it. */
+  constructor(
+    private readonly limits: BuildLogLimits = BUILD_LOG_LIMITS,
+    private readonly onLine: ((line: string) => void) | null = null,
+  ) {}
 
   /** Adds a piece of output text. */
   append(text: string): void {
@@ -79,6 +83,11 @@ export class BuildLog {
   appendLine(line: string): void {
     if (this.pending !== '') this.completeLine();
     this.append(`${line}\n`);
+  }
+
+  /** Completes the last line when the output ended without its "\n". */
+  finish(): void {
+    if (this.pending !== '') this.completeLine();
   }
 
   /** The lines so far, the last one included even without its "\n". */
@@ -107,6 +116,7 @@ export class BuildLog {
     const line = this.clean(this.pending);
     this.pending = '';
     this.pendingCut = false;
+    this.onLine?.(line);
     this.lines.push(line);
     this.chars += line.length;
     while (
@@ -144,6 +154,11 @@ export interface BuildOptions {
   /** `os/arch[/variant]` of the image to build. */
   readonly platform?: string;
   readonly logLimits?: BuildLogLimits;
+  /**
+   * Hears each line of output as it completes (step headers such as "Step 2/5 : RUN make",
+   * command output, pull milestones of `FROM` images), before the build ends.
+   */
+  readonly onLine?: (line: string) => void;
 }
 
 /** A finished build. */
@@ -154,7 +169,24 @@ export interface BuildResult {
 }
 
 /** "Step 2/5 : RUN make": the header the classic builder writes before each instruction. */
-const stepPattern = /^Step \d+\/\d+ : (\S+)/;
+const stepPattern = /^Step (\d+)\/(\d+) : (\S+)/;
+
+/** A step header of the classic builder's output: "Step 2/5 : RUN make". */
+export interface BuildStepHeader {
+  /** The step's number, from 1. */
+  readonly step: number;
+  /** The number of steps of the build. */
+  readonly count: number;
+  /** The instruction's keyword in capitals, e.g. "RUN". */
+  readonly instruction: string;
+}
+
+/** Reads a step header at the start of `text`; null when it starts with none. */
+export function parseStepHeader(text: string): BuildStepHeader | null {
+  const match = stepPattern.exec(text);
+  if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) return null;
+  return { step: Number(match[1]), count: Number(match[2]), instruction: match[3].toUpperCase() };
+}
 /** The classic builder's last line when it sends no `aux` id (engines before API 1.30). */
 const builtPattern = /^Successfully built ([0-9a-f]{12,64})\s*$/m;
 
@@ -200,14 +232,14 @@ export async function buildImage(
     },
     what,
   );
-  const log = new BuildLog(options.logLimits);
+  const log = new BuildLog(options.logLimits, options.onLine ?? null);
   let instruction: string | null = null;
   let imageId: string | null = null;
   const onEvent = (event: ProgressEvent) => {
     if (event.aux?.ID !== undefined) imageId = event.aux.ID;
     if (event.stream !== undefined) {
-      const step = stepPattern.exec(event.stream);
-      if (step?.[1] !== undefined) instruction = step[1].toUpperCase();
+      const header = parseStepHeader(event.stream);
+      if (header !== null) instruction = header.instruction;
       log.append(event.stream);
     } else if (event.status !== undefined && event.progressDetail?.current === undefined) {
       // Pull progress of a FROM image: keep the milestones, not the byte counts.
@@ -216,7 +248,9 @@ export async function buildImage(
   };
   try {
     await readProgress(response.body, what, { onEvent });
+    log.finish();
   } catch (error) {
+    log.finish();
     // Failures reported inside the stream carry the HTTP status of the answer; transport ones 0.
     if (!(error instanceof EngineError) || error.status === 0) throw error;
     const pullFailure = error instanceof EngineNotFoundError || error instanceof RegistryAuthError;

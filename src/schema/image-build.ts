@@ -2,7 +2,9 @@ import {
   type ArchiveBody,
   ArchiveRefusedError,
   BUILD_LOG_LIMITS,
+  type BuildOptions,
   type BuildRefusal,
+  type BuildResult,
   buildImage,
   buildRefusal,
   checkImageChanges,
@@ -10,10 +12,12 @@ import {
   importImage,
   loadImages,
 } from '../docker/build.ts';
+import type { DockerClient } from '../docker/client.ts';
 import { BuildFailedError, EngineError, InvalidInputError } from '../docker/errors.ts';
 import { checkImageName, checkPlatform, checkTagReference } from '../docker/image-reference.ts';
 import { createTar, type TarEntry, TarPathError, tarPathProblem } from '../docker/tar.ts';
 import { builder } from './builder.ts';
+import { ImageProgressRef, progressOf } from './image-progress.ts';
 import {
   MutationErrorInterface,
   mutationErrors,
@@ -267,6 +271,63 @@ function refusalField(refusal: BuildRefusal, inline: boolean): string {
   }
 }
 
+/** A build request checked and turned into the engine's options. */
+interface CheckedBuild {
+  readonly options: BuildOptions;
+  /** Whether the context was made of an inline Dockerfile (rather than uploaded). */
+  readonly inline: boolean;
+}
+
+/** Checks a build request before any engine call: the input fields, then the context. */
+function checkBuild(input: BuildInput, upload: File | null | undefined): CheckedBuild {
+  input.tags?.forEach((tag, index) => {
+    checkTagReference(`input.tags[${index}]`, tag);
+  });
+  if (input.target !== null && input.target !== undefined && !stagePattern.test(input.target)) {
+    throw new InvalidInputError(
+      'input.target',
+      `"${input.target}" is not a stage name: a letter, then letters, digits, "_", "." and "-"`,
+    );
+  }
+  if (input.platform !== null && input.platform !== undefined) {
+    checkPlatform('input.platform', input.platform);
+  }
+  const given = givenFields({
+    tags: input.tags,
+    buildArgs: toStringMap('input.buildArgs', input.buildArgs),
+    labels: toStringMap('input.labels', input.labels),
+    target: input.target,
+    noCache: input.noCache,
+    pull: input.pull,
+    platform: input.platform,
+  });
+  const body = buildContext(input, upload);
+  return {
+    options: { context: body, dockerfile: input.dockerfilePath ?? 'Dockerfile', ...given },
+    inline: upload === null || upload === undefined,
+  };
+}
+
+/**
+ * Runs a checked build, telling `onLine` each line of output as it comes. A request the
+ * engine refused before building becomes an InvalidInputError naming the input at fault.
+ */
+async function runBuild(
+  docker: DockerClient,
+  build: CheckedBuild,
+  onLine?: (line: string) => void,
+): Promise<BuildResult> {
+  return buildImage(docker, { ...build.options, ...(onLine ? { onLine } : {}) }).catch(
+    (error: unknown) => {
+      const refusal = buildRefusal(error);
+      if (refusal === null || !(error instanceof EngineError)) throw error;
+      throw new InvalidInputError(refusalField(refusal, build.inline), error.message, {
+        cause: error,
+      });
+    },
+  );
+}
+
 // Mutations
 
 builder.mutationFields((t) => ({
@@ -285,38 +346,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { input, context: upload }, context) => {
-      input.tags?.forEach((tag, index) => {
-        checkTagReference(`input.tags[${index}]`, tag);
-      });
-      if (input.target !== null && input.target !== undefined && !stagePattern.test(input.target)) {
-        throw new InvalidInputError(
-          'input.target',
-          `"${input.target}" is not a stage name: a letter, then letters, digits, "_", "." and "-"`,
-        );
-      }
-      if (input.platform !== null && input.platform !== undefined) {
-        checkPlatform('input.platform', input.platform);
-      }
-      const given = givenFields({
-        tags: input.tags,
-        buildArgs: toStringMap('input.buildArgs', input.buildArgs),
-        labels: toStringMap('input.labels', input.labels),
-        target: input.target,
-        noCache: input.noCache,
-        pull: input.pull,
-        platform: input.platform,
-      });
-      const body = buildContext(input, upload);
-      const inline = upload === null || upload === undefined;
-      const result = await buildImage(context.docker, {
-        context: body,
-        dockerfile: input.dockerfilePath ?? 'Dockerfile',
-        ...given,
-      }).catch((error: unknown) => {
-        const refusal = buildRefusal(error);
-        if (refusal === null || !(error instanceof EngineError)) throw error;
-        throw new InvalidInputError(refusalField(refusal, inline), error.message, { cause: error });
-      });
+      const result = await runBuild(context.docker, checkBuild(input, upload));
       return {
         image: await readBackImage(context, result.imageId),
         log: result.log.lines,
@@ -413,3 +443,32 @@ function asArchiveError(error: unknown): unknown {
   }
   return error;
 }
+
+// Subscriptions
+
+builder.subscriptionField('buildImageProgress', (t) =>
+  t.field({
+    type: ImageProgressRef,
+    description:
+      'Builds an image like the `buildImage` mutation and streams its output line by line (step headers such as "Step 2/5 : RUN make", command output); the last message holds the built image (DONE) or why the build failed (FAILED, e.g. BUILD_FAILED for a failing step). With an uploaded `context` it is sent as an HTTP multipart request, not over WebSocket.',
+    args: {
+      input: t.arg({ type: BuildImageInput, required: true, description: 'The build.' }),
+      context: t.arg({
+        type: 'File',
+        required: false,
+        description:
+          'An uploaded build context: a tar archive (optionally gzip, bzip2 or xz compressed) holding the Dockerfile and the files it uses. Instead of `input.dockerfile`.',
+      }),
+    },
+    subscribe: (_root, { input, context: upload }, context) => {
+      const build = checkBuild(input, upload);
+      return progressOf(context, async (report, signal) => {
+        const result = await runBuild(context.docker.withSignal(signal), build, (line) =>
+          report({ event: null, line }),
+        );
+        return result.imageId;
+      });
+    },
+    resolve: (message) => message,
+  }),
+);

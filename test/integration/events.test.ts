@@ -39,6 +39,21 @@ type Message = EventsOfLabelledContainersSubscription['events'];
 
 const ACTIONS = ['create', 'start', 'die', 'destroy'];
 
+const ObjectEventsSubscription = graphql(`
+  subscription EventsOfVolumeAndNetwork($filter: EventFilter) {
+    events(filter: $filter) {
+      kind
+      event {
+        type
+        action
+        actor { id attributes { name value } }
+        volume { name }
+        network { name }
+      }
+    }
+  }
+`);
+
 /** What one subscriber received, in order, and whether its stream ended. */
 interface Received {
   readonly messages: Message[];
@@ -454,5 +469,77 @@ describe('events subscription', () => {
       sse.dispose();
       await ws.dispose();
     }
+  });
+
+  it('streams the create and destroy of a volume and a network, linked while they exist', async () => {
+    const volume = fixtures.name('events-volume');
+    const network = fixtures.name('events-network');
+    const messages: {
+      kind: string;
+      event: {
+        type: string | null;
+        action: string;
+        volume: { name: string } | null;
+        network: { name: string } | null;
+      } | null;
+    }[] = [];
+    const changes = new Changes();
+    const client = wsClient();
+    const stop = client.subscribe<{ events: (typeof messages)[number] }>(
+      {
+        query: print(ObjectEventsSubscription),
+        variables: {
+          filter: {
+            types: ['VOLUME', 'NETWORK'],
+            actions: ['create', 'destroy'],
+            volumes: [volume],
+            networks: [network],
+          },
+        },
+      },
+      {
+        next: (result) => {
+          if (result.data) messages.push(result.data.events);
+          changes.notify();
+        },
+        error: (error) => {
+          throw error;
+        },
+        complete: () => {},
+      },
+    );
+    try {
+      await untilSubscribers(1);
+      await fixtures.createVolume(volume);
+      const networkId = await fixtures.createNetwork(network);
+      await changes.until(
+        () => (messages.length >= 2 ? true : undefined),
+        10_000,
+        () => new Error(`got ${JSON.stringify(messages)}`),
+      );
+      await fixtures.send({ method: 'DELETE', path: `/volumes/${volume}` }, 'remove test volume');
+      await fixtures.send(
+        { method: 'DELETE', path: `/networks/${networkId}` },
+        'remove test network',
+      );
+      await changes.until(
+        () => (messages.length >= 4 ? true : undefined),
+        10_000,
+        () => new Error(`got ${JSON.stringify(messages)}`),
+      );
+    } finally {
+      stop();
+    }
+    await untilSubscribers(0);
+    expect(messages.map((message) => [message.event?.type, message.event?.action])).toEqual([
+      ['VOLUME', 'create'],
+      ['NETWORK', 'create'],
+      ['VOLUME', 'destroy'],
+      ['NETWORK', 'destroy'],
+    ]);
+    expect(messages[0]?.event?.volume).toEqual({ name: volume });
+    expect(messages[1]?.event?.network).toEqual({ name: network });
+    expect(messages[2]?.event?.volume).toBeNull();
+    expect(messages[3]?.event?.network).toBeNull();
   });
 });

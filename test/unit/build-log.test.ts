@@ -1,7 +1,7 @@
 // How build output, sent in arbitrary pieces, becomes the lines of a build log.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BuildLog } from '../../src/docker/build.ts';
+import { BuildLog, parseStepHeader } from '../../src/docker/build.ts';
 import { type ProgressEvent, readProgress } from '../../src/docker/progress.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
@@ -11,6 +11,26 @@ async function* once(bytes: Uint8Array) {
 }
 
 describe('BuildLog', () => {
+  it('tells each line as it completes, the last one when the output is finished', () => {
+    const heard: string[] = [];
+    const log = new BuildLog(undefined, (line) => heard.push(line));
+    log.append('Step 1/2 : FROM base\n ---> 599f');
+    expect(heard).toEqual(['Step 1/2 : FROM base']);
+    log.append('5ccc29c4\nprogress 10%\rprogress 100%');
+    log.finish();
+    expect(heard).toEqual(['Step 1/2 : FROM base', ' ---> 599f5ccc29c4', 'progress 100%']);
+    expect(log.output().lines).toEqual(heard);
+  });
+
+  it('reads step headers', () => {
+    expect(parseStepHeader('Step 2/5 : run make')).toEqual({
+      step: 2,
+      count: 5,
+      instruction: 'RUN',
+    });
+    expect(parseStepHeader(' ---> Running in 9d8f49e53356')).toBeNull();
+  });
+
   it('turns a captured build stream into plain lines', async () => {
     const log = new BuildLog();
     await readProgress(once(fixture('build.bin')), 'build', {
