@@ -6,9 +6,8 @@
  * memory with the subscribers connected. Run with `npm run bench:events`
  * (starts the private engine if needed; removes what it made).
  */
-import { execFileSync } from 'node:child_process';
-import { type Client, createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/config.ts';
 import { DockerClient } from '../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
@@ -40,47 +39,25 @@ const engine = DockerClient.create(resolveDockerEndpoint(config.docker), {
 });
 const server = await startServer(config, docker, createLogger('silent'));
 
-const QUERY = `subscription BenchEvents($labels: [String!]) {
-  events(filter: { types: [CONTAINER], actions: ["create", "start", "die", "destroy"], labels: $labels }) {
-    kind event { action timeNano }
-  }
-}`;
-
-const latenciesMs: number[] = [];
-let delivered = 0;
-const expected = SUBSCRIBERS * CONTAINERS * 4;
-let allDelivered: () => void = () => {};
-const done = new Promise<void>((resolve) => {
-  allDelivered = resolve;
-});
-
+const label = `dockergraph.bench=${run}`;
 const memoryBefore = process.memoryUsage();
-const clients: Client[] = [];
-for (let index = 0; index < SUBSCRIBERS; index++) {
-  const client = createClient({
-    url: `${server.url.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-    lazy: false,
-  });
-  clients.push(client);
-  client.subscribe<{
-    events: { kind: string; event: { action: string; timeNano: string } | null };
-  }>(
-    { query: QUERY, variables: { labels: [`dockergraph.bench=${run}`] } },
-    {
-      next: (message) => {
-        const event = message.data?.events.event;
-        if (!event) return;
-        latenciesMs.push(Date.now() - Number(BigInt(event.timeNano) / 1_000_000n));
-        delivered += 1;
-        if (delivered === expected) allDelivered();
-      },
-      error: (error) => console.error('subscription error', error),
-      complete: () => {},
-    },
-  );
-}
+// The clients run in a process of their own: what this process holds is the server's.
+const clients = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    'bench/event-clients.ts',
+    `${server.url.replace(/^http/, 'ws')}/graphql`,
+    String(SUBSCRIBERS),
+    label,
+    String(CONTAINERS * 4),
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const lines = createInterface({ input: clients.stdout });
+const output = lines[Symbol.asyncIterator]();
+await output.next();
 // Subscriptions are live once the hub counts them all (a bench may poll; tests may not).
 while (server.events.subscriberCount < SUBSCRIBERS) {
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -120,11 +97,11 @@ for (let index = 0; index < CONTAINERS; index++) {
   await call('POST', `/containers/${Id}/stop`, undefined, { t: '0' });
   await call('DELETE', `/containers/${Id}`, undefined, { force: true });
 }
-const timeout = setTimeout(() => allDelivered(), 60_000);
-await done;
-clearTimeout(timeout);
+const result = await output.next();
 const elapsedMs = performance.now() - startedAt;
-
+const { latenciesMs } = JSON.parse(String(result.value)) as { latenciesMs: number[] };
+const delivered = latenciesMs.length;
+const expected = SUBSCRIBERS * CONTAINERS * 4;
 latenciesMs.sort((a, b) => a - b);
 const at = (p: number) =>
   latenciesMs[Math.min(latenciesMs.length - 1, Math.floor((p / 100) * latenciesMs.length))] ??
@@ -137,8 +114,6 @@ console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
 console.log(
   `| ${SUBSCRIBERS} | ${delivered} of ${expected} in ${(elapsedMs / 1000).toFixed(1)} s | ${server.events.upstreamConnections} | ${at(50)} | ${at(99)} | ${mib(memoryWith.heapUsed - memoryBefore.heapUsed)} more (${mib(memoryWith.heapUsed)}) | ${mib(memoryWith.rss)} |`,
 );
-console.log('(clients and server share one process: the memory figures include the clients)');
 
-await Promise.all(clients.map((client) => client.dispose()));
 await server.stop(1_000);
 await engine.close();
