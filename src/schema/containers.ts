@@ -40,6 +40,7 @@ import {
   parseEngineTime,
   shortenId,
   toKeyValues,
+  toLogOptions,
 } from './shared.ts';
 
 // ---------------------------------------------------------------------------
@@ -929,10 +930,6 @@ function engineCommandLine(path: string, args: readonly string[]): string {
   return [path, ...args.map((arg) => (arg.includes(' ') ? `'${arg}'` : arg))].join(' ');
 }
 
-function toUnixSeconds(date: Date | null | undefined): number | undefined {
-  return date ? date.getTime() / 1000 : undefined;
-}
-
 // ---------------------------------------------------------------------------
 // The container
 
@@ -1217,29 +1214,13 @@ ContainerRef.implement({
         }),
       },
       resolve: async (c, args, context) => {
-        if (args.tail !== null && args.tail !== undefined && args.tail < 0) {
-          throw invalidArgument('tail', `must not be negative, got ${args.tail}`);
-        }
-        if (args.since && args.until && args.since.getTime() > args.until.getTime()) {
-          throw invalidArgument('until', 'must not be before since');
-        }
-        if (args.stdout === false && args.stderr === false) {
-          throw invalidArgument('stdout', 'stdout and stderr cannot both be false');
-        }
+        const options = toLogOptions(args);
         const inspect = await loadInspect(c, context);
         if (!inspect) return { lines: [], truncated: false, incomplete: false };
         return readContainerLogs(
           context.docker,
           c.id,
-          {
-            tty: inspect.Config.Tty ?? false,
-            tail: args.tail ?? undefined,
-            since: toUnixSeconds(args.since),
-            until: toUnixSeconds(args.until),
-            timestamps: args.timestamps ?? true,
-            stdout: args.stdout ?? true,
-            stderr: args.stderr ?? true,
-          },
+          { ...options, tty: inspect.Config.Tty ?? false },
           LOG_LIMITS,
         );
       },

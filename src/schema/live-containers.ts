@@ -9,6 +9,7 @@ import type { ContainerStatsSample } from '../docker/stats-hub.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { ContainerStatsRef, LogLineRef } from './refs.ts';
+import { toLogOptions } from './shared.ts';
 
 /** Lines a `containerLogs` subscriber may have waiting before the oldest are dropped. */
 const LOG_BUFFER_LINES = 1000;
@@ -107,21 +108,12 @@ builder.subscriptionField('containerLogs', (t) =>
       }),
     },
     subscribe: async (_root, args, context) => {
-      if (args.tail !== null && args.tail !== undefined && args.tail < 0) {
-        throw invalidArgument('tail', `must not be negative, got ${args.tail}`);
-      }
-      if (args.stdout === false && args.stderr === false) {
-        throw invalidArgument('stdout', 'stdout and stderr cannot both be false');
-      }
+      const options = toLogOptions(args);
       const inspect = await inspectOrFail(context, args.id);
       const controller = new AbortController();
       const lines = await followContainerLogs(context.docker, inspect.Id, {
+        ...options,
         tty: inspect.Config.Tty ?? false,
-        tail: args.tail ?? undefined,
-        since: args.since ? args.since.getTime() / 1000 : undefined,
-        timestamps: args.timestamps ?? true,
-        stdout: args.stdout ?? true,
-        stderr: args.stderr ?? true,
         // The stream ends when the subscriber leaves, or when the server shuts down.
         signal: AbortSignal.any([controller.signal, context.shutdown]),
       });

@@ -1,4 +1,5 @@
 import { toEngineMap } from '../docker/container-spec.ts';
+import type { LogOptions } from '../docker/containers.ts';
 import { InvalidInputError } from '../docker/errors.ts';
 import type { RegistryCredentials } from '../docker/registry-auth.ts';
 import { builder } from './builder.ts';
@@ -144,4 +145,36 @@ export function toRegistryCredentials(
     throw new InvalidInputError(`${field}.username`, 'must not be empty');
   }
   return given;
+}
+
+/** The log arguments of the `logs` field and the `containerLogs` subscription. */
+export interface LogArguments {
+  readonly tail?: number | null | undefined;
+  readonly since?: Date | null | undefined;
+  readonly until?: Date | null | undefined;
+  readonly timestamps?: boolean | null | undefined;
+  readonly stdout?: boolean | null | undefined;
+  readonly stderr?: boolean | null | undefined;
+}
+
+/** Checks log arguments before the engine sees them and turns them into engine options. */
+export function toLogOptions(args: LogArguments): LogOptions {
+  if (args.tail !== null && args.tail !== undefined && args.tail < 0) {
+    throw invalidArgument('tail', `must not be negative, got ${args.tail}`);
+  }
+  if (args.since && args.until && args.since.getTime() > args.until.getTime()) {
+    throw invalidArgument('until', 'must not be before since');
+  }
+  if (args.stdout === false && args.stderr === false) {
+    throw invalidArgument('stdout', 'stdout and stderr cannot both be false');
+  }
+  // The engine reads times as Unix seconds, fractions allowed.
+  return {
+    tail: args.tail ?? undefined,
+    since: args.since ? args.since.getTime() / 1000 : undefined,
+    until: args.until ? args.until.getTime() / 1000 : undefined,
+    timestamps: args.timestamps ?? true,
+    stdout: args.stdout ?? true,
+    stderr: args.stderr ?? true,
+  };
 }
