@@ -1,17 +1,12 @@
 // `buildImageProgress`: a build from an inline Dockerfile streamed line by line over
 // graphql-ws, ending with the built image or the failure of its step.
 import { print } from 'graphql';
-import { type Client, createClient as createWsClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
-import { loadConfig } from '../../src/config.ts';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
-import { createLogger } from '../../src/logger.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { BuildImageInput, BuildImageWithProgressSubscription } from '../generated/graphql.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const BuildProgressSubscription = graphql(`
@@ -33,7 +28,7 @@ type Message = BuildImageWithProgressSubscription['buildImageProgress'];
 describe('buildImageProgress subscription', () => {
   const fixtures = new EngineFixtures();
   const runLabel = { name: TEST_LABEL, value: fixtures.run };
-  let running: RunningServer;
+  let live: LiveServer | undefined;
   let client: Client;
 
   /** Subscribes and reads the stream to its end. */
@@ -57,28 +52,13 @@ describe('buildImageProgress subscription', () => {
   }
 
   beforeAll(async () => {
-    const config = loadConfig({
-      HOME: '/nonexistent',
-      DOCKER_HOST: inject('dockerHost'),
-      HOST: '127.0.0.1',
-      PORT: '0',
-    });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
-    running = await startServer(config, docker, createLogger('silent'));
-    client = createWsClient({
-      url: `${running.url.replace(/^http/, 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
+    live = await startLiveServer();
+    ({ client } = live);
   });
 
   afterAll(async () => {
     try {
-      await client?.dispose();
-      await running?.stop(0);
+      await live?.close();
     } finally {
       await fixtures.cleanup();
     }

@@ -2,19 +2,14 @@
 // pulled image or the failure. The base image is pushed to the registry through the raw Engine
 // API first, and its tag removed from the engine again, so that the pull has work to do.
 import { print } from 'graphql';
-import { type Client, createClient as createWsClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
-import { loadConfig } from '../../src/config.ts';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRegistryAuth } from '../../src/docker/registry-auth.ts';
-import { createLogger } from '../../src/logger.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { PullImageWithProgressSubscription } from '../generated/graphql.ts';
 import { BASE_IMAGE, EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { startRegistry } from '../helpers/engine.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 
 const PullProgressSubscription = graphql(`
   subscription PullImageWithProgress($reference: String!) {
@@ -35,7 +30,7 @@ type Message = PullImageWithProgressSubscription['pullImageProgress'];
 
 describe('pullImageProgress subscription', () => {
   const fixtures = new EngineFixtures();
-  let running: RunningServer;
+  let live: LiveServer | undefined;
   let client: Client;
   let repository = '';
   let imageId = '';
@@ -98,28 +93,13 @@ describe('pullImageProgress subscription', () => {
     // Untagging its only name deletes the image and its layer from the engine.
     await untag(`${repository}:latest`);
 
-    const config = loadConfig({
-      HOME: '/nonexistent',
-      DOCKER_HOST: inject('dockerHost'),
-      HOST: '127.0.0.1',
-      PORT: '0',
-    });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
-    running = await startServer(config, docker, createLogger('silent'));
-    client = createWsClient({
-      url: `${running.url.replace(/^http/, 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
+    live = await startLiveServer();
+    ({ client } = live);
   }, 120_000);
 
   afterAll(async () => {
     try {
-      await client?.dispose();
-      await running?.stop(0);
+      await live?.close();
     } finally {
       if (repository !== '') await untag(`${repository}:latest`);
       await fixtures.cleanup();

@@ -1,17 +1,13 @@
 // `containerUpdated`: one subscription that keeps a dashboard's container list fresh. Changes
 // are made through the raw Engine API; the subscriber sees each container read after the change.
 import { print } from 'graphql';
-import { type Client, createClient as createWsClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
-import { loadConfig } from '../../src/config.ts';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
-import { createLogger } from '../../src/logger.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { ContainerUpdatesOfLabelledSubscription } from '../generated/graphql.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { Changes, waitFor } from '../helpers/wait-for.ts';
 
 const ContainerUpdatedSubscription = graphql(`
@@ -30,6 +26,7 @@ type Message = ContainerUpdatesOfLabelledSubscription['containerUpdated'];
 
 describe('containerUpdated subscription', () => {
   const fixtures = new EngineFixtures();
+  let live: LiveServer | undefined;
   let running: RunningServer;
   let client: Client;
 
@@ -87,28 +84,13 @@ describe('containerUpdated subscription', () => {
   }
 
   beforeAll(async () => {
-    const config = loadConfig({
-      HOME: '/nonexistent',
-      DOCKER_HOST: inject('dockerHost'),
-      HOST: '127.0.0.1',
-      PORT: '0',
-    });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
-    running = await startServer(config, docker, createLogger('silent'));
-    client = createWsClient({
-      url: `${running.url.replace(/^http/, 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
+    live = await startLiveServer();
+    ({ server: running, client } = live);
   });
 
   afterAll(async () => {
     try {
-      await client?.dispose();
-      await running?.stop(0);
+      await live?.close();
     } finally {
       await fixtures.cleanup();
     }
