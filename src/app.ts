@@ -11,8 +11,10 @@ import type { DockerClient } from './docker/client.ts';
 import { EngineError } from './docker/errors.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
+import { useAuthentication } from './plugins/use-authentication.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
+import { Authenticator, type Principal } from './security/principal.ts';
 
 /** What GraphiQL opens with: a tour of the schema in one query. */
 export const EXAMPLE_QUERY = `# dockergraph: the Docker Engine API as a graph.
@@ -104,6 +106,15 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
  */
 export function createApp(config: Config, { docker, logger, live }: AppDependencies): App {
   const streams = live ?? createLiveStreams(docker, logger);
+  const authenticator = new Authenticator(config.security);
+  // The principal of each HTTP request, found by useAuthentication before anything else runs.
+  const principals = new WeakMap<Request, Principal>();
+  const policy = {
+    readOnly: config.security.readOnly,
+    bindAllowList: config.security.bindAllowList,
+    maxCost: config.limits.maxCost,
+    maxDepth: config.limits.maxDepth,
+  };
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -111,16 +122,33 @@ export function createApp(config: Config, { docker, logger, live }: AppDependenc
     landingPage: false,
     batching: false,
     logging: false,
-    graphiql: config.graphiql ? { title: 'dockergraph', defaultQuery: EXAMPLE_QUERY } : false,
-    // Subscriptions over WebSocket (src/server.ts) have no Fetch request: they end when the
-    // client completes them or goes away.
-    context: (initial) =>
-      createContext(
+    graphiql: config.graphiql
+      ? {
+          title: 'dockergraph',
+          defaultQuery: EXAMPLE_QUERY,
+          // Subscriptions go over WebSocket, where the token travels in connection_init.
+          ...(authenticator.required
+            ? { headers: JSON.stringify({ Authorization: 'Bearer <token>' }, null, 2) }
+            : {}),
+        }
+      : false,
+    context: (initial) => {
+      // Subscriptions over WebSocket (src/server.ts) have no Fetch request: their principal was
+      // found when the connection was made; they end when the client completes them or leaves.
+      const request = initial.request as Request | undefined;
+      const principal =
+        (initial as { principal?: Principal }).principal ??
+        (request ? principals.get(request) : undefined);
+      if (!principal) throw new GraphQLError('operation without an authenticated principal');
+      return createContext({
         docker,
-        config.engineName,
-        (initial.request as Request | undefined)?.signal,
-        streams,
-      ),
+        engineName: config.engineName,
+        signal: request?.signal,
+        live: streams,
+        principal,
+        policy,
+      });
+    },
     maskedErrors: {
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
@@ -157,6 +185,7 @@ export function createApp(config: Config, { docker, logger, live }: AppDependenc
         },
       }),
       useRequestLog(logger),
+      useAuthentication(authenticator, principals),
       // Tar downloads the schema links to (`/files/…`); access rules go in its `authorize`.
       useDownloads({ docker, engineName: config.engineName, logger }),
     ],

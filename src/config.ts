@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
+import { BUILT_IN_ROLES, isPermission, PERMISSIONS, type Permission } from './security/roles.ts';
 
 /** Where the Docker connection settings come from: Docker's own environment conventions. */
 export interface DockerSettings {
@@ -34,7 +36,64 @@ export interface Config {
   readonly graphiql: boolean;
   /** Minimum level of log lines written to stdout. */
   readonly logLevel: LogLevel;
+  readonly security: SecurityConfig;
+  readonly limits: LimitsConfig;
+  readonly audit: AuditDestination;
 }
+
+/** One bearer token: the token itself is never stored, only its SHA-256. */
+export interface TokenEntry {
+  /** Names the token in logs and audit lines. */
+  readonly id: string;
+  readonly role: string;
+  /** SHA-256 of the token, 64 hex digits (`npm run token` makes both). */
+  readonly sha256: string;
+  /** Labels the token is limited to; null for a token that sees everything. */
+  readonly labels: Readonly<Record<string, string>> | null;
+}
+
+/** Who may do what, and what the server exposes. */
+export interface SecurityConfig {
+  /** Tokens from `DOCKERGRAPH_TOKENS_FILE` and `DOCKERGRAPH_TOKENS`; none means no authentication. */
+  readonly tokens: readonly TokenEntry[];
+  /** Roles the token configuration adds to viewer, operator and admin. */
+  readonly roles: Readonly<Record<string, readonly Permission[]>>;
+  /** Every mutation is refused. */
+  readonly readOnly: boolean;
+  /** Production mode: introspection and GraphiQL off unless turned on, terse errors. */
+  readonly production: boolean;
+  /** Whether introspection queries are answered. */
+  readonly introspection: boolean;
+  /** Origins allowed by CORS and for WebSocket connections, besides the server's own. */
+  readonly allowedOrigins: readonly string[];
+  /** Host folders that bind mounts may use without the `dangerous` permission. */
+  readonly bindAllowList: readonly string[];
+  /** JSON file of registered operations (hash to document); non-admin tokens may run only these. */
+  readonly persistedOperationsFile: string | undefined;
+}
+
+/** Limits every request is held to before it reaches the engine. */
+export interface LimitsConfig {
+  readonly maxDepth: number;
+  readonly maxCost: number;
+  readonly maxAliases: number;
+  readonly maxTokens: number;
+  /** Largest request body, except multipart uploads. */
+  readonly maxBodyBytes: number;
+  /** Largest multipart request (file uploads: build contexts, image archives). */
+  readonly maxUploadBytes: number;
+  /** Most operations in one batched request; 0 turns batching off. */
+  readonly maxBatchSize: number;
+  /** Operations a token may run per window; 0 turns rate limiting off. */
+  readonly rateLimit: number;
+  readonly rateLimitWindowMs: number;
+}
+
+/** Where audit lines go. */
+export type AuditDestination =
+  | { readonly kind: 'stdout' }
+  | { readonly kind: 'off' }
+  | { readonly kind: 'file'; readonly path: string };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -70,6 +129,122 @@ function readString(env: Environment, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+function readList(env: Environment, name: string): string[] {
+  return (readString(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const TOKEN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Reads a token configuration: `{ "roles": { name: [permission…] }, "tokens":
+ * [{ "id", "role", "sha256", "labels"? }] }`. `source` names where it came from.
+ */
+export function parseTokenConfiguration(
+  text: string,
+  source: string,
+): Pick<SecurityConfig, 'tokens' | 'roles'> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isRecord(parsed)) throw new ConfigError(`${source} must hold a JSON object`);
+  const roles: Record<string, Permission[]> = {};
+  const rawRoles = parsed.roles ?? {};
+  if (!isRecord(rawRoles)) throw new ConfigError(`${source}: "roles" must be an object`);
+  for (const [name, permissions] of Object.entries(rawRoles)) {
+    if (name in BUILT_IN_ROLES) {
+      throw new ConfigError(`${source}: role "${name}" is built in and cannot be redefined`);
+    }
+    if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === 'string')) {
+      throw new ConfigError(`${source}: roles.${name} must be a list of permissions`);
+    }
+    const unknown = permissions.filter((p) => !isPermission(p));
+    if (unknown.length > 0) {
+      throw new ConfigError(
+        `${source}: roles.${name} names unknown permissions ${unknown.join(', ')} (known: ${PERMISSIONS.join(', ')})`,
+      );
+    }
+    roles[name] = permissions as Permission[];
+  }
+  if (!Array.isArray(parsed.tokens)) throw new ConfigError(`${source}: "tokens" must be a list`);
+  const tokens = parsed.tokens.map((raw: unknown, index): TokenEntry => {
+    const where = `${source}: tokens[${index}]`;
+    if (!isRecord(raw)) throw new ConfigError(`${where} must be an object`);
+    const { id, role, sha256, labels } = raw;
+    if (typeof id !== 'string' || !TOKEN_ID.test(id)) {
+      throw new ConfigError(`${where}.id must be 1 to 64 letters, digits, ".", "_" or "-"`);
+    }
+    if (typeof role !== 'string' || !(role in BUILT_IN_ROLES || role in roles)) {
+      throw new ConfigError(
+        `${where}.role must be one of ${[...Object.keys(BUILT_IN_ROLES), ...Object.keys(roles)].join(', ')}`,
+      );
+    }
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(sha256)) {
+      throw new ConfigError(
+        `${where}.sha256 must be the token's SHA-256 in hex (64 digits); "npm run token" makes one`,
+      );
+    }
+    let tokenLabels: Record<string, string> | null = null;
+    if (labels !== undefined && labels !== null) {
+      if (
+        !isRecord(labels) ||
+        Object.keys(labels).length === 0 ||
+        !Object.values(labels).every((value) => typeof value === 'string')
+      ) {
+        throw new ConfigError(`${where}.labels must be an object of label names to string values`);
+      }
+      tokenLabels = labels as Record<string, string>;
+    }
+    return { id, role, sha256: sha256.toLowerCase(), labels: tokenLabels };
+  });
+  return { tokens, roles };
+}
+
+function readTokenConfigurations(env: Environment): Pick<SecurityConfig, 'tokens' | 'roles'> {
+  const sources: Pick<SecurityConfig, 'tokens' | 'roles'>[] = [];
+  const file = readString(env, 'DOCKERGRAPH_TOKENS_FILE');
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `DOCKERGRAPH_TOKENS_FILE: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    sources.push(parseTokenConfiguration(text, `DOCKERGRAPH_TOKENS_FILE (${file})`));
+  }
+  const inline = readString(env, 'DOCKERGRAPH_TOKENS');
+  if (inline !== undefined) sources.push(parseTokenConfiguration(inline, 'DOCKERGRAPH_TOKENS'));
+  const tokens = sources.flatMap((source) => source.tokens);
+  const ids = new Set<string>();
+  for (const token of tokens) {
+    if (ids.has(token.id)) throw new ConfigError(`token id "${token.id}" is configured twice`);
+    ids.add(token.id);
+  }
+  return { tokens, roles: Object.assign({}, ...sources.map((source) => source.roles)) };
+}
+
+function readAudit(env: Environment): AuditDestination {
+  const raw = readString(env, 'DOCKERGRAPH_AUDIT') ?? 'stdout';
+  if (raw === 'stdout' || raw === 'off') return { kind: raw };
+  if (!isAbsolute(raw)) {
+    throw new ConfigError(
+      `DOCKERGRAPH_AUDIT must be stdout, off or an absolute file path, got "${raw}"`,
+    );
+  }
+  return { kind: 'file', path: raw };
+}
+
 /** Reads the configuration; the only place in dockergraph that looks at `process.env`. */
 export function loadConfig(env: Environment = process.env): Config {
   const engineName = readString(env, 'DOCKERGRAPH_ENGINE_NAME') ?? 'local';
@@ -84,6 +259,24 @@ export function loadConfig(env: Environment = process.env): Config {
   }
   // DOCKER_TLS_VERIFY is "on" when set to anything but empty, as in the docker CLI.
   const tlsVerify = readString(env, 'DOCKER_TLS_VERIFY') !== undefined;
+  const production = readBoolean(env, 'DOCKERGRAPH_PRODUCTION', env.NODE_ENV === 'production');
+  const bindAllowList = readList(env, 'DOCKERGRAPH_BIND_ALLOWLIST').map((path) => {
+    if (!isAbsolute(path)) {
+      throw new ConfigError(`DOCKERGRAPH_BIND_ALLOWLIST holds absolute folders, got "${path}"`);
+    }
+    return normalize(path).replace(/(.)\/$/, '$1');
+  });
+  const allowedOrigins = readList(env, 'DOCKERGRAPH_ALLOWED_ORIGINS').map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(
+        `DOCKERGRAPH_ALLOWED_ORIGINS holds origins such as https://dash.example.com, got "${origin}"`,
+      );
+    }
+    return url.origin;
+  });
   return {
     host: readString(env, 'HOST') ?? '127.0.0.1',
     port: readInteger(env, 'PORT', 4000, 0, 65535),
@@ -104,7 +297,29 @@ export function loadConfig(env: Environment = process.env): Config {
       3_600_000,
     ),
     embeddedEngine: readBoolean(env, 'DOCKERGRAPH_EMBEDDED_ENGINE', true),
-    graphiql: readBoolean(env, 'DOCKERGRAPH_GRAPHIQL', true),
+    graphiql: readBoolean(env, 'DOCKERGRAPH_GRAPHIQL', !production),
     logLevel: logLevel as LogLevel,
+    security: {
+      ...readTokenConfigurations(env),
+      readOnly: readBoolean(env, 'DOCKERGRAPH_READ_ONLY', false),
+      production,
+      introspection: readBoolean(env, 'DOCKERGRAPH_INTROSPECTION', !production),
+      allowedOrigins,
+      bindAllowList,
+      persistedOperationsFile: readString(env, 'DOCKERGRAPH_PERSISTED_OPERATIONS_FILE'),
+    },
+    limits: {
+      maxDepth: readInteger(env, 'DOCKERGRAPH_MAX_DEPTH', 12, 1, 1_000),
+      maxCost: readInteger(env, 'DOCKERGRAPH_MAX_COST', 5_000, 1, 10_000_000),
+      maxAliases: readInteger(env, 'DOCKERGRAPH_MAX_ALIASES', 30, 0, 10_000),
+      maxTokens: readInteger(env, 'DOCKERGRAPH_MAX_TOKENS', 2_000, 10, 1_000_000),
+      maxBodyBytes: readInteger(env, 'DOCKERGRAPH_MAX_BODY_BYTES', 1_048_576, 1_024, 2 ** 31),
+      maxUploadBytes: readInteger(env, 'DOCKERGRAPH_MAX_UPLOAD_BYTES', 536_870_912, 1_024, 2 ** 40),
+      maxBatchSize: readInteger(env, 'DOCKERGRAPH_BATCHING', 0, 0, 1_000),
+      rateLimit: readInteger(env, 'DOCKERGRAPH_RATE_LIMIT', 600, 0, 1_000_000),
+      rateLimitWindowMs:
+        readInteger(env, 'DOCKERGRAPH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400) * 1_000,
+    },
+    audit: readAudit(env),
   };
 }

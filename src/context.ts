@@ -3,6 +3,18 @@ import { EventHub } from './docker/event-hub.ts';
 import { StatsHub } from './docker/stats-hub.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import type { Logger } from './logger.ts';
+import type { Principal } from './security/principal.ts';
+
+/** The server-wide rules an operation runs under, besides its principal's permissions. */
+export interface AccessPolicy {
+  /** Every mutation is refused. */
+  readonly readOnly: boolean;
+  /** Host folders bind mounts may use without the `dangerous` permission. */
+  readonly bindAllowList: readonly string[];
+  /** Operation cost and depth allowed (the complexity plugin reads these). */
+  readonly maxCost: number;
+  readonly maxDepth: number;
+}
 
 /** What every resolver of one GraphQL operation shares. */
 export interface GraphQLContext {
@@ -12,6 +24,9 @@ export interface GraphQLContext {
   readonly loaders: Loaders;
   /** Name of the engine, carried inside global IDs. */
   readonly engineName: string;
+  /** Who runs the operation: role, permissions, label limit. */
+  readonly principal: Principal;
+  readonly policy: AccessPolicy;
   /** The engine's event stream, shared by every subscription. */
   readonly events: EventHub;
   /** The engine's stats streams, one per container, shared by every subscription. */
@@ -66,25 +81,40 @@ export function createLiveStreams(docker: DockerClient, logger: Logger): LiveStr
   };
 }
 
+/** What one operation's context is made from. */
+export interface ContextSources {
+  readonly docker: DockerClient;
+  readonly engineName: string;
+  /** Aborts the operation's engine calls when its client goes away. */
+  readonly signal: AbortSignal | undefined;
+  readonly live: LiveStreams;
+  readonly principal: Principal;
+  readonly policy: AccessPolicy;
+}
+
 /** Builds the context of one operation: a request-scoped client view and fresh loaders. */
-export function createContext(
-  docker: DockerClient,
-  engineName: string,
-  signal: AbortSignal | undefined,
-  live: LiveStreams,
-): GraphQLContext {
+export function createContext({
+  docker,
+  engineName,
+  signal,
+  live,
+  principal,
+  policy,
+}: ContextSources): GraphQLContext {
   const scoped = docker.withSignal(signal);
-  const loaders = createLoaders(scoped);
+  const loaders = createLoaders(scoped, principal.labels);
   return {
     docker: scoped,
     loaders,
     engineName,
+    principal,
+    policy,
     events: live.events,
     stats: live.stats,
     shutdown: live.shutdown,
     renewLoaders() {
       // In place: envelop copies the context's properties into the one resolvers get.
-      Object.assign(loaders, createLoaders(scoped));
+      Object.assign(loaders, createLoaders(scoped, principal.labels));
     },
   };
 }

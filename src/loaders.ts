@@ -137,7 +137,11 @@ function toError(error: unknown): Error {
 }
 
 /** Creates the loaders of one GraphQL request; `docker` should carry the request's abort signal. */
-export function createLoaders(docker: DockerClient): Loaders {
+export function createLoaders(
+  docker: DockerClient,
+  /** Labels every object read must carry (or belong to a container that does); null for all. */
+  _labels: Readonly<Record<string, string>> | null = null,
+): Loaders {
   const allContainers = once(() => listContainers(docker, { all: true }));
   const allImages = once(() => listImages(docker));
   const allVolumes = once(() => listVolumes(docker));

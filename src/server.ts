@@ -17,6 +17,17 @@ import {
 import { type EmbeddedEngine, startEmbeddedEngine } from './docker/embedded-engine.ts';
 import type { EventHub } from './docker/event-hub.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { Authenticator, type Principal } from './security/principal.ts';
+
+/** Whether `host` is an address (or name) only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/** Raised at start-up when the server would listen beyond loopback with no authentication. */
+export class UnsafeListenError extends Error {
+  override readonly name = 'UnsafeListenError';
+}
 
 /** A running dockergraph server. */
 export interface RunningServer {
@@ -38,6 +49,13 @@ export async function startServer(
   docker: DockerClient,
   logger: Logger,
 ): Promise<RunningServer> {
+  const authenticator = new Authenticator(config.security);
+  if (!isLoopbackHost(config.host) && !authenticator.required) {
+    // The Docker API is root on the host: never expose it to the network without tokens.
+    throw new UnsafeListenError(
+      `refusing to listen on ${config.host} without authentication: anyone who reaches it would control Docker. Configure tokens (DOCKERGRAPH_TOKENS_FILE or DOCKERGRAPH_TOKENS; "npm run token" makes one), or listen on 127.0.0.1 (HOST)`,
+    );
+  }
   const live = createLiveStreams(docker, logger);
   const app = createApp(config, { docker, logger, live });
   // Once stopping, answers close their connection instead of keeping it alive: stop() then
@@ -54,7 +72,7 @@ export async function startServer(
     });
     void app(request, response);
   });
-  const webSockets = serveWebSockets(app, server);
+  const webSockets = serveWebSockets(app, server, authenticator);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -101,6 +119,7 @@ export async function startServer(
 function serveWebSockets(
   app: App,
   server: Server,
+  authenticator: Authenticator,
 ): {
   /** Resolves once no operation runs (their "complete" sent), or after `timeoutMs`. */
   settle(timeoutMs: number): Promise<void>;
@@ -125,8 +144,22 @@ function serveWebSockets(
     if (!enveloped) throw new Error('operation without an envelop');
     return enveloped;
   };
+  // The principal of each connection, found from its connection_init payload.
+  const principals = new WeakMap<object, Principal>();
   const disposable = useServer(
     {
+      onConnect: (context) => {
+        const params = context.connectionParams ?? {};
+        const fromPayload = params.authorization ?? params.Authorization ?? params.token;
+        const result = authenticator.authenticate(
+          typeof fromPayload === 'string'
+            ? fromPayload
+            : context.extra.request.headers.authorization,
+        );
+        if (result.failure) return false;
+        principals.set(context.extra, result.principal);
+        return true;
+      },
       // graphql-ws sends "complete" right after this hook: `running` counts the operations
       // whose end was not told to their client yet.
       onComplete: operationEnded,
@@ -135,6 +168,7 @@ function serveWebSockets(
       onSubscribe: async (context, _id, payload) => {
         const enveloped = app.getEnveloped({
           ...context,
+          principal: principals.get(context.extra),
           req: context.extra.request,
           socket: context.extra.socket,
           params: payload,

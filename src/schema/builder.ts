@@ -1,9 +1,15 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
 import type { GraphQLContext } from '../context.ts';
+import { PERMISSIONS, type Permission } from '../security/roles.ts';
+import { permissionFor } from './access-rules.ts';
+// Registers the denyByDefault plugin.
+import './deny-by-default.ts';
 import { invalidArgument } from './errors.ts';
 import { decodeNodeId, encodeNodeId } from './node-id.ts';
 
@@ -12,6 +18,34 @@ const nodeTypenames = new Set(['Container', 'Image', 'Volume', 'Network']);
 
 function checkNodeTypename(argument: string, typename: string) {
   if (!nodeTypenames.has(typename)) throw invalidArgument(argument, 'not a global ID of this API');
+}
+
+/** Permissions that change the engine: none of them holds while the server is read-only. */
+const writePermissions: ReadonlySet<Permission> = new Set(['lifecycle', 'write', 'dangerous']);
+
+/** The scopes of one operation: the principal's permissions, less writes when read-only. */
+function scopesOf(context: GraphQLContext): Record<Permission, boolean> {
+  const scopes = {} as Record<Permission, boolean>;
+  for (const permission of PERMISSIONS) {
+    scopes[permission] =
+      context.principal.permissions.has(permission) &&
+      !(context.policy.readOnly && writePermissions.has(permission));
+  }
+  return scopes;
+}
+
+/** The error a field the principal may not use answers: what was refused and why. */
+function forbidden(context: GraphQLContext, typeName: string, fieldName: string): GraphQLError {
+  const field = `${typeName}.${fieldName}`;
+  const permission = permissionFor(typeName, fieldName);
+  const { role, tokenId } = context.principal;
+  const who = tokenId === null ? `role "${role}"` : `token "${tokenId}" (role "${role}")`;
+  let message: string;
+  if (permission === undefined) message = `${field} has no access rule and is denied to everyone`;
+  else if (context.policy.readOnly && writePermissions.has(permission)) {
+    message = `${field} is turned off: the server is read-only (DOCKERGRAPH_READ_ONLY)`;
+  } else message = `${who} may not use ${field}: it needs the "${permission}" permission`;
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
 }
 
 /** The one schema builder; every domain file adds its types to it. */
@@ -26,10 +60,39 @@ export const builder = new SchemaBuilder<{
     File: { Input: File; Output: never };
   };
   Connection: { totalCount: number };
-  AuthScopes: { read: boolean };
+  AuthScopes: Record<Permission, boolean>;
 }>({
   // scope-auth first, so that its checks run before any other plugin's resolver wrapping.
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DataloaderPlugin],
+  plugins: [
+    ScopeAuthPlugin,
+    'denyByDefault',
+    ComplexityPlugin,
+    ErrorsPlugin,
+    RelayPlugin,
+    DataloaderPlugin,
+  ],
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+    limit: (context) => ({
+      complexity: context.policy.maxCost,
+      depth: context.policy.maxDepth,
+      breadth: Number.MAX_SAFE_INTEGER,
+    }),
+    complexityError: (kind, result) => {
+      const depth = String(kind) === 'Depth';
+      const [what, measure, setting] = depth
+        ? ['deep', 'depth', 'DOCKERGRAPH_MAX_DEPTH']
+        : ['costly', 'cost', 'DOCKERGRAPH_MAX_COST'];
+      const [value, max] = depth
+        ? [result.depth, result.maxDepth]
+        : [result.complexity, result.maxComplexity];
+      return new GraphQLError(
+        `the operation is too ${what}: its ${measure} is ${value}, the limit is ${max} (${setting})`,
+        { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } },
+      );
+    },
+  },
   errors: {
     // Mutation results are unions of their payload and the errors they may end in.
     directResult: true,
@@ -40,8 +103,11 @@ export const builder = new SchemaBuilder<{
   },
   defaultFieldNullability: false,
   scopeAuth: {
-    // Access control arrives with authentication; until then every operation may read.
-    authScopes: () => ({ read: true }),
+    authScopes: scopesOf,
+    // A subscription is authorised once, when it starts; its events are not checked again.
+    authorizeOnSubscribe: true,
+    unauthorizedError: (_parent, context, info) =>
+      forbidden(context, info.parentType.name, info.fieldName),
   },
   relay: {
     cursorType: 'String',

@@ -59,11 +59,18 @@ export interface TestApp {
 /** Environment overrides for the app's configuration (DOCKER_HOST defaults to the test engine). */
 export type TestEnvironment = Record<string, string | undefined>;
 
-export function createTestApp(env: TestEnvironment = {}): TestApp {
+/** How a test app's requests present themselves. */
+export interface TestAppOptions {
+  /** Sent as `Authorization: Bearer <token>` with every request of `execute` and `query`. */
+  readonly token?: string;
+}
+
+export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions = {}): TestApp {
   const config = loadConfig({
     HOME: '/nonexistent',
     DOCKER_HOST: inject('dockerHost'),
     LOG_LEVEL: 'silent',
+    DOCKERGRAPH_AUDIT: 'off',
     ...env,
   });
   const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
@@ -80,7 +87,11 @@ export function createTestApp(env: TestEnvironment = {}): TestApp {
   ): Promise<GraphQLResponse<TData>> {
     const response = await app.fetch('http://dockergraph.test/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
       body: JSON.stringify({ query: print(document), variables: variables[0] ?? {} }),
     });
     return (await response.json()) as GraphQLResponse<TData>;

@@ -1,0 +1,44 @@
+import SchemaBuilder, {
+  BasePlugin,
+  type PothosOutputFieldConfig,
+  type SchemaTypes,
+} from '@pothos/core';
+import { permissionFor } from './access-rules.ts';
+
+/**
+ * A Pothos plugin that gives fields the rule of `access-rules.ts` as their
+ * scope-auth `authScopes`, and denies every root field (query, mutation,
+ * subscription) that has no rule: a field added without one is not reachable.
+ */
+export class DenyByDefaultPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override onOutputFieldConfig(
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): PothosOutputFieldConfig<Types> {
+    const permission = permissionFor(fieldConfig.parentType, fieldConfig.name);
+    const root =
+      fieldConfig.kind === 'Query' ||
+      fieldConfig.kind === 'Mutation' ||
+      fieldConfig.kind === 'Subscription';
+    if (permission === undefined && !root) return fieldConfig;
+    if ('authScopes' in fieldConfig.pothosOptions) {
+      throw new Error(
+        `${fieldConfig.parentType}.${fieldConfig.name} sets authScopes: give it a rule in src/schema/access-rules.ts instead`,
+      );
+    }
+    const pothosOptions = {
+      ...fieldConfig.pothosOptions,
+      authScopes: permission === undefined ? () => false : { [permission]: true },
+    };
+    return { ...fieldConfig, pothosOptions } as PothosOutputFieldConfig<Types>;
+  }
+}
+
+declare global {
+  export namespace PothosSchemaTypes {
+    export interface Plugins<Types extends SchemaTypes> {
+      denyByDefault: DenyByDefaultPlugin<Types>;
+    }
+  }
+}
+
+SchemaBuilder.registerPlugin('denyByDefault', DenyByDefaultPlugin);

@@ -1,0 +1,48 @@
+/**
+ * The role model: what each permission allows and which permissions each role
+ * holds. Every access rule of dockergraph is expressed with these permissions;
+ * `src/schema/access-rules.ts` says which one each GraphQL field needs.
+ */
+
+/** What a token may do, from least to most powerful. */
+export const PERMISSIONS = ['read', 'logs', 'lifecycle', 'secrets', 'write', 'dangerous'] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** What each permission allows, for documentation and error messages. */
+export const PERMISSION_DESCRIPTIONS: Readonly<Record<Permission, string>> = {
+  read: 'read containers, images, volumes, networks, the engine and their events and stats',
+  logs: 'read container logs',
+  lifecycle: 'start, stop, restart, pause, unpause, kill and wait for containers',
+  secrets: 'see environment variable values and other secrets (redacted without this permission)',
+  write:
+    'create, change and remove containers, images, volumes and networks; pull, push, tag and prune',
+  dangerous:
+    'privileged containers, host bind mounts outside the allow-list, host namespaces, added capabilities, devices, exec, file copy, archive and export downloads, image builds, loads and saves',
+};
+
+/** The roles every deployment has; a token file may add its own. */
+export const BUILT_IN_ROLES: Readonly<Record<string, readonly Permission[]>> = {
+  viewer: ['read'],
+  operator: ['read', 'logs', 'lifecycle'],
+  admin: PERMISSIONS,
+};
+
+/** Role name to the permissions it holds. */
+export type RoleTable = ReadonlyMap<string, ReadonlySet<Permission>>;
+
+/** Whether `value` names a permission. */
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}
+
+/** The built-in roles plus `custom` ones (which may not redefine a built-in role). */
+export function createRoleTable(
+  custom: Readonly<Record<string, readonly Permission[]>> = {},
+): RoleTable {
+  const table = new Map<string, ReadonlySet<Permission>>();
+  for (const [name, permissions] of Object.entries({ ...custom, ...BUILT_IN_ROLES })) {
+    table.set(name, new Set(permissions));
+  }
+  return table;
+}
