@@ -28,6 +28,8 @@ const config = loadConfig({
   LOG_LEVEL: 'silent',
   HOST: '127.0.0.1',
   PORT: '0',
+  // A thousand subscriptions at once would go over the default rate limit of the no-token bucket.
+  DOCKERGRAPH_RATE_LIMIT: '0',
 });
 const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
   connectTimeoutMs: 5_000,

@@ -23,6 +23,14 @@
 # Environment: DOCKERGRAPH_ENGINE_DIR (default /tmp/dockergraph-engine; keep it short, the
 # unix socket paths below it are limited to 107 bytes), DOCKERGRAPH_ENGINE_NETNS (default
 # dockergraph), DOCKERGRAPH_ENGINE_START_TIMEOUT (seconds, default 60).
+#
+# DOCKERGRAPH_ENGINE_TLS_DIR: when set at `start`, the engine also listens on
+# tcp://$DOCKERGRAPH_ENGINE_TLS_ADDRESS:2376 (default 10.231.0.2) with --tlsverify, using ca.pem,
+# server-cert.pem and server-key.pem of that folder, and a veth pair links the engine's netns to
+# the host (DOCKERGRAPH_ENGINE_TLS_HOST_ADDRESS, default 10.231.0.1, on the host side of a /30),
+# so that clients on the host reach it; `start` prints DOCKERGRAPH_ENGINE_TLS_HOST too, and
+# `stop` removes the veth pair. Meant for an instance of its own (DOCKERGRAPH_ENGINE_DIR and
+# DOCKERGRAPH_ENGINE_NETNS), as the tests use it.
 # Progress goes to stderr; stdout only carries useful output.
 set -euo pipefail
 
@@ -33,6 +41,19 @@ DIR="$(realpath -m -- "$DIR")"
 readonly DIR
 readonly NS="${DOCKERGRAPH_ENGINE_NETNS:-dockergraph}"
 readonly START_TIMEOUT="${DOCKERGRAPH_ENGINE_START_TIMEOUT:-60}"
+
+TLS_DIR="${DOCKERGRAPH_ENGINE_TLS_DIR:-}"
+if [[ -n $TLS_DIR ]]; then
+  TLS_DIR="$(realpath -m -- "$TLS_DIR")"
+fi
+readonly TLS_DIR
+readonly TLS_ADDRESS="${DOCKERGRAPH_ENGINE_TLS_ADDRESS:-10.231.0.2}"
+readonly TLS_HOST_ADDRESS="${DOCKERGRAPH_ENGINE_TLS_HOST_ADDRESS:-10.231.0.1}"
+readonly TLS_PORT=2376
+# Interface names are limited to 15 bytes: named after a hash of the netns.
+VETH_ID="$(printf '%s' "$NS" | md5sum | cut -c1-8)"
+readonly VETH_HOST="dgh$VETH_ID"
+readonly VETH_ENGINE="dge$VETH_ID"
 
 readonly SOCK="$DIR/docker.sock"
 readonly PIDFILE="$DIR/docker.pid"
@@ -319,6 +340,44 @@ delete_netns() {
 
 in_netns() { nsenter --net="$NETNS_PATH" "$@"; }
 
+# veth_ok: the veth pair exists, up, with its addresses on both sides.
+veth_ok() {
+  ip -o addr show dev "$VETH_HOST" 2>/dev/null | grep -q " $TLS_HOST_ADDRESS/30 " &&
+    ip -n "$NS" -o addr show dev "$VETH_ENGINE" 2>/dev/null | grep -q " $TLS_ADDRESS/30 " &&
+    [[ $(cat "/sys/class/net/$VETH_HOST/operstate" 2>/dev/null) == up ]]
+}
+
+# ensure_veth: a veth pair from the host (TLS_HOST_ADDRESS/30) into the netns (TLS_ADDRESS/30).
+ensure_veth() {
+  veth_ok && return 0
+  delete_veth
+  log "linking netns $NS to the host: $TLS_HOST_ADDRESS/30 ($VETH_HOST) <-> $TLS_ADDRESS/30"
+  ip link add "$VETH_HOST" type veth peer name "$VETH_ENGINE" || die "cannot create veth $VETH_HOST"
+  if ! { ip link set "$VETH_ENGINE" netns "$NS" &&
+    ip addr add "$TLS_HOST_ADDRESS/30" dev "$VETH_HOST" &&
+    ip link set "$VETH_HOST" up &&
+    ip -n "$NS" addr add "$TLS_ADDRESS/30" dev "$VETH_ENGINE" &&
+    ip -n "$NS" link set "$VETH_ENGINE" up; }; then
+    delete_veth
+    die "cannot set up veth $VETH_HOST between the host and netns $NS"
+  fi
+}
+
+# delete_veth: removing one end of a veth pair removes both.
+delete_veth() {
+  if [[ -e /sys/class/net/$VETH_HOST ]]; then
+    ip link delete "$VETH_HOST" 2>/dev/null || true
+  fi
+  if netns_ok; then
+    ip -n "$NS" link delete "$VETH_ENGINE" 2>/dev/null || true
+  fi
+}
+
+# tls_port_open: the TLS listener accepts connections from the host.
+tls_port_open() {
+  timeout 3 bash -c "exec 3<>/dev/tcp/$TLS_ADDRESS/$TLS_PORT" 2>/dev/null
+}
+
 # ---------------------------------------------------------------------------------------------
 # engine API helpers (curl on the unix socket, never the docker CLI)
 
@@ -459,7 +518,12 @@ lock() {
   flock -w 300 9 || die "timed out waiting for the lock $LOCKFILE"
 }
 
-print_env() { printf 'export DOCKER_HOST=unix://%s\n' "$SOCK"; }
+print_env() {
+  printf 'export DOCKER_HOST=unix://%s\n' "$SOCK"
+  if [[ -n $TLS_DIR ]]; then
+    printf 'export DOCKERGRAPH_ENGINE_TLS_HOST=tcp://%s:%s\n' "$TLS_ADDRESS" "$TLS_PORT"
+  fi
+}
 
 # kill_running_containers: SIGKILL every running or paused container through the API, so that
 # dockerd's own shutdown does not wait each container's stop timeout (10 s by default).
@@ -525,6 +589,17 @@ stop_engine() {
 
 start_engine() {
   ensure_netns
+  local -a tls_args=()
+  if [[ -n $TLS_DIR ]]; then
+    local file
+    for file in ca.pem server-cert.pem server-key.pem; do
+      [[ -r $TLS_DIR/$file ]] || die "DOCKERGRAPH_ENGINE_TLS_DIR has no readable $file: $TLS_DIR"
+    done
+    ensure_veth
+    tls_args=(--host "tcp://$TLS_ADDRESS:$TLS_PORT" --tlsverify
+      --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem"
+      --tlskey "$TLS_DIR/server-key.pem")
+  fi
   mkdir -p "$DATA_ROOT"
   [[ -f $DAEMON_JSON ]] || printf '{}\n' >"$DAEMON_JSON"
   local exec_root n=0 launcher
@@ -550,6 +625,7 @@ start_engine() {
     --exec-opt native.cgroupdriver=cgroupfs \
     --cgroup-parent "$CGROUP_PARENT" \
     --shutdown-timeout 5 \
+    "${tls_args[@]}" \
     </dev/null >>"$LOG" 2>&1 9>&- &
   launcher=$!
   local deadline=$((SECONDS + START_TIMEOUT))
@@ -568,6 +644,16 @@ start_engine() {
     fi
     sleep 0.2
   done
+  if [[ -n $TLS_DIR ]]; then
+    until tls_port_open; do
+      if ((SECONDS >= deadline)); then
+        stop_engine
+        die "dockerd answers on $SOCK but not on $TLS_ADDRESS:$TLS_PORT (TLS)"
+      fi
+      sleep 0.2
+    done
+    log "dockerd listens on tcp://$TLS_ADDRESS:$TLS_PORT with --tlsverify"
+  fi
   log "dockerd is up (pid $(dockerd_pid || echo '?'))"
 }
 
@@ -605,6 +691,7 @@ cmd_stop() {
   stop_engine
   stop_registry
   stop_auth_registry
+  delete_veth
   delete_netns
   log "stopped"
 }

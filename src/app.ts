@@ -11,9 +11,22 @@ import type { DockerClient } from './docker/client.ts';
 import { EngineError } from './docker/errors.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
+import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
+import { createRequestGuards, type RequestGuards } from './plugins/request-guards.ts';
+import { useAliasLimit } from './plugins/use-alias-limit.ts';
+import { useAudit } from './plugins/use-audit.ts';
 import { useAuthentication } from './plugins/use-authentication.ts';
+import { useBatchLimit } from './plugins/use-batch-limit.ts';
+import { useBodyLimit } from './plugins/use-body-limit.ts';
+import { useCostLimit } from './plugins/use-cost-limit.ts';
+import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
+import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
+import { usePersistedOperationsOnly } from './plugins/use-persisted-operations.ts';
+import { useRateLimit } from './plugins/use-rate-limit.ts';
+import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
+import { isAllowedOrigin } from './security/origins.ts';
 import { Authenticator, type Principal } from './security/principal.ts';
 
 /** What GraphiQL opens with: a tour of the schema in one query. */
@@ -47,6 +60,10 @@ export interface AppDependencies {
   readonly logger: Logger;
   /** The engine's shared live streams; made over `docker` when not given (never closed then). */
   readonly live?: LiveStreams;
+  /** Rate limits and registered operations, shared with the WebSocket server; made when not given. */
+  readonly guards?: RequestGuards;
+  /** Where audit lines go; opened from `config.audit` (and closed on dispose) when not given. */
+  readonly audit?: AuditLog;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -104,8 +121,13 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
  * Builds the GraphQL app over one engine without listening: the Node server,
  * the serverless handler and the tests all serve this.
  */
-export function createApp(config: Config, { docker, logger, live }: AppDependencies): App {
+export function createApp(
+  config: Config,
+  { docker, logger, live, audit, guards }: AppDependencies,
+): App {
   const streams = live ?? createLiveStreams(docker, logger);
+  const { rateLimiter, persistedOperations } = guards ?? createRequestGuards(config);
+  const auditLog = audit ?? openAuditLog(config.audit, reportAuditWriteError(logger));
   const authenticator = new Authenticator(config.security);
   // The principal of each HTTP request, found by useAuthentication before anything else runs.
   const principals = new WeakMap<Request, Principal>();
@@ -120,7 +142,20 @@ export function createApp(config: Config, { docker, logger, live }: AppDependenc
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
-    batching: false,
+    // DOCKERGRAPH_BATCHING: off (0) by default; useBatchLimit answers refused batches.
+    batching: config.limits.maxBatchSize > 0 ? { limit: config.limits.maxBatchSize } : false,
+    // useBodyLimit holds bodies to DOCKERGRAPH_MAX_BODY_BYTES / DOCKERGRAPH_MAX_UPLOAD_BYTES.
+    maxRequestBodySize: false,
+    // The registered operation a request names (persisted-operations mode).
+    extraParamNames: ['documentId'],
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      // Browsers let a page read answers only with these headers: allowed origins get them.
+      return origin !== null &&
+        isAllowedOrigin(origin, new URL(request.url).host, config.security.allowedOrigins)
+        ? { origin: [origin], credentials: true, exposedHeaders: ['retry-after'] }
+        : false;
+    },
     logging: false,
     graphiql: config.graphiql
       ? {
@@ -185,9 +220,28 @@ export function createApp(config: Config, { docker, logger, live }: AppDependenc
         },
       }),
       useRequestLog(logger),
+      // Before the limits, so that operations they refuse are audited as denied.
+      useAudit({ log: auditLog, principals, maxTokens: config.limits.maxTokens }),
+      ...(audit ? [] : [{ onDispose: () => auditLog.close() }]),
       useAuthentication(authenticator, principals),
-      // Tar downloads the schema links to (`/files/…`); access rules go in its `authorize`.
-      useDownloads({ docker, engineName: config.engineName, logger }),
+      // Tar downloads the schema links to (`/files/…`): after authentication, whose principal
+      // they check (the `dangerous` permission, the label limit).
+      useDownloads({
+        docker,
+        engineName: config.engineName,
+        logger,
+        principalOf: (request) => principals.get(request),
+      }),
+      // Limits, cheapest first: refused requests are not read further, nor parsed, nor run.
+      useCsrfPrevention(),
+      useBodyLimit(config.limits),
+      useBatchLimit(config.limits.maxBatchSize),
+      useRateLimit(rateLimiter, principals),
+      ...(persistedOperations ? [usePersistedOperationsOnly(persistedOperations, principals)] : []),
+      useTokenLimit(config.limits.maxTokens),
+      useAliasLimit(config.limits.maxAliases),
+      useIntrospectionPolicy(config.security.introspection),
+      useCostLimit(config.limits),
     ],
   });
 }

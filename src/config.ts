@@ -310,7 +310,7 @@ export function loadConfig(env: Environment = process.env): Config {
     },
     limits: {
       maxDepth: readInteger(env, 'DOCKERGRAPH_MAX_DEPTH', 12, 1, 1_000),
-      maxCost: readInteger(env, 'DOCKERGRAPH_MAX_COST', 5_000, 1, 10_000_000),
+      maxCost: readInteger(env, 'DOCKERGRAPH_MAX_COST', 10_000, 1, 10_000_000),
       maxAliases: readInteger(env, 'DOCKERGRAPH_MAX_ALIASES', 30, 0, 10_000),
       maxTokens: readInteger(env, 'DOCKERGRAPH_MAX_TOKENS', 2_000, 10, 1_000_000),
       maxBodyBytes: readInteger(env, 'DOCKERGRAPH_MAX_BODY_BYTES', 1_048_576, 1_024, 2 ** 31),

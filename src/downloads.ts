@@ -18,10 +18,19 @@
  * engine id, unique id prefix or name; a reference is a name, `name:tag`, digest
  * reference or image id.
  *
+ * Access: the request's principal (found by `useAuthentication`, which answers
+ * 401 to a request without a valid token before this plugin runs) needs the
+ * `dangerous` permission, as `copyToContainer` and `buildImage` do: a
+ * container's files and an image's layers may hold any secret (403
+ * `FORBIDDEN` otherwise, before any engine call). A token limited to labels
+ * (see `src/security/label-scope.ts`) downloads only the container and images
+ * it sees; the others answer 404 as if they did not exist.
+ *
  * Failures answer JSON `{"error": {"code", "message"}}` with the matching status:
- * 400 bad request, 404 missing container, path, image or engine, 405 method,
- * 409 conflict, 502 engine failure, 503 engine unavailable, 504 engine timeout.
- * Messages carry the engine's words but never a socket path or host.
+ * 400 bad request, 401 no valid token, 403 permission missing, 404 missing
+ * container, path, image or engine, 405 method, 409 conflict, 502 engine
+ * failure, 503 engine unavailable, 504 engine timeout. Messages carry the
+ * engine's words but never a socket path or host.
  *
  * @module
  */
@@ -34,19 +43,17 @@ import {
   saveImages,
 } from './docker/archive.ts';
 import type { DockerClient } from './docker/client.ts';
-import { EngineError, type EngineErrorKind } from './docker/errors.ts';
+import { EngineError, type EngineErrorKind, EngineNotFoundError } from './docker/errors.ts';
+import { createLoaders } from './loaders.ts';
 import type { Logger } from './logger.ts';
 import { DOWNLOADS_PREFIX } from './schema/download-links.ts';
 import { toEngineReference } from './schema/node-id.ts';
+import { limitOf } from './security/label-scope.ts';
+import { can, type Principal } from './security/principal.ts';
+import type { Permission } from './security/roles.ts';
 
-/**
- * Decides whether a download may proceed: answer a `Response` (e.g. 401 or 403)
- * to refuse it, or nothing to let it through. This is where the access rules of
- * `/graphql` apply to the downloads too.
- */
-export type DownloadAuthorizer = (
-  request: Request,
-) => Response | undefined | Promise<Response | undefined>;
+/** The permission every download needs. */
+const DOWNLOAD_PERMISSION: Permission = 'dangerous';
 
 export interface DownloadOptions {
   /** The engine client; each download uses a view bound to its request's abort signal. */
@@ -54,8 +61,11 @@ export interface DownloadOptions {
   /** The engine name links carry. */
   readonly engineName: string;
   readonly logger: Logger;
-  /** Runs before every download; see {@link DownloadAuthorizer}. */
-  readonly authorize?: DownloadAuthorizer;
+  /**
+   * The principal authentication found for a request (`useAuthentication` runs
+   * first); undefined when it found none, which is refused with 401.
+   */
+  readonly principalOf: (request: Request) => Principal | undefined;
 }
 
 /** A failure of a download before its first byte: its HTTP status, code and message. */
@@ -142,11 +152,46 @@ interface Download extends ArchiveDownload {
   readonly fileName: string;
 }
 
-/** Finds the route of `url` and asks the engine for its archive. */
+/**
+ * Refuses, for a principal limited to labels, a container or images it may not
+ * see, with the engine's own not-found words (`what` describes the download);
+ * answers at once for an unlimited one.
+ */
+interface Visibility {
+  container(reference: string, what: string): Promise<void>;
+  images(references: readonly string[], what: string): Promise<void>;
+}
+
+function visibilityOf(principal: Principal, docker: DockerClient): Visibility {
+  if (!limitOf(principal.labels)) {
+    return { container: () => Promise.resolve(), images: () => Promise.resolve() };
+  }
+  const loaders = createLoaders(docker, principal.labels);
+  const missing = (what: string, words: string) =>
+    new EngineNotFoundError('NOT_FOUND', `${what}: ${words}`, 404);
+  return {
+    async container(reference, what) {
+      if (!(await loaders.containers.inspect.load(reference))) {
+        throw missing(what, `No such container: ${reference}`);
+      }
+    },
+    async images(references, what) {
+      const images = await loaders.images.inspect.loadMany(references);
+      for (const image of images) {
+        if (image instanceof Error) throw image;
+        // The engine's words for an image to save it does not have.
+        if (!image) throw missing(what, 'reference does not exist');
+      }
+    },
+  };
+}
+
+/** Finds the route of `url`, checks the principal may see its objects, and asks the engine for its archive. */
 async function startDownload(
   url: URL,
   docker: DockerClient,
   engineName: string,
+  visibility: Visibility,
 ): Promise<Download> {
   const segments = url.pathname.slice(DOWNLOADS_PREFIX.length).split('/');
   let decoded: string[];
@@ -161,17 +206,20 @@ async function startDownload(
     const container = containerReference(engineName, rest[0]);
     if (rest[1] === 'archive') {
       const path = containerPath(url);
+      await visibility.container(container, `copy "${path}" from container "${container}"`);
       const download = await getContainerArchive(docker, container, path);
       const base = download.stat?.name && download.stat.name !== '/' ? download.stat.name : 'root';
       return { ...download, fileName: safeFileName(base, 'archive') };
     }
     if (rest[1] === 'export') {
+      await visibility.container(container, `export container "${container}"`);
       const download = await exportContainer(docker, container);
       return { ...download, fileName: safeFileName(containerFileBase(container), 'container') };
     }
   }
   if (kind === 'images' && rest.length === 1 && rest[0] === 'save') {
     const references = imageReferences(url);
+    await visibility.images(references, `save ${references.map((name) => `"${name}"`).join(', ')}`);
     const download = await saveImages(docker, references);
     return { ...download, fileName: safeFileName(references[0] ?? '', 'images') };
   }
@@ -225,6 +273,15 @@ function errorResponse(
   });
 }
 
+/** Why a principal without the download permission is refused, in the words of `/graphql`'s. */
+function forbiddenMessage(principal: Principal): string {
+  const who =
+    principal.tokenId === null
+      ? `role "${principal.role}"`
+      : `token "${principal.tokenId}" (role "${principal.role}")`;
+  return `${who} may not download container files or images: it needs the "${DOWNLOAD_PERMISSION}" permission`;
+}
+
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
 }
@@ -253,12 +310,26 @@ export function useDownloads(options: DownloadOptions): Plugin {
           );
           return;
         }
-        const refusal = await options.authorize?.(request);
-        if (refusal) {
-          endResponse(refusal);
+        const principal = options.principalOf(request);
+        if (!principal) {
+          endResponse(
+            errorResponse(fetchAPI, 401, 'UNAUTHENTICATED', 'authentication required', {
+              'www-authenticate': 'Bearer realm="dockergraph"',
+            }),
+          );
           return;
         }
-        const download = await startDownload(url, docker.withSignal(request.signal), engineName);
+        if (!can(principal, DOWNLOAD_PERMISSION)) {
+          endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', forbiddenMessage(principal)));
+          return;
+        }
+        const scoped = docker.withSignal(request.signal);
+        const download = await startDownload(
+          url,
+          scoped,
+          engineName,
+          visibilityOf(principal, scoped),
+        );
         const { body } = download.response;
         const stream = toWebStream(body, fetchAPI, (error) => {
           if (isAbort(error)) return;

@@ -16,7 +16,12 @@ import {
   listImages,
   readImageHistory,
 } from './docker/images.ts';
-import { type EngineNetwork, listNetworks, type NetworkFilters } from './docker/networks.ts';
+import {
+  type EngineNetwork,
+  inspectNetwork,
+  listNetworks,
+  type NetworkFilters,
+} from './docker/networks.ts';
 import { type EngineStats, readContainerStats } from './docker/stats.ts';
 import {
   type EngineDiskUsage,
@@ -26,7 +31,23 @@ import {
   readEngineInfo,
   readEngineVersion,
 } from './docker/system.ts';
-import { type EngineVolume, listVolumes, type VolumeFilters } from './docker/volumes.ts';
+import {
+  type EngineVolume,
+  inspectVolume,
+  listVolumes,
+  type VolumeFilters,
+} from './docker/volumes.ts';
+import {
+  carriesLabels,
+  isImageVisible,
+  isNetworkVisible,
+  isVolumeVisible,
+  type LabelLimit,
+  limitOf,
+  objectsUsedBy,
+  type UsedObjects,
+  withLimitFilters,
+} from './security/label-scope.ts';
 
 /** Sizes the engine computes only when asked (`size=1`). */
 export interface ContainerSize {
@@ -37,7 +58,9 @@ export interface ContainerSize {
 /**
  * The engine calls one GraphQL request may make, batched and de-duplicated.
  * Lists are read once per request and serve every lookup by id; inspect calls
- * are made only for fields the lists lack, once per object.
+ * are made only for fields the lists lack, once per object. For a principal
+ * limited to labels, every one of them answers only what it may see (see
+ * {@link createLoaders}).
  */
 export interface Loaders {
   readonly containers: {
@@ -67,6 +90,8 @@ export interface Loaders {
     list(filters: VolumeFilters): Promise<EngineVolume[]>;
     /** Volumes by name from {@link all}. */
     byName: DataLoader<string, EngineVolume | null>;
+    /** `GET /volumes/{name}`, once per name. */
+    inspect: DataLoader<string, EngineVolume | null>;
   };
   readonly networks: {
     all(): Promise<EngineNetwork[]>;
@@ -74,6 +99,8 @@ export interface Loaders {
     list(filters: NetworkFilters): Promise<EngineNetwork[]>;
     /** Networks by full id from {@link all}. */
     byId: DataLoader<string, EngineNetwork | null>;
+    /** `GET /networks/{idOrName}`, once per id, id prefix or name. */
+    inspect: DataLoader<string, EngineNetwork | null>;
   };
   readonly system: {
     version(): Promise<EngineVersion>;
@@ -81,6 +108,7 @@ export interface Loaders {
     /** `GET /system/df`: slow, shared by disk usage and volume usage fields. */
     diskUsage(): Promise<EngineDiskUsage>;
   };
+  readonly scope: ScopeLoaders;
 }
 
 /** Memoises a call for the lifetime of one request. */
@@ -136,29 +164,95 @@ function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Creates the loaders of one GraphQL request; `docker` should carry the request's abort signal. */
+/** Who may see what: the label limit of the request's principal, and what its containers use. */
+export interface ScopeLoaders {
+  /** The labels every object read must carry (or belong to a container that does); null for all. */
+  readonly limit: LabelLimit | null;
+  /**
+   * The images, volumes and networks the visible containers use (one container
+   * list call, shared with `containers.all`); everything for an unlimited principal
+   * is visible without asking.
+   */
+  used(): Promise<UsedObjects>;
+}
+
+/**
+ * Creates the loaders of one GraphQL request; `docker` should carry the
+ * request's abort signal.
+ *
+ * With `labels` (a token limited to labels, see `src/security/label-scope.ts`)
+ * every read answers only what the principal may see: container lists carry
+ * the limit as engine `label` filters, so the engine filters them; images,
+ * volumes and networks lists are read whole and filtered here by their labels
+ * and by what the visible containers use (the container list, read once);
+ * lookups by id or name (inspect, `byId`, `byName`) answer null for what is
+ * not visible, exactly as for what does not exist. The engine calls stay a
+ * constant number per request whatever the number of objects. Engine info
+ * counts and disk usage are recomputed from the visible objects. Without
+ * `labels` nothing is filtered and no call is added.
+ */
 export function createLoaders(
   docker: DockerClient,
-  /** Labels every object read must carry (or belong to a container that does); null for all. */
-  _labels: Readonly<Record<string, string>> | null = null,
+  labels: Readonly<Record<string, string>> | null = null,
 ): Loaders {
-  const allContainers = once(() => listContainers(docker, { all: true }));
-  const allImages = once(() => listImages(docker));
-  const allVolumes = once(() => listVolumes(docker));
-  const allNetworks = once(() => listNetworks(docker));
-  const imageInspect = eachLoader((reference) => inspectImage(docker, reference));
+  const limit = limitOf(labels);
+  const scoped = <F extends { readonly labels?: readonly string[] }>(filters: F): F =>
+    limit ? { ...filters, labels: withLimitFilters(filters.labels, limit) } : filters;
+  const allContainers = once(() =>
+    listContainers(docker, limit ? { all: true, filters: scoped({}) } : { all: true }),
+  );
+  const used = once(async () => objectsUsedBy(await allContainers()));
+  /** Keeps the items `visible` admits; everything when unlimited, without an engine call. */
+  const keepVisible =
+    <T>(visible: (item: T, limit: LabelLimit, used: UsedObjects) => boolean) =>
+    async (items: T[]): Promise<T[]> => {
+      if (!limit) return items;
+      const usedObjects = await used();
+      return items.filter((item) => visible(item, limit, usedObjects));
+    };
+  /** Answers null for an item `visible` does not admit. */
+  const nullUnlessVisible =
+    <T>(visible: (item: T, limit: LabelLimit, used: UsedObjects) => boolean) =>
+    async (item: T | null): Promise<T | null> => {
+      if (!limit || item === null) return item;
+      return visible(item, limit, await used()) ? item : null;
+    };
+  const imageSummaryVisible = (image: EngineImageSummary, scope: LabelLimit, uses: UsedObjects) =>
+    isImageVisible({ Id: image.Id, labels: image.Labels }, scope, uses);
+  const imageInspectVisible = (image: EngineImageInspect, scope: LabelLimit, uses: UsedObjects) =>
+    isImageVisible({ Id: image.Id, labels: image.Config?.Labels }, scope, uses);
+  const visibleImages = keepVisible(imageSummaryVisible);
+  const visibleVolumes = keepVisible<EngineVolume>(isVolumeVisible);
+  const visibleNetworks = keepVisible<EngineNetwork>(isNetworkVisible);
+
+  const allImages = once(async () => visibleImages(await listImages(docker)));
+  const allVolumes = once(async () => visibleVolumes(await listVolumes(docker)));
+  const allNetworks = once(async () => visibleNetworks(await listNetworks(docker)));
+  const imageInspect = eachLoader(async (reference) =>
+    nullUnlessVisible(imageInspectVisible)(await inspectImage(docker, reference)),
+  );
   const imagesById = indexLoader(allImages, (image) => image.Id);
+  const engineInfo = once(() => readEngineInfo(docker));
+  const diskUsage = once(() => readDiskUsage(docker));
 
   return {
     containers: {
       all: allContainers,
       list: filteredOnce(allContainers, (filters: ContainerFilters) =>
-        listContainers(docker, { all: true, filters }),
+        listContainers(docker, { all: true, filters: scoped(filters) }),
       ),
       summaryById: indexLoader(allContainers, (container) => container.Id),
-      inspect: eachLoader((id) => inspectContainer(docker, id)),
+      inspect: eachLoader(async (id) => {
+        const container = await inspectContainer(docker, id);
+        if (!limit || !container) return container;
+        return carriesLabels(container.Config.Labels, limit) ? container : null;
+      }),
       size: new DataLoader(async (ids) => {
-        const sized = await listContainers(docker, { all: true, size: true, filters: { ids } });
+        const sized = await listContainers(docker, {
+          all: true,
+          size: true,
+          filters: scoped<ContainerFilters>({ ids }),
+        });
         const byId = new Map(sized.map((container) => [container.Id, container]));
         return ids.map((id) => {
           const container = byId.get(id);
@@ -173,7 +267,9 @@ export function createLoaders(
     },
     images: {
       all: allImages,
-      list: filteredOnce(allImages, (filters: ImageFilters) => listImages(docker, { filters })),
+      list: filteredOnce(allImages, async (filters: ImageFilters) =>
+        visibleImages(await listImages(docker, { filters })),
+      ),
       byId: new DataLoader(async (ids) => {
         const listed = await imagesById.loadMany(ids);
         return Promise.all(
@@ -188,20 +284,115 @@ export function createLoaders(
     },
     volumes: {
       all: allVolumes,
-      list: filteredOnce(allVolumes, (filters: VolumeFilters) => listVolumes(docker, { filters })),
+      list: filteredOnce(allVolumes, async (filters: VolumeFilters) =>
+        visibleVolumes(await listVolumes(docker, { filters })),
+      ),
       byName: indexLoader(allVolumes, (volume) => volume.Name),
+      inspect: eachLoader(async (name) =>
+        nullUnlessVisible<EngineVolume>(isVolumeVisible)(await inspectVolume(docker, name)),
+      ),
     },
     networks: {
       all: allNetworks,
-      list: filteredOnce(allNetworks, (filters: NetworkFilters) =>
-        listNetworks(docker, { filters }),
+      list: filteredOnce(allNetworks, async (filters: NetworkFilters) =>
+        visibleNetworks(await listNetworks(docker, { filters })),
       ),
       byId: indexLoader(allNetworks, (network) => network.Id),
+      inspect: eachLoader(async (idOrName) =>
+        nullUnlessVisible<EngineNetwork>(isNetworkVisible)(await inspectNetwork(docker, idOrName)),
+      ),
     },
     system: {
       version: once(() => readEngineVersion(docker)),
-      info: once(() => readEngineInfo(docker)),
-      diskUsage: once(() => readDiskUsage(docker)),
+      info: limit
+        ? once(async () => {
+            const [info, containers, images] = await Promise.all([
+              engineInfo(),
+              allContainers(),
+              allImages(),
+            ]);
+            return visibleInfo(info, containers, images);
+          })
+        : engineInfo,
+      diskUsage: limit
+        ? once(async () => {
+            const [usage, containers, uses] = await Promise.all([
+              diskUsage(),
+              allContainers(),
+              used(),
+            ]);
+            return visibleDiskUsage(usage, limit, containers, uses);
+          })
+        : diskUsage,
     },
+    scope: {
+      limit,
+      used: limit ? used : () => Promise.resolve(EVERYTHING_USED),
+    },
+  };
+}
+
+/** What an unlimited principal's scope answers: it needs no uses to see everything. */
+const EVERYTHING_USED: UsedObjects = {
+  imageIds: new Set(),
+  volumeNames: new Set(),
+  networkIds: new Set(),
+  networkNames: new Set(),
+};
+
+/** Engine info whose object counts are those of the visible containers and images. */
+function visibleInfo(
+  info: EngineInfo,
+  containers: readonly EngineContainerSummary[],
+  images: readonly EngineImageSummary[],
+): EngineInfo {
+  const running = containers.filter((container) => container.State === 'running').length;
+  const paused = containers.filter((container) => container.State === 'paused').length;
+  return {
+    ...info,
+    Containers: containers.length,
+    ContainersRunning: running,
+    ContainersPaused: paused,
+    ContainersStopped: containers.length - running - paused,
+    Images: images.length,
+  };
+}
+
+/**
+ * Disk usage of the visible objects only: their images, containers and volumes,
+ * with use counts of the visible containers. The build cache belongs to no one
+ * and is left out; layers are summed per visible image, so layers they share
+ * count once per image.
+ */
+function visibleDiskUsage(
+  usage: EngineDiskUsage,
+  limit: LabelLimit,
+  containers: readonly EngineContainerSummary[],
+  uses: UsedObjects,
+): EngineDiskUsage {
+  const visibleContainers = new Set(containers.map((container) => container.Id));
+  const usesOf = (predicate: (container: EngineContainerSummary) => boolean) =>
+    containers.filter(predicate).length;
+  const images = (usage.Images ?? [])
+    .filter((image) => isImageVisible({ Id: image.Id, labels: image.Labels }, limit, uses))
+    .map((image) => ({
+      ...image,
+      Containers: usesOf((container) => container.ImageID === image.Id),
+    }));
+  return {
+    LayersSize: images.reduce((total, image) => total + Math.max(0, image.Size), 0),
+    Images: images,
+    Containers: (usage.Containers ?? []).filter((container) => visibleContainers.has(container.Id)),
+    Volumes: (usage.Volumes ?? [])
+      .filter((volume) => isVolumeVisible(volume, limit, uses))
+      .map((volume) => {
+        const usageData = volume.UsageData;
+        if (!usageData || usageData.RefCount < 0) return volume;
+        const refCount = usesOf((container) =>
+          container.Mounts.some((mount) => mount.Type === 'volume' && mount.Name === volume.Name),
+        );
+        return { ...volume, UsageData: { Size: usageData.Size, RefCount: refCount } };
+      }),
+    BuildCache: [],
   };
 }

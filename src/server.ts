@@ -17,6 +17,12 @@ import {
 import { type EmbeddedEngine, startEmbeddedEngine } from './docker/embedded-engine.ts';
 import type { EventHub } from './docker/event-hub.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
+import { createRequestGuards, type RequestGuards } from './plugins/request-guards.ts';
+import { authenticationFailureRecord, refusedOperationRecord } from './plugins/use-audit.ts';
+import { resolvePersistedOperation } from './plugins/use-persisted-operations.ts';
+import { admitOperations } from './plugins/use-rate-limit.ts';
+import { isAllowedOrigin } from './security/origins.ts';
 import { Authenticator, type Principal } from './security/principal.ts';
 
 /** Whether `host` is an address (or name) only this machine can reach. */
@@ -27,6 +33,18 @@ export function isLoopbackHost(host: string): boolean {
 /** Raised at start-up when the server would listen beyond loopback with no authentication. */
 export class UnsafeListenError extends Error {
   override readonly name = 'UnsafeListenError';
+}
+
+/**
+ * Refuses, with an {@link UnsafeListenError} saying what to set, to listen
+ * beyond loopback while no tokens are configured.
+ */
+export function checkListenSafety(config: Pick<Config, 'host' | 'security'>): void {
+  if (isLoopbackHost(config.host) || config.security.tokens.length > 0) return;
+  // The Docker API is root on the host: never expose it to the network without tokens.
+  throw new UnsafeListenError(
+    `refusing to listen on ${config.host} without authentication: anyone who reaches it would control Docker. Configure tokens (DOCKERGRAPH_TOKENS_FILE or DOCKERGRAPH_TOKENS; "npm run token" makes one), or listen on 127.0.0.1 (HOST)`,
+  );
 }
 
 /** A running dockergraph server. */
@@ -49,15 +67,13 @@ export async function startServer(
   docker: DockerClient,
   logger: Logger,
 ): Promise<RunningServer> {
+  checkListenSafety(config);
   const authenticator = new Authenticator(config.security);
-  if (!isLoopbackHost(config.host) && !authenticator.required) {
-    // The Docker API is root on the host: never expose it to the network without tokens.
-    throw new UnsafeListenError(
-      `refusing to listen on ${config.host} without authentication: anyone who reaches it would control Docker. Configure tokens (DOCKERGRAPH_TOKENS_FILE or DOCKERGRAPH_TOKENS; "npm run token" makes one), or listen on 127.0.0.1 (HOST)`,
-    );
-  }
   const live = createLiveStreams(docker, logger);
-  const app = createApp(config, { docker, logger, live });
+  const audit = openAuditLog(config.audit, reportAuditWriteError(logger));
+  // One rate limit and one set of registered operations for HTTP and WebSocket.
+  const guards = createRequestGuards(config);
+  const app = createApp(config, { docker, logger, live, audit, guards });
   // Once stopping, answers close their connection instead of keeping it alive: stop() then
   // ends as soon as the requests under way are answered, not when clients drop idle sockets.
   let stopping = false;
@@ -72,13 +88,20 @@ export async function startServer(
     });
     void app(request, response);
   });
-  const webSockets = serveWebSockets(app, server, authenticator);
+  const webSockets = serveWebSockets(app, server, authenticator, audit, {
+    guards,
+    allowedOrigins: config.security.allowedOrigins,
+    maxTokens: config.limits.maxTokens,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await audit.close();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -104,6 +127,8 @@ export async function startServer(
         await webSockets.dispose();
         await closed;
         clearTimeout(timer);
+        // Operations have ended: their audit lines are written.
+        await audit.close();
         await docker.close();
       })();
       return stopped;
@@ -120,12 +145,34 @@ function serveWebSockets(
   app: App,
   server: Server,
   authenticator: Authenticator,
+  audit: AuditLog,
+  {
+    guards,
+    allowedOrigins,
+    maxTokens,
+  }: { guards: RequestGuards; allowedOrigins: readonly string[]; maxTokens: number },
 ): {
   /** Resolves once no operation runs (their "complete" sent), or after `timeoutMs`. */
   settle(timeoutMs: number): Promise<void>;
   dispose(): void | Promise<void>;
 } {
-  const webSocketServer = new WebSocketServer({ server, path: '/graphql' });
+  const webSocketServer = new WebSocketServer({
+    server,
+    path: '/graphql',
+    // Browsers send Origin with every WebSocket: a page of another site is refused (403)
+    // before graphql-ws sees it. Clients that are not browsers send none.
+    verifyClient: ({ origin, req }, accept) => {
+      if (origin === undefined || isAllowedOrigin(origin, req.headers.host, allowedOrigins)) {
+        accept(true);
+      } else {
+        accept(
+          false,
+          403,
+          `WebSocket from origin ${origin} refused: not this server's origin nor in DOCKERGRAPH_ALLOWED_ORIGINS`,
+        );
+      }
+    },
+  });
   let running = 0;
   let idle: (() => void) | null = null;
   const operationEnded = () => {
@@ -151,12 +198,21 @@ function serveWebSockets(
       onConnect: (context) => {
         const params = context.connectionParams ?? {};
         const fromPayload = params.authorization ?? params.Authorization ?? params.token;
-        const result = authenticator.authenticate(
+        const authorization =
           typeof fromPayload === 'string'
             ? fromPayload
-            : context.extra.request.headers.authorization,
-        );
-        if (result.failure) return false;
+            : context.extra.request.headers.authorization;
+        const result = authenticator.authenticate(authorization);
+        if (result.failure) {
+          audit.write(
+            authenticationFailureRecord(
+              'websocket',
+              authorization,
+              context.extra.request.socket.remoteAddress ?? null,
+            ),
+          );
+          return false;
+        }
         principals.set(context.extra, result.principal);
         return true;
       },
@@ -166,16 +222,41 @@ function serveWebSockets(
       execute: (args) => envelopedOf(args).execute(args),
       subscribe: (args) => envelopedOf(args).subscribe(args),
       onSubscribe: async (context, _id, payload) => {
+        const principal = principals.get(context.extra);
+        // A mutation or subscription refused before it is parsed is audited as denied.
+        const refuse = (error: GraphQLError) => {
+          const source = {
+            principal,
+            transport: 'websocket' as const,
+            clientAddress: context.extra.request.socket.remoteAddress ?? null,
+          };
+          const record = refusedOperationRecord(source, payload, [error], maxTokens);
+          if (record) audit.write(record);
+          return [error];
+        };
+        // Before anything is parsed: each operation counts against its token's rate limit.
+        const limited = principal && admitOperations(guards.rateLimiter, principal, 1);
+        if (limited) return refuse(limited);
+        let query = payload.query;
+        if (guards.persistedOperations) {
+          const resolved = resolvePersistedOperation(
+            guards.persistedOperations,
+            principal,
+            payload,
+          );
+          if (resolved instanceof GraphQLError) return refuse(resolved);
+          query = resolved.query;
+        }
         const enveloped = app.getEnveloped({
           ...context,
-          principal: principals.get(context.extra),
+          principal,
           req: context.extra.request,
           socket: context.extra.socket,
-          params: payload,
+          params: { ...payload, query },
         });
         let document: DocumentNode;
         try {
-          document = enveloped.parse(payload.query);
+          document = enveloped.parse(query);
         } catch (error) {
           // A syntax error is the client's: an error message, not a closed socket.
           if (error instanceof GraphQLError) return [error];
@@ -247,6 +328,8 @@ async function connectEngine(
 /** `npm start`: reads the configuration, serves until SIGTERM or SIGINT. */
 export async function main(): Promise<void> {
   const config = loadConfig();
+  // Before the engine is looked for (or the private one started): nothing to undo then.
+  checkListenSafety(config);
   const logger = createLogger(config.logLevel);
   const { endpoint, embedded } = await connectEngine(config, logger);
   const docker = DockerClient.create(endpoint, {

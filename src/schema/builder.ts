@@ -8,6 +8,9 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLContext } from '../context.ts';
 import { PERMISSIONS, type Permission } from '../security/roles.ts';
 import { permissionFor } from './access-rules.ts';
+// Registers the costModel plugin.
+import './cost-model.ts';
+import { operationTooComplex } from './cost-rules.ts';
 // Registers the denyByDefault plugin.
 import './deny-by-default.ts';
 import { invalidArgument } from './errors.ts';
@@ -67,31 +70,25 @@ export const builder = new SchemaBuilder<{
     ScopeAuthPlugin,
     'denyByDefault',
     ComplexityPlugin,
+    // Gives every field its cost from cost-rules.ts. Pothos applies field-config hooks last
+    // plugin first: listed after the complexity plugin, it runs before that plugin reads it.
+    'costModel',
     ErrorsPlugin,
     RelayPlugin,
     DataloaderPlugin,
   ],
   complexity: {
-    defaultComplexity: 1,
-    defaultListMultiplier: 10,
+    // Operations are checked before they run (src/plugins/use-cost-limit.ts); this check at
+    // the root fields stays as a second line.
     limit: (context) => ({
       complexity: context.policy.maxCost,
       depth: context.policy.maxDepth,
       breadth: Number.MAX_SAFE_INTEGER,
     }),
-    complexityError: (kind, result) => {
-      const depth = String(kind) === 'Depth';
-      const [what, measure, setting] = depth
-        ? ['deep', 'depth', 'DOCKERGRAPH_MAX_DEPTH']
-        : ['costly', 'cost', 'DOCKERGRAPH_MAX_COST'];
-      const [value, max] = depth
-        ? [result.depth, result.maxDepth]
-        : [result.complexity, result.maxComplexity];
-      return new GraphQLError(
-        `the operation is too ${what}: its ${measure} is ${value}, the limit is ${max} (${setting})`,
-        { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } },
-      );
-    },
+    complexityError: (kind, result) =>
+      String(kind) === 'Depth'
+        ? operationTooComplex('depth', result.depth, result.maxDepth ?? 0)
+        : operationTooComplex('cost', result.complexity, result.maxComplexity ?? 0),
   },
   errors: {
     // Mutation results are unions of their payload and the errors they may end in.

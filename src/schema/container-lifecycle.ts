@@ -25,10 +25,21 @@ import {
 } from '../docker/containers.ts';
 import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { inspectImage, pullImage } from '../docker/images.ts';
+import {
+  dangerousContainerCreateInputs,
+  dangerousContainerUpdateInputs,
+} from '../security/dangerous-inputs.ts';
+import { checkDangerousInputs } from './access.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
+import {
+  concealEngineIds,
+  limitContainerCreate,
+  scopedLabelFilters,
+  visibleEngineReference,
+} from './label-access.ts';
 import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
-import { engineReferenceOf, toNodeKey } from './node-id.ts';
+import { toNodeKey } from './node-id.ts';
 import { readBackContainer } from './read-back.ts';
 import { type ContainerRecord, ContainerRef } from './refs.ts';
 import {
@@ -621,8 +632,16 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { input, start, pull, auth }, context) => {
       const body = toContainerCreateBody('input', input);
+      checkDangerousInputs(
+        context,
+        'Mutation.createContainer',
+        dangerousContainerCreateInputs('input', body, context.policy),
+      );
       const name = input.name ? checkContainerName('input.name', input.name) : undefined;
       const credentials = toRegistryCredentials('auth', auth);
+      // A token limited to labels gives them to its container and volumes, and uses only
+      // containers, networks and volumes it sees.
+      const limitedBody = await limitContainerCreate(context, 'input', body);
       if (
         pull === 'always' ||
         (pull === 'if-missing' && !(await inspectImage(context.docker, input.image)))
@@ -634,7 +653,13 @@ builder.mutationFields((t) => ({
       }
       // Not bound to the request: once sent, the create must be answered, or a client that
       // went away would leave a container nobody knows the id of.
-      const created = await createContainer(context.docker.withSignal(undefined), body, name);
+      const created = await createContainer(
+        context.docker.withSignal(undefined),
+        limitedBody,
+        name,
+      ).catch((error: unknown) => {
+        throw concealEngineIds(context, error);
+      });
       if (start) await startCreated(context, created.Id);
       return payload(context, created.Id, true, created.Warnings ?? []);
     },
@@ -646,7 +671,7 @@ builder.mutationFields((t) => ({
     errors: resultErrors('The started container, or why it did not start.'),
     args: { id: t.arg.string({ required: true, description: referenceDescription }) },
     resolve: async (_root, { id }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const key = await visibleEngineReference(context, 'Container', 'id', id, 'start');
       const changed = await startContainer(context.docker, key);
       return payload(context, key, changed);
     },
@@ -664,7 +689,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, timeoutSeconds }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const key = await visibleEngineReference(context, 'Container', 'id', id, 'stop');
       const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);
       const target = await stopTarget(context, key, timeout, `stop container "${key}"`);
       const changed = await stopContainer(
@@ -689,7 +714,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, timeoutSeconds }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const key = await visibleEngineReference(context, 'Container', 'id', id, 'restart');
       const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);
       const target = await stopTarget(context, key, timeout, `restart container "${key}"`);
       await restartContainer(context.docker, target.id, timeout, target.gracePeriodSeconds);
@@ -710,8 +735,15 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, signal }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const normalized = normalizeSignal('signal', signal ?? 'SIGKILL');
+      const key = await visibleEngineReference(
+        context,
+        'Container',
+        'id',
+        id,
+        // The engine's own words for a missing container.
+        (key) => `kill container "${key}" with ${normalized}: Cannot kill container: ${key}`,
+      );
       await killContainer(context.docker, key, normalized);
       return payload(context, key, true);
     },
@@ -723,7 +755,7 @@ builder.mutationFields((t) => ({
     errors: resultErrors('The paused container, or why it was not paused.'),
     args: { id: t.arg.string({ required: true, description: referenceDescription }) },
     resolve: async (_root, { id }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const key = await visibleEngineReference(context, 'Container', 'id', id, 'pause');
       await pauseContainer(context.docker, key);
       return payload(context, key, true);
     },
@@ -735,7 +767,7 @@ builder.mutationFields((t) => ({
     errors: resultErrors('The unpaused container, or why it was not unpaused.'),
     args: { id: t.arg.string({ required: true, description: referenceDescription }) },
     resolve: async (_root, { id }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const key = await visibleEngineReference(context, 'Container', 'id', id, 'unpause');
       await unpauseContainer(context.docker, key);
       return payload(context, key, true);
     },
@@ -755,7 +787,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, condition }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const key = await visibleEngineReference(context, 'Container', 'id', id, 'wait for');
       const result = await waitContainer(context.docker, key, condition ?? 'not-running');
       return {
         exitCode: result.StatusCode,
@@ -778,13 +810,15 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, newName }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const key = await visibleEngineReference(context, 'Container', 'id', id, 'rename');
       const name = checkContainerName('newName', newName);
       const what = `rename container "${key}"`;
       const current = await inspectExisting(context, key, what);
       // The engine refuses a rename to the current name (400); nothing is to change.
       if (current.Name.replace(/^\//, '') === name) return payload(context, current.Id, false);
-      await renameContainer(context.docker, current.Id, name);
+      await renameContainer(context.docker, current.Id, name).catch((error: unknown) => {
+        throw concealEngineIds(context, error);
+      });
       return payload(context, current.Id, true);
     },
   }),
@@ -798,7 +832,6 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: UpdateContainerInput, required: true, description: 'What to change.' }),
     },
     resolve: async (_root, { id, input }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const body = {
         ...(input.resources ? toEngineResources('input.resources', input.resources, false) : {}),
         ...(input.restartPolicy
@@ -808,6 +841,13 @@ builder.mutationFields((t) => ({
       if (Object.keys(body).length === 0) {
         throw new InvalidInputError('input', 'nothing to change: give resources or restartPolicy');
       }
+      checkDangerousInputs(
+        context,
+        'Mutation.updateContainer',
+        dangerousContainerUpdateInputs('input', body),
+      );
+      // The input is checked whole before the engine is asked anything.
+      const key = await visibleEngineReference(context, 'Container', 'id', id, 'update');
       const warnings = await updateContainer(context.docker, key, body);
       return payload(context, key, true, warnings);
     },
@@ -831,7 +871,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, force, removeVolumes }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const key = await visibleEngineReference(context, 'Container', 'id', id, 'remove');
       const current = await inspectExisting(context, key, `remove container "${key}"`);
       await removeContainer(context.docker, current.Id, {
         force: force ?? false,
@@ -859,8 +899,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { filter }, context) => {
       const labels = filter?.labels ?? undefined;
       checkLabelFilters('filter.labels', labels, invalidInput);
+      // A token limited to labels prunes only containers carrying them.
+      const scopedLabels = scopedLabelFilters(context, labels);
       return pruneContainers(context.docker, {
-        ...(labels ? { labels } : {}),
+        ...(scopedLabels ? { labels: scopedLabels } : {}),
         ...(filter?.until ? { until: filter.until } : {}),
       });
     },

@@ -8,13 +8,13 @@ import {
   type EngineHealth,
   type EngineHostConfig,
   type EngineMountPoint,
-  inspectContainer,
   listContainerChanges,
   listContainerProcesses,
   readContainerLogs,
 } from '../docker/containers.ts';
 import type { DecodedLogs } from '../docker/demux.ts';
 import { computeStatsFigures } from '../docker/stats.ts';
+import { can } from '../security/principal.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
 import { invalidArgument } from './errors.ts';
@@ -375,10 +375,18 @@ const EnvironmentVariableRef = builder.objectRef<EnvShape>('EnvironmentVariable'
   description: 'An environment variable of a container or image.',
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Variable name.' }),
-    value: t.exposeString('value', {
+    value: t.string({
       nullable: true,
       description:
-        'Its value; null when the entry has no "=" (the variable is taken from the engine environment).',
+        'Its value; null when the entry has no "=" (the variable is taken from the engine environment), or when it is redacted (see `redacted`).',
+      resolve: (variable, _args, context) =>
+        can(context.principal, 'secrets') ? variable.value : null,
+    }),
+    redacted: t.boolean({
+      description:
+        'Whether `value` is withheld: values may hold passwords and keys, and only tokens with the "secrets" permission (admin) see them.',
+      resolve: (variable, _args, context) =>
+        variable.value !== null && !can(context.principal, 'secrets'),
     }),
   }),
 });
@@ -1352,7 +1360,8 @@ builder.queryFields((t) => ({
       if (key === '') throw invalidArgument('idOrName', 'must not be empty');
       if (key.includes('/'))
         throw invalidArgument('idOrName', `"${idOrName}" is not a container id or name`);
-      const inspect = await inspectContainer(context.docker, key);
+      // Through the loader: a container the principal may not see is answered as missing.
+      const inspect = await context.loaders.containers.inspect.load(key);
       if (!inspect) return null;
       context.loaders.containers.inspect.prime(inspect.Id, inspect);
       return { engine: context.engineName, id: inspect.Id, summary: null, inspect };

@@ -1,6 +1,7 @@
 import type { EventFilter, EventMessage } from '../docker/event-hub.ts';
 import type { EngineEvent, EngineEventActor } from '../docker/events.ts';
 import { builder } from './builder.ts';
+import { visibleEvents } from './label-access.ts';
 import {
   ContainerRef,
   ImageRef,
@@ -243,7 +244,11 @@ builder.subscriptionField('events', (t) =>
         ...(filter?.networks ? { networks: filter.networks } : {}),
         ...(filter?.labels ? { labels: filter.labels } : {}),
       };
-      return context.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) });
+      // A token limited to labels receives only the events of objects it sees.
+      return visibleEvents(
+        context,
+        context.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) }),
+      );
     },
     resolve: (message, _args, context) => {
       // The context outlives this event: the objects linked from it are read anew.

@@ -10,8 +10,8 @@ import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { builder } from './builder.ts';
 import { downloadLinks } from './download-links.ts';
 import { invalidArgument } from './errors.ts';
+import { visibleEngineReference } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
-import { engineReferenceOf } from './node-id.ts';
 import { readBackContainer } from './read-back.ts';
 import { type ContainerRecord, ContainerRef, ImageRef } from './refs.ts';
 import { parseEngineTime } from './shared.ts';
@@ -125,7 +125,7 @@ builder.objectFields(ContainerRef, (t) => ({
   }),
   archiveUrl: t.string({
     description:
-      'Link downloading a file or folder of it as a tar archive (`docker cp` out of it), relative to the origin that serves this GraphQL endpoint. Fetching it answers 404 (JSON) when the path does not exist.',
+      'Link downloading a file or folder of it as a tar archive (`docker cp` out of it), relative to the origin that serves this GraphQL endpoint. Fetching it answers 404 (JSON) when the path does not exist. Fetching it takes the same bearer token as this endpoint, with the `dangerous` permission.',
     args: {
       path: t.arg.string({
         required: true,
@@ -139,7 +139,7 @@ builder.objectFields(ContainerRef, (t) => ({
   }),
   exportUrl: t.string({
     description:
-      'Link downloading its whole filesystem as a tar archive (`docker export`), relative to the origin that serves this GraphQL endpoint.',
+      'Link downloading its whole filesystem as a tar archive (`docker export`), relative to the origin that serves this GraphQL endpoint. Fetching it takes the same bearer token as this endpoint, with the `dangerous` permission.',
     resolve: (container) => downloadLinks.containerExport(container.engine, container.id),
   }),
 }));
@@ -147,7 +147,7 @@ builder.objectFields(ContainerRef, (t) => ({
 builder.objectFields(ImageRef, (t) => ({
   saveUrl: t.string({
     description:
-      'Link downloading the image with its layers as a tar archive (`docker save`) that `loadImages` and `docker load` read back, relative to the origin that serves this GraphQL endpoint. It names every tag of the image, so they come back on load; an untagged image is saved by id, without tags.',
+      'Link downloading the image with its layers as a tar archive (`docker save`) that `loadImages` and `docker load` read back, relative to the origin that serves this GraphQL endpoint. It names every tag of the image, so they come back on load; an untagged image is saved by id, without tags. Fetching it takes the same bearer token as this endpoint, with the `dangerous` permission.',
     resolve: async (image, _args, context) => {
       const tags =
         image.summary?.RepoTags ??
@@ -216,7 +216,13 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const container = engineReferenceOf(context.engineName, 'Container', 'id', args.id);
+      const container = await visibleEngineReference(
+        context,
+        'Container',
+        'id',
+        args.id,
+        `copy an archive to "${args.path}" in`,
+      );
       const problem = pathProblem(args.path);
       if (problem !== null) throw new InvalidInputError('path', problem);
       const upload = await peekUpload(args.archive, 512);

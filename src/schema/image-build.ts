@@ -1,3 +1,4 @@
+import type { GraphQLContext } from '../context.ts';
 import {
   type ArchiveBody,
   ArchiveRefusedError,
@@ -18,6 +19,7 @@ import { checkImageName, checkPlatform, checkTagReference } from '../docker/imag
 import { createTar, type TarEntry, TarPathError, tarPathProblem } from '../docker/tar.ts';
 import { builder } from './builder.ts';
 import { ImageProgressRef, progressOf } from './image-progress.ts';
+import { changesForCreate, labelsForCreate } from './label-access.ts';
 import {
   MutationErrorInterface,
   mutationErrors,
@@ -308,6 +310,12 @@ function checkBuild(input: BuildInput, upload: File | null | undefined): Checked
   };
 }
 
+/** A build by a token limited to labels gives them to its image (the engine applies them last). */
+function withLimitLabels(context: GraphQLContext, build: CheckedBuild): CheckedBuild {
+  const labels = labelsForCreate(context, 'input.labels', build.options.labels);
+  return labels ? { ...build, options: { ...build.options, labels } } : build;
+}
+
 /**
  * Runs a checked build, telling `onLine` each line of output as it comes. A request the
  * engine refused before building becomes an InvalidInputError naming the input at fault.
@@ -346,7 +354,8 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { input, context: upload }, context) => {
-      const result = await runBuild(context.docker, checkBuild(input, upload));
+      const build = withLimitLabels(context, checkBuild(input, upload));
+      const result = await runBuild(context.docker, build);
       return {
         image: await readBackImage(context, result.imageId),
         log: result.log.lines,
@@ -390,6 +399,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, context) => {
       const name = checkImageName(args.repository, args.tag);
       checkImageChanges('changes', args.changes, 'an import');
+      // A token limited to labels gives them to the image (a LABEL change, applied last).
+      const changes = changesForCreate(context, 'changes', args.changes);
       if (args.platform !== null && args.platform !== undefined) {
         checkPlatform('platform', args.platform);
       }
@@ -398,7 +409,7 @@ builder.mutationFields((t) => ({
         ...name,
         ...givenFields({
           message: args.message,
-          changes: args.changes,
+          changes,
           platform: args.platform,
         }),
       }).catch((error: unknown) => {
@@ -461,7 +472,7 @@ builder.subscriptionField('buildImageProgress', (t) =>
       }),
     },
     subscribe: (_root, { input, context: upload }, context) => {
-      const build = checkBuild(input, upload);
+      const build = withLimitLabels(context, checkBuild(input, upload));
       return progressOf(context, async (report, signal) => {
         const result = await runBuild(context.docker.withSignal(signal), build, (line) =>
           report({ event: null, line }),

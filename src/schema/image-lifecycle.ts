@@ -24,8 +24,13 @@ import {
 import { RegistryUnreachableError } from '../docker/progress.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import {
+  changesForCreate,
+  concealEngineIds,
+  scopedLabelFilters,
+  visibleEngineReference,
+} from './label-access.ts';
 import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
-import { engineReferenceOf } from './node-id.ts';
 import { readBackImage } from './read-back.ts';
 import { type ImageRecord, ImageRef } from './refs.ts';
 import {
@@ -220,6 +225,8 @@ builder.mutationFields((t) => ({
       const credentials = toRegistryCredentials('auth', auth);
       const repository = repositoryOf(parsed);
       const tag = parsed.tag ?? 'latest';
+      // A token limited to labels pushes only images it sees.
+      await visibleEngineReference(context, 'Image', 'reference', `${repository}:${tag}`, 'push');
       const digest = await pushImage(context.docker, {
         repository,
         tag,
@@ -251,7 +258,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const source = engineReferenceOf(context.engineName, 'Image', 'source', args.source);
+      const source = await visibleEngineReference(context, 'Image', 'source', args.source, 'tag');
       const repository = checkRepository('repository', args.repository);
       const tag = checkTag('tag', args.tag ?? 'latest');
       await tagImage(context.docker, source, repository, tag);
@@ -284,10 +291,19 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const reference = engineReferenceOf(context.engineName, 'Image', 'reference', args.reference);
+      const reference = await visibleEngineReference(
+        context,
+        'Image',
+        'reference',
+        args.reference,
+        'remove',
+      );
       return removeImage(context.docker, reference, {
         force: args.force ?? false,
         noPrune: args.noPrune ?? false,
+      }).catch((error: unknown) => {
+        // The engine names the containers that use the image, which may be others'.
+        throw concealEngineIds(context, error);
       });
     },
   }),
@@ -318,9 +334,11 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { dangling, labels, until }, context) => {
       checkLabelFilters('labels', labels, invalidInput);
+      // A token limited to labels prunes only images carrying them.
+      const scopedLabels = scopedLabelFilters(context, labels);
       return pruneImages(context.docker, {
         dangling: dangling ?? true,
-        ...(labels ? { labels } : {}),
+        ...(scopedLabels ? { labels: scopedLabels } : {}),
         ...(until ? { until } : {}),
       });
     },
@@ -366,20 +384,23 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const container = engineReferenceOf(
-        context.engineName,
+      const container = await visibleEngineReference(
+        context,
         'Container',
         'container',
         args.container,
+        'commit',
       );
       const name = checkImageName(args.repository, args.tag);
       checkImageChanges('changes', args.changes, 'a commit');
+      // A token limited to labels gives them to the image (a LABEL change, applied last).
+      const changes = changesForCreate(context, 'changes', args.changes);
       const id = await commitContainer(context.docker, {
         container,
         ...name,
         ...(args.message ? { comment: args.message } : {}),
         ...(args.author ? { author: args.author } : {}),
-        ...(args.changes?.length ? { changes: args.changes } : {}),
+        ...(changes?.length ? { changes } : {}),
         pause: args.pause ?? true,
       });
       return readBackImage(context, id);

@@ -1,6 +1,7 @@
 import type { GraphQLContext } from '../context.ts';
 import { type BuildStepHeader, parseStepHeader } from '../docker/build.ts';
 import { BuildFailedError, EngineError } from '../docker/errors.ts';
+import { inspectImage } from '../docker/images.ts';
 import type { ProgressEvent } from '../docker/progress.ts';
 import { builder } from './builder.ts';
 import { type ImageRecord, ImageRef } from './refs.ts';
@@ -193,7 +194,9 @@ async function* progressUntilDone(
   try {
     if ('error' in outcome) throw outcome.error;
     context.renewLoaders();
-    const inspect = await context.loaders.images.inspect.load(outcome.reference);
+    // Read as the engine has it, as the pullImage mutation reads its image back: a token
+    // limited to labels is told of the image it pulled, though it may not see it in lists.
+    const inspect = await inspectImage(context.docker, outcome.reference);
     if (!inspect) {
       yield { kind: 'failed', code: 'NOT_FOUND', message: `image "${outcome.reference}" is gone` };
       return;

@@ -1,6 +1,8 @@
 import type { GraphQLContext } from '../context.ts';
 import { EngineError } from '../docker/errors.ts';
-import { type EngineImageHistoryItem, type ImageFilters, inspectImage } from '../docker/images.ts';
+import type { EngineImageHistoryItem, ImageFilters } from '../docker/images.ts';
+import { redactHistoryStep } from '../security/output-redaction.ts';
+import { can } from '../security/principal.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { newestFirstKey, paginate } from './pagination.ts';
@@ -59,8 +61,18 @@ const ImageHistoryItemRef = builder.objectRef<EngineImageHistoryItem>('ImageLaye
       description: 'When the step ran.',
       resolve: (layer) => new Date(layer.Created * 1000),
     }),
-    createdBy: t.exposeString('CreatedBy', {
-      description: 'The instruction, e.g. "/bin/sh -c #(nop) CMD [\\"sh\\"]".',
+    createdBy: t.string({
+      description:
+        'The instruction, e.g. "/bin/sh -c #(nop) CMD [\\"sh\\"]". Values of `ENV` and `ARG` instructions, and the build arguments a `RUN` step records ("|1 TOKEN=… /bin/sh -c …"), read "[redacted]" unless the token has the "secrets" permission.',
+      resolve: (layer, _args, context) =>
+        can(context.principal, 'secrets')
+          ? layer.CreatedBy
+          : redactHistoryStep(layer.CreatedBy).text,
+    }),
+    redacted: t.boolean({
+      description: 'Whether values in `createdBy` are withheld.',
+      resolve: (layer, _args, context) =>
+        !can(context.principal, 'secrets') && redactHistoryStep(layer.CreatedBy).redacted,
     }),
     tags: t.stringList({
       description: 'Tags of the image this step made.',
@@ -305,7 +317,8 @@ builder.queryFields((t) => ({
       if (key === '') throw invalidArgument('reference', 'must not be empty');
       if (/\s/.test(key))
         throw invalidArgument('reference', `"${reference}" is not an image reference`);
-      const inspect = await inspectImage(context.docker, key).catch((error: unknown) => {
+      // Through the loader: an image the principal may not see is answered as missing.
+      const inspect = await context.loaders.images.inspect.load(key).catch((error: unknown) => {
         if (error instanceof EngineError && error.kind === 'BAD_REQUEST')
           throw invalidArgument('reference', error.message);
         throw error;

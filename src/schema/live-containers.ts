@@ -1,5 +1,5 @@
 import type { GraphQLContext } from '../context.ts';
-import { type EngineContainerInspect, inspectContainer } from '../docker/containers.ts';
+import type { EngineContainerInspect } from '../docker/containers.ts';
 import type { LogLine } from '../docker/demux.ts';
 import { EngineNotFoundError } from '../docker/errors.ts';
 import { followContainerLogs } from '../docker/follow-logs.ts';
@@ -20,7 +20,8 @@ async function inspectOrFail(
   idOrName: string,
 ): Promise<EngineContainerInspect> {
   if (idOrName.trim() === '') throw invalidArgument('id', 'must not be empty');
-  const inspect = await inspectContainer(context.docker, idOrName);
+  // Through the loader: a container the principal may not see is answered as missing.
+  const inspect = await context.loaders.containers.inspect.load(idOrName);
   if (!inspect) {
     throw new EngineNotFoundError('NOT_FOUND', `No such container: ${idOrName}`, 404);
   }

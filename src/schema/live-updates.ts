@@ -1,5 +1,6 @@
 import type { EventFilter, EventMessage } from '../docker/event-hub.ts';
 import { builder } from './builder.ts';
+import { scopedLabelFilters } from './label-access.ts';
 import { type ContainerRecord, ContainerRef } from './refs.ts';
 import { checkLabelFilters } from './shared.ts';
 
@@ -102,6 +103,10 @@ const ContainerUpdateFilterInput = builder.inputType('ContainerUpdateFilter', {
   }),
 });
 
+function givenLabelFilters(labels: readonly string[] | undefined): { labels?: readonly string[] } {
+  return labels ? { labels } : {};
+}
+
 builder.subscriptionField('containerUpdated', (t) =>
   t.field({
     type: ContainerUpdateRef,
@@ -124,7 +129,9 @@ builder.subscriptionField('containerUpdated', (t) =>
         types: ['container'],
         actions: CHANGING_ACTIONS,
         ...(containers.length > 0 ? { containers } : {}),
-        ...(filter?.labels ? { labels: filter.labels } : {}),
+        // Container events carry the container's labels: a token limited to labels follows
+        // only the containers carrying them.
+        ...givenLabelFilters(scopedLabelFilters(context, filter?.labels)),
       };
       return context.events.subscribe({ filter: hubFilter });
     },

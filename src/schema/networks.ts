@@ -19,6 +19,7 @@ import {
 } from '../docker/networks.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { labelsForCreate, scopedLabelFilters, visibleEngineReference } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { encodeNodeId, engineReferenceOf, toNodeKey } from './node-id.ts';
 import { paginate } from './pagination.ts';
@@ -313,7 +314,8 @@ builder.queryFields((t) => ({
       if (idOrName.trim() === '' || idOrName.includes('/')) {
         throw invalidArgument('idOrName', `"${idOrName}" is not a network id or name`);
       }
-      const network = await inspectNetwork(context.docker, idOrName);
+      // Through the loader: a network the principal may not see is answered as missing.
+      const network = await context.loaders.networks.inspect.load(idOrName);
       return network ? { engine: context.engineName, network } : null;
     },
   }),
@@ -555,15 +557,26 @@ function toNetworkSpec(input: typeof CreateNetworkInput.$inferInput): NetworkSpe
   };
 }
 
-/** The engine's network and container a connect or disconnect names. */
-function connectionOf(
+/**
+ * The engine's network and container a connect or disconnect names; both must
+ * be visible to a principal limited to labels (`action`: "connect", "disconnect").
+ */
+async function connectionOf(
   context: GraphQLContext,
   args: { readonly network: string; readonly container: string },
-): { network: string; container: string } {
-  return {
+  action: 'connect' | 'disconnect',
+): Promise<{ network: string; container: string }> {
+  const keys = {
     network: engineReferenceOf(context.engineName, 'Network', 'network', args.network),
     container: engineReferenceOf(context.engineName, 'Container', 'container', args.container),
   };
+  // Described as the engine describes the call, so that a refusal reads as its own would.
+  const what = `${action} container "${keys.container}" ${action === 'connect' ? 'to' : 'from'} network "${keys.network}"`;
+  const [network, container] = await Promise.all([
+    visibleEngineReference(context, 'Network', 'network', args.network, () => what),
+    visibleEngineReference(context, 'Container', 'container', args.container, () => what),
+  ]);
+  return { network, container };
 }
 
 interface ConnectionShape {
@@ -711,7 +724,13 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: CreateNetworkInput, required: true, description: 'The network.' }),
     },
     resolve: async (_root, { input }, context) => {
-      const created = await createNetwork(context.docker, toNetworkSpec(input));
+      const spec = toNetworkSpec(input);
+      // A token limited to labels gives them to what it creates.
+      const labels = labelsForCreate(context, 'input.labels', spec.labels);
+      const created = await createNetwork(context.docker, {
+        ...spec,
+        ...(labels ? { labels } : {}),
+      });
       const network = await inspectNetwork(context.docker, created.id);
       if (!network) {
         throw new EngineNotFoundError(
@@ -751,7 +770,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const { network, container } = connectionOf(context, args);
+      const { network, container } = await connectionOf(context, args, 'connect');
       args.aliases?.forEach((alias, index) => {
         if (!/^\S+$/.test(alias)) {
           throw new InvalidInputError(
@@ -812,7 +831,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const { network, container } = connectionOf(context, args);
+      const { network, container } = await connectionOf(context, args, 'disconnect');
       await disconnectContainerFromNetwork(context.docker, network, container, args.force ?? false);
       return readConnection(context, network, container);
     },
@@ -832,7 +851,8 @@ builder.mutationFields((t) => ({
       const reference = engineReferenceOf(context.engineName, 'Network', 'id', args.id);
       // Inspect first: the payload reports the name, and removing by full id cannot hit a
       // network of the same name created meanwhile.
-      const network = await inspectNetwork(context.docker, reference);
+      // Through the loader: a network the principal may not see is answered as missing.
+      const network = await context.loaders.networks.inspect.load(reference);
       if (!network) {
         throw new EngineNotFoundError(
           'NOT_FOUND',
@@ -865,7 +885,12 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { labels, until }, context) => {
       checkLabelFilters('labels', labels, invalidInput);
-      const deleted = await pruneNetworks(context.docker, givenFields({ labels, until }));
+      // A token limited to labels prunes only networks carrying them.
+      const scopedLabels = scopedLabelFilters(context, labels);
+      const deleted = await pruneNetworks(
+        context.docker,
+        givenFields({ labels: scopedLabels, until }),
+      );
       return { deleted };
     },
   }),

@@ -2,6 +2,8 @@ import { toEngineMap } from '../docker/container-spec.ts';
 import type { LogOptions } from '../docker/containers.ts';
 import { InvalidInputError } from '../docker/errors.ts';
 import type { RegistryCredentials } from '../docker/registry-auth.ts';
+import { redactDriverOption } from '../security/output-redaction.ts';
+import { can } from '../security/principal.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 
@@ -39,7 +41,20 @@ export const OptionRef = builder.objectRef<KeyValue>('DriverOption').implement({
   description: 'An option passed to a volume, network or IPAM driver.',
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The option name.' }),
-    value: t.exposeString('value', { description: 'The option value.' }),
+    value: t.string({
+      description:
+        'The option value. Credentials in it (an option named like "password", "secret", "token", "key"; or such an entry of a comma-separated list, as in "o=addr=…,password=…") read "[redacted]" unless the token has the "secrets" permission.',
+      resolve: (option, _args, context) =>
+        can(context.principal, 'secrets')
+          ? option.value
+          : redactDriverOption(option.name, option.value).text,
+    }),
+    redacted: t.boolean({
+      description: 'Whether credentials in `value` are withheld.',
+      resolve: (option, _args, context) =>
+        !can(context.principal, 'secrets') &&
+        redactDriverOption(option.name, option.value).redacted,
+    }),
   }),
 });
 

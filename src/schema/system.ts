@@ -280,7 +280,8 @@ const DiskUsageRef = builder.objectRef<EngineDiskUsage>('DiskUsage').implement({
   fields: (t) => ({
     layersSizeBytes: t.field({
       type: 'SafeInt',
-      description: 'Bytes used by all image layers.',
+      description:
+        'Bytes used by all image layers; for a token limited to labels, the sizes of the images it sees, summed (layers they share count once per image).',
       resolve: (df) => df.LayersSize,
     }),
     images: t.field({
@@ -377,13 +378,14 @@ const EngineRef = builder.objectRef<{ name: string }>('Engine').implement({
     }),
     info: t.field({
       type: EngineInfoRef,
-      description: 'System-wide facts and object counts.',
+      description:
+        'System-wide facts and object counts; for a token limited to labels, the counts are of the containers and images it sees.',
       resolve: (_engine, _args, context) => context.loaders.system.info(),
     }),
     diskUsage: t.field({
       type: DiskUsageRef,
       description:
-        'Disk use by images, containers, volumes and build cache. Slow: the engine walks every layer.',
+        'Disk use by images, containers, volumes and build cache. Slow: the engine walks every layer. For a token limited to labels: only the images, containers and volumes it sees, with the use counts of its containers, and no build cache (it belongs to no one).',
       resolve: (_engine, _args, context) => context.loaders.system.diskUsage(),
     }),
   }),

@@ -1,15 +1,22 @@
 import { InvalidInputError } from '../docker/errors.ts';
 import {
   createVolume,
-  inspectVolume,
   type PruneReport,
   pruneVolumes,
   removeVolume,
   type VolumeFilters,
   type VolumeSpec,
 } from '../docker/volumes.ts';
+import { dangerousVolumeCreateInputs } from '../security/dangerous-inputs.ts';
+import { checkDangerousInputs } from './access.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import {
+  createdVolume,
+  labelsForCreate,
+  scopedLabelFilters,
+  visibleEngineReference,
+} from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { engineReferenceOf } from './node-id.ts';
 import { paginate } from './pagination.ts';
@@ -182,7 +189,8 @@ builder.queryFields((t) => ({
           `"${name}" is not a volume name (letters, digits, "_", "." and "-", not first)`,
         );
       }
-      const volume = await inspectVolume(context.docker, name);
+      // Through the loader: a volume the principal may not see is answered as missing.
+      const volume = await context.loaders.volumes.inspect.load(name);
       return volume ? { engine: context.engineName, volume } : null;
     },
   }),
@@ -270,10 +278,25 @@ builder.mutationFields((t) => ({
         ...(input.driver ? { driver: input.driver } : {}),
         ...givenFields({
           driverOptions: toStringMap('input.driverOptions', input.driverOptions),
-          labels: toStringMap('input.labels', input.labels),
+          // A token limited to labels gives them to what it creates.
+          labels: labelsForCreate(
+            context,
+            'input.labels',
+            toStringMap('input.labels', input.labels),
+          ),
         }),
       };
-      return { engine: context.engineName, volume: await createVolume(context.docker, spec) };
+      checkDangerousInputs(
+        context,
+        'Mutation.createVolume',
+        dangerousVolumeCreateInputs(
+          'input',
+          { Driver: spec.driver, DriverOpts: spec.driverOptions },
+          context.policy,
+        ),
+      );
+      const volume = await createdVolume(context, await createVolume(context.docker, spec));
+      return { engine: context.engineName, volume };
     },
   }),
   removeVolume: t.field({
@@ -291,6 +314,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { name, force }, context) => {
       const volume = engineReferenceOf(context.engineName, 'Volume', 'name', name);
       checkVolumeName('name', volume);
+      await visibleEngineReference(context, 'Volume', 'name', volume, 'remove');
       await removeVolume(context.docker, volume, force ?? false);
       return { name: volume };
     },
@@ -307,7 +331,9 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { labels }, context) => {
       checkLabelFilters('labels', labels, invalidInput);
-      return pruneVolumes(context.docker, labels ? { labels } : {});
+      // A token limited to labels prunes only volumes carrying them.
+      const scopedLabels = scopedLabelFilters(context, labels);
+      return pruneVolumes(context.docker, scopedLabels ? { labels: scopedLabels } : {});
     },
   }),
 }));

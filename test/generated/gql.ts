@@ -27,6 +27,12 @@ type Documents = {
     "\n  fragment RefetchedNode on Node {\n    __typename\n    id\n    ... on Image { dockerId tags }\n    ... on Volume { name driver }\n    ... on Network { name dockerId }\n  }\n": typeof types.RefetchedNodeFragmentDoc,
     "\n  query RefetchNode($id: ID!) {\n    node(id: $id) { ...RefetchedNode }\n  }\n": typeof types.RefetchNodeDocument,
     "\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n": typeof types.RefetchNodesDocument,
+    "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AuditCreateVolumeDocument,
+    "\n  mutation AuditRemoveMissing($id: String!) {\n    removeContainer(id: $id) {\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AuditRemoveMissingDocument,
+    "\n  mutation AuditCreateContainer($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AuditCreateContainerDocument,
+    "\n  query AuditVolumes($name: String!) {\n    volume(name: $name) { name }\n  }\n": typeof types.AuditVolumesDocument,
+    "\n  subscription AuditEvents($filter: EventFilter) {\n    events(filter: $filter) { kind }\n  }\n": typeof types.AuditEventsDocument,
+    "\n  subscription AuditLogs($id: String!) {\n    containerLogs(id: $id) { line { message } }\n  }\n": typeof types.AuditLogsDocument,
     "\n  query BatchContainerGraph($labels: [String!]!) {\n    containers(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          dockerId\n          name\n          image { dockerId tags }\n          networks { networkName network { dockerId name } }\n          mounts { type destination volume { name } }\n        }\n      }\n    }\n  }\n": typeof types.BatchContainerGraphDocument,
     "\n  query BatchContainerGraphTwice($labels: [String!]!) {\n    containers(filter: { labels: $labels }) {\n      edges {\n        node {\n          dockerId\n          image { dockerId tags }\n          sameImage: image { dockerId tags }\n          networks { networkName network { dockerId name } }\n          sameNetworks: networks { networkName network { dockerId name } }\n          mounts { type volume { name } }\n          sameMounts: mounts { type volume { name } }\n        }\n      }\n    }\n  }\n": typeof types.BatchContainerGraphTwiceDocument,
     "\n  query BatchAliasedLists {\n    first: containers(first: 100) { totalCount edges { node { dockerId name state } } }\n    second: containers(first: 100) { totalCount edges { node { dockerId name state } } }\n    images(first: 100) { totalCount }\n    sameImages: images(first: 100) { totalCount }\n  }\n": typeof types.BatchAliasedListsDocument,
@@ -66,6 +72,8 @@ type Documents = {
     "\n  query ContainerTop($idOrName: String!, $psArgs: String) {\n    container(idOrName: $idOrName) {\n      pid\n      top(psArgs: $psArgs) {\n        titles\n        processes { pid user command values }\n      }\n    }\n  }\n": typeof types.ContainerTopDocument,
     "\n  query ContainerChangesAndSize($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      changes { path kind }\n      size { writableBytes rootFsBytes }\n    }\n  }\n": typeof types.ContainerChangesAndSizeDocument,
     "\n  query ContainerStatsSample($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      stats {\n        read cpuPercent onlineCpus memoryUsageBytes memoryLimitBytes memoryPercent\n        networkRxBytes networkTxBytes blockReadBytes blockWriteBytes pids\n      }\n    }\n  }\n": typeof types.ContainerStatsSampleDocument,
+    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateContainerAsRoleDocument,
+    "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateVolumeAsRoleDocument,
     "\n  query EngineFacts {\n    engine {\n      name\n      ping { apiVersion negotiatedApiVersion osType experimental kind podmanApiVersion builderVersion }\n      version {\n        version apiVersion minApiVersion negotiatedApiVersion gitCommit goVersion os arch kernelVersion\n        components { name version details { name value } }\n      }\n      info {\n        id name serverVersion images driver dockerRootDir cpus memoryBytes operatingSystem osType\n        architecture kernelVersion cgroupVersion loggingDriver defaultRuntime warnings\n        containers { total running paused stopped }\n        swarm { localNodeState nodeId controlAvailable }\n      }\n    }\n  }\n": typeof types.EngineFactsDocument,
     "\n  query EngineDiskUsage {\n    engine {\n      diskUsage {\n        layersSizeBytes\n        images { count active sizeBytes reclaimableBytes }\n        containers { count active sizeBytes reclaimableBytes }\n        volumes { count active sizeBytes reclaimableBytes }\n        buildCache { count active sizeBytes reclaimableBytes }\n      }\n    }\n  }\n": typeof types.EngineDiskUsageDocument,
     "\n  subscription EventsAcrossEngineRestart($filter: EventFilter) {\n    events(filter: $filter) {\n      kind\n      reason\n      event { action actor { id } }\n    }\n  }\n": typeof types.EventsAcrossEngineRestartDocument,
@@ -98,6 +106,42 @@ type Documents = {
     "\n  query ImageListSummary($filter: ImageFilter) {\n    images(filter: $filter) {\n      edges { node { dockerId tags digests created sizeBytes parentId labels { name value } } }\n    }\n  }\n": typeof types.ImageListSummaryDocument,
     "\n  query AllImageIds {\n    images { totalCount edges { node { dockerId } } }\n  }\n": typeof types.AllImageIdsDocument,
     "\n  query ImageEngineFacts {\n    engine { version { version arch } }\n  }\n": typeof types.ImageEngineFactsDocument,
+    "\n  query LabelScopeAdminIds($other: String!, $pay: String!, $image: String!, $volume: String!, $network: String!) {\n    other: container(idOrName: $other) { id }\n    pay: container(idOrName: $pay) { id }\n    image(reference: $image) { id }\n    volume(name: $volume) { id }\n    network(idOrName: $network) { id }\n  }\n": typeof types.LabelScopeAdminIdsDocument,
+    "\n    query LabelScopeLists {\n      containers { totalCount edges { node { name labels { name value } } } }\n      images { totalCount edges { node { dockerId } } }\n      volumes { totalCount edges { node { name } } }\n      networks { totalCount edges { node { name } } }\n      engine {\n        info { images containers { total running paused stopped } }\n        diskUsage {\n          images { count }\n          containers { count }\n          volumes { count }\n          buildCache { count }\n        }\n      }\n    }\n  ": typeof types.LabelScopeListsDocument,
+    "\n      query LabelScopeFiltered($labels: [String!]!) {\n        containers(filter: { labels: $labels }) { totalCount edges { node { name } } }\n      }\n    ": typeof types.LabelScopeFilteredDocument,
+    "\n    query LabelScopeLookups(\n      $byName: String!, $byId: String!, $byPrefix: String!, $image: String!, $imageId: String!,\n      $volume: String!, $network: String!, $node: ID!, $nodes: [ID!]!\n    ) {\n      byName: container(idOrName: $byName) { name }\n      byId: container(idOrName: $byId) { name }\n      byPrefix: container(idOrName: $byPrefix) { name }\n      image(reference: $image) { dockerId }\n      imageById: image(reference: $imageId) { dockerId }\n      volume(name: $volume) { name }\n      network(idOrName: $network) { name }\n      node(id: $node) { id }\n      nodes(ids: $nodes) { id }\n    }\n  ": typeof types.LabelScopeLookupsDocument,
+    "\n    query LabelScopeNested($pay: String!, $base: String!, $shared: String!, $used: String!) {\n      container(idOrName: $pay) {\n        image { dockerId containers { name } }\n        mounts { volume { name containers { name } usage { refCount } } }\n        networks { networkName network { name containers { container { name } } } }\n      }\n      image(reference: $base) { containers { name } }\n      volume(name: $shared) { containers { name } }\n      bridge: network(idOrName: \"bridge\") { containers { container { name } } }\n      used: network(idOrName: $used) { containers { container { name } } }\n    }\n  ": typeof types.LabelScopeNestedDocument,
+    "\n      query LabelScopeGraph {\n        containers {\n          edges {\n            node {\n              name\n              image { tags }\n              networks { network { name } }\n              mounts { volume { name } }\n            }\n          }\n        }\n      }\n    ": typeof types.LabelScopeGraphDocument,
+    "\n    mutation LabelScopeStart($id: String!) { startContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeStartDocument,
+    "\n    mutation LabelScopeStop($id: String!) { stopContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeStopDocument,
+    "\n    mutation LabelScopeRestart($id: String!) { restartContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeRestartDocument,
+    "\n    mutation LabelScopeKill($id: String!) { killContainer(id: $id, signal: \"TERM\") { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeKillDocument,
+    "\n    mutation LabelScopePause($id: String!) { pauseContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopePauseDocument,
+    "\n    mutation LabelScopeUnpause($id: String!) { unpauseContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeUnpauseDocument,
+    "\n    mutation LabelScopeWait($id: String!) { waitContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeWaitDocument,
+    "\n    mutation LabelScopeRename($id: String!, $newName: String!) { renameContainer(id: $id, newName: $newName) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeRenameDocument,
+    "\n    mutation LabelScopeUpdate($id: String!) {\n      updateContainer(id: $id, input: { restartPolicy: { name: ALWAYS } }) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeUpdateDocument,
+    "\n    mutation LabelScopeRemove($id: String!) { removeContainer(id: $id, force: true) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeRemoveDocument,
+    "\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeExecDocument,
+    "\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeCommitDocument,
+    "\n    mutation LabelScopeConnect($id: String!, $network: String!) {\n      connectContainerToNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeConnectDocument,
+    "\n    mutation LabelScopeDisconnect($id: String!, $network: String!) {\n      disconnectContainerFromNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeDisconnectDocument,
+    "\n    mutation LabelScopeCopy($id: String!, $archive: File!) {\n      copyToContainer(id: $id, path: \"/tmp\", archive: $archive) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeCopyDocument,
+    "\n      mutation LabelScopeObjectMutations($image: String!, $volume: String!, $network: String!) {\n        removeImage(reference: $image, force: true) { __typename }\n        tagImage(source: $image, repository: \"dg-stolen\", tag: \"x\") { __typename }\n        pushImage(reference: $image) { __typename }\n        removeVolume(name: $volume, force: true) { __typename }\n        removeNetwork(id: $network) { __typename }\n      }\n    ": typeof types.LabelScopeObjectMutationsDocument,
+    "\n    mutation LabelScopeCreateContainer($input: CreateContainerInput!) {\n      createContainer(input: $input) {\n        __typename\n        ... on ContainerPayload { container { name labels { name value } mounts { volume { name label(name: \"team\") } } } }\n        ... on MutationError { message }\n        ... on InvalidInputError { field }\n      }\n    }\n  ": typeof types.LabelScopeCreateContainerDocument,
+    "\n    query LabelScopeContainerByName($name: String!) { container(idOrName: $name) { name } }\n  ": typeof types.LabelScopeContainerByNameDocument,
+    "\n      mutation LabelScopeCreates(\n        $volume: String!, $network: String!, $tag: String!, $pay: String!, $dockerfile: String!,\n        $changes: [String!]!\n      ) {\n        createVolume(input: { name: $volume }) {\n          __typename\n          ... on VolumePayload { volume { name label(name: \"team\") } }\n        }\n        createNetwork(input: { name: $network }) {\n          __typename\n          ... on NetworkPayload { network { name label(name: \"team\") } }\n        }\n        buildImage(input: { dockerfile: $dockerfile, tags: [$tag] }) {\n          __typename\n          ... on BuildImagePayload { image { tags label(name: \"team\") } }\n          ... on MutationError { message }\n        }\n        commitContainer(container: $pay, changes: $changes) {\n          __typename\n          ... on ImagePayload { image { label(name: \"team\") run: label(name: \"dockergraph.test\") } }\n          ... on MutationError { message }\n        }\n      }\n    ": typeof types.LabelScopeCreatesDocument,
+    "\n      query LabelScopeSeen($volume: String!, $network: String!, $tag: String!) {\n        volume(name: $volume) { name }\n        network(idOrName: $network) { name }\n        image(reference: $tag) { tags }\n      }\n    ": typeof types.LabelScopeSeenDocument,
+    "\n      mutation LabelScopeImport($archive: File!, $repository: String!) {\n        importImage(archive: $archive, repository: $repository, changes: [\"LABEL app=imported\"]) {\n          __typename\n          ... on ImportImagePayload { image { tags labels { name value } } }\n          ... on MutationError { message }\n        }\n      }\n    ": typeof types.LabelScopeImportDocument,
+    "\n      mutation LabelScopeRefusedCreates($pay: String!, $volume: String!) {\n        commitContainer(container: $pay, changes: [\"ENV A=1\", \"LABEL team=billing\"]) {\n          __typename\n          ... on InvalidInputError { field message }\n        }\n        createVolume(input: { name: $volume }) { __typename }\n      }\n    ": typeof types.LabelScopeRefusedCreatesDocument,
+    "\n      mutation LabelScopePrunes($labels: [String!]!) {\n        pruneContainers(filter: { labels: $labels }) {\n          ... on PruneContainersPayload { containersDeleted }\n        }\n        pruneNetworks(labels: $labels) { ... on PruneNetworksPayload { networksDeleted } }\n      }\n    ": typeof types.LabelScopePrunesDocument,
+    "\n    subscription LabelScopeEvents {\n      events {\n        kind\n        event { type action actor { id attributes { name value } } container { name } }\n      }\n    }\n  ": typeof types.LabelScopeEventsDocument,
+    "\n        mutation LabelScopeLateVolume($name: String!) { createVolume(input: { name: $name }) { __typename } }\n      ": typeof types.LabelScopeLateVolumeDocument,
+    "\n      subscription LabelScopeLogs($id: String!) { containerLogs(id: $id) { line { message } } }\n    ": typeof types.LabelScopeLogsDocument,
+    "\n      subscription LabelScopeStats($ids: [String!]!) { containerStats(ids: $ids) { containerId } }\n    ": typeof types.LabelScopeStatsDocument,
+    "\n      subscription LabelScopeUpdates { containerUpdated { kind containerId } }\n    ": typeof types.LabelScopeUpdatesDocument,
+    "\n        mutation LabelScopeRestartPay($id: String!) { restartContainer(id: $id, timeoutSeconds: 0) { __typename } }\n      ": typeof types.LabelScopeRestartPayDocument,
+    "\n  query LimitsEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.LimitsEngineVersionDocument,
     "\n  subscription FollowContainerLogs($id: String!, $timestamps: Boolean) {\n    containerLogs(id: $id, timestamps: $timestamps) {\n      dropped\n      line { stream message timestamp time }\n    }\n  }\n": typeof types.FollowContainerLogsDocument,
     "\n  subscription WatchContainerStats($ids: [String!]!) {\n    containerStats(ids: $ids) {\n      containerId\n      containerName\n      dropped\n      stats { read memoryLimitBytes memoryUsageBytes pids cpuPercent onlineCpus }\n    }\n  }\n": typeof types.WatchContainerStatsDocument,
     "\n  subscription PullImageWithProgress($reference: String!) {\n    pullImageProgress(reference: $reference) {\n      kind\n      status\n      layer\n      current\n      total\n      error\n      errorCode\n      image { dockerId tags }\n    }\n  }\n": typeof types.PullImageWithProgressDocument,
@@ -114,10 +158,24 @@ type Documents = {
     "\n  query NetworkNames($filter: NetworkFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    networks(filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { name } }\n    }\n  }\n": typeof types.NetworkNamesDocument,
     "\n  query BuiltinNetworks {\n    networks(filter: { types: [BUILTIN] }) {\n      totalCount\n      edges { node { name driver scope labels { name } options { name value } } }\n    }\n  }\n": typeof types.BuiltinNetworksDocument,
     "\n  query AllNetworkNames {\n    networks { totalCount edges { node { name } } }\n  }\n": typeof types.AllNetworkNamesDocument,
+    "\n  mutation LeakCreateContainer(\n    $input: CreateContainerInput!\n    $start: Boolean\n    $pull: PullPolicy\n    $auth: RegistryAuthInput\n  ) {\n    createContainer(input: $input, start: $start, pull: $pull, auth: $auth) {\n      __typename\n      ... on ContainerPayload { container { id name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.LeakCreateContainerDocument,
+    "\n  query LeakInspectEnvironment($id: String!) {\n    container(idOrName: $id) { config { env { name value redacted } } }\n  }\n": typeof types.LeakInspectEnvironmentDocument,
+    "\n  mutation LeakPushImage($reference: String!, $auth: RegistryAuthInput) {\n    pushImage(reference: $reference, auth: $auth) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.LeakPushImageDocument,
+    "\n  mutation LeakPullImage($reference: String!, $auth: RegistryAuthInput) {\n    pullImage(reference: $reference, auth: $auth) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.LeakPullImageDocument,
+    "\n  subscription LeakPullProgress($reference: String!, $auth: RegistryAuthInput) {\n    pullImageProgress(reference: $reference, auth: $auth) { kind error }\n  }\n": typeof types.LeakPullProgressDocument,
+    "\n  mutation LeakExec($id: String!, $input: ExecInput!) {\n    execInContainer(id: $id, input: $input) {\n      __typename\n      ... on ExecResult { exitCode stdout }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.LeakExecDocument,
+    "\n  mutation LeakBuild($input: BuildImageInput!) {\n    buildImage(input: $input) {\n      __typename\n      ... on BuildImagePayload { image { id } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.LeakBuildDocument,
     "\n  query OutageOverview {\n    engine { version { version apiVersion } }\n    containers(first: 1) { totalCount }\n  }\n": typeof types.OutageOverviewDocument,
+    "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.PersistedEngineVersionDocument,
+    "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.ProductionEngineVersionDocument,
+    "\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n": typeof types.ReadOnlyOverviewDocument,
+    "\n  subscription ReadOnlyLogs($id: String!) {\n    containerLogs(id: $id, timestamps: false) { line { stream message } }\n  }\n": typeof types.ReadOnlyLogsDocument,
+    "\n  subscription ReadOnlyEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) { event { type action actor { id } } }\n  }\n": typeof types.ReadOnlyEventsDocument,
+    "\n  query SecretsOfContainer($name: String!, $volume: String!) {\n    container(idOrName: $name) {\n      config { env { name value redacted } }\n      image {\n        config { env { name value redacted } }\n        history { createdBy redacted }\n      }\n    }\n    volume(name: $volume) { options { name value redacted } }\n  }\n": typeof types.SecretsOfContainerDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": typeof types.ServerEngineVersionDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": typeof types.ServerOverviewDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": typeof types.TlsPingDocument,
+    "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": typeof types.TlsImagesDocument,
     "\n  mutation CreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { id name driver labels { name value } options { name value } } }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.CreateVolumeDocument,
     "\n  mutation RemoveVolume($name: String!, $force: Boolean) {\n    removeVolume(name: $name, force: $force) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.RemoveVolumeDocument,
     "\n  mutation PruneVolumes($labels: [String!]) {\n    pruneVolumes(labels: $labels) {\n      __typename\n      ... on PruneVolumesPayload { volumesDeleted spaceReclaimedBytes }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.PruneVolumesDocument,
@@ -144,6 +202,12 @@ const documents: Documents = {
     "\n  fragment RefetchedNode on Node {\n    __typename\n    id\n    ... on Image { dockerId tags }\n    ... on Volume { name driver }\n    ... on Network { name dockerId }\n  }\n": types.RefetchedNodeFragmentDoc,
     "\n  query RefetchNode($id: ID!) {\n    node(id: $id) { ...RefetchedNode }\n  }\n": types.RefetchNodeDocument,
     "\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n": types.RefetchNodesDocument,
+    "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": types.AuditCreateVolumeDocument,
+    "\n  mutation AuditRemoveMissing($id: String!) {\n    removeContainer(id: $id) {\n      ... on MutationError { message }\n    }\n  }\n": types.AuditRemoveMissingDocument,
+    "\n  mutation AuditCreateContainer($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AuditCreateContainerDocument,
+    "\n  query AuditVolumes($name: String!) {\n    volume(name: $name) { name }\n  }\n": types.AuditVolumesDocument,
+    "\n  subscription AuditEvents($filter: EventFilter) {\n    events(filter: $filter) { kind }\n  }\n": types.AuditEventsDocument,
+    "\n  subscription AuditLogs($id: String!) {\n    containerLogs(id: $id) { line { message } }\n  }\n": types.AuditLogsDocument,
     "\n  query BatchContainerGraph($labels: [String!]!) {\n    containers(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          dockerId\n          name\n          image { dockerId tags }\n          networks { networkName network { dockerId name } }\n          mounts { type destination volume { name } }\n        }\n      }\n    }\n  }\n": types.BatchContainerGraphDocument,
     "\n  query BatchContainerGraphTwice($labels: [String!]!) {\n    containers(filter: { labels: $labels }) {\n      edges {\n        node {\n          dockerId\n          image { dockerId tags }\n          sameImage: image { dockerId tags }\n          networks { networkName network { dockerId name } }\n          sameNetworks: networks { networkName network { dockerId name } }\n          mounts { type volume { name } }\n          sameMounts: mounts { type volume { name } }\n        }\n      }\n    }\n  }\n": types.BatchContainerGraphTwiceDocument,
     "\n  query BatchAliasedLists {\n    first: containers(first: 100) { totalCount edges { node { dockerId name state } } }\n    second: containers(first: 100) { totalCount edges { node { dockerId name state } } }\n    images(first: 100) { totalCount }\n    sameImages: images(first: 100) { totalCount }\n  }\n": types.BatchAliasedListsDocument,
@@ -183,6 +247,8 @@ const documents: Documents = {
     "\n  query ContainerTop($idOrName: String!, $psArgs: String) {\n    container(idOrName: $idOrName) {\n      pid\n      top(psArgs: $psArgs) {\n        titles\n        processes { pid user command values }\n      }\n    }\n  }\n": types.ContainerTopDocument,
     "\n  query ContainerChangesAndSize($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      changes { path kind }\n      size { writableBytes rootFsBytes }\n    }\n  }\n": types.ContainerChangesAndSizeDocument,
     "\n  query ContainerStatsSample($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      stats {\n        read cpuPercent onlineCpus memoryUsageBytes memoryLimitBytes memoryPercent\n        networkRxBytes networkTxBytes blockReadBytes blockWriteBytes pids\n      }\n    }\n  }\n": types.ContainerStatsSampleDocument,
+    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateContainerAsRoleDocument,
+    "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateVolumeAsRoleDocument,
     "\n  query EngineFacts {\n    engine {\n      name\n      ping { apiVersion negotiatedApiVersion osType experimental kind podmanApiVersion builderVersion }\n      version {\n        version apiVersion minApiVersion negotiatedApiVersion gitCommit goVersion os arch kernelVersion\n        components { name version details { name value } }\n      }\n      info {\n        id name serverVersion images driver dockerRootDir cpus memoryBytes operatingSystem osType\n        architecture kernelVersion cgroupVersion loggingDriver defaultRuntime warnings\n        containers { total running paused stopped }\n        swarm { localNodeState nodeId controlAvailable }\n      }\n    }\n  }\n": types.EngineFactsDocument,
     "\n  query EngineDiskUsage {\n    engine {\n      diskUsage {\n        layersSizeBytes\n        images { count active sizeBytes reclaimableBytes }\n        containers { count active sizeBytes reclaimableBytes }\n        volumes { count active sizeBytes reclaimableBytes }\n        buildCache { count active sizeBytes reclaimableBytes }\n      }\n    }\n  }\n": types.EngineDiskUsageDocument,
     "\n  subscription EventsAcrossEngineRestart($filter: EventFilter) {\n    events(filter: $filter) {\n      kind\n      reason\n      event { action actor { id } }\n    }\n  }\n": types.EventsAcrossEngineRestartDocument,
@@ -215,6 +281,42 @@ const documents: Documents = {
     "\n  query ImageListSummary($filter: ImageFilter) {\n    images(filter: $filter) {\n      edges { node { dockerId tags digests created sizeBytes parentId labels { name value } } }\n    }\n  }\n": types.ImageListSummaryDocument,
     "\n  query AllImageIds {\n    images { totalCount edges { node { dockerId } } }\n  }\n": types.AllImageIdsDocument,
     "\n  query ImageEngineFacts {\n    engine { version { version arch } }\n  }\n": types.ImageEngineFactsDocument,
+    "\n  query LabelScopeAdminIds($other: String!, $pay: String!, $image: String!, $volume: String!, $network: String!) {\n    other: container(idOrName: $other) { id }\n    pay: container(idOrName: $pay) { id }\n    image(reference: $image) { id }\n    volume(name: $volume) { id }\n    network(idOrName: $network) { id }\n  }\n": types.LabelScopeAdminIdsDocument,
+    "\n    query LabelScopeLists {\n      containers { totalCount edges { node { name labels { name value } } } }\n      images { totalCount edges { node { dockerId } } }\n      volumes { totalCount edges { node { name } } }\n      networks { totalCount edges { node { name } } }\n      engine {\n        info { images containers { total running paused stopped } }\n        diskUsage {\n          images { count }\n          containers { count }\n          volumes { count }\n          buildCache { count }\n        }\n      }\n    }\n  ": types.LabelScopeListsDocument,
+    "\n      query LabelScopeFiltered($labels: [String!]!) {\n        containers(filter: { labels: $labels }) { totalCount edges { node { name } } }\n      }\n    ": types.LabelScopeFilteredDocument,
+    "\n    query LabelScopeLookups(\n      $byName: String!, $byId: String!, $byPrefix: String!, $image: String!, $imageId: String!,\n      $volume: String!, $network: String!, $node: ID!, $nodes: [ID!]!\n    ) {\n      byName: container(idOrName: $byName) { name }\n      byId: container(idOrName: $byId) { name }\n      byPrefix: container(idOrName: $byPrefix) { name }\n      image(reference: $image) { dockerId }\n      imageById: image(reference: $imageId) { dockerId }\n      volume(name: $volume) { name }\n      network(idOrName: $network) { name }\n      node(id: $node) { id }\n      nodes(ids: $nodes) { id }\n    }\n  ": types.LabelScopeLookupsDocument,
+    "\n    query LabelScopeNested($pay: String!, $base: String!, $shared: String!, $used: String!) {\n      container(idOrName: $pay) {\n        image { dockerId containers { name } }\n        mounts { volume { name containers { name } usage { refCount } } }\n        networks { networkName network { name containers { container { name } } } }\n      }\n      image(reference: $base) { containers { name } }\n      volume(name: $shared) { containers { name } }\n      bridge: network(idOrName: \"bridge\") { containers { container { name } } }\n      used: network(idOrName: $used) { containers { container { name } } }\n    }\n  ": types.LabelScopeNestedDocument,
+    "\n      query LabelScopeGraph {\n        containers {\n          edges {\n            node {\n              name\n              image { tags }\n              networks { network { name } }\n              mounts { volume { name } }\n            }\n          }\n        }\n      }\n    ": types.LabelScopeGraphDocument,
+    "\n    mutation LabelScopeStart($id: String!) { startContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeStartDocument,
+    "\n    mutation LabelScopeStop($id: String!) { stopContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeStopDocument,
+    "\n    mutation LabelScopeRestart($id: String!) { restartContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeRestartDocument,
+    "\n    mutation LabelScopeKill($id: String!) { killContainer(id: $id, signal: \"TERM\") { __typename ... on MutationError { message } } }\n  ": types.LabelScopeKillDocument,
+    "\n    mutation LabelScopePause($id: String!) { pauseContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": types.LabelScopePauseDocument,
+    "\n    mutation LabelScopeUnpause($id: String!) { unpauseContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeUnpauseDocument,
+    "\n    mutation LabelScopeWait($id: String!) { waitContainer(id: $id) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeWaitDocument,
+    "\n    mutation LabelScopeRename($id: String!, $newName: String!) { renameContainer(id: $id, newName: $newName) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeRenameDocument,
+    "\n    mutation LabelScopeUpdate($id: String!) {\n      updateContainer(id: $id, input: { restartPolicy: { name: ALWAYS } }) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeUpdateDocument,
+    "\n    mutation LabelScopeRemove($id: String!) { removeContainer(id: $id, force: true) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeRemoveDocument,
+    "\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeExecDocument,
+    "\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeCommitDocument,
+    "\n    mutation LabelScopeConnect($id: String!, $network: String!) {\n      connectContainerToNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeConnectDocument,
+    "\n    mutation LabelScopeDisconnect($id: String!, $network: String!) {\n      disconnectContainerFromNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeDisconnectDocument,
+    "\n    mutation LabelScopeCopy($id: String!, $archive: File!) {\n      copyToContainer(id: $id, path: \"/tmp\", archive: $archive) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeCopyDocument,
+    "\n      mutation LabelScopeObjectMutations($image: String!, $volume: String!, $network: String!) {\n        removeImage(reference: $image, force: true) { __typename }\n        tagImage(source: $image, repository: \"dg-stolen\", tag: \"x\") { __typename }\n        pushImage(reference: $image) { __typename }\n        removeVolume(name: $volume, force: true) { __typename }\n        removeNetwork(id: $network) { __typename }\n      }\n    ": types.LabelScopeObjectMutationsDocument,
+    "\n    mutation LabelScopeCreateContainer($input: CreateContainerInput!) {\n      createContainer(input: $input) {\n        __typename\n        ... on ContainerPayload { container { name labels { name value } mounts { volume { name label(name: \"team\") } } } }\n        ... on MutationError { message }\n        ... on InvalidInputError { field }\n      }\n    }\n  ": types.LabelScopeCreateContainerDocument,
+    "\n    query LabelScopeContainerByName($name: String!) { container(idOrName: $name) { name } }\n  ": types.LabelScopeContainerByNameDocument,
+    "\n      mutation LabelScopeCreates(\n        $volume: String!, $network: String!, $tag: String!, $pay: String!, $dockerfile: String!,\n        $changes: [String!]!\n      ) {\n        createVolume(input: { name: $volume }) {\n          __typename\n          ... on VolumePayload { volume { name label(name: \"team\") } }\n        }\n        createNetwork(input: { name: $network }) {\n          __typename\n          ... on NetworkPayload { network { name label(name: \"team\") } }\n        }\n        buildImage(input: { dockerfile: $dockerfile, tags: [$tag] }) {\n          __typename\n          ... on BuildImagePayload { image { tags label(name: \"team\") } }\n          ... on MutationError { message }\n        }\n        commitContainer(container: $pay, changes: $changes) {\n          __typename\n          ... on ImagePayload { image { label(name: \"team\") run: label(name: \"dockergraph.test\") } }\n          ... on MutationError { message }\n        }\n      }\n    ": types.LabelScopeCreatesDocument,
+    "\n      query LabelScopeSeen($volume: String!, $network: String!, $tag: String!) {\n        volume(name: $volume) { name }\n        network(idOrName: $network) { name }\n        image(reference: $tag) { tags }\n      }\n    ": types.LabelScopeSeenDocument,
+    "\n      mutation LabelScopeImport($archive: File!, $repository: String!) {\n        importImage(archive: $archive, repository: $repository, changes: [\"LABEL app=imported\"]) {\n          __typename\n          ... on ImportImagePayload { image { tags labels { name value } } }\n          ... on MutationError { message }\n        }\n      }\n    ": types.LabelScopeImportDocument,
+    "\n      mutation LabelScopeRefusedCreates($pay: String!, $volume: String!) {\n        commitContainer(container: $pay, changes: [\"ENV A=1\", \"LABEL team=billing\"]) {\n          __typename\n          ... on InvalidInputError { field message }\n        }\n        createVolume(input: { name: $volume }) { __typename }\n      }\n    ": types.LabelScopeRefusedCreatesDocument,
+    "\n      mutation LabelScopePrunes($labels: [String!]!) {\n        pruneContainers(filter: { labels: $labels }) {\n          ... on PruneContainersPayload { containersDeleted }\n        }\n        pruneNetworks(labels: $labels) { ... on PruneNetworksPayload { networksDeleted } }\n      }\n    ": types.LabelScopePrunesDocument,
+    "\n    subscription LabelScopeEvents {\n      events {\n        kind\n        event { type action actor { id attributes { name value } } container { name } }\n      }\n    }\n  ": types.LabelScopeEventsDocument,
+    "\n        mutation LabelScopeLateVolume($name: String!) { createVolume(input: { name: $name }) { __typename } }\n      ": types.LabelScopeLateVolumeDocument,
+    "\n      subscription LabelScopeLogs($id: String!) { containerLogs(id: $id) { line { message } } }\n    ": types.LabelScopeLogsDocument,
+    "\n      subscription LabelScopeStats($ids: [String!]!) { containerStats(ids: $ids) { containerId } }\n    ": types.LabelScopeStatsDocument,
+    "\n      subscription LabelScopeUpdates { containerUpdated { kind containerId } }\n    ": types.LabelScopeUpdatesDocument,
+    "\n        mutation LabelScopeRestartPay($id: String!) { restartContainer(id: $id, timeoutSeconds: 0) { __typename } }\n      ": types.LabelScopeRestartPayDocument,
+    "\n  query LimitsEngineVersion {\n    engine { version { version } }\n  }\n": types.LimitsEngineVersionDocument,
     "\n  subscription FollowContainerLogs($id: String!, $timestamps: Boolean) {\n    containerLogs(id: $id, timestamps: $timestamps) {\n      dropped\n      line { stream message timestamp time }\n    }\n  }\n": types.FollowContainerLogsDocument,
     "\n  subscription WatchContainerStats($ids: [String!]!) {\n    containerStats(ids: $ids) {\n      containerId\n      containerName\n      dropped\n      stats { read memoryLimitBytes memoryUsageBytes pids cpuPercent onlineCpus }\n    }\n  }\n": types.WatchContainerStatsDocument,
     "\n  subscription PullImageWithProgress($reference: String!) {\n    pullImageProgress(reference: $reference) {\n      kind\n      status\n      layer\n      current\n      total\n      error\n      errorCode\n      image { dockerId tags }\n    }\n  }\n": types.PullImageWithProgressDocument,
@@ -231,10 +333,24 @@ const documents: Documents = {
     "\n  query NetworkNames($filter: NetworkFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    networks(filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { name } }\n    }\n  }\n": types.NetworkNamesDocument,
     "\n  query BuiltinNetworks {\n    networks(filter: { types: [BUILTIN] }) {\n      totalCount\n      edges { node { name driver scope labels { name } options { name value } } }\n    }\n  }\n": types.BuiltinNetworksDocument,
     "\n  query AllNetworkNames {\n    networks { totalCount edges { node { name } } }\n  }\n": types.AllNetworkNamesDocument,
+    "\n  mutation LeakCreateContainer(\n    $input: CreateContainerInput!\n    $start: Boolean\n    $pull: PullPolicy\n    $auth: RegistryAuthInput\n  ) {\n    createContainer(input: $input, start: $start, pull: $pull, auth: $auth) {\n      __typename\n      ... on ContainerPayload { container { id name } }\n      ... on MutationError { message }\n    }\n  }\n": types.LeakCreateContainerDocument,
+    "\n  query LeakInspectEnvironment($id: String!) {\n    container(idOrName: $id) { config { env { name value redacted } } }\n  }\n": types.LeakInspectEnvironmentDocument,
+    "\n  mutation LeakPushImage($reference: String!, $auth: RegistryAuthInput) {\n    pushImage(reference: $reference, auth: $auth) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n": types.LeakPushImageDocument,
+    "\n  mutation LeakPullImage($reference: String!, $auth: RegistryAuthInput) {\n    pullImage(reference: $reference, auth: $auth) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.LeakPullImageDocument,
+    "\n  subscription LeakPullProgress($reference: String!, $auth: RegistryAuthInput) {\n    pullImageProgress(reference: $reference, auth: $auth) { kind error }\n  }\n": types.LeakPullProgressDocument,
+    "\n  mutation LeakExec($id: String!, $input: ExecInput!) {\n    execInContainer(id: $id, input: $input) {\n      __typename\n      ... on ExecResult { exitCode stdout }\n      ... on MutationError { message }\n    }\n  }\n": types.LeakExecDocument,
+    "\n  mutation LeakBuild($input: BuildImageInput!) {\n    buildImage(input: $input) {\n      __typename\n      ... on BuildImagePayload { image { id } }\n      ... on MutationError { message }\n    }\n  }\n": types.LeakBuildDocument,
     "\n  query OutageOverview {\n    engine { version { version apiVersion } }\n    containers(first: 1) { totalCount }\n  }\n": types.OutageOverviewDocument,
+    "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n": types.PersistedEngineVersionDocument,
+    "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n": types.ProductionEngineVersionDocument,
+    "\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n": types.ReadOnlyOverviewDocument,
+    "\n  subscription ReadOnlyLogs($id: String!) {\n    containerLogs(id: $id, timestamps: false) { line { stream message } }\n  }\n": types.ReadOnlyLogsDocument,
+    "\n  subscription ReadOnlyEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) { event { type action actor { id } } }\n  }\n": types.ReadOnlyEventsDocument,
+    "\n  query SecretsOfContainer($name: String!, $volume: String!) {\n    container(idOrName: $name) {\n      config { env { name value redacted } }\n      image {\n        config { env { name value redacted } }\n        history { createdBy redacted }\n      }\n    }\n    volume(name: $volume) { options { name value redacted } }\n  }\n": types.SecretsOfContainerDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": types.ServerEngineVersionDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": types.ServerOverviewDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": types.TlsPingDocument,
+    "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": types.TlsImagesDocument,
     "\n  mutation CreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { id name driver labels { name value } options { name value } } }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.CreateVolumeDocument,
     "\n  mutation RemoveVolume($name: String!, $force: Boolean) {\n    removeVolume(name: $name, force: $force) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.RemoveVolumeDocument,
     "\n  mutation PruneVolumes($labels: [String!]) {\n    pruneVolumes(labels: $labels) {\n      __typename\n      ... on PruneVolumesPayload { volumesDeleted spaceReclaimedBytes }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.PruneVolumesDocument,
@@ -314,6 +430,30 @@ export function graphql(source: "\n  query RefetchNode($id: ID!) {\n    node(id:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n"): (typeof documents)["\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AuditRemoveMissing($id: String!) {\n    removeContainer(id: $id) {\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AuditRemoveMissing($id: String!) {\n    removeContainer(id: $id) {\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AuditCreateContainer($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AuditCreateContainer($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditVolumes($name: String!) {\n    volume(name: $name) { name }\n  }\n"): (typeof documents)["\n  query AuditVolumes($name: String!) {\n    volume(name: $name) { name }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription AuditEvents($filter: EventFilter) {\n    events(filter: $filter) { kind }\n  }\n"): (typeof documents)["\n  subscription AuditEvents($filter: EventFilter) {\n    events(filter: $filter) { kind }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription AuditLogs($id: String!) {\n    containerLogs(id: $id) { line { message } }\n  }\n"): (typeof documents)["\n  subscription AuditLogs($id: String!) {\n    containerLogs(id: $id) { line { message } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -473,6 +613,14 @@ export function graphql(source: "\n  query ContainerStatsSample($idOrName: Strin
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query EngineFacts {\n    engine {\n      name\n      ping { apiVersion negotiatedApiVersion osType experimental kind podmanApiVersion builderVersion }\n      version {\n        version apiVersion minApiVersion negotiatedApiVersion gitCommit goVersion os arch kernelVersion\n        components { name version details { name value } }\n      }\n      info {\n        id name serverVersion images driver dockerRootDir cpus memoryBytes operatingSystem osType\n        architecture kernelVersion cgroupVersion loggingDriver defaultRuntime warnings\n        containers { total running paused stopped }\n        swarm { localNodeState nodeId controlAvailable }\n      }\n    }\n  }\n"): (typeof documents)["\n  query EngineFacts {\n    engine {\n      name\n      ping { apiVersion negotiatedApiVersion osType experimental kind podmanApiVersion builderVersion }\n      version {\n        version apiVersion minApiVersion negotiatedApiVersion gitCommit goVersion os arch kernelVersion\n        components { name version details { name value } }\n      }\n      info {\n        id name serverVersion images driver dockerRootDir cpus memoryBytes operatingSystem osType\n        architecture kernelVersion cgroupVersion loggingDriver defaultRuntime warnings\n        containers { total running paused stopped }\n        swarm { localNodeState nodeId controlAvailable }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -601,6 +749,150 @@ export function graphql(source: "\n  query ImageEngineFacts {\n    engine { vers
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query LabelScopeAdminIds($other: String!, $pay: String!, $image: String!, $volume: String!, $network: String!) {\n    other: container(idOrName: $other) { id }\n    pay: container(idOrName: $pay) { id }\n    image(reference: $image) { id }\n    volume(name: $volume) { id }\n    network(idOrName: $network) { id }\n  }\n"): (typeof documents)["\n  query LabelScopeAdminIds($other: String!, $pay: String!, $image: String!, $volume: String!, $network: String!) {\n    other: container(idOrName: $other) { id }\n    pay: container(idOrName: $pay) { id }\n    image(reference: $image) { id }\n    volume(name: $volume) { id }\n    network(idOrName: $network) { id }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    query LabelScopeLists {\n      containers { totalCount edges { node { name labels { name value } } } }\n      images { totalCount edges { node { dockerId } } }\n      volumes { totalCount edges { node { name } } }\n      networks { totalCount edges { node { name } } }\n      engine {\n        info { images containers { total running paused stopped } }\n        diskUsage {\n          images { count }\n          containers { count }\n          volumes { count }\n          buildCache { count }\n        }\n      }\n    }\n  "): (typeof documents)["\n    query LabelScopeLists {\n      containers { totalCount edges { node { name labels { name value } } } }\n      images { totalCount edges { node { dockerId } } }\n      volumes { totalCount edges { node { name } } }\n      networks { totalCount edges { node { name } } }\n      engine {\n        info { images containers { total running paused stopped } }\n        diskUsage {\n          images { count }\n          containers { count }\n          volumes { count }\n          buildCache { count }\n        }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      query LabelScopeFiltered($labels: [String!]!) {\n        containers(filter: { labels: $labels }) { totalCount edges { node { name } } }\n      }\n    "): (typeof documents)["\n      query LabelScopeFiltered($labels: [String!]!) {\n        containers(filter: { labels: $labels }) { totalCount edges { node { name } } }\n      }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    query LabelScopeLookups(\n      $byName: String!, $byId: String!, $byPrefix: String!, $image: String!, $imageId: String!,\n      $volume: String!, $network: String!, $node: ID!, $nodes: [ID!]!\n    ) {\n      byName: container(idOrName: $byName) { name }\n      byId: container(idOrName: $byId) { name }\n      byPrefix: container(idOrName: $byPrefix) { name }\n      image(reference: $image) { dockerId }\n      imageById: image(reference: $imageId) { dockerId }\n      volume(name: $volume) { name }\n      network(idOrName: $network) { name }\n      node(id: $node) { id }\n      nodes(ids: $nodes) { id }\n    }\n  "): (typeof documents)["\n    query LabelScopeLookups(\n      $byName: String!, $byId: String!, $byPrefix: String!, $image: String!, $imageId: String!,\n      $volume: String!, $network: String!, $node: ID!, $nodes: [ID!]!\n    ) {\n      byName: container(idOrName: $byName) { name }\n      byId: container(idOrName: $byId) { name }\n      byPrefix: container(idOrName: $byPrefix) { name }\n      image(reference: $image) { dockerId }\n      imageById: image(reference: $imageId) { dockerId }\n      volume(name: $volume) { name }\n      network(idOrName: $network) { name }\n      node(id: $node) { id }\n      nodes(ids: $nodes) { id }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    query LabelScopeNested($pay: String!, $base: String!, $shared: String!, $used: String!) {\n      container(idOrName: $pay) {\n        image { dockerId containers { name } }\n        mounts { volume { name containers { name } usage { refCount } } }\n        networks { networkName network { name containers { container { name } } } }\n      }\n      image(reference: $base) { containers { name } }\n      volume(name: $shared) { containers { name } }\n      bridge: network(idOrName: \"bridge\") { containers { container { name } } }\n      used: network(idOrName: $used) { containers { container { name } } }\n    }\n  "): (typeof documents)["\n    query LabelScopeNested($pay: String!, $base: String!, $shared: String!, $used: String!) {\n      container(idOrName: $pay) {\n        image { dockerId containers { name } }\n        mounts { volume { name containers { name } usage { refCount } } }\n        networks { networkName network { name containers { container { name } } } }\n      }\n      image(reference: $base) { containers { name } }\n      volume(name: $shared) { containers { name } }\n      bridge: network(idOrName: \"bridge\") { containers { container { name } } }\n      used: network(idOrName: $used) { containers { container { name } } }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      query LabelScopeGraph {\n        containers {\n          edges {\n            node {\n              name\n              image { tags }\n              networks { network { name } }\n              mounts { volume { name } }\n            }\n          }\n        }\n      }\n    "): (typeof documents)["\n      query LabelScopeGraph {\n        containers {\n          edges {\n            node {\n              name\n              image { tags }\n              networks { network { name } }\n              mounts { volume { name } }\n            }\n          }\n        }\n      }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeStart($id: String!) { startContainer(id: $id) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeStart($id: String!) { startContainer(id: $id) { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeStop($id: String!) { stopContainer(id: $id) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeStop($id: String!) { stopContainer(id: $id) { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeRestart($id: String!) { restartContainer(id: $id) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeRestart($id: String!) { restartContainer(id: $id) { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeKill($id: String!) { killContainer(id: $id, signal: \"TERM\") { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeKill($id: String!) { killContainer(id: $id, signal: \"TERM\") { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopePause($id: String!) { pauseContainer(id: $id) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopePause($id: String!) { pauseContainer(id: $id) { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeUnpause($id: String!) { unpauseContainer(id: $id) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeUnpause($id: String!) { unpauseContainer(id: $id) { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeWait($id: String!) { waitContainer(id: $id) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeWait($id: String!) { waitContainer(id: $id) { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeRename($id: String!, $newName: String!) { renameContainer(id: $id, newName: $newName) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeRename($id: String!, $newName: String!) { renameContainer(id: $id, newName: $newName) { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeUpdate($id: String!) {\n      updateContainer(id: $id, input: { restartPolicy: { name: ALWAYS } }) { __typename ... on MutationError { message } }\n    }\n  "): (typeof documents)["\n    mutation LabelScopeUpdate($id: String!) {\n      updateContainer(id: $id, input: { restartPolicy: { name: ALWAYS } }) { __typename ... on MutationError { message } }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeRemove($id: String!) { removeContainer(id: $id, force: true) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeRemove($id: String!) { removeContainer(id: $id, force: true) { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  "): (typeof documents)["\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeConnect($id: String!, $network: String!) {\n      connectContainerToNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  "): (typeof documents)["\n    mutation LabelScopeConnect($id: String!, $network: String!) {\n      connectContainerToNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeDisconnect($id: String!, $network: String!) {\n      disconnectContainerFromNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  "): (typeof documents)["\n    mutation LabelScopeDisconnect($id: String!, $network: String!) {\n      disconnectContainerFromNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeCopy($id: String!, $archive: File!) {\n      copyToContainer(id: $id, path: \"/tmp\", archive: $archive) { __typename ... on MutationError { message } }\n    }\n  "): (typeof documents)["\n    mutation LabelScopeCopy($id: String!, $archive: File!) {\n      copyToContainer(id: $id, path: \"/tmp\", archive: $archive) { __typename ... on MutationError { message } }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      mutation LabelScopeObjectMutations($image: String!, $volume: String!, $network: String!) {\n        removeImage(reference: $image, force: true) { __typename }\n        tagImage(source: $image, repository: \"dg-stolen\", tag: \"x\") { __typename }\n        pushImage(reference: $image) { __typename }\n        removeVolume(name: $volume, force: true) { __typename }\n        removeNetwork(id: $network) { __typename }\n      }\n    "): (typeof documents)["\n      mutation LabelScopeObjectMutations($image: String!, $volume: String!, $network: String!) {\n        removeImage(reference: $image, force: true) { __typename }\n        tagImage(source: $image, repository: \"dg-stolen\", tag: \"x\") { __typename }\n        pushImage(reference: $image) { __typename }\n        removeVolume(name: $volume, force: true) { __typename }\n        removeNetwork(id: $network) { __typename }\n      }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeCreateContainer($input: CreateContainerInput!) {\n      createContainer(input: $input) {\n        __typename\n        ... on ContainerPayload { container { name labels { name value } mounts { volume { name label(name: \"team\") } } } }\n        ... on MutationError { message }\n        ... on InvalidInputError { field }\n      }\n    }\n  "): (typeof documents)["\n    mutation LabelScopeCreateContainer($input: CreateContainerInput!) {\n      createContainer(input: $input) {\n        __typename\n        ... on ContainerPayload { container { name labels { name value } mounts { volume { name label(name: \"team\") } } } }\n        ... on MutationError { message }\n        ... on InvalidInputError { field }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    query LabelScopeContainerByName($name: String!) { container(idOrName: $name) { name } }\n  "): (typeof documents)["\n    query LabelScopeContainerByName($name: String!) { container(idOrName: $name) { name } }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      mutation LabelScopeCreates(\n        $volume: String!, $network: String!, $tag: String!, $pay: String!, $dockerfile: String!,\n        $changes: [String!]!\n      ) {\n        createVolume(input: { name: $volume }) {\n          __typename\n          ... on VolumePayload { volume { name label(name: \"team\") } }\n        }\n        createNetwork(input: { name: $network }) {\n          __typename\n          ... on NetworkPayload { network { name label(name: \"team\") } }\n        }\n        buildImage(input: { dockerfile: $dockerfile, tags: [$tag] }) {\n          __typename\n          ... on BuildImagePayload { image { tags label(name: \"team\") } }\n          ... on MutationError { message }\n        }\n        commitContainer(container: $pay, changes: $changes) {\n          __typename\n          ... on ImagePayload { image { label(name: \"team\") run: label(name: \"dockergraph.test\") } }\n          ... on MutationError { message }\n        }\n      }\n    "): (typeof documents)["\n      mutation LabelScopeCreates(\n        $volume: String!, $network: String!, $tag: String!, $pay: String!, $dockerfile: String!,\n        $changes: [String!]!\n      ) {\n        createVolume(input: { name: $volume }) {\n          __typename\n          ... on VolumePayload { volume { name label(name: \"team\") } }\n        }\n        createNetwork(input: { name: $network }) {\n          __typename\n          ... on NetworkPayload { network { name label(name: \"team\") } }\n        }\n        buildImage(input: { dockerfile: $dockerfile, tags: [$tag] }) {\n          __typename\n          ... on BuildImagePayload { image { tags label(name: \"team\") } }\n          ... on MutationError { message }\n        }\n        commitContainer(container: $pay, changes: $changes) {\n          __typename\n          ... on ImagePayload { image { label(name: \"team\") run: label(name: \"dockergraph.test\") } }\n          ... on MutationError { message }\n        }\n      }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      query LabelScopeSeen($volume: String!, $network: String!, $tag: String!) {\n        volume(name: $volume) { name }\n        network(idOrName: $network) { name }\n        image(reference: $tag) { tags }\n      }\n    "): (typeof documents)["\n      query LabelScopeSeen($volume: String!, $network: String!, $tag: String!) {\n        volume(name: $volume) { name }\n        network(idOrName: $network) { name }\n        image(reference: $tag) { tags }\n      }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      mutation LabelScopeImport($archive: File!, $repository: String!) {\n        importImage(archive: $archive, repository: $repository, changes: [\"LABEL app=imported\"]) {\n          __typename\n          ... on ImportImagePayload { image { tags labels { name value } } }\n          ... on MutationError { message }\n        }\n      }\n    "): (typeof documents)["\n      mutation LabelScopeImport($archive: File!, $repository: String!) {\n        importImage(archive: $archive, repository: $repository, changes: [\"LABEL app=imported\"]) {\n          __typename\n          ... on ImportImagePayload { image { tags labels { name value } } }\n          ... on MutationError { message }\n        }\n      }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      mutation LabelScopeRefusedCreates($pay: String!, $volume: String!) {\n        commitContainer(container: $pay, changes: [\"ENV A=1\", \"LABEL team=billing\"]) {\n          __typename\n          ... on InvalidInputError { field message }\n        }\n        createVolume(input: { name: $volume }) { __typename }\n      }\n    "): (typeof documents)["\n      mutation LabelScopeRefusedCreates($pay: String!, $volume: String!) {\n        commitContainer(container: $pay, changes: [\"ENV A=1\", \"LABEL team=billing\"]) {\n          __typename\n          ... on InvalidInputError { field message }\n        }\n        createVolume(input: { name: $volume }) { __typename }\n      }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      mutation LabelScopePrunes($labels: [String!]!) {\n        pruneContainers(filter: { labels: $labels }) {\n          ... on PruneContainersPayload { containersDeleted }\n        }\n        pruneNetworks(labels: $labels) { ... on PruneNetworksPayload { networksDeleted } }\n      }\n    "): (typeof documents)["\n      mutation LabelScopePrunes($labels: [String!]!) {\n        pruneContainers(filter: { labels: $labels }) {\n          ... on PruneContainersPayload { containersDeleted }\n        }\n        pruneNetworks(labels: $labels) { ... on PruneNetworksPayload { networksDeleted } }\n      }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    subscription LabelScopeEvents {\n      events {\n        kind\n        event { type action actor { id attributes { name value } } container { name } }\n      }\n    }\n  "): (typeof documents)["\n    subscription LabelScopeEvents {\n      events {\n        kind\n        event { type action actor { id attributes { name value } } container { name } }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n        mutation LabelScopeLateVolume($name: String!) { createVolume(input: { name: $name }) { __typename } }\n      "): (typeof documents)["\n        mutation LabelScopeLateVolume($name: String!) { createVolume(input: { name: $name }) { __typename } }\n      "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      subscription LabelScopeLogs($id: String!) { containerLogs(id: $id) { line { message } } }\n    "): (typeof documents)["\n      subscription LabelScopeLogs($id: String!) { containerLogs(id: $id) { line { message } } }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      subscription LabelScopeStats($ids: [String!]!) { containerStats(ids: $ids) { containerId } }\n    "): (typeof documents)["\n      subscription LabelScopeStats($ids: [String!]!) { containerStats(ids: $ids) { containerId } }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      subscription LabelScopeUpdates { containerUpdated { kind containerId } }\n    "): (typeof documents)["\n      subscription LabelScopeUpdates { containerUpdated { kind containerId } }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n        mutation LabelScopeRestartPay($id: String!) { restartContainer(id: $id, timeoutSeconds: 0) { __typename } }\n      "): (typeof documents)["\n        mutation LabelScopeRestartPay($id: String!) { restartContainer(id: $id, timeoutSeconds: 0) { __typename } }\n      "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LimitsEngineVersion {\n    engine { version { version } }\n  }\n"): (typeof documents)["\n  query LimitsEngineVersion {\n    engine { version { version } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  subscription FollowContainerLogs($id: String!, $timestamps: Boolean) {\n    containerLogs(id: $id, timestamps: $timestamps) {\n      dropped\n      line { stream message timestamp time }\n    }\n  }\n"): (typeof documents)["\n  subscription FollowContainerLogs($id: String!, $timestamps: Boolean) {\n    containerLogs(id: $id, timestamps: $timestamps) {\n      dropped\n      line { stream message timestamp time }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -665,7 +957,59 @@ export function graphql(source: "\n  query AllNetworkNames {\n    networks { tot
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation LeakCreateContainer(\n    $input: CreateContainerInput!\n    $start: Boolean\n    $pull: PullPolicy\n    $auth: RegistryAuthInput\n  ) {\n    createContainer(input: $input, start: $start, pull: $pull, auth: $auth) {\n      __typename\n      ... on ContainerPayload { container { id name } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation LeakCreateContainer(\n    $input: CreateContainerInput!\n    $start: Boolean\n    $pull: PullPolicy\n    $auth: RegistryAuthInput\n  ) {\n    createContainer(input: $input, start: $start, pull: $pull, auth: $auth) {\n      __typename\n      ... on ContainerPayload { container { id name } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LeakInspectEnvironment($id: String!) {\n    container(idOrName: $id) { config { env { name value redacted } } }\n  }\n"): (typeof documents)["\n  query LeakInspectEnvironment($id: String!) {\n    container(idOrName: $id) { config { env { name value redacted } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LeakPushImage($reference: String!, $auth: RegistryAuthInput) {\n    pushImage(reference: $reference, auth: $auth) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation LeakPushImage($reference: String!, $auth: RegistryAuthInput) {\n    pushImage(reference: $reference, auth: $auth) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LeakPullImage($reference: String!, $auth: RegistryAuthInput) {\n    pullImage(reference: $reference, auth: $auth) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation LeakPullImage($reference: String!, $auth: RegistryAuthInput) {\n    pullImage(reference: $reference, auth: $auth) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription LeakPullProgress($reference: String!, $auth: RegistryAuthInput) {\n    pullImageProgress(reference: $reference, auth: $auth) { kind error }\n  }\n"): (typeof documents)["\n  subscription LeakPullProgress($reference: String!, $auth: RegistryAuthInput) {\n    pullImageProgress(reference: $reference, auth: $auth) { kind error }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LeakExec($id: String!, $input: ExecInput!) {\n    execInContainer(id: $id, input: $input) {\n      __typename\n      ... on ExecResult { exitCode stdout }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation LeakExec($id: String!, $input: ExecInput!) {\n    execInContainer(id: $id, input: $input) {\n      __typename\n      ... on ExecResult { exitCode stdout }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LeakBuild($input: BuildImageInput!) {\n    buildImage(input: $input) {\n      __typename\n      ... on BuildImagePayload { image { id } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation LeakBuild($input: BuildImageInput!) {\n    buildImage(input: $input) {\n      __typename\n      ... on BuildImagePayload { image { id } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query OutageOverview {\n    engine { version { version apiVersion } }\n    containers(first: 1) { totalCount }\n  }\n"): (typeof documents)["\n  query OutageOverview {\n    engine { version { version apiVersion } }\n    containers(first: 1) { totalCount }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n"): (typeof documents)["\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n"): (typeof documents)["\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n"): (typeof documents)["\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ReadOnlyLogs($id: String!) {\n    containerLogs(id: $id, timestamps: false) { line { stream message } }\n  }\n"): (typeof documents)["\n  subscription ReadOnlyLogs($id: String!) {\n    containerLogs(id: $id, timestamps: false) { line { stream message } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ReadOnlyEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) { event { type action actor { id } } }\n  }\n"): (typeof documents)["\n  subscription ReadOnlyEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) { event { type action actor { id } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SecretsOfContainer($name: String!, $volume: String!) {\n    container(idOrName: $name) {\n      config { env { name value redacted } }\n      image {\n        config { env { name value redacted } }\n        history { createdBy redacted }\n      }\n    }\n    volume(name: $volume) { options { name value redacted } }\n  }\n"): (typeof documents)["\n  query SecretsOfContainer($name: String!, $volume: String!) {\n    container(idOrName: $name) {\n      config { env { name value redacted } }\n      image {\n        config { env { name value redacted } }\n        history { createdBy redacted }\n      }\n    }\n    volume(name: $volume) { options { name value redacted } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -678,6 +1022,10 @@ export function graphql(source: "\n  query ServerOverview {\n    engine { info {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n"): (typeof documents)["\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n"): (typeof documents)["\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.ts';
 import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createRequestGuards } from '../../src/plugins/request-guards.ts';
 
 /** What a client receives for one operation. */
 export interface GraphQLResponse<TData> {
@@ -63,6 +64,8 @@ export type TestEnvironment = Record<string, string | undefined>;
 export interface TestAppOptions {
   /** Sent as `Authorization: Bearer <token>` with every request of `execute` and `query`. */
   readonly token?: string;
+  /** The rate limiter's clock in milliseconds, for tests that move time by hand. */
+  readonly clock?: () => number;
 }
 
 export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions = {}): TestApp {
@@ -79,7 +82,11 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
   });
   const calls: EngineCallRecord[] = [];
   docker.observe((call) => calls.push(call));
-  const app = createApp(config, { docker, logger: createLogger(config.logLevel) });
+  const app = createApp(config, {
+    docker,
+    logger: createLogger(config.logLevel),
+    ...(options.clock ? { guards: createRequestGuards(config, options.clock) } : {}),
+  });
 
   async function execute<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables>,

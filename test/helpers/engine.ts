@@ -28,6 +28,8 @@ export interface EngineHandle {
   dockerHost: string;
   /** True when the engine was not running before this call (so the caller should stop it). */
   startedByUs: boolean;
+  /** `tcp://<address>:2376`, where an instance started with `tlsDir` answers mutual TLS. */
+  tlsHost?: string;
 }
 
 interface ScriptResult {
@@ -48,6 +50,12 @@ const QUICK_TIMEOUT_MS = 30_000;
 export interface EngineInstance {
   readonly dir: string;
   readonly netns: string;
+  /**
+   * A folder holding ca.pem, server-cert.pem and server-key.pem: the instance also listens
+   * with `--tlsverify` on an address the host reaches through a veth pair (scripts/engine.sh,
+   * DOCKERGRAPH_ENGINE_TLS_DIR). Stopping the instance removes the veth pair.
+   */
+  readonly tlsDir?: string;
 }
 
 function runScript(
@@ -60,6 +68,7 @@ function runScript(
         ...process.env,
         DOCKERGRAPH_ENGINE_DIR: instance.dir,
         DOCKERGRAPH_ENGINE_NETNS: instance.netns,
+        ...(instance.tlsDir ? { DOCKERGRAPH_ENGINE_TLS_DIR: instance.tlsDir } : {}),
       }
     : process.env;
   return new Promise((resolve) => {
@@ -145,7 +154,12 @@ export async function startEngine(instance?: EngineInstance): Promise<EngineHand
   if (result.code !== 0) {
     throw scriptError('start', result, true);
   }
-  return { dockerHost: parseDockerHost(result.stdout), startedByUs: !wasRunning };
+  const tlsHost = /^export DOCKERGRAPH_ENGINE_TLS_HOST=(tcp:\/\/\S+)$/m.exec(result.stdout)?.[1];
+  return {
+    dockerHost: parseDockerHost(result.stdout),
+    startedByUs: !wasRunning,
+    ...(tlsHost ? { tlsHost } : {}),
+  };
 }
 
 /** Stops the engine (and the registry) and removes its netns; a no-op when already stopped. */

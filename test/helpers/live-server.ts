@@ -11,19 +11,34 @@ import { type RunningServer, startServer } from '../../src/server.ts';
 
 export interface LiveServer {
   readonly server: RunningServer;
+  /** The server's engine client: `observe` it to see the engine calls the server makes. */
+  readonly docker: DockerClient;
   /** A graphql-ws client of the server that does not retry. */
   readonly client: Client;
   /** Disposes the client, then stops the server. */
   close(): Promise<void>;
 }
 
+/** How a live server is configured and how its client presents itself. */
+export interface LiveServerOptions {
+  /** Environment overrides for the server's configuration (tokens, read-only...). */
+  readonly env?: Record<string, string | undefined>;
+  /** Sent as `{"authorization": "Bearer <token>"}` in the client's connection_init payload. */
+  readonly token?: string;
+}
+
 /** Starts a server on a free port over `dockerHost` (the test engine by default). */
-export async function startLiveServer(dockerHost = inject('dockerHost')): Promise<LiveServer> {
+export async function startLiveServer(
+  dockerHost = inject('dockerHost'),
+  options: LiveServerOptions = {},
+): Promise<LiveServer> {
   const config = loadConfig({
     HOME: '/nonexistent',
     DOCKER_HOST: dockerHost,
     HOST: '127.0.0.1',
     PORT: '0',
+    DOCKERGRAPH_AUDIT: 'off',
+    ...options.env,
   });
   const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
     connectTimeoutMs: config.engineConnectTimeoutMs,
@@ -34,9 +49,11 @@ export async function startLiveServer(dockerHost = inject('dockerHost')): Promis
     url: `${server.url.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
+    ...(options.token ? { connectionParams: { authorization: `Bearer ${options.token}` } } : {}),
   });
   return {
     server,
+    docker,
     client,
     async close() {
       await client.dispose();

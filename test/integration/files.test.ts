@@ -84,6 +84,8 @@ describe('container files and downloads', () => {
     form.set('0', new Blob([new Uint8Array(archive)]), 'upload.tar');
     const response = await app.app.fetch('http://dockergraph.test/graphql', {
       method: 'POST',
+      // Multipart is a form content type: CSRF prevention asks for this header.
+      headers: { 'x-graphql-yoga-csrf': 'upload' },
       body: form,
     });
     return dataOf((await response.json()) as GraphQLResponse<TData>);

@@ -110,6 +110,8 @@ describe('image build, import and load', () => {
     });
     const response = await app.app.fetch('http://dockergraph.test/graphql', {
       method: 'POST',
+      // Multipart is a form content type: CSRF prevention asks for this header.
+      headers: { 'x-graphql-yoga-csrf': 'upload' },
       body: form,
     });
     return (await response.json()) as GraphQLResponse<TData>;

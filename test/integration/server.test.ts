@@ -133,8 +133,10 @@ describe('startServer', () => {
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toEqual([
       expect.objectContaining({
-        message: 'Batching is not supported.',
-        extensions: expect.objectContaining({ code: 'BAD_REQUEST' }),
+        message: expect.stringMatching(
+          /^batched requests \(a list of 2 operations\) are turned off/,
+        ),
+        extensions: expect.objectContaining({ code: 'BATCH_REFUSED' }),
       }),
     ]);
     expect(calls.length).toBe(before);

@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { ConfigError } from '../config.ts';
+import type { GraphQLContext } from '../context.ts';
+import type { Principal } from '../security/principal.ts';
+
+/** SHA-256 of a document's text, hex: the id a registered operation is run by. */
+export function operationHash(document: string): string {
+  return createHash('sha256').update(document, 'utf8').digest('hex');
+}
+
+/** The registered operations of DOCKERGRAPH_PERSISTED_OPERATIONS_FILE, by hash. */
+export class PersistedOperations {
+  readonly #documents: ReadonlyMap<string, string>;
+
+  private constructor(documents: ReadonlyMap<string, string>) {
+    this.#documents = documents;
+  }
+
+  /**
+   * Reads `{ "<sha256 hex of the document>": "<document>" }`; `source` names where it
+   * came from in errors. Every key must be the hash of its document.
+   */
+  static parse(text: string, source: string): PersistedOperations {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`${source} is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`${source} must hold a JSON object of SHA-256 hashes to documents`);
+    }
+    const documents = new Map<string, string>();
+    for (const [hash, document] of Object.entries(parsed)) {
+      if (typeof document !== 'string') {
+        throw new ConfigError(`${source}: the operation "${hash}" must be a document (a string)`);
+      }
+      if (hash !== operationHash(document)) {
+        throw new ConfigError(
+          `${source}: "${hash}" is not the SHA-256 of its document (it is ${operationHash(document)}); "npm run persisted-operations" writes the file`,
+        );
+      }
+      documents.set(hash, document);
+    }
+    return new PersistedOperations(documents);
+  }
+
+  /** Reads the file at `path`; a file that cannot be read or used stops the server at start. */
+  static load(path: string): PersistedOperations {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `DOCKERGRAPH_PERSISTED_OPERATIONS_FILE: cannot read ${path}: ${(error as Error).message}`,
+      );
+    }
+    return PersistedOperations.parse(text, `DOCKERGRAPH_PERSISTED_OPERATIONS_FILE (${path})`);
+  }
+
+  /** The document registered under `hash`. */
+  get(hash: string): string | undefined {
+    return this.#documents.get(hash);
+  }
+
+  get size(): number {
+    return this.#documents.size;
+  }
+}
+
+/**
+ * Who may send documents of their own: admin tokens (and the no-token local
+ * admin). Every other role runs registered operations only, whatever its permissions.
+ */
+export function mayRunArbitraryOperations(principal: Principal): boolean {
+  return principal.role === 'admin';
+}
+
+/** The parts of a request (HTTP parameters, graphql-ws `subscribe` payload) that name an operation. */
+export interface OperationParams {
+  readonly query?: string | null | undefined;
+  readonly documentId?: unknown;
+  readonly extensions?: Readonly<Record<string, unknown>> | null | undefined;
+}
+
+/**
+ * The hash of the registered operation a request names: `documentId`, or
+ * Apollo's `extensions.persistedQuery.sha256Hash`; null when it names none.
+ */
+export function persistedOperationId(params: OperationParams): string | null {
+  if (typeof params.documentId === 'string') return params.documentId;
+  const persisted = params.extensions?.persistedQuery;
+  if (typeof persisted === 'object' && persisted !== null && 'sha256Hash' in persisted) {
+    const { sha256Hash } = persisted;
+    if (typeof sha256Hash === 'string') return sha256Hash;
+  }
+  return null;
+}
+
+function describe(principal: Principal | undefined): string {
+  if (!principal) return 'this request';
+  return principal.tokenId === null
+    ? `role "${principal.role}"`
+    : `token "${principal.tokenId}" (role "${principal.role}")`;
+}
+
+/** A non-admin sent a document of its own. */
+function persistedOnly(principal: Principal | undefined): GraphQLError {
+  return new GraphQLError(
+    `${describe(principal)} may run registered operations only: send the SHA-256 of one (extensions.persistedQuery.sha256Hash, or documentId) instead of a document (DOCKERGRAPH_PERSISTED_OPERATIONS_FILE)`,
+    { extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 403 } } },
+  );
+}
+
+function notFound(id: string | null): GraphQLError {
+  return new GraphQLError(
+    `no registered operation has the hash "${id ?? ''}" (DOCKERGRAPH_PERSISTED_OPERATIONS_FILE)`,
+    // Apollo clients know this code.
+    { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } } },
+  );
+}
+
+function idRequired(): GraphQLError {
+  return new GraphQLError(
+    'the request has neither a document ("query") nor the hash of a registered operation (extensions.persistedQuery.sha256Hash, or documentId)',
+    { extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED', http: { status: 400 } } },
+  );
+}
+
+/**
+ * The document an operation runs in persisted-operations mode: its own when the
+ * principal may send one, otherwise the registered one its hash names; or the
+ * error to answer. Used for WebSocket operations; HTTP goes through the plugin.
+ */
+export function resolvePersistedOperation(
+  operations: PersistedOperations,
+  principal: Principal | undefined,
+  params: OperationParams,
+): { readonly query: string } | GraphQLError {
+  if (params.query) {
+    return principal && mayRunArbitraryOperations(principal)
+      ? { query: params.query }
+      : persistedOnly(principal);
+  }
+  const id = persistedOperationId(params);
+  if (id === null) return idRequired();
+  const document = operations.get(id);
+  return document === undefined ? notFound(id) : { query: document };
+}
+
+/**
+ * Persisted-operations mode over HTTP: non-admin principals may run only the
+ * registered operations, by hash; admins may also send documents.
+ */
+export function usePersistedOperationsOnly(
+  operations: PersistedOperations,
+  principals: WeakMap<Request, Principal>,
+): Plugin<GraphQLContext> {
+  return usePersistedOperations<GraphQLContext>({
+    getPersistedOperation: (hash) => operations.get(hash) ?? null,
+    extractPersistedOperationId: (params) => persistedOperationId(params),
+    allowArbitraryOperations: (request) => {
+      const principal = principals.get(request);
+      return principal !== undefined && mayRunArbitraryOperations(principal);
+    },
+    customErrors: {
+      persistedQueryOnly: ({ request }) => persistedOnly(principals.get(request)),
+      notFound: ({ params }) => notFound(persistedOperationId(params)),
+      keyNotFound: () => idRequired(),
+    },
+  });
+}

@@ -1,0 +1,267 @@
+/**
+ * The rules of a token limited to labels (`labels` of a token, e.g.
+ * `{ "team": "payments" }`): what it sees, what it may touch, and the labels
+ * of what it creates. Pure functions over the engine's own shapes; the
+ * loaders (`src/loaders.ts`) and the schema (`src/schema/label-access.ts`)
+ * apply them.
+ *
+ * The model:
+ *
+ * - A **container** is visible when it carries every label of the limit, with
+ *   the same value.
+ * - An **image**, **volume** or **network** is visible when it carries those
+ *   labels itself (a limited token creates them so), or when a visible
+ *   container uses it: the image the container was created from (its image id),
+ *   the volumes it mounts by name, the networks it is connected to (by id, or by
+ *   name for a container that never started and has no network id yet).
+ * - **Touching** is seeing: a limited token may only change visible objects.
+ *   Anything else is answered exactly as if it did not exist (not found, null,
+ *   absent from lists and counts, no events), so that it learns nothing about
+ *   the rest.
+ * - What it **creates** gets the labels of the limit; a request that sets one
+ *   of those labels to another value is refused as invalid input naming the
+ *   label.
+ * - Its **prunes** carry the limit as label filters, so that only its labelled
+ *   objects go.
+ *
+ * @module
+ */
+
+/** The labels a token is limited to: names and the values they must have. */
+export type LabelLimit = Readonly<Record<string, string>>;
+
+/** A string map of the engine: labels of a container, image, volume, network or event actor. */
+type EngineLabels = Readonly<Record<string, string>> | null | undefined;
+
+/** The limit of a principal's labels; null when there is none (no label, or an empty map). */
+export function limitOf(labels: LabelLimit | null | undefined): LabelLimit | null {
+  return labels && Object.keys(labels).length > 0 ? labels : null;
+}
+
+/** Whether `labels` holds every label of `limit`, with the same value. */
+export function carriesLabels(labels: EngineLabels, limit: LabelLimit): boolean {
+  if (!labels) return false;
+  return Object.entries(limit).every(
+    ([name, value]) => Object.hasOwn(labels, name) && labels[name] === value,
+  );
+}
+
+/** The limit as engine label filters (`name=value`), which the engine ANDs. */
+export function labelFiltersOf(limit: LabelLimit): string[] {
+  return Object.entries(limit).map(([name, value]) => `${name}=${value}`);
+}
+
+/**
+ * Label filters asked for, with those of the limit added: what a list or a
+ * prune of a limited token sends the engine. Without a limit the filters are
+ * returned as given.
+ */
+export function withLimitFilters(
+  requested: readonly string[] | null | undefined,
+  limit: LabelLimit | null,
+): readonly string[] | undefined {
+  if (!limit) return requested ?? undefined;
+  return [...(requested ?? []), ...labelFiltersOf(limit)];
+}
+
+/** What a container uses, in the shape both the container list and inspect have. */
+export interface ContainerUses {
+  readonly ImageID?: string | undefined;
+  readonly Image?: string | undefined;
+  readonly Mounts?: readonly { readonly Type?: string; readonly Name?: string }[] | null;
+  readonly NetworkSettings?: {
+    readonly Networks?: Readonly<Record<string, { readonly NetworkID?: string }>> | null;
+  } | null;
+}
+
+/** The images, volumes and networks some containers use. */
+export interface UsedObjects {
+  readonly imageIds: ReadonlySet<string>;
+  readonly volumeNames: ReadonlySet<string>;
+  readonly networkIds: ReadonlySet<string>;
+  readonly networkNames: ReadonlySet<string>;
+}
+
+/**
+ * What `containers` use: their images (the list's `ImageID`, inspect's
+ * `Image`), the volumes they mount by name, and the networks they are
+ * connected to, by id and by name (a container that never started has no
+ * network id yet).
+ */
+export function objectsUsedBy(containers: readonly ContainerUses[]): UsedObjects {
+  const imageIds = new Set<string>();
+  const volumeNames = new Set<string>();
+  const networkIds = new Set<string>();
+  const networkNames = new Set<string>();
+  for (const container of containers) {
+    const image = container.ImageID ?? container.Image;
+    if (image) imageIds.add(image);
+    for (const mount of container.Mounts ?? []) {
+      if (mount.Type === 'volume' && mount.Name) volumeNames.add(mount.Name);
+    }
+    for (const [name, settings] of Object.entries(container.NetworkSettings?.Networks ?? {})) {
+      networkNames.add(name);
+      if (settings.NetworkID) networkIds.add(settings.NetworkID);
+    }
+  }
+  return { imageIds, volumeNames, networkIds, networkNames };
+}
+
+/** Whether an image (list entry labels, or inspect's `Config.Labels`) is visible. */
+export function isImageVisible(
+  image: { readonly Id: string; readonly labels: EngineLabels },
+  limit: LabelLimit,
+  used: UsedObjects,
+): boolean {
+  return carriesLabels(image.labels, limit) || used.imageIds.has(image.Id);
+}
+
+/** Whether a volume is visible. */
+export function isVolumeVisible(
+  volume: { readonly Name: string; readonly Labels: EngineLabels },
+  limit: LabelLimit,
+  used: UsedObjects,
+): boolean {
+  return carriesLabels(volume.Labels, limit) || used.volumeNames.has(volume.Name);
+}
+
+/** Whether a network is visible. */
+export function isNetworkVisible(
+  network: { readonly Id: string; readonly Name: string; readonly Labels: EngineLabels },
+  limit: LabelLimit,
+  used: UsedObjects,
+): boolean {
+  return (
+    carriesLabels(network.Labels, limit) ||
+    used.networkIds.has(network.Id) ||
+    used.networkNames.has(network.Name)
+  );
+}
+
+/** A label a request sets to another value than the limit requires. */
+export interface LabelConflict {
+  readonly name: string;
+  readonly requested: string;
+  readonly required: string;
+}
+
+/** The words of a refusal for a {@link LabelConflict}. */
+export function labelConflictMessage(conflict: LabelConflict): string {
+  return `label "${conflict.name}" must be "${conflict.required}" for this token (it is limited to it), not "${conflict.requested}"`;
+}
+
+/** The first label of `requested` that the limit requires with another value; null when none. */
+export function findLabelConflict(
+  requested: EngineLabels,
+  limit: LabelLimit,
+): LabelConflict | null {
+  for (const [name, required] of Object.entries(limit)) {
+    if (requested && Object.hasOwn(requested, name) && requested[name] !== required) {
+      return { name, requested: requested[name] ?? '', required };
+    }
+  }
+  return null;
+}
+
+/**
+ * The labels of an object a limited token creates: those requested, plus the
+ * limit's; or the conflict when the request sets one of them to another value.
+ */
+export function withLimitLabels(
+  requested: EngineLabels,
+  limit: LabelLimit,
+): { readonly labels: Record<string, string> } | { readonly conflict: LabelConflict } {
+  const conflict = findLabelConflict(requested, limit);
+  if (conflict) return { conflict };
+  return { labels: { ...(requested ?? {}), ...limit } };
+}
+
+/** Reads one word of a Dockerfile `LABEL` argument: quoted ("…" or '…') or bare, up to `stops`. */
+function readWord(text: string, start: number, stops: RegExp): { word: string; end: number } {
+  let word = '';
+  let index = start;
+  while (index < text.length) {
+    const char = text[index] ?? '';
+    if (char === "'") {
+      // Single quotes keep everything up to the next one.
+      const close = text.indexOf(char, index + 1);
+      const end = close === -1 ? text.length : close;
+      word += text.slice(index + 1, end);
+      index = end + 1;
+      continue;
+    }
+    if (char === '"') {
+      // Double quotes end at the next quote not escaped by a backslash.
+      index += 1;
+      while (index < text.length && text[index] !== '"') {
+        if (text[index] === '\\' && index + 1 < text.length) index += 1;
+        word += text[index];
+        index += 1;
+      }
+      index += 1;
+      continue;
+    }
+    if (char === '\\' && index + 1 < text.length) {
+      word += text[index + 1];
+      index += 2;
+      continue;
+    }
+    if (stops.test(char)) break;
+    word += char;
+    index += 1;
+  }
+  return { word, end: index };
+}
+
+/**
+ * The labels a Dockerfile instruction of a commit's or import's `changes`
+ * sets: `LABEL a=b "c d"="e"`, or the legacy `LABEL name value`; null for
+ * another instruction.
+ */
+export function labelsOfChange(change: string): Record<string, string> | null {
+  const match = /^\s*label\s+(\S.*)$/i.exec(change);
+  if (!match?.[1]) return null;
+  const argument = match[1].trim();
+  const labels: Record<string, string> = {};
+  const first = readWord(argument, 0, /[\s=]/);
+  if (argument[first.end] !== '=') {
+    // The legacy form: the first word is the name, the rest of the line the value.
+    labels[first.word] = readWord(argument.slice(first.end).trim(), 0, /$^/).word;
+    return labels;
+  }
+  let index = 0;
+  while (index < argument.length) {
+    const name = readWord(argument, index, /[\s=]/);
+    if (argument[name.end] !== '=') break;
+    const value = readWord(argument, name.end + 1, /\s/);
+    labels[name.word] = value.word;
+    index = value.end;
+    while (index < argument.length && /\s/.test(argument[index] ?? '')) index += 1;
+  }
+  return labels;
+}
+
+/** A Dockerfile string literal: double-quoted, with `"` and `\` escaped. */
+function quoteDockerfileWord(word: string): string {
+  return `"${word.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/**
+ * The `changes` of a commit or import by a limited token: those requested, then
+ * a `LABEL` instruction setting the limit's labels (the last one wins); or the
+ * index and conflict of the first change that sets one of them to another value.
+ */
+export function changesWithLimitLabels(
+  changes: readonly string[] | null | undefined,
+  limit: LabelLimit,
+): { readonly changes: string[] } | { readonly index: number; readonly conflict: LabelConflict } {
+  const given = [...(changes ?? [])];
+  for (const [index, change] of given.entries()) {
+    const conflict = findLabelConflict(labelsOfChange(change), limit);
+    if (conflict) return { index, conflict };
+  }
+  const label = Object.entries(limit)
+    .map(([name, value]) => `${quoteDockerfileWord(name)}=${quoteDockerfileWord(value)}`)
+    .join(' ');
+  return { changes: [...given, `LABEL ${label}`] };
+}

@@ -1,0 +1,252 @@
+// Every mutation and every subscription of the schema under every role: allowed or denied
+// exactly as src/schema/access-rules.ts and src/security/roles.ts say. The fields come from the
+// built schema, so a new one is covered (and must have a rule) as soon as it exists. Denied
+// operations answer FORBIDDEN without an engine call; allowed ones get past the check and end
+// otherwise (not found, invalid input...), with arguments chosen so that nothing changes.
+import { randomUUID } from 'node:crypto';
+import { GraphQLObjectType } from 'graphql';
+import { type Client, createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { EngineCallRecord } from '../../src/docker/client.ts';
+import { fieldRules, permissionFor } from '../../src/schema/access-rules.ts';
+import { schema } from '../../src/schema/index.ts';
+import { createRoleTable, type Permission } from '../../src/security/roles.ts';
+import {
+  CUSTOM_ROLES,
+  firstAnswer,
+  harmlessSamples,
+  makeRoleTokens,
+  ROLES,
+  type RoleName,
+  type RootFieldOperation,
+  rootFieldNames,
+  rootFieldOperation,
+  sendOperation,
+} from '../helpers/access.ts';
+import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+
+const { missing, mutationSamples, subscriptionSamples } = harmlessSamples(randomUUID().slice(0, 8));
+
+const roleTable = createRoleTable(CUSTOM_ROLES);
+const { tokens, env } = makeRoleTokens();
+
+function holds(role: RoleName, permission: Permission): boolean {
+  return roleTable.get(role)?.has(permission) ?? false;
+}
+
+/** The rule of a root field; the test fails for a field without one. */
+function ruleOf(kind: 'Mutation' | 'Subscription', field: string): Permission {
+  const permission = permissionFor(kind, field);
+  if (permission === undefined) {
+    throw new Error(`${kind}.${field} has no rule in src/schema/access-rules.ts`);
+  }
+  return permission;
+}
+
+type Answer = GraphQLResponse<unknown>;
+
+function codesOf(answer: Answer): (string | undefined)[] {
+  return (answer.errors ?? []).map((error) => error.extensions?.code);
+}
+
+function expectDenied(
+  answer: Answer,
+  operation: RootFieldOperation,
+  role: RoleName,
+  permission: Permission,
+) {
+  expect(answer.errors, `${operation.field} as ${role}`).toHaveLength(1);
+  expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  expect(answer.errors?.[0]?.message).toBe(
+    `token "${role}" (role "${role}") may not use ${operation.field}: it needs the "${permission}" permission`,
+  );
+}
+
+function expectAllowed(answer: Answer, operation: RootFieldOperation, role: RoleName) {
+  const what = `${operation.field} as ${role}: ${JSON.stringify(answer)}`;
+  expect(codesOf(answer), what).not.toContain('FORBIDDEN');
+  // The field itself answered (a payload, a typed error, or an error of its own), not a
+  // refusal of the request as a whole: the check let it through.
+  const name = operation.field.split('.')[1] ?? '';
+  const data = answer.data as Record<string, unknown> | null | undefined;
+  const reached =
+    (data?.[name] !== undefined && data?.[name] !== null) ||
+    (answer.errors !== undefined &&
+      answer.errors.length > 0 &&
+      answer.errors.every((error) => error.path?.[0] === name));
+  expect(reached, what).toBe(true);
+}
+
+const mutations = rootFieldNames(schema, 'Mutation');
+const subscriptions = rootFieldNames(schema, 'Subscription');
+
+describe('access rules', () => {
+  it('have a rule for every mutation and subscription, and name no field that does not exist', () => {
+    for (const field of mutations) expect(permissionFor('Mutation', field), field).toBeDefined();
+    for (const field of subscriptions) {
+      expect(permissionFor('Subscription', field), field).toBeDefined();
+    }
+    for (const [typeName, rules] of Object.entries(fieldRules)) {
+      const type = schema.getType(typeName);
+      expect(type, typeName).toBeInstanceOf(GraphQLObjectType);
+      const fields = (type as GraphQLObjectType).getFields();
+      for (const field of Object.keys(rules))
+        expect(fields, `${typeName}.${field}`).toHaveProperty(field);
+    }
+  });
+});
+
+describe.each(ROLES)('every mutation as %s', (role) => {
+  let app: TestApp;
+
+  beforeAll(() => {
+    app = createTestApp(env, { token: tokens[role] });
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it.each(mutations)('%s', async (field) => {
+    const permission = ruleOf('Mutation', field);
+    const operation = rootFieldOperation(
+      schema,
+      'Mutation',
+      field,
+      mutationSamples[field] ?? {},
+      missing,
+    );
+    let sent: { status: number; answer: Answer } | undefined;
+    const calls = await app.callsDuring(async () => {
+      sent = await sendOperation(app, tokens[role], operation);
+    });
+    if (!sent) throw new Error('no answer');
+    if (holds(role, permission)) {
+      expectAllowed(sent.answer, operation, role);
+    } else {
+      expectDenied(sent.answer, operation, role, permission);
+      expect(sent.status).toBe(403);
+      expect(calls).toEqual([]);
+    }
+  });
+});
+
+describe('every subscription, over WebSocket', () => {
+  let live: LiveServer;
+  const clients = new Map<RoleName, Client>();
+  const calls: EngineCallRecord[] = [];
+
+  beforeAll(async () => {
+    live = await startLiveServer(undefined, { env });
+    live.docker.observe((call) => calls.push(call));
+    for (const role of ROLES) {
+      clients.set(
+        role,
+        createClient({
+          url: `${live.server.url.replace(/^http/, 'ws')}/graphql`,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          connectionParams: { authorization: `Bearer ${tokens[role]}` },
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all([...clients.values()].map((client) => client.dispose()));
+    await live?.close();
+  });
+
+  /** Opens a raw graphql-ws socket (upgrade `headers`), sends connection_init, and waits for its close. */
+  function closeCodeOf(
+    payload: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<{ code: number; reason: string }> {
+    const socket = new WebSocket(
+      `${live.server.url.replace(/^http/, 'ws')}/graphql`,
+      'graphql-transport-ws',
+      { headers },
+    );
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => {
+        socket.send(JSON.stringify({ type: 'connection_init', payload }));
+      });
+      socket.once('message', (data) => {
+        reject(new Error(`the server answered ${String(data)}`));
+        socket.close();
+      });
+      socket.once('error', reject);
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+  }
+
+  it('closes a connection without a token, or with a wrong one, with 4403', async () => {
+    const before = calls.length;
+    expect(await closeCodeOf({})).toEqual({ code: 4403, reason: 'Forbidden' });
+    expect(await closeCodeOf({ authorization: 'Bearer not-a-token' })).toMatchObject({
+      code: 4403,
+    });
+    expect(await closeCodeOf({}, { authorization: 'Bearer not-a-token' })).toMatchObject({
+      code: 4403,
+    });
+    expect(calls.slice(before)).toEqual([]);
+  });
+
+  it('takes the token from the Authorization header of the upgrade request', async () => {
+    class WebSocketWithHeader extends WebSocket {
+      constructor(address: string | URL, protocols?: string | string[]) {
+        super(address, protocols, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+      }
+    }
+    const client = createClient({
+      url: `${live.server.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocketWithHeader,
+      retryAttempts: 0,
+    });
+    try {
+      const read = rootFieldOperation(
+        schema,
+        'Subscription',
+        'events',
+        subscriptionSamples.events ?? {},
+        missing,
+      );
+      expectAllowed(await firstAnswer(client, read), read, 'viewer');
+      const write = rootFieldOperation(
+        schema,
+        'Subscription',
+        'pullImageProgress',
+        subscriptionSamples.pullImageProgress ?? {},
+        missing,
+      );
+      expectDenied(await firstAnswer(client, write), write, 'viewer', 'write');
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  describe.each(ROLES)('as %s', (role) => {
+    it.each(subscriptions)('%s', async (field) => {
+      const permission = ruleOf('Subscription', field);
+      const operation = rootFieldOperation(
+        schema,
+        'Subscription',
+        field,
+        subscriptionSamples[field] ?? {},
+        missing,
+      );
+      const client = clients.get(role);
+      if (!client) throw new Error(`no client for ${role}`);
+      const before = calls.length;
+      const answer = await firstAnswer(client, operation);
+      if (holds(role, permission)) {
+        expectAllowed(answer, operation, role);
+      } else {
+        expectDenied(answer, operation, role, permission);
+        expect(calls.slice(before)).toEqual([]);
+      }
+    });
+  });
+});

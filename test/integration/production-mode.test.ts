@@ -1,0 +1,413 @@
+// Production mode (introspection and GraphiQL off, errors that tell nothing of the host) and the
+// browser protections that are always on: CSRF prevention, CORS and the WebSocket Origin check.
+import { type Client, createClient } from 'graphql-ws';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { graphql } from '../generated/gql.ts';
+import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+
+const ProductionEngineQuery = graphql(`
+  query ProductionEngineVersion {
+    engine { version { version } }
+  }
+`);
+
+const ENDPOINT = 'http://dockergraph.test/graphql';
+const INTROSPECTION = '{ __schema { queryType { name } } }';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  readonly body: GraphQLResponse<unknown>;
+}
+
+async function answerOf(response: Response): Promise<Answer> {
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: text.startsWith('{') ? (JSON.parse(text) as GraphQLResponse<unknown>) : {},
+  };
+}
+
+/** What the app answers to `init` at `url`. */
+async function fetchAnswer(app: TestApp, url: string, init: RequestInit = {}): Promise<Answer> {
+  return answerOf(await app.app.fetch(url, init));
+}
+
+function post(app: TestApp, query: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return fetchAnswer(app, ENDPOINT, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      ...headers,
+    },
+    body: JSON.stringify({ query }),
+  });
+}
+
+/** Runs `send`, failing the test if it made any engine call. */
+async function withoutEngine<T>(app: TestApp, send: () => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  const calls = await app.callsDuring(async () => {
+    result = await send();
+  });
+  expect(calls).toEqual([]);
+  return result as T;
+}
+
+/** Runs one operation over graphql-ws: its result, or the errors of an `error` message. */
+function runOver(client: Client, query: string): Promise<GraphQLResponse<unknown>> {
+  return new Promise((resolve, reject) => {
+    let result: GraphQLResponse<unknown> = {};
+    client.subscribe(
+      { query },
+      {
+        next: (value) => {
+          result = value as GraphQLResponse<unknown>;
+        },
+        error: (error) =>
+          Array.isArray(error)
+            ? resolve({ errors: error as NonNullable<GraphQLResponse<unknown>['errors']> })
+            : reject(error),
+        complete: () => resolve(result),
+      },
+    );
+  });
+}
+
+/** Engine calls the live server makes while `run` runs. */
+async function liveCallsDuring(live: LiveServer, run: () => Promise<unknown>): Promise<string[]> {
+  const calls: string[] = [];
+  const stop = live.docker.observe((call) => calls.push(`${call.method} ${call.path}`));
+  try {
+    await run();
+  } finally {
+    stop();
+  }
+  return calls;
+}
+
+describe('production mode', () => {
+  const production = createTestApp({ DOCKERGRAPH_PRODUCTION: 'true' });
+  const development = createTestApp();
+  afterAll(async () => {
+    await production.close();
+    await development.close();
+  });
+
+  it('turns introspection off, saying how to turn it on', async () => {
+    const answer = await withoutEngine(production, () => post(production, INTROSPECTION));
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([
+      expect.objectContaining({
+        message:
+          'introspection is turned off: the operation asks for "__schema" (DOCKERGRAPH_INTROSPECTION=true turns it on)',
+        extensions: { code: 'INTROSPECTION_DISABLED' },
+      }),
+    ]);
+    const type = await post(production, '{ __type(name: "Container") { name } }');
+    expect(type.body.errors?.[0]?.extensions?.code).toBe('INTROSPECTION_DISABLED');
+    // __typename is not introspection: clients need it.
+    expect((await post(production, '{ __typename }')).body).toEqual({
+      data: { __typename: 'Query' },
+    });
+    expect((await post(development, INTROSPECTION)).body).toEqual({
+      data: { __schema: { queryType: { name: 'Query' } } },
+    });
+  });
+
+  it('is on with NODE_ENV=production, and introspection can be turned back on', async () => {
+    const nodeEnv = createTestApp({ NODE_ENV: 'production' });
+    const introspective = createTestApp({
+      DOCKERGRAPH_PRODUCTION: 'true',
+      DOCKERGRAPH_INTROSPECTION: 'true',
+    });
+    try {
+      expect((await post(nodeEnv, INTROSPECTION)).body.errors?.[0]?.extensions?.code).toBe(
+        'INTROSPECTION_DISABLED',
+      );
+      expect((await post(introspective, INTROSPECTION)).body.errors).toBeUndefined();
+    } finally {
+      await nodeEnv.close();
+      await introspective.close();
+    }
+  });
+
+  it('turns introspection off over WebSocket too', async () => {
+    const live = await startLiveServer(undefined, { env: { DOCKERGRAPH_PRODUCTION: 'true' } });
+    try {
+      let result: GraphQLResponse<unknown> = {};
+      const calls = await liveCallsDuring(live, async () => {
+        result = await runOver(live.client, INTROSPECTION);
+      });
+      expect(calls).toEqual([]);
+      expect(result.errors?.[0]?.message).toBe(
+        'introspection is turned off: the operation asks for "__schema" (DOCKERGRAPH_INTROSPECTION=true turns it on)',
+      );
+    } finally {
+      await live.close();
+    }
+  });
+
+  it("keeps the schema's names out of error messages", async () => {
+    const answer = await withoutEngine(production, () => post(production, '{ containerz }'));
+    expect(answer.body.errors?.[0]?.message).toBe(
+      'Cannot query field "containerz" on type "Query".',
+    );
+    const badEnum = await fetchAnswer(production, ENDPOINT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query:
+          'query ($s: [ContainerState!]) { containers(filter: { states: $s }) { totalCount } }',
+        variables: { s: ['RUNNIN'] },
+      }),
+    });
+    expect(badEnum.text).not.toContain('Did you mean');
+    expect(badEnum.body.errors?.[0]?.message).toContain('"RUNNIN" does not exist');
+    // Developers get graphql-js's hints.
+    expect((await post(development, '{ containerz }')).body.errors?.[0]?.message).toBe(
+      'Cannot query field "containerz" on type "Query". Did you mean "container" or "containers"?',
+    );
+  });
+
+  it('turns GraphiQL off unless DOCKERGRAPH_GRAPHIQL=true', async () => {
+    const page = (app: TestApp) =>
+      withoutEngine(app, () => fetchAnswer(app, ENDPOINT, { headers: { accept: 'text/html' } }));
+    const off = await page(production);
+    expect(off.status).toBe(406);
+    expect(off.text).not.toContain('<html');
+    const withGraphiQL = createTestApp({
+      DOCKERGRAPH_PRODUCTION: 'true',
+      DOCKERGRAPH_GRAPHIQL: 'true',
+    });
+    try {
+      const on = await page(withGraphiQL);
+      expect(on.status).toBe(200);
+      expect(on.headers.get('content-type')).toContain('text/html');
+      expect(on.text).toContain('<title>dockergraph</title>');
+    } finally {
+      await withGraphiQL.close();
+    }
+  });
+
+  it('tells clients of an unreachable engine neither its socket, its address nor a stack', async () => {
+    for (const dockerHost of [
+      'unix:///tmp/dockergraph-missing-engine/docker.sock',
+      'tcp://127.0.0.1:1',
+    ]) {
+      const app = createTestApp({
+        DOCKERGRAPH_PRODUCTION: 'true',
+        DOCKER_HOST: dockerHost,
+        DOCKERGRAPH_CONNECT_TIMEOUT_MS: '2000',
+      });
+      try {
+        const answer = await post(app, '{ engine { version { version } } }');
+        expect(answer.body.errors).toEqual([
+          expect.objectContaining({
+            message: 'ping the engine: the Docker engine is unavailable',
+            extensions: { code: 'ENGINE_UNAVAILABLE' },
+          }),
+        ]);
+        for (const secret of [
+          'dockergraph-missing-engine',
+          'docker.sock',
+          '127.0.0.1',
+          'ECONNREFUSED',
+          'ENOENT',
+          'stack',
+          '.ts:',
+        ]) {
+          expect({ dockerHost, leaked: answer.text.includes(secret), secret }).toEqual({
+            dockerHost,
+            leaked: false,
+            secret,
+          });
+        }
+      } finally {
+        await app.close();
+      }
+    }
+  });
+});
+
+describe('CSRF prevention (always on)', () => {
+  const app = createTestApp();
+  afterAll(() => app.close());
+  const csrfError =
+    'refused as a possible cross-site request forgery: a GET request, or a POST of a form, multipart or text/plain body, must carry the header "x-graphql-yoga-csrf" (any value); JSON POSTs need not';
+
+  it('refuses a simple POST a page of another site could send, before the engine', async () => {
+    const query = JSON.stringify({ query: '{ engine { version { version } } }' });
+    for (const contentType of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const answer = await withoutEngine(app, () =>
+        fetchAnswer(app, ENDPOINT, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body: query,
+        }),
+      );
+      expect({ contentType, status: answer.status, errors: answer.body.errors }).toEqual({
+        contentType,
+        status: 403,
+        errors: [
+          expect.objectContaining({
+            message: csrfError,
+            extensions: { code: 'CSRF_HEADER_REQUIRED' },
+          }),
+        ],
+      });
+    }
+  });
+
+  it('asks GET requests for the header, and runs them with it', async () => {
+    const url = `${ENDPOINT}?query=${encodeURIComponent('{ engine { version { version } } }')}`;
+    const refused = await withoutEngine(app, () => fetchAnswer(app, url));
+    expect(refused.status).toBe(403);
+    expect(refused.body.errors?.[0]?.message).toBe(csrfError);
+    const allowed = await fetchAnswer(app, url, {
+      headers: { 'x-graphql-yoga-csrf': 'dashboard' },
+    });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.errors).toBeUndefined();
+  });
+
+  it('lets JSON POSTs through without the header: browsers preflight them', async () => {
+    expect(await app.query(ProductionEngineQuery)).toMatchObject({
+      engine: { version: { version: expect.any(String) } },
+    });
+  });
+});
+
+describe('CORS', () => {
+  const app = createTestApp({ DOCKERGRAPH_ALLOWED_ORIGINS: 'https://dash.example.com' });
+  afterAll(() => app.close());
+
+  const preflight = (origin: string) =>
+    withoutEngine(app, async () =>
+      app.app.fetch(ENDPOINT, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type',
+        },
+      }),
+    );
+
+  it('answers preflights of allowed origins and of its own, with credentials', async () => {
+    for (const origin of ['https://dash.example.com', 'http://dockergraph.test']) {
+      const response = await preflight(origin);
+      expect(response.status).toBe(204);
+      expect({
+        origin,
+        allowOrigin: response.headers.get('access-control-allow-origin'),
+        credentials: response.headers.get('access-control-allow-credentials'),
+        headers: response.headers.get('access-control-allow-headers'),
+      }).toEqual({
+        origin,
+        allowOrigin: origin,
+        credentials: 'true',
+        headers: 'authorization, content-type',
+      });
+    }
+  });
+
+  it('gives other origins no CORS headers, so that their pages can neither send nor read', async () => {
+    for (const origin of ['https://evil.example', 'http://dockergraph.test.evil.example', 'null']) {
+      const response = await preflight(origin);
+      expect({ origin, allowOrigin: response.headers.get('access-control-allow-origin') }).toEqual({
+        origin,
+        allowOrigin: null,
+      });
+    }
+    const answer = await app.app.fetch(ENDPOINT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    const allowed = await app.app.fetch(ENDPOINT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://dash.example.com' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://dash.example.com');
+    // Browser clients may read when to retry after a rate-limit refusal.
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('retry-after');
+  });
+});
+
+/** Opens a raw WebSocket to `url` as a page of `origin` would: the upgrade's status and body. */
+function upgrade(url: string, origin: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, 'graphql-transport-ws', { origin });
+    socket.on('open', () => {
+      socket.close();
+      resolve({ status: 101, body: '' });
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (part: string) => {
+        body += part;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** A graphql-ws client whose WebSocket presents `origin`, as a browser page's would. */
+function clientFrom(url: string, origin: string): Client {
+  class OriginWebSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { origin });
+    }
+  }
+  return createClient({ url, webSocketImpl: OriginWebSocket, retryAttempts: 0 });
+}
+
+describe('WebSocket Origin check', () => {
+  it('refuses the upgrade from a page of another origin, before graphql-ws and the engine', async () => {
+    const live = await startLiveServer(undefined, {
+      env: { DOCKERGRAPH_ALLOWED_ORIGINS: 'https://dash.example.com' },
+    });
+    const url = `${live.server.url.replace(/^http/, 'ws')}/graphql`;
+    try {
+      let refused = { status: 0, body: '' };
+      const calls = await liveCallsDuring(live, async () => {
+        refused = await upgrade(url, 'https://evil.example');
+      });
+      expect(calls).toEqual([]);
+      expect(refused).toEqual({
+        status: 403,
+        body: "WebSocket from origin https://evil.example refused: not this server's origin nor in DOCKERGRAPH_ALLOWED_ORIGINS",
+      });
+      // Allowed: an origin of the allow-list, the server's own, and clients that send none.
+      for (const origin of ['https://dash.example.com', live.server.url]) {
+        const client = clientFrom(url, origin);
+        try {
+          const result = await runOver(client, '{ engine { version { version } } }');
+          expect({ origin, errors: result.errors }).toEqual({ origin, errors: undefined });
+        } finally {
+          await client.dispose();
+        }
+      }
+      expect((await runOver(live.client, '{ __typename }')).data).toEqual({
+        __typename: 'Query',
+      });
+    } finally {
+      await live.close();
+    }
+  });
+});
