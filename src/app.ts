@@ -231,6 +231,7 @@ export function createApp(
         engineName: config.engineName,
         logger,
         principalOf: (request) => principals.get(request),
+        allowedOrigins: config.security.allowedOrigins,
       }),
       // Limits, cheapest first: refused requests are not read further, nor parsed, nor run.
       useCsrfPrevention(),

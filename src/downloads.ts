@@ -49,6 +49,7 @@ import type { Logger } from './logger.ts';
 import { DOWNLOADS_PREFIX } from './schema/download-links.ts';
 import { toEngineReference } from './schema/node-id.ts';
 import { limitOf } from './security/label-scope.ts';
+import { isForeignPageRequest } from './security/origins.ts';
 import { can, type Principal } from './security/principal.ts';
 import type { Permission } from './security/roles.ts';
 
@@ -66,6 +67,8 @@ export interface DownloadOptions {
    * first); undefined when it found none, which is refused with 401.
    */
   readonly principalOf: (request: Request) => Principal | undefined;
+  /** Origins besides the server's own whose pages may fetch downloads. */
+  readonly allowedOrigins: readonly string[];
 }
 
 /** A failure of a download before its first byte: its HTTP status, code and message. */
@@ -306,6 +309,19 @@ export function useDownloads(options: DownloadOptions): Plugin {
               'METHOD_NOT_ALLOWED',
               `${request.method} is not allowed here; downloads are GET`,
               { allow: 'GET' },
+            ),
+          );
+          return;
+        }
+        // A link or <img> of another site's page must not start a heavy export in the
+        // user's name (with no tokens configured, nothing else would stop it).
+        if (isForeignPageRequest(request, options.allowedOrigins)) {
+          endResponse(
+            errorResponse(
+              fetchAPI,
+              403,
+              'CROSS_SITE_REFUSED',
+              "downloads are not served to pages of other sites: open the link from this server's pages or an origin of DOCKERGRAPH_ALLOWED_ORIGINS",
             ),
           );
           return;

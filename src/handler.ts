@@ -1,30 +1,63 @@
 import { type App, createApp } from './app.ts';
-import { loadConfig } from './config.ts';
+import { type Config, loadConfig } from './config.ts';
 import { DockerClient } from './docker/client.ts';
 import { resolveDockerEndpoint } from './docker/docker-host.ts';
 import { createLogger } from './logger.ts';
 
-let app: App | undefined;
+/** Why the handler answers nothing without tokens: it cannot know who reaches it. */
+const NO_TOKENS_MESSAGE =
+  'dockergraph refuses to serve without authentication: a fetch handler is reachable by whoever can reach its runtime, and would give them control of Docker. Configure tokens (DOCKERGRAPH_TOKENS_FILE or DOCKERGRAPH_TOKENS; "npm run token" makes one)';
 
-/** Builds the app on first use, so that a cold start costs nothing until a request comes. */
-function getApp(): App {
-  if (!app) {
-    const config = loadConfig();
+/** A WHATWG fetch handler: `export default { fetch }`. */
+export interface FetchHandler {
+  fetch(request: Request): Promise<Response>;
+}
+
+/**
+ * Makes a fetch handler for serverless and edge runtimes that speak the WHATWG
+ * `Request`/`Response` API (Node adapters, Deno, Bun). The app is built on the
+ * first request, so that a cold start costs nothing until one comes. It needs
+ * tokens: without them every request is answered 503, saying so.
+ */
+export function createFetchHandler(readConfig: () => Config = loadConfig): FetchHandler {
+  let app: App | 'unsafe' | undefined;
+  const getApp = (): App | 'unsafe' => {
+    if (app) return app;
+    const config = readConfig();
+    const logger = createLogger(config.logLevel);
+    if (config.security.tokens.length === 0) {
+      logger.error(NO_TOKENS_MESSAGE);
+      app = 'unsafe';
+      return app;
+    }
     const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
       connectTimeoutMs: config.engineConnectTimeoutMs,
       requestTimeoutMs: config.engineRequestTimeoutMs,
     });
-    app = createApp(config, { docker, logger: createLogger(config.logLevel) });
-  }
-  return app;
+    app = createApp(config, { docker, logger });
+    return app;
+  };
+  return {
+    fetch(request) {
+      const current = getApp();
+      if (current !== 'unsafe') return Promise.resolve(current.fetch(request));
+      const error = {
+        message: NO_TOKENS_MESSAGE,
+        extensions: { code: 'AUTHENTICATION_NOT_CONFIGURED' },
+      };
+      return Promise.resolve(
+        new Response(JSON.stringify({ errors: [error] }), {
+          status: 503,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        }),
+      );
+    },
+  };
 }
 
-/**
- * A fetch handler for serverless and edge runtimes that speak the WHATWG
- * `Request`/`Response` API (Node adapters, Deno, Bun): `export default { fetch }`.
- */
-export function fetch(request: Request): Promise<Response> {
-  return Promise.resolve(getApp().fetch(request));
-}
+const handler = createFetchHandler();
 
-export default { fetch };
+/** The handler over the configuration of `process.env`. */
+export const fetch = (request: Request): Promise<Response> => handler.fetch(request);
+
+export default handler;

@@ -22,13 +22,8 @@ import { createRequestGuards, type RequestGuards } from './plugins/request-guard
 import { authenticationFailureRecord, refusedOperationRecord } from './plugins/use-audit.ts';
 import { resolvePersistedOperation } from './plugins/use-persisted-operations.ts';
 import { admitOperations } from './plugins/use-rate-limit.ts';
-import { isAllowedOrigin } from './security/origins.ts';
+import { isAllowedOrigin, isLoopbackHost, isLoopbackHostHeader } from './security/origins.ts';
 import { Authenticator, type Principal } from './security/principal.ts';
-
-/** Whether `host` is an address (or name) only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
-}
 
 /** Raised at start-up when the server would listen beyond loopback with no authentication. */
 export class UnsafeListenError extends Error {
@@ -44,6 +39,23 @@ export function checkListenSafety(config: Pick<Config, 'host' | 'security'>): vo
   // The Docker API is root on the host: never expose it to the network without tokens.
   throw new UnsafeListenError(
     `refusing to listen on ${config.host} without authentication: anyone who reaches it would control Docker. Configure tokens (DOCKERGRAPH_TOKENS_FILE or DOCKERGRAPH_TOKENS; "npm run token" makes one), or listen on 127.0.0.1 (HOST)`,
+  );
+}
+
+function foreignHostMessage(host: string | undefined): string {
+  return `request for host "${host ?? ''}" refused: without tokens dockergraph answers only requests addressed to localhost or a loopback address (this stops DNS rebinding); configure tokens to serve other names`;
+}
+
+/** Answers a request whose Host is not a loopback name while no tokens are configured. */
+function refuseForeignHost(response: ServerResponse, host: string | undefined): void {
+  response.writeHead(421, {
+    'content-type': 'application/json; charset=utf-8',
+    connection: 'close',
+  });
+  response.end(
+    JSON.stringify({
+      errors: [{ message: foreignHostMessage(host), extensions: { code: 'MISDIRECTED_REQUEST' } }],
+    }),
   );
 }
 
@@ -78,7 +90,13 @@ export async function startServer(
   // ends as soon as the requests under way are answered, not when clients drop idle sockets.
   let stopping = false;
   const answering = new Set<ServerResponse>();
+  // Without tokens only loopback may reach the server, and only by a loopback name.
+  const loopbackOnly = !authenticator.required;
   const server = createServer((request, response) => {
+    if (loopbackOnly && !isLoopbackHostHeader(request.headers.host)) {
+      refuseForeignHost(response, request.headers.host);
+      return;
+    }
     if (stopping) response.setHeader('connection', 'close');
     answering.add(response);
     response.once('close', () => {
@@ -89,6 +107,7 @@ export async function startServer(
     void app(request, response);
   });
   const webSockets = serveWebSockets(app, server, authenticator, audit, {
+    loopbackOnly,
     guards,
     allowedOrigins: config.security.allowedOrigins,
     maxTokens: config.limits.maxTokens,
@@ -147,10 +166,16 @@ function serveWebSockets(
   authenticator: Authenticator,
   audit: AuditLog,
   {
+    loopbackOnly,
     guards,
     allowedOrigins,
     maxTokens,
-  }: { guards: RequestGuards; allowedOrigins: readonly string[]; maxTokens: number },
+  }: {
+    loopbackOnly: boolean;
+    guards: RequestGuards;
+    allowedOrigins: readonly string[];
+    maxTokens: number;
+  },
 ): {
   /** Resolves once no operation runs (their "complete" sent), or after `timeoutMs`. */
   settle(timeoutMs: number): Promise<void>;
@@ -162,7 +187,12 @@ function serveWebSockets(
     // Browsers send Origin with every WebSocket: a page of another site is refused (403)
     // before graphql-ws sees it. Clients that are not browsers send none.
     verifyClient: ({ origin, req }, accept) => {
-      if (origin === undefined || isAllowedOrigin(origin, req.headers.host, allowedOrigins)) {
+      if (loopbackOnly && !isLoopbackHostHeader(req.headers.host)) {
+        accept(false, 421, foreignHostMessage(req.headers.host));
+      } else if (
+        origin === undefined ||
+        isAllowedOrigin(origin, req.headers.host, allowedOrigins)
+      ) {
         accept(true);
       } else {
         accept(

@@ -150,6 +150,11 @@ export class DockerClient {
       '/_ping',
       'ping the engine',
     );
+    // A plain-HTTP ping to a TLS port is answered 400 by the engine: that is no engine to use.
+    if (response.status >= 300) {
+      const body = await response.body.text().catch(() => '');
+      throw errorFromResponse(response.status, body, 'ping the engine');
+    }
     await response.body.dump();
     const ping = parsePingHeaders(response.headers);
     this.shared.connection = Promise.resolve({

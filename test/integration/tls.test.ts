@@ -66,7 +66,7 @@ describe('mutual TLS to a dockerd started with --tlsverify (DOCKER_TLS_VERIFY, D
       const result = await app.execute(ImagesQuery);
       expect(result.data).toBeNull();
       expect(result.errors?.[0]?.message).toBe(
-        'read engine version: Client sent an HTTP request to an HTTPS server.',
+        'ping the engine: Client sent an HTTP request to an HTTPS server.',
       );
     } finally {
       await app.close();
