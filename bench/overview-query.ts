@@ -4,11 +4,13 @@
  * `npm run bench` (starts the private engine if needed; removes what it made).
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { DockerClient } from '../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { createLogger } from '../src/logger.ts';
+import { hashToken } from '../src/security/principal.ts';
 
 const QUERY = `query BenchOverview($labels: [String!]!) {
   containers(filter: { labels: $labels }) {
@@ -28,13 +30,35 @@ const started = execFileSync('bash', ['scripts/engine.sh', 'start'], { encoding:
 const dockerHost = /DOCKER_HOST=(\S+)/.exec(started)?.[1];
 if (!dockerHost) throw new Error(`scripts/engine.sh start printed no DOCKER_HOST: ${started}`);
 
-const config = loadConfig({ DOCKER_HOST: dockerHost, HOME: '/nonexistent', LOG_LEVEL: 'silent' });
+const run = `bench-${process.pid}`;
+// Measured as deployed: bearer tokens, a viewer and a viewer limited to the bench's label.
+const tokens = {
+  viewer: randomBytes(32).toString('base64url'),
+  limited: randomBytes(32).toString('base64url'),
+};
+const config = loadConfig({
+  DOCKER_HOST: dockerHost,
+  HOME: '/nonexistent',
+  LOG_LEVEL: 'silent',
+  DOCKERGRAPH_AUDIT: 'off',
+  DOCKERGRAPH_RATE_LIMIT: '0',
+  DOCKERGRAPH_TOKENS: JSON.stringify({
+    tokens: [
+      { id: 'viewer', role: 'viewer', sha256: hashToken(tokens.viewer) },
+      {
+        id: 'limited',
+        role: 'viewer',
+        sha256: hashToken(tokens.limited),
+        labels: { 'dockergraph.bench': run },
+      },
+    ],
+  }),
+});
 const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 60_000,
 });
 const app = createApp(config, { docker, logger: createLogger('silent') });
-const run = `bench-${process.pid}`;
 
 async function engine(
   method: 'POST' | 'DELETE',
@@ -84,7 +108,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function measure(set: string) {
+async function measure(set: string, token: string) {
   const body = JSON.stringify({
     query: QUERY,
     variables: { labels: [`dockergraph.bench.set=${set}`] },
@@ -100,7 +124,7 @@ async function measure(set: string) {
     const start = performance.now();
     const response = await app.fetch('http://bench/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body,
     });
     const result = (await response.json()) as { errors?: unknown };
@@ -114,13 +138,15 @@ async function measure(set: string) {
 }
 
 try {
-  console.log(`| containers | engine calls per query | p50 (ms) | p99 (ms) |`);
-  console.log(`| --- | --- | --- | --- |`);
+  console.log(`| containers | token | engine calls per query | p50 (ms) | p99 (ms) |`);
+  console.log(`| --- | --- | --- | --- | --- |`);
   for (const count of [1, 10, 50]) {
     const set = `n${count}`;
     await createContainers(count, set);
-    const { p50, p99, calls } = await measure(set);
-    console.log(`| ${count} | ${calls} | ${p50.toFixed(1)} | ${p99.toFixed(1)} |`);
+    for (const [kind, token] of Object.entries(tokens)) {
+      const { p50, p99, calls } = await measure(set, token);
+      console.log(`| ${count} | ${kind} | ${calls} | ${p50.toFixed(1)} | ${p99.toFixed(1)} |`);
+    }
   }
 } finally {
   const filters = JSON.stringify({ label: [`dockergraph.bench=${run}`] });
