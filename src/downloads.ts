@@ -50,7 +50,7 @@ import { DOWNLOADS_PREFIX } from './schema/download-links.ts';
 import { toEngineReference } from './schema/node-id.ts';
 import { limitOf } from './security/label-scope.ts';
 import { isForeignPageRequest } from './security/origins.ts';
-import { can, type Principal } from './security/principal.ts';
+import { can, describePrincipal, type Principal } from './security/principal.ts';
 import type { Permission } from './security/roles.ts';
 
 /** The permission every download needs. */
@@ -156,15 +156,15 @@ interface Download extends ArchiveDownload {
 }
 
 /**
- * Refuses, for a principal limited to labels, a container or images it may not
- * see, with the engine's own not-found words (`what` describes the download);
- * answers at once for an unlimited one.
+ * Checks that a download names only objects its principal may see: each check
+ * rejects with the engine's own not-found words (`what` describes the download).
  */
 interface Visibility {
   container(reference: string, what: string): Promise<void>;
   images(references: readonly string[], what: string): Promise<void>;
 }
 
+/** The checks of `principal`: through its label limit, or none (resolved at once) without one. */
 function visibilityOf(principal: Principal, docker: DockerClient): Visibility {
   if (!limitOf(principal.labels)) {
     return { container: () => Promise.resolve(), images: () => Promise.resolve() };
@@ -278,11 +278,7 @@ function errorResponse(
 
 /** Why a principal without the download permission is refused, in the words of `/graphql`'s. */
 function forbiddenMessage(principal: Principal): string {
-  const who =
-    principal.tokenId === null
-      ? `role "${principal.role}"`
-      : `token "${principal.tokenId}" (role "${principal.role}")`;
-  return `${who} may not download container files or images: it needs the "${DOWNLOAD_PERMISSION}" permission`;
+  return `${describePrincipal(principal)} may not download container files or images: it needs the "${DOWNLOAD_PERMISSION}" permission`;
 }
 
 function isAbort(error: unknown): boolean {

@@ -34,7 +34,7 @@ export class UnsafeListenError extends Error {
  * Refuses, with an {@link UnsafeListenError} saying what to set, to listen
  * beyond loopback while no tokens are configured.
  */
-export function checkListenSafety(config: Pick<Config, 'host' | 'security'>): void {
+function checkListenSafety(config: Pick<Config, 'host' | 'security'>): void {
   if (isLoopbackHost(config.host) || config.security.tokens.length > 0) return;
   // The Docker API is root on the host: never expose it to the network without tokens.
   throw new UnsafeListenError(

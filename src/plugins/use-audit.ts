@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import {
   type DocumentNode,
   defaultFieldResolver,
+  type ExecutionArgs,
+  type ExecutionResult,
   type GraphQLError,
   type GraphQLFieldResolver,
   type GraphQLSchema,
@@ -345,6 +347,36 @@ export function useAudit({ log, principals, maxTokens }: AuditOptions): Plugin<G
     if (context.request) classified.add(context.request);
   };
 
+  /**
+   * Notes that an operation is about to run (executed, or subscribed to): for a
+   * mutation or subscription, the function that writes its line once its
+   * result is known; null for a query. Typed errors its root fields answer are
+   * collected when `withTypedErrors` (execution; a subscription's start has none).
+   */
+  const startOperation = (args: ExecutionArgs, withTypedErrors: boolean) => {
+    const context = args.contextValue as OperationContext;
+    classify(context);
+    const operation = auditedOperation(args.document, args.operationName);
+    if (!operation) return null;
+    const startedAt = performance.now();
+    const typedErrors: AuditError[] = [];
+    if (withTypedErrors) typedErrorsByContext.set(context, typedErrors);
+    return (result: ExecutionResult | AsyncIterable<unknown>) => {
+      typedErrorsByContext.delete(context);
+      const errors = isAsyncIterable(result) ? [] : (result.errors ?? []);
+      log.write(
+        operationRecord(
+          sourceOf(context),
+          args.document,
+          operation,
+          args.variableValues,
+          { errors, typedErrors },
+          startedAt,
+        ),
+      );
+    };
+  };
+
   return {
     onSchemaChange({ schema }) {
       observeMutationResults(schema);
@@ -381,49 +413,20 @@ export function useAudit({ log, principals, maxTokens }: AuditOptions): Plugin<G
       };
     },
     onExecute({ args }) {
-      const context = args.contextValue as OperationContext;
-      classify(context);
-      const operation = auditedOperation(args.document, args.operationName);
-      if (!operation) return;
-      const startedAt = performance.now();
-      const typedErrors: AuditError[] = [];
-      typedErrorsByContext.set(context, typedErrors);
+      const finish = startOperation(args, true);
+      if (!finish) return;
       return {
         onExecuteDone({ result }) {
-          typedErrorsByContext.delete(context);
-          const errors = isAsyncIterable(result) ? [] : (result.errors ?? []);
-          log.write(
-            operationRecord(
-              sourceOf(context),
-              args.document,
-              operation,
-              args.variableValues,
-              { errors, typedErrors },
-              startedAt,
-            ),
-          );
+          finish(result);
         },
       };
     },
     onSubscribe({ args }) {
-      const context = args.contextValue as OperationContext;
-      classify(context);
-      const operation = auditedOperation(args.document, args.operationName);
-      if (!operation) return;
-      const startedAt = performance.now();
+      const finish = startOperation(args, false);
+      if (!finish) return;
       return {
         onSubscribeResult({ result }) {
-          const errors = isAsyncIterable(result) ? [] : (result.errors ?? []);
-          log.write(
-            operationRecord(
-              sourceOf(context),
-              args.document,
-              operation,
-              args.variableValues,
-              { errors, typedErrors: [] },
-              startedAt,
-            ),
-          );
+          finish(result);
         },
       };
     },

@@ -6,7 +6,7 @@ import type { Authenticator, Principal } from '../security/principal.ts';
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
 /** The JSON a request without a valid token is answered with (401). */
-export function unauthenticatedResponse(message: string): Response {
+function unauthenticatedResponse(message: string): Response {
   return new Response(
     JSON.stringify({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] }),
     {

@@ -3,7 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 
 /** The error of a batched request (a JSON array of operations) that is not allowed. */
-export function batchRefused(size: number, maxBatchSize: number): GraphQLError {
+function batchRefused(size: number, maxBatchSize: number): GraphQLError {
   const message =
     maxBatchSize === 0
       ? `batched requests (a list of ${size} operations) are turned off: send one operation per request, or allow batches with DOCKERGRAPH_BATCHING=<most operations per request>`

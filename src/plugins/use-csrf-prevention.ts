@@ -4,7 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 
 /** The header a GET, form or multipart request must carry; any value will do. */
-export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 /**
  * Refuses GraphQL requests a web page of another site could send without the

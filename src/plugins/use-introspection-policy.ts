@@ -47,7 +47,8 @@ function withoutSuggestion<E extends Error>(error: E): E | GraphQLError {
  * With introspection off (production mode, unless DOCKERGRAPH_INTROSPECTION=true),
  * refuses introspection queries and drops graphql-js's "Did you mean …?" hints
  * from validation and variable errors, which would tell the schema's names away.
- * Validation and execution hooks, so it holds over WebSocket too (yoga's disable-introspection plugin keys its decision by HTTP request).
+ * Validation and execution hooks, so it holds over WebSocket too (yoga's
+ * disable-introspection plugin keys its decision by HTTP request).
  */
 export function useIntrospectionPolicy(introspection: boolean): Plugin<GraphQLContext> {
   if (introspection) return {};

@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ConfigError } from '../config.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { Principal } from '../security/principal.ts';
+import { describePrincipal, type Principal } from '../security/principal.ts';
 
 /** SHA-256 of a document's text, hex: the id a registered operation is run by. */
 export function operationHash(document: string): string {
@@ -76,7 +76,7 @@ export class PersistedOperations {
  * Who may send documents of their own: admin tokens (and the no-token local
  * admin). Every other role runs registered operations only, whatever its permissions.
  */
-export function mayRunArbitraryOperations(principal: Principal): boolean {
+function mayRunArbitraryOperations(principal: Principal): boolean {
   return principal.role === 'admin';
 }
 
@@ -91,7 +91,7 @@ export interface OperationParams {
  * The hash of the registered operation a request names: `documentId`, or
  * Apollo's `extensions.persistedQuery.sha256Hash`; null when it names none.
  */
-export function persistedOperationId(params: OperationParams): string | null {
+function persistedOperationId(params: OperationParams): string | null {
   if (typeof params.documentId === 'string') return params.documentId;
   const persisted = params.extensions?.persistedQuery;
   if (typeof persisted === 'object' && persisted !== null && 'sha256Hash' in persisted) {
@@ -101,17 +101,11 @@ export function persistedOperationId(params: OperationParams): string | null {
   return null;
 }
 
-function describe(principal: Principal | undefined): string {
-  if (!principal) return 'this request';
-  return principal.tokenId === null
-    ? `role "${principal.role}"`
-    : `token "${principal.tokenId}" (role "${principal.role}")`;
-}
-
 /** A non-admin sent a document of its own. */
 function persistedOnly(principal: Principal | undefined): GraphQLError {
+  const who = principal ? describePrincipal(principal) : 'this request';
   return new GraphQLError(
-    `${describe(principal)} may run registered operations only: send the SHA-256 of one (extensions.persistedQuery.sha256Hash, or documentId) instead of a document (DOCKERGRAPH_PERSISTED_OPERATIONS_FILE)`,
+    `${who} may run registered operations only: send the SHA-256 of one (extensions.persistedQuery.sha256Hash, or documentId) instead of a document (DOCKERGRAPH_PERSISTED_OPERATIONS_FILE)`,
     { extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 403 } } },
   );
 }

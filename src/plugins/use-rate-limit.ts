@@ -5,7 +5,7 @@ import type { Principal } from '../security/principal.ts';
 import type { RateLimiter } from '../security/rate-limiter.ts';
 
 /** The bucket of a principal: its token's, or one shared by every request when no token is configured. */
-export function rateLimitKey(principal: Principal): string {
+function rateLimitKey(principal: Principal): string {
   return principal.tokenId === null ? 'local' : `token:${principal.tokenId}`;
 }
 

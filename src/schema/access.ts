@@ -1,19 +1,12 @@
 import { GraphQLError } from 'graphql';
 import type { GraphQLContext } from '../context.ts';
-import { can, type Principal } from '../security/principal.ts';
+import { can, describePrincipal } from '../security/principal.ts';
 
 /**
  * Access checks that resolvers make themselves, beyond the field rules of
  * `access-rules.ts` that scope-auth applies before a resolver runs: each
  * refusal is a top-level FORBIDDEN error, raised before any engine call.
  */
-
-/** Who an access error names: the token and its role, or the role alone without tokens. */
-export function describePrincipal(principal: Principal): string {
-  return principal.tokenId === null
-    ? `role "${principal.role}"`
-    : `token "${principal.tokenId}" (role "${principal.role}")`;
-}
 
 /** A top-level GraphQL error with code FORBIDDEN (HTTP 403). */
 export function forbiddenError(

@@ -4,9 +4,11 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { GraphQLContext } from '../context.ts';
+import { describePrincipal } from '../security/principal.ts';
 import { PERMISSIONS, type Permission } from '../security/roles.ts';
+import { forbiddenError } from './access.ts';
 import { permissionFor } from './access-rules.ts';
 // Registers the costModel plugin.
 import './cost-model.ts';
@@ -41,14 +43,17 @@ function scopesOf(context: GraphQLContext): Record<Permission, boolean> {
 function forbidden(context: GraphQLContext, typeName: string, fieldName: string): GraphQLError {
   const field = `${typeName}.${fieldName}`;
   const permission = permissionFor(typeName, fieldName);
-  const { role, tokenId } = context.principal;
-  const who = tokenId === null ? `role "${role}"` : `token "${tokenId}" (role "${role}")`;
-  let message: string;
-  if (permission === undefined) message = `${field} has no access rule and is denied to everyone`;
-  else if (context.policy.readOnly && writePermissions.has(permission)) {
-    message = `${field} is turned off: the server is read-only (DOCKERGRAPH_READ_ONLY)`;
-  } else message = `${who} may not use ${field}: it needs the "${permission}" permission`;
-  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+  if (permission === undefined) {
+    return forbiddenError(`${field} has no access rule and is denied to everyone`);
+  }
+  if (context.policy.readOnly && writePermissions.has(permission)) {
+    return forbiddenError(
+      `${field} is turned off: the server is read-only (DOCKERGRAPH_READ_ONLY)`,
+    );
+  }
+  return forbiddenError(
+    `${describePrincipal(context.principal)} may not use ${field}: it needs the "${permission}" permission`,
+  );
 }
 
 /** The one schema builder; every domain file adds its types to it. */

@@ -5,6 +5,7 @@ import SchemaBuilder, {
   type SchemaTypes,
 } from '@pothos/core';
 import { costRuleFor, defaultCost } from './cost-rules.ts';
+import { withTableRule } from './table-rule.ts';
 
 function isLeaf(type: PothosOutputFieldType<SchemaTypes>): boolean {
   if (type.kind === 'List') return isLeaf(type.type);
@@ -20,20 +21,13 @@ export class CostModelPlugin<Types extends SchemaTypes> extends BasePlugin<Types
   override onOutputFieldConfig(
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): PothosOutputFieldConfig<Types> {
-    const where = `${fieldConfig.parentType}.${fieldConfig.name}`;
-    if ('complexity' in fieldConfig.pothosOptions) {
-      throw new Error(
-        `${where} sets complexity: give it a rule in src/schema/cost-rules.ts instead`,
-      );
-    }
     const rule = costRuleFor(fieldConfig.parentType, fieldConfig.name);
     const type = fieldConfig.type as PothosOutputFieldType<SchemaTypes>;
     const complexity =
       typeof rule === 'function'
         ? (args: Record<string, unknown>) => rule(args)
         : (rule ?? defaultCost({ list: type.kind === 'List', leaf: isLeaf(type) }));
-    const pothosOptions = { ...fieldConfig.pothosOptions, complexity };
-    return { ...fieldConfig, pothosOptions } as PothosOutputFieldConfig<Types>;
+    return withTableRule(fieldConfig, 'complexity', 'src/schema/cost-rules.ts', complexity);
   }
 }
 

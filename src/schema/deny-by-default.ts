@@ -4,6 +4,7 @@ import SchemaBuilder, {
   type SchemaTypes,
 } from '@pothos/core';
 import { permissionFor } from './access-rules.ts';
+import { withTableRule } from './table-rule.ts';
 
 /**
  * A Pothos plugin that gives fields the rule of `access-rules.ts` as their
@@ -20,16 +21,8 @@ export class DenyByDefaultPlugin<Types extends SchemaTypes> extends BasePlugin<T
       fieldConfig.kind === 'Mutation' ||
       fieldConfig.kind === 'Subscription';
     if (permission === undefined && !root) return fieldConfig;
-    if ('authScopes' in fieldConfig.pothosOptions) {
-      throw new Error(
-        `${fieldConfig.parentType}.${fieldConfig.name} sets authScopes: give it a rule in src/schema/access-rules.ts instead`,
-      );
-    }
-    const pothosOptions = {
-      ...fieldConfig.pothosOptions,
-      authScopes: permission === undefined ? () => false : { [permission]: true },
-    };
-    return { ...fieldConfig, pothosOptions } as PothosOutputFieldConfig<Types>;
+    const authScopes = permission === undefined ? () => false : { [permission]: true };
+    return withTableRule(fieldConfig, 'authScopes', 'src/schema/access-rules.ts', authScopes);
   }
 }
 

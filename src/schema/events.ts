@@ -1,7 +1,6 @@
 import type { EventFilter, EventMessage } from '../docker/event-hub.ts';
 import type { EngineEvent, EngineEventActor } from '../docker/events.ts';
 import { builder } from './builder.ts';
-import { visibleEvents } from './label-access.ts';
 import {
   ContainerRef,
   ImageRef,
@@ -11,6 +10,7 @@ import {
   VolumeRef,
 } from './refs.ts';
 import { checkLabelFilters, LabelRef, toKeyValues } from './shared.ts';
+import { visibleEvents } from './visible-events.ts';
 
 builder.subscriptionType({
   description: 'Live streams of one Docker engine, over WebSocket (graphql-ws) or SSE.',

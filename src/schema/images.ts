@@ -1,8 +1,7 @@
 import type { GraphQLContext } from '../context.ts';
 import { EngineError } from '../docker/errors.ts';
 import type { EngineImageHistoryItem, ImageFilters } from '../docker/images.ts';
-import { redactHistoryStep } from '../security/output-redaction.ts';
-import { can } from '../security/principal.ts';
+import { redactFor, redactHistoryStep } from '../security/output-redaction.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { newestFirstKey, paginate } from './pagination.ts';
@@ -65,14 +64,12 @@ const ImageHistoryItemRef = builder.objectRef<EngineImageHistoryItem>('ImageLaye
       description:
         'The instruction, e.g. "/bin/sh -c #(nop) CMD [\\"sh\\"]". Values of `ENV` and `ARG` instructions, and the build arguments a `RUN` step records ("|1 TOKEN=… /bin/sh -c …"), read "[redacted]" unless the token has the "secrets" permission.',
       resolve: (layer, _args, context) =>
-        can(context.principal, 'secrets')
-          ? layer.CreatedBy
-          : redactHistoryStep(layer.CreatedBy).text,
+        redactFor(context.principal, layer.CreatedBy, redactHistoryStep).text,
     }),
     redacted: t.boolean({
       description: 'Whether values in `createdBy` are withheld.',
       resolve: (layer, _args, context) =>
-        !can(context.principal, 'secrets') && redactHistoryStep(layer.CreatedBy).redacted,
+        redactFor(context.principal, layer.CreatedBy, redactHistoryStep).redacted,
     }),
     tags: t.stringList({
       description: 'Tags of the image this step made.',

@@ -2,8 +2,8 @@ import { toEngineMap } from '../docker/container-spec.ts';
 import type { LogOptions } from '../docker/containers.ts';
 import { InvalidInputError } from '../docker/errors.ts';
 import type { RegistryCredentials } from '../docker/registry-auth.ts';
-import { redactDriverOption } from '../security/output-redaction.ts';
-import { can } from '../security/principal.ts';
+import { type RedactedText, redactDriverOption, redactFor } from '../security/output-redaction.ts';
+import type { Principal } from '../security/principal.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 
@@ -37,6 +37,10 @@ export const LabelRef = builder.objectRef<KeyValue>('Label').implement({
   }),
 });
 
+function redactedOptionValue(option: KeyValue, principal: Principal): RedactedText {
+  return redactFor(principal, option.value, (value) => redactDriverOption(option.name, value));
+}
+
 export const OptionRef = builder.objectRef<KeyValue>('DriverOption').implement({
   description: 'An option passed to a volume, network or IPAM driver.',
   fields: (t) => ({
@@ -44,16 +48,11 @@ export const OptionRef = builder.objectRef<KeyValue>('DriverOption').implement({
     value: t.string({
       description:
         'The option value. Credentials in it (an option named like "password", "secret", "token", "key"; or such an entry of a comma-separated list, as in "o=addr=…,password=…") read "[redacted]" unless the token has the "secrets" permission.',
-      resolve: (option, _args, context) =>
-        can(context.principal, 'secrets')
-          ? option.value
-          : redactDriverOption(option.name, option.value).text,
+      resolve: (option, _args, context) => redactedOptionValue(option, context.principal).text,
     }),
     redacted: t.boolean({
       description: 'Whether credentials in `value` are withheld.',
-      resolve: (option, _args, context) =>
-        !can(context.principal, 'secrets') &&
-        redactDriverOption(option.name, option.value).redacted,
+      resolve: (option, _args, context) => redactedOptionValue(option, context.principal).redacted,
     }),
   }),
 });

@@ -47,7 +47,7 @@ export function carriesLabels(labels: EngineLabels, limit: LabelLimit): boolean 
 }
 
 /** The limit as engine label filters (`name=value`), which the engine ANDs. */
-export function labelFiltersOf(limit: LabelLimit): string[] {
+function labelFiltersOf(limit: LabelLimit): string[] {
   return Object.entries(limit).map(([name, value]) => `${name}=${value}`);
 }
 

@@ -5,6 +5,8 @@
  * values inside text that is otherwise worth showing.
  */
 
+import { can, type Principal } from './principal.ts';
+
 /** What stands in place of a withheld value. */
 export const REDACTED = '[redacted]';
 
@@ -12,6 +14,18 @@ export const REDACTED = '[redacted]';
 export interface RedactedText {
   readonly text: string;
   readonly redacted: boolean;
+}
+
+/**
+ * `text` as `principal` may see it: whole with the `secrets` permission,
+ * otherwise with the secrets `redact` finds in it replaced.
+ */
+export function redactFor(
+  principal: Principal,
+  text: string,
+  redact: (text: string) => RedactedText,
+): RedactedText {
+  return can(principal, 'secrets') ? { text, redacted: false } : redact(text);
 }
 
 /** A variable assignment "NAME=" starting a word. */

@@ -28,6 +28,13 @@ export function can(principal: Principal, permission: Permission): boolean {
   return principal.permissions.has(permission);
 }
 
+/** Who an access error names: the token and its role, or the role alone without tokens. */
+export function describePrincipal(principal: Principal): string {
+  return principal.tokenId === null
+    ? `role "${principal.role}"`
+    : `token "${principal.tokenId}" (role "${principal.role}")`;
+}
+
 /** The SHA-256 of a token, hex: what the token configuration stores instead of the token. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -35,7 +42,6 @@ export function hashToken(token: string): string {
 
 /** Why a request was not let in. */
 export interface AuthenticationFailure {
-  readonly reason: 'missing' | 'malformed' | 'unknown';
   readonly message: string;
 }
 
@@ -76,19 +82,13 @@ export class Authenticator {
     if (token === undefined) {
       return {
         failure: {
-          reason: 'missing',
           message:
             'authentication required: send "Authorization: Bearer <token>" (over WebSocket: {"authorization": "Bearer <token>"} in the connection_init payload)',
         },
       };
     }
     if (token === null) {
-      return {
-        failure: {
-          reason: 'malformed',
-          message: 'the Authorization header must be "Bearer <token>"',
-        },
-      };
+      return { failure: { message: 'the Authorization header must be "Bearer <token>"' } };
     }
     const hash = Buffer.from(hashToken(token), 'hex');
     // Every entry is compared, in constant time, so the answer's timing tells nothing.
@@ -96,7 +96,7 @@ export class Authenticator {
     for (const { entry, hash: expected } of this.#entries) {
       if (timingSafeEqual(hash, expected)) found ??= entry;
     }
-    if (!found) return { failure: { reason: 'unknown', message: 'the token is not valid' } };
+    if (!found) return { failure: { message: 'the token is not valid' } };
     return {
       principal: {
         tokenId: found.id,

@@ -4,22 +4,22 @@
  * `src/schema/access-rules.ts` says which one each GraphQL field needs.
  */
 
-/** What a token may do, from least to most powerful. */
+/**
+ * What a token may do, from least to most powerful:
+ *
+ * - `read`: containers, images, volumes, networks, the engine, their events and stats;
+ * - `logs`: container logs;
+ * - `lifecycle`: start, stop, restart, pause, unpause, kill and wait for containers;
+ * - `secrets`: environment variable values and other secrets (redacted without it);
+ * - `write`: create, change and remove containers, images, volumes and networks; pull,
+ *   push, tag and prune;
+ * - `dangerous`: privileged containers, host bind mounts outside the allow-list, host
+ *   namespaces, added capabilities, devices, exec, file copy, archive and export
+ *   downloads, image builds, loads and saves.
+ */
 export const PERMISSIONS = ['read', 'logs', 'lifecycle', 'secrets', 'write', 'dangerous'] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
-
-/** What each permission allows, for documentation and error messages. */
-export const PERMISSION_DESCRIPTIONS: Readonly<Record<Permission, string>> = {
-  read: 'read containers, images, volumes, networks, the engine and their events and stats',
-  logs: 'read container logs',
-  lifecycle: 'start, stop, restart, pause, unpause, kill and wait for containers',
-  secrets: 'see environment variable values and other secrets (redacted without this permission)',
-  write:
-    'create, change and remove containers, images, volumes and networks; pull, push, tag and prune',
-  dangerous:
-    'privileged containers, host bind mounts outside the allow-list, host namespaces, added capabilities, devices, exec, file copy, archive and export downloads, image builds, loads and saves',
-};
 
 /** The roles every deployment has; a token file may add its own. */
 export const BUILT_IN_ROLES: Readonly<Record<string, readonly Permission[]>> = {

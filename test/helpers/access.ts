@@ -14,7 +14,6 @@ import {
   getNamedType,
   isLeafType,
 } from 'graphql';
-import type { Client } from 'graphql-ws';
 import { hashToken } from '../../src/security/principal.ts';
 import type { Permission } from '../../src/security/roles.ts';
 import type { GraphQLResponse, TestApp } from './app.ts';
@@ -36,16 +35,44 @@ export interface RoleTokens {
   readonly env: { readonly DOCKERGRAPH_TOKENS: string };
 }
 
+/** A fresh random bearer token, as `npm run token` makes them. */
+export function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** One configured token, given by the token itself (the configuration holds its hash). */
+export interface TokenGrant {
+  readonly id: string;
+  readonly role: string;
+  readonly token: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** `DOCKERGRAPH_TOKENS` configuring `grants`, and the custom `roles` when given. */
+export function tokensEnv(
+  grants: readonly TokenGrant[],
+  roles?: Readonly<Record<string, readonly Permission[]>>,
+): { readonly DOCKERGRAPH_TOKENS: string } {
+  const tokens = grants.map(({ id, role, token, labels }) => ({
+    id,
+    role,
+    sha256: hashToken(token),
+    ...(labels ? { labels } : {}),
+  }));
+  return { DOCKERGRAPH_TOKENS: JSON.stringify(roles ? { roles, tokens } : { tokens }) };
+}
+
 /** Makes a fresh random token for each role. */
 export function makeRoleTokens(): RoleTokens {
-  const tokens = Object.fromEntries(
-    ROLES.map((role) => [role, randomBytes(32).toString('base64url')]),
-  ) as Record<RoleName, string>;
-  const configuration = {
-    roles: CUSTOM_ROLES,
-    tokens: ROLES.map((role) => ({ id: role, role, sha256: hashToken(tokens[role]) })),
-  };
-  return { tokens, env: { DOCKERGRAPH_TOKENS: JSON.stringify(configuration) } };
+  const tokens = Object.fromEntries(ROLES.map((role) => [role, randomToken()])) as Record<
+    RoleName,
+    string
+  >;
+  const env = tokensEnv(
+    ROLES.map((role) => ({ id: role, role, token: tokens[role] })),
+    CUSTOM_ROLES,
+  );
+  return { tokens, env };
 }
 
 /** Argument values for one field, by argument name. */
@@ -197,16 +224,24 @@ export function rootFieldOperation(
   };
 }
 
-/** The body of a POST to /graphql: JSON, or a multipart request with the uploads. */
-export function requestBody(
+/** The operation calling `kind.field` with the harmless arguments of `samples`. */
+export function harmlessOperation(
+  schema: GraphQLSchema,
+  samples: HarmlessSamples,
+  kind: 'Mutation' | 'Subscription',
+  fieldName: string,
+): RootFieldOperation {
+  const table = kind === 'Mutation' ? samples.mutationSamples : samples.subscriptionSamples;
+  return rootFieldOperation(schema, kind, fieldName, table[fieldName] ?? {}, samples.missing);
+}
+
+/** The body of a POST to /graphql: the operation, or a multipart request with its uploads. */
+function requestBody(
   operation: RootFieldOperation,
   uploadContent: Uint8Array = new TextEncoder().encode('not a tar archive'),
-): { body: string | FormData; headers: Record<string, string> } {
+): { body: object; headers: Record<string, string> } {
   if (operation.uploads.length === 0) {
-    return {
-      body: JSON.stringify({ query: operation.query, variables: operation.variables }),
-      headers: { 'content-type': 'application/json' },
-    };
+    return { body: { query: operation.query, variables: operation.variables }, headers: {} };
   }
   const form = new FormData();
   form.set(
@@ -239,43 +274,6 @@ export async function sendOperation(
   operation: RootFieldOperation,
 ): Promise<{ status: number; answer: GraphQLResponse<unknown> }> {
   const { body, headers } = requestBody(operation);
-  const response = await app.app.fetch('http://dockergraph.test/graphql', {
-    method: 'POST',
-    headers: {
-      ...headers,
-      accept: 'application/graphql-response+json',
-      authorization: `Bearer ${token}`,
-    },
-    body,
-  });
-  return { status: response.status, answer: (await response.json()) as GraphQLResponse<unknown> };
-}
-
-/** The first thing a subscription answers over graphql-ws: its first message, or its error. */
-export function firstAnswer(
-  client: Client,
-  operation: { readonly query: string; readonly variables: Readonly<Record<string, unknown>> },
-): Promise<GraphQLResponse<unknown>> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (answer: GraphQLResponse<unknown>) => {
-      if (settled) return;
-      settled = true;
-      unsubscribe();
-      resolve(answer);
-    };
-    const unsubscribe = client.subscribe(
-      { query: operation.query, variables: { ...operation.variables } },
-      {
-        next: (message) => settle(message as GraphQLResponse<unknown>),
-        error: (error) => {
-          // GraphQL errors at the start come as a list; anything else is the socket's.
-          if (Array.isArray(error)) {
-            settle({ errors: error as NonNullable<GraphQLResponse<unknown>['errors']> });
-          } else reject(error);
-        },
-        complete: () => settle({}),
-      },
-    );
-  });
+  const { status, body: answer } = await app.post(body, { token, headers });
+  return { status, answer };
 }

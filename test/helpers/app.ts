@@ -9,6 +9,9 @@ import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createRequestGuards } from '../../src/plugins/request-guards.ts';
 
+/** Where the app answers GraphQL over HTTP in tests. */
+const ENDPOINT = 'http://dockergraph.test/graphql';
+
 /** What a client receives for one operation. */
 export interface GraphQLResponse<TData> {
   data?: TData | null;
@@ -37,7 +40,97 @@ export function expectArgumentError(result: GraphQLResponse<unknown>, argument: 
   expect(result.errors?.[0]?.message).toContain(`"${argument}"`);
 }
 
-export interface TestApp {
+/** What an HTTP request was answered: status, headers, the raw text and its JSON. */
+export interface HttpAnswer<TBody = GraphQLResponse<unknown>> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The parsed body when it is JSON; `{}` otherwise (a page, a stream, nothing). */
+  readonly body: TBody;
+}
+
+/** Reads `response` whole into an {@link HttpAnswer}. */
+export async function readAnswer<TBody = GraphQLResponse<unknown>>(
+  response: Response,
+): Promise<HttpAnswer<TBody>> {
+  const text = await response.text();
+  const json = /json/.test(response.headers.get('content-type') ?? '') && text !== '';
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: (json ? JSON.parse(text) : {}) as TBody,
+  };
+}
+
+/** How a POST to /graphql presents itself. */
+export interface PostOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string | undefined;
+  /** Further headers, which win over the defaults. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+type Fetch = (url: string, init: RequestInit) => Response | Promise<Response>;
+
+/**
+ * POSTs `payload` to `url` as a GraphQL client does: a form as it is, a string
+ * as a JSON body, anything else JSON-encoded. It accepts
+ * `application/graphql-response+json`, so that refusals answer their own HTTP
+ * status (with `application/json`, GraphQL over HTTP has validation errors
+ * answer 200).
+ */
+async function postTo<TBody>(
+  fetch: Fetch,
+  url: string,
+  payload: unknown,
+  { token, headers = {} }: PostOptions,
+): Promise<HttpAnswer<TBody>> {
+  const form = payload instanceof FormData;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      ...(form ? {} : { 'content-type': 'application/json' }),
+      accept: 'application/graphql-response+json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: form || typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
+  return readAnswer<TBody>(response);
+}
+
+/** POSTs one typed operation to a started server's `/graphql` (`serverUrl`) with `token`. */
+export function postOperation<TData, TVariables>(
+  serverUrl: string,
+  token: string,
+  document: TypedDocumentNode<TData, TVariables>,
+  variables: TVariables,
+): Promise<HttpAnswer<GraphQLResponse<TData>>> {
+  return postTo(fetch, `${serverUrl}/graphql`, { query: print(document), variables }, { token });
+}
+
+/** What counts the engine calls made while something runs: a test app or a live server. */
+export interface EngineCallRecorder {
+  /** Engine calls made while `run` ran, as "METHOD /path" strings. */
+  callsDuring(run: () => Promise<unknown>): Promise<string[]>;
+}
+
+/** Runs `send`, failing the test if it made any engine call; returns what `send` returned. */
+export async function withoutEngineCalls<T>(
+  recorder: EngineCallRecorder,
+  send: () => Promise<T>,
+): Promise<T> {
+  let result: { readonly value: T } | undefined;
+  const calls = await recorder.callsDuring(async () => {
+    result = { value: await send() };
+  });
+  expect(calls).toEqual([]);
+  if (!result) throw new Error('no answer');
+  return result.value;
+}
+
+export interface TestApp extends EngineCallRecorder {
   readonly app: App;
   readonly docker: DockerClient;
   /** Every engine call made so far, oldest first. */
@@ -52,8 +145,23 @@ export interface TestApp {
     document: TypedDocumentNode<TData, TVariables>,
     ...variables: TVariables extends Record<string, never> ? [] : [TVariables]
   ): Promise<TData>;
-  /** Engine calls made while `run` ran, as "METHOD /path" strings. */
-  callsDuring(run: () => Promise<unknown>): Promise<string[]>;
+  /**
+   * POSTs `payload` to `/graphql` (see {@link postTo}), with the app's token
+   * unless `options` give another.
+   */
+  post<TBody = GraphQLResponse<unknown>>(
+    payload: unknown,
+    options?: PostOptions,
+  ): Promise<HttpAnswer<TBody>>;
+  /**
+   * Runs an operation with one `archive` upload, as the GraphQL multipart
+   * request spec has it, failing the test if the answer has errors or no data.
+   */
+  upload<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: Omit<TVariables, 'archive'>,
+    archive: Uint8Array,
+  ): Promise<TData>;
   close(): Promise<void>;
 }
 
@@ -62,12 +170,13 @@ export type TestEnvironment = Record<string, string | undefined>;
 
 /** How a test app's requests present themselves. */
 export interface TestAppOptions {
-  /** Sent as `Authorization: Bearer <token>` with every request of `execute` and `query`. */
+  /** Sent as `Authorization: Bearer <token>` with every request the app's methods make. */
   readonly token?: string;
   /** The rate limiter's clock in milliseconds, for tests that move time by hand. */
   readonly clock?: () => number;
 }
 
+/** An app over the test engine configured by `env`, whose requests present `options`. */
 export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions = {}): TestApp {
   const config = loadConfig({
     HOME: '/nonexistent',
@@ -88,20 +197,38 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
     ...(options.clock ? { guards: createRequestGuards(config, options.clock) } : {}),
   });
 
+  const appFetch: Fetch = (url, init) => app.fetch(url, init);
+  const post = <TBody>(payload: unknown, postOptions: PostOptions = {}) =>
+    postTo<TBody>(appFetch, ENDPOINT, payload, { token: options.token, ...postOptions });
+
   async function execute<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables>,
     ...variables: unknown[]
   ): Promise<GraphQLResponse<TData>> {
-    const response = await app.fetch('http://dockergraph.test/graphql', {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json',
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      },
-      body: JSON.stringify({ query: print(document), variables: variables[0] ?? {} }),
+    const answer = await post<GraphQLResponse<TData>>({
+      query: print(document),
+      variables: variables[0] ?? {},
     });
-    return (await response.json()) as GraphQLResponse<TData>;
+    return answer.body;
+  }
+
+  async function upload<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: Omit<TVariables, 'archive'>,
+    archive: Uint8Array,
+  ): Promise<TData> {
+    const form = new FormData();
+    form.set(
+      'operations',
+      JSON.stringify({ query: print(document), variables: { ...variables, archive: null } }),
+    );
+    form.set('map', JSON.stringify({ 0: ['variables.archive'] }));
+    form.set('0', new Blob([new Uint8Array(archive)]), 'upload.tar');
+    // Multipart is a form content type: CSRF prevention asks for this header.
+    const answer = await post<GraphQLResponse<TData>>(form, {
+      headers: { 'x-graphql-yoga-csrf': 'upload' },
+    });
+    return dataOf(answer.body);
   }
 
   return {
@@ -117,6 +244,8 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
       await run();
       return calls.slice(start).map((call) => `${call.method} ${call.path}`);
     },
+    post,
+    upload,
     close: () => docker.close(),
   };
 }

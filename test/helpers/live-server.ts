@@ -8,8 +8,10 @@ import { DockerClient } from '../../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import type { EngineCallRecorder } from './app.ts';
+import { webSocketUrl } from './graphql-ws.ts';
 
-export interface LiveServer {
+export interface LiveServer extends EngineCallRecorder {
   readonly server: RunningServer;
   /** The server's engine client: `observe` it to see the engine calls the server makes. */
   readonly docker: DockerClient;
@@ -46,7 +48,7 @@ export async function startLiveServer(
   });
   const server = await startServer(config, docker, createLogger('silent'));
   const client = createClient({
-    url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+    url: webSocketUrl(server.url),
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     ...(options.token ? { connectionParams: { authorization: `Bearer ${options.token}` } } : {}),
@@ -55,6 +57,16 @@ export async function startLiveServer(
     server,
     docker,
     client,
+    async callsDuring(run) {
+      const calls: string[] = [];
+      const stop = docker.observe((call) => calls.push(`${call.method} ${call.path}`));
+      try {
+        await run();
+      } finally {
+        stop();
+      }
+      return calls;
+    },
     async close() {
       await client.dispose();
       await server.stop(0);

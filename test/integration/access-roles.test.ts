@@ -8,26 +8,30 @@ import { GraphQLObjectType } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { EngineCallRecord } from '../../src/docker/client.ts';
 import { fieldRules, permissionFor } from '../../src/schema/access-rules.ts';
 import { schema } from '../../src/schema/index.ts';
 import { createRoleTable, type Permission } from '../../src/security/roles.ts';
 import {
   CUSTOM_ROLES,
-  firstAnswer,
+  harmlessOperation,
   harmlessSamples,
   makeRoleTokens,
   ROLES,
   type RoleName,
   type RootFieldOperation,
   rootFieldNames,
-  rootFieldOperation,
   sendOperation,
 } from '../helpers/access.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
+import {
+  clientWithToken,
+  closeAfterConnectionInit,
+  firstAnswer,
+  webSocketUrl,
+} from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 
-const { missing, mutationSamples, subscriptionSamples } = harmlessSamples(randomUUID().slice(0, 8));
+const samples = harmlessSamples(randomUUID().slice(0, 8));
 
 const roleTable = createRoleTable(CUSTOM_ROLES);
 const { tokens, env } = makeRoleTokens();
@@ -111,13 +115,7 @@ describe.each(ROLES)('every mutation as %s', (role) => {
 
   it.each(mutations)('%s', async (field) => {
     const permission = ruleOf('Mutation', field);
-    const operation = rootFieldOperation(
-      schema,
-      'Mutation',
-      field,
-      mutationSamples[field] ?? {},
-      missing,
-    );
+    const operation = harmlessOperation(schema, samples, 'Mutation', field);
     let sent: { status: number; answer: Answer } | undefined;
     const calls = await app.callsDuring(async () => {
       sent = await sendOperation(app, tokens[role], operation);
@@ -136,22 +134,10 @@ describe.each(ROLES)('every mutation as %s', (role) => {
 describe('every subscription, over WebSocket', () => {
   let live: LiveServer;
   const clients = new Map<RoleName, Client>();
-  const calls: EngineCallRecord[] = [];
 
   beforeAll(async () => {
     live = await startLiveServer(undefined, { env });
-    live.docker.observe((call) => calls.push(call));
-    for (const role of ROLES) {
-      clients.set(
-        role,
-        createClient({
-          url: `${live.server.url.replace(/^http/, 'ws')}/graphql`,
-          webSocketImpl: WebSocket,
-          retryAttempts: 0,
-          connectionParams: { authorization: `Bearer ${tokens[role]}` },
-        }),
-      );
-    }
+    for (const role of ROLES) clients.set(role, clientWithToken(live.server.url, tokens[role]));
   });
 
   afterAll(async () => {
@@ -159,39 +145,19 @@ describe('every subscription, over WebSocket', () => {
     await live?.close();
   });
 
-  /** Opens a raw graphql-ws socket (upgrade `headers`), sends connection_init, and waits for its close. */
-  function closeCodeOf(
-    payload: Record<string, unknown>,
-    headers: Record<string, string> = {},
-  ): Promise<{ code: number; reason: string }> {
-    const socket = new WebSocket(
-      `${live.server.url.replace(/^http/, 'ws')}/graphql`,
-      'graphql-transport-ws',
-      { headers },
-    );
-    return new Promise((resolve, reject) => {
-      socket.once('open', () => {
-        socket.send(JSON.stringify({ type: 'connection_init', payload }));
-      });
-      socket.once('message', (data) => {
-        reject(new Error(`the server answered ${String(data)}`));
-        socket.close();
-      });
-      socket.once('error', reject);
-      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
-    });
-  }
-
   it('closes a connection without a token, or with a wrong one, with 4403', async () => {
-    const before = calls.length;
-    expect(await closeCodeOf({})).toEqual({ code: 4403, reason: 'Forbidden' });
-    expect(await closeCodeOf({ authorization: 'Bearer not-a-token' })).toMatchObject({
-      code: 4403,
+    const closeOf = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      closeAfterConnectionInit(live.server.url, payload, headers);
+    const calls = await live.callsDuring(async () => {
+      expect(await closeOf({})).toEqual({ code: 4403, reason: 'Forbidden' });
+      expect(await closeOf({ authorization: 'Bearer not-a-token' })).toMatchObject({
+        code: 4403,
+      });
+      expect(await closeOf({}, { authorization: 'Bearer not-a-token' })).toMatchObject({
+        code: 4403,
+      });
     });
-    expect(await closeCodeOf({}, { authorization: 'Bearer not-a-token' })).toMatchObject({
-      code: 4403,
-    });
-    expect(calls.slice(before)).toEqual([]);
+    expect(calls).toEqual([]);
   });
 
   it('takes the token from the Authorization header of the upgrade request', async () => {
@@ -201,26 +167,14 @@ describe('every subscription, over WebSocket', () => {
       }
     }
     const client = createClient({
-      url: `${live.server.url.replace(/^http/, 'ws')}/graphql`,
+      url: webSocketUrl(live.server.url),
       webSocketImpl: WebSocketWithHeader,
       retryAttempts: 0,
     });
     try {
-      const read = rootFieldOperation(
-        schema,
-        'Subscription',
-        'events',
-        subscriptionSamples.events ?? {},
-        missing,
-      );
+      const read = harmlessOperation(schema, samples, 'Subscription', 'events');
       expectAllowed(await firstAnswer(client, read), read, 'viewer');
-      const write = rootFieldOperation(
-        schema,
-        'Subscription',
-        'pullImageProgress',
-        subscriptionSamples.pullImageProgress ?? {},
-        missing,
-      );
+      const write = harmlessOperation(schema, samples, 'Subscription', 'pullImageProgress');
       expectDenied(await firstAnswer(client, write), write, 'viewer', 'write');
     } finally {
       await client.dispose();
@@ -230,22 +184,18 @@ describe('every subscription, over WebSocket', () => {
   describe.each(ROLES)('as %s', (role) => {
     it.each(subscriptions)('%s', async (field) => {
       const permission = ruleOf('Subscription', field);
-      const operation = rootFieldOperation(
-        schema,
-        'Subscription',
-        field,
-        subscriptionSamples[field] ?? {},
-        missing,
-      );
+      const operation = harmlessOperation(schema, samples, 'Subscription', field);
       const client = clients.get(role);
       if (!client) throw new Error(`no client for ${role}`);
-      const before = calls.length;
-      const answer = await firstAnswer(client, operation);
+      let answer: Answer = {};
+      const calls = await live.callsDuring(async () => {
+        answer = await firstAnswer(client, operation);
+      });
       if (holds(role, permission)) {
         expectAllowed(answer, operation, role);
       } else {
         expectDenied(answer, operation, role, permission);
-        expect(calls.slice(before)).toEqual([]);
+        expect(calls).toEqual([]);
       }
     });
   });

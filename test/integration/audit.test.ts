@@ -8,20 +8,16 @@ import { join } from 'node:path';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
-import { createClient as createWsClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
-import { loadConfig } from '../../src/config.ts';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
-import { createLogger } from '../../src/logger.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/plugins/audit-log.ts';
-import { hashToken } from '../../src/security/principal.ts';
 import { REDACTED } from '../../src/security/redact.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
-import { createTestApp, type GraphQLResponse } from '../helpers/app.ts';
+import { tokensEnv } from '../helpers/access.ts';
+import { createTestApp, postOperation } from '../helpers/app.ts';
+import { auditRecordsIn } from '../helpers/audit-lines.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
+import { clientWithToken, closeAfterConnectionInit, firstAnswer } from '../helpers/graphql-ws.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const CreateVolumeMutation = graphql(`
@@ -78,43 +74,31 @@ describe('audit log', () => {
   const fixtures = new EngineFixtures();
   let folder = '';
   let auditPath = '';
-  let server: RunningServer;
+  let live: LiveServer;
   const startedAt = new Date();
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'dg-audit-'));
     auditPath = join(folder, 'audit.log');
-    const config = loadConfig({
-      HOME: '/nonexistent',
-      DOCKER_HOST: inject('dockerHost'),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DOCKERGRAPH_AUDIT: auditPath,
-      DOCKERGRAPH_TOKENS: JSON.stringify({
-        tokens: [
-          { id: 'audit-admin', role: 'admin', sha256: hashToken(ADMIN_TOKEN) },
-          { id: 'audit-viewer', role: 'viewer', sha256: hashToken(VIEWER_TOKEN) },
-        ],
-      }),
+    live = await startLiveServer(undefined, {
+      env: {
+        DOCKERGRAPH_AUDIT: auditPath,
+        ...tokensEnv([
+          { id: 'audit-admin', role: 'admin', token: ADMIN_TOKEN },
+          { id: 'audit-viewer', role: 'viewer', token: VIEWER_TOKEN },
+        ]),
+      },
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
-    server = await startServer(config, docker, createLogger('silent'));
   });
 
   afterAll(async () => {
-    await server?.stop(0);
+    await live?.close();
     await fixtures.cleanup();
     rmSync(folder, { recursive: true, force: true });
   });
 
   function records(path = auditPath): AuditRecord[] {
-    return readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as AuditRecord);
+    return auditRecordsIn(readFileSync(path, 'utf8'));
   }
 
   function recordOf(match: (record: AuditRecord) => boolean, what: string): Promise<AuditRecord> {
@@ -124,22 +108,11 @@ describe('audit log', () => {
     });
   }
 
-  async function post<TData, TVariables>(
+  const post = <TData, TVariables>(
     token: string,
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
-  ): Promise<{ status: number; body: GraphQLResponse<TData> }> {
-    const response = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json',
-        authorization: `Bearer ${token}`,
-      },
-      body: JSON.stringify({ query: print(document), variables }),
-    });
-    return { status: response.status, body: (await response.json()) as GraphQLResponse<TData> };
-  }
+  ) => postOperation(live.server.url, token, document, variables);
 
   function expectTime(record: AuditRecord) {
     expect(record.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -249,16 +222,8 @@ describe('audit log', () => {
   });
 
   it('writes subscription starts over WebSocket, allowed and denied', async () => {
-    const client = (token: string) =>
-      createWsClient({
-        url: `${server.url.replace(/^http/, 'ws')}/graphql`,
-        webSocketImpl: WebSocket,
-        retryAttempts: 0,
-        lazy: true,
-        connectionParams: { authorization: `Bearer ${token}` },
-      });
-    const admin = client(ADMIN_TOKEN);
-    const viewer = client(VIEWER_TOKEN);
+    const admin = clientWithToken(live.server.url, ADMIN_TOKEN);
+    const viewer = clientWithToken(live.server.url, VIEWER_TOKEN);
     try {
       const filter = { labels: [`dockergraph.test=${fixtures.run}`] };
       const stop = admin.subscribe(
@@ -282,17 +247,10 @@ describe('audit log', () => {
       });
 
       // A subscription refused when it starts answers one result with the error, then completes.
-      const refused = new Promise<GraphQLResponse<unknown>>((resolve, reject) => {
-        viewer.subscribe(
-          { query: print(LogsSubscription), variables: { id: 'anything' } },
-          {
-            next: (result) => resolve(result as GraphQLResponse<unknown>),
-            error: reject,
-            complete: () => {},
-          },
-        );
+      const { errors } = await firstAnswer(viewer, {
+        query: print(LogsSubscription),
+        variables: { id: 'anything' },
       });
-      const { errors } = await refused;
       expect(errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       const denied = await recordOf(
         (r) => r.operationName === 'AuditLogs',
@@ -316,7 +274,7 @@ describe('audit log', () => {
 
   it('writes subscription starts over SSE', async () => {
     const client = createSseClient({
-      url: `${server.url}/graphql`,
+      url: `${live.server.url}/graphql`,
       retryAttempts: 0,
       headers: { authorization: `Bearer ${VIEWER_TOKEN}` },
     });
@@ -368,17 +326,8 @@ describe('audit log', () => {
       clientAddress: '127.0.0.1',
     });
 
-    const socket = new WebSocket(
-      `${server.url.replace(/^http/, 'ws')}/graphql`,
-      'graphql-transport-ws',
-    );
-    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
-    socket.once('open', () =>
-      socket.send(
-        JSON.stringify({ type: 'connection_init', payload: { authorization: WRONG_TOKEN } }),
-      ),
-    );
-    expect(await closed).toBe(4403);
+    const closed = await closeAfterConnectionInit(live.server.url, { authorization: WRONG_TOKEN });
+    expect(closed.code).toBe(4403);
     const webSocket = await recordOf(
       (r) => r.transport === 'websocket' && r.errors?.[0]?.code === 'UNAUTHENTICATED',
       'the refused WebSocket connection',
@@ -401,9 +350,7 @@ describe('audit log', () => {
       {
         DOCKERGRAPH_AUDIT: path,
         DOCKERGRAPH_RATE_LIMIT: '1',
-        DOCKERGRAPH_TOKENS: JSON.stringify({
-          tokens: [{ id: 'audit-limited', role: 'admin', sha256: hashToken(ADMIN_TOKEN) }],
-        }),
+        ...tokensEnv([{ id: 'audit-limited', role: 'admin', token: ADMIN_TOKEN }]),
       },
       { token: ADMIN_TOKEN },
     );

@@ -1,13 +1,12 @@
 // What a web page in the user's browser could try against a dockergraph on localhost: DNS
 // rebinding (its own domain re-pointed at 127.0.0.1, so the browser thinks it is same-origin)
 // and links or images pointing at the download routes. Neither reaches the engine.
-import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { hashToken } from '../../src/security/principal.ts';
-import { createTestApp } from '../helpers/app.ts';
+import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { createTestApp, withoutEngineCalls } from '../helpers/app.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
+import { upgradeAnswer } from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 
 const QUERY = JSON.stringify({ query: '{ engine { ping { apiVersion } } }' });
@@ -32,33 +31,9 @@ function postWithHost(url: string, host: string): Promise<{ status: number; body
   });
 }
 
-/** Opens a WebSocket to `url` with `host` as the Host header: the upgrade's status. */
-function upgradeWithHost(url: string, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', {
-      headers: { host },
-    });
-    socket.once('open', () => {
-      socket.close();
-      resolve(101);
-    });
-    socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
-    socket.once('error', reject);
-  });
-}
-
-/** Counts the engine calls `server` makes while `run` runs. */
-async function engineCallsDuring(server: LiveServer, run: () => Promise<unknown>) {
-  let calls = 0;
-  const stop = server.docker.observe(() => {
-    calls += 1;
-  });
-  try {
-    await run();
-  } finally {
-    stop();
-  }
-  return calls;
+/** The status of a WebSocket upgrade to `url` with `host` as the Host header. */
+async function upgradeWithHost(url: string, host: string): Promise<number> {
+  return (await upgradeAnswer(url, { headers: { host } })).status;
 }
 
 describe('DNS rebinding, with no tokens configured', () => {
@@ -69,22 +44,20 @@ describe('DNS rebinding, with no tokens configured', () => {
   afterAll(() => live.close());
 
   it('refuses HTTP requests addressed to another name (421), before the engine', async () => {
-    let answer: { status: number; body: string } | undefined;
-    const calls = await engineCallsDuring(live, async () => {
-      answer = await postWithHost(live.server.url, 'rebound.example:4000');
-    });
-    expect(answer?.status).toBe(421);
-    expect(JSON.parse(answer?.body ?? '{}').errors[0].message).toMatch(
+    const answer = await withoutEngineCalls(live, () =>
+      postWithHost(live.server.url, 'rebound.example:4000'),
+    );
+    expect(answer.status).toBe(421);
+    expect(JSON.parse(answer.body).errors[0].message).toMatch(
       /^request for host "rebound\.example:4000" refused: without tokens dockergraph answers only requests addressed to localhost/,
     );
-    expect(calls).toBe(0);
   });
 
   it('refuses WebSocket upgrades addressed to another name', async () => {
-    const calls = await engineCallsDuring(live, async () => {
-      expect(await upgradeWithHost(live.server.url, 'rebound.example')).toBe(421);
-    });
-    expect(calls).toBe(0);
+    const status = await withoutEngineCalls(live, () =>
+      upgradeWithHost(live.server.url, 'rebound.example'),
+    );
+    expect(status).toBe(421);
   });
 
   it('answers requests addressed to localhost and loopback addresses', async () => {
@@ -100,14 +73,9 @@ describe('DNS rebinding, with no tokens configured', () => {
 
 describe('with tokens configured', () => {
   let live: LiveServer;
-  const token = randomBytes(32).toString('base64url');
   beforeAll(async () => {
     live = await startLiveServer(undefined, {
-      env: {
-        DOCKERGRAPH_TOKENS: JSON.stringify({
-          tokens: [{ id: 'admin', role: 'admin', sha256: hashToken(token) }],
-        }),
-      },
+      env: tokensEnv([{ id: 'admin', role: 'admin', token: randomToken() }]),
     });
   });
   afterAll(() => live.close());

@@ -9,7 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { CreateContainerInput } from '../generated/graphql.ts';
 import { makeRoleTokens } from '../helpers/access.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import {
+  createTestApp,
+  type GraphQLResponse,
+  type TestApp,
+  withoutEngineCalls,
+} from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { expectType } from '../helpers/mutations.ts';
 
@@ -72,13 +77,11 @@ describe('dangerous inputs', () => {
   });
 
   /** Sends a mutation, expecting a refusal with no engine call; returns the error. */
-  async function expectRefused(app: TestApp, send: (app: TestApp) => Promise<unknown>) {
-    let answer: unknown;
-    const calls = await app.callsDuring(async () => {
-      answer = await send(app);
-    });
-    expect(calls).toEqual([]);
-    const { data, errors } = answer as Awaited<ReturnType<TestApp['execute']>>;
+  async function expectRefused(
+    app: TestApp,
+    send: (app: TestApp) => Promise<GraphQLResponse<unknown>>,
+  ) {
+    const { data, errors } = await withoutEngineCalls(app, () => send(app));
     expect(data).toBeNull();
     expect(errors).toHaveLength(1);
     expect(errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -103,20 +106,12 @@ describe('dangerous inputs', () => {
   });
 
   it('answers HTTP 403 to the refusal', async () => {
-    const response = await deployer.app.fetch('http://dockergraph.test/graphql', {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json',
-        authorization: `Bearer ${tokens.deployer}`,
-      },
-      body: JSON.stringify({
-        query:
-          'mutation ($input: CreateContainerInput!) { createContainer(input: $input) { __typename } }',
-        variables: { input: { image: BASE_IMAGE, privileged: true } },
-      }),
+    const answer = await deployer.post({
+      query:
+        'mutation ($input: CreateContainerInput!) { createContainer(input: $input) { __typename } }',
+      variables: { input: { image: BASE_IMAGE, privileged: true } },
     });
-    expect(response.status).toBe(403);
+    expect(answer.status).toBe(403);
   });
 
   it('refuses each dangerous input on its own', async () => {

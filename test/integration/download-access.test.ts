@@ -1,28 +1,21 @@
 // The download routes (`/files/…`) under the rules of `/graphql`: a valid token, the `dangerous`
 // permission (a container's files and an image's layers may hold any secret), and the label
 // limit of the token, which answers what it may not see as missing.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/security/principal.ts';
+import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 
 const fixtures = new EngineFixtures();
-const tokens = {
-  viewer: randomBytes(32).toString('base64url'),
-  admin: randomBytes(32).toString('base64url'),
-  limited: randomBytes(32).toString('base64url'),
-};
+const tokens = { viewer: randomToken(), admin: randomToken(), limited: randomToken() };
 const LIMIT = { [TEST_LABEL]: fixtures.run, team: 'payments' };
-const app = createTestApp({
-  DOCKERGRAPH_TOKENS: JSON.stringify({
-    tokens: [
-      { id: 'viewer', role: 'viewer', sha256: hashToken(tokens.viewer) },
-      { id: 'admin', role: 'admin', sha256: hashToken(tokens.admin) },
-      { id: 'payments', role: 'admin', sha256: hashToken(tokens.limited), labels: LIMIT },
-    ],
-  }),
-});
+const app = createTestApp(
+  tokensEnv([
+    { id: 'viewer', role: 'viewer', token: tokens.viewer },
+    { id: 'admin', role: 'admin', token: tokens.admin },
+    { id: 'payments', role: 'admin', token: tokens.limited, labels: LIMIT },
+  ]),
+);
 
 const payName = fixtures.name('pay');
 const otherName = fixtures.name('other');

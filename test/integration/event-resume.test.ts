@@ -151,6 +151,7 @@ describe('events across an engine restart', () => {
     const { dockerHost } = await startEngine(instance);
     const config = loadConfig({
       HOME: '/nonexistent',
+      DOCKERGRAPH_AUDIT: 'off',
       DOCKER_HOST: dockerHost,
       HOST: '127.0.0.1',
       PORT: '0',

@@ -186,6 +186,7 @@ describe('events subscription', () => {
     proxy = await startFaultProxy();
     const config = loadConfig({
       HOME: '/nonexistent',
+      DOCKERGRAPH_AUDIT: 'off',
       DOCKER_HOST: proxy.dockerHost,
       HOST: '127.0.0.1',
       PORT: '0',
@@ -424,6 +425,7 @@ describe('events subscription', () => {
   it('completes SSE streams and closes WebSocket clients when the server stops', async () => {
     const config = loadConfig({
       HOME: '/nonexistent',
+      DOCKERGRAPH_AUDIT: 'off',
       DOCKER_HOST: proxy.dockerHost,
       HOST: '127.0.0.1',
       PORT: '0',

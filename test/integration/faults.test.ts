@@ -203,6 +203,7 @@ describe('engine faults', () => {
   it('cancels the engine call when an HTTP client disconnects from a running server', async () => {
     const config = loadConfig({
       HOME: '/nonexistent',
+      DOCKERGRAPH_AUDIT: 'off',
       DOCKER_HOST: proxy.dockerHost,
       PORT: '0',
       LOG_LEVEL: 'silent',

@@ -1,8 +1,6 @@
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
-import { createTestApp, dataOf, type GraphQLResponse } from '../helpers/app.ts';
+import { createTestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, createTar, EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { must } from '../helpers/must.ts';
@@ -69,28 +67,6 @@ describe('container files and downloads', () => {
     await app.close();
   });
 
-  /** Sends an operation with one `archive` upload, as the GraphQL multipart request spec has it. */
-  async function upload<TData, TVariables>(
-    document: TypedDocumentNode<TData, TVariables>,
-    variables: Omit<TVariables, 'archive'>,
-    archive: Uint8Array,
-  ): Promise<TData> {
-    const form = new FormData();
-    form.set(
-      'operations',
-      JSON.stringify({ query: print(document), variables: { ...variables, archive: null } }),
-    );
-    form.set('map', JSON.stringify({ 0: ['variables.archive'] }));
-    form.set('0', new Blob([new Uint8Array(archive)]), 'upload.tar');
-    const response = await app.app.fetch('http://dockergraph.test/graphql', {
-      method: 'POST',
-      // Multipart is a form content type: CSRF prevention asks for this header.
-      headers: { 'x-graphql-yoga-csrf': 'upload' },
-      body: form,
-    });
-    return dataOf((await response.json()) as GraphQLResponse<TData>);
-  }
-
   function download(link: string, init: RequestInit = {}) {
     expect(link).toMatch(/^\/files\//);
     return app.app.fetch(`http://dockergraph.test${link}`, init);
@@ -117,7 +93,7 @@ describe('container files and downloads', () => {
   it('copies an uploaded tar into a container, and downloads it back through the link', async () => {
     const content = 'hello from dockergraph\nsecond line\n';
     const archive = createTar({ 'upload/hello.txt': content, 'upload/sub/nested.txt': 'nested\n' });
-    const copied = await upload(CopyToContainer, { id: runningName, path: '/tmp' }, archive);
+    const copied = await app.upload(CopyToContainer, { id: runningName, path: '/tmp' }, archive);
     const payload = expectType(copied.copyToContainer, 'ContainerFilesPayload');
     expect(payload).toMatchObject({
       path: '/tmp',
@@ -162,7 +138,7 @@ describe('container files and downloads', () => {
   });
 
   it('copies into a container that was never started', async () => {
-    const result = await upload(
+    const result = await app.upload(
       CopyToContainer,
       { id: createdName, path: '/' },
       createTar({ 'created.txt': 'made before start\n' }),
@@ -198,15 +174,23 @@ describe('container files and downloads', () => {
 
   it('answers a missing directory, a file as target and a missing container with typed errors', async () => {
     const archive = createTar({ 'a.txt': 'a\n' });
-    const noDir = await upload(CopyToContainer, { id: runningName, path: '/no/such/dir' }, archive);
+    const noDir = await app.upload(
+      CopyToContainer,
+      { id: runningName, path: '/no/such/dir' },
+      archive,
+    );
     expect(expectType(noDir.copyToContainer, 'NotFoundError').message).toContain('/no/such/dir');
 
-    const notDir = await upload(CopyToContainer, { id: runningName, path: '/etc/passwd' }, archive);
+    const notDir = await app.upload(
+      CopyToContainer,
+      { id: runningName, path: '/etc/passwd' },
+      archive,
+    );
     const failure = expectType(notDir.copyToContainer, 'EngineFailureError');
     expect(failure.message).toContain('not a directory');
     expect(failure.engineStatus).toBe(500);
 
-    const missing = await upload(
+    const missing = await app.upload(
       CopyToContainer,
       { id: fixtures.name('no-such-container'), path: '/tmp' },
       archive,
@@ -216,13 +200,13 @@ describe('container files and downloads', () => {
     );
 
     // With noOverwriteDirNonDir, a directory is not replaced by a file.
-    const made = await upload(
+    const made = await app.upload(
       CopyToContainer,
       { id: runningName, path: '/tmp' },
       createTar({ 'clash/inner.txt': 'inside\n' }),
     );
     expectType(made.copyToContainer, 'ContainerFilesPayload');
-    const clash = await upload(
+    const clash = await app.upload(
       CopyToContainer,
       { id: runningName, path: '/tmp', noOverwriteDirNonDir: true },
       createTar({ clash: 'a file where a directory is\n' }),
@@ -236,7 +220,7 @@ describe('container files and downloads', () => {
 
   it('refuses a relative path and an upload that is no tar before the engine', async () => {
     const calls = await app.callsDuring(async () => {
-      const relative = await upload(
+      const relative = await app.upload(
         CopyToContainer,
         { id: runningName, path: 'tmp' },
         createTar({ 'a.txt': 'a\n' }),
@@ -244,7 +228,7 @@ describe('container files and downloads', () => {
       expect(expectType(relative.copyToContainer, 'InvalidInputError')).toMatchObject({
         field: 'path',
       });
-      const garbage = await upload(
+      const garbage = await app.upload(
         CopyToContainer,
         { id: runningName, path: '/tmp' },
         Buffer.from('this is plain text, not a tar archive\n'.repeat(20)),
@@ -252,7 +236,7 @@ describe('container files and downloads', () => {
       const error = expectType(garbage.copyToContainer, 'InvalidInputError');
       expect(error.field).toBe('archive');
       expect(error.message).toContain('not a tar archive');
-      const empty = await upload(
+      const empty = await app.upload(
         CopyToContainer,
         { id: runningName, path: '/tmp' },
         Buffer.alloc(0),

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { print } from 'graphql';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createFetchHandler } from '../../src/handler.ts';
-import { hashToken } from '../../src/security/principal.ts';
 import { graphql } from '../generated/gql.ts';
+import { randomToken, tokensEnv } from '../helpers/access.ts';
 
 const HandlerQuery = graphql(`
   query HandlerEngine {
@@ -31,12 +30,10 @@ describe('serverless fetch handler (src/handler.ts)', () => {
   });
 
   it('answers WHATWG Requests with the same app, configured from the environment', async () => {
-    const token = randomBytes(32).toString('base64url');
+    const token = randomToken();
     const environment = {
       ...testEnvironment,
-      DOCKERGRAPH_TOKENS: JSON.stringify({
-        tokens: [{ id: 'edge', role: 'viewer', sha256: hashToken(token) }],
-      }),
+      ...tokensEnv([{ id: 'edge', role: 'viewer', token }]),
     };
     for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
     // The default export reads process.env on its first request.

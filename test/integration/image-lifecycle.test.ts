@@ -273,6 +273,7 @@ describe('image lifecycle', () => {
     const log = captureLog('debug');
     const config = loadConfig({
       HOME: '/nonexistent',
+      DOCKERGRAPH_AUDIT: 'off',
       DOCKER_HOST: inject('dockerHost'),
       LOG_LEVEL: 'debug',
     });

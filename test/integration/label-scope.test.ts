@@ -2,13 +2,12 @@
 // lookups, `node(id)`, nested relations, system counts, events and every container mutation;
 // what it creates carries its labels. The same engine seen by an unlimited admin shows that
 // the objects it may not see are there.
-import { randomBytes } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/security/principal.ts';
 import { graphql } from '../generated/gql.ts';
 import type { LabelScopeEventsSubscription } from '../generated/graphql.ts';
+import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp, dataOf, type GraphQLResponse } from '../helpers/app.ts';
 import { BASE_IMAGE, createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
@@ -20,15 +19,13 @@ const { run } = fixtures;
 const LIMIT = { [TEST_LABEL]: run, team: 'payments' };
 const RUN_FILTER = `${TEST_LABEL}=${run}`;
 
-const limitedToken = randomBytes(32).toString('base64url');
-const adminToken = randomBytes(32).toString('base64url');
+const limitedToken = randomToken();
+const adminToken = randomToken();
 const env = {
-  DOCKERGRAPH_TOKENS: JSON.stringify({
-    tokens: [
-      { id: 'payments', role: 'admin', sha256: hashToken(limitedToken), labels: LIMIT },
-      { id: 'root', role: 'admin', sha256: hashToken(adminToken) },
-    ],
-  }),
+  ...tokensEnv([
+    { id: 'payments', role: 'admin', token: limitedToken, labels: LIMIT },
+    { id: 'root', role: 'admin', token: adminToken },
+  ]),
   DOCKERGRAPH_MAX_COST: '1000000',
 };
 const limited = createTestApp(env, { token: limitedToken });
@@ -52,7 +49,7 @@ let payImageId = '';
 let otherImageId = '';
 let baseImageId = '';
 
-const ADMIN_IDS = graphql(`
+const AdminIdsQuery = graphql(`
   query LabelScopeAdminIds($other: String!, $pay: String!, $image: String!, $volume: String!, $network: String!) {
     other: container(idOrName: $other) { id }
     pay: container(idOrName: $pay) { id }
@@ -61,6 +58,17 @@ const ADMIN_IDS = graphql(`
     network(idOrName: $network) { id }
   }
 `);
+
+/** Global IDs, as the unlimited admin reads them, of the unlabelled objects and the labelled container. */
+function adminIds() {
+  return admin.query(AdminIdsQuery, {
+    other: otherName,
+    pay: payName,
+    image: otherImage,
+    volume: otherVolume,
+    network: otherNetwork,
+  });
+}
 
 beforeAll(async () => {
   payImageId = await fixtures.buildImage(payImage, `FROM ${BASE_IMAGE}\n`, { team: 'payments' });
@@ -110,29 +118,6 @@ async function otherAsTheEngineSeesIt() {
 }
 
 const WRITE_METHODS = /^(POST|PUT|DELETE) /;
-
-/** Sends an operation with one `archive` upload, as the GraphQL multipart request spec has it. */
-async function upload<TData, TVariables>(
-  app: typeof limited,
-  document: TypedDocumentNode<TData, TVariables>,
-  variables: Omit<TVariables, 'archive'>,
-  archive: Uint8Array,
-): Promise<TData> {
-  const form = new FormData();
-  form.set(
-    'operations',
-    JSON.stringify({ query: print(document), variables: { ...variables, archive: null } }),
-  );
-  form.set('map', JSON.stringify({ 0: ['variables.archive'] }));
-  form.set('0', new Blob([new Uint8Array(archive)]), 'upload.tar');
-  const token = app === limited ? limitedToken : adminToken;
-  const response = await app.app.fetch('http://dockergraph.test/graphql', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'x-graphql-yoga-csrf': '1' },
-    body: form,
-  });
-  return dataOf((await response.json()) as GraphQLResponse<TData>);
-}
 
 describe('reads', () => {
   const ListsQuery = graphql(`
@@ -232,13 +217,7 @@ describe('reads', () => {
   `);
 
   it('answers lookups by name, id, prefix and global ID of what it may not see with null', async () => {
-    const ids = await admin.query(ADMIN_IDS, {
-      other: otherName,
-      pay: payName,
-      image: otherImage,
-      volume: otherVolume,
-      network: otherNetwork,
-    });
+    const ids = await adminIds();
     const otherGlobalId = ids.other?.id ?? '';
     expect(otherGlobalId).not.toBe('');
     const data = await limited.query(LookupsQuery, {
@@ -467,7 +446,7 @@ describe('mutations', () => {
     name: 'copyToContainer',
     async run(app, id) {
       const archive = createTar({ planted: 'x' });
-      return (await upload(app, CopyMutation, { id }, archive)).copyToContainer;
+      return (await app.upload(CopyMutation, { id }, archive)).copyToContainer;
     },
   };
 
@@ -540,13 +519,7 @@ describe('mutations', () => {
       removeNetwork: { __typename: 'NotFoundError' },
     });
     expect(calls.filter((call) => WRITE_METHODS.test(call))).toEqual([]);
-    const still = await admin.query(ADMIN_IDS, {
-      other: otherName,
-      pay: payName,
-      image: otherImage,
-      volume: otherVolume,
-      network: otherNetwork,
-    });
+    const still = await adminIds();
     expect(still.image && still.volume && still.network).toBeTruthy();
   });
 
@@ -741,7 +714,7 @@ describe('what it creates', () => {
       }
     `);
     const repository = `dg-imported-${run}`;
-    const data = await upload(limited, Import, { repository }, createTar({ 'hello.txt': 'hi' }));
+    const data = await limited.upload(Import, { repository }, createTar({ 'hello.txt': 'hi' }));
     expect(data.importImage).toEqual({
       __typename: 'ImportImagePayload',
       image: {

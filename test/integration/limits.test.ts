@@ -3,9 +3,17 @@
 import { request as httpRequest } from 'node:http';
 import { print } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/security/principal.ts';
 import { graphql } from '../generated/gql.ts';
-import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
+import { tokensEnv } from '../helpers/access.ts';
+import {
+  createTestApp,
+  type GraphQLResponse,
+  type HttpAnswer,
+  readAnswer,
+  type TestApp,
+  withoutEngineCalls,
+} from '../helpers/app.ts';
+import { finalAnswer } from '../helpers/graphql-ws.ts';
 import { startLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -18,49 +26,18 @@ const EngineVersionQuery = graphql(`
 const ENDPOINT = 'http://dockergraph.test/graphql';
 const engineVersion = print(EngineVersionQuery);
 
-interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: GraphQLResponse<unknown> & GraphQLResponse<unknown>[];
-}
+/** An answer to one operation, or to a batch of them. */
+type Answer = HttpAnswer<GraphQLResponse<unknown> & GraphQLResponse<unknown>[]>;
 
-async function answerOf(response: Response): Promise<Answer> {
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (await response.json()) as Answer['body'],
-  };
-}
+const answerOf = (response: Response): Promise<Answer> => readAnswer(response);
 
-/** POSTs `payload` (JSON-encoded unless a string) to the app. */
-async function post(
+/** POSTs `payload` (JSON-encoded unless a string or a form) to the app. */
+function post(
   app: TestApp,
   payload: unknown,
   headers: Record<string, string> = {},
 ): Promise<Answer> {
-  const response = await app.app.fetch(ENDPOINT, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      // With this media type, refusals answer their HTTP status (with application/json, the
-      // GraphQL-over-HTTP spec has validation errors answer 200).
-      accept: 'application/graphql-response+json',
-      ...headers,
-    },
-    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-  });
-  return answerOf(response);
-}
-
-/** Runs `send`, failing the test if it made any engine call; returns what it answered. */
-async function withoutEngine(app: TestApp, send: () => Promise<Answer>): Promise<Answer> {
-  let answer: Answer | undefined;
-  const calls = await app.callsDuring(async () => {
-    answer = await send();
-  });
-  expect(calls).toEqual([]);
-  if (!answer) throw new Error('no answer');
-  return answer;
+  return app.post(payload, { headers });
 }
 
 /** The one error of a refused request. */
@@ -77,7 +54,7 @@ describe('depth and cost', () => {
   afterAll(() => app.close());
 
   it('refuses a costly list before the engine: a thousand containers with sizes and stats', async () => {
-    const answer = await withoutEngine(app, () =>
+    const answer = await withoutEngineCalls(app, () =>
       post(app, {
         query:
           '{ containers(first: 1000) { edges { node { name size { rootFsBytes } stats { cpuPercent } } } } }',
@@ -92,7 +69,7 @@ describe('depth and cost', () => {
   });
 
   it('refuses nested lists: the containers of fifty images, with stats', async () => {
-    const answer = await withoutEngine(app, () =>
+    const answer = await withoutEngineCalls(app, () =>
       post(app, {
         query: '{ images(first: 50) { edges { node { containers { stats { cpuPercent } } } } } }',
       }),
@@ -108,7 +85,7 @@ describe('depth and cost', () => {
       expect(fits.status).toBe(200);
       expect(fits.body.errors).toBeUndefined();
       // The same document again: a cached check of the first request must not let this through.
-      const tooMany = await withoutEngine(small, () =>
+      const tooMany = await withoutEngineCalls(small, () =>
         post(small, { query, variables: { n: 100 } }),
       );
       expect(onlyError(tooMany).message).toBe(
@@ -122,7 +99,7 @@ describe('depth and cost', () => {
   it('refuses a deep query before the engine', async () => {
     let selection = 'name';
     for (let i = 0; i < 6; i++) selection = `image { containers { ${selection} } }`;
-    const answer = await withoutEngine(app, () =>
+    const answer = await withoutEngineCalls(app, () =>
       post(app, { query: `{ containers(first: 1) { edges { node { ${selection} } } } }` }),
     );
     expect(answer.status).toBe(400);
@@ -136,7 +113,7 @@ describe('depth and cost', () => {
   it('holds subscriptions to the limits too, before they start', async () => {
     const shallow = createTestApp({ DOCKERGRAPH_MAX_DEPTH: '2' });
     try {
-      const answer = await withoutEngine(shallow, () =>
+      const answer = await withoutEngineCalls(shallow, () =>
         post(shallow, { query: 'subscription { events { event { actor { id } } } }' }),
       );
       expect(onlyError(answer).message).toBe(
@@ -154,7 +131,9 @@ describe('aliases, tokens and directives', () => {
 
   it('refuses an alias flood before the engine', async () => {
     const aliases = Array.from({ length: 31 }, (_, i) => `v${i}: engine { version { version } }`);
-    const answer = await withoutEngine(app, () => post(app, { query: `{ ${aliases.join(' ')} }` }));
+    const answer = await withoutEngineCalls(app, () =>
+      post(app, { query: `{ ${aliases.join(' ')} }` }),
+    );
     expect(answer.status).toBe(400);
     const error = onlyError(answer);
     expect(error.extensions?.code).toBe('TOO_MANY_ALIASES');
@@ -168,7 +147,7 @@ describe('aliases, tokens and directives', () => {
 
   it('stops parsing a document longer than the token limit', async () => {
     const query = `{ ${'__typename '.repeat(2_000)}}`;
-    const answer = await withoutEngine(app, () => post(app, { query }));
+    const answer = await withoutEngineCalls(app, () => post(app, { query }));
     expect(answer.status).toBe(400);
     const error = onlyError(answer);
     expect(error.extensions?.code).toBe('TOO_MANY_TOKENS');
@@ -178,13 +157,13 @@ describe('aliases, tokens and directives', () => {
   });
 
   it('refuses repeated directives (graphql-js validation), and a directive flood by its tokens', async () => {
-    const repeated = await withoutEngine(app, () =>
+    const repeated = await withoutEngineCalls(app, () =>
       post(app, { query: '{ engine @include(if: true) @include(if: true) { name } }' }),
     );
     expect(onlyError(repeated).message).toBe(
       'The directive "@include" can only be used once at this location.',
     );
-    const flood = await withoutEngine(app, () =>
+    const flood = await withoutEngineCalls(app, () =>
       post(app, { query: `{ engine ${'@skip(if: false) '.repeat(400)}{ name } }` }),
     );
     expect(onlyError(flood).extensions?.code).toBe('TOO_MANY_TOKENS');
@@ -259,7 +238,7 @@ describe('request body size', () => {
   const padded = JSON.stringify({ query: engineVersion, variables: { pad: 'x'.repeat(5_000) } });
 
   it('answers 413 by Content-Length, naming the limit', async () => {
-    const answer = await withoutEngine(app, () =>
+    const answer = await withoutEngineCalls(app, () =>
       post(app, padded, { 'content-length': String(Buffer.byteLength(padded)) }),
     );
     expect(answer.status).toBe(413);
@@ -272,7 +251,7 @@ describe('request body size', () => {
 
   it('stops reading a streamed body without length at the limit (fetch handler)', async () => {
     const { stream, state } = unendingBody();
-    const answer = await withoutEngine(app, async () =>
+    const answer = await withoutEngineCalls(app, async () =>
       answerOf(
         await app.app.fetch(
           new Request(ENDPOINT, {
@@ -294,36 +273,35 @@ describe('request body size', () => {
 
   it('answers 413 through the Node server, by Content-Length and for a chunked body', async () => {
     const live = await startLiveServer(undefined, { env });
-    const calls: string[] = [];
-    const stopObserving = live.docker.observe((call) => calls.push(`${call.method} ${call.path}`));
     try {
       const url = `${live.server.url}/graphql`;
-      // A declared length over the limit is refused before the body is read.
-      const declared = await postUnending(url, {
-        'content-type': 'application/json',
-        'content-length': String(100 * 1_024 * 1_024),
+      const calls = await live.callsDuring(async () => {
+        // A declared length over the limit is refused before the body is read.
+        const declared = await postUnending(url, {
+          'content-type': 'application/json',
+          'content-length': String(100 * 1_024 * 1_024),
+        });
+        expect(declared.status).toBe(413);
+        expect(declared.body.errors?.[0]?.message).toBe(
+          `the request body is ${100 * 1_024 * 1_024} bytes, more than the limit of 2048 bytes (DOCKERGRAPH_MAX_BODY_BYTES)`,
+        );
+        // Without a length (chunked), the server answers once 2 KiB have come.
+        const chunked = await postUnending(url, { 'content-type': 'application/json' });
+        expect(chunked.status).toBe(413);
+        expect(chunked.body.errors?.[0]?.message).toBe(
+          'the request body is larger than the limit of 2048 bytes (DOCKERGRAPH_MAX_BODY_BYTES)',
+        );
+        expect(chunked.sentBytes).toBeLessThan(32 * 1_024 * 1_024);
+        // The server still answers.
+        const fine = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        });
+        expect(await fine.json()).toEqual({ data: { __typename: 'Query' } });
       });
-      expect(declared.status).toBe(413);
-      expect(declared.body.errors?.[0]?.message).toBe(
-        `the request body is ${100 * 1_024 * 1_024} bytes, more than the limit of 2048 bytes (DOCKERGRAPH_MAX_BODY_BYTES)`,
-      );
-      // Without a length (chunked), the server answers once 2 KiB have come.
-      const chunked = await postUnending(url, { 'content-type': 'application/json' });
-      expect(chunked.status).toBe(413);
-      expect(chunked.body.errors?.[0]?.message).toBe(
-        'the request body is larger than the limit of 2048 bytes (DOCKERGRAPH_MAX_BODY_BYTES)',
-      );
-      expect(chunked.sentBytes).toBeLessThan(32 * 1_024 * 1_024);
-      // The server still answers.
-      const fine = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ __typename }' }),
-      });
-      expect(await fine.json()).toEqual({ data: { __typename: 'Query' } });
       expect(calls).toEqual([]);
     } finally {
-      stopObserving();
       await live.close();
     }
   });
@@ -334,19 +312,13 @@ describe('request body size', () => {
       form.set('operations', JSON.stringify({ query: '{ __typename }' }));
       form.set('map', '{}');
       form.set('0', new Blob([new Uint8Array(bytes)]), 'context.tar');
-      return answerOf(
-        await app.app.fetch(ENDPOINT, {
-          method: 'POST',
-          headers: { 'x-graphql-yoga-csrf': 'upload' },
-          body: form,
-        }),
-      );
+      return post(app, form, { 'x-graphql-yoga-csrf': 'upload' });
     };
     // Over the body limit, under the upload limit: accepted.
     const fits = await upload(4_000);
     expect(fits.status).toBe(200);
     expect(fits.body).toEqual({ data: { __typename: 'Query' } });
-    const tooLarge = await withoutEngine(app, () => upload(10_000));
+    const tooLarge = await withoutEngineCalls(app, () => upload(10_000));
     expect(tooLarge.status).toBe(413);
     expect(onlyError(tooLarge).message).toMatch(
       /^the request body (is \d+ bytes, more than|is larger than) the limit of 8192 bytes \(DOCKERGRAPH_MAX_UPLOAD_BYTES\)$/,
@@ -355,7 +327,7 @@ describe('request body size', () => {
 
   it('holds a GET query string to the body limit', async () => {
     const query = `{ __typename ${'__typename '.repeat(300)}}`;
-    const answer = await withoutEngine(app, async () =>
+    const answer = await withoutEngineCalls(app, async () =>
       answerOf(
         await app.app.fetch(`${ENDPOINT}?query=${encodeURIComponent(query)}`, {
           headers: { 'x-graphql-yoga-csrf': 'get' },
@@ -373,7 +345,7 @@ describe('batching', () => {
   it('refuses batched operations when batching is off (the default)', async () => {
     const app = createTestApp();
     try {
-      const answer = await withoutEngine(app, () =>
+      const answer = await withoutEngineCalls(app, () =>
         post(app, [{ query: engineVersion }, { query: engineVersion }]),
       );
       expect(answer.status).toBe(400);
@@ -390,7 +362,7 @@ describe('batching', () => {
   it('runs batches of at most DOCKERGRAPH_BATCHING operations', async () => {
     const app = createTestApp({ DOCKERGRAPH_BATCHING: '2' });
     try {
-      const tooMany = await withoutEngine(app, () =>
+      const tooMany = await withoutEngineCalls(app, () =>
         post(app, [{ query: engineVersion }, { query: engineVersion }, { query: engineVersion }]),
       );
       expect(tooMany.status).toBe(413);
@@ -411,14 +383,11 @@ describe('batching', () => {
 });
 
 describe('rate limit', () => {
-  const tokens = {
-    tokens: [
-      { id: 'dash', role: 'viewer', sha256: hashToken('dash-secret') },
-      { id: 'ci', role: 'viewer', sha256: hashToken('ci-secret') },
-    ],
-  };
   const env = {
-    DOCKERGRAPH_TOKENS: JSON.stringify(tokens),
+    ...tokensEnv([
+      { id: 'dash', role: 'viewer', token: 'dash-secret' },
+      { id: 'ci', role: 'viewer', token: 'ci-secret' },
+    ]),
     DOCKERGRAPH_RATE_LIMIT: '3',
     DOCKERGRAPH_RATE_LIMIT_WINDOW_SECONDS: '60',
     DOCKERGRAPH_BATCHING: '5',
@@ -432,7 +401,9 @@ describe('rate limit', () => {
       for (let i = 0; i < 3; i++) {
         expect((await post(app, { query: engineVersion }, dash)).body.errors).toBeUndefined();
       }
-      const refused = await withoutEngine(app, () => post(app, { query: engineVersion }, dash));
+      const refused = await withoutEngineCalls(app, () =>
+        post(app, { query: engineVersion }, dash),
+      );
       expect(refused.status).toBe(429);
       // Three per minute: one more operation is allowed 20 s after the burst.
       expect(refused.headers.get('retry-after')).toBe('20');
@@ -447,7 +418,7 @@ describe('rate limit', () => {
       now += 20_000;
       expect((await post(app, { query: engineVersion }, dash)).status).toBe(200);
       expect(
-        (await withoutEngine(app, () => post(app, { query: engineVersion }, dash))).status,
+        (await withoutEngineCalls(app, () => post(app, { query: engineVersion }, dash))).status,
       ).toBe(429);
     } finally {
       await app.close();
@@ -462,7 +433,7 @@ describe('rate limit', () => {
       const two = [{ query: engineVersion }, { query: engineVersion }];
       expect((await post(app, two, dash)).status).toBe(200);
       // One operation left: a batch of two is refused whole.
-      const refused = await withoutEngine(app, () => post(app, two, dash));
+      const refused = await withoutEngineCalls(app, () => post(app, two, dash));
       expect(refused.status).toBe(429);
       expect(onlyError(refused).extensions?.retryAfterSeconds).toBe(20);
       expect((await post(app, { query: engineVersion }, dash)).status).toBe(200);
@@ -475,29 +446,11 @@ describe('rate limit', () => {
     const live = await startLiveServer(undefined, {
       env: { DOCKERGRAPH_RATE_LIMIT: '2', DOCKERGRAPH_RATE_LIMIT_WINDOW_SECONDS: '1' },
     });
-    const calls: string[] = [];
-    const stopObserving = live.docker.observe((call) => calls.push(`${call.method} ${call.path}`));
-    const run = () =>
-      new Promise<GraphQLResponse<unknown>>((resolve) => {
-        let result: GraphQLResponse<unknown> = {};
-        live.client.subscribe(
-          { query: engineVersion },
-          {
-            next: (value) => {
-              result = value as GraphQLResponse<unknown>;
-            },
-            error: (errors) =>
-              resolve({ errors: errors as NonNullable<GraphQLResponse<unknown>['errors']> }),
-            complete: () => resolve(result),
-          },
-        );
-      });
+    const run = () => finalAnswer(live.client, { query: engineVersion });
     try {
       expect((await run()).errors).toBeUndefined();
       expect((await run()).errors).toBeUndefined();
-      const before = calls.length;
-      const refused = await run();
-      expect(calls.length).toBe(before);
+      const refused = await withoutEngineCalls(live, run);
       expect(refused.errors?.[0]?.message).toMatch(
         /^rate limit exceeded: this server may run 2 operations per 1 s .*; retry in 1 s$/,
       );
@@ -511,7 +464,6 @@ describe('rate limit', () => {
         what: 'the rate limit to let an operation through again',
       });
     } finally {
-      stopObserving();
       await live.close();
     }
   });

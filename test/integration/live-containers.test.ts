@@ -160,6 +160,7 @@ describe('live container subscriptions', () => {
     proxy = await startFaultProxy();
     const config = loadConfig({
       HOME: '/nonexistent',
+      DOCKERGRAPH_AUDIT: 'off',
       DOCKER_HOST: proxy.dockerHost,
       HOST: '127.0.0.1',
       PORT: '0',

@@ -10,16 +10,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
 import type { AuditRecord } from '../../src/plugins/audit-log.ts';
-import { hashToken } from '../../src/security/principal.ts';
 import { REDACTED } from '../../src/security/redact.ts';
 import { graphql } from '../generated/gql.ts';
-import type { GraphQLResponse } from '../helpers/app.ts';
+import { tokensEnv } from '../helpers/access.ts';
+import { type GraphQLResponse, postOperation } from '../helpers/app.ts';
+import { auditRecordsIn } from '../helpers/audit-lines.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { type AuthRegistry, execInEngineNetns, startAuthRegistry } from '../helpers/engine.ts';
+import { clientWithToken, closeAfterConnectionInit } from '../helpers/graphql-ws.ts';
 import { expectType } from '../helpers/mutations.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -177,16 +177,7 @@ describe.each(['stdout', 'file'] as const)(
       document: TypedDocumentNode<TData, TVariables>,
       variables: TVariables,
     ): Promise<GraphQLResponse<TData>> {
-      const response = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json',
-          authorization: `Bearer ${token}`,
-        },
-        body: JSON.stringify({ query: print(document), variables }),
-      });
-      return (await response.json()) as GraphQLResponse<TData>;
+      return (await postOperation(server.url, token, document, variables)).body;
     }
 
     const labels = () =>
@@ -203,12 +194,10 @@ describe.each(['stdout', 'file'] as const)(
         LOG_LEVEL: 'debug',
         DOCKERGRAPH_AUDIT: auditTo === 'file' ? auditPath : 'stdout',
         DOCKERGRAPH_MAX_COST: '1000000',
-        DOCKERGRAPH_TOKENS: JSON.stringify({
-          tokens: [
-            { id: 'leak-admin', role: 'admin', sha256: hashToken(ADMIN_TOKEN) },
-            { id: 'leak-viewer', role: 'viewer', sha256: hashToken(VIEWER_TOKEN) },
-          ],
-        }),
+        ...tokensEnv([
+          { id: 'leak-admin', role: 'admin', token: ADMIN_TOKEN },
+          { id: 'leak-viewer', role: 'viewer', token: VIEWER_TOKEN },
+        ]),
       });
     });
 
@@ -290,12 +279,7 @@ describe.each(['stdout', 'file'] as const)(
       expectType(createRefused.data?.createContainer, 'RegistryAuthError');
 
       // A pull progress subscription (WebSocket) with a wrong password.
-      const client = createWsClient({
-        url: `${server.url.replace(/^http/, 'ws')}/graphql`,
-        webSocketImpl: WebSocket,
-        retryAttempts: 0,
-        connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      });
+      const client = clientWithToken(server.url, ADMIN_TOKEN);
       try {
         const progress: unknown[] = [];
         for await (const message of client.iterate({
@@ -354,23 +338,10 @@ describe.each(['stdout', 'file'] as const)(
       expect(invalid.errors?.[0]?.message).toContain(SECRETS.invalidAuth);
 
       // A wrong bearer token, over HTTP and WebSocket.
-      const refused = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${WRONG_TOKEN}` },
-        body: JSON.stringify({ query: print(PullImage), variables: { reference: image } }),
-      });
+      const refused = await postOperation(server.url, WRONG_TOKEN, PullImage, { reference: image });
       expect(refused.status).toBe(401);
-      const socket = new WebSocket(
-        `${server.url.replace(/^http/, 'ws')}/graphql`,
-        'graphql-transport-ws',
-      );
-      const closed = new Promise<number>((resolve) => socket.once('close', resolve));
-      socket.once('open', () =>
-        socket.send(
-          JSON.stringify({ type: 'connection_init', payload: { authorization: WRONG_TOKEN } }),
-        ),
-      );
-      expect(await closed).toBe(4403);
+      const closed = await closeAfterConnectionInit(server.url, { authorization: WRONG_TOKEN });
+      expect(closed.code).toBe(4403);
 
       exitCode = await server.stop();
       expect(exitCode).toBe(0);
@@ -380,11 +351,7 @@ describe.each(['stdout', 'file'] as const)(
         stderr,
         audit: auditTo === 'file' ? readFileSync(auditPath, 'utf8') : '',
       };
-      const auditText = auditTo === 'file' ? written.audit : written.stdout;
-      auditRecords = auditText
-        .split('\n')
-        .filter((line) => line.startsWith('{') && line.includes('"outcome"'))
-        .map((line) => JSON.parse(line) as AuditRecord);
+      auditRecords = auditRecordsIn(auditTo === 'file' ? written.audit : written.stdout);
     });
 
     it('wrote none of the secrets, nor the tokens, anywhere', () => {

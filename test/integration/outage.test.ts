@@ -57,6 +57,7 @@ describe('engine outage and recovery', () => {
     ({ dockerHost } = await startEngine(instance));
     const config = loadConfig({
       HOME: '/nonexistent',
+      DOCKERGRAPH_AUDIT: 'off',
       DOCKER_HOST: dockerHost,
       HOST: '127.0.0.1',
       PORT: '0',

@@ -5,15 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
-import { type Client, createClient } from 'graphql-ws';
 import { afterAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { persistedOperationsOf } from '../../scripts/persisted-operations.ts';
 import { ConfigError } from '../../src/config.ts';
 import { operationHash, PersistedOperations } from '../../src/plugins/use-persisted-operations.ts';
-import { hashToken } from '../../src/security/principal.ts';
 import { graphql } from '../generated/gql.ts';
-import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
+import { tokensEnv } from '../helpers/access.ts';
+import { createTestApp, withoutEngineCalls } from '../helpers/app.ts';
+import { clientWithToken, finalAnswer } from '../helpers/graphql-ws.ts';
 import { startLiveServer } from '../helpers/live-server.ts';
 
 const RegisteredQuery = graphql(`
@@ -33,54 +32,32 @@ writeFileSync(operationsFile, JSON.stringify({ [registeredHash]: registered }));
 
 const env = {
   DOCKERGRAPH_PERSISTED_OPERATIONS_FILE: operationsFile,
-  DOCKERGRAPH_TOKENS: JSON.stringify({
-    tokens: [
-      { id: 'dash', role: 'viewer', sha256: hashToken('dash-secret') },
-      { id: 'ops', role: 'operator', sha256: hashToken('ops-secret') },
-      { id: 'root', role: 'admin', sha256: hashToken('root-secret') },
-    ],
-  }),
+  ...tokensEnv([
+    { id: 'dash', role: 'viewer', token: 'dash-secret' },
+    { id: 'ops', role: 'operator', token: 'ops-secret' },
+    { id: 'root', role: 'admin', token: 'root-secret' },
+  ]),
 };
 
 const byHash = (hash: string) => ({
   extensions: { persistedQuery: { version: 1, sha256Hash: hash } },
 });
 
-async function post(
-  app: TestApp,
-  token: string,
-  payload: Record<string, unknown>,
-): Promise<{ status: number; body: GraphQLResponse<unknown> }> {
-  const response = await app.app.fetch(ENDPOINT, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json',
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify(payload),
-  });
-  return { status: response.status, body: (await response.json()) as GraphQLResponse<unknown> };
-}
-
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 describe('persisted-operations mode over HTTP', () => {
   const app = createTestApp(env);
   afterAll(() => app.close());
+  const post = (token: string, payload: Record<string, unknown>) => app.post(payload, { token });
 
   it('refuses a document from a non-admin token, before the engine', async () => {
     for (const [token, id, role] of [
       ['dash-secret', 'dash', 'viewer'],
       ['ops-secret', 'ops', 'operator'],
     ] as const) {
-      let answer: Awaited<ReturnType<typeof post>> | undefined;
-      const calls = await app.callsDuring(async () => {
-        answer = await post(app, token, { query: unregistered });
-      });
-      expect(calls).toEqual([]);
-      expect(answer?.status).toBe(403);
-      expect(answer?.body.errors).toEqual([
+      const answer = await withoutEngineCalls(app, () => post(token, { query: unregistered }));
+      expect(answer.status).toBe(403);
+      expect(answer.body.errors).toEqual([
         expect.objectContaining({
           message: `token "${id}" (role "${role}") may run registered operations only: send the SHA-256 of one (extensions.persistedQuery.sha256Hash, or documentId) instead of a document (DOCKERGRAPH_PERSISTED_OPERATIONS_FILE)`,
           extensions: { code: 'PERSISTED_QUERY_ONLY' },
@@ -88,12 +65,12 @@ describe('persisted-operations mode over HTTP', () => {
       ]);
     }
     // Sending the registered document itself is still sending a document.
-    expect((await post(app, 'dash-secret', { query: registered })).status).toBe(403);
+    expect((await post('dash-secret', { query: registered })).status).toBe(403);
   });
 
   it('runs a registered operation by its hash, as Apollo or as documentId', async () => {
     for (const payload of [byHash(registeredHash), { documentId: registeredHash }]) {
-      const answer = await post(app, 'dash-secret', payload);
+      const answer = await post('dash-secret', payload);
       expect(answer.status).toBe(200);
       expect(answer.body.data).toMatchObject({
         engine: { version: { version: expect.any(String) } },
@@ -108,69 +85,41 @@ describe('persisted-operations mode over HTTP', () => {
 
   it('says so when a hash is not registered, or none is given', async () => {
     const unknown = 'f'.repeat(64);
-    let answer: Awaited<ReturnType<typeof post>> | undefined;
-    const calls = await app.callsDuring(async () => {
-      answer = await post(app, 'dash-secret', byHash(unknown));
-    });
-    expect(calls).toEqual([]);
-    expect(answer?.body.errors).toEqual([
+    const answer = await withoutEngineCalls(app, () => post('dash-secret', byHash(unknown)));
+    expect(answer.body.errors).toEqual([
       expect.objectContaining({
         message: `no registered operation has the hash "${unknown}" (DOCKERGRAPH_PERSISTED_OPERATIONS_FILE)`,
         extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
       }),
     ]);
-    const none = await post(app, 'dash-secret', { variables: {} });
+    const none = await post('dash-secret', { variables: {} });
     expect(none.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ID_REQUIRED');
   });
 
   it('lets admin tokens send documents of their own, and hashes too', async () => {
-    const own = await post(app, 'root-secret', { query: unregistered });
+    const own = await post('root-secret', { query: unregistered });
     expect(own.body.errors).toBeUndefined();
     expect(own.body.data).toMatchObject({ engine: { info: { name: expect.any(String) } } });
-    expect((await post(app, 'root-secret', byHash(registeredHash))).body.errors).toBeUndefined();
+    expect((await post('root-secret', byHash(registeredHash))).body.errors).toBeUndefined();
   });
 });
-
-/** Runs one operation over graphql-ws: its result, or the errors of an `error` message. */
-function runOver(client: Client, payload: Parameters<Client['subscribe']>[0]) {
-  return new Promise<GraphQLResponse<unknown>>((resolve, reject) => {
-    let result: GraphQLResponse<unknown> = {};
-    client.subscribe(payload, {
-      next: (value) => {
-        result = value as GraphQLResponse<unknown>;
-      },
-      error: (error) =>
-        Array.isArray(error)
-          ? resolve({ errors: error as NonNullable<GraphQLResponse<unknown>['errors']> })
-          : reject(error),
-      complete: () => resolve(result),
-    });
-  });
-}
 
 describe('persisted-operations mode over WebSocket', () => {
   it('runs registered operations by hash and refuses documents from non-admins', async () => {
     const live = await startLiveServer(undefined, { env, token: 'dash-secret' });
-    const root = createClient({
-      url: `${live.server.url.replace(/^http/, 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      connectionParams: { authorization: 'Bearer root-secret' },
-    });
+    const root = clientWithToken(live.server.url, 'root-secret');
     try {
       // graphql-ws requires a query string: an empty one, and the hash in the extensions.
-      const hashed = await runOver(live.client, { query: '', ...byHash(registeredHash) });
+      const hashed = await finalAnswer(live.client, { query: '', ...byHash(registeredHash) });
       expect(hashed.errors).toBeUndefined();
       expect(hashed.data).toMatchObject({ engine: { version: { version: expect.any(String) } } });
-      const calls: string[] = [];
-      const stop = live.docker.observe((call) => calls.push(call.path));
-      const refused = await runOver(live.client, { query: unregistered });
-      stop();
-      expect(calls).toEqual([]);
+      const refused = await withoutEngineCalls(live, () =>
+        finalAnswer(live.client, { query: unregistered }),
+      );
       expect(refused.errors?.[0]?.message).toMatch(
         /^token "dash" \(role "viewer"\) may run registered operations only/,
       );
-      expect((await runOver(root, { query: unregistered })).errors).toBeUndefined();
+      expect((await finalAnswer(root, { query: unregistered })).errors).toBeUndefined();
     } finally {
       await root.dispose();
       await live.close();

@@ -4,8 +4,15 @@ import { type Client, createClient } from 'graphql-ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { graphql } from '../generated/gql.ts';
-import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
-import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+import {
+  createTestApp,
+  type HttpAnswer,
+  readAnswer,
+  type TestApp,
+  withoutEngineCalls,
+} from '../helpers/app.ts';
+import { finalAnswer, upgradeAnswer, webSocketUrl } from '../helpers/graphql-ws.ts';
+import { startLiveServer } from '../helpers/live-server.ts';
 
 const ProductionEngineQuery = graphql(`
   query ProductionEngineVersion {
@@ -16,80 +23,13 @@ const ProductionEngineQuery = graphql(`
 const ENDPOINT = 'http://dockergraph.test/graphql';
 const INTROSPECTION = '{ __schema { queryType { name } } }';
 
-interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  readonly body: GraphQLResponse<unknown>;
-}
-
-async function answerOf(response: Response): Promise<Answer> {
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    body: text.startsWith('{') ? (JSON.parse(text) as GraphQLResponse<unknown>) : {},
-  };
-}
-
 /** What the app answers to `init` at `url`. */
-async function fetchAnswer(app: TestApp, url: string, init: RequestInit = {}): Promise<Answer> {
-  return answerOf(await app.app.fetch(url, init));
+async function fetchAnswer(app: TestApp, url: string, init: RequestInit = {}): Promise<HttpAnswer> {
+  return readAnswer(await app.app.fetch(url, init));
 }
 
-function post(app: TestApp, query: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return fetchAnswer(app, ENDPOINT, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json',
-      ...headers,
-    },
-    body: JSON.stringify({ query }),
-  });
-}
-
-/** Runs `send`, failing the test if it made any engine call. */
-async function withoutEngine<T>(app: TestApp, send: () => Promise<T>): Promise<T> {
-  let result: T | undefined;
-  const calls = await app.callsDuring(async () => {
-    result = await send();
-  });
-  expect(calls).toEqual([]);
-  return result as T;
-}
-
-/** Runs one operation over graphql-ws: its result, or the errors of an `error` message. */
-function runOver(client: Client, query: string): Promise<GraphQLResponse<unknown>> {
-  return new Promise((resolve, reject) => {
-    let result: GraphQLResponse<unknown> = {};
-    client.subscribe(
-      { query },
-      {
-        next: (value) => {
-          result = value as GraphQLResponse<unknown>;
-        },
-        error: (error) =>
-          Array.isArray(error)
-            ? resolve({ errors: error as NonNullable<GraphQLResponse<unknown>['errors']> })
-            : reject(error),
-        complete: () => resolve(result),
-      },
-    );
-  });
-}
-
-/** Engine calls the live server makes while `run` runs. */
-async function liveCallsDuring(live: LiveServer, run: () => Promise<unknown>): Promise<string[]> {
-  const calls: string[] = [];
-  const stop = live.docker.observe((call) => calls.push(`${call.method} ${call.path}`));
-  try {
-    await run();
-  } finally {
-    stop();
-  }
-  return calls;
+function post(app: TestApp, query: string): Promise<HttpAnswer> {
+  return app.post({ query });
 }
 
 describe('production mode', () => {
@@ -101,7 +41,7 @@ describe('production mode', () => {
   });
 
   it('turns introspection off, saying how to turn it on', async () => {
-    const answer = await withoutEngine(production, () => post(production, INTROSPECTION));
+    const answer = await withoutEngineCalls(production, () => post(production, INTROSPECTION));
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toEqual([
       expect.objectContaining({
@@ -141,11 +81,9 @@ describe('production mode', () => {
   it('turns introspection off over WebSocket too', async () => {
     const live = await startLiveServer(undefined, { env: { DOCKERGRAPH_PRODUCTION: 'true' } });
     try {
-      let result: GraphQLResponse<unknown> = {};
-      const calls = await liveCallsDuring(live, async () => {
-        result = await runOver(live.client, INTROSPECTION);
-      });
-      expect(calls).toEqual([]);
+      const result = await withoutEngineCalls(live, () =>
+        finalAnswer(live.client, { query: INTROSPECTION }),
+      );
       expect(result.errors?.[0]?.message).toBe(
         'introspection is turned off: the operation asks for "__schema" (DOCKERGRAPH_INTROSPECTION=true turns it on)',
       );
@@ -155,7 +93,7 @@ describe('production mode', () => {
   });
 
   it("keeps the schema's names out of error messages", async () => {
-    const answer = await withoutEngine(production, () => post(production, '{ containerz }'));
+    const answer = await withoutEngineCalls(production, () => post(production, '{ containerz }'));
     expect(answer.body.errors?.[0]?.message).toBe(
       'Cannot query field "containerz" on type "Query".',
     );
@@ -178,7 +116,9 @@ describe('production mode', () => {
 
   it('turns GraphiQL off unless DOCKERGRAPH_GRAPHIQL=true', async () => {
     const page = (app: TestApp) =>
-      withoutEngine(app, () => fetchAnswer(app, ENDPOINT, { headers: { accept: 'text/html' } }));
+      withoutEngineCalls(app, () =>
+        fetchAnswer(app, ENDPOINT, { headers: { accept: 'text/html' } }),
+      );
     const off = await page(production);
     expect(off.status).toBe(406);
     expect(off.text).not.toContain('<html');
@@ -249,7 +189,7 @@ describe('CSRF prevention (always on)', () => {
       'application/x-www-form-urlencoded',
       'multipart/form-data; boundary=x',
     ]) {
-      const answer = await withoutEngine(app, () =>
+      const answer = await withoutEngineCalls(app, () =>
         fetchAnswer(app, ENDPOINT, {
           method: 'POST',
           headers: { 'content-type': contentType },
@@ -271,7 +211,7 @@ describe('CSRF prevention (always on)', () => {
 
   it('asks GET requests for the header, and runs them with it', async () => {
     const url = `${ENDPOINT}?query=${encodeURIComponent('{ engine { version { version } } }')}`;
-    const refused = await withoutEngine(app, () => fetchAnswer(app, url));
+    const refused = await withoutEngineCalls(app, () => fetchAnswer(app, url));
     expect(refused.status).toBe(403);
     expect(refused.body.errors?.[0]?.message).toBe(csrfError);
     const allowed = await fetchAnswer(app, url, {
@@ -293,7 +233,7 @@ describe('CORS', () => {
   afterAll(() => app.close());
 
   const preflight = (origin: string) =>
-    withoutEngine(app, async () =>
+    withoutEngineCalls(app, async () =>
       app.app.fetch(ENDPOINT, {
         method: 'OPTIONS',
         headers: {
@@ -347,26 +287,6 @@ describe('CORS', () => {
   });
 });
 
-/** Opens a raw WebSocket to `url` as a page of `origin` would: the upgrade's status and body. */
-function upgrade(url: string, origin: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, 'graphql-transport-ws', { origin });
-    socket.on('open', () => {
-      socket.close();
-      resolve({ status: 101, body: '' });
-    });
-    socket.on('unexpected-response', (_request, response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (part: string) => {
-        body += part;
-      });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    socket.on('error', reject);
-  });
-}
-
 /** A graphql-ws client whose WebSocket presents `origin`, as a browser page's would. */
 function clientFrom(url: string, origin: string): Client {
   class OriginWebSocket extends WebSocket {
@@ -382,13 +302,11 @@ describe('WebSocket Origin check', () => {
     const live = await startLiveServer(undefined, {
       env: { DOCKERGRAPH_ALLOWED_ORIGINS: 'https://dash.example.com' },
     });
-    const url = `${live.server.url.replace(/^http/, 'ws')}/graphql`;
+    const url = webSocketUrl(live.server.url);
     try {
-      let refused = { status: 0, body: '' };
-      const calls = await liveCallsDuring(live, async () => {
-        refused = await upgrade(url, 'https://evil.example');
-      });
-      expect(calls).toEqual([]);
+      const refused = await withoutEngineCalls(live, () =>
+        upgradeAnswer(live.server.url, { origin: 'https://evil.example' }),
+      );
       expect(refused).toEqual({
         status: 403,
         body: "WebSocket from origin https://evil.example refused: not this server's origin nor in DOCKERGRAPH_ALLOWED_ORIGINS",
@@ -397,13 +315,13 @@ describe('WebSocket Origin check', () => {
       for (const origin of ['https://dash.example.com', live.server.url]) {
         const client = clientFrom(url, origin);
         try {
-          const result = await runOver(client, '{ engine { version { version } } }');
+          const result = await finalAnswer(client, { query: '{ engine { version { version } } }' });
           expect({ origin, errors: result.errors }).toEqual({ origin, errors: undefined });
         } finally {
           await client.dispose();
         }
       }
-      expect((await runOver(live.client, '{ __typename }')).data).toEqual({
+      expect((await finalAnswer(live.client, { query: '{ __typename }' })).data).toEqual({
         __typename: 'Query',
       });
     } finally {

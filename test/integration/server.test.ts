@@ -64,6 +64,7 @@ function dockerClient(dockerHost: string): DockerClient {
 function serverConfig(dockerHost: string) {
   return loadConfig({
     HOME: '/nonexistent',
+    DOCKERGRAPH_AUDIT: 'off',
     DOCKER_HOST: dockerHost,
     HOST: '127.0.0.1',
     PORT: '0',
