@@ -134,8 +134,6 @@ export function createApp(
   const policy = {
     readOnly: config.security.readOnly,
     bindAllowList: config.security.bindAllowList,
-    maxCost: config.limits.maxCost,
-    maxDepth: config.limits.maxDepth,
   };
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,

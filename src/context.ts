@@ -11,9 +11,6 @@ export interface AccessPolicy {
   readonly readOnly: boolean;
   /** Host folders bind mounts may use without the `dangerous` permission. */
   readonly bindAllowList: readonly string[];
-  /** Operation cost and depth allowed (the complexity plugin reads these). */
-  readonly maxCost: number;
-  readonly maxDepth: number;
 }
 
 /** What every resolver of one GraphQL operation shares. */

@@ -12,7 +12,6 @@ import { forbiddenError } from './access.ts';
 import { permissionFor } from './access-rules.ts';
 // Registers the costModel plugin.
 import './cost-model.ts';
-import { operationTooComplex } from './cost-rules.ts';
 // Registers the denyByDefault plugin.
 import './deny-by-default.ts';
 import { invalidArgument } from './errors.ts';
@@ -82,19 +81,8 @@ export const builder = new SchemaBuilder<{
     RelayPlugin,
     DataloaderPlugin,
   ],
-  complexity: {
-    // Operations are checked before they run (src/plugins/use-cost-limit.ts); this check at
-    // the root fields stays as a second line.
-    limit: (context) => ({
-      complexity: context.policy.maxCost,
-      depth: context.policy.maxDepth,
-      breadth: Number.MAX_SAFE_INTEGER,
-    }),
-    complexityError: (kind, result) =>
-      String(kind) === 'Depth'
-        ? operationTooComplex('depth', result.depth, result.maxDepth ?? 0)
-        : operationTooComplex('cost', result.complexity, result.maxComplexity ?? 0),
-  },
+  // The complexity plugin only carries the cost model (`cost-model.ts`): operations are held to
+  // their limits before they run, with their variables, by src/plugins/use-cost-limit.ts.
   errors: {
     // Mutation results are unions of their payload and the errors they may end in.
     directResult: true,

@@ -60,7 +60,7 @@ function adminContext() {
     signal: undefined,
     live,
     principal: LOCAL_ADMIN,
-    policy: { readOnly: false, bindAllowList: [], maxCost: 1_000_000, maxDepth: 100 },
+    policy: { readOnly: false, bindAllowList: [] },
   });
 }
 
