@@ -24,8 +24,10 @@ import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
 import { usePersistedOperationsOnly } from './plugins/use-persisted-operations.ts';
 import { useRateLimit } from './plugins/use-rate-limit.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
+import { admissionDeniedToGraphQL } from './schema/access.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
+import { AdmissionDeniedError } from './security/admission.ts';
 import { isAllowedOrigin } from './security/origins.ts';
 import { Authenticator, type Principal } from './security/principal.ts';
 
@@ -133,7 +135,10 @@ export function createApp(
   const principals = new WeakMap<Request, Principal>();
   const policy = {
     readOnly: config.security.readOnly,
-    bindAllowList: config.security.bindAllowList,
+    admission: {
+      bindAllowList: config.security.bindAllowList,
+      volumeDrivers: config.security.volumeDrivers,
+    },
   };
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
@@ -187,6 +192,9 @@ export function createApp(
         const original = error instanceof GraphQLError ? error.originalError : error;
         if (error instanceof GraphQLError) {
           if (original instanceof EngineError) return engineErrorToGraphQL(original, error);
+          if (original instanceof AdmissionDeniedError) {
+            return admissionDeniedToGraphQL(original, error);
+          }
           // Errors the schema raised on purpose (bad arguments) and GraphQL's own reach clients.
           if (!original || original instanceof GraphQLError) return error;
         }

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, normalize } from 'node:path';
+import {
+  ADMISSION_LEVELS,
+  type AdmissionLevel,
+  type BindAllowEntry,
+  isAdmissionLevel,
+} from './security/admission.ts';
 import { BUILT_IN_ROLES, isPermission, PERMISSIONS, type Permission } from './security/roles.ts';
 
 /** Where the Docker connection settings come from: Docker's own environment conventions. */
@@ -58,6 +64,16 @@ export interface SecurityConfig {
   readonly tokens: readonly TokenEntry[];
   /** Roles the token configuration adds to viewer, operator and admin. */
   readonly roles: Readonly<Record<string, readonly Permission[]>>;
+  /**
+   * The admission level of each custom role that names one (`{"permissions": […],
+   * "admission": "restricted"}`); roles without one get `defaultAdmission`, and
+   * roles holding `dangerous` are always `privileged`.
+   */
+  readonly roleAdmission: Readonly<Record<string, AdmissionLevel>>;
+  /** `DOCKERGRAPH_ADMISSION_LEVEL`: the level of roles without `dangerous` that name none. */
+  readonly defaultAdmission: AdmissionLevel;
+  /** Volume drivers besides `local` that roles below `privileged` may use (`DOCKERGRAPH_VOLUME_DRIVERS`). */
+  readonly volumeDrivers: readonly string[];
   /** Every mutation is refused. */
   readonly readOnly: boolean;
   /** Production mode: introspection and GraphiQL off unless turned on, terse errors. */
@@ -66,8 +82,11 @@ export interface SecurityConfig {
   readonly introspection: boolean;
   /** Origins allowed by CORS and for WebSocket connections, besides the server's own. */
   readonly allowedOrigins: readonly string[];
-  /** Host folders that bind mounts may use without the `dangerous` permission. */
-  readonly bindAllowList: readonly string[];
+  /**
+   * Host folders that bind mounts may use below the `privileged` admission level
+   * (`DOCKERGRAPH_BIND_ALLOWLIST`, `path` or `path:rw`): read-only unless marked writable.
+   */
+  readonly bindAllowList: readonly BindAllowEntry[];
   /** JSON file of registered operations (hash to document); non-admin tokens may run only these. */
   readonly persistedOperationsFile: string | undefined;
 }
@@ -149,7 +168,7 @@ const TOKEN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export function parseTokenConfiguration(
   text: string,
   source: string,
-): Pick<SecurityConfig, 'tokens' | 'roles'> {
+): Pick<SecurityConfig, 'tokens' | 'roles' | 'roleAdmission'> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -158,14 +177,33 @@ export function parseTokenConfiguration(
   }
   if (!isRecord(parsed)) throw new ConfigError(`${source} must hold a JSON object`);
   const roles: Record<string, Permission[]> = {};
+  const roleAdmission: Record<string, AdmissionLevel> = {};
   const rawRoles = parsed.roles ?? {};
   if (!isRecord(rawRoles)) throw new ConfigError(`${source}: "roles" must be an object`);
-  for (const [name, permissions] of Object.entries(rawRoles)) {
+  for (const [name, definition] of Object.entries(rawRoles)) {
     if (name in BUILT_IN_ROLES) {
       throw new ConfigError(`${source}: role "${name}" is built in and cannot be redefined`);
     }
+    // A role is a list of permissions, or {"permissions": […], "admission": level}.
+    const permissions = isRecord(definition) ? definition.permissions : definition;
     if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === 'string')) {
-      throw new ConfigError(`${source}: roles.${name} must be a list of permissions`);
+      throw new ConfigError(
+        `${source}: roles.${name} must be a list of permissions, or {"permissions": [...], "admission": level}`,
+      );
+    }
+    if (isRecord(definition) && definition.admission !== undefined) {
+      const level = definition.admission;
+      if (typeof level !== 'string' || !isAdmissionLevel(level)) {
+        throw new ConfigError(
+          `${source}: roles.${name}.admission must be one of ${ADMISSION_LEVELS.join(', ')}`,
+        );
+      }
+      if ((level === 'privileged') !== permissions.includes('dangerous')) {
+        throw new ConfigError(
+          `${source}: roles.${name}.admission "${level}": the "privileged" level is what the "dangerous" permission means; a role has both or neither`,
+        );
+      }
+      roleAdmission[name] = level;
     }
     const unknown = permissions.filter((p) => !isPermission(p));
     if (unknown.length > 0) {
@@ -206,11 +244,13 @@ export function parseTokenConfiguration(
     }
     return { id, role, sha256: sha256.toLowerCase(), labels: tokenLabels };
   });
-  return { tokens, roles };
+  return { tokens, roles, roleAdmission };
 }
 
-function readTokenConfigurations(env: Environment): Pick<SecurityConfig, 'tokens' | 'roles'> {
-  const sources: Pick<SecurityConfig, 'tokens' | 'roles'>[] = [];
+function readTokenConfigurations(
+  env: Environment,
+): Pick<SecurityConfig, 'tokens' | 'roles' | 'roleAdmission'> {
+  const sources: Pick<SecurityConfig, 'tokens' | 'roles' | 'roleAdmission'>[] = [];
   const file = readString(env, 'DOCKERGRAPH_TOKENS_FILE');
   if (file !== undefined) {
     let text: string;
@@ -231,7 +271,11 @@ function readTokenConfigurations(env: Environment): Pick<SecurityConfig, 'tokens
     if (ids.has(token.id)) throw new ConfigError(`token id "${token.id}" is configured twice`);
     ids.add(token.id);
   }
-  return { tokens, roles: Object.assign({}, ...sources.map((source) => source.roles)) };
+  return {
+    tokens,
+    roles: Object.assign({}, ...sources.map((source) => source.roles)),
+    roleAdmission: Object.assign({}, ...sources.map((source) => source.roleAdmission)),
+  };
 }
 
 function readAudit(env: Environment): AuditDestination {
@@ -260,12 +304,22 @@ export function loadConfig(env: Environment = process.env): Config {
   // DOCKER_TLS_VERIFY is "on" when set to anything but empty, as in the docker CLI.
   const tlsVerify = readString(env, 'DOCKER_TLS_VERIFY') !== undefined;
   const production = readBoolean(env, 'DOCKERGRAPH_PRODUCTION', env.NODE_ENV === 'production');
-  const bindAllowList = readList(env, 'DOCKERGRAPH_BIND_ALLOWLIST').map((path) => {
+  const bindAllowList = readList(env, 'DOCKERGRAPH_BIND_ALLOWLIST').map((entry): BindAllowEntry => {
+    const writable = entry.endsWith(':rw');
+    const path = writable ? entry.slice(0, -':rw'.length) : entry.replace(/:ro$/, '');
     if (!isAbsolute(path)) {
-      throw new ConfigError(`DOCKERGRAPH_BIND_ALLOWLIST holds absolute folders, got "${path}"`);
+      throw new ConfigError(
+        `DOCKERGRAPH_BIND_ALLOWLIST holds absolute folders, each with an optional ":rw", got "${entry}"`,
+      );
     }
-    return normalize(path).replace(/(.)\/$/, '$1');
+    return { path: normalize(path).replace(/(.)\/$/, '$1'), writable };
   });
+  const defaultAdmission = readString(env, 'DOCKERGRAPH_ADMISSION_LEVEL') ?? 'baseline';
+  if (defaultAdmission !== 'baseline' && defaultAdmission !== 'restricted') {
+    throw new ConfigError(
+      `DOCKERGRAPH_ADMISSION_LEVEL must be baseline or restricted, got "${defaultAdmission}" (the privileged level comes with the "dangerous" permission)`,
+    );
+  }
   const allowedOrigins = readList(env, 'DOCKERGRAPH_ALLOWED_ORIGINS').map((origin) => {
     let url: URL;
     try {
@@ -306,6 +360,8 @@ export function loadConfig(env: Environment = process.env): Config {
       introspection: readBoolean(env, 'DOCKERGRAPH_INTROSPECTION', !production),
       allowedOrigins,
       bindAllowList,
+      defaultAdmission,
+      volumeDrivers: readList(env, 'DOCKERGRAPH_VOLUME_DRIVERS'),
       persistedOperationsFile: readString(env, 'DOCKERGRAPH_PERSISTED_OPERATIONS_FILE'),
     },
     limits: {

@@ -1,16 +1,18 @@
+import { createAdmissionGate } from './docker/admission-gate.ts';
 import type { DockerClient } from './docker/client.ts';
 import { EventHub } from './docker/event-hub.ts';
 import { StatsHub } from './docker/stats-hub.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import type { Logger } from './logger.ts';
-import type { Principal } from './security/principal.ts';
+import type { AdmissionSettings } from './security/admission.ts';
+import { describePrincipal, type Principal } from './security/principal.ts';
 
 /** The server-wide rules an operation runs under, besides its principal's permissions. */
 export interface AccessPolicy {
   /** Every mutation is refused. */
   readonly readOnly: boolean;
-  /** Host folders bind mounts may use without the `dangerous` permission. */
-  readonly bindAllowList: readonly string[];
+  /** What the admission policy allows below the `privileged` level. */
+  readonly admission: AdmissionSettings;
 }
 
 /** What every resolver of one GraphQL operation shares. */
@@ -98,7 +100,15 @@ export function createContext({
   principal,
   policy,
 }: ContextSources): GraphQLContext {
-  const scoped = docker.withSignal(signal);
+  const viewed = docker.withSignal(signal);
+  // Every write of the operation passes the principal's admission level, whoever sends it.
+  const scoped = viewed.withGate(
+    createAdmissionGate(viewed, {
+      level: principal.admission,
+      settings: policy.admission,
+      who: describePrincipal(principal),
+    }),
+  );
   const loaders = createLoaders(scoped, principal.labels);
   return {
     docker: scoped,

@@ -101,6 +101,8 @@ export class DockerClient {
   private constructor(
     private readonly shared: SharedState,
     private readonly signal: AbortSignal | undefined,
+    /** Reviews every write before it is sent (`admission-gate.ts`); none on the server's own client. */
+    private readonly gate: ((call: EngineCall) => Promise<void>) | undefined = undefined,
   ) {}
 
   /** How many engine calls this view has made. */
@@ -131,7 +133,24 @@ export class DockerClient {
     // Each engine call in flight listens on the signal (undici removes the listener when the
     // call ends); one operation may run dozens at once, which is not a leak.
     if (signal) setMaxListeners(0, signal);
-    return new DockerClient(this.shared, signal);
+    return new DockerClient(this.shared, signal, this.gate);
+  }
+
+  /**
+   * A view of the same client whose writes `gate` reviews before they are sent;
+   * views made from it (`withSignal`) keep the gate.
+   */
+  withGate(gate: (call: EngineCall) => Promise<void>): DockerClient {
+    return new DockerClient(this.shared, this.signal, gate);
+  }
+
+  /**
+   * Asks the gate about a write before sending it, for callers that would
+   * otherwise change something first (a pull before a create); the gate asks
+   * again, at no cost, when the write is sent.
+   */
+  async admit(call: EngineCall): Promise<void> {
+    await this.gate?.(call);
   }
 
   /** Calls `listener` for every engine call made through this client or any view of it. */
@@ -182,6 +201,7 @@ export class DockerClient {
 
   /** Sends a versioned call and returns the response with its body unread. */
   async request(call: EngineCall, what: string): Promise<TransportResponse> {
+    await this.gate?.(call);
     const { apiVersion } = await this.connection();
     const response = await this.send(call, `/v${apiVersion}${call.path}`, what);
     if (response.status < 300 || call.acceptStatus?.includes(response.status)) return response;
@@ -196,6 +216,7 @@ export class DockerClient {
    * 101 becomes an {@link EngineError} as in {@link request}.
    */
   async upgrade(call: EngineCall, what: string): Promise<UpgradedConnection> {
+    await this.gate?.({ method: 'POST', ...call });
     const { apiVersion } = await this.connection();
     const query = toSearchParams(call.query);
     const method = call.method ?? 'POST';

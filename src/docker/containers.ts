@@ -354,15 +354,23 @@ export function createContainer(
   name: string | undefined,
 ): Promise<EngineContainerCreated> {
   return client.json<EngineContainerCreated>(
-    {
-      method: 'POST',
-      path: '/containers/create',
-      query: { name },
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    },
+    containerCreateCall(body, name),
     `create container${name ? ` "${name}"` : ''} from image "${body.Image}"`,
   );
+}
+
+/** The `POST /containers/create` call {@link createContainer} sends, for the admission gate to see first. */
+export function containerCreateCall(
+  body: EngineContainerCreateBody,
+  name: string | undefined,
+): EngineCall {
+  return {
+    method: 'POST',
+    path: '/containers/create',
+    query: { name },
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
 }
 
 /** Sends a call whose answer is only its status; true unless the engine said 304 (no change). */

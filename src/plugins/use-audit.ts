@@ -18,7 +18,7 @@ import {
 import { type GraphQLParams, isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 import { bearerTokenOf, type Principal } from '../security/principal.ts';
-import { redactVariables, scrubSecrets } from '../security/redact.ts';
+import { redactVariables, scrubSecrets, secretLiterals } from '../security/redact.ts';
 import type { AuditError, AuditLog, AuditOutcome, AuditRecord } from './audit-log.ts';
 
 /**
@@ -185,15 +185,16 @@ function operationRecord(
   startedAt?: number,
 ): AuditRecord {
   const redacted = redactVariables(variables, document);
+  const secrets = [...redacted.secrets, ...secretLiterals(document)];
   const errors: AuditError[] = [
     ...outcome.errors.map((error) => ({
       field: typeof error.path?.[0] === 'string' ? error.path[0] : null,
       code: errorCode(error),
-      message: clip(error.message, redacted.secrets),
+      message: clip(error.message, secrets),
     })),
     ...outcome.typedErrors.map((error) => ({
       ...error,
-      message: clip(error.message, redacted.secrets),
+      message: clip(error.message, secrets),
     })),
   ];
   const result: AuditOutcome = outcome.errors.some(isDenial)

@@ -4,11 +4,14 @@ import type { Permission } from '../security/roles.ts';
  * The permission each field needs, in one table: the deny-by-default plugin
  * (`deny-by-default.ts`) gives every root field listed here that rule, and
  * denies every root field that is not listed. Fields of other types are
- * reachable through their root field; those listed here need more besides.
- * Dangerous *inputs* (privileged, host binds…) are checked apart, in
- * `src/security/dangerous-inputs.ts`, whatever the field's own rule.
+ * reachable through their root field; those listed here need more besides. A
+ * list names permissions that are all needed. What a write may *ask the engine
+ * for* (privileged, host paths, namespaces…) is the admission policy's, in
+ * `src/security/admission.ts`, applied to the engine request itself.
  */
-export const fieldRules: Readonly<Record<string, Readonly<Record<string, Permission>>>> = {
+export const fieldRules: Readonly<
+  Record<string, Readonly<Record<string, Permission | readonly Permission[]>>>
+> = {
   Query: {
     container: 'read',
     containers: 'read',
@@ -38,7 +41,8 @@ export const fieldRules: Readonly<Record<string, Readonly<Record<string, Permiss
     pruneContainers: 'write',
     connectContainerToNetwork: 'write',
     disconnectContainerFromNetwork: 'write',
-    commitContainer: 'write',
+    // The image keeps the container's configuration, environment values included.
+    commitContainer: ['write', 'secrets'],
     pullImage: 'write',
     pushImage: 'write',
     tagImage: 'write',
@@ -67,9 +71,26 @@ export const fieldRules: Readonly<Record<string, Readonly<Record<string, Permiss
   Container: {
     logs: 'logs',
   },
+  // What a health check printed is the container's output, as its logs are.
+  HealthcheckResult: {
+    output: 'logs',
+  },
 };
 
-/** The permission a field needs, or undefined when the table has no rule for it. */
+/** Every permission a field needs, or undefined when the table has no rule for it. */
+export function permissionsFor(
+  typeName: string,
+  fieldName: string,
+): readonly Permission[] | undefined {
+  const rule = fieldRules[typeName]?.[fieldName];
+  if (rule === undefined) return undefined;
+  return typeof rule === 'string' ? [rule] : rule;
+}
+
+/**
+ * The permission that names what a field does (the first of its rule), or
+ * undefined when the table has no rule for it; {@link permissionsFor} gives all.
+ */
 export function permissionFor(typeName: string, fieldName: string): Permission | undefined {
-  return fieldRules[typeName]?.[fieldName];
+  return permissionsFor(typeName, fieldName)?.[0];
 }

@@ -1,6 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { GraphQLContext } from '../context.ts';
-import { can, describePrincipal } from '../security/principal.ts';
+import type { AdmissionDeniedError } from '../security/admission.ts';
 
 /**
  * Access checks that resolvers make themselves, beyond the field rules of
@@ -19,19 +18,21 @@ export function forbiddenError(
 }
 
 /**
- * Refuses an operation of `field` (e.g. "Mutation.createContainer") whose
- * input holds dangerous things (`findings`, from `src/security/dangerous-inputs.ts`)
- * unless the principal has the `dangerous` permission. The error names every
- * finding, and lists them in its `dangerousInputs` extension.
+ * What a client sees of a write the admission policy refused: FORBIDDEN (HTTP
+ * 403) with the refusal's words, and its level and findings for programs.
  */
-export function checkDangerousInputs(
-  context: GraphQLContext,
-  field: string,
-  findings: readonly string[],
-): void {
-  if (findings.length === 0 || can(context.principal, 'dangerous')) return;
-  throw forbiddenError(
-    `${describePrincipal(context.principal)} may not use ${field} with these inputs: ${findings.join('; ')}. They need the "dangerous" permission (role "admin")`,
-    { dangerousInputs: [...findings] },
-  );
+export function admissionDeniedToGraphQL(
+  error: AdmissionDeniedError,
+  from: GraphQLError,
+): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: from.nodes ?? null,
+    path: from.path ?? null,
+    extensions: {
+      code: 'FORBIDDEN',
+      http: { status: 403 },
+      admissionLevel: error.level,
+      admissionFindings: error.findings.map((finding) => finding.message),
+    },
+  });
 }

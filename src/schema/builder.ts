@@ -9,7 +9,7 @@ import type { GraphQLContext } from '../context.ts';
 import { describePrincipal } from '../security/principal.ts';
 import { PERMISSIONS, type Permission } from '../security/roles.ts';
 import { forbiddenError } from './access.ts';
-import { permissionFor } from './access-rules.ts';
+import { permissionsFor } from './access-rules.ts';
 // Registers the costModel plugin.
 import './cost-model.ts';
 // Registers the denyByDefault plugin.
@@ -41,17 +41,24 @@ function scopesOf(context: GraphQLContext): Record<Permission, boolean> {
 /** The error a field the principal may not use answers: what was refused and why. */
 function forbidden(context: GraphQLContext, typeName: string, fieldName: string): GraphQLError {
   const field = `${typeName}.${fieldName}`;
-  const permission = permissionFor(typeName, fieldName);
-  if (permission === undefined) {
+  const permissions = permissionsFor(typeName, fieldName);
+  if (permissions === undefined) {
     return forbiddenError(`${field} has no access rule and is denied to everyone`);
   }
-  if (context.policy.readOnly && writePermissions.has(permission)) {
+  if (
+    context.policy.readOnly &&
+    permissions.some((permission) => writePermissions.has(permission))
+  ) {
     return forbiddenError(
       `${field} is turned off: the server is read-only (DOCKERGRAPH_READ_ONLY)`,
     );
   }
+  const missing = permissions.filter(
+    (permission) => !context.principal.permissions.has(permission),
+  );
+  const named = (missing.length > 0 ? missing : permissions).map((permission) => `"${permission}"`);
   return forbiddenError(
-    `${describePrincipal(context.principal)} may not use ${field}: it needs the "${permission}" permission`,
+    `${describePrincipal(context.principal)} may not use ${field}: it needs the ${named.join(' and ')} permission${named.length > 1 ? 's' : ''}`,
   );
 }
 

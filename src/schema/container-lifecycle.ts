@@ -7,6 +7,7 @@ import {
   toEngineRestartPolicy,
 } from '../docker/container-spec.ts';
 import {
+  containerCreateCall,
   createContainer,
   type EngineContainerInspect,
   inspectContainer,
@@ -25,11 +26,6 @@ import {
 } from '../docker/containers.ts';
 import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { inspectImage, pullImage } from '../docker/images.ts';
-import {
-  dangerousContainerCreateInputs,
-  dangerousContainerUpdateInputs,
-} from '../security/dangerous-inputs.ts';
-import { checkDangerousInputs } from './access.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
 import {
@@ -632,16 +628,13 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { input, start, pull, auth }, context) => {
       const body = toContainerCreateBody('input', input);
-      checkDangerousInputs(
-        context,
-        'Mutation.createContainer',
-        dangerousContainerCreateInputs('input', body, context.policy),
-      );
       const name = input.name ? checkContainerName('input.name', input.name) : undefined;
       const credentials = toRegistryCredentials('auth', auth);
       // A token limited to labels gives them to its container and volumes, and uses only
       // containers, networks and volumes it sees.
       const limitedBody = await limitContainerCreate(context, 'input', body);
+      // Admitted before the pull, so that a refused container pulls nothing either.
+      await context.docker.admit(containerCreateCall(limitedBody, name));
       if (
         pull === 'always' ||
         (pull === 'if-missing' && !(await inspectImage(context.docker, input.image)))
@@ -841,11 +834,6 @@ builder.mutationFields((t) => ({
       if (Object.keys(body).length === 0) {
         throw new InvalidInputError('input', 'nothing to change: give resources or restartPolicy');
       }
-      checkDangerousInputs(
-        context,
-        'Mutation.updateContainer',
-        dangerousContainerUpdateInputs('input', body),
-      );
       // The input is checked whole before the engine is asked anything.
       const key = await visibleEngineReference(context, 'Container', 'id', id, 'update');
       const warnings = await updateContainer(context.docker, key, body);

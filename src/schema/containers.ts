@@ -14,7 +14,8 @@ import {
 } from '../docker/containers.ts';
 import type { DecodedLogs } from '../docker/demux.ts';
 import { computeStatsFigures } from '../docker/stats.ts';
-import { can } from '../security/principal.ts';
+import { can, describePrincipal } from '../security/principal.ts';
+import { forbiddenError } from './access.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
 import { invalidArgument } from './errors.ts';
@@ -361,10 +362,15 @@ const HealthcheckResultRef = builder
         description: '0 healthy, 1 unhealthy, other values are errors.',
       }),
       output: t.exposeString('Output', {
-        description: 'What the check printed (the engine keeps the first 4 KiB).',
+        nullable: true,
+        description:
+          'What the check printed (the engine keeps the first 4 KiB). Needs the `logs` permission, as the container’s own output does.',
       }),
     }),
   });
+
+/** `ps` columns that name each process's program but show neither its arguments nor its environment. */
+const SAFE_PS_ARGS = '-eo pid,ppid,user,stime,time,comm';
 
 interface EnvShape {
   name: string;
@@ -1163,22 +1169,30 @@ ContainerRef.implement({
     top: t.field({
       type: ContainerProcessesRef,
       nullable: true,
-      description: 'Its processes (`docker top`); null when it is not running.',
+      description: `Its processes (\`docker top\`); null when it is not running. Command lines and environments can hold secrets: without the \`secrets\` permission the columns are fixed (\`ps ${SAFE_PS_ARGS}\`: the program name, not its arguments) and \`psArgs\` is refused.`,
       args: {
         psArgs: t.arg.string({
           required: false,
-          description: 'Arguments to `ps`, e.g. "aux"; the default is "-ef".',
+          description:
+            'Arguments to `ps`, e.g. "aux"; the default is "-ef". Needs the `secrets` permission: `ps` can print environments ("e") and command lines.',
         }),
       },
       resolve: async (c, { psArgs }, context) => {
-        if (psArgs !== null && psArgs !== undefined && !/^[A-Za-z0-9 ,=-]*$/.test(psArgs)) {
+        const given = psArgs !== null && psArgs !== undefined;
+        if (given && !can(context.principal, 'secrets')) {
+          throw forbiddenError(
+            `${describePrincipal(context.principal)} may not give Container.top psArgs: ps arguments can show environments and command lines, which needs the "secrets" permission`,
+          );
+        }
+        if (given && !/^[A-Za-z0-9 ,=-]*$/.test(psArgs)) {
           throw invalidArgument(
             'psArgs',
             'may hold only letters, digits, spaces, "-", "," and "="',
           );
         }
         if (!(await isRunning(c, context))) return null;
-        return listContainerProcesses(context.docker, c.id, psArgs ?? undefined);
+        const args = given ? psArgs : can(context.principal, 'secrets') ? undefined : SAFE_PS_ARGS;
+        return listContainerProcesses(context.docker, c.id, args);
       },
     }),
     changes: t.field({

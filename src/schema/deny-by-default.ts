@@ -3,7 +3,7 @@ import SchemaBuilder, {
   type PothosOutputFieldConfig,
   type SchemaTypes,
 } from '@pothos/core';
-import { permissionFor } from './access-rules.ts';
+import { permissionsFor } from './access-rules.ts';
 import { withTableRule } from './table-rule.ts';
 
 /**
@@ -15,13 +15,16 @@ export class DenyByDefaultPlugin<Types extends SchemaTypes> extends BasePlugin<T
   override onOutputFieldConfig(
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): PothosOutputFieldConfig<Types> {
-    const permission = permissionFor(fieldConfig.parentType, fieldConfig.name);
+    const permissions = permissionsFor(fieldConfig.parentType, fieldConfig.name);
     const root =
       fieldConfig.kind === 'Query' ||
       fieldConfig.kind === 'Mutation' ||
       fieldConfig.kind === 'Subscription';
-    if (permission === undefined && !root) return fieldConfig;
-    const authScopes = permission === undefined ? () => false : { [permission]: true };
+    if (permissions === undefined && !root) return fieldConfig;
+    const authScopes =
+      permissions === undefined
+        ? () => false
+        : { $all: Object.fromEntries(permissions.map((permission) => [permission, true])) };
     return withTableRule(fieldConfig, 'authScopes', 'src/schema/access-rules.ts', authScopes);
   }
 }

@@ -7,6 +7,7 @@ import {
   checkRepository,
   checkTag,
   checkTagReference,
+  registryOf,
   repositoryOf,
   withDefaultTag,
 } from '../docker/image-reference.ts';
@@ -130,7 +131,11 @@ builder.queryFields((t) => ({
     description:
       'Searches Docker Hub through the engine (`docker search`). Fails with code REGISTRY_UNREACHABLE when the engine cannot reach it.',
     args: {
-      term: t.arg.string({ required: true, description: 'What to search for, e.g. "busybox".' }),
+      term: t.arg.string({
+        required: true,
+        description:
+          'What to search for on Docker Hub, e.g. "busybox"; a term naming another registry ("host:port/x") is refused.',
+      }),
       limit: t.arg.int({
         required: false,
         description: `At most this many results (1 to ${searchLimitMax}); the registry's default (25) when omitted.`,
@@ -138,6 +143,14 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, { term, limit }, context) => {
       if (term.trim() === '') throw invalidArgument('term', 'must not be empty');
+      // A term "host:port/x" makes the engine contact that host: any read token could
+      // point the engine at internal services.
+      if (registryOf(term) !== 'docker.io') {
+        throw invalidArgument(
+          'term',
+          `searches Docker Hub only; ${JSON.stringify(term)} names the registry ${JSON.stringify(registryOf(term))}`,
+        );
+      }
       if (limit !== null && limit !== undefined && (limit < 1 || limit > searchLimitMax)) {
         throw invalidArgument('limit', `must be between 1 and ${searchLimitMax}, got ${limit}`);
       }

@@ -7,8 +7,6 @@ import {
   type VolumeFilters,
   type VolumeSpec,
 } from '../docker/volumes.ts';
-import { dangerousVolumeCreateInputs } from '../security/dangerous-inputs.ts';
-import { checkDangerousInputs } from './access.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import {
@@ -286,15 +284,6 @@ builder.mutationFields((t) => ({
           ),
         }),
       };
-      checkDangerousInputs(
-        context,
-        'Mutation.createVolume',
-        dangerousVolumeCreateInputs(
-          'input',
-          { Driver: spec.driver, DriverOpts: spec.driverOptions },
-          context.policy,
-        ),
-      );
       const volume = await createdVolume(context, await createVolume(context.docker, spec));
       return { engine: context.engineName, volume };
     },

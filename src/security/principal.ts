@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { SecurityConfig, TokenEntry } from '../config.ts';
+import type { AdmissionLevel } from './admission.ts';
 import { BUILT_IN_ROLES, createRoleTable, type Permission, type RoleTable } from './roles.ts';
 
 /** Who runs an operation: a token's identity, role, permissions and label limit. */
@@ -13,6 +14,8 @@ export interface Principal {
    * must carry, e.g. `{ team: 'payments' }`; null when the token is not limited.
    */
   readonly labels: Readonly<Record<string, string>> | null;
+  /** What its engine writes may ask of the host (`src/security/admission.ts`). */
+  readonly admission: AdmissionLevel;
 }
 
 /** What runs when no token is configured: the server listens on loopback only, as admin. */
@@ -21,7 +24,21 @@ export const LOCAL_ADMIN: Principal = {
   role: 'admin',
   permissions: new Set(BUILT_IN_ROLES.admin),
   labels: null,
+  admission: 'privileged',
 };
+
+/**
+ * The admission level of a role: `privileged` with the `dangerous` permission
+ * (that is what it means), else the role's own level or the server's default.
+ */
+export function admissionLevelOf(
+  permissions: ReadonlySet<Permission>,
+  roleLevel: AdmissionLevel | undefined,
+  defaultLevel: AdmissionLevel,
+): AdmissionLevel {
+  if (permissions.has('dangerous')) return 'privileged';
+  return roleLevel ?? defaultLevel;
+}
 
 /** Whether `principal` holds `permission`. */
 export function can(principal: Principal, permission: Permission): boolean {
@@ -63,11 +80,18 @@ export function bearerTokenOf(value: string | null | undefined): string | null |
 export class Authenticator {
   readonly #entries: readonly { entry: TokenEntry; hash: Buffer }[];
   readonly #roles: RoleTable;
+  readonly #roleAdmission: Readonly<Record<string, AdmissionLevel>>;
+  readonly #defaultAdmission: AdmissionLevel;
   /** Whether tokens are configured; without them every operation runs as {@link LOCAL_ADMIN}. */
   readonly required: boolean;
 
-  constructor(config: Pick<SecurityConfig, 'tokens' | 'roles'>) {
+  constructor(
+    config: Pick<SecurityConfig, 'tokens' | 'roles'> &
+      Partial<Pick<SecurityConfig, 'roleAdmission' | 'defaultAdmission'>>,
+  ) {
     this.#roles = createRoleTable(config.roles);
+    this.#roleAdmission = config.roleAdmission ?? {};
+    this.#defaultAdmission = config.defaultAdmission ?? 'baseline';
     this.#entries = config.tokens.map((entry) => ({
       entry,
       hash: Buffer.from(entry.sha256, 'hex'),
@@ -97,12 +121,18 @@ export class Authenticator {
       if (timingSafeEqual(hash, expected)) found ??= entry;
     }
     if (!found) return { failure: { message: 'the token is not valid' } };
+    const permissions = this.#roles.get(found.role) ?? new Set<Permission>();
     return {
       principal: {
         tokenId: found.id,
         role: found.role,
-        permissions: this.#roles.get(found.role) ?? new Set(),
+        permissions,
         labels: found.labels,
+        admission: admissionLevelOf(
+          permissions,
+          this.#roleAdmission[found.role],
+          this.#defaultAdmission,
+        ),
       },
     };
   }

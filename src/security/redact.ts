@@ -179,35 +179,29 @@ function classifyPosition(path: readonly string[]): string | undefined {
 }
 
 /**
- * Variables of `document` used at positions that hold secrets, e.g. `$pw` in
- * `auth: { password: $pw }` or `$vars` in `input: { env: $vars }`, each with the
- * name its value is to be redacted as: a variable's own name says nothing about
- * where it goes.
+ * Calls `onLeaf` for each variable and literal leaf in the arguments of
+ * `document` that sits at a position holding secrets, with the name it is to be
+ * redacted as: where a value goes says what it is, whatever its variable's name.
  */
-export function secretVariablePositions(document: DocumentNode): Map<string, string> {
-  const positions = new Map<string, string>();
-  const mark = (variable: string, as: string) => {
-    const known = positions.get(variable);
-    positions.set(variable, known === undefined || known === as ? as : WHOLLY_SECRET);
-  };
-  const walk = (node: ValueNode, path: readonly string[]): void => {
-    if (node.kind === Kind.VARIABLE) {
-      const as = classifyPosition(path);
-      if (as !== undefined) mark(node.name.value, as);
-    } else if (node.kind === Kind.LIST) {
-      for (const item of node.values) walk(item, path);
+function visitSecretPositions(
+  document: DocumentNode,
+  onLeaf: (node: ValueNode, as: string) => void,
+): void {
+  const walk = (node: ValueNode, path: readonly string[], inherited?: string): void => {
+    if (node.kind === Kind.LIST) {
+      for (const item of node.values) walk(item, path, inherited);
     } else if (node.kind === Kind.OBJECT) {
-      // A `{name: "password", value: $v}` pair: its value is a secret whatever the list.
+      // A `{name: "password", value: …}` pair: its value is a secret whatever the list.
       const nameField = node.fields.find((field) => /^(?:name|key)$/.test(field.name.value));
-      const valueField = node.fields.find((field) => field.name.value === 'value');
-      if (
-        nameField?.value.kind === Kind.STRING &&
-        isSecretName(nameField.value.value) &&
-        valueField?.value.kind === Kind.VARIABLE
-      ) {
-        mark(valueField.value.name.value, WHOLLY_SECRET);
+      const pairIsSecret =
+        nameField?.value.kind === Kind.STRING && isSecretName(nameField.value.value);
+      for (const field of node.fields) {
+        const secretPair = pairIsSecret && field.name.value === 'value' ? WHOLLY_SECRET : undefined;
+        walk(field.value, [...path, field.name.value], secretPair ?? inherited);
       }
-      for (const field of node.fields) walk(field.value, [...path, field.name.value]);
+    } else if (node.kind !== Kind.NULL) {
+      const as = inherited ?? classifyPosition(path);
+      if (as !== undefined) onLeaf(node, as);
     }
   };
   visit(document as ASTNode, {
@@ -215,7 +209,35 @@ export function secretVariablePositions(document: DocumentNode): Map<string, str
       walk(argument.value, [argument.name.value]);
     },
   });
+}
+
+/**
+ * Variables of `document` used at positions that hold secrets, e.g. `$pw` in
+ * `auth: { password: $pw }` or `$vars` in `input: { env: $vars }`, each with the
+ * name its value is to be redacted as: a variable's own name says nothing about
+ * where it goes.
+ */
+export function secretVariablePositions(document: DocumentNode): Map<string, string> {
+  const positions = new Map<string, string>();
+  visitSecretPositions(document, (node, as) => {
+    if (node.kind !== Kind.VARIABLE) return;
+    const known = positions.get(node.name.value);
+    positions.set(node.name.value, known === undefined || known === as ? as : WHOLLY_SECRET);
+  });
   return positions;
+}
+
+/**
+ * The literal values `document` writes at positions that hold secrets (e.g.
+ * `env: [{name: "TOKEN", value: 123456}]`), as their source text: validation
+ * messages quote such literals, so they are scrubbed from audit lines too.
+ */
+export function secretLiterals(document: DocumentNode): string[] {
+  const literals: string[] = [];
+  visitSecretPositions(document, (node) => {
+    if ('value' in node && typeof node.value === 'string') literals.push(node.value);
+  });
+  return literals;
 }
 
 /** Variables fit for an audit line, and the secret strings taken out of them. */

@@ -60,7 +60,7 @@ function adminContext() {
     signal: undefined,
     live,
     principal: LOCAL_ADMIN,
-    policy: { readOnly: false, bindAllowList: [] },
+    policy: { readOnly: false, admission: { bindAllowList: [], volumeDrivers: [] } },
   });
 }
 
