@@ -344,7 +344,9 @@ async function connectEngine(
       socket: endpoint.kind === 'unix' ? endpoint.socketPath : undefined,
     },
   );
-  const embedded = await startEmbeddedEngine();
+  // The script installs missing Debian packages as root: a development convenience that a
+  // production server must not do behind its operator's back.
+  const embedded = await startEmbeddedEngine({ install: !config.security.production });
   const privateEndpoint = resolveDockerEndpoint({
     ...config.docker,
     dockerHost: embedded.dockerHost,
