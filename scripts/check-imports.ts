@@ -26,7 +26,13 @@ function layerOf(file: string): number {
   if (path === 'loaders.ts') return 2;
   if (path === 'context.ts') return 3;
   if (path.startsWith('schema/')) return 4;
-  if (path === 'app.ts' || path === 'downloads.ts' || path.startsWith('plugins/')) return 5;
+  if (
+    path === 'app.ts' ||
+    path === 'downloads.ts' ||
+    path === 'error-response.ts' ||
+    path.startsWith('plugins/')
+  )
+    return 5;
   return 6;
 }
 

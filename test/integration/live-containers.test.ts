@@ -282,7 +282,13 @@ describe('live container subscriptions', () => {
       stderr: true,
       signal: controller.signal,
     });
-    const queue = bufferDroppingOldest(lines, 3, () => controller.abort());
+    const failures: unknown[] = [];
+    const queue = bufferDroppingOldest(
+      lines,
+      3,
+      () => controller.abort(),
+      (error) => failures.push(error),
+    );
     // Nothing is read until the engine has sent everything and ended the stream.
     await waitFor(() => queue.ended, { timeoutMs: 10_000, what: 'the log stream to end' });
     const delivered = [];
@@ -292,6 +298,7 @@ describe('live container subscriptions', () => {
       ['line 9', 0],
       ['line 10', 0],
     ]);
+    expect(failures).toEqual([]);
   });
 
   it('fails with NOT_FOUND naming a missing container', async () => {
