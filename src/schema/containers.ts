@@ -13,6 +13,7 @@ import {
   readContainerLogs,
 } from '../docker/containers.ts';
 import type { DecodedLogs } from '../docker/demux.ts';
+import { givenFields } from '../docker/given-fields.ts';
 import { computeStatsFigures } from '../docker/stats.ts';
 import { can } from '../security/principal.ts';
 import { builder } from './builder.ts';
@@ -34,7 +35,6 @@ import {
 import {
   checkLabelFilters,
   checkNonEmpty,
-  givenFields,
   LabelRef,
   labelValue,
   parseEngineTime,

@@ -15,6 +15,7 @@ import {
 } from '../docker/build.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { BuildFailedError, EngineError, InvalidInputError } from '../docker/errors.ts';
+import { givenFields } from '../docker/given-fields.ts';
 import { checkImageName, checkPlatform, checkTagReference } from '../docker/image-reference.ts';
 import { createTar, type TarEntry, TarPathError, tarPathProblem } from '../docker/tar.ts';
 import { builder } from './builder.ts';
@@ -27,7 +28,7 @@ import {
 } from './mutation-errors.ts';
 import { readBackImage } from './read-back.ts';
 import { type ImageRecord, ImageRef } from './refs.ts';
-import { givenFields, KeyValueInput, toStringMap } from './shared.ts';
+import { KeyValueInput, toStringMap } from './shared.ts';
 import { uploadBody } from './uploads.ts';
 
 /** The cap of build logs, in words. */
