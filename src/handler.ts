@@ -1,7 +1,6 @@
 import { type App, createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
-import { DockerClient } from './docker/client.ts';
-import { resolveDockerEndpoint } from './docker/docker-host.ts';
+import { createDockerClient } from './docker/create-docker-client.ts';
 import { errorResponse } from './error-response.ts';
 import { createLogger } from './logger.ts';
 
@@ -31,10 +30,7 @@ export function createFetchHandler(readConfig: () => Config = loadConfig): Fetch
       app = 'unsafe';
       return app;
     }
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     app = createApp(config, { docker, logger });
     return app;
   };

@@ -8,8 +8,8 @@ import { type Client, createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import { type EngineCallRecord } from '../../src/docker/client.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { EventHub, type EventMessage } from '../../src/docker/event-hub.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
@@ -192,10 +192,7 @@ describe('events subscription', () => {
       PORT: '0',
       DOCKERGRAPH_CONNECT_TIMEOUT_MS: '2000',
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     docker.observe((call) => calls.push(call));
     running = await startServer(config, docker, createLogger('silent'));
   });
@@ -430,10 +427,7 @@ describe('events subscription', () => {
       HOST: '127.0.0.1',
       PORT: '0',
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     const second = await startServer(config, docker, createLogger('silent'));
     const sse = createSseClient({ url: `${second.url}/graphql`, retryAttempts: 0 });
     let closeCode: number | null = null;

@@ -7,8 +7,8 @@ import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import { type EngineCallRecord } from '../../src/docker/client.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { followContainerLogs } from '../../src/docker/follow-logs.ts';
 import { bufferDroppingOldest } from '../../src/docker/live-buffer.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -165,10 +165,7 @@ describe('live container subscriptions', () => {
       HOST: '127.0.0.1',
       PORT: '0',
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     docker.observe((call) => calls.push(call));
     running = await startServer(config, docker, createLogger('silent'));
     client = createClient({
