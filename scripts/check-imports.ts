@@ -1,5 +1,5 @@
 /**
- * Checks the import rules of DEVELOPERS.md: layers import one way
+ * Checks the import rules of ARCHITECTURE.md: layers import one way
  * (config/security -> docker -> loaders -> context -> schema -> app -> server/handler),
  * the engine client imports nothing from GraphQL, schema domain files do not
  * import each other, and there are no import cycles.
