@@ -1,7 +1,6 @@
 import type { GraphQLContext } from '../context.ts';
 import {
   type ContainerFilters,
-  type ContainerStateName,
   type EngineContainerInspect,
   type EngineContainerSummary,
   type EngineEndpointSettings,
@@ -13,6 +12,7 @@ import {
   readContainerLogs,
 } from '../docker/containers.ts';
 import type { DecodedLogs } from '../docker/demux.ts';
+import type { ContainerStateName } from '../docker/engine-shapes.ts';
 import { givenFields } from '../docker/given-fields.ts';
 import { computeStatsFigures } from '../docker/stats.ts';
 import { can } from '../security/principal.ts';
