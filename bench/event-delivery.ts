@@ -6,11 +6,12 @@
  * memory with the subscribers connected. Run with `npm run bench:events`
  * (starts the private engine if needed; removes what it made).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/config.ts';
 import { DockerClient } from '../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
+import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 
@@ -18,9 +19,7 @@ const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1000);
 const CONTAINERS = 10;
 const run = `bench-events-${process.pid}`;
 
-const started = execFileSync('bash', ['scripts/engine.sh', 'start'], { encoding: 'utf8' });
-const dockerHost = /DOCKER_HOST=(\S+)/.exec(started)?.[1];
-if (!dockerHost) throw new Error(`scripts/engine.sh start printed no DOCKER_HOST: ${started}`);
+const { dockerHost } = await runEngineScript('start');
 
 const config = loadConfig({
   DOCKER_HOST: dockerHost,

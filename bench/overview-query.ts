@@ -3,12 +3,12 @@
  * costs, for 1, 10 and 50 containers on the private engine. Run with
  * `npm run bench` (starts the private engine if needed; removes what it made).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { DockerClient } from '../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
+import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
 import { hashToken } from '../src/security/principal.ts';
 
@@ -26,9 +26,7 @@ const QUERY = `query BenchOverview($labels: [String!]!) {
 }`;
 
 const RUNS = 100;
-const started = execFileSync('bash', ['scripts/engine.sh', 'start'], { encoding: 'utf8' });
-const dockerHost = /DOCKER_HOST=(\S+)/.exec(started)?.[1];
-if (!dockerHost) throw new Error(`scripts/engine.sh start printed no DOCKER_HOST: ${started}`);
+const { dockerHost } = await runEngineScript('start');
 
 const run = `bench-${process.pid}`;
 // Measured as deployed: bearer tokens, a viewer and a viewer limited to the bench's label.

@@ -1,5 +1,5 @@
 /**
- * Checks the import rules of DEVELOPERS.md: layers import one way
+ * Checks the import rules of ARCHITECTURE.md: layers import one way
  * (config/security -> docker -> loaders -> context -> schema -> app -> server/handler),
  * the engine client imports nothing from GraphQL, schema domain files do not
  * import each other, and there are no import cycles.
@@ -26,7 +26,13 @@ function layerOf(file: string): number {
   if (path === 'loaders.ts') return 2;
   if (path === 'context.ts') return 3;
   if (path.startsWith('schema/')) return 4;
-  if (path === 'app.ts' || path === 'downloads.ts' || path.startsWith('plugins/')) return 5;
+  if (
+    path === 'app.ts' ||
+    path === 'downloads.ts' ||
+    path === 'error-response.ts' ||
+    path.startsWith('plugins/')
+  )
+    return 5;
   return 6;
 }
 

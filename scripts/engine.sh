@@ -17,12 +17,17 @@
 #                                     and password= lines
 #   scripts/engine.sh auth-registry-stop
 #                                     stop that registry
-#   scripts/engine.sh selftest        exercise the engine (ports, networks, volumes, exec, logs,
-#                                     stats, pause, commit, export, build, registry push/pull)
+#
+# With --json after the command, stdout is exactly one JSON line for programs to read
+# (src/docker/embedded-engine.ts): start {"dockerHost","started","tlsHost"?}, env
+# {"dockerHost","tlsHost"?}, status {"running"} (exit 0 either way), registry-start {"address"},
+# auth-registry-start {"address","username","password"}, the stop commands {"stopped":true}.
 #
 # Environment: DOCKERGRAPH_ENGINE_DIR (default /tmp/dockergraph-engine; keep it short, the
 # unix socket paths below it are limited to 107 bytes), DOCKERGRAPH_ENGINE_NETNS (default
-# dockergraph), DOCKERGRAPH_ENGINE_START_TIMEOUT (seconds, default 60).
+# dockergraph), DOCKERGRAPH_ENGINE_START_TIMEOUT (seconds, default 60),
+# DOCKERGRAPH_ENGINE_INSTALL (default 1: as root, apt-get install what is missing; 0: never
+# install, name the missing packages and fail).
 #
 # DOCKERGRAPH_ENGINE_TLS_DIR: when set at `start`, the engine also listens on
 # tcp://$DOCKERGRAPH_ENGINE_TLS_ADDRESS:2376 (default 10.231.0.2) with --tlsverify, using ca.pem,
@@ -41,6 +46,8 @@ DIR="$(realpath -m -- "$DIR")"
 readonly DIR
 readonly NS="${DOCKERGRAPH_ENGINE_NETNS:-dockergraph}"
 readonly START_TIMEOUT="${DOCKERGRAPH_ENGINE_START_TIMEOUT:-60}"
+readonly INSTALL="${DOCKERGRAPH_ENGINE_INSTALL:-1}"
+JSON=0
 
 TLS_DIR="${DOCKERGRAPH_ENGINE_TLS_DIR:-}"
 if [[ -n $TLS_DIR ]]; then
@@ -138,7 +145,7 @@ ensure_deps() {
   if [[ ${#missing[@]} -eq 0 || -z ${missing[0]} ]]; then
     return 0
   fi
-  if ! is_root || ! command -v apt-get >/dev/null; then
+  if [[ $INSTALL != 1 ]] || ! is_root || ! command -v apt-get >/dev/null; then
     die "missing packages: ${missing[*]}; install them with: $INSTALL_HINT"
   fi
   log "installing missing packages: ${missing[*]}"
@@ -518,10 +525,32 @@ lock() {
   flock -w 300 9 || die "timed out waiting for the lock $LOCKFILE"
 }
 
+# json_string TEXT: TEXT as a JSON string (paths may hold quotes or backslashes).
+json_string() {
+  local text=${1//\\/\\\\}
+  text=${text//\"/\\\"}
+  printf '"%s"' "$text"
+}
+
+# print_env [STARTED]: where the engine answers; STARTED (true/false) only for `start`.
 print_env() {
+  if [[ $JSON -eq 1 ]]; then
+    printf '{"dockerHost":%s' "$(json_string "unix://$SOCK")"
+    [[ -z ${1:-} ]] || printf ',"started":%s' "$1"
+    [[ -z $TLS_DIR ]] || printf ',"tlsHost":%s' "$(json_string "tcp://$TLS_ADDRESS:$TLS_PORT")"
+    printf '}\n'
+    return 0
+  fi
   printf 'export DOCKER_HOST=unix://%s\n' "$SOCK"
   if [[ -n $TLS_DIR ]]; then
     printf 'export DOCKERGRAPH_ENGINE_TLS_HOST=tcp://%s:%s\n' "$TLS_ADDRESS" "$TLS_PORT"
+  fi
+}
+
+# print_stopped: what the stop commands report with --json.
+print_stopped() {
+  if [[ $JSON -eq 1 ]]; then
+    printf '{"stopped":true}\n'
   fi
 }
 
@@ -662,13 +691,15 @@ cmd_start() {
     log "reusing the engine already answering on $SOCK"
     lock
     ensure_base_image
-    print_env
+    print_env false
     return 0
   fi
   ensure_deps
   require_root
   lock
+  local started=false
   if ! ping_engine; then
+    started=true
     # Whatever is left (a dockerd killed -9, its containerd, stale pidfile/socket/exec-root)
     # must go first: a live old containerd holds the data-root's metadata lock.
     stop_engine
@@ -677,12 +708,13 @@ cmd_start() {
     log "reusing the engine a concurrent start just brought up"
   fi
   ensure_base_image
-  print_env
+  print_env "$started"
 }
 
 cmd_stop() {
   if ! is_root; then
     if ! ping_engine && [[ ! -e $NETNS_PATH ]]; then
+      print_stopped
       return 0
     fi
     require_root
@@ -694,11 +726,14 @@ cmd_stop() {
   delete_veth
   delete_netns
   log "stopped"
+  print_stopped
 }
 
 cmd_status() {
   if ping_engine; then
-    echo running
+    if [[ $JSON -eq 1 ]]; then echo '{"running":true}'; else echo running; fi
+  elif [[ $JSON -eq 1 ]]; then
+    echo '{"running":false}'
   else
     echo stopped
     return 1
@@ -806,7 +841,7 @@ cmd_registry_start() {
   ensure_netns
   if registry_pid >/dev/null && registry_ping; then
     log "registry already running at $REGISTRY_ADDR (inside netns $NS)"
-    echo "$REGISTRY_ADDR"
+    print_registry
     return 0
   fi
   stop_registry
@@ -814,16 +849,26 @@ cmd_registry_start() {
   write_registry_config "$REGISTRY_CONFIG" "$REGISTRY_ADDR" "$REGISTRY_ROOT"
   launch_registry registry "$REGISTRY_ADDR" "$REGISTRY_CONFIG" "$REGISTRY_PIDFILE" \
     "$REGISTRY_LOG" 200
-  echo "$REGISTRY_ADDR"
+  print_registry
+}
+
+print_registry() {
+  if [[ $JSON -eq 1 ]]; then
+    printf '{"address":%s}\n' "$(json_string "$REGISTRY_ADDR")"
+  else
+    echo "$REGISTRY_ADDR"
+  fi
 }
 
 cmd_registry_stop() {
-  if ! is_root; then
-    [[ -f $REGISTRY_PIDFILE ]] || return 0
-    require_root
+  if ! is_root && [[ ! -f $REGISTRY_PIDFILE ]]; then
+    print_stopped
+    return 0
   fi
+  require_root
   lock
   stop_registry
+  print_stopped
 }
 
 auth_registry_pid() { registry_process_pid "$AUTH_REGISTRY_PIDFILE" "$AUTH_REGISTRY_CONFIG"; }
@@ -834,7 +879,7 @@ stop_auth_registry() {
 # ensure_htpasswd: the htpasswd tool (apache2-utils) makes the bcrypt hash the registry checks.
 ensure_htpasswd() {
   command -v htpasswd >/dev/null && return 0
-  if ! is_root || ! command -v apt-get >/dev/null; then
+  if [[ $INSTALL != 1 ]] || ! is_root || ! command -v apt-get >/dev/null; then
     die "htpasswd is missing; install it with: apt-get install -y apache2-utils (as root)"
   fi
   log "installing apache2-utils (htpasswd)"
@@ -849,6 +894,11 @@ ensure_htpasswd() {
 print_auth_registry() {
   local password
   read -r password <"$AUTH_REGISTRY_PASSWORD_FILE" || die "cannot read $AUTH_REGISTRY_PASSWORD_FILE"
+  if [[ $JSON -eq 1 ]]; then
+    printf '{"address":%s,"username":%s,"password":%s}\n' "$(json_string "$AUTH_REGISTRY_ADDR")" \
+      "$(json_string "$AUTH_REGISTRY_USER")" "$(json_string "$password")"
+    return 0
+  fi
   printf 'address=%s\nusername=%s\npassword=%s\n' "$AUTH_REGISTRY_ADDR" "$AUTH_REGISTRY_USER" \
     "$password"
 }
@@ -884,135 +934,26 @@ cmd_auth_registry_start() {
 }
 
 cmd_auth_registry_stop() {
-  if ! is_root; then
-    [[ -f $AUTH_REGISTRY_PIDFILE ]] || return 0
-    require_root
+  if ! is_root && [[ ! -f $AUTH_REGISTRY_PIDFILE ]]; then
+    print_stopped
+    return 0
   fi
+  require_root
   lock
   stop_auth_registry
-}
-
-# ---------------------------------------------------------------------------------------------
-# selftest: what the integration tests rely on
-
-cmd_selftest() {
-  ping_engine || die "engine is not running (run: $0 start)"
-  local id net vol port body exec_id img started_registry=0
-  SELFTEST_NAME="dgselftest$$"
-  local name=$SELFTEST_NAME
-  trap selftest_cleanup EXIT
-
-  log "selftest: run sh -c 'echo hi'"
-  run_check '{"Image":"'"$BASE_IMAGE"'","Cmd":["sh","-c","echo hi"]}' hi || die "echo hi failed"
-
-  log "selftest: user network + named volume + published port (httpd)"
-  net=$(api_json POST /networks/create '{"Name":"'"$name"'-net","CheckDuplicate":true}' | json_id)
-  vol=$(api_json POST /volumes/create '{"Name":"'"$name"'-vol"}') || die "volume create failed"
-  id=$(api_json POST "/containers/create?name=$name" '{
-    "Image": "'"$BASE_IMAGE"'",
-    "Cmd": ["sh", "-c", "mkdir -p /www && echo hello-from-httpd > /www/index.html && echo ready && exec httpd -f -p 8080 -h /www"],
-    "ExposedPorts": {"8080/tcp": {}},
-    "HostConfig": {
-      "PortBindings": {"8080/tcp": [{"HostIp": "", "HostPort": ""}]},
-      "Binds": ["'"$name"'-vol:/data"],
-      "NetworkMode": "'"$name"'-net"
-    }
-  }' | json_id)
-  [[ -n $id ]] || die "container create failed"
-  api POST "/containers/$id/start" >/dev/null || die "container start failed"
-  body=$(api GET "/containers/$id/json") || die "inspect failed"
-  port=$(grep -o '"Ports":{"8080/tcp":\[{"HostIp":"[^"]*","HostPort":"[0-9]*"' <<<"$body" |
-    sed 's/.*"HostPort":"\([0-9]*\)"/\1/' | head -n1)
-  [[ -n $port ]] || die "no published port in inspect: $body"
-  local ok=0 i
-  for ((i = 0; i < 50; i++)); do
-    if [[ $(in_netns curl -fsS --max-time 2 "http://127.0.0.1:$port/" 2>/dev/null) == hello-from-httpd ]]; then
-      ok=1
-      break
-    fi
-    sleep 0.1
-  done
-  [[ $ok -eq 1 ]] || die "published port 127.0.0.1:$port (inside netns $NS) did not serve httpd"
-  log "selftest: published port 8080/tcp -> 127.0.0.1:$port answers inside the netns"
-  in_netns iptables -t nat -S DOCKER | grep -e "--dport $port" >/dev/null ||
-    die "no DNAT rule for port $port in the netns"
-
-  log "selftest: exec, logs, stats, top, pause/unpause, commit, export"
-  exec_id=$(api_json POST "/containers/$id/exec" \
-    '{"Cmd":["sh","-c","echo exec-ok > /data/f && cat /data/f"],"AttachStdout":true,"AttachStderr":true}' |
-    json_id)
-  body=$(api_json POST "/exec/$exec_id/start" '{"Detach":false,"Tty":false}' | tr -d '\000-\010')
-  [[ $body == *exec-ok* ]] || die "exec output: $body"
-  [[ $(api GET "/exec/$exec_id/json") == *'"ExitCode":0'* ]] || die "exec exit code"
-  [[ $(api GET "/containers/$id/logs?stdout=1" | tr -d '\000-\010') == *ready* ]] || die "logs"
-  body=$(api GET "/containers/$id/stats?stream=false") || die "stats"
-  [[ $body == *'"cpu_stats"'* && $body == *'"memory_stats"'* ]] || die "stats: $body"
-  [[ $(api GET "/containers/$id/top") == *httpd* ]] || die "top"
-  api POST "/containers/$id/pause" >/dev/null || die "pause"
-  [[ $(api GET "/containers/$id/json") == *'"Status":"paused"'* ]] || die "not paused"
-  api POST "/containers/$id/unpause" >/dev/null || die "unpause"
-  img=$(api POST "/commit?container=$id&repo=$name&tag=committed" | json_id)
-  [[ -n $img ]] || die "commit"
-  api GET "/containers/$id/export" | tar -tf - | grep -E '^(\./)?bin/busybox$' >/dev/null ||
-    die "export"
-
-  log "selftest: build"
-  local ctx
-  ctx=$(mktemp -d)
-  printf 'FROM %s\nRUN echo built > /built\nCMD ["cat", "/built"]\n' "$BASE_IMAGE" >"$ctx/Dockerfile"
-  tar -C "$ctx" -cf "$ctx/ctx.tar" Dockerfile
-  api_stream POST "/build?t=$name:built&rm=1&forcerm=1" -H 'Content-Type: application/x-tar' \
-    --data-binary "@$ctx/ctx.tar" >/dev/null || die "build"
-  rm -rf "$ctx"
-  run_check '{"Image":"'"$name"':built"}' built || die "built image does not run"
-
-  api DELETE "/containers/$id?force=1&v=1" >/dev/null || die "container delete"
-  api DELETE "/networks/$net" >/dev/null || die "network delete"
-  api DELETE "/volumes/$name-vol" >/dev/null || die "volume delete"
-  : "$vol"
-  api DELETE "/images/$name:committed" >/dev/null || die "image delete"
-  api DELETE "/images/$name:built" >/dev/null || die "image delete"
-
-  log "selftest: registry push/pull through the engine"
-  if ! registry_pid >/dev/null || ! registry_ping; then
-    cmd_registry_start >/dev/null
-    started_registry=1
-  fi
-  local remote="$REGISTRY_ADDR/$BASE_REPO" auth
-  auth=$(printf '{}' | base64)
-  api POST "/images/$BASE_IMAGE/tag?repo=$(urlencode "$remote")&tag=selftest" >/dev/null ||
-    die "tag"
-  api_stream POST "/images/$(urlencode "$remote")/push?tag=selftest" -H "X-Registry-Auth: $auth" \
-    >/dev/null || die "push"
-  api DELETE "/images/$(urlencode "$remote:selftest")" >/dev/null || die "untag"
-  [[ $(http_code "/images/$(urlencode "$remote:selftest")/json") == 404 ]] || die "untag left it"
-  api_stream POST "/images/create?fromImage=$(urlencode "$remote")&tag=selftest" \
-    -H "X-Registry-Auth: $auth" >/dev/null || die "pull"
-  [[ $(http_code "/images/$(urlencode "$remote:selftest")/json") == 200 ]] || die "pulled image"
-  run_check '{"Image":"'"$remote"':selftest","Cmd":["echo","pulled"]}' pulled ||
-    die "pulled image does not run"
-  api DELETE "/images/$(urlencode "$remote:selftest")" >/dev/null || die "untag"
-  if [[ $started_registry -eq 1 ]]; then
-    stop_registry
-  fi
-  trap - EXIT
-  log "selftest: all checks passed"
-}
-
-# selftest_cleanup: best effort removal of what a failed selftest left behind.
-selftest_cleanup() {
-  local name=$SELFTEST_NAME ref
-  log "selftest: cleaning up after failure"
-  api DELETE "/containers/$name?force=1&v=1" >/dev/null 2>&1 || true
-  api DELETE "/networks/$name-net" >/dev/null 2>&1 || true
-  api DELETE "/volumes/$name-vol?force=1" >/dev/null 2>&1 || true
-  for ref in "$name:committed" "$name:built" "$REGISTRY_ADDR/$BASE_REPO:selftest"; do
-    api DELETE "/images/$(urlencode "$ref")?force=1" >/dev/null 2>&1 || true
-  done
+  print_stopped
 }
 
 main() {
   local cmd=${1:-}
+  case ${2:-} in
+  "") ;;
+  --json) JSON=1 ;;
+  *)
+    usage
+    exit 2
+    ;;
+  esac
   case $cmd in
   start) cmd_start ;;
   stop) cmd_stop ;;
@@ -1022,7 +963,6 @@ main() {
   registry-stop) cmd_registry_stop ;;
   auth-registry-start) cmd_auth_registry_start ;;
   auth-registry-stop) cmd_auth_registry_stop ;;
-  selftest) cmd_selftest ;;
   -h | --help | help)
     usage
     ;;

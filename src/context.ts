@@ -32,6 +32,8 @@ export interface GraphQLContext {
   readonly stats: StatsHub;
   /** Aborts when the server shuts down: streams a subscription alone owns end with it. */
   readonly shutdown: AbortSignal;
+  /** Logs a failure a live stream cannot hand to its subscriber (it only ends the stream). */
+  readonly reportLiveError: (what: string, error: unknown) => void;
   /**
    * Replaces `loaders` with fresh ones. A subscription keeps one context for all its
    * events, which are executed one after the other: each must read the engine anew.
@@ -44,6 +46,8 @@ export interface LiveStreams {
   readonly events: EventHub;
   readonly stats: StatsHub;
   readonly shutdown: AbortSignal;
+  /** Logs a failure inside a live stream, which its subscriber sees only as the end. */
+  readonly reportError: (what: string, error: unknown) => void;
 }
 
 /** Live streams the owner can close: at shutdown every subscription completes. */
@@ -61,8 +65,9 @@ const STATS_BUFFER_SAMPLES = 100;
  */
 export function createLiveStreams(docker: DockerClient, logger: Logger): LiveStreamsHandle {
   const shutdown = new AbortController();
-  const warn = (what: string) => (error: unknown) =>
+  const reportError = (what: string, error: unknown) =>
     logger.warn(what, { error: error instanceof Error ? error.message : String(error) });
+  const warn = (what: string) => (error: unknown) => reportError(what, error);
   const events = new EventHub(docker, { onUpstreamError: warn('engine event stream dropped') });
   const stats = new StatsHub(docker, {
     bufferSize: STATS_BUFFER_SAMPLES,
@@ -72,6 +77,7 @@ export function createLiveStreams(docker: DockerClient, logger: Logger): LiveStr
     events,
     stats,
     shutdown: shutdown.signal,
+    reportError,
     close() {
       shutdown.abort();
       events.close();
@@ -119,6 +125,7 @@ export function createContext({
     events: live.events,
     stats: live.stats,
     shutdown: live.shutdown,
+    reportLiveError: live.reportError,
     renewLoaders() {
       // In place: envelop copies the context's properties into the one resolvers get.
       Object.assign(loaders, createLoaders(scoped, principal.labels));

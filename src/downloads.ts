@@ -44,6 +44,7 @@ import {
 } from './docker/archive.ts';
 import type { DockerClient } from './docker/client.ts';
 import { EngineError, type EngineErrorKind, EngineNotFoundError } from './docker/errors.ts';
+import { errorResponse } from './error-response.ts';
 import { createLoaders } from './loaders.ts';
 import type { Logger } from './logger.ts';
 import { DOWNLOADS_PREFIX } from './schema/download-links.ts';
@@ -263,19 +264,6 @@ function toWebStream(
   );
 }
 
-function errorResponse(
-  fetchAPI: { Response: typeof Response },
-  status: number,
-  code: string,
-  message: string,
-  headers: Record<string, string> = {},
-): Response {
-  return new fetchAPI.Response(JSON.stringify({ error: { code, message } }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  });
-}
-
 /** Why a principal without the download permission is refused, in the words of `/graphql`'s. */
 function forbiddenMessage(principal: Principal): string {
   return `${describePrincipal(principal)} may not download container files or images: it needs the "${DOWNLOAD_PERMISSION}" permission`;
@@ -295,44 +283,42 @@ export function useDownloads(options: DownloadOptions): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (!url.pathname.startsWith(DOWNLOADS_PREFIX)) return;
+      const refuse = (
+        status: number,
+        code: string,
+        message: string,
+        headers: Record<string, string> = {},
+      ) => endResponse(errorResponse(status, code, message, { headers, fetchAPI }));
       // Exceptions thrown here would reach the HTTP server: every failure becomes an answer.
       try {
         if (request.method !== 'GET') {
-          endResponse(
-            errorResponse(
-              fetchAPI,
-              405,
-              'METHOD_NOT_ALLOWED',
-              `${request.method} is not allowed here; downloads are GET`,
-              { allow: 'GET' },
-            ),
+          refuse(
+            405,
+            'METHOD_NOT_ALLOWED',
+            `${request.method} is not allowed here; downloads are GET`,
+            { allow: 'GET' },
           );
           return;
         }
         // A link or <img> of another site's page must not start a heavy export in the
         // user's name (with no tokens configured, nothing else would stop it).
         if (isForeignPageRequest(request, options.allowedOrigins)) {
-          endResponse(
-            errorResponse(
-              fetchAPI,
-              403,
-              'CROSS_SITE_REFUSED',
-              "downloads are not served to pages of other sites: open the link from this server's pages or an origin of DOCKERGRAPH_ALLOWED_ORIGINS",
-            ),
+          refuse(
+            403,
+            'CROSS_SITE_REFUSED',
+            "downloads are not served to pages of other sites: open the link from this server's pages or an origin of DOCKERGRAPH_ALLOWED_ORIGINS",
           );
           return;
         }
         const principal = options.principalOf(request);
         if (!principal) {
-          endResponse(
-            errorResponse(fetchAPI, 401, 'UNAUTHENTICATED', 'authentication required', {
-              'www-authenticate': 'Bearer realm="dockergraph"',
-            }),
-          );
+          refuse(401, 'UNAUTHENTICATED', 'authentication required', {
+            'www-authenticate': 'Bearer realm="dockergraph"',
+          });
           return;
         }
         if (!can(principal, DOWNLOAD_PERMISSION)) {
-          endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', forbiddenMessage(principal)));
+          refuse(403, 'FORBIDDEN', forbiddenMessage(principal));
           return;
         }
         const scoped = docker.withSignal(request.signal);
@@ -363,18 +349,18 @@ export function useDownloads(options: DownloadOptions): Plugin {
         );
       } catch (error) {
         if (error instanceof DownloadError) {
-          endResponse(errorResponse(fetchAPI, error.status, error.code, error.message));
+          refuse(error.status, error.code, error.message);
         } else if (error instanceof EngineError) {
-          endResponse(errorResponse(fetchAPI, statusByKind[error.kind], error.kind, error.message));
+          refuse(statusByKind[error.kind], error.kind, error.message);
         } else if (isAbort(error)) {
           // The client is gone; nobody reads this answer.
-          endResponse(errorResponse(fetchAPI, 499, 'CLIENT_CLOSED', 'the request was aborted'));
+          refuse(499, 'CLIENT_CLOSED', 'the request was aborted');
         } else {
           logger.error('unexpected download error', {
             path: url.pathname,
             error: String(error instanceof Error ? error.stack : error),
           });
-          endResponse(errorResponse(fetchAPI, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.'));
+          refuse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
         }
       }
     },

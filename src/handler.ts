@@ -1,7 +1,7 @@
 import { type App, createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
-import { DockerClient } from './docker/client.ts';
-import { resolveDockerEndpoint } from './docker/docker-host.ts';
+import { createDockerClient } from './docker/create-docker-client.ts';
+import { errorResponse } from './error-response.ts';
 import { createLogger } from './logger.ts';
 
 /** Why the handler answers nothing without tokens: it cannot know who reaches it. */
@@ -30,10 +30,7 @@ export function createFetchHandler(readConfig: () => Config = loadConfig): Fetch
       app = 'unsafe';
       return app;
     }
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     app = createApp(config, { docker, logger });
     return app;
   };
@@ -41,15 +38,8 @@ export function createFetchHandler(readConfig: () => Config = loadConfig): Fetch
     fetch(request) {
       const current = getApp();
       if (current !== 'unsafe') return Promise.resolve(current.fetch(request));
-      const error = {
-        message: NO_TOKENS_MESSAGE,
-        extensions: { code: 'AUTHENTICATION_NOT_CONFIGURED' },
-      };
       return Promise.resolve(
-        new Response(JSON.stringify({ errors: [error] }), {
-          status: 503,
-          headers: { 'content-type': 'application/json; charset=utf-8' },
-        }),
+        errorResponse(503, 'AUTHENTICATION_NOT_CONFIGURED', NO_TOKENS_MESSAGE),
       );
     },
   };

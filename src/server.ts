@@ -16,6 +16,7 @@ import {
 } from './docker/docker-host.ts';
 import { type EmbeddedEngine, startEmbeddedEngine } from './docker/embedded-engine.ts';
 import type { EventHub } from './docker/event-hub.ts';
+import { ERROR_CONTENT_TYPE, errorBody } from './error-response.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
 import { createRequestGuards, type RequestGuards } from './plugins/request-guards.ts';
@@ -48,15 +49,8 @@ function foreignHostMessage(host: string | undefined): string {
 
 /** Answers a request whose Host is not a loopback name while no tokens are configured. */
 function refuseForeignHost(response: ServerResponse, host: string | undefined): void {
-  response.writeHead(421, {
-    'content-type': 'application/json; charset=utf-8',
-    connection: 'close',
-  });
-  response.end(
-    JSON.stringify({
-      errors: [{ message: foreignHostMessage(host), extensions: { code: 'MISDIRECTED_REQUEST' } }],
-    }),
-  );
+  response.writeHead(421, { 'content-type': ERROR_CONTENT_TYPE, connection: 'close' });
+  response.end(JSON.stringify(errorBody('MISDIRECTED_REQUEST', foreignHostMessage(host))));
 }
 
 /** A running dockergraph server. */
@@ -344,7 +338,9 @@ async function connectEngine(
       socket: endpoint.kind === 'unix' ? endpoint.socketPath : undefined,
     },
   );
-  const embedded = await startEmbeddedEngine();
+  // The script installs missing Debian packages as root: a development convenience that a
+  // production server must not do behind its operator's back.
+  const embedded = await startEmbeddedEngine({ install: !config.security.production });
   const privateEndpoint = resolveDockerEndpoint({
     ...config.docker,
     dockerHost: embedded.dockerHost,

@@ -256,12 +256,7 @@ export class DockerClient {
 
   /** Sends a versioned call and parses its JSON answer. */
   async json<T>(call: EngineCall, what: string): Promise<T> {
-    const response = await this.request(call, what);
-    try {
-      return (await response.body.json()) as T;
-    } catch (error) {
-      throw errorFromTransport(error, what);
-    }
+    return readJson<T>(await this.request(call, what), what);
   }
 
   /** Like {@link json}, but a 404 answer gives `null`: lookups of missing objects. */
@@ -271,7 +266,7 @@ export class DockerClient {
       await response.body.dump();
       return null;
     }
-    return (await response.body.json()) as T;
+    return readJson<T>(response, what);
   }
 
   /** Closes the pool; pending calls fail. */
@@ -316,5 +311,14 @@ export class DockerClient {
       if (isEngineUnreachable(converted)) this.shared.connection = null;
       throw converted;
     }
+  }
+}
+
+/** Parses an answer's JSON; a broken or cut-off body fails as the transport would. */
+async function readJson<T>(response: TransportResponse, what: string): Promise<T> {
+  try {
+    return (await response.body.json()) as T;
+  } catch (error) {
+    throw errorFromTransport(error, what);
   }
 }

@@ -2,22 +2,18 @@ import type { DockerClient, EngineCall } from './client.ts';
 import type { EngineContainerCreateBody, EngineContainerUpdateBody } from './container-spec.ts';
 import { collectLogLines, type DecodedLogs } from './demux.ts';
 import {
+  type ContainerStateName,
+  checkContainerInspectShape,
+  checkContainerListShape,
+  type HealthStatusName,
+} from './engine-shapes.ts';
+import {
   EngineConflictError,
   EngineError,
   errorFromTransport,
   InvalidInputError,
 } from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
-
-/** Container states as the engine names them. */
-export type ContainerStateName =
-  | 'created'
-  | 'running'
-  | 'paused'
-  | 'restarting'
-  | 'removing'
-  | 'exited'
-  | 'dead';
 
 /** A container's attachment to one network (`EndpointSettings`). */
 export interface EngineEndpointSettings {
@@ -77,7 +73,7 @@ export interface EngineContainerSummary {
 
 /** A healthcheck's state on a running container. */
 export interface EngineHealth {
-  Status: 'none' | 'starting' | 'healthy' | 'unhealthy';
+  Status: HealthStatusName;
   FailingStreak: number;
   Log: { Start: string; End: string; ExitCode: number; Output: string }[] | null;
 }
@@ -223,11 +219,11 @@ function toEngineFilters(filters: ContainerFilters | undefined): EngineFilters |
 }
 
 /** `GET /containers/json`: containers, newest first. `size` makes the engine compute sizes (slow). */
-export function listContainers(
+export async function listContainers(
   client: DockerClient,
   options: { all?: boolean; size?: boolean; filters?: ContainerFilters } = {},
 ): Promise<EngineContainerSummary[]> {
-  return client.json<EngineContainerSummary[]>(
+  const answer = await client.json<EngineContainerSummary[]>(
     {
       path: '/containers/json',
       query: {
@@ -239,17 +235,20 @@ export function listContainers(
     },
     'list containers',
   );
+  return checkContainerListShape(answer, 'list containers');
 }
 
 /** `GET /containers/{id}/json`: one container by id, id prefix or name; `null` when missing. */
-export function inspectContainer(
+export async function inspectContainer(
   client: DockerClient,
   idOrName: string,
 ): Promise<EngineContainerInspect | null> {
-  return client.jsonOrNull<EngineContainerInspect>(
+  const what = `inspect container "${idOrName}"`;
+  const answer = await client.jsonOrNull<EngineContainerInspect>(
     { path: `/containers/${encodePathSegment(idOrName)}/json` },
-    `inspect container "${idOrName}"`,
+    what,
   );
+  return answer === null ? null : checkContainerInspectShape(answer, what);
 }
 
 /** `GET /containers/{id}/top`: the container's processes (it must be running). */

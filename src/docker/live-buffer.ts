@@ -88,13 +88,15 @@ export class DroppingQueue<T> implements AsyncIterableIterator<Delivered<T>, und
 
 /**
  * Reads `source` into a new {@link DroppingQueue} in the background; the queue ends
- * when the source does (a failure of the source also just ends it). `onClose` runs
- * when the reader leaves or the source ended, and should stop the source.
+ * when the source does (a failure of the source also just ends it, and goes to
+ * `onError`). `onClose` runs when the reader leaves or the source ended, and should
+ * stop the source.
  */
 export function bufferDroppingOldest<T>(
   source: AsyncIterable<T>,
   capacity: number,
   onClose: () => void,
+  onError: (error: unknown) => void,
 ): DroppingQueue<T> {
   const queue = new DroppingQueue<T>(capacity, onClose);
   void (async () => {
@@ -103,8 +105,9 @@ export function bufferDroppingOldest<T>(
         if (queue.ended) break;
         queue.push(item);
       }
-    } catch {
-      // The reader sees the stream end; an aborted or dropped upstream has nothing more to say.
+    } catch (error) {
+      // The reader sees the stream end; the log says why.
+      onError(error);
     } finally {
       queue.end();
     }

@@ -1,22 +1,16 @@
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
+import { errorResponse } from '../error-response.ts';
 import type { Authenticator, Principal } from '../security/principal.ts';
 
 /** Paths answered without a token: probes that reveal nothing about the engine's objects. */
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
-/** The JSON a request without a valid token is answered with (401). */
+/** The answer to a request without a valid token. */
 function unauthenticatedResponse(message: string): Response {
-  return new Response(
-    JSON.stringify({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] }),
-    {
-      status: 401,
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'www-authenticate': 'Bearer realm="dockergraph"',
-      },
-    },
-  );
+  return errorResponse(401, 'UNAUTHENTICATED', message, {
+    headers: { 'www-authenticate': 'Bearer realm="dockergraph"' },
+  });
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { GraphQLContext } from '../context.ts';
 import {
   type ContainerFilters,
-  type ContainerStateName,
   type EngineContainerInspect,
   type EngineContainerSummary,
   type EngineEndpointSettings,
@@ -13,6 +12,8 @@ import {
   readContainerLogs,
 } from '../docker/containers.ts';
 import type { DecodedLogs } from '../docker/demux.ts';
+import type { ContainerStateName } from '../docker/engine-shapes.ts';
+import { givenFields } from '../docker/given-fields.ts';
 import { computeStatsFigures } from '../docker/stats.ts';
 import { can, describePrincipal } from '../security/principal.ts';
 import { forbiddenError } from './access.ts';
@@ -35,7 +36,6 @@ import {
 import {
   checkLabelFilters,
   checkNonEmpty,
-  givenFields,
   LabelRef,
   labelValue,
   parseEngineTime,

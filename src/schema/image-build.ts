@@ -1,10 +1,7 @@
 import type { GraphQLContext } from '../context.ts';
 import {
-  type ArchiveBody,
   ArchiveRefusedError,
   BUILD_LOG_LIMITS,
-  type BuildOptions,
-  type BuildRefusal,
   type BuildResult,
   buildImage,
   buildRefusal,
@@ -13,10 +10,11 @@ import {
   importImage,
   loadImages,
 } from '../docker/build.ts';
+import { type CheckedBuild, checkBuild, refusalField } from '../docker/build-spec.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { BuildFailedError, EngineError, InvalidInputError } from '../docker/errors.ts';
-import { checkImageName, checkPlatform, checkTagReference } from '../docker/image-reference.ts';
-import { createTar, type TarEntry, TarPathError, tarPathProblem } from '../docker/tar.ts';
+import { givenFields } from '../docker/given-fields.ts';
+import { checkImageName, checkPlatform } from '../docker/image-reference.ts';
 import { builder } from './builder.ts';
 import { ImageProgressRef, progressOf } from './image-progress.ts';
 import { changesForCreate, labelsForCreate } from './label-access.ts';
@@ -27,7 +25,7 @@ import {
 } from './mutation-errors.ts';
 import { readBackImage } from './read-back.ts';
 import { type ImageRecord, ImageRef } from './refs.ts';
-import { givenFields, KeyValueInput, toStringMap } from './shared.ts';
+import { KeyValueInput } from './shared.ts';
 import { uploadBody } from './uploads.ts';
 
 /** The cap of build logs, in words. */
@@ -181,135 +179,6 @@ const BuildImageInput = builder.inputType('BuildImageInput', {
   }),
 });
 
-// Validation
-
-/** What the classic builder accepts as a stage name in `FROM … AS name`. */
-const stagePattern = /^[a-z][a-z0-9_.-]*$/i;
-
-function checkContextPath(field: string, path: string) {
-  const problem = tarPathProblem(path);
-  if (problem) throw new InvalidInputError(field, `"${path}": ${problem}`);
-}
-
-type BuildInput = typeof BuildImageInput.$inferInput;
-
-/** Checks a build request and turns it into the context to send, before any engine call. */
-function buildContext(input: BuildInput, upload: File | null | undefined): ArchiveBody {
-  const inline = input.dockerfile ?? null;
-  const dockerfilePath = input.dockerfilePath ?? 'Dockerfile';
-  if (upload !== null && upload !== undefined) {
-    if (inline !== null) {
-      throw new InvalidInputError(
-        'input.dockerfile',
-        'give an inline Dockerfile or an uploaded context, not both: put the Dockerfile in the context',
-      );
-    }
-    checkContextPath('input.dockerfilePath', dockerfilePath);
-    if (input.files && input.files.length > 0) {
-      throw new InvalidInputError(
-        'input.files',
-        'files go with an inline Dockerfile; put them in the uploaded context',
-      );
-    }
-    return uploadBody(upload);
-  }
-  if (inline === null) {
-    throw new InvalidInputError(
-      'input.dockerfile',
-      'give an inline Dockerfile (input.dockerfile) or an uploaded context (context)',
-    );
-  }
-  checkContextPath('input.dockerfilePath', dockerfilePath);
-  if (inline.trim() === '') throw new InvalidInputError('input.dockerfile', 'must not be empty');
-  const entries: TarEntry[] = [{ path: dockerfilePath, content: inline }];
-  const paths = new Map<string, string>([[dockerfilePath, 'input.dockerfilePath']]);
-  const fields = ['input.dockerfilePath'];
-  input.files?.forEach((file, index) => {
-    const field = `input.files[${index}]`;
-    checkContextPath(`${field}.path`, file.path);
-    if (file.path.endsWith('/')) {
-      throw new InvalidInputError(`${field}.path`, `"${file.path}" names a folder, not a file`);
-    }
-    const { path } = file;
-    const clash = paths.get(path);
-    if (clash !== undefined) {
-      throw new InvalidInputError(`${field}.path`, `"${file.path}" is also the path of ${clash}`);
-    }
-    paths.set(path, field);
-    fields.push(`${field}.path`);
-    if (file.mode !== null && file.mode !== undefined && (file.mode < 0 || file.mode > 0o7777)) {
-      throw new InvalidInputError(
-        `${field}.mode`,
-        `${file.mode} is not a permission value from 0 to 4095 (0o7777)`,
-      );
-    }
-    entries.push({
-      path,
-      content: file.content,
-      ...(file.mode !== null && file.mode !== undefined ? { mode: file.mode } : {}),
-    });
-  });
-  // Paths were checked one by one; a file that is also another's folder is found here.
-  try {
-    return createTar(entries);
-  } catch (error) {
-    if (!(error instanceof TarPathError)) throw error;
-    const index = entries.findIndex((entry) => entry.path === error.path);
-    throw new InvalidInputError(fields[index] ?? 'input.files', error.message);
-  }
-}
-
-/** The input field an engine refusal is about, by what the build was made from. */
-function refusalField(refusal: BuildRefusal, inline: boolean): string {
-  switch (refusal) {
-    case 'dockerfile':
-      return inline ? 'input.dockerfile' : 'input.dockerfilePath';
-    case 'dockerfilePath':
-      return 'input.dockerfilePath';
-    case 'target':
-      return 'input.target';
-    case 'context':
-      return 'context';
-  }
-}
-
-/** A build request checked and turned into the engine's options. */
-interface CheckedBuild {
-  readonly options: BuildOptions;
-  /** Whether the context was made of an inline Dockerfile (rather than uploaded). */
-  readonly inline: boolean;
-}
-
-/** Checks a build request before any engine call: the input fields, then the context. */
-function checkBuild(input: BuildInput, upload: File | null | undefined): CheckedBuild {
-  input.tags?.forEach((tag, index) => {
-    checkTagReference(`input.tags[${index}]`, tag);
-  });
-  if (input.target !== null && input.target !== undefined && !stagePattern.test(input.target)) {
-    throw new InvalidInputError(
-      'input.target',
-      `"${input.target}" is not a stage name: a letter, then letters, digits, "_", "." and "-"`,
-    );
-  }
-  if (input.platform !== null && input.platform !== undefined) {
-    checkPlatform('input.platform', input.platform);
-  }
-  const given = givenFields({
-    tags: input.tags,
-    buildArgs: toStringMap('input.buildArgs', input.buildArgs),
-    labels: toStringMap('input.labels', input.labels),
-    target: input.target,
-    noCache: input.noCache,
-    pull: input.pull,
-    platform: input.platform,
-  });
-  const body = buildContext(input, upload);
-  return {
-    options: { context: body, dockerfile: input.dockerfilePath ?? 'Dockerfile', ...given },
-    inline: upload === null || upload === undefined,
-  };
-}
-
 /** A build by a token limited to labels gives them to its image (the engine applies them last). */
 function withLimitLabels(context: GraphQLContext, build: CheckedBuild): CheckedBuild {
   const labels = labelsForCreate(context, 'input.labels', build.options.labels);
@@ -354,7 +223,10 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { input, context: upload }, context) => {
-      const build = withLimitLabels(context, checkBuild(input, upload));
+      const build = withLimitLabels(
+        context,
+        checkBuild(input, upload ? () => uploadBody(upload) : null),
+      );
       const result = await runBuild(context.docker, build);
       return {
         image: await readBackImage(context, result.imageId),
@@ -472,7 +344,10 @@ builder.subscriptionField('buildImageProgress', (t) =>
       }),
     },
     subscribe: (_root, { input, context: upload }, context) => {
-      const build = withLimitLabels(context, checkBuild(input, upload));
+      const build = withLimitLabels(
+        context,
+        checkBuild(input, upload ? () => uploadBody(upload) : null),
+      );
       return progressOf(context, async (report, signal) => {
         const result = await runBuild(context.docker.withSignal(signal), build, (line) =>
           report({ event: null, line }),

@@ -134,7 +134,9 @@ export function progressOf(
   // A generator's own return() waits for its next yield; the subscriber must not.
   const stop = () => {
     cancel.abort();
-    messages.return(undefined).catch(() => {});
+    messages
+      .return(undefined)
+      .catch((error: unknown) => context.reportLiveError('progress stream failed to close', error));
   };
   const iterator: AsyncIterableIterator<ProgressMessage> = {
     next: () => messages.next(),

@@ -1,5 +1,6 @@
 import type { GraphQLContext } from '../context.ts';
 import { EngineError } from '../docker/errors.ts';
+import { givenFields } from '../docker/given-fields.ts';
 import type { EngineImageHistoryItem, ImageFilters } from '../docker/images.ts';
 import { redactFor, redactHistoryStep } from '../security/output-redaction.ts';
 import { builder } from './builder.ts';
@@ -16,7 +17,6 @@ import {
 import {
   checkLabelFilters,
   checkNonEmpty,
-  givenFields,
   LabelRef,
   labelValue,
   shortenId,

@@ -118,7 +118,12 @@ builder.subscriptionField('containerLogs', (t) =>
         // The stream ends when the subscriber leaves, or when the server shuts down.
         signal: AbortSignal.any([controller.signal, context.shutdown]),
       });
-      return bufferDroppingOldest(lines, LOG_BUFFER_LINES, () => controller.abort());
+      return bufferDroppingOldest(
+        lines,
+        LOG_BUFFER_LINES,
+        () => controller.abort(),
+        (error) => context.reportLiveError('container log stream failed', error),
+      );
     },
     resolve: (message) => message,
   }),

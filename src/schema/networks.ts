@@ -1,4 +1,4 @@
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import type { GraphQLContext } from '../context.ts';
 import {
   type EngineContainerSummary,
@@ -6,14 +6,14 @@ import {
   inspectContainer,
 } from '../docker/containers.ts';
 import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
+import { givenFields } from '../docker/given-fields.ts';
+import { ipFamily, toNetworkSpec } from '../docker/network-spec.ts';
 import {
   connectContainerToNetwork,
   createNetwork,
   disconnectContainerFromNetwork,
-  type IpamPoolSpec,
   inspectNetwork,
   type NetworkFilters,
-  type NetworkSpec,
   pruneNetworks,
   removeNetwork,
 } from '../docker/networks.ts';
@@ -32,7 +32,6 @@ import {
 } from './refs.ts';
 import {
   checkLabelFilters,
-  givenFields,
   invalidInput,
   KeyValueInput,
   LabelRef,
@@ -41,7 +40,6 @@ import {
   parseEngineTime,
   shortenId,
   toKeyValues,
-  toStringMap,
 } from './shared.ts';
 
 const IpamPoolRef = builder
@@ -324,57 +322,6 @@ builder.queryFields((t) => ({
 // ---------------------------------------------------------------------------
 // Mutations
 
-/** Network names the engine's CLI accepts: letters, digits, "_", "." and "-", not first. */
-const networkNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
-type IpFamily = 'ipv4' | 'ipv6';
-
-/** A subnet or range in CIDR form; the address may have host bits set, as the engine allows. */
-interface Cidr {
-  readonly text: string;
-  readonly address: string;
-  readonly prefix: number;
-  readonly family: IpFamily;
-}
-
-/** The family of a plain address; zone ids ("fe80::1%eth0") are no network addresses. */
-function ipFamily(address: string): IpFamily | null {
-  if (address.includes('%')) return null;
-  return isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
-}
-
-function parseCidr(field: string, text: string): Cidr {
-  const match = /^([^/]+)\/(0|[1-9]\d{0,2})$/.exec(text);
-  const address = match?.[1];
-  const family = address === undefined ? null : ipFamily(address);
-  const prefix = Number(match?.[2]);
-  if (address === undefined || family === null || prefix > (family === 'ipv4' ? 32 : 128)) {
-    throw new InvalidInputError(
-      field,
-      `"${text}" is not in CIDR form: an IPv4 or IPv6 address, "/" and a prefix length, e.g. "172.20.0.0/16" or "fd00:20::/64"`,
-    );
-  }
-  return { text, address, prefix, family };
-}
-
-function isInside(subnet: Cidr, address: string, family: IpFamily): boolean {
-  if (family !== subnet.family) return false;
-  const block = new BlockList();
-  block.addSubnet(subnet.address, subnet.prefix, subnet.family);
-  return block.check(address, family);
-}
-
-/** Checks that `value` is a plain address inside `subnet`. */
-function checkAddressInSubnet(field: string, value: string, subnet: Cidr) {
-  const family = ipFamily(value);
-  if (family === null) {
-    throw new InvalidInputError(field, `"${value}" is not an IPv4 or IPv6 address`);
-  }
-  if (!isInside(subnet, value, family)) {
-    throw new InvalidInputError(field, `"${value}" is not inside the subnet "${subnet.text}"`);
-  }
-}
-
 const IpamPoolInput = builder.inputType('NetworkIpamPoolInput', {
   description: 'An address pool of a network to create.',
   fields: (t) => ({
@@ -468,94 +415,6 @@ const CreateNetworkInput = builder.inputType('CreateNetworkInput', {
     }),
   }),
 });
-
-type IpamPoolInputShape = typeof IpamPoolInput.$inferInput;
-
-/** Validates the pools and turns them into the engine's shape. */
-function toIpamPools(pools: readonly IpamPoolInputShape[], enableIpv6: boolean): IpamPoolSpec[] {
-  const subnets: Cidr[] = [];
-  return pools.map((pool, index) => {
-    const field = `input.ipam.config[${index}]`;
-    const subnet = parseCidr(`${field}.subnet`, pool.subnet);
-    if (subnet.family === 'ipv6' && !enableIpv6) {
-      throw new InvalidInputError(
-        'input.enableIpv6',
-        `must be true for the IPv6 subnet "${subnet.text}" of ${field}.subnet`,
-      );
-    }
-    subnets.forEach((other, otherIndex) => {
-      if (
-        isInside(other, subnet.address, subnet.family) ||
-        isInside(subnet, other.address, other.family)
-      ) {
-        throw new InvalidInputError(
-          `${field}.subnet`,
-          `"${subnet.text}" overlaps "${other.text}" of input.ipam.config[${otherIndex}].subnet`,
-        );
-      }
-    });
-    subnets.push(subnet);
-    if (pool.ipRange !== null && pool.ipRange !== undefined) {
-      const range = parseCidr(`${field}.ipRange`, pool.ipRange);
-      if (range.prefix < subnet.prefix || !isInside(subnet, range.address, range.family)) {
-        throw new InvalidInputError(
-          `${field}.ipRange`,
-          `"${range.text}" is not inside the subnet "${subnet.text}"`,
-        );
-      }
-    }
-    if (pool.gateway !== null && pool.gateway !== undefined) {
-      checkAddressInSubnet(`${field}.gateway`, pool.gateway, subnet);
-    }
-    const auxiliaryAddresses = toStringMap(`${field}.auxiliaryAddresses`, pool.auxiliaryAddresses);
-    pool.auxiliaryAddresses?.forEach((entry, entryIndex) => {
-      checkAddressInSubnet(`${field}.auxiliaryAddresses[${entryIndex}].value`, entry.value, subnet);
-    });
-    return {
-      subnet: pool.subnet,
-      ...givenFields({ ipRange: pool.ipRange, gateway: pool.gateway, auxiliaryAddresses }),
-    };
-  });
-}
-
-function checkNotBlank(field: string, value: string | null | undefined) {
-  if (value !== null && value !== undefined && value.trim() === '') {
-    throw new InvalidInputError(field, 'must not be empty');
-  }
-}
-
-/** Checks a `createNetwork` input and builds what the engine takes, before any engine call. */
-function toNetworkSpec(input: typeof CreateNetworkInput.$inferInput): NetworkSpec {
-  if (!networkNamePattern.test(input.name)) {
-    throw new InvalidInputError(
-      'input.name',
-      `"${input.name}" is not a network name: letters, digits, "_", "." and "-", starting with a letter or digit`,
-    );
-  }
-  checkNotBlank('input.driver', input.driver);
-  checkNotBlank('input.ipam.driver', input.ipam?.driver);
-  const enableIpv6 = input.enableIpv6 ?? false;
-  const ipam = input.ipam
-    ? givenFields({
-        driver: input.ipam.driver,
-        config: input.ipam.config ? toIpamPools(input.ipam.config, enableIpv6) : undefined,
-        options: toStringMap('input.ipam.options', input.ipam.options),
-      })
-    : undefined;
-  return {
-    name: input.name,
-    checkDuplicate: input.checkDuplicate ?? true,
-    driver: input.driver ?? 'bridge',
-    internal: input.internal ?? false,
-    attachable: input.attachable ?? false,
-    enableIpv6,
-    ...givenFields({
-      ipam,
-      labels: toStringMap('input.labels', input.labels),
-      options: toStringMap('input.options', input.options),
-    }),
-  };
-}
 
 /**
  * The engine's network and container a connect or disconnect names; both must

@@ -1,6 +1,7 @@
 import { toEngineMap } from '../docker/container-spec.ts';
 import type { LogOptions } from '../docker/containers.ts';
 import { InvalidInputError } from '../docker/errors.ts';
+import { givenFields } from '../docker/given-fields.ts';
 import type { RegistryCredentials } from '../docker/registry-auth.ts';
 import { type RedactedText, redactDriverOption, redactFor } from '../security/output-redaction.ts';
 import type { Principal } from '../security/principal.ts';
@@ -97,16 +98,6 @@ export function checkNonEmpty(argument: string, values: readonly string[] | null
   values?.forEach((value, index) => {
     if (value.trim() === '') throw invalidArgument(`${argument}[${index}]`, 'must not be empty');
   });
-}
-
-/** The fields of a GraphQL input that were given: GraphQL's null and absent both mean "no condition". */
-export type GivenFields<T> = { -readonly [K in keyof T]?: Exclude<T[K], null | undefined> };
-
-/** Drops the null and absent fields of a GraphQL input. */
-export function givenFields<T extends object>(input: T): GivenFields<T> {
-  return Object.fromEntries(
-    Object.entries(input).filter(([, value]) => value !== null && value !== undefined),
-  ) as GivenFields<T>;
 }
 
 export const KeyValueInput = builder.inputType('KeyValueInput', {

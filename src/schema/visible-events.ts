@@ -32,7 +32,9 @@ class EventVisibility {
     private readonly context: GraphQLContext,
     private readonly limit: LabelLimit,
   ) {
-    this.#seeded = this.#seed().catch(() => undefined);
+    this.#seeded = this.#seed().catch((error: unknown) =>
+      context.reportLiveError('could not list the objects a label-limited subscriber sees', error),
+    );
   }
 
   /** Remembers the images, volumes and networks visible when the subscription starts. */
@@ -88,8 +90,12 @@ export function visibleEvents(
     if (message.kind !== 'event') return true;
     try {
       return await visibility.visible(message.event);
-    } catch {
+    } catch (error) {
       // An engine that cannot say whether the object is visible shows nothing of it.
+      context.reportLiveError(
+        'could not check whether an event is visible to its subscriber',
+        error,
+      );
       return false;
     }
   };

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../docker/errors.ts';
+import { givenFields } from '../docker/given-fields.ts';
 import {
   createVolume,
   type PruneReport,
@@ -21,7 +22,6 @@ import { paginate } from './pagination.ts';
 import { ContainerRef, toContainerRecord, type VolumeRecord, VolumeRef } from './refs.ts';
 import {
   checkLabelFilters,
-  givenFields,
   invalidInput,
   KeyValueInput,
   LabelRef,

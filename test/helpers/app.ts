@@ -4,8 +4,8 @@ import { print } from 'graphql';
 import { expect, inject } from 'vitest';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import type { DockerClient, EngineCallRecord } from '../../src/docker/client.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createRequestGuards } from '../../src/plugins/request-guards.ts';
 
@@ -185,10 +185,7 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
     DOCKERGRAPH_AUDIT: 'off',
     ...env,
   });
-  const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-    connectTimeoutMs: config.engineConnectTimeoutMs,
-    requestTimeoutMs: config.engineRequestTimeoutMs,
-  });
+  const docker = createDockerClient(config);
   const calls: EngineCallRecord[] = [];
   docker.observe((call) => calls.push(call));
   const app = createApp(config, {

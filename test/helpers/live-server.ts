@@ -4,8 +4,8 @@ import { type Client, createClient } from 'graphql-ws';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import type { DockerClient } from '../../src/docker/client.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { EngineCallRecorder } from './app.ts';
@@ -42,10 +42,7 @@ export async function startLiveServer(
     DOCKERGRAPH_AUDIT: 'off',
     ...options.env,
   });
-  const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-    connectTimeoutMs: config.engineConnectTimeoutMs,
-    requestTimeoutMs: config.engineRequestTimeoutMs,
-  });
+  const docker = createDockerClient(config);
   const server = await startServer(config, docker, createLogger('silent'));
   const client = createClient({
     url: webSocketUrl(server.url),

@@ -116,9 +116,11 @@ describe('download links followed from pages of other sites', () => {
   ])('refuses %s (403), before the engine', async (_what, headers) => {
     const { response, calls } = await fetchWith(headers);
     expect(response.status).toBe(403);
-    const body = (await response.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe('CROSS_SITE_REFUSED');
-    expect(body.error.message).toContain('DOCKERGRAPH_ALLOWED_ORIGINS');
+    const body = (await response.json()) as {
+      errors: [{ message: string; extensions: { code: string } }];
+    };
+    expect(body.errors[0].extensions.code).toBe('CROSS_SITE_REFUSED');
+    expect(body.errors[0].message).toContain('DOCKERGRAPH_ALLOWED_ORIGINS');
     expect(calls).toEqual([]);
   });
 

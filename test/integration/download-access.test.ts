@@ -75,11 +75,13 @@ describe.each(routes)('the $name download', ({ link }) => {
     const { status, body, calls } = await download(link(otherName), tokens.viewer);
     expect(status).toBe(403);
     expect(body).toEqual({
-      error: {
-        code: 'FORBIDDEN',
-        message:
-          'token "viewer" (role "viewer") may not download container files or images: it needs the "dangerous" permission',
-      },
+      errors: [
+        {
+          message:
+            'token "viewer" (role "viewer") may not download container files or images: it needs the "dangerous" permission',
+          extensions: { code: 'FORBIDDEN' },
+        },
+      ],
     });
     expect(calls).toEqual([]);
   });
@@ -93,7 +95,7 @@ describe.each(routes)('the $name download', ({ link }) => {
   it('answers a token limited to labels 404 for what it may not see, as for what is missing', async () => {
     const refused = await download(link(otherName, otherImage), tokens.limited);
     expect(refused.status).toBe(404);
-    expect(refused.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    expect(refused.body).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND' } }] });
     const missingName = fixtures.name('missing');
     const missing = await download(link(missingName, `dg-missing-${fixtures.run}:1`), tokens.admin);
     expect(missing.status).toBe(404);

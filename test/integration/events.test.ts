@@ -8,13 +8,14 @@ import { type Client, createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import type { EngineCallRecord } from '../../src/docker/client.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { EventHub, type EventMessage } from '../../src/docker/event-hub.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { EventsOfLabelledContainersSubscription } from '../generated/graphql.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { Changes, waitFor } from '../helpers/wait-for.ts';
@@ -74,48 +75,21 @@ function receive(
     errors?: unknown;
   }>,
 ): Received {
-  const messages: Message[] = [];
-  const errors: unknown[] = [];
-  const changes = new Changes();
-  let ended = false;
-  void (async () => {
-    try {
-      for await (const result of iterator) {
-        if (result.errors) errors.push(result.errors);
-        if (result.data) messages.push(result.data.events);
-        changes.notify();
-      }
-    } catch (error) {
-      errors.push(error);
-    } finally {
-      ended = true;
-      changes.notify();
-    }
-  })();
+  const collected = collectSubscription('events', iterator);
   return {
-    messages,
-    errors,
+    messages: collected.messages,
+    errors: collected.errors,
     get ended() {
-      return ended;
+      return collected.ended;
     },
     until: (count, timeoutMs = 10_000) =>
-      changes.until(
-        () => (messages.length >= count ? true : undefined),
+      collected.until(
+        (messages) => (messages.length >= count ? true : undefined),
         timeoutMs,
-        () =>
-          new Error(
-            `timed out waiting for ${count} messages, got ${JSON.stringify(messages)} ${JSON.stringify(errors)}`,
-          ),
+        `${count} messages`,
       ),
-    untilEnded: (timeoutMs = 10_000) =>
-      changes.until(
-        () => (ended ? true : undefined),
-        timeoutMs,
-        () => new Error('timed out waiting for the stream to end'),
-      ),
-    stop: async () => {
-      await iterator.return?.();
-    },
+    untilEnded: (timeoutMs = 10_000) => collected.untilEnded(timeoutMs),
+    stop: () => collected.stop(),
   };
 }
 
@@ -192,10 +166,7 @@ describe('events subscription', () => {
       PORT: '0',
       DOCKERGRAPH_CONNECT_TIMEOUT_MS: '2000',
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     docker.observe((call) => calls.push(call));
     running = await startServer(config, docker, createLogger('silent'));
   });
@@ -430,10 +401,7 @@ describe('events subscription', () => {
       HOST: '127.0.0.1',
       PORT: '0',
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     const second = await startServer(config, docker, createLogger('silent'));
     const sse = createSseClient({ url: `${second.url}/graphql`, retryAttempts: 0 });
     let closeCode: number | null = null;

@@ -5,8 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { print } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
@@ -208,10 +207,7 @@ describe('engine faults', () => {
       PORT: '0',
       LOG_LEVEL: 'silent',
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     const log = captureLog('info');
     server = await startServer(config, docker, log.logger);
     const url = `${server.url}/graphql`;

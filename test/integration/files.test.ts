@@ -47,7 +47,7 @@ const ImageSaveLink = graphql(`
 
 /** What the download routes answer on failure. */
 interface DownloadFailure {
-  error: { code: string; message: string };
+  errors: [{ message: string; extensions: { code: string } }];
 }
 
 describe('container files and downloads', () => {
@@ -84,10 +84,11 @@ describe('container files and downloads', () => {
     expect(response.status).toBe(status);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = (await response.json()) as DownloadFailure;
-    expect(body.error.code).toBe(code);
+    const [error] = body.errors;
+    expect(error.extensions.code).toBe(code);
     // Connection details never reach clients.
-    expect(body.error.message).not.toMatch(/docker\.sock|\/tmp\/dockergraph-engine/);
-    return body.error.message;
+    expect(error.message).not.toMatch(/docker\.sock|\/tmp\/dockergraph-engine/);
+    return error.message;
   }
 
   it('copies an uploaded tar into a container, and downloads it back through the link', async () => {

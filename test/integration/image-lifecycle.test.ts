@@ -4,8 +4,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { graphql } from '../generated/gql.ts';
 import { createTestApp, dataOf, type GraphQLResponse } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures } from '../helpers/docker-fixtures.ts';
@@ -277,10 +276,7 @@ describe('image lifecycle', () => {
       DOCKER_HOST: inject('dockerHost'),
       LOG_LEVEL: 'debug',
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     const loggedApp = createApp(config, { docker, logger: log.logger });
     const responses: GraphQLResponse<unknown>[] = [];
     async function execute<TData, TVariables>(

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer, UnsafeListenError } from '../../src/server.ts';
 import { makeRoleTokens } from '../helpers/access.ts';
@@ -28,10 +27,7 @@ function configFor(env: Record<string, string>) {
 }
 
 function clientFor(config: ReturnType<typeof loadConfig>) {
-  return DockerClient.create(resolveDockerEndpoint(config.docker), {
-    connectTimeoutMs: config.engineConnectTimeoutMs,
-    requestTimeoutMs: config.engineRequestTimeoutMs,
-  });
+  return createDockerClient(config);
 }
 
 describe('listening beyond loopback', () => {

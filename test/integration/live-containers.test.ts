@@ -7,8 +7,8 @@ import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import type { EngineCallRecord } from '../../src/docker/client.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { followContainerLogs } from '../../src/docker/follow-logs.ts';
 import { bufferDroppingOldest } from '../../src/docker/live-buffer.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -18,9 +18,10 @@ import type {
   FollowContainerLogsSubscription,
   WatchContainerStatsSubscription,
 } from '../generated/graphql.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
-import { Changes, waitFor } from '../helpers/wait-for.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const LogsSubscription = graphql(`
   subscription FollowContainerLogs($id: String!, $timestamps: Boolean) {
@@ -59,48 +60,17 @@ function receive<K extends string, T>(
   key: K,
   iterator: AsyncIterableIterator<{ data?: Record<K, T> | null | undefined; errors?: unknown }>,
 ): Received<T> {
-  const messages: T[] = [];
-  const errors: unknown[] = [];
-  const changes = new Changes();
-  let ended = false;
-  void (async () => {
-    try {
-      for await (const result of iterator) {
-        if (result.errors) errors.push(result.errors);
-        if (result.data) messages.push(result.data[key]);
-        changes.notify();
-      }
-    } catch (error) {
-      errors.push(error);
-    } finally {
-      ended = true;
-      changes.notify();
-    }
-  })();
+  const collected = collectSubscription(key, iterator);
   return {
-    messages,
-    errors,
+    messages: collected.messages,
+    errors: collected.errors,
     get ended() {
-      return ended;
+      return collected.ended;
     },
     until: (predicate, what) =>
-      changes.until(
-        () => (predicate(messages) ? true : undefined),
-        15_000,
-        () =>
-          new Error(
-            `timed out waiting for ${what}: ${JSON.stringify(messages)} ${JSON.stringify(errors)}`,
-          ),
-      ),
-    untilEnded: () =>
-      changes.until(
-        () => (ended ? true : undefined),
-        15_000,
-        () => new Error(`timed out waiting for the stream to end: ${JSON.stringify(messages)}`),
-      ),
-    stop: async () => {
-      await iterator.return?.();
-    },
+      collected.until((messages) => (predicate(messages) ? true : undefined), 15_000, what),
+    untilEnded: () => collected.untilEnded(15_000),
+    stop: () => collected.stop(),
   };
 }
 
@@ -165,10 +135,7 @@ describe('live container subscriptions', () => {
       HOST: '127.0.0.1',
       PORT: '0',
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     docker.observe((call) => calls.push(call));
     running = await startServer(config, docker, createLogger('silent'));
     client = createClient({
@@ -282,7 +249,13 @@ describe('live container subscriptions', () => {
       stderr: true,
       signal: controller.signal,
     });
-    const queue = bufferDroppingOldest(lines, 3, () => controller.abort());
+    const failures: unknown[] = [];
+    const queue = bufferDroppingOldest(
+      lines,
+      3,
+      () => controller.abort(),
+      (error) => failures.push(error),
+    );
     // Nothing is read until the engine has sent everything and ended the stream.
     await waitFor(() => queue.ended, { timeoutMs: 10_000, what: 'the log stream to end' });
     const delivered = [];
@@ -292,6 +265,7 @@ describe('live container subscriptions', () => {
       ['line 9', 0],
       ['line 10', 0],
     ]);
+    expect(failures).toEqual([]);
   });
 
   it('fails with NOT_FOUND naming a missing container', async () => {

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { ContainerUpdatesOfLabelledSubscription } from '../generated/graphql.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
-import { Changes, waitFor } from '../helpers/wait-for.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const ContainerUpdatedSubscription = graphql(`
   subscription ContainerUpdatesOfLabelled($filter: ContainerUpdateFilter) {
@@ -32,47 +33,21 @@ describe('containerUpdated subscription', () => {
 
   /** Subscribes and collects messages in the background. */
   function subscribe(variables: Record<string, unknown>) {
-    const messages: Message[] = [];
-    const errors: unknown[] = [];
-    const changes = new Changes();
-    const iterator = client.iterate<{ containerUpdated: Message }>({
-      query: print(ContainerUpdatedSubscription),
-      variables,
-    });
-    let ended = false;
-    void (async () => {
-      try {
-        for await (const result of iterator) {
-          if (result.errors) errors.push(result.errors);
-          if (result.data) messages.push(result.data.containerUpdated);
-          changes.notify();
-        }
-      } catch (error) {
-        errors.push(error);
-      } finally {
-        ended = true;
-        changes.notify();
-      }
-    })();
+    const collected = collectSubscription(
+      'containerUpdated',
+      client.iterate<{ containerUpdated: Message }>({
+        query: print(ContainerUpdatedSubscription),
+        variables,
+      }),
+    );
     return {
-      messages,
-      errors,
+      messages: collected.messages,
+      errors: collected.errors,
       /** Resolves with the first message after `from` that passes `test`. */
       until: (test: (message: Message) => boolean, from = 0) =>
-        changes.until(
-          () => messages.slice(from).find(test),
-          10_000,
-          () => new Error(`timed out; messages so far: ${JSON.stringify(messages)}`),
-        ),
-      untilEnded: () =>
-        changes.until(
-          () => (ended ? true : undefined),
-          10_000,
-          () => new Error('timed out waiting for the stream to end'),
-        ),
-      stop: async () => {
-        await iterator.return?.();
-      },
+        collected.until((messages) => messages.slice(from).find(test), 10_000, 'a message'),
+      untilEnded: () => collected.untilEnded(10_000),
+      stop: () => collected.stop(),
     };
   }
 

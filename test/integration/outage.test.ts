@@ -6,8 +6,7 @@ import { rmSync } from 'node:fs';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
@@ -63,10 +62,7 @@ describe('engine outage and recovery', () => {
       PORT: '0',
       DOCKERGRAPH_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
     });
-    const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     server = await startServer(config, docker, createLogger('silent'));
     url = server.url;
   });

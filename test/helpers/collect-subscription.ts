@@ -1,0 +1,72 @@
+// Reads a subscription's results in the background, for tests to wait on what arrived.
+import { Changes } from './wait-for.ts';
+
+/** What one subscriber received, in order, and whether its stream ended. */
+export interface CollectedSubscription<T> {
+  /** The `data[key]` of every result, in order. */
+  readonly messages: T[];
+  /** The `errors` of results, and what the iterator threw. */
+  readonly errors: unknown[];
+  readonly ended: boolean;
+  /** Resolves with what `find` returns once it returns something; it looks after every result. */
+  until<R>(
+    find: (messages: readonly T[]) => R | undefined,
+    timeoutMs: number,
+    what: string,
+  ): Promise<R>;
+  /** Resolves once the stream ended. */
+  untilEnded(timeoutMs: number): Promise<void>;
+  /** Unsubscribes. */
+  stop(): Promise<void>;
+}
+
+/** Collects the results of a graphql-ws or graphql-sse iterator, keeping `data[key]`. */
+export function collectSubscription<K extends string, T>(
+  key: K,
+  iterator: AsyncIterableIterator<{ data?: Record<K, T> | null | undefined; errors?: unknown }>,
+): CollectedSubscription<T> {
+  const messages: T[] = [];
+  const errors: unknown[] = [];
+  const changes = new Changes();
+  let ended = false;
+  void (async () => {
+    try {
+      for await (const result of iterator) {
+        if (result.errors) errors.push(result.errors);
+        if (result.data) messages.push(result.data[key]);
+        changes.notify();
+      }
+    } catch (error) {
+      errors.push(error);
+    } finally {
+      ended = true;
+      changes.notify();
+    }
+  })();
+  return {
+    messages,
+    errors,
+    get ended() {
+      return ended;
+    },
+    until: (find, timeoutMs, what) =>
+      changes.until(
+        () => find(messages),
+        timeoutMs,
+        () =>
+          new Error(
+            `timed out waiting for ${what}: ${JSON.stringify(messages)} ${JSON.stringify(errors)}`,
+          ),
+      ),
+    untilEnded: async (timeoutMs) => {
+      await changes.until(
+        () => (ended ? true : undefined),
+        timeoutMs,
+        () => new Error(`timed out waiting for the stream to end: ${JSON.stringify(messages)}`),
+      );
+    },
+    stop: async () => {
+      await iterator.return?.();
+    },
+  };
+}
