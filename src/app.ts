@@ -7,7 +7,7 @@ import {
   type GraphQLContext,
   type LiveStreams,
 } from './context.ts';
-import type { DockerClient } from './docker/client.ts';
+import { type DockerClient, EngineCallBudgetError } from './docker/client.ts';
 import { EngineError } from './docker/errors.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
@@ -180,6 +180,8 @@ export function createApp(
         live: streams,
         principal,
         policy,
+        limits: { maxNodeIds: config.limits.maxNodeIds },
+        maxEngineCalls: config.limits.maxEngineCalls,
       });
     },
     maskedErrors: {
@@ -189,6 +191,13 @@ export function createApp(
           if (original instanceof EngineError) return engineErrorToGraphQL(original, error);
           // Errors the schema raised on purpose (bad arguments) and GraphQL's own reach clients.
           if (!original || original instanceof GraphQLError) return error;
+          if (original instanceof EngineCallBudgetError) {
+            return new GraphQLError(original.message, {
+              nodes: error.nodes ?? null,
+              path: error.path ?? null,
+              extensions: { code: 'ENGINE_CALL_BUDGET_EXCEEDED', limit: original.limit },
+            });
+          }
         }
         // A client that went away aborts its engine calls: expected, not a server fault.
         if (original instanceof Error && original.name === 'AbortError') {

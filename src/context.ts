@@ -1,4 +1,4 @@
-import type { DockerClient } from './docker/client.ts';
+import { type DockerClient, EngineCallBudget } from './docker/client.ts';
 import { EventHub } from './docker/event-hub.ts';
 import { StatsHub } from './docker/stats-hub.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -13,6 +13,12 @@ export interface AccessPolicy {
   readonly bindAllowList: readonly string[];
 }
 
+/** Limits that resolvers apply to their arguments. */
+export interface OperationLimits {
+  /** Most global IDs one `nodes(ids:)` may ask for (DOCKERGRAPH_MAX_NODE_IDS). */
+  readonly maxNodeIds: number;
+}
+
 /** What every resolver of one GraphQL operation shares. */
 export interface GraphQLContext {
   /** The engine client, bound to the request's abort signal. */
@@ -24,6 +30,7 @@ export interface GraphQLContext {
   /** Who runs the operation: role, permissions, label limit. */
   readonly principal: Principal;
   readonly policy: AccessPolicy;
+  readonly limits: OperationLimits;
   /** The engine's event stream, shared by every subscription. */
   readonly events: EventHub;
   /** The engine's stats streams, one per container, shared by every subscription. */
@@ -31,8 +38,9 @@ export interface GraphQLContext {
   /** Aborts when the server shuts down: streams a subscription alone owns end with it. */
   readonly shutdown: AbortSignal;
   /**
-   * Replaces `loaders` with fresh ones. A subscription keeps one context for all its
-   * events, which are executed one after the other: each must read the engine anew.
+   * Replaces `loaders` with fresh ones and gives the engine-call budget back. A
+   * subscription keeps one context for all its events, which are executed one after
+   * the other: each must read the engine anew, and is an operation of its own.
    */
   renewLoaders(): void;
 }
@@ -87,6 +95,9 @@ export interface ContextSources {
   readonly live: LiveStreams;
   readonly principal: Principal;
   readonly policy: AccessPolicy;
+  readonly limits: OperationLimits;
+  /** Most engine calls the operation may make (DOCKERGRAPH_MAX_ENGINE_CALLS). */
+  readonly maxEngineCalls: number;
 }
 
 /** Builds the context of one operation: a request-scoped client view and fresh loaders. */
@@ -97,8 +108,11 @@ export function createContext({
   live,
   principal,
   policy,
+  limits,
+  maxEngineCalls,
 }: ContextSources): GraphQLContext {
-  const scoped = docker.withSignal(signal);
+  const budget = new EngineCallBudget(maxEngineCalls);
+  const scoped = docker.withSignal(signal).withBudget(budget);
   const loaders = createLoaders(scoped, principal.labels);
   return {
     docker: scoped,
@@ -106,10 +120,12 @@ export function createContext({
     engineName,
     principal,
     policy,
+    limits,
     events: live.events,
     stats: live.stats,
     shutdown: live.shutdown,
     renewLoaders() {
+      budget.renew();
       // In place: envelop copies the context's properties into the one resolvers get.
       Object.assign(loaders, createLoaders(scoped, principal.labels));
     },

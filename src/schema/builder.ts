@@ -120,7 +120,15 @@ export const builder = new SchemaBuilder<{
       description:
         'Fetches several objects by their global IDs, in order; null for those that no longer exist.',
       args: { ids: { description: 'Global IDs, as returned by `id` fields.' } },
-      resolve: (_root, { ids }, _context, _info, resolveNodes) => {
+      resolve: (_root, { ids }, context, _info, resolveNodes) => {
+        // Each ID may be one engine call: a long list would be as many calls in one request.
+        const { maxNodeIds } = context.limits;
+        if (ids.length > maxNodeIds) {
+          throw invalidArgument(
+            'ids',
+            `${ids.length} IDs asked for, at most ${maxNodeIds} may be fetched at once (DOCKERGRAPH_MAX_NODE_IDS)`,
+          );
+        }
         ids.forEach((id, index) => {
           checkNodeTypename(`ids[${index}]`, id.typename);
         });
