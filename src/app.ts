@@ -23,6 +23,7 @@ import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
+import { useUploads } from './plugins/use-uploads.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
 import { isAllowedOrigin } from './security/origins.ts';
@@ -252,6 +253,16 @@ export function createApp(
       }),
       // Limits, cheapest first: refused requests are not read further, nor parsed, nor run.
       useCsrfPrevention(),
+      // Before the body limit, which then holds the whole multipart body to its limit too.
+      useUploads({
+        schema,
+        guards: operationGuards,
+        principals,
+        maxFieldBytes: config.limits.maxBodyBytes,
+        maxUploadBytes: config.limits.maxUploadBytes,
+        readOnly: config.security.readOnly,
+        clientAddressOf,
+      }),
       useBodyLimit(config.limits),
       // Batch size, rate limit, registered operations: the guards WebSocket operations pass too.
       useOperationGuards(operationGuards, principals, clientAddressOf),

@@ -121,6 +121,14 @@ export function guardOperations<T extends RequestedOperation>(
   return result;
 }
 
+/** Requests whose operations were admitted while their body was read (multipart uploads). */
+const admittedRequests = new WeakSet<Request>();
+
+/** Notes that `request`'s operations passed {@link guardOperations}: they are not counted twice. */
+export function markAdmitted(request: Request): void {
+  admittedRequests.add(request);
+}
+
 /**
  * {@link guardOperations} for HTTP requests (POST, GET, SSE; Node server and fetch
  * handler): once the body is read, before anything is parsed. Refusals answer their
@@ -135,6 +143,7 @@ export function useOperationGuards(
     onRequestParse({ request, serverContext }) {
       return {
         onRequestParseDone({ requestParserResult, setRequestParserResult }) {
+          if (admittedRequests.has(request)) return;
           const batched = Array.isArray(requestParserResult);
           const admitted = guardOperations(
             guards,
