@@ -1,7 +1,7 @@
 // Uploads as a hostile client sends them (finding 9): a file is accepted only for an operation
 // that takes one and only from a token allowed to use that field, decided before a byte of the
 // file is read; accepted files are streamed to private temporary files, removed afterwards.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,6 +204,55 @@ describe('uploads', () => {
     });
     await waitFor(() => uploadFolders().length === 0, {
       timeoutMs: 5_000,
+      what: 'the upload folder to be removed',
+    });
+  });
+
+  it('removes a half-sent upload when the client goes away', async () => {
+    const request = httpRequest(url, {
+      method: 'POST',
+      headers: {
+        'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+        authorization: `Bearer ${admin}`,
+        'x-graphql-yoga-csrf': 'upload',
+      },
+    });
+    request.on('error', () => {});
+    request.write(
+      part(
+        'operations',
+        JSON.stringify({
+          query: 'mutation L($archive: File!) { loadImages(archive: $archive) { __typename } }',
+          variables: { archive: null },
+        }),
+      ) +
+        part('map', JSON.stringify({ 0: ['variables.archive'] })) +
+        `--${BOUNDARY}\r\ncontent-disposition: form-data; name="0"; filename="half.tar"\r\n\r\n`,
+    );
+    request.write(Buffer.alloc(4 * MiB));
+    // The file is being written to the server's temporary folder…
+    await waitFor(() => uploadFolders().length === 1, {
+      timeoutMs: 10_000,
+      what: 'the upload folder to be made',
+    });
+    const [folder = ''] = uploadFolders();
+    const inFolder = join(temporary, folder);
+    expect(statSync(inFolder).mode & 0o777).toBe(0o700);
+    const [file = ''] = await waitFor(
+      () => {
+        const names = readdirSync(inFolder);
+        return names.length > 0 ? names : undefined;
+      },
+      {
+        timeoutMs: 10_000,
+        what: 'the upload to be written',
+      },
+    );
+    expect(statSync(join(inFolder, file)).mode & 0o777).toBe(0o600);
+    // …until the client leaves: then it is removed.
+    request.destroy();
+    await waitFor(() => uploadFolders().length === 0, {
+      timeoutMs: 10_000,
       what: 'the upload folder to be removed',
     });
   });
