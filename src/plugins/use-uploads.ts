@@ -23,7 +23,7 @@ import type { GraphQLContext } from '../context.ts';
 import { permissionFor } from '../schema/access-rules.ts';
 import { describePrincipal, type Principal } from '../security/principal.ts';
 import { guardOperations, markAdmitted, type OperationGuards } from './operation-guards.ts';
-import { transportOfRequest } from './use-audit.ts';
+import { refusedOperationRecord, transportOfRequest } from './use-audit.ts';
 
 /** Limits and policy an upload is held to. */
 export interface UploadOptions {
@@ -244,6 +244,11 @@ async function parseMultipart(
   const body = request.body;
   if (!body) throw badMultipart('the request has no body');
   const principal = options.principals.get(original);
+  const auditSource = {
+    principal,
+    transport: transportOfRequest(original),
+    clientAddress: options.clientAddressOf(serverContext),
+  };
   const folder = await mkdtemp(join(tmpdir(), 'dockergraph-upload-'));
   folders.set(original, folder);
   // Yoga's own parser (Request.formData) holds every file in memory: busboy streams.
@@ -290,19 +295,27 @@ async function parseMultipart(
         throw badMultipart('the field "operations" must hold an operation or a list of them');
       }
       // The guards every operation passes, before the files are read; not again once parsed.
-      const admitted = guardOperations(
-        options.guards,
-        {
-          principal,
-          transport: transportOfRequest(original),
-          clientAddress: options.clientAddressOf(serverContext),
-        },
-        { operations: list, batched },
-      );
+      const admitted = guardOperations(options.guards, auditSource, { operations: list, batched });
       if (admitted instanceof GraphQLError) throw admitted;
       markAdmitted(original);
       map = readMap(value);
-      checkUploads(options, principal, admitted, batched, map);
+      try {
+        checkUploads(options, principal, admitted, batched, map);
+      } catch (error) {
+        // A refused mutation or subscription is audited as the other refusals are.
+        if (error instanceof GraphQLError && options.guards.audit.enabled) {
+          for (const operation of admitted) {
+            const record = refusedOperationRecord(
+              auditSource,
+              operation,
+              [error],
+              options.guards.maxTokens,
+            );
+            if (record) options.guards.audit.write(record);
+          }
+        }
+        throw error;
+      }
       parsed = { operations: admitted, batched };
     } catch (error) {
       fail(error);

@@ -1,13 +1,14 @@
 // Uploads as a hostile client sends them (finding 9): a file is accepted only for an operation
 // that takes one and only from a token allowed to use that field, decided before a byte of the
 // file is read; accepted files are streamed to private temporary files, removed afterwards.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
-import type { GraphQLResponse } from '../helpers/app.ts';
+import { createTestApp, type GraphQLResponse, withoutEngineCalls } from '../helpers/app.ts';
+import { auditRecordsIn } from '../helpers/audit-lines.ts';
 import { createTar, EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -280,5 +281,39 @@ describe('uploads', () => {
       /^Variable "\$archive" got invalid value "AAAA"; a File is sent as a multipart upload/,
     );
     expect(asJson.errors?.[0]?.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
+  });
+
+  it('refuses a viewer’s upload through the fetch handler’s app alike, and audits it', async () => {
+    const auditFile = join(temporary, 'audit.log');
+    const app = createTestApp({
+      ...tokensEnv([{ id: 'viewer', role: 'viewer', token: viewer }]),
+      DOCKERGRAPH_AUDIT: auditFile,
+    });
+    try {
+      const form = new FormData();
+      form.set(
+        'operations',
+        JSON.stringify({
+          query: 'mutation Load($archive: File!) { loadImages(archive: $archive) { __typename } }',
+          variables: { archive: null },
+        }),
+      );
+      form.set('map', JSON.stringify({ 0: ['variables.archive'] }));
+      form.set('0', new Blob([new Uint8Array(64 * 1_024)]), 'images.tar');
+      const answer = await withoutEngineCalls(app, () =>
+        app.post(form, { token: viewer, headers: { 'x-graphql-yoga-csrf': 'upload' } }),
+      );
+      expect(answer.status).toBe(403);
+      expect(answer.body.errors?.[0]?.message).toBe(
+        'token "viewer" (role "viewer") may not use Mutation.loadImages: it needs the "dangerous" permission',
+      );
+      const records = auditRecordsIn(readFileSync(auditFile, 'utf8'));
+      expect(
+        records.map((record) => [record.operationName, record.outcome, record.errors?.[0]?.code]),
+      ).toEqual([['Load', 'denied', 'FORBIDDEN']]);
+      expect(uploadFolders()).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 });
