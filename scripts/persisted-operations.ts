@@ -11,7 +11,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, print } from 'graphql';
-import { operationHash } from '../src/plugins/use-persisted-operations.ts';
+import { operationHash } from '../src/plugins/persisted-operations.ts';
 
 /** The persisted-operations object of the documents in `files`, keyed by hash. */
 export function persistedOperationsOf(files: readonly string[]): Record<string, string> {

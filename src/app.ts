@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { GraphQLError, getOperationAST } from 'graphql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
@@ -7,23 +8,22 @@ import {
   type GraphQLContext,
   type LiveStreams,
 } from './context.ts';
-import type { DockerClient } from './docker/client.ts';
+import { type DockerClient, EngineCallBudgetError } from './docker/client.ts';
 import { EngineError } from './docker/errors.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
 import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
+import { createOperationGuards, useOperationGuards } from './plugins/operation-guards.ts';
 import { createRequestGuards, type RequestGuards } from './plugins/request-guards.ts';
 import { useAliasLimit } from './plugins/use-alias-limit.ts';
 import { useAudit } from './plugins/use-audit.ts';
 import { useAuthentication } from './plugins/use-authentication.ts';
-import { useBatchLimit } from './plugins/use-batch-limit.ts';
 import { useBodyLimit } from './plugins/use-body-limit.ts';
 import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
-import { usePersistedOperationsOnly } from './plugins/use-persisted-operations.ts';
-import { useRateLimit } from './plugins/use-rate-limit.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
+import { useUploads } from './plugins/use-uploads.ts';
 import { admissionDeniedToGraphQL } from './schema/access.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
@@ -69,6 +69,13 @@ export interface AppDependencies {
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+/** The client's address of a request the Node server serves; null in a fetch handler. */
+function clientAddressOf(serverContext: unknown): string | null {
+  return (
+    (serverContext as { req?: IncomingMessage } | undefined)?.req?.socket?.remoteAddress ?? null
+  );
+}
 
 /** Logs one line per HTTP request: method, path, status, duration, operation and engine calls. */
 function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
@@ -128,8 +135,12 @@ export function createApp(
   { docker, logger, live, audit, guards }: AppDependencies,
 ): App {
   const streams = live ?? createLiveStreams(docker, logger);
-  const { rateLimiter, persistedOperations } = guards ?? createRequestGuards(config);
   const auditLog = audit ?? openAuditLog(config.audit, reportAuditWriteError(logger));
+  const operationGuards = createOperationGuards(
+    config,
+    guards ?? createRequestGuards(config),
+    auditLog,
+  );
   const authenticator = new Authenticator(config.security);
   // The principal of each HTTP request, found by useAuthentication before anything else runs.
   const principals = new WeakMap<Request, Principal>();
@@ -145,7 +156,7 @@ export function createApp(
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
-    // DOCKERGRAPH_BATCHING: off (0) by default; useBatchLimit answers refused batches.
+    // DOCKERGRAPH_BATCHING: off (0) by default; useOperationGuards answers refused batches.
     batching: config.limits.maxBatchSize > 0 ? { limit: config.limits.maxBatchSize } : false,
     // useBodyLimit holds bodies to DOCKERGRAPH_MAX_BODY_BYTES / DOCKERGRAPH_MAX_UPLOAD_BYTES.
     maxRequestBodySize: false,
@@ -185,6 +196,8 @@ export function createApp(
         live: streams,
         principal,
         policy,
+        limits: { maxNodeIds: config.limits.maxNodeIds },
+        maxEngineCalls: config.limits.maxEngineCalls,
       });
     },
     maskedErrors: {
@@ -197,6 +210,13 @@ export function createApp(
           }
           // Errors the schema raised on purpose (bad arguments) and GraphQL's own reach clients.
           if (!original || original instanceof GraphQLError) return error;
+          if (original instanceof EngineCallBudgetError) {
+            return new GraphQLError(original.message, {
+              nodes: error.nodes ?? null,
+              path: error.path ?? null,
+              extensions: { code: 'ENGINE_CALL_BUDGET_EXCEEDED', limit: original.limit },
+            });
+          }
         }
         // A client that went away aborts its engine calls: expected, not a server fault.
         if (original instanceof Error && original.name === 'AbortError') {
@@ -227,7 +247,7 @@ export function createApp(
       }),
       useRequestLog(logger),
       // Before the limits, so that operations they refuse are audited as denied.
-      useAudit({ log: auditLog, principals, maxTokens: config.limits.maxTokens }),
+      useAudit({ log: auditLog, principals }),
       ...(audit ? [] : [{ onDispose: () => auditLog.close() }]),
       useAuthentication(authenticator, principals),
       // Tar downloads the schema links to (`/files/…`): after authentication, whose principal
@@ -241,10 +261,19 @@ export function createApp(
       }),
       // Limits, cheapest first: refused requests are not read further, nor parsed, nor run.
       useCsrfPrevention(),
+      // Before the body limit, which then holds the whole multipart body to its limit too.
+      useUploads({
+        schema,
+        guards: operationGuards,
+        principals,
+        maxFieldBytes: config.limits.maxBodyBytes,
+        maxUploadBytes: config.limits.maxUploadBytes,
+        readOnly: config.security.readOnly,
+        clientAddressOf,
+      }),
       useBodyLimit(config.limits),
-      useBatchLimit(config.limits.maxBatchSize),
-      useRateLimit(rateLimiter, principals),
-      ...(persistedOperations ? [usePersistedOperationsOnly(persistedOperations, principals)] : []),
+      // Batch size, rate limit, registered operations: the guards WebSocket operations pass too.
+      useOperationGuards(operationGuards, principals, clientAddressOf),
       useTokenLimit(config.limits.maxTokens),
       useAliasLimit(config.limits.maxAliases),
       useIntrospectionPolicy(config.security.introspection),

@@ -106,6 +106,10 @@ export interface LimitsConfig {
   /** Operations a token may run per window; 0 turns rate limiting off. */
   readonly rateLimit: number;
   readonly rateLimitWindowMs: number;
+  /** Most engine calls one operation (or one event of a subscription) may make. */
+  readonly maxEngineCalls: number;
+  /** Most global IDs one `nodes(ids:)` may ask for. */
+  readonly maxNodeIds: number;
 }
 
 /** Where audit lines go. */
@@ -375,6 +379,8 @@ export function loadConfig(env: Environment = process.env): Config {
       rateLimit: readInteger(env, 'DOCKERGRAPH_RATE_LIMIT', 600, 0, 1_000_000),
       rateLimitWindowMs:
         readInteger(env, 'DOCKERGRAPH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400) * 1_000,
+      maxEngineCalls: readInteger(env, 'DOCKERGRAPH_MAX_ENGINE_CALLS', 200, 1, 1_000_000),
+      maxNodeIds: readInteger(env, 'DOCKERGRAPH_MAX_NODE_IDS', 100, 1, 100_000),
     },
     audit: readAudit(env),
   };

@@ -1,5 +1,5 @@
 import { createAdmissionGate } from './docker/admission-gate.ts';
-import type { DockerClient } from './docker/client.ts';
+import { type DockerClient, EngineCallBudget } from './docker/client.ts';
 import { EventHub } from './docker/event-hub.ts';
 import { StatsHub } from './docker/stats-hub.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -15,6 +15,12 @@ export interface AccessPolicy {
   readonly admission: AdmissionSettings;
 }
 
+/** Limits that resolvers apply to their arguments. */
+export interface OperationLimits {
+  /** Most global IDs one `nodes(ids:)` may ask for (DOCKERGRAPH_MAX_NODE_IDS). */
+  readonly maxNodeIds: number;
+}
+
 /** What every resolver of one GraphQL operation shares. */
 export interface GraphQLContext {
   /** The engine client, bound to the request's abort signal. */
@@ -26,6 +32,7 @@ export interface GraphQLContext {
   /** Who runs the operation: role, permissions, label limit. */
   readonly principal: Principal;
   readonly policy: AccessPolicy;
+  readonly limits: OperationLimits;
   /** The engine's event stream, shared by every subscription. */
   readonly events: EventHub;
   /** The engine's stats streams, one per container, shared by every subscription. */
@@ -35,8 +42,9 @@ export interface GraphQLContext {
   /** Logs a failure a live stream cannot hand to its subscriber (it only ends the stream). */
   readonly reportLiveError: (what: string, error: unknown) => void;
   /**
-   * Replaces `loaders` with fresh ones. A subscription keeps one context for all its
-   * events, which are executed one after the other: each must read the engine anew.
+   * Replaces `loaders` with fresh ones and gives the engine-call budget back. A
+   * subscription keeps one context for all its events, which are executed one after
+   * the other: each must read the engine anew, and is an operation of its own.
    */
   renewLoaders(): void;
 }
@@ -95,6 +103,9 @@ export interface ContextSources {
   readonly live: LiveStreams;
   readonly principal: Principal;
   readonly policy: AccessPolicy;
+  readonly limits: OperationLimits;
+  /** Most engine calls the operation may make (DOCKERGRAPH_MAX_ENGINE_CALLS). */
+  readonly maxEngineCalls: number;
 }
 
 /** Builds the context of one operation: a request-scoped client view and fresh loaders. */
@@ -105,8 +116,12 @@ export function createContext({
   live,
   principal,
   policy,
+  limits,
+  maxEngineCalls,
 }: ContextSources): GraphQLContext {
-  const viewed = docker.withSignal(signal);
+  const budget = new EngineCallBudget(maxEngineCalls);
+  // The gate's own lookups count against the operation's budget too.
+  const viewed = docker.withSignal(signal).withBudget(budget);
   // Every write of the operation passes the principal's admission level, whoever sends it.
   const scoped = viewed.withGate(
     createAdmissionGate(viewed, {
@@ -122,11 +137,13 @@ export function createContext({
     engineName,
     principal,
     policy,
+    limits,
     events: live.events,
     stats: live.stats,
     shutdown: live.shutdown,
     reportLiveError: live.reportError,
     renewLoaders() {
+      budget.renew();
       // In place: envelop copies the context's properties into the one resolvers get.
       Object.assign(loaders, createLoaders(scoped, principal.labels));
     },

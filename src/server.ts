@@ -19,10 +19,13 @@ import type { EventHub } from './docker/event-hub.ts';
 import { ERROR_CONTENT_TYPE, errorBody } from './error-response.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
-import { createRequestGuards, type RequestGuards } from './plugins/request-guards.ts';
-import { authenticationFailureRecord, refusedOperationRecord } from './plugins/use-audit.ts';
-import { resolvePersistedOperation } from './plugins/use-persisted-operations.ts';
-import { admitOperations } from './plugins/use-rate-limit.ts';
+import {
+  createOperationGuards,
+  guardOperations,
+  type OperationGuards,
+} from './plugins/operation-guards.ts';
+import { createRequestGuards } from './plugins/request-guards.ts';
+import { authenticationFailureRecord } from './plugins/use-audit.ts';
 import { isAllowedOrigin, isLoopbackHost, isLoopbackHostHeader } from './security/origins.ts';
 import { Authenticator, type Principal } from './security/principal.ts';
 
@@ -102,9 +105,9 @@ export async function startServer(
   });
   const webSockets = serveWebSockets(app, server, authenticator, audit, {
     loopbackOnly,
-    guards,
+    guards: createOperationGuards(config, guards, audit),
     allowedOrigins: config.security.allowedOrigins,
-    maxTokens: config.limits.maxTokens,
+    maxMessageBytes: config.limits.maxBodyBytes,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -163,12 +166,13 @@ function serveWebSockets(
     loopbackOnly,
     guards,
     allowedOrigins,
-    maxTokens,
+    maxMessageBytes,
   }: {
     loopbackOnly: boolean;
-    guards: RequestGuards;
+    guards: OperationGuards;
     allowedOrigins: readonly string[];
-    maxTokens: number;
+    /** DOCKERGRAPH_MAX_BODY_BYTES: the largest message, as the largest HTTP body. */
+    maxMessageBytes: number;
   },
 ): {
   /** Resolves once no operation runs (their "complete" sent), or after `timeoutMs`. */
@@ -178,6 +182,9 @@ function serveWebSockets(
   const webSocketServer = new WebSocketServer({
     server,
     path: '/graphql',
+    // A longer message is refused from its frame header, before its bytes are buffered: the
+    // socket is closed with 1009 (message too big). Its operation is never parsed nor run.
+    maxPayload: maxMessageBytes,
     // Browsers send Origin with every WebSocket: a page of another site is refused (403)
     // before graphql-ws sees it. Clients that are not browsers send none.
     verifyClient: ({ origin, req }, accept) => {
@@ -246,31 +253,21 @@ function serveWebSockets(
       execute: (args) => envelopedOf(args).execute(args),
       subscribe: (args) => envelopedOf(args).subscribe(args),
       onSubscribe: async (context, _id, payload) => {
-        const principal = principals.get(context.extra);
-        // A mutation or subscription refused before it is parsed is audited as denied.
-        const refuse = (error: GraphQLError) => {
-          const source = {
-            principal,
-            transport: 'websocket' as const,
+        // The guards HTTP requests pass once read (batch, rate limit, registered operations),
+        // from the same function; refused mutations and subscriptions are audited there.
+        const admitted = guardOperations(
+          guards,
+          {
+            principal: principals.get(context.extra),
+            transport: 'websocket',
             clientAddress: context.extra.request.socket.remoteAddress ?? null,
-          };
-          const record = refusedOperationRecord(source, payload, [error], maxTokens);
-          if (record) audit.write(record);
-          return [error];
-        };
-        // Before anything is parsed: each operation counts against its token's rate limit.
-        const limited = principal && admitOperations(guards.rateLimiter, principal, 1);
-        if (limited) return refuse(limited);
-        let query = payload.query;
-        if (guards.persistedOperations) {
-          const resolved = resolvePersistedOperation(
-            guards.persistedOperations,
-            principal,
-            payload,
-          );
-          if (resolved instanceof GraphQLError) return refuse(resolved);
-          query = resolved.query;
-        }
+          },
+          { operations: [payload], batched: false },
+        );
+        if (admitted instanceof GraphQLError) return [admitted];
+        const [params] = admitted;
+        const query = params?.query ?? payload.query;
+        const principal = principals.get(context.extra);
         const enveloped = app.getEnveloped({
           ...context,
           principal,

@@ -66,6 +66,39 @@ export interface EngineConnection {
 
 type CallListener = (call: EngineCallRecord) => void;
 
+/** Raised instead of an engine call once an operation has made all the calls its budget allows. */
+export class EngineCallBudgetError extends Error {
+  override readonly name = 'EngineCallBudgetError';
+
+  constructor(readonly limit: number) {
+    super(
+      `the operation needs more than ${limit} engine calls, the most one operation may make (DOCKERGRAPH_MAX_ENGINE_CALLS): ask for fewer objects or fields at once`,
+    );
+  }
+}
+
+/**
+ * How many engine calls one operation may make: one GraphQL request, or one event
+ * of a subscription ({@link renew} starts the count again). Shared by every view
+ * made from the view it was given to.
+ */
+export class EngineCallBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Counts one call, or throws {@link EngineCallBudgetError} when none is left. */
+  take(): void {
+    if (this.used >= this.limit) throw new EngineCallBudgetError(this.limit);
+    this.used += 1;
+  }
+
+  /** Starts counting again: a subscription's next event is an operation of its own. */
+  renew(): void {
+    this.used = 0;
+  }
+}
+
 /** State shared by a client and every request-scoped view of it. */
 interface SharedState {
   readonly transport: Transport;
@@ -103,6 +136,7 @@ export class DockerClient {
     private readonly signal: AbortSignal | undefined,
     /** Reviews every write before it is sent (`admission-gate.ts`); none on the server's own client. */
     private readonly gate: ((call: EngineCall) => Promise<void>) | undefined = undefined,
+    private readonly budget: EngineCallBudget | null = null,
   ) {}
 
   /** How many engine calls this view has made. */
@@ -133,15 +167,15 @@ export class DockerClient {
     // Each engine call in flight listens on the signal (undici removes the listener when the
     // call ends); one operation may run dozens at once, which is not a leak.
     if (signal) setMaxListeners(0, signal);
-    return new DockerClient(this.shared, signal, this.gate);
+    return new DockerClient(this.shared, signal, this.gate, this.budget);
   }
 
   /**
    * A view of the same client whose writes `gate` reviews before they are sent;
-   * views made from it (`withSignal`) keep the gate.
+   * views made from it (`withSignal`, `withBudget`) keep the gate.
    */
   withGate(gate: (call: EngineCall) => Promise<void>): DockerClient {
-    return new DockerClient(this.shared, this.signal, gate);
+    return new DockerClient(this.shared, this.signal, gate, this.budget);
   }
 
   /**
@@ -151,6 +185,15 @@ export class DockerClient {
    */
   async admit(call: EngineCall): Promise<void> {
     await this.gate?.(call);
+  }
+
+  /**
+   * A view of the same client (same signal) whose calls, and those of the views made
+   * from it, count against `budget`: once it is spent, calls throw
+   * {@link EngineCallBudgetError} without reaching the engine.
+   */
+  withBudget(budget: EngineCallBudget): DockerClient {
+    return new DockerClient(this.shared, this.signal, this.gate, budget);
   }
 
   /** Calls `listener` for every engine call made through this client or any view of it. */
@@ -221,6 +264,7 @@ export class DockerClient {
     const query = toSearchParams(call.query);
     const method = call.method ?? 'POST';
     const record = { method, path: call.path, query: query.toString() };
+    this.budget?.take();
     this.calls += 1;
     for (const listener of this.shared.listeners) listener(record);
     let answer: TransportUpgrade;
@@ -277,6 +321,7 @@ export class DockerClient {
   private async send(call: EngineCall, path: string, what: string): Promise<TransportResponse> {
     const query = toSearchParams(call.query);
     const record = { method: call.method ?? 'GET', path: call.path, query: query.toString() };
+    this.budget?.take();
     this.calls += 1;
     for (const listener of this.shared.listeners) listener(record);
     const method = call.method ?? 'GET';

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import { RateLimiter } from '../security/rate-limiter.ts';
-import { PersistedOperations } from './use-persisted-operations.ts';
+import { PersistedOperations } from './persisted-operations.ts';
 
 /**
  * What the HTTP app and the WebSocket server share so that their limits are

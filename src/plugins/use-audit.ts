@@ -303,23 +303,11 @@ export interface AuditOptions {
   readonly log: AuditLog;
   /** Principals of HTTP requests, as useAuthentication found them. */
   readonly principals: WeakMap<Request, Principal>;
-  /** Token limit when reading an operation that a limit refused before parsing it. */
-  readonly maxTokens: number;
 }
 
-function transportOfRequest(request: Request): AuditRecord['transport'] {
+/** How an HTTP request's operations travel, for their audit lines. */
+export function transportOfRequest(request: Request): AuditRecord['transport'] {
   return request.headers.get('accept')?.includes('text/event-stream') ? 'sse' : 'http';
-}
-
-/** The errors of a JSON answer, or none when it is not one (a stream, a page). */
-async function answeredErrors(response: Response): Promise<ResultError[]> {
-  if (!/json/.test(response.headers.get('content-type') ?? '')) return [];
-  try {
-    const body = (await response.clone().json()) as { errors?: unknown };
-    return Array.isArray(body.errors) ? (body.errors as ResultError[]) : [];
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -327,26 +315,18 @@ async function answeredErrors(response: Response): Promise<ResultError[]> {
  * SSE and WebSocket alike: who (token id, role), what (operation, root fields,
  * variables with secrets redacted) and how it ended (`ok`, `error` with the
  * error codes and messages, `denied` for refusals). Refused mutations and
- * subscriptions are audited too, also those a limit refused before parsing
- * them; requests refused for their credentials get a line without operation,
- * their body being never read.
+ * subscriptions are audited too (those refused before they are parsed, by
+ * `guardOperations` in `operation-guards.ts`); requests refused for their
+ * credentials get a line without operation, their body being never read.
  */
-export function useAudit({ log, principals, maxTokens }: AuditOptions): Plugin<GraphQLContext> {
+export function useAudit({ log, principals }: AuditOptions): Plugin<GraphQLContext> {
   if (!log.enabled) return {};
-  /** HTTP requests one of whose operations the hooks below looked at (audited or not). */
-  const classified = new WeakSet<Request>();
-  /** The operations each HTTP request holds, once read: for those refused before parsing. */
-  const requested = new WeakMap<Request, readonly GraphQLParams[]>();
 
   const sourceOf = (context: OperationContext): AuditSource => ({
     principal: context.principal ?? (context.request ? principals.get(context.request) : undefined),
     transport: context.request ? transportOfRequest(context.request) : 'websocket',
     clientAddress: context.req?.socket?.remoteAddress ?? null,
   });
-
-  const classify = (context: OperationContext) => {
-    if (context.request) classified.add(context.request);
-  };
 
   /**
    * Notes that an operation is about to run (executed, or subscribed to): for a
@@ -356,7 +336,6 @@ export function useAudit({ log, principals, maxTokens }: AuditOptions): Plugin<G
    */
   const startOperation = (args: ExecutionArgs, withTypedErrors: boolean) => {
     const context = args.contextValue as OperationContext;
-    classify(context);
     const operation = auditedOperation(args.document, args.operationName);
     if (!operation) return null;
     const startedAt = performance.now();
@@ -382,20 +361,9 @@ export function useAudit({ log, principals, maxTokens }: AuditOptions): Plugin<G
     onSchemaChange({ schema }) {
       observeMutationResults(schema);
     },
-    onRequestParse({ request }) {
-      return {
-        onRequestParseDone({ requestParserResult }) {
-          requested.set(
-            request,
-            Array.isArray(requestParserResult) ? requestParserResult : [requestParserResult],
-          );
-        },
-      };
-    },
     onValidate({ context, params }) {
       return ({ valid, result }) => {
         const operationContext = context as OperationContext;
-        classify(operationContext);
         if (valid) return;
         const operation = auditedOperation(
           params.documentAST,
@@ -431,30 +399,13 @@ export function useAudit({ log, principals, maxTokens }: AuditOptions): Plugin<G
         },
       };
     },
-    async onResponse({ request, response, serverContext }) {
+    onResponse({ request, response, serverContext }) {
+      if (response.status !== 401) return;
       const clientAddress =
         (serverContext as { req?: IncomingMessage }).req?.socket?.remoteAddress ?? null;
-      if (response.status === 401) {
-        log.write(
-          authenticationFailureRecord('http', request.headers.get('authorization'), clientAddress),
-        );
-        return;
-      }
-      // Operations read but refused before they were parsed (rate limit, registered operations
-      // only): the errors answered say why.
-      const operations = requested.get(request);
-      if (!operations || classified.has(request)) return;
-      const errors = await answeredErrors(response);
-      if (errors.length === 0) return;
-      const source = {
-        principal: principals.get(request),
-        transport: transportOfRequest(request),
-        clientAddress,
-      };
-      for (const params of operations) {
-        const record = refusedOperationRecord(source, params, errors, maxTokens);
-        if (record) log.write(record);
-      }
+      log.write(
+        authenticationFailureRecord('http', request.headers.get('authorization'), clientAddress),
+      );
     },
   };
 }

@@ -88,6 +88,19 @@ export function permissionsFor(
 }
 
 /**
+ * Why `held` may not use a field whose rule is `needed`: the permissions it
+ * lacks, e.g. `it needs the "write" and "secrets" permissions`.
+ */
+export function describeMissingPermissions(
+  needed: readonly Permission[],
+  held: ReadonlySet<Permission>,
+): string {
+  const missing = needed.filter((permission) => !held.has(permission));
+  const named = (missing.length > 0 ? missing : needed).map((permission) => `"${permission}"`);
+  return `it needs the ${named.join(' and ')} permission${named.length > 1 ? 's' : ''}`;
+}
+
+/**
  * The permission that names what a field does (the first of its rule), or
  * undefined when the table has no rule for it; {@link permissionsFor} gives all.
  */

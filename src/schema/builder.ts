@@ -9,7 +9,7 @@ import type { GraphQLContext } from '../context.ts';
 import { describePrincipal } from '../security/principal.ts';
 import { PERMISSIONS, type Permission } from '../security/roles.ts';
 import { forbiddenError } from './access.ts';
-import { permissionsFor } from './access-rules.ts';
+import { describeMissingPermissions, permissionsFor } from './access-rules.ts';
 // Registers the costModel plugin.
 import './cost-model.ts';
 // Registers the denyByDefault plugin.
@@ -53,12 +53,8 @@ function forbidden(context: GraphQLContext, typeName: string, fieldName: string)
       `${field} is turned off: the server is read-only (DOCKERGRAPH_READ_ONLY)`,
     );
   }
-  const missing = permissions.filter(
-    (permission) => !context.principal.permissions.has(permission),
-  );
-  const named = (missing.length > 0 ? missing : permissions).map((permission) => `"${permission}"`);
   return forbiddenError(
-    `${describePrincipal(context.principal)} may not use ${field}: it needs the ${named.join(' and ')} permission${named.length > 1 ? 's' : ''}`,
+    `${describePrincipal(context.principal)} may not use ${field}: ${describeMissingPermissions(permissions, context.principal.permissions)}`,
   );
 }
 
@@ -127,7 +123,15 @@ export const builder = new SchemaBuilder<{
       description:
         'Fetches several objects by their global IDs, in order; null for those that no longer exist.',
       args: { ids: { description: 'Global IDs, as returned by `id` fields.' } },
-      resolve: (_root, { ids }, _context, _info, resolveNodes) => {
+      resolve: (_root, { ids }, context, _info, resolveNodes) => {
+        // Each ID may be one engine call: a long list would be as many calls in one request.
+        const { maxNodeIds } = context.limits;
+        if (ids.length > maxNodeIds) {
+          throw invalidArgument(
+            'ids',
+            `${ids.length} IDs asked for, at most ${maxNodeIds} may be fetched at once (DOCKERGRAPH_MAX_NODE_IDS)`,
+          );
+        }
         ids.forEach((id, index) => {
           checkNodeTypename(`ids[${index}]`, id.typename);
         });

@@ -57,10 +57,11 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
     images: connection,
     volumes: connection,
     networks: connection,
-    nodes: (args) => ({
-      field: 1,
-      multiplier: Array.isArray(args.ids) ? args.ids.length : UNPAGED_LIST_SIZE,
-    }),
+    // Each ID is looked up on its own: one engine call per ID, and its selection.
+    nodes: (args) => {
+      const ids = Array.isArray(args.ids) ? args.ids.length : UNPAGED_LIST_SIZE;
+      return { field: Math.max(1, ids), multiplier: ids };
+    },
     // A round trip to Docker Hub; the engine answers 25 results unless told otherwise.
     searchImages: (args) => ({ field: 50, multiplier: count(args.limit) ?? 25 }),
   },

@@ -1,3 +1,4 @@
+import { EngineCallBudgetError } from '../docker/client.ts';
 import type {
   EngineContainerConfig,
   EngineContainerInspect,
@@ -44,6 +45,18 @@ export interface NetworkRecord {
   readonly network: EngineNetwork;
 }
 
+/**
+ * The objects a node lookup found: missing ones (null) are left out and answer null;
+ * a spent engine-call budget fails the lookup, so that the client is told, not given nulls.
+ */
+function foundObjects<T>(results: readonly (T | null | undefined | Error)[]): T[] {
+  const spent = results.find((result) => result instanceof EngineCallBudgetError);
+  if (spent) throw spent;
+  return results.flatMap((result) =>
+    result === null || result === undefined || result instanceof Error ? [] : [result],
+  );
+}
+
 /** Object ids of the keys that name this engine; keys of other engines are dropped. */
 function localIds(engine: string, keys: readonly string[]): string[] {
   return keys.flatMap((key) => {
@@ -58,17 +71,14 @@ export const ContainerRef = builder.loadableNodeRef<ContainerRecord>('Container'
   load: async (keys: string[], context) => {
     const ids = localIds(context.engineName, keys);
     const summaries = await context.loaders.containers.summaryById.loadMany(ids);
-    return summaries.flatMap((summary) =>
-      summary && !(summary instanceof Error)
-        ? [
-            {
-              engine: context.engineName,
-              id: summary.Id,
-              summary,
-              inspect: null,
-            } satisfies ContainerRecord,
-          ]
-        : [],
+    return foundObjects(summaries).map(
+      (summary) =>
+        ({
+          engine: context.engineName,
+          id: summary.Id,
+          summary,
+          inspect: null,
+        }) satisfies ContainerRecord,
     );
   },
   sort: (container) => toNodeKey(container.engine, container.id),
@@ -79,9 +89,7 @@ export const ImageRef = builder.loadableNodeRef<ImageRecord>('Image', {
   load: async (keys: string[], context) => {
     const ids = localIds(context.engineName, keys);
     const images = await context.loaders.images.byId.loadMany(ids);
-    return images.flatMap((image) =>
-      image && !(image instanceof Error) ? [toImageRecord(context.engineName, image)] : [],
-    );
+    return foundObjects(images).map((image) => toImageRecord(context.engineName, image));
   },
   sort: (image) => toNodeKey(image.engine, image.id),
 });
@@ -91,10 +99,8 @@ export const VolumeRef = builder.loadableNodeRef<VolumeRecord>('Volume', {
   load: async (keys: string[], context) => {
     const names = localIds(context.engineName, keys);
     const volumes = await context.loaders.volumes.byName.loadMany(names);
-    return volumes.flatMap((volume) =>
-      volume && !(volume instanceof Error)
-        ? [{ engine: context.engineName, volume } satisfies VolumeRecord]
-        : [],
+    return foundObjects(volumes).map(
+      (volume) => ({ engine: context.engineName, volume }) satisfies VolumeRecord,
     );
   },
   sort: (volume) => toNodeKey(volume.engine, volume.volume.Name),
@@ -105,10 +111,8 @@ export const NetworkRef = builder.loadableNodeRef<NetworkRecord>('Network', {
   load: async (keys: string[], context) => {
     const ids = localIds(context.engineName, keys);
     const networks = await context.loaders.networks.byId.loadMany(ids);
-    return networks.flatMap((network) =>
-      network && !(network instanceof Error)
-        ? [{ engine: context.engineName, network } satisfies NetworkRecord]
-        : [],
+    return foundObjects(networks).map(
+      (network) => ({ engine: context.engineName, network }) satisfies NetworkRecord,
     );
   },
   sort: (network) => toNodeKey(network.engine, network.network.Id),

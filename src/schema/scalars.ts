@@ -45,4 +45,16 @@ builder.scalarType('File', {
   serialize: () => {
     throw new GraphQLError('File is an input only');
   },
+  // Only the multipart parser (src/plugins/use-uploads.ts) makes File values.
+  parseValue: (value) => {
+    if (value instanceof Blob) return value as File;
+    throw new GraphQLError(
+      'a File is sent as a multipart upload (GraphQL multipart request specification), with the variable set to null in "operations" and named in "map"',
+    );
+  },
+  parseLiteral: () => {
+    throw new GraphQLError(
+      'a File cannot be written in the document: send it as a multipart upload, in a variable of type File',
+    );
+  },
 });

@@ -8,7 +8,7 @@ import { print } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { persistedOperationsOf } from '../../scripts/persisted-operations.ts';
 import { ConfigError } from '../../src/config.ts';
-import { operationHash, PersistedOperations } from '../../src/plugins/use-persisted-operations.ts';
+import { operationHash, PersistedOperations } from '../../src/plugins/persisted-operations.ts';
 import { graphql } from '../generated/gql.ts';
 import { tokensEnv } from '../helpers/access.ts';
 import { createTestApp, withoutEngineCalls } from '../helpers/app.ts';

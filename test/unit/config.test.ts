@@ -58,4 +58,17 @@ describe('loadConfig', () => {
       /DOCKERGRAPH_ENGINE_NAME/,
     );
   });
+
+  it('reads the engine-call budget and the nodes cap, 200 and 100 by default', () => {
+    expect(loadConfig({}).limits).toMatchObject({ maxEngineCalls: 200, maxNodeIds: 100 });
+    expect(
+      loadConfig({ DOCKERGRAPH_MAX_ENGINE_CALLS: '50', DOCKERGRAPH_MAX_NODE_IDS: '10' }).limits,
+    ).toMatchObject({ maxEngineCalls: 50, maxNodeIds: 10 });
+    expect(() => loadConfig({ DOCKERGRAPH_MAX_ENGINE_CALLS: '0' })).toThrow(
+      new ConfigError('DOCKERGRAPH_MAX_ENGINE_CALLS must be an integer from 1 to 1000000, got "0"'),
+    );
+    expect(() => loadConfig({ DOCKERGRAPH_MAX_NODE_IDS: 'many' })).toThrow(
+      /DOCKERGRAPH_MAX_NODE_IDS must be an integer/,
+    );
+  });
 });

@@ -61,6 +61,8 @@ function adminContext() {
     live,
     principal: LOCAL_ADMIN,
     policy: { readOnly: false, admission: { bindAllowList: [], volumeDrivers: [] } },
+    limits: { maxNodeIds: config.limits.maxNodeIds },
+    maxEngineCalls: config.limits.maxEngineCalls,
   });
 }
 

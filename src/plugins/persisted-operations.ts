@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
 import { ConfigError } from '../config.ts';
-import type { GraphQLContext } from '../context.ts';
 import { describePrincipal, type Principal } from '../security/principal.ts';
 
 /** SHA-256 of a document's text, hex: the id a registered operation is run by. */
@@ -128,7 +125,9 @@ function idRequired(): GraphQLError {
 /**
  * The document an operation runs in persisted-operations mode: its own when the
  * principal may send one, otherwise the registered one its hash names; or the
- * error to answer. Used for WebSocket operations; HTTP goes through the plugin.
+ * error to answer, for every transport (`operation-guards.ts`). Yoga's
+ * persisted-operations plugin is not used: its hook runs in yoga's HTTP path only,
+ * and WebSocket operations would need the same rule coded a second time.
  */
 export function resolvePersistedOperation(
   operations: PersistedOperations,
@@ -144,27 +143,4 @@ export function resolvePersistedOperation(
   if (id === null) return idRequired();
   const document = operations.get(id);
   return document === undefined ? notFound(id) : { query: document };
-}
-
-/**
- * Persisted-operations mode over HTTP: non-admin principals may run only the
- * registered operations, by hash; admins may also send documents.
- */
-export function usePersistedOperationsOnly(
-  operations: PersistedOperations,
-  principals: WeakMap<Request, Principal>,
-): Plugin<GraphQLContext> {
-  return usePersistedOperations<GraphQLContext>({
-    getPersistedOperation: (hash) => operations.get(hash) ?? null,
-    extractPersistedOperationId: (params) => persistedOperationId(params),
-    allowArbitraryOperations: (request) => {
-      const principal = principals.get(request);
-      return principal !== undefined && mayRunArbitraryOperations(principal);
-    },
-    customErrors: {
-      persistedQueryOnly: ({ request }) => persistedOnly(principals.get(request)),
-      notFound: ({ params }) => notFound(persistedOperationId(params)),
-      keyNotFound: () => idRequired(),
-    },
-  });
 }

@@ -1,6 +1,4 @@
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from '../context.ts';
 import type { Principal } from '../security/principal.ts';
 import type { RateLimiter } from '../security/rate-limiter.ts';
 
@@ -43,29 +41,4 @@ export function admitOperations(
       },
     },
   );
-}
-
-/**
- * Counts every GraphQL operation of an HTTP request against its principal's
- * rate limit (each operation of a batch counts) once the body is read and
- * before anything is parsed, and answers 429 with `Retry-After` when over it.
- * WebSocket operations are counted in src/server.ts with {@link admitOperations}.
- */
-export function useRateLimit(
-  limiter: RateLimiter,
-  principals: WeakMap<Request, Principal>,
-): Plugin<GraphQLContext> {
-  return {
-    onRequestParse({ request }) {
-      const principal = principals.get(request);
-      if (!principal || !limiter.enabled) return;
-      return {
-        onRequestParseDone({ requestParserResult }) {
-          const count = Array.isArray(requestParserResult) ? requestParserResult.length : 1;
-          const refusal = admitOperations(limiter, principal, count);
-          if (refusal) throw refusal;
-        },
-      };
-    },
-  };
 }
