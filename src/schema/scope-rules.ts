@@ -213,8 +213,21 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       targets: [target('container', 'Container', 'commit')],
     },
     pullImage: { rule: 'unscoped-with-reason', reason: PULL_REASON },
-    pushImage: visibleTarget(target('reference', 'Image', 'push')),
-    tagImage: visibleTarget(target('source', 'Image', 'tag')),
+    pushImage: visibleTarget({
+      argument: 'reference',
+      type: 'Image',
+      // The engine's words name the repository, without the tag.
+      notFound: (key) =>
+        `push image "${key}": An image does not exist locally with the tag: ${key.replace(/:[^:/]*$/, '')}`,
+      replace: false,
+    }),
+    tagImage: visibleTarget({
+      argument: 'source',
+      type: 'Image',
+      notFound: (key, args) =>
+        `tag image "${key}" as "${String(args.repository)}:${String(args.tag ?? 'latest')}": ${missingWords('Image', key)}`,
+      replace: false,
+    }),
     removeImage: visibleTarget(target('reference', 'Image', 'remove')),
     pruneImages: narrowedPrune,
     createVolume: { rule: 'labels-created' },
