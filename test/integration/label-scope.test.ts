@@ -1187,7 +1187,7 @@ describe('every Mutation and Subscription field, as the limited token, against o
       kind: 'missing',
       operation: onContainer(
         'connectContainerToNetwork',
-        `, network: "${payNetwork}"`,
+        `, network: "${usedNetwork}"`,
         'container',
       ),
     },
@@ -1195,7 +1195,7 @@ describe('every Mutation and Subscription field, as the limited token, against o
       kind: 'missing',
       operation: onContainer(
         'disconnectContainerFromNetwork',
-        `, network: "${payNetwork}"`,
+        `, network: "${usedNetwork}"`,
         'container',
       ),
     },
