@@ -39,11 +39,17 @@ import {
 } from './docker/volumes.ts';
 import {
   carriesLabels,
+  findVisible,
+  findVisibleImageByPrefix,
+  isFullId,
   isImageVisible,
   isNetworkVisible,
   isVolumeVisible,
   type LabelLimit,
   limitOf,
+  type Named,
+  namedContainer,
+  namedNetwork,
   objectsUsedBy,
   type UsedObjects,
   withLimitFilters,
@@ -228,8 +234,36 @@ export function createLoaders(
   const allImages = once(async () => visibleImages(await listImages(docker)));
   const allVolumes = once(async () => visibleVolumes(await listVolumes(docker)));
   const allNetworks = once(async () => visibleNetworks(await listNetworks(docker)));
-  const imageInspect = eachLoader(async (reference) =>
-    nullUnlessVisible(imageInspectVisible)(await inspectImage(docker, reference)),
+  const imageInspect = eachLoader(async (reference) => {
+    // A limited principal's id prefix is matched among the images it sees.
+    const byPrefix = limit ? findVisibleImageByPrefix(await allImages(), reference) : undefined;
+    if (byPrefix === null) return null;
+    return nullUnlessVisible(imageInspectVisible)(
+      await inspectImage(docker, byPrefix ?? reference),
+    );
+  });
+  /**
+   * The full id of the visible object `key` (an id, id prefix or name) names,
+   * matched in the list read for this request, then in a list read anew (the
+   * object may have been created since); null when none, or several, match.
+   */
+  const resolveVisible =
+    <T>(list: () => Promise<T[]>, fresh: () => Promise<T[]>, namedOf: (item: T) => Named) =>
+    async (key: string): Promise<string | null> => {
+      if (isFullId(key)) return key;
+      const found =
+        findVisible(await list(), key, namedOf) ?? findVisible(await fresh(), key, namedOf);
+      return found ? namedOf(found).id : null;
+    };
+  const visibleContainerId = resolveVisible(
+    allContainers,
+    () => listContainers(docker, { all: true, filters: scoped({}) }),
+    namedContainer,
+  );
+  const visibleNetworkId = resolveVisible(
+    allNetworks,
+    async () => visibleNetworks(await listNetworks(docker)),
+    namedNetwork,
   );
   const imagesById = indexLoader(allImages, (image) => image.Id);
   const engineInfo = once(() => readEngineInfo(docker));
@@ -242,9 +276,12 @@ export function createLoaders(
         listContainers(docker, { all: true, filters: scoped(filters) }),
       ),
       summaryById: indexLoader(allContainers, (container) => container.Id),
-      inspect: eachLoader(async (id) => {
-        const container = await inspectContainer(docker, id);
-        if (!limit || !container) return container;
+      inspect: eachLoader(async (idOrName) => {
+        if (!limit) return inspectContainer(docker, idOrName);
+        // A limited principal's id prefix or name is matched among the containers it sees.
+        const id = await visibleContainerId(idOrName);
+        const container = id === null ? null : await inspectContainer(docker, id);
+        if (!container) return null;
         return carriesLabels(container.Config.Labels, limit) ? container : null;
       }),
       size: new DataLoader(async (ids) => {
@@ -298,9 +335,13 @@ export function createLoaders(
         visibleNetworks(await listNetworks(docker, { filters })),
       ),
       byId: indexLoader(allNetworks, (network) => network.Id),
-      inspect: eachLoader(async (idOrName) =>
-        nullUnlessVisible<EngineNetwork>(isNetworkVisible)(await inspectNetwork(docker, idOrName)),
-      ),
+      inspect: eachLoader(async (idOrName) => {
+        if (!limit) return inspectNetwork(docker, idOrName);
+        // A limited principal's id prefix or name is matched among the networks it sees.
+        const id = await visibleNetworkId(idOrName);
+        const network = id === null ? null : await inspectNetwork(docker, id);
+        return nullUnlessVisible<EngineNetwork>(isNetworkVisible)(network);
+      }),
     },
     system: {
       version: once(() => readEngineVersion(docker)),

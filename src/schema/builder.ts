@@ -14,6 +14,8 @@ import { describeMissingPermissions, permissionsFor } from './access-rules.ts';
 import './cost-model.ts';
 // Registers the denyByDefault plugin.
 import './deny-by-default.ts';
+// Registers the labelScope plugin.
+import './label-scope-plugin.ts';
 import { invalidArgument } from './errors.ts';
 import { decodeNodeId, encodeNodeId } from './node-id.ts';
 
@@ -81,6 +83,9 @@ export const builder = new SchemaBuilder<{
     // plugin first: listed after the complexity plugin, it runs before that plugin reads it.
     'costModel',
     ErrorsPlugin,
+    // After the errors plugin, so that its resolver wrapping sits inside that plugin's: a
+    // hidden target answers the field's NotFoundError like a missing one.
+    'labelScope',
     RelayPlugin,
     DataloaderPlugin,
   ],

@@ -28,14 +28,9 @@ import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { inspectImage, pullImage } from '../docker/images.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
-import {
-  concealEngineIds,
-  limitContainerCreate,
-  scopedLabelFilters,
-  visibleEngineReference,
-} from './label-access.ts';
+import { concealNameClash, limitContainerCreate, scopedLabelFilters } from './label-access.ts';
 import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
-import { toNodeKey } from './node-id.ts';
+import { engineReferenceOf, toNodeKey } from './node-id.ts';
 import { readBackContainer } from './read-back.ts';
 import { type ContainerRecord, ContainerRef } from './refs.ts';
 import {
@@ -651,7 +646,7 @@ builder.mutationFields((t) => ({
         limitedBody,
         name,
       ).catch((error: unknown) => {
-        throw concealEngineIds(context, error);
+        throw concealNameClash(context, error, 'container', name);
       });
       if (start) await startCreated(context, created.Id);
       return payload(context, created.Id, true, created.Warnings ?? []);
@@ -664,7 +659,7 @@ builder.mutationFields((t) => ({
     errors: resultErrors('The started container, or why it did not start.'),
     args: { id: t.arg.string({ required: true, description: referenceDescription }) },
     resolve: async (_root, { id }, context) => {
-      const key = await visibleEngineReference(context, 'Container', 'id', id, 'start');
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const changed = await startContainer(context.docker, key);
       return payload(context, key, changed);
     },
@@ -682,7 +677,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, timeoutSeconds }, context) => {
-      const key = await visibleEngineReference(context, 'Container', 'id', id, 'stop');
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);
       const target = await stopTarget(context, key, timeout, `stop container "${key}"`);
       const changed = await stopContainer(
@@ -707,7 +702,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, timeoutSeconds }, context) => {
-      const key = await visibleEngineReference(context, 'Container', 'id', id, 'restart');
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);
       const target = await stopTarget(context, key, timeout, `restart container "${key}"`);
       await restartContainer(context.docker, target.id, timeout, target.gracePeriodSeconds);
@@ -729,14 +724,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { id, signal }, context) => {
       const normalized = normalizeSignal('signal', signal ?? 'SIGKILL');
-      const key = await visibleEngineReference(
-        context,
-        'Container',
-        'id',
-        id,
-        // The engine's own words for a missing container.
-        (key) => `kill container "${key}" with ${normalized}: Cannot kill container: ${key}`,
-      );
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       await killContainer(context.docker, key, normalized);
       return payload(context, key, true);
     },
@@ -748,7 +736,7 @@ builder.mutationFields((t) => ({
     errors: resultErrors('The paused container, or why it was not paused.'),
     args: { id: t.arg.string({ required: true, description: referenceDescription }) },
     resolve: async (_root, { id }, context) => {
-      const key = await visibleEngineReference(context, 'Container', 'id', id, 'pause');
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       await pauseContainer(context.docker, key);
       return payload(context, key, true);
     },
@@ -760,7 +748,7 @@ builder.mutationFields((t) => ({
     errors: resultErrors('The unpaused container, or why it was not unpaused.'),
     args: { id: t.arg.string({ required: true, description: referenceDescription }) },
     resolve: async (_root, { id }, context) => {
-      const key = await visibleEngineReference(context, 'Container', 'id', id, 'unpause');
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       await unpauseContainer(context.docker, key);
       return payload(context, key, true);
     },
@@ -780,7 +768,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, condition }, context) => {
-      const key = await visibleEngineReference(context, 'Container', 'id', id, 'wait for');
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const result = await waitContainer(context.docker, key, condition ?? 'not-running');
       return {
         exitCode: result.StatusCode,
@@ -803,14 +791,14 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, newName }, context) => {
-      const key = await visibleEngineReference(context, 'Container', 'id', id, 'rename');
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const name = checkContainerName('newName', newName);
       const what = `rename container "${key}"`;
       const current = await inspectExisting(context, key, what);
       // The engine refuses a rename to the current name (400); nothing is to change.
       if (current.Name.replace(/^\//, '') === name) return payload(context, current.Id, false);
       await renameContainer(context.docker, current.Id, name).catch((error: unknown) => {
-        throw concealEngineIds(context, error);
+        throw concealNameClash(context, error, 'container', name);
       });
       return payload(context, current.Id, true);
     },
@@ -835,7 +823,7 @@ builder.mutationFields((t) => ({
         throw new InvalidInputError('input', 'nothing to change: give resources or restartPolicy');
       }
       // The input is checked whole before the engine is asked anything.
-      const key = await visibleEngineReference(context, 'Container', 'id', id, 'update');
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const warnings = await updateContainer(context.docker, key, body);
       return payload(context, key, true, warnings);
     },
@@ -859,7 +847,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { id, force, removeVolumes }, context) => {
-      const key = await visibleEngineReference(context, 'Container', 'id', id, 'remove');
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const current = await inspectExisting(context, key, `remove container "${key}"`);
       await removeContainer(context.docker, current.Id, {
         force: force ?? false,

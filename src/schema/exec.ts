@@ -2,8 +2,8 @@ import { toEnvList } from '../docker/container-spec.ts';
 import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { type ExecOutcome, type ExecSpec, runExec } from '../docker/exec.ts';
 import { builder } from './builder.ts';
-import { visibleEngineReference } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
+import { engineReferenceOf } from './node-id.ts';
 import { readBackContainer } from './read-back.ts';
 import { type ContainerRecord, ContainerRef } from './refs.ts';
 import { KeyValueInput } from './shared.ts';
@@ -162,13 +162,7 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: ExecInput, required: true, description: 'The command.' }),
     },
     resolve: async (_root, { id, input }, context) => {
-      const container = await visibleEngineReference(
-        context,
-        'Container',
-        'id',
-        id,
-        'create exec in',
-      );
+      const container = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const { spec, maxOutputBytes, timeoutMs } = toExecSpec(input);
       const outcome = await runExec(context.docker, container, spec, {
         maxOutputBytes,

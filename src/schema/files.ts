@@ -10,8 +10,8 @@ import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { builder } from './builder.ts';
 import { downloadLinks } from './download-links.ts';
 import { invalidArgument } from './errors.ts';
-import { visibleEngineReference } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
+import { engineReferenceOf } from './node-id.ts';
 import { readBackContainer } from './read-back.ts';
 import { type ContainerRecord, ContainerRef, ImageRef } from './refs.ts';
 import { parseEngineTime } from './shared.ts';
@@ -216,13 +216,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const container = await visibleEngineReference(
-        context,
-        'Container',
-        'id',
-        args.id,
-        `copy an archive to "${args.path}" in`,
-      );
+      const container = engineReferenceOf(context.engineName, 'Container', 'id', args.id);
       const problem = pathProblem(args.path);
       if (problem !== null) throw new InvalidInputError('path', problem);
       const upload = await peekUpload(args.archive, 512);

@@ -25,13 +25,9 @@ import {
 import { RegistryUnreachableError } from '../docker/progress.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
-import {
-  changesForCreate,
-  concealEngineIds,
-  scopedLabelFilters,
-  visibleEngineReference,
-} from './label-access.ts';
+import { changesForCreate, concealEngineIds, scopedLabelFilters } from './label-access.ts';
 import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
+import { engineReferenceOf } from './node-id.ts';
 import { readBackImage } from './read-back.ts';
 import { type ImageRecord, ImageRef } from './refs.ts';
 import {
@@ -238,8 +234,6 @@ builder.mutationFields((t) => ({
       const credentials = toRegistryCredentials('auth', auth);
       const repository = repositoryOf(parsed);
       const tag = parsed.tag ?? 'latest';
-      // A token limited to labels pushes only images it sees.
-      await visibleEngineReference(context, 'Image', 'reference', `${repository}:${tag}`, 'push');
       const digest = await pushImage(context.docker, {
         repository,
         tag,
@@ -271,7 +265,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const source = await visibleEngineReference(context, 'Image', 'source', args.source, 'tag');
+      const source = engineReferenceOf(context.engineName, 'Image', 'source', args.source);
       const repository = checkRepository('repository', args.repository);
       const tag = checkTag('tag', args.tag ?? 'latest');
       await tagImage(context.docker, source, repository, tag);
@@ -304,13 +298,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const reference = await visibleEngineReference(
-        context,
-        'Image',
-        'reference',
-        args.reference,
-        'remove',
-      );
+      const reference = engineReferenceOf(context.engineName, 'Image', 'reference', args.reference);
       return removeImage(context.docker, reference, {
         force: args.force ?? false,
         noPrune: args.noPrune ?? false,
@@ -397,12 +385,11 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const container = await visibleEngineReference(
-        context,
+      const container = engineReferenceOf(
+        context.engineName,
         'Container',
         'container',
         args.container,
-        'commit',
       );
       const name = checkImageName(args.repository, args.tag);
       checkImageChanges('changes', args.changes, 'a commit');

@@ -17,6 +17,7 @@ import {
   withLimitLabels,
 } from '../security/label-scope.ts';
 import { type EngineObjectType, engineReferenceOf } from './node-id.ts';
+import { missingWords } from './scope-rules.ts';
 
 /**
  * Where the schema applies the label limit of a token (the rules are in
@@ -35,67 +36,51 @@ export function labelLimitOf(context: GraphQLContext): LabelLimit | null {
   return limitOf(context.principal.labels);
 }
 
-/** The engine's own words for an object it does not have, after the call's `what`. */
-function engineNotFound(
+/**
+ * The engine key of an object (an id, id prefix or name, as {@link engineReferenceOf}
+ * finds it) resolved inside what a limited principal sees: containers and
+ * networks by their full id, images by the reference given, volumes by name;
+ * null for an object it may not see, or that does not exist. The loaders match
+ * an id prefix or name against the visible objects only, so that no engine
+ * message about another object reaches the principal. Without a limit `key`
+ * is answered as is, without an engine call.
+ */
+export async function visibleKey(
+  context: GraphQLContext,
   typename: EngineObjectType,
   key: string,
-  what: string,
-): EngineNotFoundError {
-  const words: Readonly<Record<EngineObjectType, string>> = {
-    Container: `No such container: ${key}`,
-    Image: `No such image: ${key}`,
-    Volume: `get ${key}: no such volume`,
-    Network: `network ${key} not found`,
-  };
-  return new EngineNotFoundError('NOT_FOUND', `${what}: ${words[typename]}`, 404);
+): Promise<string | null> {
+  if (!labelLimitOf(context)) return key;
+  const { loaders } = context;
+  switch (typename) {
+    case 'Container':
+      return (await loaders.containers.inspect.load(key))?.Id ?? null;
+    case 'Image':
+      return (await loaders.images.inspect.load(key)) ? key : null;
+    case 'Volume':
+      return (await loaders.volumes.inspect.load(key)) ? key : null;
+    case 'Network':
+      return (await loaders.networks.inspect.load(key))?.Id ?? null;
+  }
 }
 
 /**
- * The engine reference a mutation or subscription argument names, as
- * {@link engineReferenceOf} finds it, checked to be visible to a principal
- * limited to labels. An object it may not see answers the same NotFoundError
- * as one that does not exist (`action` is the verb of the engine call's
- * description, e.g. "stop" for `stop container "web"`, or the whole
- * description of the object's key, so that both read alike); nothing else is
- * revealed.
- * Containers and networks are answered by their full id, so that the change
- * reaches the very object checked; images keep the reference given (removing
- * by name and by id differ), volumes their name. Without a limit: no engine call.
+ * The engine reference an argument of a create names, checked to be visible to
+ * a principal limited to labels; one it may not see answers the NotFoundError
+ * `notFound` words for a missing one (the label-scope plugin checks the
+ * target arguments of root fields the same way, from `scope-rules.ts`).
  */
-export async function visibleEngineReference(
+async function visibleEngineReference(
   context: GraphQLContext,
   typename: EngineObjectType,
   field: string,
   value: string,
-  action: string | ((key: string) => string),
+  notFound: (key: string) => string,
 ): Promise<string> {
   const key = engineReferenceOf(context.engineName, typename, field, value);
-  if (!labelLimitOf(context)) return key;
-  const what = (name: string) =>
-    typeof action === 'string' ? `${action} ${typename.toLowerCase()} "${name}"` : action(name);
-  const { loaders } = context;
-  switch (typename) {
-    case 'Container': {
-      const container = await loaders.containers.inspect.load(key);
-      if (!container) throw engineNotFound(typename, key, what(key));
-      return container.Id;
-    }
-    case 'Image': {
-      if (!(await loaders.images.inspect.load(key))) throw engineNotFound(typename, key, what(key));
-      return key;
-    }
-    case 'Volume': {
-      if (!(await loaders.volumes.inspect.load(key))) {
-        throw engineNotFound(typename, key, what(key));
-      }
-      return key;
-    }
-    case 'Network': {
-      const network = await loaders.networks.inspect.load(key);
-      if (!network) throw engineNotFound(typename, key, what(key));
-      return network.Id;
-    }
-  }
+  const visible = await visibleKey(context, typename, key);
+  if (visible === null) throw new EngineNotFoundError('NOT_FOUND', notFound(key), 404);
+  return visible;
 }
 
 /**
@@ -172,10 +157,7 @@ export async function limitContainerCreate(
       if (mount.Source) {
         const existing = await inspectVolume(context.docker, mount.Source);
         if (existing && !isVolumeVisible(existing, limit, await context.loaders.scope.used())) {
-          throw new InvalidInputError(
-            `${at}.source`,
-            `the volume name "${mount.Source}" is in use by a volume this token cannot use`,
-          );
+          throw new InvalidInputError(`${at}.source`, nameInUseMessage('volume', mount.Source));
         }
       }
       const volumeLabels = labelsForCreate(
@@ -195,7 +177,7 @@ export async function limitContainerCreate(
         'Container',
         `${field}.networkMode`,
         sharedWith,
-        'join the network of',
+        (key) => `join the network of container "${key}": ${missingWords('Container', key)}`,
       );
     } else {
       await visibleEngineReference(
@@ -203,7 +185,7 @@ export async function limitContainerCreate(
         'Network',
         body.NetworkingConfig ? `${field}.network.name` : `${field}.networkMode`,
         networkMode,
-        'connect to',
+        (key) => `connect to network "${key}": ${missingWords('Network', key)}`,
       );
     }
   }
@@ -228,11 +210,46 @@ export async function createdVolume(
 ): Promise<EngineVolume> {
   const limit = labelLimitOf(context);
   if (!limit || isVolumeVisible(volume, limit, await context.loaders.scope.used())) return volume;
-  throw new EngineConflictError(
-    'CONFLICT',
-    `create volume "${volume.Name}": the name is in use by a volume this token cannot use`,
-    409,
-  );
+  throw nameInUse('volume', volume.Name);
+}
+
+/**
+ * The one answer a limited principal gets for a name in use, whether the
+ * object holding it is one it sees or not (names are engine-wide, so that the
+ * refusal itself cannot be hidden: it tells that the name is taken, nothing
+ * more), in place of the engine's words, which differ by case and name ids.
+ */
+function nameInUseMessage(kind: 'container' | 'volume' | 'network', name: string): string {
+  return `the ${kind} name "${name}" is already in use`;
+}
+
+function nameInUse(kind: 'container' | 'volume' | 'network', name: string): EngineConflictError {
+  return new EngineConflictError('CONFLICT', nameInUseMessage(kind, name), 409);
+}
+
+/** The engine's words for a name in use (a network's conflict may also be an overlapping subnet). */
+const NAME_CLASH: Readonly<Record<'container' | 'network', RegExp>> = {
+  container: /is already in use/,
+  network: /already exists/,
+};
+
+/**
+ * An engine failure of a create or rename that gives an object the name
+ * `name`, shown to a limited principal: a conflict (the name is in use) is
+ * answered {@link nameInUseMessage}; other failures as {@link concealEngineIds}
+ * shows them. Every failure of an unlimited principal is answered as is.
+ */
+export function concealNameClash(
+  context: GraphQLContext,
+  error: unknown,
+  kind: 'container' | 'network',
+  name: string | undefined,
+): unknown {
+  if (!labelLimitOf(context) || name === undefined) return concealEngineIds(context, error);
+  if (error instanceof EngineConflictError && NAME_CLASH[kind].test(error.message)) {
+    return nameInUse(kind, name);
+  }
+  return concealEngineIds(context, error);
 }
 
 function givenLabels(labels: Record<string, string> | undefined): {

@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import { scopedLabelFilters } from './label-access.ts';
 import { type ContainerRecord, ContainerRef } from './refs.ts';
 import { checkLabelFilters } from './shared.ts';
+import { visibleEvents } from './visible-events.ts';
 
 /**
  * Container actions after which the container may look different. Exec, attach, resize,
@@ -133,7 +134,8 @@ builder.subscriptionField('containerUpdated', (t) =>
         // only the containers carrying them.
         ...givenLabelFilters(scopedLabelFilters(context, filter?.labels)),
       };
-      return context.events.subscribe({ filter: hubFilter });
+      // The event rules of scope-rules.ts, as for `events`.
+      return visibleEvents(context, context.events.subscribe({ filter: hubFilter }));
     },
     resolve: async (message: EventMessage, _args, context): Promise<ContainerUpdate> => {
       if (message.kind === 'resync') return message;

@@ -19,7 +19,7 @@ import {
 } from '../docker/networks.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
-import { labelsForCreate, scopedLabelFilters, visibleEngineReference } from './label-access.ts';
+import { concealNameClash, labelsForCreate, scopedLabelFilters } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { encodeNodeId, engineReferenceOf, toNodeKey } from './node-id.ts';
 import { paginate } from './pagination.ts';
@@ -417,25 +417,18 @@ const CreateNetworkInput = builder.inputType('CreateNetworkInput', {
 });
 
 /**
- * The engine's network and container a connect or disconnect names; both must
- * be visible to a principal limited to labels (`action`: "connect", "disconnect").
+ * The engine's network and container a connect or disconnect names (for a
+ * principal limited to labels, the label-scope plugin has checked both visible
+ * and passes their full ids).
  */
-async function connectionOf(
+function connectionOf(
   context: GraphQLContext,
   args: { readonly network: string; readonly container: string },
-  action: 'connect' | 'disconnect',
-): Promise<{ network: string; container: string }> {
-  const keys = {
+): { network: string; container: string } {
+  return {
     network: engineReferenceOf(context.engineName, 'Network', 'network', args.network),
     container: engineReferenceOf(context.engineName, 'Container', 'container', args.container),
   };
-  // Described as the engine describes the call, so that a refusal reads as its own would.
-  const what = `${action} container "${keys.container}" ${action === 'connect' ? 'to' : 'from'} network "${keys.network}"`;
-  const [network, container] = await Promise.all([
-    visibleEngineReference(context, 'Network', 'network', args.network, () => what),
-    visibleEngineReference(context, 'Container', 'container', args.container, () => what),
-  ]);
-  return { network, container };
 }
 
 interface ConnectionShape {
@@ -589,6 +582,8 @@ builder.mutationFields((t) => ({
       const created = await createNetwork(context.docker, {
         ...spec,
         ...(labels ? { labels } : {}),
+      }).catch((error: unknown) => {
+        throw concealNameClash(context, error, 'network', input.name);
       });
       const network = await inspectNetwork(context.docker, created.id);
       if (!network) {
@@ -629,7 +624,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const { network, container } = await connectionOf(context, args, 'connect');
+      const { network, container } = connectionOf(context, args);
       args.aliases?.forEach((alias, index) => {
         if (!/^\S+$/.test(alias)) {
           throw new InvalidInputError(
@@ -690,7 +685,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const { network, container } = await connectionOf(context, args, 'disconnect');
+      const { network, container } = connectionOf(context, args);
       await disconnectContainerFromNetwork(context.docker, network, container, args.force ?? false);
       return readConnection(context, network, container);
     },

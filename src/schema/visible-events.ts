@@ -4,25 +4,27 @@ import type { EngineEvent } from '../docker/events.ts';
 import { createLoaders } from '../loaders.ts';
 import { carriesLabels, type LabelLimit } from '../security/label-scope.ts';
 import { labelLimitOf } from './label-access.ts';
+import { eventScopeRuleFor } from './scope-rules.ts';
 
 /**
- * The event streams of a principal limited to labels: events about objects it
- * may not see are dropped (the rules are in `src/security/label-scope.ts`).
+ * The event streams of a principal limited to labels, by the event rules of
+ * `scope-rules.ts`: events about objects it may not see are dropped, and
+ * attributes that describe a container it may not see are removed from the
+ * events it receives (a network's `connect` names the container, a volume's
+ * `mount` the container and where it mounts it). The visibility rules are in
+ * `src/security/label-scope.ts`.
  *
  * @module
  */
 
-/** Event types about the objects a limit covers; the others concern no object of a token. */
-const OBJECT_EVENT_TYPES = new Set(['image', 'volume', 'network']);
-
 /**
- * Decides which engine events a limited principal receives, reading the engine
- * anew for each event that does not say itself. Container events carry the
- * container's labels in their attributes. Image events carry the image's
- * labels while it exists. Volume and network events carry none: they pass when
- * they name a visible container (connect, mount), or when the object is visible
- * now, or was visible when the subscription started or at an earlier event
- * (so that its `destroy` still arrives).
+ * Decides which engine events a limited principal receives, and what of them,
+ * reading the engine anew for each event that does not say itself. Container
+ * events carry the container's labels in their attributes. Image events carry
+ * the image's labels while it exists. Volume and network events carry none:
+ * they pass when they name a visible container (connect, mount), or when the
+ * object is visible now, or was visible when the subscription started or at an
+ * earlier event (so that its `destroy` still arrives).
  */
 class EventVisibility {
   readonly #known = new Set<string>();
@@ -50,33 +52,70 @@ class EventVisibility {
     for (const network of networks) this.#known.add(`network:${network.Id}`);
   }
 
-  async visible(event: EngineEvent): Promise<boolean> {
+  /** The event as the principal receives it; null when it may not receive it at all. */
+  async scoped(event: EngineEvent): Promise<EngineEvent | null> {
     const { Type, Actor } = event;
-    if (Type === 'container') return carriesLabels(Actor.Attributes, this.limit);
-    if (!OBJECT_EVENT_TYPES.has(Type)) return false;
-    const key = `${Type}:${Actor.ID}`;
-    if (carriesLabels(Actor.Attributes, this.limit)) {
-      this.#known.add(key);
-      return true;
+    const rule = eventScopeRuleFor(Type);
+    switch (rule.rule) {
+      case 'withheld':
+        return null;
+      case 'carries-labels': {
+        if (!carriesLabels(Actor.Attributes, this.limit)) return null;
+        // Remembered, so that a later event naming it (a disconnect as it is removed) keeps it.
+        this.#known.add(`container:${Actor.ID}`);
+        return event;
+      }
+      case 'visible-object': {
+        const container = Actor.Attributes.container;
+        const containerVisible =
+          container !== undefined && (await this.#containerVisible(container));
+        if (!containerVisible && !(await this.#objectVisible(event))) return null;
+        this.#known.add(`${Type}:${Actor.ID}`);
+        if (container === undefined || containerVisible) return event;
+        return withoutAttributes(event, rule.containerAttributes);
+      }
     }
-    await this.#seeded;
-    if (this.#known.has(key)) return true;
+  }
+
+  async #containerVisible(id: string): Promise<boolean> {
+    if (this.#known.has(`container:${id}`)) return true;
     // Each event is checked against the engine as it is now, not as an earlier event saw it.
     const loaders = createLoaders(this.context.docker, this.limit);
-    const container = Actor.Attributes.container;
-    const visible =
-      (container !== undefined && (await loaders.containers.inspect.load(container)) !== null) ||
-      (Type === 'image' && (await loaders.images.inspect.load(Actor.ID)) !== null) ||
-      (Type === 'volume' && (await loaders.volumes.inspect.load(Actor.ID)) !== null) ||
-      (Type === 'network' && (await loaders.networks.inspect.load(Actor.ID)) !== null);
-    if (visible) this.#known.add(key);
-    return visible;
+    return (await loaders.containers.inspect.load(id)) !== null;
   }
+
+  async #objectVisible(event: EngineEvent): Promise<boolean> {
+    const { Type, Actor } = event;
+    const key = `${Type}:${Actor.ID}`;
+    if (carriesLabels(Actor.Attributes, this.limit)) return true;
+    await this.#seeded;
+    if (this.#known.has(key)) return true;
+    const loaders = createLoaders(this.context.docker, this.limit);
+    switch (Type) {
+      case 'image':
+        return (await loaders.images.inspect.load(Actor.ID)) !== null;
+      case 'volume':
+        return (await loaders.volumes.inspect.load(Actor.ID)) !== null;
+      case 'network':
+        return (await loaders.networks.inspect.load(Actor.ID)) !== null;
+      default:
+        return false;
+    }
+  }
+}
+
+/** `event` without the attributes `names`. */
+function withoutAttributes(event: EngineEvent, names: readonly string[]): EngineEvent {
+  const attributes = Object.fromEntries(
+    Object.entries(event.Actor.Attributes).filter(([name]) => !names.includes(name)),
+  );
+  return { ...event, Actor: { ...event.Actor, Attributes: attributes } };
 }
 
 /**
  * The messages of an event stream a principal may receive: for a limited one,
- * events about objects it cannot see are dropped (resyncs pass); otherwise the
+ * events about objects it cannot see are dropped and attributes naming them
+ * removed (resyncs pass); otherwise the
  * stream itself. Leaving the returned stream leaves `messages` at once.
  */
 export function visibleEvents(
@@ -86,24 +125,27 @@ export function visibleEvents(
   const limit = labelLimitOf(context);
   if (!limit) return messages;
   const visibility = new EventVisibility(context, limit);
-  const keep = async (message: EventMessage) => {
-    if (message.kind !== 'event') return true;
+  const scope = async (message: EventMessage): Promise<EventMessage | null> => {
+    if (message.kind !== 'event') return message;
     try {
-      return await visibility.visible(message.event);
+      const event = await visibility.scoped(message.event);
+      return event ? { ...message, event } : null;
     } catch (error) {
       // An engine that cannot say whether the object is visible shows nothing of it.
       context.reportLiveError(
         'could not check whether an event is visible to its subscriber',
         error,
       );
-      return false;
+      return null;
     }
   };
   const filtered: AsyncIterableIterator<EventMessage, undefined> = {
     async next() {
       for (;;) {
         const result = await messages.next();
-        if (result.done === true || (await keep(result.value))) return result;
+        if (result.done === true) return result;
+        const scoped = await scope(result.value);
+        if (scoped) return { done: false, value: scoped };
       }
     },
     async return() {

@@ -10,12 +10,7 @@ import {
 } from '../docker/volumes.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
-import {
-  createdVolume,
-  labelsForCreate,
-  scopedLabelFilters,
-  visibleEngineReference,
-} from './label-access.ts';
+import { createdVolume, labelsForCreate, scopedLabelFilters } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { engineReferenceOf } from './node-id.ts';
 import { paginate } from './pagination.ts';
@@ -303,7 +298,6 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { name, force }, context) => {
       const volume = engineReferenceOf(context.engineName, 'Volume', 'name', name);
       checkVolumeName('name', volume);
-      await visibleEngineReference(context, 'Volume', 'name', volume, 'remove');
       await removeVolume(context.docker, volume, force ?? false);
       return { name: volume };
     },

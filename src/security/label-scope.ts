@@ -265,3 +265,78 @@ export function changesWithLimitLabels(
     .join(' ');
   return { changes: [...given, `LABEL ${label}`] };
 }
+
+/** A full engine id of a container or network: 64 lowercase hex digits. */
+const FULL_ID = /^[0-9a-f]{64}$/;
+
+/** Whether `key` is a full engine id, which the engine matches exactly and nothing else. */
+export function isFullId(key: string): boolean {
+  return FULL_ID.test(key);
+}
+
+/** What {@link findVisible} matches: an object's id and its names. */
+export interface Named {
+  readonly id: string;
+  readonly names: readonly string[];
+}
+
+/**
+ * The object among `objects` (those a limited principal sees) that `key`
+ * names, matched as the engine matches containers and networks: the exact id,
+ * then an exact name, then a unique id prefix; null when none matches, or
+ * several share the prefix. Matching among the visible objects only, rather
+ * than asking the engine, keeps the engine's answers about other objects
+ * (e.g. "Multiple IDs found with provided prefix") from the principal.
+ */
+export function findVisible<T>(
+  objects: readonly T[],
+  key: string,
+  namedOf: (object: T) => Named,
+): T | null {
+  const named = objects.map((object) => ({ object, ...namedOf(object) }));
+  const byId = named.find((each) => each.id === key);
+  if (byId) return byId.object;
+  const byName = named.filter((each) => each.names.includes(key));
+  if (byName.length > 0) return byName.length === 1 ? (byName[0]?.object ?? null) : null;
+  if (!/^[0-9a-f]+$/.test(key)) return null;
+  const byPrefix = named.filter((each) => each.id.startsWith(key));
+  return byPrefix.length === 1 ? (byPrefix[0]?.object ?? null) : null;
+}
+
+/** A container list entry as {@link findVisible} matches it: names without their leading `/`. */
+export function namedContainer(container: {
+  readonly Id: string;
+  readonly Names?: readonly string[] | null;
+}): Named {
+  return {
+    id: container.Id,
+    names: (container.Names ?? []).map((name) => name.replace(/^\//, '')),
+  };
+}
+
+/** A network as {@link findVisible} matches it. */
+export function namedNetwork(network: { readonly Id: string; readonly Name: string }): Named {
+  return { id: network.Id, names: [network.Name] };
+}
+
+/**
+ * The visible image an image id prefix (`abc…` or `sha256:abc…`) names, when
+ * exactly one visible image id starts with it and no visible image is named
+ * so (a name comes first for the engine); undefined when `reference` is not
+ * such a prefix or names a visible image, null when several ids share it.
+ */
+export function findVisibleImageByPrefix(
+  images: readonly { readonly Id: string; readonly RepoTags?: readonly string[] | null }[],
+  reference: string,
+): string | null | undefined {
+  const match = /^(?:sha256:)?([0-9a-f]{1,64})$/.exec(reference);
+  const prefix = match?.[1];
+  if (prefix === undefined) return undefined;
+  const named = images.some((image) =>
+    (image.RepoTags ?? []).some((tag) => tag === reference || tag === `${reference}:latest`),
+  );
+  if (named) return undefined;
+  const matching = images.filter((image) => image.Id.replace(/^sha256:/, '').startsWith(prefix));
+  if (matching.length === 0) return undefined;
+  return matching.length === 1 ? (matching[0]?.Id ?? null) : null;
+}

@@ -141,6 +141,7 @@ type Documents = {
     "\n      subscription LabelScopeStats($ids: [String!]!) { containerStats(ids: $ids) { containerId } }\n    ": typeof types.LabelScopeStatsDocument,
     "\n      subscription LabelScopeUpdates { containerUpdated { kind containerId } }\n    ": typeof types.LabelScopeUpdatesDocument,
     "\n        mutation LabelScopeRestartPay($id: String!) { restartContainer(id: $id, timeoutSeconds: 0) { __typename } }\n      ": typeof types.LabelScopeRestartPayDocument,
+    "\n  query LabelScopeVisibleIds { containers { edges { node { dockerId } } } }\n": typeof types.LabelScopeVisibleIdsDocument,
     "\n  query LimitsEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.LimitsEngineVersionDocument,
     "\n  subscription FollowContainerLogs($id: String!, $timestamps: Boolean) {\n    containerLogs(id: $id, timestamps: $timestamps) {\n      dropped\n      line { stream message timestamp time }\n    }\n  }\n": typeof types.FollowContainerLogsDocument,
     "\n  subscription WatchContainerStats($ids: [String!]!) {\n    containerStats(ids: $ids) {\n      containerId\n      containerName\n      dropped\n      stats { read memoryLimitBytes memoryUsageBytes pids cpuPercent onlineCpus }\n    }\n  }\n": typeof types.WatchContainerStatsDocument,
@@ -316,6 +317,7 @@ const documents: Documents = {
     "\n      subscription LabelScopeStats($ids: [String!]!) { containerStats(ids: $ids) { containerId } }\n    ": types.LabelScopeStatsDocument,
     "\n      subscription LabelScopeUpdates { containerUpdated { kind containerId } }\n    ": types.LabelScopeUpdatesDocument,
     "\n        mutation LabelScopeRestartPay($id: String!) { restartContainer(id: $id, timeoutSeconds: 0) { __typename } }\n      ": types.LabelScopeRestartPayDocument,
+    "\n  query LabelScopeVisibleIds { containers { edges { node { dockerId } } } }\n": types.LabelScopeVisibleIdsDocument,
     "\n  query LimitsEngineVersion {\n    engine { version { version } }\n  }\n": types.LimitsEngineVersionDocument,
     "\n  subscription FollowContainerLogs($id: String!, $timestamps: Boolean) {\n    containerLogs(id: $id, timestamps: $timestamps) {\n      dropped\n      line { stream message timestamp time }\n    }\n  }\n": types.FollowContainerLogsDocument,
     "\n  subscription WatchContainerStats($ids: [String!]!) {\n    containerStats(ids: $ids) {\n      containerId\n      containerName\n      dropped\n      stats { read memoryLimitBytes memoryUsageBytes pids cpuPercent onlineCpus }\n    }\n  }\n": types.WatchContainerStatsDocument,
@@ -886,6 +888,10 @@ export function graphql(source: "\n      subscription LabelScopeUpdates { contai
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n        mutation LabelScopeRestartPay($id: String!) { restartContainer(id: $id, timeoutSeconds: 0) { __typename } }\n      "): (typeof documents)["\n        mutation LabelScopeRestartPay($id: String!) { restartContainer(id: $id, timeoutSeconds: 0) { __typename } }\n      "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LabelScopeVisibleIds { containers { edges { node { dockerId } } } }\n"): (typeof documents)["\n  query LabelScopeVisibleIds { containers { edges { node { dockerId } } } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -3,8 +3,9 @@
 // what it creates carries its labels. The same engine seen by an unlimited admin shows that
 // the objects it may not see are there.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print } from 'graphql';
+import { parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../../src/schema/index.ts';
 import { graphql } from '../generated/gql.ts';
 import type { LabelScopeEventsSubscription } from '../generated/graphql.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
@@ -593,14 +594,25 @@ describe('what it creates', () => {
     expect(calls).toEqual([]);
   });
 
-  it('is not told the id of a container it does not see whose name it asks for', async () => {
-    const data = await limited.query(CreateContainer, {
-      input: { image: BASE_IMAGE, name: otherName, cmd: ['true'] },
+  it('is told the same of a name in use whether its container is visible or not, and no id', async () => {
+    const answerFor = async (name: string) => {
+      const data = await limited.query(CreateContainer, {
+        input: { image: BASE_IMAGE, name, cmd: ['true'] },
+      });
+      return {
+        __typename: data.createContainer.__typename,
+        message: 'message' in data.createContainer ? data.createContainer.message : '',
+      };
+    };
+    const hidden = await answerFor(otherName);
+    const visible = await answerFor(payName);
+    expect(hidden).toEqual({
+      __typename: 'ConflictError',
+      message: `the container name "${otherName}" is already in use`,
     });
-    expect(data.createContainer.__typename).toBe('ConflictError');
-    const message = 'message' in data.createContainer ? data.createContainer.message : '';
-    expect(message).toContain(`"/${otherName}" is already in use`);
-    expect(message).not.toContain(otherId.slice(0, 12));
+    expect(visible.message.replaceAll(payName, '<name>')).toBe(
+      hidden.message.replaceAll(otherName, '<name>'),
+    );
   });
 
   it('may not mount a volume, join a network or share the network of a container it does not see', async () => {
@@ -975,4 +987,502 @@ describe('subscriptions', () => {
       await iterator.return?.();
     }
   });
+});
+
+describe('attacks of issue 9 (label limits)', () => {
+  /** Runs `query` through HTTP as `app`, answering its body. */
+  async function post(app: typeof limited, query: string, variables: Record<string, unknown> = {}) {
+    return (await app.post<GraphQLResponse<Record<string, unknown>>>({ query, variables })).body;
+  }
+
+  it('matches an id prefix among what it sees: no "Multiple IDs found" about a hidden container', async () => {
+    const visible = (await limited.query(ListsVisible)).containers.edges.map(
+      (edge) => edge.node.dockerId,
+    );
+    /** The shortest prefix of `id` no other visible container shares. */
+    const uniquePrefix = (id: string) => {
+      for (let length = 1; ; length += 1) {
+        const prefix = id.slice(0, length);
+        if (visible.filter((other) => other.startsWith(prefix)).length === 1) return prefix;
+      }
+    };
+    let shared: { prefix: string; visibleId: string; hiddenId: string } | undefined;
+    for (let attempt = 0; attempt < 100 && !shared; attempt += 1) {
+      const hiddenId = await fixtures.createContainer(fixtures.name(`prefix-${attempt}`));
+      for (const visibleId of visible) {
+        const prefix = uniquePrefix(visibleId);
+        if (hiddenId.startsWith(prefix)) shared = { prefix, visibleId, hiddenId };
+      }
+    }
+    if (!shared) throw new Error('no hidden container shares a prefix with a visible one');
+    const Lookup = 'query ($id: String!) { container(idOrName: $id) { dockerId } }';
+    // The engine itself finds the prefix ambiguous: this is what the token used to be told.
+    const engine = await fixtures.engine
+      .jsonOrNull<unknown>({ path: `/containers/${shared.prefix}/json` }, 'inspect by prefix')
+      .catch((error: unknown) => String(error));
+    expect(String(engine)).toContain('Multiple IDs found');
+    expect(await post(limited, Lookup, { id: shared.prefix })).toEqual({
+      data: { container: { dockerId: shared.visibleId } },
+    });
+    const Pause = `mutation ($id: String!) {
+      pauseContainer(id: $id) { __typename ... on ContainerPayload { container { dockerId } } ... on MutationError { message } }
+    }`;
+    const paused = await post(limited, Pause, { id: shared.prefix });
+    const answer = JSON.stringify(paused);
+    expect(answer).not.toContain('Multiple IDs');
+    expect(answer).not.toContain(shared.hiddenId.slice(0, 12));
+    // The hidden container's own prefix answers as a missing one.
+    const hiddenPrefix = shared.hiddenId.slice(0, 12);
+    expect(await post(limited, Lookup, { id: hiddenPrefix })).toEqual({
+      data: { container: null },
+    });
+  }, 120_000);
+
+  it('answers a rename onto a hidden name exactly as onto a visible one, and changes nothing', async () => {
+    const twin = fixtures.name('pay-twin');
+    await fixtures.createContainer(twin, { Labels: { team: 'payments' } });
+    const Rename = `mutation ($id: String!, $newName: String!) {
+      renameContainer(id: $id, newName: $newName) { __typename ... on MutationError { message } }
+    }`;
+    const hidden = await post(limited, Rename, { id: twin, newName: otherName });
+    const visible = await post(limited, Rename, { id: twin, newName: payName });
+    expect(hidden).toEqual({
+      data: {
+        renameContainer: {
+          __typename: 'ConflictError',
+          message: `the container name "${otherName}" is already in use`,
+        },
+      },
+    });
+    expect(JSON.stringify(visible).replaceAll(payName, '<name>')).toBe(
+      JSON.stringify(hidden).replaceAll(otherName, '<name>'),
+    );
+    expect((await otherAsTheEngineSeesIt()).name).toBe(`/${otherName}`);
+    const twinNow = await fixtures.engine.json<{ Name: string }>(
+      { path: `/containers/${twin}/json` },
+      'inspect twin',
+    );
+    expect(twinNow.Name).toBe(`/${twin}`);
+  });
+
+  it('answers a volume or network name in use with one message, not the engine’s', async () => {
+    const Creates = `mutation ($volume: String!, $network: String!) {
+      createVolume(input: { name: $volume }) { __typename ... on MutationError { message } }
+      createNetwork(input: { name: $network }) { __typename ... on MutationError { message } }
+    }`;
+    const hidden = await post(limited, Creates, { volume: otherVolume, network: otherNetwork });
+    expect(hidden).toEqual({
+      data: {
+        createVolume: {
+          __typename: 'ConflictError',
+          message: `the volume name "${otherVolume}" is already in use`,
+        },
+        createNetwork: {
+          __typename: 'ConflictError',
+          message: `the network name "${otherNetwork}" is already in use`,
+        },
+      },
+    });
+    const visible = await post(limited, Creates, { volume: payVolume, network: usedNetwork });
+    // A visible volume's name answers the volume itself, as the engine does (it is the
+    // token's); a visible network's name the same conflict.
+    expect(visible.data?.createNetwork).toEqual({
+      __typename: 'ConflictError',
+      message: `the network name "${usedNetwork}" is already in use`,
+    });
+  });
+});
+
+const ListsVisible = graphql(`
+  query LabelScopeVisibleIds { containers { edges { node { dockerId } } } }
+`);
+
+describe('every Mutation and Subscription field, as the limited token, against objects it cannot see', () => {
+  /** The objects an operation names: hidden ones for the limited token, missing ones for the admin. */
+  interface Targets {
+    readonly container: string;
+    readonly image: string;
+    readonly volume: string;
+    readonly network: string;
+  }
+  const hidden: Targets = {
+    container: otherName,
+    image: otherImage,
+    volume: otherVolume,
+    network: otherNetwork,
+  };
+  const missing: Targets = {
+    container: missingName,
+    image: `dg-missing-img-${run}:1`,
+    volume: fixtures.name('missing-vol'),
+    network: fixtures.name('missing-net'),
+  };
+  const answer = '{ __typename ... on MutationError { message } }';
+  type Operation = (names: Targets) => { query: string; variables: Record<string, unknown> };
+  /** A mutation naming a container by `id`, with more arguments after it. */
+  const onContainer =
+    (field: string, more = '', argument = 'id'): Operation =>
+    (names) => ({
+      query: `mutation ($id: String!) { ${field}(${argument}: $id${more}) ${answer} }`,
+      variables: { id: names.container },
+    });
+  const onObject =
+    (field: string, argument: string, target: keyof Targets, more = ''): Operation =>
+    (names) => ({
+      query: `mutation ($x: String!) { ${field}(${argument}: $x${more}) ${answer} }`,
+      variables: { x: names[target] },
+    });
+
+  /**
+   * What each field does with a hidden object: `missing` answers exactly as the admin is
+   * answered for a missing object (names aside); `refused` is a documented refusal; `prune`
+   * runs and must leave every hidden object; `untargeted` names no existing object (why).
+   * A field of the schema without an entry fails the test.
+   */
+  type Attack =
+    | { readonly kind: 'missing'; readonly operation: Operation; readonly upload?: boolean }
+    | { readonly kind: 'refused'; readonly operation: Operation; readonly answer: unknown }
+    | { readonly kind: 'prune'; readonly query: string }
+    | { readonly kind: 'subscription-missing'; readonly operation: Operation }
+    | { readonly kind: 'subscription-silent'; readonly query: string }
+    | { readonly kind: 'untargeted'; readonly reason: string };
+
+  const attacks: Readonly<Record<string, Attack>> = {
+    startContainer: { kind: 'missing', operation: onContainer('startContainer') },
+    stopContainer: { kind: 'missing', operation: onContainer('stopContainer') },
+    restartContainer: { kind: 'missing', operation: onContainer('restartContainer') },
+    killContainer: { kind: 'missing', operation: onContainer('killContainer', ', signal: "TERM"') },
+    pauseContainer: { kind: 'missing', operation: onContainer('pauseContainer') },
+    unpauseContainer: { kind: 'missing', operation: onContainer('unpauseContainer') },
+    waitContainer: { kind: 'missing', operation: onContainer('waitContainer') },
+    updateContainer: {
+      kind: 'missing',
+      operation: onContainer('updateContainer', ', input: { restartPolicy: { name: ALWAYS } }'),
+    },
+    renameContainer: {
+      kind: 'missing',
+      operation: onContainer('renameContainer', `, newName: "${fixtures.name('stolen')}"`),
+    },
+    removeContainer: {
+      kind: 'missing',
+      operation: onContainer('removeContainer', ', force: true'),
+    },
+    execInContainer: {
+      kind: 'missing',
+      operation: onContainer('execInContainer', ', input: { cmd: ["touch", "/tmp/x"] }'),
+    },
+    commitContainer: {
+      kind: 'missing',
+      operation: onContainer('commitContainer', '', 'container'),
+    },
+    copyToContainer: {
+      kind: 'missing',
+      upload: true,
+      operation: (names) => ({
+        query: `mutation ($id: String!, $archive: File!) { copyToContainer(id: $id, path: "/tmp", archive: $archive) ${answer} }`,
+        variables: { id: names.container },
+      }),
+    },
+    connectContainerToNetwork: {
+      kind: 'missing',
+      operation: onContainer(
+        'connectContainerToNetwork',
+        `, network: "${usedNetwork}"`,
+        'container',
+      ),
+    },
+    disconnectContainerFromNetwork: {
+      kind: 'missing',
+      operation: onContainer(
+        'disconnectContainerFromNetwork',
+        `, network: "${usedNetwork}"`,
+        'container',
+      ),
+    },
+    // The engine checks a network when the container starts; the token is refused at once.
+    createContainer: {
+      kind: 'refused',
+      operation: (names) => ({
+        query: `mutation ($network: String!) { createContainer(input: { image: "${BASE_IMAGE}", cmd: ["true"], networkMode: $network }) ${answer} }`,
+        variables: { network: names.network },
+      }),
+      answer: {
+        __typename: 'NotFoundError',
+        message: `connect to network "${otherNetwork}": network ${otherNetwork} not found`,
+      },
+    },
+    pushImage: { kind: 'missing', operation: onObject('pushImage', 'reference', 'image') },
+    tagImage: {
+      kind: 'missing',
+      operation: onObject('tagImage', 'source', 'image', ', repository: "dg-stolen", tag: "x"'),
+    },
+    removeImage: { kind: 'missing', operation: onObject('removeImage', 'reference', 'image') },
+    // The engine answers the removal of a missing volume as done; a hidden one is not found.
+    removeVolume: {
+      kind: 'refused',
+      operation: onObject('removeVolume', 'name', 'volume', ', force: true'),
+      answer: {
+        __typename: 'NotFoundError',
+        message: `remove volume "${otherVolume}": get ${otherVolume}: no such volume`,
+      },
+    },
+    removeNetwork: { kind: 'missing', operation: onObject('removeNetwork', 'id', 'network') },
+    createVolume: {
+      kind: 'refused',
+      operation: (names) => ({
+        query: `mutation ($x: String!) { createVolume(input: { name: $x }) ${answer} }`,
+        variables: { x: names.volume },
+      }),
+      answer: {
+        __typename: 'ConflictError',
+        message: `the volume name "${otherVolume}" is already in use`,
+      },
+    },
+    createNetwork: {
+      kind: 'refused',
+      operation: (names) => ({
+        query: `mutation ($x: String!) { createNetwork(input: { name: $x }) ${answer} }`,
+        variables: { x: names.network },
+      }),
+      answer: {
+        __typename: 'ConflictError',
+        message: `the network name "${otherNetwork}" is already in use`,
+      },
+    },
+    pruneContainers: { kind: 'prune', query: `mutation { pruneContainers ${answer} }` },
+    pruneImages: { kind: 'prune', query: `mutation { pruneImages(dangling: false) ${answer} }` },
+    pruneVolumes: { kind: 'prune', query: `mutation { pruneVolumes ${answer} }` },
+    pruneNetworks: { kind: 'prune', query: `mutation { pruneNetworks ${answer} }` },
+    pullImage: { kind: 'untargeted', reason: 'pulls from a registry by name (scope-rules.ts)' },
+    buildImage: { kind: 'untargeted', reason: 'builds a new, labelled image' },
+    importImage: { kind: 'untargeted', reason: 'imports a new, labelled image' },
+    loadImages: { kind: 'untargeted', reason: 'loads the images of an archive (scope-rules.ts)' },
+    containerLogs: {
+      kind: 'subscription-missing',
+      operation: (names) => ({
+        query: 'subscription ($id: String!) { containerLogs(id: $id) { line { message } } }',
+        variables: { id: names.container },
+      }),
+    },
+    containerStats: {
+      kind: 'subscription-missing',
+      operation: (names) => ({
+        query: 'subscription ($ids: [String!]!) { containerStats(ids: $ids) { containerId } }',
+        variables: { ids: [names.container] },
+      }),
+    },
+    events: {
+      kind: 'subscription-silent',
+      query: `subscription ($ids: [String!]!) { events(filter: { containers: $ids }) { kind event { action actor { id attributes { name value } } } } }`,
+    },
+    containerUpdated: {
+      kind: 'subscription-silent',
+      query: `subscription ($ids: [String!]!) { containerUpdated(filter: { ids: $ids }) { kind containerId } }`,
+    },
+    pullImageProgress: { kind: 'untargeted', reason: 'pulls from a registry by name' },
+    buildImageProgress: { kind: 'untargeted', reason: 'builds a new, labelled image' },
+  };
+
+  const fields = [
+    ...Object.keys(schema.getMutationType()?.getFields() ?? {}),
+    ...Object.keys(schema.getSubscriptionType()?.getFields() ?? {}),
+  ];
+
+  let limitedServer: LiveServer;
+  let adminServer: LiveServer;
+  let hiddenStopped = '';
+
+  beforeAll(async () => {
+    limitedServer = await startLiveServer(undefined, { env, token: limitedToken });
+    adminServer = await startLiveServer(undefined, { env, token: adminToken });
+    // A stopped hidden container, unused hidden networks and volumes: what prunes would take.
+    hiddenStopped = fixtures.name('hidden-stopped');
+    await fixtures.createContainer(hiddenStopped);
+  });
+
+  afterAll(async () => {
+    await limitedServer?.close();
+    await adminServer?.close();
+  });
+
+  /** What the raw engine shows of the hidden objects. */
+  async function hiddenAsTheEngineSeesIt() {
+    const exists = async (path: string) =>
+      (await fixtures.engine.jsonOrNull<unknown>({ path }, `inspect ${path}`)) !== null;
+    return {
+      other: await otherAsTheEngineSeesIt(),
+      stopped: await exists(`/containers/${hiddenStopped}/json`),
+      image: await exists(`/images/${otherImage}/json`),
+      volume: await exists(`/volumes/${otherVolume}`),
+      network: await exists(`/networks/${otherNetwork}`),
+    };
+  }
+
+  async function attempt(
+    app: typeof limited,
+    attack: Attack & { operation: Operation },
+    names: Targets,
+  ) {
+    const { query, variables } = attack.operation(names);
+    if ('upload' in attack && attack.upload) {
+      const document = parse(query) as TypedDocumentNode<Record<string, unknown>, object>;
+      return Object.values(await app.upload(document, variables, createTar({ x: 'x' })))[0];
+    }
+    const body = (await app.post<GraphQLResponse<Record<string, unknown>>>({ query, variables }))
+      .body;
+    return body.data ? Object.values(body.data)[0] : body;
+  }
+
+  const anonymous = (value: unknown, names: Targets) => {
+    let text = JSON.stringify(value);
+    for (const [kind, name] of Object.entries(names)) {
+      // An image's repository alone is named too (the engine's words for a push).
+      text = text
+        .replaceAll(name, `<${kind}>`)
+        .replaceAll(name.replace(/:[^:/]*$/, ''), `<${kind}>`);
+    }
+    return text;
+  };
+
+  it('receives connects and disconnects of a hidden container on a visible network without naming it', async () => {
+    const query = `subscription { events(filter: { types: [NETWORK] }) { event { action actor { id attributes { name value } } } } }`;
+    type Received = { data?: { events: { event: { action: string; actor: { id: string } } } } };
+    const follow = (server: LiveServer) => {
+      const received: Received[] = [];
+      const iterator = server.client.iterate({ query });
+      void (async () => {
+        for await (const result of iterator) received.push(result as Received);
+      })();
+      return { received, stop: () => iterator.return?.() };
+    };
+    const mine = follow(limitedServer);
+    const all = follow(adminServer);
+    const used = await fixtures.engine.json<{ Id: string }>(
+      { path: `/networks/${usedNetwork}` },
+      'inspect used network',
+    );
+    const disconnectOf = (received: Received[]) =>
+      received.some(
+        (each) =>
+          each.data?.events.event.action === 'disconnect' &&
+          each.data.events.event.actor.id === used.Id,
+      );
+    try {
+      await waitFor(
+        async () => {
+          await fixtures.connectNetwork(usedNetwork, otherId);
+          await fixtures.send(
+            {
+              method: 'POST',
+              path: `/networks/${used.Id}/disconnect`,
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ Container: otherId }),
+            },
+            'disconnect other',
+          );
+          return disconnectOf(mine.received) && disconnectOf(all.received);
+        },
+        { timeoutMs: 20_000, intervalMs: 500, what: 'the disconnect on the visible network' },
+      );
+      // The admin is told which container it was; the limited token is not.
+      expect(JSON.stringify(all.received)).toContain(otherId);
+      const seen = JSON.stringify(mine.received);
+      expect(seen).toContain('"action":"connect"');
+      expect(seen).not.toContain(otherId);
+      expect(seen).not.toContain('"name":"container"');
+    } finally {
+      await mine.stop();
+      await all.stop();
+    }
+  });
+
+  it('has an attack for every field of the schema, and none for a field that is not there', () => {
+    expect(Object.keys(attacks).sort()).toEqual([...fields].sort());
+  });
+
+  it.each(fields)(
+    '%s',
+    async (field) => {
+      const attack = attacks[field];
+      if (!attack) throw new Error(`${field} has no attack: add one to this table`);
+      const before = await hiddenAsTheEngineSeesIt();
+      switch (attack.kind) {
+        case 'missing': {
+          const refusal = await attempt(limited, attack, hidden);
+          const asMissing = await attempt(admin, attack, missing);
+          expect((refusal as { __typename?: string }).__typename).toBe('NotFoundError');
+          expect(anonymous(refusal, hidden)).toBe(anonymous(asMissing, missing));
+          break;
+        }
+        case 'refused':
+          expect(await attempt(limited, attack, hidden)).toEqual(attack.answer);
+          break;
+        case 'prune': {
+          const body = (await limited.post<GraphQLResponse<unknown>>({ query: attack.query })).body;
+          expect(body.errors).toBeUndefined();
+          break;
+        }
+        case 'subscription-missing': {
+          const first = async (server: LiveServer, names: Targets) => {
+            const iterator = server.client.iterate(attack.operation(names));
+            const result = await iterator.next().catch((error: unknown) => ({ value: error }));
+            await iterator.return?.();
+            return result.value;
+          };
+          const refusal = await first(limitedServer, hidden);
+          expect(JSON.stringify(refusal)).toContain(`No such container: ${otherName}`);
+          expect(anonymous(refusal, hidden)).toBe(
+            anonymous(await first(adminServer, missing), missing),
+          );
+          break;
+        }
+        case 'subscription-silent': {
+          // Follows the hidden and the visible container; both change; only the visible one's
+          // change may arrive.
+          const received: unknown[] = [];
+          const changes = new Changes();
+          const iterator = limitedServer.client.iterate({
+            query: attack.query,
+            variables: { ids: [otherId, payId] },
+          });
+          void (async () => {
+            for await (const result of iterator) {
+              received.push(result);
+              changes.notify();
+            }
+          })();
+          try {
+            await waitFor(
+              async () => {
+                for (const id of [otherId, payId]) {
+                  await fixtures.send(
+                    {
+                      method: 'POST',
+                      path: `/containers/${id}/update`,
+                      headers: { 'content-type': 'application/json' },
+                      body: '{}',
+                    },
+                    `update ${id}`,
+                  );
+                }
+                return received.length > 0;
+              },
+              { timeoutMs: 20_000, intervalMs: 500, what: `a ${field} message` },
+            );
+            const text = JSON.stringify(received);
+            expect(text).toContain(payId);
+            expect(text).not.toContain(otherId);
+          } finally {
+            await iterator.return?.();
+          }
+          break;
+        }
+        case 'untargeted':
+          expect(attack.reason).not.toBe('');
+          break;
+      }
+      expect(await hiddenAsTheEngineSeesIt()).toEqual(before);
+    },
+    60_000,
+  );
 });

@@ -1,0 +1,318 @@
+import { normalizeSignal } from '../docker/container-spec.ts';
+import type { EngineObjectType } from './node-id.ts';
+
+/**
+ * How a token limited to labels (see `src/security/label-scope.ts`) is held to
+ * what it may see, in one table: every root field and every kind of engine
+ * event has a rule here. The label-scope plugin (`label-scope-plugin.ts`)
+ * enforces the `targets` of a field before its resolver runs, and refuses a
+ * root field without a rule to every limited token; a unit test
+ * (`test/unit/scope-rules.test.ts`) fails the build for a root field or an
+ * event kind of the built schema without a rule, and for a rule naming what
+ * does not exist.
+ *
+ * The rules:
+ *
+ * - `filtered-list`: the loaders read lists with the limit (container lists
+ *   carry it as engine label filters; images, volumes and networks are kept by
+ *   their labels and what visible containers use).
+ * - `filtered-lookup`: a lookup by id, id prefix, name or global ID resolves
+ *   inside the visible objects; the rest answers null, as a missing object.
+ * - `engine-wide-recomputed`: figures about the whole engine (object counts,
+ *   disk usage) are recomputed from the visible objects.
+ * - `visible-target`: the objects the `targets` arguments name must be
+ *   visible, and the engine is sent their full id (so an id prefix or a name
+ *   cannot reach another object); otherwise the field answers exactly as for a
+ *   missing object, before any engine call.
+ * - `labels-created`: what the field creates gets the limit's labels (a
+ *   request setting one of them otherwise is refused); a name in use answers
+ *   one message whether the clashing object is visible or not; `targets`, when
+ *   given, are checked as for `visible-target`.
+ * - `narrowed-prune`: the prune carries the limit as engine label filters.
+ * - `visible-events`: the stream passes through the event rules below.
+ * - `unscoped-with-reason`: names no object of the engine a limit covers;
+ *   `reason` says why.
+ *
+ * @module
+ */
+
+/** The rules of {@link FieldScope}. */
+export type ScopeRuleKind =
+  | 'filtered-list'
+  | 'filtered-lookup'
+  | 'engine-wide-recomputed'
+  | 'visible-target'
+  | 'labels-created'
+  | 'narrowed-prune'
+  | 'visible-events'
+  | 'unscoped-with-reason';
+
+/**
+ * An argument naming an engine object that must be visible to a limited
+ * token: a string, or a list of strings.
+ */
+export interface ScopeTarget {
+  readonly argument: string;
+  readonly type: EngineObjectType;
+  /**
+   * The NotFoundError message for an object it may not see: the very words the
+   * field answers for a missing object (e.g. `stop container "x": No such
+   * container: x`), so that the two read alike. `keys` holds the engine keys of
+   * every target argument, by argument.
+   */
+  readonly notFound: (key: string, args: Readonly<Record<string, unknown>>, keys: Keys) => string;
+  /**
+   * Whether the resolver gets the object's full engine id in place of what was
+   * given (containers and networks); images keep their reference (removing by
+   * name and by id differ), volumes their name.
+   */
+  readonly replace: boolean;
+}
+
+/** Engine keys of the target arguments, by argument name. */
+export type Keys = Readonly<Record<string, string | undefined>>;
+
+/** The label-scope rule of one root field. */
+export interface FieldScope {
+  readonly rule: ScopeRuleKind;
+  readonly targets?: readonly ScopeTarget[];
+  /** Why, for `unscoped-with-reason`; where it is applied, for what the plugin cannot apply. */
+  readonly reason?: string;
+}
+
+/** The engine's own words for an object it does not have. */
+export function missingWords(type: EngineObjectType, key: string): string {
+  switch (type) {
+    case 'Container':
+      return `No such container: ${key}`;
+    case 'Image':
+      return `No such image: ${key}`;
+    case 'Volume':
+      return `get ${key}: no such volume`;
+    case 'Network':
+      return `network ${key} not found`;
+  }
+}
+
+const replaced: Readonly<Record<EngineObjectType, boolean>> = {
+  Container: true,
+  Network: true,
+  Image: false,
+  Volume: false,
+};
+
+/** A target argument whose refusal reads `<verb> <type> "<key>": <the engine's words>`. */
+function target(argument: string, type: EngineObjectType, verb: string): ScopeTarget {
+  return {
+    argument,
+    type,
+    notFound: (key) => `${verb} ${type.toLowerCase()} "${key}": ${missingWords(type, key)}`,
+    replace: replaced[type],
+  };
+}
+
+/** A container of a subscription, whose refusal is the bare "No such container: x". */
+function subscribed(argument: string): ScopeTarget {
+  return {
+    argument,
+    type: 'Container',
+    notFound: (key) => missingWords('Container', key),
+    replace: true,
+  };
+}
+
+/** The network and container of a connect or disconnect, described as the engine describes the call. */
+function connection(action: 'connect' | 'disconnect'): ScopeTarget[] {
+  const what = (keys: Keys) =>
+    `${action} container "${keys.container}" ${action === 'connect' ? 'to' : 'from'} network "${keys.network}"`;
+  return [
+    {
+      argument: 'network',
+      type: 'Network',
+      notFound: (key, _args, keys) => `${what(keys)}: ${missingWords('Network', key)}`,
+      replace: true,
+    },
+    {
+      argument: 'container',
+      type: 'Container',
+      notFound: (key, _args, keys) => `${what(keys)}: ${missingWords('Container', key)}`,
+      replace: true,
+    },
+  ];
+}
+
+const visibleTarget = (...targets: ScopeTarget[]): FieldScope => ({
+  rule: 'visible-target',
+  targets,
+});
+
+const filteredList: FieldScope = { rule: 'filtered-list' };
+const filteredLookup: FieldScope = { rule: 'filtered-lookup' };
+const narrowedPrune: FieldScope = { rule: 'narrowed-prune' };
+
+/** Why pulling by name is not scoped: registries name images, not this engine. */
+const PULL_REASON =
+  'pulls a reference from a registry: image names are engine-wide, and the pulled image carries the labels its registry gave it (visible once a visible container uses it)';
+
+export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldScope>>>> = {
+  Query: {
+    container: filteredLookup,
+    containers: filteredList,
+    engine: {
+      rule: 'engine-wide-recomputed',
+      reason:
+        'object counts and disk usage are recomputed from the visible objects; version and host facts are shown as they are',
+    },
+    image: filteredLookup,
+    images: filteredList,
+    network: filteredLookup,
+    networks: filteredList,
+    node: filteredLookup,
+    nodes: filteredLookup,
+    searchImages: {
+      rule: 'unscoped-with-reason',
+      reason: 'searches Docker Hub: it names no object of this engine',
+    },
+    volume: filteredLookup,
+    volumes: filteredList,
+  },
+  Mutation: {
+    startContainer: visibleTarget(target('id', 'Container', 'start')),
+    stopContainer: visibleTarget(target('id', 'Container', 'stop')),
+    restartContainer: visibleTarget(target('id', 'Container', 'restart')),
+    killContainer: visibleTarget({
+      argument: 'id',
+      type: 'Container',
+      // The engine's own words for a missing container.
+      notFound: (key, args) => {
+        const signal = normalizeSignal('signal', String(args.signal ?? 'SIGKILL'));
+        return `kill container "${key}" with ${signal}: Cannot kill container: ${key}: ${missingWords('Container', key)}`;
+      },
+      replace: true,
+    }),
+    pauseContainer: visibleTarget(target('id', 'Container', 'pause')),
+    unpauseContainer: visibleTarget(target('id', 'Container', 'unpause')),
+    waitContainer: visibleTarget(target('id', 'Container', 'wait for')),
+    createContainer: {
+      rule: 'labels-created',
+      reason:
+        'the containers, networks and volumes its input names must be visible: limitContainerCreate (label-access.ts)',
+    },
+    updateContainer: visibleTarget(target('id', 'Container', 'update')),
+    renameContainer: {
+      rule: 'visible-target',
+      targets: [target('id', 'Container', 'rename')],
+      reason: 'a new name in use answers one message whether its container is visible or not',
+    },
+    removeContainer: visibleTarget(target('id', 'Container', 'remove')),
+    pruneContainers: narrowedPrune,
+    connectContainerToNetwork: visibleTarget(...connection('connect')),
+    disconnectContainerFromNetwork: visibleTarget(...connection('disconnect')),
+    commitContainer: {
+      rule: 'labels-created',
+      targets: [target('container', 'Container', 'commit')],
+    },
+    pullImage: { rule: 'unscoped-with-reason', reason: PULL_REASON },
+    pushImage: visibleTarget({
+      argument: 'reference',
+      type: 'Image',
+      // The engine's words name the repository, without the tag.
+      notFound: (key) =>
+        `push image "${key}": An image does not exist locally with the tag: ${key.replace(/:[^:/]*$/, '')}`,
+      replace: false,
+    }),
+    tagImage: visibleTarget({
+      argument: 'source',
+      type: 'Image',
+      notFound: (key, args) =>
+        `tag image "${key}" as "${String(args.repository)}:${String(args.tag ?? 'latest')}": ${missingWords('Image', key)}`,
+      replace: false,
+    }),
+    removeImage: visibleTarget(target('reference', 'Image', 'remove')),
+    pruneImages: narrowedPrune,
+    createVolume: { rule: 'labels-created' },
+    removeVolume: visibleTarget(target('name', 'Volume', 'remove')),
+    pruneVolumes: narrowedPrune,
+    createNetwork: { rule: 'labels-created' },
+    removeNetwork: visibleTarget({
+      argument: 'id',
+      type: 'Network',
+      notFound: (key) => `remove network "${key}": no such network`,
+      replace: true,
+    }),
+    pruneNetworks: narrowedPrune,
+    execInContainer: visibleTarget(target('id', 'Container', 'create exec in')),
+    copyToContainer: visibleTarget({
+      argument: 'id',
+      type: 'Container',
+      notFound: (key, args) =>
+        `copy an archive to "${String(args.path)}" in container "${key}": ${missingWords('Container', key)}`,
+      replace: true,
+    }),
+    buildImage: { rule: 'labels-created' },
+    importImage: { rule: 'labels-created' },
+    loadImages: {
+      rule: 'unscoped-with-reason',
+      reason:
+        'loads the images an archive holds, with the names and labels the archive gives them (image names are engine-wide)',
+    },
+  },
+  Subscription: {
+    events: { rule: 'visible-events' },
+    containerUpdated: { rule: 'visible-events' },
+    containerStats: visibleTarget(subscribed('ids')),
+    containerLogs: visibleTarget(subscribed('id')),
+    pullImageProgress: { rule: 'unscoped-with-reason', reason: PULL_REASON },
+    buildImageProgress: { rule: 'labels-created' },
+  },
+};
+
+/** The label-scope rule of a root field, or undefined when the table has none. */
+export function scopeRuleFor(typeName: string, fieldName: string): FieldScope | undefined {
+  return scopeRules[typeName]?.[fieldName];
+}
+
+/**
+ * How events of one kind reach a limited token:
+ *
+ * - `carries-labels`: the event's attributes hold the object's labels; it
+ *   passes when they hold the limit's.
+ * - `visible-object`: it passes when the object is visible (now, when the
+ *   subscription started, or at an earlier event, so that its `destroy`
+ *   arrives); `containerAttributes` are removed when the container they
+ *   describe (the `container` attribute) is not visible.
+ * - `withheld`: never delivered; `reason` says why.
+ */
+export type EventScopeRule =
+  | { readonly rule: 'carries-labels' }
+  | { readonly rule: 'visible-object'; readonly containerAttributes: readonly string[] }
+  | { readonly rule: 'withheld'; readonly reason: string };
+
+const SWARM_REASON = 'a Swarm object: label limits cover containers, images, volumes and networks';
+
+export const eventScopeRules: Readonly<Record<string, EventScopeRule>> = {
+  container: { rule: 'carries-labels' },
+  image: { rule: 'visible-object', containerAttributes: [] },
+  // `mount` and `unmount` describe the container's mount of the volume.
+  volume: {
+    rule: 'visible-object',
+    containerAttributes: ['container', 'destination', 'propagation', 'read/write'],
+  },
+  // `connect` and `disconnect` name the container.
+  network: { rule: 'visible-object', containerAttributes: ['container'] },
+  daemon: {
+    rule: 'withheld',
+    reason: 'the engine itself: its configuration reloads concern every object',
+  },
+  builder: { rule: 'withheld', reason: 'the build cache belongs to no one' },
+  plugin: { rule: 'withheld', reason: 'engine plugins serve every object' },
+  service: { rule: 'withheld', reason: SWARM_REASON },
+  node: { rule: 'withheld', reason: SWARM_REASON },
+  secret: { rule: 'withheld', reason: SWARM_REASON },
+  config: { rule: 'withheld', reason: SWARM_REASON },
+};
+
+/** The rule of an event kind; a kind the table does not know is withheld. */
+export function eventScopeRuleFor(type: string): EventScopeRule {
+  return eventScopeRules[type] ?? { rule: 'withheld', reason: 'a kind of event without a rule' };
+}
