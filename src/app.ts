@@ -1,5 +1,12 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, getOperationAST } from 'graphql';
-import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import {
+  createYoga,
+  type GraphiQLOptions,
+  type Plugin,
+  useReadinessCheck,
+  type YogaServerInstance,
+} from 'graphql-yoga';
 import type { Config } from './config.ts';
 import {
   createContext,
@@ -53,6 +60,20 @@ query Overview {
   }
 }
 `;
+
+/** GraphiQL pages by their options: the bundled page is 9 MB, rendered once per options. */
+const graphiqlPages = new Map<string, string>();
+
+/** The GraphiQL page of `options`, every asset inlined from `@graphql-yoga/render-graphiql`. */
+function renderLocalGraphiQL(options: GraphiQLOptions): string {
+  const key = JSON.stringify(options);
+  let page = graphiqlPages.get(key);
+  if (page === undefined) {
+    page = renderGraphiQL(options);
+    graphiqlPages.set(key, page);
+  }
+  return page;
+}
 
 /** The pieces an app is built from; tests pass their own client to count engine calls. */
 export interface AppDependencies {
@@ -159,12 +180,18 @@ export function createApp(
       ? {
           title: 'dockergraph',
           defaultQuery: EXAMPLE_QUERY,
-          // Subscriptions go over WebSocket, where the token travels in connection_init.
+          // Subscriptions as server-sent events over fetch, which carries the header editor's
+          // Authorization (a WebSocket from a page cannot); POST, so that the subscriptions
+          // that change the engine (a pull, a build), refused over GET, run too.
+          subscriptionsProtocol: 'SSE',
+          method: 'POST',
           ...(authenticator.required
             ? { headers: JSON.stringify({ Authorization: 'Bearer <token>' }, null, 2) }
             : {}),
         }
       : false,
+    // GraphiQL's scripts, styles, editor workers and icon, all from the package: no CDN.
+    renderGraphiQL: renderLocalGraphiQL,
     context: (initial) => {
       // Subscriptions over WebSocket (src/server.ts) have no Fetch request: their principal was
       // found when the connection was made; they end when the client completes them or leaves.
@@ -232,7 +259,7 @@ export function createApp(
         allowedOrigins: config.security.allowedOrigins,
       }),
       // Limits, cheapest first: refused requests are not read further, nor parsed, nor run.
-      useCsrfPrevention(),
+      useCsrfPrevention(config.security.allowedOrigins),
       useBodyLimit(config.limits),
       useBatchLimit(config.limits.maxBatchSize),
       useRateLimit(rateLimiter, principals),
