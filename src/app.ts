@@ -27,6 +27,7 @@ import { useBatchLimit } from './plugins/use-batch-limit.ts';
 import { useBodyLimit } from './plugins/use-body-limit.ts';
 import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
+import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
 import { usePersistedOperationsOnly } from './plugins/use-persisted-operations.ts';
 import { useRateLimit } from './plugins/use-rate-limit.ts';
@@ -248,6 +249,9 @@ export function createApp(
       // Before the limits, so that operations they refuse are audited as denied.
       useAudit({ log: auditLog, principals, maxTokens: config.limits.maxTokens }),
       ...(audit ? [] : [{ onDispose: () => auditLog.close() }]),
+      // Static pages that hold no data (the dashboard asks for a token itself): before
+      // authentication, which would answer them 401.
+      useDashboard({ graphiql: config.graphiql, tokensRequired: authenticator.required }),
       useAuthentication(authenticator, principals),
       // Tar downloads the schema links to (`/files/…`): after authentication, whose principal
       // they check (the `dangerous` permission, the label limit).
