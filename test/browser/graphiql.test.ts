@@ -2,7 +2,13 @@
 // runs its example query, and shows a subscription's events as they happen.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerCli, launchChromium, screenshot, type WatchedPage, watchedPage } from '../helpers/browser.ts';
+import {
+  dockerCli,
+  launchChromium,
+  screenshot,
+  type WatchedPage,
+  watchedPage,
+} from '../helpers/browser.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 
@@ -35,7 +41,9 @@ describe('GraphiQL', () => {
     const { page } = watched;
     await page.goto(`${live.server.url}/graphql`);
     await page.locator('.graphiql-execute-button').click();
-    await expect.poll(() => responseText(page), { timeout: 30_000 }).toContain('"apiVersion": "1.41"');
+    await expect
+      .poll(() => responseText(page), { timeout: 30_000 })
+      .toContain('"apiVersion": "1.41"');
     await expect.poll(() => responseText(page)).toContain('"totalCount"');
     await screenshot(page, 'graphiql-query');
     expect(watched.blocked).toEqual([]);
@@ -60,7 +68,13 @@ describe('GraphiQL', () => {
           if (!text.includes('"create"')) {
             attempt += 1;
             const name = fixtures.name(`gql-sub-${attempt}`);
-            await dockerCli('volume', 'create', '--label', `dockergraph.test=${fixtures.run}`, name);
+            await dockerCli(
+              'volume',
+              'create',
+              '--label',
+              `dockergraph.test=${fixtures.run}`,
+              name,
+            );
           }
           return text;
         },
