@@ -18,7 +18,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // test/browser: real Chromium (Debian's) against the private engine, in the same
+          // one-file-at-a-time run as the other engine tests.
+          include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
           // One private engine serves every file; one file at a time keeps the
           // machine (2 cores) from starving engine calls that tests time-bound.

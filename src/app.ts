@@ -1,6 +1,13 @@
 import type { IncomingMessage } from 'node:http';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, getOperationAST } from 'graphql';
-import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import {
+  createYoga,
+  type GraphiQLOptions,
+  type Plugin,
+  useReadinessCheck,
+  type YogaServerInstance,
+} from 'graphql-yoga';
 import type { Config } from './config.ts';
 import {
   createContext,
@@ -21,6 +28,7 @@ import { useAuthentication } from './plugins/use-authentication.ts';
 import { useBodyLimit } from './plugins/use-body-limit.ts';
 import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
+import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { useUploads } from './plugins/use-uploads.ts';
@@ -55,6 +63,20 @@ query Overview {
   }
 }
 `;
+
+/** GraphiQL pages by their options: the bundled page is 9 MB, rendered once per options. */
+const graphiqlPages = new Map<string, string>();
+
+/** The GraphiQL page of `options`, every asset inlined from `@graphql-yoga/render-graphiql`. */
+function renderLocalGraphiQL(options: GraphiQLOptions): string {
+  const key = JSON.stringify(options);
+  let page = graphiqlPages.get(key);
+  if (page === undefined) {
+    page = renderGraphiQL(options);
+    graphiqlPages.set(key, page);
+  }
+  return page;
+}
 
 /** The pieces an app is built from; tests pass their own client to count engine calls. */
 export interface AppDependencies {
@@ -175,12 +197,18 @@ export function createApp(
       ? {
           title: 'dockergraph',
           defaultQuery: EXAMPLE_QUERY,
-          // Subscriptions go over WebSocket, where the token travels in connection_init.
+          // Subscriptions as server-sent events over fetch, which carries the header editor's
+          // Authorization (a WebSocket from a page cannot); POST, so that the subscriptions
+          // that change the engine (a pull, a build), refused over GET, run too.
+          subscriptionsProtocol: 'SSE',
+          method: 'POST',
           ...(authenticator.required
             ? { headers: JSON.stringify({ Authorization: 'Bearer <token>' }, null, 2) }
             : {}),
         }
       : false,
+    // GraphiQL's scripts, styles, editor workers and icon, all from the package: no CDN.
+    renderGraphiQL: renderLocalGraphiQL,
     context: (initial) => {
       // Subscriptions over WebSocket (src/server.ts) have no Fetch request: their principal was
       // found when the connection was made; they end when the client completes them or leaves.
@@ -249,6 +277,9 @@ export function createApp(
       // Before the limits, so that operations they refuse are audited as denied.
       useAudit({ log: auditLog, principals }),
       ...(audit ? [] : [{ onDispose: () => auditLog.close() }]),
+      // Static pages that hold no data (the dashboard asks for a token itself): before
+      // authentication, which would answer them 401.
+      useDashboard({ graphiql: config.graphiql, tokensRequired: authenticator.required }),
       useAuthentication(authenticator, principals),
       // Tar downloads the schema links to (`/files/…`): after authentication, whose principal
       // they check (the `dangerous` permission, the label limit).
@@ -260,7 +291,7 @@ export function createApp(
         allowedOrigins: config.security.allowedOrigins,
       }),
       // Limits, cheapest first: refused requests are not read further, nor parsed, nor run.
-      useCsrfPrevention(),
+      useCsrfPrevention(config.security.allowedOrigins),
       // Before the body limit, which then holds the whole multipart body to its limit too.
       useUploads({
         schema,

@@ -23,6 +23,7 @@ export const fieldRules: Readonly<
     node: 'read',
     nodes: 'read',
     searchImages: 'read',
+    viewer: 'read',
     volume: 'read',
     volumes: 'read',
   },
@@ -107,3 +108,38 @@ export function describeMissingPermissions(
 export function permissionFor(typeName: string, fieldName: string): Permission | undefined {
   return permissionsFor(typeName, fieldName)?.[0];
 }
+
+/**
+ * The capability fields a UI reads to show only what the viewer may do
+ * (`Container.viewerCan.stop`...): each names the field whose rule above
+ * decides it, so a capability and the operation it stands for can never
+ * disagree. Every field named must have a rule: the schema does not build otherwise.
+ */
+export const capabilityRules: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  Container: {
+    start: 'Mutation.startContainer',
+    stop: 'Mutation.stopContainer',
+    restart: 'Mutation.restartContainer',
+    pause: 'Mutation.pauseContainer',
+    unpause: 'Mutation.unpauseContainer',
+    kill: 'Mutation.killContainer',
+    remove: 'Mutation.removeContainer',
+    rename: 'Mutation.renameContainer',
+    update: 'Mutation.updateContainer',
+    exec: 'Mutation.execInContainer',
+    logs: 'Subscription.containerLogs',
+  },
+  Image: {
+    remove: 'Mutation.removeImage',
+    tag: 'Mutation.tagImage',
+    push: 'Mutation.pushImage',
+  },
+  Volume: {
+    remove: 'Mutation.removeVolume',
+  },
+  Network: {
+    remove: 'Mutation.removeNetwork',
+    connect: 'Mutation.connectContainerToNetwork',
+    disconnect: 'Mutation.disconnectContainerFromNetwork',
+  },
+};

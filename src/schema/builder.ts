@@ -40,6 +40,23 @@ function scopesOf(context: GraphQLContext): Record<Permission, boolean> {
   return scopes;
 }
 
+/** The principal's permissions that hold for this operation (no writes while read-only). */
+export function heldPermissions(context: GraphQLContext): Permission[] {
+  const scopes = scopesOf(context);
+  return PERMISSIONS.filter((permission) => scopes[permission]);
+}
+
+/**
+ * Whether the operation's principal may use `typeName.fieldName`, by the very
+ * rule scope-auth applies to it (all its permissions, read-only mode): what the
+ * capability fields (`viewer.can`, `viewerCan`) answer.
+ */
+export function mayUseField(context: GraphQLContext, typeName: string, fieldName: string): boolean {
+  const permissions = permissionsFor(typeName, fieldName);
+  const scopes = scopesOf(context);
+  return permissions?.every((permission) => scopes[permission]) ?? false;
+}
+
 /** The error a field the principal may not use answers: what was refused and why. */
 function forbidden(context: GraphQLContext, typeName: string, fieldName: string): GraphQLError {
   const field = `${typeName}.${fieldName}`;

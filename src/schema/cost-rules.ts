@@ -53,6 +53,8 @@ export type CostRule =
 
 export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule>>>> = {
   Query: {
+    // Who the token is and what it may do: no engine call.
+    viewer: 0,
     containers: connection,
     images: connection,
     volumes: connection,
@@ -78,17 +80,22 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
     logs: 10,
     top: 10,
     file: 5,
+    // Capabilities are worked out from the token's role: no engine call.
+    viewerCan: 0,
   },
   Image: {
+    viewerCan: 0,
     history: { field: 10, multiplier: 10 },
     containers: { field: 1, multiplier: NESTED_CONTAINERS_SIZE },
   },
   Volume: {
+    viewerCan: 0,
     containers: { field: 1, multiplier: NESTED_CONTAINERS_SIZE },
     // Read from `/system/df`, which walks every volume.
     usage: 10,
   },
   Network: {
+    viewerCan: 0,
     containers: { field: 1, multiplier: NESTED_CONTAINERS_SIZE },
   },
   Engine: {

@@ -15,6 +15,7 @@ import './events.ts';
 import './live-containers.ts';
 import './live-updates.ts';
 import './live-progress.ts';
+import './viewer.ts';
 
 /** The whole dockergraph schema. */
 export const schema = builder.toSchema({ sortSchema: true });

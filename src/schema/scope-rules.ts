@@ -173,6 +173,11 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       rule: 'unscoped-with-reason',
       reason: 'searches Docker Hub: it names no object of this engine',
     },
+    viewer: {
+      rule: 'unscoped-with-reason',
+      reason:
+        'describes the token itself (its role, permissions and label limit), no engine object',
+    },
     volume: filteredLookup,
     volumes: filteredList,
   },

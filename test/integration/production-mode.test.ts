@@ -1,5 +1,5 @@
 // Production mode (introspection and GraphiQL off, errors that tell nothing of the host) and the
-// browser protections that are always on: CSRF prevention, CORS and the WebSocket Origin check.
+// browser protections that are always on: cross-site request rules, CORS and the WebSocket Origin check.
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -176,19 +176,20 @@ describe('production mode', () => {
   });
 });
 
-describe('CSRF prevention (always on)', () => {
-  const app = createTestApp();
+describe('cross-site request rules (always on)', () => {
+  const app = createTestApp({ DOCKERGRAPH_ALLOWED_ORIGINS: 'https://dash.example.com' });
   afterAll(() => app.close());
-  const csrfError =
-    'refused as a possible cross-site request forgery: a GET request, or a POST of a form, multipart or text/plain body, must carry the header "x-graphql-yoga-csrf" (any value); JSON POSTs need not';
+  const query = JSON.stringify({ query: '{ engine { version { version } } }' });
+  const getUrl = `${ENDPOINT}?query=${encodeURIComponent('{ engine { version { version } } }')}`;
+  const formTypes = [
+    'text/plain',
+    'text/plain; application/json',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+  ];
 
-  it('refuses a simple POST a page of another site could send, before the engine', async () => {
-    const query = JSON.stringify({ query: '{ engine { version { version } } }' });
-    for (const contentType of [
-      'text/plain',
-      'application/x-www-form-urlencoded',
-      'multipart/form-data; boundary=x',
-    ]) {
+  it('refuses a form-typed POST no browser vouches for, before the engine', async () => {
+    for (const contentType of formTypes) {
       const answer = await withoutEngineCalls(app, () =>
         fetchAnswer(app, ENDPOINT, {
           method: 'POST',
@@ -201,7 +202,8 @@ describe('CSRF prevention (always on)', () => {
         status: 403,
         errors: [
           expect.objectContaining({
-            message: csrfError,
+            message:
+              'refused as a possible cross-site request forgery: a POST of a form, multipart or text/plain body (or none) must come from a browser page of an allowed origin, or carry the header "x-graphql-yoga-csrf" (any value); JSON POSTs need not',
             extensions: { code: 'CSRF_HEADER_REQUIRED' },
           }),
         ],
@@ -209,16 +211,84 @@ describe('CSRF prevention (always on)', () => {
     }
   });
 
-  it('asks GET requests for the header, and runs them with it', async () => {
-    const url = `${ENDPOINT}?query=${encodeURIComponent('{ engine { version { version } } }')}`;
-    const refused = await withoutEngineCalls(app, () => fetchAnswer(app, url));
-    expect(refused.status).toBe(403);
-    expect(refused.body.errors?.[0]?.message).toBe(csrfError);
-    const allowed = await fetchAnswer(app, url, {
-      headers: { 'x-graphql-yoga-csrf': 'dashboard' },
-    });
-    expect(allowed.status).toBe(200);
-    expect(allowed.body.errors).toBeUndefined();
+  it('refuses every request of a page of another site, GET or POST, before the engine', async () => {
+    const foreign = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of foreign) {
+      for (const init of [
+        { headers },
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: query,
+        },
+        { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: query },
+      ] satisfies RequestInit[]) {
+        const answer = await withoutEngineCalls(app, () =>
+          fetchAnswer(app, init.method ? ENDPOINT : getUrl, init),
+        );
+        expect({ headers, method: init.method ?? 'GET', status: answer.status }).toEqual({
+          headers,
+          method: init.method ?? 'GET',
+          status: 403,
+        });
+        expect(answer.body.errors?.[0]?.extensions?.code).toBe('CROSS_SITE_REFUSED');
+        // CORS headers go only to allowed origins: the page could not read even the refusal.
+        expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+      }
+    }
+  });
+
+  it('runs GET queries with no special header, and form POSTs a browser vouches for', async () => {
+    for (const headers of [{}, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }]) {
+      const answer = await fetchAnswer(app, getUrl, { headers });
+      expect({ headers, status: answer.status, errors: answer.body.errors }).toEqual({
+        headers,
+        status: 200,
+        errors: undefined,
+      });
+    }
+    for (const origin of ['https://dash.example.com', 'http://dockergraph.test']) {
+      const answer = await fetchAnswer(app, ENDPOINT, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `query=${encodeURIComponent('{ engine { version { version } } }')}`,
+      });
+      expect({ origin, status: answer.status, errors: answer.body.errors }).toEqual({
+        origin,
+        status: 200,
+        errors: undefined,
+      });
+    }
+  });
+
+  it('runs mutations and engine-changing subscriptions over POST only', async () => {
+    const mutation = await withoutEngineCalls(app, () =>
+      fetchAnswer(
+        app,
+        `${ENDPOINT}?query=${encodeURIComponent('mutation { pruneVolumes { spaceReclaimed } }')}`,
+      ),
+    );
+    expect(mutation.status).toBe(405);
+    for (const subscription of [
+      'subscription { pullImageProgress(reference: "dockergraph/none:x") { status } }',
+      'subscription S { ...F } fragment F on Subscription { pullImageProgress(reference: "dockergraph/none:x") { status } }',
+      'subscription { ... on Subscription { buildImageProgress(dockerfile: "FROM scratch") { status } } }',
+    ]) {
+      const answer = await withoutEngineCalls(app, () =>
+        fetchAnswer(app, `${ENDPOINT}?query=${encodeURIComponent(subscription)}`, {
+          headers: { accept: 'application/graphql-response+json' },
+        }),
+      );
+      expect({ subscription, status: answer.status }).toEqual({ subscription, status: 405 });
+      expect(answer.body.errors?.[0]?.message).toMatch(
+        /^(pullImageProgress|buildImageProgress) changes the engine: subscribe with a POST/,
+      );
+    }
   });
 
   it('lets JSON POSTs through without the header: browsers preflight them', async () => {

@@ -1,0 +1,146 @@
+// The dashboard in real Chromium, every other host blocked, against the private engine behind
+// a fault proxy: sign-in, containers appearing live, the stop button, logs, a viewer's page
+// without actions, and an engine outage shown and recovered from. Screenshots go to artifacts/.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomToken, tokensEnv } from '../helpers/access.ts';
+import {
+  dockerCli,
+  launchChromium,
+  screenshot,
+  type WatchedPage,
+  watchedPage,
+} from '../helpers/browser.ts';
+import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+
+const tokens = { admin: randomToken(), viewer: randomToken() };
+
+describe('dashboard', () => {
+  const fixtures = new EngineFixtures();
+  const name = fixtures.name('dash');
+  let proxy: FaultProxy;
+  let live: LiveServer;
+  let browser: Browser;
+  let admin: WatchedPage;
+
+  /** Opens the dashboard in a page of its own and signs in with `token`. */
+  async function signIn(token: string, viewport?: { width: number; height: number }) {
+    const watched = await watchedPage(browser, [new URL(live.server.url).host], viewport);
+    await watched.page.goto(`${live.server.url}/dashboard`);
+    await watched.page.getByLabel('Token').fill(token);
+    await watched.page.getByRole('button', { name: 'Sign in' }).click();
+    await watched.page.locator('table.containers').waitFor();
+    return watched;
+  }
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy();
+    live = await startLiveServer(proxy.dockerHost, {
+      env: tokensEnv([
+        { id: 'ada', role: 'admin', token: tokens.admin },
+        { id: 'vic', role: 'viewer', token: tokens.viewer },
+      ]),
+    });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await live?.close();
+    await proxy?.close();
+    await fixtures.cleanup();
+  });
+
+  it('signs in, keeping the token out of the URL', async () => {
+    admin = await signIn(tokens.admin);
+    await expect.poll(() => admin.page.getByTestId('viewer').innerText()).toBe('ada (admin)');
+    expect(admin.page.url()).not.toContain(tokens.admin);
+    expect(await admin.page.evaluate(() => sessionStorage.getItem('dockergraph.token'))).toBe(
+      tokens.admin,
+    );
+  });
+
+  it('shows a container started with the docker CLI without a reload, and its logs', async () => {
+    const { page } = admin;
+    await dockerCli(
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--label',
+      `${TEST_LABEL}=${fixtures.run}`,
+      '--label',
+      'com.docker.compose.project=shop',
+      '--stop-timeout',
+      '1',
+      BASE_IMAGE,
+      'sh',
+      '-c',
+      'i=0; while true; do echo "line $i"; echo "warn $i" >&2; i=$((i+1)); sleep 0.3; done',
+    );
+    const row = page.locator(`tr[data-container="${name}"]`);
+    await expect
+      .poll(() => row.getByTestId('state').innerText(), { timeout: 20_000 })
+      .toBe('running');
+    await expect.poll(() => page.locator('tr.group').first().innerText()).toContain('shop');
+    await row.getByRole('button', { name }).click();
+    const logs = page.getByTestId('logs');
+    await expect.poll(() => logs.innerText(), { timeout: 20_000 }).toMatch(/line \d+/);
+    await expect.poll(() => page.locator('.logs .stderr').count()).toBeGreaterThan(0);
+    // CPU and memory come from containerStats.
+    await expect
+      .poll(() => row.locator('td[data-label="Memory"]').innerText(), { timeout: 20_000 })
+      .toMatch(/B \(/);
+    await screenshot(page, 'dashboard');
+    expect(admin.blocked).toEqual([]);
+    expect(admin.errors).toEqual([]);
+  });
+
+  it('stops the container with its stop button, and shows the new state', async () => {
+    const row = admin.page.locator(`tr[data-container="${name}"]`);
+    await row.getByRole('button', { name: 'stop' }).click();
+    await expect
+      .poll(() => row.getByTestId('state').innerText(), { timeout: 30_000 })
+      .toBe('exited');
+    await expect.poll(() => row.getByRole('button', { name: 'start' }).count()).toBe(1);
+    expect(await dockerCli('inspect', '-f', '{{.State.Status}}', name)).toBe('exited');
+    expect(admin.errors).toEqual([]);
+  });
+
+  it('shows no action buttons to a viewer token, on a laptop and on a phone', async () => {
+    const viewer = await signIn(tokens.viewer);
+    const row = viewer.page.locator(`tr[data-container="${name}"]`);
+    await expect
+      .poll(() => row.getByTestId('state').innerText(), { timeout: 20_000 })
+      .toBe('exited');
+    expect(await viewer.page.locator('button.action').count()).toBe(0);
+    await viewer.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(viewer.page, 'dashboard-viewer-phone');
+    expect(await viewer.page.locator('button.action').count()).toBe(0);
+    expect(viewer.blocked).toEqual([]);
+    expect(viewer.errors).toEqual([]);
+  });
+
+  it('shows a clear banner while the engine is unreachable, and recovers', async () => {
+    const { page } = admin;
+    const banner = page.locator('.banner-ENGINE_UNAVAILABLE');
+    proxy.setMode({ kind: 'refuse' });
+    proxy.cutAll();
+    await banner.waitFor({ timeout: 30_000 });
+    expect(await banner.innerText()).toContain('The Docker engine cannot be reached');
+    await screenshot(page, 'dashboard-engine-unavailable');
+    proxy.setMode({ kind: 'pass' });
+    await banner.waitFor({ state: 'detached', timeout: 30_000 });
+    // Re-listed after the outage.
+    const row = page.locator(`tr[data-container="${name}"]`);
+    await expect
+      .poll(() => row.getByTestId('state').innerText(), { timeout: 20_000 })
+      .toBe('exited');
+    // The only console errors: the browser's notes of the failed readiness checks (503).
+    for (const error of admin.errors) {
+      expect(error).toMatch(/Failed to load resource: the server responded with a status of 503/);
+    }
+    expect(admin.blocked).toEqual([]);
+  });
+});

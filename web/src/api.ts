@@ -1,0 +1,109 @@
+// The dashboard's GraphQL client: urql on its defaults (queries as GET, mutations as POST)
+// and graphql-ws for subscriptions, both carrying the token signed in with.
+import {
+  type AnyVariables,
+  Client,
+  type CombinedError,
+  type DocumentInput,
+  type ExecutionResult,
+  fetchExchange,
+  subscriptionExchange,
+} from '@urql/core';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+
+const TOKEN_KEY = 'dockergraph.token';
+
+/** The token of this tab: sessionStorage, gone when the tab closes; never in a URL. */
+export function storedToken(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function storeToken(token: string | null): void {
+  if (token === null) sessionStorage.removeItem(TOKEN_KEY);
+  else sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+/** A problem the page shows as a banner, by the code the server gave. */
+export interface Problem {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** What to tell the user for a failed operation, or null when it did not fail. */
+export function problemOf(error: CombinedError | undefined): Problem | null {
+  if (!error) return null;
+  const graphQLError = error.graphQLErrors[0];
+  if (graphQLError) {
+    const code = String(graphQLError.extensions?.code ?? 'ERROR');
+    return { code, message: graphQLError.message };
+  }
+  const response = error.response as Response | undefined;
+  if (response?.status === 401) {
+    return { code: 'UNAUTHENTICATED', message: 'The token is missing or not valid.' };
+  }
+  return { code: 'NETWORK', message: error.networkError?.message ?? error.message };
+}
+
+/** The clients of one signed-in session. */
+export interface Api {
+  readonly client: Client;
+  readonly ws: WsClient;
+  dispose(): void;
+}
+
+export function createApi(token: string | null): Api {
+  const authorization = token ? `Bearer ${token}` : undefined;
+  const wsUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/graphql`;
+  const ws = createWsClient({
+    url: wsUrl,
+    lazy: true,
+    connectionParams: authorization ? { authorization } : {},
+    // Reconnects after the server restarts or the network drops; subscriptions resume.
+    retryAttempts: Number.POSITIVE_INFINITY,
+    shouldRetry: () => true,
+  });
+  const client = new Client({
+    url: '/graphql',
+    requestPolicy: 'network-only',
+    fetchOptions: () => (authorization ? { headers: { authorization } } : {}),
+    exchanges: [
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({
+            unsubscribe: ws.subscribe(
+              { ...request, query: request.query ?? '' },
+              {
+                // graphql-ws and urql describe the same result with different optional fields.
+                next: (result) => sink.next(result as ExecutionResult),
+                error: (error) => sink.error(error),
+                complete: () => sink.complete(),
+              },
+            ),
+          }),
+        }),
+      }),
+    ],
+  });
+  return { client, ws, dispose: () => void ws.dispose() };
+}
+
+/** Runs a query once; the data, or the problem. */
+export async function runQuery<Data, Variables extends AnyVariables>(
+  api: Api,
+  document: DocumentInput<Data, Variables>,
+  variables: Variables,
+): Promise<{ data: Data | undefined; problem: Problem | null }> {
+  const result = await api.client.query(document, variables).toPromise();
+  return { data: result.data, problem: problemOf(result.error) };
+}
+
+/** Runs a mutation; the data, or the problem. */
+export async function runMutation<Data, Variables extends AnyVariables>(
+  api: Api,
+  document: DocumentInput<Data, Variables>,
+  variables: Variables,
+): Promise<{ data: Data | undefined; problem: Problem | null }> {
+  const result = await api.client.mutation(document, variables).toPromise();
+  return { data: result.data, problem: problemOf(result.error) };
+}
