@@ -46,6 +46,12 @@ const domainFiles = new Set(
     'live-containers.ts',
     'live-updates.ts',
     'live-progress.ts',
+    'swarm.ts',
+    'swarm-nodes.ts',
+    'services.ts',
+    'tasks.ts',
+    'secrets.ts',
+    'stacks.ts',
   ].map((name) => join(src, 'schema', name)),
 );
 const problems: string[] = [];

@@ -22,6 +22,14 @@ export const fieldRules: Readonly<Record<string, Readonly<Record<string, Permiss
     searchImages: 'read',
     volume: 'read',
     volumes: 'read',
+    swarm: 'read',
+    swarmNodes: 'read',
+    services: 'read',
+    service: 'read',
+    tasks: 'read',
+    secrets: 'read',
+    configs: 'read',
+    stacks: 'read',
   },
   Mutation: {
     startContainer: 'lifecycle',
@@ -55,6 +63,24 @@ export const fieldRules: Readonly<Record<string, Readonly<Record<string, Permiss
     buildImage: 'dangerous',
     importImage: 'dangerous',
     loadImages: 'dangerous',
+    initSwarm: 'dangerous',
+    joinSwarm: 'dangerous',
+    leaveSwarm: 'dangerous',
+    updateSwarm: 'dangerous',
+    unlockSwarm: 'dangerous',
+    updateSwarmNode: 'write',
+    removeSwarmNode: 'write',
+    createService: 'write',
+    updateService: 'write',
+    scaleService: 'lifecycle',
+    rollbackService: 'write',
+    removeService: 'write',
+    createSecret: 'secrets',
+    removeSecret: 'write',
+    rotateSecret: 'secrets',
+    createConfig: 'secrets',
+    removeConfig: 'write',
+    rotateConfig: 'secrets',
   },
   Subscription: {
     events: 'read',
@@ -66,6 +92,20 @@ export const fieldRules: Readonly<Record<string, Readonly<Record<string, Permiss
   },
   Container: {
     logs: 'logs',
+  },
+  Service: {
+    logs: 'logs',
+  },
+  Task: {
+    logs: 'logs',
+  },
+  Swarm: {
+    joinTokens: 'dangerous',
+    unlockKey: 'dangerous',
+  },
+  Config: {
+    data: 'secrets',
+    dataBase64: 'secrets',
   },
 };
 

@@ -15,6 +15,12 @@ import './events.ts';
 import './live-containers.ts';
 import './live-updates.ts';
 import './live-progress.ts';
+import './swarm.ts';
+import './swarm-nodes.ts';
+import './services.ts';
+import './tasks.ts';
+import './secrets.ts';
+import './stacks.ts';
 
 /** The whole dockergraph schema. */
 export const schema = builder.toSchema({ sortSchema: true });

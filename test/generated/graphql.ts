@@ -735,18 +735,36 @@ export type ProjectStatsQueryVariables = Exact<{
 
 export type ProjectStatsQuery = { containers: { edges: Array<{ node: { name: string, compose: { service: string | null } | null, stats: { cpuPercent: number, memoryUsageBytes: number, memoryLimitBytes: number, networkRxBytes: number, networkTxBytes: number } | null } }> } };
 
+type RefetchedNode_Config_Fragment = { __typename: 'Config', id: string };
+
 type RefetchedNode_Container_Fragment = { __typename: 'Container', id: string };
 
 type RefetchedNode_Image_Fragment = { __typename: 'Image', dockerId: string, tags: Array<string>, id: string };
 
 type RefetchedNode_Network_Fragment = { __typename: 'Network', name: string, dockerId: string, id: string };
 
+type RefetchedNode_Secret_Fragment = { __typename: 'Secret', id: string };
+
+type RefetchedNode_Service_Fragment = { __typename: 'Service', id: string };
+
+type RefetchedNode_Stack_Fragment = { __typename: 'Stack', id: string };
+
+type RefetchedNode_SwarmNode_Fragment = { __typename: 'SwarmNode', id: string };
+
+type RefetchedNode_Task_Fragment = { __typename: 'Task', id: string };
+
 type RefetchedNode_Volume_Fragment = { __typename: 'Volume', name: string, driver: string, id: string };
 
 export type RefetchedNodeFragment =
+  | RefetchedNode_Config_Fragment
   | RefetchedNode_Container_Fragment
   | RefetchedNode_Image_Fragment
   | RefetchedNode_Network_Fragment
+  | RefetchedNode_Secret_Fragment
+  | RefetchedNode_Service_Fragment
+  | RefetchedNode_Stack_Fragment
+  | RefetchedNode_SwarmNode_Fragment
+  | RefetchedNode_Task_Fragment
   | RefetchedNode_Volume_Fragment
 ;
 
@@ -756,9 +774,15 @@ export type RefetchNodeQueryVariables = Exact<{
 
 
 export type RefetchNodeQuery = { node:
+    | { __typename: 'Config', id: string }
     | { __typename: 'Container', id: string }
     | { __typename: 'Image', dockerId: string, tags: Array<string>, id: string }
     | { __typename: 'Network', name: string, dockerId: string, id: string }
+    | { __typename: 'Secret', id: string }
+    | { __typename: 'Service', id: string }
+    | { __typename: 'Stack', id: string }
+    | { __typename: 'SwarmNode', id: string }
+    | { __typename: 'Task', id: string }
     | { __typename: 'Volume', name: string, driver: string, id: string }
    | null };
 
@@ -768,9 +792,15 @@ export type RefetchNodesQueryVariables = Exact<{
 
 
 export type RefetchNodesQuery = { nodes: Array<
+    | { __typename: 'Config', id: string }
     | { __typename: 'Container', id: string }
     | { __typename: 'Image', dockerId: string, tags: Array<string>, id: string }
     | { __typename: 'Network', name: string, dockerId: string, id: string }
+    | { __typename: 'Secret', id: string }
+    | { __typename: 'Service', id: string }
+    | { __typename: 'Stack', id: string }
+    | { __typename: 'SwarmNode', id: string }
+    | { __typename: 'Task', id: string }
     | { __typename: 'Volume', name: string, driver: string, id: string }
    | null> };
 
@@ -894,7 +924,13 @@ export type BatchNodesQueryVariables = Exact<{
 
 
 export type BatchNodesQuery = { nodes: Array<
+    | { id: string }
     | { dockerId: string, name: string, state: ContainerState, id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -907,12 +943,24 @@ export type BatchTwoNodesQueryVariables = Exact<{
 
 
 export type BatchTwoNodesQuery = { a:
+    | { id: string }
     | { dockerId: string, name: string, id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
    | null, b:
+    | { id: string }
     | { dockerId: string, name: string, id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -1166,9 +1214,15 @@ export type ContainerNodeQueryVariables = Exact<{
 
 
 export type ContainerNodeQuery = { node:
+    | { __typename: 'Config' }
     | { __typename: 'Container', dockerId: string, name: string }
     | { __typename: 'Image' }
     | { __typename: 'Network' }
+    | { __typename: 'Secret' }
+    | { __typename: 'Service' }
+    | { __typename: 'Stack' }
+    | { __typename: 'SwarmNode' }
+    | { __typename: 'Task' }
     | { __typename: 'Volume' }
    | null };
 
@@ -1600,7 +1654,19 @@ export type LabelScopeLookupsQuery = { byName: { name: string } | null, byId: { 
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
    | null, nodes: Array<
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
