@@ -1058,11 +1058,12 @@ async function resolveFiles(
  * capabilities, the host network): each task is such a container on a node.
  */
 function checkServiceInputs(context: GraphQLContext, field: string, spec: EngineServiceSpec) {
-  checkDangerousInputs(
-    context,
-    field,
-    dangerousContainerCreateInputs('input', containerViewOfService(spec), context.policy),
-  );
+  const findings = dangerousContainerCreateInputs(
+    'input',
+    containerViewOfService(spec),
+    context.policy,
+  ).map((finding) => finding.replace(/^input\.networkMode /, 'input.networks '));
+  checkDangerousInputs(context, field, findings);
 }
 
 /** The service read back after a write: the engine's list with its task counts. */

@@ -187,6 +187,13 @@ type Documents = {
     "\n  query VolumePairUsage($a: String!, $b: String!) {\n    a: volume(name: $a) { name usage { sizeBytes refCount } }\n    b: volume(name: $b) { name usage { sizeBytes refCount } }\n  }\n": typeof types.VolumePairUsageDocument,
     "\n  query VolumeNames($filter: VolumeFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    volumes(filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { name } }\n    }\n  }\n": typeof types.VolumeNamesDocument,
     "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n": typeof types.AllVolumeNamesDocument,
+    "\n  mutation SwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { id dockerId name version mode replicas image } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateServiceDocument,
+    "\n  query SwarmServiceTasks($id: String!) {\n    service(id: $id) {\n      name\n      replicas\n      image\n      previousImage\n      progress { runningTasks desiredTasks converged updateState }\n      tasks(desiredState: RUNNING) { state slot image node { hostname role } }\n      nodes { hostname }\n    }\n  }\n": typeof types.SwarmServiceTasksDocument,
+    "\n  mutation SwarmScaleService($id: String!, $replicas: Int!, $version: Int) {\n    scaleService(id: $id, replicas: $replicas, version: $version) {\n      __typename\n      ... on ServicePayload { service { replicas version } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmScaleServiceDocument,
+    "\n  mutation SwarmUpdateService($id: String!, $input: UpdateServiceInput!, $version: Int) {\n    updateService(id: $id, input: $input, version: $version) {\n      __typename\n      ... on ServicePayload { service { image version env { name value redacted } label(name: \"tier\") } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmUpdateServiceDocument,
+    "\n  mutation SwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on ServicePayload { service { image previousImage } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmRollbackServiceDocument,
+    "\n  mutation SwarmRemoveService($id: String!) {\n    removeService(id: $id) {\n      __typename\n      ... on RemoveServicePayload { name }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmRemoveServiceDocument,
+    "\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n": typeof types.SwarmServiceListDocument,
 };
 const documents: Documents = {
     "mutation Build {\n  buildImage(\n    input: {dockerfile: \"\"\"\n      FROM dockergraph/busybox:latest\n      COPY hello.txt /\n      CMD [\"cat\", \"/hello.txt\"]\n    \"\"\", files: [{path: \"hello.txt\", content: \"hello\"}], tags: [\"hello:1\"]}\n  ) {\n    ... on BuildImagePayload {\n      image {\n        tags\n      }\n      log\n    }\n    ... on BuildFailedError {\n      message\n      log\n    }\n    ... on MutationError {\n      message\n    }\n  }\n}": types.BuildDocument,
@@ -362,6 +369,13 @@ const documents: Documents = {
     "\n  query VolumePairUsage($a: String!, $b: String!) {\n    a: volume(name: $a) { name usage { sizeBytes refCount } }\n    b: volume(name: $b) { name usage { sizeBytes refCount } }\n  }\n": types.VolumePairUsageDocument,
     "\n  query VolumeNames($filter: VolumeFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    volumes(filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { name } }\n    }\n  }\n": types.VolumeNamesDocument,
     "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n": types.AllVolumeNamesDocument,
+    "\n  mutation SwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { id dockerId name version mode replicas image } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateServiceDocument,
+    "\n  query SwarmServiceTasks($id: String!) {\n    service(id: $id) {\n      name\n      replicas\n      image\n      previousImage\n      progress { runningTasks desiredTasks converged updateState }\n      tasks(desiredState: RUNNING) { state slot image node { hostname role } }\n      nodes { hostname }\n    }\n  }\n": types.SwarmServiceTasksDocument,
+    "\n  mutation SwarmScaleService($id: String!, $replicas: Int!, $version: Int) {\n    scaleService(id: $id, replicas: $replicas, version: $version) {\n      __typename\n      ... on ServicePayload { service { replicas version } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmScaleServiceDocument,
+    "\n  mutation SwarmUpdateService($id: String!, $input: UpdateServiceInput!, $version: Int) {\n    updateService(id: $id, input: $input, version: $version) {\n      __typename\n      ... on ServicePayload { service { image version env { name value redacted } label(name: \"tier\") } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmUpdateServiceDocument,
+    "\n  mutation SwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on ServicePayload { service { image previousImage } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmRollbackServiceDocument,
+    "\n  mutation SwarmRemoveService($id: String!) {\n    removeService(id: $id) {\n      __typename\n      ... on RemoveServicePayload { name }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmRemoveServiceDocument,
+    "\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n": types.SwarmServiceListDocument,
 };
 
 /**
@@ -1070,6 +1084,34 @@ export function graphql(source: "\n  query VolumeNames($filter: VolumeFilter, $f
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n"): (typeof documents)["\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { id dockerId name version mode replicas image } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { id dockerId name version mode replicas image } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmServiceTasks($id: String!) {\n    service(id: $id) {\n      name\n      replicas\n      image\n      previousImage\n      progress { runningTasks desiredTasks converged updateState }\n      tasks(desiredState: RUNNING) { state slot image node { hostname role } }\n      nodes { hostname }\n    }\n  }\n"): (typeof documents)["\n  query SwarmServiceTasks($id: String!) {\n    service(id: $id) {\n      name\n      replicas\n      image\n      previousImage\n      progress { runningTasks desiredTasks converged updateState }\n      tasks(desiredState: RUNNING) { state slot image node { hostname role } }\n      nodes { hostname }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmScaleService($id: String!, $replicas: Int!, $version: Int) {\n    scaleService(id: $id, replicas: $replicas, version: $version) {\n      __typename\n      ... on ServicePayload { service { replicas version } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmScaleService($id: String!, $replicas: Int!, $version: Int) {\n    scaleService(id: $id, replicas: $replicas, version: $version) {\n      __typename\n      ... on ServicePayload { service { replicas version } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmUpdateService($id: String!, $input: UpdateServiceInput!, $version: Int) {\n    updateService(id: $id, input: $input, version: $version) {\n      __typename\n      ... on ServicePayload { service { image version env { name value redacted } label(name: \"tier\") } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmUpdateService($id: String!, $input: UpdateServiceInput!, $version: Int) {\n    updateService(id: $id, input: $input, version: $version) {\n      __typename\n      ... on ServicePayload { service { image version env { name value redacted } label(name: \"tier\") } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on ServicePayload { service { image previousImage } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on ServicePayload { service { image previousImage } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmRemoveService($id: String!) {\n    removeService(id: $id) {\n      __typename\n      ... on RemoveServicePayload { name }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmRemoveService($id: String!) {\n    removeService(id: $id) {\n      __typename\n      ... on RemoveServicePayload { name }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n"): (typeof documents)["\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

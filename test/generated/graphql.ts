@@ -242,6 +242,70 @@ export type CreateNetworkInput = {
   options?: Array<KeyValueInput> | null | undefined;
 };
 
+/** A service to create (`docker service create`). */
+export type CreateServiceInput = {
+  /** Arguments of the command. */
+  args?: Array<string> | null | undefined;
+  /** Capabilities to add (needs "dangerous"). */
+  capAdd?: Array<string> | null | undefined;
+  /** Capabilities to drop. */
+  capDrop?: Array<string> | null | undefined;
+  /** Command, replacing the image entrypoint. */
+  command?: Array<string> | null | undefined;
+  /** Configs to mount. */
+  configs?: Array<ServiceFileInput> | null | undefined;
+  /** Placement constraints, e.g. node.role==worker. */
+  constraints?: Array<string> | null | undefined;
+  /** Labels of the task containers. */
+  containerLabels?: Array<KeyValueInput> | null | undefined;
+  /** Environment variables. */
+  env?: Array<KeyValueInput> | null | undefined;
+  /** One task on every eligible node instead of replicas. */
+  global?: boolean | null | undefined;
+  /** Host name of the tasks. */
+  hostname?: string | null | undefined;
+  /** The image its tasks run (present on the nodes, or pullable). */
+  image: string;
+  /** Service labels. */
+  labels?: Array<KeyValueInput> | null | undefined;
+  /** Resource limits of each task. */
+  limits?: ServiceResourcesInput | null | undefined;
+  /** At most this many tasks on one node. */
+  maxReplicasPerNode?: number | null | undefined;
+  /** Mounts of each task. */
+  mounts?: Array<ServiceMountInput> | null | undefined;
+  /** Its name. */
+  name: string;
+  /** Networks to join. */
+  networks?: Array<ServiceNetworkInput> | null | undefined;
+  /** Ports to publish. */
+  ports?: Array<ServicePortInput> | null | undefined;
+  /** Read-only root file system. */
+  readOnly?: boolean | null | undefined;
+  /** Replicas of a replicated service; 1 by default. */
+  replicas?: number | null | undefined;
+  /** Resources reserved for each task. */
+  reservations?: ServiceResourcesInput | null | undefined;
+  /** Restart policy. */
+  restart?: ServiceRestartInput | null | undefined;
+  /** Rollback settings. */
+  rollbackPolicy?: ServiceUpdatePolicyInput | null | undefined;
+  /** Secrets to mount under /run/secrets. */
+  secrets?: Array<ServiceFileInput> | null | undefined;
+  /** Spread tasks over these node attributes, e.g. node.labels.zone. */
+  spreadOver?: Array<string> | null | undefined;
+  /** Time to stop before a kill. */
+  stopGracePeriodSeconds?: number | null | undefined;
+  /** Give the tasks a TTY. */
+  tty?: boolean | null | undefined;
+  /** Rolling update settings. */
+  updatePolicy?: ServiceUpdatePolicyInput | null | undefined;
+  /** User to run as. */
+  user?: string | null | undefined;
+  /** Working directory. */
+  workdir?: string | null | undefined;
+};
+
 /** A volume to create (`docker volume create`). */
 export type CreateVolumeInput = {
   /** Volume driver; "local" when omitted. */
@@ -592,6 +656,159 @@ export type RestartPolicyName =
   /** Always, unless it was stopped by hand. */
   | 'UNLESS_STOPPED';
 
+/** A secret or config to mount as a file. */
+export type ServiceFileInput = {
+  /** Owner group id; "0" by default. */
+  gid?: string | null | undefined;
+  /** File mode; 0o444 (292) by default. */
+  mode?: number | null | undefined;
+  /** The secret or config: id, name or global ID. */
+  source: string;
+  /** File name: under /run/secrets/ for a secret (default its name), an absolute path for a config (default /<name>). */
+  target?: string | null | undefined;
+  /** Owner user id; "0" by default. */
+  uid?: string | null | undefined;
+};
+
+/** How a service places its tasks. */
+export type ServiceMode =
+  /** One task on every node its placement allows. */
+  | 'GLOBAL'
+  /** A job run once on every node. */
+  | 'GLOBAL_JOB'
+  /** A given number of tasks, spread over nodes. */
+  | 'REPLICATED'
+  /** A job run to completion a number of times. */
+  | 'REPLICATED_JOB';
+
+/** A mount of each task: `--mount type=volume,source=data,target=/data`. */
+export type ServiceMountInput = {
+  /** Mount read-only. */
+  readOnly?: boolean | null | undefined;
+  /** Host path (bind) or volume name (volume). */
+  source?: string | null | undefined;
+  /** Absolute path inside the tasks. */
+  target: string;
+  /** Size of a tmpfs. */
+  tmpfsSizeBytes?: number | null | undefined;
+  /** Kind of mount. */
+  type: ServiceMountType;
+};
+
+/** Kinds of service mounts. */
+export type ServiceMountType =
+  /** A host path of the node (needs "dangerous" outside the allow-list). */
+  | 'BIND'
+  /** A memory file system. */
+  | 'TMPFS'
+  /** A volume of the node, created when missing. */
+  | 'VOLUME';
+
+/** A network the tasks join (an overlay network, or "host"). */
+export type ServiceNetworkInput = {
+  /** DNS aliases on it. */
+  aliases?: Array<string> | null | undefined;
+  /** Network id or name. */
+  target: string;
+};
+
+/** A port to publish: `--publish mode=host,target=80,published=8080`. */
+export type ServicePortInput = {
+  /** ingress (routing mesh, the default) or host (on the task’s node). */
+  mode?: ServicePublishMode | null | undefined;
+  /** tcp (default), udp or sctp. */
+  protocol?: ServicePortProtocol | null | undefined;
+  /** Port on the nodes. */
+  published?: number | null | undefined;
+  /** Port inside the tasks. */
+  target: number;
+};
+
+/** Transport protocol of a service port. */
+export type ServicePortProtocol =
+  /** SCTP. */
+  | 'SCTP'
+  /** TCP. */
+  | 'TCP'
+  /** UDP. */
+  | 'UDP';
+
+/** Where a published port of a service listens. */
+export type ServicePublishMode =
+  /** On the node each task runs on. */
+  | 'HOST'
+  /** On every node, through the routing mesh. */
+  | 'INGRESS';
+
+/** CPU and memory of each task. */
+export type ServiceResourcesInput = {
+  /** CPUs, fractions allowed. */
+  cpus?: number | null | undefined;
+  /** Memory in bytes (at least 4 MiB). */
+  memoryBytes?: number | null | undefined;
+  /** Process limit (limits only). */
+  pids?: number | null | undefined;
+};
+
+/** When the swarm restarts a task. */
+export type ServiceRestartCondition =
+  /** Whenever it exits (the default). */
+  | 'ANY'
+  /** Never. */
+  | 'NONE'
+  /** When it exits non-zero. */
+  | 'ON_FAILURE';
+
+/** `--restart-*` settings. */
+export type ServiceRestartInput = {
+  /** When to restart. */
+  condition: ServiceRestartCondition;
+  /** Wait before a restart. */
+  delaySeconds?: number | null | undefined;
+  /** Give up after this many; 0 for never. */
+  maxAttempts?: number | null | undefined;
+  /** Window in which attempts are counted. */
+  windowSeconds?: number | null | undefined;
+};
+
+/** `--update-*` or `--rollback-*` settings. */
+export type ServiceUpdatePolicyInput = {
+  /** Wait between batches. */
+  delaySeconds?: number | null | undefined;
+  /** pause, continue or rollback (update only). */
+  failureAction?: string | null | undefined;
+  /** Share of failures tolerated, 0 to 1. */
+  maxFailureRatio?: number | null | undefined;
+  /** How long a new task is watched. */
+  monitorSeconds?: number | null | undefined;
+  /** stop-first or start-first. */
+  order?: string | null | undefined;
+  /** Tasks replaced at once; 0 for all. */
+  parallelism?: number | null | undefined;
+};
+
+/** Where a rolling update (or its rollback) of a service stands. */
+export type ServiceUpdateState =
+  /** Every task runs the new spec. */
+  | 'COMPLETED'
+  /** Stopped after failures (failure action "pause"). */
+  | 'PAUSED'
+  /** Every task runs the previous spec again. */
+  | 'ROLLBACK_COMPLETED'
+  /** The rollback stopped after failures. */
+  | 'ROLLBACK_PAUSED'
+  /** Going back to the previous spec. */
+  | 'ROLLBACK_STARTED'
+  /** Tasks are being replaced. */
+  | 'UPDATING';
+
+/** What a node does in the swarm. */
+export type SwarmNodeRole =
+  /** Keeps the cluster state (raft) and schedules tasks. */
+  | 'MANAGER'
+  /** Runs tasks only. */
+  | 'WORKER';
+
 /** This engine's membership of a swarm. */
 export type SwarmNodeState =
   /** A member. */
@@ -611,6 +828,36 @@ export type UpdateContainerInput = {
   resources?: ContainerResourcesInput | null | undefined;
   /** New restart policy (not for a container created with `autoRemove`). */
   restartPolicy?: RestartPolicyInput | null | undefined;
+};
+
+/** Changes to a service (`docker service update`); what is not given stays. */
+export type UpdateServiceInput = {
+  /** New arguments. */
+  args?: Array<string> | null | undefined;
+  /** A new command. */
+  command?: Array<string> | null | undefined;
+  /** The configs to mount, replacing the current ones. */
+  configs?: Array<ServiceFileInput> | null | undefined;
+  /** Variables to set (replacing those of the same name). */
+  env?: Array<KeyValueInput> | null | undefined;
+  /** Variables to remove, by name. */
+  envRemove?: Array<string> | null | undefined;
+  /** Redeploy every task even when nothing else changes. */
+  force?: boolean | null | undefined;
+  /** A new image: a rolling update. */
+  image?: string | null | undefined;
+  /** Service labels to set. */
+  labelAdd?: Array<KeyValueInput> | null | undefined;
+  /** Service labels to remove. */
+  labelRemove?: Array<string> | null | undefined;
+  /** Resource limits to set. */
+  limits?: ServiceResourcesInput | null | undefined;
+  /** New replica count (replicated services). */
+  replicas?: number | null | undefined;
+  /** Reservations to set. */
+  reservations?: ServiceResourcesInput | null | undefined;
+  /** The secrets to mount, replacing the current ones. */
+  secrets?: Array<ServiceFileInput> | null | undefined;
 };
 
 /** Which volumes to list. Conditions of different fields must all hold. */
@@ -2492,6 +2739,89 @@ export type AllVolumeNamesQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type AllVolumeNamesQuery = { volumes: { totalCount: number, edges: Array<{ node: { name: string } }> } };
 
+export type SwarmCreateServiceMutationVariables = Exact<{
+  input: CreateServiceInput;
+}>;
+
+
+export type SwarmCreateServiceMutation = { createService:
+    | { __typename: 'ConflictError', message: string }
+    | { __typename: 'EngineFailureError', message: string }
+    | { __typename: 'InvalidInputError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'ServicePayload', service: { id: string, dockerId: string, name: string, version: number, mode: ServiceMode, replicas: number | null, image: string } }
+   };
+
+export type SwarmServiceTasksQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SwarmServiceTasksQuery = { service: { name: string, replicas: number | null, image: string, previousImage: string | null, progress: { runningTasks: number, desiredTasks: number, converged: boolean, updateState: ServiceUpdateState | null }, tasks: Array<{ state: string, slot: number | null, image: string, node: { hostname: string, role: SwarmNodeRole } | null }>, nodes: Array<{ hostname: string }> } | null };
+
+export type SwarmScaleServiceMutationVariables = Exact<{
+  id: string;
+  replicas: number;
+  version?: number | null | undefined;
+}>;
+
+
+export type SwarmScaleServiceMutation = { scaleService:
+    | { __typename: 'ConflictError', message: string }
+    | { __typename: 'EngineFailureError', message: string }
+    | { __typename: 'InvalidInputError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'ServicePayload', service: { replicas: number | null, version: number } }
+   };
+
+export type SwarmUpdateServiceMutationVariables = Exact<{
+  id: string;
+  input: UpdateServiceInput;
+  version?: number | null | undefined;
+}>;
+
+
+export type SwarmUpdateServiceMutation = { updateService:
+    | { __typename: 'ConflictError', message: string }
+    | { __typename: 'EngineFailureError', message: string }
+    | { __typename: 'InvalidInputError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'ServicePayload', service: { image: string, version: number, label: string | null, env: Array<{ name: string, value: string | null, redacted: boolean }> } }
+   };
+
+export type SwarmRollbackServiceMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SwarmRollbackServiceMutation = { rollbackService:
+    | { __typename: 'ConflictError', message: string }
+    | { __typename: 'EngineFailureError', message: string }
+    | { __typename: 'InvalidInputError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'ServicePayload', service: { image: string, previousImage: string | null } }
+   };
+
+export type SwarmRemoveServiceMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SwarmRemoveServiceMutation = { removeService:
+    | { __typename: 'ConflictError', message: string }
+    | { __typename: 'EngineFailureError', message: string }
+    | { __typename: 'InvalidInputError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'RemoveServicePayload', name: string }
+   };
+
+export type SwarmServiceListQueryVariables = Exact<{
+  labels: Array<string> | string;
+}>;
+
+
+export type SwarmServiceListQuery = { services: { totalCount: number, edges: Array<{ node: { name: string, mode: ServiceMode, env: Array<{ name: string, value: string | null, redacted: boolean }> } }> } };
+
 export const RefetchedNodeFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RefetchedNode"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Node"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Image"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dockerId"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Volume"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"driver"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Network"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"dockerId"}}]}}]}}]} as unknown as DocumentNode<RefetchedNodeFragment, unknown>;
 export const ContainerLifecycleFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ContainerLifecycleFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Container"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"dockerId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"exitCode"}},{"kind":"Field","name":{"kind":"Name","value":"labels"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}}]}}]} as unknown as DocumentNode<ContainerLifecycleFieldsFragment, unknown>;
 export const ContainerFactsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ContainerFacts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Container"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"dockerId"}},{"kind":"Field","name":{"kind":"Name","value":"shortId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"names"}},{"kind":"Field","name":{"kind":"Name","value":"image"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"dockerId"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}}]}},{"kind":"Field","name":{"kind":"Name","value":"imageReference"}},{"kind":"Field","name":{"kind":"Name","value":"command"}},{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"health"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"failingStreak"}},{"kind":"Field","name":{"kind":"Name","value":"log"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"start"}},{"kind":"Field","name":{"kind":"Name","value":"end"}},{"kind":"Field","name":{"kind":"Name","value":"exitCode"}},{"kind":"Field","name":{"kind":"Name","value":"output"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"exitCode"}},{"kind":"Field","name":{"kind":"Name","value":"oomKilled"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"pid"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"restartCount"}},{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","name":{"kind":"Name","value":"ports"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"privatePort"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"publicPort"}},{"kind":"Field","name":{"kind":"Name","value":"hostIp"}}]}},{"kind":"Field","name":{"kind":"Name","value":"labels"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"role"},"name":{"kind":"Name","value":"label"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"StringValue","value":"org.example.role","block":false}}]},{"kind":"Field","alias":{"kind":"Name","value":"flag"},"name":{"kind":"Name","value":"label"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"StringValue","value":"org.example.flag","block":false}}]},{"kind":"Field","alias":{"kind":"Name","value":"missingLabel"},"name":{"kind":"Name","value":"label"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"StringValue","value":"org.example.missing","block":false}}]},{"kind":"Field","alias":{"kind":"Name","value":"constructorLabel"},"name":{"kind":"Name","value":"label"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"StringValue","value":"constructor","block":false}}]},{"kind":"Field","name":{"kind":"Name","value":"mounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"destination"}},{"kind":"Field","name":{"kind":"Name","value":"driver"}},{"kind":"Field","name":{"kind":"Name","value":"mode"}},{"kind":"Field","name":{"kind":"Name","value":"readWrite"}},{"kind":"Field","name":{"kind":"Name","value":"propagation"}},{"kind":"Field","name":{"kind":"Name","value":"volume"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"driver"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"networks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"networkName"}},{"kind":"Field","name":{"kind":"Name","value":"network"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"dockerId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"endpointId"}},{"kind":"Field","name":{"kind":"Name","value":"ipAddress"}},{"kind":"Field","name":{"kind":"Name","value":"ipPrefixLength"}},{"kind":"Field","name":{"kind":"Name","value":"gateway"}},{"kind":"Field","name":{"kind":"Name","value":"ipv6Address"}},{"kind":"Field","name":{"kind":"Name","value":"ipv6Gateway"}},{"kind":"Field","name":{"kind":"Name","value":"macAddress"}},{"kind":"Field","name":{"kind":"Name","value":"aliases"}}]}},{"kind":"Field","name":{"kind":"Name","value":"config"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cmd"}},{"kind":"Field","name":{"kind":"Name","value":"entrypoint"}},{"kind":"Field","name":{"kind":"Name","value":"env"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}},{"kind":"Field","name":{"kind":"Name","value":"workingDir"}},{"kind":"Field","name":{"kind":"Name","value":"user"}},{"kind":"Field","name":{"kind":"Name","value":"hostname"}},{"kind":"Field","name":{"kind":"Name","value":"domainname"}},{"kind":"Field","name":{"kind":"Name","value":"tty"}},{"kind":"Field","name":{"kind":"Name","value":"openStdin"}},{"kind":"Field","name":{"kind":"Name","value":"exposedPorts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}}]}},{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"volumes"}},{"kind":"Field","name":{"kind":"Name","value":"stopSignal"}},{"kind":"Field","name":{"kind":"Name","value":"stopTimeout"}},{"kind":"Field","name":{"kind":"Name","value":"healthcheck"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"test"}},{"kind":"Field","name":{"kind":"Name","value":"intervalNanoseconds"}},{"kind":"Field","name":{"kind":"Name","value":"timeoutNanoseconds"}},{"kind":"Field","name":{"kind":"Name","value":"retries"}},{"kind":"Field","name":{"kind":"Name","value":"startPeriodNanoseconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"labels"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"hostConfig"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"restartPolicy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"maximumRetryCount"}}]}},{"kind":"Field","name":{"kind":"Name","value":"memoryBytes"}},{"kind":"Field","name":{"kind":"Name","value":"memoryReservationBytes"}},{"kind":"Field","name":{"kind":"Name","value":"memorySwapBytes"}},{"kind":"Field","name":{"kind":"Name","value":"cpus"}},{"kind":"Field","name":{"kind":"Name","value":"cpuShares"}},{"kind":"Field","name":{"kind":"Name","value":"cpuQuota"}},{"kind":"Field","name":{"kind":"Name","value":"cpuPeriod"}},{"kind":"Field","name":{"kind":"Name","value":"cpusetCpus"}},{"kind":"Field","name":{"kind":"Name","value":"pidsLimit"}},{"kind":"Field","name":{"kind":"Name","value":"privileged"}},{"kind":"Field","name":{"kind":"Name","value":"readonlyRootfs"}},{"kind":"Field","name":{"kind":"Name","value":"publishAllPorts"}},{"kind":"Field","name":{"kind":"Name","value":"autoRemove"}},{"kind":"Field","name":{"kind":"Name","value":"init"}},{"kind":"Field","name":{"kind":"Name","value":"binds"}},{"kind":"Field","name":{"kind":"Name","value":"networkMode"}},{"kind":"Field","name":{"kind":"Name","value":"portBindings"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"containerPort"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}},{"kind":"Field","name":{"kind":"Name","value":"hostIp"}},{"kind":"Field","name":{"kind":"Name","value":"hostPort"}}]}},{"kind":"Field","name":{"kind":"Name","value":"capAdd"}},{"kind":"Field","name":{"kind":"Name","value":"capDrop"}},{"kind":"Field","name":{"kind":"Name","value":"dns"}},{"kind":"Field","name":{"kind":"Name","value":"extraHosts"}},{"kind":"Field","name":{"kind":"Name","value":"pidMode"}},{"kind":"Field","name":{"kind":"Name","value":"ipcMode"}},{"kind":"Field","name":{"kind":"Name","value":"logDriver"}}]}},{"kind":"Field","name":{"kind":"Name","value":"compose"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"project"}},{"kind":"Field","name":{"kind":"Name","value":"service"}},{"kind":"Field","name":{"kind":"Name","value":"containerNumber"}},{"kind":"Field","name":{"kind":"Name","value":"oneOff"}},{"kind":"Field","name":{"kind":"Name","value":"workingDir"}},{"kind":"Field","name":{"kind":"Name","value":"configFiles"}}]}}]}}]} as unknown as DocumentNode<ContainerFactsFragment, unknown>;
@@ -2665,3 +2995,10 @@ export const VolumeListWithoutUsageDocument = {"kind":"Document","definitions":[
 export const VolumePairUsageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"VolumePairUsage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"a"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"b"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"a"},"name":{"kind":"Name","value":"volume"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"Variable","name":{"kind":"Name","value":"a"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"usage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sizeBytes"}},{"kind":"Field","name":{"kind":"Name","value":"refCount"}}]}}]}},{"kind":"Field","alias":{"kind":"Name","value":"b"},"name":{"kind":"Name","value":"volume"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"Variable","name":{"kind":"Name","value":"b"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"usage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sizeBytes"}},{"kind":"Field","name":{"kind":"Name","value":"refCount"}}]}}]}}]}}]} as unknown as DocumentNode<VolumePairUsageQuery, VolumePairUsageQueryVariables>;
 export const VolumeNamesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"VolumeNames"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"VolumeFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"last"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"before"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"volumes"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"last"},"value":{"kind":"Variable","name":{"kind":"Name","value":"last"}}},{"kind":"Argument","name":{"kind":"Name","value":"before"},"value":{"kind":"Variable","name":{"kind":"Name","value":"before"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"hasPreviousPage"}},{"kind":"Field","name":{"kind":"Name","value":"startCursor"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}}]} as unknown as DocumentNode<VolumeNamesQuery, VolumeNamesQueryVariables>;
 export const AllVolumeNamesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AllVolumeNames"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"volumes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}}]} as unknown as DocumentNode<AllVolumeNamesQuery, AllVolumeNamesQueryVariables>;
+export const SwarmCreateServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SwarmCreateService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateServiceInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createService"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ServicePayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"service"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"dockerId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"mode"}},{"kind":"Field","name":{"kind":"Name","value":"replicas"}},{"kind":"Field","name":{"kind":"Name","value":"image"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MutationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SwarmCreateServiceMutation, SwarmCreateServiceMutationVariables>;
+export const SwarmServiceTasksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SwarmServiceTasks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"service"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"replicas"}},{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"previousImage"}},{"kind":"Field","name":{"kind":"Name","value":"progress"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"runningTasks"}},{"kind":"Field","name":{"kind":"Name","value":"desiredTasks"}},{"kind":"Field","name":{"kind":"Name","value":"converged"}},{"kind":"Field","name":{"kind":"Name","value":"updateState"}}]}},{"kind":"Field","name":{"kind":"Name","value":"tasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"desiredState"},"value":{"kind":"EnumValue","value":"RUNNING"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"slot"}},{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hostname"}},{"kind":"Field","name":{"kind":"Name","value":"role"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hostname"}}]}}]}}]}}]} as unknown as DocumentNode<SwarmServiceTasksQuery, SwarmServiceTasksQueryVariables>;
+export const SwarmScaleServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SwarmScaleService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"replicas"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"version"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"scaleService"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"replicas"},"value":{"kind":"Variable","name":{"kind":"Name","value":"replicas"}}},{"kind":"Argument","name":{"kind":"Name","value":"version"},"value":{"kind":"Variable","name":{"kind":"Name","value":"version"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ServicePayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"service"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"replicas"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MutationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SwarmScaleServiceMutation, SwarmScaleServiceMutationVariables>;
+export const SwarmUpdateServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SwarmUpdateService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateServiceInput"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"version"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateService"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}},{"kind":"Argument","name":{"kind":"Name","value":"version"},"value":{"kind":"Variable","name":{"kind":"Name","value":"version"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ServicePayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"service"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"env"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"redacted"}}]}},{"kind":"Field","name":{"kind":"Name","value":"label"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"StringValue","value":"tier","block":false}}]}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MutationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SwarmUpdateServiceMutation, SwarmUpdateServiceMutationVariables>;
+export const SwarmRollbackServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SwarmRollbackService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rollbackService"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ServicePayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"service"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"previousImage"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MutationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SwarmRollbackServiceMutation, SwarmRollbackServiceMutationVariables>;
+export const SwarmRemoveServiceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SwarmRemoveService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"removeService"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RemoveServicePayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MutationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SwarmRemoveServiceMutation, SwarmRemoveServiceMutationVariables>;
+export const SwarmServiceListDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SwarmServiceList"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"labels"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"services"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"labels"},"value":{"kind":"Variable","name":{"kind":"Name","value":"labels"}}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"mode"}},{"kind":"Field","name":{"kind":"Name","value":"env"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"redacted"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<SwarmServiceListQuery, SwarmServiceListQueryVariables>;
