@@ -87,6 +87,7 @@ export const fieldRules: Readonly<Record<string, Readonly<Record<string, Permiss
     containerUpdated: 'read',
     containerStats: 'read',
     containerLogs: 'logs',
+    serviceUpdated: 'read',
     pullImageProgress: 'write',
     buildImageProgress: 'dangerous',
   },

@@ -1283,3 +1283,167 @@ function labelsForUpdate(
   if (!added) return null;
   return labelsForCreate(context, 'input.labelAdd', added) ?? null;
 }
+
+// ---------------------------------------------------------------------------
+// Live: serviceUpdated
+
+/** One message of `serviceUpdated`. */
+type ServiceUpdate =
+  | {
+      readonly kind: 'updated';
+      readonly service: ServiceRecord;
+      readonly progress: ServiceProgress;
+    }
+  | { readonly kind: 'removed'; readonly serviceId: string };
+
+const ServiceUpdateKindEnum = builder.enumType('ServiceUpdateKind', {
+  description: 'What a `serviceUpdated` message says.',
+  values: {
+    UPDATED: {
+      value: 'updated',
+      description: 'The service changed, or its tasks moved on: `service` holds it as it is now.',
+    },
+    REMOVED: {
+      value: 'removed',
+      description: 'The service no longer exists: `serviceId` names it.',
+    },
+  } as const,
+});
+
+const ServiceUpdateRef = builder.objectRef<ServiceUpdate>('ServiceUpdate').implement({
+  description: 'A service read anew after a change, with how far it is from converging.',
+  fields: (t) => ({
+    kind: t.field({
+      type: ServiceUpdateKindEnum,
+      description: 'Changed or removed.',
+      resolve: (update) => update.kind,
+    }),
+    serviceId: t.string({
+      description: 'The engine id of the service.',
+      resolve: (update) =>
+        update.kind === 'updated' ? update.service.service.ID : update.serviceId,
+    }),
+    service: t.field({
+      type: ServiceRef,
+      nullable: true,
+      description: 'The service as it is now; null when it was removed.',
+      resolve: (update) => (update.kind === 'updated' ? update.service : null),
+    }),
+    progress: t.field({
+      type: ServiceProgressRef,
+      nullable: true,
+      description:
+        'Running against desired tasks and the update state at this message; null when removed.',
+      resolve: (update) => (update.kind === 'updated' ? update.progress : null),
+    }),
+  }),
+});
+
+const ServiceUpdateFilterInput = builder.inputType('ServiceUpdateFilter', {
+  description: 'Which services to follow; conditions of different fields must all hold.',
+  fields: (t) => ({
+    ids: t.stringList({ required: false, description: 'Engine ids or id prefixes.' }),
+    names: t.stringList({ required: false, description: 'Names or name prefixes.' }),
+    labels: t.stringList({
+      required: false,
+      description: 'Labels as `key` or `key=value`; all must match.',
+    }),
+  }),
+});
+
+/** How often a service that has not converged is read again: tasks move without events. */
+const CONVERGENCE_POLL_MS = 1_000;
+/** How long after an event services are read again even when they look converged. */
+const SETTLE_MS = 10_000;
+
+/** What a subscriber sees change: spec version, progress, and which nodes run the tasks. */
+function signatureOf(
+  service: EngineService,
+  progress: ServiceProgress,
+  tasks: readonly EngineTask[],
+): string {
+  const placement = tasks
+    .filter((task) => task.DesiredState === 'running')
+    .map((task) => `${task.ID}:${task.NodeID ?? ''}:${task.Status.State}`)
+    .sort();
+  return JSON.stringify([service.Version.Index, progress, placement]);
+}
+
+/**
+ * The services matching `filters`, emitted once at the start and again each
+ * time one changes: after each service or node event of the engine, and every
+ * second while one has not converged (task moves make no service event) or
+ * shortly after an event; a service that is gone is emitted as removed.
+ */
+async function* followServices(
+  context: GraphQLContext,
+  filters: ServiceFilters,
+): AsyncGenerator<ServiceUpdate, void, undefined> {
+  const events = context.events.subscribe({ filter: { types: ['service', 'node'] } });
+  const known = new Map<string, string>();
+  let lastEvent = Date.now();
+  let pending: Promise<IteratorResult<unknown>> | null = null;
+  try {
+    for (;;) {
+      context.renewLoaders();
+      const services = await context.loaders.swarm.serviceList(filters);
+      const seen = new Set<string>();
+      let settled = true;
+      for (const service of services) {
+        seen.add(service.ID);
+        const tasks = await context.loaders.swarm.tasksByService.load(service.ID);
+        const progress = progressOf(service, tasks);
+        if (!isConverged(progress) && !isStuck(progress)) settled = false;
+        const signature = signatureOf(service, progress, tasks);
+        if (known.get(service.ID) === signature) continue;
+        known.set(service.ID, signature);
+        yield { kind: 'updated', service: { engine: context.engineName, service }, progress };
+      }
+      for (const id of [...known.keys()]) {
+        if (seen.has(id)) continue;
+        known.delete(id);
+        yield { kind: 'removed', serviceId: id };
+      }
+      const poll = !settled || Date.now() - lastEvent < SETTLE_MS;
+      pending ??= events.next();
+      const woken = await Promise.race([
+        pending.then((result) => (result.done ? 'done' : 'event')),
+        ...(poll
+          ? [
+              new Promise<'timer'>((resolve) =>
+                setTimeout(() => resolve('timer'), CONVERGENCE_POLL_MS).unref(),
+              ),
+            ]
+          : []),
+      ]);
+      if (woken === 'done') return;
+      if (woken === 'event') {
+        pending = null;
+        lastEvent = Date.now();
+      }
+    }
+  } finally {
+    await events.return?.();
+  }
+}
+
+builder.subscriptionField('serviceUpdated', (t) =>
+  t.field({
+    type: ServiceUpdateRef,
+    description:
+      'Each followed service as it is now, at the start and whenever it changes: spec updates, scaling, tasks started, failed or moved (e.g. off a drained node), with running against desired tasks and the update state, so that a rolling update can be watched until it converges or pauses.',
+    args: {
+      filter: t.arg({
+        type: ServiceUpdateFilterInput,
+        required: false,
+        description: 'Which services to follow; all when omitted.',
+      }),
+    },
+    subscribe: (_root, { filter }, context) => {
+      const given = givenFields(filter ?? {});
+      checkLabelFilters('filter.labels', given.labels);
+      return followServices(context, given);
+    },
+    resolve: (update: ServiceUpdate) => update,
+  }),
+);

@@ -15,6 +15,9 @@ import { labelLimitOf } from './label-access.ts';
 /** Event types about the objects a limit covers; the others concern no object of a token. */
 const OBJECT_EVENT_TYPES = new Set(['image', 'volume', 'network']);
 
+/** Swarm event types: their actors carry no labels; visibility is read from the manager. */
+const SWARM_EVENT_TYPES = new Set(['service', 'node', 'secret', 'config']);
+
 /**
  * Decides which engine events a limited principal receives, reading the engine
  * anew for each event that does not say itself. Container events carry the
@@ -48,9 +51,29 @@ class EventVisibility {
     for (const network of networks) this.#known.add(`network:${network.Id}`);
   }
 
+  /**
+   * A service, node, secret or config event passes when the object is visible
+   * now (services carrying the labels; nodes running their tasks; secrets and
+   * configs carrying the labels or used by their services), or was at an
+   * earlier event, so that its `remove` still arrives.
+   */
+  async #swarmObjectVisible(type: string, id: string): Promise<boolean> {
+    const key = `${type}:${id}`;
+    if (this.#known.has(key)) return true;
+    const { swarm } = createLoaders(this.context.docker, this.limit);
+    const visible =
+      (type === 'service' && (await swarm.serviceInspect.load(id)) !== null) ||
+      (type === 'secret' && (await swarm.secrets.inspect.load(id)) !== null) ||
+      (type === 'config' && (await swarm.configs.inspect.load(id)) !== null) ||
+      (type === 'node' && (await swarm.nodes()).some((node) => node.ID === id));
+    if (visible) this.#known.add(key);
+    return visible;
+  }
+
   async visible(event: EngineEvent): Promise<boolean> {
     const { Type, Actor } = event;
     if (Type === 'container') return carriesLabels(Actor.Attributes, this.limit);
+    if (SWARM_EVENT_TYPES.has(Type)) return this.#swarmObjectVisible(Type, Actor.ID);
     if (!OBJECT_EVENT_TYPES.has(Type)) return false;
     const key = `${Type}:${Actor.ID}`;
     if (carriesLabels(Actor.Attributes, this.limit)) {
