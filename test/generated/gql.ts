@@ -190,6 +190,19 @@ type Documents = {
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": typeof types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.SwarmEventsDocument,
     "\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmDrainNodeDocument,
+    "\n  mutation SwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on SecretPayload { secret { id dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateSecretDocument,
+    "\n  mutation SwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on ConfigPayload { config { id dockerId name data } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateConfigDocument,
+    "\n  mutation SwarmCreateFileService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { name secrets { name fileName secret { name } } configs { fileName config { name } } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateFileServiceDocument,
+    "\n  query SwarmServiceLogs($id: String!) {\n    service(id: $id) {\n      logs { truncated lines { taskId nodeId line { stream message time } task { slot } } }\n    }\n  }\n": typeof types.SwarmServiceLogsDocument,
+    "\n  mutation SwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on RotateSecretPayload { secret { name services { name } } services { name secrets { name fileName } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmRotateSecretDocument,
+    "\n  mutation SwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmRemoveSecretDocument,
+    "\n  query SwarmConfigs($labels: [String!]!) {\n    configs(filter: { labels: $labels }) { totalCount edges { node { name data services { name } } } }\n    secrets(filter: { labels: $labels }) { totalCount edges { node { name services { name } } } }\n  }\n": typeof types.SwarmConfigsDocument,
+    "\n  query SwarmConfigNames($labels: [String!]!) {\n    configs(filter: { labels: $labels }) { edges { node { name } } }\n  }\n": typeof types.SwarmConfigNamesDocument,
+    "\n  query SwarmNested($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          name\n          progress { runningTasks desiredTasks }\n          tasks { state node { hostname role isLocal } container { name } service { name } }\n          secrets { secret { name } }\n          configs { config { name } }\n        }\n      }\n    }\n    swarmNodes { totalCount edges { node { hostname tasks(running: true) { slot } } } }\n  }\n": typeof types.SwarmNestedDocument,
+    "\n  query SwarmLimitedView {\n    services { totalCount edges { node { name labels { name value } } } }\n    tasks { edges { node { service { name } } } }\n    secrets { totalCount }\n  }\n": typeof types.SwarmLimitedViewDocument,
+    "\n  mutation SwarmLimitedScale($id: String!) {\n    scaleService(id: $id, replicas: 0) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmLimitedScaleDocument,
+    "\n  query SwarmInfo {\n    swarm { clusterId autolock caExpiresAt raftHeartbeatTick }\n  }\n": typeof types.SwarmInfoDocument,
+    "\n  query SwarmTokens {\n    swarm { joinTokens { worker } }\n  }\n": typeof types.SwarmTokensDocument,
     "\n  mutation SwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { id dockerId name version mode replicas image } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateServiceDocument,
     "\n  query SwarmServiceTasks($id: String!) {\n    service(id: $id) {\n      name\n      replicas\n      image\n      previousImage\n      progress { runningTasks desiredTasks converged updateState }\n      tasks(desiredState: RUNNING) { state slot image node { hostname role } }\n      nodes { hostname }\n    }\n  }\n": typeof types.SwarmServiceTasksDocument,
     "\n  mutation SwarmScaleService($id: String!, $replicas: Int!, $version: Int) {\n    scaleService(id: $id, replicas: $replicas, version: $version) {\n      __typename\n      ... on ServicePayload { service { replicas version } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmScaleServiceDocument,
@@ -375,6 +388,19 @@ const documents: Documents = {
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.SwarmEventsDocument,
     "\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmDrainNodeDocument,
+    "\n  mutation SwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on SecretPayload { secret { id dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateSecretDocument,
+    "\n  mutation SwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on ConfigPayload { config { id dockerId name data } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateConfigDocument,
+    "\n  mutation SwarmCreateFileService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { name secrets { name fileName secret { name } } configs { fileName config { name } } } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateFileServiceDocument,
+    "\n  query SwarmServiceLogs($id: String!) {\n    service(id: $id) {\n      logs { truncated lines { taskId nodeId line { stream message time } task { slot } } }\n    }\n  }\n": types.SwarmServiceLogsDocument,
+    "\n  mutation SwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on RotateSecretPayload { secret { name services { name } } services { name secrets { name fileName } } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmRotateSecretDocument,
+    "\n  mutation SwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmRemoveSecretDocument,
+    "\n  query SwarmConfigs($labels: [String!]!) {\n    configs(filter: { labels: $labels }) { totalCount edges { node { name data services { name } } } }\n    secrets(filter: { labels: $labels }) { totalCount edges { node { name services { name } } } }\n  }\n": types.SwarmConfigsDocument,
+    "\n  query SwarmConfigNames($labels: [String!]!) {\n    configs(filter: { labels: $labels }) { edges { node { name } } }\n  }\n": types.SwarmConfigNamesDocument,
+    "\n  query SwarmNested($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          name\n          progress { runningTasks desiredTasks }\n          tasks { state node { hostname role isLocal } container { name } service { name } }\n          secrets { secret { name } }\n          configs { config { name } }\n        }\n      }\n    }\n    swarmNodes { totalCount edges { node { hostname tasks(running: true) { slot } } } }\n  }\n": types.SwarmNestedDocument,
+    "\n  query SwarmLimitedView {\n    services { totalCount edges { node { name labels { name value } } } }\n    tasks { edges { node { service { name } } } }\n    secrets { totalCount }\n  }\n": types.SwarmLimitedViewDocument,
+    "\n  mutation SwarmLimitedScale($id: String!) {\n    scaleService(id: $id, replicas: 0) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmLimitedScaleDocument,
+    "\n  query SwarmInfo {\n    swarm { clusterId autolock caExpiresAt raftHeartbeatTick }\n  }\n": types.SwarmInfoDocument,
+    "\n  query SwarmTokens {\n    swarm { joinTokens { worker } }\n  }\n": types.SwarmTokensDocument,
     "\n  mutation SwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { id dockerId name version mode replicas image } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateServiceDocument,
     "\n  query SwarmServiceTasks($id: String!) {\n    service(id: $id) {\n      name\n      replicas\n      image\n      previousImage\n      progress { runningTasks desiredTasks converged updateState }\n      tasks(desiredState: RUNNING) { state slot image node { hostname role } }\n      nodes { hostname }\n    }\n  }\n": types.SwarmServiceTasksDocument,
     "\n  mutation SwarmScaleService($id: String!, $replicas: Int!, $version: Int) {\n    scaleService(id: $id, replicas: $replicas, version: $version) {\n      __typename\n      ... on ServicePayload { service { replicas version } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmScaleServiceDocument,
@@ -1102,6 +1128,58 @@ export function graphql(source: "\n  subscription SwarmEvents {\n    events(filt
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on SecretPayload { secret { id dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on SecretPayload { secret { id dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on ConfigPayload { config { id dockerId name data } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on ConfigPayload { config { id dockerId name data } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmCreateFileService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { name secrets { name fileName secret { name } } configs { fileName config { name } } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmCreateFileService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { name secrets { name fileName secret { name } } configs { fileName config { name } } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmServiceLogs($id: String!) {\n    service(id: $id) {\n      logs { truncated lines { taskId nodeId line { stream message time } task { slot } } }\n    }\n  }\n"): (typeof documents)["\n  query SwarmServiceLogs($id: String!) {\n    service(id: $id) {\n      logs { truncated lines { taskId nodeId line { stream message time } task { slot } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on RotateSecretPayload { secret { name services { name } } services { name secrets { name fileName } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on RotateSecretPayload { secret { name services { name } } services { name secrets { name fileName } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmConfigs($labels: [String!]!) {\n    configs(filter: { labels: $labels }) { totalCount edges { node { name data services { name } } } }\n    secrets(filter: { labels: $labels }) { totalCount edges { node { name services { name } } } }\n  }\n"): (typeof documents)["\n  query SwarmConfigs($labels: [String!]!) {\n    configs(filter: { labels: $labels }) { totalCount edges { node { name data services { name } } } }\n    secrets(filter: { labels: $labels }) { totalCount edges { node { name services { name } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmConfigNames($labels: [String!]!) {\n    configs(filter: { labels: $labels }) { edges { node { name } } }\n  }\n"): (typeof documents)["\n  query SwarmConfigNames($labels: [String!]!) {\n    configs(filter: { labels: $labels }) { edges { node { name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmNested($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          name\n          progress { runningTasks desiredTasks }\n          tasks { state node { hostname role isLocal } container { name } service { name } }\n          secrets { secret { name } }\n          configs { config { name } }\n        }\n      }\n    }\n    swarmNodes { totalCount edges { node { hostname tasks(running: true) { slot } } } }\n  }\n"): (typeof documents)["\n  query SwarmNested($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          name\n          progress { runningTasks desiredTasks }\n          tasks { state node { hostname role isLocal } container { name } service { name } }\n          secrets { secret { name } }\n          configs { config { name } }\n        }\n      }\n    }\n    swarmNodes { totalCount edges { node { hostname tasks(running: true) { slot } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmLimitedView {\n    services { totalCount edges { node { name labels { name value } } } }\n    tasks { edges { node { service { name } } } }\n    secrets { totalCount }\n  }\n"): (typeof documents)["\n  query SwarmLimitedView {\n    services { totalCount edges { node { name labels { name value } } } }\n    tasks { edges { node { service { name } } } }\n    secrets { totalCount }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmLimitedScale($id: String!) {\n    scaleService(id: $id, replicas: 0) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmLimitedScale($id: String!) {\n    scaleService(id: $id, replicas: 0) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmInfo {\n    swarm { clusterId autolock caExpiresAt raftHeartbeatTick }\n  }\n"): (typeof documents)["\n  query SwarmInfo {\n    swarm { clusterId autolock caExpiresAt raftHeartbeatTick }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmTokens {\n    swarm { joinTokens { worker } }\n  }\n"): (typeof documents)["\n  query SwarmTokens {\n    swarm { joinTokens { worker } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
