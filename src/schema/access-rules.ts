@@ -88,6 +88,7 @@ export const fieldRules: Readonly<Record<string, Readonly<Record<string, Permiss
     containerStats: 'read',
     containerLogs: 'logs',
     serviceUpdated: 'read',
+    serviceLogs: 'logs',
     pullImageProgress: 'write',
     buildImageProgress: 'dangerous',
   },

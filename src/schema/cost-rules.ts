@@ -127,6 +127,7 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
       multiplier: Array.isArray(args.ids) ? args.ids.length : UNPAGED_LIST_SIZE,
     }),
     containerLogs: 10,
+    serviceLogs: 20,
   },
 };
 

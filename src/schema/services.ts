@@ -1,5 +1,6 @@
 import type { GraphQLContext } from '../context.ts';
-import { InvalidInputError } from '../docker/errors.ts';
+import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
+import { bufferDroppingOldest, type Delivered } from '../docker/live-buffer.ts';
 import {
   applyServiceChanges,
   containerViewOfService,
@@ -14,9 +15,11 @@ import {
   createService,
   type EngineService,
   type EngineTask,
+  followSwarmLogs,
   readSwarmLogs,
   removeService,
   type ServiceFilters,
+  type SwarmLogLine,
   updateService,
 } from '../docker/swarm-services.ts';
 import { dangerousContainerCreateInputs } from '../security/dangerous-inputs.ts';
@@ -61,36 +64,34 @@ export const SWARM_LOG_LIMITS = { maxLines: 10_000, maxBytes: 8 * 1024 * 1024 };
 // ---------------------------------------------------------------------------
 // Logs (shared with tasks through SwarmLogsRef)
 
-const SwarmLogLineRef = builder
-  .objectRef<import('../docker/swarm-services.ts').SwarmLogLine>('SwarmLogLine')
-  .implement({
-    description: 'One line a task of a service wrote, with the task and node it came from.',
-    fields: (t) => ({
-      line: t.field({
-        type: LogLineRef,
-        description: 'The line: stream, time and text.',
-        resolve: (line) => line,
-      }),
-      task: t.field({
-        type: TaskRef,
-        nullable: true,
-        description: 'The task that wrote it; null when it is gone or not visible.',
-        resolve: async (line, _args, context) => {
-          if (!line.taskId) return null;
-          const task = await context.loaders.swarm.taskById.load(line.taskId);
-          return task ? { engine: context.engineName, task } : null;
-        },
-      }),
-      taskId: t.exposeString('taskId', {
-        nullable: true,
-        description: 'The engine id of the task that wrote it.',
-      }),
-      nodeId: t.exposeString('nodeId', {
-        nullable: true,
-        description: 'The engine id of the node the task ran on.',
-      }),
+const SwarmLogLineRef = builder.objectRef<SwarmLogLine>('SwarmLogLine').implement({
+  description: 'One line a task of a service wrote, with the task and node it came from.',
+  fields: (t) => ({
+    line: t.field({
+      type: LogLineRef,
+      description: 'The line: stream, time and text.',
+      resolve: (line) => line,
     }),
-  });
+    task: t.field({
+      type: TaskRef,
+      nullable: true,
+      description: 'The task that wrote it; null when it is gone or not visible.',
+      resolve: async (line, _args, context) => {
+        if (!line.taskId) return null;
+        const task = await context.loaders.swarm.taskById.load(line.taskId);
+        return task ? { engine: context.engineName, task } : null;
+      },
+    }),
+    taskId: t.exposeString('taskId', {
+      nullable: true,
+      description: 'The engine id of the task that wrote it.',
+    }),
+    nodeId: t.exposeString('nodeId', {
+      nullable: true,
+      description: 'The engine id of the node the task ran on.',
+    }),
+  }),
+});
 
 SwarmLogsRef.implement({
   description:
@@ -1445,5 +1446,79 @@ builder.subscriptionField('serviceUpdated', (t) =>
       return followServices(context, given);
     },
     resolve: (update: ServiceUpdate) => update,
+  }),
+);
+
+// ---------------------------------------------------------------------------
+// Live: serviceLogs
+
+/** Lines a `serviceLogs` subscriber may have waiting before the oldest are dropped. */
+const SERVICE_LOG_BUFFER_LINES = 1000;
+
+const ServiceLogMessageRef = builder
+  .objectRef<Delivered<SwarmLogLine>>('ServiceLogMessage')
+  .implement({
+    description: 'One line of the `serviceLogs` subscription.',
+    fields: (t) => ({
+      line: t.field({
+        type: SwarmLogLineRef,
+        description: 'The line, with the task and node it came from.',
+        resolve: (message) => message.value,
+      }),
+      dropped: t.exposeInt('dropped', {
+        description:
+          'Lines discarded just before this one because this subscriber read too slowly (0 normally).',
+      }),
+    }),
+  });
+
+builder.subscriptionField('serviceLogs', (t) =>
+  t.field({
+    type: ServiceLogMessageRef,
+    description:
+      'The output of the tasks of a service (or of one task) as they write it (`docker service logs --follow`), demultiplexed, each line naming its task and node. A subscriber that reads too slowly loses the oldest waiting lines and is told how many.',
+    args: {
+      id: t.arg.string({ required: true, description: 'The service: id, name or global ID.' }),
+      task: t.arg.string({ required: false, description: 'Only this task of it (engine id).' }),
+      tail: t.arg.int({
+        required: false,
+        description: 'Begin with only the last this many lines of each task.',
+      }),
+      since: t.arg({
+        type: 'DateTime',
+        required: false,
+        description: 'Begin with the lines written at or after this time.',
+      }),
+      timestamps: t.arg.boolean({
+        required: false,
+        defaultValue: true,
+        description: 'Ask the engine for the time of each line.',
+      }),
+    },
+    subscribe: async (_root, args, context) => {
+      const { until: _until, ...options } = toLogOptions(args);
+      // Through the loaders: a service (or task) the principal may not see is answered as missing.
+      const service = await visibleService(context, 'id', args.id);
+      let source: { service: string } | { task: string } = { service: service.ID };
+      if (args.task) {
+        const task = await context.loaders.swarm.taskById.load(args.task);
+        if (!task || task.ServiceID !== service.ID) {
+          throw new EngineNotFoundError(
+            'NOT_FOUND',
+            `task ${args.task} of service ${service.ID} not found`,
+            404,
+          );
+        }
+        source = { task: task.ID };
+      }
+      const controller = new AbortController();
+      const lines = await followSwarmLogs(context.docker, source, {
+        ...options,
+        tty: containerSpecOf(service)?.TTY === true,
+        signal: AbortSignal.any([controller.signal, context.shutdown]),
+      });
+      return bufferDroppingOldest(lines, SERVICE_LOG_BUFFER_LINES, () => controller.abort());
+    },
+    resolve: (message) => message,
   }),
 );

@@ -189,6 +189,7 @@ type Documents = {
     "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n": typeof types.AllVolumeNamesDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": typeof types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.SwarmEventsDocument,
+    "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": typeof types.SwarmServiceLogsLiveDocument,
     "\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmDrainNodeDocument,
     "\n  mutation SwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on SecretPayload { secret { id dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateSecretDocument,
     "\n  mutation SwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on ConfigPayload { config { id dockerId name data } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateConfigDocument,
@@ -387,6 +388,7 @@ const documents: Documents = {
     "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n": types.AllVolumeNamesDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.SwarmEventsDocument,
+    "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": types.SwarmServiceLogsLiveDocument,
     "\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmDrainNodeDocument,
     "\n  mutation SwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on SecretPayload { secret { id dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateSecretDocument,
     "\n  mutation SwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on ConfigPayload { config { id dockerId name data } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateConfigDocument,
@@ -1124,6 +1126,10 @@ export function graphql(source: "\n  subscription SwarmServiceUpdated($ids: [Str
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n"): (typeof documents)["\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n"): (typeof documents)["\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -12,7 +12,7 @@ import { clientWithToken } from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { must } from '../helpers/must.ts';
 import { BASE_IMAGE, SwarmFixtures } from '../helpers/swarm-fixtures.ts';
-import { Changes } from '../helpers/wait-for.ts';
+import { Changes, waitFor } from '../helpers/wait-for.ts';
 
 const ServiceUpdated = graphql(`
   subscription SwarmServiceUpdated($ids: [String!]) {
@@ -31,6 +31,12 @@ const SwarmEvents = graphql(`
       kind
       event { type action actor { id } }
     }
+  }
+`);
+
+const ServiceLogs = graphql(`
+  subscription SwarmServiceLogsLive($id: String!) {
+    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }
   }
 `);
 
@@ -176,6 +182,48 @@ describe('live swarm changes', () => {
     expect(updates.messages.indexOf(moved)).toBeGreaterThan(0);
     expect(updates.errors).toEqual([]);
     await Promise.all([updates.stop(), events.stop()]);
+  });
+
+  it('follows the output of the tasks of a service as they write it', async () => {
+    const talker = fixtures.name('talker');
+    await createService(fixtures.manager, {
+      Name: talker,
+      Labels: fixtures.labels(),
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: BASE_IMAGE,
+          Command: [
+            'sh',
+            '-c',
+            'i=0; while true; do i=$((i+1)); echo "tick $i"; echo "oops $i" >&2; sleep 1; done',
+          ],
+          StopGracePeriod: 1_000_000_000,
+        },
+      },
+      Mode: { Replicated: { Replicas: 2 } },
+    });
+    type LogMessage = {
+      dropped: number;
+      line: { taskId: string | null; line: { stream: string; message: string } };
+    };
+    const logs = collect<LogMessage>(
+      client,
+      print(ServiceLogs),
+      { id: talker },
+      (data) => data.serviceLogs as LogMessage,
+    );
+    // Lines written after subscribing arrive, from both tasks, on both streams.
+    await logs.until((message) => message.line.line.message === 'tick 3');
+    await logs.until(
+      (message) =>
+        message.line.line.stream === 'STDERR' && message.line.line.message.startsWith('oops'),
+    );
+    await changesOfTasks(
+      () => new Set(logs.messages.map((message) => message.line.taskId)).size === 2,
+    );
+    expect(logs.messages.every((message) => message.dropped === 0)).toBe(true);
+    expect(logs.errors).toEqual([]);
+    await logs.stop();
   });
 
   it('tells a followed service was removed', async () => {
