@@ -218,9 +218,10 @@ describe('live swarm changes', () => {
       (message) =>
         message.line.line.stream === 'STDERR' && message.line.line.message.startsWith('oops'),
     );
-    await changesOfTasks(
-      () => new Set(logs.messages.map((message) => message.line.taskId)).size === 2,
-    );
+    await waitFor(() => new Set(logs.messages.map((message) => message.line.taskId)).size === 2, {
+      timeoutMs: 30_000,
+      what: 'lines of both tasks',
+    });
     expect(logs.messages.every((message) => message.dropped === 0)).toBe(true);
     expect(logs.errors).toEqual([]);
     await logs.stop();
