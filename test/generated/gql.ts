@@ -192,6 +192,13 @@ type Documents = {
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": typeof types.SwarmServiceLogsLiveDocument,
     "\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmDrainNodeDocument,
+    "\n  query SwarmSettings {\n    swarm { version taskHistoryRetentionLimit joinTokens { worker manager } }\n  }\n": typeof types.SwarmSettingsDocument,
+    "\n  mutation SwarmUpdate($version: Int, $input: UpdateSwarmInput!) {\n    updateSwarm(version: $version, input: $input) {\n      __typename\n      ... on SwarmPayload { swarm { taskHistoryRetentionLimit joinTokens { worker manager } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmUpdateDocument,
+    "\n  mutation SwarmLabelNode($id: String!, $version: Int, $input: UpdateSwarmNodeInput!) {\n    updateSwarmNode(id: $id, version: $version, input: $input) {\n      __typename\n      ... on SwarmNodePayload { node { hostname labels { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmLabelNodeDocument,
+    "\n  mutation SwarmRemoveNode($id: String!, $force: Boolean) {\n    removeSwarmNode(id: $id, force: $force) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmRemoveNodeDocument,
+    "\n  mutation SwarmLeave {\n    leaveSwarm { __typename ... on SwarmPayload { swarm { clusterId } } ... on MutationError { message } }\n  }\n": typeof types.SwarmLeaveDocument,
+    "\n  mutation SwarmJoin($input: JoinSwarmInput!) {\n    joinSwarm(input: $input) {\n      __typename\n      ... on SwarmPayload { swarm { clusterId } nodeId }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmJoinDocument,
+    "\n  query SwarmMembers {\n    swarmNodes { totalCount edges { node { hostname role state } } }\n  }\n": typeof types.SwarmMembersDocument,
     "\n  mutation SwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on SecretPayload { secret { id dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateSecretDocument,
     "\n  mutation SwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on ConfigPayload { config { id dockerId name data } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateConfigDocument,
     "\n  mutation SwarmCreateFileService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { name secrets { name fileName secret { name } } configs { fileName config { name } } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateFileServiceDocument,
@@ -392,6 +399,13 @@ const documents: Documents = {
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": types.SwarmServiceLogsLiveDocument,
     "\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmDrainNodeDocument,
+    "\n  query SwarmSettings {\n    swarm { version taskHistoryRetentionLimit joinTokens { worker manager } }\n  }\n": types.SwarmSettingsDocument,
+    "\n  mutation SwarmUpdate($version: Int, $input: UpdateSwarmInput!) {\n    updateSwarm(version: $version, input: $input) {\n      __typename\n      ... on SwarmPayload { swarm { taskHistoryRetentionLimit joinTokens { worker manager } } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmUpdateDocument,
+    "\n  mutation SwarmLabelNode($id: String!, $version: Int, $input: UpdateSwarmNodeInput!) {\n    updateSwarmNode(id: $id, version: $version, input: $input) {\n      __typename\n      ... on SwarmNodePayload { node { hostname labels { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmLabelNodeDocument,
+    "\n  mutation SwarmRemoveNode($id: String!, $force: Boolean) {\n    removeSwarmNode(id: $id, force: $force) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmRemoveNodeDocument,
+    "\n  mutation SwarmLeave {\n    leaveSwarm { __typename ... on SwarmPayload { swarm { clusterId } } ... on MutationError { message } }\n  }\n": types.SwarmLeaveDocument,
+    "\n  mutation SwarmJoin($input: JoinSwarmInput!) {\n    joinSwarm(input: $input) {\n      __typename\n      ... on SwarmPayload { swarm { clusterId } nodeId }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmJoinDocument,
+    "\n  query SwarmMembers {\n    swarmNodes { totalCount edges { node { hostname role state } } }\n  }\n": types.SwarmMembersDocument,
     "\n  mutation SwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on SecretPayload { secret { id dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateSecretDocument,
     "\n  mutation SwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on ConfigPayload { config { id dockerId name data } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateConfigDocument,
     "\n  mutation SwarmCreateFileService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { name secrets { name fileName secret { name } } configs { fileName config { name } } } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateFileServiceDocument,
@@ -1140,6 +1154,34 @@ export function graphql(source: "\n  subscription SwarmServiceLogsLive($id: Stri
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmDrainNode($id: String!, $availability: SwarmNodeAvailability!) {\n    updateSwarmNode(id: $id, input: { availability: $availability }) {\n      __typename\n      ... on SwarmNodePayload { node { hostname availability } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmSettings {\n    swarm { version taskHistoryRetentionLimit joinTokens { worker manager } }\n  }\n"): (typeof documents)["\n  query SwarmSettings {\n    swarm { version taskHistoryRetentionLimit joinTokens { worker manager } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmUpdate($version: Int, $input: UpdateSwarmInput!) {\n    updateSwarm(version: $version, input: $input) {\n      __typename\n      ... on SwarmPayload { swarm { taskHistoryRetentionLimit joinTokens { worker manager } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmUpdate($version: Int, $input: UpdateSwarmInput!) {\n    updateSwarm(version: $version, input: $input) {\n      __typename\n      ... on SwarmPayload { swarm { taskHistoryRetentionLimit joinTokens { worker manager } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmLabelNode($id: String!, $version: Int, $input: UpdateSwarmNodeInput!) {\n    updateSwarmNode(id: $id, version: $version, input: $input) {\n      __typename\n      ... on SwarmNodePayload { node { hostname labels { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmLabelNode($id: String!, $version: Int, $input: UpdateSwarmNodeInput!) {\n    updateSwarmNode(id: $id, version: $version, input: $input) {\n      __typename\n      ... on SwarmNodePayload { node { hostname labels { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmRemoveNode($id: String!, $force: Boolean) {\n    removeSwarmNode(id: $id, force: $force) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmRemoveNode($id: String!, $force: Boolean) {\n    removeSwarmNode(id: $id, force: $force) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmLeave {\n    leaveSwarm { __typename ... on SwarmPayload { swarm { clusterId } } ... on MutationError { message } }\n  }\n"): (typeof documents)["\n  mutation SwarmLeave {\n    leaveSwarm { __typename ... on SwarmPayload { swarm { clusterId } } ... on MutationError { message } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwarmJoin($input: JoinSwarmInput!) {\n    joinSwarm(input: $input) {\n      __typename\n      ... on SwarmPayload { swarm { clusterId } nodeId }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmJoin($input: JoinSwarmInput!) {\n    joinSwarm(input: $input) {\n      __typename\n      ... on SwarmPayload { swarm { clusterId } nodeId }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmMembers {\n    swarmNodes { totalCount edges { node { hostname role state } } }\n  }\n"): (typeof documents)["\n  query SwarmMembers {\n    swarmNodes { totalCount edges { node { hostname role state } } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
