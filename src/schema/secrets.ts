@@ -12,6 +12,8 @@ import {
   type SwarmBlobKind,
 } from '../docker/swarm-secrets.ts';
 import { updateService } from '../docker/swarm-services.ts';
+import { can, describePrincipal } from '../security/principal.ts';
+import { forbiddenError } from './access.ts';
 import { builder } from './builder.ts';
 import { labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
@@ -421,6 +423,18 @@ async function rotate(
   };
 }
 
+/**
+ * Secret and config data is a secret: creating or rotating one needs the
+ * `secrets` permission besides `write` (the field's rule, which the read-only
+ * switch turns off), before any engine call.
+ */
+function checkSecretsPermission(context: GraphQLContext, field: string): void {
+  if (can(context.principal, 'secrets')) return;
+  throw forbiddenError(
+    `${describePrincipal(context.principal)} may not use ${field}: it needs the "secrets" permission too`,
+  );
+}
+
 for (const kind of ['secret', 'config'] as const) {
   const Kind = kind === 'secret' ? 'Secret' : 'Config';
   builder.mutationField(`create${Kind}`, (t) =>
@@ -432,6 +446,7 @@ for (const kind of ['secret', 'config'] as const) {
         input: t.arg({ type: CreateBlobInput, required: true, description: `The ${kind}.` }),
       },
       resolve: async (_root, { input }, context) => {
+        checkSecretsPermission(context, `Mutation.create${Kind}`);
         checkSwarmName('input.name', input.name);
         const data = decodeContent('input.content', input.content, input.base64);
         const labels = labelsForCreate(
@@ -481,6 +496,7 @@ for (const kind of ['secret', 'config'] as const) {
         }),
       },
       resolve: async (_root, { id, input }, context) => {
+        checkSecretsPermission(context, `Mutation.rotate${Kind}`);
         const old = await visibleSwarmBlob(context, kind, 'id', id);
         return rotate(context, kind, old, input);
       },

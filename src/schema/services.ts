@@ -1440,9 +1440,12 @@ builder.subscriptionField('serviceUpdated', (t) =>
         description: 'Which services to follow; all when omitted.',
       }),
     },
-    subscribe: (_root, { filter }, context) => {
+    subscribe: async (_root, { filter }, context) => {
       const given = givenFields(filter ?? {});
       checkLabelFilters('filter.labels', given.labels);
+      // Read once before streaming: an engine that is no swarm manager fails the subscription
+      // at its start, as an error of the field.
+      await context.loaders.swarm.serviceList(given);
       return followServices(context, given);
     },
     resolve: (update: ServiceUpdate) => update,

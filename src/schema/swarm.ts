@@ -259,6 +259,17 @@ function nanosOf(field: string, seconds: number | null | undefined, min = 0): nu
   return Math.round(seconds * NANOS_PER_SECOND);
 }
 
+/** `address[:port]`, an IPv6 address in brackets, or a network interface name, as the engine reads them. */
+const addressPattern = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::\d{1,5})?$/;
+
+/** Refuses what cannot be an address for the swarm to listen on or advertise, naming `field`. */
+function checkAddress(field: string, value: string | null | undefined): void {
+  if (value === null || value === undefined) return;
+  if (!addressPattern.test(value)) {
+    throw new InvalidInputError(field, `"${value}" is not an address[:port] or interface name`);
+  }
+}
+
 builder.mutationFields((t) => ({
   initSwarm: t.field({
     type: SwarmPayloadRef,
@@ -267,6 +278,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: InitSwarmInput, required: true, description: 'The swarm.' }) },
     resolve: async (_root, { input }, context) => {
       const given = givenFields(input);
+      checkAddress('input.listenAddress', given.listenAddress);
+      checkAddress('input.advertiseAddress', given.advertiseAddress);
+      checkAddress('input.dataPathAddress', given.dataPathAddress);
       const nodeId = await initSwarm(context.docker, {
         listenAddr: given.listenAddress ?? '0.0.0.0:2377',
         forceNewCluster: given.forceNewCluster ?? false,
