@@ -29,6 +29,18 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'swarm',
+          include: ['test/swarm/**/*.test.ts'],
+          // A real swarm of three engines (scripts/swarm.sh), shared by every file of the run.
+          globalSetup: ['test/helpers/swarm-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

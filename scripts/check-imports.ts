@@ -53,6 +53,12 @@ const domainFiles = new Set(
     'live-updates.ts',
     'live-progress.ts',
     'viewer.ts',
+    'swarm.ts',
+    'swarm-nodes.ts',
+    'services.ts',
+    'tasks.ts',
+    'secrets.ts',
+    'stacks.ts',
   ].map((name) => join(src, 'schema', name)),
 );
 const problems: string[] = [];

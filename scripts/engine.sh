@@ -29,6 +29,9 @@
 # DOCKERGRAPH_ENGINE_INSTALL (default 1: as root, apt-get install what is missing; 0: never
 # install, name the missing packages and fail).
 #
+# DOCKERGRAPH_ENGINE_HOSTNAME: when set at `start`, dockerd runs in a UTS namespace of its own
+# with that host name (swarm nodes report it as theirs; see scripts/swarm.sh).
+#
 # DOCKERGRAPH_ENGINE_TLS_DIR: when set at `start`, the engine also listens on
 # tcp://$DOCKERGRAPH_ENGINE_TLS_ADDRESS:2376 (default 10.231.0.2) with --tlsverify, using ca.pem,
 # server-cert.pem and server-key.pem of that folder, and a veth pair links the engine's netns to
@@ -54,6 +57,7 @@ if [[ -n $TLS_DIR ]]; then
   TLS_DIR="$(realpath -m -- "$TLS_DIR")"
 fi
 readonly TLS_DIR
+readonly HOSTNAME_OF_ENGINE="${DOCKERGRAPH_ENGINE_HOSTNAME:-}"
 readonly TLS_ADDRESS="${DOCKERGRAPH_ENGINE_TLS_ADDRESS:-10.231.0.2}"
 readonly TLS_HOST_ADDRESS="${DOCKERGRAPH_ENGINE_TLS_HOST_ADDRESS:-10.231.0.1}"
 readonly TLS_PORT=2376
@@ -645,7 +649,12 @@ start_engine() {
   log "starting dockerd (exec-root $exec_root, log $LOG)"
   # setsid: own session, so Ctrl-C in the caller's terminal or the caller exiting leaves it be.
   # nsenter --net (not `ip netns exec`, which remounts /sys and hides the cgroup mounts).
-  setsid nsenter --net="$NETNS_PATH" "$DOCKERD" \
+  local -a uts=()
+  if [[ -n $HOSTNAME_OF_ENGINE ]]; then
+    # A UTS namespace of its own: `hostname` there names this engine only.
+    uts=(unshare --uts sh -c 'hostname "$0" && exec "$@"' "$HOSTNAME_OF_ENGINE")
+  fi
+  setsid nsenter --net="$NETNS_PATH" "${uts[@]}" "$DOCKERD" \
     --host "unix://$SOCK" \
     --data-root "$DATA_ROOT" \
     --exec-root "$exec_root" \

@@ -24,6 +24,29 @@ import {
 } from './docker/networks.ts';
 import { type EngineStats, readContainerStats } from './docker/stats.ts';
 import {
+  type EngineNode,
+  type EngineSwarm,
+  inspectSwarm,
+  listNodes,
+  type NodeFilters,
+} from './docker/swarm.ts';
+import {
+  type EngineSwarmBlob,
+  inspectSwarmBlob,
+  listSwarmBlobs,
+  type SwarmBlobFilters,
+  type SwarmBlobKind,
+} from './docker/swarm-secrets.ts';
+import {
+  type EngineService,
+  type EngineTask,
+  inspectService,
+  listServices,
+  listTasks,
+  type ServiceFilters,
+  type TaskFilters,
+} from './docker/swarm-services.ts';
+import {
   type EngineDiskUsage,
   type EngineInfo,
   type EngineVersion,
@@ -115,6 +138,7 @@ export interface Loaders {
     diskUsage(): Promise<EngineDiskUsage>;
   };
   readonly scope: ScopeLoaders;
+  readonly swarm: SwarmLoaders;
 }
 
 /** Memoises a call for the lifetime of one request. */
@@ -370,6 +394,7 @@ export function createLoaders(
       limit,
       used: limit ? used : () => Promise.resolve(EVERYTHING_USED),
     },
+    swarm: createSwarmLoaders(docker, limit, engineInfo),
   };
 }
 
@@ -435,5 +460,146 @@ function visibleDiskUsage(
         return { ...volume, UsageData: { Size: usageData.Size, RefCount: refCount } };
       }),
     BuildCache: [],
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Swarm
+
+/** The secrets or configs of one request. */
+export interface SwarmBlobLoaders {
+  all(): Promise<EngineSwarmBlob[]>;
+  list(filters: SwarmBlobFilters): Promise<EngineSwarmBlob[]>;
+  /** By full id, from {@link all}. */
+  byId: DataLoader<string, EngineSwarmBlob | null>;
+  /** `GET /secrets/{idOrName}` (or configs), once per key. */
+  inspect: DataLoader<string, EngineSwarmBlob | null>;
+}
+
+/**
+ * The swarm reads of one request (on a manager): each list is read once and
+ * serves every lookup, so services with their tasks, nodes and containers cost
+ * a constant number of engine calls. For a principal limited to labels, a
+ * service is visible when it carries the labels (the engine filters the list),
+ * a task when its service is visible, a node, secret or config when it carries
+ * the labels or a visible task runs on it / a visible service uses it.
+ */
+export interface SwarmLoaders {
+  /** `GET /swarm`; null when the engine is no manager. */
+  swarm(): Promise<EngineSwarm | null>;
+  /** The swarm node id of this engine, from `GET /info`; null outside a swarm. */
+  localNodeId(): Promise<string | null>;
+  nodes(): Promise<EngineNode[]>;
+  nodeList(filters: NodeFilters): Promise<EngineNode[]>;
+  nodeById: DataLoader<string, EngineNode | null>;
+  services(): Promise<EngineService[]>;
+  serviceList(filters: ServiceFilters): Promise<EngineService[]>;
+  serviceById: DataLoader<string, EngineService | null>;
+  /** `GET /services/{idOrName}`, once per key. */
+  serviceInspect: DataLoader<string, EngineService | null>;
+  tasks(): Promise<EngineTask[]>;
+  taskList(filters: TaskFilters): Promise<EngineTask[]>;
+  taskById: DataLoader<string, EngineTask | null>;
+  tasksByService: DataLoader<string, EngineTask[]>;
+  tasksByNode: DataLoader<string, EngineTask[]>;
+  secrets: SwarmBlobLoaders;
+  configs: SwarmBlobLoaders;
+}
+
+/** A loader of the items of a list read once, grouped by a key. */
+function groupLoader<T>(
+  list: () => Promise<T[]>,
+  keyOf: (item: T) => string | undefined,
+): DataLoader<string, T[]> {
+  return new DataLoader(async (keys) => {
+    const groups = new Map<string, T[]>();
+    for (const item of await list()) {
+      const key = keyOf(item);
+      if (key === undefined) continue;
+      const group = groups.get(key);
+      if (group) group.push(item);
+      else groups.set(key, [item]);
+    }
+    return keys.map((key) => groups.get(key) ?? []);
+  });
+}
+
+function createSwarmLoaders(
+  docker: DockerClient,
+  limit: LabelLimit | null,
+  engineInfo: () => Promise<EngineInfo>,
+): SwarmLoaders {
+  const scopedServiceFilters = (filters: ServiceFilters): ServiceFilters =>
+    limit ? { ...filters, labels: withLimitFilters(filters.labels, limit) } : filters;
+  const services = once(() =>
+    listServices(docker, limit ? { filters: scopedServiceFilters({}) } : {}),
+  );
+  const visibleServiceIds = once(async () => new Set((await services()).map((s) => s.ID)));
+  const keepVisibleTasks = async (tasks: EngineTask[]) => {
+    if (!limit) return tasks;
+    const ids = await visibleServiceIds();
+    return tasks.filter((task) => ids.has(task.ServiceID));
+  };
+  const tasks = once(async () => keepVisibleTasks(await listTasks(docker)));
+  const keepVisibleNodes = async (nodes: EngineNode[]) => {
+    if (!limit) return nodes;
+    const used = new Set((await tasks()).flatMap((task) => (task.NodeID ? [task.NodeID] : [])));
+    return nodes.filter((node) => used.has(node.ID) || carriesLabels(node.Spec.Labels, limit));
+  };
+  const nodes = once(async () => keepVisibleNodes(await listNodes(docker)));
+  const blobLoaders = (kind: SwarmBlobKind): SwarmBlobLoaders => {
+    const keepVisible = async (blobs: EngineSwarmBlob[]) => {
+      if (!limit) return blobs;
+      const used = new Set(
+        (await services()).flatMap((service) => {
+          const container = service.Spec.TaskTemplate.ContainerSpec;
+          return kind === 'secret'
+            ? (container?.Secrets ?? []).map((secret) => secret.SecretID)
+            : (container?.Configs ?? []).map((config) => config.ConfigID);
+        }),
+      );
+      return blobs.filter((blob) => used.has(blob.ID) || carriesLabels(blob.Spec.Labels, limit));
+    };
+    const all = once(async () => keepVisible(await listSwarmBlobs(docker, kind)));
+    return {
+      all,
+      list: filteredOnce(all, async (filters: SwarmBlobFilters) =>
+        keepVisible(await listSwarmBlobs(docker, kind, filters)),
+      ),
+      byId: indexLoader(all, (blob) => blob.ID),
+      inspect: eachLoader(async (key) => {
+        const blob = await inspectSwarmBlob(docker, kind, key);
+        if (!blob || !limit) return blob;
+        return (await keepVisible([blob])).length > 0 ? blob : null;
+      }),
+    };
+  };
+  return {
+    swarm: once(() => inspectSwarm(docker)),
+    localNodeId: once(async () => (await engineInfo()).Swarm?.NodeID || null),
+    nodes,
+    nodeList: filteredOnce(nodes, async (filters: NodeFilters) =>
+      keepVisibleNodes(await listNodes(docker, { filters })),
+    ),
+    nodeById: indexLoader(nodes, (node) => node.ID),
+    services,
+    serviceList: filteredOnce(services, (filters: ServiceFilters) =>
+      listServices(docker, { filters: scopedServiceFilters(filters) }),
+    ),
+    serviceById: indexLoader(services, (service) => service.ID),
+    serviceInspect: eachLoader(async (key) => {
+      const service = await inspectService(docker, key);
+      if (!service || !limit) return service;
+      return carriesLabels(service.Spec.Labels, limit) ? service : null;
+    }),
+    tasks,
+    taskList: filteredOnce(tasks, async (filters: TaskFilters) =>
+      keepVisibleTasks(await listTasks(docker, { filters })),
+    ),
+    taskById: indexLoader(tasks, (task) => task.ID),
+    tasksByService: groupLoader(tasks, (task) => task.ServiceID),
+    tasksByNode: groupLoader(tasks, (task) => task.NodeID),
+    secrets: blobLoaders('secret'),
+    configs: blobLoaders('config'),
   };
 }

@@ -12,6 +12,7 @@ import {
   reviewVolumeCreate,
   routeRuleOf,
 } from '../security/admission.ts';
+import { reviewServiceSpec } from '../security/service-admission.ts';
 import { type DockerClient, type EngineCall, toSearchParams } from './client.ts';
 import { inspectContainer } from './containers.ts';
 import { inspectImage } from './images.ts';
@@ -44,6 +45,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'volume-create': 'create this volume',
   'network-create': 'create this network',
   'exec-create': 'run this exec',
+  'service-spec': 'run this service',
 };
 
 function jsonBodyOf(call: EngineCall): unknown {
@@ -142,6 +144,9 @@ export function createAdmissionGate(
           break;
         case 'exec-create':
           findings = reviewExecCreate(body, level);
+          break;
+        case 'service-spec':
+          findings = await reviewServiceSpec(body, level, settings, lookups);
           break;
       }
     }

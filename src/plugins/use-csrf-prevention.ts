@@ -55,6 +55,8 @@ export const SUBSCRIPTION_EFFECTS: Readonly<Record<string, 'none' | 'changes'>> 
   containerUpdated: 'none',
   containerStats: 'none',
   containerLogs: 'none',
+  serviceUpdated: 'none',
+  serviceLogs: 'none',
   pullImageProgress: 'changes',
   buildImageProgress: 'changes',
 };

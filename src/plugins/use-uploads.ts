@@ -177,8 +177,9 @@ function checkUploads(
         const permissions = permissionsFor(rootType.name, field);
         const who = principal ? describePrincipal(principal) : 'this request';
         if (options.readOnly) {
+          // Worded as the field's own refusal: the same whichever way the operation came.
           throw uploadRefused(
-            `file "${file}" refused: ${rootType.name}.${field} is turned off, the server is read-only (DOCKERGRAPH_READ_ONLY)`,
+            `${rootType.name}.${field} is turned off: the server is read-only (DOCKERGRAPH_READ_ONLY)`,
             403,
             'FORBIDDEN',
           );

@@ -26,6 +26,14 @@ export const fieldRules: Readonly<
     viewer: 'read',
     volume: 'read',
     volumes: 'read',
+    swarm: 'read',
+    swarmNodes: 'read',
+    services: 'read',
+    service: 'read',
+    tasks: 'read',
+    secrets: 'read',
+    configs: 'read',
+    stacks: 'read',
   },
   Mutation: {
     startContainer: 'lifecycle',
@@ -60,12 +68,33 @@ export const fieldRules: Readonly<
     buildImage: 'dangerous',
     importImage: 'dangerous',
     loadImages: 'dangerous',
+    initSwarm: 'dangerous',
+    joinSwarm: 'dangerous',
+    leaveSwarm: 'dangerous',
+    updateSwarm: 'dangerous',
+    unlockSwarm: 'dangerous',
+    updateSwarmNode: 'write',
+    removeSwarmNode: 'write',
+    createService: 'write',
+    updateService: 'write',
+    scaleService: 'lifecycle',
+    rollbackService: 'write',
+    removeService: 'write',
+    // Secret and config data is a secret: writing one needs `secrets` besides `write`.
+    createSecret: ['write', 'secrets'],
+    removeSecret: 'write',
+    rotateSecret: ['write', 'secrets'],
+    createConfig: ['write', 'secrets'],
+    removeConfig: 'write',
+    rotateConfig: ['write', 'secrets'],
   },
   Subscription: {
     events: 'read',
     containerUpdated: 'read',
     containerStats: 'read',
     containerLogs: 'logs',
+    serviceUpdated: 'read',
+    serviceLogs: 'logs',
     pullImageProgress: 'write',
     buildImageProgress: 'dangerous',
   },
@@ -75,6 +104,20 @@ export const fieldRules: Readonly<
   // What a health check printed is the container's output, as its logs are.
   HealthcheckResult: {
     output: 'logs',
+  },
+  Service: {
+    logs: 'logs',
+  },
+  Task: {
+    logs: 'logs',
+  },
+  Swarm: {
+    joinTokens: 'dangerous',
+    unlockKey: 'dangerous',
+  },
+  Config: {
+    data: 'secrets',
+    dataBase64: 'secrets',
   },
 };
 

@@ -26,9 +26,11 @@ import {
   type ContainerRecord,
   ContainerRef,
   ContainerStatsRef,
+  EnvironmentVariableRef,
   ImageRef,
   LogLineRef,
   NetworkRef,
+  parseEnv,
   toContainerRecord,
   toImageRecord,
   VolumeRef,
@@ -371,40 +373,6 @@ const HealthcheckResultRef = builder
 
 /** `ps` columns that name each process's program but show neither its arguments nor its environment. */
 const SAFE_PS_ARGS = '-eo pid,ppid,user,stime,time,comm';
-
-interface EnvShape {
-  name: string;
-  value: string | null;
-}
-
-const EnvironmentVariableRef = builder.objectRef<EnvShape>('EnvironmentVariable').implement({
-  description: 'An environment variable of a container or image.',
-  fields: (t) => ({
-    name: t.exposeString('name', { description: 'Variable name.' }),
-    value: t.string({
-      nullable: true,
-      description:
-        'Its value; null when the entry has no "=" (the variable is taken from the engine environment), or when it is redacted (see `redacted`).',
-      resolve: (variable, _args, context) =>
-        can(context.principal, 'secrets') ? variable.value : null,
-    }),
-    redacted: t.boolean({
-      description:
-        'Whether `value` is withheld: values may hold passwords and keys, and only tokens with the "secrets" permission (admin) see them.',
-      resolve: (variable, _args, context) =>
-        variable.value !== null && !can(context.principal, 'secrets'),
-    }),
-  }),
-});
-
-function parseEnv(entries: readonly string[] | null | undefined): EnvShape[] {
-  return (entries ?? []).map((entry) => {
-    const separator = entry.indexOf('=');
-    return separator === -1
-      ? { name: entry, value: null }
-      : { name: entry.slice(0, separator), value: entry.slice(separator + 1) };
-  });
-}
 
 const ExposedPortRef = builder
   .objectRef<{ port: number; protocol: string }>('ExposedPort')

@@ -59,6 +59,12 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
     images: connection,
     volumes: connection,
     networks: connection,
+    swarmNodes: connection,
+    services: connection,
+    tasks: connection,
+    secrets: connection,
+    configs: connection,
+    stacks: connection,
     // Each ID is looked up on its own: one engine call per ID, and its selection.
     nodes: (args) => {
       const ids = Array.isArray(args.ids) ? args.ids.length : UNPAGED_LIST_SIZE;
@@ -71,6 +77,27 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
   ImageConnection: { edges },
   VolumeConnection: { edges },
   NetworkConnection: { edges },
+  SwarmNodeConnection: { edges },
+  ServiceConnection: { edges },
+  TaskConnection: { edges },
+  SecretConnection: { edges },
+  ConfigConnection: { edges },
+  StackConnection: { edges },
+  Service: {
+    // The manager gathers the lines from every node running a task.
+    logs: 20,
+    tasks: { field: 1, multiplier: NESTED_CONTAINERS_SIZE },
+  },
+  Task: {
+    logs: 10,
+  },
+  SwarmNode: {
+    tasks: { field: 1, multiplier: NESTED_CONTAINERS_SIZE },
+    containers: { field: 1, multiplier: NESTED_CONTAINERS_SIZE },
+  },
+  Stack: {
+    services: { field: 1, multiplier: NESTED_CONTAINERS_SIZE },
+  },
   Container: {
     // The engine walks the container's files.
     size: 20,
@@ -108,6 +135,7 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
       multiplier: Array.isArray(args.ids) ? args.ids.length : UNPAGED_LIST_SIZE,
     }),
     containerLogs: 10,
+    serviceLogs: 20,
   },
 };
 

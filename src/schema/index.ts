@@ -16,6 +16,12 @@ import './live-containers.ts';
 import './live-updates.ts';
 import './live-progress.ts';
 import './viewer.ts';
+import './swarm.ts';
+import './swarm-nodes.ts';
+import './services.ts';
+import './tasks.ts';
+import './secrets.ts';
+import './stacks.ts';
 
 /** The whole dockergraph schema. */
 export const schema = builder.toSchema({ sortSchema: true });

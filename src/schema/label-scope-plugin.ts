@@ -28,7 +28,7 @@ export class LabelScopePlugin<Types extends SchemaTypes> extends BasePlugin<Type
     // A subscription's resolve maps each event; its scope is applied when it starts.
     if (fieldConfig.kind !== 'Query' && fieldConfig.kind !== 'Mutation') return resolver;
     const scope = scopeRuleFor(fieldConfig.parentType, fieldConfig.name);
-    if (scope && !scope.targets) return resolver;
+    if (scope && !scope.targets && scope.rule !== 'unlimited-only') return resolver;
     return async (parent, args, context, info) =>
       resolver(
         parent,
@@ -44,7 +44,7 @@ export class LabelScopePlugin<Types extends SchemaTypes> extends BasePlugin<Type
   ): GraphQLFieldResolver<unknown, Types['Context'], object> | undefined {
     if (!subscribe || fieldConfig.kind !== 'Subscription') return subscribe;
     const scope = scopeRuleFor(fieldConfig.parentType, fieldConfig.name);
-    if (scope && !scope.targets) return subscribe;
+    if (scope && !scope.targets && scope.rule !== 'unlimited-only') return subscribe;
     return async (parent, args, context, info) =>
       subscribe(
         parent,
@@ -76,6 +76,11 @@ async function scopedArguments<Types extends SchemaTypes>(
   if (!scope) {
     throw forbiddenError(
       `${field} has no label-scope rule (src/schema/scope-rules.ts) and is denied to tokens limited to labels`,
+    );
+  }
+  if (scope.rule === 'unlimited-only') {
+    throw forbiddenError(
+      `${field} is denied to tokens limited to labels: it ${scope.reason ?? 'acts on what no label covers'}`,
     );
   }
   const given = args as Readonly<Record<string, unknown>>;

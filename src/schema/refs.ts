@@ -8,7 +8,11 @@ import type { LogLine } from '../docker/demux.ts';
 import type { EngineImageInspect, EngineImageSummary } from '../docker/images.ts';
 import type { EngineNetwork } from '../docker/networks.ts';
 import type { ContainerStatsFigures } from '../docker/stats.ts';
+import type { EngineNode } from '../docker/swarm.ts';
+import type { EngineSwarmBlob, SwarmBlobKind } from '../docker/swarm-secrets.ts';
+import type { DecodedSwarmLogs, EngineService, EngineTask } from '../docker/swarm-services.ts';
 import type { EngineVolume } from '../docker/volumes.ts';
+import { can } from '../security/principal.ts';
 import { builder } from './builder.ts';
 import { fromNodeKey, toNodeKey } from './node-id.ts';
 
@@ -118,6 +122,124 @@ export const NetworkRef = builder.loadableNodeRef<NetworkRecord>('Network', {
   sort: (network) => toNodeKey(network.engine, network.network.Id),
 });
 
+/** A swarm service as the engine describes it. */
+export interface ServiceRecord {
+  readonly engine: string;
+  readonly service: EngineService;
+}
+
+/** A swarm task as the engine describes it. */
+export interface TaskRecord {
+  readonly engine: string;
+  readonly task: EngineTask;
+}
+
+/** A swarm node as the engine describes it. */
+export interface SwarmNodeRecord {
+  readonly engine: string;
+  readonly node: EngineNode;
+}
+
+/** A swarm secret or config. */
+export interface SwarmBlobRecord {
+  readonly engine: string;
+  readonly kind: SwarmBlobKind;
+  readonly blob: EngineSwarmBlob;
+}
+
+/** A stack: the services, networks, secrets and configs of one `com.docker.stack.namespace`. */
+export interface StackRecord {
+  readonly engine: string;
+  readonly name: string;
+}
+
+/** The label `docker stack deploy` puts on everything of a stack. */
+export const STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace';
+
+export const ServiceRef = builder.loadableNodeRef<ServiceRecord>('Service', {
+  id: { resolve: (record) => toNodeKey(record.engine, record.service.ID) },
+  // Lookups by global ID read the service list once, whatever their number.
+  load: async (keys: string[], context) => {
+    const ids = localIds(context.engineName, keys);
+    const services = await context.loaders.swarm.serviceById.loadMany(ids);
+    return services.flatMap((service) =>
+      service && !(service instanceof Error) ? [{ engine: context.engineName, service }] : [],
+    );
+  },
+  sort: (record) => toNodeKey(record.engine, record.service.ID),
+});
+
+export const TaskRef = builder.loadableNodeRef<TaskRecord>('Task', {
+  id: { resolve: (record) => toNodeKey(record.engine, record.task.ID) },
+  load: async (keys: string[], context) => {
+    const ids = localIds(context.engineName, keys);
+    const tasks = await context.loaders.swarm.taskById.loadMany(ids);
+    return tasks.flatMap((task) =>
+      task && !(task instanceof Error) ? [{ engine: context.engineName, task }] : [],
+    );
+  },
+  sort: (record) => toNodeKey(record.engine, record.task.ID),
+});
+
+export const SwarmNodeRef = builder.loadableNodeRef<SwarmNodeRecord>('SwarmNode', {
+  id: { resolve: (record) => toNodeKey(record.engine, record.node.ID) },
+  load: async (keys: string[], context) => {
+    const ids = localIds(context.engineName, keys);
+    const nodes = await context.loaders.swarm.nodeById.loadMany(ids);
+    return nodes.flatMap((node) =>
+      node && !(node instanceof Error) ? [{ engine: context.engineName, node }] : [],
+    );
+  },
+  sort: (record) => toNodeKey(record.engine, record.node.ID),
+});
+
+export const SecretRef = builder.loadableNodeRef<SwarmBlobRecord>('Secret', {
+  id: { resolve: (record) => toNodeKey(record.engine, record.blob.ID) },
+  load: async (keys: string[], context) => {
+    const ids = localIds(context.engineName, keys);
+    const blobs = await context.loaders.swarm.secrets.byId.loadMany(ids);
+    return blobs.flatMap((blob) =>
+      blob && !(blob instanceof Error)
+        ? [{ engine: context.engineName, kind: 'secret' as const, blob }]
+        : [],
+    );
+  },
+  sort: (record) => toNodeKey(record.engine, record.blob.ID),
+});
+
+export const ConfigRef = builder.loadableNodeRef<SwarmBlobRecord>('Config', {
+  id: { resolve: (record) => toNodeKey(record.engine, record.blob.ID) },
+  load: async (keys: string[], context) => {
+    const ids = localIds(context.engineName, keys);
+    const blobs = await context.loaders.swarm.configs.byId.loadMany(ids);
+    return blobs.flatMap((blob) =>
+      blob && !(blob instanceof Error)
+        ? [{ engine: context.engineName, kind: 'config' as const, blob }]
+        : [],
+    );
+  },
+  sort: (record) => toNodeKey(record.engine, record.blob.ID),
+});
+
+export const StackRef = builder.loadableNodeRef<StackRecord>('Stack', {
+  id: { resolve: (record) => toNodeKey(record.engine, record.name) },
+  load: async (keys: string[], context) => {
+    const names = new Set(localIds(context.engineName, keys));
+    const services = await context.loaders.swarm.services();
+    const found = new Set(
+      services.flatMap((service) => {
+        const name = service.Spec.Labels?.[STACK_NAMESPACE_LABEL];
+        return name !== undefined && names.has(name) ? [name] : [];
+      }),
+    );
+    return [...found].map((name) => ({ engine: context.engineName, name }));
+  },
+  sort: (record) => toNodeKey(record.engine, record.name),
+});
+
+/** Lines of a service or task log (implemented in services.ts). */
+export const SwarmLogsRef = builder.objectRef<DecodedSwarmLogs>('SwarmLogs');
+
 /** The configuration of a container, or the defaults an image gives its containers. */
 export const ContainerConfigRef = builder.objectRef<EngineContainerConfig>('ContainerConfig');
 
@@ -126,6 +248,43 @@ export const ContainerStatsRef = builder.objectRef<ContainerStatsFigures>('Conta
 
 /** One line a container wrote (implemented in containers.ts). */
 export const LogLineRef = builder.objectRef<LogLine>('LogLine');
+
+/** A `NAME=value` entry of an environment list, split. */
+export interface EnvShape {
+  name: string;
+  value: string | null;
+}
+
+/** An environment variable; its value only for principals with the `secrets` permission. */
+export const EnvironmentVariableRef = builder.objectRef<EnvShape>('EnvironmentVariable').implement({
+  description: 'An environment variable of a container, image or service.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Variable name.' }),
+    value: t.string({
+      nullable: true,
+      description:
+        'Its value; null when the entry has no "=" (the variable is taken from the engine environment), or when it is redacted (see `redacted`).',
+      resolve: (variable, _args, context) =>
+        can(context.principal, 'secrets') ? variable.value : null,
+    }),
+    redacted: t.boolean({
+      description:
+        'Whether `value` is withheld: values may hold passwords and keys, and only tokens with the "secrets" permission (admin) see them.',
+      resolve: (variable, _args, context) =>
+        variable.value !== null && !can(context.principal, 'secrets'),
+    }),
+  }),
+});
+
+/** Splits `NAME=value` entries; an entry without "=" has no value. */
+export function parseEnv(entries: readonly string[] | null | undefined): EnvShape[] {
+  return (entries ?? []).map((entry) => {
+    const separator = entry.indexOf('=');
+    return separator === -1
+      ? { name: entry, value: null }
+      : { name: entry.slice(0, separator), value: entry.slice(separator + 1) };
+  });
+}
 
 /** Wraps an image list entry or inspect answer. */
 export function toImageRecord(

@@ -32,6 +32,12 @@ import type { EngineObjectType } from './node-id.ts';
  * - `visible-events`: the stream passes through the event rules below.
  * - `unscoped-with-reason`: names no object of the engine a limit covers;
  *   `reason` says why.
+ * - `unlimited-only`: acts on what no label covers (the swarm itself, its
+ *   nodes): refused to every limited token; `reason` says what it acts on.
+ * - `in-resolver`: a Swarm field whose resolver applies the limit itself
+ *   (`swarm-access.ts`: services carrying the labels, their tasks and nodes,
+ *   secrets and configs carrying them or used by visible services; what it
+ *   creates gets them); `reason` says how.
  *
  * @module
  */
@@ -45,7 +51,9 @@ export type ScopeRuleKind =
   | 'labels-created'
   | 'narrowed-prune'
   | 'visible-events'
-  | 'unscoped-with-reason';
+  | 'unscoped-with-reason'
+  | 'unlimited-only'
+  | 'in-resolver';
 
 /**
  * An argument naming an engine object that must be visible to a limited
@@ -154,6 +162,17 @@ const narrowedPrune: FieldScope = { rule: 'narrowed-prune' };
 const PULL_REASON =
   'pulls a reference from a registry: image names are engine-wide, and the pulled image carries the labels its registry gave it (visible once a visible container uses it)';
 
+const unlimitedOnly = (reason: string): FieldScope => ({ rule: 'unlimited-only', reason });
+const inResolver = (reason: string): FieldScope => ({ rule: 'in-resolver', reason });
+
+const SWARM_WIDE = 'changes the swarm itself, which belongs to no label';
+const VISIBLE_SERVICES = 'lists the services carrying the labels (swarm-access.ts)';
+const VISIBLE_SERVICE =
+  'acts only on a service carrying the labels; another answers as missing (visibleService)';
+const VISIBLE_BLOB =
+  'acts only on a secret or config carrying the labels or used by a visible service (visibleSwarmBlob)';
+const CREATED_BLOB = 'what it creates gets the labels (labelsForCreate)';
+
 export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldScope>>>> = {
   Query: {
     container: filteredLookup,
@@ -173,6 +192,18 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       rule: 'unscoped-with-reason',
       reason: 'searches Docker Hub: it names no object of this engine',
     },
+    swarm: {
+      rule: 'unscoped-with-reason',
+      reason:
+        'the cluster’s own settings; its join tokens and unlock key need the dangerous permission',
+    },
+    swarmNodes: inResolver('lists the nodes that run tasks of visible services'),
+    services: inResolver(VISIBLE_SERVICES),
+    service: inResolver(VISIBLE_SERVICE),
+    tasks: inResolver('lists the tasks of visible services'),
+    secrets: inResolver(VISIBLE_BLOB),
+    configs: inResolver(VISIBLE_BLOB),
+    stacks: inResolver('groups the visible services, networks, secrets and configs'),
     viewer: {
       rule: 'unscoped-with-reason',
       reason:
@@ -256,6 +287,26 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     }),
     buildImage: { rule: 'labels-created' },
     importImage: { rule: 'labels-created' },
+    initSwarm: unlimitedOnly(SWARM_WIDE),
+    joinSwarm: unlimitedOnly(SWARM_WIDE),
+    leaveSwarm: unlimitedOnly(SWARM_WIDE),
+    updateSwarm: unlimitedOnly(SWARM_WIDE),
+    unlockSwarm: unlimitedOnly(SWARM_WIDE),
+    updateSwarmNode: unlimitedOnly('changes a node, which runs the tasks of every label'),
+    removeSwarmNode: unlimitedOnly('removes a node, which runs the tasks of every label'),
+    createService: inResolver(
+      'what it creates gets the labels; the secrets, configs and networks it names must be visible',
+    ),
+    updateService: inResolver(VISIBLE_SERVICE),
+    scaleService: inResolver(VISIBLE_SERVICE),
+    rollbackService: inResolver(VISIBLE_SERVICE),
+    removeService: inResolver(VISIBLE_SERVICE),
+    createSecret: inResolver(CREATED_BLOB),
+    removeSecret: inResolver(VISIBLE_BLOB),
+    rotateSecret: inResolver(VISIBLE_BLOB),
+    createConfig: inResolver(CREATED_BLOB),
+    removeConfig: inResolver(VISIBLE_BLOB),
+    rotateConfig: inResolver(VISIBLE_BLOB),
     loadImages: {
       rule: 'unscoped-with-reason',
       reason:
@@ -269,6 +320,8 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     containerLogs: visibleTarget(subscribed('id')),
     pullImageProgress: { rule: 'unscoped-with-reason', reason: PULL_REASON },
     buildImageProgress: { rule: 'labels-created' },
+    serviceUpdated: inResolver('follows the services carrying the labels'),
+    serviceLogs: inResolver(VISIBLE_SERVICE),
   },
 };
 
@@ -286,14 +339,17 @@ export function scopeRuleFor(typeName: string, fieldName: string): FieldScope | 
  *   subscription started, or at an earlier event, so that its `destroy`
  *   arrives); `containerAttributes` are removed when the container they
  *   describe (the `container` attribute) is not visible.
+ * - `swarm-object`: a service, node, secret or config event passes when the
+ *   object is visible now (services carrying the labels, nodes running their
+ *   tasks, secrets and configs carrying the labels or used by their services),
+ *   or was at an earlier event, so that its `remove` still arrives.
  * - `withheld`: never delivered; `reason` says why.
  */
 export type EventScopeRule =
   | { readonly rule: 'carries-labels' }
+  | { readonly rule: 'swarm-object' }
   | { readonly rule: 'visible-object'; readonly containerAttributes: readonly string[] }
   | { readonly rule: 'withheld'; readonly reason: string };
-
-const SWARM_REASON = 'a Swarm object: label limits cover containers, images, volumes and networks';
 
 export const eventScopeRules: Readonly<Record<string, EventScopeRule>> = {
   container: { rule: 'carries-labels' },
@@ -311,10 +367,10 @@ export const eventScopeRules: Readonly<Record<string, EventScopeRule>> = {
   },
   builder: { rule: 'withheld', reason: 'the build cache belongs to no one' },
   plugin: { rule: 'withheld', reason: 'engine plugins serve every object' },
-  service: { rule: 'withheld', reason: SWARM_REASON },
-  node: { rule: 'withheld', reason: SWARM_REASON },
-  secret: { rule: 'withheld', reason: SWARM_REASON },
-  config: { rule: 'withheld', reason: SWARM_REASON },
+  service: { rule: 'swarm-object' },
+  node: { rule: 'swarm-object' },
+  secret: { rule: 'swarm-object' },
+  config: { rule: 'swarm-object' },
 };
 
 /** The rule of an event kind; a kind the table does not know is withheld. */

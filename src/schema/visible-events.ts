@@ -52,6 +52,25 @@ class EventVisibility {
     for (const network of networks) this.#known.add(`network:${network.Id}`);
   }
 
+  /**
+   * A service, node, secret or config event passes when the object is visible
+   * now (services carrying the labels; nodes running their tasks; secrets and
+   * configs carrying the labels or used by their services), or was at an
+   * earlier event, so that its `remove` still arrives.
+   */
+  async #swarmObjectVisible(type: string, id: string): Promise<boolean> {
+    const key = `${type}:${id}`;
+    if (this.#known.has(key)) return true;
+    const { swarm } = createLoaders(this.context.docker, this.limit);
+    const visible =
+      (type === 'service' && (await swarm.serviceInspect.load(id)) !== null) ||
+      (type === 'secret' && (await swarm.secrets.inspect.load(id)) !== null) ||
+      (type === 'config' && (await swarm.configs.inspect.load(id)) !== null) ||
+      (type === 'node' && (await swarm.nodes()).some((node) => node.ID === id));
+    if (visible) this.#known.add(key);
+    return visible;
+  }
+
   /** The event as the principal receives it; null when it may not receive it at all. */
   async scoped(event: EngineEvent): Promise<EngineEvent | null> {
     const { Type, Actor } = event;
@@ -65,6 +84,8 @@ class EventVisibility {
         this.#known.add(`container:${Actor.ID}`);
         return event;
       }
+      case 'swarm-object':
+        return (await this.#swarmObjectVisible(Type, Actor.ID)) ? event : null;
       case 'visible-object': {
         const container = Actor.Attributes.container;
         const containerVisible =

@@ -938,7 +938,8 @@ export type RouteRule =
         | 'container-update'
         | 'volume-create'
         | 'network-create'
-        | 'exec-create';
+        | 'exec-create'
+        | 'service-spec';
     }
   | { readonly review: 'privileged-only'; readonly reason: string }
   | { readonly review: 'none'; readonly reason: string };
@@ -957,6 +958,30 @@ export const WRITE_ROUTES: readonly {
   { method: 'POST', path: /^\/volumes\/create$/, rule: { review: 'volume-create' } },
   { method: 'POST', path: /^\/networks\/create$/, rule: { review: 'network-create' } },
   { method: 'POST', path: /^\/containers\/[^/]+\/exec$/, rule: { review: 'exec-create' } },
+  // Each task of a service is a container on some node (src/security/service-admission.ts).
+  { method: 'POST', path: /^\/services\/create$/, rule: { review: 'service-spec' } },
+  { method: 'POST', path: /^\/services\/[^/]+\/update$/, rule: { review: 'service-spec' } },
+  {
+    method: 'POST',
+    path: /^\/(?:secrets|configs)\/(?:create|[^/]+\/update)$/,
+    rule: { review: 'none', reason: 'stores data in the swarm; runs nothing' },
+  },
+  {
+    method: 'POST',
+    path: /^\/nodes\/[^/]+\/update$/,
+    rule: {
+      review: 'none',
+      reason: 'sets a node’s availability, role and labels; runs nothing',
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/swarm\/(?:init|join|leave|update|unlock)$/,
+    rule: {
+      review: 'privileged-only',
+      reason: 'makes, joins, leaves or reconfigures a swarm: the engine’s own membership',
+    },
+  },
   {
     method: 'POST',
     path: /^\/containers\/[^/]+\/(?:start|stop|restart|kill|pause|unpause|wait|rename|resize)$/,
@@ -974,7 +999,7 @@ export const WRITE_ROUTES: readonly {
   },
   {
     method: 'DELETE',
-    path: /^\/(?:containers|images|volumes|networks)\/.+$/,
+    path: /^\/(?:containers|images|volumes|networks|services|secrets|configs|nodes)\/.+$/,
     rule: { review: 'none', reason: 'removes an object' },
   },
   {

@@ -11,7 +11,7 @@ export const REDACTED = '[redacted]';
 
 /** Names whose whole value is a secret: credentials, tokens, keys. */
 const SECRET_NAME =
-  /pass(?:word|wd|phrase)?$|^pass|secret|token|credential|api_?key|private_?key|authorization|auth$/i;
+  /pass(?:word|wd|phrase)?$|^pass|secret|token|credential|api_?key|private_?key|unlock_?key|authorization|auth$/i;
 
 /**
  * Names holding environment-like `NAME=value` pairs: the names stay, every

@@ -114,6 +114,9 @@ export function harmlessSamples(run: string): HarmlessSamples {
       pruneImages: { labels: [probeLabel] },
       pruneVolumes: { labels: [probeLabel] },
       pruneNetworks: { labels: [probeLabel] },
+      // Refused before the engine: the test engine must never become a swarm (manager).
+      initSwarm: { input: { listenAddress: 'not an address' } },
+      joinSwarm: { input: { remoteAddresses: [], joinToken: missing } },
     },
     subscriptionSamples: {
       events: { filter: { labels: ['=not a label'] } },

@@ -86,6 +86,7 @@ function expectAllowed(answer: Answer, operation: RootFieldOperation, role: Role
 }
 
 const mutations = rootFieldNames(schema, 'Mutation');
+
 const subscriptions = rootFieldNames(schema, 'Subscription');
 
 describe('access rules', () => {

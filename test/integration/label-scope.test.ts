@@ -1145,7 +1145,8 @@ describe('every Mutation and Subscription field, as the limited token, against o
     | { readonly kind: 'prune'; readonly query: string }
     | { readonly kind: 'subscription-missing'; readonly operation: Operation }
     | { readonly kind: 'subscription-silent'; readonly query: string }
-    | { readonly kind: 'untargeted'; readonly reason: string };
+    | { readonly kind: 'untargeted'; readonly reason: string }
+    | { readonly kind: 'denied-to-limited'; readonly query: string };
 
   const attacks: Readonly<Record<string, Attack>> = {
     startContainer: { kind: 'missing', operation: onContainer('startContainer') },
@@ -1281,6 +1282,51 @@ describe('every Mutation and Subscription field, as the limited token, against o
     },
     pullImageProgress: { kind: 'untargeted', reason: 'pulls from a registry by name' },
     buildImageProgress: { kind: 'untargeted', reason: 'builds a new, labelled image' },
+    // The swarm itself and its nodes belong to no label: refused before any engine call.
+    initSwarm: { kind: 'denied-to-limited', query: `mutation { initSwarm(input: {}) ${answer} }` },
+    joinSwarm: {
+      kind: 'denied-to-limited',
+      query: `mutation { joinSwarm(input: { remoteAddresses: ["10.0.0.1:2377"], joinToken: "x" }) ${answer} }`,
+    },
+    leaveSwarm: { kind: 'denied-to-limited', query: `mutation { leaveSwarm ${answer} }` },
+    updateSwarm: {
+      kind: 'denied-to-limited',
+      query: `mutation { updateSwarm(input: {}) ${answer} }`,
+    },
+    unlockSwarm: {
+      kind: 'denied-to-limited',
+      query: `mutation { unlockSwarm(unlockKey: "x") ${answer} }`,
+    },
+    updateSwarmNode: {
+      kind: 'denied-to-limited',
+      query: `mutation { updateSwarmNode(id: "x", input: { availability: DRAIN }) ${answer} }`,
+    },
+    removeSwarmNode: {
+      kind: 'denied-to-limited',
+      query: `mutation { removeSwarmNode(id: "x") ${answer} }`,
+    },
+    // Services, secrets and configs need a swarm manager: test/swarm/secrets.test.ts runs them
+    // as a label-limited token against hidden ones, on a real swarm.
+    ...Object.fromEntries(
+      [
+        'createService',
+        'updateService',
+        'scaleService',
+        'rollbackService',
+        'removeService',
+        'createSecret',
+        'removeSecret',
+        'rotateSecret',
+        'createConfig',
+        'removeConfig',
+        'rotateConfig',
+        'serviceUpdated',
+        'serviceLogs',
+      ].map((field): [string, Attack] => [
+        field,
+        { kind: 'untargeted', reason: 'needs a swarm: covered by the swarm suite' },
+      ]),
+    ),
   };
 
   const fields = [
@@ -1417,6 +1463,15 @@ describe('every Mutation and Subscription field, as the limited token, against o
         case 'refused':
           expect(await attempt(limited, attack, hidden)).toEqual(attack.answer);
           break;
+        case 'denied-to-limited': {
+          const calls = await limited.callsDuring(async () => {
+            const { body } = await limited.post<GraphQLResponse<unknown>>({ query: attack.query });
+            expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+            expect(body.errors?.[0]?.message).toContain('is denied to tokens limited to labels');
+          });
+          expect(calls).toEqual([]);
+          break;
+        }
         case 'prune': {
           const body = (await limited.post<GraphQLResponse<unknown>>({ query: attack.query })).body;
           expect(body.errors).toBeUndefined();

@@ -216,7 +216,7 @@ describe('scrubSecrets', () => {
 });
 
 describe('the secret-bearing inputs of the schema', () => {
-  it('are exactly the registry credentials, environments, build arguments, process input and file contents', () => {
+  it('are exactly the registry credentials, environments, build arguments, process input, file contents and swarm secrets', () => {
     const secretPositions: string[] = [];
     const note = (where: string, name: string) => {
       if (isSecretName(name)) secretPositions.push(`${where}.${name}`);
@@ -249,6 +249,19 @@ describe('the secret-bearing inputs of the schema', () => {
         'RegistryAuthInput.identityToken',
         'RegistryAuthInput.password',
         'Subscription.pullImageProgress.auth',
+        // Swarm: service environments, secret and config contents, join tokens, the unlock
+        // key; secret references and the rotate flags are redacted too (names, booleans).
+        'CreateServiceInput.env',
+        'CreateServiceInput.secrets',
+        'CreateSwarmBlobInput.content',
+        'JoinSwarmInput.joinToken',
+        'Mutation.unlockSwarm.unlockKey',
+        'RotateSwarmBlobInput.content',
+        'UpdateServiceInput.env',
+        'UpdateServiceInput.secrets',
+        'UpdateSwarmInput.rotateManagerToken',
+        'UpdateSwarmInput.rotateUnlockKey',
+        'UpdateSwarmInput.rotateWorkerToken',
       ].sort(),
     );
   });
