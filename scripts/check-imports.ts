@@ -1,6 +1,7 @@
 /**
  * Checks the import rules of DEVELOPERS.md: layers import one way
- * (config/security -> docker -> loaders -> context -> schema -> app -> server/handler),
+ * (config/security -> docker -> loaders -> context -> schema -> app -> server/handler ->
+ * targets, the serverless entry points that nothing imports),
  * the engine client imports nothing from GraphQL, schema domain files do not
  * import each other, and there are no import cycles.
  */
@@ -27,6 +28,7 @@ function layerOf(file: string): number {
   if (path === 'context.ts') return 3;
   if (path.startsWith('schema/')) return 4;
   if (path === 'app.ts' || path === 'downloads.ts' || path.startsWith('plugins/')) return 5;
+  if (path.startsWith('targets/')) return 7;
   return 6;
 }
 
