@@ -56,6 +56,10 @@ export interface EngineInstance {
    * DOCKERGRAPH_ENGINE_TLS_DIR). Stopping the instance removes the veth pair.
    */
   readonly tlsDir?: string;
+  /** Where the TLS listener is, inside the netns (scripts/engine.sh's default 10.231.0.2). */
+  readonly tlsAddress?: string;
+  /** The host's end of the veth pair (scripts/engine.sh's default 10.231.0.1). */
+  readonly tlsHostAddress?: string;
 }
 
 function runScript(
@@ -69,6 +73,10 @@ function runScript(
         DOCKERGRAPH_ENGINE_DIR: instance.dir,
         DOCKERGRAPH_ENGINE_NETNS: instance.netns,
         ...(instance.tlsDir ? { DOCKERGRAPH_ENGINE_TLS_DIR: instance.tlsDir } : {}),
+        ...(instance.tlsAddress ? { DOCKERGRAPH_ENGINE_TLS_ADDRESS: instance.tlsAddress } : {}),
+        ...(instance.tlsHostAddress
+          ? { DOCKERGRAPH_ENGINE_TLS_HOST_ADDRESS: instance.tlsHostAddress }
+          : {}),
       }
     : process.env;
   return new Promise((resolve) => {
