@@ -16,7 +16,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * an ESM bundle (`Dynamic require of "node:buffer" is not supported`); a real
  * `require` made by `createRequire` serves them.
  */
-const REQUIRE_BANNER =
+export const REQUIRE_BANNER =
   "import { createRequire as __dgCreateRequire } from 'node:module'; const require = __dgCreateRequire(import.meta.url);";
 
 export interface Target {
