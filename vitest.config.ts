@@ -41,6 +41,18 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'serverless',
+          include: ['test/serverless/**/*.test.ts'],
+          // The remote engine (mutual TLS) the targets reach, and the built artifacts.
+          globalSetup: ['test/helpers/serverless-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

@@ -1,6 +1,7 @@
 /**
  * Checks the import rules of ARCHITECTURE.md: layers import one way
- * (config/security -> docker -> loaders -> context -> schema -> app -> server/handler),
+ * (config/security -> docker -> loaders -> context -> schema -> app -> server/handler ->
+ * targets, the serverless entry points that nothing imports),
  * the engine client imports nothing from GraphQL, schema domain files do not
  * import each other, and there are no import cycles.
  */
@@ -33,6 +34,7 @@ function layerOf(file: string): number {
     path.startsWith('plugins/')
   )
     return 5;
+  if (path.startsWith('targets/')) return 7;
   return 6;
 }
 

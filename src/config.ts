@@ -21,7 +21,26 @@ export interface DockerSettings {
   readonly certPath?: string | undefined;
   /** `DOCKER_CONFIG` or `~/.docker`: where config.json and contexts live. */
   readonly configDir: string;
+  /**
+   * `DOCKER_TLS_CA`, `DOCKER_TLS_CERT`, `DOCKER_TLS_KEY`: TLS material as PEM text, for
+   * platforms without files (serverless functions); they take the place of `certPath`.
+   */
+  readonly tlsPem?: TlsPem | undefined;
 }
+
+/** TLS material given as PEM text in the environment. */
+export interface TlsPem {
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+}
+
+/**
+ * How the engine is reached: undici's connection pool (unix sockets, TCP, TLS with
+ * client certificates), WHATWG fetch (TCP only; Workers), or `auto`: fetch on Cloudflare
+ * Workers, undici elsewhere.
+ */
+export type EngineTransportKind = 'auto' | 'undici' | 'fetch';
 
 /** Everything dockergraph reads from its environment, typed and validated once. */
 export interface Config {
@@ -34,6 +53,8 @@ export interface Config {
   readonly engineName: string;
   /** Milliseconds allowed to open a connection to the engine. */
   readonly engineConnectTimeoutMs: number;
+  /** `DOCKERGRAPH_ENGINE_TRANSPORT`. */
+  readonly engineTransport: EngineTransportKind;
   /** Milliseconds allowed for the engine to send response headers. */
   readonly engineRequestTimeoutMs: number;
   /** Start the project's private engine when no engine is configured or found. */
@@ -282,6 +303,62 @@ function readTokenConfigurations(
   };
 }
 
+const PEM_VARIABLES = {
+  ca: ['DOCKER_TLS_CA', 'CERTIFICATE'],
+  cert: ['DOCKER_TLS_CERT', 'CERTIFICATE'],
+  key: ['DOCKER_TLS_KEY', 'PRIVATE KEY'],
+} as const;
+
+/**
+ * Reads DOCKER_TLS_CA, DOCKER_TLS_CERT and DOCKER_TLS_KEY. Platforms whose settings
+ * are one-line fields store newlines as the two characters `\n`: those are turned back.
+ */
+function readTlsPem(env: Environment): TlsPem | undefined {
+  const pem: Record<string, string> = {};
+  for (const [field, [name, label]] of Object.entries(PEM_VARIABLES)) {
+    const raw = readString(env, name);
+    if (raw === undefined) continue;
+    const value = /\r?\n/.test(raw) ? raw : raw.replace(/\\n/g, '\n');
+    if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(value)) {
+      const path = value.trim();
+      const looksLikePath = path.startsWith('/') || /\.(pem|crt|key)$/i.test(path);
+      throw new ConfigError(
+        `${name} must hold PEM text (a "-----BEGIN ...${label}-----" block)${
+          looksLikePath
+            ? `, not a file name: put the file's contents in it, or its folder in DOCKER_CERT_PATH`
+            : ''
+        }`,
+      );
+    }
+    pem[field] = value;
+  }
+  if (Object.keys(pem).length === 0) return undefined;
+  if ((pem.cert === undefined) !== (pem.key === undefined)) {
+    throw new ConfigError(
+      `${pem.cert === undefined ? 'DOCKER_TLS_KEY' : 'DOCKER_TLS_CERT'} is set without ${
+        pem.cert === undefined ? 'DOCKER_TLS_CERT' : 'DOCKER_TLS_KEY'
+      }: a client certificate and its key go together`,
+    );
+  }
+  if (readString(env, 'DOCKER_CERT_PATH') !== undefined) {
+    throw new ConfigError(
+      'DOCKER_CERT_PATH and DOCKER_TLS_CA/DOCKER_TLS_CERT/DOCKER_TLS_KEY are both set: use the folder or the PEM text, not both',
+    );
+  }
+  if (readString(env, 'DOCKER_HOST') === undefined) {
+    throw new ConfigError(
+      'DOCKER_TLS_CA/DOCKER_TLS_CERT/DOCKER_TLS_KEY need DOCKER_HOST (e.g. tcp://engine.example:2376): they apply to a TCP engine',
+    );
+  }
+  return pem;
+}
+
+function readEngineTransport(env: Environment): EngineTransportKind {
+  const raw = readString(env, 'DOCKERGRAPH_ENGINE_TRANSPORT') ?? 'auto';
+  if (raw === 'auto' || raw === 'undici' || raw === 'fetch') return raw;
+  throw new ConfigError(`DOCKERGRAPH_ENGINE_TRANSPORT must be auto, undici or fetch, got "${raw}"`);
+}
+
 function readAudit(env: Environment): AuditDestination {
   const raw = readString(env, 'DOCKERGRAPH_AUDIT') ?? 'stdout';
   if (raw === 'stdout' || raw === 'off') return { kind: raw };
@@ -344,7 +421,9 @@ export function loadConfig(env: Environment = process.env): Config {
       tlsVerify,
       certPath: readString(env, 'DOCKER_CERT_PATH'),
       configDir: readString(env, 'DOCKER_CONFIG') ?? join(env.HOME ?? homedir(), '.docker'),
+      tlsPem: readTlsPem(env),
     },
+    engineTransport: readEngineTransport(env),
     engineName,
     engineConnectTimeoutMs: readInteger(env, 'DOCKERGRAPH_CONNECT_TIMEOUT_MS', 3_000, 1, 600_000),
     engineRequestTimeoutMs: readInteger(

@@ -1,6 +1,9 @@
 import { type App, createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createDockerClient } from './docker/create-docker-client.ts';
+import type { EngineEndpoint } from './docker/docker-host.ts';
+import { createFetchTransport, type EngineFetch } from './docker/fetch-transport.ts';
+import type { Transport, TransportOptions } from './docker/transport.ts';
 import { errorResponse } from './error-response.ts';
 import { createLogger } from './logger.ts';
 
@@ -13,13 +16,44 @@ export interface FetchHandler {
   fetch(request: Request): Promise<Response>;
 }
 
+/** What the runtime hosting the handler provides beyond the configuration. */
+export interface HandlerRuntime {
+  /**
+   * The `fetch` to reach the engine with under the fetch transport: a Workers mTLS
+   * certificate binding's, which presents the client certificate.
+   */
+  readonly engineFetch?: EngineFetch | undefined;
+}
+
+/** True on Cloudflare Workers (workerd), which has neither sockets for undici nor unix sockets. */
+function isWorkers(): boolean {
+  return globalThis.navigator?.userAgent === 'Cloudflare-Workers';
+}
+
+/** The fetch transport when configured or detected; undefined leaves undici's pool. */
+function chooseTransport(
+  config: Config,
+  endpoint: EngineEndpoint,
+  options: TransportOptions,
+  runtime: HandlerRuntime,
+): Transport | undefined {
+  const kind = config.engineTransport;
+  const useFetch =
+    kind === 'fetch' || (kind === 'auto' && (runtime.engineFetch !== undefined || isWorkers()));
+  return useFetch ? createFetchTransport(endpoint, options, runtime.engineFetch) : undefined;
+}
+
 /**
  * Makes a fetch handler for serverless and edge runtimes that speak the WHATWG
- * `Request`/`Response` API (Node adapters, Deno, Bun). The app is built on the
+ * `Request`/`Response` API (Node adapters, Deno, Bun, Workers, Lambda through
+ * src/targets/lambda.ts). The app is built on the
  * first request, so that a cold start costs nothing until one comes. It needs
  * tokens: without them every request is answered 503, saying so.
  */
-export function createFetchHandler(readConfig: () => Config = loadConfig): FetchHandler {
+export function createFetchHandler(
+  readConfig: () => Config = loadConfig,
+  runtime: HandlerRuntime = {},
+): FetchHandler {
   let app: App | 'unsafe' | undefined;
   const getApp = (): App | 'unsafe' => {
     if (app) return app;
@@ -30,7 +64,9 @@ export function createFetchHandler(readConfig: () => Config = loadConfig): Fetch
       app = 'unsafe';
       return app;
     }
-    const docker = createDockerClient(config);
+    const docker = createDockerClient(config, (endpoint, options) =>
+      chooseTransport(config, endpoint, options, runtime),
+    );
     app = createApp(config, { docker, logger });
     return app;
   };

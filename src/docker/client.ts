@@ -144,11 +144,18 @@ export class DockerClient {
     return this.calls;
   }
 
-  /** Opens a client to `endpoint`; no connection is made until the first call. */
-  static create(endpoint: EngineEndpoint, options: TransportOptions): DockerClient {
+  /**
+   * Opens a client to `endpoint`; no connection is made until the first call. The
+   * transport is undici's pool unless another is given (src/docker/fetch-transport.ts).
+   */
+  static create(
+    endpoint: EngineEndpoint,
+    options: TransportOptions,
+    transport: Transport = createTransport(endpoint, options),
+  ): DockerClient {
     return new DockerClient(
       {
-        transport: createTransport(endpoint, options),
+        transport,
         endpoint,
         listeners: new Set(),
         connection: null,

@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { DockerClient } from './client.ts';
-import { resolveDockerEndpoint } from './docker-host.ts';
+import { type EngineEndpoint, resolveDockerEndpoint } from './docker-host.ts';
+import type { Transport, TransportOptions } from './transport.ts';
 
 /** What an engine client is made from: where the engine is and how long it may take. */
 export type EngineClientSettings = Pick<
@@ -10,11 +11,17 @@ export type EngineClientSettings = Pick<
 
 /**
  * The engine client of a configuration: the engine the docker CLI would use
- * (DOCKER_HOST, contexts, the default socket) with the configured timeouts.
+ * (DOCKER_HOST, contexts, the default socket) with the configured timeouts,
+ * over the transport `chooseTransport` picks (undici's pool when it gives none).
  */
-export function createDockerClient(config: EngineClientSettings): DockerClient {
-  return DockerClient.create(resolveDockerEndpoint(config.docker), {
+export function createDockerClient(
+  config: EngineClientSettings,
+  chooseTransport?: (endpoint: EngineEndpoint, options: TransportOptions) => Transport | undefined,
+): DockerClient {
+  const endpoint = resolveDockerEndpoint(config.docker);
+  const options = {
     connectTimeoutMs: config.engineConnectTimeoutMs,
     requestTimeoutMs: config.engineRequestTimeoutMs,
-  });
+  };
+  return DockerClient.create(endpoint, options, chooseTransport?.(endpoint, options));
 }

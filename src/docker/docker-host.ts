@@ -242,11 +242,27 @@ function fromDockerHost(
   dockerHost: string,
   readFile: FileReader,
 ): ResolvedEndpoint {
-  const parsed = parseDockerHost(dockerHost, { tls: settings.tlsVerify });
-  if (parsed.kind === 'unix') return { ...parsed, source: 'DOCKER_HOST' };
+  const pem = settings.tlsPem;
+  const parsed = parseDockerHost(dockerHost, { tls: settings.tlsVerify || pem !== undefined });
+  if (parsed.kind === 'unix') {
+    if (pem !== undefined) {
+      throw new Error(
+        `DOCKER_TLS_CA/DOCKER_TLS_CERT/DOCKER_TLS_KEY apply to a TCP engine, but DOCKER_HOST names the unix socket ${parsed.socketPath}`,
+      );
+    }
+    return { ...parsed, source: 'DOCKER_HOST' };
+  }
   const { host, port, basePath } = parsed;
   let tls: TlsMaterial | null = null;
-  if (settings.tlsVerify) {
+  if (pem !== undefined) {
+    // PEM text in the environment: TLS, verified (against DOCKER_TLS_CA, or the system CAs).
+    tls = {
+      ...(pem.ca === undefined ? {} : { ca: Buffer.from(pem.ca) }),
+      ...(pem.cert === undefined ? {} : { cert: Buffer.from(pem.cert) }),
+      ...(pem.key === undefined ? {} : { key: Buffer.from(pem.key) }),
+      rejectUnauthorized: true,
+    };
+  } else if (settings.tlsVerify) {
     const dir = settings.certPath ?? settings.configDir;
     tls = { ...readCertDir(dir, readFile, 'DOCKER_TLS_VERIFY is set'), rejectUnauthorized: true };
   } else if (parsed.tls) {
@@ -325,7 +341,8 @@ function fromContext(
  * Decides which engine to use, with the docker CLI's precedence:
  *
  * 1. `dockerHost` (DOCKER_HOST), when non-empty; contexts are then ignored. TLS:
- *    with `tlsVerify`, ca.pem/cert.pem/key.pem from `certPath` (default `configDir`)
+ *    with `tlsPem` (DOCKER_TLS_CA/CERT/KEY), that PEM text, verified, whatever the
+ *    scheme (the default port is then 2376); otherwise with `tlsVerify`, ca.pem/cert.pem/key.pem from `certPath` (default `configDir`)
  *    are all required and the server is verified. An `https://` host without
  *    `tlsVerify` uses TLS verified against the system CAs (plus the client
  *    certificate from `certPath` when given). A `tcp://` host without `tlsVerify`

@@ -46,6 +46,10 @@ export interface EngineScriptOptions {
   readonly netns?: string;
   /** Folder of TLS files: the instance also listens with `--tlsverify` (`start` only). */
   readonly tlsDir?: string;
+  /** Address of the TLS listener inside the netns (`DOCKERGRAPH_ENGINE_TLS_ADDRESS`). */
+  readonly tlsAddress?: string;
+  /** The host's end of the veth pair (`DOCKERGRAPH_ENGINE_TLS_HOST_ADDRESS`). */
+  readonly tlsHostAddress?: string;
   /** Whether the script may apt-get install missing packages (default: yes). */
   readonly install?: boolean;
   /** Past this the script is killed and the call fails (default 10 minutes: a cold start may install packages). */
@@ -60,6 +64,10 @@ function scriptEnv(options: EngineScriptOptions): NodeJS.ProcessEnv {
     ...(options.dir ? { DOCKERGRAPH_ENGINE_DIR: options.dir } : {}),
     ...(options.netns ? { DOCKERGRAPH_ENGINE_NETNS: options.netns } : {}),
     ...(options.tlsDir ? { DOCKERGRAPH_ENGINE_TLS_DIR: options.tlsDir } : {}),
+    ...(options.tlsAddress ? { DOCKERGRAPH_ENGINE_TLS_ADDRESS: options.tlsAddress } : {}),
+    ...(options.tlsHostAddress
+      ? { DOCKERGRAPH_ENGINE_TLS_HOST_ADDRESS: options.tlsHostAddress }
+      : {}),
     ...(options.install === false ? { DOCKERGRAPH_ENGINE_INSTALL: '0' } : {}),
   };
 }

@@ -28,6 +28,10 @@ type Documents = {
     "\n  fragment RefetchedNode on Node {\n    __typename\n    id\n    ... on Image { dockerId tags }\n    ... on Volume { name driver }\n    ... on Network { name dockerId }\n  }\n": typeof types.RefetchedNodeFragmentDoc,
     "\n  query RefetchNode($id: ID!) {\n    node(id: $id) { ...RefetchedNode }\n  }\n": typeof types.RefetchNodeDocument,
     "\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n": typeof types.RefetchNodesDocument,
+    "\n  query ServerlessRemote {\n    engine { ping { apiVersion } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": typeof types.ServerlessRemoteDocument,
+    "\n  mutation ServerlessCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name labels { name value } } }\n    }\n  }\n": typeof types.ServerlessCreateVolumeDocument,
+    "\n  mutation ServerlessRemoveVolume($name: String!) {\n    removeVolume(name: $name) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on NotFoundError { message }\n    }\n  }\n": typeof types.ServerlessRemoveVolumeDocument,
+    "\n  subscription ServerlessEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.ServerlessEventsDocument,
     "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateContainerAsRoleDocument,
     "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateVolumeAsRoleDocument,
     "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AuditCreateVolumeDocument,
@@ -236,6 +240,10 @@ const documents: Documents = {
     "\n  fragment RefetchedNode on Node {\n    __typename\n    id\n    ... on Image { dockerId tags }\n    ... on Volume { name driver }\n    ... on Network { name dockerId }\n  }\n": types.RefetchedNodeFragmentDoc,
     "\n  query RefetchNode($id: ID!) {\n    node(id: $id) { ...RefetchedNode }\n  }\n": types.RefetchNodeDocument,
     "\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n": types.RefetchNodesDocument,
+    "\n  query ServerlessRemote {\n    engine { ping { apiVersion } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": types.ServerlessRemoteDocument,
+    "\n  mutation ServerlessCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name labels { name value } } }\n    }\n  }\n": types.ServerlessCreateVolumeDocument,
+    "\n  mutation ServerlessRemoveVolume($name: String!) {\n    removeVolume(name: $name) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on NotFoundError { message }\n    }\n  }\n": types.ServerlessRemoveVolumeDocument,
+    "\n  subscription ServerlessEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.ServerlessEventsDocument,
     "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateContainerAsRoleDocument,
     "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateVolumeAsRoleDocument,
     "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": types.AuditCreateVolumeDocument,
@@ -500,6 +508,22 @@ export function graphql(source: "\n  query RefetchNode($id: ID!) {\n    node(id:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n"): (typeof documents)["\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServerlessRemote {\n    engine { ping { apiVersion } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n"): (typeof documents)["\n  query ServerlessRemote {\n    engine { ping { apiVersion } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ServerlessCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name labels { name value } } }\n    }\n  }\n"): (typeof documents)["\n  mutation ServerlessCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name labels { name value } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ServerlessRemoveVolume($name: String!) {\n    removeVolume(name: $name) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on NotFoundError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation ServerlessRemoveVolume($name: String!) {\n    removeVolume(name: $name) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on NotFoundError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ServerlessEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n"): (typeof documents)["\n  subscription ServerlessEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

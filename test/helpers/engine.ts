@@ -42,6 +42,10 @@ export interface EngineInstance {
    * DOCKERGRAPH_ENGINE_TLS_DIR). Stopping the instance removes the veth pair.
    */
   readonly tlsDir?: string;
+  /** Where the TLS listener is, inside the netns (scripts/engine.sh's default 10.231.0.2). */
+  readonly tlsAddress?: string;
+  /** The host's end of the veth pair (scripts/engine.sh's default 10.231.0.1). */
+  readonly tlsHostAddress?: string;
 }
 
 function tail(text: string, lines = 40): string {

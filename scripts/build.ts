@@ -1,0 +1,107 @@
+/**
+ * `npm run build`: one deployable artifact per target under dist/ (esbuild, ESM,
+ * minified, with source maps), and their sizes. `--only name,…` builds some targets.
+ */
+
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { type BuildOptions, build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * esbuild turns `require()` calls in CommonJS dependencies into a shim that throws in
+ * an ESM bundle (`Dynamic require of "node:buffer" is not supported`); a real
+ * `require` made by `createRequire` serves them.
+ */
+export const REQUIRE_BANNER =
+  "import { createRequire as __dgCreateRequire } from 'node:module'; const require = __dgCreateRequire(import.meta.url);";
+
+export interface Target {
+  readonly name: string;
+  readonly entry: string;
+  readonly outfile: string;
+  readonly options: BuildOptions;
+}
+
+const nodeLike: BuildOptions = {
+  platform: 'node',
+  target: 'node20',
+  banner: { js: REQUIRE_BANNER },
+};
+
+export const TARGETS: readonly Target[] = [
+  {
+    name: 'node',
+    entry: 'src/targets/node-http.ts',
+    outfile: 'dist/node/server.mjs',
+    options: nodeLike,
+  },
+  {
+    name: 'lambda',
+    entry: 'src/targets/lambda.ts',
+    outfile: 'dist/lambda/index.mjs',
+    options: nodeLike,
+  },
+  { name: 'deno', entry: 'src/targets/deno.ts', outfile: 'dist/deno/main.mjs', options: nodeLike },
+  { name: 'bun', entry: 'src/targets/bun.ts', outfile: 'dist/bun/main.mjs', options: nodeLike },
+  {
+    name: 'workers',
+    entry: 'src/targets/workers.ts',
+    outfile: 'dist/workers/worker.mjs',
+    options: {
+      // workerd with `nodejs_compat` provides the node: modules; dependencies take their
+      // worker builds (WHATWG globals instead of Node's http).
+      platform: 'neutral',
+      target: 'es2022',
+      conditions: ['workerd', 'worker', 'browser', 'import', 'module'],
+      mainFields: ['browser', 'module', 'main'],
+      external: ['node:*'],
+      // Workers have no sockets for undici's pool: the fetch transport is used there, and
+      // undici's module, still imported by the engine client, is never reached.
+      alias: { undici: './src/targets/undici-unavailable.ts' },
+    },
+  },
+];
+
+/** Builds `targets` and returns each artifact's size. */
+export async function buildTargets(targets: readonly Target[] = TARGETS) {
+  const sizes: { name: string; file: string; bytes: number; gzipBytes: number }[] = [];
+  for (const target of targets) {
+    await build({
+      absWorkingDir: root,
+      entryPoints: [target.entry],
+      outfile: target.outfile,
+      bundle: true,
+      format: 'esm',
+      minify: true,
+      sourcemap: true,
+      legalComments: 'linked',
+      logLevel: 'warning',
+      ...target.options,
+    });
+    const bytes = readFileSync(join(root, target.outfile));
+    sizes.push({
+      name: target.name,
+      file: relative(root, join(root, target.outfile)),
+      bytes: bytes.length,
+      gzipBytes: gzipSync(bytes).length,
+    });
+  }
+  return sizes;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const onlyIndex = process.argv.indexOf('--only');
+  const only = onlyIndex === -1 ? null : (process.argv[onlyIndex + 1] ?? '').split(',');
+  const chosen = only === null ? TARGETS : TARGETS.filter((target) => only.includes(target.name));
+  const sizes = await buildTargets(chosen);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+  for (const { name, file, bytes, gzipBytes } of sizes) {
+    process.stdout.write(
+      `${name.padEnd(8)} ${file.padEnd(26)} ${kib(bytes).padStart(9)}  (gzip ${kib(gzipBytes)})\n`,
+    );
+  }
+}
