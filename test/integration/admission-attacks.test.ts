@@ -209,6 +209,70 @@ describe('admission attacks', () => {
     expect(output).not.toContain('host-secret-query');
   });
 
+  // HOLE 4: only `POST /networks/create` is reviewed for network drivers; creating a container on,
+  // or connecting one to, an existing network is not. A network an administrator made on a host
+  // interface (macvlan/ipvlan over the LAN NIC, a bridge over an existing host bridge) is open to
+  // every writer, though the baseline level says "no host interface".
+  it('baseline: a container may not join an existing macvlan network on a host interface', async () => {
+    const parent = `dga${fixtures.run.slice(0, 6)}`;
+    inEngineNetns(['ip', 'link', 'add', parent, 'type', 'veth', 'peer', 'name', `${parent}p`]);
+    inEngineNetns(['ip', 'link', 'set', parent, 'up']);
+    try {
+      const lan = fixtures.name('admin-lan');
+      await fixtures.createNetwork(lan, {
+        Driver: 'macvlan',
+        Options: { parent },
+        IPAM: { Config: [{ Subnet: '192.168.77.0/24' }] },
+      });
+      // Refused when the attacker creates such a network itself.
+      const own = await gql(
+        attacker,
+        `mutation ($input: CreateNetworkInput!) { createNetwork(input: $input) { __typename } }`,
+        {
+          input: {
+            name: fixtures.name('own-lan'),
+            labels: [runLabel],
+            driver: 'macvlan',
+            options: [{ name: 'parent', value: parent }],
+          },
+        },
+      );
+      expect(own.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const created = await gql(
+        attacker,
+        `mutation ($input: CreateContainerInput!) { createContainer(input: $input) {
+          __typename ... on ContainerPayload { container { dockerId } } ... on MutationError { message } } }`,
+        {
+          input: {
+            image: BASE_IMAGE,
+            labels: [runLabel],
+            network: { name: lan },
+            cmd: ['sleep', '3600'],
+          },
+        },
+      );
+      const joined = (created.data?.createContainer as { container?: { dockerId: string } })
+        ?.container;
+      expect
+        .soft({ joined: joined ?? null, errors: created.errors?.[0]?.extensions?.code })
+        .toEqual({
+          joined: null,
+          errors: 'FORBIDDEN',
+        });
+      // And through connectContainerToNetwork.
+      const plainId = await fixtures.createContainer(fixtures.name('plain'));
+      const connect = await gql(
+        attacker,
+        `mutation ($network: String!, $container: String!) {
+          connectContainerToNetwork(network: $network, container: $container) { __typename } }`,
+        { network: lan, container: plainId },
+      );
+      expect.soft(connect.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    } finally {
+      inEngineNetns(['ip', 'link', 'del', parent]);
+    }
+  });
+
   // HOLE 3: pulls (and pushes) make the engine connect to any host:port the caller names; the
   // policy reviews none of it (searchImages refuses other registries for this very reason).
   for (const level of ['baseline', 'restricted'] as const) {
