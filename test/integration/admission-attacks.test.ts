@@ -4,6 +4,7 @@
 // while the hole it names is open.
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { reviewContainerCreate } from '../../src/security/admission.ts';
 import { hashToken } from '../../src/security/principal.ts';
 import { randomToken } from '../helpers/access.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
@@ -270,6 +271,37 @@ describe('admission attacks', () => {
       expect.soft(connect.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     } finally {
       inEngineNetns(['ip', 'link', 'del', parent]);
+    }
+  });
+
+  // HOLE 5 (latent: restricted creates cannot be sent through GraphQL today, since no input sets
+  // SecurityOpt): the restricted level's run-as-root check reads "0", "root" and "" only, while the
+  // engine parses a numeric user with Go's Atoi, so "00" and "+0" run as uid 0.
+  it('restricted: a numeric user spelled "00" or "+0" is root', async () => {
+    for (const user of ['00', '+0']) {
+      const body = {
+        Image: BASE_IMAGE,
+        User: user,
+        Cmd: ['id', '-u'],
+        HostConfig: {
+          NetworkMode: 'none',
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+        },
+      };
+      const id = await fixtures.runContainer(
+        fixtures.name(`uid-${user.replace('+', 'p')}`),
+        body,
+        true,
+      );
+      expect(await logsOf(attacker, id)).toBe('0');
+      const findings = await reviewContainerCreate(
+        body,
+        'restricted',
+        { bindAllowList: [], volumeDrivers: [] },
+        { volume: async () => null, container: async () => null, imageUser: async () => '' },
+      );
+      expect.soft(findings.map((item) => item.control)).toContain('run-as-root');
     }
   });
 
