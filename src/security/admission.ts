@@ -495,7 +495,8 @@ const MAX_CONTAINER_CHAIN = 4;
 
 function isRootUser(user: string): boolean {
   const name = user.split(':')[0] ?? '';
-  return name === '' || name === 'root' || name === '0';
+  // The engine reads a numeric user with Go's Atoi: "00", "+0" and "-0" are uid 0 too.
+  return name === '' || name === 'root' || /^[+-]?0+$/.test(name);
 }
 
 function capabilityName(value: unknown): string {
