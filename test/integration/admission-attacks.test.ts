@@ -298,8 +298,13 @@ describe('admission attacks', () => {
       const findings = await reviewContainerCreate(
         body,
         'restricted',
-        { bindAllowList: [], volumeDrivers: [] },
-        { volume: async () => null, container: async () => null, imageUser: async () => '' },
+        { bindAllowList: [], volumeDrivers: [], networkPools: [], registries: ['docker.io'] },
+        {
+          volume: async () => null,
+          container: async () => null,
+          network: async () => null,
+          imageUser: async () => '',
+        },
       );
       expect.soft(findings.map((item) => item.control)).toContain('run-as-root');
     }
