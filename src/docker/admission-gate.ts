@@ -17,6 +17,7 @@ import {
 } from '../security/admission.ts';
 import { type DockerClient, type EngineCall, toSearchParams } from './client.ts';
 import { inspectContainer } from './containers.ts';
+import { EngineNotFoundError } from './errors.ts';
 import { encodePathSegment } from './filters.ts';
 import { registryOf } from './image-reference.ts';
 import { inspectImage } from './images.ts';
@@ -199,6 +200,15 @@ export function createAdmissionGate(
           findings = review.findings;
           if (reference === undefined) {
             findings.push({ control: 'unrecognised-field', message: `path ${call.path}` });
+          }
+          // Sent on, the engine would look the name up again, and might find a network made
+          // since: answered here as the engine answers a missing network.
+          if (review.missing && findings.length === 0) {
+            throw new EngineNotFoundError(
+              'NOT_FOUND',
+              `connect to network "${reference ?? ''}": network ${reference ?? ''} not found`,
+              404,
+            );
           }
           admitted = {
             path: `/networks/${encodePathSegment(review.network)}/connect`,

@@ -901,7 +901,7 @@ async function networkJoinFindings(
   at: string,
   reference: string,
   scope: ReviewScope,
-): Promise<{ findings: AdmissionFinding[]; id: string | undefined }> {
+): Promise<{ findings: AdmissionFinding[]; id: string | undefined; missing?: true }> {
   if (PREDEFINED_NETWORKS.has(reference)) return { findings: [], id: undefined };
   if (reference === 'host') {
     return { findings: [finding('host-namespaces', `${at} "host"`)], id: undefined };
@@ -911,6 +911,7 @@ async function networkJoinFindings(
     return {
       findings: [finding('network-drivers', `${at}: no such network ${JSON.stringify(reference)}`)],
       id: undefined,
+      missing: true,
     };
   }
   if (network.name === 'host') {
@@ -1164,8 +1165,8 @@ export async function admitNetworkConnect(
   level: AdmissionLevel,
   settings: AdmissionSettings,
   lookups: AdmissionLookups,
-): Promise<{ findings: AdmissionFinding[]; network: string; body: unknown }> {
-  if (level === 'privileged') return { findings: [], network: reference, body };
+): Promise<{ findings: AdmissionFinding[]; network: string; body: unknown; missing: boolean }> {
+  if (level === 'privileged') return { findings: [], network: reference, body, missing: false };
   const findings: AdmissionFinding[] = [];
   for (const key of keysOf(body)) {
     if (!CONNECT_FIELDS.has(key) && !isUnset(fieldOf(body, key))) {
@@ -1177,17 +1178,19 @@ export async function admitNetworkConnect(
   const pins: Pins = { containers: new Map(), networks: new Map() };
   const scope: ReviewScope = { level, settings, lookups, seen: new Set(), pins };
   const joined = await networkJoinFindings('network', reference, scope);
-  findings.push(...joined.findings);
+  // A missing network is answered as the engine would answer it (`missing`), not refused.
+  if (!joined.missing) findings.push(...joined.findings);
   const endpoint = fieldOf(body, 'EndpointConfig');
   findings.push(...endpointFindings('EndpointConfig', endpoint, joined.id, settings));
+  const missing = joined.missing === true;
   const id = pins.networks.get(reference);
-  if (id === undefined) return { findings, network: reference, body };
+  if (id === undefined) return { findings, network: reference, body, missing };
   // For a stopped container the engine keeps the endpoint and joins its NetworkID at start.
   const pinnedBody = {
     ...(body as object),
     EndpointConfig: { ...(endpoint as object | null), NetworkID: id },
   };
-  return { findings, network: id, body: pinnedBody };
+  return { findings, network: id, body: pinnedBody, missing };
 }
 
 /** Fields of `POST /containers/{id}/update` that only limit the container. */

@@ -429,6 +429,7 @@ describe('pinning what the review inspected', () => {
       findings: [],
       network: idOf('apps'),
       body: { Container: 'c', EndpointConfig: { Aliases: ['a'], NetworkID: idOf('apps') } },
+      missing: false,
     });
   });
 });
@@ -470,6 +471,15 @@ describe('joining networks', () => {
     expect(messages(connect.findings)[0]).toBe(
       'network (network "lan") Driver "macvlan" is not bridge or overlay',
     );
+    // A missing network is left for the engine's own "not found" answer (the gate gives it).
+    const missing = await admitNetworkConnect(
+      'gone',
+      { Container: 'c' },
+      'baseline',
+      settings,
+      lookups({}, {}, {}, networks),
+    );
+    expect(missing).toMatchObject({ findings: [], missing: true, network: 'gone' });
   });
 
   it("allows the engine's own networks, by name or id, and plain bridges", async () => {
