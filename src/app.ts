@@ -171,6 +171,8 @@ export function createApp(
     admission: {
       bindAllowList: config.security.bindAllowList,
       volumeDrivers: config.security.volumeDrivers,
+      networkPools: config.security.networkPools,
+      registries: config.security.registries,
     },
   };
   return createYoga<Record<string, unknown>, GraphQLContext>({

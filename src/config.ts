@@ -5,8 +5,10 @@ import {
   ADMISSION_LEVELS,
   type AdmissionLevel,
   type BindAllowEntry,
+  canonicalRegistry,
   isAdmissionLevel,
 } from './security/admission.ts';
+import { type IpPrefix, parseIpPrefix } from './security/ip-prefix.ts';
 import { BUILT_IN_ROLES, isPermission, PERMISSIONS, type Permission } from './security/roles.ts';
 
 /** Where the Docker connection settings come from: Docker's own environment conventions. */
@@ -108,6 +110,16 @@ export interface SecurityConfig {
    * (`DOCKERGRAPH_BIND_ALLOWLIST`, `path` or `path:rw`): read-only unless marked writable.
    */
   readonly bindAllowList: readonly BindAllowEntry[];
+  /**
+   * Address pools (`DOCKERGRAPH_NETWORK_POOLS`, IPv4 and IPv6 CIDRs) inside which roles below
+   * `privileged` may give networks explicit subnets, ranges, gateways and containers fixed addresses.
+   */
+  readonly networkPools: readonly IpPrefix[];
+  /**
+   * Registries (`DOCKERGRAPH_REGISTRIES`, host[:port]; Docker Hub as `docker.io`) that roles below
+   * `privileged` may pull from, push to and log in to.
+   */
+  readonly registries: readonly string[];
   /** JSON file of registered operations (hash to document); non-admin tokens may run only these. */
   readonly persistedOperationsFile: string | undefined;
 }
@@ -401,6 +413,33 @@ export function loadConfig(env: Environment = process.env): Config {
       `DOCKERGRAPH_ADMISSION_LEVEL must be baseline or restricted, got "${defaultAdmission}" (the privileged level comes with the "dangerous" permission)`,
     );
   }
+  const networkPools = readList(env, 'DOCKERGRAPH_NETWORK_POOLS').map((entry) => {
+    const pool = parseIpPrefix(entry);
+    if (!pool) {
+      throw new ConfigError(
+        `DOCKERGRAPH_NETWORK_POOLS holds IPv4 or IPv6 prefixes such as 10.200.0.0/16, got "${entry}"`,
+      );
+    }
+    return pool;
+  });
+  const registries = (
+    env.DOCKERGRAPH_REGISTRIES === undefined
+      ? ['docker.io']
+      : readList(env, 'DOCKERGRAPH_REGISTRIES')
+  ).map((entry) => {
+    // host[:port] as image references name registries: DNS labels or an IPv4 address, or
+    // "[IPv6]", with an optional port.
+    if (
+      !/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(
+        entry,
+      )
+    ) {
+      throw new ConfigError(
+        `DOCKERGRAPH_REGISTRIES holds registry hosts such as docker.io or registry.example.com:5000, got "${entry}"`,
+      );
+    }
+    return canonicalRegistry(entry);
+  });
   const allowedOrigins = readList(env, 'DOCKERGRAPH_ALLOWED_ORIGINS').map((origin) => {
     let url: URL;
     try {
@@ -445,6 +484,8 @@ export function loadConfig(env: Environment = process.env): Config {
       bindAllowList,
       defaultAdmission,
       volumeDrivers: readList(env, 'DOCKERGRAPH_VOLUME_DRIVERS'),
+      networkPools,
+      registries,
       persistedOperationsFile: readString(env, 'DOCKERGRAPH_PERSISTED_OPERATIONS_FILE'),
     },
     limits: {

@@ -4,18 +4,25 @@ import {
   type AdmissionLevel,
   type AdmissionLookups,
   type AdmissionSettings,
+  admitContainerCreate,
+  admitNetworkConnect,
   type ContainerCreateShape,
-  reviewContainerCreate,
+  loginRegistryOf,
   reviewContainerUpdate,
   reviewExecCreate,
   reviewNetworkCreate,
+  reviewRegistry,
   reviewVolumeCreate,
   routeRuleOf,
 } from '../security/admission.ts';
 import { reviewServiceSpec } from '../security/service-admission.ts';
 import { type DockerClient, type EngineCall, toSearchParams } from './client.ts';
 import { inspectContainer } from './containers.ts';
+import { EngineNotFoundError } from './errors.ts';
+import { encodePathSegment } from './filters.ts';
+import { registryOf } from './image-reference.ts';
 import { inspectImage } from './images.ts';
+import { inspectNetwork } from './networks.ts';
 import { inspectVolume } from './volumes.ts';
 
 /**
@@ -35,8 +42,12 @@ export interface AdmissionSubject {
   readonly who: string;
 }
 
-/** Reviews one engine call before it is sent; throws {@link AdmissionDeniedError}. */
-export type AdmissionGate = (call: EngineCall) => Promise<void>;
+/**
+ * Reviews one engine call before it is sent, and answers the call to send in
+ * its place: the same call, or one naming what the review looked up by the ids
+ * it inspected (see `admitContainerCreate`). Throws {@link AdmissionDeniedError}.
+ */
+export type AdmissionGate = (call: EngineCall) => Promise<EngineCall>;
 
 /** What each reviewed write is, in a refusal's words. */
 const ACTIONS: Readonly<Record<string, string>> = {
@@ -44,8 +55,12 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'container-update': 'update this container',
   'volume-create': 'create this volume',
   'network-create': 'create this network',
+  'network-connect': 'connect a container to this network',
   'exec-create': 'run this exec',
   'service-spec': 'run this service',
+  'image-pull': 'pull this image',
+  'image-push': 'push this image',
+  'registry-login': 'log in to this registry',
 };
 
 function jsonBodyOf(call: EngineCall): unknown {
@@ -68,6 +83,12 @@ function lookupsOf(docker: DockerClient): AdmissionLookups {
     async container(idOrName) {
       const container = await inspectContainer(docker, idOrName);
       if (!container) return null;
+      // Sharing a container's network namespace gives every network it is connected to.
+      const networks = container.NetworkSettings.Networks ?? {};
+      // Keyed by id where the engine has one: the network the container really joined.
+      const endpoints = Object.fromEntries(
+        Object.entries(networks).map(([name, endpoint]) => [endpoint.NetworkID || name, {}]),
+      );
       const {
         // The engine fills these in with its defaults, which the policy would read as
         // requests: masked paths are the defaults, cgroupns "host" is the cgroup v1 default,
@@ -80,6 +101,7 @@ function lookupsOf(docker: DockerClient): AdmissionLookups {
         ...hostConfig
       } = container.HostConfig as unknown as Record<string, unknown>;
       const shape: ContainerCreateShape = {
+        NetworkingConfig: { EndpointsConfig: endpoints },
         HostConfig: {
           ...hostConfig,
           Mounts: container.Mounts.map((mount) => ({
@@ -89,7 +111,22 @@ function lookupsOf(docker: DockerClient): AdmissionLookups {
           })),
         },
       };
-      return shape;
+      return { id: container.Id, config: shape };
+    },
+    async network(idOrName) {
+      const network = await inspectNetwork(docker, idOrName);
+      if (!network) return null;
+      // `ConfigFrom` (API 1.30+) is left out of EngineNetwork, which lists what the schema shows.
+      const configFrom = (network as { ConfigFrom?: { Network?: string } }).ConfigFrom?.Network;
+      return {
+        id: network.Id,
+        name: network.Name,
+        driver: network.Driver,
+        options: network.Options ?? {},
+        ipamDriver: network.IPAM.Driver,
+        ipamOptions: network.IPAM.Options ?? {},
+        configFrom: configFrom ?? '',
+      };
     },
     async imageUser(reference) {
       const image = await inspectImage(docker, reference);
@@ -105,34 +142,45 @@ export function createAdmissionGate(
 ): AdmissionGate {
   const lookups = lookupsOf(docker);
   // One verdict per distinct write: a resolver may ask before side effects it makes first
-  // (a pull before a create), and the client asks again when the write is sent.
-  const verdicts = new Map<string, Promise<void>>();
-  const review = async (call: EngineCall, method: string, query: URLSearchParams) => {
+  // (a pull before a create), and the client asks again when the write is sent. The verdict is
+  // the call to send, so a write asked about twice is sent as reviewed the first time, naming
+  // the objects the review inspected by id even if names moved since.
+  const verdicts = new Map<string, Promise<Rewrite | null>>();
+  const review = async (
+    call: EngineCall,
+    method: string,
+    query: URLSearchParams,
+  ): Promise<Rewrite | null> => {
     const rule = routeRuleOf(method, call.path, query);
     const { level, settings } = subject;
-    if (level === 'privileged') return;
-    let findings: AdmissionFinding[];
+    if (level === 'privileged') return null;
+    let findings: AdmissionFinding[] = [];
+    let admitted: Rewrite | null = null;
     let action = ACTIONS[rule?.review ?? ''] ?? `send ${method} ${call.path}`;
     if (!rule) {
       findings = [
         { control: 'unrecognised-field', message: `${method} ${call.path} has no admission rule` },
       ];
     } else if (rule.review === 'none') {
-      return;
+      return null;
     } else if (rule.review === 'privileged-only') {
       action = `send ${method} ${call.path}`;
       findings = [{ control: 'host-side-effects', message: rule.reason }];
     } else {
       const body = jsonBodyOf(call);
       switch (rule.review) {
-        case 'container-create':
-          findings = await reviewContainerCreate(
+        case 'container-create': {
+          const review = await admitContainerCreate(
             (body ?? {}) as ContainerCreateShape,
             level,
             settings,
             lookups,
           );
+          findings = review.findings;
+          if (review.body !== body)
+            admitted = { path: call.path, body: JSON.stringify(review.body) };
           break;
+        }
         case 'container-update':
           findings = reviewContainerUpdate(body, level);
           break;
@@ -140,17 +188,82 @@ export function createAdmissionGate(
           findings = reviewVolumeCreate(body, level, settings);
           break;
         case 'network-create':
-          findings = reviewNetworkCreate(body, level);
+          findings = reviewNetworkCreate(body, level, settings);
           break;
+        case 'network-connect': {
+          const reference = pathSegment(call.path, 1);
+          const review = await admitNetworkConnect(
+            reference ?? '',
+            body ?? {},
+            level,
+            settings,
+            lookups,
+          );
+          findings = review.findings;
+          if (reference === undefined) {
+            findings.push({ control: 'unrecognised-field', message: `path ${call.path}` });
+          }
+          // Sent on, the engine would look the name up again, and might find a network made
+          // since: answered here as the engine answers a missing network.
+          if (review.missing && findings.length === 0) {
+            throw new EngineNotFoundError(
+              'NOT_FOUND',
+              `connect to network "${reference ?? ''}": network ${reference ?? ''} not found`,
+              404,
+            );
+          }
+          admitted = {
+            path: `/networks/${encodePathSegment(review.network)}/connect`,
+            body: JSON.stringify(review.body),
+          };
+          break;
+        }
         case 'exec-create':
           findings = reviewExecCreate(body, level);
           break;
-        case 'service-spec':
-          findings = await reviewServiceSpec(body, level, settings, lookups);
+        case 'service-spec': {
+          // Every node pulls the task image: from a listed registry only, as a pull is.
+          const task = (body as { TaskTemplate?: { ContainerSpec?: unknown } } | undefined)
+            ?.TaskTemplate;
+          const image = fieldOfBody(task?.ContainerSpec, 'Image');
+          findings = [
+            ...(await reviewServiceSpec(body, level, settings, lookups)),
+            ...(image === ''
+              ? []
+              : reviewRegistry(
+                  'TaskTemplate.ContainerSpec.Image',
+                  registryOf(image),
+                  level,
+                  settings,
+                )),
+          ];
           break;
+        }
+        case 'image-pull': {
+          const reference = query.get('fromImage');
+          findings =
+            reference === null || reference === ''
+              ? [{ control: 'unrecognised-field', message: 'a pull without fromImage' }]
+              : reviewRegistry('fromImage', registryOf(reference), level, settings);
+          break;
+        }
+        case 'image-push': {
+          const name = /^\/images\/(.+)\/push$/.exec(call.path)?.[1];
+          const decoded = name === undefined ? undefined : decodedOrUndefined(name);
+          findings =
+            decoded === undefined
+              ? [{ control: 'unrecognised-field', message: `path ${call.path}` }]
+              : reviewRegistry('image', registryOf(decoded), level, settings);
+          break;
+        }
+        case 'registry-login': {
+          const address = fieldOfBody(body, 'serveraddress');
+          findings = reviewRegistry('serveraddress', loginRegistryOf(address), level, settings);
+          break;
+        }
       }
     }
-    if (findings.length === 0) return;
+    if (findings.length === 0) return admitted;
     throw new AdmissionDeniedError(
       `${subject.who} may not ${action}: the "${level}" admission level refuses ${findings.map((finding) => finding.message).join('; ')}. Only the "privileged" level (the "dangerous" permission) allows it`,
       level,
@@ -159,7 +272,8 @@ export function createAdmissionGate(
   };
   return (call) => {
     const method = call.method ?? 'GET';
-    if (method === 'GET' || method === 'HEAD') return Promise.resolve();
+    if (method === 'GET' || method === 'HEAD') return Promise.resolve(call);
+    // Only a JSON body is part of the key: a streamed one (an upload) is never rewritten.
     const query = toSearchParams(call.query);
     const body =
       typeof call.body === 'string' || Buffer.isBuffer(call.body) ? call.body.toString('utf8') : '';
@@ -169,6 +283,33 @@ export function createAdmissionGate(
       verdict = review(call, method, query);
       verdicts.set(key, verdict);
     }
-    return verdict;
+    return verdict.then((rewrite) => (rewrite ? { ...call, ...rewrite } : call));
   };
+}
+
+/** What a review changes in the call it admits: the objects it names, by the ids inspected. */
+interface Rewrite {
+  readonly path: string;
+  readonly body: string;
+}
+
+/** The `index`th segment of an engine path, decoded ("/networks/{id}/connect" → 1 is the id). */
+function pathSegment(path: string, index: number): string | undefined {
+  const segment = path.split('/')[index + 1];
+  return segment === undefined ? undefined : decodedOrUndefined(segment);
+}
+
+function decodedOrUndefined(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A string field of a JSON body, '' when absent. */
+function fieldOfBody(body: unknown, key: string): string {
+  if (typeof body !== 'object' || body === null) return '';
+  const value = (body as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : '';
 }

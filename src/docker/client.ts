@@ -135,7 +135,7 @@ export class DockerClient {
     private readonly shared: SharedState,
     private readonly signal: AbortSignal | undefined,
     /** Reviews every write before it is sent (`admission-gate.ts`); none on the server's own client. */
-    private readonly gate: ((call: EngineCall) => Promise<void>) | undefined = undefined,
+    private readonly gate: ((call: EngineCall) => Promise<EngineCall>) | undefined = undefined,
     private readonly budget: EngineCallBudget | null = null,
   ) {}
 
@@ -181,17 +181,18 @@ export class DockerClient {
    * A view of the same client whose writes `gate` reviews before they are sent;
    * views made from it (`withSignal`, `withBudget`) keep the gate.
    */
-  withGate(gate: (call: EngineCall) => Promise<void>): DockerClient {
+  withGate(gate: (call: EngineCall) => Promise<EngineCall>): DockerClient {
     return new DockerClient(this.shared, this.signal, gate, this.budget);
   }
 
   /**
    * Asks the gate about a write before sending it, for callers that would
    * otherwise change something first (a pull before a create); the gate asks
-   * again, at no cost, when the write is sent.
+   * again, at no cost, when the write is sent, and sends it as admitted here.
+   * Answers the call the gate would send.
    */
-  async admit(call: EngineCall): Promise<void> {
-    await this.gate?.(call);
+  async admit(call: EngineCall): Promise<EngineCall> {
+    return this.gate ? this.gate(call) : call;
   }
 
   /**
@@ -250,8 +251,9 @@ export class DockerClient {
   }
 
   /** Sends a versioned call and returns the response with its body unread. */
-  async request(call: EngineCall, what: string): Promise<TransportResponse> {
-    await this.gate?.(call);
+  async request(given: EngineCall, what: string): Promise<TransportResponse> {
+    // The gate answers the call to send: the same, or one naming what it reviewed by id.
+    const call = this.gate ? await this.gate(given) : given;
     const { apiVersion } = await this.connection();
     const response = await this.send(call, `/v${apiVersion}${call.path}`, what);
     if (response.status < 300 || call.acceptStatus?.includes(response.status)) return response;
@@ -265,8 +267,8 @@ export class DockerClient {
    * `POST /containers/{id}/attach` do for two-way streams. Any answer other than
    * 101 becomes an {@link EngineError} as in {@link request}.
    */
-  async upgrade(call: EngineCall, what: string): Promise<UpgradedConnection> {
-    await this.gate?.({ method: 'POST', ...call });
+  async upgrade(given: EngineCall, what: string): Promise<UpgradedConnection> {
+    const call = this.gate ? await this.gate({ method: 'POST', ...given }) : given;
     const { apiVersion } = await this.connection();
     const query = toSearchParams(call.query);
     const method = call.method ?? 'POST';

@@ -101,6 +101,7 @@ export interface ContainerSpec {
   readonly init?: Maybe<boolean>;
   readonly capAdd?: Maybe<readonly string[]>;
   readonly capDrop?: Maybe<readonly string[]>;
+  readonly noNewPrivileges?: Maybe<boolean>;
   readonly privileged?: Maybe<boolean>;
   readonly readonlyRootfs?: Maybe<boolean>;
   readonly dns?: Maybe<readonly string[]>;
@@ -165,6 +166,7 @@ export interface EngineContainerCreateBody {
     Init?: boolean;
     CapAdd?: string[];
     CapDrop?: string[];
+    SecurityOpt?: string[];
     Privileged?: boolean;
     ReadonlyRootfs?: boolean;
     Dns?: string[];
@@ -688,6 +690,8 @@ export function toContainerCreateBody(
       ...(given(spec.init) ? { Init: spec.init } : {}),
       ...(given(spec.capAdd) ? { CapAdd: [...spec.capAdd] } : {}),
       ...(given(spec.capDrop) ? { CapDrop: [...spec.capDrop] } : {}),
+      // The kernel's no_new_privs bit: setuid binaries and file capabilities grant nothing.
+      ...(spec.noNewPrivileges ? { SecurityOpt: ['no-new-privileges'] } : {}),
       ...(given(spec.privileged) ? { Privileged: spec.privileged } : {}),
       ...(given(spec.readonlyRootfs) ? { ReadonlyRootfs: spec.readonlyRootfs } : {}),
       ...(given(spec.dns) ? { Dns: [...spec.dns] } : {}),

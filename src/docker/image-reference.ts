@@ -9,14 +9,21 @@ import { InvalidInputError } from './errors.ts';
  */
 
 /**
- * The registry an image reference names: the part before the first "/" when it
- * looks like a host ("." or ":" in it, or "localhost"), else Docker Hub.
+ * The registry an image reference names, as the engine's reference parser
+ * (distribution's `splitDockerDomain`) splits it: the part before the first "/"
+ * when it looks like a host ("." or ":" in it, "localhost", or an uppercase
+ * letter, which no repository path may hold), else Docker Hub.
  */
 export function registryOf(reference: string): string {
   const slash = reference.indexOf('/');
   if (slash === -1) return 'docker.io';
   const first = reference.slice(0, slash);
-  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : 'docker.io';
+  return first.includes('.') ||
+    first.includes(':') ||
+    first === 'localhost' ||
+    first.toLowerCase() !== first
+    ? first
+    : 'docker.io';
 }
 
 /** The parts of an image reference, e.g. "127.0.0.1:5000/team/app:1.2" or "app@sha256:…". */

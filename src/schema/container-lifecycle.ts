@@ -377,7 +377,8 @@ const CreateContainerInput = builder.inputType('CreateContainerInput', {
     }),
     user: t.string({
       required: false,
-      description: 'User (and group) its process runs as: "name", "uid", "uid:gid".',
+      description:
+        'User (and group) its process runs as: "name", "uid", "uid:gid". The `restricted` admission level takes only a numeric non-zero uid (a name may be root in the image).',
     }),
     hostname: t.string({
       required: false,
@@ -453,6 +454,11 @@ const CreateContainerInput = builder.inputType('CreateContainerInput', {
     capDrop: t.stringList({
       required: false,
       description: 'Kernel capabilities to drop, e.g. "MKNOD", or "ALL".',
+    }),
+    noNewPrivileges: t.boolean({
+      required: false,
+      description:
+        'Keep its processes from gaining privileges (`--security-opt no-new-privileges`): setuid binaries and file capabilities grant nothing. Required, with `capDrop: ["ALL"]` and a numeric non-zero `user`, at the `restricted` admission level.',
     }),
     privileged: t.boolean({
       required: false,

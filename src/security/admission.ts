@@ -1,4 +1,11 @@
 import { posix } from 'node:path';
+import {
+  type IpPrefix,
+  parseIpAddress,
+  parseIpPrefix,
+  prefixCovers,
+  prefixHolds,
+} from './ip-prefix.ts';
 
 /**
  * The admission policy: what an engine write may ask of the host, by level, in
@@ -10,19 +17,24 @@ import { posix } from 'node:path';
  * names it.
  *
  * Levels, from most to least confined:
- * - `restricted`: `baseline`, and the container runs as a non-root user, with
- *   every capability dropped (NET_BIND_SERVICE may be added back) and
- *   `no-new-privileges`; no host paths at all.
+ * - `restricted`: `baseline`, and the container runs as a numeric non-zero
+ *   uid, with every capability dropped (NET_BIND_SERVICE may be added back)
+ *   and `no-new-privileges`; no host paths at all.
  * - `baseline`: no privilege, host namespaces, devices, added capabilities
  *   beyond Docker's defaults, relaxed security options or unmasked /proc; host
  *   paths only inside the bind allow-list (read-only unless the entry is marked
  *   writable); volumes only of the local driver without host paths (or tmpfs),
- *   or of drivers the administrator lists.
+ *   or of drivers the administrator lists; networks (made or joined) of the
+ *   bridge and overlay drivers without host interfaces; explicit addresses only
+ *   inside the administrator's pools; registries only those listed.
  * - `privileged`: anything the engine accepts (the `dangerous` permission).
  *
  * Everything here is pure: what needs the engine (a named volume's driver, the
- * container whose namespaces a new one joins, an image's user) comes through
- * {@link AdmissionLookups}.
+ * container whose namespaces a new one joins, a network it joins, an image's
+ * user) comes through {@link AdmissionLookups}. What a review looked up by name
+ * is pinned: the admitted request names it by the id the review inspected
+ * (`admitContainerCreate`, `admitNetworkConnect`), since the engine resolves
+ * names again when it acts, and a rename in between would swap the object.
  *
  * @module
  */
@@ -53,6 +65,14 @@ export interface AdmissionSettings {
   readonly bindAllowList: readonly BindAllowEntry[];
   /** Volume drivers other than `local` that the administrator allows, options and all. */
   readonly volumeDrivers: readonly string[];
+  /**
+   * Where explicit addresses may lie: network subnets, ranges, gateways and auxiliary
+   * addresses, and containers' fixed addresses. None: the engine picks every address from
+   * its own pools.
+   */
+  readonly networkPools: readonly IpPrefix[];
+  /** Registries pulls, pushes and logins may reach, as {@link canonicalRegistry} writes them. */
+  readonly registries: readonly string[];
 }
 
 /** What the policy reads from the engine. Each answers null for an object that does not exist. */
@@ -60,13 +80,28 @@ export interface AdmissionLookups {
   /** A volume's driver and driver options (`GET /volumes/{name}`). */
   volume(name: string): Promise<{ driver: string; options: Record<string, string> } | null>;
   /**
-   * An existing container's settings, as a create body would carry them
-   * (`GET /containers/{id}/json`), for the containers a new one joins or takes
-   * volumes from; null as well for one the caller may not see.
+   * An existing container's full id and settings, as a create body would carry
+   * them (`GET /containers/{id}/json`; its networks as `NetworkingConfig`), for
+   * the containers a new one joins or takes volumes from.
    */
-  container(idOrName: string): Promise<ContainerCreateShape | null>;
+  container(idOrName: string): Promise<{ id: string; config: ContainerCreateShape } | null>;
+  /** An existing network (`GET /networks/{id}`), for the networks a container joins. */
+  network(idOrName: string): Promise<AdmissionNetwork | null>;
   /** The user an image runs as (`Config.User`), '' for root by default. */
   imageUser(reference: string): Promise<string | null>;
+}
+
+/** What the policy reads of an existing network. */
+export interface AdmissionNetwork {
+  /** Full id. */
+  readonly id: string;
+  readonly name: string;
+  readonly driver: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly ipamDriver: string;
+  readonly ipamOptions: Readonly<Record<string, string>>;
+  /** The config-only network it takes its driver options from (`--config-from`); '' for none. */
+  readonly configFrom: string;
 }
 
 /** The parts of a `POST /containers/create` body the policy reads. */
@@ -99,9 +134,10 @@ export const ADMISSION_CONTROLS = {
     restricted: 'refused',
   },
   'shared-namespaces': {
-    title: "Another container's namespaces (`container:<x>`), `volumesFrom`",
-    baseline: 'only of a container this level would admit itself',
-    restricted: 'only of a container this level would admit itself',
+    title: "Another container's namespaces (`container:<x>`), `volumesFrom`, links",
+    baseline:
+      'only of a container this level would admit itself; the request names it by the id reviewed',
+    restricted: 'as baseline',
   },
   capabilities: {
     title: 'Added capabilities',
@@ -116,7 +152,7 @@ export const ADMISSION_CONTROLS = {
   'security-options': {
     title: 'Security options (seccomp, AppArmor, SELinux labels), masked and read-only /proc paths',
     baseline: '`no-new-privileges` only',
-    restricted: '`no-new-privileges` required',
+    restricted: '`no-new-privileges` required (`noNewPrivileges: true`)',
   },
   'host-paths': {
     title: 'Host paths (bind mounts, local volumes over a host path or device)',
@@ -130,9 +166,20 @@ export const ADMISSION_CONTROLS = {
     restricted: 'as baseline',
   },
   'network-drivers': {
-    title: 'Network drivers and options',
+    title: 'Network drivers and options, of networks created and of networks containers join',
     baseline:
-      '`bridge` and `overlay` with their common options; no host interface (macvlan, ipvlan), no existing host bridge',
+      '`bridge` and `overlay` with their common options; no host interface (macvlan, ipvlan), no existing host bridge; joined networks are named by the id reviewed',
+    restricted: 'as baseline',
+  },
+  'network-addresses': {
+    title:
+      'Explicit addresses: network subnets, IP ranges, gateways, auxiliary addresses, fixed container addresses',
+    baseline: 'inside `DOCKERGRAPH_NETWORK_POOLS` only (without pools the engine picks them)',
+    restricted: 'as baseline',
+  },
+  registries: {
+    title: 'Registries reached by pulls (also `createContainer`’s), pushes and logins',
+    baseline: '`DOCKERGRAPH_REGISTRIES` only (default Docker Hub)',
     restricted: 'as baseline',
   },
   sysctls: {
@@ -148,7 +195,8 @@ export const ADMISSION_CONTROLS = {
   'run-as-root': {
     title: 'Running as root',
     baseline: 'allowed',
-    restricted: 'refused: a non-root user, given or from the image',
+    restricted:
+      'refused: a numeric non-zero uid, given (`user: "1000"` or `"1000:1000"`) or from the image; a user name may be root',
   },
   'host-side-effects': {
     title: 'Builds, imports, loads and copies into containers',
@@ -488,14 +536,36 @@ interface ReviewScope {
   readonly lookups: AdmissionLookups;
   /** Containers already being reviewed, against loops of `container:` modes. */
   readonly seen: ReadonlySet<string>;
+  /** Where the request's own references record the ids they resolved to; none in nested reviews. */
+  readonly pins: Pins | undefined;
+}
+
+/** The ids a review resolved the request's names to, by the reference as written. */
+interface Pins {
+  readonly containers: Map<string, string>;
+  readonly networks: Map<string, string>;
 }
 
 /** How deep `container:<x>` and `volumesFrom` chains are followed before they are refused. */
 const MAX_CONTAINER_CHAIN = 4;
 
-function isRootUser(user: string): boolean {
-  const name = user.split(':')[0] ?? '';
-  return name === '' || name === 'root' || name === '0';
+/**
+ * Why `user` ("uid[:gid]", "name[:group]") may run as root, or null for a numeric
+ * non-zero uid. As Kubernetes' runAsNonRoot, only a number proves it: a user name
+ * is looked up in the container's /etc/passwd, where any name may be uid 0. The
+ * engine reads a numeric user with Go's Atoi, so "00" and "+0" are uid 0 too:
+ * only plain digits count, up to the largest uid the kernel takes.
+ */
+function rootUserProblem(user: string): string | null {
+  const uid = user.split(':')[0] ?? '';
+  if (!/^[0-9]{1,10}$/.test(uid)) {
+    return uid === '' || uid === 'root'
+      ? 'is root'
+      : 'is not a numeric uid (a user name may be uid 0 in the image)';
+  }
+  const value = Number(uid);
+  if (value === 0) return 'is uid 0';
+  return value > 4_294_967_294 ? 'is no valid uid' : null;
 }
 
 function capabilityName(value: unknown): string {
@@ -656,9 +726,11 @@ async function sharedContainerFindings(
   const target = await scope.lookups.container(name);
   if (!target)
     return [finding('shared-namespaces', `${at}: no such container ${JSON.stringify(name)}`)];
+  // The engine looks the name up again when it starts the container: it gets the id reviewed.
+  scope.pins?.containers.set(reference, target.id);
   const inner = await reviewContainerConfig(
-    target,
-    { ...scope, seen: new Set([...scope.seen, name]) },
+    target.config,
+    { ...scope, pins: undefined, seen: new Set([...scope.seen, name, target.id]) },
     false,
   );
   return inner.length === 0
@@ -692,6 +764,10 @@ async function hostConfigFindings(
     const value = stringOf(fieldOf(hostConfig, mode)) ?? '';
     if (value === 'host') {
       findings.push(finding('host-namespaces', `HostConfig.${mode} "host"`));
+    } else if (mode === 'NetworkMode' && value !== '' && !value.startsWith('container:')) {
+      findings.push(
+        ...(await networkJoinFindings(`HostConfig.NetworkMode`, value, scope)).findings,
+      );
     } else if (value.startsWith('container:')) {
       findings.push(
         ...(await sharedContainerFindings(
@@ -789,29 +865,137 @@ async function reviewContainerConfig(
     }
   }
   findings.push(...(await hostConfigFindings(body.HostConfig, scope, isNew)));
-  const endpoints = fieldOf(body.NetworkingConfig, 'EndpointsConfig');
-  if (
-    keysOf(endpoints).includes('host') &&
-    stringOf(fieldOf(body.HostConfig, 'NetworkMode')) !== 'host'
-  ) {
-    findings.push(finding('host-namespaces', 'NetworkingConfig.EndpointsConfig "host"'));
-  }
+  findings.push(...(await networkingConfigFindings(body, scope, isNew)));
   if (scope.level === 'restricted') {
     const given = stringOf(body.User);
     const image = stringOf(body.Image);
-    const user =
-      given !== undefined && given !== ''
-        ? given
-        : image
-          ? await scope.lookups.imageUser(image)
-          : null;
-    if (user === null || isRootUser(user)) {
+    if (given !== undefined && given !== '') {
+      const problem = rootUserProblem(given);
+      if (problem)
+        findings.push(finding('run-as-root', `User ${JSON.stringify(given)} ${problem}`));
+    } else {
+      const user = image ? await scope.lookups.imageUser(image) : null;
+      const problem = user === null ? 'is unknown' : rootUserProblem(user);
+      if (problem) {
+        findings.push(
+          finding(
+            'run-as-root',
+            `the user of image ${JSON.stringify(image ?? '')} (${JSON.stringify(user ?? '')}) ${problem}; give "user" as a numeric non-zero uid`,
+          ),
+        );
+      }
+    }
+  }
+  return findings;
+}
+
+/** Network names the engine reserves for its own networks (and "default", its bridge). */
+const PREDEFINED_NETWORKS = new Set(['bridge', 'default', 'none']);
+
+/**
+ * A network a container joins (`NetworkMode`, an `EndpointsConfig` key, a
+ * connect): it must pass the driver rules of a network this level would
+ * create. Its id is pinned, and answered for the endpoint's `NetworkID`.
+ */
+async function networkJoinFindings(
+  at: string,
+  reference: string,
+  scope: ReviewScope,
+): Promise<{ findings: AdmissionFinding[]; id: string | undefined; missing?: true }> {
+  if (PREDEFINED_NETWORKS.has(reference)) return { findings: [], id: undefined };
+  if (reference === 'host') {
+    return { findings: [finding('host-namespaces', `${at} "host"`)], id: undefined };
+  }
+  const network = await scope.lookups.network(reference);
+  if (!network) {
+    return {
+      findings: [finding('network-drivers', `${at}: no such network ${JSON.stringify(reference)}`)],
+      id: undefined,
+      missing: true,
+    };
+  }
+  if (network.name === 'host') {
+    return { findings: [finding('host-namespaces', `${at} "host"`)], id: network.id };
+  }
+  // The engine's own bridge and "none" network, named by id: no user network can take their
+  // names, and their options (the docker0 bridge) are the engine's.
+  if (network.name === 'bridge' || network.name === 'none') {
+    return { findings: [], id: network.id };
+  }
+  scope.pins?.networks.set(reference, network.id);
+  const described = `${at} (network ${JSON.stringify(network.name)})`;
+  const findings = networkDriverFindings(described, network.driver, network.options, {
+    driver: network.ipamDriver,
+    options: network.ipamOptions,
+  });
+  if (network.configFrom !== '') {
+    findings.push(
+      finding(
+        'network-drivers',
+        `${described} takes its options from config-only network ${JSON.stringify(network.configFrom)}, which the policy does not review`,
+      ),
+    );
+  }
+  return { findings, id: network.id };
+}
+
+/** Fields of an endpoint's settings a request may give. */
+const ENDPOINT_FIELDS = new Set(['IPAMConfig', 'Aliases', 'Links', 'MacAddress', 'NetworkID']);
+
+/**
+ * The settings of one endpoint (`EndpointsConfig` entry, a connect's
+ * `EndpointConfig`). `NetworkID` is the network the engine really joins when it
+ * starts the container, whatever the key says: it may only repeat the network
+ * reviewed (`networkId`; none for the engine's own networks).
+ */
+function endpointFindings(
+  at: string,
+  endpoint: unknown,
+  networkId: string | undefined,
+  settings: AdmissionSettings,
+): AdmissionFinding[] {
+  const findings: AdmissionFinding[] = [];
+  for (const key of keysOf(endpoint)) {
+    if (!ENDPOINT_FIELDS.has(key) && !isUnset(fieldOf(endpoint, key))) {
+      findings.push(
+        finding('unrecognised-field', `${at}.${key} is not recognised by the admission policy`),
+      );
+    }
+  }
+  const networkIdGiven = stringOf(fieldOf(endpoint, 'NetworkID')) ?? '';
+  if (!isUnset(fieldOf(endpoint, 'NetworkID')) && networkIdGiven !== networkId) {
+    findings.push(
+      finding(
+        'network-drivers',
+        `${at}.NetworkID ${JSON.stringify(networkIdGiven)} is not the network the entry names`,
+      ),
+    );
+  }
+  const ipam = fieldOf(endpoint, 'IPAMConfig');
+  for (const key of keysOf(ipam)) {
+    const value = fieldOf(ipam, key);
+    if (key === 'IPv4Address' || key === 'IPv6Address') {
+      if (!isUnset(value)) {
+        findings.push(
+          ...addressFindings(`${at}.IPAMConfig.${key}`, String(value), false, settings),
+        );
+      }
+    } else if (key === 'LinkLocalIPs') {
+      for (const [index, address] of arrayOf(value).entries()) {
+        findings.push(
+          ...addressFindings(
+            `${at}.IPAMConfig.LinkLocalIPs[${index}]`,
+            String(address),
+            false,
+            settings,
+          ),
+        );
+      }
+    } else if (!isUnset(value)) {
       findings.push(
         finding(
-          'run-as-root',
-          given
-            ? `User ${JSON.stringify(given)} is root`
-            : `runs as root: image ${JSON.stringify(image ?? '')} sets no non-root user; give "user"`,
+          'unrecognised-field',
+          `${at}.IPAMConfig.${key} is not recognised by the admission policy`,
         ),
       );
     }
@@ -819,15 +1003,194 @@ async function reviewContainerConfig(
   return findings;
 }
 
-/** Reviews a `POST /containers/create` body at `level`. */
+/** `NetworkingConfig`: every network the container joins, and its endpoint settings when new. */
+async function networkingConfigFindings(
+  body: ContainerCreateShape,
+  scope: ReviewScope,
+  isNew: boolean,
+): Promise<AdmissionFinding[]> {
+  const findings: AdmissionFinding[] = [];
+  const networking = body.NetworkingConfig;
+  for (const key of isNew ? keysOf(networking) : []) {
+    if (key !== 'EndpointsConfig' && !isUnset(fieldOf(networking, key))) {
+      findings.push(
+        finding(
+          'unrecognised-field',
+          `NetworkingConfig.${key} is not recognised by the admission policy`,
+        ),
+      );
+    }
+  }
+  const endpoints = fieldOf(networking, 'EndpointsConfig');
+  const networkMode = stringOf(fieldOf(body.HostConfig, 'NetworkMode')) ?? '';
+  for (const key of keysOf(endpoints)) {
+    const at = `NetworkingConfig.EndpointsConfig[${JSON.stringify(key)}]`;
+    // Reported once, by the NetworkMode review, when both name the host network.
+    if (key === 'host' && networkMode === 'host') continue;
+    const joined = await networkJoinFindings(at, key, scope);
+    findings.push(...joined.findings);
+    if (isNew) {
+      findings.push(...endpointFindings(at, fieldOf(endpoints, key), joined.id, scope.settings));
+    }
+  }
+  return findings;
+}
+
+/**
+ * An explicit address (`prefix`: a subnet or range) a request gives: inside
+ * one of the administrator's pools, or the engine must pick it. An address
+ * outside them can take over host routes (a subnet over a public resolver's
+ * address sends the host's own traffic into the bridge) or squat another's.
+ */
+function addressFindings(
+  at: string,
+  text: string,
+  prefix: boolean,
+  settings: AdmissionSettings,
+): AdmissionFinding[] {
+  const quoted = JSON.stringify(text);
+  const parsed = prefix ? parseIpPrefix(text) : parseIpAddress(text);
+  if (!parsed) {
+    return [
+      finding('network-addresses', `${at} ${quoted} is not an IP ${prefix ? 'prefix' : 'address'}`),
+    ];
+  }
+  const inside = settings.networkPools.some((pool) =>
+    'length' in parsed ? prefixCovers(pool, parsed) : prefixHolds(pool, parsed),
+  );
+  if (inside) return [];
+  return [
+    finding(
+      'network-addresses',
+      settings.networkPools.length === 0
+        ? `${at} ${quoted} is explicit, and DOCKERGRAPH_NETWORK_POOLS lists no pools: leave it to the engine`
+        : `${at} ${quoted} is outside DOCKERGRAPH_NETWORK_POOLS`,
+    ),
+  ];
+}
+
+/** A create body naming what its review resolved by the ids it resolved them to. */
+function pinContainerCreate(body: ContainerCreateShape, pins: Pins): ContainerCreateShape {
+  const container = (reference: string) => pins.containers.get(reference) ?? reference;
+  const network = (reference: string) => pins.networks.get(reference) ?? reference;
+  const hostConfig = body.HostConfig;
+  if (pins.containers.size === 0 && pins.networks.size === 0) return body;
+  if (typeof hostConfig !== 'object' || hostConfig === null || Array.isArray(hostConfig)) {
+    return body;
+  }
+  const pinned: Record<string, unknown> = { ...hostConfig };
+  for (const mode of NAMESPACE_MODES) {
+    const value = stringOf(fieldOf(hostConfig, mode));
+    if (value === undefined) continue;
+    if (value.startsWith('container:')) {
+      pinned[mode] = `container:${container(value.slice('container:'.length))}`;
+    } else if (mode === 'NetworkMode') {
+      pinned[mode] = network(value);
+    }
+  }
+  // "container[:ro|rw]": the mode stays.
+  if (Array.isArray(fieldOf(hostConfig, 'VolumesFrom'))) {
+    pinned.VolumesFrom = arrayOf(fieldOf(hostConfig, 'VolumesFrom')).map((entry) => {
+      const [name = '', ...mode] = String(entry).split(':');
+      return [container(name), ...mode].join(':');
+    });
+  }
+  // "container[:alias]": the alias defaults to the name the request gave.
+  if (Array.isArray(fieldOf(hostConfig, 'Links'))) {
+    pinned.Links = arrayOf(fieldOf(hostConfig, 'Links')).map((entry) => {
+      const [name = '', alias] = String(entry).split(':');
+      return `${container(name)}:${alias ?? name}`;
+    });
+  }
+  const result: Record<string, unknown> = { ...body, HostConfig: pinned };
+  const endpoints = fieldOf(body.NetworkingConfig, 'EndpointsConfig');
+  if (keysOf(endpoints).length > 0) {
+    const pinnedEndpoints: Record<string, unknown> = {};
+    for (const key of keysOf(endpoints)) {
+      const id = pins.networks.get(key);
+      const endpoint = fieldOf(endpoints, key);
+      // The engine joins the endpoint's NetworkID when set, whatever the key names.
+      pinnedEndpoints[id ?? key] =
+        id === undefined ? endpoint : { ...(endpoint as object | null), NetworkID: id };
+    }
+    result.NetworkingConfig = {
+      ...(body.NetworkingConfig as object),
+      EndpointsConfig: pinnedEndpoints,
+    };
+  }
+  return result;
+}
+
+/**
+ * Reviews a `POST /containers/create` body at `level`; the body to send names
+ * the containers and networks it takes from by the ids the review inspected.
+ */
+export async function admitContainerCreate(
+  body: ContainerCreateShape,
+  level: AdmissionLevel,
+  settings: AdmissionSettings,
+  lookups: AdmissionLookups,
+): Promise<{ findings: AdmissionFinding[]; body: ContainerCreateShape }> {
+  if (level === 'privileged') return { findings: [], body };
+  const pins: Pins = { containers: new Map(), networks: new Map() };
+  const findings = await reviewContainerConfig(
+    body,
+    { level, settings, lookups, seen: new Set(), pins },
+    true,
+  );
+  return { findings, body: pinContainerCreate(body, pins) };
+}
+
+/** The findings of a `POST /containers/create` body at `level` (see {@link admitContainerCreate}). */
 export async function reviewContainerCreate(
   body: ContainerCreateShape,
   level: AdmissionLevel,
   settings: AdmissionSettings,
   lookups: AdmissionLookups,
 ): Promise<AdmissionFinding[]> {
-  if (level === 'privileged') return [];
-  return reviewContainerConfig(body, { level, settings, lookups, seen: new Set() }, true);
+  return (await admitContainerCreate(body, level, settings, lookups)).findings;
+}
+
+/** Fields of a `POST /networks/{id}/connect` body. */
+const CONNECT_FIELDS = new Set(['Container', 'EndpointConfig']);
+
+/**
+ * Reviews a `POST /networks/{id}/connect` of network `reference`: the network
+ * as a create would be, and the endpoint's settings. Answers the network's id
+ * to send the connect to, and the body with `NetworkID` pinned to it.
+ */
+export async function admitNetworkConnect(
+  reference: string,
+  body: unknown,
+  level: AdmissionLevel,
+  settings: AdmissionSettings,
+  lookups: AdmissionLookups,
+): Promise<{ findings: AdmissionFinding[]; network: string; body: unknown; missing: boolean }> {
+  if (level === 'privileged') return { findings: [], network: reference, body, missing: false };
+  const findings: AdmissionFinding[] = [];
+  for (const key of keysOf(body)) {
+    if (!CONNECT_FIELDS.has(key) && !isUnset(fieldOf(body, key))) {
+      findings.push(
+        finding('unrecognised-field', `${key} is not recognised by the admission policy`),
+      );
+    }
+  }
+  const pins: Pins = { containers: new Map(), networks: new Map() };
+  const scope: ReviewScope = { level, settings, lookups, seen: new Set(), pins };
+  const joined = await networkJoinFindings('network', reference, scope);
+  // A missing network is answered as the engine would answer it (`missing`), not refused.
+  if (!joined.missing) findings.push(...joined.findings);
+  const endpoint = fieldOf(body, 'EndpointConfig');
+  findings.push(...endpointFindings('EndpointConfig', endpoint, joined.id, settings));
+  const missing = joined.missing === true;
+  const id = pins.networks.get(reference);
+  if (id === undefined) return { findings, network: reference, body, missing };
+  // For a stopped container the engine keeps the endpoint and joins its NetworkID at start.
+  const pinnedBody = {
+    ...(body as object),
+    EndpointConfig: { ...(endpoint as object | null), NetworkID: id },
+  };
+  return { findings, network: id, body: pinnedBody, missing };
 }
 
 /** Fields of `POST /containers/{id}/update` that only limit the container. */
@@ -883,8 +1246,50 @@ const NETWORK_FIELDS = new Set([
   'Scope',
 ]);
 
+/**
+ * The driver, driver options and IPAM driver of a network, made or joined:
+ * bridge and overlay with the options of {@link NETWORK_OPTIONS}, the default
+ * IPAM driver without options.
+ */
+function networkDriverFindings(
+  at: string,
+  driver: string,
+  options: unknown,
+  ipam: { driver: string; options: unknown },
+): AdmissionFinding[] {
+  const findings: AdmissionFinding[] = [];
+  const prefix = at === '' ? '' : `${at} `;
+  if (!['', 'bridge', 'overlay'].includes(driver)) {
+    findings.push(
+      finding(
+        'network-drivers',
+        `${prefix}Driver ${JSON.stringify(driver)} is not bridge or overlay`,
+      ),
+    );
+  }
+  const unknown = keysOf(options).filter((key) => !NETWORK_OPTIONS.has(key));
+  if (unknown.length > 0) {
+    findings.push(
+      finding('network-drivers', `${prefix}Options ${JSON.stringify(unknown)} are not recognised`),
+    );
+  }
+  if (!['', 'default'].includes(ipam.driver) || !isUnset(ipam.options)) {
+    findings.push(
+      finding('network-drivers', `${prefix}IPAM other than the default driver without options`),
+    );
+  }
+  return findings;
+}
+
+/** Fields of one `IPAM.Config` entry: each address in it is explicit. */
+const IPAM_CONFIG_FIELDS = new Set(['Subnet', 'IPRange', 'Gateway', 'AuxiliaryAddresses']);
+
 /** Reviews a `POST /networks/create` body. */
-export function reviewNetworkCreate(body: unknown, level: AdmissionLevel): AdmissionFinding[] {
+export function reviewNetworkCreate(
+  body: unknown,
+  level: AdmissionLevel,
+  settings: AdmissionSettings,
+): AdmissionFinding[] {
   if (level === 'privileged') return [];
   const findings: AdmissionFinding[] = [];
   for (const key of keysOf(body)) {
@@ -894,22 +1299,48 @@ export function reviewNetworkCreate(body: unknown, level: AdmissionLevel): Admis
       );
     }
   }
-  const driver = stringOf(fieldOf(body, 'Driver')) ?? '';
-  if (!['', 'bridge', 'overlay'].includes(driver)) {
-    findings.push(
-      finding('network-drivers', `Driver ${JSON.stringify(driver)} is not bridge or overlay`),
-    );
-  }
-  const unknown = keysOf(fieldOf(body, 'Options')).filter((key) => !NETWORK_OPTIONS.has(key));
-  if (unknown.length > 0) {
-    findings.push(
-      finding('network-drivers', `Options ${JSON.stringify(unknown)} are not recognised`),
-    );
-  }
   const ipam = fieldOf(body, 'IPAM');
-  const ipamDriver = stringOf(fieldOf(ipam, 'Driver')) ?? '';
-  if (!['', 'default'].includes(ipamDriver) || !isUnset(fieldOf(ipam, 'Options'))) {
-    findings.push(finding('network-drivers', 'IPAM other than the default driver without options'));
+  findings.push(
+    ...networkDriverFindings(
+      '',
+      stringOf(fieldOf(body, 'Driver')) ?? '',
+      fieldOf(body, 'Options'),
+      { driver: stringOf(fieldOf(ipam, 'Driver')) ?? '', options: fieldOf(ipam, 'Options') },
+    ),
+  );
+  for (const key of keysOf(ipam)) {
+    if (!['Driver', 'Config', 'Options'].includes(key) && !isUnset(fieldOf(ipam, key))) {
+      findings.push(
+        finding('unrecognised-field', `IPAM.${key} is not recognised by the admission policy`),
+      );
+    }
+  }
+  for (const [index, config] of arrayOf(fieldOf(ipam, 'Config')).entries()) {
+    const at = `IPAM.Config[${index}]`;
+    for (const key of keysOf(config)) {
+      const value = fieldOf(config, key);
+      if (isUnset(value)) continue;
+      if (!IPAM_CONFIG_FIELDS.has(key)) {
+        findings.push(
+          finding('unrecognised-field', `${at}.${key} is not recognised by the admission policy`),
+        );
+      } else if (key === 'AuxiliaryAddresses') {
+        for (const name of keysOf(value)) {
+          findings.push(
+            ...addressFindings(
+              `${at}.AuxiliaryAddresses[${JSON.stringify(name)}]`,
+              String(fieldOf(value, name)),
+              false,
+              settings,
+            ),
+          );
+        }
+      } else {
+        findings.push(
+          ...addressFindings(`${at}.${key}`, String(value), key !== 'Gateway', settings),
+        );
+      }
+    }
   }
   return findings;
 }
@@ -919,12 +1350,57 @@ export function reviewExecCreate(body: unknown, level: AdmissionLevel): Admissio
   if (level === 'privileged') return [];
   const findings: AdmissionFinding[] = [];
   if (fieldOf(body, 'Privileged') === true) findings.push(finding('privileged', 'Privileged'));
-  if (level === 'restricted' && isRootUser(stringOf(fieldOf(body, 'User')) ?? 'root')) {
-    // An empty User runs as the container's user, which restricted made non-root at create.
-    if ((stringOf(fieldOf(body, 'User')) ?? '') !== '')
-      findings.push(finding('run-as-root', 'User is root'));
-  }
+  // An empty User runs as the container's user, which restricted made non-root at create.
+  const user = stringOf(fieldOf(body, 'User')) ?? '';
+  const problem = level === 'restricted' && user !== '' ? rootUserProblem(user) : null;
+  if (problem) findings.push(finding('run-as-root', `User ${JSON.stringify(user)} ${problem}`));
   return findings;
+}
+
+// ---------------------------------------------------------------------------
+// Registries
+
+/** The names of Docker Hub's registry: the engine sends all of them to the same place. */
+const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+/** A registry host[:port] as settings and reviews compare them: lowercase, Docker Hub as `docker.io`. */
+export function canonicalRegistry(host: string): string {
+  const lower = host.toLowerCase();
+  return DOCKER_HUB_HOSTS.has(lower) ? 'docker.io' : lower;
+}
+
+/**
+ * A registry the engine is to connect to (a pull, a push, a login), as image
+ * references name it: only those listed. Any other host:port would make the
+ * engine reach whatever it names, from the engine's network (an internal
+ * service, a cloud metadata address).
+ */
+export function reviewRegistry(
+  at: string,
+  registry: string,
+  level: AdmissionLevel,
+  settings: AdmissionSettings,
+): AdmissionFinding[] {
+  if (level === 'privileged' || settings.registries.includes(canonicalRegistry(registry))) {
+    return [];
+  }
+  return [
+    finding(
+      'registries',
+      `${at} registry ${JSON.stringify(registry)} is not in DOCKERGRAPH_REGISTRIES`,
+    ),
+  ];
+}
+
+/**
+ * The registry host of a `POST /auth` `serveraddress`, as the engine reads it
+ * (`ConvertToHostname`): without "http://" or "https://" and any path; Docker
+ * Hub when empty.
+ */
+export function loginRegistryOf(serverAddress: string): string {
+  if (serverAddress === '') return 'docker.io';
+  const stripped = serverAddress.replace(/^https?:\/\//, '');
+  return stripped.split('/')[0] ?? '';
 }
 
 // ---------------------------------------------------------------------------
@@ -938,7 +1414,11 @@ export type RouteRule =
         | 'container-update'
         | 'volume-create'
         | 'network-create'
+        | 'network-connect'
         | 'exec-create'
+        | 'image-pull'
+        | 'image-push'
+        | 'registry-login'
         | 'service-spec';
     }
   | { readonly review: 'privileged-only'; readonly reason: string }
@@ -1002,19 +1482,18 @@ export const WRITE_ROUTES: readonly {
     path: /^\/(?:containers|images|volumes|networks|services|secrets|configs|nodes)\/.+$/,
     rule: { review: 'none', reason: 'removes an object' },
   },
+  { method: 'POST', path: /^\/networks\/[^/]+\/connect$/, rule: { review: 'network-connect' } },
   {
     method: 'POST',
-    path: /^\/networks\/[^/]+\/(?:connect|disconnect)$/,
-    rule: {
-      review: 'none',
-      reason: 'joins an admitted network; the network was reviewed at create',
-    },
+    path: /^\/networks\/[^/]+\/disconnect$/,
+    rule: { review: 'none', reason: 'leaves a network' },
   },
   {
     method: 'POST',
-    path: /^\/images\/.+\/(?:tag|push)$/,
-    rule: { review: 'none', reason: 'names or sends an image; runs nothing' },
+    path: /^\/images\/.+\/tag$/,
+    rule: { review: 'none', reason: 'names an image; runs nothing, reaches no registry' },
   },
+  { method: 'POST', path: /^\/images\/.+\/push$/, rule: { review: 'image-push' } },
   {
     method: 'POST',
     path: /^\/commit$/,
@@ -1024,20 +1503,10 @@ export const WRITE_ROUTES: readonly {
         'makes an image; the field needs the secrets permission, since the image keeps the container’s configuration',
     },
   },
-  {
-    method: 'POST',
-    path: /^\/auth$/,
-    rule: { review: 'none', reason: 'checks registry credentials' },
-  },
-  {
-    method: 'POST',
-    path: /^\/images\/create$/,
-    rule: {
-      review: 'none',
-      reason:
-        'pulls an image (imports, which make the engine read a URL or an upload, are privileged-only: see below)',
-    },
-  },
+  { method: 'POST', path: /^\/auth$/, rule: { review: 'registry-login' } },
+  // Pulls; imports (`fromSrc`), which make the engine read a URL or an upload, are
+  // privileged-only: see routeRuleOf.
+  { method: 'POST', path: /^\/images\/create$/, rule: { review: 'image-pull' } },
   {
     method: 'POST',
     path: /^\/build$/,

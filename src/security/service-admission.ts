@@ -134,8 +134,14 @@ export function containerBodyOfService(spec: unknown): {
     ...(Array.isArray(task.Networks) ? task.Networks : []),
     ...(Array.isArray(service.Networks) ? service.Networks : []),
   ];
-  if (networks.some((network) => recordOf(network).Target === 'host')) {
-    hostConfig.NetworkMode = 'host';
+  const targets = networks.map((network) => String(recordOf(network).Target ?? ''));
+  if (targets.includes('host')) hostConfig.NetworkMode = 'host';
+  // Other networks are looked up and reviewed as a container joining them would be.
+  const joined = targets.filter((target) => target !== '' && target !== 'host');
+  if (joined.length > 0) {
+    config.NetworkingConfig = {
+      EndpointsConfig: Object.fromEntries(joined.map((target) => [target, {}])),
+    };
   }
   const logDriver = recordOf(task.LogDriver);
   if (Object.keys(logDriver).length > 0) {

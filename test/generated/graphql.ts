@@ -184,6 +184,8 @@ export type CreateContainerInput = {
   network?: CreateContainerNetworkInput | null | undefined;
   /** "bridge" (the default), "host", "none", "container:<name|id>", or a network name; use `network` to join a network with aliases or a fixed address. */
   networkMode?: string | null | undefined;
+  /** Keep its processes from gaining privileges (`--security-opt no-new-privileges`): setuid binaries and file capabilities grant nothing. Required, with `capDrop: ["ALL"]` and a numeric non-zero `user`, at the `restricted` admission level. */
+  noNewPrivileges?: boolean | null | undefined;
   /** Keep its stdin open (`-i`). */
   openStdin?: boolean | null | undefined;
   /** Ports to publish on the host (`-p`). */
@@ -204,7 +206,7 @@ export type CreateContainerInput = {
   stopTimeout?: number | null | undefined;
   /** Give it a pseudo-terminal (`-t`). */
   tty?: boolean | null | undefined;
-  /** User (and group) its process runs as: "name", "uid", "uid:gid". */
+  /** User (and group) its process runs as: "name", "uid", "uid:gid". The `restricted` admission level takes only a numeric non-zero uid (a name may be root in the image). */
   user?: string | null | undefined;
   /** Absolute working directory of its process. */
   workingDir?: string | null | undefined;

@@ -34,7 +34,10 @@ import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 const samples = harmlessSamples(randomUUID().slice(0, 8));
 
 const roleTable = createRoleTable(CUSTOM_ROLES);
-const { tokens, env } = makeRoleTokens();
+const { tokens, env: roleEnv } = makeRoleTokens();
+// The harmless pull sample names 127.0.0.1:1, where nothing listens: listed, so the admission
+// policy lets a pull reach the engine, which fails it.
+const env = { ...roleEnv, DOCKERGRAPH_REGISTRIES: 'docker.io,127.0.0.1:1' };
 
 function holds(role: RoleName, permissions: readonly Permission[]): boolean {
   return permissions.every((permission) => roleTable.get(role)?.has(permission) ?? false);

@@ -6,9 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/security/principal.ts';
 import { graphql } from '../generated/gql.ts';
 import type { CreateContainerInput } from '../generated/graphql.ts';
-import { makeRoleTokens } from '../helpers/access.ts';
+import { makeRoleTokens, randomToken } from '../helpers/access.ts';
 import {
   createTestApp,
   type GraphQLResponse,
@@ -209,5 +210,71 @@ describe('dangerous inputs', () => {
       },
     });
     expectType(createVolume, 'VolumePayload');
+  });
+});
+
+describe('the restricted level', () => {
+  const fixtures = new EngineFixtures();
+  const runLabel = { name: TEST_LABEL, value: fixtures.run };
+  const token = randomToken();
+  const confined = createTestApp(
+    {
+      DOCKERGRAPH_TOKENS: JSON.stringify({
+        roles: {
+          confined: {
+            permissions: ['read', 'logs', 'lifecycle', 'write'],
+            admission: 'restricted',
+          },
+        },
+        tokens: [{ id: 'confined', role: 'confined', sha256: hashToken(token) }],
+      }),
+    },
+    { token },
+  );
+
+  afterAll(async () => {
+    await fixtures.cleanup();
+    await confined.close();
+  });
+
+  const run = (input: Record<string, unknown>) =>
+    confined.post<GraphQLResponse<Record<string, unknown>>>({
+      query: `mutation ($input: CreateContainerInput!) { createContainer(input: $input, start: true) {
+        __typename ... on ContainerPayload { container { dockerId } } ... on MutationError { message } } }`,
+      variables: { input },
+    });
+
+  it('creates and runs a container as a numeric uid, without capabilities or new privileges', async () => {
+    const answer = await run({
+      image: BASE_IMAGE,
+      labels: [runLabel],
+      user: '1000',
+      capDrop: ['ALL'],
+      noNewPrivileges: true,
+      cmd: ['sh', '-c', 'id -u; grep -E "^(NoNewPrivs|CapEff)" /proc/self/status'],
+    });
+    expect(answer.body.errors).toBeUndefined();
+    const payload = answer.body.data?.createContainer as
+      | { container?: { dockerId: string } }
+      | undefined;
+    const id = payload?.container?.dockerId;
+    expect(id).toBeDefined();
+    await fixtures.waitContainer(id as string);
+    const logs = await confined.post<GraphQLResponse<Record<string, unknown>>>({
+      query: `query ($id: String!) { container(idOrName: $id) { logs(timestamps: false) { lines { message } } } }`,
+      variables: { id },
+    });
+    const container = logs.body.data?.container as { logs: { lines: { message: string }[] } };
+    const output = container.logs.lines.map((line) => line.message).join('\n');
+    expect(output).toMatch(/^1000\s+CapEff:\s+0{16}\s+NoNewPrivs:\s+1\s*$/);
+  });
+
+  it('refuses the same container without noNewPrivileges, or as a user name', async () => {
+    const base = { image: BASE_IMAGE, labels: [runLabel], capDrop: ['ALL'], cmd: ['true'] };
+    const without = await run({ ...base, user: '1000' });
+    expect(without.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(without.body.errors?.[0]?.message).toContain('must hold "no-new-privileges"');
+    const named = await run({ ...base, user: 'nobody', noNewPrivileges: true });
+    expect(named.body.errors?.[0]?.message).toContain('User "nobody" is not a numeric uid');
   });
 });

@@ -3,15 +3,28 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AdmissionLookups,
+  type AdmissionNetwork,
+  admitContainerCreate,
+  admitNetworkConnect,
   allowListEntryOf,
   type ContainerCreateShape,
+  canonicalRegistry,
+  loginRegistryOf,
   reviewContainerCreate,
   reviewContainerUpdate,
   reviewExecCreate,
   reviewNetworkCreate,
+  reviewRegistry,
   reviewVolumeCreate,
   routeRuleOf,
 } from '../../src/security/admission.ts';
+import { type IpPrefix, parseIpPrefix } from '../../src/security/ip-prefix.ts';
+
+function pool(text: string): IpPrefix {
+  const parsed = parseIpPrefix(text);
+  if (!parsed) throw new Error(`not a prefix: ${text}`);
+  return parsed;
+}
 
 const settings = {
   bindAllowList: [
@@ -19,17 +32,43 @@ const settings = {
     { path: '/srv/scratch', writable: true },
   ],
   volumeDrivers: ['rexray'],
+  networkPools: [pool('10.200.0.0/16'), pool('fd00:dead::/48')],
+  registries: ['docker.io', '127.0.0.1:5000'],
 };
 
-/** Engine answers as the lookups would give them, keyed by name. */
+/** The full id the fake engine gives the object named `name`. */
+const idOf = (name: string) => `${name.padEnd(8, '0')}${'f'.repeat(56)}`;
+
+/** A bridge network of the fake engine. */
+function bridge(name: string, extra: Partial<AdmissionNetwork> = {}): AdmissionNetwork {
+  return {
+    id: idOf(name),
+    name,
+    driver: 'bridge',
+    options: {},
+    ipamDriver: 'default',
+    ipamOptions: {},
+    configFrom: '',
+    ...extra,
+  };
+}
+
+/** Engine answers as the lookups would give them, by name (containers and networks by id too). */
 function lookups(
   volumes: Record<string, { driver: string; options: Record<string, string> }> = {},
   containers: Record<string, ContainerCreateShape> = {},
   imageUsers: Record<string, string> = {},
+  networks: Record<string, AdmissionNetwork> = {},
 ): AdmissionLookups {
   return {
     volume: async (name) => volumes[name] ?? null,
-    container: async (name) => containers[name] ?? null,
+    container: async (name) => {
+      const key = Object.keys(containers).find((key) => key === name || idOf(key) === name);
+      const config = key === undefined ? undefined : containers[key];
+      return key !== undefined && config ? { id: idOf(key), config } : null;
+    },
+    network: async (name) =>
+      networks[name] ?? Object.values(networks).find((network) => network.id === name) ?? null,
     imageUser: async (reference) => imageUsers[reference] ?? null,
   };
 }
@@ -161,7 +200,7 @@ describe('container create', () => {
     ).toEqual([
       'HostConfig.CapDrop must hold "ALL"',
       'HostConfig.SecurityOpt must hold "no-new-privileges"',
-      'runs as root: image "app" sets no non-root user; give "user"',
+      'the user of image "app" ("") is root; give "user" as a numeric non-zero uid',
     ]);
     const good = {
       Image: 'app',
@@ -183,10 +222,38 @@ describe('container create', () => {
       messages(
         await reviewContainerCreate({ ...good, User: '0:0' }, 'restricted', settings, lookups()),
       ),
-    ).toEqual(['User "0:0" is root']);
+    ).toEqual(['User "0:0" is uid 0']);
+    // A name proves nothing: /etc/passwd in the image may map it to uid 0. Atoi reads "00" as 0.
+    for (const [user, problem] of [
+      ['app', 'is not a numeric uid (a user name may be uid 0 in the image)'],
+      ['00', 'is uid 0'],
+      ['+0', 'is not a numeric uid (a user name may be uid 0 in the image)'],
+      ['root:1000', 'is root'],
+    ]) {
+      expect(
+        messages(
+          await reviewContainerCreate({ ...good, User: user }, 'restricted', settings, lookups()),
+        ),
+      ).toEqual([`User ${JSON.stringify(user)} ${problem}`]);
+    }
+    expect(
+      await reviewContainerCreate({ ...good, User: '1000' }, 'restricted', settings, lookups()),
+    ).toEqual([]);
+    expect(
+      messages(
+        await reviewContainerCreate(
+          good,
+          'restricted',
+          settings,
+          lookups({}, {}, { app: 'nobody' }),
+        ),
+      ),
+    ).toEqual([
+      'the user of image "app" ("nobody") is not a numeric uid (a user name may be uid 0 in the image); give "user" as a numeric non-zero uid',
+    ]);
     const bound = {
       ...good,
-      User: 'app',
+      User: '1000',
       HostConfig: { ...good.HostConfig, Binds: ['/srv/data:/d:ro'] },
     };
     expect(messages(await reviewContainerCreate(bound, 'restricted', settings, lookups()))).toEqual(
@@ -237,12 +304,15 @@ describe('volume create', () => {
 
 describe('other writes', () => {
   it('refuses networks on host interfaces or existing bridges', () => {
-    expect(messages(reviewNetworkCreate({ Name: 'n', Driver: 'bridge' }, 'baseline'))).toEqual([]);
+    expect(
+      messages(reviewNetworkCreate({ Name: 'n', Driver: 'bridge' }, 'baseline', settings)),
+    ).toEqual([]);
     expect(
       messages(
         reviewNetworkCreate(
           { Name: 'n', Driver: 'macvlan', Options: { parent: 'eth0' } },
           'baseline',
+          settings,
         ),
       ),
     ).toEqual([
@@ -254,6 +324,7 @@ describe('other writes', () => {
         reviewNetworkCreate(
           { Name: 'n', Options: { 'com.docker.network.bridge.name': 'docker0' } },
           'baseline',
+          settings,
         ),
       ),
     ).toEqual(['Options ["com.docker.network.bridge.name"] are not recognised']);
@@ -273,8 +344,13 @@ describe('other writes', () => {
     expect(routeRuleOf('POST', '/containers/abc/start', none)?.review).toBe('none');
     expect(routeRuleOf('POST', '/build', none)?.review).toBe('privileged-only');
     expect(routeRuleOf('POST', '/images/create', new URLSearchParams('fromImage=x'))?.review).toBe(
-      'none',
+      'image-pull',
     );
+    expect(routeRuleOf('POST', '/images/a/b/push', none)?.review).toBe('image-push');
+    expect(routeRuleOf('POST', '/images/a/b/tag', none)?.review).toBe('none');
+    expect(routeRuleOf('POST', '/auth', none)?.review).toBe('registry-login');
+    expect(routeRuleOf('POST', '/networks/n/connect', none)?.review).toBe('network-connect');
+    expect(routeRuleOf('POST', '/networks/n/disconnect', none)?.review).toBe('none');
     expect(routeRuleOf('POST', '/images/create', new URLSearchParams('fromSrc=-'))?.review).toBe(
       'privileged-only',
     );
@@ -285,5 +361,223 @@ describe('other writes', () => {
     expect(allowListEntryOf('/srv/database', settings.bindAllowList)).toBeUndefined();
     expect(allowListEntryOf('/srv/data/x', settings.bindAllowList)?.path).toBe('/srv/data');
     expect(allowListEntryOf('/srv/data/', settings.bindAllowList)).toBeUndefined();
+  });
+});
+
+describe('pinning what the review inspected', () => {
+  const containers = { decoy: { HostConfig: { NetworkMode: 'bridge' } } };
+  const networks = { apps: bridge('apps') };
+  const look = () => lookups({}, containers, {}, networks);
+
+  it('names shared containers and joined networks by the ids it inspected', async () => {
+    const body = {
+      Image: 'x',
+      HostConfig: { PidMode: 'container:decoy', VolumesFrom: ['decoy:ro'], Links: ['decoy'] },
+    };
+    const admitted = await admitContainerCreate(body, 'baseline', settings, look());
+    expect(admitted.findings).toEqual([]);
+    expect(admitted.body.HostConfig).toEqual({
+      PidMode: `container:${idOf('decoy')}`,
+      VolumesFrom: [`${idOf('decoy')}:ro`],
+      Links: [`${idOf('decoy')}:decoy`],
+    });
+    const onNetwork = {
+      Image: 'x',
+      HostConfig: { NetworkMode: 'apps' },
+      NetworkingConfig: { EndpointsConfig: { apps: { Aliases: ['web'] } } },
+    };
+    const joined = await admitContainerCreate(onNetwork, 'baseline', settings, look());
+    expect(joined.findings).toEqual([]);
+    expect(joined.body).toEqual({
+      Image: 'x',
+      HostConfig: { NetworkMode: idOf('apps') },
+      NetworkingConfig: {
+        EndpointsConfig: { [idOf('apps')]: { Aliases: ['web'], NetworkID: idOf('apps') } },
+      },
+    });
+    // The pinned body passes the review again, unchanged.
+    const again = await admitContainerCreate(joined.body, 'baseline', settings, look());
+    expect(again).toEqual({ findings: [], body: joined.body });
+  });
+
+  it('leaves bodies without references, and privileged ones, as they are', async () => {
+    const body = { Image: 'x', HostConfig: { NetworkMode: 'bridge' } };
+    expect((await admitContainerCreate(body, 'baseline', settings, look())).body).toBe(body);
+    const shared = { Image: 'x', HostConfig: { NetworkMode: 'container:decoy' } };
+    expect((await admitContainerCreate(shared, 'privileged', settings, look())).body).toBe(shared);
+  });
+
+  it('refuses an endpoint NetworkID other than the network its key names', async () => {
+    const body = {
+      Image: 'x',
+      NetworkingConfig: { EndpointsConfig: { bridge: { NetworkID: idOf('lan') } } },
+    };
+    expect(messages(await reviewContainerCreate(body, 'baseline', settings, look()))).toEqual([
+      `NetworkingConfig.EndpointsConfig["bridge"].NetworkID "${idOf('lan')}" is not the network the entry names`,
+    ]);
+  });
+
+  it('pins a connect to the network id, and its endpoint NetworkID', async () => {
+    const admitted = await admitNetworkConnect(
+      'apps',
+      { Container: 'c', EndpointConfig: { Aliases: ['a'] } },
+      'baseline',
+      settings,
+      look(),
+    );
+    expect(admitted).toEqual({
+      findings: [],
+      network: idOf('apps'),
+      body: { Container: 'c', EndpointConfig: { Aliases: ['a'], NetworkID: idOf('apps') } },
+      missing: false,
+    });
+  });
+});
+
+describe('joining networks', () => {
+  const networks = {
+    lan: bridge('lan', { driver: 'macvlan', options: { parent: 'eth0' } }),
+    hostbr: bridge('hostbr', { options: { 'com.docker.network.bridge.name': 'br0' } }),
+    fromcfg: bridge('fromcfg', { configFrom: 'cfg' }),
+    bridge: bridge('bridge', { options: { 'com.docker.network.bridge.name': 'docker0' } }),
+    apps: bridge('apps'),
+  };
+  const review = (body: ContainerCreateShape) =>
+    reviewContainerCreate(body, 'baseline', settings, lookups({}, {}, {}, networks)).then(messages);
+
+  it('refuses networks on host interfaces, host bridges and config-only options', async () => {
+    expect(await review({ Image: 'x', HostConfig: { NetworkMode: 'lan' } })).toEqual([
+      'HostConfig.NetworkMode (network "lan") Driver "macvlan" is not bridge or overlay',
+      'HostConfig.NetworkMode (network "lan") Options ["parent"] are not recognised',
+    ]);
+    expect(
+      await review({ Image: 'x', NetworkingConfig: { EndpointsConfig: { hostbr: {} } } }),
+    ).toEqual([
+      'NetworkingConfig.EndpointsConfig["hostbr"] (network "hostbr") Options ["com.docker.network.bridge.name"] are not recognised',
+    ]);
+    expect((await review({ Image: 'x', HostConfig: { NetworkMode: 'fromcfg' } }))[0]).toContain(
+      'takes its options from config-only network "cfg"',
+    );
+    expect(await review({ Image: 'x', HostConfig: { NetworkMode: 'gone' } })).toEqual([
+      'HostConfig.NetworkMode: no such network "gone"',
+    ]);
+    const connect = await admitNetworkConnect(
+      'lan',
+      { Container: 'c' },
+      'baseline',
+      settings,
+      lookups({}, {}, {}, networks),
+    );
+    expect(messages(connect.findings)[0]).toBe(
+      'network (network "lan") Driver "macvlan" is not bridge or overlay',
+    );
+    // A missing network is left for the engine's own "not found" answer (the gate gives it).
+    const missing = await admitNetworkConnect(
+      'gone',
+      { Container: 'c' },
+      'baseline',
+      settings,
+      lookups({}, {}, {}, networks),
+    );
+    expect(missing).toMatchObject({ findings: [], missing: true, network: 'gone' });
+  });
+
+  it("allows the engine's own networks, by name or id, and plain bridges", async () => {
+    expect(await review({ Image: 'x', HostConfig: { NetworkMode: 'bridge' } })).toEqual([]);
+    expect(await review({ Image: 'x', HostConfig: { NetworkMode: idOf('bridge') } })).toEqual([]);
+    expect(await review({ Image: 'x', HostConfig: { NetworkMode: 'none' } })).toEqual([]);
+    expect(await review({ Image: 'x', HostConfig: { NetworkMode: 'apps' } })).toEqual([]);
+  });
+
+  it('reviews the networks of a container whose namespace a new one shares', async () => {
+    const containers = {
+      onlan: {
+        HostConfig: { NetworkMode: 'bridge' },
+        NetworkingConfig: { EndpointsConfig: { [idOf('lan')]: {} } },
+      },
+    };
+    const found = await reviewContainerCreate(
+      { Image: 'x', HostConfig: { NetworkMode: 'container:onlan' } },
+      'baseline',
+      settings,
+      lookups({}, containers, {}, networks),
+    );
+    expect(messages(found)[0]).toContain(
+      'takes from container "onlan", which this level would refuse',
+    );
+  });
+});
+
+describe('explicit addresses', () => {
+  const create = (Config: object[], pools = settings) =>
+    messages(reviewNetworkCreate({ Name: 'n', IPAM: { Config } }, 'baseline', pools));
+
+  it('allows subnets, ranges, gateways and auxiliary addresses inside the pools only', () => {
+    expect(
+      create([
+        {
+          Subnet: '10.200.1.0/24',
+          IPRange: '10.200.1.128/25',
+          Gateway: '10.200.1.1',
+          AuxiliaryAddresses: { router: '10.200.1.2' },
+        },
+        { Subnet: 'fd00:dead:0:1::/64', Gateway: 'fd00:dead:0:1::1' },
+      ]),
+    ).toEqual([]);
+    expect(
+      create([{ Subnet: '8.8.8.0/24', Gateway: '8.8.8.254' }, { Subnet: '10.0.0.0/8' }]),
+    ).toEqual([
+      'IPAM.Config[0].Subnet "8.8.8.0/24" is outside DOCKERGRAPH_NETWORK_POOLS',
+      'IPAM.Config[0].Gateway "8.8.8.254" is outside DOCKERGRAPH_NETWORK_POOLS',
+      'IPAM.Config[1].Subnet "10.0.0.0/8" is outside DOCKERGRAPH_NETWORK_POOLS',
+    ]);
+    expect(create([{ Subnet: '10.200.1.0/24' }], { ...settings, networkPools: [] })).toEqual([
+      'IPAM.Config[0].Subnet "10.200.1.0/24" is explicit, and DOCKERGRAPH_NETWORK_POOLS lists no pools: leave it to the engine',
+    ]);
+    expect(create([{ Subnet: 'x' }])).toEqual(['IPAM.Config[0].Subnet "x" is not an IP prefix']);
+    expect(
+      reviewNetworkCreate({ IPAM: { Config: [{ Subnet: '8.8.8.0/24' }] } }, 'privileged', settings),
+    ).toEqual([]);
+  });
+
+  it('allows fixed container addresses inside the pools only', async () => {
+    const networks = { apps: bridge('apps') };
+    const body = (IPAMConfig: object) => ({
+      Image: 'x',
+      HostConfig: { NetworkMode: 'apps' },
+      NetworkingConfig: { EndpointsConfig: { apps: { IPAMConfig } } },
+    });
+    const review = (IPAMConfig: object) =>
+      reviewContainerCreate(
+        body(IPAMConfig),
+        'baseline',
+        settings,
+        lookups({}, {}, {}, networks),
+      ).then(messages);
+    expect(await review({ IPv4Address: '10.200.3.4', IPv6Address: 'fd00:dead::4' })).toEqual([]);
+    expect(await review({ IPv4Address: '9.9.9.9', LinkLocalIPs: ['169.254.169.254'] })).toEqual([
+      'NetworkingConfig.EndpointsConfig["apps"].IPAMConfig.IPv4Address "9.9.9.9" is outside DOCKERGRAPH_NETWORK_POOLS',
+      'NetworkingConfig.EndpointsConfig["apps"].IPAMConfig.LinkLocalIPs[0] "169.254.169.254" is outside DOCKERGRAPH_NETWORK_POOLS',
+    ]);
+  });
+});
+
+describe('registries', () => {
+  it('allows listed registries only, Docker Hub by any of its names', () => {
+    expect(reviewRegistry('fromImage', 'docker.io', 'baseline', settings)).toEqual([]);
+    expect(reviewRegistry('fromImage', 'Registry-1.Docker.io', 'baseline', settings)).toEqual([]);
+    expect(reviewRegistry('fromImage', '127.0.0.1:5000', 'restricted', settings)).toEqual([]);
+    expect(messages(reviewRegistry('fromImage', '172.17.0.2:9999', 'baseline', settings))).toEqual([
+      'fromImage registry "172.17.0.2:9999" is not in DOCKERGRAPH_REGISTRIES',
+    ]);
+    expect(reviewRegistry('fromImage', '172.17.0.2:9999', 'privileged', settings)).toEqual([]);
+    expect(canonicalRegistry('index.docker.io')).toBe('docker.io');
+  });
+
+  it('reads login addresses as the engine does', () => {
+    expect(loginRegistryOf('')).toBe('docker.io');
+    expect(loginRegistryOf('https://index.docker.io/v1/')).toBe('index.docker.io');
+    expect(loginRegistryOf('http://10.0.0.1:5000/x')).toBe('10.0.0.1:5000');
+    expect(loginRegistryOf('registry.example.com')).toBe('registry.example.com');
   });
 });

@@ -71,4 +71,26 @@ describe('loadConfig', () => {
       /DOCKERGRAPH_MAX_NODE_IDS must be an integer/,
     );
   });
+
+  it('reads address pools and registries for the admission policy', () => {
+    const defaults = loadConfig({}).security;
+    expect(defaults.networkPools).toEqual([]);
+    expect(defaults.registries).toEqual(['docker.io']);
+    const { networkPools, registries } = loadConfig({
+      DOCKERGRAPH_NETWORK_POOLS: '10.200.0.0/16, fd00:dead::/48',
+      DOCKERGRAPH_REGISTRIES: 'index.docker.io,Registry.example.com:5000,127.0.0.1:5000',
+    }).security;
+    expect(networkPools.map((pool) => [pool.family, pool.length, pool.text])).toEqual([
+      [4, 16, '10.200.0.0/16'],
+      [6, 48, 'fd00:dead::/48'],
+    ]);
+    expect(registries).toEqual(['docker.io', 'registry.example.com:5000', '127.0.0.1:5000']);
+    expect(loadConfig({ DOCKERGRAPH_REGISTRIES: '' }).security.registries).toEqual([]);
+    expect(() => loadConfig({ DOCKERGRAPH_NETWORK_POOLS: '10.0.0.0' })).toThrow(
+      'DOCKERGRAPH_NETWORK_POOLS holds IPv4 or IPv6 prefixes such as 10.200.0.0/16, got "10.0.0.0"',
+    );
+    expect(() => loadConfig({ DOCKERGRAPH_REGISTRIES: 'https://r.example.com' })).toThrow(
+      'DOCKERGRAPH_REGISTRIES holds registry hosts',
+    );
+  });
 });

