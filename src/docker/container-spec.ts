@@ -103,6 +103,7 @@ export interface ContainerSpec {
   readonly capDrop?: Maybe<readonly string[]>;
   readonly privileged?: Maybe<boolean>;
   readonly readonlyRootfs?: Maybe<boolean>;
+  readonly noNewPrivileges?: Maybe<boolean>;
   readonly dns?: Maybe<readonly string[]>;
   readonly extraHosts?: Maybe<readonly string[]>;
 }
@@ -167,6 +168,7 @@ export interface EngineContainerCreateBody {
     CapDrop?: string[];
     Privileged?: boolean;
     ReadonlyRootfs?: boolean;
+    SecurityOpt?: string[];
     Dns?: string[];
     ExtraHosts?: string[];
   };
@@ -690,6 +692,7 @@ export function toContainerCreateBody(
       ...(given(spec.capDrop) ? { CapDrop: [...spec.capDrop] } : {}),
       ...(given(spec.privileged) ? { Privileged: spec.privileged } : {}),
       ...(given(spec.readonlyRootfs) ? { ReadonlyRootfs: spec.readonlyRootfs } : {}),
+      ...(spec.noNewPrivileges ? { SecurityOpt: ['no-new-privileges'] } : {}),
       ...(given(spec.dns) ? { Dns: [...spec.dns] } : {}),
       ...(given(spec.extraHosts)
         ? { ExtraHosts: toExtraHosts(at('extraHosts'), spec.extraHosts) }

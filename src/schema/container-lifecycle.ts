@@ -467,6 +467,11 @@ const CreateContainerInput = builder.inputType('CreateContainerInput', {
       required: false,
       description: 'Mount its root filesystem read-only.',
     }),
+    noNewPrivileges: t.boolean({
+      required: false,
+      description:
+        'Keep its processes from gaining privileges through setuid programs or file capabilities (`--security-opt no-new-privileges`); the "restricted" admission level requires it.',
+    }),
     dns: t.stringList({ required: false, description: 'DNS server addresses.' }),
     extraHosts: t.stringList({
       required: false,

@@ -27,6 +27,16 @@ type Documents = {
     "\n  fragment RefetchedNode on Node {\n    __typename\n    id\n    ... on Image { dockerId tags }\n    ... on Volume { name driver }\n    ... on Network { name dockerId }\n  }\n": typeof types.RefetchedNodeFragmentDoc,
     "\n  query RefetchNode($id: ID!) {\n    node(id: $id) { ...RefetchedNode }\n  }\n": typeof types.RefetchNodeDocument,
     "\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n": typeof types.RefetchNodesDocument,
+    "\n  mutation AttackCreateContainer($input: CreateContainerInput!, $start: Boolean) {\n    createContainer(input: $input, start: $start) {\n      __typename\n      ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackCreateContainerDocument,
+    "\n  mutation AttackCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackCreateVolumeDocument,
+    "\n  query AttackTop($id: String!, $psArgs: String) {\n    container(idOrName: $id) {\n      top(psArgs: $psArgs) { titles processes { pid command values } }\n    }\n  }\n": typeof types.AttackTopDocument,
+    "\n  mutation AttackCommit($container: String!, $repository: String) {\n    commitContainer(container: $container, repository: $repository) {\n      __typename\n      ... on ImagePayload { image { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackCommitDocument,
+    "\n  query AttackHealthOutput($id: String!) {\n    container(idOrName: $id) {\n      health { status log { exitCode output } }\n    }\n  }\n": typeof types.AttackHealthOutputDocument,
+    "\n  query AttackContainerExit($id: String!) {\n    container(idOrName: $id) { state exitCode }\n  }\n": typeof types.AttackContainerExitDocument,
+    "\n  query AttackSearch($term: String!) {\n    searchImages(term: $term) { name }\n  }\n": typeof types.AttackSearchDocument,
+    "\n  query AttackImage($reference: String!) {\n    image(reference: $reference) { dockerId }\n  }\n": typeof types.AttackImageDocument,
+    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination readWrite }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateContainerAsRoleDocument,
+    "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateVolumeAsRoleDocument,
     "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AuditCreateVolumeDocument,
     "\n  mutation AuditRemoveMissing($id: String!) {\n    removeContainer(id: $id) {\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AuditRemoveMissingDocument,
     "\n  mutation AuditCreateContainer($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AuditCreateContainerDocument,
@@ -72,8 +82,6 @@ type Documents = {
     "\n  query ContainerTop($idOrName: String!, $psArgs: String) {\n    container(idOrName: $idOrName) {\n      pid\n      top(psArgs: $psArgs) {\n        titles\n        processes { pid user command values }\n      }\n    }\n  }\n": typeof types.ContainerTopDocument,
     "\n  query ContainerChangesAndSize($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      changes { path kind }\n      size { writableBytes rootFsBytes }\n    }\n  }\n": typeof types.ContainerChangesAndSizeDocument,
     "\n  query ContainerStatsSample($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      stats {\n        read cpuPercent onlineCpus memoryUsageBytes memoryLimitBytes memoryPercent\n        networkRxBytes networkTxBytes blockReadBytes blockWriteBytes pids\n      }\n    }\n  }\n": typeof types.ContainerStatsSampleDocument,
-    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateContainerAsRoleDocument,
-    "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateVolumeAsRoleDocument,
     "\n  query EngineFacts {\n    engine {\n      name\n      ping { apiVersion negotiatedApiVersion osType experimental kind podmanApiVersion builderVersion }\n      version {\n        version apiVersion minApiVersion negotiatedApiVersion gitCommit goVersion os arch kernelVersion\n        components { name version details { name value } }\n      }\n      info {\n        id name serverVersion images driver dockerRootDir cpus memoryBytes operatingSystem osType\n        architecture kernelVersion cgroupVersion loggingDriver defaultRuntime warnings\n        containers { total running paused stopped }\n        swarm { localNodeState nodeId controlAvailable }\n      }\n    }\n  }\n": typeof types.EngineFactsDocument,
     "\n  query EngineDiskUsage {\n    engine {\n      diskUsage {\n        layersSizeBytes\n        images { count active sizeBytes reclaimableBytes }\n        containers { count active sizeBytes reclaimableBytes }\n        volumes { count active sizeBytes reclaimableBytes }\n        buildCache { count active sizeBytes reclaimableBytes }\n      }\n    }\n  }\n": typeof types.EngineDiskUsageDocument,
     "\n  subscription EventsAcrossEngineRestart($filter: EventFilter) {\n    events(filter: $filter) {\n      kind\n      reason\n      event { action actor { id } }\n    }\n  }\n": typeof types.EventsAcrossEngineRestartDocument,
@@ -202,6 +210,16 @@ const documents: Documents = {
     "\n  fragment RefetchedNode on Node {\n    __typename\n    id\n    ... on Image { dockerId tags }\n    ... on Volume { name driver }\n    ... on Network { name dockerId }\n  }\n": types.RefetchedNodeFragmentDoc,
     "\n  query RefetchNode($id: ID!) {\n    node(id: $id) { ...RefetchedNode }\n  }\n": types.RefetchNodeDocument,
     "\n  query RefetchNodes($ids: [ID!]!) {\n    nodes(ids: $ids) { ...RefetchedNode }\n  }\n": types.RefetchNodesDocument,
+    "\n  mutation AttackCreateContainer($input: CreateContainerInput!, $start: Boolean) {\n    createContainer(input: $input, start: $start) {\n      __typename\n      ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }\n      ... on MutationError { message }\n    }\n  }\n": types.AttackCreateContainerDocument,
+    "\n  mutation AttackCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": types.AttackCreateVolumeDocument,
+    "\n  query AttackTop($id: String!, $psArgs: String) {\n    container(idOrName: $id) {\n      top(psArgs: $psArgs) { titles processes { pid command values } }\n    }\n  }\n": types.AttackTopDocument,
+    "\n  mutation AttackCommit($container: String!, $repository: String) {\n    commitContainer(container: $container, repository: $repository) {\n      __typename\n      ... on ImagePayload { image { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n": types.AttackCommitDocument,
+    "\n  query AttackHealthOutput($id: String!) {\n    container(idOrName: $id) {\n      health { status log { exitCode output } }\n    }\n  }\n": types.AttackHealthOutputDocument,
+    "\n  query AttackContainerExit($id: String!) {\n    container(idOrName: $id) { state exitCode }\n  }\n": types.AttackContainerExitDocument,
+    "\n  query AttackSearch($term: String!) {\n    searchImages(term: $term) { name }\n  }\n": types.AttackSearchDocument,
+    "\n  query AttackImage($reference: String!) {\n    image(reference: $reference) { dockerId }\n  }\n": types.AttackImageDocument,
+    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination readWrite }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateContainerAsRoleDocument,
+    "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateVolumeAsRoleDocument,
     "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": types.AuditCreateVolumeDocument,
     "\n  mutation AuditRemoveMissing($id: String!) {\n    removeContainer(id: $id) {\n      ... on MutationError { message }\n    }\n  }\n": types.AuditRemoveMissingDocument,
     "\n  mutation AuditCreateContainer($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AuditCreateContainerDocument,
@@ -247,8 +265,6 @@ const documents: Documents = {
     "\n  query ContainerTop($idOrName: String!, $psArgs: String) {\n    container(idOrName: $idOrName) {\n      pid\n      top(psArgs: $psArgs) {\n        titles\n        processes { pid user command values }\n      }\n    }\n  }\n": types.ContainerTopDocument,
     "\n  query ContainerChangesAndSize($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      changes { path kind }\n      size { writableBytes rootFsBytes }\n    }\n  }\n": types.ContainerChangesAndSizeDocument,
     "\n  query ContainerStatsSample($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      stats {\n        read cpuPercent onlineCpus memoryUsageBytes memoryLimitBytes memoryPercent\n        networkRxBytes networkTxBytes blockReadBytes blockWriteBytes pids\n      }\n    }\n  }\n": types.ContainerStatsSampleDocument,
-    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateContainerAsRoleDocument,
-    "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateVolumeAsRoleDocument,
     "\n  query EngineFacts {\n    engine {\n      name\n      ping { apiVersion negotiatedApiVersion osType experimental kind podmanApiVersion builderVersion }\n      version {\n        version apiVersion minApiVersion negotiatedApiVersion gitCommit goVersion os arch kernelVersion\n        components { name version details { name value } }\n      }\n      info {\n        id name serverVersion images driver dockerRootDir cpus memoryBytes operatingSystem osType\n        architecture kernelVersion cgroupVersion loggingDriver defaultRuntime warnings\n        containers { total running paused stopped }\n        swarm { localNodeState nodeId controlAvailable }\n      }\n    }\n  }\n": types.EngineFactsDocument,
     "\n  query EngineDiskUsage {\n    engine {\n      diskUsage {\n        layersSizeBytes\n        images { count active sizeBytes reclaimableBytes }\n        containers { count active sizeBytes reclaimableBytes }\n        volumes { count active sizeBytes reclaimableBytes }\n        buildCache { count active sizeBytes reclaimableBytes }\n      }\n    }\n  }\n": types.EngineDiskUsageDocument,
     "\n  subscription EventsAcrossEngineRestart($filter: EventFilter) {\n    events(filter: $filter) {\n      kind\n      reason\n      event { action actor { id } }\n    }\n  }\n": types.EventsAcrossEngineRestartDocument,
@@ -433,6 +449,46 @@ export function graphql(source: "\n  query RefetchNodes($ids: [ID!]!) {\n    nod
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation AttackCreateContainer($input: CreateContainerInput!, $start: Boolean) {\n    createContainer(input: $input, start: $start) {\n      __typename\n      ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackCreateContainer($input: CreateContainerInput!, $start: Boolean) {\n    createContainer(input: $input, start: $start) {\n      __typename\n      ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackTop($id: String!, $psArgs: String) {\n    container(idOrName: $id) {\n      top(psArgs: $psArgs) { titles processes { pid command values } }\n    }\n  }\n"): (typeof documents)["\n  query AttackTop($id: String!, $psArgs: String) {\n    container(idOrName: $id) {\n      top(psArgs: $psArgs) { titles processes { pid command values } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackCommit($container: String!, $repository: String) {\n    commitContainer(container: $container, repository: $repository) {\n      __typename\n      ... on ImagePayload { image { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackCommit($container: String!, $repository: String) {\n    commitContainer(container: $container, repository: $repository) {\n      __typename\n      ... on ImagePayload { image { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackHealthOutput($id: String!) {\n    container(idOrName: $id) {\n      health { status log { exitCode output } }\n    }\n  }\n"): (typeof documents)["\n  query AttackHealthOutput($id: String!) {\n    container(idOrName: $id) {\n      health { status log { exitCode output } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackContainerExit($id: String!) {\n    container(idOrName: $id) { state exitCode }\n  }\n"): (typeof documents)["\n  query AttackContainerExit($id: String!) {\n    container(idOrName: $id) { state exitCode }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackSearch($term: String!) {\n    searchImages(term: $term) { name }\n  }\n"): (typeof documents)["\n  query AttackSearch($term: String!) {\n    searchImages(term: $term) { name }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackImage($reference: String!) {\n    image(reference: $reference) { dockerId }\n  }\n"): (typeof documents)["\n  query AttackImage($reference: String!) {\n    image(reference: $reference) { dockerId }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination readWrite }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination readWrite }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -610,14 +666,6 @@ export function graphql(source: "\n  query ContainerChangesAndSize($idOrName: St
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ContainerStatsSample($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      stats {\n        read cpuPercent onlineCpus memoryUsageBytes memoryLimitBytes memoryPercent\n        networkRxBytes networkTxBytes blockReadBytes blockWriteBytes pids\n      }\n    }\n  }\n"): (typeof documents)["\n  query ContainerStatsSample($idOrName: String!) {\n    container(idOrName: $idOrName) {\n      stats {\n        read cpuPercent onlineCpus memoryUsageBytes memoryLimitBytes memoryPercent\n        networkRxBytes networkTxBytes blockReadBytes blockWriteBytes pids\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
