@@ -2,8 +2,14 @@ import { readFile } from 'node:fs/promises';
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 
-/** Where `npm install` (the `prepare` script, web/build.ts) puts the built dashboard. */
-const DIST = new URL('../../web/dist/', import.meta.url);
+/**
+ * Where `npm install` (the `prepare` script, web/build.ts) puts the built dashboard.
+ * Resolved on use, not at import: in workerd `import.meta.url` is not a hierarchical URL
+ * and a module-level `new URL` would stop the worker from starting.
+ */
+function distFile(file: string): URL {
+  return new URL(file, new URL('../../web/dist/', import.meta.url));
+}
 
 /** The built files the dashboard page loads, by the path they are served at. */
 const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
@@ -106,7 +112,7 @@ export function useDashboard({
       const asset = ASSETS[url.pathname];
       if (!asset) return;
       try {
-        const body = await readFile(new URL(asset.file, DIST));
+        const body = await readFile(distFile(asset.file));
         endResponse(
           new Response(new Uint8Array(body), {
             headers: { ...PAGE_HEADERS, 'content-type': asset.type },

@@ -19,7 +19,8 @@ export function forbiddenError(
 
 /**
  * What a client sees of a write the admission policy refused: FORBIDDEN (HTTP
- * 403) with the refusal's words, and its level and findings for programs.
+ * 403) with the refusal's words, and its level and findings for programs: each
+ * finding names its control (a key of `ADMISSION_CONTROLS`) and says what it refuses.
  */
 export function admissionDeniedToGraphQL(
   error: AdmissionDeniedError,
@@ -32,7 +33,7 @@ export function admissionDeniedToGraphQL(
       code: 'FORBIDDEN',
       http: { status: 403 },
       admissionLevel: error.level,
-      admissionFindings: error.findings.map((finding) => finding.message),
+      admissionFindings: error.findings.map(({ control, message }) => ({ control, message })),
     },
   });
 }

@@ -32,7 +32,15 @@ type Documents = {
     "\n  mutation ServerlessCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name labels { name value } } }\n    }\n  }\n": typeof types.ServerlessCreateVolumeDocument,
     "\n  mutation ServerlessRemoveVolume($name: String!) {\n    removeVolume(name: $name) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on NotFoundError { message }\n    }\n  }\n": typeof types.ServerlessRemoveVolumeDocument,
     "\n  subscription ServerlessEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.ServerlessEventsDocument,
-    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateContainerAsRoleDocument,
+    "\n  mutation AttackCreateContainer($input: CreateContainerInput!, $start: Boolean) {\n    createContainer(input: $input, start: $start) {\n      __typename\n      ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackCreateContainerDocument,
+    "\n  mutation AttackCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackCreateVolumeDocument,
+    "\n  query AttackTop($id: String!, $psArgs: String) {\n    container(idOrName: $id) {\n      top(psArgs: $psArgs) { titles processes { pid command values } }\n    }\n  }\n": typeof types.AttackTopDocument,
+    "\n  mutation AttackCommit($container: String!, $repository: String) {\n    commitContainer(container: $container, repository: $repository) {\n      __typename\n      ... on ImagePayload { image { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackCommitDocument,
+    "\n  query AttackHealthOutput($id: String!) {\n    container(idOrName: $id) {\n      health { status log { exitCode output } }\n    }\n  }\n": typeof types.AttackHealthOutputDocument,
+    "\n  query AttackContainerExit($id: String!) {\n    container(idOrName: $id) { state exitCode }\n  }\n": typeof types.AttackContainerExitDocument,
+    "\n  query AttackSearch($term: String!) {\n    searchImages(term: $term) { name }\n  }\n": typeof types.AttackSearchDocument,
+    "\n  query AttackImage($reference: String!) {\n    image(reference: $reference) { dockerId }\n  }\n": typeof types.AttackImageDocument,
+    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination readWrite }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateContainerAsRoleDocument,
     "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.CreateVolumeAsRoleDocument,
     "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AuditCreateVolumeDocument,
     "\n  mutation AuditRemoveMissing($id: String!) {\n    removeContainer(id: $id) {\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AuditRemoveMissingDocument,
@@ -244,7 +252,15 @@ const documents: Documents = {
     "\n  mutation ServerlessCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name labels { name value } } }\n    }\n  }\n": types.ServerlessCreateVolumeDocument,
     "\n  mutation ServerlessRemoveVolume($name: String!) {\n    removeVolume(name: $name) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on NotFoundError { message }\n    }\n  }\n": types.ServerlessRemoveVolumeDocument,
     "\n  subscription ServerlessEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.ServerlessEventsDocument,
-    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateContainerAsRoleDocument,
+    "\n  mutation AttackCreateContainer($input: CreateContainerInput!, $start: Boolean) {\n    createContainer(input: $input, start: $start) {\n      __typename\n      ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }\n      ... on MutationError { message }\n    }\n  }\n": types.AttackCreateContainerDocument,
+    "\n  mutation AttackCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": types.AttackCreateVolumeDocument,
+    "\n  query AttackTop($id: String!, $psArgs: String) {\n    container(idOrName: $id) {\n      top(psArgs: $psArgs) { titles processes { pid command values } }\n    }\n  }\n": types.AttackTopDocument,
+    "\n  mutation AttackCommit($container: String!, $repository: String) {\n    commitContainer(container: $container, repository: $repository) {\n      __typename\n      ... on ImagePayload { image { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n": types.AttackCommitDocument,
+    "\n  query AttackHealthOutput($id: String!) {\n    container(idOrName: $id) {\n      health { status log { exitCode output } }\n    }\n  }\n": types.AttackHealthOutputDocument,
+    "\n  query AttackContainerExit($id: String!) {\n    container(idOrName: $id) { state exitCode }\n  }\n": types.AttackContainerExitDocument,
+    "\n  query AttackSearch($term: String!) {\n    searchImages(term: $term) { name }\n  }\n": types.AttackSearchDocument,
+    "\n  query AttackImage($reference: String!) {\n    image(reference: $reference) { dockerId }\n  }\n": types.AttackImageDocument,
+    "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination readWrite }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateContainerAsRoleDocument,
     "\n  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n": types.CreateVolumeAsRoleDocument,
     "\n  mutation AuditCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": types.AuditCreateVolumeDocument,
     "\n  mutation AuditRemoveMissing($id: String!) {\n    removeContainer(id: $id) {\n      ... on MutationError { message }\n    }\n  }\n": types.AuditRemoveMissingDocument,
@@ -527,7 +543,39 @@ export function graphql(source: "\n  subscription ServerlessEvents($filter: Even
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation AttackCreateContainer($input: CreateContainerInput!, $start: Boolean) {\n    createContainer(input: $input, start: $start) {\n      __typename\n      ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackCreateContainer($input: CreateContainerInput!, $start: Boolean) {\n    createContainer(input: $input, start: $start) {\n      __typename\n      ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name options { name value } } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackTop($id: String!, $psArgs: String) {\n    container(idOrName: $id) {\n      top(psArgs: $psArgs) { titles processes { pid command values } }\n    }\n  }\n"): (typeof documents)["\n  query AttackTop($id: String!, $psArgs: String) {\n    container(idOrName: $id) {\n      top(psArgs: $psArgs) { titles processes { pid command values } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackCommit($container: String!, $repository: String) {\n    commitContainer(container: $container, repository: $repository) {\n      __typename\n      ... on ImagePayload { image { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackCommit($container: String!, $repository: String) {\n    commitContainer(container: $container, repository: $repository) {\n      __typename\n      ... on ImagePayload { image { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackHealthOutput($id: String!) {\n    container(idOrName: $id) {\n      health { status log { exitCode output } }\n    }\n  }\n"): (typeof documents)["\n  query AttackHealthOutput($id: String!) {\n    container(idOrName: $id) {\n      health { status log { exitCode output } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackContainerExit($id: String!) {\n    container(idOrName: $id) { state exitCode }\n  }\n"): (typeof documents)["\n  query AttackContainerExit($id: String!) {\n    container(idOrName: $id) { state exitCode }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackSearch($term: String!) {\n    searchImages(term: $term) { name }\n  }\n"): (typeof documents)["\n  query AttackSearch($term: String!) {\n    searchImages(term: $term) { name }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackImage($reference: String!) {\n    image(reference: $reference) { dockerId }\n  }\n"): (typeof documents)["\n  query AttackImage($reference: String!) {\n    image(reference: $reference) { dockerId }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination readWrite }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateContainerAsRole($input: CreateContainerInput!) {\n    createContainer(input: $input) {\n      __typename\n      ... on ContainerPayload {\n        container {\n          name\n          mounts { type source destination readWrite }\n          hostConfig { privileged capAdd networkMode }\n        }\n      }\n      ... on MutationError { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

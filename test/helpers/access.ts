@@ -14,6 +14,7 @@ import {
   getNamedType,
   isLeafType,
 } from 'graphql';
+import type { AdmissionLevel } from '../../src/security/admission.ts';
 import { hashToken } from '../../src/security/principal.ts';
 import type { Permission } from '../../src/security/roles.ts';
 import type { GraphQLResponse, TestApp } from './app.ts';
@@ -48,10 +49,18 @@ export interface TokenGrant {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A custom role as the token configuration writes it: its permissions, or its
+ * permissions and its admission level.
+ */
+export type RoleDefinition =
+  | readonly Permission[]
+  | { readonly permissions: readonly Permission[]; readonly admission: AdmissionLevel };
+
 /** `DOCKERGRAPH_TOKENS` configuring `grants`, and the custom `roles` when given. */
 export function tokensEnv(
   grants: readonly TokenGrant[],
-  roles?: Readonly<Record<string, readonly Permission[]>>,
+  roles?: Readonly<Record<string, RoleDefinition>>,
 ): { readonly DOCKERGRAPH_TOKENS: string } {
   const tokens = grants.map(({ id, role, token, labels }) => ({
     id,

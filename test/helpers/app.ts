@@ -130,6 +130,23 @@ export async function withoutEngineCalls<T>(
   return result.value;
 }
 
+/**
+ * Runs `send`, failing the test if it made any engine write: only reads (the
+ * lookups an admission review makes) may be sent. Returns what `send` returned.
+ */
+export async function withoutEngineWrites<T>(
+  recorder: EngineCallRecorder,
+  send: () => Promise<T>,
+): Promise<T> {
+  let result: { readonly value: T } | undefined;
+  const calls = await recorder.callsDuring(async () => {
+    result = { value: await send() };
+  });
+  expect(calls.filter((call) => !/^(?:GET|HEAD) /.test(call))).toEqual([]);
+  if (!result) throw new Error('no answer');
+  return result.value;
+}
+
 export interface TestApp extends EngineCallRecorder {
   readonly app: App;
   readonly docker: DockerClient;

@@ -1,20 +1,20 @@
-// Dangerous inputs (privileged, host binds outside the allow-list, host namespaces, added
-// capabilities, local volumes over host paths) need the "dangerous" permission even where the
-// mutation needs only "write": a custom role with write but not dangerous is refused, before
-// any engine call, with every dangerous input named; admin may do all of it.
+// The admission policy on container and volume creation: a role with write but not dangerous
+// is held to the "baseline" level, whose refusals name the caller, the level and every finding
+// (FORBIDDEN, HTTP 403, `admissionLevel`, `admissionFindings`), and leave the engine unchanged:
+// the review may read (lookups), never write. Host binds must sit inside the allow-list, and are
+// read-only unless the entry is marked ":rw"; admin (the privileged level) may do all of it.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/security/principal.ts';
 import { graphql } from '../generated/gql.ts';
-import type { CreateContainerInput } from '../generated/graphql.ts';
-import { makeRoleTokens, randomToken } from '../helpers/access.ts';
+import type { CreateContainerInput, CreateVolumeInput } from '../generated/graphql.ts';
+import { makeRoleTokens } from '../helpers/access.ts';
 import {
   createTestApp,
   type GraphQLResponse,
   type TestApp,
-  withoutEngineCalls,
+  withoutEngineWrites,
 } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { expectType } from '../helpers/mutations.ts';
@@ -26,7 +26,7 @@ const CreateContainerAsRole = graphql(`
       ... on ContainerPayload {
         container {
           name
-          mounts { type source destination }
+          mounts { type source destination readWrite }
           hostConfig { privileged capAdd networkMode }
         }
       }
@@ -45,14 +45,24 @@ const CreateVolumeAsRole = graphql(`
   }
 `);
 
-describe('dangerous inputs', () => {
+/** What the refusal of a baseline token says, as the client reads it. */
+function refusal(action: string, findings: readonly string[]): string {
+  return `token "deployer" (role "deployer") may not ${action}: the "baseline" admission level refuses ${findings.join('; ')}. Only the "privileged" level (the "dangerous" permission) allows it`;
+}
+
+describe('admission of container and volume creation', () => {
   const fixtures = new EngineFixtures();
   const runLabel = { name: TEST_LABEL, value: fixtures.run };
-  // A host folder the engine can bind (it runs on this machine), allow-listed for these apps.
-  const allowed = mkdtempSync(join(tmpdir(), 'dg-bind-allowed-'));
-  mkdirSync(join(allowed, 'data'));
+  // Host folders the engine can bind (it runs on this machine): one allow-listed read-only,
+  // one allow-listed writable (":rw"), and one left out.
+  const readOnlyFolder = mkdtempSync(join(tmpdir(), 'dg-bind-ro-'));
+  const writableFolder = mkdtempSync(join(tmpdir(), 'dg-bind-rw-'));
+  mkdirSync(join(readOnlyFolder, 'data'));
   const { tokens, env } = makeRoleTokens();
-  const settings = { ...env, DOCKERGRAPH_BIND_ALLOWLIST: allowed };
+  const settings = {
+    ...env,
+    DOCKERGRAPH_BIND_ALLOWLIST: `${readOnlyFolder},${writableFolder}:rw`,
+  };
   const deployer = createTestApp(settings, { token: tokens.deployer });
   const admin = createTestApp(settings, { token: tokens.admin });
   // The same custom role where nothing is allow-listed (the default).
@@ -61,7 +71,8 @@ describe('dangerous inputs', () => {
   afterAll(async () => {
     await fixtures.cleanup();
     await Promise.all([deployer.close(), admin.close(), deployerWithoutAllowList.close()]);
-    rmSync(allowed, { recursive: true, force: true });
+    rmSync(readOnlyFolder, { recursive: true, force: true });
+    rmSync(writableFolder, { recursive: true, force: true });
   });
 
   const everythingDangerous = (name: string): CreateContainerInput => ({
@@ -73,102 +84,169 @@ describe('dangerous inputs', () => {
     networkMode: 'host',
     mounts: [
       { type: 'BIND', source: '/etc', target: '/host-etc', readOnly: true },
-      { type: 'BIND', source: `${allowed}/../..`, target: '/escape' },
+      { type: 'BIND', source: `${readOnlyFolder}/../..`, target: '/escape', readOnly: true },
     ],
   });
 
-  /** Sends a mutation, expecting a refusal with no engine call; returns the error. */
-  async function expectRefused(
-    app: TestApp,
-    send: (app: TestApp) => Promise<GraphQLResponse<unknown>>,
-  ) {
-    const { data, errors } = await withoutEngineCalls(app, () => send(app));
+  /**
+   * Sends a mutation, expecting one FORBIDDEN refusal at the baseline level with
+   * no engine write (the review's lookups are reads); returns the error.
+   */
+  async function expectRefused(app: TestApp, send: () => Promise<GraphQLResponse<unknown>>) {
+    const { data, errors } = await withoutEngineWrites(app, send);
     expect(data).toBeNull();
     expect(errors).toHaveLength(1);
     expect(errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(errors?.[0]?.extensions?.admissionLevel).toBe('baseline');
     return errors?.[0];
   }
 
-  it('refuses a container with every dangerous input to a role with write, naming each', async () => {
-    const error = await expectRefused(deployer, (app) =>
-      app.execute(CreateContainerAsRole, { input: everythingDangerous('all-refused') }),
+  /** Whether the engine has a container of that name. */
+  async function containerExists(name: string): Promise<boolean> {
+    const response = await fixtures.engine.request(
+      { path: `/containers/${name}/json`, acceptStatus: [404] },
+      `inspect ${name}`,
     );
-    const dangerous = [
-      'input.privileged',
-      'input.mounts[0].source "/etc" is outside the bind allow-list',
-      `input.mounts[1].source "${allowed}/../.." is outside the bind allow-list`,
-      'input.networkMode "host"',
-      'input.capAdd ["NET_ADMIN"]',
+    await response.body.dump();
+    return response.status === 200;
+  }
+
+  it('refuses a container with every dangerous input to a role with write, naming each', async () => {
+    const input = everythingDangerous('all-refused');
+    const error = await expectRefused(deployer, () =>
+      deployer.execute(CreateContainerAsRole, { input }),
+    );
+    const findings = [
+      { control: 'privileged', message: 'HostConfig.Privileged' },
+      { control: 'host-namespaces', message: 'HostConfig.NetworkMode "host"' },
+      { control: 'capabilities', message: 'HostConfig.CapAdd ["NET_ADMIN"] adds capabilities' },
+      {
+        control: 'host-paths',
+        message: 'HostConfig.Mounts[0] host path "/etc" is outside the bind allow-list',
+      },
+      {
+        control: 'host-paths',
+        message: `HostConfig.Mounts[1] host path "${readOnlyFolder}/../.." is not absolute and normalised`,
+      },
     ];
     expect(error?.message).toBe(
-      `token "deployer" (role "deployer") may not use Mutation.createContainer with these inputs: ${dangerous.join('; ')}. They need the "dangerous" permission (role "admin")`,
+      refusal(
+        'create this container',
+        findings.map((finding) => finding.message),
+      ),
     );
-    expect(error?.extensions?.dangerousInputs).toEqual(dangerous);
+    expect(error?.extensions?.admissionFindings).toEqual(findings);
+    expect(await containerExists(input.name ?? '')).toBe(false);
   });
 
   it('answers HTTP 403 to the refusal', async () => {
-    const answer = await deployer.post({
-      query:
-        'mutation ($input: CreateContainerInput!) { createContainer(input: $input) { __typename } }',
-      variables: { input: { image: BASE_IMAGE, privileged: true } },
-    });
+    const answer = await withoutEngineWrites(deployer, () =>
+      deployer.post({
+        query:
+          'mutation ($input: CreateContainerInput!) { createContainer(input: $input) { __typename } }',
+        variables: { input: { image: BASE_IMAGE, privileged: true } },
+      }),
+    );
     expect(answer.status).toBe(403);
+    expect(answer.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('refuses each dangerous input on its own', async () => {
-    const alone: [string, Partial<CreateContainerInput>][] = [
-      ['input.privileged', { privileged: true }],
-      ['input.capAdd ["SYS_ADMIN"]', { capAdd: ['SYS_ADMIN'] }],
-      ['input.networkMode "host"', { networkMode: 'host' }],
-      ['input.network.name "host"', { network: { name: 'host' } }],
+    const alone: [string, string, Partial<CreateContainerInput>][] = [
+      ['privileged', 'HostConfig.Privileged', { privileged: true }],
       [
-        'input.mounts[0].source "/" is outside the bind allow-list',
-        { mounts: [{ type: 'BIND', source: '/', target: '/host' }] },
+        'capabilities',
+        'HostConfig.CapAdd ["SYS_ADMIN"] adds capabilities',
+        { capAdd: ['SYS_ADMIN'] },
+      ],
+      ['host-namespaces', 'HostConfig.NetworkMode "host"', { networkMode: 'host' }],
+      ['host-namespaces', 'HostConfig.NetworkMode "host"', { network: { name: 'host' } }],
+      [
+        'host-paths',
+        'HostConfig.Mounts[0] host path "/" is outside the bind allow-list',
+        { mounts: [{ type: 'BIND', source: '/', target: '/host', readOnly: true }] },
       ],
     ];
-    for (const [finding, input] of alone) {
-      const error = await expectRefused(deployer, (app) =>
-        app.execute(CreateContainerAsRole, { input: { image: BASE_IMAGE, ...input } }),
+    for (const [control, message, input] of alone) {
+      const error = await expectRefused(deployer, () =>
+        deployer.execute(CreateContainerAsRole, { input: { image: BASE_IMAGE, ...input } }),
       );
-      expect(error?.message).toContain(`with these inputs: ${finding}. They need`);
+      expect(error?.message).toBe(refusal('create this container', [message]));
+      expect(error?.extensions?.admissionFindings).toEqual([{ control, message }]);
     }
   });
 
-  it('lets the same role bind an allow-listed folder, and drop capabilities', async () => {
+  it('lets the same role bind a plain allow-list entry read-only, but not writable', async () => {
+    const source = join(readOnlyFolder, 'data');
+    const error = await expectRefused(deployer, () =>
+      deployer.execute(CreateContainerAsRole, {
+        input: {
+          image: BASE_IMAGE,
+          name: fixtures.name('writable-bind'),
+          labels: [runLabel],
+          mounts: [{ type: 'BIND', source, target: '/data' }],
+        },
+      }),
+    );
+    expect(error?.extensions?.admissionFindings).toEqual([
+      {
+        control: 'host-paths',
+        message: `HostConfig.Mounts[0] host path "${source}" is allow-listed read-only: mount it read-only`,
+      },
+    ]);
+    expect(await containerExists(fixtures.name('writable-bind'))).toBe(false);
+
     const { createContainer } = await deployer.query(CreateContainerAsRole, {
       input: {
         image: BASE_IMAGE,
         name: fixtures.name('allowed-bind'),
         labels: [runLabel],
         capDrop: ['ALL'],
-        mounts: [{ type: 'BIND', source: join(allowed, 'data'), target: '/data' }],
+        mounts: [{ type: 'BIND', source, target: '/data', readOnly: true }],
       },
     });
     const { container } = expectType(createContainer, 'ContainerPayload');
     expect(container?.mounts).toEqual([
-      expect.objectContaining({
-        type: 'BIND',
-        source: join(allowed, 'data'),
-        destination: '/data',
-      }),
+      expect.objectContaining({ type: 'BIND', source, destination: '/data', readWrite: false }),
     ]);
     expect(container?.hostConfig?.privileged).toBe(false);
   });
 
-  it('refuses every host bind when no folder is allow-listed', async () => {
-    const error = await expectRefused(deployerWithoutAllowList, (app) =>
-      app.execute(CreateContainerAsRole, {
-        input: { image: BASE_IMAGE, mounts: [{ type: 'BIND', source: allowed, target: '/data' }] },
-      }),
-    );
-    expect(error?.message).toContain(
-      `input.mounts[0].source "${allowed}" is outside the bind allow-list`,
-    );
+  it('lets the same role bind a ":rw" allow-list entry writable', async () => {
+    const { createContainer } = await deployer.query(CreateContainerAsRole, {
+      input: {
+        image: BASE_IMAGE,
+        name: fixtures.name('rw-bind'),
+        labels: [runLabel],
+        mounts: [{ type: 'BIND', source: writableFolder, target: '/scratch' }],
+      },
+    });
+    const { container } = expectType(createContainer, 'ContainerPayload');
+    expect(container?.mounts).toEqual([
+      expect.objectContaining({ type: 'BIND', source: writableFolder, readWrite: true }),
+    ]);
   });
 
-  it('refuses a local volume over a host path outside the allow-list, accepts one inside', async () => {
+  it('refuses every host bind when no folder is allow-listed', async () => {
+    const error = await expectRefused(deployerWithoutAllowList, () =>
+      deployerWithoutAllowList.execute(CreateContainerAsRole, {
+        input: {
+          image: BASE_IMAGE,
+          mounts: [{ type: 'BIND', source: readOnlyFolder, target: '/data', readOnly: true }],
+        },
+      }),
+    );
+    expect(error?.extensions?.admissionFindings).toEqual([
+      {
+        control: 'host-paths',
+        message: `HostConfig.Mounts[0] host path "${readOnlyFolder}" is outside the bind allow-list`,
+      },
+    ]);
+  });
+
+  it('refuses a local volume over a host path unless a writable entry holds it', async () => {
     const name = fixtures.name('bind-volume');
-    const bindTo = (device: string) => ({
+    const bindTo = (device: string): CreateVolumeInput => ({
       name,
       labels: [runLabel],
       driverOptions: [
@@ -177,13 +255,39 @@ describe('dangerous inputs', () => {
         { name: 'device', value: device },
       ],
     });
-    const error = await expectRefused(deployer, (app) =>
-      app.execute(CreateVolumeAsRole, { input: bindTo('/etc') }),
+    const outside = await expectRefused(deployer, () =>
+      deployer.execute(CreateVolumeAsRole, { input: bindTo('/etc') }),
     );
-    expect(error?.message).toBe(
-      'token "deployer" (role "deployer") may not use Mutation.createVolume with these inputs: input.driverOptions mount host path "/etc", outside the bind allow-list. They need the "dangerous" permission (role "admin")',
+    expect(outside?.message).toBe(
+      refusal('create this volume', [
+        'DriverOpts device host path "/etc" is outside the bind allow-list',
+      ]),
     );
-    const { createVolume } = await deployer.query(CreateVolumeAsRole, { input: bindTo(allowed) });
+    expect(outside?.extensions?.admissionFindings).toEqual([
+      {
+        control: 'host-paths',
+        message: 'DriverOpts device host path "/etc" is outside the bind allow-list',
+      },
+    ]);
+    // A volume is mounted read-write: a read-only entry does not hold one.
+    const readOnly = await expectRefused(deployer, () =>
+      deployer.execute(CreateVolumeAsRole, { input: bindTo(readOnlyFolder) }),
+    );
+    expect(readOnly?.extensions?.admissionFindings).toEqual([
+      {
+        control: 'host-paths',
+        message: `DriverOpts device host path "${readOnlyFolder}" is allow-listed read-only: mount it read-only`,
+      },
+    ]);
+    const volumes = await fixtures.engine.json<{ Volumes: { Name: string }[] | null }>(
+      { path: '/volumes', query: { filters: JSON.stringify({ name: [name] }) } },
+      'list volumes',
+    );
+    expect(volumes.Volumes ?? []).toEqual([]);
+
+    const { createVolume } = await deployer.query(CreateVolumeAsRole, {
+      input: bindTo(writableFolder),
+    });
     expect(expectType(createVolume, 'VolumePayload').volume.name).toBe(name);
   });
 
@@ -210,71 +314,5 @@ describe('dangerous inputs', () => {
       },
     });
     expectType(createVolume, 'VolumePayload');
-  });
-});
-
-describe('the restricted level', () => {
-  const fixtures = new EngineFixtures();
-  const runLabel = { name: TEST_LABEL, value: fixtures.run };
-  const token = randomToken();
-  const confined = createTestApp(
-    {
-      DOCKERGRAPH_TOKENS: JSON.stringify({
-        roles: {
-          confined: {
-            permissions: ['read', 'logs', 'lifecycle', 'write'],
-            admission: 'restricted',
-          },
-        },
-        tokens: [{ id: 'confined', role: 'confined', sha256: hashToken(token) }],
-      }),
-    },
-    { token },
-  );
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await confined.close();
-  });
-
-  const run = (input: Record<string, unknown>) =>
-    confined.post<GraphQLResponse<Record<string, unknown>>>({
-      query: `mutation ($input: CreateContainerInput!) { createContainer(input: $input, start: true) {
-        __typename ... on ContainerPayload { container { dockerId } } ... on MutationError { message } } }`,
-      variables: { input },
-    });
-
-  it('creates and runs a container as a numeric uid, without capabilities or new privileges', async () => {
-    const answer = await run({
-      image: BASE_IMAGE,
-      labels: [runLabel],
-      user: '1000',
-      capDrop: ['ALL'],
-      noNewPrivileges: true,
-      cmd: ['sh', '-c', 'id -u; grep -E "^(NoNewPrivs|CapEff)" /proc/self/status'],
-    });
-    expect(answer.body.errors).toBeUndefined();
-    const payload = answer.body.data?.createContainer as
-      | { container?: { dockerId: string } }
-      | undefined;
-    const id = payload?.container?.dockerId;
-    expect(id).toBeDefined();
-    await fixtures.waitContainer(id as string);
-    const logs = await confined.post<GraphQLResponse<Record<string, unknown>>>({
-      query: `query ($id: String!) { container(idOrName: $id) { logs(timestamps: false) { lines { message } } } }`,
-      variables: { id },
-    });
-    const container = logs.body.data?.container as { logs: { lines: { message: string }[] } };
-    const output = container.logs.lines.map((line) => line.message).join('\n');
-    expect(output).toMatch(/^1000\s+CapEff:\s+0{16}\s+NoNewPrivs:\s+1\s*$/);
-  });
-
-  it('refuses the same container without noNewPrivileges, or as a user name', async () => {
-    const base = { image: BASE_IMAGE, labels: [runLabel], capDrop: ['ALL'], cmd: ['true'] };
-    const without = await run({ ...base, user: '1000' });
-    expect(without.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect(without.body.errors?.[0]?.message).toContain('must hold "no-new-privileges"');
-    const named = await run({ ...base, user: 'nobody', noNewPrivileges: true });
-    expect(named.body.errors?.[0]?.message).toContain('User "nobody" is not a numeric uid');
   });
 });

@@ -216,16 +216,14 @@ describe('every guard over every transport', () => {
     try {
       await expectRefusedEverywhere(
         viewerServer.server,
-        // A subscription: GET (SSE) carries no mutation.
-        {
-          query:
-            'subscription { buildImageProgress(input: { dockerfile: "FROM scratch" }) { __typename } }',
-        },
+        // A subscription without side effects, so that a GET (SSE) may carry it: a viewer
+        // lacks "logs".
+        { query: 'subscription { containerLogs(id: "dg-pipeline-missing") { __typename } }' },
         viewerServer.viewer,
         {
           code: 'FORBIDDEN',
           message:
-            'token "viewer" (role "viewer") may not use Subscription.buildImageProgress: it needs the "dangerous" permission',
+            'token "viewer" (role "viewer") may not use Subscription.containerLogs: it needs the "logs" permission',
         },
       );
     } finally {

@@ -71,6 +71,15 @@ describe('container spec', () => {
     });
   });
 
+  it('asks for no-new-privileges only when noNewPrivileges is set', () => {
+    const withIt = toContainerCreateBody('input', { image: 'x', noNewPrivileges: true });
+    expect(withIt.HostConfig.SecurityOpt).toEqual(['no-new-privileges']);
+    for (const noNewPrivileges of [false, null, undefined]) {
+      const body = toContainerCreateBody('input', { image: 'x', noNewPrivileges });
+      expect(body.HostConfig).not.toHaveProperty('SecurityOpt');
+    }
+  });
+
   it('normalizes signals as the engine reads them', () => {
     expect(normalizeSignal('signal', 'term')).toBe('SIGTERM');
     expect(normalizeSignal('signal', 'SIGRTMIN+3')).toBe('SIGRTMIN+3');
