@@ -19,6 +19,20 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REQUIRE_BANNER =
   "import { createRequire as __dgCreateRequire } from 'node:module'; const require = __dgCreateRequire(import.meta.url);";
 
+/**
+ * workerd loads ES modules only, so there is no `require` to borrow: the node: modules
+ * CommonJS dependencies require (busboy's events, stream and util) are imported
+ * statically and handed out by name. A dependency that requires another one fails at
+ * start with a message naming it.
+ */
+const WORKER_REQUIRED_MODULES = ['node:events', 'node:stream', 'node:util'] as const;
+
+export const WORKERS_REQUIRE_BANNER = [
+  ...WORKER_REQUIRED_MODULES.map((name, index) => `import __dgModule${index} from '${name}';`),
+  `const __dgModules = { ${WORKER_REQUIRED_MODULES.map((name, index) => `'${name}': __dgModule${index}`).join(', ')} };`,
+  'const require = (name) => { const found = __dgModules[name]; if (found === undefined) throw new Error(`the workers build provides no require("${name}"): add it to WORKER_REQUIRED_MODULES in scripts/build.ts`); return found; };',
+].join(' ');
+
 export interface Target {
   readonly name: string;
   readonly entry: string;
@@ -59,6 +73,7 @@ export const TARGETS: readonly Target[] = [
       conditions: ['workerd', 'worker', 'browser', 'import', 'module'],
       mainFields: ['browser', 'module', 'main'],
       external: ['node:*'],
+      banner: { js: WORKERS_REQUIRE_BANNER },
       // Workers have no sockets for undici's pool: the fetch transport is used there, and
       // undici's module, still imported by the engine client, is never reached.
       alias: { undici: './src/targets/undici-unavailable.ts' },
