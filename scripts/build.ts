@@ -46,21 +46,36 @@ const nodeLike: BuildOptions = {
   banner: { js: REQUIRE_BANNER },
 };
 
+/**
+ * GraphiQL's page inlines 9 MB of assets: the built artifacts serve a short page in its
+ * place (`npm start`, the full server, keeps GraphiQL).
+ */
+const WITHOUT_GRAPHIQL = {
+  '@graphql-yoga/render-graphiql': './src/targets/graphiql-unavailable.ts',
+} as const;
+
+const functionLike: BuildOptions = { ...nodeLike, alias: WITHOUT_GRAPHIQL };
+
 export const TARGETS: readonly Target[] = [
   {
     name: 'node',
     entry: 'src/targets/node-http.ts',
     outfile: 'dist/node/server.mjs',
-    options: nodeLike,
+    options: functionLike,
   },
   {
     name: 'lambda',
     entry: 'src/targets/lambda.ts',
     outfile: 'dist/lambda/index.mjs',
-    options: nodeLike,
+    options: functionLike,
   },
-  { name: 'deno', entry: 'src/targets/deno.ts', outfile: 'dist/deno/main.mjs', options: nodeLike },
-  { name: 'bun', entry: 'src/targets/bun.ts', outfile: 'dist/bun/main.mjs', options: nodeLike },
+  {
+    name: 'deno',
+    entry: 'src/targets/deno.ts',
+    outfile: 'dist/deno/main.mjs',
+    options: functionLike,
+  },
+  { name: 'bun', entry: 'src/targets/bun.ts', outfile: 'dist/bun/main.mjs', options: functionLike },
   {
     name: 'workers',
     entry: 'src/targets/workers.ts',
@@ -76,7 +91,12 @@ export const TARGETS: readonly Target[] = [
       banner: { js: WORKERS_REQUIRE_BANNER },
       // Workers have no sockets for undici's pool: the fetch transport is used there, and
       // undici's module, still imported by the engine client, is never reached.
-      alias: { undici: './src/targets/undici-unavailable.ts' },
+      // Nor TCP for Redis: DOCKERGRAPH_REDIS_URL is refused there with a message.
+      alias: {
+        ...WITHOUT_GRAPHIQL,
+        undici: './src/targets/undici-unavailable.ts',
+        ioredis: './src/targets/ioredis-unavailable.ts',
+      },
     },
   },
 ];

@@ -4,13 +4,17 @@
  * prints it (comments and spacing dropped), which is the text clients hash.
  *
  *   npm run persisted-operations -- [file.graphql…] [--out operations.json]
+ *   npm run persisted-operations -- [file.graphql…] --redis redis://host:6379 --key <hash>
  *
- * Without files it reads examples/*.graphql; without --out it writes to stdout.
+ * Without files it reads examples/*.graphql; without --out it writes to stdout. With
+ * --redis it adds them to the Redis hash `--key` (DOCKERGRAPH_PERSISTED_OPERATIONS_REDIS_KEY),
+ * which every replica reads at once, without a restart.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, print } from 'graphql';
+import { Redis } from 'ioredis';
 import { operationHash } from '../src/plugins/persisted-operations.ts';
 
 /** The persisted-operations object of the documents in `files`, keyed by hash. */
@@ -28,13 +32,35 @@ export function persistedOperationsOf(files: readonly string[]): Record<string, 
   return operations;
 }
 
-function main(argv: readonly string[]): void {
+/** Adds `operations` to the Redis hash `key` at `url`; answers how many were new. */
+export async function registerInRedis(
+  url: string,
+  key: string,
+  operations: Readonly<Record<string, string>>,
+): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    return Object.keys(operations).length === 0 ? 0 : await redis.hset(key, operations);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function main(argv: readonly string[]): Promise<void> {
   const files: string[] = [];
   let out: string | undefined;
+  let redisUrl: string | undefined;
+  let redisKey: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const argument = argv[i] ?? '';
     if (argument === '--out') out = argv[++i];
+    else if (argument === '--redis') redisUrl = argv[++i];
+    else if (argument === '--key') redisKey = argv[++i];
     else files.push(argument);
+  }
+  if ((redisUrl === undefined) !== (redisKey === undefined)) {
+    throw new Error('--redis <url> and --key <hash> go together');
   }
   if (files.length === 0) {
     const examples = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
@@ -42,7 +68,13 @@ function main(argv: readonly string[]): void {
       if (name.endsWith('.graphql')) files.push(join(examples, name));
     }
   }
-  const text = `${JSON.stringify(persistedOperationsOf(files), null, 2)}\n`;
+  const operations = persistedOperationsOf(files);
+  if (redisUrl !== undefined && redisKey !== undefined) {
+    const added = await registerInRedis(redisUrl, redisKey, operations);
+    process.stderr.write(`registered ${files.length} operations in ${redisKey} (${added} new)\n`);
+    return;
+  }
+  const text = `${JSON.stringify(operations, null, 2)}\n`;
   if (out === undefined) process.stdout.write(text);
   else {
     writeFileSync(resolve(out), text);
@@ -51,5 +83,5 @@ function main(argv: readonly string[]): void {
 }
 
 if (process.argv[1] && import.meta.url === `file://${resolve(process.argv[1])}`) {
-  main(process.argv.slice(2));
+  await main(process.argv.slice(2));
 }

@@ -158,11 +158,8 @@ export function createApp(
 ): App {
   const streams = live ?? createLiveStreams(docker, logger);
   const auditLog = audit ?? openAuditLog(config.audit, reportAuditWriteError(logger));
-  const operationGuards = createOperationGuards(
-    config,
-    guards ?? createRequestGuards(config),
-    auditLog,
-  );
+  const requestGuards = guards ?? createRequestGuards(config, Date.now, logger);
+  const operationGuards = createOperationGuards(config, requestGuards, auditLog);
   const authenticator = new Authenticator(config.security);
   // The principal of each HTTP request, found by useAuthentication before anything else runs.
   const principals = new WeakMap<Request, Principal>();
@@ -279,6 +276,7 @@ export function createApp(
       // Before the limits, so that operations they refuse are audited as denied.
       useAudit({ log: auditLog, principals }),
       ...(audit ? [] : [{ onDispose: () => auditLog.close() }]),
+      ...(guards ? [] : [{ onDispose: () => requestGuards.close() }]),
       // Static pages that hold no data (the dashboard asks for a token itself): before
       // authentication, which would answer them 401.
       useDashboard({ graphiql: config.graphiql, tokensRequired: authenticator.required }),

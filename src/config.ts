@@ -68,6 +68,8 @@ export interface Config {
   readonly security: SecurityConfig;
   readonly limits: LimitsConfig;
   readonly audit: AuditDestination;
+  /** Unset: rate limits and registered operations live in this process. */
+  readonly redis: RedisConfig | undefined;
 }
 
 /** One bearer token: the token itself is never stored, only its SHA-256. */
@@ -122,6 +124,19 @@ export interface SecurityConfig {
   readonly registries: readonly string[];
   /** JSON file of registered operations (hash to document); non-admin tokens may run only these. */
   readonly persistedOperationsFile: string | undefined;
+  /**
+   * The Redis hash (`DOCKERGRAPH_PERSISTED_OPERATIONS_REDIS_KEY`, on `redis.url`) holding the
+   * registered operations instead of a file, so that replicas share one registry.
+   */
+  readonly persistedOperationsRedisKey: string | undefined;
+}
+
+/** State shared by replicas (`DOCKERGRAPH_REDIS_URL`): rate-limit buckets, registered operations. */
+export interface RedisConfig {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` (TLS). */
+  readonly url: string;
+  /** Prefix of every key dockergraph writes (`DOCKERGRAPH_REDIS_PREFIX`). */
+  readonly prefix: string;
 }
 
 /** Limits every request is held to before it reaches the engine. */
@@ -178,6 +193,23 @@ function readBoolean(env: Environment, name: string, fallback: boolean) {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function readRedis(env: Environment): RedisConfig | undefined {
+  const url = readString(env, 'DOCKERGRAPH_REDIS_URL');
+  if (url === undefined) return undefined;
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = '';
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw new ConfigError(
+      `DOCKERGRAPH_REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379, got "${url.replace(/\/\/[^@/]*@/, '//…@')}"`,
+    );
+  }
+  return { url, prefix: readString(env, 'DOCKERGRAPH_REDIS_PREFIX') ?? 'dockergraph:' };
 }
 
 function readString(env: Environment, name: string): string | undefined {
@@ -407,6 +439,19 @@ export function loadConfig(env: Environment = process.env): Config {
     }
     return { path: normalize(path).replace(/(.)\/$/, '$1'), writable };
   });
+  const redis = readRedis(env);
+  const persistedOperationsFile = readString(env, 'DOCKERGRAPH_PERSISTED_OPERATIONS_FILE');
+  const persistedOperationsRedisKey = readString(env, 'DOCKERGRAPH_PERSISTED_OPERATIONS_REDIS_KEY');
+  if (persistedOperationsRedisKey !== undefined && redis === undefined) {
+    throw new ConfigError(
+      'DOCKERGRAPH_PERSISTED_OPERATIONS_REDIS_KEY names a Redis hash: set DOCKERGRAPH_REDIS_URL too',
+    );
+  }
+  if (persistedOperationsRedisKey !== undefined && persistedOperationsFile !== undefined) {
+    throw new ConfigError(
+      'set DOCKERGRAPH_PERSISTED_OPERATIONS_FILE or DOCKERGRAPH_PERSISTED_OPERATIONS_REDIS_KEY, not both: registered operations come from one place',
+    );
+  }
   const defaultAdmission = readString(env, 'DOCKERGRAPH_ADMISSION_LEVEL') ?? 'baseline';
   if (defaultAdmission !== 'baseline' && defaultAdmission !== 'restricted') {
     throw new ConfigError(
@@ -486,8 +531,10 @@ export function loadConfig(env: Environment = process.env): Config {
       volumeDrivers: readList(env, 'DOCKERGRAPH_VOLUME_DRIVERS'),
       networkPools,
       registries,
-      persistedOperationsFile: readString(env, 'DOCKERGRAPH_PERSISTED_OPERATIONS_FILE'),
+      persistedOperationsFile,
+      persistedOperationsRedisKey,
     },
+    redis,
     limits: {
       maxDepth: readInteger(env, 'DOCKERGRAPH_MAX_DEPTH', 12, 1, 1_000),
       maxCost: readInteger(env, 'DOCKERGRAPH_MAX_COST', 10_000, 1, 10_000_000),

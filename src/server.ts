@@ -81,7 +81,7 @@ export async function startServer(
   const live = createLiveStreams(docker, logger);
   const audit = openAuditLog(config.audit, reportAuditWriteError(logger));
   // One rate limit and one set of registered operations for HTTP and WebSocket.
-  const guards = createRequestGuards(config);
+  const guards = createRequestGuards(config, Date.now, logger);
   const app = createApp(config, { docker, logger, live, audit, guards });
   // Once stopping, answers close their connection instead of keeping it alive: stop() then
   // ends as soon as the requests under way are answered, not when clients drop idle sockets.
@@ -145,6 +145,7 @@ export async function startServer(
         clearTimeout(timer);
         // Operations have ended: their audit lines are written.
         await audit.close();
+        await guards.close();
         await docker.close();
       })();
       return stopped;
@@ -255,7 +256,7 @@ function serveWebSockets(
       onSubscribe: async (context, _id, payload) => {
         // The guards HTTP requests pass once read (batch, rate limit, registered operations),
         // from the same function; refused mutations and subscriptions are audited there.
-        const admitted = guardOperations(
+        const admitted = await guardOperations(
           guards,
           {
             principal: principals.get(context.extra),

@@ -78,22 +78,29 @@ export interface RequestedOperations<T extends RequestedOperation> {
   readonly batched: boolean;
 }
 
-function check<T extends RequestedOperation>(
+async function check<T extends RequestedOperation>(
   guards: OperationGuards,
   principal: Principal | undefined,
   { operations, batched }: RequestedOperations<T>,
-): T[] | GraphQLError {
+): Promise<T[] | GraphQLError> {
   if (batched && (guards.maxBatchSize === 0 || operations.length > guards.maxBatchSize)) {
     return batchRefused(operations.length, guards.maxBatchSize);
   }
   // Each operation counts against its token's rate limit, a batch at once.
-  const limited = principal && admitOperations(guards.rateLimiter, principal, operations.length);
+  const limited =
+    principal &&
+    (await admitOperations(guards.rateLimiter, principal, operations.length, guards.onStoreError));
   if (limited) return limited;
   const { persistedOperations } = guards;
   if (!persistedOperations) return [...operations];
   const admitted: T[] = [];
   for (const params of operations) {
-    const resolved = resolvePersistedOperation(persistedOperations, principal, params);
+    const resolved = await resolvePersistedOperation(
+      persistedOperations,
+      principal,
+      params,
+      guards.onStoreError,
+    );
     if (resolved instanceof GraphQLError) return resolved;
     admitted.push({ ...params, query: resolved.query });
   }
@@ -106,12 +113,12 @@ function check<T extends RequestedOperation>(
  * each one runs (its own for admins). Answers the operations to run, or the error
  * that refuses them all; a refused mutation or subscription is audited as denied.
  */
-export function guardOperations<T extends RequestedOperation>(
+export async function guardOperations<T extends RequestedOperation>(
   guards: OperationGuards,
   source: AuditSource,
   requested: RequestedOperations<T>,
-): T[] | GraphQLError {
-  const result = check(guards, source.principal, requested);
+): Promise<T[] | GraphQLError> {
+  const result = await check(guards, source.principal, requested);
   if (result instanceof GraphQLError && guards.audit.enabled) {
     for (const params of requested.operations) {
       const record = refusedOperationRecord(source, params, [result], guards.maxTokens);
@@ -142,10 +149,10 @@ export function useOperationGuards(
   return {
     onRequestParse({ request, serverContext }) {
       return {
-        onRequestParseDone({ requestParserResult, setRequestParserResult }) {
+        async onRequestParseDone({ requestParserResult, setRequestParserResult }) {
           if (admittedRequests.has(request)) return;
           const batched = Array.isArray(requestParserResult);
-          const admitted = guardOperations(
+          const admitted = await guardOperations(
             guards,
             {
               principal: principals.get(request),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
+import type { Redis } from 'ioredis';
 import { ConfigError } from '../config.ts';
 import { describePrincipal, type Principal } from '../security/principal.ts';
 
@@ -9,8 +10,17 @@ export function operationHash(document: string): string {
   return createHash('sha256').update(document, 'utf8').digest('hex');
 }
 
+/** Where registered operations are looked up by hash: a file, or a Redis hash shared by replicas. */
+export interface OperationRegistry {
+  /** The setting that names it, for messages. */
+  readonly source: string;
+  /** The document registered under `hash`; throws when the registry cannot be reached. */
+  get(hash: string): string | undefined | Promise<string | undefined>;
+}
+
 /** The registered operations of DOCKERGRAPH_PERSISTED_OPERATIONS_FILE, by hash. */
-export class PersistedOperations {
+export class PersistedOperations implements OperationRegistry {
+  readonly source = 'DOCKERGRAPH_PERSISTED_OPERATIONS_FILE';
   readonly #documents: ReadonlyMap<string, string>;
 
   private constructor(documents: ReadonlyMap<string, string>) {
@@ -70,6 +80,29 @@ export class PersistedOperations {
 }
 
 /**
+ * Registered operations in a Redis hash (field: the SHA-256 hex of the document, value:
+ * the document), shared by every replica and changed without a restart
+ * (`npm run persisted-operations -- --redis <url> --key <hash>`). A document whose
+ * hash is not its field is not run: it was not registered by that tool.
+ */
+export class RedisPersistedOperations implements OperationRegistry {
+  readonly source: string;
+  readonly #redis: () => Promise<Redis>;
+  readonly #key: string;
+
+  constructor(redis: () => Promise<Redis>, key: string) {
+    this.#redis = redis;
+    this.#key = key;
+    this.source = `DOCKERGRAPH_PERSISTED_OPERATIONS_REDIS_KEY (${key})`;
+  }
+
+  async get(hash: string): Promise<string | undefined> {
+    const document = await (await this.#redis()).hget(this.#key, hash);
+    return document !== null && operationHash(document) === hash ? document : undefined;
+  }
+}
+
+/**
  * Who may send documents of their own: admin tokens (and the no-token local
  * admin). Every other role runs registered operations only, whatever its permissions.
  */
@@ -99,17 +132,17 @@ function persistedOperationId(params: OperationParams): string | null {
 }
 
 /** A non-admin sent a document of its own. */
-function persistedOnly(principal: Principal | undefined): GraphQLError {
+function persistedOnly(principal: Principal | undefined, source: string): GraphQLError {
   const who = principal ? describePrincipal(principal) : 'this request';
   return new GraphQLError(
-    `${who} may run registered operations only: send the SHA-256 of one (extensions.persistedQuery.sha256Hash, or documentId) instead of a document (DOCKERGRAPH_PERSISTED_OPERATIONS_FILE)`,
+    `${who} may run registered operations only: send the SHA-256 of one (extensions.persistedQuery.sha256Hash, or documentId) instead of a document (${source})`,
     { extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 403 } } },
   );
 }
 
-function notFound(id: string | null): GraphQLError {
+function notFound(id: string | null, source: string): GraphQLError {
   return new GraphQLError(
-    `no registered operation has the hash "${id ?? ''}" (DOCKERGRAPH_PERSISTED_OPERATIONS_FILE)`,
+    `no registered operation has the hash "${id ?? ''}" (${source})`,
     // Apollo clients know this code.
     { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } } },
   );
@@ -129,18 +162,28 @@ function idRequired(): GraphQLError {
  * persisted-operations plugin is not used: its hook runs in yoga's HTTP path only,
  * and WebSocket operations would need the same rule coded a second time.
  */
-export function resolvePersistedOperation(
-  operations: PersistedOperations,
+export async function resolvePersistedOperation(
+  operations: OperationRegistry,
   principal: Principal | undefined,
   params: OperationParams,
-): { readonly query: string } | GraphQLError {
+  onStoreError: (error: unknown) => void,
+): Promise<{ readonly query: string } | GraphQLError> {
   if (params.query) {
     return principal && mayRunArbitraryOperations(principal)
       ? { query: params.query }
-      : persistedOnly(principal);
+      : persistedOnly(principal, operations.source);
   }
   const id = persistedOperationId(params);
   if (id === null) return idRequired();
-  const document = operations.get(id);
-  return document === undefined ? notFound(id) : { query: document };
+  let document: string | undefined;
+  try {
+    document = await operations.get(id);
+  } catch (error) {
+    onStoreError(error);
+    return new GraphQLError(
+      `the registered operations cannot be read: ${operations.source} does not answer; retry shortly`,
+      { extensions: { code: 'PERSISTED_QUERY_UNAVAILABLE', http: { status: 503 } } },
+    );
+  }
+  return document === undefined ? notFound(id, operations.source) : { query: document };
 }

@@ -267,6 +267,8 @@ async function parseMultipart(
   let operationsText: string | undefined;
   let parsed: { operations: GraphQLParams[]; batched: boolean } | undefined;
   let map: Map<string, string[]> | undefined;
+  /** The guards' verdict on the operations, once "map" has come. */
+  let admission: Promise<void> | undefined;
   const written: Promise<void>[] = [];
   const files = new Map<string, { path: string; name: string; type: string }>();
   let failure: unknown;
@@ -288,7 +290,7 @@ async function parseMultipart(
         operationsText = value;
         return;
       }
-      if (name !== 'map' || operationsText === undefined || map !== undefined) {
+      if (name !== 'map' || operationsText === undefined || admission !== undefined) {
         throw badMultipart(`unexpected field "${name}"`);
       }
       const operations = parseJson(operationsText, 'operations');
@@ -297,46 +299,52 @@ async function parseMultipart(
       if (!list.every((item) => typeof item === 'object' && item !== null)) {
         throw badMultipart('the field "operations" must hold an operation or a list of them');
       }
-      // The guards every operation passes, before the files are read; not again once parsed.
-      const admitted = guardOperations(options.guards, auditSource, { operations: list, batched });
-      if (admitted instanceof GraphQLError) throw admitted;
-      markAdmitted(original);
-      map = readMap(value);
-      try {
-        checkUploads(options, principal, admitted, batched, map);
-      } catch (error) {
-        // A refused mutation or subscription is audited as the other refusals are.
-        if (error instanceof GraphQLError && options.guards.audit.enabled) {
-          for (const operation of admitted) {
-            const record = refusedOperationRecord(
-              auditSource,
-              operation,
-              [error],
-              options.guards.maxTokens,
-            );
-            if (record) options.guards.audit.write(record);
-          }
-        }
-        throw error;
-      }
-      parsed = { operations: admitted, batched };
+      const fileMap = readMap(value);
+      // The guards every operation passes, before the files are read; not again once
+      // parsed. They may wait on a shared store (Redis): files that arrive meanwhile
+      // wait for the verdict (their streams hold busboy back, and busboy the body).
+      admission = admit(list, batched, fileMap).catch(fail);
     } catch (error) {
       fail(error);
     }
   });
+  const admit = async (
+    list: GraphQLParams[],
+    batched: boolean,
+    fileMap: Map<string, string[]>,
+  ): Promise<void> => {
+    const admitted = await guardOperations(options.guards, auditSource, {
+      operations: list,
+      batched,
+    });
+    if (admitted instanceof GraphQLError) throw admitted;
+    markAdmitted(original);
+    try {
+      checkUploads(options, principal, admitted, batched, fileMap);
+    } catch (error) {
+      // A refused mutation or subscription is audited as the other refusals are.
+      if (error instanceof GraphQLError && options.guards.audit.enabled) {
+        for (const operation of admitted) {
+          const record = refusedOperationRecord(
+            auditSource,
+            operation,
+            [error],
+            options.guards.maxTokens,
+          );
+          if (record) options.guards.audit.write(record);
+        }
+      }
+      throw error;
+    }
+    map = fileMap;
+    parsed = { operations: admitted, batched };
+  };
   parser.on('file', (name, stream, filename, _encoding, mimeType) => {
-    if (!map || !parsed) {
+    if (admission === undefined) {
       stream.resume();
       fail(badMultipart('a file came before the fields "operations" and "map"'));
       return;
     }
-    if (!map.has(name) || files.has(name)) {
-      stream.resume();
-      fail(badMultipart(`the file "${name}" is not named in "map", or comes twice`));
-      return;
-    }
-    const path = join(folder, String(files.size));
-    files.set(name, { path, name: filename, type: mimeType });
     stream.on('limit', () =>
       fail(
         uploadRefused(
@@ -346,9 +354,23 @@ async function parseMultipart(
         ),
       ),
     );
-    written.push(
-      pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 })).catch(fail),
-    );
+    const store = async (pending: Promise<void>) => {
+      await pending;
+      if (!map || !parsed) {
+        // Refused: the reason is already the failure.
+        stream.resume();
+        return;
+      }
+      if (!map.has(name) || files.has(name)) {
+        stream.resume();
+        fail(badMultipart(`the file "${name}" is not named in "map", or comes twice`));
+        return;
+      }
+      const path = join(folder, String(files.size));
+      files.set(name, { path, name: filename, type: mimeType });
+      await pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+    };
+    written.push(store(admission).catch(fail));
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -360,6 +382,7 @@ async function parseMultipart(
     }).catch((error: unknown) => {
       failure ??= error;
     });
+    await admission;
     await Promise.all(written);
     if (failure === undefined && (!parsed || !map)) {
       failure = badMultipart('the fields "operations" and "map" are missing');

@@ -24,13 +24,40 @@ export interface RateLimiterOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Where the buckets live: this process ({@link RateLimiter}), or a store every replica
+ * shares (`redis-rate-limiter.ts`). `take` may answer later; it throws when the
+ * store cannot be reached, and the caller refuses rather than letting operations through.
+ */
+export interface RateLimitStore {
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Whether the limit is on. */
+  readonly enabled: boolean;
+  take(key: string, count?: number): RateDecision | Promise<RateDecision>;
+}
+
+/** The decision for `tokens` left in a bucket of `limit` after asking for `count`. */
+export function decideFromBucket(
+  limit: number,
+  windowMs: number,
+  count: number,
+  tokens: number,
+  taken: boolean,
+): RateDecision {
+  if (taken) return { allowed: true, remaining: Math.floor(tokens) };
+  if (count > limit) return { allowed: false, retryAfterMs: null };
+  const perMs = limit / windowMs;
+  return { allowed: false, retryAfterMs: Math.ceil((count - tokens) / perMs) };
+}
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
 }
 
 /** Per-key token buckets. Keys are few (one per configured token), so buckets are kept. */
-export class RateLimiter {
+export class RateLimiter implements RateLimitStore {
   readonly limit: number;
   readonly windowMs: number;
   readonly #now: () => number;
@@ -58,13 +85,9 @@ export class RateLimiter {
     if (!this.enabled) return { allowed: true, remaining: Number.POSITIVE_INFINITY };
     const now = this.#now();
     const bucket = this.#refilled(key, now);
-    if (bucket.tokens >= count) {
-      bucket.tokens -= count;
-      return { allowed: true, remaining: Math.floor(bucket.tokens) };
-    }
-    if (count > this.limit) return { allowed: false, retryAfterMs: null };
-    const perMs = this.limit / this.windowMs;
-    return { allowed: false, retryAfterMs: Math.ceil((count - bucket.tokens) / perMs) };
+    const taken = bucket.tokens >= count;
+    if (taken) bucket.tokens -= count;
+    return decideFromBucket(this.limit, this.windowMs, count, bucket.tokens, taken);
   }
 
   #refilled(key: string, now: number): Bucket {

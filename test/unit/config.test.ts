@@ -59,6 +59,27 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the shared Redis store, hiding a password in its refusal', () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    expect(loadConfig({ DOCKERGRAPH_REDIS_URL: 'redis://10.0.0.5:6379/2' }).redis).toEqual({
+      url: 'redis://10.0.0.5:6379/2',
+      prefix: 'dockergraph:',
+    });
+    expect(() => loadConfig({ DOCKERGRAPH_REDIS_URL: 'http://user:hunter2@cache:6379' })).toThrow(
+      'DOCKERGRAPH_REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379, got "http://…@cache:6379"',
+    );
+    expect(() => loadConfig({ DOCKERGRAPH_PERSISTED_OPERATIONS_REDIS_KEY: 'ops' })).toThrow(
+      'DOCKERGRAPH_PERSISTED_OPERATIONS_REDIS_KEY names a Redis hash: set DOCKERGRAPH_REDIS_URL too',
+    );
+    expect(() =>
+      loadConfig({
+        DOCKERGRAPH_REDIS_URL: 'redis://cache:6379',
+        DOCKERGRAPH_PERSISTED_OPERATIONS_REDIS_KEY: 'ops',
+        DOCKERGRAPH_PERSISTED_OPERATIONS_FILE: '/etc/dockergraph/operations.json',
+      }),
+    ).toThrow(/not both/);
+  });
+
   it('reads the engine-call budget and the nodes cap, 200 and 100 by default', () => {
     expect(loadConfig({}).limits).toMatchObject({ maxEngineCalls: 200, maxNodeIds: 100 });
     expect(
