@@ -116,18 +116,27 @@ export interface EngineCallRecorder {
   callsDuring(run: () => Promise<unknown>): Promise<string[]>;
 }
 
+/** Runs `send` and answers what it returned with the engine calls it made. */
+async function recordCalls<T>(
+  recorder: EngineCallRecorder,
+  send: () => Promise<T>,
+): Promise<{ value: T; calls: string[] }> {
+  let result: { readonly value: T } | undefined;
+  const calls = await recorder.callsDuring(async () => {
+    result = { value: await send() };
+  });
+  if (!result) throw new Error('no answer');
+  return { value: result.value, calls };
+}
+
 /** Runs `send`, failing the test if it made any engine call; returns what `send` returned. */
 export async function withoutEngineCalls<T>(
   recorder: EngineCallRecorder,
   send: () => Promise<T>,
 ): Promise<T> {
-  let result: { readonly value: T } | undefined;
-  const calls = await recorder.callsDuring(async () => {
-    result = { value: await send() };
-  });
+  const { value, calls } = await recordCalls(recorder, send);
   expect(calls).toEqual([]);
-  if (!result) throw new Error('no answer');
-  return result.value;
+  return value;
 }
 
 /**
@@ -138,13 +147,9 @@ export async function withoutEngineWrites<T>(
   recorder: EngineCallRecorder,
   send: () => Promise<T>,
 ): Promise<T> {
-  let result: { readonly value: T } | undefined;
-  const calls = await recorder.callsDuring(async () => {
-    result = { value: await send() };
-  });
+  const { value, calls } = await recordCalls(recorder, send);
   expect(calls.filter((call) => !/^(?:GET|HEAD) /.test(call))).toEqual([]);
-  if (!result) throw new Error('no answer');
-  return result.value;
+  return value;
 }
 
 export interface TestApp extends EngineCallRecorder {
