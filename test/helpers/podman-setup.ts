@@ -160,6 +160,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       `events_logfile_path = "${join(dir, 'events.log')}"`,
       `tmp_dir = "${join(dir, 'tmp')}"`,
       '[network]',
+      // netavark, as on Debian with recommended packages: its answers are the ones tested.
+      'network_backend = "netavark"',
       `network_config_dir = "${join(dir, 'networks')}"`,
       '',
     ].join('\n'),

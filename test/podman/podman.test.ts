@@ -54,13 +54,9 @@ describe('Podman as the engine', () => {
 
   beforeAll(async () => {
     app = createTestApp();
-    viewer = createTestApp(
-      tokensEnv([
-        { id: 'admin', role: 'admin', token: 'unused-admin-token-for-podman-tests' },
-        { id: 'viewer', role: 'viewer', token: viewerToken },
-      ]),
-      { token: viewerToken },
-    );
+    viewer = createTestApp(tokensEnv([{ id: 'viewer', role: 'viewer', token: viewerToken }]), {
+      token: viewerToken,
+    });
     live = await startLiveServer();
     ({ server: running, client } = live);
   });
