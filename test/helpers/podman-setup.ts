@@ -11,12 +11,13 @@ import {
   readdir,
   readFile,
   rm,
+  rmdir,
   symlink,
   writeFile,
 } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { waitFor } from './wait-for.ts';
 
@@ -187,6 +188,28 @@ export default async function setup(project: TestProject): Promise<() => Promise
     '--storage-driver=overlay',
   ];
 
+  // Rootful Podman keeps two folders of its own whatever its flags: netavark's state (IPAM
+  // database, aardvark-dns configuration) in /run/containers/networks, shared by every rootful
+  // Podman, and the blob cache of image copies in /var/lib/containers/cache. Podman runs in a
+  // mount namespace of its own where both are folders of `dir`.
+  const sharedPaths = [
+    { path: '/run/containers', source: join(dir, 'shared-run') },
+    { path: '/var/lib/containers/cache', source: join(dir, 'shared-cache') },
+  ];
+  const madeMountPoints: { readonly made: string; readonly path: string }[] = [];
+  const isolated = (command: readonly string[]): string[] => [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    'mount --bind "$1" /run/containers && mount --bind "$2" /var/lib/containers/cache && shift 2 && exec "$@"',
+    'sh',
+    ...sharedPaths.map(({ source }) => source),
+    ...command,
+  ];
+
   async function teardown(): Promise<void> {
     if (service?.exitCode === null) {
       // Containers first, so that their conmon processes, mounts and netns files go.
@@ -212,7 +235,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const point of await mountsUnder(dir)) {
       await run('umount', ['-l', point]).catch(() => '');
     }
+    // aardvark-dns (netavark's DNS server) runs on by itself until its last container goes.
+    const aardvark = await readFile(
+      join(dir, 'shared-run/networks/aardvark-dns/aardvark.pid'),
+      'utf8',
+    ).catch(() => '');
+    if (/^\d+$/.test(aardvark.trim())) {
+      try {
+        process.kill(Number(aardvark.trim()), 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
     if (netnsMade) await run('ip', ['netns', 'delete', netns]).catch(() => '');
+    // Empty mount points this setup made; a folder something else filled stays.
+    for (const { made, path } of madeMountPoints) {
+      for (let folder = path; folder.startsWith(made); folder = dirname(folder)) {
+        await rmdir(folder).catch(() => undefined);
+      }
+    }
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -240,7 +281,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
       '--change',
       change,
     ]);
-    await run('podman', [...flags, 'import', ...changes, tarPath, BASE_IMAGE], env);
+    for (const { path, source } of sharedPaths) {
+      await mkdir(source, { recursive: true });
+      // The mount points must exist outside; the first folder made is the one to remove.
+      const made = await mkdir(path, { recursive: true });
+      if (made !== undefined) madeMountPoints.push({ made, path });
+    }
+    const [command = 'unshare', ...args] = isolated([
+      'podman',
+      ...flags,
+      'import',
+      ...changes,
+      tarPath,
+      BASE_IMAGE,
+    ]);
+    await run(command, args, env);
     await rm(rootfs, { recursive: true, force: true });
 
     // nsenter, not `ip netns exec`: that one remounts /sys and hides the cgroups.
@@ -248,12 +303,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       'nsenter',
       [
         `--net=/var/run/netns/${netns}`,
-        'podman',
-        ...flags,
-        'system',
-        'service',
-        '--time=0',
-        `unix://${socketPath}`,
+        ...isolated(['podman', ...flags, 'system', 'service', '--time=0', `unix://${socketPath}`]),
       ],
       { env, stdio: ['ignore', 'ignore', 'pipe'] },
     );
