@@ -44,6 +44,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'podman',
+          include: ['test/podman/**/*.test.ts'],
+          // A private rootful Podman serving the Docker-compatible API (test/helpers/podman-setup.ts).
+          globalSetup: ['test/helpers/podman-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'serverless',
           include: ['test/serverless/**/*.test.ts'],
           // The remote engine (mutual TLS) the targets reach, and the built artifacts.

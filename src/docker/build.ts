@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DockerClient } from './client.ts';
+import { isPodman } from './engine-kind.ts';
 import {
   BuildFailedError,
   EngineError,
@@ -367,6 +368,10 @@ const imageIdPattern = /^sha256:[0-9a-f]{64}$/;
 export async function importImage(client: DockerClient, options: ImportOptions): Promise<string> {
   const what = 'import image';
   let imageId: string | null = null;
+  // Podman's import reads only `repo` and ignores `tag` (the image is tagged "latest"); it
+  // takes the tag within `repo`, as `repo:tag`.
+  const tagInRepo =
+    options.repository !== undefined && options.tag !== undefined && (await isPodman(client));
   try {
     const response = await client.request(
       {
@@ -374,8 +379,8 @@ export async function importImage(client: DockerClient, options: ImportOptions):
         path: '/images/create',
         query: {
           fromSrc: '-',
-          repo: options.repository,
-          tag: options.tag,
+          repo: tagInRepo ? `${options.repository}:${options.tag}` : options.repository,
+          tag: tagInRepo ? undefined : options.tag,
           message: options.message,
           changes: options.changes && options.changes.length > 0 ? options.changes : undefined,
           platform: options.platform,

@@ -1,6 +1,7 @@
 import type { DockerClient, EngineCall } from './client.ts';
 import type { EngineContainerCreateBody, EngineContainerUpdateBody } from './container-spec.ts';
 import { collectLogLines, type DecodedLogs } from './demux.ts';
+import { isPodman, notSupportedByPodman } from './engine-kind.ts';
 import {
   type ContainerStateName,
   checkContainerInspectShape,
@@ -14,6 +15,7 @@ import {
   InvalidInputError,
 } from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
+import { inspectNetwork } from './networks.ts';
 
 /** A container's attachment to one network (`EndpointSettings`). */
 export interface EngineEndpointSettings {
@@ -235,7 +237,43 @@ export async function listContainers(
     },
     'list containers',
   );
-  return checkContainerListShape(answer, 'list containers');
+  const containers = checkContainerListShape(answer, 'list containers');
+  if (await isPodman(client)) await withPodmanNetworkIds(client, containers);
+  return containers;
+}
+
+/** A network id as Docker writes it in an endpoint's `NetworkID`. */
+const NETWORK_ID = /^[0-9a-f]{64}$/;
+
+/**
+ * Podman writes the network's name in an endpoint's `NetworkID` (`"podman"` for its
+ * default network), where Docker writes the network's id. Each name is looked up once
+ * (`GET /networks/{name}`) and replaced by the id, in place; a network gone meanwhile
+ * keeps its name.
+ */
+async function withPodmanNetworkIds(
+  client: DockerClient,
+  containers: readonly {
+    NetworkSettings?: { Networks?: Record<string, EngineEndpointSettings> | null } | null;
+  }[],
+): Promise<void> {
+  const endpoints = containers.flatMap((container) =>
+    Object.values(container.NetworkSettings?.Networks ?? {}),
+  );
+  const names = new Set(
+    endpoints.flatMap((endpoint) =>
+      endpoint.NetworkID && !NETWORK_ID.test(endpoint.NetworkID) ? [endpoint.NetworkID] : [],
+    ),
+  );
+  const ids = new Map(
+    await Promise.all(
+      [...names].map(async (name) => [name, (await inspectNetwork(client, name))?.Id] as const),
+    ),
+  );
+  for (const endpoint of endpoints) {
+    const id = endpoint.NetworkID ? ids.get(endpoint.NetworkID) : undefined;
+    if (id) endpoint.NetworkID = id;
+  }
 }
 
 /** `GET /containers/{id}/json`: one container by id, id prefix or name; `null` when missing. */
@@ -248,19 +286,64 @@ export async function inspectContainer(
     { path: `/containers/${encodePathSegment(idOrName)}/json` },
     what,
   );
-  return answer === null ? null : checkContainerInspectShape(answer, what);
+  if (answer === null) return null;
+  const container = checkContainerInspectShape(answer, what);
+  if (await isPodman(client)) await withPodmanNetworkIds(client, [container]);
+  return container;
+}
+
+/**
+ * The columns of `ps -ef` as Podman's descriptors: what Docker shows without `ps_args`.
+ * Titles USER PID PPID %CPU STIME TTY TIME COMMAND.
+ */
+const PODMAN_DEFAULT_DESCRIPTORS = 'user,pid,ppid,pcpu,stime,tty,time,args';
+
+/**
+ * Podman's `ps_args`: it reads them as its own format descriptors (`pid,ppid,comm`, read
+ * from /proc by Podman), and only when those fail runs `ps` inside the container with
+ * them, whose output it cannot split into columns (or, when that `ps` fails, answers 200
+ * with an empty body). Docker's `-ef` default and `-eo <columns>` are given as descriptors.
+ */
+function podmanPsArgs(psArgs: string | undefined): string {
+  const args = psArgs?.trim() ?? '';
+  if (args === '' || args === '-ef' || args === '-e' || args === 'ef') {
+    return PODMAN_DEFAULT_DESCRIPTORS;
+  }
+  const columns = /^-e?o\s+(\S+)$/.exec(args)?.[1];
+  return columns ?? args;
 }
 
 /** `GET /containers/{id}/top`: the container's processes (it must be running). */
-export function listContainerProcesses(
+export async function listContainerProcesses(
   client: DockerClient,
   id: string,
   psArgs: string | undefined,
 ): Promise<EngineTop> {
-  return client.json<EngineTop>(
-    { path: `/containers/${encodePathSegment(id)}/top`, query: { ps_args: psArgs } },
-    `list processes of container "${id}"`,
+  const what = `list processes of container "${id}"`;
+  const podman = await isPodman(client);
+  const response = await client.request(
+    {
+      path: `/containers/${encodePathSegment(id)}/top`,
+      query: { ps_args: podman ? podmanPsArgs(psArgs) : psArgs },
+    },
+    what,
   );
+  const text = await response.body.text().catch((error: unknown) => {
+    throw errorFromTransport(error, what);
+  });
+  // Podman answers 200 with an empty body when `ps` in the container failed on the arguments.
+  if (text.trim() === '') {
+    throw new EngineError(
+      'ENGINE_ERROR',
+      `${what}: the engine answered no process list${psArgs ? ` for ps arguments "${psArgs}"` : ''}`,
+      response.status,
+    );
+  }
+  try {
+    return JSON.parse(text) as EngineTop;
+  } catch (error) {
+    throw errorFromTransport(error, what);
+  }
 }
 
 /** `GET /containers/{id}/changes`: files added, modified or deleted since the container was made. */
@@ -554,6 +637,14 @@ export async function updateContainer(
   id: string,
   body: EngineContainerUpdateBody,
 ): Promise<string[]> {
+  // Podman 4.3's Docker-compatible API has no `/containers/{id}/update` route (it answers
+  // 404 as for a missing container), and its own update cannot change a restart policy.
+  if (await isPodman(client)) {
+    throw notSupportedByPodman(
+      `update container "${id}"`,
+      'its Docker-compatible API has no container update',
+    );
+  }
   const answer = await client.json<{ Warnings?: string[] | null }>(
     {
       method: 'POST',

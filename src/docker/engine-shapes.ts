@@ -63,7 +63,7 @@ export function checkHealthStatus(value: unknown, what: string): HealthStatusNam
 
 /**
  * Checks the parts of one container's inspect answer that are mapped onto enums, normalizing
- * `State.Health.Status`; the answer is changed in place and returned.
+ * `State.Health`; the answer is changed in place and returned.
  */
 export function checkContainerInspectShape<T>(value: T, what: string): T {
   if (!isRecord(value) || typeof value.Id !== 'string' || !isRecord(value.State)) {
@@ -71,7 +71,13 @@ export function checkContainerInspectShape<T>(value: T, what: string): T {
   }
   const state = value.State;
   state.Status = checkContainerState(state.Status, what);
-  if (isRecord(state.Health)) state.Health.Status = checkHealthStatus(state.Health.Status, what);
+  if (isRecord(state.Health)) {
+    // Podman sends `Health: {"Status": "", "FailingStreak": 0, "Log": null}` for a container
+    // without a healthcheck (one with a healthcheck starts as "starting"); Docker leaves
+    // `Health` out. Leave it out here too, so that "no healthcheck" reads the same.
+    if (state.Health.Status === '') delete state.Health;
+    else state.Health.Status = checkHealthStatus(state.Health.Status, what);
+  }
   return value;
 }
 

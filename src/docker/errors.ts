@@ -63,6 +63,21 @@ export class RegistryAuthError extends EngineError {
 }
 
 /**
+ * The engine cannot do what was asked at all: its API has no such operation, or one that
+ * does something else (Podman's Docker-compatible API lacks some Docker endpoints and
+ * options). Nothing was changed. `engine` names the kind of engine, e.g. "podman".
+ */
+export class EngineNotSupportedError extends EngineError {
+  constructor(
+    readonly engine: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('NOT_IMPLEMENTED', message, 0, options);
+  }
+}
+
+/**
  * A build stopped at a failing step: the engine reported the failure inside the
  * HTTP 200 answer of `POST /build`. `log` holds the build output up to the
  * failure (its last lines when it was longer than the cap, then `logTruncated`).
@@ -104,9 +119,46 @@ function readEngineMessage(body: string): string {
   return text.slice(0, 500);
 }
 
+/**
+ * The `cause` of a Podman error body (`{"cause", "message", "response"}`): the name of the
+ * libpod error it ends in. Docker's bodies have no `cause`.
+ */
+function readPodmanCause(body: string): string | null {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === 'object' && parsed !== null && 'cause' in parsed) {
+      const { cause } = parsed;
+      if (typeof cause === 'string') return cause;
+    }
+  } catch {
+    // Not JSON: no cause.
+  }
+  return null;
+}
+
+/**
+ * Podman's causes of an HTTP 500 where Docker answers 409 for the same request: a name
+ * in use, an object in use, a container in the wrong state (libpod's `define` errors).
+ */
+const PODMAN_CONFLICT_CAUSES: ReadonlySet<string> = new Set([
+  'that name is already in use',
+  'container already exists',
+  'container state improper',
+  'network already exists',
+  'network is being used',
+  'volume already exists',
+  'volume is being used',
+  'image is in use by a container',
+  'pod already exists',
+]);
+
 /** Turns a non-2xx engine response into an {@link EngineError} carrying the engine's message. */
 export function errorFromResponse(status: number, body: string, what: string): EngineError {
-  const kind = kindByStatus.get(status) ?? 'ENGINE_ERROR';
+  const cause = status === 500 ? readPodmanCause(body) : null;
+  const kind =
+    cause !== null && PODMAN_CONFLICT_CAUSES.has(cause)
+      ? 'CONFLICT'
+      : (kindByStatus.get(status) ?? 'ENGINE_ERROR');
   const message = readEngineMessage(body) || (kind === 'NOT_MODIFIED' ? 'not modified' : '');
   const text = `${what}: ${message || `engine answered HTTP ${status}`}`;
   switch (kind) {

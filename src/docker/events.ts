@@ -1,4 +1,5 @@
 import type { DockerClient } from './client.ts';
+import { isPodman } from './engine-kind.ts';
 import { errorFromTransport } from './errors.ts';
 import { type EngineFilters, encodeFilters } from './filters.ts';
 import { parseJsonLines } from './json-lines.ts';
@@ -107,13 +108,22 @@ export async function* streamEvents(
   const view = client.withSignal(signal);
   const what = 'stream engine events';
   let response: Awaited<ReturnType<DockerClient['request']>>;
+  let podman: boolean;
+  // Podman reads `until` as the time to stop reading, not as the newest event to send: an
+  // `until` of now ends its answer before it read any line. Asked `stream=false` (which its
+  // compatible API takes too), it sends what its event log holds and ends; the events past
+  // `until` are dropped here.
+  let untilNano: bigint | null = null;
   try {
+    podman = await isPodman(view);
+    if (podman && options.until !== undefined) untilNano = fromEventTimestamp(options.until);
     response = await view.request(
       {
         path: '/events',
         query: {
           since: options.since,
-          until: options.until,
+          until: untilNano === null ? options.until : undefined,
+          stream: untilNano === null ? undefined : false,
           filters: encodeFilters(options.filters),
         },
         bodyTimeoutMs: 0,
@@ -128,7 +138,9 @@ export async function* streamEvents(
   try {
     for await (const value of parseJsonLines(quoteTimeNano(response.body))) {
       const event = toEngineEvent(value);
-      if (event) yield event;
+      if (!event) continue;
+      if (untilNano !== null && BigInt(event.timeNano) > untilNano) continue;
+      yield podman ? fromPodmanEvent(event) : event;
     }
   } catch (error) {
     if (signal?.aborted) return;
@@ -136,6 +148,24 @@ export async function* streamEvents(
   } finally {
     if (!response.body.destroyed) response.body.destroy();
   }
+}
+
+/**
+ * An event of Podman in Docker's words: Podman reports a container's removal as `remove`
+ * where Docker says `destroy` (its compatible API already turns `died` into `die`).
+ */
+function fromPodmanEvent(event: EngineEvent): EngineEvent {
+  if (event.Type === 'container' && event.Action === 'remove') {
+    return { ...event, Action: 'destroy' };
+  }
+  return event;
+}
+
+/** Reads a `since`/`until` parameter (`seconds[.nanoseconds]`) as nanoseconds since the epoch. */
+export function fromEventTimestamp(timestamp: string): bigint | null {
+  const match = /^(\d+)(?:\.(\d{1,9}))?$/.exec(timestamp);
+  if (!match?.[1]) return null;
+  return BigInt(match[1]) * 1_000_000_000n + BigInt((match[2] ?? '').padEnd(9, '0'));
 }
 
 /** Formats nanoseconds since the epoch as the `since`/`until` parameter (`seconds.nanoseconds`). */

@@ -1,5 +1,6 @@
 import type { DockerClient, EngineCall } from './client.ts';
 import type { EngineContainerConfig } from './containers.ts';
+import { isPodman } from './engine-kind.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
 import { registryOf, withDefaultTag } from './image-reference.ts';
 import { type ProgressEvent, readProgress, registryFailure } from './progress.ts';
@@ -325,10 +326,15 @@ export async function commitContainer(
   client: DockerClient,
   options: CommitOptions,
 ): Promise<string> {
+  // The body is the new image's container config, optional for Docker; Podman decodes it
+  // always and fails on an empty body ("Decode(): EOF"): it gets an empty config, which
+  // changes nothing.
+  const podman = await isPodman(client);
   const answer = await client.json<{ Id: string }>(
     {
       method: 'POST',
       path: '/commit',
+      ...(podman ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
       query: {
         container: options.container,
         repo: options.repository,

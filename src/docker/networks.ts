@@ -1,4 +1,5 @@
 import type { DockerClient } from './client.ts';
+import { isPodman } from './engine-kind.ts';
 import {
   EngineConflictError,
   EngineError,
@@ -75,15 +76,39 @@ function toEngineFilters(filters: NetworkFilters | undefined): EngineFilters | u
   };
 }
 
+/** The networks every Docker engine has from the start; Podman lists its default one as "bridge". */
+const BUILTIN_NETWORK_NAMES: ReadonlySet<string> = new Set(['bridge', 'host', 'none']);
+
+/**
+ * Whether `network` passes the `type` and `scope` filters, as Docker applies them: builtin
+ * networks are the predefined ones (bridge, host, none), custom the others.
+ */
+function matchesTypeAndScope(network: EngineNetwork, filters: NetworkFilters): boolean {
+  const type = BUILTIN_NETWORK_NAMES.has(network.Name) ? 'builtin' : 'custom';
+  if (filters.types && !filters.types.includes(type)) return false;
+  if (filters.scopes && !filters.scopes.some((scope) => scope === network.Scope)) return false;
+  return true;
+}
+
 /** `GET /networks`: every network matching the filters, without attached containers. */
-export function listNetworks(
+export async function listNetworks(
   client: DockerClient,
   options: { filters?: NetworkFilters } = {},
 ): Promise<EngineNetwork[]> {
-  return client.json<EngineNetwork[]>(
-    { path: '/networks', query: { filters: encodeFilters(toEngineFilters(options.filters)) } },
+  const { filters } = options;
+  // Podman's network list refuses the `type` and `scope` filters (HTTP 500, "invalid
+  // filter"): they are applied here to what it lists with the others.
+  const local = filters && (filters.types || filters.scopes) && (await isPodman(client));
+  let sent = filters;
+  if (local) {
+    const { types: _types, scopes: _scopes, ...others } = filters;
+    sent = others;
+  }
+  const networks = await client.json<EngineNetwork[]>(
+    { path: '/networks', query: { filters: encodeFilters(toEngineFilters(sent)) } },
     'list networks',
   );
+  return local ? networks.filter((network) => matchesTypeAndScope(network, filters)) : networks;
 }
 
 /** `GET /networks/{id}`: one network by id, id prefix or name; `null` when missing. */
@@ -299,15 +324,30 @@ export async function disconnectContainerFromNetwork(
  * builtin networks (bridge, host, none) stay a forbidden engine failure.
  */
 export async function removeNetwork(client: DockerClient, id: string): Promise<void> {
+  const what = `remove network "${id}"`;
   try {
+    // Podman checks for attached containers only when the network is named by its name: by
+    // id it removes a network that running containers use. Send it the name.
+    const target = (await isPodman(client)) ? await podmanNetworkName(client, id, what) : id;
     const response = await client.request(
-      { method: 'DELETE', path: `/networks/${encodePathSegment(id)}` },
-      `remove network "${id}"`,
+      { method: 'DELETE', path: `/networks/${encodePathSegment(target)}` },
+      what,
     );
     await response.body.dump();
   } catch (error) {
     throw reclassifyConflicts(error, [{ status: 403, message: /has active endpoints/i }]);
   }
+}
+
+/** The name of the network `idOrName` names, for Podman; its 404 when there is none. */
+async function podmanNetworkName(
+  client: DockerClient,
+  idOrName: string,
+  what: string,
+): Promise<string> {
+  const network = await inspectNetwork(client, idOrName);
+  if (!network) throw new EngineNotFoundError('NOT_FOUND', `${what}: no such network`, 404);
+  return network.Name;
 }
 
 /** Which unused networks a prune removes. */

@@ -812,7 +812,7 @@ builder.mutationFields((t) => ({
   updateContainer: t.field({
     type: ContainerPayloadRef,
     description:
-      'Changes a container’s resource limits or restart policy while it exists, running or not (`docker update`).',
+      'Changes a container’s resource limits or restart policy while it exists, running or not (`docker update`). Podman cannot: it answers NotSupportedError.',
     errors: resultErrors('The updated container, or why it was not updated.'),
     args: {
       id: t.arg.string({ required: true, description: referenceDescription }),

@@ -1142,7 +1142,7 @@ ContainerRef.implement({
         psArgs: t.arg.string({
           required: false,
           description:
-            'Arguments to `ps`, e.g. "aux"; the default is "-ef". Needs the `secrets` permission: `ps` can print environments ("e") and command lines.',
+            'Arguments to `ps`, e.g. "aux"; the default is "-ef". Needs the `secrets` permission: `ps` can print environments ("e") and command lines. Podman reads them as its own format descriptors, e.g. "pid,user,args" ("-ef" and "-eo <columns>" are translated); other arguments make it run the container’s `ps`, whose output it gives as one column.',
         }),
       },
       resolve: async (c, { psArgs }, context) => {

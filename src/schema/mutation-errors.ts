@@ -2,6 +2,7 @@ import {
   EngineConflictError,
   EngineError,
   EngineNotFoundError,
+  EngineNotSupportedError,
   InvalidInputError,
   RegistryAuthError,
 } from '../docker/errors.ts';
@@ -68,6 +69,20 @@ builder.objectType(RegistryAuthError, {
   }),
 });
 
+builder.objectType(EngineNotSupportedError, {
+  name: 'NotSupportedError',
+  description:
+    'The engine cannot do this at all (Podman lacks some Docker operations); nothing was changed.',
+  interfaces: [MutationErrorInterface],
+  isTypeOf: (value) => value instanceof EngineNotSupportedError,
+  fields: (t) => ({
+    engine: t.exposeString('engine', {
+      description:
+        'The kind of engine that cannot do it, as `Engine.ping.kind` names it in lowercase, e.g. "podman".',
+    }),
+  }),
+});
+
 const EngineErrorKindEnum = builder.enumType('EngineErrorCode', {
   description: 'What kind of engine failure ended a mutation.',
   values: {
@@ -92,6 +107,7 @@ builder.objectType(EngineError, {
     value instanceof EngineError &&
     !(
       value instanceof EngineNotFoundError ||
+      value instanceof EngineNotSupportedError ||
       value instanceof EngineConflictError ||
       value instanceof InvalidInputError ||
       value instanceof RegistryAuthError
@@ -116,6 +132,7 @@ builder.objectType(EngineError, {
  */
 export const mutationErrors = [
   EngineNotFoundError,
+  EngineNotSupportedError,
   EngineConflictError,
   InvalidInputError,
   EngineError,
@@ -124,6 +141,7 @@ export const mutationErrors = [
 /** The errors of mutations that talk to a registry (pull, push, build FROM a registry). */
 export const registryMutationErrors = [
   EngineNotFoundError,
+  EngineNotSupportedError,
   EngineConflictError,
   InvalidInputError,
   RegistryAuthError,

@@ -976,6 +976,7 @@ export type BuildMutation = { buildImage:
     | { message: string }
     | { message: string }
     | { message: string }
+    | { message: string }
    };
 
 export type ContainerLogsQueryVariables = Exact<{
@@ -1005,6 +1006,7 @@ export type ExecMutation = { execInContainer:
     | { exitCode: number | null, stdout: string, stderr: string, truncated: boolean }
     | { message: string }
     | { message: string }
+    | { message: string }
    };
 
 export type BackendMutationVariables = Exact<{ [key: string]: never; }>;
@@ -1016,13 +1018,16 @@ export type BackendMutation = { createNetwork:
     | { message: string }
     | { network: { id: string, name: string } }
     | { message: string }
+    | { message: string }
   , connectContainerToNetwork:
     | { message: string }
     | { message: string }
     | { message: string }
     | { container: { networks: Array<{ networkName: string, ipAddress: string | null, aliases: Array<string> }> } }
     | { message: string }
+    | { message: string }
   , createVolume:
+    | { message: string }
     | { message: string }
     | { message: string }
     | { message: string }
@@ -1046,6 +1051,7 @@ export type PullMutation = { pullImage:
     | { image: { id: string, tags: Array<string>, digests: Array<string> } }
     | { message: string }
     | { message: string }
+    | { message: string }
     | { message: string, registry: string | null }
    };
 
@@ -1058,6 +1064,7 @@ export type RunWebMutation = { createContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -1077,6 +1084,7 @@ export type DeployMutationVariables = Exact<{ [key: string]: never; }>;
 
 
 export type DeployMutation = { createService:
+    | { message: string }
     | { message: string }
     | { message: string }
     | { message: string }
@@ -1180,6 +1188,7 @@ export type ServerlessCreateVolumeMutation = { createVolume:
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
     | { __typename: 'VolumePayload', volume: { name: string, labels: Array<{ name: string, value: string }> } }
    };
 
@@ -1193,6 +1202,7 @@ export type ServerlessRemoveVolumeMutation = { removeVolume:
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError' }
     | { __typename: 'RemoveVolumePayload', name: string }
    };
 
@@ -1216,6 +1226,7 @@ export type AttackCreateContainerMutation = { createContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -1229,6 +1240,7 @@ export type AttackCreateVolumeMutation = { createVolume:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'VolumePayload', volume: { name: string, options: Array<{ name: string, value: string }> } }
    };
 
@@ -1252,6 +1264,7 @@ export type AttackCommitMutation = { commitContainer:
     | { __typename: 'ImagePayload', image: { dockerId: string } }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type AttackHealthOutputQueryVariables = Exact<{
@@ -1293,6 +1306,7 @@ export type CreateContainerAsRoleMutation = { createContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -1306,6 +1320,7 @@ export type CreateVolumeAsRoleMutation = { createVolume:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'VolumePayload', volume: { name: string, options: Array<{ name: string, value: string }> } }
    };
 
@@ -1319,6 +1334,7 @@ export type AuditCreateVolumeMutation = { createVolume:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'VolumePayload', volume: { name: string } }
    };
 
@@ -1328,6 +1344,7 @@ export type AuditRemoveMissingMutationVariables = Exact<{
 
 
 export type AuditRemoveMissingMutation = { removeContainer:
+    | { message: string }
     | { message: string }
     | { message: string }
     | { message: string }
@@ -1346,6 +1363,7 @@ export type AuditCreateContainerMutation = { createContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -1501,6 +1519,7 @@ export type ContainerLifecycleCreateMutation = { createContainer:
     | { __typename: 'EngineFailureError', message: string, code: EngineErrorCode, engineStatus: number | null }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string, registry: string | null }
    };
 
@@ -1515,6 +1534,7 @@ export type ContainerLifecycleCreateRichMutation = { createContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -1529,6 +1549,7 @@ export type ContainerLifecycleStartMutation = { startContainer:
     | { __typename: 'EngineFailureError', message: string, code: EngineErrorCode, engineStatus: number | null }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerLifecycleStopMutationVariables = Exact<{
@@ -1543,6 +1564,7 @@ export type ContainerLifecycleStopMutation = { stopContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerLifecycleRestartMutationVariables = Exact<{
@@ -1557,6 +1579,7 @@ export type ContainerLifecycleRestartMutation = { restartContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerLifecycleKillMutationVariables = Exact<{
@@ -1571,6 +1594,7 @@ export type ContainerLifecycleKillMutation = { killContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerLifecyclePauseMutationVariables = Exact<{
@@ -1584,6 +1608,7 @@ export type ContainerLifecyclePauseMutation = { pauseContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerLifecycleUnpauseMutationVariables = Exact<{
@@ -1597,6 +1622,7 @@ export type ContainerLifecycleUnpauseMutation = { unpauseContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerLifecycleWaitMutationVariables = Exact<{
@@ -1611,6 +1637,7 @@ export type ContainerLifecycleWaitMutation = { waitContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerLifecycleRenameMutationVariables = Exact<{
@@ -1625,6 +1652,7 @@ export type ContainerLifecycleRenameMutation = { renameContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerLifecycleUpdateMutationVariables = Exact<{
@@ -1639,6 +1667,7 @@ export type ContainerLifecycleUpdateMutation = { updateContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerLifecycleRemoveMutationVariables = Exact<{
@@ -1653,6 +1682,7 @@ export type ContainerLifecycleRemoveMutation = { removeContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveContainerPayload', id: string, dockerId: string, name: string }
    };
 
@@ -1666,6 +1696,7 @@ export type ContainerLifecyclePruneMutation = { pruneContainers:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'PruneContainersPayload', containersDeleted: Array<string>, spaceReclaimedBytes: number }
    };
 
@@ -1817,6 +1848,7 @@ export type ExecInContainerMutation = { execInContainer:
     | { __typename: 'ExecResult', exitCode: number | null, stdout: string, stderr: string, truncated: boolean, timedOut: boolean, container: { id: string, dockerId: string, name: string, state: ContainerState } }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type FaultEngineVersionQueryVariables = Exact<{ [key: string]: never; }>;
@@ -1845,6 +1877,7 @@ export type CopyToContainerMutation = { copyToContainer:
     | { __typename: 'EngineFailureError', message: string, code: EngineErrorCode, engineStatus: number | null }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ReadBackCopiedFilesMutationVariables = Exact<{
@@ -1858,6 +1891,7 @@ export type ReadBackCopiedFilesMutation = { execInContainer:
     | { __typename: 'ExecResult', exitCode: number | null, stdout: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ContainerFilesQueryVariables = Exact<{
@@ -1893,6 +1927,7 @@ export type BuildImageForTestMutation = { buildImage:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -1911,6 +1946,7 @@ export type ImportImageForTestMutation = { importImage:
     | { __typename: 'ImportImagePayload', image: { dockerId: string, tags: Array<string>, comment: string | null, labels: Array<{ name: string, value: string }>, config: { cmd: Array<string> | null } | null, history: Array<{ createdBy: string }> } }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LoadImagesForTestMutationVariables = Exact<{
@@ -1924,6 +1960,7 @@ export type LoadImagesForTestMutation = { loadImages:
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'LoadImagesPayload', images: Array<{ dockerId: string, tags: Array<string>, label: string | null }> }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type ImageByReferenceForBuildQueryVariables = Exact<{
@@ -1946,6 +1983,7 @@ export type LifecyclePullMutation = { pullImage:
     | { __typename: 'ImagePayload', image: { id: string, dockerId: string, tags: Array<string>, digests: Array<string>, os: string, architecture: string } }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string, registry: string | null }
    };
 
@@ -1960,6 +1998,7 @@ export type LifecyclePushMutation = { pushImage:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'PushImagePayload', digest: string | null, image: { dockerId: string, tags: Array<string>, digests: Array<string> } }
     | { __typename: 'RegistryAuthError', message: string, registry: string | null }
    };
@@ -1977,6 +2016,7 @@ export type LifecycleTagMutation = { tagImage:
     | { __typename: 'ImagePayload', image: { id: string, dockerId: string, tags: Array<string> } }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LifecycleRemoveMutationVariables = Exact<{
@@ -1991,6 +2031,7 @@ export type LifecycleRemoveMutation = { removeImage:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveImagePayload', untagged: Array<string>, deleted: Array<string> }
    };
 
@@ -2006,6 +2047,7 @@ export type LifecyclePruneMutation = { pruneImages:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'PruneImagesPayload', imagesDeleted: Array<string>, imagesUntagged: Array<string>, spaceReclaimedBytes: number }
    };
 
@@ -2026,6 +2068,7 @@ export type LifecycleCommitMutation = { commitContainer:
     | { __typename: 'ImagePayload', image: { dockerId: string, tags: Array<string>, comment: string | null, author: string | null, label: string | null, config: { cmd: Array<string> | null, env: Array<{ name: string, value: string | null }> } | null } }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LifecycleSearchQueryVariables = Exact<{
@@ -2177,6 +2220,7 @@ export type LabelScopeStartMutation = { startContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeStopMutationVariables = Exact<{
@@ -2190,6 +2234,7 @@ export type LabelScopeStopMutation = { stopContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeRestartMutationVariables = Exact<{
@@ -2203,6 +2248,7 @@ export type LabelScopeRestartMutation = { restartContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeKillMutationVariables = Exact<{
@@ -2216,6 +2262,7 @@ export type LabelScopeKillMutation = { killContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopePauseMutationVariables = Exact<{
@@ -2229,6 +2276,7 @@ export type LabelScopePauseMutation = { pauseContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeUnpauseMutationVariables = Exact<{
@@ -2242,6 +2290,7 @@ export type LabelScopeUnpauseMutation = { unpauseContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeWaitMutationVariables = Exact<{
@@ -2255,6 +2304,7 @@ export type LabelScopeWaitMutation = { waitContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeRenameMutationVariables = Exact<{
@@ -2269,6 +2319,7 @@ export type LabelScopeRenameMutation = { renameContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeUpdateMutationVariables = Exact<{
@@ -2282,6 +2333,7 @@ export type LabelScopeUpdateMutation = { updateContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeRemoveMutationVariables = Exact<{
@@ -2294,6 +2346,7 @@ export type LabelScopeRemoveMutation = { removeContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveContainerPayload' }
    };
 
@@ -2308,6 +2361,7 @@ export type LabelScopeExecMutation = { execInContainer:
     | { __typename: 'ExecResult' }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeCommitMutationVariables = Exact<{
@@ -2321,6 +2375,7 @@ export type LabelScopeCommitMutation = { commitContainer:
     | { __typename: 'ImagePayload' }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeConnectMutationVariables = Exact<{
@@ -2335,6 +2390,7 @@ export type LabelScopeConnectMutation = { connectContainerToNetwork:
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NetworkConnectionPayload' }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeDisconnectMutationVariables = Exact<{
@@ -2349,6 +2405,7 @@ export type LabelScopeDisconnectMutation = { disconnectContainerFromNetwork:
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NetworkConnectionPayload' }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeCopyMutationVariables = Exact<{
@@ -2363,6 +2420,7 @@ export type LabelScopeCopyMutation = { copyToContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeObjectMutationsMutationVariables = Exact<{
@@ -2377,6 +2435,7 @@ export type LabelScopeObjectMutationsMutation = { removeImage:
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
     | { __typename: 'RemoveImagePayload' }
   , tagImage:
     | { __typename: 'ConflictError' }
@@ -2384,11 +2443,13 @@ export type LabelScopeObjectMutationsMutation = { removeImage:
     | { __typename: 'ImagePayload' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
   , pushImage:
     | { __typename: 'ConflictError' }
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
     | { __typename: 'PushImagePayload' }
     | { __typename: 'RegistryAuthError' }
   , removeVolume:
@@ -2396,12 +2457,14 @@ export type LabelScopeObjectMutationsMutation = { removeImage:
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
     | { __typename: 'RemoveVolumePayload' }
   , removeNetwork:
     | { __typename: 'ConflictError' }
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
     | { __typename: 'RemoveNetworkPayload' }
    };
 
@@ -2416,6 +2479,7 @@ export type LabelScopeCreateContainerMutation = { createContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -2441,6 +2505,7 @@ export type LabelScopeCreatesMutation = { createVolume:
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
     | { __typename: 'VolumePayload', volume: { name: string, label: string | null } }
   , createNetwork:
     | { __typename: 'ConflictError' }
@@ -2448,6 +2513,7 @@ export type LabelScopeCreatesMutation = { createVolume:
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NetworkPayload', network: { name: string, label: string | null } }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
   , buildImage:
     | { __typename: 'BuildFailedError', message: string }
     | { __typename: 'BuildImagePayload', image: { tags: Array<string>, label: string | null } }
@@ -2455,6 +2521,7 @@ export type LabelScopeCreatesMutation = { createVolume:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
   , commitContainer:
     | { __typename: 'ConflictError', message: string }
@@ -2462,6 +2529,7 @@ export type LabelScopeCreatesMutation = { createVolume:
     | { __typename: 'ImagePayload', image: { label: string | null, run: string | null } }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeSeenQueryVariables = Exact<{
@@ -2485,6 +2553,7 @@ export type LabelScopeImportMutation = { importImage:
     | { __typename: 'ImportImagePayload', image: { tags: Array<string>, labels: Array<{ name: string, value: string }> } }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LabelScopeRefusedCreatesMutationVariables = Exact<{
@@ -2499,11 +2568,13 @@ export type LabelScopeRefusedCreatesMutation = { commitContainer:
     | { __typename: 'ImagePayload' }
     | { __typename: 'InvalidInputError', field: string | null, message: string }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
   , createVolume:
     | { __typename: 'ConflictError' }
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
     | { __typename: 'VolumePayload' }
    };
 
@@ -2535,6 +2606,7 @@ export type LabelScopeLateVolumeMutation = { createVolume:
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
     | { __typename: 'VolumePayload' }
    };
 
@@ -2568,6 +2640,7 @@ export type LabelScopeRestartPayMutation = { restartContainer:
     | { __typename: 'EngineFailureError' }
     | { __typename: 'InvalidInputError' }
     | { __typename: 'NotFoundError' }
+    | { __typename: 'NotSupportedError' }
    };
 
 export type LabelScopeVisibleIdsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -2620,6 +2693,7 @@ export type NetMutCreateNetworkMutation = { createNetwork:
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NetworkPayload', warning: string | null, network: { id: string, dockerId: string, name: string, driver: string, internal: boolean, attachable: boolean, enableIpv6: boolean, labels: Array<{ name: string, value: string }>, options: Array<{ name: string, value: string }>, ipam: { driver: string, options: Array<{ name: string, value: string }>, config: Array<{ subnet: string | null, ipRange: string | null, gateway: string | null, auxiliaryAddresses: Array<{ name: string, value: string }> }> } } }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type NetMutConnectMutationVariables = Exact<{
@@ -2637,6 +2711,7 @@ export type NetMutConnectMutation = { connectContainerToNetwork:
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NetworkConnectionPayload', network: { name: string, containers: Array<{ ipv4Address: string | null, ipv6Address: string | null, container: { name: string } }> }, container: { name: string, networks: Array<{ networkName: string, ipAddress: string | null, ipPrefixLength: number | null, ipv6Address: string | null, aliases: Array<string> }> } }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type NetMutDisconnectMutationVariables = Exact<{
@@ -2652,6 +2727,7 @@ export type NetMutDisconnectMutation = { disconnectContainerFromNetwork:
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NetworkConnectionPayload', network: { name: string, containers: Array<{ container: { name: string } }> }, container: { name: string, networks: Array<{ networkName: string }> } }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type NetMutRemoveMutationVariables = Exact<{
@@ -2664,6 +2740,7 @@ export type NetMutRemoveMutation = { removeNetwork:
     | { __typename: 'EngineFailureError', message: string, code: EngineErrorCode, engineStatus: number | null }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveNetworkPayload', id: string, dockerId: string, name: string }
    };
 
@@ -2678,6 +2755,7 @@ export type NetMutPruneMutation = { pruneNetworks:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'PruneNetworksPayload', networksDeleted: Array<string> }
    };
 
@@ -2739,6 +2817,7 @@ export type LeakCreateContainerMutation = { createContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -2760,6 +2839,7 @@ export type LeakPushImageMutation = { pushImage:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'PushImagePayload', digest: string | null }
     | { __typename: 'RegistryAuthError', message: string }
    };
@@ -2776,6 +2856,7 @@ export type LeakPullImageMutation = { pullImage:
     | { __typename: 'ImagePayload' }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -2799,6 +2880,7 @@ export type LeakExecMutation = { execInContainer:
     | { __typename: 'ExecResult', exitCode: number | null, stdout: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type LeakBuildMutationVariables = Exact<{
@@ -2813,6 +2895,7 @@ export type LeakBuildMutation = { buildImage:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RegistryAuthError', message: string }
    };
 
@@ -2891,6 +2974,7 @@ export type CreateVolumeMutation = { createVolume:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'VolumePayload', volume: { id: string, name: string, driver: string, labels: Array<{ name: string, value: string }>, options: Array<{ name: string, value: string }> } }
    };
 
@@ -2905,6 +2989,7 @@ export type RemoveVolumeMutation = { removeVolume:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveVolumePayload', name: string }
    };
 
@@ -2918,6 +3003,7 @@ export type PruneVolumesMutation = { pruneVolumes:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string, field: string | null }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'PruneVolumesPayload', volumesDeleted: Array<string>, spaceReclaimedBytes: number }
    };
 
@@ -3005,6 +3091,7 @@ export type SwarmDrainNodeMutation = { updateSwarmNode:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'SwarmNodePayload', node: { hostname: string, availability: SwarmNodeAvailability } }
    };
 
@@ -3024,6 +3111,7 @@ export type SwarmUpdateMutation = { updateSwarm:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'SwarmPayload', swarm: { taskHistoryRetentionLimit: number | null, joinTokens: { worker: string, manager: string } } | null }
    };
 
@@ -3039,6 +3127,7 @@ export type SwarmLabelNodeMutation = { updateSwarmNode:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'SwarmNodePayload', node: { hostname: string, labels: Array<{ name: string, value: string }> } }
    };
 
@@ -3053,6 +3142,7 @@ export type SwarmRemoveNodeMutation = { removeSwarmNode:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveSwarmNodePayload' }
    };
 
@@ -3064,6 +3154,7 @@ export type SwarmLeaveMutation = { leaveSwarm:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'SwarmPayload', swarm: { clusterId: string } | null }
    };
 
@@ -3077,6 +3168,7 @@ export type SwarmJoinMutation = { joinSwarm:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'SwarmPayload', nodeId: string | null, swarm: { clusterId: string } | null }
    };
 
@@ -3095,6 +3187,7 @@ export type SwarmCreateSecretMutation = { createSecret:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'SecretPayload', secret: { id: string, dockerId: string, name: string } }
    };
 
@@ -3109,6 +3202,7 @@ export type SwarmCreateConfigMutation = { createConfig:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type SwarmCreateFileServiceMutationVariables = Exact<{
@@ -3121,6 +3215,7 @@ export type SwarmCreateFileServiceMutation = { createService:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'ServicePayload', service: { name: string, secrets: Array<{ name: string, fileName: string, secret: { name: string } | null }>, configs: Array<{ fileName: string, config: { name: string } | null }> } }
    };
 
@@ -3142,6 +3237,7 @@ export type SwarmRotateSecretMutation = { rotateSecret:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RotateSecretPayload', secret: { name: string, services: Array<{ name: string }> }, services: Array<{ name: string, secrets: Array<{ name: string, fileName: string }> }> }
    };
 
@@ -3155,6 +3251,7 @@ export type SwarmRemoveSecretMutation = { removeSecret:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveSwarmBlobPayload' }
    };
 
@@ -3194,6 +3291,7 @@ export type SwarmLimitedScaleMutation = { scaleService:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'ServicePayload' }
    };
 
@@ -3217,6 +3315,7 @@ export type SwarmCreateServiceMutation = { createService:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'ServicePayload', service: { id: string, dockerId: string, name: string, version: number, mode: ServiceMode, replicas: number | null, image: string } }
    };
 
@@ -3239,6 +3338,7 @@ export type SwarmScaleServiceMutation = { scaleService:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'ServicePayload', service: { replicas: number | null, version: number } }
    };
 
@@ -3254,6 +3354,7 @@ export type SwarmUpdateServiceMutation = { updateService:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'ServicePayload', service: { image: string, version: number, label: string | null, env: Array<{ name: string, value: string | null, redacted: boolean }> } }
    };
 
@@ -3267,6 +3368,7 @@ export type SwarmRollbackServiceMutation = { rollbackService:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'ServicePayload', service: { image: string, previousImage: string | null } }
    };
 
@@ -3280,6 +3382,7 @@ export type SwarmRemoveServiceMutation = { removeService:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveServicePayload', name: string }
    };
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { EngineError, errorFromResponse, errorFromTransport } from '../../src/docker/errors.ts';
+import {
+  EngineConflictError,
+  EngineError,
+  errorFromResponse,
+  errorFromTransport,
+} from '../../src/docker/errors.ts';
+import { fromEventTimestamp, toEventTimestamp } from '../../src/docker/events.ts';
 import { encodeFilters, encodePathSegment } from '../../src/docker/filters.ts';
 import {
   compareApiVersions,
@@ -24,6 +30,28 @@ describe('errorFromResponse', () => {
     expect(error.kind).toBe(kind);
     expect(error.status).toBe(status);
     expect(error.message).toBe('inspect container "web": No such container: web');
+  });
+
+  it("maps Podman's HTTP 500 for a name or object in use to a conflict, and other 500s not", () => {
+    const podman = (cause: string) =>
+      errorFromResponse(
+        500,
+        JSON.stringify({ cause, message: `it failed: ${cause}`, response: 500 }),
+        'create container "web"',
+      );
+    for (const cause of [
+      'that name is already in use',
+      'container state improper',
+      'network is being used',
+    ]) {
+      const error = podman(cause);
+      expect(error).toBeInstanceOf(EngineConflictError);
+      expect(error.kind).toBe('CONFLICT');
+      expect(error.status).toBe(500);
+      expect(error.message).toBe(`create container "web": it failed: ${cause}`);
+    }
+    expect(podman('OCI runtime error')).not.toBeInstanceOf(EngineConflictError);
+    expect(podman('OCI runtime error').kind).toBe('ENGINE_ERROR');
   });
 
   it('keeps plain-text bodies and says the status when the body is empty', () => {
@@ -122,5 +150,16 @@ describe('filters and paths', () => {
   it('escapes names in paths, keeping the slashes of image references', () => {
     expect(encodePathSegment('../etc?x=1')).toBe('..%2Fetc%3Fx%3D1');
     expect(encodePathSegment('registry:5000/app:1.0', true)).toBe('registry%3A5000/app%3A1.0');
+  });
+});
+
+describe('event timestamps', () => {
+  it('reads back what it writes, with or without nanoseconds', () => {
+    expect(fromEventTimestamp(toEventTimestamp(1_796_490_715_954_329_546n))).toBe(
+      1_796_490_715_954_329_546n,
+    );
+    expect(fromEventTimestamp('1796490715')).toBe(1_796_490_715_000_000_000n);
+    expect(fromEventTimestamp('1796490715.5')).toBe(1_796_490_715_500_000_000n);
+    expect(fromEventTimestamp('2026-12-05T17:00:00Z')).toBeNull();
   });
 });

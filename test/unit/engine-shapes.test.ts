@@ -21,16 +21,17 @@ function inspectAnswer(state: {
 }
 
 describe('engine answers checked at the boundary', () => {
-  it('maps the empty health status Podman answers to "none"', () => {
+  it('leaves out the health Podman answers with an empty status (no healthcheck), as Docker does', () => {
     const answer = inspectAnswer({
       Status: 'running',
       Health: { Status: '', FailingStreak: 0, Log: null },
     });
-    expect(checkContainerInspectShape(answer, what).State.Health).toEqual({
-      Status: 'none',
-      FailingStreak: 0,
-      Log: null,
-    });
+    expect(checkContainerInspectShape(answer, what).State.Health).toBeUndefined();
+  });
+
+  it('maps a missing health status to "none"', () => {
+    const answer = inspectAnswer({ Status: 'running', Health: { FailingStreak: 0 } });
+    expect(checkContainerInspectShape(answer, what).State.Health?.Status).toBe('none');
   });
 
   it('keeps the health statuses the API defines', () => {

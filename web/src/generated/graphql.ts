@@ -178,6 +178,7 @@ export type DashboardStartMutation = { startContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type DashboardStopMutationVariables = Exact<{
@@ -191,6 +192,7 @@ export type DashboardStopMutation = { stopContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type DashboardRestartMutationVariables = Exact<{
@@ -204,6 +206,7 @@ export type DashboardRestartMutation = { restartContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type DashboardPauseMutationVariables = Exact<{
@@ -217,6 +220,7 @@ export type DashboardPauseMutation = { pauseContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type DashboardUnpauseMutationVariables = Exact<{
@@ -230,6 +234,7 @@ export type DashboardUnpauseMutation = { unpauseContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
    };
 
 export type DashboardRemoveMutationVariables = Exact<{
@@ -242,6 +247,7 @@ export type DashboardRemoveMutation = { removeContainer:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveContainerPayload' }
    };
 
@@ -270,6 +276,7 @@ export type DashboardRemoveImageMutation = { removeImage:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveImagePayload' }
    };
 
@@ -283,6 +290,7 @@ export type DashboardRemoveVolumeMutation = { removeVolume:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveVolumePayload' }
    };
 
@@ -296,6 +304,7 @@ export type DashboardRemoveNetworkMutation = { removeNetwork:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'RemoveNetworkPayload' }
    };
 
@@ -307,6 +316,7 @@ export type DashboardPruneImagesMutation = { pruneImages:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'PruneImagesPayload', spaceReclaimedBytes: number, imagesDeleted: Array<string> }
    };
 
@@ -318,6 +328,7 @@ export type DashboardPruneVolumesMutation = { pruneVolumes:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'PruneVolumesPayload', spaceReclaimedBytes: number, volumesDeleted: Array<string> }
    };
 
@@ -329,6 +340,7 @@ export type DashboardPruneNetworksMutation = { pruneNetworks:
     | { __typename: 'EngineFailureError', message: string }
     | { __typename: 'InvalidInputError', message: string }
     | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'NotSupportedError', message: string }
     | { __typename: 'PruneNetworksPayload', networksDeleted: Array<string> }
    };
 

@@ -1,0 +1,28 @@
+/**
+ * Which engine answers: Docker, or Podman serving its Docker-compatible API. The engine
+ * functions (src/docker/*) ask this where the two differ, so that resolvers see one API.
+ *
+ * @module
+ */
+import type { DockerClient } from './client.ts';
+import { EngineNotSupportedError } from './errors.ts';
+
+/** The kinds of engine dockergraph speaks to. */
+export type EngineKind = 'docker' | 'podman';
+
+/** The kind of engine `client` talks to, from its (remembered) `/_ping` answer. */
+export async function engineKind(client: DockerClient): Promise<EngineKind> {
+  const { ping } = await client.connection();
+  // Podman answers every request with `Libpod-Api-Version`; Docker never sends it.
+  return ping.podmanApiVersion ? 'podman' : 'docker';
+}
+
+/** True when `client` talks to Podman. */
+export async function isPodman(client: DockerClient): Promise<boolean> {
+  return (await engineKind(client)) === 'podman';
+}
+
+/** An {@link EngineNotSupportedError} saying that Podman cannot do `what`, and why. */
+export function notSupportedByPodman(what: string, reason: string): EngineNotSupportedError {
+  return new EngineNotSupportedError('podman', `${what}: not supported by Podman (${reason})`);
+}
