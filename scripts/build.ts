@@ -115,6 +115,9 @@ export async function buildTargets(targets: readonly Target[] = TARGETS) {
       sourcemap: true,
       legalComments: 'linked',
       logLevel: 'warning',
+      // graphql-js without its development checks (an `instanceof` realm check on every
+      // schema type test): it reads `process.env.NODE_ENV` once, as it loads.
+      define: { 'process.env.NODE_ENV': '"production"' },
       ...target.options,
     });
     const bytes = readFileSync(join(root, target.outfile));

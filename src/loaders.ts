@@ -7,6 +7,7 @@ import {
   inspectContainer,
   listContainers,
 } from './docker/containers.ts';
+import { EngineError } from './docker/errors.ts';
 import {
   type EngineImageHistoryItem,
   type EngineImageInspect,
@@ -85,6 +86,17 @@ export interface ContainerSize {
 }
 
 /**
+ * The first containers of a list in the connections' order: creation second,
+ * newest first, then id (see `src/schema/pagination.ts`).
+ */
+export interface ContainerPrefix {
+  /** Exactly the first `containers.length` containers of the list in that order (any order here). */
+  readonly containers: EngineContainerSummary[];
+  /** Whether that is the whole list. */
+  readonly whole: boolean;
+}
+
+/**
  * The engine calls one GraphQL request may make, batched and de-duplicated.
  * Lists are read once per request and serve every lookup by id; inspect calls
  * are made only for fields the lists lack, once per object. For a principal
@@ -97,6 +109,12 @@ export interface Loaders {
     all(): Promise<EngineContainerSummary[]>;
     /** The list matching `filters`, once per distinct filter. */
     list(filters: ContainerFilters): Promise<EngineContainerSummary[]>;
+    /**
+     * At least the first `count` + 1 containers of the list matching `filters` (or
+     * the whole list, when shorter), read with the engine's `limit`: see
+     * {@link readContainerPrefix}. Once per distinct filter and count.
+     */
+    newest(filters: ContainerFilters, count: number): Promise<ContainerPrefix>;
     /** Summaries by full id, from {@link all}. */
     summaryById: DataLoader<string, EngineContainerSummary | null>;
     inspect: DataLoader<string, EngineContainerInspect | null>;
@@ -170,6 +188,58 @@ function filteredOnce<F extends object, T>(
     }
     return list;
   };
+}
+
+/** Most reads of one prefix (each past the last) before the whole list is read instead. */
+const MAX_PREFIX_READS = 4;
+
+/**
+ * Reads the first `count` + 1 (or more) containers matching `filters` in the
+ * connections' order (creation second descending, then id) with the engine's
+ * `limit`, instead of the whole list. The engine orders by creation time to the
+ * nanosecond and applies every filter (label limits included) before `limit`,
+ * but its summaries give the creation second only: the read answers exactly
+ * the containers created in a later second than the oldest it got, which are
+ * all there are of those seconds. While fewer than `count` + 1, the next ones
+ * are read after the last (`before`, twice as many each time). Falls back to
+ * `whole` (the full list) when the engine's order is not the one expected, the
+ * last container read is gone before the next read, or after
+ * {@link MAX_PREFIX_READS} reads.
+ */
+async function readContainerPrefix(
+  read: (limit: number, before: string | undefined) => Promise<EngineContainerSummary[]>,
+  whole: () => Promise<EngineContainerSummary[]>,
+  count: number,
+): Promise<ContainerPrefix> {
+  const wanted = count + 1;
+  const got: EngineContainerSummary[] = [];
+  let limit = Math.max(2 * wanted, 16);
+  for (let round = 0; round < MAX_PREFIX_READS; round++) {
+    const last = got.at(-1);
+    let page: EngineContainerSummary[];
+    try {
+      page = await read(limit, last?.Id);
+    } catch (error) {
+      // The container to read after was removed meanwhile: the engine no longer knows it.
+      if (last && error instanceof EngineError && error.status >= 400 && error.status < 500) break;
+      throw error;
+    }
+    for (const container of page) {
+      const previous = got.at(-1);
+      // Newest first, as documented: anything else and no prefix can be trusted.
+      if (previous && container.Created > previous.Created) {
+        return { containers: await whole(), whole: true };
+      }
+      got.push(container);
+    }
+    // Fewer than asked: the engine had no more, all of the list has been read.
+    if (page.length < limit) return { containers: got, whole: true };
+    const oldest = got.at(-1)?.Created ?? 0;
+    const complete = got.filter((container) => container.Created > oldest);
+    if (complete.length >= wanted) return { containers: complete, whole: false };
+    limit = got.length;
+  }
+  return { containers: await whole(), whole: true };
 }
 
 /** A loader whose keys are looked up in a list read once. */
@@ -293,12 +363,35 @@ export function createLoaders(
   const engineInfo = once(() => readEngineInfo(docker));
   const diskUsage = once(() => readDiskUsage(docker));
 
+  const containerList = filteredOnce(allContainers, (filters: ContainerFilters) =>
+    listContainers(docker, { all: true, filters: scoped(filters) }),
+  );
+  const prefixes = new Map<string, Promise<ContainerPrefix>>();
+
   return {
     containers: {
       all: allContainers,
-      list: filteredOnce(allContainers, (filters: ContainerFilters) =>
-        listContainers(docker, { all: true, filters: scoped(filters) }),
-      ),
+      list: containerList,
+      newest: (filters, count) => {
+        const key = `${count}:${JSON.stringify(filters)}`;
+        let prefix = prefixes.get(key);
+        if (!prefix) {
+          const engineFilters = scoped(filters);
+          prefix = readContainerPrefix(
+            (limit, before) =>
+              listContainers(docker, {
+                all: true,
+                filters: engineFilters,
+                limit,
+                ...(before === undefined ? {} : { before }),
+              }),
+            () => containerList(filters),
+            count,
+          );
+          prefixes.set(key, prefix);
+        }
+        return prefix;
+      },
       summaryById: indexLoader(allContainers, (container) => container.Id),
       inspect: eachLoader(async (idOrName) => {
         if (!limit) return inspectContainer(docker, idOrName);

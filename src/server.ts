@@ -1,3 +1,5 @@
+// First: graphql-js must load in production mode (see the module).
+import './graphql-mode.ts';
 import { existsSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

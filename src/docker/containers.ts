@@ -220,18 +220,36 @@ function toEngineFilters(filters: ContainerFilters | undefined): EngineFilters |
   };
 }
 
-/** `GET /containers/json`: containers, newest first. `size` makes the engine compute sizes (slow). */
+/**
+ * `GET /containers/json`: containers, newest first (the engine orders them by
+ * creation time to the nanosecond). `size` makes the engine compute sizes
+ * (slow). `limit` keeps the first that many of those matching the filters;
+ * `before` (a full id) starts the list right after that container, in the
+ * engine's order: together they read a list in pages.
+ */
 export async function listContainers(
   client: DockerClient,
-  options: { all?: boolean; size?: boolean; filters?: ContainerFilters } = {},
+  options: {
+    all?: boolean;
+    size?: boolean;
+    filters?: ContainerFilters;
+    limit?: number;
+    before?: string;
+  } = {},
 ): Promise<EngineContainerSummary[]> {
+  const engineFilters = toEngineFilters(options.filters);
   const answer = await client.json<EngineContainerSummary[]>(
     {
       path: '/containers/json',
       query: {
         all: options.all ?? true,
         size: options.size,
-        filters: encodeFilters(toEngineFilters(options.filters)),
+        limit: options.limit,
+        filters: encodeFilters(
+          options.before === undefined
+            ? engineFilters
+            : { ...engineFilters, before: [options.before] },
+        ),
       },
       ...(options.size ? { timeoutMs: 120_000 } : {}),
     },

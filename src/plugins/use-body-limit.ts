@@ -90,6 +90,10 @@ export function useBodyLimit(limits: BodyLimits): Plugin<GraphQLContext> {
           });
         }
         if (Number(declared) > limit) throw tooLarge(limit, setting, Number(declared));
+        // A body with a Content-Length within the limit is read no further than that length
+        // (HTTP framing: the bytes after it are the next request, or a protocol error): it
+        // needs no counting stream, which costs every request a copy of its body.
+        return;
       }
       if (!requestParser || !request.body) return;
       const parse = requestParser;

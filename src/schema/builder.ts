@@ -88,7 +88,7 @@ export const builder = new SchemaBuilder<{
     SafeInt: { Input: number; Output: number };
     File: { Input: File; Output: never };
   };
-  Connection: { totalCount: number };
+  Connection: { totalCount: number | Promise<number> };
   AuthScopes: Record<Permission, boolean>;
 }>({
   // scope-auth first, so that its checks run before any other plugin's resolver wrapping.

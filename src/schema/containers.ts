@@ -20,7 +20,7 @@ import { forbiddenError } from './access.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
 import { invalidArgument } from './errors.ts';
-import { newestFirstKey, paginate } from './pagination.ts';
+import { newestFirstKey, paginate, selectsField } from './pagination.ts';
 import {
   ContainerConfigRef,
   type ContainerRecord,
@@ -1311,16 +1311,38 @@ builder.queryFields((t) => ({
           description: 'Which containers to list.',
         }),
       },
-      resolve: async (_root, args, context) => {
+      resolve: async (_root, args, context, info) => {
         const filters = toContainerFilters(args.filter);
-        const summaries = await context.loaders.containers.list(filters);
+        const { first } = args;
+        // The first N with no cursor, and no count of the whole list asked for: the engine's
+        // `limit` answers it (every filter, label limits included, is applied by the engine).
+        const pushdown =
+          typeof first === 'number' &&
+          first >= 0 &&
+          !args.after &&
+          !args.before &&
+          (args.last === null || args.last === undefined) &&
+          !selectsField(info, 'totalCount');
+        const { containers: summaries, whole } = pushdown
+          ? await context.loaders.containers.newest(filters, first)
+          : { containers: await context.loaders.containers.list(filters), whole: true };
         for (const summary of summaries)
           context.loaders.containers.summaryById.prime(summary.Id, summary);
-        return paginate(
+        const page = paginate(
           summaries.map((summary) => toContainerRecord(context.engineName, summary)),
           args,
           (c) => newestFirstKey(c.summary?.Created ?? 0, c.id),
         );
+        if (whole) return page;
+        // Not selected (checked above); read the whole list should it be asked for after all.
+        const { edges, pageInfo } = page;
+        return {
+          edges,
+          pageInfo,
+          get totalCount() {
+            return context.loaders.containers.list(filters).then((all) => all.length);
+          },
+        };
       },
     },
     { name: 'ContainerConnection', description: 'A page of containers.' },

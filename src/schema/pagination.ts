@@ -1,3 +1,4 @@
+import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { invalidArgument } from './errors.ts';
 
 /** Relay connection arguments as Pothos passes them. */
@@ -17,7 +18,7 @@ export interface Page<T> {
     startCursor: string | null;
     endCursor: string | null;
   };
-  totalCount: number;
+  totalCount: number | Promise<number>;
 }
 
 const cursorPrefix = 'k1:';
@@ -85,4 +86,24 @@ export function paginate<T>(
 /** Sort key putting newer objects first: Unix seconds descending, then id. */
 export function newestFirstKey(createdSeconds: number, id: string): string {
   return `${String(9_999_999_999 - Math.floor(createdSeconds)).padStart(10, '0')}:${id}`;
+}
+
+/**
+ * Whether the field being resolved selects `name` directly (through fragments
+ * too): lets a connection skip what only that field needs. Answers true when
+ * in doubt (an unknown fragment).
+ */
+export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const seen = new Set<string>();
+  const inSet = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === name;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return inSet(selection.selectionSet);
+      const fragmentName = selection.name.value;
+      if (seen.has(fragmentName)) return false;
+      seen.add(fragmentName);
+      const fragment = info.fragments[fragmentName];
+      return fragment ? inSet(fragment.selectionSet) : true;
+    });
+  return info.fieldNodes.some((node) => inSet(node.selectionSet));
 }

@@ -1,0 +1,370 @@
+/**
+ * dockergraph beside the engine it fronts: the same question asked directly of
+ * the engine (undici on the engine's own socket) and through dockergraph over
+ * HTTP (a real server: bearer token, every plugin and limit), in one process,
+ * interleaved, at 10, 50, 200 and 1,000 containers.
+ *
+ * Questions:
+ * - flat: the containers of a set (by label), fields of the list only;
+ * - nested: the same with image, networks and mounts with their volume
+ *   (directly: the four lists, read in parallel and joined);
+ * - first 50: the newest 50 of the set (directly: `limit=50`).
+ *
+ * Prints p50/p99 (ms), requests per second (sequential: one at a time), engine
+ * calls per GraphQL query and the ratio dockergraph / direct; with
+ * BENCH_CONCURRENCY=n (default 0: off) also the same under n concurrent
+ * clients (autocannon, interleaved by rounds). Run with `npm run bench:compare`.
+ *
+ * It starts its own private engine (DOCKERGRAPH_ENGINE_DIR, default
+ * /tmp/dockergraph-bench-e; DOCKERGRAPH_ENGINE_NETNS, default dgbench), creates
+ * the containers (created, not started), and removes them and the engine it
+ * started when done. BENCH_SIZES=10,50 and BENCH_RUNS=n change what it runs.
+ */
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import { Pool } from 'undici';
+import { loadConfig } from '../src/config.ts';
+import { DockerClient } from '../src/docker/client.ts';
+import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
+import { runEngineScript } from '../src/docker/embedded-engine.ts';
+import { createLogger } from '../src/logger.ts';
+import { hashToken } from '../src/security/principal.ts';
+import { startServer } from '../src/server.ts';
+
+const engineOptions = {
+  dir: process.env.DOCKERGRAPH_ENGINE_DIR ?? '/tmp/dockergraph-bench-e',
+  netns: process.env.DOCKERGRAPH_ENGINE_NETNS ?? 'dgbench',
+};
+const SIZES = (process.env.BENCH_SIZES ?? '10,50,200,1000').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 200);
+const WARMUP = 30;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 0);
+const CREATE_PARALLEL = 6;
+
+const FLAT = `query Flat($labels: [String!]!) {
+  containers(filter: { labels: $labels }) {
+    edges { node { id name state status created labels { name value } } }
+  }
+}`;
+const NESTED = `query Nested($labels: [String!]!) {
+  containers(filter: { labels: $labels }) {
+    edges { node {
+      id name state status
+      image { id tags }
+      networks { networkName ipAddress network { name } }
+      mounts { destination volume { name } }
+    } }
+  }
+}`;
+const FIRST = `query First($labels: [String!]!) {
+  containers(filter: { labels: $labels }, first: 50) {
+    edges { node { id name state status created } }
+  }
+}`;
+
+const engine = await runEngineScript('start', engineOptions);
+const socketPath = engine.dockerHost.replace(/^unix:\/\//, '');
+const run = `cmp-${process.pid}`;
+const token = randomBytes(32).toString('base64url');
+const config = loadConfig({
+  DOCKER_HOST: engine.dockerHost,
+  HOME: '/nonexistent',
+  PORT: '0',
+  DOCKERGRAPH_EMBEDDED_ENGINE: 'false',
+  DOCKERGRAPH_AUDIT: 'off',
+  DOCKERGRAPH_RATE_LIMIT: '0',
+  DOCKERGRAPH_PRODUCTION: 'true',
+  DOCKERGRAPH_TOKENS: JSON.stringify({
+    tokens: [{ id: 'bench', role: 'viewer', sha256: hashToken(token) }],
+  }),
+});
+const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
+  connectTimeoutMs: 5_000,
+  requestTimeoutMs: 120_000,
+});
+let engineCalls = 0;
+docker.observe(() => {
+  engineCalls += 1;
+});
+// Request lines are formatted as deployed (LOG_LEVEL=info) but not printed.
+const server = await startServer(
+  config,
+  docker,
+  createLogger('info', () => {}),
+);
+const { apiVersion } = await docker.connection();
+const direct = new Pool('http://localhost', { socketPath, connections: 16 });
+const graph = new Pool(server.url, { connections: 16 });
+const authorization = `Bearer ${token}`;
+
+async function engineJson<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+  const search = new URLSearchParams(query).toString();
+  const { statusCode, body } = await direct.request({
+    method: 'GET',
+    path: `/v${apiVersion}${path}${search ? `?${search}` : ''}`,
+  });
+  if (statusCode !== 200) throw new Error(`${path}: ${statusCode} ${await body.text()}`);
+  return (await body.json()) as T;
+}
+
+async function engineWrite(method: 'POST' | 'DELETE', path: string, body?: object, query = {}) {
+  const search = new URLSearchParams(query).toString();
+  const answer = await direct.request({
+    method,
+    path: `/v${apiVersion}${path}${search ? `?${search}` : ''}`,
+    ...(body
+      ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+      : {}),
+  });
+  const text = await answer.body.text();
+  if (answer.statusCode >= 300) throw new Error(`${method} ${path}: ${answer.statusCode} ${text}`);
+  return text;
+}
+
+async function createSet(count: number, set: string) {
+  await engineWrite('POST', '/volumes/create', {
+    Name: `${run}-${set}`,
+    Labels: { 'dockergraph.bench': run },
+  });
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      await engineWrite(
+        'POST',
+        '/containers/create',
+        {
+          Image: 'dockergraph/busybox:latest',
+          Cmd: ['sleep', '3600'],
+          Labels: { 'dockergraph.bench': run, 'dockergraph.bench.set': set },
+          ExposedPorts: { '80/tcp': {} },
+          HostConfig: { Binds: [`${run}-${set}:/data`] },
+        },
+        { name: `${run}-${set}-${index}` },
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: CREATE_PARALLEL }, worker));
+}
+
+interface Named {
+  Id: string;
+  Name?: string;
+}
+
+/** The direct answers: what a client of the engine itself would do for each question. */
+const directAnswers = {
+  flat: (labelFilter: string) =>
+    engineJson<unknown[]>('/containers/json', { all: '1', filters: labelFilter }),
+  nested: async (labelFilter: string) => {
+    const [containers, images, networks, volumes] = await Promise.all([
+      engineJson<
+        {
+          ImageID: string;
+          NetworkSettings: { Networks: Record<string, { NetworkID: string }> };
+          Mounts: { Name?: string }[];
+        }[]
+      >('/containers/json', { all: '1', filters: labelFilter }),
+      engineJson<Named[]>('/images/json'),
+      engineJson<Named[]>('/networks'),
+      engineJson<{ Volumes: { Name: string }[] | null }>('/volumes'),
+    ]);
+    const imageById = new Map(images.map((image) => [image.Id, image]));
+    const networkById = new Map(networks.map((network) => [network.Id, network]));
+    const volumeByName = new Map((volumes.Volumes ?? []).map((volume) => [volume.Name, volume]));
+    return containers.map((container) => ({
+      container,
+      image: imageById.get(container.ImageID),
+      networks: Object.values(container.NetworkSettings.Networks).map((network) =>
+        networkById.get(network.NetworkID),
+      ),
+      volumes: container.Mounts.map((mount) => volumeByName.get(mount.Name ?? '')),
+    }));
+  },
+  first: (labelFilter: string) =>
+    engineJson<unknown[]>('/containers/json', { all: '1', limit: '50', filters: labelFilter }),
+};
+
+async function askGraph(body: string): Promise<void> {
+  const { statusCode, body: answer } = await graph.request({
+    method: 'POST',
+    path: '/graphql',
+    headers: { 'content-type': 'application/json', authorization },
+    body,
+  });
+  const result = (await answer.json()) as { errors?: unknown };
+  if (statusCode !== 200 || result.errors) {
+    throw new Error(`dockergraph answered ${statusCode}: ${JSON.stringify(result.errors)}`);
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function summary(times: number[]) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const mean = times.reduce((total, time) => total + time, 0) / times.length;
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), perSecond: 1_000 / mean };
+}
+
+const rows: string[] = [];
+const loadRows: string[] = [];
+
+async function compare(
+  count: number,
+  kind: keyof typeof directAnswers,
+  query: string,
+  set: string,
+): Promise<void> {
+  const labelFilter = JSON.stringify({ label: [`dockergraph.bench.set=${set}`] });
+  const body = JSON.stringify({ query, variables: { labels: [`dockergraph.bench.set=${set}`] } });
+  const ask = directAnswers[kind];
+  for (let index = 0; index < WARMUP; index++) {
+    await ask(labelFilter);
+    await askGraph(body);
+  }
+  const directTimes: number[] = [];
+  const graphTimes: number[] = [];
+  let calls = 0;
+  // CPU time of this process (client and server alike) per question: less noisy than wall
+  // time on a busy machine, where waiting for a core counts as time.
+  let directCpu = 0;
+  let graphCpu = 0;
+  const timeDirect = async () => {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    await ask(labelFilter);
+    directTimes.push(performance.now() - start);
+    const used = process.cpuUsage(cpu);
+    directCpu += used.user + used.system;
+  };
+  const timeGraph = async () => {
+    const before = engineCalls;
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    await askGraph(body);
+    graphTimes.push(performance.now() - start);
+    const used = process.cpuUsage(cpu);
+    graphCpu += used.user + used.system;
+    calls = engineCalls - before;
+  };
+  for (let index = 0; index < RUNS; index++) {
+    // Interleaved, each first every other time: drift and noise fall on both alike.
+    if (index % 2 === 0) {
+      await timeDirect();
+      await timeGraph();
+    } else {
+      await timeGraph();
+      await timeDirect();
+    }
+  }
+  const d = summary(directTimes);
+  const g = summary(graphTimes);
+  rows.push(
+    `| ${count} | ${kind} | ${d.p50.toFixed(2)} | ${g.p50.toFixed(2)} | ${(g.p50 / d.p50).toFixed(2)} | ${(g.p50 - d.p50).toFixed(2)} | ${d.p99.toFixed(2)} | ${g.p99.toFixed(2)} | ${d.perSecond.toFixed(0)} | ${g.perSecond.toFixed(0)} | ${(directCpu / RUNS / 1_000).toFixed(2)} | ${(graphCpu / RUNS / 1_000).toFixed(2)} | ${calls} |`,
+  );
+  if (CONCURRENCY > 0) await compareUnderLoad(count, kind, labelFilter, body);
+}
+
+/** Requests per second and latency under CONCURRENCY clients, in alternating rounds. */
+async function compareUnderLoad(
+  count: number,
+  kind: keyof typeof directAnswers,
+  labelFilter: string,
+  body: string,
+) {
+  const directPath = (() => {
+    const query: Record<string, string> = { all: '1', filters: labelFilter };
+    if (kind === 'first') query.limit = '50';
+    return `/v${apiVersion}/containers/json?${new URLSearchParams(query).toString()}`;
+  })();
+  const rounds = { direct: [] as autocannon.Result[], graph: [] as autocannon.Result[] };
+  for (let round = 0; round < 3; round++) {
+    rounds.direct.push(
+      await autocannon({
+        url: 'http://localhost',
+        socketPath,
+        connections: CONCURRENCY,
+        duration: 3,
+        requests: [{ method: 'GET', path: directPath }],
+      }),
+    );
+    rounds.graph.push(
+      await autocannon({
+        url: `${server.url}/graphql`,
+        connections: CONCURRENCY,
+        duration: 3,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body,
+      }),
+    );
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[1] ?? Number.NaN;
+  const of = (results: autocannon.Result[]) => ({
+    perSecond: median(results.map((result) => result.requests.average)),
+    p50: median(results.map((result) => result.latency.p50)),
+    p99: median(results.map((result) => result.latency.p99)),
+    errors: results.reduce((total, result) => total + result.errors + result.non2xx, 0),
+  });
+  const d = of(rounds.direct);
+  const g = of(rounds.graph);
+  loadRows.push(
+    `| ${count} | ${kind}${kind === 'nested' ? ' (direct: list only)' : ''} | ${CONCURRENCY} | ${d.perSecond.toFixed(0)} | ${g.perSecond.toFixed(0)} | ${(d.perSecond / g.perSecond).toFixed(2)} | ${d.p50} / ${d.p99} | ${g.p50} / ${g.p99} | ${d.errors + g.errors} |`,
+  );
+}
+
+try {
+  let made = 0;
+  for (const count of SIZES) {
+    const set = `n${count}`;
+    await createSet(count, set);
+    made += count;
+    process.stderr.write(`created ${count} containers (${made} in all); measuring\n`);
+    await compare(count, 'flat', FLAT, set);
+    await compare(count, 'nested', NESTED, set);
+    if (count >= 50) await compare(count, 'first', FIRST, set);
+  }
+  console.log(
+    `\n${RUNS} sequential runs per row, interleaved; direct = undici on the engine socket, dockergraph = HTTP POST /graphql with a bearer token\n`,
+  );
+  console.log(
+    '| containers | question | direct p50 (ms) | dockergraph p50 (ms) | ratio p50 | overhead p50 (ms) | direct p99 | dockergraph p99 | direct req/s | dockergraph req/s | direct CPU (ms) | dockergraph CPU (ms) | engine calls per query |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) console.log(row);
+  if (loadRows.length > 0) {
+    console.log(
+      `\nUnder load: autocannon, ${CONCURRENCY} connections, 3 rounds of 3 s each, medians\n`,
+    );
+    console.log(
+      '| containers | question | connections | direct req/s | dockergraph req/s | ratio | direct p50 / p99 (ms) | dockergraph p50 / p99 (ms) | errors |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const row of loadRows) console.log(row);
+  }
+} finally {
+  const filters = JSON.stringify({ label: [`dockergraph.bench=${run}`] });
+  const containers = await engineJson<{ Id: string }[]>('/containers/json', { all: '1', filters });
+  let next = 0;
+  const remover = async () => {
+    while (next < containers.length) {
+      const container = containers[next++];
+      if (container) {
+        await engineWrite('DELETE', `/containers/${container.Id}`, undefined, {
+          force: '1',
+          v: '1',
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CREATE_PARALLEL }, remover));
+  const volumes = await engineJson<{ Volumes: { Name: string }[] | null }>('/volumes', { filters });
+  for (const volume of volumes.Volumes ?? [])
+    await engineWrite('DELETE', `/volumes/${volume.Name}`);
+  await server.stop(1_000);
+  await direct.close();
+  await graph.close();
+  if (engine.started) await runEngineScript('stop', engineOptions);
+}
