@@ -7,14 +7,15 @@ import { type Client, createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import type { DockerClient, EngineCallRecord } from '../../src/docker/client.ts';
+import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { EventsAcrossEngineRestartSubscription } from '../generated/graphql.ts';
 import { BASE_IMAGE, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type EngineInstance, startEngine, stopEngine } from '../helpers/engine.ts';
+import { createEngineClient } from '../helpers/engine-client.ts';
 import { Changes, waitFor } from '../helpers/wait-for.ts';
 
 const instance: EngineInstance = { dir: '/tmp/dockergraph-event-resume', netns: 'dgevresume' };
@@ -157,13 +158,9 @@ describe('events across an engine restart', () => {
       PORT: '0',
       DOCKERGRAPH_CONNECT_TIMEOUT_MS: '2000',
     });
-    const endpoint = resolveDockerEndpoint(config.docker);
-    const docker = DockerClient.create(endpoint, {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
+    const docker = createDockerClient(config);
     docker.observe((call) => calls.push(call));
-    engine = DockerClient.create(endpoint, { connectTimeoutMs: 5_000, requestTimeoutMs: 60_000 });
+    engine = createEngineClient(dockerHost, { requestTimeoutMs: 60_000 });
     running = await startServer(config, docker, createLogger('silent'));
   }, 600_000);
 
