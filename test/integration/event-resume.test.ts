@@ -13,10 +13,11 @@ import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { EventsAcrossEngineRestartSubscription } from '../generated/graphql.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type EngineInstance, startEngine, stopEngine } from '../helpers/engine.ts';
 import { createEngineClient } from '../helpers/engine-client.ts';
-import { Changes, waitFor } from '../helpers/wait-for.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const instance: EngineInstance = { dir: '/tmp/dockergraph-event-resume', netns: 'dgevresume' };
 
@@ -49,35 +50,18 @@ function receive(
     errors?: unknown;
   }>,
 ): Received {
-  const messages: Message[] = [];
-  const errors: unknown[] = [];
-  const changes = new Changes();
-  const events = () => messages.filter((message) => message.kind === 'EVENT').length;
-  void (async () => {
-    try {
-      for await (const result of iterator) {
-        if (result.errors) errors.push(result.errors);
-        if (result.data) messages.push(result.data.events);
-        changes.notify();
-      }
-    } catch (error) {
-      errors.push(error);
-    } finally {
-      changes.notify();
-    }
-  })();
+  const collected = collectSubscription('events', iterator);
   return {
-    messages,
-    errors,
+    messages: collected.messages,
+    errors: collected.errors,
     untilEvents: (count, timeoutMs = 15_000) =>
-      changes.until(
-        () => (events() >= count ? true : undefined),
+      collected.until(
+        (messages) =>
+          messages.filter((message) => message.kind === 'EVENT').length >= count ? true : undefined,
         timeoutMs,
-        () => new Error(`timed out waiting for ${count} events, got ${JSON.stringify(messages)}`),
+        `${count} events`,
       ),
-    stop: async () => {
-      await iterator.return?.();
-    },
+    stop: () => collected.stop(),
   };
 }
 
