@@ -95,7 +95,16 @@ export function matchesFilter(event: EngineEvent, filter: EventFilter): boolean 
   );
 }
 
-/** One subscriber's queue and its consumer side. */
+/**
+ * One subscriber's queue and its consumer side.
+ *
+ * Hand-made rather than a Repeater, because the Repeater is worse here: its executor (and
+ * so its `push`) starts only on the first `next()`, but a subscriber must be registered
+ * and queue events from `subscribe()` on, whether or not it reads yet (a slow reader is
+ * told it fell behind by the resync that ends its queue, past the bound), and a Repeater
+ * returned before its first read never runs its clean-up, which would leave the
+ * subscriber registered and the upstream open.
+ */
 class Subscription implements AsyncIterableIterator<EventMessage> {
   readonly #queue: EventMessage[] = [];
   #wake: (() => void) | null = null;

@@ -11,6 +11,13 @@ export interface Delivered<T> {
  * the newest output plus how much it missed. Iterating consumes it; `return()` (the
  * reader leaving) or the producer's {@link DroppingQueue.end} closes it, and `onClose`
  * runs once either way, to release the upstream.
+ *
+ * Hand-made rather than a Repeater with a SlidingBuffer, because the Repeater is worse
+ * here: its executor (and so its `push`) starts only on the first `next()`, and a
+ * `return()` before that never runs the executor's clean-up. This queue fills from the
+ * moment it is made (a stats subscriber is registered with the hub at once, a log
+ * follower drains the engine while its reader is behind) and `onClose` runs however the
+ * reader leaves. The SlidingBuffer also cannot tell the reader how many items it dropped.
  */
 export class DroppingQueue<T> implements AsyncIterableIterator<Delivered<T>, undefined> {
   readonly #items: T[] = [];

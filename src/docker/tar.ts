@@ -1,21 +1,24 @@
 /**
- * A writer of POSIX ustar archives, enough for build contexts and archive
- * uploads made from text and small files: regular files and folders, with
- * permission bits and a modification time. Owner ids are 0 (root), which is
- * what the engine gives files it copies into an image anyway.
+ * Tar archives made in memory, enough for build contexts and archive uploads made
+ * from text and small files: regular files and folders, with permission bits and a
+ * modification time. Owner ids are 0 (root), which is what the engine gives files it
+ * copies into an image anyway.
  *
- * Ustar stores a path in two header fields: `name` (100 bytes) and `prefix`
- * (155 bytes), joined by a "/" the archive does not store. A longer path, or
- * one without a "/" at a place that splits it into those sizes, cannot be
- * written and is refused with a {@link TarPathError}.
+ * The headers are node-tar's (`tar/header`, `tar/pax`, the encoder npm itself packs
+ * with): a ustar header per member, preceded by a PAX extended header where ustar
+ * cannot hold the path (over 100 bytes without a "/" that splits it into the `prefix`
+ * and `name` fields, over 256 bytes, or not ASCII), so any path length works.
+ * node-tar's streaming `Pack` reads files from disk and runs asynchronously; the two
+ * encoders are synchronous and need no file system, so `createTar` stays synchronous.
  *
  * @module
  */
 
+import { Header } from 'tar/header';
+import { Pax } from 'tar/pax';
+
 const BLOCK = 512;
-const NAME_BYTES = 100;
-const PREFIX_BYTES = 155;
-/** The size field holds 11 octal digits. */
+/** The size field holds 11 octal digits; larger files would need a PAX size record. */
 const MAX_SIZE = 8 ** 11 - 1;
 const DEFAULT_FILE_MODE = 0o644;
 const DEFAULT_FOLDER_MODE = 0o755;
@@ -34,7 +37,7 @@ export interface TarEntry {
   readonly modified?: Date;
 }
 
-/** A path (or mode) that cannot go into a ustar archive; `path` is the one given. */
+/** A path (or mode) that cannot go into an archive; `path` is the one given. */
 export class TarPathError extends Error {
   override readonly name = 'TarPathError';
 
@@ -61,40 +64,12 @@ function splitPath(path: string): string[] | string {
 }
 
 /**
- * The ustar `prefix` and `name` fields of a path, or why it does not fit:
- * at most 100 bytes after the last "/" used as the split, and 155 before it.
- */
-function ustarNameFields(path: string): { prefix: Buffer; name: Buffer } | string {
-  const bytes = Buffer.from(path, 'utf8');
-  if (bytes.length <= NAME_BYTES) return { prefix: Buffer.alloc(0), name: bytes };
-  if (bytes.length > PREFIX_BYTES + 1 + NAME_BYTES) {
-    return `the path is ${bytes.length} bytes long; ustar archives hold at most ${PREFIX_BYTES + 1 + NAME_BYTES}`;
-  }
-  // The earliest "/" whose remainder fits the name field leaves the most room for the prefix.
-  // A folder's trailing "/" belongs to the name, never to the split.
-  for (let slash = bytes.indexOf(0x2f); slash !== -1; slash = bytes.indexOf(0x2f, slash + 1)) {
-    const name = bytes.subarray(slash + 1);
-    if (name.length === 0 || name.length > NAME_BYTES) continue;
-    if (slash > PREFIX_BYTES) break;
-    return { prefix: bytes.subarray(0, slash), name };
-  }
-  return `the path is ${bytes.length} bytes long and has no "/" that splits it into at most ${PREFIX_BYTES} bytes of folders and ${NAME_BYTES} bytes of name, as ustar requires`;
-}
-
-/**
- * Why `path` cannot be an archive member, or `null` when it can: relative,
- * no empty, "." or ".." segments, and short enough for the ustar header.
+ * Why `path` cannot be an archive member, or `null` when it can: relative, with no
+ * empty, "." or ".." segments and no NUL. Any length works (PAX headers hold it).
  */
 export function tarPathProblem(path: string): string | null {
   const segments = splitPath(path);
-  if (typeof segments === 'string') return segments;
-  const fields = ustarNameFields(segments.join('/'));
-  return typeof fields === 'string' ? fields : null;
-}
-
-/** Writes `value` as zero-padded octal filling `width - 1` bytes and a NUL. */
-function writeOctal(header: Buffer, offset: number, width: number, value: number): void {
-  header.write(`${value.toString(8).padStart(width - 1, '0')}\0`, offset, width, 'ascii');
+  return typeof segments === 'string' ? segments : null;
 }
 
 interface HeaderFields {
@@ -102,31 +77,29 @@ interface HeaderFields {
   readonly folder: boolean;
   readonly mode: number;
   readonly size: number;
-  readonly mtime: number;
+  readonly mtime: Date;
 }
 
+/** The header block of one member, after a PAX header when ustar cannot hold its path. */
 function header(fields: HeaderFields): Buffer {
-  const nameFields = ustarNameFields(fields.folder ? `${fields.path}/` : fields.path);
-  if (typeof nameFields === 'string') throw new TarPathError(fields.path, nameFields);
+  const path = fields.folder ? `${fields.path}/` : fields.path;
+  const ustar = new Header({
+    path,
+    mode: fields.mode,
+    uid: 0,
+    gid: 0,
+    size: fields.size,
+    mtime: fields.mtime,
+    type: fields.folder ? 'Directory' : 'File',
+    uname: '',
+    gname: '',
+    devmaj: 0,
+    devmin: 0,
+  });
   const block = Buffer.alloc(BLOCK);
-  nameFields.name.copy(block, 0);
-  writeOctal(block, 100, 8, fields.mode);
-  writeOctal(block, 108, 8, 0);
-  writeOctal(block, 116, 8, 0);
-  writeOctal(block, 124, 12, fields.size);
-  writeOctal(block, 136, 12, fields.mtime);
-  // The checksum is computed with its own field filled with spaces.
-  block.write('        ', 148, 8, 'ascii');
-  block.write(fields.folder ? '5' : '0', 156, 1, 'ascii');
-  block.write('ustar\0', 257, 6, 'ascii');
-  block.write('00', 263, 2, 'ascii');
-  writeOctal(block, 329, 8, 0);
-  writeOctal(block, 337, 8, 0);
-  nameFields.prefix.copy(block, 345);
-  let checksum = 0;
-  for (const byte of block) checksum += byte;
-  block.write(`${checksum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-  return block;
+  const needPax = ustar.encode(block);
+  if (!needPax) return block;
+  return Buffer.concat([new Pax({ path, mtime: fields.mtime }).encode(), block]);
 }
 
 function checkMode(path: string, mode: number): number {
@@ -144,9 +117,9 @@ function toEntries(
 }
 
 /**
- * Builds a ustar archive in memory. Folders that hold a given file but are not
+ * Builds a tar archive in memory. Folders that hold a given file but are not
  * given themselves are added before it (mode 0o755). Throws a
- * {@link TarPathError} for an unacceptable, too long or repeated path, or a
+ * {@link TarPathError} for an unacceptable or repeated path, or a
  * path given both as a file and as a folder of another entry.
  *
  * `files` is a list of entries, or a map from path to file content.
@@ -163,8 +136,6 @@ export function createTar(
     if (typeof segments === 'string') throw new TarPathError(entry.path, segments);
     const path = segments.join('/');
     const folder = entry.type === 'folder';
-    const fields = ustarNameFields(folder ? `${path}/` : path);
-    if (typeof fields === 'string') throw new TarPathError(entry.path, fields);
     if (folder && entry.content !== undefined && entry.content.length > 0) {
       throw new TarPathError(entry.path, 'a folder has no content');
     }
@@ -181,7 +152,7 @@ export function createTar(
     if (!Number.isFinite(mtime) || mtime < 0) {
       throw new TarPathError(entry.path, 'the modification time is before 1970 or invalid');
     }
-    return { entry, path, segments, folder, mode, mtime };
+    return { entry, path, segments, folder, mode, mtime: new Date(mtime * 1000) };
   });
 
   const blocks: Buffer[] = [];
@@ -194,13 +165,6 @@ export function createTar(
       }
       if (written.has(parent)) continue;
       written.add(parent);
-      const parentFields = ustarNameFields(`${parent}/`);
-      if (typeof parentFields === 'string') {
-        throw new TarPathError(
-          entry.path,
-          `its folder "${parent}" cannot be stored: ${parentFields}`,
-        );
-      }
       const parentMode = folderModes.get(parent) ?? DEFAULT_FOLDER_MODE;
       blocks.push(header({ path: parent, folder: true, mode: parentMode, size: 0, mtime }));
     }
@@ -214,7 +178,10 @@ export function createTar(
     const content = entry.content ?? '';
     const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
     if (data.length > MAX_SIZE) {
-      throw new TarPathError(entry.path, `the file is larger than ustar's ${MAX_SIZE} bytes`);
+      throw new TarPathError(
+        entry.path,
+        `the file is larger than the ${MAX_SIZE} bytes a tar size field holds`,
+      );
     }
     blocks.push(
       header({ path, folder: false, mode, size: data.length, mtime }),

@@ -1,3 +1,4 @@
+import { FixedBuffer, Repeater } from '@repeaterjs/repeater';
 import type { GraphQLContext } from '../context.ts';
 import { type BuildStepHeader, parseStepHeader } from '../docker/build.ts';
 import { BuildFailedError, EngineError } from '../docker/errors.ts';
@@ -124,94 +125,57 @@ function stepHeader(message: ProgressMessage): BuildStepHeader | null {
  * A subscriber that leaves cancels the work at once, also while no step comes (a build
  * step may run for minutes silently): the engine stops a pull or build whose stream is
  * closed.
+ *
+ * A Repeater: its `return()` stops it (and so aborts the work) without waiting for a
+ * next step, and the executor leaves at once rather than waiting for the work to settle.
+ * Steps are kept without bound until read, as the engine sends them (a pull or build
+ * reports a bounded number of steps); a failure other than an engine's is thrown to the
+ * reader after the steps before it.
  */
 export function progressOf(
   context: GraphQLContext,
   work: (report: (step: ProgressStep) => void, signal: AbortSignal) => Promise<string>,
 ): AsyncIterableIterator<ProgressMessage> {
-  const cancel = new AbortController();
-  const messages = progressUntilDone(context, work, cancel.signal);
-  // A generator's own return() waits for its next yield; the subscriber must not.
-  const stop = () => {
-    cancel.abort();
-    messages
-      .return(undefined)
-      .catch((error: unknown) => context.reportLiveError('progress stream failed to close', error));
-  };
-  const iterator: AsyncIterableIterator<ProgressMessage> = {
-    next: () => messages.next(),
-    return: () => {
-      stop();
-      return Promise.resolve({ done: true, value: undefined });
-    },
-    throw: (error: unknown) => {
-      stop();
-      return Promise.reject(error);
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
-}
-
-async function* progressUntilDone(
-  context: GraphQLContext,
-  work: (report: (step: ProgressStep) => void, signal: AbortSignal) => Promise<string>,
-  signal: AbortSignal,
-): AsyncGenerator<ProgressMessage, void, undefined> {
-  const queue: ProgressMessage[] = [];
-  let wake: (() => void) | null = null;
-  let finished = false;
-  const notify = () => {
-    const resume = wake;
-    wake = null;
-    resume?.();
-  };
-  let outcome: { reference: string } | { error: unknown } = { reference: '' };
-  void work((step) => {
-    queue.push({ kind: 'progress', ...step });
-    notify();
-  }, signal).then(
-    (reference) => {
-      outcome = { reference };
-      finished = true;
-      notify();
-    },
-    (error: unknown) => {
-      outcome = { error };
-      finished = true;
-      notify();
-    },
-  );
-  for (;;) {
-    const message = queue.shift();
-    if (message) {
-      yield message;
-      continue;
-    }
-    if (finished) break;
-    await new Promise<void>((resolve) => {
-      wake = resolve;
+  return new Repeater<ProgressMessage, undefined>(async (push, stop) => {
+    const cancel = new AbortController();
+    const left = stop.then(() => {
+      cancel.abort();
+      return null;
     });
-  }
-  try {
-    if ('error' in outcome) throw outcome.error;
-    context.renewLoaders();
-    // Read as the engine has it, as the pullImage mutation reads its image back: a token
-    // limited to labels is told of the image it pulled, though it may not see it in lists.
-    const inspect = await inspectImage(context.docker, outcome.reference);
-    if (!inspect) {
-      yield { kind: 'failed', code: 'NOT_FOUND', message: `image "${outcome.reference}" is gone` };
-      return;
+    const outcome = work((step) => {
+      void push({ kind: 'progress', ...step });
+    }, cancel.signal).then(
+      (reference) => ({ reference }),
+      (error: unknown) => ({ error }),
+    );
+    const settled = await Promise.race([outcome, left]);
+    if (settled === null) return undefined;
+    try {
+      if ('error' in settled) throw settled.error;
+      context.renewLoaders();
+      // Read as the engine has it, as the pullImage mutation reads its image back: a token
+      // limited to labels is told of the image it pulled, though it may not see it in lists.
+      const inspect = await inspectImage(context.docker, settled.reference);
+      if (!inspect) {
+        await push({
+          kind: 'failed',
+          code: 'NOT_FOUND',
+          message: `image "${settled.reference}" is gone`,
+        });
+      } else {
+        await push({
+          kind: 'done',
+          image: { engine: context.engineName, id: inspect.Id, summary: null, inspect },
+        });
+      }
+    } catch (error) {
+      // Engine errors carry messages made for users (credentials are never in them); anything
+      // else is a bug whose text stays in the logs.
+      if (!(error instanceof EngineError)) throw error;
+      const code = error instanceof BuildFailedError ? 'BUILD_FAILED' : error.kind;
+      await push({ kind: 'failed', code, message: error.message });
     }
-    yield {
-      kind: 'done',
-      image: { engine: context.engineName, id: inspect.Id, summary: null, inspect },
-    };
-  } catch (error) {
-    // Engine errors carry messages made for users (credentials are never in them); anything
-    // else is a bug whose text stays in the logs.
-    if (!(error instanceof EngineError)) throw error;
-    const code = error instanceof BuildFailedError ? 'BUILD_FAILED' : error.kind;
-    yield { kind: 'failed', code, message: error.message };
-  }
+    stop();
+    return undefined;
+  }, new FixedBuffer(Number.POSITIVE_INFINITY));
 }

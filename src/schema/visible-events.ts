@@ -1,3 +1,4 @@
+import { Repeater } from '@repeaterjs/repeater';
 import type { GraphQLContext } from '../context.ts';
 import type { EventMessage } from '../docker/event-hub.ts';
 import type { EngineEvent } from '../docker/events.ts';
@@ -160,23 +161,19 @@ export function visibleEvents(
       return null;
     }
   };
-  const filtered: AsyncIterableIterator<EventMessage, undefined> = {
-    async next() {
-      for (;;) {
-        const result = await messages.next();
-        if (result.done === true) return result;
-        const scoped = await scope(result.value);
-        if (scoped) return { done: false, value: scoped };
-      }
-    },
-    async return() {
-      // Not through a generator: its return() would wait for the next event to arrive.
-      await messages.return?.();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return filtered;
-    },
-  };
-  return filtered;
+  // Pulls one message when its reader asks for one (an unbuffered Repeater's push waits
+  // for the next read), so the hub's bounded queue still measures how far the reader is
+  // behind. Leaving stops the Repeater, which leaves `messages` at once, also while no
+  // event comes.
+  return new Repeater<EventMessage, undefined>(async (push, stop) => {
+    void stop.then(() => messages.return?.());
+    for (;;) {
+      const result = await messages.next();
+      if (result.done === true) break;
+      const scoped = await scope(result.value);
+      if (scoped) await push(scoped);
+    }
+    stop();
+    return undefined;
+  });
 }

@@ -70,3 +70,17 @@ export function collectSubscription<K extends string, T>(
     },
   };
 }
+
+/**
+ * Reads a subscription to its end (or `timeoutMs`), keeping `data[key]` of every result
+ * and the errors, as {@link collectSubscription} does.
+ */
+export async function readSubscription<K extends string, T>(
+  key: K,
+  iterator: AsyncIterableIterator<{ data?: Record<K, T> | null | undefined; errors?: unknown }>,
+  timeoutMs = 120_000,
+): Promise<{ messages: T[]; errors: unknown[] }> {
+  const collected = collectSubscription(key, iterator);
+  await collected.untilEnded(timeoutMs);
+  return { messages: collected.messages, errors: collected.errors };
+}

@@ -2,9 +2,9 @@
 // labelled so that each test file removes exactly what it made.
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { DockerClient, type EngineCall } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import type { DockerClient, EngineCall } from '../../src/docker/client.ts';
 import { createTar } from '../../src/docker/tar.ts';
+import { createEngineClient } from './engine-client.ts';
 
 export { createTar };
 
@@ -19,17 +19,7 @@ export class EngineFixtures {
   readonly engine: DockerClient;
 
   constructor() {
-    this.engine = DockerClient.create(
-      resolveDockerEndpoint({
-        dockerHost: inject('dockerHost'),
-        tlsVerify: false,
-        configDir: '/nonexistent',
-      }),
-      {
-        connectTimeoutMs: 5_000,
-        requestTimeoutMs: 120_000,
-      },
-    );
+    this.engine = createEngineClient(inject('dockerHost'));
   }
 
   /** A name unique to this run, e.g. `dg-web-1a2b3c4d`. */

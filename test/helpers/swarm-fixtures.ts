@@ -2,8 +2,7 @@
 // that each test file removes exactly what it made (services first: they hold secrets and configs).
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { DockerClient } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import type { DockerClient } from '../../src/docker/client.ts';
 import { listNodes } from '../../src/docker/swarm.ts';
 import { listSwarmBlobs, removeSwarmBlob } from '../../src/docker/swarm-secrets.ts';
 import {
@@ -12,6 +11,7 @@ import {
   listTasks,
   removeService,
 } from '../../src/docker/swarm-services.ts';
+import { createEngineClient } from './engine-client.ts';
 import { waitFor } from './wait-for.ts';
 
 export const BASE_IMAGE = 'dockergraph/busybox:latest';
@@ -21,12 +21,7 @@ export const UPDATE_IMAGE = 'dockergraph/busybox:v2';
 /** The label every swarm fixture carries: `dockergraph.test=<run id>`. */
 export const TEST_LABEL = 'dockergraph.test';
 
-function clientOf(dockerHost: string): DockerClient {
-  return DockerClient.create(
-    resolveDockerEndpoint({ dockerHost, tlsVerify: false, configDir: '/nonexistent' }),
-    { connectTimeoutMs: 5_000, requestTimeoutMs: 120_000 },
-  );
-}
+const clientOf = (dockerHost: string): DockerClient => createEngineClient(dockerHost);
 
 /** Raw clients of the swarm's engines and cleanup of what a test file made. */
 export class SwarmFixtures {

@@ -4,9 +4,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNodeId } from '../../src/schema/node-id.ts';
 import { createTestApp, withoutEngineCalls } from '../helpers/app.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { startLiveServer } from '../helpers/live-server.ts';
-import { Changes, waitFor } from '../helpers/wait-for.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const NODES = 'query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }';
 
@@ -93,27 +94,15 @@ describe('engine-call budget', () => {
     const fixtures = new EngineFixtures();
     // One call per event: the container read after its change.
     const live = await startLiveServer(undefined, { env: { DOCKERGRAPH_MAX_ENGINE_CALLS: '1' } });
-    const messages: unknown[] = [];
-    const errors: unknown[] = [];
-    const changes = new Changes();
     try {
-      const iterator = live.client.iterate({
-        query:
-          'subscription Updates($filter: ContainerUpdateFilter) { containerUpdated(filter: $filter) { action container { name } } }',
-        variables: { filter: { labels: [`dockergraph.test=${fixtures.run}`] } },
-      });
-      void (async () => {
-        try {
-          for await (const result of iterator) {
-            if (result.errors) errors.push(result.errors);
-            if (result.data) messages.push(result.data);
-            changes.notify();
-          }
-        } catch (error) {
-          errors.push(error);
-          changes.notify();
-        }
-      })();
+      const received = collectSubscription(
+        'containerUpdated',
+        live.client.iterate<{ containerUpdated: unknown }>({
+          query:
+            'subscription Updates($filter: ContainerUpdateFilter) { containerUpdated(filter: $filter) { action container { name } } }',
+          variables: { filter: { labels: [`dockergraph.test=${fixtures.run}`] } },
+        }),
+      );
       await waitFor(() => live.server.events.subscriberCount === 1, {
         timeoutMs: 10_000,
         what: 'the subscription to listen to the event hub',
@@ -123,14 +112,14 @@ describe('engine-call budget', () => {
       for (const index of [1, 2]) {
         await fixtures.startContainer(await fixtures.createContainer(`${name}-${index}`));
       }
-      await changes.until(
-        () => (messages.length >= 4 || errors.length > 0 ? true : undefined),
+      await received.until(
+        (messages) => (messages.length >= 4 || received.errors.length > 0 ? true : undefined),
         10_000,
-        () => new Error(`timed out; messages so far: ${JSON.stringify(messages)}`),
+        'four updates',
       );
-      expect(errors).toEqual([]);
-      expect(messages.length).toBeGreaterThanOrEqual(4);
-      await iterator.return?.();
+      expect(received.errors).toEqual([]);
+      expect(received.messages.length).toBeGreaterThanOrEqual(4);
+      await received.stop();
     } finally {
       await live.close();
       await fixtures.cleanup();

@@ -5,6 +5,7 @@ import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { BuildImageInput, BuildImageWithProgressSubscription } from '../generated/graphql.ts';
+import { readSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -32,23 +33,14 @@ describe('buildImageProgress subscription', () => {
   let client: Client;
 
   /** Subscribes and reads the stream to its end. */
-  async function build(
-    input: BuildImageInput,
-  ): Promise<{ messages: Message[]; errors: unknown[] }> {
-    const messages: Message[] = [];
-    const errors: unknown[] = [];
-    try {
-      for await (const result of client.iterate<{ buildImageProgress: Message }>({
+  function build(input: BuildImageInput): Promise<{ messages: Message[]; errors: unknown[] }> {
+    return readSubscription(
+      'buildImageProgress',
+      client.iterate<{ buildImageProgress: Message }>({
         query: print(BuildProgressSubscription),
         variables: { input },
-      })) {
-        if (result.errors) errors.push(result.errors);
-        if (result.data) messages.push(result.data.buildImageProgress);
-      }
-    } catch (error) {
-      errors.push(error);
-    }
-    return { messages, errors };
+      }),
+    );
   }
 
   beforeAll(async () => {

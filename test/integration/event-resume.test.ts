@@ -6,16 +6,16 @@ import { print } from 'graphql';
 import { type Client, createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../../src/config.ts';
-import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
-import { createLogger } from '../../src/logger.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import type { DockerClient, EngineCallRecord } from '../../src/docker/client.ts';
+import type { RunningServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { EventsAcrossEngineRestartSubscription } from '../generated/graphql.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type EngineInstance, startEngine, stopEngine } from '../helpers/engine.ts';
-import { Changes, waitFor } from '../helpers/wait-for.ts';
+import { createEngineClient } from '../helpers/engine-client.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const instance: EngineInstance = { dir: '/tmp/dockergraph-event-resume', netns: 'dgevresume' };
 
@@ -48,35 +48,18 @@ function receive(
     errors?: unknown;
   }>,
 ): Received {
-  const messages: Message[] = [];
-  const errors: unknown[] = [];
-  const changes = new Changes();
-  const events = () => messages.filter((message) => message.kind === 'EVENT').length;
-  void (async () => {
-    try {
-      for await (const result of iterator) {
-        if (result.errors) errors.push(result.errors);
-        if (result.data) messages.push(result.data.events);
-        changes.notify();
-      }
-    } catch (error) {
-      errors.push(error);
-    } finally {
-      changes.notify();
-    }
-  })();
+  const collected = collectSubscription('events', iterator);
   return {
-    messages,
-    errors,
+    messages: collected.messages,
+    errors: collected.errors,
     untilEvents: (count, timeoutMs = 15_000) =>
-      changes.until(
-        () => (events() >= count ? true : undefined),
+      collected.until(
+        (messages) =>
+          messages.filter((message) => message.kind === 'EVENT').length >= count ? true : undefined,
         timeoutMs,
-        () => new Error(`timed out waiting for ${count} events, got ${JSON.stringify(messages)}`),
+        `${count} events`,
       ),
-    stop: async () => {
-      await iterator.return?.();
-    },
+    stop: () => collected.stop(),
   };
 }
 
@@ -85,6 +68,7 @@ describe('events across an engine restart', () => {
   const wsClients: Client[] = [];
   let engine: DockerClient;
   let running: RunningServer;
+  let live: LiveServer | undefined;
 
   function wsClient(): Client {
     const client = createWsClient({
@@ -149,28 +133,16 @@ describe('events across an engine restart', () => {
 
   beforeAll(async () => {
     const { dockerHost } = await startEngine(instance);
-    const config = loadConfig({
-      HOME: '/nonexistent',
-      DOCKERGRAPH_AUDIT: 'off',
-      DOCKER_HOST: dockerHost,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DOCKERGRAPH_CONNECT_TIMEOUT_MS: '2000',
-    });
-    const endpoint = resolveDockerEndpoint(config.docker);
-    const docker = DockerClient.create(endpoint, {
-      connectTimeoutMs: config.engineConnectTimeoutMs,
-      requestTimeoutMs: config.engineRequestTimeoutMs,
-    });
-    docker.observe((call) => calls.push(call));
-    engine = DockerClient.create(endpoint, { connectTimeoutMs: 5_000, requestTimeoutMs: 60_000 });
-    running = await startServer(config, docker, createLogger('silent'));
+    live = await startLiveServer(dockerHost, { env: { DOCKERGRAPH_CONNECT_TIMEOUT_MS: '2000' } });
+    live.docker.observe((call) => calls.push(call));
+    engine = createEngineClient(dockerHost, { requestTimeoutMs: 60_000 });
+    running = live.server;
   }, 600_000);
 
   afterAll(async () => {
     try {
       await Promise.all(wsClients.map((client) => client.dispose()));
-      await running?.stop(0);
+      await live?.close();
     } finally {
       await stopEngine(instance);
       rmSync(instance.dir, { recursive: true, force: true });

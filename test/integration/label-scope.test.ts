@@ -10,6 +10,7 @@ import { graphql } from '../generated/gql.ts';
 import type { LabelScopeEventsSubscription } from '../generated/graphql.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp, dataOf, type GraphQLResponse } from '../helpers/app.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { Changes, waitFor } from '../helpers/wait-for.ts';
@@ -819,32 +820,16 @@ describe('subscriptions', () => {
 
   /** Subscribes to all events through `server` and collects them. */
   function collect(server: LiveServer) {
-    const messages: Message[] = [];
-    const errors: unknown[] = [];
-    const changes = new Changes();
-    const iterator = server.client.iterate({ query: print(EventsSubscription) });
-    void (async () => {
-      try {
-        for await (const result of iterator) {
-          if (result.errors) errors.push(result.errors);
-          if (result.data) messages.push((result.data as { events: Message }).events);
-          changes.notify();
-        }
-      } catch (error) {
-        errors.push(error);
-        changes.notify();
-      }
-    })();
+    const collected = collectSubscription(
+      'events',
+      server.client.iterate<{ events: Message }>({ query: print(EventsSubscription) }),
+    );
     return {
-      messages,
-      errors,
+      messages: collected.messages,
+      errors: collected.errors,
       until: (found: (message: Message) => boolean, what: string) =>
-        changes.until(
-          () => (messages.some(found) ? true : undefined),
-          20_000,
-          () => new Error(`timed out waiting for ${what}: ${JSON.stringify({ messages, errors })}`),
-        ),
-      stop: () => iterator.return?.(),
+        collected.until((messages) => (messages.some(found) ? true : undefined), 20_000, what),
+      stop: () => collected.stop(),
     };
   }
 

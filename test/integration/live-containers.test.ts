@@ -3,16 +3,12 @@
 // fault proxy (passing everything) so that the test sees the upstream connections themselves.
 import { print } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
-import { type Client, createClient } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { loadConfig } from '../../src/config.ts';
 import type { EngineCallRecord } from '../../src/docker/client.ts';
-import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { followContainerLogs } from '../../src/docker/follow-logs.ts';
 import { bufferDroppingOldest } from '../../src/docker/live-buffer.ts';
-import { createLogger } from '../../src/logger.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import type { RunningServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type {
   FollowContainerLogsSubscription,
@@ -21,6 +17,7 @@ import type {
 import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const LogsSubscription = graphql(`
@@ -80,6 +77,7 @@ describe('live container subscriptions', () => {
   let proxy: FaultProxy;
   let running: RunningServer;
   let client: Client;
+  let live: LiveServer | undefined;
 
   function followLogs(id: string): Received<LogMessage> {
     return receive(
@@ -128,27 +126,15 @@ describe('live container subscriptions', () => {
 
   beforeAll(async () => {
     proxy = await startFaultProxy();
-    const config = loadConfig({
-      HOME: '/nonexistent',
-      DOCKERGRAPH_AUDIT: 'off',
-      DOCKER_HOST: proxy.dockerHost,
-      HOST: '127.0.0.1',
-      PORT: '0',
-    });
-    const docker = createDockerClient(config);
-    docker.observe((call) => calls.push(call));
-    running = await startServer(config, docker, createLogger('silent'));
-    client = createClient({
-      url: `${running.url.replace(/^http/, 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
+    live = await startLiveServer(proxy.dockerHost);
+    live.docker.observe((call) => calls.push(call));
+    running = live.server;
+    client = live.client;
   });
 
   afterAll(async () => {
     try {
-      await client?.dispose();
-      await running?.stop(0);
+      await live?.close();
       await proxy?.close();
     } finally {
       await fixtures.cleanup();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRegistryAuth } from '../../src/docker/registry-auth.ts';
 import { graphql } from '../generated/gql.ts';
 import type { PullImageWithProgressSubscription } from '../generated/graphql.ts';
+import { readSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { startRegistry } from '../helpers/engine.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
@@ -43,21 +44,14 @@ describe('pullImageProgress subscription', () => {
   }
 
   /** Subscribes and reads the stream to its end. */
-  async function pull(reference: string): Promise<{ messages: Message[]; errors: unknown[] }> {
-    const messages: Message[] = [];
-    const errors: unknown[] = [];
-    try {
-      for await (const result of client.iterate<{ pullImageProgress: Message }>({
+  function pull(reference: string): Promise<{ messages: Message[]; errors: unknown[] }> {
+    return readSubscription(
+      'pullImageProgress',
+      client.iterate<{ pullImageProgress: Message }>({
         query: print(PullProgressSubscription),
         variables: { reference },
-      })) {
-        if (result.errors) errors.push(result.errors);
-        if (result.data) messages.push(result.data.pullImageProgress);
-      }
-    } catch (error) {
-      errors.push(error);
-    }
-    return { messages, errors };
+      }),
+    );
   }
 
   beforeAll(async () => {

@@ -12,12 +12,12 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EXAMPLE_QUERY } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { DockerClient, type EngineCallRecord } from '../../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
+import type { DockerClient, EngineCallRecord } from '../../src/docker/client.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { GraphQLResponse } from '../helpers/app.ts';
 import { dockerSocketPath, engineDockerHost, engineStatus } from '../helpers/engine.ts';
+import { createEngineClient } from '../helpers/engine-client.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { captureLog, type LogEntry } from '../helpers/log-capture.ts';
 import { Changes } from '../helpers/wait-for.ts';
@@ -55,10 +55,7 @@ async function postJson<T>(
 }
 
 function dockerClient(dockerHost: string): DockerClient {
-  return DockerClient.create(
-    resolveDockerEndpoint({ dockerHost, tlsVerify: false, configDir: '/nonexistent' }),
-    { connectTimeoutMs: 3_000, requestTimeoutMs: 30_000 },
-  );
+  return createEngineClient(dockerHost, { connectTimeoutMs: 3_000, requestTimeoutMs: 30_000 });
 }
 
 function serverConfig(dockerHost: string) {

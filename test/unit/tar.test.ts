@@ -1,4 +1,4 @@
-// The ustar writer, checked by the system's GNU tar: what it lists and what it extracts.
+// The tar writer, checked by the system's GNU tar: what it lists and what it extracts.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -100,20 +100,38 @@ describe('createTar', () => {
     expect(await readFile(join(dir, path), 'utf8')).toBe('long\n');
   });
 
-  it('refuses paths ustar cannot hold, saying why', () => {
+  it('stores paths ustar cannot hold (over 256 bytes, unsplittable) in PAX headers', async () => {
     const tooLong = `${'d/'.repeat(130)}x`;
-    expect(() => createTar([{ path: tooLong, content: '' }])).toThrow(
-      /is 261 bytes long; ustar archives hold at most 256/,
-    );
-    const unsplittable = `${'d'.repeat(20)}/${'n'.repeat(120)}`;
-    expect(tarPathProblem(unsplittable)).toMatch(/no "\/" that splits it/);
+    const unsplittable = `${'u'.repeat(20)}/${'n'.repeat(120)}`;
     const longFolderName = `${'p'.repeat(160)}/name`;
-    expect(tarPathProblem(longFolderName)).toMatch(/no "\/" that splits it/);
-    // The file fits (150 bytes of prefix, 90 of name), but its folder alone does not.
-    const folder = 'p'.repeat(150);
-    expect(() => createTar([{ path: `${folder}/${'n'.repeat(90)}`, content: '' }])).toThrow(
-      `its folder "${folder}" cannot be stored`,
-    );
+    const folder = 'q'.repeat(150);
+    const nested = `${folder}/${'n'.repeat(90)}`;
+    const deep = `${'long-folder-name/'.repeat(20)}file.txt`;
+    expect(Buffer.byteLength(tooLong)).toBe(261);
+    expect(Buffer.byteLength(deep)).toBeGreaterThan(256);
+    for (const path of [tooLong, unsplittable, longFolderName, nested, deep]) {
+      expect(tarPathProblem(path)).toBeNull();
+    }
+    const tar = createTar([
+      { path: tooLong, content: 'too long\n' },
+      { path: unsplittable, content: 'unsplittable\n' },
+      { path: longFolderName, content: 'long folder\n' },
+      { path: nested, content: 'nested\n' },
+      { path: deep, content: 'deep\n', mode: 0o600 },
+    ]);
+    // PAX extended headers ("x" entries), not GNU's ././@LongLink.
+    expect(tar.includes('././@LongLink')).toBe(false);
+    const { dir, listing } = await extract(tar);
+    for (const path of [tooLong, unsplittable, longFolderName, nested, deep]) {
+      expect(listing).toContain(path);
+    }
+    expect(listing).toContain(`${folder}/`);
+    expect(await readFile(join(dir, tooLong), 'utf8')).toBe('too long\n');
+    expect(await readFile(join(dir, unsplittable), 'utf8')).toBe('unsplittable\n');
+    expect(await readFile(join(dir, longFolderName), 'utf8')).toBe('long folder\n');
+    expect(await readFile(join(dir, nested), 'utf8')).toBe('nested\n');
+    expect(await readFile(join(dir, deep), 'utf8')).toBe('deep\n');
+    expect(await modeOf(join(dir, deep))).toBe(0o600);
   });
 
   it('refuses unsafe, empty, repeated and conflicting paths and bad modes', () => {
