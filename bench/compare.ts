@@ -30,6 +30,7 @@ import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
 import { hashToken } from '../src/security/principal.ts';
 import { startServer } from '../src/server.ts';
+import { benchContainerBody } from './bench-containers.ts';
 
 const engineOptions = {
   dir: process.env.DOCKERGRAPH_ENGINE_DIR ?? '/tmp/dockergraph-bench-e',
@@ -130,18 +131,9 @@ async function createSet(count: number, set: string) {
   const worker = async () => {
     while (next < count) {
       const index = next++;
-      await engineWrite(
-        'POST',
-        '/containers/create',
-        {
-          Image: 'dockergraph/busybox:latest',
-          Cmd: ['sleep', '3600'],
-          Labels: { 'dockergraph.bench': run, 'dockergraph.bench.set': set },
-          ExposedPorts: { '80/tcp': {} },
-          HostConfig: { Binds: [`${run}-${set}:/data`] },
-        },
-        { name: `${run}-${set}-${index}` },
-      );
+      await engineWrite('POST', '/containers/create', benchContainerBody(run, set), {
+        name: `${run}-${set}-${index}`,
+      });
     }
   };
   await Promise.all(Array.from({ length: CREATE_PARALLEL }, worker));

@@ -11,6 +11,7 @@ import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
 import { hashToken } from '../src/security/principal.ts';
+import { benchContainerBody } from './bench-containers.ts';
 
 const QUERY = `query BenchOverview($labels: [String!]!) {
   containers(filter: { labels: $labels }) {
@@ -85,18 +86,9 @@ async function createContainers(count: number, set: string) {
   });
   for (let index = 0; index < count; index++) {
     const created = JSON.parse(
-      await engine(
-        'POST',
-        '/containers/create',
-        {
-          Image: 'dockergraph/busybox:latest',
-          Cmd: ['sleep', '3600'],
-          Labels: { 'dockergraph.bench': run, 'dockergraph.bench.set': set },
-          ExposedPorts: { '80/tcp': {} },
-          HostConfig: { Binds: [`${run}-${set}:/data`] },
-        },
-        { name: `${run}-${set}-${index}` },
-      ),
+      await engine('POST', '/containers/create', benchContainerBody(run, set), {
+        name: `${run}-${set}-${index}`,
+      }),
     ) as { Id: string };
     await engine('POST', `/containers/${created.Id}/start`);
   }
