@@ -14,10 +14,10 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { hashToken } from '../src/security/principal.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 
 const MiB = 1_024 * 1_024;
 const here = resolve(import.meta.dirname, '..');
@@ -34,17 +34,6 @@ const tokens = {
   admin: randomBytes(32).toString('base64url'),
   viewer: randomBytes(32).toString('base64url'),
 };
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** A field of /proc/<pid>/status in KiB. */
 function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
