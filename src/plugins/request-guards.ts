@@ -31,7 +31,7 @@ const REDIS_COMMAND_TIMEOUT_MS = 2_000;
  * One Redis connection for the guards, opened on first use: the client is loaded only
  * where DOCKERGRAPH_REDIS_URL is set (the Workers build has no TCP sockets for it).
  */
-function lazyRedis(url: string, onError: (error: unknown) => void) {
+function lazyRedis(url: string, onError: (error: unknown) => void, onReady: () => void) {
   let connection: Promise<Redis> | undefined;
   return {
     get(): Promise<Redis> {
@@ -46,6 +46,8 @@ function lazyRedis(url: string, onError: (error: unknown) => void) {
           lazyConnect: true,
         });
         client.on('error', onError);
+        // Connected, or connected again after an outage.
+        client.on('ready', onReady);
         return client.connect().then(
           () => client,
           (error: unknown) => {
@@ -79,7 +81,7 @@ export function createRequestGuards(
 ): RequestGuards {
   const file = config.security.persistedOperationsFile;
   const redisKey = config.security.persistedOperationsRedisKey;
-  // Once per outage, not once per refused request.
+  // Once per outage (until the connection is ready again), not once per refused request.
   let reported = false;
   const onStoreError = (error: unknown) => {
     if (reported) return;
@@ -101,24 +103,16 @@ export function createRequestGuards(
       close: async () => {},
     };
   }
-  const connection = lazyRedis(redis.url, onStoreError);
-  const answered = <T>(value: T): T => {
+  const connection = lazyRedis(redis.url, onStoreError, () => {
     reported = false;
-    return value;
-  };
-  const rateLimiter = new RedisRateLimiter({
-    redis: () => connection.get(),
-    prefix: redis.prefix,
-    limit: config.limits.rateLimit,
-    windowMs: config.limits.rateLimitWindowMs,
   });
   return {
-    rateLimiter: {
-      limit: rateLimiter.limit,
-      windowMs: rateLimiter.windowMs,
-      enabled: rateLimiter.enabled,
-      take: async (key, count) => answered(await rateLimiter.take(key, count)),
-    },
+    rateLimiter: new RedisRateLimiter({
+      redis: () => connection.get(),
+      prefix: redis.prefix,
+      limit: config.limits.rateLimit,
+      windowMs: config.limits.rateLimitWindowMs,
+    }),
     persistedOperations:
       redisKey !== undefined
         ? new RedisPersistedOperations(() => connection.get(), redisKey)

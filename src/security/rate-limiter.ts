@@ -37,6 +37,15 @@ export interface RateLimitStore {
   take(key: string, count?: number): RateDecision | Promise<RateDecision>;
 }
 
+/** Checks the bucket size and window every store shares; throws a RangeError naming the wrong one. */
+export function checkBucketOptions(limit: number, windowMs: number): void {
+  if (!Number.isInteger(limit) || limit < 0) throw new RangeError('limit must be an integer >= 0');
+  if (!(windowMs > 0)) throw new RangeError('windowMs must be positive');
+}
+
+/** What a store answers while the limit is off (`limit` 0). */
+export const UNLIMITED: RateDecision = { allowed: true, remaining: Number.POSITIVE_INFINITY };
+
 /** The decision for `tokens` left in a bucket of `limit` after asking for `count`. */
 export function decideFromBucket(
   limit: number,
@@ -64,9 +73,7 @@ export class RateLimiter implements RateLimitStore {
   readonly #buckets = new Map<string, Bucket>();
 
   constructor({ limit, windowMs, now = Date.now }: RateLimiterOptions) {
-    if (!Number.isInteger(limit) || limit < 0)
-      throw new RangeError('limit must be an integer >= 0');
-    if (!(windowMs > 0)) throw new RangeError('windowMs must be positive');
+    checkBucketOptions(limit, windowMs);
     this.limit = limit;
     this.windowMs = windowMs;
     this.#now = now;
@@ -82,7 +89,7 @@ export class RateLimiter implements RateLimitStore {
    * nothing, so that a refused batch costs nothing.
    */
   take(key: string, count = 1): RateDecision {
-    if (!this.enabled) return { allowed: true, remaining: Number.POSITIVE_INFINITY };
+    if (!this.enabled) return UNLIMITED;
     const now = this.#now();
     const bucket = this.#refilled(key, now);
     const taken = bucket.tokens >= count;

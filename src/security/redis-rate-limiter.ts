@@ -1,5 +1,11 @@
 import type { Redis } from 'ioredis';
-import { decideFromBucket, type RateDecision, type RateLimitStore } from './rate-limiter.ts';
+import {
+  checkBucketOptions,
+  decideFromBucket,
+  type RateDecision,
+  type RateLimitStore,
+  UNLIMITED,
+} from './rate-limiter.ts';
 
 /**
  * The token bucket of {@link RateLimiter}, kept in Redis so that every replica takes
@@ -50,9 +56,7 @@ export class RedisRateLimiter implements RateLimitStore {
   readonly #prefix: string;
 
   constructor({ redis, prefix, limit, windowMs }: RedisRateLimiterOptions) {
-    if (!Number.isInteger(limit) || limit < 0)
-      throw new RangeError('limit must be an integer >= 0');
-    if (!(windowMs > 0)) throw new RangeError('windowMs must be positive');
+    checkBucketOptions(limit, windowMs);
     this.limit = limit;
     this.windowMs = windowMs;
     this.#redis = redis;
@@ -64,7 +68,7 @@ export class RedisRateLimiter implements RateLimitStore {
   }
 
   async take(key: string, count = 1): Promise<RateDecision> {
-    if (!this.enabled) return { allowed: true, remaining: Number.POSITIVE_INFINITY };
+    if (!this.enabled) return UNLIMITED;
     // EVAL: the script is short, and EVALSHA would need a NOSCRIPT retry after a Redis restart.
     const answer: unknown = await (await this.#redis()).eval(
       TAKE_SCRIPT,
