@@ -265,8 +265,10 @@ async function parseMultipart(
   });
   const source = Readable.from(body as unknown as AsyncIterable<Uint8Array>);
   let operationsText: string | undefined;
-  let parsed: { operations: GraphQLParams[]; batched: boolean } | undefined;
-  let map: Map<string, string[]> | undefined;
+  /** The admitted operations and their file map, once the guards let them through. */
+  let parsed:
+    | { operations: GraphQLParams[]; batched: boolean; map: Map<string, string[]> }
+    | undefined;
   /** The guards' verdict on the operations, once "map" has come. */
   let admission: Promise<void> | undefined;
   const written: Promise<void>[] = [];
@@ -336,8 +338,7 @@ async function parseMultipart(
       }
       throw error;
     }
-    map = fileMap;
-    parsed = { operations: admitted, batched };
+    parsed = { operations: admitted, batched, map: fileMap };
   };
   parser.on('file', (name, stream, filename, _encoding, mimeType) => {
     if (admission === undefined) {
@@ -356,12 +357,12 @@ async function parseMultipart(
     );
     const store = async (pending: Promise<void>) => {
       await pending;
-      if (!map || !parsed) {
+      if (!parsed) {
         // Refused: the reason is already the failure.
         stream.resume();
         return;
       }
-      if (!map.has(name) || files.has(name)) {
+      if (!parsed.map.has(name) || files.has(name)) {
         stream.resume();
         fail(badMultipart(`the file "${name}" is not named in "map", or comes twice`));
         return;
@@ -384,13 +385,13 @@ async function parseMultipart(
     });
     await admission;
     await Promise.all(written);
-    if (failure === undefined && (!parsed || !map)) {
+    if (failure === undefined && !parsed) {
       failure = badMultipart('the fields "operations" and "map" are missing');
     }
     if (failure !== undefined) throw failure;
-    if (!parsed || !map) throw badMultipart('the fields "operations" and "map" are missing');
+    if (!parsed) throw badMultipart('the fields "operations" and "map" are missing');
     const target = parsed.batched ? parsed.operations : parsed.operations[0];
-    for (const [name, paths] of map) {
+    for (const [name, paths] of parsed.map) {
       const file = files.get(name);
       if (!file) throw badMultipart(`the file "${name}" named in "map" was not sent`);
       // Backed by the file on disk: read as the engine reads it, never held whole.
