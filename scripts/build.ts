@@ -40,12 +40,6 @@ export interface Target {
   readonly options: BuildOptions;
 }
 
-const nodeLike: BuildOptions = {
-  platform: 'node',
-  target: 'node20',
-  banner: { js: REQUIRE_BANNER },
-};
-
 /**
  * GraphiQL's page inlines 9 MB of assets: the built artifacts serve a short page in its
  * place (`npm start`, the full server, keeps GraphiQL).
@@ -54,28 +48,34 @@ const WITHOUT_GRAPHIQL = {
   '@graphql-yoga/render-graphiql': './src/targets/graphiql-unavailable.ts',
 } as const;
 
-const functionLike: BuildOptions = { ...nodeLike, alias: WITHOUT_GRAPHIQL };
+/** The Node-runtime artifacts: the container image's server, Lambda, Deno and Bun. */
+const nodeArtifact: BuildOptions = {
+  platform: 'node',
+  target: 'node20',
+  banner: { js: REQUIRE_BANNER },
+  alias: WITHOUT_GRAPHIQL,
+};
 
 export const TARGETS: readonly Target[] = [
   {
     name: 'node',
     entry: 'src/targets/node-http.ts',
     outfile: 'dist/node/server.mjs',
-    options: functionLike,
+    options: nodeArtifact,
   },
   {
     name: 'lambda',
     entry: 'src/targets/lambda.ts',
     outfile: 'dist/lambda/index.mjs',
-    options: functionLike,
+    options: nodeArtifact,
   },
   {
     name: 'deno',
     entry: 'src/targets/deno.ts',
     outfile: 'dist/deno/main.mjs',
-    options: functionLike,
+    options: nodeArtifact,
   },
-  { name: 'bun', entry: 'src/targets/bun.ts', outfile: 'dist/bun/main.mjs', options: functionLike },
+  { name: 'bun', entry: 'src/targets/bun.ts', outfile: 'dist/bun/main.mjs', options: nodeArtifact },
   {
     name: 'workers',
     entry: 'src/targets/workers.ts',

@@ -78,34 +78,8 @@ type Entry =
 /** What a restricted container needs besides a non-root user. */
 const confined = { capDrop: ['ALL'], noNewPrivileges: true };
 
-const container = (
-  objects: Objects,
-  name: string,
-  input: Readonly<Record<string, unknown>>,
-): ArgumentSamples => ({
-  input: {
-    image: BASE_IMAGE,
-    name: objects.name(name),
-    labels: [objects.runLabel],
-    ...input,
-  },
-});
-
-const volume = (
-  objects: Objects,
-  name: string,
-  options: Readonly<Record<string, string>>,
-  driver?: string,
-): ArgumentSamples => ({
-  input: {
-    name: objects.name(name),
-    labels: [objects.runLabel],
-    ...(driver ? { driver } : {}),
-    driverOptions: Object.entries(options).map(([key, value]) => ({ name: key, value })),
-  },
-});
-
-const network = (
+/** The input of a create named for this run and carrying its label. */
+const named = (
   objects: Objects,
   name: string,
   input: Readonly<Record<string, unknown>>,
@@ -113,13 +87,27 @@ const network = (
   input: { name: objects.name(name), labels: [objects.runLabel], ...input },
 });
 
-const service = (
+const network = named;
+
+/** A container's input, and a service's: both name the image they run. */
+const container = (
   objects: Objects,
   name: string,
   input: Readonly<Record<string, unknown>>,
-): ArgumentSamples => ({
-  input: { name: objects.name(name), image: BASE_IMAGE, labels: [objects.runLabel], ...input },
-});
+): ArgumentSamples => named(objects, name, { image: BASE_IMAGE, ...input });
+
+const service = container;
+
+const volume = (
+  objects: Objects,
+  name: string,
+  options: Readonly<Record<string, string>>,
+  driver?: string,
+): ArgumentSamples =>
+  named(objects, name, {
+    ...(driver ? { driver } : {}),
+    driverOptions: Object.entries(options).map(([key, value]) => ({ name: key, value })),
+  });
 
 const ACTS_ON_A_CONTAINER = 'acts on a container that was admitted when it was created';
 
