@@ -289,3 +289,13 @@ export async function sendOperation(
   const { status, body: answer } = await app.post(body, { token, headers });
   return { status, answer };
 }
+
+/** The controls an admission refusal names (`extensions.admissionFindings[].control`), in order. */
+export function admissionControlsOf(
+  error: NonNullable<GraphQLResponse<unknown>['errors']>[number] | undefined,
+): string[] {
+  const findings = error?.extensions?.admissionFindings;
+  return Array.isArray(findings)
+    ? findings.map((finding: { control?: unknown }) => String(finding.control))
+    : [];
+}

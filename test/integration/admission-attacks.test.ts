@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { reviewContainerCreate } from '../../src/security/admission.ts';
 import { hashToken } from '../../src/security/principal.ts';
-import { randomToken } from '../helpers/access.ts';
+import { admissionControlsOf, randomToken } from '../helpers/access.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { execInEngineNetns } from '../helpers/engine.ts';
@@ -36,14 +36,6 @@ type Answer = GraphQLResponse<Record<string, unknown>>;
 async function gql(app: TestApp, query: string, variables: Record<string, unknown> = {}) {
   const answer = await app.post<Answer>({ query, variables });
   return answer.body;
-}
-
-/** The controls named by the first error's admission findings. */
-function controlsOf(answer: Answer): string[] {
-  const findings = answer.errors?.[0]?.extensions?.admissionFindings;
-  return Array.isArray(findings)
-    ? findings.map((finding: { control?: unknown }) => String(finding.control))
-    : [];
 }
 
 const LOGS = `query ($id: String!) { container(idOrName: $id) { logs(timestamps: false) { lines { message } } } }`;
@@ -153,7 +145,7 @@ describe('admission attacks', () => {
       // Refused: the subnet is outside DOCKERGRAPH_NETWORK_POOLS (none are listed here), so the
       // engine host never routes ${target} to a bridge.
       expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      expect(controlsOf(answer)).toContain('network-addresses');
+      expect(admissionControlsOf(answer.errors?.[0])).toContain('network-addresses');
       // The routes of the engine host that cover the target: none leads to a bridge.
       const routes = await execInEngineNetns('ip', ['route', 'show', 'match', target]);
       expect(routes.stdout).not.toMatch(/ dev br-/);
@@ -175,7 +167,7 @@ describe('admission attacks', () => {
     );
     // Refused before the engine makes the bridge: nothing can listen on 9.9.9.9 for the host.
     expect(made.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect(controlsOf(made)).toContain('network-addresses');
+    expect(admissionControlsOf(made.errors?.[0])).toContain('network-addresses');
   });
 
   // HOLE 4: only `POST /networks/create` is reviewed for network drivers; creating a container on,

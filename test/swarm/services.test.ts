@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineConflictError } from '../../src/docker/errors.ts';
 import { inspectService, updateService } from '../../src/docker/swarm-services.ts';
 import { graphql } from '../generated/gql.ts';
-import { makeRoleTokens } from '../helpers/access.ts';
+import { admissionControlsOf, makeRoleTokens } from '../helpers/access.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { must } from '../helpers/must.ts';
 import { BASE_IMAGE, SwarmFixtures, UPDATE_IMAGE } from '../helpers/swarm-fixtures.ts';
@@ -268,11 +268,7 @@ describe('swarm services', () => {
     });
     expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     // Each task is a container: the spec is reviewed as the container it would create.
-    const findings = (answer.errors?.[0]?.extensions?.admissionFindings ?? []) as {
-      control: string;
-      message: string;
-    }[];
-    expect(new Set(findings.map((finding) => finding.control))).toEqual(
+    expect(new Set(admissionControlsOf(answer.errors?.[0]))).toEqual(
       new Set(['host-paths', 'host-namespaces', 'capabilities']),
     );
     expect(answer.errors?.[0]?.message).toContain('"/etc"');
