@@ -168,6 +168,12 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/** The same text for the same filters, whatever their order; null when none is set. */
+function filtersKey(filters: object): string | null {
+  const defined = Object.entries(filters).filter(([, value]) => value !== undefined);
+  return defined.length === 0 ? null : JSON.stringify(defined.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 /**
  * Memoises a filtered list call per distinct filter for the lifetime of one
  * request; no filter at all reads the shared unfiltered list.
@@ -178,9 +184,8 @@ function filteredOnce<F extends object, T>(
 ): (filters: F) => Promise<T[]> {
   const pending = new Map<string, Promise<T[]>>();
   return (filters) => {
-    const defined = Object.entries(filters).filter(([, value]) => value !== undefined);
-    if (defined.length === 0) return all();
-    const key = JSON.stringify(defined.sort(([a], [b]) => (a < b ? -1 : 1)));
+    const key = filtersKey(filters);
+    if (key === null) return all();
     let list = pending.get(key);
     if (!list) {
       list = load(filters);
@@ -373,7 +378,7 @@ export function createLoaders(
       all: allContainers,
       list: containerList,
       newest: (filters, count) => {
-        const key = `${count}:${JSON.stringify(filters)}`;
+        const key = `${count}:${filtersKey(filters) ?? ''}`;
         let prefix = prefixes.get(key);
         if (!prefix) {
           const engineFilters = scoped(filters);
