@@ -5,17 +5,12 @@ import {
   createYoga,
   type GraphiQLOptions,
   type Plugin,
-  useReadinessCheck,
   type YogaServerInstance,
 } from 'graphql-yoga';
 import type { Config } from './config.ts';
-import {
-  createContext,
-  createLiveStreams,
-  type GraphQLContext,
-  type LiveStreams,
-} from './context.ts';
+import { createContext, type GraphQLContext } from './context.ts';
 import { type DockerClient, EngineCallBudgetError } from './docker/client.ts';
+import { EngineRegistry } from './docker/engine-registry.ts';
 import { EngineError } from './docker/errors.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
@@ -30,6 +25,7 @@ import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
+import { usePartialErrors } from './plugins/use-partial-errors.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { useUploads } from './plugins/use-uploads.ts';
 import { admissionDeniedToGraphQL } from './schema/access.ts';
@@ -78,17 +74,22 @@ function renderLocalGraphiQL(options: GraphiQLOptions): string {
   return page;
 }
 
-/** The pieces an app is built from; tests pass their own client to count engine calls. */
-export interface AppDependencies {
-  readonly docker: DockerClient;
+/**
+ * The pieces an app is built from: the engines it serves, as a registry, or one client
+ * (tests pass their own to count engine calls), served as `config.engineName`.
+ */
+export type AppDependencies = (
+  | { readonly engines: EngineRegistry; readonly docker?: undefined }
+  | { readonly docker: DockerClient; readonly engines?: undefined }
+) & {
   readonly logger: Logger;
-  /** The engine's shared live streams; made over `docker` when not given (never closed then). */
-  readonly live?: LiveStreams;
+  /** Aborts when the server shuts down: subscriptions end with it. */
+  readonly shutdown?: AbortSignal;
   /** Rate limits and registered operations, shared with the WebSocket server; made when not given. */
   readonly guards?: RequestGuards;
   /** Where audit lines go; opened from `config.audit` (and closed on dispose) when not given. */
   readonly audit?: AuditLog;
-}
+};
 
 export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
@@ -97,6 +98,46 @@ function clientAddressOf(serverContext: unknown): string | null {
   return (
     (serverContext as { req?: IncomingMessage } | undefined)?.req?.socket?.remoteAddress ?? null
   );
+}
+
+/** A registry serving one client as `name`, for apps given a client (tests, the handler). */
+export function singleEngineRegistry(
+  name: string,
+  docker: DockerClient,
+  logger: Logger,
+): EngineRegistry {
+  return new EngineRegistry([{ name, labels: {}, client: docker }], (what, error, engine) =>
+    logger.warn(what, { engine, error: error instanceof Error ? error.message : String(error) }),
+  );
+}
+
+/**
+ * `/readyz`: 200 while at least one engine answers `GET /_ping`, 503 when none does;
+ * the body names each engine and whether it answered, so one engine down is seen
+ * without the server leaving the load balancer.
+ */
+function useEngineReadiness(engines: EngineRegistry, config: Config): Plugin<GraphQLContext> {
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/readyz') return;
+      await engines.probeAll(Math.min(config.engineConnectTimeoutMs, 5_000));
+      const report = engines.list().map((engine) => {
+        const health = engine.health();
+        return {
+          name: engine.name,
+          reachable: health.reachable === true,
+          ...(health.lastError === null ? {} : { error: health.lastError }),
+        };
+      });
+      const ready = report.some((engine) => engine.reachable);
+      endResponse(
+        new fetchAPI.Response(JSON.stringify({ ready, engines: report }), {
+          status: ready ? 200 : 503,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        }),
+      );
+    },
+  };
 }
 
 /** Logs one line per HTTP request: method, path, status, duration, operation and engine calls. */
@@ -126,7 +167,7 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
               args.operationName ??
               getOperationAST(args.document, args.operationName)?.name?.value ??
               undefined,
-            engineCalls: context.docker.callCount,
+            engineCalls: context.fleet.callCount(),
           });
         },
       };
@@ -154,9 +195,12 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
  */
 export function createApp(
   config: Config,
-  { docker, logger, live, audit, guards }: AppDependencies,
+  { docker, engines: given, logger, shutdown, audit, guards }: AppDependencies,
 ): App {
-  const streams = live ?? createLiveStreams(docker, logger);
+  const engines = given ?? singleEngineRegistry(config.engineName, docker, logger);
+  const shutdownSignal = shutdown ?? new AbortController().signal;
+  const reportLiveError = (what: string, error: unknown) =>
+    logger.warn(what, { error: error instanceof Error ? error.message : String(error) });
   const auditLog = audit ?? openAuditLog(config.audit, reportAuditWriteError(logger));
   const requestGuards = guards ?? createRequestGuards(config, Date.now, logger);
   const operationGuards = createOperationGuards(config, requestGuards, auditLog);
@@ -217,10 +261,10 @@ export function createApp(
         (request ? principals.get(request) : undefined);
       if (!principal) throw new GraphQLError('operation without an authenticated principal');
       return createContext({
-        docker,
-        engineName: config.engineName,
+        engines,
         signal: request?.signal,
-        live: streams,
+        shutdown: shutdownSignal,
+        reportLiveError,
         principal,
         policy,
         limits: { maxNodeIds: config.limits.maxNodeIds },
@@ -261,17 +305,7 @@ export function createApp(
       },
     },
     plugins: [
-      useReadinessCheck({
-        endpoint: '/readyz',
-        check: async () => {
-          try {
-            await docker.ping(Math.min(config.engineConnectTimeoutMs, 5_000));
-            return true;
-          } catch {
-            return false;
-          }
-        },
-      }),
+      useEngineReadiness(engines, config),
       useRequestLog(logger),
       // Before the limits, so that operations they refuse are audited as denied.
       useAudit({ log: auditLog, principals }),
@@ -284,8 +318,7 @@ export function createApp(
       // Tar downloads the schema links to (`/files/…`): after authentication, whose principal
       // they check (the `dangerous` permission, the label limit).
       useDownloads({
-        docker,
-        engineName: config.engineName,
+        engines,
         logger,
         principalOf: (request) => principals.get(request),
         allowedOrigins: config.security.allowedOrigins,
@@ -309,6 +342,7 @@ export function createApp(
       useAliasLimit(config.limits.maxAliases),
       useIntrospectionPolicy(config.security.introspection),
       useCostLimit(config.limits),
+      usePartialErrors(),
     ],
   });
 }

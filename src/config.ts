@@ -81,6 +81,11 @@ export interface TokenEntry {
   readonly sha256: string;
   /** Labels the token is limited to; null for a token that sees everything. */
   readonly labels: Readonly<Record<string, string>> | null;
+  /**
+   * Engines the token is limited to: names, or label selectors of engines (`env=staging`);
+   * null or absent for every engine.
+   */
+  readonly engines?: readonly string[] | null;
 }
 
 /** Who may do what, and what the server exposes. */
@@ -286,7 +291,7 @@ export function parseTokenConfiguration(
   const tokens = parsed.tokens.map((raw: unknown, index): TokenEntry => {
     const where = `${source}: tokens[${index}]`;
     if (!isRecord(raw)) throw new ConfigError(`${where} must be an object`);
-    const { id, role, sha256, labels } = raw;
+    const { id, role, sha256, labels, engines } = raw;
     if (typeof id !== 'string' || !TOKEN_ID.test(id)) {
       throw new ConfigError(`${where}.id must be 1 to 64 letters, digits, ".", "_" or "-"`);
     }
@@ -311,7 +316,30 @@ export function parseTokenConfiguration(
       }
       tokenLabels = labels as Record<string, string>;
     }
-    return { id, role, sha256: sha256.toLowerCase(), labels: tokenLabels };
+    let tokenEngines: string[] | null = null;
+    if (engines !== undefined && engines !== null) {
+      if (
+        !Array.isArray(engines) ||
+        engines.length === 0 ||
+        !engines.every(
+          (selector: unknown) =>
+            typeof selector === 'string' &&
+            (/^[a-z0-9][a-z0-9_-]{0,62}$/.test(selector) || /^[^=\s]+=[^\s]*$/.test(selector)),
+        )
+      ) {
+        throw new ConfigError(
+          `${where}.engines must be a list of engine names or label selectors such as "env=staging"`,
+        );
+      }
+      tokenEngines = engines as string[];
+    }
+    return {
+      id,
+      role,
+      sha256: sha256.toLowerCase(),
+      labels: tokenLabels,
+      engines: tokenEngines,
+    };
   });
   return { tokens, roles, roleAdmission };
 }

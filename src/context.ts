@@ -1,9 +1,10 @@
 import { createAdmissionGate } from './docker/admission-gate.ts';
 import { type DockerClient, EngineCallBudget } from './docker/client.ts';
-import { EventHub } from './docker/event-hub.ts';
-import { StatsHub } from './docker/stats-hub.ts';
+import type { EngineRegistry, RegisteredEngine } from './docker/engine-registry.ts';
+import { EngineNotFoundError, InvalidInputError } from './docker/errors.ts';
+import type { EventHub } from './docker/event-hub.ts';
+import type { StatsHub } from './docker/stats-hub.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import type { Logger } from './logger.ts';
 import type { AdmissionSettings } from './security/admission.ts';
 import { describePrincipal, type Principal } from './security/principal.ts';
 
@@ -21,26 +22,66 @@ export interface OperationLimits {
   readonly maxNodeIds: number;
 }
 
-/** What every resolver of one GraphQL operation shares. */
-export interface GraphQLContext {
+/**
+ * What resolvers of one engine's objects share: that engine's request-bound client,
+ * loaders and live streams. The engine-binding plugin (`src/schema/engine-binding-plugin.ts`)
+ * gives each field of an object the binding of the object's engine.
+ */
+export interface EngineBinding {
   /** The engine client, bound to the request's abort signal. */
   readonly docker: DockerClient;
   /** Batched, de-duplicated engine reads for this operation only. */
   readonly loaders: Loaders;
   /** Name of the engine, carried inside global IDs. */
   readonly engineName: string;
-  /** Who runs the operation: role, permissions, label limit. */
-  readonly principal: Principal;
-  readonly policy: AccessPolicy;
-  readonly limits: OperationLimits;
   /** The engine's event stream, shared by every subscription. */
   readonly events: EventHub;
   /** The engine's stats streams, one per container, shared by every subscription. */
   readonly stats: StatsHub;
+}
+
+/** The engines an operation may use: those its principal may see, by name or selector. */
+export interface FleetView {
+  /** Whether the server serves one engine only (then every field is bound to it). */
+  readonly single: boolean;
+  /** The engines the principal may see, in name order. */
+  visible(): readonly RegisteredEngine[];
+  /** A visible engine by name; null for one that does not exist or the principal may not see. */
+  find(name: string): RegisteredEngine | null;
+  /**
+   * The visible engines a list's `engines` argument selects: names, or label selectors
+   * (`env=prod`); all visible engines when `selectors` is null or undefined. An unknown
+   * name is an InvalidInputError naming `argument`, as a hidden one is.
+   */
+  select(selectors: readonly string[] | null | undefined, argument: string): RegisteredEngine[];
+  /** The engine fields of engine `name` for this operation; NotFound when not visible. */
+  binding(name: string): EngineBinding;
+  /**
+   * `context` bound to engine `name` (see {@link bindEngine}): made once per engine and
+   * operation, on top of the first context it was asked for.
+   */
+  bind(context: GraphQLContext, name: string): GraphQLContext;
+  /** Engine calls this operation made, all engines together. */
+  callCount(): number;
+}
+
+/** What every resolver of one GraphQL operation shares. */
+export interface GraphQLContext extends EngineBinding {
+  /** Every engine the operation may use; root fields that span engines read them here. */
+  readonly fleet: FleetView;
+  /** Who runs the operation: role, permissions, label limit. */
+  readonly principal: Principal;
+  readonly policy: AccessPolicy;
+  readonly limits: OperationLimits;
   /** Aborts when the server shuts down: streams a subscription alone owns end with it. */
   readonly shutdown: AbortSignal;
   /** Logs a failure a live stream cannot hand to its subscriber (it only ends the stream). */
   readonly reportLiveError: (what: string, error: unknown) => void;
+  /**
+   * Errors of engines that did not answer a list spanning engines: the others' data is
+   * answered, and these join the response's `errors` (src/plugins/use-partial-errors.ts).
+   */
+  readonly partialErrors: PartialError[];
   /**
    * Replaces `loaders` with fresh ones and gives the engine-call budget back. A
    * subscription keeps one context for all its events, which are executed one after
@@ -49,58 +90,25 @@ export interface GraphQLContext {
   renewLoaders(): void;
 }
 
-/** The shared live streams of one engine and the signal that ends them all at shutdown. */
-export interface LiveStreams {
-  readonly events: EventHub;
-  readonly stats: StatsHub;
-  readonly shutdown: AbortSignal;
-  /** Logs a failure inside a live stream, which its subscriber sees only as the end. */
-  readonly reportError: (what: string, error: unknown) => void;
-}
-
-/** Live streams the owner can close: at shutdown every subscription completes. */
-export interface LiveStreamsHandle extends LiveStreams {
-  close(): void;
-}
-
-/** Most stats samples a subscriber may have waiting before the oldest are dropped. */
-const STATS_BUFFER_SAMPLES = 100;
-
-/**
- * Creates the shared live streams of one engine. They read through the client
- * itself, not a request's view: a shared upstream must not end with the request
- * of the subscriber that happened to open it.
- */
-export function createLiveStreams(docker: DockerClient, logger: Logger): LiveStreamsHandle {
-  const shutdown = new AbortController();
-  const reportError = (what: string, error: unknown) =>
-    logger.warn(what, { error: error instanceof Error ? error.message : String(error) });
-  const warn = (what: string) => (error: unknown) => reportError(what, error);
-  const events = new EventHub(docker, { onUpstreamError: warn('engine event stream dropped') });
-  const stats = new StatsHub(docker, {
-    bufferSize: STATS_BUFFER_SAMPLES,
-    onUpstreamError: warn('engine stats stream dropped'),
-  });
-  return {
-    events,
-    stats,
-    shutdown: shutdown.signal,
-    reportError,
-    close() {
-      shutdown.abort();
-      events.close();
-      stats.close();
-    },
-  };
+/** An engine's failure inside an answer that still carries the other engines' data. */
+export interface PartialError {
+  readonly message: string;
+  /** Path of the field whose list lacks the engine's objects. */
+  readonly path: readonly (string | number)[];
+  readonly code: string;
+  readonly engine: string;
 }
 
 /** What one operation's context is made from. */
 export interface ContextSources {
-  readonly docker: DockerClient;
-  readonly engineName: string;
+  /** The engines the server serves now (a reload may change them between operations). */
+  readonly engines: EngineRegistry;
   /** Aborts the operation's engine calls when its client goes away. */
   readonly signal: AbortSignal | undefined;
-  readonly live: LiveStreams;
+  /** Aborts when the server shuts down. */
+  readonly shutdown: AbortSignal;
+  /** Logs a failure inside a live stream, which its subscriber sees only as the end. */
+  readonly reportLiveError: (what: string, error: unknown) => void;
   readonly principal: Principal;
   readonly policy: AccessPolicy;
   readonly limits: OperationLimits;
@@ -108,44 +116,195 @@ export interface ContextSources {
   readonly maxEngineCalls: number;
 }
 
-/** Builds the context of one operation: a request-scoped client view and fresh loaders. */
+/** An engine the principal may not see answers exactly like one that does not exist. */
+function noSuchEngine(name: string): EngineNotFoundError {
+  return new EngineNotFoundError('NOT_FOUND', `no engine named "${name}"`, 404);
+}
+
+/**
+ * The binding of a root field that did not choose an engine while several are served:
+ * its first use of the engine fails, naming how to choose one.
+ */
+export function unboundEngine(count: number): EngineBinding {
+  const refuse = (): never => {
+    throw new InvalidInputError(
+      'engine',
+      `${count} engines are served: name one with the \`engine\` argument or a global ID`,
+    );
+  };
+  return {
+    get docker() {
+      return refuse();
+    },
+    get loaders() {
+      return refuse();
+    },
+    get engineName() {
+      return refuse();
+    },
+    get events() {
+      return refuse();
+    },
+    get stats() {
+      return refuse();
+    },
+  };
+}
+
+/**
+ * `base` with the engine fields of `binding`, read through so that an unbound
+ * binding refuses on use, not when the context is made. Everything else is
+ * `base`'s (the transport's context keeps its own properties).
+ */
+export function withBinding(base: GraphQLContext, binding: EngineBinding): GraphQLContext {
+  return Object.create(base, {
+    docker: { get: () => binding.docker },
+    loaders: { get: () => binding.loaders },
+    engineName: { get: () => binding.engineName },
+    events: { get: () => binding.events },
+    stats: { get: () => binding.stats },
+  }) as GraphQLContext;
+}
+
+/** `context` bound to engine `name`: its fields read and write that engine. */
+export function bindEngine(context: GraphQLContext, name: string): GraphQLContext {
+  return context.fleet.bind(context, name);
+}
+
+/**
+ * Builds the context of one operation: per engine it touches, a request-scoped
+ * client view and fresh loaders, made on first use. Engines are seen through the
+ * principal's engine limit: one it may not see answers like one that does not exist.
+ * With one visible engine the context is bound to it; with several, root fields
+ * choose (src/schema/engine-binding-plugin.ts).
+ */
 export function createContext({
-  docker,
-  engineName,
+  engines,
   signal,
-  live,
+  shutdown,
+  reportLiveError,
   principal,
   policy,
   limits,
   maxEngineCalls,
 }: ContextSources): GraphQLContext {
   const budget = new EngineCallBudget(maxEngineCalls);
-  // The gate's own lookups count against the operation's budget too.
-  const viewed = docker.withSignal(signal).withBudget(budget);
-  // Every write of the operation passes the principal's admission level, whoever sends it.
-  const scoped = viewed.withGate(
-    createAdmissionGate(viewed, {
-      level: principal.admission,
-      settings: policy.admission,
-      who: describePrincipal(principal),
-    }),
-  );
-  const loaders = createLoaders(scoped, principal.labels);
-  return {
-    docker: scoped,
-    loaders,
-    engineName,
+  // Taken once: a reload during the operation does not change what it sees.
+  const visible = engines.list().filter((engine) => mayUseEngine(principal, engine));
+  const byName = new Map(visible.map((engine) => [engine.name, engine]));
+  const bindings = new Map<string, EngineBinding>();
+  const contexts = new Map<string, GraphQLContext>();
+
+  function binding(name: string): EngineBinding {
+    let found = bindings.get(name);
+    if (!found) {
+      const engine = byName.get(name);
+      if (!engine) throw noSuchEngine(name);
+      // The gate's own lookups count against the operation's budget too.
+      const viewed = engine.client.withSignal(signal).withBudget(budget);
+      // Every write of the operation passes the principal's admission level, whoever sends it.
+      const scoped = viewed.withGate(
+        createAdmissionGate(viewed, {
+          level: principal.admission,
+          settings: policy.admission,
+          who: describePrincipal(principal),
+        }),
+      );
+      found = {
+        docker: scoped,
+        loaders: createLoaders(scoped, principal.labels),
+        engineName: engine.name,
+        events: engine.events,
+        stats: engine.stats,
+      };
+      bindings.set(name, found);
+    }
+    return found;
+  }
+
+  const fleet: FleetView = {
+    single: visible.length === 1,
+    visible: () => visible,
+    find: (name) => byName.get(name) ?? null,
+    select(selectors, argument) {
+      if (selectors === null || selectors === undefined) return [...visible];
+      if (selectors.length === 0) {
+        throw new InvalidInputError(argument, 'names no engine: leave it out to ask every engine');
+      }
+      const chosen = new Set<RegisteredEngine>();
+      for (const [index, selector] of selectors.entries()) {
+        const matched = matchEngines(visible, selector);
+        if (matched === null) {
+          throw new InvalidInputError(
+            `${argument}[${index}]`,
+            `"${selector}" is neither an engine name nor a label selector such as env=prod`,
+          );
+        }
+        if (matched.length === 0 && !selector.includes('=')) {
+          throw new InvalidInputError(`${argument}[${index}]`, `no engine named "${selector}"`);
+        }
+        for (const engine of matched) chosen.add(engine);
+      }
+      return visible.filter((engine) => chosen.has(engine));
+    },
+    binding,
+    bind(context, name) {
+      let bound = contexts.get(name);
+      if (!bound) {
+        bound = withBinding(context, binding(name));
+        contexts.set(name, bound);
+      }
+      return bound;
+    },
+    callCount: () => [...bindings.values()].reduce((sum, each) => sum + each.docker.callCount, 0),
+  };
+
+  const base = {
+    fleet,
     principal,
     policy,
     limits,
-    events: live.events,
-    stats: live.stats,
-    shutdown: live.shutdown,
-    reportLiveError: live.reportError,
+    shutdown,
+    reportLiveError,
+    partialErrors: [],
     renewLoaders() {
       budget.renew();
-      // In place: envelop copies the context's properties into the one resolvers get.
-      Object.assign(loaders, createLoaders(scoped, principal.labels));
+      for (const each of bindings.values()) {
+        // In place: envelop copies the context's properties into the one resolvers get.
+        Object.assign(each.loaders, createLoaders(each.docker, principal.labels));
+      }
     },
   };
+  // One visible engine: every field is bound to it, as plain properties (envelop copies the
+  // context's own properties, reading getters, into the one resolvers get).
+  const sole = visible.length === 1 ? visible[0] : undefined;
+  if (sole) return { ...base, ...binding(sole.name) };
+  // Several: no engine fields here; the engine-binding plugin hands every resolver a context
+  // bound to its engine, or one whose engine fields refuse naming the `engine` argument.
+  return base as unknown as GraphQLContext;
+}
+
+/**
+ * Engines one selector picks: the engine of that name, or those whose labels hold
+ * `key=value`; null for text that is neither.
+ */
+export function matchEngines(
+  engines: readonly RegisteredEngine[],
+  selector: string,
+): RegisteredEngine[] | null {
+  const separator = selector.indexOf('=');
+  if (separator === -1) {
+    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(selector)) return null;
+    return engines.filter((engine) => engine.name === selector);
+  }
+  const key = selector.slice(0, separator);
+  const value = selector.slice(separator + 1);
+  if (key === '') return null;
+  return engines.filter((engine) => engine.labels[key] === value);
+}
+
+/** Whether the principal's engine limit (names or label selectors) lets it see `engine`. */
+export function mayUseEngine(principal: Principal, engine: RegisteredEngine): boolean {
+  if (principal.engines === null) return true;
+  return principal.engines.some((selector) => (matchEngines([engine], selector) ?? []).length > 0);
 }

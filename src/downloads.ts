@@ -36,6 +36,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Plugin } from 'graphql-yoga';
+import { mayUseEngine } from './context.ts';
 import {
   type ArchiveDownload,
   exportContainer,
@@ -43,6 +44,7 @@ import {
   saveImages,
 } from './docker/archive.ts';
 import type { DockerClient } from './docker/client.ts';
+import type { EngineRegistry, RegisteredEngine } from './docker/engine-registry.ts';
 import { EngineError, type EngineErrorKind, EngineNotFoundError } from './docker/errors.ts';
 import { errorResponse } from './error-response.ts';
 import { createLoaders } from './loaders.ts';
@@ -58,10 +60,11 @@ import type { Permission } from './security/roles.ts';
 const DOWNLOAD_PERMISSION: Permission = 'dangerous';
 
 export interface DownloadOptions {
-  /** The engine client; each download uses a view bound to its request's abort signal. */
-  readonly docker: DockerClient;
-  /** The engine name links carry. */
-  readonly engineName: string;
+  /**
+   * The engines served; a download uses a view of its engine's client bound to its
+   * request's abort signal. An engine the principal may not see does not exist here.
+   */
+  readonly engines: EngineRegistry;
   readonly logger: Logger;
   /**
    * The principal authentication found for a request (`useAuthentication` runs
@@ -190,6 +193,20 @@ function visibilityOf(principal: Principal, docker: DockerClient): Visibility {
   };
 }
 
+/** The engine a download path names, among those the principal may see. */
+function engineOfPath(url: URL, engines: EngineRegistry, principal: Principal): RegisteredEngine {
+  const [segment = ''] = url.pathname.slice(DOWNLOADS_PREFIX.length).split('/');
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    throw badRequest('the path is not valid percent-encoding');
+  }
+  const engine = engines.get(name);
+  if (!engine || !mayUseEngine(principal, engine)) throw notFound(`no engine named "${name}"`);
+  return engine;
+}
+
 /** Finds the route of `url`, checks the principal may see its objects, and asks the engine for its archive. */
 async function startDownload(
   url: URL,
@@ -279,7 +296,7 @@ function isAbort(error: unknown): boolean {
  * client goes away.
  */
 export function useDownloads(options: DownloadOptions): Plugin {
-  const { docker, engineName, logger } = options;
+  const { engines, logger } = options;
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (!url.pathname.startsWith(DOWNLOADS_PREFIX)) return;
@@ -321,11 +338,12 @@ export function useDownloads(options: DownloadOptions): Plugin {
           refuse(403, 'FORBIDDEN', forbiddenMessage(principal));
           return;
         }
-        const scoped = docker.withSignal(request.signal);
+        const engine = engineOfPath(url, engines, principal);
+        const scoped = engine.client.withSignal(request.signal);
         const download = await startDownload(
           url,
           scoped,
-          engineName,
+          engine.name,
           visibilityOf(principal, scoped),
         );
         const { body } = download.response;

@@ -7,9 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { type App, createApp } from './app.ts';
+import { type App, createApp, singleEngineRegistry } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
-import { createLiveStreams } from './context.ts';
 import { DockerClient } from './docker/client.ts';
 import {
   describeEndpoint,
@@ -17,6 +16,7 @@ import {
   resolveDockerEndpoint,
 } from './docker/docker-host.ts';
 import { type EmbeddedEngine, startEmbeddedEngine } from './docker/embedded-engine.ts';
+import { EngineRegistry } from './docker/engine-registry.ts';
 import type { EventHub } from './docker/event-hub.ts';
 import { ERROR_CONTENT_TYPE, errorBody } from './error-response.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -63,7 +63,9 @@ export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
   readonly server: Server;
-  /** The engine's event stream shared by the server's subscriptions. */
+  /** The engines it serves. */
+  readonly engines: EngineRegistry;
+  /** The event stream of its first engine (in name order), shared by that engine's subscriptions. */
   readonly events: EventHub;
   /**
    * Stops accepting requests, ends subscriptions (SSE streams complete, WebSocket clients
@@ -72,19 +74,34 @@ export interface RunningServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts the HTTP server for one engine client. */
+/**
+ * Starts the HTTP server for the engines of a registry, or for one engine client
+ * (served as `config.engineName`). Stopping it closes them.
+ */
 export async function startServer(
   config: Config,
-  docker: DockerClient,
+  served: DockerClient | EngineRegistry,
   logger: Logger,
 ): Promise<RunningServer> {
   checkListenSafety(config);
   const authenticator = new Authenticator(config.security);
-  const live = createLiveStreams(docker, logger);
+  const engines =
+    served instanceof EngineRegistry
+      ? served
+      : singleEngineRegistry(config.engineName, served, logger);
+  const [first] = engines.list();
+  if (!first) throw new Error('no engine to serve');
+  const shutdown = new AbortController();
   const audit = openAuditLog(config.audit, reportAuditWriteError(logger));
   // One rate limit and one set of registered operations for HTTP and WebSocket.
   const guards = createRequestGuards(config, Date.now, logger);
-  const app = createApp(config, { docker, logger, live, audit, guards });
+  const app = createApp(config, {
+    engines,
+    logger,
+    shutdown: shutdown.signal,
+    audit,
+    guards,
+  });
   // Once stopping, answers close their connection instead of keeping it alive: stop() then
   // ends as soon as the requests under way are answered, not when clients drop idle sockets.
   let stopping = false;
@@ -127,7 +144,8 @@ export async function startServer(
   return {
     url: `http://${host}:${address.port}`,
     server,
-    events: live.events,
+    engines,
+    events: first.events,
     stop(graceMs = 10_000) {
       // Stopping twice waits for the first stop.
       stopped ??= (async () => {
@@ -140,7 +158,8 @@ export async function startServer(
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         // Ending the subscriptions completes them: SSE streams end, WebSocket clients get
         // "complete"; then the WebSocket connections are closed (1001, going away).
-        live.close();
+        shutdown.abort();
+        engines.endLiveStreams('the server is shutting down');
         await webSockets.settle(Math.min(graceMs, 2_000));
         await webSockets.dispose();
         await closed;
@@ -148,7 +167,7 @@ export async function startServer(
         // Operations have ended: their audit lines are written.
         await audit.close();
         await guards.close();
-        await docker.close();
+        await engines.close();
       })();
       return stopped;
     },

@@ -14,6 +14,8 @@ import { describeMissingPermissions, permissionsFor } from './access-rules.ts';
 import './cost-model.ts';
 // Registers the denyByDefault plugin.
 import './deny-by-default.ts';
+// Registers the engineBinding plugin.
+import './engine-binding-plugin.ts';
 // Registers the labelScope plugin.
 import './label-scope-plugin.ts';
 import { invalidArgument } from './errors.ts';
@@ -94,6 +96,9 @@ export const builder = new SchemaBuilder<{
   // scope-auth first, so that its checks run before any other plugin's resolver wrapping.
   plugins: [
     ScopeAuthPlugin,
+    // Outside every other wrapping: the resolver and the plugins below see the context of
+    // the field's engine.
+    'engineBinding',
     'denyByDefault',
     ComplexityPlugin,
     // Gives every field its cost from cost-rules.ts. Pothos applies field-config hooks last

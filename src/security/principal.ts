@@ -14,6 +14,11 @@ export interface Principal {
    * must carry, e.g. `{ team: 'payments' }`; null when the token is not limited.
    */
   readonly labels: Readonly<Record<string, string>> | null;
+  /**
+   * Engines it may see and use: names or label selectors of engines (`env=staging`);
+   * null for every engine. An engine outside answers like one that does not exist.
+   */
+  readonly engines: readonly string[] | null;
   /** What its engine writes may ask of the host (`src/security/admission.ts`). */
   readonly admission: AdmissionLevel;
 }
@@ -24,6 +29,7 @@ export const LOCAL_ADMIN: Principal = {
   role: 'admin',
   permissions: new Set(BUILT_IN_ROLES.admin),
   labels: null,
+  engines: null,
   admission: 'privileged',
 };
 
@@ -128,6 +134,7 @@ export class Authenticator {
         role: found.role,
         permissions,
         labels: found.labels,
+        engines: found.engines ?? null,
         admission: admissionLevelOf(
           permissions,
           this.#roleAdmission[found.role],

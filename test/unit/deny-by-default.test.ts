@@ -3,10 +3,10 @@
 import { type ExecutionResult, execute, parse, subscribe } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createContext, createLiveStreams } from '../../src/context.ts';
+import { createContext } from '../../src/context.ts';
 import { DockerClient } from '../../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
-import { createLogger } from '../../src/logger.ts';
+import { EngineRegistry } from '../../src/docker/engine-registry.ts';
 import { builder } from '../../src/schema/builder.ts';
 // The real schema is built first, as the server builds it; the probes are added after.
 import { schema as realSchema } from '../../src/schema/index.ts';
@@ -51,14 +51,14 @@ const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
   connectTimeoutMs: 1_000,
   requestTimeoutMs: 1_000,
 });
-const live = createLiveStreams(docker, createLogger('silent'));
+const engines = new EngineRegistry([{ name: 'local', labels: {}, client: docker }], () => {});
 
 function adminContext() {
   return createContext({
-    docker,
-    engineName: 'local',
+    engines,
     signal: undefined,
-    live,
+    shutdown: new AbortController().signal,
+    reportLiveError: () => {},
     principal: LOCAL_ADMIN,
     policy: {
       readOnly: false,
@@ -80,8 +80,7 @@ function expectNoRule(result: ExecutionResult, field: string) {
 
 describe('deny by default', () => {
   afterAll(async () => {
-    live.close();
-    await docker.close();
+    await engines.close();
   });
 
   it('builds the probes beside the real fields', () => {

@@ -1,0 +1,199 @@
+import SchemaBuilder, {
+  BasePlugin,
+  type PothosOutputFieldConfig,
+  type SchemaTypes,
+} from '@pothos/core';
+import type { GraphQLFieldResolver } from 'graphql';
+import { bindEngine, type GraphQLContext, unboundEngine, withBinding } from '../context.ts';
+import { InvalidInputError } from '../docker/errors.ts';
+import { decodeNodeId } from './node-id.ts';
+import { scopeRuleFor } from './scope-rules.ts';
+
+/**
+ * A Pothos plugin that gives every field the context of its engine, as Keystone
+ * checks access per item: `context.docker`, `context.loaders` and the live streams
+ * of a field are those of the engine its object came from.
+ *
+ * - A field of an object that carries `engine` (every record of `refs.ts`) is bound
+ *   to that engine; the objects it answers (value types, payloads) inherit the binding.
+ * - A root field is bound to the engine its `engine` argument names, else to the engine
+ *   of the global IDs its target arguments (`scope-rules.ts`) hold, else, with one visible
+ *   engine, to that one. Otherwise it is unbound: its first use of an engine fails naming
+ *   the `engine` argument. Root fields that span engines (the lists, `engines`, `events`)
+ *   read `context.fleet` themselves.
+ *
+ * With one visible engine every context is bound to it already and the plugin only
+ * passes through.
+ */
+export class EngineBindingPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override wrapResolve(
+    resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): GraphQLFieldResolver<unknown, Types['Context'], object> {
+    if (isRootField(fieldConfig)) {
+      const targets = targetArgumentsOf(fieldConfig);
+      return (parent, args, context, info) => {
+        const given = asContext(context);
+        if (given.fleet.single) return resolver(parent, args, context, info);
+        const bound = bindRoot(given, targets, args as Readonly<Record<string, unknown>>);
+        const result = resolver(parent, args, bound, info);
+        return bound === given ? result : inherit(result, bound);
+      };
+    }
+    return (parent, args, context, info) => {
+      const given = asContext(context);
+      if (given.fleet.single) return resolver(parent, args, context, info);
+      const bound = bindObject(given, parent);
+      return inherit(resolver(parent, args, bound, info), bound);
+    };
+  }
+
+  override wrapSubscribe(
+    subscribe: GraphQLFieldResolver<unknown, Types['Context'], object> | undefined,
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): GraphQLFieldResolver<unknown, Types['Context'], object> | undefined {
+    if (!subscribe || fieldConfig.kind !== 'Subscription') return subscribe;
+    const targets = targetArgumentsOf(fieldConfig);
+    return (parent, args, context, info) => {
+      const given = asContext(context);
+      if (given.fleet.single) return subscribe(parent, args, context, info);
+      const bound = bindRoot(given, targets, args as Readonly<Record<string, unknown>>);
+      return subscribe(parent, args, bound, info);
+    };
+  }
+}
+
+/** The one builder this plugin serves (`builder.ts`) has GraphQLContext as its context. */
+function asContext(context: unknown): GraphQLContext {
+  return context as GraphQLContext;
+}
+
+function isRootField<Types extends SchemaTypes>(fieldConfig: PothosOutputFieldConfig<Types>) {
+  return (
+    fieldConfig.kind === 'Query' ||
+    fieldConfig.kind === 'Mutation' ||
+    fieldConfig.kind === 'Subscription'
+  );
+}
+
+/** The arguments of a root field that name engine objects (from its label-scope rule). */
+function targetArgumentsOf<Types extends SchemaTypes>(
+  fieldConfig: PothosOutputFieldConfig<Types>,
+): readonly string[] {
+  const scope = scopeRuleFor(fieldConfig.parentType, fieldConfig.name);
+  return (scope?.targets ?? []).map((target) => target.argument);
+}
+
+/** The engine a global ID names; null for what is not one of ours. */
+function engineOfGlobalId(value: string): string | null {
+  const decoded = decodeNodeId(value);
+  if (decoded.typename === 'Invalid' || !/^[A-Z][A-Za-z]+$/.test(decoded.typename)) return null;
+  const separator = decoded.id.indexOf(':');
+  return separator > 0 ? decoded.id.slice(0, separator) : null;
+}
+
+/** Unbound contexts, one per operation: made once, like the bound ones. */
+const unboundContexts = new WeakMap<object, GraphQLContext>();
+
+function unbound(context: GraphQLContext): GraphQLContext {
+  let found = unboundContexts.get(context.fleet);
+  if (!found) {
+    found = withBinding(context, unboundEngine(context.fleet.visible().length));
+    unboundContexts.set(context.fleet, found);
+  }
+  return found;
+}
+
+/** The context a root field runs with, from its `engine` argument or its targets' global IDs. */
+function bindRoot(
+  context: GraphQLContext,
+  targets: readonly string[],
+  args: Readonly<Record<string, unknown>>,
+): GraphQLContext {
+  const named = args.engine;
+  const engines = new Set<string>();
+  for (const argument of targets) {
+    const value = args[argument];
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (typeof item !== 'string') continue;
+      const engine = engineOfGlobalId(item);
+      if (engine !== null) engines.add(engine);
+    }
+  }
+  if (typeof named === 'string' && named !== '') {
+    const other = [...engines].find((engine) => engine !== named);
+    if (other !== undefined) {
+      throw new InvalidInputError(
+        'engine',
+        `names engine "${named}" while a global ID argument names an object on engine "${other}"`,
+      );
+    }
+    return bindEngine(context, named);
+  }
+  if (engines.size > 1) {
+    throw new InvalidInputError(
+      'engine',
+      `the arguments name objects on several engines (${[...engines].sort().join(', ')}): one operation acts on one engine`,
+    );
+  }
+  const [engine] = engines;
+  return engine === undefined ? unbound(context) : bindEngine(context, engine);
+}
+
+/** The engine each answered object belongs to, per operation, for objects that do not say. */
+const inheritedEngines = new WeakMap<object, WeakMap<object, string>>();
+
+function inheritedOf(context: GraphQLContext): WeakMap<object, string> {
+  let found = inheritedEngines.get(context.fleet);
+  if (!found) {
+    found = new WeakMap();
+    inheritedEngines.set(context.fleet, found);
+  }
+  return found;
+}
+
+function engineOfParent(context: GraphQLContext, parent: unknown): string | undefined {
+  if (typeof parent !== 'object' || parent === null) return undefined;
+  const own = (parent as { engine?: unknown }).engine;
+  if (typeof own === 'string') return own;
+  return inheritedOf(context).get(parent);
+}
+
+/** The context a field of `parent` runs with: that of the parent's engine. */
+function bindObject(context: GraphQLContext, parent: unknown): GraphQLContext {
+  const engine = engineOfParent(context, parent);
+  return engine === undefined ? unbound(context) : bindEngine(context, engine);
+}
+
+/** Marks the objects of `result` as belonging to the engine `bound` is bound to. */
+function inherit(result: unknown, bound: GraphQLContext): unknown {
+  let engine: string;
+  try {
+    engine = bound.engineName;
+  } catch {
+    // An unbound root field (a list spanning engines): its objects say their engine.
+    return result;
+  }
+  const inherited = inheritedOf(bound);
+  const mark = (value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null) return value;
+    if (value instanceof Promise) return value.then(mark);
+    if (Array.isArray(value)) {
+      for (const item of value) mark(item);
+      return value;
+    }
+    if (typeof (value as { engine?: unknown }).engine !== 'string') inherited.set(value, engine);
+    return value;
+  };
+  return mark(result);
+}
+
+declare global {
+  export namespace PothosSchemaTypes {
+    export interface Plugins<Types extends SchemaTypes> {
+      engineBinding: EngineBindingPlugin<Types>;
+    }
+  }
+}
+
+SchemaBuilder.registerPlugin('engineBinding', EngineBindingPlugin);
