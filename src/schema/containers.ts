@@ -20,6 +20,7 @@ import { forbiddenError } from './access.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
 import { invalidArgument } from './errors.ts';
+import { engineArgs, enginesArgs, readAcrossEngines } from './fleet.ts';
 import { newestFirstKey, paginate, selectsField } from './pagination.ts';
 import {
   ContainerConfigRef,
@@ -1303,8 +1304,10 @@ builder.queryFields((t) => ({
   containers: t.connection(
     {
       type: ContainerRef,
-      description: 'Containers, running or not, newest first.',
+      description:
+        'Containers, running or not, of every engine asked: newest first (by creation second), then by engine name, then by id.',
       args: {
+        ...enginesArgs,
         filter: t.arg({
           type: ContainerFilterInput,
           required: false,
@@ -1315,7 +1318,8 @@ builder.queryFields((t) => ({
         const filters = toContainerFilters(args.filter);
         const { first } = args;
         // The first N with no cursor, and no count of the whole list asked for: the engine's
-        // `limit` answers it (every filter, label limits included, is applied by the engine).
+        // `limit` answers it (every filter, label limits included, is applied by the engine);
+        // across engines, the first N of each engine hold the first N of all.
         const pushdown =
           typeof first === 'number' &&
           first >= 0 &&
@@ -1323,24 +1327,33 @@ builder.queryFields((t) => ({
           !args.before &&
           (args.last === null || args.last === undefined) &&
           !selectsField(info, 'totalCount');
-        const { containers: summaries, whole } = pushdown
-          ? await context.loaders.containers.newest(filters, first)
-          : { containers: await context.loaders.containers.list(filters), whole: true };
-        for (const summary of summaries)
-          context.loaders.containers.summaryById.prime(summary.Id, summary);
+        const answers = await readAcrossEngines(context, info, args.engines, async (bound) => {
+          const { containers: summaries, whole } = pushdown
+            ? await bound.loaders.containers.newest(filters, first)
+            : { containers: await bound.loaders.containers.list(filters), whole: true };
+          for (const summary of summaries)
+            bound.loaders.containers.summaryById.prime(summary.Id, summary);
+          return {
+            records: summaries.map((summary) => toContainerRecord(bound.engineName, summary)),
+            whole,
+            count: () => bound.loaders.containers.list(filters).then((all) => all.length),
+          };
+        });
         const page = paginate(
-          summaries.map((summary) => toContainerRecord(context.engineName, summary)),
+          answers.flatMap((answer) => answer.value.records),
           args,
-          (c) => newestFirstKey(c.summary?.Created ?? 0, c.id),
+          (c) => newestFirstKey(c.summary?.Created ?? 0, `${c.engine}:${c.id}`),
         );
-        if (whole) return page;
-        // Not selected (checked above); read the whole list should it be asked for after all.
+        if (answers.every((answer) => answer.value.whole)) return page;
+        // Not selected (checked above); read the whole lists should it be asked for after all.
         const { edges, pageInfo } = page;
         return {
           edges,
           pageInfo,
           get totalCount() {
-            return context.loaders.containers.list(filters).then((all) => all.length);
+            return Promise.all(answers.map((answer) => answer.value.count())).then((counts) =>
+              counts.reduce((sum, count) => sum + count, 0),
+            );
           },
         };
       },
@@ -1353,6 +1366,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One container by id, unique id prefix or name; null when there is none.',
     args: {
+      ...engineArgs,
       idOrName: t.arg.string({
         required: true,
         description: 'Id, unique id prefix, or name (with or without the leading slash).',

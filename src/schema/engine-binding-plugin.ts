@@ -26,6 +26,31 @@ import { scopeRuleFor } from './scope-rules.ts';
  * passes through.
  */
 export class EngineBindingPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  /** Every root field that acts on one engine gets the `engine` argument choosing it. */
+  override onOutputFieldConfig(
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): PothosOutputFieldConfig<Types> {
+    if (!isRootField(fieldConfig) || fieldConfig.args.engine) return fieldConfig;
+    if (fleetFields[fieldConfig.parentType]?.[fieldConfig.name] !== undefined) return fieldConfig;
+    return {
+      ...fieldConfig,
+      args: {
+        ...fieldConfig.args,
+        engine: {
+          kind: 'Arg',
+          graphqlKind: 'Arg',
+          name: 'engine',
+          parentField: fieldConfig.name,
+          parentType: fieldConfig.parentType,
+          type: { kind: 'Scalar', ref: 'String', required: false },
+          pothosOptions: { type: 'String', required: false },
+          description: ENGINE_ARGUMENT_DESCRIPTION,
+          extensions: {},
+        },
+      },
+    };
+  }
+
   override wrapResolve(
     resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
     fieldConfig: PothosOutputFieldConfig<Types>,
@@ -62,6 +87,31 @@ export class EngineBindingPlugin<Types extends SchemaTypes> extends BasePlugin<T
     };
   }
 }
+
+/** What the `engine` argument of a root field that acts on one engine says. */
+export const ENGINE_ARGUMENT_DESCRIPTION =
+  'The engine to act on, by name. May be left out when a global ID argument names the object (it carries its engine) or when the token sees one engine only.';
+
+/**
+ * Root fields that do not act on one engine, and so get no `engine` argument: they
+ * span engines (their `engines` argument selects), name engines otherwise, or use none.
+ */
+const fleetFields: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  Query: {
+    containers: 'spans engines',
+    images: 'spans engines',
+    volumes: 'spans engines',
+    networks: 'spans engines',
+    engines: 'lists engines',
+    engine: 'names its engine by `name`',
+    node: 'global IDs carry their engine',
+    nodes: 'global IDs carry their engine',
+    viewer: 'describes the token, no engine',
+  },
+  Subscription: {
+    events: 'spans engines',
+  },
+};
 
 /** The one builder this plugin serves (`builder.ts`) has GraphQLContext as its context. */
 function asContext(context: unknown): GraphQLContext {

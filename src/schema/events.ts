@@ -1,8 +1,13 @@
+import { Repeater } from '@repeaterjs/repeater';
+import { bindEngine } from '../context.ts';
+import type { RegisteredEngine } from '../docker/engine-registry.ts';
 import type { EventFilter, EventMessage } from '../docker/event-hub.ts';
 import type { EngineEvent, EngineEventActor } from '../docker/events.ts';
 import { builder } from './builder.ts';
+import { enginesArgs } from './fleet.ts';
 import {
   ContainerRef,
+  EngineRef,
   ImageRef,
   NetworkRef,
   toContainerRecord,
@@ -159,27 +164,61 @@ const EngineEventRef = builder.objectRef<EngineEvent>('EngineEvent').implement({
   }),
 });
 
-const EngineEventMessageRef = builder.objectRef<EventMessage>('EngineEventMessage').implement({
-  description: 'One message of the `events` subscription: an event, or a call to resynchronize.',
-  fields: (t) => ({
-    kind: t.field({
-      type: EventMessageKindEnum,
-      description: 'Whether this is an event or a resync.',
-      resolve: (message) => message.kind,
+/** A message of one engine's event stream, with the engine it came from. */
+type EngineEventMessage = EventMessage & { readonly engine: string };
+
+/**
+ * The messages of one engine, tagged with its name; when the engine leaves the
+ * configuration (or the server stops) the stream ends with a RESYNC saying so.
+ */
+function tagWithEngine(
+  messages: AsyncIterableIterator<EventMessage, undefined>,
+  engine: RegisteredEngine,
+): AsyncIterableIterator<EngineEventMessage, undefined> {
+  return new Repeater<EngineEventMessage, undefined>(async (push, stop) => {
+    void stop.then(() => messages.return?.());
+    for (;;) {
+      const result = await Promise.race([messages.next(), stop.then(() => null)]);
+      if (result === null) return;
+      if (result.done === true) break;
+      await push({ ...result.value, engine: engine.name });
+    }
+    const reason = engine.retiredReason();
+    if (reason !== null) await push({ kind: 'resync', reason, engine: engine.name });
+    stop();
+  });
+}
+
+const EngineEventMessageRef = builder
+  .objectRef<EngineEventMessage>('EngineEventMessage')
+  .implement({
+    description:
+      'One message of the `events` subscription: an event, or a call to resynchronize, of one engine.',
+    fields: (t) => ({
+      engine: t.field({
+        type: EngineRef,
+        description:
+          'The engine the message comes from: its objects are read there, and a RESYNC concerns its events only.',
+        resolve: (message) => ({ engine: message.engine }),
+      }),
+      kind: t.field({
+        type: EventMessageKindEnum,
+        description: 'Whether this is an event or a resync.',
+        resolve: (message) => message.kind,
+      }),
+      event: t.field({
+        type: EngineEventRef,
+        nullable: true,
+        description: 'The event; null for a resync.',
+        resolve: (message) => (message.kind === 'event' ? message.event : null),
+      }),
+      reason: t.string({
+        nullable: true,
+        description: 'Why events may have been missed; null for an event.',
+        resolve: (message) => (message.kind === 'resync' ? message.reason : null),
+      }),
     }),
-    event: t.field({
-      type: EngineEventRef,
-      nullable: true,
-      description: 'The event; null for a resync.',
-      resolve: (message) => (message.kind === 'event' ? message.event : null),
-    }),
-    reason: t.string({
-      nullable: true,
-      description: 'Why events may have been missed; null for an event.',
-      resolve: (message) => (message.kind === 'resync' ? message.reason : null),
-    }),
-  }),
-});
+  });
 
 const EventFilterInput = builder.inputType('EventFilter', {
   description:
@@ -232,8 +271,9 @@ builder.subscriptionField('events', (t) =>
         description:
           'First replay the events from this time on that the engine still holds (its last 256).',
       }),
+      ...enginesArgs,
     },
-    subscribe: (_root, { filter, since }, context) => {
+    subscribe: (_root, { filter, since, engines }, context) => {
       checkLabelFilters('filter.labels', filter?.labels);
       const hubFilter: EventFilter = {
         ...(filter?.types ? { types: filter.types } : {}),
@@ -244,11 +284,18 @@ builder.subscriptionField('events', (t) =>
         ...(filter?.networks ? { networks: filter.networks } : {}),
         ...(filter?.labels ? { labels: filter.labels } : {}),
       };
-      // A token limited to labels receives only the events of objects it sees.
-      return visibleEvents(
-        context,
-        context.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) }),
-      );
+      // One upstream per engine however many subscribers: each engine's hub, merged, each
+      // message tagged with its engine (so its objects are read there).
+      const streams = context.fleet.select(engines, 'engines').map((engine) => {
+        const bound = bindEngine(context, engine.name);
+        // A token limited to labels receives only the events of objects it sees.
+        const messages = visibleEvents(
+          bound,
+          bound.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) }),
+        );
+        return tagWithEngine(messages, engine);
+      });
+      return streams.length === 1 && streams[0] ? streams[0] : Repeater.merge(streams);
     },
     resolve: (message, _args, context) => {
       // The context outlives this event: the objects linked from it are read anew.

@@ -5,6 +5,7 @@ import type { EngineImageHistoryItem, ImageFilters } from '../docker/images.ts';
 import { redactFor, redactHistoryStep } from '../security/output-redaction.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
 import { newestFirstKey, paginate } from './pagination.ts';
 import {
   ContainerConfigRef,
@@ -275,23 +276,26 @@ builder.queryFields((t) => ({
   images: t.connection(
     {
       type: ImageRef,
-      description: 'Images (not intermediate build layers), newest first.',
+      description:
+        'Images (not intermediate build layers) of every engine asked: newest first, then by engine name, then by id. The same image on two engines is two objects.',
       args: {
+        ...enginesArgs,
         filter: t.arg({
           type: ImageFilterInput,
           required: false,
           description: 'Which images to list.',
         }),
       },
-      resolve: async (_root, args, context) => {
+      resolve: async (_root, args, context, info) => {
         const filters = toImageFilters(args.filter);
-        await checkImageExists(context, 'filter.before', filters.before);
-        await checkImageExists(context, 'filter.since', filters.since);
-        const images = await context.loaders.images.list(filters);
-        return paginate(
-          images.map((image) => toImageRecord(context.engineName, image)),
-          args,
-          (image) => newestFirstKey(image.summary?.Created ?? 0, image.id),
+        const images = await listAcrossEngines(context, info, args.engines, async (bound) => {
+          await checkImageExists(bound, 'filter.before', filters.before);
+          await checkImageExists(bound, 'filter.since', filters.since);
+          const found = await bound.loaders.images.list(filters);
+          return found.map((image) => toImageRecord(bound.engineName, image));
+        });
+        return paginate(images, args, (image) =>
+          newestFirstKey(image.summary?.Created ?? 0, `${image.engine}:${image.id}`),
         );
       },
     },
@@ -304,6 +308,7 @@ builder.queryFields((t) => ({
     description:
       'One image by reference ("name:tag", "name@digest") or id; null when there is none.',
     args: {
+      ...engineArgs,
       reference: t.arg.string({
         required: true,
         description: 'Reference or id (full, short, or with "sha256:").',

@@ -19,6 +19,7 @@ import {
 } from '../docker/networks.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
 import { concealNameClash, labelsForCreate, scopedLabelFilters } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { encodeNodeId, engineReferenceOf, toNodeKey } from './node-id.ts';
@@ -267,34 +268,39 @@ builder.queryFields((t) => ({
   networks: t.connection(
     {
       type: NetworkRef,
-      description: 'Networks, sorted by name.',
+      description:
+        'Networks of every engine asked, sorted by name, then by engine name, then by id.',
       args: {
+        ...enginesArgs,
         filter: t.arg({
           type: NetworkFilterInput,
           required: false,
           description: 'Which networks to list.',
         }),
       },
-      resolve: async (_root, args, context) => {
+      resolve: async (_root, args, context, info) => {
         // The engine's own `dangling` filter (20.10) counts no network as used, because it
         // runs before attached containers are looked up: apply it here instead.
         const { dangling, ...filters } = toNetworkFilters(args.filter);
-        let networks = await context.loaders.networks.list(filters);
-        if (dangling !== undefined) {
-          const used = new Set(
-            (await context.loaders.containers.all()).flatMap((container) =>
-              Object.values(container.NetworkSettings?.Networks ?? {}).map((s) => s.NetworkID),
-            ),
-          );
-          networks = networks.filter(
-            (network) =>
-              (builtinNetworkNames.has(network.Name) || used.has(network.Id)) !== dangling,
-          );
-        }
+        const networks = await listAcrossEngines(context, info, args.engines, async (bound) => {
+          let found = await bound.loaders.networks.list(filters);
+          if (dangling !== undefined) {
+            const used = new Set(
+              (await bound.loaders.containers.all()).flatMap((container) =>
+                Object.values(container.NetworkSettings?.Networks ?? {}).map((s) => s.NetworkID),
+              ),
+            );
+            found = found.filter(
+              (network) =>
+                (builtinNetworkNames.has(network.Name) || used.has(network.Id)) !== dangling,
+            );
+          }
+          return found.map((network) => ({ engine: bound.engineName, network }));
+        });
         return paginate(
-          networks.map((network) => ({ engine: context.engineName, network })),
+          networks,
           args,
-          ({ network }) => `${network.Name}\u0000${network.Id}`,
+          ({ engine, network }) => `${network.Name}\u0000${engine}\u0000${network.Id}`,
         );
       },
     },
@@ -306,6 +312,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One network by id, unique id prefix or name; null when there is none.',
     args: {
+      ...engineArgs,
       idOrName: t.arg.string({ required: true, description: 'Id, unique id prefix, or name.' }),
     },
     resolve: async (_root, { idOrName }, context) => {

@@ -1,3 +1,4 @@
+import { bindEngine, type GraphQLContext } from '../context.ts';
 import { EngineCallBudgetError } from '../docker/client.ts';
 import type {
   EngineContainerConfig,
@@ -14,12 +15,20 @@ import type { DecodedSwarmLogs, EngineService, EngineTask } from '../docker/swar
 import type { EngineVolume } from '../docker/volumes.ts';
 import { can } from '../security/principal.ts';
 import { builder } from './builder.ts';
-import { fromNodeKey, toNodeKey } from './node-id.ts';
+import { toNodeKey } from './node-id.ts';
 
 /**
  * The object types every domain refers to, declared here so that domain files
  * link to each other's types without importing each other.
  */
+
+/** An engine dockergraph serves, by name: its fields are bound to it (engine-binding-plugin.ts). */
+export interface EngineRecord {
+  readonly engine: string;
+}
+
+/** An engine of the fleet (implemented in system.ts). */
+export const EngineRef = builder.objectRef<EngineRecord>('Engine');
 
 /** A container as read from the list, from inspect, or both. */
 export interface ContainerRecord {
@@ -61,64 +70,83 @@ function foundObjects<T>(results: readonly (T | null | undefined | Error)[]): T[
   );
 }
 
-/** Object ids of the keys that name this engine; keys of other engines are dropped. */
-function localIds(engine: string, keys: readonly string[]): string[] {
-  return keys.flatMap((key) => {
-    const id = fromNodeKey(engine, key);
-    return id === null ? [] : [id];
-  });
+/**
+ * Loads node keys (`engine:objectId`) engine by engine, all engines at once, each
+ * with the context bound to its engine; keys of engines the principal may not see
+ * find nothing, as keys of objects that do not exist.
+ */
+async function loadPerEngine<T>(
+  context: GraphQLContext,
+  keys: readonly string[],
+  load: (bound: GraphQLContext, ids: string[]) => Promise<T[]>,
+): Promise<T[]> {
+  const byEngine = new Map<string, string[]>();
+  for (const key of keys) {
+    const separator = key.indexOf(':');
+    if (separator <= 0) continue;
+    const engine = key.slice(0, separator);
+    if (!context.fleet.find(engine)) continue;
+    const ids = byEngine.get(engine) ?? [];
+    ids.push(key.slice(separator + 1));
+    byEngine.set(engine, ids);
+  }
+  const found = await Promise.all(
+    [...byEngine].map(([engine, ids]) => load(bindEngine(context, engine), ids)),
+  );
+  return found.flat();
 }
 
 export const ContainerRef = builder.loadableNodeRef<ContainerRecord>('Container', {
   id: { resolve: (container) => toNodeKey(container.engine, container.id) },
   // Node lookups by global ID read the container list once, whatever their number.
-  load: async (keys: string[], context) => {
-    const ids = localIds(context.engineName, keys);
-    const summaries = await context.loaders.containers.summaryById.loadMany(ids);
-    return foundObjects(summaries).map(
-      (summary) =>
-        ({
-          engine: context.engineName,
-          id: summary.Id,
-          summary,
-          inspect: null,
-        }) satisfies ContainerRecord,
-    );
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const summaries = await context.loaders.containers.summaryById.loadMany(ids);
+      return foundObjects(summaries).map(
+        (summary) =>
+          ({
+            engine: context.engineName,
+            id: summary.Id,
+            summary,
+            inspect: null,
+          }) satisfies ContainerRecord,
+      );
+    }),
   sort: (container) => toNodeKey(container.engine, container.id),
 });
 
 export const ImageRef = builder.loadableNodeRef<ImageRecord>('Image', {
   id: { resolve: (image) => toNodeKey(image.engine, image.id) },
-  load: async (keys: string[], context) => {
-    const ids = localIds(context.engineName, keys);
-    const images = await context.loaders.images.byId.loadMany(ids);
-    return foundObjects(images).map((image) => toImageRecord(context.engineName, image));
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const images = await context.loaders.images.byId.loadMany(ids);
+      return foundObjects(images).map((image) => toImageRecord(context.engineName, image));
+    }),
   sort: (image) => toNodeKey(image.engine, image.id),
 });
 
 export const VolumeRef = builder.loadableNodeRef<VolumeRecord>('Volume', {
   id: { resolve: (volume) => toNodeKey(volume.engine, volume.volume.Name) },
-  load: async (keys: string[], context) => {
-    const names = localIds(context.engineName, keys);
-    const volumes = await context.loaders.volumes.byName.loadMany(names);
-    return foundObjects(volumes).map(
-      (volume) => ({ engine: context.engineName, volume }) satisfies VolumeRecord,
-    );
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const names = ids;
+      const volumes = await context.loaders.volumes.byName.loadMany(names);
+      return foundObjects(volumes).map(
+        (volume) => ({ engine: context.engineName, volume }) satisfies VolumeRecord,
+      );
+    }),
   sort: (volume) => toNodeKey(volume.engine, volume.volume.Name),
 });
 
 export const NetworkRef = builder.loadableNodeRef<NetworkRecord>('Network', {
   id: { resolve: (network) => toNodeKey(network.engine, network.network.Id) },
-  load: async (keys: string[], context) => {
-    const ids = localIds(context.engineName, keys);
-    const networks = await context.loaders.networks.byId.loadMany(ids);
-    return foundObjects(networks).map(
-      (network) => ({ engine: context.engineName, network }) satisfies NetworkRecord,
-    );
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const networks = await context.loaders.networks.byId.loadMany(ids);
+      return foundObjects(networks).map(
+        (network) => ({ engine: context.engineName, network }) satisfies NetworkRecord,
+      );
+    }),
   sort: (network) => toNodeKey(network.engine, network.network.Id),
 });
 
@@ -159,81 +187,82 @@ export const STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace';
 export const ServiceRef = builder.loadableNodeRef<ServiceRecord>('Service', {
   id: { resolve: (record) => toNodeKey(record.engine, record.service.ID) },
   // Lookups by global ID read the service list once, whatever their number.
-  load: async (keys: string[], context) => {
-    const ids = localIds(context.engineName, keys);
-    const services = await context.loaders.swarm.serviceById.loadMany(ids);
-    return services.flatMap((service) =>
-      service && !(service instanceof Error) ? [{ engine: context.engineName, service }] : [],
-    );
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const services = await context.loaders.swarm.serviceById.loadMany(ids);
+      return services.flatMap((service) =>
+        service && !(service instanceof Error) ? [{ engine: context.engineName, service }] : [],
+      );
+    }),
   sort: (record) => toNodeKey(record.engine, record.service.ID),
 });
 
 export const TaskRef = builder.loadableNodeRef<TaskRecord>('Task', {
   id: { resolve: (record) => toNodeKey(record.engine, record.task.ID) },
-  load: async (keys: string[], context) => {
-    const ids = localIds(context.engineName, keys);
-    const tasks = await context.loaders.swarm.taskById.loadMany(ids);
-    return tasks.flatMap((task) =>
-      task && !(task instanceof Error) ? [{ engine: context.engineName, task }] : [],
-    );
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const tasks = await context.loaders.swarm.taskById.loadMany(ids);
+      return tasks.flatMap((task) =>
+        task && !(task instanceof Error) ? [{ engine: context.engineName, task }] : [],
+      );
+    }),
   sort: (record) => toNodeKey(record.engine, record.task.ID),
 });
 
 export const SwarmNodeRef = builder.loadableNodeRef<SwarmNodeRecord>('SwarmNode', {
   id: { resolve: (record) => toNodeKey(record.engine, record.node.ID) },
-  load: async (keys: string[], context) => {
-    const ids = localIds(context.engineName, keys);
-    const nodes = await context.loaders.swarm.nodeById.loadMany(ids);
-    return nodes.flatMap((node) =>
-      node && !(node instanceof Error) ? [{ engine: context.engineName, node }] : [],
-    );
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const nodes = await context.loaders.swarm.nodeById.loadMany(ids);
+      return nodes.flatMap((node) =>
+        node && !(node instanceof Error) ? [{ engine: context.engineName, node }] : [],
+      );
+    }),
   sort: (record) => toNodeKey(record.engine, record.node.ID),
 });
 
 export const SecretRef = builder.loadableNodeRef<SwarmBlobRecord>('Secret', {
   id: { resolve: (record) => toNodeKey(record.engine, record.blob.ID) },
-  load: async (keys: string[], context) => {
-    const ids = localIds(context.engineName, keys);
-    const blobs = await context.loaders.swarm.secrets.byId.loadMany(ids);
-    return blobs.flatMap((blob) =>
-      blob && !(blob instanceof Error)
-        ? [{ engine: context.engineName, kind: 'secret' as const, blob }]
-        : [],
-    );
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const blobs = await context.loaders.swarm.secrets.byId.loadMany(ids);
+      return blobs.flatMap((blob) =>
+        blob && !(blob instanceof Error)
+          ? [{ engine: context.engineName, kind: 'secret' as const, blob }]
+          : [],
+      );
+    }),
   sort: (record) => toNodeKey(record.engine, record.blob.ID),
 });
 
 export const ConfigRef = builder.loadableNodeRef<SwarmBlobRecord>('Config', {
   id: { resolve: (record) => toNodeKey(record.engine, record.blob.ID) },
-  load: async (keys: string[], context) => {
-    const ids = localIds(context.engineName, keys);
-    const blobs = await context.loaders.swarm.configs.byId.loadMany(ids);
-    return blobs.flatMap((blob) =>
-      blob && !(blob instanceof Error)
-        ? [{ engine: context.engineName, kind: 'config' as const, blob }]
-        : [],
-    );
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const blobs = await context.loaders.swarm.configs.byId.loadMany(ids);
+      return blobs.flatMap((blob) =>
+        blob && !(blob instanceof Error)
+          ? [{ engine: context.engineName, kind: 'config' as const, blob }]
+          : [],
+      );
+    }),
   sort: (record) => toNodeKey(record.engine, record.blob.ID),
 });
 
 export const StackRef = builder.loadableNodeRef<StackRecord>('Stack', {
   id: { resolve: (record) => toNodeKey(record.engine, record.name) },
-  load: async (keys: string[], context) => {
-    const names = new Set(localIds(context.engineName, keys));
-    const services = await context.loaders.swarm.services();
-    const found = new Set(
-      services.flatMap((service) => {
-        const name = service.Spec.Labels?.[STACK_NAMESPACE_LABEL];
-        return name !== undefined && names.has(name) ? [name] : [];
-      }),
-    );
-    return [...found].map((name) => ({ engine: context.engineName, name }));
-  },
+  load: (keys: string[], root) =>
+    loadPerEngine(root, keys, async (context, ids) => {
+      const names = new Set(ids);
+      const services = await context.loaders.swarm.services();
+      const found = new Set(
+        services.flatMap((service) => {
+          const name = service.Spec.Labels?.[STACK_NAMESPACE_LABEL];
+          return name !== undefined && names.has(name) ? [name] : [];
+        }),
+      );
+      return [...found].map((name) => ({ engine: context.engineName, name }));
+    }),
   sort: (record) => toNodeKey(record.engine, record.name),
 });
 

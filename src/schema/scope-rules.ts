@@ -182,6 +182,11 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       reason:
         'object counts and disk usage are recomputed from the visible objects; version and host facts are shown as they are',
     },
+    engines: {
+      rule: 'engine-wide-recomputed',
+      reason:
+        'the engines the token may see (its engine limit); on each, object counts and disk usage are recomputed from the visible objects',
+    },
     image: filteredLookup,
     images: filteredList,
     network: filteredLookup,

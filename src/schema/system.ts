@@ -1,6 +1,22 @@
+import type { GraphQLContext } from '../context.ts';
+import { EngineNotFoundError } from '../docker/errors.ts';
 import type { EngineDiskUsage, EngineInfo, EngineVersion } from '../docker/system.ts';
 import type { PingResult } from '../docker/version.ts';
 import { builder } from './builder.ts';
+import { invalidArgument } from './errors.ts';
+import {
+  ConfigRef,
+  ContainerRef,
+  EngineRef,
+  ImageRef,
+  NetworkRef,
+  SecretRef,
+  ServiceRef,
+  StackRef,
+  SwarmNodeRef,
+  TaskRef,
+  VolumeRef,
+} from './refs.ts';
 import { type KeyValue, LabelRef, OptionRef, toKeyValues } from './shared.ts';
 
 const EngineKindEnum = builder.enumType('EngineKind', {
@@ -350,11 +366,52 @@ const DiskUsageRef = builder.objectRef<EngineDiskUsage>('DiskUsage').implement({
   }),
 });
 
-const EngineRef = builder.objectRef<{ name: string }>('Engine').implement({
-  description: 'The Docker engine dockergraph talks to.',
+/** Each engine's answer to `GET /_ping` within one operation, asked once however often read. */
+const probes = new WeakMap<object, Promise<boolean>>();
+
+/** Asks the engine once per operation whether it answers; its health then says why not. */
+function probeOnce(context: GraphQLContext): Promise<boolean> {
+  const engine = context.fleet.find(context.engineName);
+  if (!engine) return Promise.resolve(false);
+  // The loaders are made per engine and operation: one probe for each.
+  const asked = probes.get(context.loaders);
+  if (asked) return asked;
+  const probe = engine.probe(PROBE_TIMEOUT_MS);
+  probes.set(context.loaders, probe);
+  return probe;
+}
+
+/** How long `reachable` waits for an engine's ping, at most (its own connect timeout may be shorter). */
+const PROBE_TIMEOUT_MS = 5_000;
+
+EngineRef.implement({
+  description:
+    'A Docker engine dockergraph serves. Its fields read that engine; several engines may be served at once (see `engines`).',
   fields: (t) => ({
-    name: t.exposeString('name', {
-      description: 'Name dockergraph gives this engine (part of every global ID).',
+    name: t.string({
+      description: 'Name dockergraph gives this engine (part of every global ID of its objects).',
+      resolve: (engine) => engine.engine,
+    }),
+    labels: t.field({
+      type: [LabelRef],
+      description:
+        'Labels of the engine itself from the engines file (e.g. `env=prod`), by which lists and tokens select engines; not the daemon labels (see `info.labels`).',
+      resolve: (engine, _args, context) =>
+        toKeyValues(context.fleet.find(engine.engine)?.labels ?? {}),
+    }),
+    reachable: t.boolean({
+      description:
+        'Whether the engine answers `GET /_ping` now, within its connect timeout. Asked once per operation.',
+      resolve: (_engine, _args, context) => probeOnce(context),
+    }),
+    lastError: t.string({
+      nullable: true,
+      description:
+        'Why the engine did not answer its last ping (asked by this operation, or earlier by `/readyz` or another operation); null when it answered.',
+      resolve: async (engine, _args, context) => {
+        await probeOnce(context);
+        return context.fleet.find(engine.engine)?.health().lastError ?? null;
+      },
     }),
     ping: t.field({
       type: EnginePingRef,
@@ -391,10 +448,69 @@ const EngineRef = builder.objectRef<{ name: string }>('Engine').implement({
   }),
 });
 
-builder.queryField('engine', (t) =>
-  t.field({
+builder.queryFields((t) => ({
+  engine: t.field({
     type: EngineRef,
-    description: 'The Docker engine: versions, system facts, disk use.',
-    resolve: (_root, _args, context) => ({ name: context.engineName }),
+    description:
+      'One engine: by `name`, or, left out, the only engine the token sees. An engine the token may not see answers like one that does not exist.',
+    args: {
+      name: t.arg.string({
+        required: false,
+        description: "The engine's name; may be left out when the token sees one engine only.",
+      }),
+    },
+    resolve: (_root, { name }, context) => {
+      if (name !== null && name !== undefined) {
+        if (!context.fleet.find(name)) {
+          throw new EngineNotFoundError('NOT_FOUND', `no engine named "${name}"`, 404);
+        }
+        return { engine: name };
+      }
+      const visible = context.fleet.visible();
+      const [only] = visible;
+      if (visible.length !== 1 || !only) {
+        throw invalidArgument(
+          'name',
+          `${visible.length} engines are served: name one (see \`engines\`)`,
+        );
+      }
+      return { engine: only.name };
+    },
   }),
-);
+  engines: t.field({
+    type: [EngineRef],
+    description:
+      'The engines the token may see, in name order, whether they answer or not (see `reachable`).',
+    args: {
+      selectors: t.arg.stringList({
+        required: false,
+        description:
+          'Engine names or label selectors such as `env=prod`; every engine when left out.',
+      }),
+    },
+    resolve: (_root, { selectors }, context) =>
+      context.fleet.select(selectors, 'selectors').map((engine) => ({ engine: engine.name })),
+  }),
+}));
+
+/** The `engine` field every object of an engine has. */
+for (const ref of [
+  ContainerRef,
+  ImageRef,
+  VolumeRef,
+  NetworkRef,
+  ServiceRef,
+  TaskRef,
+  SwarmNodeRef,
+  SecretRef,
+  ConfigRef,
+  StackRef,
+] as const) {
+  builder.objectField(ref, 'engine', (t) =>
+    t.field({
+      type: EngineRef,
+      description: 'The engine this object is on.',
+      resolve: (record: { readonly engine: string }) => ({ engine: record.engine }),
+    }),
+  );
+}

@@ -10,6 +10,7 @@ import {
 } from '../docker/volumes.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
 import { createdVolume, labelsForCreate, scopedLabelFilters } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { engineReferenceOf } from './node-id.ts';
@@ -149,22 +150,24 @@ builder.queryFields((t) => ({
   volumes: t.connection(
     {
       type: VolumeRef,
-      description: 'Volumes, sorted by name.',
+      description: 'Volumes of every engine asked, sorted by name, then by engine name.',
       args: {
+        ...enginesArgs,
         filter: t.arg({
           type: VolumeFilterInput,
           required: false,
           description: 'Which volumes to list.',
         }),
       },
-      resolve: async (_root, args, context) => {
+      resolve: async (_root, args, context, info) => {
         const filters = toVolumeFilters(args.filter);
-        const volumes = await context.loaders.volumes.list(filters);
-        return paginate(
-          volumes.map((volume) => ({ engine: context.engineName, volume })),
-          args,
-          ({ volume }) => volume.Name,
+        const volumes = await listAcrossEngines(context, info, args.engines, async (bound) =>
+          (await bound.loaders.volumes.list(filters)).map((volume) => ({
+            engine: bound.engineName,
+            volume,
+          })),
         );
+        return paginate(volumes, args, ({ engine, volume }) => `${volume.Name}\u0000${engine}`);
       },
     },
     { name: 'VolumeConnection', description: 'A page of volumes.' },
@@ -174,7 +177,7 @@ builder.queryFields((t) => ({
     type: VolumeRef,
     nullable: true,
     description: 'One volume by name; null when there is none.',
-    args: { name: t.arg.string({ required: true, description: 'Volume name.' }) },
+    args: { ...engineArgs, name: t.arg.string({ required: true, description: 'Volume name.' }) },
     resolve: async (_root, { name }, context) => {
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
         throw invalidArgument(

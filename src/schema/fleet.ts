@@ -1,0 +1,101 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { bindEngine, type GraphQLContext } from '../context.ts';
+import type { RegisteredEngine } from '../docker/engine-registry.ts';
+import { EngineError } from '../docker/errors.ts';
+import { builder } from './builder.ts';
+import { ENGINE_ARGUMENT_DESCRIPTION } from './engine-binding-plugin.ts';
+
+/**
+ * Root lists that span engines: each selected engine is asked at once, with its
+ * own timeouts; the answers are merged. An engine that cannot be reached or does
+ * not answer in time leaves its objects out and adds an error naming it (code
+ * ENGINE_UNAVAILABLE or ENGINE_TIMEOUT, `extensions.engine`, the list's path); any
+ * other failure fails the field, as with one engine.
+ *
+ * @module
+ */
+
+/** The `engines` argument of every root list that spans engines. */
+export const enginesArgs = builder.args((t) => ({
+  engines: t.stringList({
+    required: false,
+    description:
+      "Which engines to ask: engine names, or label selectors of engines such as `env=prod`; every engine the token may see when left out. The answers are merged in the list's order across engines; an engine that does not answer adds an error with code ENGINE_UNAVAILABLE or ENGINE_TIMEOUT and `extensions.engine`, and the others' objects are still answered.",
+  }),
+}));
+
+/** The `engine` argument of lookups, mutations and lists of one engine. */
+export const engineArgs = builder.args((t) => ({
+  engine: t.string({
+    required: false,
+    description: ENGINE_ARGUMENT_DESCRIPTION,
+  }),
+}));
+
+/** Whether an engine failure is the engine being away (leave it out) rather than a wrong question. */
+function isEngineAway(error: unknown): error is EngineError {
+  return (
+    error instanceof EngineError &&
+    (error.kind === 'ENGINE_UNAVAILABLE' || error.kind === 'ENGINE_TIMEOUT')
+  );
+}
+
+/** The path of the field being resolved, as GraphQL errors carry it. */
+function pathOf(info: GraphQLResolveInfo): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let at: GraphQLResolveInfo['path'] | undefined = info.path; at; at = at.prev) {
+    path.unshift(at.key);
+  }
+  return path;
+}
+
+/**
+ * Reads `read` on every engine `selectors` picks (see {@link enginesArgument}), at
+ * once, each with the context bound to its engine. With one engine selected its
+ * failure fails the field; with several, an engine that is away is left out and
+ * reported as a partial error.
+ */
+export async function readAcrossEngines<T>(
+  context: GraphQLContext,
+  info: GraphQLResolveInfo,
+  selectors: readonly string[] | null | undefined,
+  read: (bound: GraphQLContext, engine: RegisteredEngine) => Promise<T>,
+): Promise<{ engine: string; value: T }[]> {
+  const engines = context.fleet.select(selectors, 'engines');
+  if (engines.length === 1 && engines[0]) {
+    const [engine] = engines;
+    return [{ engine: engine.name, value: await read(bindEngine(context, engine.name), engine) }];
+  }
+  const answers = await Promise.allSettled(
+    engines.map((engine) => read(bindEngine(context, engine.name), engine)),
+  );
+  const values: { engine: string; value: T }[] = [];
+  for (const [index, answer] of answers.entries()) {
+    const engine = engines[index];
+    if (!engine) continue;
+    if (answer.status === 'fulfilled') {
+      values.push({ engine: engine.name, value: answer.value });
+    } else if (isEngineAway(answer.reason)) {
+      context.partialErrors.push({
+        message: `engine "${engine.name}": ${answer.reason.message}`,
+        path: pathOf(info),
+        code: answer.reason.kind,
+        engine: engine.name,
+      });
+    } else {
+      throw answer.reason;
+    }
+  }
+  return values;
+}
+
+/** {@link readAcrossEngines} for lists: the objects of every engine that answered, in one list. */
+export async function listAcrossEngines<T>(
+  context: GraphQLContext,
+  info: GraphQLResolveInfo,
+  selectors: readonly string[] | null | undefined,
+  read: (bound: GraphQLContext, engine: RegisteredEngine) => Promise<readonly T[]>,
+): Promise<T[]> {
+  const answers = await readAcrossEngines(context, info, selectors, read);
+  return answers.flatMap((answer) => answer.value);
+}
