@@ -32,6 +32,19 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'fleet',
+          include: ['test/fleet/**/*.test.ts'],
+          // Three private engines at once, in netns and folders of their own
+          // (DOCKERGRAPH_FLEET_PREFIX, default dgfleet), for several engines in one graph.
+          globalSetup: ['test/helpers/fleet-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'swarm',
           include: ['test/swarm/**/*.test.ts'],
           // A real swarm of three engines (scripts/swarm.sh), shared by every file of the run.

@@ -29,6 +29,9 @@
 # DOCKERGRAPH_ENGINE_INSTALL (default 1: as root, apt-get install what is missing; 0: never
 # install, name the missing packages and fail).
 #
+# Each instance has a trust key of its own ($DIR/key.json, set in $DIR/daemon.json), so each
+# reports its own engine ID (GET /info "ID").
+#
 # DOCKERGRAPH_ENGINE_HOSTNAME: when set at `start`, dockerd runs in a UTS namespace of its own
 # with that host name (swarm nodes report it as theirs; see scripts/swarm.sh).
 #
@@ -634,7 +637,12 @@ start_engine() {
       --tlskey "$TLS_DIR/server-key.pem")
   fi
   mkdir -p "$DATA_ROOT"
-  [[ -f $DAEMON_JSON ]] || printf '{}\n' >"$DAEMON_JSON"
+  # dockerd 20.10 derives its engine ID (GET /info "ID") from a trust key that defaults to
+  # /etc/docker/key.json, the same file for every engine on the machine: a key of the instance's
+  # own gives each instance its own ID (a config-file key; the flag is gone from this dockerd).
+  if [[ ! -f $DAEMON_JSON || $(<"$DAEMON_JSON") == '{}' ]]; then
+    printf '{"deprecated-key-path": %s}\n' "$(json_string "$DIR/key.json")" >"$DAEMON_JSON"
+  fi
   local exec_root n=0 launcher
   exec_root="$DIR/exec-$(date +%s)"
   while [[ -e $exec_root ]]; do

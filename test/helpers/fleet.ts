@@ -1,0 +1,144 @@
+// Helpers for tests of the "fleet" project: the three private engines of test/helpers/fleet-setup.ts.
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import type { DockerClient } from '../../src/docker/client.ts';
+import { startEngine, stopEngine } from './engine.ts';
+import { createEngineClient } from './engine-client.ts';
+import type { FleetEngine } from './fleet-engines.ts';
+
+export { FLEET_BASE_IMAGE, FLEET_ENGINE_NAMES, type FleetEngine } from './fleet-engines.ts';
+
+const CLI_TIMEOUT_MS = 120_000;
+
+/** The fleet's engines, as the global setup started them. */
+export function fleetEngines(): FleetEngine[] {
+  return inject('fleetEngines');
+}
+
+/** One engine of the fleet by name (`fleet-a`, `fleet-b`, `fleet-c`). */
+export function fleetEngine(name: string): FleetEngine {
+  const engine = fleetEngines().find((candidate) => candidate.name === name);
+  if (!engine) {
+    throw new Error(
+      `no fleet engine "${name}"; the fleet has ${fleetEngines()
+        .map((candidate) => candidate.name)
+        .join(', ')}`,
+    );
+  }
+  return engine;
+}
+
+/** A raw Engine API client of one engine (close it when done). */
+export function fleetEngineClient(name: string): DockerClient {
+  return createEngineClient(fleetEngine(name).dockerHost);
+}
+
+/**
+ * Stops one engine (its containers are killed, its netns removed); its data stays, so
+ * {@link startFleetEngine} brings back the same engine ID, images and containers.
+ */
+export async function stopFleetEngine(name: string): Promise<void> {
+  const { dir, netns } = fleetEngine(name);
+  await stopEngine({ dir, netns });
+}
+
+/**
+ * Starts a stopped engine again on the same socket path and returns once it answers `/_ping`
+ * (scripts/engine.sh waits for it) and has the base image.
+ */
+export async function startFleetEngine(name: string): Promise<void> {
+  const { dir, netns, dockerHost } = fleetEngine(name);
+  const started = await startEngine({ dir, netns });
+  if (started.dockerHost !== dockerHost) {
+    throw new Error(`${name} came back on ${started.dockerHost}, not ${dockerHost}`);
+  }
+}
+
+/** One engine in an engines file. */
+export interface EnginesFileEntry {
+  readonly name: string;
+  /** `unix://…` or `tcp://…`. */
+  readonly host: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+// JSON strings are valid YAML double-quoted scalars, so every value is written as JSON: names,
+// hosts and labels keep their exact text (no YAML type guessing of "yes", "1.0" or "null").
+// Written by hand because the project has no YAML library and the shape is fixed.
+function toYaml(engines: readonly EnginesFileEntry[]): string {
+  const lines = ['engines:'];
+  for (const engine of engines) {
+    lines.push(`  - name: ${JSON.stringify(engine.name)}`);
+    lines.push(`    host: ${JSON.stringify(engine.host)}`);
+    if (engine.labels) {
+      const labels = Object.entries(engine.labels);
+      if (labels.length === 0) lines.push('    labels: {}');
+      else {
+        lines.push('    labels:');
+        for (const [key, value] of labels) {
+          lines.push(`      ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
+        }
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Writes `{"engines": [{"name", "host", "labels"}]}` as `engines.json` or `engines.yaml` (the
+ * same keys) in `dir`, making `dir` if needed, and returns the file's path.
+ */
+export async function writeEnginesFile(
+  dir: string,
+  engines: readonly EnginesFileEntry[],
+  format: 'json' | 'yaml',
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `engines.${format}`);
+  const text = format === 'json' ? `${JSON.stringify({ engines }, null, 2)}\n` : toYaml(engines);
+  await writeFile(path, text);
+  return path;
+}
+
+/**
+ * Runs the docker CLI against one engine, e.g. to change objects behind the server's back;
+ * resolves with its output, rejects with its stderr when it exits non-zero. The CLI reads no
+ * user configuration or context (a config folder of the engine's own).
+ */
+export function runDockerCli(
+  name: string,
+  args: readonly string[],
+): Promise<{ stdout: string; stderr: string }> {
+  const { dockerHost, dir } = fleetEngine(name);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DOCKER_HOST: dockerHost,
+    DOCKER_CONFIG: join(dir, 'cli-config'),
+  };
+  for (const key of [
+    'DOCKER_CONTEXT',
+    'DOCKER_TLS_VERIFY',
+    'DOCKER_CERT_PATH',
+    'DOCKER_API_VERSION',
+  ]) {
+    delete env[key];
+  }
+  return new Promise((resolve, reject) => {
+    execFile(
+      'docker',
+      args,
+      { encoding: 'utf8', env, timeout: CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(
+            new Error(`docker ${args.join(' ')} on ${name} failed: ${error.message}\n${stderr}`),
+          );
+          return;
+        }
+        resolve({ stdout, stderr });
+      },
+    );
+  });
+}
