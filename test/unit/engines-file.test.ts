@@ -291,9 +291,7 @@ describe('the engines file (DOCKERGRAPH_ENGINES_FILE)', () => {
       expect(errorOf('x.yaml', yaml(['engine:', '  - {name: a, host: /a.sock}']))).toBe(
         `engines file ${path('x.yaml')}: unknown key "engine" (known keys: engines)`,
       );
-      expect(
-        errorOf('x.json', one({ name: 'a', host: 'tcp://h', tls: { verify: false } })),
-      ).toBe(
+      expect(errorOf('x.json', one({ name: 'a', host: 'tcp://h', tls: { verify: false } }))).toBe(
         `engines file ${path('x.json')}: engines[0] ("a"): tls: unknown key "verify" (known keys: ca, cert, key, caFile, certFile, keyFile, certPath, skipVerify)`,
       );
     });
@@ -324,12 +322,16 @@ describe('the engines file (DOCKERGRAPH_ENGINES_FILE)', () => {
         `engines file ${path('x.json')}: engines[0] ("a"): tls.caFile: ${path('missing/ca.pem')} does not exist`,
       );
       writeFileSync(path('ca.txt'), 'not a certificate');
-      expect(errorOf('x.json', one({ name: 'a', host: 'tcp://h', tls: { caFile: 'ca.txt' } }))).toBe(
+      expect(
+        errorOf('x.json', one({ name: 'a', host: 'tcp://h', tls: { caFile: 'ca.txt' } })),
+      ).toBe(
         `engines file ${path('x.json')}: engines[0] ("a"): tls.caFile: ${path('ca.txt')} does not hold PEM text (a "-----BEGIN ...CERTIFICATE-----" block)`,
       );
       mkdirSync(path('half'));
       writeFileSync(path('half/ca.pem'), CA);
-      expect(errorOf('x.json', one({ name: 'a', host: 'tcp://h', tls: { certPath: 'half' } }))).toBe(
+      expect(
+        errorOf('x.json', one({ name: 'a', host: 'tcp://h', tls: { certPath: 'half' } })),
+      ).toBe(
         `engines file ${path('x.json')}: engines[0] ("a"): tls.certPath: ${path('half/cert.pem')} does not exist`,
       );
     });
