@@ -90,7 +90,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function quote(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value));
+  return String(JSON.stringify(value));
 }
 
 function rejectUnknownKeys(
@@ -189,6 +189,8 @@ function parseEntry(
   };
   const failField = (field: string, message: string): never => fail(`${field}: ${message}`);
   if (!isRecord(entry)) return fail('must be an object with a "name" and a "host" or "context"');
+  // Unknown keys first: a misspelt "name" is reported as such, not as a missing name.
+  rejectUnknownKeys(entry, ENTRY_KEYS, fail);
   if (rawName === undefined) return failField('name', 'is required');
   if (!named) {
     return failField(
@@ -197,7 +199,6 @@ function parseEntry(
     );
   }
   const name = rawName;
-  rejectUnknownKeys(entry, ENTRY_KEYS, fail);
 
   const { host, context } = entry;
   if (host !== undefined && context !== undefined) {
@@ -208,15 +209,15 @@ function parseEntry(
       'host or context is required: a Docker host such as unix:///var/run/docker.sock or tcp://10.0.0.2:2376, or the name of a docker context',
     );
   }
+  if (context !== undefined && entry.tls !== undefined) {
+    return failField(
+      'tls',
+      'a context brings its own TLS settings (docker context update); remove tls, or give a host instead of the context',
+    );
+  }
   const tlsPem = entry.tls === undefined ? undefined : readTls(entry.tls, path, options, failField);
   let docker: DockerSettings;
   if (typeof context === 'string' && context.trim() !== '') {
-    if (tlsPem !== undefined) {
-      return failField(
-        'tls',
-        'a context brings its own TLS settings (docker context update); remove tls, or give a host instead of the context',
-      );
-    }
     try {
       docker = options.contextSettings(context.trim());
     } catch (error) {

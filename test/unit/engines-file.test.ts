@@ -176,6 +176,31 @@ describe('the engines file (DOCKERGRAPH_ENGINES_FILE)', () => {
     expect(endpoints[3]?.kind === 'tcp' ? endpoints[3].tls?.ca : 'unix').toBeUndefined();
   });
 
+  it('takes PEM text for every item in JSON, for platforms without files', () => {
+    const [engine] = read(
+      'engines.json',
+      JSON.stringify({
+        engines: [
+          { name: 'fn', host: 'tcp://engine.example', tls: { ca: CA, cert: CERT, key: KEY } },
+        ],
+      }),
+    );
+    expect(engine?.docker.tlsPem).toEqual({ ca: CA, cert: CERT, key: KEY });
+    expect(resolveDockerEndpoint(engine?.docker ?? { tlsVerify: false, configDir })).toEqual({
+      kind: 'tcp',
+      host: 'engine.example',
+      port: 2376,
+      basePath: '',
+      tls: {
+        ca: Buffer.from(CA),
+        cert: Buffer.from(CERT),
+        key: Buffer.from(KEY),
+        rejectUnauthorized: true,
+      },
+      source: 'DOCKER_HOST',
+    });
+  });
+
   it('resolves a context entry from the docker CLI store, and "default" from DOCKER_HOST', () => {
     const metaDir = join(configDir, 'contexts', 'meta', contextDirName('remote'));
     mkdirSync(metaDir, { recursive: true });
@@ -288,6 +313,9 @@ describe('the engines file (DOCKERGRAPH_ENGINES_FILE)', () => {
       expect(errorOf('x.json', one({ name: 'a', hots: '/a.sock', lables: {} }))).toBe(
         `engines file ${path('x.json')}: engines[0] ("a"): unknown keys "hots", "lables" (known keys: name, host, context, tls, connectTimeoutMs, requestTimeoutMs, labels)`,
       );
+      expect(errorOf('x.json', one({ nmae: 'a', host: '/a.sock' }))).toBe(
+        `engines file ${path('x.json')}: engines[0]: unknown key "nmae" (known keys: name, host, context, tls, connectTimeoutMs, requestTimeoutMs, labels)`,
+      );
       expect(errorOf('x.yaml', yaml(['engine:', '  - {name: a, host: /a.sock}']))).toBe(
         `engines file ${path('x.yaml')}: unknown key "engine" (known keys: engines)`,
       );
@@ -310,7 +338,9 @@ describe('the engines file (DOCKERGRAPH_ENGINES_FILE)', () => {
       expect(errorOf('x.json', one({ name: 'a', context: 'ghost' }))).toBe(
         `engines file ${path('x.json')}: engines[0] ("a"): context: Docker context "ghost" not found: ${metaPath} does not exist`,
       );
-      expect(errorOf('x.json', one({ name: 'a', context: 'ghost', tls: {} }))).toBe(
+      expect(
+        errorOf('x.json', one({ name: 'a', context: 'ghost', tls: { caFile: 'missing.pem' } })),
+      ).toBe(
         `engines file ${path('x.json')}: engines[0] ("a"): tls: a context brings its own TLS settings (docker context update); remove tls, or give a host instead of the context`,
       );
     });
