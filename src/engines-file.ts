@@ -215,7 +215,7 @@ function parseEntry(
       'a context brings its own TLS settings (docker context update); remove tls, or give a host instead of the context',
     );
   }
-  const tlsPem = entry.tls === undefined ? undefined : readTls(entry.tls, path, options, failField);
+  const tls = entry.tls === undefined ? undefined : readTls(entry.tls, path, options, failField);
   let docker: DockerSettings;
   if (typeof context === 'string' && context.trim() !== '') {
     try {
@@ -228,19 +228,19 @@ function parseEntry(
   } else if (typeof host === 'string') {
     let kind: 'unix' | 'tcp';
     try {
-      kind = options.parseHost(host, { tls: tlsPem !== undefined }).kind;
+      kind = options.parseHost(host, { tls: tls !== undefined }).kind;
     } catch (error) {
       return failField('host', (error as Error).message);
     }
-    if (kind === 'unix' && tlsPem !== undefined) {
+    if (kind === 'unix' && tls !== undefined) {
       return failField('tls', `applies to TCP engines, but host ${quote(host)} is a unix socket`);
     }
     docker = {
       dockerHost: host.trim(),
       tlsVerify: false,
       configDir: options.configDir,
-      ...(tlsPem === undefined ? {} : { tlsPem: tlsPem.pem }),
-      ...(tlsPem?.skipVerify === true ? { tlsSkipVerify: true } : {}),
+      ...(tls === undefined ? {} : { tlsPem: tls.pem }),
+      ...(tls?.skipVerify === true ? { tlsSkipVerify: true } : {}),
     };
   } else {
     return failField(
