@@ -28,7 +28,24 @@ export interface DockerSettings {
    * platforms without files (serverless functions); they take the place of `certPath`.
    */
   readonly tlsPem?: TlsPem | undefined;
+  /**
+   * Turns off the engine's certificate check for the `tlsPem` material: an engines-file entry's
+   * `tls.skipVerify`, a Docker context's `SkipTLSVerify`. No environment variable sets it.
+   */
+  readonly tlsSkipVerify?: boolean | undefined;
 }
+
+/**
+ * Where the engines come from: today's one engine (`DOCKER_HOST`, contexts), an engines file
+ * (`DOCKERGRAPH_ENGINES_FILE`), or every Docker context (`DOCKERGRAPH_ENGINES_FROM_CONTEXTS`).
+ */
+export type EngineSource =
+  | { readonly kind: 'single' }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'contexts' };
+
+/** What an engine name may be: it is carried inside global IDs and label selectors. */
+export const ENGINE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** TLS material given as PEM text in the environment. */
 export interface TlsPem {
@@ -51,6 +68,11 @@ export interface Config {
   /** Port the HTTP server binds to (0 picks a free one). */
   readonly port: number;
   readonly docker: DockerSettings;
+  /**
+   * Where the engines are defined; `single` is the engine of `docker`, named `engineName`.
+   * `readEngineDefinitions` (src/docker/engine-definitions.ts) turns it into definitions.
+   */
+  readonly engines: EngineSource;
   /** Name of the engine, carried inside global IDs so several engines can share one schema. */
   readonly engineName: string;
   /** Milliseconds allowed to open a connection to the engine. */
@@ -425,6 +447,18 @@ function readTlsPem(env: Environment): TlsPem | undefined {
   return pem;
 }
 
+function readEngineSource(env: Environment): EngineSource {
+  const file = readString(env, 'DOCKERGRAPH_ENGINES_FILE');
+  const fromContexts = readBoolean(env, 'DOCKERGRAPH_ENGINES_FROM_CONTEXTS', false);
+  if (file !== undefined && fromContexts) {
+    throw new ConfigError(
+      'set DOCKERGRAPH_ENGINES_FILE or DOCKERGRAPH_ENGINES_FROM_CONTEXTS=true, not both: the engines come from one place (an engines file may name contexts with "context:")',
+    );
+  }
+  if (file !== undefined) return { kind: 'file', path: file };
+  return fromContexts ? { kind: 'contexts' } : { kind: 'single' };
+}
+
 function readEngineTransport(env: Environment): EngineTransportKind {
   const raw = readString(env, 'DOCKERGRAPH_ENGINE_TRANSPORT') ?? 'auto';
   if (raw === 'auto' || raw === 'undici' || raw === 'fetch') return raw;
@@ -445,7 +479,7 @@ function readAudit(env: Environment): AuditDestination {
 /** Reads the configuration; the only place in dockergraph that looks at `process.env`. */
 export function loadConfig(env: Environment = process.env): Config {
   const engineName = readString(env, 'DOCKERGRAPH_ENGINE_NAME') ?? 'local';
-  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(engineName)) {
+  if (!ENGINE_NAME_PATTERN.test(engineName)) {
     throw new ConfigError(
       `DOCKERGRAPH_ENGINE_NAME must be lowercase letters, digits, "-" or "_", got "${engineName}"`,
     );
@@ -535,6 +569,7 @@ export function loadConfig(env: Environment = process.env): Config {
       configDir: readString(env, 'DOCKER_CONFIG') ?? join(env.HOME ?? homedir(), '.docker'),
       tlsPem: readTlsPem(env),
     },
+    engines: readEngineSource(env),
     engineTransport: readEngineTransport(env),
     engineName,
     engineConnectTimeoutMs: readInteger(env, 'DOCKERGRAPH_CONNECT_TIMEOUT_MS', 3_000, 1, 600_000),

@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import type { EngineDefinition } from '../engines-file.ts';
 import { DockerClient } from './client.ts';
 import { type EngineEndpoint, resolveDockerEndpoint } from './docker-host.ts';
 import type { Transport, TransportOptions } from './transport.ts';
@@ -24,4 +25,22 @@ export function createDockerClient(
     requestTimeoutMs: config.engineRequestTimeoutMs,
   };
   return DockerClient.create(endpoint, options, chooseTransport?.(endpoint, options));
+}
+
+/**
+ * The client of one engine of several (`readEngineDefinitions`): as {@link createDockerClient},
+ * from the definition's Docker settings and its own timeouts.
+ */
+export function createEngineClient(
+  definition: EngineDefinition,
+  chooseTransport?: (endpoint: EngineEndpoint, options: TransportOptions) => Transport | undefined,
+): DockerClient {
+  return createDockerClient(
+    {
+      docker: definition.docker,
+      engineConnectTimeoutMs: definition.connectTimeoutMs,
+      engineRequestTimeoutMs: definition.requestTimeoutMs,
+    },
+    chooseTransport,
+  );
 }

@@ -11,7 +11,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DockerSettings } from '../config.ts';
 
@@ -255,12 +255,13 @@ function fromDockerHost(
   const { host, port, basePath } = parsed;
   let tls: TlsMaterial | null = null;
   if (pem !== undefined) {
-    // PEM text in the environment: TLS, verified (against DOCKER_TLS_CA, or the system CAs).
+    // PEM text (the environment, an engines file, a context): TLS, verified against its CA or
+    // the system CAs unless an engines-file entry or a context turned verification off.
     tls = {
       ...(pem.ca === undefined ? {} : { ca: Buffer.from(pem.ca) }),
       ...(pem.cert === undefined ? {} : { cert: Buffer.from(pem.cert) }),
       ...(pem.key === undefined ? {} : { key: Buffer.from(pem.key) }),
-      rejectUnauthorized: true,
+      rejectUnauthorized: settings.tlsSkipVerify !== true,
     };
   } else if (settings.tlsVerify) {
     const dir = settings.certPath ?? settings.configDir;
@@ -280,30 +281,35 @@ function fromDockerHost(
   return { kind: 'tcp', host, port, basePath, tls, source: 'DOCKER_HOST' };
 }
 
-function fromContext(
+/** A Docker context as the docker CLI stores it: its engine address and TLS files. */
+export interface DockerContext {
+  /** The context's name (`Name` in meta.json). */
+  readonly name: string;
+  /** `Endpoints.docker.Host`, as written. */
+  readonly host: string;
+  /** `Endpoints.docker.SkipTLSVerify`. */
+  readonly skipTlsVerify: boolean;
+  /** The TLS files present under `contexts/tls/<sha256(name)>/docker/`; each is optional. */
+  readonly tlsFiles: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  /** The meta.json it was read from, for error messages. */
+  readonly metaPath: string;
+}
+
+function readContextMeta(
   name: string,
-  origin: string,
+  metaPath: string,
+  meta: unknown,
   configDir: string,
   readFile: FileReader,
-): ResolvedEndpoint {
-  const dirName = contextDirName(name);
-  const metaPath = join(configDir, 'contexts', 'meta', dirName, 'meta.json');
-  const meta = readJson(metaPath, readFile, `metadata of Docker context "${name}"`);
-  if (meta === undefined) {
-    throw new Error(
-      `Docker context "${name}" (from ${origin}) not found: ${metaPath} does not exist`,
-    );
-  }
+): DockerContext {
   const endpoints = isRecord(meta) ? meta.Endpoints : undefined;
   const docker = isRecord(endpoints) ? endpoints.docker : undefined;
   const hostValue = isRecord(docker) ? docker.Host : undefined;
   if (!isRecord(docker) || typeof hostValue !== 'string' || hostValue === '') {
     throw new Error(`Docker context "${name}" in ${metaPath} has no Endpoints.docker.Host`);
   }
-  const skipVerify = docker.SkipTLSVerify === true;
-
   // The CLI stores only the files that were given when the context was created.
-  const tlsDir = join(configDir, 'contexts', 'tls', dirName, 'docker');
+  const tlsDir = join(configDir, 'contexts', 'tls', contextDirName(name), 'docker');
   const ca = readFile(join(tlsDir, 'ca.pem'));
   const cert = readFile(join(tlsDir, 'cert.pem'));
   const key = readFile(join(tlsDir, 'key.pem'));
@@ -313,11 +319,63 @@ function fromContext(
       `Docker context "${name}": TLS file ${missing} does not exist (cert.pem and key.pem go together)`,
     );
   }
-  const hasTlsFiles = ca !== null || cert !== null;
+  return {
+    name,
+    host: hostValue,
+    skipTlsVerify: docker.SkipTLSVerify === true,
+    tlsFiles: {
+      ...(ca === null ? {} : { ca }),
+      ...(cert === null ? {} : { cert }),
+      ...(key === null ? {} : { key }),
+    },
+    metaPath,
+  };
+}
 
+/**
+ * Reads the named context from the docker CLI's store:
+ * `<configDir>/contexts/meta/<sha256(name)>/meta.json` and its TLS files.
+ *
+ * @param origin Where the name came from, for the not-found message (e.g. `DOCKER_CONTEXT`).
+ * @throws Error naming the context and file when it does not exist or is malformed.
+ */
+export function readDockerContext(
+  name: string,
+  configDir: string,
+  readFile: FileReader = readFileIfExists,
+  origin?: string,
+): DockerContext {
+  const metaPath = join(configDir, 'contexts', 'meta', contextDirName(name), 'meta.json');
+  const meta = readJson(metaPath, readFile, `metadata of Docker context "${name}"`);
+  if (meta === undefined) {
+    throw new Error(
+      `Docker context "${name}"${origin === undefined ? '' : ` (from ${origin})`} not found: ${metaPath} does not exist`,
+    );
+  }
+  return readContextMeta(name, metaPath, meta, configDir, readFile);
+}
+
+/** Whether the docker CLI talks TLS to a context's engine: TLS files, SkipTLSVerify or https://. */
+function contextUsesTls(context: DockerContext): boolean {
+  return (
+    context.tlsFiles.ca !== undefined ||
+    context.tlsFiles.cert !== undefined ||
+    context.skipTlsVerify
+  );
+}
+
+function fromContext(
+  name: string,
+  origin: string,
+  configDir: string,
+  readFile: FileReader,
+): ResolvedEndpoint {
+  const context = readDockerContext(name, configDir, readFile, origin);
+  const metaPath = context.metaPath;
+  const tlsWanted = contextUsesTls(context);
   let parsed: DockerHost;
   try {
-    parsed = parseDockerHost(hostValue, { tls: hasTlsFiles || skipVerify });
+    parsed = parseDockerHost(context.host, { tls: tlsWanted });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`Docker context "${name}" (${metaPath}): ${reason}`);
@@ -326,15 +384,92 @@ function fromContext(
   if (parsed.kind === 'unix') return { ...parsed, source };
   const { host, port, basePath } = parsed;
   let tls: TlsMaterial | null = null;
-  if (hasTlsFiles || skipVerify || parsed.tls) {
-    tls = {
-      ...(ca === null ? {} : { ca }),
-      ...(cert === null ? {} : { cert }),
-      ...(key === null ? {} : { key }),
-      rejectUnauthorized: !skipVerify,
-    };
+  if (tlsWanted || parsed.tls) {
+    tls = { ...context.tlsFiles, rejectUnauthorized: !context.skipTlsVerify };
   }
   return { kind: 'tcp', host, port, basePath, tls, source };
+}
+
+/**
+ * The settings that reach a context's engine through `resolveDockerEndpoint` without the
+ * context store: its host, with its TLS files as PEM text. The endpoint is the one the
+ * context itself resolves to (TLS when it has TLS files or SkipTLSVerify, or an https:// host).
+ *
+ * @throws Error naming the context and its meta.json for a host this client does not support.
+ */
+export function contextDockerSettings(context: DockerContext, configDir: string): DockerSettings {
+  const tlsWanted = contextUsesTls(context);
+  let parsed: DockerHost;
+  try {
+    parsed = parseDockerHost(context.host, { tls: tlsWanted });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Docker context "${context.name}" (${context.metaPath}): ${reason}`);
+  }
+  const settings: DockerSettings = { dockerHost: context.host, tlsVerify: false, configDir };
+  if (parsed.kind === 'unix' || !tlsWanted) return settings;
+  const { ca, cert, key } = context.tlsFiles;
+  return {
+    ...settings,
+    tlsPem: {
+      ...(ca === undefined ? {} : { ca: ca.toString('utf8') }),
+      ...(cert === undefined ? {} : { cert: cert.toString('utf8') }),
+      ...(key === undefined ? {} : { key: key.toString('utf8') }),
+    },
+    ...(context.skipTlsVerify ? { tlsSkipVerify: true } : {}),
+  };
+}
+
+/**
+ * The docker CLI's "default" context, which is not stored: `DOCKER_HOST` with the TLS
+ * variables when set, otherwise the default socket (never the current context).
+ */
+export function defaultContextSettings(docker: DockerSettings): DockerSettings {
+  const { dockerContext: _ignored, ...rest } = docker;
+  const dockerHost = docker.dockerHost?.trim() ?? '';
+  return { ...rest, dockerHost: dockerHost === '' ? `unix://${DEFAULT_SOCKET_PATH}` : dockerHost };
+}
+
+/** Lists a folder's entries; returns null when it does not exist. Other failures throw. */
+export type DirectoryLister = (path: string) => readonly string[] | null;
+
+/** The default {@link DirectoryLister}, backed by `fs.readdirSync`. */
+export const listDirectoryIfExists: DirectoryLister = (path) => {
+  try {
+    return readdirSync(path);
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return null;
+    throw error;
+  }
+};
+
+/**
+ * Every context `docker context ls` shows besides "default" (which is not stored): each
+ * `<configDir>/contexts/meta/<folder>/meta.json`, with its TLS files from
+ * `contexts/tls/<sha256(Name)>/docker/`, sorted by name. Folders without a meta.json are
+ * skipped, as the docker CLI does; the host is returned as written (not parsed).
+ *
+ * @throws Error naming the file for a meta.json that is not JSON, has no `Name` or no
+ *   `Endpoints.docker.Host`, or a cert.pem without its key.pem (or the reverse).
+ */
+export function listDockerContexts(
+  configDir: string,
+  readFile: FileReader = readFileIfExists,
+  listDirectory: DirectoryLister = listDirectoryIfExists,
+): DockerContext[] {
+  const metaRoot = join(configDir, 'contexts', 'meta');
+  const contexts: DockerContext[] = [];
+  for (const folder of [...(listDirectory(metaRoot) ?? [])].sort()) {
+    const metaPath = join(metaRoot, folder, 'meta.json');
+    const meta = readJson(metaPath, readFile, 'Docker context metadata');
+    if (meta === undefined) continue;
+    const name = isRecord(meta) ? meta.Name : undefined;
+    if (typeof name !== 'string' || name === '') {
+      throw new Error(`Docker context metadata ${metaPath} has no "Name"`);
+    }
+    contexts.push(readContextMeta(name, metaPath, meta, configDir, readFile));
+  }
+  return contexts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**

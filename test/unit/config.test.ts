@@ -114,4 +114,34 @@ describe('loadConfig', () => {
       'DOCKERGRAPH_REGISTRIES holds registry hosts',
     );
   });
+
+  it('serves one engine unless an engines file or the contexts are named', () => {
+    expect(loadConfig({}).engines).toEqual({ kind: 'single' });
+    expect(
+      loadConfig({ DOCKERGRAPH_ENGINES_FILE: '/etc/dockergraph/engines.yaml' }).engines,
+    ).toEqual({ kind: 'file', path: '/etc/dockergraph/engines.yaml' });
+    expect(loadConfig({ DOCKERGRAPH_ENGINES_FROM_CONTEXTS: 'true' }).engines).toEqual({
+      kind: 'contexts',
+    });
+    expect(
+      loadConfig({ DOCKERGRAPH_ENGINES_FROM_CONTEXTS: 'false', DOCKERGRAPH_ENGINES_FILE: '' })
+        .engines,
+    ).toEqual({ kind: 'single' });
+  });
+
+  it('refuses an engines file together with the contexts, and a non-boolean contexts option', () => {
+    expect(() =>
+      loadConfig({
+        DOCKERGRAPH_ENGINES_FILE: '/etc/engines.yaml',
+        DOCKERGRAPH_ENGINES_FROM_CONTEXTS: 'yes',
+      }),
+    ).toThrow(
+      new ConfigError(
+        'set DOCKERGRAPH_ENGINES_FILE or DOCKERGRAPH_ENGINES_FROM_CONTEXTS=true, not both: the engines come from one place (an engines file may name contexts with "context:")',
+      ),
+    );
+    expect(() => loadConfig({ DOCKERGRAPH_ENGINES_FROM_CONTEXTS: 'all' })).toThrow(
+      new ConfigError('DOCKERGRAPH_ENGINES_FROM_CONTEXTS must be true or false, got "all"'),
+    );
+  });
 });

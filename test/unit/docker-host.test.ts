@@ -5,8 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DockerSettings } from '../../src/config.ts';
 import {
   contextDirName,
+  contextDockerSettings,
+  defaultContextSettings,
   describeEndpoint,
+  listDockerContexts,
   parseDockerHost,
+  readDockerContext,
   resolveDockerEndpoint,
 } from '../../src/docker/docker-host.ts';
 
@@ -265,6 +269,89 @@ describe('resolveDockerEndpoint', () => {
     expect(() => resolveDockerEndpoint(settings({ dockerContext: 'halfcert' }))).toThrow(
       /key\.pem does not exist/,
     );
+  });
+
+  it('lists the stored contexts by name with their TLS files, skipping folders without meta.json', () => {
+    expect(listDockerContexts(configDir)).toEqual([]);
+    writeContext('zeta', { Host: 'unix:///run/zeta.sock' });
+    writeContext(
+      'Alpha',
+      { Host: 'tcp://alpha.example', SkipTLSVerify: true },
+      { 'ca.pem': 'CA', 'cert.pem': 'CERT', 'key.pem': 'KEY' },
+    );
+    mkdirSync(join(configDir, 'contexts', 'meta', 'stray'), { recursive: true });
+    const metaPath = (name: string) =>
+      join(configDir, 'contexts', 'meta', contextDirName(name), 'meta.json');
+    expect(listDockerContexts(configDir)).toEqual([
+      {
+        name: 'Alpha',
+        host: 'tcp://alpha.example',
+        skipTlsVerify: true,
+        tlsFiles: { ca: Buffer.from('CA'), cert: Buffer.from('CERT'), key: Buffer.from('KEY') },
+        metaPath: metaPath('Alpha'),
+      },
+      {
+        name: 'zeta',
+        host: 'unix:///run/zeta.sock',
+        skipTlsVerify: false,
+        tlsFiles: {},
+        metaPath: metaPath('zeta'),
+      },
+    ]);
+    expect(readDockerContext('zeta', configDir)).toEqual(listDockerContexts(configDir)[1]);
+  });
+
+  it('names the meta.json of a listed context that cannot be used', () => {
+    writeContext('halfcert', { Host: 'tcp://h' }, { 'key.pem': 'KEY' });
+    const tlsDir = join(configDir, 'contexts', 'tls', contextDirName('halfcert'), 'docker');
+    expect(() => listDockerContexts(configDir)).toThrow(
+      `Docker context "halfcert": TLS file ${join(tlsDir, 'cert.pem')} does not exist (cert.pem and key.pem go together)`,
+    );
+    rmSync(join(configDir, 'contexts'), { recursive: true });
+    const folder = join(configDir, 'contexts', 'meta', 'nameless');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'meta.json'), JSON.stringify({ Endpoints: {} }));
+    expect(() => listDockerContexts(configDir)).toThrow(
+      `Docker context metadata ${join(folder, 'meta.json')} has no "Name"`,
+    );
+  });
+
+  it("gives settings that reach a context's engine exactly as the context does", () => {
+    writeContext(
+      'mutual',
+      { Host: 'tcp://mutual.example' },
+      { 'ca.pem': 'CA', 'cert.pem': 'CERT', 'key.pem': 'KEY' },
+    );
+    writeContext('skip', { Host: 'tcp://skip.example:9999', SkipTLSVerify: true });
+    writeContext('public', { Host: 'https://public.example/api' });
+    writeContext('plain', { Host: 'tcp://plain.example' });
+    writeContext('socket', { Host: 'unix:///run/socket.sock' }, { 'ca.pem': 'CA' });
+    for (const context of listDockerContexts(configDir)) {
+      const { source: _viaContext, ...expected } = resolveDockerEndpoint(
+        settings({ dockerContext: context.name }),
+      );
+      const { source: _viaHost, ...actual } = resolveDockerEndpoint(
+        contextDockerSettings(context, configDir),
+      );
+      expect({ context: context.name, endpoint: actual }).toEqual({
+        context: context.name,
+        endpoint: expected,
+      });
+    }
+    writeContext('viassh', { Host: 'ssh://me@box' });
+    expect(() => contextDockerSettings(readDockerContext('viassh', configDir), configDir)).toThrow(
+      /Docker context "viassh" \(.*meta\.json\): Invalid Docker host "ssh:\/\/me@box": the ssh:\/\/ scheme/,
+    );
+  });
+
+  it('makes the unstored "default" context DOCKER_HOST or the default socket, never the current one', () => {
+    writeConfig({ currentContext: 'elsewhere' });
+    expect(
+      resolveDockerEndpoint(defaultContextSettings(settings({ dockerContext: 'elsewhere' }))),
+    ).toEqual({ kind: 'unix', socketPath: '/var/run/docker.sock', source: 'DOCKER_HOST' });
+    expect(
+      resolveDockerEndpoint(defaultContextSettings(settings({ dockerHost: 'tcp://10.1.1.1' }))),
+    ).toMatchObject({ kind: 'tcp', host: '10.1.1.1', port: 2375 });
   });
 
   it('names config.json when it is not valid JSON', () => {
