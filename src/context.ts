@@ -129,7 +129,7 @@ export function unboundEngine(count: number): EngineBinding {
   const refuse = (): never => {
     throw new InvalidInputError(
       'engine',
-      `${count} engines are served: name one with the \`engine\` argument or a global ID`,
+      `engine: ${count} engines are served; name one with the \`engine\` argument or a global ID`,
     );
   };
   return {
@@ -229,7 +229,10 @@ export function createContext({
     select(selectors, argument) {
       if (selectors === null || selectors === undefined) return [...visible];
       if (selectors.length === 0) {
-        throw new InvalidInputError(argument, 'names no engine: leave it out to ask every engine');
+        throw new InvalidInputError(
+          argument,
+          `${argument}: names no engine; leave it out to ask every engine`,
+        );
       }
       const chosen = new Set<RegisteredEngine>();
       for (const [index, selector] of selectors.entries()) {
@@ -237,11 +240,14 @@ export function createContext({
         if (matched === null) {
           throw new InvalidInputError(
             `${argument}[${index}]`,
-            `"${selector}" is neither an engine name nor a label selector such as env=prod`,
+            `${argument}[${index}]: "${selector}" is neither an engine name nor a label selector such as env=prod`,
           );
         }
         if (matched.length === 0 && !selector.includes('=')) {
-          throw new InvalidInputError(`${argument}[${index}]`, `no engine named "${selector}"`);
+          throw new InvalidInputError(
+            `${argument}[${index}]`,
+            `${argument}[${index}]: no engine named "${selector}"`,
+          );
         }
         for (const engine of matched) chosen.add(engine);
       }

@@ -10,14 +10,17 @@ import { WebSocketServer } from 'ws';
 import { type App, createApp, singleEngineRegistry } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DockerClient } from './docker/client.ts';
+import { createEngineClient } from './docker/create-docker-client.ts';
 import {
   describeEndpoint,
   type ResolvedEndpoint,
   resolveDockerEndpoint,
 } from './docker/docker-host.ts';
 import { type EmbeddedEngine, startEmbeddedEngine } from './docker/embedded-engine.ts';
+import { diffEngineDefinitions, readEngineDefinitions } from './docker/engine-definitions.ts';
 import { EngineRegistry } from './docker/engine-registry.ts';
 import type { EventHub } from './docker/event-hub.ts';
+import type { EngineDefinition } from './engines-file.ts';
 import { ERROR_CONTENT_TYPE, errorBody } from './error-response.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
@@ -370,12 +373,90 @@ async function connectEngine(
   return { endpoint: privateEndpoint, embedded };
 }
 
-/** `npm start`: reads the configuration, serves until SIGTERM or SIGINT. */
+/**
+ * The engines of an engines file (DOCKERGRAPH_ENGINES_FILE) or of the docker CLI's
+ * contexts (DOCKERGRAPH_ENGINES_FROM_CONTEXTS), each with its own client and timeouts.
+ */
+function registryOf(definitions: readonly EngineDefinition[], logger: Logger): EngineRegistry {
+  return new EngineRegistry(
+    definitions.map((definition) => ({
+      name: definition.name,
+      labels: definition.labels,
+      client: createEngineClient(definition),
+    })),
+    (what, error, engine) =>
+      logger.warn(what, { engine, error: error instanceof Error ? error.message : String(error) }),
+  );
+}
+
+/**
+ * Re-reads the engines (SIGHUP): engines added are served, engines removed end their
+ * subscriptions with a message naming them, engines changed are reconnected. A file that
+ * does not read keeps the engines as they are, and says why.
+ */
+export async function reloadEngines(
+  config: Config,
+  engines: EngineRegistry,
+  current: readonly EngineDefinition[],
+  logger: Logger,
+): Promise<readonly EngineDefinition[]> {
+  let next: EngineDefinition[];
+  try {
+    next = readEngineDefinitions(config);
+  } catch (error) {
+    logger.error('engines not reloaded: the configuration does not read', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return current;
+  }
+  const diff = diffEngineDefinitions(current, next);
+  await Promise.all(
+    diff.removed.map((name) =>
+      engines.remove(name, `engine "${name}" was removed from the configuration`),
+    ),
+  );
+  for (const definition of [...diff.added, ...diff.changed]) {
+    engines.add({
+      name: definition.name,
+      labels: definition.labels,
+      client: createEngineClient(definition),
+    });
+  }
+  logger.info('engines reloaded', {
+    added: diff.added.map((definition) => definition.name).join(', '),
+    removed: diff.removed.join(', '),
+    changed: diff.changed.map((definition) => definition.name).join(', '),
+  });
+  return next;
+}
+
+/** `npm start`: reads the configuration, serves until SIGTERM or SIGINT; SIGHUP re-reads the engines. */
 export async function main(): Promise<void> {
   const config = loadConfig();
   // Before the engine is looked for (or the private one started): nothing to undo then.
   checkListenSafety(config);
   const logger = createLogger(config.logLevel);
+  if (config.engines.kind !== 'single') {
+    // Several engines: none is started here, and the server serves whichever answer.
+    let definitions: readonly EngineDefinition[] = readEngineDefinitions(config);
+    const engines = registryOf(definitions, logger);
+    const running = await startServer(config, engines, logger);
+    const { up, down } = await engines.probeAll(Math.min(config.engineConnectTimeoutMs, 5_000));
+    logger.info('dockergraph listening', {
+      url: `${running.url}/graphql`,
+      engines: definitions.map((definition) => definition.name).join(', '),
+      reachable: up.join(', '),
+      unreachable: down.join(', '),
+    });
+    let reloading = Promise.resolve();
+    process.on('SIGHUP', () => {
+      reloading = reloading.then(async () => {
+        definitions = await reloadEngines(config, engines, definitions, logger);
+      });
+    });
+    handleShutdown(logger, () => running.stop());
+    return;
+  }
   const { endpoint, embedded } = await connectEngine(config, logger);
   const docker = DockerClient.create(endpoint, {
     connectTimeoutMs: config.engineConnectTimeoutMs,
@@ -389,13 +470,20 @@ export async function main(): Promise<void> {
       ? `${embedded.dockerHost} (private engine, scripts/engine.sh)`
       : describeEndpoint(endpoint),
   });
+  handleShutdown(logger, async () => {
+    await running.stop();
+    if (embedded?.startedHere) await embedded.stop();
+  });
+}
+
+/** Stops on SIGTERM or SIGINT (once), then exits 0. */
+function handleShutdown(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    await running.stop();
-    if (embedded?.startedHere) await embedded.stop();
+    await stop();
     logger.info('stopped');
     process.exit(0);
   };

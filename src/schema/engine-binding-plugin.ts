@@ -59,7 +59,8 @@ export class EngineBindingPlugin<Types extends SchemaTypes> extends BasePlugin<T
       const targets = targetArgumentsOf(fieldConfig);
       return (parent, args, context, info) => {
         const given = asContext(context);
-        if (given.fleet.single) return resolver(parent, args, context, info);
+        // With one visible engine the context is bound already; a named engine is still checked.
+        if (given.fleet.single && !namesEngine(args)) return resolver(parent, args, context, info);
         const bound = bindRoot(given, targets, args as Readonly<Record<string, unknown>>);
         const result = resolver(parent, args, bound, info);
         return bound === given ? result : inherit(result, bound);
@@ -81,7 +82,7 @@ export class EngineBindingPlugin<Types extends SchemaTypes> extends BasePlugin<T
     const targets = targetArgumentsOf(fieldConfig);
     return (parent, args, context, info) => {
       const given = asContext(context);
-      if (given.fleet.single) return subscribe(parent, args, context, info);
+      if (given.fleet.single && !namesEngine(args)) return subscribe(parent, args, context, info);
       const bound = bindRoot(given, targets, args as Readonly<Record<string, unknown>>);
       return subscribe(parent, args, bound, info);
     };
@@ -124,6 +125,12 @@ function isRootField<Types extends SchemaTypes>(fieldConfig: PothosOutputFieldCo
     fieldConfig.kind === 'Mutation' ||
     fieldConfig.kind === 'Subscription'
   );
+}
+
+/** Whether the arguments name an engine (`engine: "…"`). */
+function namesEngine(args: object): boolean {
+  const { engine } = args as { engine?: unknown };
+  return typeof engine === 'string' && engine !== '';
 }
 
 /** The arguments of a root field that name engine objects (from its label-scope rule). */
@@ -175,7 +182,7 @@ function bindRoot(
     if (other !== undefined) {
       throw new InvalidInputError(
         'engine',
-        `names engine "${named}" while a global ID argument names an object on engine "${other}"`,
+        `engine: names engine "${named}" while a global ID argument names an object on engine "${other}"`,
       );
     }
     return bindEngine(context, named);
@@ -183,7 +190,7 @@ function bindRoot(
   if (engines.size > 1) {
     throw new InvalidInputError(
       'engine',
-      `the arguments name objects on several engines (${[...engines].sort().join(', ')}): one operation acts on one engine`,
+      `engine: the arguments name objects on several engines (${[...engines].sort().join(', ')}): one operation acts on one engine`,
     );
   }
   const [engine] = engines;

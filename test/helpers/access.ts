@@ -47,6 +47,8 @@ export interface TokenGrant {
   readonly role: string;
   readonly token: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Engines it is limited to: names or label selectors of engines. */
+  readonly engines?: readonly string[];
 }
 
 /**
@@ -62,11 +64,12 @@ export function tokensEnv(
   grants: readonly TokenGrant[],
   roles?: Readonly<Record<string, RoleDefinition>>,
 ): { readonly DOCKERGRAPH_TOKENS: string } {
-  const tokens = grants.map(({ id, role, token, labels }) => ({
+  const tokens = grants.map(({ id, role, token, labels, engines }) => ({
     id,
     role,
     sha256: hashToken(token),
     ...(labels ? { labels } : {}),
+    ...(engines ? { engines } : {}),
   }));
   return { DOCKERGRAPH_TOKENS: JSON.stringify(roles ? { roles, tokens } : { tokens }) };
 }

@@ -1,13 +1,10 @@
 // The HTTP server as its users meet it: startServer (routes, request log, graceful stop), and
 // `npm start` run as a child process (startup log, engines it picks, signals, bad settings).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EXAMPLE_QUERY } from '../../src/app.ts';
@@ -19,8 +16,8 @@ import type { GraphQLResponse } from '../helpers/app.ts';
 import { dockerSocketPath, engineDockerHost, engineStatus } from '../helpers/engine.ts';
 import { createEngineClient } from '../helpers/engine-client.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
-import { captureLog, type LogEntry } from '../helpers/log-capture.ts';
-import { Changes } from '../helpers/wait-for.ts';
+import { captureLog } from '../helpers/log-capture.ts';
+import { startServerProcess, stopServerProcesses } from '../helpers/server-process.ts';
 
 const ServerVersionQuery = graphql(`
   query ServerEngineVersion {
@@ -34,8 +31,6 @@ const ServerOverviewQuery = graphql(`
     containers(first: 3) { totalCount edges { node { name state } } }
   }
 `);
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Body of a GraphQL POST for `document`, sent the way simple clients do: no operationName. */
 function body(document: Parameters<typeof print>[0]): string {
@@ -243,78 +238,6 @@ describe('startServer stop()', () => {
 // ---------------------------------------------------------------------------------------------
 // `npm start`
 
-interface Child {
-  readonly process: ChildProcess;
-  /** stdout lines parsed as JSON; other lines as { msg: line }. */
-  readonly lines: LogEntry[];
-  stderr(): string;
-  waitForLine(match: (entry: LogEntry) => boolean, timeoutMs: number): Promise<LogEntry>;
-  waitForExit(timeoutMs: number): Promise<{ code: number | null; signal: string | null }>;
-}
-
-const children: Child[] = [];
-
-function startChild(env: Record<string, string | undefined>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: LogEntry[] = [];
-  let stderr = '';
-  const changes = new Changes();
-  const notify = () => changes.notify();
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  if (child.stdout) {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        lines.push(JSON.parse(line) as LogEntry);
-      } catch {
-        lines.push({ msg: line });
-      }
-      notify();
-    });
-  }
-  let exit: { code: number | null; signal: string | null } | null = null;
-  child.on('exit', (code, signal) => {
-    exit = { code, signal };
-    notify();
-  });
-
-  function waitFor<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
-    return changes.until(
-      find,
-      timeoutMs,
-      () =>
-        new Error(
-          `npm start: no ${what} within ${timeoutMs} ms\nstdout:\n${lines
-            .map((l) => JSON.stringify(l))
-            .join('\n')}\nstderr:\n${stderr}`,
-        ),
-    );
-  }
-
-  const handle: Child = {
-    process: child,
-    lines,
-    stderr: () => stderr,
-    waitForLine: (match, timeoutMs) =>
-      waitFor(
-        () => lines.find(match) ?? (exit ? failExited() : undefined),
-        'matching log line',
-        timeoutMs,
-      ),
-    waitForExit: (timeoutMs) => waitFor(() => exit ?? undefined, 'exit', timeoutMs),
-  };
-  function failExited(): never {
-    throw new Error(`npm start exited (${JSON.stringify(exit)}) early; stderr:\n${stderr}`);
-  }
-  children.push(handle);
-  return handle;
-}
-
 /** A port nothing listens on right now. */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -337,18 +260,13 @@ describe('npm start', () => {
   const home = mkdtempSync(join(tmpdir(), 'dg-home-'));
 
   afterAll(async () => {
-    for (const child of children) {
-      if (child.process.exitCode === null && child.process.signalCode === null) {
-        child.process.kill('SIGKILL');
-        await child.waitForExit(10_000).catch(() => undefined);
-      }
-    }
+    await stopServerProcesses();
     rmSync(home, { recursive: true, force: true });
   });
 
   it('serves the engine named by DOCKER_HOST and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
-    const child = startChild({
+    const child = startServerProcess({
       ...engineEnv(),
       HOME: home,
       DOCKER_HOST: inject('dockerHost'),
@@ -382,7 +300,7 @@ describe('npm start', () => {
 
   it('with no engine configured or found, uses the private engine', async () => {
     const port = await freePort();
-    const child = startChild({ ...engineEnv(), HOME: home, PORT: String(port) });
+    const child = startServerProcess({ ...engineEnv(), HOME: home, PORT: String(port) });
     const listening = await child.waitForLine((l) => l.msg === 'dockergraph listening', 120_000);
     if (existsSync('/var/run/docker.sock')) {
       // A machine with a default engine uses it, and says so.
@@ -413,7 +331,11 @@ describe('npm start', () => {
   });
 
   it('exits non-zero naming PORT when PORT is not a number', async () => {
-    const child = startChild({ HOME: home, DOCKER_HOST: inject('dockerHost'), PORT: 'abc' });
+    const child = startServerProcess({
+      HOME: home,
+      DOCKER_HOST: inject('dockerHost'),
+      PORT: 'abc',
+    });
     const exit = await child.waitForExit(30_000);
     expect(exit.code).not.toBe(0);
     expect(exit.code).toBe(1);

@@ -1,0 +1,92 @@
+// A dockergraph server as `npm start` runs it: a child process whose JSON log lines are read.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { LogEntry } from './log-capture.ts';
+import { Changes } from './wait-for.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Child {
+  readonly process: ChildProcess;
+  /** stdout lines parsed as JSON; other lines as { msg: line }. */
+  readonly lines: LogEntry[];
+  stderr(): string;
+  waitForLine(match: (entry: LogEntry) => boolean, timeoutMs: number): Promise<LogEntry>;
+  waitForExit(timeoutMs: number): Promise<{ code: number | null; signal: string | null }>;
+}
+
+/** Every server process started, for {@link stopServerProcesses}. */
+const children: Child[] = [];
+
+/** Starts `src/server.ts` in a child process with `env` (and PATH) as its whole environment. */
+export function startServerProcess(env: Record<string, string | undefined>): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: LogEntry[] = [];
+  let stderr = '';
+  const changes = new Changes();
+  const notify = () => changes.notify();
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  if (child.stdout) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        lines.push(JSON.parse(line) as LogEntry);
+      } catch {
+        lines.push({ msg: line });
+      }
+      notify();
+    });
+  }
+  let exit: { code: number | null; signal: string | null } | null = null;
+  child.on('exit', (code, signal) => {
+    exit = { code, signal };
+    notify();
+  });
+
+  function waitFor<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
+    return changes.until(
+      find,
+      timeoutMs,
+      () =>
+        new Error(
+          `npm start: no ${what} within ${timeoutMs} ms\nstdout:\n${lines
+            .map((l) => JSON.stringify(l))
+            .join('\n')}\nstderr:\n${stderr}`,
+        ),
+    );
+  }
+
+  const handle: Child = {
+    process: child,
+    lines,
+    stderr: () => stderr,
+    waitForLine: (match, timeoutMs) =>
+      waitFor(
+        () => lines.find(match) ?? (exit ? failExited() : undefined),
+        'matching log line',
+        timeoutMs,
+      ),
+    waitForExit: (timeoutMs) => waitFor(() => exit ?? undefined, 'exit', timeoutMs),
+  };
+  function failExited(): never {
+    throw new Error(`npm start exited (${JSON.stringify(exit)}) early; stderr:\n${stderr}`);
+  }
+  children.push(handle);
+  return handle;
+}
+
+/** Kills every server process still running (SIGKILL) and waits for them to exit. */
+export async function stopServerProcesses(): Promise<void> {
+  for (const child of children.splice(0)) {
+    if (child.process.exitCode === null && child.process.signalCode === null) {
+      child.process.kill('SIGKILL');
+      await child.waitForExit(10_000).catch(() => undefined);
+    }
+  }
+}
