@@ -20,6 +20,7 @@ import { EngineError } from './docker/errors.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
 import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
+import type { Metrics } from './plugins/metrics.ts';
 import { createOperationGuards, useOperationGuards } from './plugins/operation-guards.ts';
 import { createRequestGuards, type RequestGuards } from './plugins/request-guards.ts';
 import { useAliasLimit } from './plugins/use-alias-limit.ts';
@@ -30,6 +31,7 @@ import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
+import { useMetrics } from './plugins/use-metrics.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { useUploads } from './plugins/use-uploads.ts';
 import { admissionDeniedToGraphQL } from './schema/access.ts';
@@ -88,6 +90,12 @@ export interface AppDependencies {
   readonly guards?: RequestGuards;
   /** Where audit lines go; opened from `config.audit` (and closed on dispose) when not given. */
   readonly audit?: AuditLog;
+  /**
+   * What is counted, and answered on `/metrics`; shared with the WebSocket server.
+   * None (no counting, no route) when not given: the serverless handler has none, so
+   * that its bundles do not carry prom-client.
+   */
+  readonly metrics?: Metrics;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -154,12 +162,14 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
  */
 export function createApp(
   config: Config,
-  { docker, logger, live, audit, guards }: AppDependencies,
+  { docker, logger, live, audit, guards, metrics }: AppDependencies,
 ): App {
   const streams = live ?? createLiveStreams(docker, logger);
   const auditLog = audit ?? openAuditLog(config.audit, reportAuditWriteError(logger));
   const requestGuards = guards ?? createRequestGuards(config, Date.now, logger);
-  const operationGuards = createOperationGuards(config, requestGuards, auditLog);
+  const operationGuards = createOperationGuards(config, requestGuards, auditLog, (transport) =>
+    metrics?.recordRateLimited(transport),
+  );
   const authenticator = new Authenticator(config.security);
   // The principal of each HTTP request, found by useAuthentication before anything else runs.
   const principals = new WeakMap<Request, Principal>();
@@ -290,6 +300,17 @@ export function createApp(
         principalOf: (request) => principals.get(request),
         allowedOrigins: config.security.allowedOrigins,
       }),
+      // `/metrics` to principals with the `metrics` permission; counts every request.
+      ...(metrics
+        ? [
+            useMetrics({
+              metrics,
+              serve: config.metrics.enabled,
+              principalOf: (request) => principals.get(request),
+              allowedOrigins: config.security.allowedOrigins,
+            }),
+          ]
+        : []),
       // Limits, cheapest first: refused requests are not read further, nor parsed, nor run.
       useCsrfPrevention(config.security.allowedOrigins),
       // Before the body limit, which then holds the whole multipart body to its limit too.

@@ -21,6 +21,7 @@ import type { EventHub } from './docker/event-hub.ts';
 import { ERROR_CONTENT_TYPE, errorBody } from './error-response.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
+import { createMetrics, type Metrics } from './plugins/metrics.ts';
 import {
   createOperationGuards,
   guardOperations,
@@ -28,6 +29,7 @@ import {
 } from './plugins/operation-guards.ts';
 import { createRequestGuards } from './plugins/request-guards.ts';
 import { authenticationFailureRecord } from './plugins/use-audit.ts';
+import { METRICS_PATH, metricsResponse } from './plugins/use-metrics.ts';
 import { isAllowedOrigin, isLoopbackHost, isLoopbackHostHeader } from './security/origins.ts';
 import { Authenticator, type Principal } from './security/principal.ts';
 
@@ -65,6 +67,8 @@ export interface RunningServer {
   readonly server: Server;
   /** The engine's event stream shared by the server's subscriptions. */
   readonly events: EventHub;
+  /** Base URL of the separate metrics listener (DOCKERGRAPH_METRICS_LISTEN); null without one. */
+  readonly metricsUrl: string | null;
   /**
    * Stops accepting requests, ends subscriptions (SSE streams complete, WebSocket clients
    * are closed), lets running requests finish (up to `graceMs`), closes the engine pool.
@@ -84,7 +88,8 @@ export async function startServer(
   const audit = openAuditLog(config.audit, reportAuditWriteError(logger));
   // One rate limit and one set of registered operations for HTTP and WebSocket.
   const guards = createRequestGuards(config, Date.now, logger);
-  const app = createApp(config, { docker, logger, live, audit, guards });
+  const { metrics, dispose: disposeMetrics } = createMetrics(config, docker, live);
+  const app = createApp(config, { docker, logger, live, audit, guards, metrics });
   // Once stopping, answers close their connection instead of keeping it alive: stop() then
   // ends as soon as the requests under way are answered, not when clients drop idle sockets.
   let stopping = false;
@@ -107,7 +112,9 @@ export async function startServer(
   });
   const webSockets = serveWebSockets(app, server, authenticator, audit, {
     loopbackOnly,
-    guards: createOperationGuards(config, guards, audit),
+    guards: createOperationGuards(config, guards, audit, (transport) =>
+      metrics.recordRateLimited(transport),
+    ),
     allowedOrigins: config.security.allowedOrigins,
     maxMessageBytes: config.limits.maxBodyBytes,
   });
@@ -121,13 +128,19 @@ export async function startServer(
     await audit.close();
     throw error;
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const metricsServer = config.metrics.listen
+    ? await listenForMetrics(metrics, config.metrics.listen).catch(async (error: unknown) => {
+        server.close();
+        await audit.close();
+        throw error;
+      })
+    : null;
   let stopped: Promise<void> | undefined;
   return {
-    url: `http://${host}:${address.port}`,
+    url: urlOf(server),
     server,
     events: live.events,
+    metricsUrl: metricsServer ? urlOf(metricsServer) : null,
     stop(graceMs = 10_000) {
       // Stopping twice waits for the first stop.
       stopped ??= (async () => {
@@ -137,6 +150,10 @@ export async function startServer(
         }
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        if (metricsServer) {
+          metricsServer.close();
+          metricsServer.closeAllConnections();
+        }
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         // Ending the subscriptions completes them: SSE streams end, WebSocket clients get
         // "complete"; then the WebSocket connections are closed (1001, going away).
@@ -148,11 +165,51 @@ export async function startServer(
         // Operations have ended: their audit lines are written.
         await audit.close();
         await guards.close();
+        disposeMetrics();
         await docker.close();
       })();
       return stopped;
     },
   };
+}
+
+/** The base URL a listening server answers on. */
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/**
+ * The separate metrics listener: `GET /metrics` without authentication, and
+ * nothing else, for a private interface a scraper reaches (DOCKERGRAPH_METRICS_LISTEN).
+ */
+async function listenForMetrics(
+  metrics: Metrics,
+  { host, port }: { host: string; port: number },
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== METRICS_PATH || request.method !== 'GET') {
+      response.writeHead(404, { 'content-type': ERROR_CONTENT_TYPE });
+      response.end(
+        JSON.stringify(errorBody('NOT_FOUND', `this listener answers only GET ${METRICS_PATH}`)),
+      );
+      return;
+    }
+    void metricsResponse(metrics).then(async (answer) => {
+      response.writeHead(answer.status, Object.fromEntries(answer.headers));
+      response.end(await answer.text());
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }
 
 /**
