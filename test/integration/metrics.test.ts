@@ -227,3 +227,51 @@ describe('/metrics access', () => {
     expect(status).not.toBe(101);
   });
 });
+
+describe('the separate metrics listener (DOCKERGRAPH_METRICS_LISTEN)', () => {
+  let separate: LiveServer;
+
+  beforeAll(async () => {
+    separate = await startLiveServer(undefined, {
+      env: {
+        ...tokensEnv([{ id: 'admin', role: 'admin', token: tokens.admin }]),
+        DOCKERGRAPH_METRICS: 'off',
+        DOCKERGRAPH_METRICS_LISTEN: '127.0.0.1:0',
+      },
+      token: tokens.admin,
+    });
+  });
+
+  afterAll(async () => {
+    await separate?.close();
+  });
+
+  it('answers /metrics there without a token, and no longer on the main listener', async () => {
+    const { metricsUrl, url } = separate.server;
+    if (metricsUrl === null) throw new Error('the metrics listener did not start');
+    const queried = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin}` },
+      body: JSON.stringify({ query: '{ engine { version { version } } }' }),
+    });
+    expect(queried.status).toBe(200);
+    const scraped = await fetch(`${metricsUrl}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('dockergraph_engine_call_duration_seconds_bucket');
+    const main = await fetch(`${url}/metrics`, {
+      headers: { authorization: `Bearer ${tokens.admin}` },
+    });
+    expect(main.status).toBe(404);
+  });
+
+  it('serves nothing else: not GraphQL, not other methods', async () => {
+    const { metricsUrl } = separate.server;
+    const graphql = await fetch(`${metricsUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ engine { name } }' }),
+    });
+    expect(graphql.status).toBe(404);
+    expect((await fetch(`${metricsUrl}/metrics`, { method: 'POST' })).status).toBe(404);
+  });
+});
