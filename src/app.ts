@@ -23,6 +23,7 @@ import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/au
 import type { Metrics } from './plugins/metrics.ts';
 import { createOperationGuards, useOperationGuards } from './plugins/operation-guards.ts';
 import { createRequestGuards, type RequestGuards } from './plugins/request-guards.ts';
+import type { Tracing } from './plugins/tracing.ts';
 import { useAliasLimit } from './plugins/use-alias-limit.ts';
 import { useAudit } from './plugins/use-audit.ts';
 import { useAuthentication } from './plugins/use-authentication.ts';
@@ -33,6 +34,7 @@ import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
 import { useMetrics } from './plugins/use-metrics.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
+import { useTracing } from './plugins/use-tracing.ts';
 import { useUploads } from './plugins/use-uploads.ts';
 import { admissionDeniedToGraphQL } from './schema/access.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
@@ -96,6 +98,8 @@ export interface AppDependencies {
    * that its bundles do not carry prom-client.
    */
   readonly metrics?: Metrics;
+  /** OpenTelemetry spans of operations (`src/plugins/tracing.ts`); none when not given. */
+  readonly tracing?: Tracing | null;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -162,7 +166,7 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
  */
 export function createApp(
   config: Config,
-  { docker, logger, live, audit, guards, metrics }: AppDependencies,
+  { docker, logger, live, audit, guards, metrics, tracing }: AppDependencies,
 ): App {
   const streams = live ?? createLiveStreams(docker, logger);
   const auditLog = audit ?? openAuditLog(config.audit, reportAuditWriteError(logger));
@@ -283,6 +287,7 @@ export function createApp(
         },
       }),
       useRequestLog(logger),
+      ...(tracing ? [useTracing(tracing)] : []),
       // Before the limits, so that operations they refuse are audited as denied.
       useAudit({ log: auditLog, principals }),
       ...(audit ? [] : [{ onDispose: () => auditLog.close() }]),

@@ -28,6 +28,7 @@ import {
   type OperationGuards,
 } from './plugins/operation-guards.ts';
 import { createRequestGuards } from './plugins/request-guards.ts';
+import { startTracing } from './plugins/tracing.ts';
 import { authenticationFailureRecord } from './plugins/use-audit.ts';
 import { METRICS_PATH, metricsResponse } from './plugins/use-metrics.ts';
 import { isAllowedOrigin, isLoopbackHost, isLoopbackHostHeader } from './security/origins.ts';
@@ -89,7 +90,12 @@ export async function startServer(
   // One rate limit and one set of registered operations for HTTP and WebSocket.
   const guards = createRequestGuards(config, Date.now, logger);
   const { metrics, dispose: disposeMetrics } = createMetrics(config, docker, live);
-  const app = createApp(config, { docker, logger, live, audit, guards, metrics });
+  // The OpenTelemetry SDK is loaded only when an OTLP endpoint is configured.
+  const tracing = config.tracing
+    ? await startTracing(config.tracing, docker, config.engineName)
+    : null;
+  if (config.tracing) logger.info('tracing operations', { url: config.tracing.url });
+  const app = createApp(config, { docker, logger, live, audit, guards, metrics, tracing });
   // Once stopping, answers close their connection instead of keeping it alive: stop() then
   // ends as soon as the requests under way are answered, not when clients drop idle sockets.
   let stopping = false;
@@ -166,6 +172,12 @@ export async function startServer(
         await audit.close();
         await guards.close();
         disposeMetrics();
+        // Sends the spans of the last operations before the engine pool goes.
+        await tracing?.shutdown().catch((error: unknown) => {
+          logger.warn('tracing: the last spans could not be sent', {
+            error: error instanceof Error ? error.message : String(error),
+          });
+        });
         await docker.close();
       })();
       return stopped;
