@@ -16,24 +16,21 @@ const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 /** Methods counted by name; any other is counted as `other`. */
 const KNOWN_METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'PATCH']);
 
-/** The HTTP routes requests are counted by. */
-const ROUTES = [
-  '/graphql',
-  '/metrics',
-  '/files',
-  '/healthz',
-  '/readyz',
-  '/dashboard',
-  '/',
-] as const;
-
-/** The route a request path is counted as: one of {@link ROUTES} or `other`. */
+/** The route a request path is counted as: a route of dockergraph, or `other`. */
 export function routeOfPath(pathname: string): string {
   if (pathname === '/graphql' || pathname === '/metrics') return pathname;
   if (pathname.startsWith('/files/')) return '/files';
   if (pathname === '/dashboard' || pathname.startsWith('/dashboard/')) return '/dashboard';
   if (pathname === '/healthz' || pathname === '/readyz' || pathname === '/') return pathname;
   return 'other';
+}
+
+/** The path of an absolute URL, without parsing all of it: this runs on every request. */
+function pathnameOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1) return '/';
+  const end = url.indexOf('?', start);
+  return end === -1 ? url.slice(start) : url.slice(start, end);
 }
 
 export interface MetricsPluginOptions {
@@ -76,9 +73,8 @@ export function useMetrics({
     onResponse({ request, response }) {
       const start = started.get(request);
       if (start === undefined) return;
-      const { pathname } = new URL(request.url);
       metrics.recordRequest(
-        routeOfPath(pathname),
+        routeOfPath(pathnameOf(request.url)),
         KNOWN_METHODS.has(request.method) ? request.method : 'other',
         response.status,
         (performance.now() - start) / 1_000,

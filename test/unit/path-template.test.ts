@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { OTHER_ENGINE_PATH, templateEnginePath } from '../../src/docker/path-template.ts';
 import { BoundedLabel, OTHER_LABEL } from '../../src/plugins/metrics.ts';
+import { routeOfPath } from '../../src/plugins/use-metrics.ts';
 
 const specFolder = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -77,5 +78,14 @@ describe('BoundedLabel', () => {
     expect(label.of('Third')).toBe(OTHER_LABEL);
     // Values already kept stay kept.
     expect(label.of('ListContainers')).toBe('ListContainers');
+  });
+});
+
+describe('routeOfPath', () => {
+  it('counts requests by route, never by the ids in a download path', () => {
+    expect(routeOfPath('/graphql')).toBe('/graphql');
+    expect(routeOfPath(`/files/local/containers/${containerId}/export`)).toBe('/files');
+    expect(routeOfPath('/dashboard/dashboard.js')).toBe('/dashboard');
+    expect(routeOfPath(`/${containerId}`)).toBe('other');
   });
 });
