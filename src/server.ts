@@ -123,6 +123,7 @@ export async function startServer(
     ),
     allowedOrigins: config.security.allowedOrigins,
     maxMessageBytes: config.limits.maxBodyBytes,
+    metrics,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -239,12 +240,15 @@ function serveWebSockets(
     guards,
     allowedOrigins,
     maxMessageBytes,
+    metrics,
   }: {
     loopbackOnly: boolean;
     guards: OperationGuards;
     allowedOrigins: readonly string[];
     /** DOCKERGRAPH_MAX_BODY_BYTES: the largest message, as the largest HTTP body. */
     maxMessageBytes: number;
+    /** Counts the errors answered over WebSocket (HTTP answers are counted by `useMetrics`). */
+    metrics: Metrics;
   },
 ): {
   /** Resolves once no operation runs (their "complete" sent), or after `timeoutMs`. */
@@ -322,6 +326,13 @@ function serveWebSockets(
       // graphql-ws sends "complete" right after this hook: `running` counts the operations
       // whose end was not told to their client yet.
       onComplete: operationEnded,
+      // Errors of refused or invalid operations, then those of each result sent.
+      onError: (_context, _id, _payload, errors) => {
+        for (const error of errors) metrics.recordError(error.extensions?.code);
+      },
+      onNext: (_context, _id, _payload, _args, result) => {
+        for (const error of result.errors ?? []) metrics.recordError(error.extensions?.code);
+      },
       execute: (args) => envelopedOf(args).execute(args),
       subscribe: (args) => envelopedOf(args).subscribe(args),
       onSubscribe: async (context, _id, payload) => {
@@ -438,6 +449,7 @@ export async function main(): Promise<void> {
     engine: embedded
       ? `${embedded.dockerHost} (private engine, scripts/engine.sh)`
       : describeEndpoint(endpoint),
+    ...(running.metricsUrl ? { metrics: `${running.metricsUrl}${METRICS_PATH}` } : {}),
   });
   let stopping = false;
   const shutdown = async (signal: string) => {

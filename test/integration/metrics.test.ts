@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
-import { clientWithToken, webSocketUrl } from '../helpers/graphql-ws.ts';
+import { clientWithToken, firstAnswer, webSocketUrl } from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -169,6 +169,20 @@ describe('/metrics', () => {
     expect(seriesValue(text, limited)).toBe(seriesValue(before, limited) + 1);
     const errors = 'dockergraph_errors_total{code="RATE_LIMITED"}';
     expect(seriesValue(text, errors)).toBe(seriesValue(before, errors) + 1);
+
+    // The same token, spent, over WebSocket: refused and counted there too.
+    const client = clientWithToken(live.server.url, tokens.burst);
+    try {
+      const answer = await firstAnswer(client, { query: '{ engine { name } }' });
+      expect(answer.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    } finally {
+      await client.dispose();
+    }
+    const after = await metricsText();
+    expect(seriesValue(after, 'dockergraph_rate_limited_total{transport="websocket"}')).toBe(
+      seriesValue(text, 'dockergraph_rate_limited_total{transport="websocket"}') + 1,
+    );
+    expect(seriesValue(after, errors)).toBe(seriesValue(text, errors) + 1);
   });
 
   it('answers the Prometheus text format', async () => {
