@@ -15,8 +15,10 @@ import { EngineError } from './docker/errors.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
 import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
+import type { Metrics } from './plugins/metrics.ts';
 import { createOperationGuards, useOperationGuards } from './plugins/operation-guards.ts';
 import { createRequestGuards, type RequestGuards } from './plugins/request-guards.ts';
+import type { Tracing } from './plugins/tracing.ts';
 import { useAliasLimit } from './plugins/use-alias-limit.ts';
 import { useAudit } from './plugins/use-audit.ts';
 import { useAuthentication } from './plugins/use-authentication.ts';
@@ -25,8 +27,10 @@ import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
+import { useMetrics } from './plugins/use-metrics.ts';
 import { usePartialErrors } from './plugins/use-partial-errors.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
+import { useTracing } from './plugins/use-tracing.ts';
 import { useUploads } from './plugins/use-uploads.ts';
 import { admissionDeniedToGraphQL } from './schema/access.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
@@ -89,6 +93,14 @@ export type AppDependencies = (
   readonly guards?: RequestGuards;
   /** Where audit lines go; opened from `config.audit` (and closed on dispose) when not given. */
   readonly audit?: AuditLog;
+  /**
+   * What is counted, and answered on `/metrics`; shared with the WebSocket server.
+   * None (no counting, no route) when not given: the serverless handler has none, so
+   * that its bundles do not carry prom-client.
+   */
+  readonly metrics?: Metrics;
+  /** OpenTelemetry spans of operations (`src/plugins/tracing.ts`); none when not given. */
+  readonly tracing?: Tracing | null;
 };
 
 export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -195,7 +207,7 @@ function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
  */
 export function createApp(
   config: Config,
-  { docker, engines: given, logger, shutdown, audit, guards }: AppDependencies,
+  { docker, engines: given, logger, shutdown, audit, guards, metrics, tracing }: AppDependencies,
 ): App {
   const engines = given ?? singleEngineRegistry(config.engineName, docker, logger);
   const shutdownSignal = shutdown ?? new AbortController().signal;
@@ -203,7 +215,9 @@ export function createApp(
     logger.warn(what, { error: error instanceof Error ? error.message : String(error) });
   const auditLog = audit ?? openAuditLog(config.audit, reportAuditWriteError(logger));
   const requestGuards = guards ?? createRequestGuards(config, Date.now, logger);
-  const operationGuards = createOperationGuards(config, requestGuards, auditLog);
+  const operationGuards = createOperationGuards(config, requestGuards, auditLog, (transport) =>
+    metrics?.recordRateLimited(transport),
+  );
   const authenticator = new Authenticator(config.security);
   // The principal of each HTTP request, found by useAuthentication before anything else runs.
   const principals = new WeakMap<Request, Principal>();
@@ -307,6 +321,7 @@ export function createApp(
     plugins: [
       useEngineReadiness(engines, config),
       useRequestLog(logger),
+      ...(tracing ? [useTracing(tracing)] : []),
       // Before the limits, so that operations they refuse are audited as denied.
       useAudit({ log: auditLog, principals }),
       ...(audit ? [] : [{ onDispose: () => auditLog.close() }]),
@@ -323,6 +338,17 @@ export function createApp(
         principalOf: (request) => principals.get(request),
         allowedOrigins: config.security.allowedOrigins,
       }),
+      // `/metrics` to principals with the `metrics` permission; counts every request.
+      ...(metrics
+        ? [
+            useMetrics({
+              metrics,
+              serve: config.metrics.enabled,
+              principalOf: (request) => principals.get(request),
+              allowedOrigins: config.security.allowedOrigins,
+            }),
+          ]
+        : []),
       // Limits, cheapest first: refused requests are not read further, nor parsed, nor run.
       useCsrfPrevention(config.security.allowedOrigins),
       // Before the body limit, which then holds the whole multipart body to its limit too.

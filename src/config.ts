@@ -92,6 +92,9 @@ export interface Config {
   readonly audit: AuditDestination;
   /** Unset: rate limits and registered operations live in this process. */
   readonly redis: RedisConfig | undefined;
+  readonly metrics: MetricsConfig;
+  /** OpenTelemetry tracing; null (off) unless an OTLP endpoint is configured. */
+  readonly tracing: TracingConfig | null;
 }
 
 /** One bearer token: the token itself is never stored, only its SHA-256. */
@@ -185,6 +188,22 @@ export interface LimitsConfig {
   readonly maxEngineCalls: number;
   /** Most global IDs one `nodes(ids:)` may ask for. */
   readonly maxNodeIds: number;
+}
+
+export interface MetricsConfig {
+  /** Whether `GET /metrics` is served on the main listener (DOCKERGRAPH_METRICS). */
+  readonly enabled: boolean;
+  /** A second listener serving only `/metrics`, without authentication (DOCKERGRAPH_METRICS_LISTEN). */
+  readonly listen: { readonly host: string; readonly port: number } | null;
+  /** Distinct operation names kept as labels; later ones count as `other`. */
+  readonly maxOperationNames: number;
+}
+
+export interface TracingConfig {
+  /** Where spans are sent: an OTLP/HTTP (JSON) traces URL, e.g. `http://collector:4318/v1/traces`. */
+  readonly url: string;
+  /** `service.name` of the spans (OTEL_SERVICE_NAME). */
+  readonly serviceName: string;
 }
 
 /** Where audit lines go. */
@@ -476,6 +495,53 @@ function readAudit(env: Environment): AuditDestination {
   return { kind: 'file', path: raw };
 }
 
+function readMetricsListen(env: Environment): MetricsConfig['listen'] {
+  const raw = readString(env, 'DOCKERGRAPH_METRICS_LISTEN');
+  if (raw === undefined) return null;
+  const match = /^(.+):(\d{1,5})$/.exec(raw);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match?.[1] || port > 65_535) {
+    throw new ConfigError(
+      `DOCKERGRAPH_METRICS_LISTEN must be host:port, e.g. 10.0.0.5:9464 (a private interface: it has no authentication), got "${raw}"`,
+    );
+  }
+  return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/**
+ * Tracing by the OpenTelemetry conventions: on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+ * or OTEL_EXPORTER_OTLP_ENDPOINT is set, unless OTEL_TRACES_EXPORTER is `none` or
+ * OTEL_SDK_DISABLED is true. Only the OTLP/HTTP exporter is supported.
+ */
+function readTracing(env: Environment): TracingConfig | null {
+  if (readBoolean(env, 'OTEL_SDK_DISABLED', false)) return null;
+  const exporter = readString(env, 'OTEL_TRACES_EXPORTER') ?? 'otlp';
+  if (exporter === 'none') return null;
+  if (exporter !== 'otlp') {
+    throw new ConfigError(`OTEL_TRACES_EXPORTER must be otlp or none, got "${exporter}"`);
+  }
+  const protocol =
+    readString(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
+    readString(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
+    'http/json';
+  if (protocol !== 'http/json') {
+    throw new ConfigError(
+      `OTEL_EXPORTER_OTLP_PROTOCOL must be http/json (the exporter dockergraph ships), got "${protocol}"`,
+    );
+  }
+  const signalUrl = readString(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const base = readString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const url =
+    signalUrl ?? (base === undefined ? undefined : `${base.replace(/\/+$/, '')}/v1/traces`);
+  if (url === undefined) return null;
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT must be a URL, got "${url}"`);
+  }
+  return { url, serviceName: readString(env, 'OTEL_SERVICE_NAME') ?? 'dockergraph' };
+}
+
 /** Reads the configuration; the only place in dockergraph that looks at `process.env`. */
 export function loadConfig(env: Environment = process.env): Config {
   const engineName = readString(env, 'DOCKERGRAPH_ENGINE_NAME') ?? 'local';
@@ -598,6 +664,18 @@ export function loadConfig(env: Environment = process.env): Config {
       persistedOperationsRedisKey,
     },
     redis,
+    metrics: {
+      enabled: readBoolean(env, 'DOCKERGRAPH_METRICS', true),
+      listen: readMetricsListen(env),
+      maxOperationNames: readInteger(
+        env,
+        'DOCKERGRAPH_METRICS_MAX_OPERATION_NAMES',
+        100,
+        0,
+        10_000,
+      ),
+    },
+    tracing: readTracing(env),
     limits: {
       maxDepth: readInteger(env, 'DOCKERGRAPH_MAX_DEPTH', 12, 1, 1_000),
       maxCost: readInteger(env, 'DOCKERGRAPH_MAX_COST', 10_000, 1, 10_000_000),

@@ -24,13 +24,16 @@ import type { EngineDefinition } from './engines-file.ts';
 import { ERROR_CONTENT_TYPE, errorBody } from './error-response.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
+import { createMetrics, type Metrics } from './plugins/metrics.ts';
 import {
   createOperationGuards,
   guardOperations,
   type OperationGuards,
 } from './plugins/operation-guards.ts';
 import { createRequestGuards } from './plugins/request-guards.ts';
+import { startTracing } from './plugins/tracing.ts';
 import { authenticationFailureRecord } from './plugins/use-audit.ts';
+import { METRICS_PATH, metricsResponse } from './plugins/use-metrics.ts';
 import { isAllowedOrigin, isLoopbackHost, isLoopbackHostHeader } from './security/origins.ts';
 import { Authenticator, type Principal } from './security/principal.ts';
 
@@ -70,6 +73,8 @@ export interface RunningServer {
   readonly engines: EngineRegistry;
   /** The event stream of its first engine (in name order), shared by that engine's subscriptions. */
   readonly events: EventHub;
+  /** Base URL of the separate metrics listener (DOCKERGRAPH_METRICS_LISTEN); null without one. */
+  readonly metricsUrl: string | null;
   /**
    * Stops accepting requests, ends subscriptions (SSE streams complete, WebSocket clients
    * are closed), lets running requests finish (up to `graceMs`), closes the engine pool.
@@ -98,12 +103,18 @@ export async function startServer(
   const audit = openAuditLog(config.audit, reportAuditWriteError(logger));
   // One rate limit and one set of registered operations for HTTP and WebSocket.
   const guards = createRequestGuards(config, Date.now, logger);
+  const { metrics, dispose: disposeMetrics } = createMetrics(config, engines);
+  // The OpenTelemetry SDK is loaded only when an OTLP endpoint is configured.
+  const tracing = config.tracing ? await startTracing(config.tracing, engines) : null;
+  if (config.tracing) logger.info('tracing operations', { url: config.tracing.url });
   const app = createApp(config, {
     engines,
     logger,
     shutdown: shutdown.signal,
     audit,
     guards,
+    metrics,
+    tracing,
   });
   // Once stopping, answers close their connection instead of keeping it alive: stop() then
   // ends as soon as the requests under way are answered, not when clients drop idle sockets.
@@ -127,9 +138,12 @@ export async function startServer(
   });
   const webSockets = serveWebSockets(app, server, authenticator, audit, {
     loopbackOnly,
-    guards: createOperationGuards(config, guards, audit),
+    guards: createOperationGuards(config, guards, audit, (transport) =>
+      metrics.recordRateLimited(transport),
+    ),
     allowedOrigins: config.security.allowedOrigins,
     maxMessageBytes: config.limits.maxBodyBytes,
+    metrics,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -141,14 +155,20 @@ export async function startServer(
     await audit.close();
     throw error;
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const metricsServer = config.metrics.listen
+    ? await listenForMetrics(metrics, config.metrics.listen).catch(async (error: unknown) => {
+        server.close();
+        await audit.close();
+        throw error;
+      })
+    : null;
   let stopped: Promise<void> | undefined;
   return {
-    url: `http://${host}:${address.port}`,
+    url: urlOf(server),
     server,
     engines,
     events: first.events,
+    metricsUrl: metricsServer ? urlOf(metricsServer) : null,
     stop(graceMs = 10_000) {
       // Stopping twice waits for the first stop.
       stopped ??= (async () => {
@@ -158,6 +178,10 @@ export async function startServer(
         }
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        if (metricsServer) {
+          metricsServer.close();
+          metricsServer.closeAllConnections();
+        }
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         // Ending the subscriptions completes them: SSE streams end, WebSocket clients get
         // "complete"; then the WebSocket connections are closed (1001, going away).
@@ -170,11 +194,57 @@ export async function startServer(
         // Operations have ended: their audit lines are written.
         await audit.close();
         await guards.close();
+        disposeMetrics();
+        // Sends the spans of the last operations before the engine pool goes.
+        await tracing?.shutdown().catch((error: unknown) => {
+          logger.warn('tracing: the last spans could not be sent', {
+            error: error instanceof Error ? error.message : String(error),
+          });
+        });
         await engines.close();
       })();
       return stopped;
     },
   };
+}
+
+/** The base URL a listening server answers on. */
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/**
+ * The separate metrics listener: `GET /metrics` without authentication, and
+ * nothing else, for a private interface a scraper reaches (DOCKERGRAPH_METRICS_LISTEN).
+ */
+async function listenForMetrics(
+  metrics: Metrics,
+  { host, port }: { host: string; port: number },
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== METRICS_PATH || request.method !== 'GET') {
+      response.writeHead(404, { 'content-type': ERROR_CONTENT_TYPE });
+      response.end(
+        JSON.stringify(errorBody('NOT_FOUND', `this listener answers only GET ${METRICS_PATH}`)),
+      );
+      return;
+    }
+    void metricsResponse(metrics).then(async (answer) => {
+      response.writeHead(answer.status, Object.fromEntries(answer.headers));
+      response.end(await answer.text());
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }
 
 /**
@@ -192,12 +262,15 @@ function serveWebSockets(
     guards,
     allowedOrigins,
     maxMessageBytes,
+    metrics,
   }: {
     loopbackOnly: boolean;
     guards: OperationGuards;
     allowedOrigins: readonly string[];
     /** DOCKERGRAPH_MAX_BODY_BYTES: the largest message, as the largest HTTP body. */
     maxMessageBytes: number;
+    /** Counts the errors answered over WebSocket (HTTP answers are counted by `useMetrics`). */
+    metrics: Metrics;
   },
 ): {
   /** Resolves once no operation runs (their "complete" sent), or after `timeoutMs`. */
@@ -275,6 +348,13 @@ function serveWebSockets(
       // graphql-ws sends "complete" right after this hook: `running` counts the operations
       // whose end was not told to their client yet.
       onComplete: operationEnded,
+      // Errors of refused or invalid operations, then those of each result sent.
+      onError: (_context, _id, _payload, errors) => {
+        for (const error of errors) metrics.recordError(error.extensions?.code);
+      },
+      onNext: (_context, _id, _payload, _args, result) => {
+        for (const error of result.errors ?? []) metrics.recordError(error.extensions?.code);
+      },
       execute: (args) => envelopedOf(args).execute(args),
       subscribe: (args) => envelopedOf(args).subscribe(args),
       onSubscribe: async (context, _id, payload) => {
@@ -469,6 +549,7 @@ export async function main(): Promise<void> {
     engine: embedded
       ? `${embedded.dockerHost} (private engine, scripts/engine.sh)`
       : describeEndpoint(endpoint),
+    ...(running.metricsUrl ? { metrics: `${running.metricsUrl}${METRICS_PATH}` } : {}),
   });
   handleShutdown(logger, async () => {
     await running.stop();

@@ -66,6 +66,25 @@ export interface EngineConnection {
 
 type CallListener = (call: EngineCallRecord) => void;
 
+/**
+ * How an engine call went, told once its answer's headers came (or it failed
+ * before them), for metrics and traces. Streams end long after: their duration is
+ * the time to the engine's first answer.
+ */
+export interface EngineCallOutcome {
+  readonly method: string;
+  /** Path without the version prefix: template it (`path-template.ts`) before counting it. */
+  readonly path: string;
+  /** The engine's status, `101` for a connection it took over; null when no answer came. */
+  readonly status: number | null;
+  /** `performance.now()` when the call was sent, and when its answer (or failure) came. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
+/** Told of each engine call's outcome; must not throw, nor take long: it runs on every call. */
+export type CallOutcomeListener = (outcome: EngineCallOutcome) => void;
+
 /** Raised instead of an engine call once an operation has made all the calls its budget allows. */
 export class EngineCallBudgetError extends Error {
   override readonly name = 'EngineCallBudgetError';
@@ -104,6 +123,7 @@ interface SharedState {
   readonly transport: Transport;
   readonly endpoint: EngineEndpoint;
   readonly listeners: Set<CallListener>;
+  readonly outcomeListeners: Set<CallOutcomeListener>;
   connection: Promise<EngineConnection> | null;
 }
 
@@ -158,6 +178,7 @@ export class DockerClient {
         transport,
         endpoint,
         listeners: new Set(),
+        outcomeListeners: new Set(),
         connection: null,
       },
       undefined,
@@ -208,6 +229,23 @@ export class DockerClient {
   observe(listener: CallListener): () => void {
     this.shared.listeners.add(listener);
     return () => this.shared.listeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with the outcome of every engine call made through this client or
+   * any view of it (status and timing, for metrics and traces).
+   */
+  observeOutcomes(listener: CallOutcomeListener): () => void {
+    this.shared.outcomeListeners.add(listener);
+    return () => this.shared.outcomeListeners.delete(listener);
+  }
+
+  /** Tells the outcome listeners how a call went. */
+  private reportOutcome(method: string, path: string, status: number | null, startedAt: number) {
+    const { outcomeListeners } = this.shared;
+    if (outcomeListeners.size === 0) return;
+    const outcome = { method, path, status, startedAt, endedAt: performance.now() };
+    for (const listener of outcomeListeners) listener(outcome);
   }
 
   /**
@@ -277,6 +315,7 @@ export class DockerClient {
     this.calls += 1;
     for (const listener of this.shared.listeners) listener(record);
     let answer: TransportUpgrade;
+    const startedAt = performance.now();
     try {
       answer = await this.shared.transport.upgrade({
         method,
@@ -289,9 +328,11 @@ export class DockerClient {
         protocol: 'tcp',
       });
     } catch (error) {
+      this.reportOutcome(method, call.path, null, startedAt);
       const { endpoint } = this.shared;
       throw errorFromTransport(error, what, endpoint.kind === 'tcp' && endpoint.tls !== null);
     }
+    this.reportOutcome(method, call.path, answer.upgraded ? 101 : answer.status, startedAt);
     if (!answer.upgraded) throw errorFromResponse(answer.status, answer.body, what);
     const { socket } = answer;
     const signal = this.signal;
@@ -334,6 +375,7 @@ export class DockerClient {
     this.calls += 1;
     for (const listener of this.shared.listeners) listener(record);
     const method = call.method ?? 'GET';
+    const startedAt = performance.now();
     const request = {
       method,
       path,
@@ -345,16 +387,20 @@ export class DockerClient {
       bodyTimeoutMs: call.bodyTimeoutMs,
     };
     try {
+      let response: TransportResponse;
       try {
-        return await this.shared.transport.request(request);
+        response = await this.shared.transport.request(request);
       } catch (error) {
         // A pooled connection the engine dropped while idle fails the next request on it;
         // reads are safe to send once more, on a fresh connection.
         const idempotent = method === 'GET' || method === 'HEAD';
         if (!idempotent || !isDroppedConnection(error) || this.signal?.aborted) throw error;
-        return await this.shared.transport.request(request);
+        response = await this.shared.transport.request(request);
       }
+      this.reportOutcome(method, call.path, response.status, startedAt);
+      return response;
     } catch (error) {
+      this.reportOutcome(method, call.path, null, startedAt);
       const { endpoint } = this.shared;
       const converted = errorFromTransport(
         error,

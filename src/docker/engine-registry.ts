@@ -109,6 +109,9 @@ function register(
 export class EngineRegistry {
   readonly #engines = new Map<string, ReturnType<typeof register>>();
   readonly #reportError: StreamErrorReporter;
+  readonly #watchers = new Set<(engine: RegisteredEngine) => () => void>();
+  /** What each watcher attached to each engine (by name), detached when the engine leaves. */
+  readonly #attached = new Map<string, Map<(engine: RegisteredEngine) => () => void, () => void>>();
   /** Sorted by name, remade on each change: lists merge engines in this order. */
   #ordered: readonly RegisteredEngine[] = [];
 
@@ -130,9 +133,14 @@ export class EngineRegistry {
   add(entry: EngineEntry): RegisteredEngine {
     const previous = this.#engines.get(entry.name);
     if (previous) void previous.retire(`engine "${entry.name}" was reconfigured`);
+    this.#detach(entry.name);
     const registered = register(entry, this.#reportError);
     this.#engines.set(entry.name, registered);
     this.#order();
+    this.#attached.set(
+      entry.name,
+      new Map([...this.#watchers].map((watch) => [watch, watch(registered)])),
+    );
     return registered;
   }
 
@@ -142,7 +150,33 @@ export class EngineRegistry {
     if (!registered) return;
     this.#engines.delete(name);
     this.#order();
+    this.#detach(name);
     await registered.retire(reason);
+  }
+
+  /**
+   * Calls `attach` for every engine now and every engine added later (a reload); what it
+   * answers is called when the engine leaves, or when the answer of this method is.
+   */
+  observeEach(attach: (engine: RegisteredEngine) => () => void): () => void {
+    this.#watchers.add(attach);
+    for (const engine of this.#engines.values()) {
+      const attached = this.#attached.get(engine.name) ?? new Map();
+      attached.set(attach, attach(engine));
+      this.#attached.set(engine.name, attached);
+    }
+    return () => {
+      this.#watchers.delete(attach);
+      for (const attached of this.#attached.values()) {
+        attached.get(attach)?.();
+        attached.delete(attach);
+      }
+    };
+  }
+
+  #detach(name: string): void {
+    for (const detach of this.#attached.get(name)?.values() ?? []) detach();
+    this.#attached.delete(name);
   }
 
   /** Asks every engine at once; the engines that answered and those that did not. */

@@ -117,6 +117,8 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     readonly filter: EventFilter,
     private readonly bufferSize: number,
     private readonly leave: (subscription: Subscription) => void,
+    /** Told when this subscriber fell behind and gets a resync. */
+    private readonly overflowed: () => void = () => {},
   ) {}
 
   get ended(): boolean {
@@ -166,6 +168,7 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
   }
 
   #overflow(): void {
+    this.overflowed();
     this.#queue.push({ kind: 'resync', reason: 'this subscriber fell behind and missed events' });
     this.end();
   }
@@ -224,6 +227,7 @@ export class EventHub {
   readonly #subscribers = new Set<Subscription>();
   #upstream: Upstream | null = null;
   #upstreamConnections = 0;
+  #resyncs = 0;
   #connectedNow = false;
   #closed = false;
   readonly #bufferSize: number;
@@ -253,6 +257,14 @@ export class EventHub {
     return this.#connectedNow;
   }
 
+  /**
+   * Resyncs sent so far: each broadcast to all subscribers (events may have been lost
+   * upstream) counts once, and so does each subscriber told it fell behind.
+   */
+  get resyncCount(): number {
+    return this.#resyncs;
+  }
+
   /** Current subscribers. */
   get subscriberCount(): number {
     return this.#subscribers.size;
@@ -265,10 +277,17 @@ export class EventHub {
     signal,
   }: SubscribeOptions = {}): AsyncIterableIterator<EventMessage, undefined> {
     const onAbort = () => subscription.end();
-    const subscription: Subscription = new Subscription(filter, this.#bufferSize, (gone) => {
-      signal?.removeEventListener('abort', onAbort);
-      this.#leave(gone);
-    });
+    const subscription: Subscription = new Subscription(
+      filter,
+      this.#bufferSize,
+      (gone) => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#leave(gone);
+      },
+      () => {
+        this.#resyncs += 1;
+      },
+    );
     if (this.#closed || signal?.aborted) {
       subscription.end();
       return subscription;
@@ -302,6 +321,7 @@ export class EventHub {
   }
 
   #broadcast(message: EventMessage): void {
+    if (message.kind === 'resync') this.#resyncs += 1;
     for (const subscription of [...this.#subscribers]) subscription.deliver(message);
   }
 
@@ -325,6 +345,7 @@ export class EventHub {
     } catch (error) {
       this.#onUpstreamError(error);
       subscription.endReplay();
+      this.#resyncs += 1;
       subscription.deliver({ kind: 'resync', reason: 'the replay of past events failed' });
     } finally {
       upstream.controller.signal.removeEventListener('abort', stop);

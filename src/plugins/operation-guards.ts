@@ -38,6 +38,8 @@ export interface OperationGuards extends RequestGuards {
   /** Token limit when reading a refused operation for its audit line. */
   readonly maxTokens: number;
   readonly audit: AuditLog;
+  /** Told of each request refused by the rate limit (for metrics). */
+  readonly onRateLimited: (transport: AuditSource['transport']) => void;
 }
 
 /** The guards of `config` over the shared rate limiter and registered operations. */
@@ -45,12 +47,14 @@ export function createOperationGuards(
   config: Pick<Config, 'limits'>,
   guards: RequestGuards,
   audit: AuditLog,
+  onRateLimited: OperationGuards['onRateLimited'] = () => {},
 ): OperationGuards {
   return {
     ...guards,
     maxBatchSize: config.limits.maxBatchSize,
     maxTokens: config.limits.maxTokens,
     audit,
+    onRateLimited,
   };
 }
 
@@ -119,6 +123,9 @@ export async function guardOperations<T extends RequestedOperation>(
   requested: RequestedOperations<T>,
 ): Promise<T[] | GraphQLError> {
   const result = await check(guards, source.principal, requested);
+  if (result instanceof GraphQLError && result.extensions.code === 'RATE_LIMITED') {
+    guards.onRateLimited(source.transport);
+  }
   if (result instanceof GraphQLError && guards.audit.enabled) {
     for (const params of requested.operations) {
       const record = refusedOperationRecord(source, params, [result], guards.maxTokens);

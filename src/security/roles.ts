@@ -16,8 +16,22 @@
  * - `dangerous`: privileged containers, host bind mounts outside the allow-list, host
  *   namespaces, added capabilities, devices, exec, file copy, archive and export
  *   downloads, image builds, loads and saves.
+ *
+ * Beside them, not above nor below:
+ *
+ * - `metrics`: `GET /metrics` (request and engine-call counts, durations, and the names
+ *   of the operations run by every token). Admins hold it; a monitoring role of the
+ *   tokens file may hold it alone.
  */
-export const PERMISSIONS = ['read', 'logs', 'lifecycle', 'secrets', 'write', 'dangerous'] as const;
+export const PERMISSIONS = [
+  'read',
+  'logs',
+  'lifecycle',
+  'secrets',
+  'write',
+  'dangerous',
+  'metrics',
+] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -384,6 +384,8 @@ describe('events subscription', () => {
       expect(seen.length).toBeGreaterThan(2);
       expect(hub.subscriberCount).toBe(0);
       expect(hub.upstreamConnections).toBe(1);
+      // What `/metrics` reads as dockergraph_event_resyncs_total: one subscriber fell behind.
+      expect(hub.resyncCount).toBe(1);
     } finally {
       hub.close();
     }

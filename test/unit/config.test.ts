@@ -80,6 +80,53 @@ describe('loadConfig', () => {
     ).toThrow(/not both/);
   });
 
+  it('serves metrics by default, and reads the separate metrics listener', () => {
+    expect(loadConfig({ HOME: '/h' }).metrics).toEqual({
+      enabled: true,
+      listen: null,
+      maxOperationNames: 100,
+    });
+    expect(
+      loadConfig({
+        HOME: '/h',
+        DOCKERGRAPH_METRICS: 'off',
+        DOCKERGRAPH_METRICS_LISTEN: '[::1]:9464',
+      }).metrics,
+    ).toMatchObject({ enabled: false, listen: { host: '::1', port: 9464 } });
+    expect(() => loadConfig({ HOME: '/h', DOCKERGRAPH_METRICS_LISTEN: '9464' })).toThrow(
+      /DOCKERGRAPH_METRICS_LISTEN must be host:port/,
+    );
+    expect(() => loadConfig({ HOME: '/h', DOCKERGRAPH_METRICS_LISTEN: 'host:70000' })).toThrow(
+      ConfigError,
+    );
+  });
+
+  it('traces only when an OTLP endpoint is configured, by the OpenTelemetry variables', () => {
+    expect(loadConfig({ HOME: '/h' }).tracing).toBeNull();
+    expect(
+      loadConfig({ HOME: '/h', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }).tracing,
+    ).toEqual({ url: 'http://c:4318/v1/traces', serviceName: 'dockergraph' });
+    expect(
+      loadConfig({
+        HOME: '/h',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/custom',
+        OTEL_SERVICE_NAME: 'dg',
+      }).tracing,
+    ).toEqual({ url: 'http://c:4318/custom', serviceName: 'dg' });
+    for (const off of [{ OTEL_TRACES_EXPORTER: 'none' }, { OTEL_SDK_DISABLED: 'true' }]) {
+      expect(
+        loadConfig({ HOME: '/h', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', ...off }).tracing,
+      ).toBeNull();
+    }
+    expect(() =>
+      loadConfig({
+        HOME: '/h',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      }),
+    ).toThrow(/http\/json/);
+  });
+
   it('reads the engine-call budget and the nodes cap, 200 and 100 by default', () => {
     expect(loadConfig({}).limits).toMatchObject({ maxEngineCalls: 200, maxNodeIds: 100 });
     expect(

@@ -101,6 +101,8 @@ export type Permission =
   | 'LIFECYCLE'
   /** The "logs" permission. */
   | 'LOGS'
+  /** The "metrics" permission. */
+  | 'METRICS'
   /** The "read" permission. */
   | 'READ'
   /** The "secrets" permission. */
