@@ -54,6 +54,8 @@ export const fieldRules: Readonly<
     commitContainer: ['write', 'secrets'],
     pullImage: 'write',
     pushImage: 'write',
+    // Makes the engine contact a registry, as a pull does.
+    checkRegistryLogin: 'write',
     tagImage: 'write',
     removeImage: 'write',
     pruneImages: 'write',

@@ -11,6 +11,7 @@ import './exec.ts';
 import './files.ts';
 import './image-lifecycle.ts';
 import './image-build.ts';
+import './registries.ts';
 import './events.ts';
 import './live-containers.ts';
 import './live-updates.ts';

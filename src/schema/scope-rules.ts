@@ -249,6 +249,10 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       targets: [target('container', 'Container', 'commit')],
     },
     pullImage: { rule: 'unscoped-with-reason', reason: PULL_REASON },
+    checkRegistryLogin: {
+      rule: 'unscoped-with-reason',
+      reason: 'asks a registry about credentials: it names no object of this engine',
+    },
     pushImage: visibleTarget({
       argument: 'reference',
       type: 'Image',
