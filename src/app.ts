@@ -223,7 +223,10 @@ export function createApp(
         live: streams,
         principal,
         policy,
-        limits: { maxNodeIds: config.limits.maxNodeIds },
+        limits: {
+          maxNodeIds: config.limits.maxNodeIds,
+          maxEventsHistory: config.limits.maxEventsHistory,
+        },
         maxEngineCalls: config.limits.maxEngineCalls,
       });
     },

@@ -19,6 +19,8 @@ export interface AccessPolicy {
 export interface OperationLimits {
   /** Most global IDs one `nodes(ids:)` may ask for (DOCKERGRAPH_MAX_NODE_IDS). */
   readonly maxNodeIds: number;
+  /** Most engine events one history read takes in (DOCKERGRAPH_EVENTS_HISTORY_MAX). */
+  readonly maxEventsHistory: number;
 }
 
 /** What every resolver of one GraphQL operation shares. */

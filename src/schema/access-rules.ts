@@ -16,6 +16,7 @@ export const fieldRules: Readonly<
     container: 'read',
     containers: 'read',
     engine: 'read',
+    eventsHistory: 'read',
     image: 'read',
     images: 'read',
     network: 'read',

@@ -70,6 +70,8 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
       const ids = Array.isArray(args.ids) ? args.ids.length : UNPAGED_LIST_SIZE;
       return { field: Math.max(1, ids), multiplier: ids };
     },
+    // A bounded read of the engine's past events; each event may link objects, read anew.
+    eventsHistory: (args) => ({ field: 10, multiplier: count(args.first) ?? 100 }),
     // A round trip to Docker Hub; the engine answers 25 results unless told otherwise.
     searchImages: (args) => ({ field: 50, multiplier: count(args.limit) ?? 25 }),
   },

@@ -182,6 +182,7 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       reason:
         'object counts and disk usage are recomputed from the visible objects; version and host facts are shown as they are',
     },
+    eventsHistory: { rule: 'visible-events' },
     image: filteredLookup,
     images: filteredList,
     network: filteredLookup,
