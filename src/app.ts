@@ -156,7 +156,11 @@ export function createApp(
   config: Config,
   { docker, logger, live, audit, guards }: AppDependencies,
 ): App {
-  const streams = live ?? createLiveStreams(docker, logger);
+  const streams =
+    live ??
+    createLiveStreams(docker, logger, {
+      updateCheckTtlMs: config.limits.updateCheckTtlMs,
+    });
   const auditLog = audit ?? openAuditLog(config.audit, reportAuditWriteError(logger));
   const requestGuards = guards ?? createRequestGuards(config, Date.now, logger);
   const operationGuards = createOperationGuards(config, requestGuards, auditLog);

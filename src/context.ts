@@ -1,5 +1,6 @@
 import { createAdmissionGate } from './docker/admission-gate.ts';
 import { type DockerClient, EngineCallBudget } from './docker/client.ts';
+import { DistributionCache } from './docker/distribution.ts';
 import { EventHub } from './docker/event-hub.ts';
 import { StatsHub } from './docker/stats-hub.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -55,6 +56,8 @@ export interface GraphQLContext {
 export interface LiveStreams {
   readonly events: EventHub;
   readonly stats: StatsHub;
+  /** Registry answers about tags' digests, reused across operations (update checks). */
+  readonly distribution: DistributionCache;
   readonly shutdown: AbortSignal;
   /** Logs a failure inside a live stream, which its subscriber sees only as the end. */
   readonly reportError: (what: string, error: unknown) => void;
@@ -73,7 +76,11 @@ const STATS_BUFFER_SAMPLES = 100;
  * itself, not a request's view: a shared upstream must not end with the request
  * of the subscriber that happened to open it.
  */
-export function createLiveStreams(docker: DockerClient, logger: Logger): LiveStreamsHandle {
+export function createLiveStreams(
+  docker: DockerClient,
+  logger: Logger,
+  options: { readonly updateCheckTtlMs?: number } = {},
+): LiveStreamsHandle {
   const shutdown = new AbortController();
   const reportError = (what: string, error: unknown) =>
     logger.warn(what, { error: error instanceof Error ? error.message : String(error) });
@@ -86,6 +93,7 @@ export function createLiveStreams(docker: DockerClient, logger: Logger): LiveStr
   return {
     events,
     stats,
+    distribution: new DistributionCache(options.updateCheckTtlMs ?? 0),
     shutdown: shutdown.signal,
     reportError,
     close() {
@@ -132,7 +140,7 @@ export function createContext({
       who: describePrincipal(principal),
     }),
   );
-  const loaders = createLoaders(scoped, principal.labels);
+  const loaders = createLoaders(scoped, principal.labels, live.distribution);
   return {
     docker: scoped,
     loaders,
@@ -147,7 +155,7 @@ export function createContext({
     renewLoaders() {
       budget.renew();
       // In place: envelop copies the context's properties into the one resolvers get.
-      Object.assign(loaders, createLoaders(scoped, principal.labels));
+      Object.assign(loaders, createLoaders(scoped, principal.labels, live.distribution));
     },
   };
 }

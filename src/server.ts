@@ -80,7 +80,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   checkListenSafety(config);
   const authenticator = new Authenticator(config.security);
-  const live = createLiveStreams(docker, logger);
+  const live = createLiveStreams(docker, logger, {
+    updateCheckTtlMs: config.limits.updateCheckTtlMs,
+  });
   const audit = openAuditLog(config.audit, reportAuditWriteError(logger));
   // One rate limit and one set of registered operations for HTTP and WebSocket.
   const guards = createRequestGuards(config, Date.now, logger);

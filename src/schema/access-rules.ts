@@ -15,6 +15,7 @@ export const fieldRules: Readonly<
   Query: {
     container: 'read',
     containers: 'read',
+    distribution: 'read',
     engine: 'read',
     eventsHistory: 'read',
     image: 'read',

@@ -12,6 +12,7 @@ import './files.ts';
 import './image-lifecycle.ts';
 import './image-build.ts';
 import './registries.ts';
+import './distribution.ts';
 import './events.ts';
 import './live-containers.ts';
 import './live-updates.ts';

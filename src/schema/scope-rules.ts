@@ -182,6 +182,10 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       reason:
         'object counts and disk usage are recomputed from the visible objects; version and host facts are shown as they are',
     },
+    distribution: {
+      rule: 'unscoped-with-reason',
+      reason: 'asks a registry about a reference: it names no object of this engine',
+    },
     eventsHistory: { rule: 'visible-events' },
     image: filteredLookup,
     images: filteredList,

@@ -193,6 +193,12 @@ type Documents = {
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": typeof types.ServerOverviewDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": typeof types.TlsPingDocument,
     "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": typeof types.TlsImagesDocument,
+    "\n  mutation UpdatePush($reference: String!) {\n    pushImage(reference: $reference) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.UpdatePushDocument,
+    "\n  mutation UpdatePull($reference: String!) {\n    pullImage(reference: $reference) {\n      __typename\n      ... on ImagePayload { image { dockerId digests } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.UpdatePullDocument,
+    "\n  mutation UpdateTag($source: String!, $repository: String!, $tag: String) {\n    tagImage(source: $source, repository: $repository, tag: $tag) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.UpdateTagDocument,
+    "\n  query ImageUpdate($reference: String!) {\n    image(reference: $reference) {\n      dockerId\n      updateAvailable\n      updateChecks { reference available reason registryDigest localDigests }\n    }\n  }\n": typeof types.ImageUpdateDocument,
+    "\n  query ContainerUpdate($id: String!, $image: String!) {\n    container(idOrName: $id) {\n      imageUpdateAvailable\n      imageUpdateCheck { reference available reason registryDigest }\n    }\n    image(reference: $image) { updateAvailable }\n  }\n": typeof types.ContainerUpdateDocument,
+    "\n  query Distribution($reference: String!) {\n    distribution(reference: $reference) {\n      reference\n      digest\n      mediaType\n      sizeBytes\n      platforms { os architecture variant }\n    }\n  }\n": typeof types.DistributionDocument,
     "\n  mutation CreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { id name driver labels { name value } options { name value } } }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.CreateVolumeDocument,
     "\n  mutation RemoveVolume($name: String!, $force: Boolean) {\n    removeVolume(name: $name, force: $force) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.RemoveVolumeDocument,
     "\n  mutation PruneVolumes($labels: [String!]) {\n    pruneVolumes(labels: $labels) {\n      __typename\n      ... on PruneVolumesPayload { volumesDeleted spaceReclaimedBytes }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.PruneVolumesDocument,
@@ -416,6 +422,12 @@ const documents: Documents = {
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": types.ServerOverviewDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": types.TlsPingDocument,
     "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": types.TlsImagesDocument,
+    "\n  mutation UpdatePush($reference: String!) {\n    pushImage(reference: $reference) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n": types.UpdatePushDocument,
+    "\n  mutation UpdatePull($reference: String!) {\n    pullImage(reference: $reference) {\n      __typename\n      ... on ImagePayload { image { dockerId digests } }\n      ... on MutationError { message }\n    }\n  }\n": types.UpdatePullDocument,
+    "\n  mutation UpdateTag($source: String!, $repository: String!, $tag: String) {\n    tagImage(source: $source, repository: $repository, tag: $tag) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.UpdateTagDocument,
+    "\n  query ImageUpdate($reference: String!) {\n    image(reference: $reference) {\n      dockerId\n      updateAvailable\n      updateChecks { reference available reason registryDigest localDigests }\n    }\n  }\n": types.ImageUpdateDocument,
+    "\n  query ContainerUpdate($id: String!, $image: String!) {\n    container(idOrName: $id) {\n      imageUpdateAvailable\n      imageUpdateCheck { reference available reason registryDigest }\n    }\n    image(reference: $image) { updateAvailable }\n  }\n": types.ContainerUpdateDocument,
+    "\n  query Distribution($reference: String!) {\n    distribution(reference: $reference) {\n      reference\n      digest\n      mediaType\n      sizeBytes\n      platforms { os architecture variant }\n    }\n  }\n": types.DistributionDocument,
     "\n  mutation CreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { id name driver labels { name value } options { name value } } }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.CreateVolumeDocument,
     "\n  mutation RemoveVolume($name: String!, $force: Boolean) {\n    removeVolume(name: $name, force: $force) {\n      __typename\n      ... on RemoveVolumePayload { name }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.RemoveVolumeDocument,
     "\n  mutation PruneVolumes($labels: [String!]) {\n    pruneVolumes(labels: $labels) {\n      __typename\n      ... on PruneVolumesPayload { volumesDeleted spaceReclaimedBytes }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.PruneVolumesDocument,
@@ -1190,6 +1202,30 @@ export function graphql(source: "\n  query TlsPing {\n    engine { ping { apiVer
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n"): (typeof documents)["\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdatePush($reference: String!) {\n    pushImage(reference: $reference) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdatePush($reference: String!) {\n    pushImage(reference: $reference) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdatePull($reference: String!) {\n    pullImage(reference: $reference) {\n      __typename\n      ... on ImagePayload { image { dockerId digests } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdatePull($reference: String!) {\n    pullImage(reference: $reference) {\n      __typename\n      ... on ImagePayload { image { dockerId digests } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateTag($source: String!, $repository: String!, $tag: String) {\n    tagImage(source: $source, repository: $repository, tag: $tag) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateTag($source: String!, $repository: String!, $tag: String) {\n    tagImage(source: $source, repository: $repository, tag: $tag) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ImageUpdate($reference: String!) {\n    image(reference: $reference) {\n      dockerId\n      updateAvailable\n      updateChecks { reference available reason registryDigest localDigests }\n    }\n  }\n"): (typeof documents)["\n  query ImageUpdate($reference: String!) {\n    image(reference: $reference) {\n      dockerId\n      updateAvailable\n      updateChecks { reference available reason registryDigest localDigests }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ContainerUpdate($id: String!, $image: String!) {\n    container(idOrName: $id) {\n      imageUpdateAvailable\n      imageUpdateCheck { reference available reason registryDigest }\n    }\n    image(reference: $image) { updateAvailable }\n  }\n"): (typeof documents)["\n  query ContainerUpdate($id: String!, $image: String!) {\n    container(idOrName: $id) {\n      imageUpdateAvailable\n      imageUpdateCheck { reference available reason registryDigest }\n    }\n    image(reference: $image) { updateAvailable }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Distribution($reference: String!) {\n    distribution(reference: $reference) {\n      reference\n      digest\n      mediaType\n      sizeBytes\n      platforms { os architecture variant }\n    }\n  }\n"): (typeof documents)["\n  query Distribution($reference: String!) {\n    distribution(reference: $reference) {\n      reference\n      digest\n      mediaType\n      sizeBytes\n      platforms { os architecture variant }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
