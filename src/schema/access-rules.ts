@@ -23,6 +23,8 @@ export const fieldRules: Readonly<
     network: 'read',
     networks: 'read',
     node: 'read',
+    plugin: 'read',
+    plugins: 'read',
     nodes: 'read',
     searchImages: 'read',
     viewer: 'read',

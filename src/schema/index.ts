@@ -13,6 +13,7 @@ import './image-lifecycle.ts';
 import './image-build.ts';
 import './registries.ts';
 import './distribution.ts';
+import './plugins.ts';
 import './events.ts';
 import './live-containers.ts';
 import './live-updates.ts';

@@ -183,6 +183,7 @@ type Documents = {
     "\n  mutation LeakBuild($input: BuildImageInput!) {\n    buildImage(input: $input) {\n      __typename\n      ... on BuildImagePayload { image { id } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.LeakBuildDocument,
     "\n  query OutageOverview {\n    engine { version { version apiVersion } }\n    containers(first: 1) { totalCount }\n  }\n": typeof types.OutageOverviewDocument,
     "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.PersistedEngineVersionDocument,
+    "\n  query Plugins($name: String!) {\n    plugins { dockerId name enabled reference description capabilities }\n    plugin(name: $name) { name enabled }\n  }\n": typeof types.PluginsDocument,
     "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.ProductionEngineVersionDocument,
     "\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n": typeof types.ReadOnlyOverviewDocument,
     "\n  subscription ReadOnlyLogs($id: String!) {\n    containerLogs(id: $id, timestamps: false) { line { stream message } }\n  }\n": typeof types.ReadOnlyLogsDocument,
@@ -412,6 +413,7 @@ const documents: Documents = {
     "\n  mutation LeakBuild($input: BuildImageInput!) {\n    buildImage(input: $input) {\n      __typename\n      ... on BuildImagePayload { image { id } }\n      ... on MutationError { message }\n    }\n  }\n": types.LeakBuildDocument,
     "\n  query OutageOverview {\n    engine { version { version apiVersion } }\n    containers(first: 1) { totalCount }\n  }\n": types.OutageOverviewDocument,
     "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n": types.PersistedEngineVersionDocument,
+    "\n  query Plugins($name: String!) {\n    plugins { dockerId name enabled reference description capabilities }\n    plugin(name: $name) { name enabled }\n  }\n": types.PluginsDocument,
     "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n": types.ProductionEngineVersionDocument,
     "\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n": types.ReadOnlyOverviewDocument,
     "\n  subscription ReadOnlyLogs($id: String!) {\n    containerLogs(id: $id, timestamps: false) { line { stream message } }\n  }\n": types.ReadOnlyLogsDocument,
@@ -1162,6 +1164,10 @@ export function graphql(source: "\n  query OutageOverview {\n    engine { versio
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n"): (typeof documents)["\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Plugins($name: String!) {\n    plugins { dockerId name enabled reference description capabilities }\n    plugin(name: $name) { name enabled }\n  }\n"): (typeof documents)["\n  query Plugins($name: String!) {\n    plugins { dockerId name enabled reference description capabilities }\n    plugin(name: $name) { name enabled }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
