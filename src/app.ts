@@ -10,7 +10,7 @@ import {
 import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
 import { type DockerClient, EngineCallBudgetError } from './docker/client.ts';
-import { EngineRegistry } from './docker/engine-registry.ts';
+import { EngineRegistry, type RegistryOptions } from './docker/engine-registry.ts';
 import { EngineError } from './docker/errors.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
@@ -117,9 +117,13 @@ export function singleEngineRegistry(
   name: string,
   docker: DockerClient,
   logger: Logger,
+  options: RegistryOptions = {},
 ): EngineRegistry {
-  return new EngineRegistry([{ name, labels: {}, client: docker }], (what, error, engine) =>
-    logger.warn(what, { engine, error: error instanceof Error ? error.message : String(error) }),
+  return new EngineRegistry(
+    [{ name, labels: {}, client: docker }],
+    (what, error, engine) =>
+      logger.warn(what, { engine, error: error instanceof Error ? error.message : String(error) }),
+    options,
   );
 }
 
@@ -209,7 +213,11 @@ export function createApp(
   config: Config,
   { docker, engines: given, logger, shutdown, audit, guards, metrics, tracing }: AppDependencies,
 ): App {
-  const engines = given ?? singleEngineRegistry(config.engineName, docker, logger);
+  const engines =
+    given ??
+    singleEngineRegistry(config.engineName, docker, logger, {
+      updateCheckTtlMs: config.limits.updateCheckTtlMs,
+    });
   const shutdownSignal = shutdown ?? new AbortController().signal;
   const reportLiveError = (what: string, error: unknown) =>
     logger.warn(what, { error: error instanceof Error ? error.message : String(error) });
@@ -281,7 +289,10 @@ export function createApp(
         reportLiveError,
         principal,
         policy,
-        limits: { maxNodeIds: config.limits.maxNodeIds },
+        limits: {
+          maxNodeIds: config.limits.maxNodeIds,
+          maxEventsHistory: config.limits.maxEventsHistory,
+        },
         maxEngineCalls: config.limits.maxEngineCalls,
       });
     },

@@ -188,6 +188,13 @@ export interface LimitsConfig {
   readonly maxEngineCalls: number;
   /** Most global IDs one `nodes(ids:)` may ask for. */
   readonly maxNodeIds: number;
+  /** Most engine events one `eventsHistory` (or a past-ending `events`) reads (`DOCKERGRAPH_EVENTS_HISTORY_MAX`). */
+  readonly maxEventsHistory: number;
+  /**
+   * How long an answer of a registry about a tag's digest is reused by `updateAvailable`
+   * (`DOCKERGRAPH_UPDATE_CHECK_TTL_SECONDS`, in milliseconds here); 0 asks every time.
+   */
+  readonly updateCheckTtlMs: number;
 }
 
 export interface MetricsConfig {
@@ -689,6 +696,9 @@ export function loadConfig(env: Environment = process.env): Config {
         readInteger(env, 'DOCKERGRAPH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400) * 1_000,
       maxEngineCalls: readInteger(env, 'DOCKERGRAPH_MAX_ENGINE_CALLS', 200, 1, 1_000_000),
       maxNodeIds: readInteger(env, 'DOCKERGRAPH_MAX_NODE_IDS', 100, 1, 100_000),
+      maxEventsHistory: readInteger(env, 'DOCKERGRAPH_EVENTS_HISTORY_MAX', 1_000, 1, 100_000),
+      updateCheckTtlMs:
+        readInteger(env, 'DOCKERGRAPH_UPDATE_CHECK_TTL_SECONDS', 300, 0, 604_800) * 1_000,
     },
     audit: readAudit(env),
   };

@@ -20,6 +20,8 @@ export interface AccessPolicy {
 export interface OperationLimits {
   /** Most global IDs one `nodes(ids:)` may ask for (DOCKERGRAPH_MAX_NODE_IDS). */
   readonly maxNodeIds: number;
+  /** Most engine events one history read takes in (DOCKERGRAPH_EVENTS_HISTORY_MAX). */
+  readonly maxEventsHistory: number;
 }
 
 /**
@@ -212,7 +214,7 @@ export function createContext({
       );
       found = {
         docker: scoped,
-        loaders: createLoaders(scoped, principal.labels),
+        loaders: createLoaders(scoped, principal.labels, engine.distribution),
         engineName: engine.name,
         events: engine.events,
         stats: engine.stats,
@@ -275,9 +277,15 @@ export function createContext({
     partialErrors: [],
     renewLoaders() {
       budget.renew();
-      for (const each of bindings.values()) {
+      for (const [name, each] of bindings) {
+        const engine = byName.get(name);
         // In place: envelop copies the context's properties into the one resolvers get.
-        Object.assign(each.loaders, createLoaders(each.docker, principal.labels));
+        if (engine) {
+          Object.assign(
+            each.loaders,
+            createLoaders(each.docker, principal.labels, engine.distribution),
+          );
+        }
       }
     },
   };

@@ -7,6 +7,12 @@ import {
   inspectContainer,
   listContainers,
 } from './docker/containers.ts';
+import {
+  credentialsKey,
+  DistributionCache,
+  distributionCall,
+  type EngineDistributionInspect,
+} from './docker/distribution.ts';
 import { EngineError } from './docker/errors.ts';
 import {
   type EngineImageHistoryItem,
@@ -23,6 +29,7 @@ import {
   listNetworks,
   type NetworkFilters,
 } from './docker/networks.ts';
+import type { RegistryCredentials } from './docker/registry-auth.ts';
 import { type EngineStats, readContainerStats } from './docker/stats.ts';
 import {
   type EngineNode,
@@ -157,7 +164,22 @@ export interface Loaders {
   };
   readonly scope: ScopeLoaders;
   readonly swarm: SwarmLoaders;
+  /**
+   * `GET /distribution/{name}/json`: one call per distinct reference and credentials in
+   * the operation, each admitted for the principal (the registry allow-list) before the
+   * answer is read from the cross-request cache or asked of the registry.
+   */
+  readonly distribution: DataLoader<DistributionKey, EngineDistributionInspect, string>;
 }
+
+/** A reference to ask its registry about, with the credentials to ask with. */
+export interface DistributionKey {
+  readonly reference: string;
+  readonly credentials?: RegistryCredentials;
+}
+
+/** A cache that keeps nothing: every operation asks the registry. */
+const UNCACHED_DISTRIBUTION = new DistributionCache(0);
 
 /** Memoises a call for the lifetime of one request. */
 function once<T>(load: () => Promise<T>): () => Promise<T> {
@@ -299,6 +321,7 @@ export interface ScopeLoaders {
 export function createLoaders(
   docker: DockerClient,
   labels: Readonly<Record<string, string>> | null = null,
+  distributionCache: DistributionCache = UNCACHED_DISTRIBUTION,
 ): Loaders {
   const limit = limitOf(labels);
   const scoped = <F extends { readonly labels?: readonly string[] }>(filters: F): F =>
@@ -493,6 +516,21 @@ export function createLoaders(
       used: limit ? used : () => Promise.resolve(EVERYTHING_USED),
     },
     swarm: createSwarmLoaders(docker, limit, engineInfo),
+    distribution: new DataLoader(
+      (keys) =>
+        Promise.all(
+          keys.map(async ({ reference, credentials }) => {
+            try {
+              // The gate reviews the registry for this principal before a cached answer is used.
+              await docker.admit(distributionCall(reference, credentials));
+              return await distributionCache.read(docker, reference, credentials);
+            } catch (error) {
+              return error instanceof Error ? error : new Error(String(error));
+            }
+          }),
+        ),
+      { cacheKeyFn: (key) => `${key.reference}\n${credentialsKey(key.credentials)}` },
+    ),
   };
 }
 

@@ -96,7 +96,9 @@ export async function startServer(
   const engines =
     served instanceof EngineRegistry
       ? served
-      : singleEngineRegistry(config.engineName, served, logger);
+      : singleEngineRegistry(config.engineName, served, logger, {
+          updateCheckTtlMs: config.limits.updateCheckTtlMs,
+        });
   const [first] = engines.list();
   if (!first) throw new Error('no engine to serve');
   const shutdown = new AbortController();
@@ -457,7 +459,11 @@ async function connectEngine(
  * The engines of an engines file (DOCKERGRAPH_ENGINES_FILE) or of the docker CLI's
  * contexts (DOCKERGRAPH_ENGINES_FROM_CONTEXTS), each with its own client and timeouts.
  */
-function registryOf(definitions: readonly EngineDefinition[], logger: Logger): EngineRegistry {
+function registryOf(
+  config: Config,
+  definitions: readonly EngineDefinition[],
+  logger: Logger,
+): EngineRegistry {
   return new EngineRegistry(
     definitions.map((definition) => ({
       name: definition.name,
@@ -466,6 +472,7 @@ function registryOf(definitions: readonly EngineDefinition[], logger: Logger): E
     })),
     (what, error, engine) =>
       logger.warn(what, { engine, error: error instanceof Error ? error.message : String(error) }),
+    { updateCheckTtlMs: config.limits.updateCheckTtlMs },
   );
 }
 
@@ -519,7 +526,7 @@ export async function main(): Promise<void> {
   if (config.engines.kind !== 'single') {
     // Several engines: none is started here, and the server serves whichever answer.
     let definitions: readonly EngineDefinition[] = readEngineDefinitions(config);
-    const engines = registryOf(definitions, logger);
+    const engines = registryOf(config, definitions, logger);
     const running = await startServer(config, engines, logger);
     const { up, down } = await engines.probeAll(Math.min(config.engineConnectTimeoutMs, 5_000));
     logger.info('dockergraph listening', {

@@ -61,6 +61,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'image-pull': 'pull this image',
   'image-push': 'push this image',
   'registry-login': 'log in to this registry',
+  'registry-read': 'ask this registry about an image',
 };
 
 function jsonBodyOf(call: EngineCall): unknown {
@@ -256,6 +257,15 @@ export function createAdmissionGate(
               : reviewRegistry('image', registryOf(decoded), level, settings);
           break;
         }
+        case 'registry-read': {
+          const name = /^\/distribution\/(.+)\/json$/.exec(call.path)?.[1];
+          const decoded = name === undefined ? undefined : decodedOrUndefined(name);
+          findings =
+            decoded === undefined
+              ? [{ control: 'unrecognised-field', message: `path ${call.path}` }]
+              : reviewRegistry('image', registryOf(decoded), level, settings);
+          break;
+        }
         case 'registry-login': {
           const address = fieldOfBody(body, 'serveraddress');
           findings = reviewRegistry('serveraddress', loginRegistryOf(address), level, settings);
@@ -272,9 +282,12 @@ export function createAdmissionGate(
   };
   return (call) => {
     const method = call.method ?? 'GET';
-    if (method === 'GET' || method === 'HEAD') return Promise.resolve(call);
-    // Only a JSON body is part of the key: a streamed one (an upload) is never rewritten.
     const query = toSearchParams(call.query);
+    // Reads are not reviewed, except those with a rule (they reach out of the engine).
+    if ((method === 'GET' || method === 'HEAD') && !routeRuleOf(method, call.path, query)) {
+      return Promise.resolve(call);
+    }
+    // Only a JSON body is part of the key: a streamed one (an upload) is never rewritten.
     const body =
       typeof call.body === 'string' || Buffer.isBuffer(call.body) ? call.body.toString('utf8') : '';
     const key = `${method} ${call.path}?${query.toString()} ${body}`;

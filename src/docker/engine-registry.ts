@@ -1,4 +1,5 @@
 import type { DockerClient } from './client.ts';
+import { DistributionCache } from './distribution.ts';
 import { EventHub } from './event-hub.ts';
 import { StatsHub } from './stats-hub.ts';
 
@@ -26,6 +27,8 @@ export interface RegisteredEngine {
   readonly events: EventHub;
   /** The engine's stats upstreams, one per container, shared by every subscription. */
   readonly stats: StatsHub;
+  /** Registry answers about tags' digests, reused across operations (update checks). */
+  readonly distribution: DistributionCache;
   /** Aborts when the engine leaves the registry (removed, replaced on reload, or closed). */
   readonly retired: AbortSignal;
   /** Why it left: ends the subscriptions it served with a message naming it. */
@@ -49,9 +52,16 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** How the registry keeps what it shares across operations. */
+export interface RegistryOptions {
+  /** How long a registry's answer about a tag is reused, in milliseconds (0: not kept). */
+  readonly updateCheckTtlMs?: number;
+}
+
 function register(
   entry: EngineEntry,
   reportError: StreamErrorReporter,
+  options: RegistryOptions,
 ): RegisteredEngine & {
   endStreams(reason: string): void;
   retire(reason: string): Promise<void>;
@@ -73,6 +83,7 @@ function register(
     client: entry.client,
     events,
     stats,
+    distribution: new DistributionCache(options.updateCheckTtlMs ?? 0),
     retired: retirement.signal,
     retiredReason: () => reason,
     health: () => health,
@@ -109,14 +120,20 @@ function register(
 export class EngineRegistry {
   readonly #engines = new Map<string, ReturnType<typeof register>>();
   readonly #reportError: StreamErrorReporter;
+  readonly #options: RegistryOptions;
   readonly #watchers = new Set<(engine: RegisteredEngine) => () => void>();
   /** What each watcher attached to each engine (by name), detached when the engine leaves. */
   readonly #attached = new Map<string, Map<(engine: RegisteredEngine) => () => void, () => void>>();
   /** Sorted by name, remade on each change: lists merge engines in this order. */
   #ordered: readonly RegisteredEngine[] = [];
 
-  constructor(entries: readonly EngineEntry[], reportError: StreamErrorReporter) {
+  constructor(
+    entries: readonly EngineEntry[],
+    reportError: StreamErrorReporter,
+    options: RegistryOptions = {},
+  ) {
     this.#reportError = reportError;
+    this.#options = options;
     for (const entry of entries) this.add(entry);
   }
 
@@ -134,7 +151,7 @@ export class EngineRegistry {
     const previous = this.#engines.get(entry.name);
     if (previous) void previous.retire(`engine "${entry.name}" was reconfigured`);
     this.#detach(entry.name);
-    const registered = register(entry, this.#reportError);
+    const registered = register(entry, this.#reportError, this.#options);
     this.#engines.set(entry.name, registered);
     this.#order();
     this.#attached.set(

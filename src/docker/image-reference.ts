@@ -182,3 +182,18 @@ export function checkPlatform(field: string, value: string): string {
   }
   return value;
 }
+
+/**
+ * A registry host as image references name it ("host[:port]", e.g. "docker.io",
+ * "127.0.0.1:5000"), lowercased; Docker Hub's other names stay as given (the
+ * admission policy reads them all as Docker Hub).
+ */
+export function checkRegistryHost(field: string, value: string): string {
+  if (!domainPattern.test(value) || value.length > maxNameLength) {
+    throw new InvalidInputError(
+      field,
+      `"${value}" is not a registry: "host[:port]" as image references name it, e.g. "docker.io" or "registry.example.com:5000"`,
+    );
+  }
+  return value.toLowerCase();
+}

@@ -70,6 +70,10 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
       const ids = Array.isArray(args.ids) ? args.ids.length : UNPAGED_LIST_SIZE;
       return { field: Math.max(1, ids), multiplier: ids };
     },
+    // A round trip to a registry.
+    distribution: 50,
+    // A bounded read of the engine's past events; each event may link objects, read anew.
+    eventsHistory: (args) => ({ field: 10, multiplier: count(args.first) ?? 100 }),
     // A round trip to Docker Hub; the engine answers 25 results unless told otherwise.
     searchImages: (args) => ({ field: 50, multiplier: count(args.limit) ?? 25 }),
   },
@@ -109,9 +113,15 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
     file: 5,
     // Capabilities are worked out from the token's role: no engine call.
     viewerCan: 0,
+    // A round trip to a registry (cached across operations, once per tag in one).
+    imageUpdateAvailable: 20,
+    imageUpdateCheck: 20,
   },
   Image: {
     viewerCan: 0,
+    // A round trip to a registry per tag (cached across operations, once per tag in one).
+    updateAvailable: 20,
+    updateChecks: { field: 20, multiplier: 1 },
     history: { field: 10, multiplier: 10 },
     containers: { field: 1, multiplier: NESTED_CONTAINERS_SIZE },
   },

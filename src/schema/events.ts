@@ -1,9 +1,16 @@
 import { Repeater } from '@repeaterjs/repeater';
 import { bindEngine } from '../context.ts';
+import type { DockerClient } from '../docker/client.ts';
 import type { RegisteredEngine } from '../docker/engine-registry.ts';
-import type { EventFilter, EventMessage } from '../docker/event-hub.ts';
-import type { EngineEvent, EngineEventActor } from '../docker/events.ts';
+import { type EventFilter, type EventMessage, matchesFilter } from '../docker/event-hub.ts';
+import {
+  type EngineEvent,
+  type EngineEventActor,
+  streamEvents,
+  toEventTimestamp,
+} from '../docker/events.ts';
 import { builder } from './builder.ts';
+import { invalidArgument } from './errors.ts';
 import { enginesArgs } from './fleet.ts';
 import {
   ContainerRef,
@@ -254,11 +261,195 @@ const EventFilterInput = builder.inputType('EventFilter', {
   }),
 });
 
+type EventFilterArgument = (typeof EventFilterInput)['$inferInput'] | null | undefined;
+
+/** The hub's filter of an `EventFilter` argument. */
+function toHubFilter(filter: EventFilterArgument): EventFilter {
+  checkLabelFilters('filter.labels', filter?.labels);
+  return {
+    ...(filter?.types ? { types: filter.types } : {}),
+    ...(filter?.actions ? { actions: filter.actions } : {}),
+    ...(filter?.containers ? { containers: filter.containers } : {}),
+    ...(filter?.images ? { images: filter.images } : {}),
+    ...(filter?.volumes ? { volumes: filter.volumes } : {}),
+    ...(filter?.networks ? { networks: filter.networks } : {}),
+    ...(filter?.labels ? { labels: filter.labels } : {}),
+  };
+}
+
+/** A time as `GET /events` reads it; `endOfMillisecond` takes in the whole millisecond. */
+function eventTimestamp(time: Date, endOfMillisecond = false): string {
+  return toEventTimestamp(BigInt(time.getTime()) * 1_000_000n + (endOfMillisecond ? 999_999n : 0n));
+}
+
+/** What a bounded read of past events found. */
+interface EventHistoryRead {
+  /** Set once the read stopped at its line bound, before the engine's answer ended. */
+  bounded: boolean;
+}
+
+/**
+ * The events the engine holds between two times (`GET /events` with both `since` and
+ * `until` answers them and ends), as messages, reading at most `maxLines` of them.
+ */
+async function* pastEventMessages(
+  docker: DockerClient,
+  since: Date,
+  until: Date,
+  filter: EventFilter,
+  maxLines: number,
+  read: EventHistoryRead,
+): AsyncGenerator<EventMessage, undefined> {
+  let lines = 0;
+  for await (const event of streamEvents(docker, {
+    since: eventTimestamp(since),
+    until: eventTimestamp(until, true),
+  })) {
+    lines += 1;
+    if (lines > maxLines) {
+      read.bounded = true;
+      return undefined;
+    }
+    if (matchesFilter(event, filter)) yield { kind: 'event', event };
+  }
+  return undefined;
+}
+
+/**
+ * Ends a live stream at `until`: at that time by the clock, or at the first event
+ * after it, whichever comes first.
+ */
+function endingAt(
+  messages: AsyncIterableIterator<EventMessage, undefined>,
+  until: Date,
+): AsyncIterableIterator<EventMessage, undefined> {
+  const untilNano = BigInt(until.getTime()) * 1_000_000n + 999_999n;
+  return new Repeater<EventMessage, undefined>(async (push, stop) => {
+    const timer = setTimeout(stop, Math.max(0, until.getTime() - Date.now() + 1));
+    void stop.then(() => {
+      clearTimeout(timer);
+      return messages.return?.();
+    });
+    for (;;) {
+      const result = await Promise.race([messages.next(), stop.then(() => null)]);
+      if (result === null || result.done === true) break;
+      if (result.value.kind === 'event' && BigInt(result.value.event.timeNano) > untilNano) break;
+      await push(result.value);
+    }
+    stop();
+    return undefined;
+  });
+}
+
+const EventHistoryRef = builder
+  .objectRef<{ events: EngineEvent[]; truncated: boolean; since: Date; until: Date }>(
+    'EngineEventHistory',
+  )
+  .implement({
+    description: 'Engine events between two times, oldest first.',
+    fields: (t) => ({
+      events: t.field({
+        type: [EngineEventRef],
+        description: 'The events that passed the filter, oldest first.',
+        resolve: (history) => history.events,
+      }),
+      truncated: t.exposeBoolean('truncated', {
+        description:
+          'true when there were more: more events passed than `first`, or the engine held more than DOCKERGRAPH_EVENTS_HISTORY_MAX in the range and the read stopped there. Ask again from the last event’s time for the rest.',
+      }),
+      since: t.field({
+        type: 'DateTime',
+        description: 'The start of the range read.',
+        resolve: (history) => history.since,
+      }),
+      until: t.field({
+        type: 'DateTime',
+        description:
+          'The end of the range read: `until`, or the time of the request when later or omitted.',
+        resolve: (history) => history.until,
+      }),
+    }),
+  });
+
+/** Checks a since/until pair: since not after until, and an until not past now (answered as now). */
+function checkRange(since: Date, until: Date | null | undefined): Date {
+  const now = new Date();
+  const end = until && until.getTime() < now.getTime() ? until : now;
+  if (since.getTime() > end.getTime()) {
+    throw invalidArgument('since', 'must not be after until (nor after now)');
+  }
+  return end;
+}
+
+builder.queryField('eventsHistory', (t) =>
+  t.field({
+    type: EventHistoryRef,
+    description:
+      'Engine events between two times, as `docker events --since … --until …` lists them: a bounded read that answers and ends, filtered and scoped to labels as the `events` subscription is. The engine keeps only its most recent events (Docker: the last 256; Podman: its event log); at most DOCKERGRAPH_EVENTS_HISTORY_MAX events of the range are read (`truncated` says when more were there).',
+    args: {
+      since: t.arg({
+        type: 'DateTime',
+        required: true,
+        description: 'Start of the range (inclusive).',
+      }),
+      until: t.arg({
+        type: 'DateTime',
+        required: false,
+        description:
+          'End of the range (inclusive, to the millisecond); now when omitted or later than now (the engine would wait for a future time).',
+      }),
+      filter: t.arg({
+        type: EventFilterInput,
+        required: false,
+        description: 'Which events to answer; all when omitted.',
+      }),
+      first: t.arg.int({
+        required: false,
+        description:
+          'At most this many events, the oldest of the range (1 to DOCKERGRAPH_EVENTS_HISTORY_MAX); 100 when omitted.',
+      }),
+    },
+    resolve: async (_root, { since, until, filter, first }, context) => {
+      const max = context.limits.maxEventsHistory;
+      const wanted = first ?? Math.min(100, max);
+      if (wanted < 1 || wanted > max) {
+        throw invalidArgument(
+          'first',
+          `must be from 1 to ${max} (DOCKERGRAPH_EVENTS_HISTORY_MAX), got ${wanted}`,
+        );
+      }
+      const end = checkRange(since, until);
+      const hubFilter = toHubFilter(filter);
+      const read: EventHistoryRead = { bounded: false };
+      // A token limited to labels reads only the events of objects it sees.
+      const messages = visibleEvents(
+        context,
+        pastEventMessages(context.docker, since, end, hubFilter, max, read),
+      );
+      const events: EngineEvent[] = [];
+      let more = false;
+      try {
+        for await (const message of messages) {
+          if (message.kind !== 'event') continue;
+          if (events.length === wanted) {
+            more = true;
+            break;
+          }
+          events.push(message.event);
+        }
+      } finally {
+        await messages.return?.();
+      }
+      return { events, truncated: more || read.bounded, since, until: end };
+    },
+  }),
+);
+
 builder.subscriptionField('events', (t) =>
   t.field({
     type: EngineEventMessageRef,
     description:
-      'Engine events as they happen (`docker events`). Missed events are announced by a RESYNC message; a subscriber that cannot keep up gets one and the stream ends.',
+      'Engine events as they happen (`docker events`). Missed events are announced by a RESYNC message; a subscriber that cannot keep up gets one and the stream ends. With `until`, the stream completes at that time.',
     args: {
       filter: t.arg({
         type: EventFilterInput,
@@ -271,29 +462,39 @@ builder.subscriptionField('events', (t) =>
         description:
           'First replay the events from this time on that the engine still holds (its last 256).',
       }),
+      until: t.arg({
+        type: 'DateTime',
+        required: false,
+        description:
+          'Complete the stream at this time. A time already past needs `since`: the stream then sends the events of that range (read as `eventsHistory` reads them, at most DOCKERGRAPH_EVENTS_HISTORY_MAX) and completes.',
+      }),
       ...enginesArgs,
     },
-    subscribe: (_root, { filter, since, engines }, context) => {
-      checkLabelFilters('filter.labels', filter?.labels);
-      const hubFilter: EventFilter = {
-        ...(filter?.types ? { types: filter.types } : {}),
-        ...(filter?.actions ? { actions: filter.actions } : {}),
-        ...(filter?.containers ? { containers: filter.containers } : {}),
-        ...(filter?.images ? { images: filter.images } : {}),
-        ...(filter?.volumes ? { volumes: filter.volumes } : {}),
-        ...(filter?.networks ? { networks: filter.networks } : {}),
-        ...(filter?.labels ? { labels: filter.labels } : {}),
-      };
+    subscribe: (_root, { filter, since, until, engines }, context) => {
+      const hubFilter = toHubFilter(filter);
+      if (until && until.getTime() <= Date.now() && !since) {
+        throw invalidArgument('until', 'is past: give since too, or use eventsHistory');
+      }
+      const end = since && until ? checkRange(since, until) : undefined;
       // One upstream per engine however many subscribers: each engine's hub, merged, each
       // message tagged with its engine (so its objects are read there).
       const streams = context.fleet.select(engines, 'engines').map((engine) => {
         const bound = bindEngine(context, engine.name);
+        const messages =
+          until && since && end && until.getTime() <= Date.now()
+            ? pastEventMessages(
+                bound.docker,
+                since,
+                end,
+                hubFilter,
+                bound.limits.maxEventsHistory,
+                { bounded: false },
+              )
+            : ((live) => (until ? endingAt(live, until) : live))(
+                bound.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) }),
+              );
         // A token limited to labels receives only the events of objects it sees.
-        const messages = visibleEvents(
-          bound,
-          bound.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) }),
-        );
-        return tagWithEngine(messages, engine);
+        return tagWithEngine(visibleEvents(bound, messages), engine);
       });
       return streams.length === 1 && streams[0] ? streams[0] : Repeater.merge(streams);
     },

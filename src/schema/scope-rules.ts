@@ -165,6 +165,8 @@ const PULL_REASON =
 const unlimitedOnly = (reason: string): FieldScope => ({ rule: 'unlimited-only', reason });
 const inResolver = (reason: string): FieldScope => ({ rule: 'in-resolver', reason });
 
+/** Why plugins are shown to unlimited tokens only. */
+const PLUGINS_REASON = 'engine plugins serve every object, of every label';
 const SWARM_WIDE = 'changes the swarm itself, which belongs to no label';
 const VISIBLE_SERVICES = 'lists the services carrying the labels (swarm-access.ts)';
 const VISIBLE_SERVICE =
@@ -187,6 +189,13 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       reason:
         'the engines the token may see (its engine limit); on each, object counts and disk usage are recomputed from the visible objects',
     },
+    distribution: {
+      rule: 'unscoped-with-reason',
+      reason: 'asks a registry about a reference: it names no object of this engine',
+    },
+    eventsHistory: { rule: 'visible-events' },
+    plugin: unlimitedOnly(PLUGINS_REASON),
+    plugins: unlimitedOnly(PLUGINS_REASON),
     image: filteredLookup,
     images: filteredList,
     network: filteredLookup,
@@ -254,6 +263,10 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       targets: [target('container', 'Container', 'commit')],
     },
     pullImage: { rule: 'unscoped-with-reason', reason: PULL_REASON },
+    checkRegistryLogin: {
+      rule: 'unscoped-with-reason',
+      reason: 'asks a registry about credentials: it names no object of this engine',
+    },
     pushImage: visibleTarget({
       argument: 'reference',
       type: 'Image',

@@ -178,7 +178,8 @@ export const ADMISSION_CONTROLS = {
     restricted: 'as baseline',
   },
   registries: {
-    title: 'Registries reached by pulls (also `createContainer`’s), pushes and logins',
+    title:
+      'Registries reached by pulls (also `createContainer`’s), pushes, logins and distribution inspects (update checks)',
     baseline: '`DOCKERGRAPH_REGISTRIES` only (default Docker Hub)',
     restricted: 'as baseline',
   },
@@ -1419,6 +1420,7 @@ export type RouteRule =
         | 'image-pull'
         | 'image-push'
         | 'registry-login'
+        | 'registry-read'
         | 'service-spec';
     }
   | { readonly review: 'privileged-only'; readonly reason: string }
@@ -1426,7 +1428,8 @@ export type RouteRule =
 
 /**
  * Every engine write dockergraph sends, and how it is admitted. A write whose
- * route is not here is refused below the privileged level.
+ * route is not here is refused below the privileged level. Reads are let
+ * through, except those listed here (a distribution inspect reaches a registry).
  */
 export const WRITE_ROUTES: readonly {
   readonly method: string;
@@ -1504,6 +1507,8 @@ export const WRITE_ROUTES: readonly {
     },
   },
   { method: 'POST', path: /^\/auth$/, rule: { review: 'registry-login' } },
+  // A read, but one that makes the engine reach a registry: reviewed as a pull's registry is.
+  { method: 'GET', path: /^\/distribution\/.+\/json$/, rule: { review: 'registry-read' } },
   // Pulls; imports (`fromSrc`), which make the engine read a URL or an upload, are
   // privileged-only: see routeRuleOf.
   { method: 'POST', path: /^\/images\/create$/, rule: { review: 'image-pull' } },

@@ -117,6 +117,7 @@ export function harmlessSamples(run: string): HarmlessSamples {
       createNetwork: { input: { name: 'not a network name' } },
       pullImage: { reference: unreachableImage },
       pushImage: { reference: `${missing}:latest` },
+      checkRegistryLogin: { registry: '127.0.0.1:1', username: 'probe', password: 'probe' },
       buildImage: { input: { dockerfile: '' } },
       importImage: { platform: 'not a platform' },
       execInContainer: { input: { cmd: ['true'] } },

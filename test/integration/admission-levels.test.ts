@@ -306,6 +306,17 @@ const MUTATIONS: Readonly<Record<string, Entry>> = {
     ],
   },
   pushImage: { kind: 'admitted', reason: 'sends an image; runs nothing' },
+  checkRegistryLogin: {
+    kind: 'admission',
+    inputs: [
+      {
+        what: 'a registry not in DOCKERGRAPH_REGISTRIES',
+        from: 'baseline',
+        control: 'registries',
+        args: () => ({ registry: 'registry.invalid:5000', username: 'u', password: 'p' }),
+      },
+    ],
+  },
   tagImage: { kind: 'admitted', reason: 'names an image; runs nothing' },
   // The engine of this suite is no swarm manager: a service spec is reviewed before it is
   // sent, so a refusal shows here; what the engine then does is tested on a real swarm

@@ -1240,6 +1240,10 @@ describe('every Mutation and Subscription field, as the limited token, against o
     pruneVolumes: { kind: 'prune', query: `mutation { pruneVolumes ${answer} }` },
     pruneNetworks: { kind: 'prune', query: `mutation { pruneNetworks ${answer} }` },
     pullImage: { kind: 'untargeted', reason: 'pulls from a registry by name (scope-rules.ts)' },
+    checkRegistryLogin: {
+      kind: 'untargeted',
+      reason: 'asks a registry about credentials; names no object (scope-rules.ts)',
+    },
     buildImage: { kind: 'untargeted', reason: 'builds a new, labelled image' },
     importImage: { kind: 'untargeted', reason: 'imports a new, labelled image' },
     loadImages: { kind: 'untargeted', reason: 'loads the images of an archive (scope-rules.ts)' },

@@ -349,6 +349,8 @@ describe('other writes', () => {
     expect(routeRuleOf('POST', '/images/a/b/push', none)?.review).toBe('image-push');
     expect(routeRuleOf('POST', '/images/a/b/tag', none)?.review).toBe('none');
     expect(routeRuleOf('POST', '/auth', none)?.review).toBe('registry-login');
+    expect(routeRuleOf('GET', '/distribution/a%2Fb%3A1/json', none)?.review).toBe('registry-read');
+    expect(routeRuleOf('GET', '/containers/json', none)).toBeUndefined();
     expect(routeRuleOf('POST', '/networks/n/connect', none)?.review).toBe('network-connect');
     expect(routeRuleOf('POST', '/networks/n/disconnect', none)?.review).toBe('none');
     expect(routeRuleOf('POST', '/images/create', new URLSearchParams('fromSrc=-'))?.review).toBe(

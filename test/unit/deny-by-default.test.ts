@@ -64,7 +64,10 @@ function adminContext() {
       readOnly: false,
       admission: { bindAllowList: [], volumeDrivers: [], networkPools: [], registries: [] },
     },
-    limits: { maxNodeIds: config.limits.maxNodeIds },
+    limits: {
+      maxNodeIds: config.limits.maxNodeIds,
+      maxEventsHistory: config.limits.maxEventsHistory,
+    },
     maxEngineCalls: config.limits.maxEngineCalls,
   });
 }

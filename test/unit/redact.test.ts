@@ -241,6 +241,8 @@ describe('the secret-bearing inputs of the schema', () => {
         'CreateContainerInput.env',
         'ExecInput.env',
         'ExecInput.stdin',
+        'Mutation.checkRegistryLogin.identityToken',
+        'Mutation.checkRegistryLogin.password',
         'Mutation.commitContainer.changes',
         'Mutation.createContainer.auth',
         'Mutation.importImage.changes',
