@@ -68,6 +68,7 @@ export interface Config {
   readonly security: SecurityConfig;
   readonly limits: LimitsConfig;
   readonly audit: AuditDestination;
+  readonly terminal: TerminalConfig;
   /** Unset: rate limits and registered operations live in this process. */
   readonly redis: RedisConfig | undefined;
 }
@@ -158,6 +159,14 @@ export interface LimitsConfig {
   readonly maxEngineCalls: number;
   /** Most global IDs one `nodes(ids:)` may ask for. */
   readonly maxNodeIds: number;
+}
+
+/** Interactive terminals (`/terminal/…` WebSocket sessions). */
+export interface TerminalConfig {
+  /** A session with no byte either way for this long is closed (4408). */
+  readonly idleMs: number;
+  /** Most sessions one token may have open at once; more are closed with 4429. */
+  readonly sessionsPerToken: number;
 }
 
 /** Where audit lines go. */
@@ -550,5 +559,9 @@ export function loadConfig(env: Environment = process.env): Config {
       maxNodeIds: readInteger(env, 'DOCKERGRAPH_MAX_NODE_IDS', 100, 1, 100_000),
     },
     audit: readAudit(env),
+    terminal: {
+      idleMs: readInteger(env, 'DOCKERGRAPH_TERMINAL_IDLE_SECONDS', 900, 1, 86_400) * 1_000,
+      sessionsPerToken: readInteger(env, 'DOCKERGRAPH_TERMINAL_SESSIONS_PER_TOKEN', 4, 0, 1_000),
+    },
   };
 }

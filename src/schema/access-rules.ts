@@ -34,6 +34,7 @@ export const fieldRules: Readonly<
     secrets: 'read',
     configs: 'read',
     stacks: 'read',
+    exec: 'read',
   },
   Mutation: {
     startContainer: 'lifecycle',
@@ -64,6 +65,7 @@ export const fieldRules: Readonly<
     removeNetwork: 'write',
     pruneNetworks: 'write',
     execInContainer: 'dangerous',
+    execDetached: 'dangerous',
     copyToContainer: 'dangerous',
     buildImage: 'dangerous',
     importImage: 'dangerous',
@@ -100,6 +102,10 @@ export const fieldRules: Readonly<
   },
   Container: {
     logs: 'logs',
+  },
+  // A command line may carry what its author typed: a password, a token.
+  Exec: {
+    command: 'secrets',
   },
   // What a health check printed is the container's output, as its logs are.
   HealthcheckResult: {
