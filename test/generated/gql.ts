@@ -188,6 +188,8 @@ type Documents = {
     "\n  query SecretsOfContainer($name: String!, $volume: String!) {\n    container(idOrName: $name) {\n      config { env { name value redacted } }\n      image {\n        config { env { name value redacted } }\n        history { createdBy redacted }\n      }\n    }\n    volume(name: $volume) { options { name value redacted } }\n  }\n": typeof types.SecretsOfContainerDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": typeof types.ServerEngineVersionDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": typeof types.ServerOverviewDocument,
+    "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.ExecDetachedDocument,
+    "\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n": typeof types.ExecInspectDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": typeof types.TlsPingDocument,
     "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": typeof types.TlsImagesDocument,
     "\n  mutation CreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { id name driver labels { name value } options { name value } } }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.CreateVolumeDocument,
@@ -408,6 +410,8 @@ const documents: Documents = {
     "\n  query SecretsOfContainer($name: String!, $volume: String!) {\n    container(idOrName: $name) {\n      config { env { name value redacted } }\n      image {\n        config { env { name value redacted } }\n        history { createdBy redacted }\n      }\n    }\n    volume(name: $volume) { options { name value redacted } }\n  }\n": types.SecretsOfContainerDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": types.ServerEngineVersionDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": types.ServerOverviewDocument,
+    "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n": types.ExecDetachedDocument,
+    "\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n": types.ExecInspectDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": types.TlsPingDocument,
     "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": types.TlsImagesDocument,
     "\n  mutation CreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { id name driver labels { name value } options { name value } } }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.CreateVolumeDocument,
@@ -1164,6 +1168,14 @@ export function graphql(source: "\n  query ServerEngineVersion {\n    engine { v
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n"): (typeof documents)["\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n"): (typeof documents)["\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
