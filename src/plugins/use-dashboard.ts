@@ -21,6 +21,11 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
     file: 'dashboard.js.LEGAL.txt',
     type: 'text/plain; charset=utf-8',
   },
+  // xterm.js's stylesheet carries its licence.
+  '/dashboard/dashboard.css.LEGAL.txt': {
+    file: 'dashboard.css.LEGAL.txt',
+    type: 'text/plain; charset=utf-8',
+  },
 };
 
 /**
