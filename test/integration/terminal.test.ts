@@ -309,6 +309,16 @@ describe('attacks', () => {
     expect(closed.code).toBe(4401);
     expect(closed.reason).toMatch(/^authentication required/);
     expect(terminal.controls).toEqual([]);
+    await waitFor(
+      () =>
+        auditRecordsIn(readFileSync(auditPath, 'utf8')).find(
+          (record) =>
+            record.transport === 'websocket' &&
+            record.outcome === 'denied' &&
+            record.errors?.[0]?.message === 'no token presented',
+        ),
+      { timeoutMs: 10_000, what: 'the refused authentication in the audit log' },
+    );
   });
 
   it('refuses a wrong token (4401)', async () => {
@@ -328,6 +338,13 @@ describe('attacks', () => {
         reason: `token "${role}" (role "${role}") may not open a terminal: it needs the "dangerous" permission`,
       });
       expect(calls).toEqual([]);
+      const refusal = auditLines().find((record) => record.tokenId === role);
+      expect(refusal).toMatchObject({
+        operationName: 'exec',
+        fields: ['terminal.start'],
+        outcome: 'denied',
+        errors: [{ field: 'terminal.start', code: 'FORBIDDEN' }],
+      });
     },
   );
 
