@@ -136,6 +136,7 @@ type Documents = {
     "\n    mutation LabelScopeUpdate($id: String!) {\n      updateContainer(id: $id, input: { restartPolicy: { name: ALWAYS } }) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeUpdateDocument,
     "\n    mutation LabelScopeRemove($id: String!) { removeContainer(id: $id, force: true) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeRemoveDocument,
     "\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeExecDocument,
+    "\n    mutation LabelScopeExecDetached($id: String!) {\n      execDetached(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeExecDetachedDocument,
     "\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeCommitDocument,
     "\n    mutation LabelScopeConnect($id: String!, $network: String!) {\n      connectContainerToNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeConnectDocument,
     "\n    mutation LabelScopeDisconnect($id: String!, $network: String!) {\n      disconnectContainerFromNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeDisconnectDocument,
@@ -358,6 +359,7 @@ const documents: Documents = {
     "\n    mutation LabelScopeUpdate($id: String!) {\n      updateContainer(id: $id, input: { restartPolicy: { name: ALWAYS } }) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeUpdateDocument,
     "\n    mutation LabelScopeRemove($id: String!) { removeContainer(id: $id, force: true) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeRemoveDocument,
     "\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeExecDocument,
+    "\n    mutation LabelScopeExecDetached($id: String!) {\n      execDetached(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeExecDetachedDocument,
     "\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeCommitDocument,
     "\n    mutation LabelScopeConnect($id: String!, $network: String!) {\n      connectContainerToNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeConnectDocument,
     "\n    mutation LabelScopeDisconnect($id: String!, $network: String!) {\n      disconnectContainerFromNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeDisconnectDocument,
@@ -960,6 +962,10 @@ export function graphql(source: "\n    mutation LabelScopeRemove($id: String!) {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  "): (typeof documents)["\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation LabelScopeExecDetached($id: String!) {\n      execDetached(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  "): (typeof documents)["\n    mutation LabelScopeExecDetached($id: String!) {\n      execDetached(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  "];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
