@@ -36,6 +36,8 @@ function layerOf(file: string): number {
   if (
     path === 'app.ts' ||
     path === 'downloads.ts' ||
+    path === 'terminal.ts' ||
+    path === 'terminal-protocol.ts' ||
     path === 'error-response.ts' ||
     path.startsWith('plugins/')
   )

@@ -90,6 +90,7 @@ export interface Config {
   readonly security: SecurityConfig;
   readonly limits: LimitsConfig;
   readonly audit: AuditDestination;
+  readonly terminal: TerminalConfig;
   /** Unset: rate limits and registered operations live in this process. */
   readonly redis: RedisConfig | undefined;
   readonly metrics: MetricsConfig;
@@ -211,6 +212,14 @@ export interface TracingConfig {
   readonly url: string;
   /** `service.name` of the spans (OTEL_SERVICE_NAME). */
   readonly serviceName: string;
+}
+
+/** Interactive terminals (`/terminal/…` WebSocket sessions). */
+export interface TerminalConfig {
+  /** A session with no byte either way for this long is closed (4408). */
+  readonly idleMs: number;
+  /** Most sessions one token may have open at once; more are closed with 4429. */
+  readonly sessionsPerToken: number;
 }
 
 /** Where audit lines go. */
@@ -701,5 +710,9 @@ export function loadConfig(env: Environment = process.env): Config {
         readInteger(env, 'DOCKERGRAPH_UPDATE_CHECK_TTL_SECONDS', 300, 0, 604_800) * 1_000,
     },
     audit: readAudit(env),
+    terminal: {
+      idleMs: readInteger(env, 'DOCKERGRAPH_TERMINAL_IDLE_SECONDS', 900, 1, 86_400) * 1_000,
+      sessionsPerToken: readInteger(env, 'DOCKERGRAPH_TERMINAL_SESSIONS_PER_TOKEN', 4, 0, 1_000),
+    },
   };
 }

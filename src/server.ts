@@ -1,7 +1,7 @@
 // First: graphql-js must load in production mode (see the module).
 import './graphql-mode.ts';
 import { existsSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
@@ -36,6 +36,8 @@ import { authenticationFailureRecord } from './plugins/use-audit.ts';
 import { METRICS_PATH, metricsResponse } from './plugins/use-metrics.ts';
 import { isAllowedOrigin, isLoopbackHost, isLoopbackHostHeader } from './security/origins.ts';
 import { Authenticator, type Principal } from './security/principal.ts';
+import { createTerminalServer } from './terminal.ts';
+import { isTerminalPath, rawPathOf } from './terminal-protocol.ts';
 
 /** Raised at start-up when the server would listen beyond loopback with no authentication. */
 export class UnsafeListenError extends Error {
@@ -138,14 +140,55 @@ export async function startServer(
     });
     void app(request, response);
   });
-  const webSockets = serveWebSockets(app, server, authenticator, audit, {
-    loopbackOnly,
+  const verifyClient = upgradeCheck(loopbackOnly, config.security.allowedOrigins);
+  const webSockets = serveWebSockets(app, authenticator, audit, {
     guards: createOperationGuards(config, guards, audit, (transport) =>
       metrics.recordRateLimited(transport),
     ),
-    allowedOrigins: config.security.allowedOrigins,
     maxMessageBytes: config.limits.maxBodyBytes,
     metrics,
+  });
+  const terminals = createTerminalServer({
+    engines,
+    authenticator,
+    guards,
+    audit,
+    logger,
+    settings: config.terminal,
+    admission: {
+      bindAllowList: config.security.bindAllowList,
+      volumeDrivers: config.security.volumeDrivers,
+      networkPools: config.security.networkPools,
+      registries: config.security.registries,
+    },
+    readOnly: config.security.readOnly,
+    maxMessageBytes: config.limits.maxBodyBytes,
+  });
+  // One upgrade pipeline: the Host and Origin checks, then the route's WebSocket server.
+  server.on('upgrade', (request, socket, head) => {
+    // Routed by the path as sent, as ws matched `/graphql` before: no dot segment is folded.
+    const pathname = rawPathOf(request.url ?? '/');
+    const target =
+      pathname === '/graphql'
+        ? webSockets.webSocketServer
+        : isTerminalPath(pathname)
+          ? terminals.webSocketServer
+          : null;
+    if (target === null) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const refusal = verifyClient(request);
+    if (refusal) {
+      const body = JSON.stringify(errorBody(refusal.code, refusal.message));
+      socket.end(
+        `HTTP/1.1 ${refusal.status} ${refusal.status === 403 ? 'Forbidden' : 'Misdirected Request'}\r\nConnection: close\r\nContent-Type: ${ERROR_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    target.handleUpgrade(request, socket, head, (client) => {
+      target.emit('connection', client, request);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -189,6 +232,7 @@ export async function startServer(
         // "complete"; then the WebSocket connections are closed (1001, going away).
         shutdown.abort();
         engines.endLiveStreams('the server is shutting down');
+        terminals.close();
         await webSockets.settle(Math.min(graceMs, 2_000));
         await webSockets.dispose();
         await closed;
@@ -249,60 +293,69 @@ async function listenForMetrics(
   return server;
 }
 
+/** Why an upgrade is refused before any WebSocket server sees it; null when it may go on. */
+interface UpgradeRefusal {
+  readonly status: 403 | 421;
+  readonly code: string;
+  readonly message: string;
+}
+
 /**
- * Serves GraphQL over WebSocket (the graphql-ws protocol) at `/graphql` on `server`,
+ * The checks every WebSocket upgrade passes, whatever its route: without tokens,
+ * a loopback Host only (421); browsers send Origin with every WebSocket, and a
+ * page of another site is refused (403). Clients that are not browsers send none.
+ */
+function upgradeCheck(
+  loopbackOnly: boolean,
+  allowedOrigins: readonly string[],
+): (request: IncomingMessage) => UpgradeRefusal | null {
+  return (request) => {
+    const { host } = request.headers;
+    if (loopbackOnly && !isLoopbackHostHeader(host)) {
+      return { status: 421, code: 'MISDIRECTED_REQUEST', message: foreignHostMessage(host) };
+    }
+    const { origin } = request.headers;
+    if (origin === undefined || isAllowedOrigin(origin, host, allowedOrigins)) return null;
+    return {
+      status: 403,
+      code: 'FORBIDDEN',
+      message: `WebSocket from origin ${origin} refused: not this server's origin nor in DOCKERGRAPH_ALLOWED_ORIGINS`,
+    };
+  };
+}
+
+/**
+ * Serves GraphQL over WebSocket (the graphql-ws protocol) at `/graphql`,
  * executing through the app's envelop, so that its plugins (error masking, logging)
- * apply as they do over HTTP.
+ * apply as they do over HTTP. Upgrades reach it from `startServer`'s upgrade
+ * handler once they passed {@link upgradeCheck}.
  */
 function serveWebSockets(
   app: App,
-  server: Server,
   authenticator: Authenticator,
   audit: AuditLog,
   {
-    loopbackOnly,
     guards,
-    allowedOrigins,
     maxMessageBytes,
     metrics,
   }: {
-    loopbackOnly: boolean;
     guards: OperationGuards;
-    allowedOrigins: readonly string[];
     /** DOCKERGRAPH_MAX_BODY_BYTES: the largest message, as the largest HTTP body. */
     maxMessageBytes: number;
     /** Counts the errors answered over WebSocket (HTTP answers are counted by `useMetrics`). */
     metrics: Metrics;
   },
 ): {
+  readonly webSocketServer: WebSocketServer;
   /** Resolves once no operation runs (their "complete" sent), or after `timeoutMs`. */
   settle(timeoutMs: number): Promise<void>;
   dispose(): void | Promise<void>;
 } {
   const webSocketServer = new WebSocketServer({
-    server,
-    path: '/graphql',
+    noServer: true,
     // A longer message is refused from its frame header, before its bytes are buffered: the
     // socket is closed with 1009 (message too big). Its operation is never parsed nor run.
     maxPayload: maxMessageBytes,
-    // Browsers send Origin with every WebSocket: a page of another site is refused (403)
-    // before graphql-ws sees it. Clients that are not browsers send none.
-    verifyClient: ({ origin, req }, accept) => {
-      if (loopbackOnly && !isLoopbackHostHeader(req.headers.host)) {
-        accept(false, 421, foreignHostMessage(req.headers.host));
-      } else if (
-        origin === undefined ||
-        isAllowedOrigin(origin, req.headers.host, allowedOrigins)
-      ) {
-        accept(true);
-      } else {
-        accept(
-          false,
-          403,
-          `WebSocket from origin ${origin} refused: not this server's origin nor in DOCKERGRAPH_ALLOWED_ORIGINS`,
-        );
-      }
-    },
   });
   let running = 0;
   let idle: (() => void) | null = null;
@@ -407,6 +460,7 @@ function serveWebSockets(
     webSocketServer,
   );
   return {
+    webSocketServer,
     async settle(timeoutMs) {
       if (running > 0) {
         await new Promise<void>((resolve) => {

@@ -50,8 +50,24 @@ export interface EngineExecInspect {
   Running: boolean;
   /** null while the process runs. */
   ExitCode: number | null;
+  /** The process id on the host; 0 before it started. */
   Pid: number;
+  /** The program (`entrypoint`) and its `arguments`, and how it was started. */
+  ProcessConfig?: {
+    entrypoint?: string;
+    arguments?: string[] | null;
+    tty?: boolean;
+    user?: string;
+    privileged?: boolean;
+  };
 }
+
+/**
+ * Which standard streams an exec is attached to: `output` (stdout and stderr, and
+ * stdin when `spec.stdin` is given: run to completion), `all` (an interactive
+ * session: stdin stays open), `none` (detached: the engine discards its output).
+ */
+export type ExecStreams = 'output' | 'all' | 'none';
 
 /**
  * `POST /containers/{id}/exec`: sets up an exec instance with stdout and stderr
@@ -62,6 +78,7 @@ export async function createExec(
   client: DockerClient,
   container: string,
   spec: ExecSpec,
+  streams: ExecStreams = 'output',
 ): Promise<string> {
   const created = await client.json<{ Id: string }>(
     {
@@ -69,9 +86,9 @@ export async function createExec(
       path: `/containers/${encodePathSegment(container)}/exec`,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        AttachStdin: spec.stdin !== undefined,
-        AttachStdout: true,
-        AttachStderr: true,
+        AttachStdin: streams === 'all' || (streams === 'output' && spec.stdin !== undefined),
+        AttachStdout: streams !== 'none',
+        AttachStderr: streams !== 'none',
         Tty: spec.tty,
         Cmd: spec.cmd,
         Env: spec.env,
@@ -99,6 +116,50 @@ export async function startExec(client: DockerClient, execId: string, tty: boole
     },
     `start exec "${execId}"`,
   );
+}
+
+/**
+ * `POST /exec/{id}/start` with `Detach: true`: the engine starts the process and
+ * answers at once (200, no body), as `docker exec -d` does.
+ */
+export async function startDetachedExec(
+  client: DockerClient,
+  execId: string,
+  tty: boolean,
+): Promise<void> {
+  const response = await client.request(
+    {
+      method: 'POST',
+      path: `/exec/${encodePathSegment(execId)}/start`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Detach: true, Tty: tty }),
+    },
+    `start exec "${execId}"`,
+  );
+  await response.body.dump();
+}
+
+/** A terminal's size in character cells. */
+export interface TerminalSize {
+  readonly cols: number;
+  readonly rows: number;
+}
+
+/** `POST /exec/{id}/resize?h=&w=`: resizes the pseudo-terminal of an exec started with a TTY. */
+export async function resizeExec(
+  client: DockerClient,
+  execId: string,
+  size: TerminalSize,
+): Promise<void> {
+  const response = await client.request(
+    {
+      method: 'POST',
+      path: `/exec/${encodePathSegment(execId)}/resize`,
+      query: { h: size.rows, w: size.cols },
+    },
+    `resize exec "${execId}"`,
+  );
+  await response.body.dump();
 }
 
 /** `GET /exec/{id}/json`: whether the process runs, and its exit code once it ended. */

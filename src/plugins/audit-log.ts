@@ -18,7 +18,7 @@ export interface AuditError {
 /** How an audited operation ended. */
 export type AuditOutcome = 'ok' | 'error' | 'denied';
 
-/** One audit line: a mutation, a subscription start, or a refused authentication. */
+/** One audit line: a mutation, a subscription start, a terminal's start or end, or a refused authentication. */
 export interface AuditRecord {
   /** When the outcome was known, ISO 8601. */
   readonly time: string;
@@ -26,8 +26,11 @@ export interface AuditRecord {
   readonly tokenId: string | null;
   /** The token's role; null when the request carried no valid token. */
   readonly role: string | null;
-  /** null when the request was refused before its operation was read (authentication). */
-  readonly operationType: 'mutation' | 'subscription' | null;
+  /**
+   * null when the request was refused before its operation was read (authentication);
+   * `terminal` for a terminal session (`operationName` `attach` or `exec`).
+   */
+  readonly operationType: 'mutation' | 'subscription' | 'terminal' | null;
   readonly operationName: string | null;
   /** Root fields the operation selected. */
   readonly fields: readonly string[];

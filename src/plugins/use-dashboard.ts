@@ -21,16 +21,23 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
     file: 'dashboard.js.LEGAL.txt',
     type: 'text/plain; charset=utf-8',
   },
+  // xterm.js's stylesheet carries its licence.
+  '/dashboard/dashboard.css.LEGAL.txt': {
+    file: 'dashboard.css.LEGAL.txt',
+    type: 'text/plain; charset=utf-8',
+  },
 };
 
 /**
  * Headers of every page and asset: everything from this server only (no CDN, no inline
  * script), and no framing, so that a page of another site cannot overlay the dashboard's
- * buttons and have them clicked (clickjacking).
+ * buttons and have them clicked (clickjacking). Inline styles are allowed, scripts never:
+ * xterm.js (the terminal) sizes its cells with `<style>` elements it writes at run time,
+ * whose contents change with the font and the window, so no hash can list them.
  */
 const PAGE_HEADERS = {
   'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',

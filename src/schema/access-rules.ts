@@ -39,6 +39,7 @@ export const fieldRules: Readonly<
     secrets: 'read',
     configs: 'read',
     stacks: 'read',
+    exec: 'read',
   },
   Mutation: {
     startContainer: 'lifecycle',
@@ -71,6 +72,7 @@ export const fieldRules: Readonly<
     removeNetwork: 'write',
     pruneNetworks: 'write',
     execInContainer: 'dangerous',
+    execDetached: 'dangerous',
     copyToContainer: 'dangerous',
     buildImage: 'dangerous',
     importImage: 'dangerous',
@@ -107,6 +109,10 @@ export const fieldRules: Readonly<
   },
   Container: {
     logs: 'logs',
+  },
+  // A command line may carry what its author typed: a password, a token.
+  Exec: {
+    command: 'secrets',
   },
   // What a health check printed is the container's output, as its logs are.
   HealthcheckResult: {

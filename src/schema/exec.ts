@@ -1,6 +1,15 @@
+import type { GraphQLContext } from '../context.ts';
 import { toEnvList } from '../docker/container-spec.ts';
 import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
-import { type ExecOutcome, type ExecSpec, runExec } from '../docker/exec.ts';
+import {
+  createExec,
+  type EngineExecInspect,
+  type ExecOutcome,
+  type ExecSpec,
+  inspectExec,
+  runExec,
+  startDetachedExec,
+} from '../docker/exec.ts';
 import { builder } from './builder.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { engineReferenceOf } from './node-id.ts';
@@ -177,6 +186,171 @@ builder.mutationFields((t) => ({
         );
       }
       return { ...outcome, container: ranIn };
+    },
+  }),
+}));
+
+const ExecDetachedInput = builder.inputType('ExecDetachedInput', {
+  description: 'A command started in a running container and left running (`docker exec -d`).',
+  fields: (t) => ({
+    cmd: t.stringList({
+      required: true,
+      description:
+        'The program and its arguments, e.g. ["sleep", "60"]; no shell is added. Not empty.',
+    }),
+    env: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description: 'Environment variables added to the container’s own for this process.',
+    }),
+    workingDir: t.string({
+      required: false,
+      description: 'Absolute directory it runs in; the container’s working directory when omitted.',
+    }),
+    user: t.string({
+      required: false,
+      description:
+        'User it runs as: `user`, `user:group`, `uid` or `uid:gid`; the container’s user when omitted.',
+    }),
+    tty: t.boolean({
+      required: false,
+      defaultValue: false,
+      description: 'Run it on a pseudo-terminal (its output is discarded either way).',
+    }),
+  }),
+});
+
+/** An exec instance as the engine reports it, with the container it runs in when visible. */
+interface ExecRecord {
+  readonly inspect: EngineExecInspect;
+  readonly container: ContainerRecord;
+}
+
+const ExecRef = builder.objectRef<ExecRecord>('Exec').implement({
+  description:
+    'A process started in a container by `docker exec` (`GET /exec/{id}/json`). The engine forgets exec instances some minutes after they end, and when their container stops.',
+  fields: (t) => ({
+    id: t.string({
+      description: 'The engine’s id of the exec instance, for `Query.exec`.',
+      resolve: (exec) => exec.inspect.ID,
+    }),
+    running: t.boolean({
+      description: 'Whether the process is still running.',
+      resolve: (exec) => exec.inspect.Running,
+    }),
+    exitCode: t.int({
+      nullable: true,
+      description:
+        'Its exit status once it ended; null while it runs (and before it started). 126: the program could not be started, 127: not found.',
+      resolve: (exec) => (exec.inspect.Running ? null : exec.inspect.ExitCode),
+    }),
+    pid: t.int({
+      nullable: true,
+      description:
+        'The process id on the host (not in the container’s PID namespace); null before it started.',
+      resolve: (exec) => (exec.inspect.Pid > 0 ? exec.inspect.Pid : null),
+    }),
+    command: t.stringList({
+      description: 'The program and its arguments.',
+      resolve: (exec) => {
+        const process = exec.inspect.ProcessConfig;
+        return [
+          ...(process?.entrypoint ? [process.entrypoint] : []),
+          ...(process?.arguments ?? []),
+        ];
+      },
+    }),
+    tty: t.boolean({
+      description: 'Whether it runs on a pseudo-terminal.',
+      resolve: (exec) => exec.inspect.ProcessConfig?.tty === true,
+    }),
+    user: t.string({
+      nullable: true,
+      description: 'The user it runs as; null for the container’s user.',
+      resolve: (exec) => exec.inspect.ProcessConfig?.user || null,
+    }),
+    container: t.field({
+      type: ContainerRef,
+      description: 'The container it runs in.',
+      resolve: (exec) => exec.container,
+    }),
+  }),
+});
+
+/**
+ * The exec `execId` with its container, or null when the engine does not know it,
+ * or the principal's label limit hides its container (answered as missing).
+ */
+async function loadExec(context: GraphQLContext, execId: string): Promise<ExecRecord | null> {
+  let inspect: EngineExecInspect;
+  try {
+    inspect = await inspectExec(context.docker, execId);
+  } catch (error) {
+    if (error instanceof EngineNotFoundError) return null;
+    throw error;
+  }
+  const container = await context.loaders.containers.inspect.load(inspect.ContainerID);
+  if (!container) return null;
+  return {
+    inspect,
+    container: { engine: context.engineName, id: container.Id, summary: null, inspect: container },
+  };
+}
+
+/** Exec ids are 64 hexadecimal digits. */
+const execIdPattern = /^[0-9a-f]{64}$/;
+
+builder.queryFields((t) => ({
+  exec: t.field({
+    type: ExecRef,
+    nullable: true,
+    description:
+      'A process started by `docker exec` (`execDetached`, `execInContainer` or a terminal): whether it runs, its exit code. Null when the engine does not know it.',
+    args: {
+      id: t.arg.string({ required: true, description: 'The exec’s id (64 hexadecimal digits).' }),
+    },
+    resolve: (_root, { id }, context) => {
+      if (!execIdPattern.test(id)) {
+        throw new InvalidInputError('id', `"${id}" is not an exec id (64 hexadecimal digits)`);
+      }
+      return loadExec(context, id);
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  execDetached: t.field({
+    type: ExecRef,
+    description:
+      'Starts a command in a running container and returns at once, leaving it running (`docker exec -d`); its output is discarded. Follow it with `Query.exec`. A stopped or paused container is a conflict.',
+    errors: { types: [...mutationErrors] },
+    args: {
+      id: t.arg.string({
+        required: true,
+        description: 'The container: global ID, engine id, unique id prefix or name.',
+      }),
+      input: t.arg({ type: ExecDetachedInput, required: true, description: 'The command.' }),
+    },
+    resolve: async (_root, { id, input }, context) => {
+      const container = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const { spec } = toExecSpec({
+        cmd: input.cmd,
+        env: input.env,
+        workingDir: input.workingDir,
+        user: input.user,
+        tty: input.tty,
+      });
+      const execId = await createExec(context.docker, container, spec, 'none');
+      await startDetachedExec(context.docker, execId, spec.tty);
+      const exec = await loadExec(context, execId);
+      if (!exec) {
+        throw new EngineNotFoundError(
+          'NOT_FOUND',
+          `container "${container}" was removed as the command started`,
+          404,
+        );
+      }
+      return exec;
     },
   }),
 }));

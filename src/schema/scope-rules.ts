@@ -179,6 +179,8 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
   Query: {
     container: filteredLookup,
     containers: filteredList,
+    // Answers null for an exec whose container the limit hides, as for an unknown exec.
+    exec: filteredLookup,
     engine: {
       rule: 'engine-wide-recomputed',
       reason:
@@ -296,6 +298,7 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     }),
     pruneNetworks: narrowedPrune,
     execInContainer: visibleTarget(target('id', 'Container', 'create exec in')),
+    execDetached: visibleTarget(target('id', 'Container', 'create exec in')),
     copyToContainer: visibleTarget({
       argument: 'id',
       type: 'Container',

@@ -1472,6 +1472,14 @@ export const WRITE_ROUTES: readonly {
   },
   {
     method: 'POST',
+    path: /^\/containers\/[^/]+\/attach$/,
+    rule: {
+      review: 'none',
+      reason: 'reads and writes the streams of a container admitted when it was created',
+    },
+  },
+  {
+    method: 'POST',
     path: /^\/exec\/[^/]+\/(?:start|resize)$/,
     rule: { review: 'none', reason: 'runs an exec admitted when it was created' },
   },

@@ -97,6 +97,59 @@ describe('dashboard', () => {
     expect(admin.errors).toEqual([]);
   });
 
+  it('opens a terminal on the running container (exec sh) and on another (attach)', async () => {
+    const { page } = admin;
+    const terminal = page.getByTestId('terminal');
+    const status = page.getByTestId('terminal-status');
+    await page.getByRole('button', { name: 'exec sh' }).click();
+    await expect.poll(() => status.innerText(), { timeout: 20_000 }).toBe('connected');
+    await terminal.click();
+    // The terminal echoes what is typed; only the shell prints the sum.
+    await page.keyboard.type('echo $((40+2))');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => terminal.locator('.xterm-rows').innerText(), { timeout: 20_000 })
+      .toMatch(/^42$/m);
+    await screenshot(page, 'dashboard-terminal');
+    await page.keyboard.type('exit 4');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => status.innerText(), { timeout: 20_000 })
+      .toBe('closed (1000: exit code 4)');
+    await page.getByRole('button', { name: 'disconnect' }).click();
+
+    const attached = fixtures.name('dash-tty');
+    await dockerCli(
+      'run',
+      '-dit',
+      '--name',
+      attached,
+      '--label',
+      `${TEST_LABEL}=${fixtures.run}`,
+      BASE_IMAGE,
+      'sh',
+    );
+    const row = page.locator(`tr[data-container="${attached}"]`);
+    await expect
+      .poll(() => row.getByTestId('state').innerText(), { timeout: 20_000 })
+      .toBe('running');
+    await row.getByRole('button', { name: attached }).click();
+    await page.getByRole('button', { name: 'attach' }).click();
+    await expect.poll(() => status.innerText(), { timeout: 20_000 }).toBe('connected');
+    await terminal.click();
+    await page.keyboard.type('echo $((6*7))');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => terminal.locator('.xterm-rows').innerText(), { timeout: 20_000 })
+      .toMatch(/^42$/m);
+    await page.getByRole('button', { name: 'disconnect' }).click();
+    // Detaching leaves the container running.
+    expect(await dockerCli('inspect', '-f', '{{.State.Status}}', attached)).toBe('running');
+    await page.locator(`tr[data-container="${name}"]`).getByRole('button', { name }).click();
+    expect(admin.blocked).toEqual([]);
+    expect(admin.errors).toEqual([]);
+  });
+
   it('stops the container with its stop button, and shows the new state', async () => {
     const row = admin.page.locator(`tr[data-container="${name}"]`);
     await row.getByRole('button', { name: 'stop' }).click();

@@ -138,6 +138,7 @@ type Documents = {
     "\n    mutation LabelScopeUpdate($id: String!) {\n      updateContainer(id: $id, input: { restartPolicy: { name: ALWAYS } }) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeUpdateDocument,
     "\n    mutation LabelScopeRemove($id: String!) { removeContainer(id: $id, force: true) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeRemoveDocument,
     "\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeExecDocument,
+    "\n    mutation LabelScopeExecDetached($id: String!) {\n      execDetached(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeExecDetachedDocument,
     "\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  ": typeof types.LabelScopeCommitDocument,
     "\n    mutation LabelScopeConnect($id: String!, $network: String!) {\n      connectContainerToNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeConnectDocument,
     "\n    mutation LabelScopeDisconnect($id: String!, $network: String!) {\n      disconnectContainerFromNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": typeof types.LabelScopeDisconnectDocument,
@@ -192,6 +193,8 @@ type Documents = {
     "\n  mutation CheckLogin(\n    $registry: String!\n    $username: String\n    $password: String\n    $identityToken: String\n  ) {\n    checkRegistryLogin(\n      registry: $registry\n      username: $username\n      password: $password\n      identityToken: $identityToken\n    ) {\n      __typename\n      ... on RegistryLoginCheck { registry valid message identityTokenIssued }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.CheckLoginDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": typeof types.ServerEngineVersionDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": typeof types.ServerOverviewDocument,
+    "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.ExecDetachedDocument,
+    "\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n": typeof types.ExecInspectDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": typeof types.TlsPingDocument,
     "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": typeof types.TlsImagesDocument,
     "\n  mutation UpdatePush($reference: String!) {\n    pushImage(reference: $reference) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.UpdatePushDocument,
@@ -368,6 +371,7 @@ const documents: Documents = {
     "\n    mutation LabelScopeUpdate($id: String!) {\n      updateContainer(id: $id, input: { restartPolicy: { name: ALWAYS } }) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeUpdateDocument,
     "\n    mutation LabelScopeRemove($id: String!) { removeContainer(id: $id, force: true) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeRemoveDocument,
     "\n    mutation LabelScopeExec($id: String!) {\n      execInContainer(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeExecDocument,
+    "\n    mutation LabelScopeExecDetached($id: String!) {\n      execDetached(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeExecDetachedDocument,
     "\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  ": types.LabelScopeCommitDocument,
     "\n    mutation LabelScopeConnect($id: String!, $network: String!) {\n      connectContainerToNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeConnectDocument,
     "\n    mutation LabelScopeDisconnect($id: String!, $network: String!) {\n      disconnectContainerFromNetwork(container: $id, network: $network) { __typename ... on MutationError { message } }\n    }\n  ": types.LabelScopeDisconnectDocument,
@@ -422,6 +426,8 @@ const documents: Documents = {
     "\n  mutation CheckLogin(\n    $registry: String!\n    $username: String\n    $password: String\n    $identityToken: String\n  ) {\n    checkRegistryLogin(\n      registry: $registry\n      username: $username\n      password: $password\n      identityToken: $identityToken\n    ) {\n      __typename\n      ... on RegistryLoginCheck { registry valid message identityTokenIssued }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.CheckLoginDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": types.ServerEngineVersionDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": types.ServerOverviewDocument,
+    "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n": types.ExecDetachedDocument,
+    "\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n": types.ExecInspectDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": types.TlsPingDocument,
     "\n  query TlsImages {\n    engine { version { version } }\n    images(filter: { references: [\"dockergraph/busybox\"] }) { edges { node { tags } } }\n  }\n": types.TlsImagesDocument,
     "\n  mutation UpdatePush($reference: String!) {\n    pushImage(reference: $reference) {\n      __typename\n      ... on PushImagePayload { digest }\n      ... on MutationError { message }\n    }\n  }\n": types.UpdatePushDocument,
@@ -987,6 +993,10 @@ export function graphql(source: "\n    mutation LabelScopeExec($id: String!) {\n
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n    mutation LabelScopeExecDetached($id: String!) {\n      execDetached(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  "): (typeof documents)["\n    mutation LabelScopeExecDetached($id: String!) {\n      execDetached(id: $id, input: { cmd: [\"touch\", \"/tmp/touched\"] }) { __typename ... on MutationError { message } }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  "): (typeof documents)["\n    mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }\n  "];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -1200,6 +1210,14 @@ export function graphql(source: "\n  query ServerEngineVersion {\n    engine { v
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n"): (typeof documents)["\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n"): (typeof documents)["\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

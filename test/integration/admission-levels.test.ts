@@ -372,6 +372,7 @@ const MUTATIONS: Readonly<Record<string, Entry>> = {
   updateSwarm: { kind: 'dangerous' },
   unlockSwarm: { kind: 'dangerous' },
   execInContainer: { kind: 'dangerous' },
+  execDetached: { kind: 'dangerous' },
   copyToContainer: { kind: 'dangerous' },
   buildImage: { kind: 'dangerous' },
   importImage: { kind: 'dangerous' },

@@ -399,6 +399,11 @@ describe('mutations', () => {
       execInContainer(id: $id, input: { cmd: ["touch", "/tmp/touched"] }) { __typename ... on MutationError { message } }
     }
   `);
+  const ExecDetachedMutation = graphql(`
+    mutation LabelScopeExecDetached($id: String!) {
+      execDetached(id: $id, input: { cmd: ["touch", "/tmp/touched"] }) { __typename ... on MutationError { message } }
+    }
+  `);
   const CommitMutation = graphql(`
     mutation LabelScopeCommit($id: String!) { commitContainer(container: $id) { __typename ... on MutationError { message } } }
   `);
@@ -464,6 +469,7 @@ describe('mutations', () => {
     mutation('updateContainer', UpdateMutation, (id) => ({ id })),
     mutation('removeContainer', RemoveMutation, (id) => ({ id })),
     mutation('execInContainer', ExecMutation, (id) => ({ id })),
+    mutation('execDetached', ExecDetachedMutation, (id) => ({ id })),
     mutation('commitContainer', CommitMutation, (id) => ({ id })),
     mutation('connectContainerToNetwork', ConnectMutation, (id) => ({ id, network: payNetwork })),
     mutation('disconnectContainerFromNetwork', DisconnectMutation, (id) => ({
@@ -1156,6 +1162,10 @@ describe('every Mutation and Subscription field, as the limited token, against o
     execInContainer: {
       kind: 'missing',
       operation: onContainer('execInContainer', ', input: { cmd: ["touch", "/tmp/x"] }'),
+    },
+    execDetached: {
+      kind: 'missing',
+      operation: onContainer('execDetached', ', input: { cmd: ["touch", "/tmp/x"] }'),
     },
     commitContainer: {
       kind: 'missing',

@@ -140,6 +140,24 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the terminal idle timeout and session cap, 900 s and 4 by default', () => {
+    expect(loadConfig({}).terminal).toEqual({ idleMs: 900_000, sessionsPerToken: 4 });
+    expect(
+      loadConfig({
+        DOCKERGRAPH_TERMINAL_IDLE_SECONDS: '2',
+        DOCKERGRAPH_TERMINAL_SESSIONS_PER_TOKEN: '0',
+      }).terminal,
+    ).toEqual({ idleMs: 2_000, sessionsPerToken: 0 });
+    expect(() => loadConfig({ DOCKERGRAPH_TERMINAL_IDLE_SECONDS: '0' })).toThrow(
+      new ConfigError(
+        'DOCKERGRAPH_TERMINAL_IDLE_SECONDS must be an integer from 1 to 86400, got "0"',
+      ),
+    );
+    expect(() => loadConfig({ DOCKERGRAPH_TERMINAL_SESSIONS_PER_TOKEN: '-1' })).toThrow(
+      /DOCKERGRAPH_TERMINAL_SESSIONS_PER_TOKEN must be an integer from 0 to 1000/,
+    );
+  });
+
   it('reads address pools and registries for the admission policy', () => {
     const defaults = loadConfig({}).security;
     expect(defaults.networkPools).toEqual([]);

@@ -48,6 +48,8 @@ export function problemOf(error: CombinedError | undefined): Problem | null {
 export interface Api {
   readonly client: Client;
   readonly ws: WsClient;
+  /** The signed-in token, for the terminal WebSocket (which carries it as a subprotocol). */
+  readonly token: string | null;
   dispose(): void;
 }
 
@@ -85,7 +87,7 @@ export function createApi(token: string | null): Api {
       }),
     ],
   });
-  return { client, ws, dispose: () => void ws.dispose() };
+  return { client, ws, token, dispose: () => void ws.dispose() };
 }
 
 /** Runs a query once; the data, or the problem. */

@@ -23,6 +23,7 @@ import {
   StopContainer,
   UnpauseContainer,
 } from './operations.ts';
+import { ContainerTerminal } from './terminal.tsx';
 
 type Container = DashboardContainerFragment;
 type Stats = DashboardStatsSubscription['containerStats']['stats'];
@@ -368,6 +369,9 @@ function ContainerDetails({
         </dl>
       )}
       {container?.viewerCan.logs && <Logs api={api} id={id} report={report} />}
+      {container?.viewerCan.exec && container.state === 'RUNNING' && (
+        <ContainerTerminal api={api} id={id} report={report} />
+      )}
     </aside>
   );
 }

@@ -31,7 +31,7 @@ export const ContainerFields = graphql(`
     ports { privatePort publicPort protocol hostIp }
     labels { name value }
     compose { project service }
-    viewerCan { start stop restart pause unpause remove logs }
+    viewerCan { start stop restart pause unpause remove logs exec }
   }
 `);
 
@@ -259,5 +259,11 @@ export const EventsSubscription = graphql(`
       reason
       event { time timeNano type action actor { id attributes { name value } } }
     }
+  }
+`);
+
+export const EngineNameQuery = graphql(`
+  query DashboardEngineName {
+    engine { name }
   }
 `);

@@ -15,7 +15,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  query DashboardViewer {\n    viewer {\n      tokenId\n      role\n      permissions\n      readOnly\n      pruneContainers: can(operation: \"pruneContainers\")\n      pruneImages: can(operation: \"pruneImages\")\n      pruneVolumes: can(operation: \"pruneVolumes\")\n      pruneNetworks: can(operation: \"pruneNetworks\")\n    }\n  }\n": typeof types.DashboardViewerDocument,
-    "\n  fragment DashboardContainer on Container {\n    id\n    dockerId\n    shortId\n    name\n    state\n    status\n    health { status }\n    imageReference\n    created\n    startedAt\n    ports { privatePort publicPort protocol hostIp }\n    labels { name value }\n    compose { project service }\n    viewerCan { start stop restart pause unpause remove logs }\n  }\n": typeof types.DashboardContainerFragmentDoc,
+    "\n  fragment DashboardContainer on Container {\n    id\n    dockerId\n    shortId\n    name\n    state\n    status\n    health { status }\n    imageReference\n    created\n    startedAt\n    ports { privatePort publicPort protocol hostIp }\n    labels { name value }\n    compose { project service }\n    viewerCan { start stop restart pause unpause remove logs exec }\n  }\n": typeof types.DashboardContainerFragmentDoc,
     "\n  query DashboardContainers {\n    containers(first: 200) {\n      totalCount\n      edges { node { ...DashboardContainer } }\n    }\n  }\n": typeof types.DashboardContainersDocument,
     "\n  subscription DashboardContainerUpdates {\n    containerUpdated {\n      kind\n      action\n      containerId\n      reason\n      container { ...DashboardContainer }\n    }\n  }\n": typeof types.DashboardContainerUpdatesDocument,
     "\n  subscription DashboardStats($ids: [String!]!) {\n    containerStats(ids: $ids) {\n      containerId\n      stats { cpuPercent memoryUsageBytes memoryLimitBytes memoryPercent }\n    }\n  }\n": typeof types.DashboardStatsDocument,
@@ -38,10 +38,11 @@ type Documents = {
     "\n  mutation DashboardPruneNetworks {\n    pruneNetworks {\n      __typename\n      ... on PruneNetworksPayload { networksDeleted }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.DashboardPruneNetworksDocument,
     "\n  query DashboardEngine {\n    engine {\n      name\n      version { version apiVersion os arch }\n      info {\n        name\n        serverVersion\n        operatingSystem\n        kernelVersion\n        cpus\n        memoryBytes\n        driver\n        images\n        warnings\n        containers { total running paused stopped }\n      }\n      diskUsage {\n        layersSizeBytes\n        images { count active sizeBytes reclaimableBytes }\n        containers { count active sizeBytes reclaimableBytes }\n        volumes { count active sizeBytes reclaimableBytes }\n        buildCache { count active sizeBytes reclaimableBytes }\n      }\n    }\n  }\n": typeof types.DashboardEngineDocument,
     "\n  subscription DashboardEvents {\n    events {\n      kind\n      reason\n      event { time timeNano type action actor { id attributes { name value } } }\n    }\n  }\n": typeof types.DashboardEventsDocument,
+    "\n  query DashboardEngineName {\n    engine { name }\n  }\n": typeof types.DashboardEngineNameDocument,
 };
 const documents: Documents = {
     "\n  query DashboardViewer {\n    viewer {\n      tokenId\n      role\n      permissions\n      readOnly\n      pruneContainers: can(operation: \"pruneContainers\")\n      pruneImages: can(operation: \"pruneImages\")\n      pruneVolumes: can(operation: \"pruneVolumes\")\n      pruneNetworks: can(operation: \"pruneNetworks\")\n    }\n  }\n": types.DashboardViewerDocument,
-    "\n  fragment DashboardContainer on Container {\n    id\n    dockerId\n    shortId\n    name\n    state\n    status\n    health { status }\n    imageReference\n    created\n    startedAt\n    ports { privatePort publicPort protocol hostIp }\n    labels { name value }\n    compose { project service }\n    viewerCan { start stop restart pause unpause remove logs }\n  }\n": types.DashboardContainerFragmentDoc,
+    "\n  fragment DashboardContainer on Container {\n    id\n    dockerId\n    shortId\n    name\n    state\n    status\n    health { status }\n    imageReference\n    created\n    startedAt\n    ports { privatePort publicPort protocol hostIp }\n    labels { name value }\n    compose { project service }\n    viewerCan { start stop restart pause unpause remove logs exec }\n  }\n": types.DashboardContainerFragmentDoc,
     "\n  query DashboardContainers {\n    containers(first: 200) {\n      totalCount\n      edges { node { ...DashboardContainer } }\n    }\n  }\n": types.DashboardContainersDocument,
     "\n  subscription DashboardContainerUpdates {\n    containerUpdated {\n      kind\n      action\n      containerId\n      reason\n      container { ...DashboardContainer }\n    }\n  }\n": types.DashboardContainerUpdatesDocument,
     "\n  subscription DashboardStats($ids: [String!]!) {\n    containerStats(ids: $ids) {\n      containerId\n      stats { cpuPercent memoryUsageBytes memoryLimitBytes memoryPercent }\n    }\n  }\n": types.DashboardStatsDocument,
@@ -64,6 +65,7 @@ const documents: Documents = {
     "\n  mutation DashboardPruneNetworks {\n    pruneNetworks {\n      __typename\n      ... on PruneNetworksPayload { networksDeleted }\n      ... on MutationError { message }\n    }\n  }\n": types.DashboardPruneNetworksDocument,
     "\n  query DashboardEngine {\n    engine {\n      name\n      version { version apiVersion os arch }\n      info {\n        name\n        serverVersion\n        operatingSystem\n        kernelVersion\n        cpus\n        memoryBytes\n        driver\n        images\n        warnings\n        containers { total running paused stopped }\n      }\n      diskUsage {\n        layersSizeBytes\n        images { count active sizeBytes reclaimableBytes }\n        containers { count active sizeBytes reclaimableBytes }\n        volumes { count active sizeBytes reclaimableBytes }\n        buildCache { count active sizeBytes reclaimableBytes }\n      }\n    }\n  }\n": types.DashboardEngineDocument,
     "\n  subscription DashboardEvents {\n    events {\n      kind\n      reason\n      event { time timeNano type action actor { id attributes { name value } } }\n    }\n  }\n": types.DashboardEventsDocument,
+    "\n  query DashboardEngineName {\n    engine { name }\n  }\n": types.DashboardEngineNameDocument,
 };
 
 /**
@@ -87,7 +89,7 @@ export function graphql(source: "\n  query DashboardViewer {\n    viewer {\n    
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment DashboardContainer on Container {\n    id\n    dockerId\n    shortId\n    name\n    state\n    status\n    health { status }\n    imageReference\n    created\n    startedAt\n    ports { privatePort publicPort protocol hostIp }\n    labels { name value }\n    compose { project service }\n    viewerCan { start stop restart pause unpause remove logs }\n  }\n"): (typeof documents)["\n  fragment DashboardContainer on Container {\n    id\n    dockerId\n    shortId\n    name\n    state\n    status\n    health { status }\n    imageReference\n    created\n    startedAt\n    ports { privatePort publicPort protocol hostIp }\n    labels { name value }\n    compose { project service }\n    viewerCan { start stop restart pause unpause remove logs }\n  }\n"];
+export function graphql(source: "\n  fragment DashboardContainer on Container {\n    id\n    dockerId\n    shortId\n    name\n    state\n    status\n    health { status }\n    imageReference\n    created\n    startedAt\n    ports { privatePort publicPort protocol hostIp }\n    labels { name value }\n    compose { project service }\n    viewerCan { start stop restart pause unpause remove logs exec }\n  }\n"): (typeof documents)["\n  fragment DashboardContainer on Container {\n    id\n    dockerId\n    shortId\n    name\n    state\n    status\n    health { status }\n    imageReference\n    created\n    startedAt\n    ports { privatePort publicPort protocol hostIp }\n    labels { name value }\n    compose { project service }\n    viewerCan { start stop restart pause unpause remove logs exec }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -176,6 +178,10 @@ export function graphql(source: "\n  query DashboardEngine {\n    engine {\n    
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription DashboardEvents {\n    events {\n      kind\n      reason\n      event { time timeNano type action actor { id attributes { name value } } }\n    }\n  }\n"): (typeof documents)["\n  subscription DashboardEvents {\n    events {\n      kind\n      reason\n      event { time timeNano type action actor { id attributes { name value } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardEngineName {\n    engine { name }\n  }\n"): (typeof documents)["\n  query DashboardEngineName {\n    engine { name }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
