@@ -38,8 +38,10 @@ import {
 import {
   checkLabelFilters,
   checkNonEmpty,
+  type KeyValue,
   LabelRef,
   labelValue,
+  OptionRef,
   parseEngineTime,
   shortenId,
   toKeyValues,
@@ -562,6 +564,53 @@ const PortBindingRef = builder
 
 const nonZero = (value: number | null | undefined) => (value ? value : null);
 
+const DeviceMappingRef = builder
+  .objectRef<NonNullable<EngineHostConfig['Devices']>[number]>('DeviceMapping')
+  .implement({
+    description: 'A host device given to a container (`--device`).',
+    fields: (t) => ({
+      pathOnHost: t.string({
+        description: 'Path of the device on the host.',
+        resolve: (d) => d.PathOnHost ?? '',
+      }),
+      pathInContainer: t.string({
+        description: 'Path of the device inside the container.',
+        resolve: (d) => d.PathInContainer ?? '',
+      }),
+      cgroupPermissions: t.string({
+        description: 'What the container may do with it: "r", "w", "m" (mknod) combined.',
+        resolve: (d) => d.CgroupPermissions ?? '',
+      }),
+    }),
+  });
+
+const UlimitRef = builder
+  .objectRef<NonNullable<EngineHostConfig['Ulimits']>[number]>('Ulimit')
+  .implement({
+    description: 'A resource limit of a container’s processes (`--ulimit`).',
+    fields: (t) => ({
+      name: t.string({ description: 'The limit, e.g. "nofile".', resolve: (u) => u.Name ?? '' }),
+      soft: t.field({
+        type: 'SafeInt',
+        description: 'Soft limit; -1 for unlimited.',
+        resolve: (u) => u.Soft ?? 0,
+      }),
+      hard: t.field({
+        type: 'SafeInt',
+        description: 'Hard limit; -1 for unlimited.',
+        resolve: (u) => u.Hard ?? 0,
+      }),
+    }),
+  });
+
+const KernelParameterRef = builder.objectRef<KeyValue>('KernelParameter').implement({
+  description: 'A kernel parameter set in a container’s namespaces (`--sysctl`).',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Its name, e.g. "net.ipv4.ip_forward".' }),
+    value: t.exposeString('value', { description: 'Its value.' }),
+  }),
+});
+
 const HostConfigRef = builder.objectRef<EngineHostConfig>('HostConfig').implement({
   description:
     'How the host runs a container: resources, restart policy, networking and privileges.',
@@ -689,6 +738,52 @@ const HostConfigRef = builder.objectRef<EngineHostConfig>('HostConfig').implemen
       nullable: true,
       description: 'Logging driver, e.g. "json-file".',
       resolve: (h) => h.LogConfig?.Type || null,
+    }),
+    logOptions: t.field({
+      type: [OptionRef],
+      description: 'Options of the logging driver, e.g. max-size.',
+      resolve: (h) => toKeyValues(h.LogConfig?.Config),
+    }),
+    dnsSearch: t.stringList({
+      description: 'DNS search domains.',
+      resolve: (h) => h.DnsSearch ?? [],
+    }),
+    dnsOptions: t.stringList({
+      description: 'Resolver options, e.g. "ndots:2".',
+      resolve: (h) => h.DnsOptions ?? [],
+    }),
+    volumesFrom: t.stringList({
+      description: 'Containers whose volumes it mounts, as "container[:ro|rw]".',
+      resolve: (h) => h.VolumesFrom ?? [],
+    }),
+    devices: t.field({
+      type: [DeviceMappingRef],
+      description: 'Host devices it was given.',
+      resolve: (h) => h.Devices ?? [],
+    }),
+    deviceCgroupRules: t.stringList({
+      description: 'Device cgroup rules, e.g. "c 1:3 rwm".',
+      resolve: (h) => h.DeviceCgroupRules ?? [],
+    }),
+    ulimits: t.field({
+      type: [UlimitRef],
+      description: 'Resource limits set on its processes; the engine’s defaults apply to others.',
+      resolve: (h) => h.Ulimits ?? [],
+    }),
+    securityOptions: t.stringList({
+      description: 'Security options, e.g. "no-new-privileges", "apparmor=docker-default".',
+      resolve: (h) => h.SecurityOpt ?? [],
+    }),
+    shmSizeBytes: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description: 'Size of /dev/shm; null when the engine did not set one.',
+      resolve: (h) => nonZero(h.ShmSize),
+    }),
+    sysctls: t.field({
+      type: [KernelParameterRef],
+      description: 'Kernel parameters set in its namespaces.',
+      resolve: (h) => toKeyValues(h.Sysctls),
     }),
   }),
 });
