@@ -213,6 +213,16 @@ export interface ContainerFilters {
   readonly volumes?: readonly string[];
   readonly health?: readonly EngineHealth['Status'][];
   readonly exitCodes?: readonly number[];
+  /** Containers created before this one (full id: the schema resolves names first). */
+  readonly createdBefore?: string;
+  /** Containers created after this one (full id). */
+  readonly createdSince?: string;
+  /** Exposed ports, "port[/protocol]" or "start-end[/protocol]". */
+  readonly exposedPorts?: readonly string[];
+  /** Published ports, in the same form. */
+  readonly publishedPorts?: readonly string[];
+  /** true: only swarm task containers; false: only the others. */
+  readonly isTask?: boolean;
 }
 
 function toEngineFilters(filters: ContainerFilters | undefined): EngineFilters | undefined {
@@ -227,6 +237,11 @@ function toEngineFilters(filters: ContainerFilters | undefined): EngineFilters |
     volume: filters.volumes,
     health: filters.health,
     exited: filters.exitCodes?.map(String),
+    before: filters.createdBefore === undefined ? undefined : [filters.createdBefore],
+    since: filters.createdSince === undefined ? undefined : [filters.createdSince],
+    expose: filters.exposedPorts,
+    publish: filters.publishedPorts,
+    'is-task': filters.isTask === undefined ? undefined : [String(filters.isTask)],
   };
 }
 

@@ -1362,6 +1362,28 @@ const ContainerFilterInput = builder.inputType('ContainerFilter', {
       description: 'Healthcheck results.',
     }),
     exitCodes: t.intList({ required: false, description: 'Exit codes of stopped containers.' }),
+    createdBefore: t.string({
+      required: false,
+      description: 'Only containers created before this one (id, id prefix or name).',
+    }),
+    createdSince: t.string({
+      required: false,
+      description: 'Only containers created after this one (id, id prefix or name).',
+    }),
+    exposedPorts: t.stringList({
+      required: false,
+      description:
+        'Ports it exposes, as "port[/protocol]" or a range "start-end[/protocol]", e.g. "80", "53/udp", "8000-8080/tcp".',
+    }),
+    publishedPorts: t.stringList({
+      required: false,
+      description:
+        'Host ports it publishes a port on (the host side of `-p`), in the form of `exposedPorts`. Exposed and published ports match running containers only.',
+    }),
+    isTask: t.boolean({
+      required: false,
+      description: 'true: only containers running swarm service tasks; false: only the others.',
+    }),
     composeProject: t.string({ required: false, description: 'Compose project name.' }),
     composeService: t.string({ required: false, description: 'Compose service name.' }),
   }),
@@ -1391,7 +1413,51 @@ function toContainerFilters(filter: ContainerFilterValue | null | undefined): Co
   for (const name of ['ids', 'names', 'ancestors', 'networks', 'volumes'] as const) {
     checkNonEmpty(`filter.${name}`, given[name]);
   }
+  for (const name of ['exposedPorts', 'publishedPorts'] as const) {
+    given[name]?.forEach((port, index) => checkPortFilter(`filter.${name}[${index}]`, port));
+  }
+  for (const name of ['createdBefore', 'createdSince'] as const) {
+    const reference = given[name];
+    if (reference !== undefined && (reference.trim() === '' || /[\s/]/.test(reference.trim())))
+      throw invalidArgument(`filter.${name}`, `"${reference}" is not a container id or name`);
+  }
   return labels.length > 0 ? { ...given, labels } : given;
+}
+
+/** A port filter as the engine reads it: "port[/protocol]" or "start-end[/protocol]". */
+function checkPortFilter(argument: string, text: string) {
+  const match = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/.exec(text);
+  const start = Number(match?.[1]);
+  const end = match?.[2] === undefined ? start : Number(match[2]);
+  if (!match || start < 1 || end > 65535 || start > end) {
+    throw invalidArgument(
+      argument,
+      `"${text}" is not a port or range of ports (1 to 65535) with an optional /tcp, /udp or /sctp`,
+    );
+  }
+}
+
+/**
+ * The containers `createdBefore`/`createdSince` name, resolved to full ids among
+ * those the principal sees (the engine would resolve a name it may not see, and its
+ * answer would tell that the container exists); one it may not see is answered as
+ * a missing one.
+ */
+async function resolveCreatedFilters(
+  context: GraphQLContext,
+  filters: ContainerFilters,
+): Promise<ContainerFilters> {
+  const resolved: { createdBefore?: string; createdSince?: string } = {};
+  for (const name of ['createdBefore', 'createdSince'] as const) {
+    const reference = filters[name];
+    if (reference === undefined) continue;
+    const inspect = await context.loaders.containers.inspect.load(
+      reference.trim().replace(/^\//, ''),
+    );
+    if (!inspect) throw invalidArgument(`filter.${name}`, `there is no container "${reference}"`);
+    resolved[name] = inspect.Id;
+  }
+  return { ...filters, ...resolved };
 }
 
 builder.queryFields((t) => ({
@@ -1407,7 +1473,7 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, context, info) => {
-        const filters = toContainerFilters(args.filter);
+        const filters = await resolveCreatedFilters(context, toContainerFilters(args.filter));
         const { first } = args;
         // The first N with no cursor, and no count of the whole list asked for: the engine's
         // `limit` answers it (every filter, label limits included, is applied by the engine).

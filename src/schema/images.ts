@@ -237,6 +237,11 @@ const ImageFilterInput = builder.inputType('ImageFilter', {
       required: false,
       description: 'Only images created after this one (reference or id).',
     }),
+    all: t.boolean({
+      required: false,
+      description:
+        'true: intermediate images too (the untagged layers a classic build leaves, `docker images --all`); top-level images only when omitted.',
+    }),
   }),
 });
 
@@ -275,7 +280,7 @@ builder.queryFields((t) => ({
   images: t.connection(
     {
       type: ImageRef,
-      description: 'Images (not intermediate build layers), newest first.',
+      description: 'Images, newest first; intermediate build layers only with `filter.all`.',
       args: {
         filter: t.arg({
           type: ImageFilterInput,

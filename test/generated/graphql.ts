@@ -65,18 +65,28 @@ export type ContainerFilter = {
   composeProject?: string | null | undefined;
   /** Compose service name. */
   composeService?: string | null | undefined;
+  /** Only containers created before this one (id, id prefix or name). */
+  createdBefore?: string | null | undefined;
+  /** Only containers created after this one (id, id prefix or name). */
+  createdSince?: string | null | undefined;
   /** Exit codes of stopped containers. */
   exitCodes?: Array<number> | null | undefined;
+  /** Ports it exposes, as "port[/protocol]" or a range "start-end[/protocol]", e.g. "80", "53/udp", "8000-8080/tcp". */
+  exposedPorts?: Array<string> | null | undefined;
   /** Healthcheck results. */
   health?: Array<HealthStatus> | null | undefined;
   /** Ids or id prefixes. */
   ids?: Array<string> | null | undefined;
+  /** true: only containers running swarm service tasks; false: only the others. */
+  isTask?: boolean | null | undefined;
   /** Labels as `key` (set to anything) or `key=value`; all must match. */
   labels?: Array<string> | null | undefined;
   /** Names, matched as regular expressions on any of its names. */
   names?: Array<string> | null | undefined;
   /** Networks (name or id) it is attached to. */
   networks?: Array<string> | null | undefined;
+  /** Host ports it publishes a port on (the host side of `-p`), in the form of `exposedPorts`. Exposed and published ports match running containers only. */
+  publishedPorts?: Array<string> | null | undefined;
   /** Lifecycle states. */
   states?: Array<ContainerState> | null | undefined;
   /** Volumes (name) or mount destinations it has. */
@@ -512,6 +522,8 @@ export type HealthcheckInput = {
 
 /** Which images to list. Conditions of different fields must all hold. */
 export type ImageFilter = {
+  /** true: intermediate images too (the untagged layers a classic build leaves, `docker images --all`); top-level images only when omitted. */
+  all?: boolean | null | undefined;
   /** Only images created before this one (reference or id). */
   before?: string | null | undefined;
   /** true: only untagged images no other image builds on; false: only the others. */
