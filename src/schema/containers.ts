@@ -1414,7 +1414,9 @@ function toContainerFilters(filter: ContainerFilterValue | null | undefined): Co
     checkNonEmpty(`filter.${name}`, given[name]);
   }
   for (const name of ['exposedPorts', 'publishedPorts'] as const) {
-    given[name]?.forEach((port, index) => checkPortFilter(`filter.${name}[${index}]`, port));
+    for (const [index, port] of (given[name] ?? []).entries()) {
+      checkPortFilter(`filter.${name}[${index}]`, port);
+    }
   }
   for (const name of ['createdBefore', 'createdSince'] as const) {
     const reference = given[name];

@@ -138,9 +138,8 @@ describe('list filters', () => {
     const idsOf = async (filter: Record<string, unknown> | null) => {
       const answer = await gql(IMAGES, { filter });
       expect(answer.errors, JSON.stringify(answer)).toBeUndefined();
-      return (answer.data?.images as { edges: { node: { dockerId: string } }[] }).edges.map(
-        (edge) => edge.node.dockerId,
-      );
+      const images = answer.data?.images as { edges: { node: { dockerId: string } }[] } | undefined;
+      return (images?.edges ?? []).map((edge) => edge.node.dockerId);
     };
     const parent = inspect.Parent;
     const top = await idsOf(null);
