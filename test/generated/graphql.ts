@@ -18,14 +18,32 @@ export type BuildFileInput = {
 export type BuildImageInput = {
   /** Values of the Dockerfile’s `ARG`s (`--build-arg`). */
   buildArgs?: Array<KeyValueInput> | null | undefined;
+  /** Images whose layers the build may reuse as cache (`--cache-from`). */
+  cacheFrom?: Array<string> | null | undefined;
+  /** CFS period of the `RUN` steps (`--cpu-period`). */
+  cpuPeriodMicroseconds?: number | null | undefined;
+  /** CPU time per period the `RUN` steps may use (`--cpu-quota`). */
+  cpuQuotaMicroseconds?: number | null | undefined;
+  /** Relative CPU weight of the `RUN` steps (`--cpu-shares`). */
+  cpuShares?: number | null | undefined;
+  /** CPUs the `RUN` steps may run on (`--cpuset-cpus`), e.g. "0-1". */
+  cpusetCpus?: string | null | undefined;
   /** Text of an inline Dockerfile; the context is made of it and `files`. */
   dockerfile?: string | null | undefined;
   /** Path of the Dockerfile inside the context: where it is in an uploaded context, where the inline one is placed otherwise. "Dockerfile" when omitted. */
   dockerfilePath?: string | null | undefined;
+  /** Extra /etc/hosts entries of the `RUN` steps (`--add-host`), "host:ip". */
+  extraHosts?: Array<string> | null | undefined;
   /** Files placed in the context beside an inline Dockerfile, for `COPY` and `ADD`. */
   files?: Array<BuildFileInput> | null | undefined;
   /** Labels set on the image, besides those of the Dockerfile. */
   labels?: Array<KeyValueInput> | null | undefined;
+  /** Memory limit of the `RUN` steps (`--memory`), at least 6 MiB. */
+  memoryBytes?: number | null | undefined;
+  /** Memory plus swap of the `RUN` steps (`--memory-swap`), at least `memoryBytes`; -1 for unlimited swap. */
+  memorySwapBytes?: number | null | undefined;
+  /** Network of the `RUN` steps (`--network`): "bridge" (the default), "host", "none" or a network name. */
+  networkMode?: string | null | undefined;
   /** Run every step again instead of reusing cached layers. */
   noCache?: boolean | null | undefined;
   /** Platform to build for, `os/arch[/variant]`, e.g. "linux/amd64". */
