@@ -6,8 +6,10 @@
  *
  * @module
  */
+
+import { isIP } from 'node:net';
 import type { ArchiveBody, BuildOptions, BuildRefusal } from './build.ts';
-import { toEngineMap } from './container-spec.ts';
+import { MIN_MEMORY_BYTES, toEngineMap } from './container-spec.ts';
 import { InvalidInputError } from './errors.ts';
 import { givenFields } from './given-fields.ts';
 import { checkPlatform, checkTagReference } from './image-reference.ts';
@@ -29,6 +31,86 @@ export interface BuildSpecInput {
   readonly noCache?: Maybe<boolean>;
   readonly pull?: Maybe<boolean>;
   readonly platform?: Maybe<string>;
+  readonly networkMode?: Maybe<string>;
+  readonly extraHosts?: Maybe<readonly string[]>;
+  readonly cacheFrom?: Maybe<readonly string[]>;
+  readonly cpuShares?: Maybe<number>;
+  readonly cpusetCpus?: Maybe<string>;
+  readonly cpuPeriodMicroseconds?: Maybe<number>;
+  readonly cpuQuotaMicroseconds?: Maybe<number>;
+  readonly memoryBytes?: Maybe<number>;
+  readonly memorySwapBytes?: Maybe<number>;
+}
+
+/** A CPU list as cgroups take it: "0-3", "0,2", "1-2,5". */
+const cpusetPattern = /^\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*$/;
+
+/** Checks the network and resource options of the `RUN` steps (`docker build --network …`). */
+function checkStepOptions(input: BuildSpecInput) {
+  if (input.networkMode !== null && input.networkMode !== undefined) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.:-]*$/.test(input.networkMode)) {
+      throw new InvalidInputError(
+        'input.networkMode',
+        `"${input.networkMode}" is not a network mode: "bridge", "host", "none" or a network name`,
+      );
+    }
+  }
+  input.extraHosts?.forEach((entry, index) => {
+    const separator = entry.indexOf(':');
+    const address = entry.slice(separator + 1);
+    // The engine splits the parameter at commas: an entry may hold none.
+    if (separator < 1 || /[\s,]/.test(entry) || (address !== 'host-gateway' && !isIP(address))) {
+      throw new InvalidInputError(
+        `input.extraHosts[${index}]`,
+        `"${entry}" is not "host:ip" (the ip may be "host-gateway")`,
+      );
+    }
+  });
+  input.cacheFrom?.forEach((reference, index) => {
+    if (reference.trim() === '' || /\s/.test(reference)) {
+      throw new InvalidInputError(
+        `input.cacheFrom[${index}]`,
+        `"${reference}" is not an image reference`,
+      );
+    }
+  });
+  for (const name of ['cpuShares', 'cpuPeriodMicroseconds', 'cpuQuotaMicroseconds'] as const) {
+    const value = input[name];
+    if (value !== null && value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
+      throw new InvalidInputError(`input.${name}`, 'must be a positive whole number');
+    }
+  }
+  if (
+    input.cpusetCpus !== null &&
+    input.cpusetCpus !== undefined &&
+    !cpusetPattern.test(input.cpusetCpus)
+  ) {
+    throw new InvalidInputError(
+      'input.cpusetCpus',
+      `"${input.cpusetCpus}" is not a CPU list such as "0-3" or "0,2"`,
+    );
+  }
+  const { memoryBytes, memorySwapBytes } = input;
+  if (memoryBytes !== null && memoryBytes !== undefined && memoryBytes < MIN_MEMORY_BYTES) {
+    throw new InvalidInputError(
+      'input.memoryBytes',
+      `${memoryBytes} bytes is below the engine's minimum of 6 MiB (${MIN_MEMORY_BYTES} bytes)`,
+    );
+  }
+  if (memorySwapBytes !== null && memorySwapBytes !== undefined) {
+    if (memoryBytes === null || memoryBytes === undefined) {
+      throw new InvalidInputError(
+        'input.memorySwapBytes',
+        'a swap limit needs memoryBytes as well',
+      );
+    }
+    if (memorySwapBytes !== -1 && memorySwapBytes < memoryBytes) {
+      throw new InvalidInputError(
+        'input.memorySwapBytes',
+        `memory plus swap (${memorySwapBytes} bytes) is less than the memory limit (${memoryBytes} bytes); -1 for unlimited swap`,
+      );
+    }
+  }
 }
 
 /** What the classic builder accepts as a stage name in `FROM … AS name`. */
@@ -146,6 +228,7 @@ export function checkBuild(
   if (input.platform !== null && input.platform !== undefined) {
     checkPlatform('input.platform', input.platform);
   }
+  checkStepOptions(input);
   const given = givenFields({
     tags: input.tags,
     buildArgs: input.buildArgs ? toEngineMap('input.buildArgs', input.buildArgs) : undefined,
@@ -154,6 +237,15 @@ export function checkBuild(
     noCache: input.noCache,
     pull: input.pull,
     platform: input.platform,
+    networkMode: input.networkMode,
+    extraHosts: input.extraHosts,
+    cacheFrom: input.cacheFrom,
+    cpuShares: input.cpuShares,
+    cpusetCpus: input.cpusetCpus,
+    cpuPeriod: input.cpuPeriodMicroseconds,
+    cpuQuota: input.cpuQuotaMicroseconds,
+    memory: input.memoryBytes,
+    memorySwap: input.memorySwapBytes,
   });
   const body = buildContext(input, upload);
   return {

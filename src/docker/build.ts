@@ -154,6 +154,19 @@ export interface BuildOptions {
   readonly pull?: boolean;
   /** `os/arch[/variant]` of the image to build. */
   readonly platform?: string;
+  /** Network mode of the `RUN` steps: "bridge" (the default), "host", "none" or a network. */
+  readonly networkMode?: string;
+  /** Extra /etc/hosts entries of the `RUN` steps, "host:ip". */
+  readonly extraHosts?: readonly string[];
+  /** Images whose layers the build may reuse as cache. */
+  readonly cacheFrom?: readonly string[];
+  /** Limits of the `RUN` step containers, as `docker build --cpu-shares …` gives them. */
+  readonly cpuShares?: number;
+  readonly cpusetCpus?: string;
+  readonly cpuPeriod?: number;
+  readonly cpuQuota?: number;
+  readonly memory?: number;
+  readonly memorySwap?: number;
   readonly logLimits?: BuildLogLimits;
   /**
    * Hears each line of output as it completes (step headers such as "Step 2/5 : RUN make",
@@ -221,6 +234,22 @@ export async function buildImage(
         nocache: options.noCache,
         pull: options.pull,
         platform: options.platform,
+        networkmode: options.networkMode,
+        // The engine reads extra hosts as one comma-separated parameter.
+        extrahosts:
+          options.extraHosts && options.extraHosts.length > 0
+            ? options.extraHosts.join(',')
+            : undefined,
+        cachefrom:
+          options.cacheFrom && options.cacheFrom.length > 0
+            ? JSON.stringify(options.cacheFrom)
+            : undefined,
+        cpushares: options.cpuShares,
+        cpusetcpus: options.cpusetCpus,
+        cpuperiod: options.cpuPeriod,
+        cpuquota: options.cpuQuota,
+        memory: options.memory,
+        memswap: options.memorySwap,
         // Remove the intermediate containers of steps, also of failed ones.
         rm: true,
         forcerm: true,

@@ -1,4 +1,4 @@
-import { isIP, isIPv4 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { InvalidInputError } from './errors.ts';
 
 /**
@@ -48,6 +48,29 @@ export interface NetworkSpec {
   readonly name: string;
   readonly aliases?: Maybe<readonly string[]>;
   readonly ipv4Address?: Maybe<string>;
+  readonly ipv6Address?: Maybe<string>;
+}
+
+export interface VolumesFromSpec {
+  readonly container: string;
+  readonly readOnly?: Maybe<boolean>;
+}
+
+export interface DeviceSpec {
+  readonly pathOnHost: string;
+  readonly pathInContainer?: Maybe<string>;
+  readonly cgroupPermissions?: Maybe<string>;
+}
+
+export interface UlimitSpec {
+  readonly name: string;
+  readonly soft: number;
+  readonly hard: number;
+}
+
+export interface LogConfigSpec {
+  readonly driver: string;
+  readonly options?: Maybe<readonly NameValueSpec[]>;
 }
 
 export interface RestartPolicySpec {
@@ -92,6 +115,7 @@ export interface ContainerSpec {
   readonly mounts?: Maybe<readonly MountSpec[]>;
   readonly networkMode?: Maybe<string>;
   readonly network?: Maybe<NetworkSpec>;
+  readonly networks?: Maybe<readonly NetworkSpec[]>;
   readonly restartPolicy?: Maybe<RestartPolicySpec>;
   readonly resources?: Maybe<ResourcesSpec>;
   readonly autoRemove?: Maybe<boolean>;
@@ -105,7 +129,17 @@ export interface ContainerSpec {
   readonly privileged?: Maybe<boolean>;
   readonly readonlyRootfs?: Maybe<boolean>;
   readonly dns?: Maybe<readonly string[]>;
+  readonly dnsSearch?: Maybe<readonly string[]>;
+  readonly dnsOptions?: Maybe<readonly string[]>;
   readonly extraHosts?: Maybe<readonly string[]>;
+  readonly volumesFrom?: Maybe<readonly VolumesFromSpec[]>;
+  readonly devices?: Maybe<readonly DeviceSpec[]>;
+  readonly deviceCgroupRules?: Maybe<readonly string[]>;
+  readonly ulimits?: Maybe<readonly UlimitSpec[]>;
+  readonly logConfig?: Maybe<LogConfigSpec>;
+  readonly securityOptions?: Maybe<readonly string[]>;
+  readonly shmSizeBytes?: Maybe<number>;
+  readonly sysctls?: Maybe<readonly NameValueSpec[]>;
 }
 
 /** A container's resource limits as `POST /containers/create` and `/update` take them. */
@@ -170,11 +204,38 @@ export interface EngineContainerCreateBody {
     Privileged?: boolean;
     ReadonlyRootfs?: boolean;
     Dns?: string[];
+    DnsSearch?: string[];
+    DnsOptions?: string[];
     ExtraHosts?: string[];
+    VolumesFrom?: string[];
+    Devices?: EngineDeviceMapping[];
+    DeviceCgroupRules?: string[];
+    Ulimits?: EngineUlimit[];
+    LogConfig?: { Type: string; Config?: Record<string, string> };
+    ShmSize?: number;
+    Sysctls?: Record<string, string>;
   };
-  NetworkingConfig?: {
-    EndpointsConfig: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address: string } }>;
-  };
+  NetworkingConfig?: { EndpointsConfig: Record<string, EngineEndpointConfig> };
+}
+
+/** One entry of `NetworkingConfig.EndpointsConfig`, or a connect's `EndpointConfig`. */
+export interface EngineEndpointConfig {
+  Aliases?: string[];
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string };
+}
+
+/** An entry of `HostConfig.Devices`. */
+export interface EngineDeviceMapping {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string;
+}
+
+/** An entry of `HostConfig.Ulimits`. */
+export interface EngineUlimit {
+  Name: string;
+  Soft: number;
+  Hard: number;
 }
 
 /** The body of `POST /containers/{id}/update`. */
@@ -572,41 +633,326 @@ function toExtraHosts(field: string, entries: readonly string[]): string[] {
   });
 }
 
-function toEngineNetwork(
-  field: string,
-  networkMode: Maybe<string>,
-  network: Maybe<NetworkSpec>,
-): Pick<EngineContainerCreateBody, 'NetworkingConfig'> & { NetworkMode?: string } {
-  if (given(networkMode) && networkMode.trim() === '') {
-    throw new InvalidInputError(`${field}.networkMode`, 'must not be empty');
-  }
-  if (!given(network)) return given(networkMode) ? { NetworkMode: networkMode } : {};
-  const at = `${field}.network`;
+/** Network modes that are no network to join with others: the host's, none, another container's. */
+function isExclusiveNetworkMode(name: string): boolean {
+  return name === 'host' || name === 'none' || name.startsWith('container:');
+}
+
+function toEndpointConfig(at: string, network: NetworkSpec): EngineEndpointConfig {
   if (network.name.trim() === '') throw new InvalidInputError(`${at}.name`, 'must not be empty');
-  if (given(networkMode) && networkMode !== network.name) {
-    throw new InvalidInputError(
-      `${at}.name`,
-      `"${network.name}" differs from networkMode "${networkMode}": give the network in one of them`,
-    );
-  }
-  const endpoint: { Aliases?: string[]; IPAMConfig?: { IPv4Address: string } } = {};
+  const endpoint: EngineEndpointConfig = {};
   if (given(network.aliases)) {
     checkNonEmptyList(`${at}.aliases`, network.aliases);
     endpoint.Aliases = [...network.aliases];
   }
-  if (given(network.ipv4Address)) {
-    if (!isIPv4(network.ipv4Address)) {
+  if (given(network.ipv4Address) && !isIPv4(network.ipv4Address)) {
+    throw new InvalidInputError(
+      `${at}.ipv4Address`,
+      `"${network.ipv4Address}" is not an IPv4 address`,
+    );
+  }
+  if (given(network.ipv6Address) && !isIPv6(network.ipv6Address)) {
+    throw new InvalidInputError(
+      `${at}.ipv6Address`,
+      `"${network.ipv6Address}" is not an IPv6 address`,
+    );
+  }
+  if (given(network.ipv4Address) || given(network.ipv6Address)) {
+    endpoint.IPAMConfig = {
+      ...(given(network.ipv4Address) ? { IPv4Address: network.ipv4Address } : {}),
+      ...(given(network.ipv6Address) ? { IPv6Address: network.ipv6Address } : {}),
+    };
+  }
+  return endpoint;
+}
+
+/** The networks of a spec with the input path of each: `network`, or the entries of `networks`. */
+function networksOf(
+  field: string,
+  spec: Pick<ContainerSpec, 'network' | 'networks'>,
+): { at: string; network: NetworkSpec }[] {
+  if (given(spec.network) && given(spec.networks)) {
+    throw new InvalidInputError(`${field}.networks`, 'give either network or networks, not both');
+  }
+  if (given(spec.network)) return [{ at: `${field}.network`, network: spec.network }];
+  return (spec.networks ?? []).map((network, index) => ({
+    at: `${field}.networks[${index}]`,
+    network,
+  }));
+}
+
+/**
+ * The input path naming each network a create body joins, in the order of its
+ * `NetworkingConfig.EndpointsConfig` (the first is its `NetworkMode`); `networkMode`
+ * when it names the only one.
+ */
+export function networkFieldsOf(
+  field: string,
+  spec: Pick<ContainerSpec, 'network' | 'networks'>,
+): string[] {
+  const networks = networksOf(field, spec);
+  return networks.length > 0
+    ? networks.map((entry) => `${entry.at}.name`)
+    : [`${field}.networkMode`];
+}
+
+function toEngineNetwork(
+  field: string,
+  spec: Pick<ContainerSpec, 'networkMode' | 'network' | 'networks'>,
+): Pick<EngineContainerCreateBody, 'NetworkingConfig'> & { NetworkMode?: string } {
+  const { networkMode } = spec;
+  if (given(networkMode) && networkMode.trim() === '') {
+    throw new InvalidInputError(`${field}.networkMode`, 'must not be empty');
+  }
+  const networks = networksOf(field, spec);
+  if (given(spec.networks) && networks.length === 0) {
+    throw new InvalidInputError(`${field}.networks`, 'must name at least one network');
+  }
+  const [first] = networks;
+  if (!first) return given(networkMode) ? { NetworkMode: networkMode } : {};
+  if (given(networkMode) && networkMode !== first.network.name) {
+    throw new InvalidInputError(
+      `${first.at}.name`,
+      `"${first.network.name}" differs from networkMode "${networkMode}": give the network in one of them`,
+    );
+  }
+  const endpoints: Record<string, EngineEndpointConfig> = {};
+  for (const { at, network } of networks) {
+    const endpoint = toEndpointConfig(at, network);
+    if (Object.hasOwn(endpoints, network.name)) {
+      throw new InvalidInputError(`${at}.name`, `"${network.name}" is given twice`);
+    }
+    if (networks.length > 1 && isExclusiveNetworkMode(network.name)) {
       throw new InvalidInputError(
-        `${at}.ipv4Address`,
-        `"${network.ipv4Address}" is not an IPv4 address`,
+        `${at}.name`,
+        `"${network.name}" cannot be joined together with other networks`,
       );
     }
-    endpoint.IPAMConfig = { IPv4Address: network.ipv4Address };
+    endpoints[network.name] = endpoint;
+  }
+  return { NetworkMode: first.network.name, NetworkingConfig: { EndpointsConfig: endpoints } };
+}
+
+function toVolumesFrom(field: string, entries: readonly VolumesFromSpec[]): string[] {
+  return entries.map((entry, index) => {
+    const at = `${field}[${index}].container`;
+    const container = entry.container.trim();
+    // The engine splits "container[:ro|rw]" at the colon; no container reference holds one.
+    if (container === '' || container.includes(':') || /\s/.test(container)) {
+      throw new InvalidInputError(at, `"${entry.container}" is not a container name or id`);
+    }
+    return given(entry.readOnly) ? `${container}:${entry.readOnly ? 'ro' : 'rw'}` : container;
+  });
+}
+
+function toDevices(field: string, devices: readonly DeviceSpec[]): EngineDeviceMapping[] {
+  return devices.map((device, index) => {
+    const at = `${field}[${index}]`;
+    checkAbsolutePath(`${at}.pathOnHost`, device.pathOnHost);
+    const inContainer = device.pathInContainer ?? device.pathOnHost;
+    checkAbsolutePath(`${at}.pathInContainer`, inContainer);
+    const permissions = device.cgroupPermissions ?? 'rwm';
+    if (!/^[rwm]{1,3}$/.test(permissions) || new Set(permissions).size !== permissions.length) {
+      throw new InvalidInputError(
+        `${at}.cgroupPermissions`,
+        `"${permissions}" is not a combination of "r" (read), "w" (write) and "m" (mknod)`,
+      );
+    }
+    return {
+      PathOnHost: device.pathOnHost,
+      PathInContainer: inContainer,
+      CgroupPermissions: permissions,
+    };
+  });
+}
+
+/** `--device-cgroup-rule`: "type major:minor access", as the engine's own pattern reads it. */
+const DEVICE_CGROUP_RULE = /^[acb] (?:[0-9]+|\*):(?:[0-9]+|\*) [rwm]{1,3}$/;
+
+function toDeviceCgroupRules(field: string, rules: readonly string[]): string[] {
+  return rules.map((rule, index) => {
+    if (!DEVICE_CGROUP_RULE.test(rule)) {
+      throw new InvalidInputError(
+        `${field}[${index}]`,
+        `"${rule}" is not a device cgroup rule such as "c 1:3 rwm" (type a, b or c; major and minor numbers or "*"; access of r, w, m)`,
+      );
+    }
+    return rule;
+  });
+}
+
+/** Resource limits the engine takes by name (`docker run --ulimit`), as setrlimit(2) lists them. */
+const ULIMIT_NAMES = new Set([
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+]);
+
+function toUlimits(field: string, ulimits: readonly UlimitSpec[]): EngineUlimit[] {
+  const seen = new Set<string>();
+  return ulimits.map((ulimit, index) => {
+    const at = `${field}[${index}]`;
+    if (!ULIMIT_NAMES.has(ulimit.name)) {
+      throw new InvalidInputError(
+        `${at}.name`,
+        `"${ulimit.name}" is not a ulimit: one of ${[...ULIMIT_NAMES].join(', ')}`,
+      );
+    }
+    if (seen.has(ulimit.name)) {
+      throw new InvalidInputError(`${at}.name`, `"${ulimit.name}" is given twice`);
+    }
+    seen.add(ulimit.name);
+    for (const key of ['soft', 'hard'] as const) {
+      const value = ulimit[key];
+      if (!Number.isSafeInteger(value) || value < -1) {
+        throw new InvalidInputError(`${at}.${key}`, 'must be a whole number, or -1 for unlimited');
+      }
+    }
+    // -1 is unlimited: the largest value of all.
+    const rank = (value: number) => (value === -1 ? Number.POSITIVE_INFINITY : value);
+    if (rank(ulimit.soft) > rank(ulimit.hard)) {
+      throw new InvalidInputError(
+        `${at}.soft`,
+        `the soft limit (${ulimit.soft}) exceeds the hard limit (${ulimit.hard})`,
+      );
+    }
+    return { Name: ulimit.name, Soft: ulimit.soft, Hard: ulimit.hard };
+  });
+}
+
+function toLogConfig(
+  field: string,
+  logConfig: LogConfigSpec,
+): NonNullable<EngineContainerCreateBody['HostConfig']['LogConfig']> {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.:/-]*$/.test(logConfig.driver)) {
+    throw new InvalidInputError(
+      `${field}.driver`,
+      `"${logConfig.driver}" is not a log driver name, e.g. "json-file" or "local"`,
+    );
   }
   return {
-    NetworkMode: network.name,
-    NetworkingConfig: { EndpointsConfig: { [network.name]: endpoint } },
+    Type: logConfig.driver,
+    ...(given(logConfig.options)
+      ? { Config: toEngineMap(`${field}.options`, logConfig.options) }
+      : {}),
   };
+}
+
+/**
+ * `--security-opt` entries: "name=value" (or the older "name:value"), of the
+ * options the engine knows; a seccomp profile is "unconfined" or its JSON.
+ */
+function toSecurityOptions(field: string, options: readonly string[]): string[] {
+  return options.map((option, index) => {
+    const at = `${field}[${index}]`;
+    const match = /^([a-z-]+)(?:[=:](.*))?$/s.exec(option);
+    const name = match?.[1] ?? '';
+    const value = match?.[2];
+    switch (name) {
+      case 'no-new-privileges':
+        if (value !== undefined && value !== 'true' && value !== 'false') {
+          throw new InvalidInputError(at, 'no-new-privileges takes "true" or "false"');
+        }
+        return option;
+      case 'apparmor':
+        if (!value || /\s/.test(value)) {
+          throw new InvalidInputError(
+            at,
+            'apparmor takes a profile name, e.g. "apparmor=unconfined"',
+          );
+        }
+        return option;
+      case 'seccomp':
+        if (value === 'unconfined') return option;
+        try {
+          const profile: unknown = JSON.parse(value ?? '');
+          if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) {
+            throw new Error('not an object');
+          }
+        } catch {
+          throw new InvalidInputError(
+            at,
+            'seccomp takes "unconfined" or a profile as JSON ("seccomp={...}"), not a file path',
+          );
+        }
+        return option;
+      case 'label':
+        if (!value || !/^(?:disable|(?:user|role|type|level):\S+)$/.test(value)) {
+          throw new InvalidInputError(
+            at,
+            'label takes "disable" or "user:", "role:", "type:", "level:" and a value',
+          );
+        }
+        return option;
+      case 'systempaths':
+        if (value !== 'unconfined') {
+          throw new InvalidInputError(at, 'systempaths takes only "unconfined"');
+        }
+        return option;
+      default:
+        throw new InvalidInputError(
+          at,
+          `"${option}" is not a security option: no-new-privileges, apparmor=, seccomp=, label= or systempaths=`,
+        );
+    }
+  });
+}
+
+/** A sysctl name: dotted words, as the kernel's /proc/sys tree names them. */
+const SYSCTL_NAME = /^[a-zA-Z0-9_-]+(?:\.[a-zA-Z0-9_*-]+)+$/;
+
+function toSysctls(field: string, sysctls: readonly NameValueSpec[]): Record<string, string> {
+  const map = toEngineMap(field, sysctls);
+  sysctls.forEach((entry, index) => {
+    if (!SYSCTL_NAME.test(entry.name)) {
+      throw new InvalidInputError(
+        `${field}[${index}].name`,
+        `"${entry.name}" is not a sysctl name such as "net.ipv4.ip_forward"`,
+      );
+    }
+    if (entry.value.trim() === '') {
+      throw new InvalidInputError(`${field}[${index}].value`, 'must not be empty');
+    }
+  });
+  return map;
+}
+
+/** A DNS search domain as resolv.conf takes it ("." for none). */
+const SEARCH_DOMAIN =
+  /^(?:\.|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*\.?)$/;
+
+function toDnsSearch(field: string, domains: readonly string[]): string[] {
+  return domains.map((domain, index) => {
+    if (!SEARCH_DOMAIN.test(domain) || domain.length > 253) {
+      throw new InvalidInputError(`${field}[${index}]`, `"${domain}" is not a domain name`);
+    }
+    return domain;
+  });
+}
+
+function toDnsOptions(field: string, options: readonly string[]): string[] {
+  return options.map((option, index) => {
+    // One resolv.conf option, e.g. "ndots:2" or "edns0": a word without spaces.
+    if (!/^[a-zA-Z0-9_-]+(?::[0-9]+)?$/.test(option)) {
+      throw new InvalidInputError(
+        `${field}[${index}]`,
+        `"${option}" is not a resolver option such as "ndots:2" or "edns0"`,
+      );
+    }
+    return option;
+  });
 }
 
 /**
@@ -675,7 +1021,28 @@ export function toContainerCreateBody(
   }
   if (given(spec.capAdd)) checkNonEmptyList(at('capAdd'), spec.capAdd);
   if (given(spec.capDrop)) checkNonEmptyList(at('capDrop'), spec.capDrop);
-  const { NetworkMode, NetworkingConfig } = toEngineNetwork(field, spec.networkMode, spec.network);
+  const { NetworkMode, NetworkingConfig } = toEngineNetwork(field, spec);
+  if (
+    given(spec.shmSizeBytes) &&
+    (!Number.isSafeInteger(spec.shmSizeBytes) || spec.shmSizeBytes <= 0)
+  ) {
+    throw new InvalidInputError(at('shmSizeBytes'), 'must be a positive number of bytes');
+  }
+  const securityOptions = [
+    // The kernel's no_new_privs bit: setuid binaries and file capabilities grant nothing.
+    ...(spec.noNewPrivileges ? ['no-new-privileges'] : []),
+    ...(given(spec.securityOptions)
+      ? toSecurityOptions(at('securityOptions'), spec.securityOptions)
+      : []),
+  ];
+  spec.securityOptions?.forEach((option, index) => {
+    if (given(spec.noNewPrivileges) && option.startsWith('no-new-privileges')) {
+      throw new InvalidInputError(
+        `${at('securityOptions')}[${index}]`,
+        'no-new-privileges is given by noNewPrivileges already: give it in one of them',
+      );
+    }
+  });
 
   const body: EngineContainerCreateBody = {
     Image: spec.image,
@@ -690,14 +1057,30 @@ export function toContainerCreateBody(
       ...(given(spec.init) ? { Init: spec.init } : {}),
       ...(given(spec.capAdd) ? { CapAdd: [...spec.capAdd] } : {}),
       ...(given(spec.capDrop) ? { CapDrop: [...spec.capDrop] } : {}),
-      // The kernel's no_new_privs bit: setuid binaries and file capabilities grant nothing.
-      ...(spec.noNewPrivileges ? { SecurityOpt: ['no-new-privileges'] } : {}),
+      ...(securityOptions.length > 0 ? { SecurityOpt: securityOptions } : {}),
       ...(given(spec.privileged) ? { Privileged: spec.privileged } : {}),
       ...(given(spec.readonlyRootfs) ? { ReadonlyRootfs: spec.readonlyRootfs } : {}),
       ...(given(spec.dns) ? { Dns: [...spec.dns] } : {}),
+      ...(given(spec.dnsSearch) ? { DnsSearch: toDnsSearch(at('dnsSearch'), spec.dnsSearch) } : {}),
+      ...(given(spec.dnsOptions)
+        ? { DnsOptions: toDnsOptions(at('dnsOptions'), spec.dnsOptions) }
+        : {}),
       ...(given(spec.extraHosts)
         ? { ExtraHosts: toExtraHosts(at('extraHosts'), spec.extraHosts) }
         : {}),
+      ...(given(spec.volumesFrom)
+        ? { VolumesFrom: toVolumesFrom(at('volumesFrom'), spec.volumesFrom) }
+        : {}),
+      ...(given(spec.devices) ? { Devices: toDevices(at('devices'), spec.devices) } : {}),
+      ...(given(spec.deviceCgroupRules)
+        ? {
+            DeviceCgroupRules: toDeviceCgroupRules(at('deviceCgroupRules'), spec.deviceCgroupRules),
+          }
+        : {}),
+      ...(given(spec.ulimits) ? { Ulimits: toUlimits(at('ulimits'), spec.ulimits) } : {}),
+      ...(given(spec.logConfig) ? { LogConfig: toLogConfig(at('logConfig'), spec.logConfig) } : {}),
+      ...(given(spec.shmSizeBytes) ? { ShmSize: spec.shmSizeBytes } : {}),
+      ...(given(spec.sysctls) ? { Sysctls: toSysctls(at('sysctls'), spec.sysctls) } : {}),
     },
   };
   if (given(spec.cmd)) body.Cmd = [...spec.cmd];

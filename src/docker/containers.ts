@@ -15,7 +15,8 @@ import {
   InvalidInputError,
 } from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
-import { inspectNetwork } from './networks.ts';
+import { connectContainerToNetwork, inspectNetwork } from './networks.ts';
+import { compareApiVersions } from './version.ts';
 
 /** A container's attachment to one network (`EndpointSettings`). */
 export interface EngineEndpointSettings {
@@ -138,7 +139,16 @@ export interface EngineHostConfig {
   PidMode?: string;
   IpcMode?: string;
   Init?: boolean | null;
-  LogConfig?: { Type?: string; Config?: Record<string, string> };
+  LogConfig?: { Type?: string; Config?: Record<string, string> | null };
+  DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
+  VolumesFrom?: string[] | null;
+  Devices?: { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }[] | null;
+  DeviceCgroupRules?: string[] | null;
+  Ulimits?: { Name?: string; Soft?: number; Hard?: number }[] | null;
+  SecurityOpt?: string[] | null;
+  ShmSize?: number;
+  Sysctls?: Record<string, string> | null;
 }
 
 /** `GET /containers/{id}/json`. */
@@ -203,6 +213,16 @@ export interface ContainerFilters {
   readonly volumes?: readonly string[];
   readonly health?: readonly EngineHealth['Status'][];
   readonly exitCodes?: readonly number[];
+  /** Containers created before this one (full id: the schema resolves names first). */
+  readonly createdBefore?: string;
+  /** Containers created after this one (full id). */
+  readonly createdSince?: string;
+  /** Exposed ports, "port[/protocol]" or "start-end[/protocol]". */
+  readonly exposedPorts?: readonly string[];
+  /** Published ports, in the same form. */
+  readonly publishedPorts?: readonly string[];
+  /** true: only swarm task containers; false: only the others. */
+  readonly isTask?: boolean;
 }
 
 function toEngineFilters(filters: ContainerFilters | undefined): EngineFilters | undefined {
@@ -217,6 +237,11 @@ function toEngineFilters(filters: ContainerFilters | undefined): EngineFilters |
     volume: filters.volumes,
     health: filters.health,
     exited: filters.exitCodes?.map(String),
+    before: filters.createdBefore === undefined ? undefined : [filters.createdBefore],
+    since: filters.createdSince === undefined ? undefined : [filters.createdSince],
+    expose: filters.exposedPorts,
+    publish: filters.publishedPorts,
+    'is-task': filters.isTask === undefined ? undefined : [String(filters.isTask)],
   };
 }
 
@@ -448,16 +473,61 @@ export interface EngineContainerCreated {
  * `toContainerCreateBody`). A name in use is a conflict (409), a missing image
  * not found (404).
  */
-export function createContainer(
+export async function createContainer(
   client: DockerClient,
   body: EngineContainerCreateBody,
   name: string | undefined,
 ): Promise<EngineContainerCreated> {
-  return client.json<EngineContainerCreated>(
-    containerCreateCall(body, name),
-    `create container${name ? ` "${name}"` : ''} from image "${body.Image}"`,
+  const what = `create container${name ? ` "${name}"` : ''} from image "${body.Image}"`;
+  const endpoints = Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {});
+  const { apiVersion } = await client.connection();
+  // Engines before API 1.44 take one network at create ("Container cannot be connected to
+  // network endpoints"): as the docker CLI does, the container is created on the first and
+  // connected to the others before anything starts it.
+  if (endpoints.length <= 1 || compareApiVersions(apiVersion, MULTIPLE_NETWORKS_API) >= 0) {
+    return client.json<EngineContainerCreated>(containerCreateCall(body, name), what);
+  }
+  const [first, ...others] = endpoints;
+  const created = await client.json<EngineContainerCreated>(
+    containerCreateCall(
+      { ...body, NetworkingConfig: { EndpointsConfig: Object.fromEntries(first ? [first] : []) } },
+      name,
+    ),
+    what,
   );
+  try {
+    for (const [network, endpoint] of others) {
+      await connectContainerToNetwork(client, network, created.Id, {
+        ...(endpoint.Aliases ? { aliases: endpoint.Aliases } : {}),
+        ...(endpoint.IPAMConfig?.IPv4Address
+          ? { ipv4Address: endpoint.IPAMConfig.IPv4Address }
+          : {}),
+        ...(endpoint.IPAMConfig?.IPv6Address
+          ? { ipv6Address: endpoint.IPAMConfig.IPv6Address }
+          : {}),
+      });
+    }
+  } catch (error) {
+    // A container on some of its networks only is not what was asked for: it goes, also when
+    // the client went away.
+    const note = await removeContainer(client.withSignal(undefined), created.Id, {
+      force: true,
+      volumes: true,
+    }).then(
+      () => 'was removed',
+      (removal: unknown) =>
+        `could not be removed (${removal instanceof Error ? removal.message : String(removal)}): remove it yourself`,
+    );
+    if (error instanceof Error) {
+      error.message = `${error.message}; the container created for it (${created.Id}) ${note}`;
+    }
+    throw error;
+  }
+  return created;
 }
+
+/** The first API version whose create joins several networks (`NetworkingConfig.EndpointsConfig`). */
+const MULTIPLE_NETWORKS_API = '1.44';
 
 /** The `POST /containers/create` call {@link createContainer} sends, for the admission gate to see first. */
 export function containerCreateCall(

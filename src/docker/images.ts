@@ -65,6 +65,8 @@ export interface ImageFilters {
   readonly before?: string;
   /** Images created after this image (name or id). */
   readonly since?: string;
+  /** Intermediate images (layers of builds) as well (`all`). */
+  readonly all?: boolean;
 }
 
 function toEngineFilters(filters: ImageFilters | undefined): EngineFilters | undefined {
@@ -78,13 +80,19 @@ function toEngineFilters(filters: ImageFilters | undefined): EngineFilters | und
   };
 }
 
-/** `GET /images/json`: top-level images (not intermediate layers). */
+/** `GET /images/json`: top-level images, and intermediate ones too with `filters.all`. */
 export function listImages(
   client: DockerClient,
   options: { filters?: ImageFilters } = {},
 ): Promise<EngineImageSummary[]> {
   return client.json<EngineImageSummary[]>(
-    { path: '/images/json', query: { filters: encodeFilters(toEngineFilters(options.filters)) } },
+    {
+      path: '/images/json',
+      query: {
+        ...(options.filters?.all ? { all: true } : {}),
+        filters: encodeFilters(toEngineFilters(options.filters)),
+      },
+    },
     'list images',
   );
 }

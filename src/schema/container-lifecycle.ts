@@ -1,6 +1,7 @@
 import type { GraphQLContext } from '../context.ts';
 import {
   checkContainerName,
+  networkFieldsOf,
   normalizeSignal,
   toContainerCreateBody,
   toEngineResources,
@@ -268,6 +269,76 @@ const CreateContainerNetworkInput = builder.inputType('CreateContainerNetworkInp
       required: false,
       description: 'Fixed IPv4 address, within a subnet the network was created with.',
     }),
+    ipv6Address: t.string({
+      required: false,
+      description:
+        'Fixed IPv6 address, within an IPv6 subnet of a network created with IPv6 enabled.',
+    }),
+  }),
+});
+
+const VolumesFromInput = builder.inputType('VolumesFromInput', {
+  description: 'A container whose volumes and mounts this one mounts too (`--volumes-from`).',
+  fields: (t) => ({
+    container: t.string({ required: true, description: 'Name or id of the container.' }),
+    readOnly: t.boolean({
+      required: false,
+      description: 'Mount them read-only (true) or read-write (false); as they are when omitted.',
+    }),
+  }),
+});
+
+const DeviceInput = builder.inputType('DeviceInput', {
+  description: 'A host device given to the container (`--device`).',
+  fields: (t) => ({
+    pathOnHost: t.string({
+      required: true,
+      description: 'Absolute path of the device on the host.',
+    }),
+    pathInContainer: t.string({
+      required: false,
+      description: 'Absolute path inside the container; the host path when omitted.',
+    }),
+    cgroupPermissions: t.string({
+      required: false,
+      description:
+        'What the container may do with it: "r", "w", "m" (mknod) combined; "rwm" when omitted.',
+    }),
+  }),
+});
+
+const UlimitInput = builder.inputType('UlimitInput', {
+  description: 'A resource limit of the container’s processes (`--ulimit name=soft:hard`).',
+  fields: (t) => ({
+    name: t.string({
+      required: true,
+      description: 'The limit, e.g. "nofile", "nproc", "core", "memlock", "stack".',
+    }),
+    soft: t.field({
+      type: 'SafeInt',
+      required: true,
+      description: 'Soft limit, at most the hard limit; -1 for unlimited.',
+    }),
+    hard: t.field({
+      type: 'SafeInt',
+      required: true,
+      description: 'Hard limit; -1 for unlimited.',
+    }),
+  }),
+});
+
+const LogConfigInput = builder.inputType('LogConfigInput', {
+  description: 'Where the engine keeps the container’s output (`--log-driver`, `--log-opt`).',
+  fields: (t) => ({
+    driver: t.string({
+      required: true,
+      description: 'Log driver: "json-file" (the usual default), "local", "none", "syslog", …',
+    }),
+    options: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description: 'Driver options, e.g. max-size "10m", max-file "3".',
+    }),
   }),
 });
 
@@ -416,6 +487,12 @@ const CreateContainerInput = builder.inputType('CreateContainerInput', {
       required: false,
       description: 'A network to join instead of the default bridge, with aliases and address.',
     }),
+    networks: t.field({
+      type: [CreateContainerNetworkInput],
+      required: false,
+      description:
+        'Networks to join instead of the default bridge, each with aliases and addresses; the first is its network mode. Not with `network`. An engine before API 1.44 takes one at create: the container is connected to the others before it starts (a failed connect removes it).',
+    }),
     restartPolicy: t.field({
       type: RestartPolicyInput,
       required: false,
@@ -469,9 +546,62 @@ const CreateContainerInput = builder.inputType('CreateContainerInput', {
       description: 'Mount its root filesystem read-only.',
     }),
     dns: t.stringList({ required: false, description: 'DNS server addresses.' }),
+    dnsSearch: t.stringList({
+      required: false,
+      description: 'DNS search domains (`--dns-search`), e.g. "example.com".',
+    }),
+    dnsOptions: t.stringList({
+      required: false,
+      description: 'Resolver options (`--dns-option`), e.g. "ndots:2".',
+    }),
     extraHosts: t.stringList({
       required: false,
       description: 'Extra /etc/hosts entries as "host:ip" ("host-gateway" for the host’s address).',
+    }),
+    volumesFrom: t.field({
+      type: [VolumesFromInput],
+      required: false,
+      description:
+        'Containers whose volumes and mounts it mounts too (`--volumes-from`). Below the privileged admission level each must be a container that level would admit.',
+    }),
+    devices: t.field({
+      type: [DeviceInput],
+      required: false,
+      description: 'Host devices it may use (`--device`); needs the `dangerous` permission.',
+    }),
+    deviceCgroupRules: t.stringList({
+      required: false,
+      description:
+        'Device cgroup rules (`--device-cgroup-rule`), e.g. "c 1:3 rwm"; need the `dangerous` permission.',
+    }),
+    ulimits: t.field({
+      type: [UlimitInput],
+      required: false,
+      description:
+        'Resource limits of its processes (`--ulimit`); the engine’s defaults for those omitted. Below the privileged admission level `rtprio` and `rttime` stay 0.',
+    }),
+    logConfig: t.field({
+      type: LogConfigInput,
+      required: false,
+      description:
+        'Log driver and options; the engine’s default when omitted. Below the privileged admission level only json-file, local and none, which keep logs with the engine.',
+    }),
+    securityOptions: t.stringList({
+      required: false,
+      description:
+        'Security options (`--security-opt`): "no-new-privileges[:true|false]", "apparmor=<profile>", "seccomp=unconfined" or "seccomp=<profile JSON>", "label=disable" or "label=<user|role|type|level>:<value>", "systempaths=unconfined". Below the privileged admission level only no-new-privileges and the engine’s default AppArmor profile ("apparmor=docker-default").',
+    }),
+    shmSizeBytes: t.field({
+      type: 'SafeInt',
+      required: false,
+      description:
+        'Size of /dev/shm (`--shm-size`); 64 MiB when omitted. Below the privileged admission level at most the memory limit, or 64 MiB without one.',
+    }),
+    sysctls: t.field({
+      type: [KeyValueInput],
+      required: false,
+      description:
+        'Kernel parameters of its namespaces (`--sysctl`), e.g. net.ipv4.ip_unprivileged_port_start "0". Below the privileged admission level only the namespaced ones: net.* (on a network of its own), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* (with an IPC namespace of its own).',
     }),
   }),
 });
@@ -633,7 +763,12 @@ builder.mutationFields((t) => ({
       const credentials = toRegistryCredentials('auth', auth);
       // A token limited to labels gives them to its container and volumes, and uses only
       // containers, networks and volumes it sees.
-      const limitedBody = await limitContainerCreate(context, 'input', body);
+      const limitedBody = await limitContainerCreate(
+        context,
+        'input',
+        body,
+        networkFieldsOf('input', input),
+      );
       // Admitted before the pull, so that a refused container pulls nothing either.
       await context.docker.admit(containerCreateCall(limitedBody, name));
       if (

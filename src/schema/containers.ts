@@ -39,8 +39,10 @@ import {
 import {
   checkLabelFilters,
   checkNonEmpty,
+  type KeyValue,
   LabelRef,
   labelValue,
+  OptionRef,
   parseEngineTime,
   shortenId,
   toKeyValues,
@@ -563,6 +565,53 @@ const PortBindingRef = builder
 
 const nonZero = (value: number | null | undefined) => (value ? value : null);
 
+const DeviceMappingRef = builder
+  .objectRef<NonNullable<EngineHostConfig['Devices']>[number]>('DeviceMapping')
+  .implement({
+    description: 'A host device given to a container (`--device`).',
+    fields: (t) => ({
+      pathOnHost: t.string({
+        description: 'Path of the device on the host.',
+        resolve: (d) => d.PathOnHost ?? '',
+      }),
+      pathInContainer: t.string({
+        description: 'Path of the device inside the container.',
+        resolve: (d) => d.PathInContainer ?? '',
+      }),
+      cgroupPermissions: t.string({
+        description: 'What the container may do with it: "r", "w", "m" (mknod) combined.',
+        resolve: (d) => d.CgroupPermissions ?? '',
+      }),
+    }),
+  });
+
+const UlimitRef = builder
+  .objectRef<NonNullable<EngineHostConfig['Ulimits']>[number]>('Ulimit')
+  .implement({
+    description: 'A resource limit of a container’s processes (`--ulimit`).',
+    fields: (t) => ({
+      name: t.string({ description: 'The limit, e.g. "nofile".', resolve: (u) => u.Name ?? '' }),
+      soft: t.field({
+        type: 'SafeInt',
+        description: 'Soft limit; -1 for unlimited.',
+        resolve: (u) => u.Soft ?? 0,
+      }),
+      hard: t.field({
+        type: 'SafeInt',
+        description: 'Hard limit; -1 for unlimited.',
+        resolve: (u) => u.Hard ?? 0,
+      }),
+    }),
+  });
+
+const KernelParameterRef = builder.objectRef<KeyValue>('KernelParameter').implement({
+  description: 'A kernel parameter set in a container’s namespaces (`--sysctl`).',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Its name, e.g. "net.ipv4.ip_forward".' }),
+    value: t.exposeString('value', { description: 'Its value.' }),
+  }),
+});
+
 const HostConfigRef = builder.objectRef<EngineHostConfig>('HostConfig').implement({
   description:
     'How the host runs a container: resources, restart policy, networking and privileges.',
@@ -690,6 +739,52 @@ const HostConfigRef = builder.objectRef<EngineHostConfig>('HostConfig').implemen
       nullable: true,
       description: 'Logging driver, e.g. "json-file".',
       resolve: (h) => h.LogConfig?.Type || null,
+    }),
+    logOptions: t.field({
+      type: [OptionRef],
+      description: 'Options of the logging driver, e.g. max-size.',
+      resolve: (h) => toKeyValues(h.LogConfig?.Config),
+    }),
+    dnsSearch: t.stringList({
+      description: 'DNS search domains.',
+      resolve: (h) => h.DnsSearch ?? [],
+    }),
+    dnsOptions: t.stringList({
+      description: 'Resolver options, e.g. "ndots:2".',
+      resolve: (h) => h.DnsOptions ?? [],
+    }),
+    volumesFrom: t.stringList({
+      description: 'Containers whose volumes it mounts, as "container[:ro|rw]".',
+      resolve: (h) => h.VolumesFrom ?? [],
+    }),
+    devices: t.field({
+      type: [DeviceMappingRef],
+      description: 'Host devices it was given.',
+      resolve: (h) => h.Devices ?? [],
+    }),
+    deviceCgroupRules: t.stringList({
+      description: 'Device cgroup rules, e.g. "c 1:3 rwm".',
+      resolve: (h) => h.DeviceCgroupRules ?? [],
+    }),
+    ulimits: t.field({
+      type: [UlimitRef],
+      description: 'Resource limits set on its processes; the engine’s defaults apply to others.',
+      resolve: (h) => h.Ulimits ?? [],
+    }),
+    securityOptions: t.stringList({
+      description: 'Security options, e.g. "no-new-privileges", "apparmor=docker-default".',
+      resolve: (h) => h.SecurityOpt ?? [],
+    }),
+    shmSizeBytes: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description: 'Size of /dev/shm; null when the engine did not set one.',
+      resolve: (h) => nonZero(h.ShmSize),
+    }),
+    sysctls: t.field({
+      type: [KernelParameterRef],
+      description: 'Kernel parameters set in its namespaces.',
+      resolve: (h) => toKeyValues(h.Sysctls),
     }),
   }),
 });
@@ -1268,6 +1363,28 @@ const ContainerFilterInput = builder.inputType('ContainerFilter', {
       description: 'Healthcheck results.',
     }),
     exitCodes: t.intList({ required: false, description: 'Exit codes of stopped containers.' }),
+    createdBefore: t.string({
+      required: false,
+      description: 'Only containers created before this one (id, id prefix or name).',
+    }),
+    createdSince: t.string({
+      required: false,
+      description: 'Only containers created after this one (id, id prefix or name).',
+    }),
+    exposedPorts: t.stringList({
+      required: false,
+      description:
+        'Ports it exposes, as "port[/protocol]" or a range "start-end[/protocol]", e.g. "80", "53/udp", "8000-8080/tcp".',
+    }),
+    publishedPorts: t.stringList({
+      required: false,
+      description:
+        'Host ports it publishes a port on (the host side of `-p`), in the form of `exposedPorts`. Exposed and published ports match running containers only.',
+    }),
+    isTask: t.boolean({
+      required: false,
+      description: 'true: only containers running swarm service tasks; false: only the others.',
+    }),
     composeProject: t.string({ required: false, description: 'Compose project name.' }),
     composeService: t.string({ required: false, description: 'Compose service name.' }),
   }),
@@ -1297,7 +1414,53 @@ function toContainerFilters(filter: ContainerFilterValue | null | undefined): Co
   for (const name of ['ids', 'names', 'ancestors', 'networks', 'volumes'] as const) {
     checkNonEmpty(`filter.${name}`, given[name]);
   }
+  for (const name of ['exposedPorts', 'publishedPorts'] as const) {
+    for (const [index, port] of (given[name] ?? []).entries()) {
+      checkPortFilter(`filter.${name}[${index}]`, port);
+    }
+  }
+  for (const name of ['createdBefore', 'createdSince'] as const) {
+    const reference = given[name];
+    if (reference !== undefined && (reference.trim() === '' || /[\s/]/.test(reference.trim())))
+      throw invalidArgument(`filter.${name}`, `"${reference}" is not a container id or name`);
+  }
   return labels.length > 0 ? { ...given, labels } : given;
+}
+
+/** A port filter as the engine reads it: "port[/protocol]" or "start-end[/protocol]". */
+function checkPortFilter(argument: string, text: string) {
+  const match = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/.exec(text);
+  const start = Number(match?.[1]);
+  const end = match?.[2] === undefined ? start : Number(match[2]);
+  if (!match || start < 1 || end > 65535 || start > end) {
+    throw invalidArgument(
+      argument,
+      `"${text}" is not a port or range of ports (1 to 65535) with an optional /tcp, /udp or /sctp`,
+    );
+  }
+}
+
+/**
+ * The containers `createdBefore`/`createdSince` name, resolved to full ids among
+ * those the principal sees (the engine would resolve a name it may not see, and its
+ * answer would tell that the container exists); one it may not see is answered as
+ * a missing one.
+ */
+async function resolveCreatedFilters(
+  context: GraphQLContext,
+  filters: ContainerFilters,
+): Promise<ContainerFilters> {
+  const resolved: { createdBefore?: string; createdSince?: string } = {};
+  for (const name of ['createdBefore', 'createdSince'] as const) {
+    const reference = filters[name];
+    if (reference === undefined) continue;
+    const inspect = await context.loaders.containers.inspect.load(
+      reference.trim().replace(/^\//, ''),
+    );
+    if (!inspect) throw invalidArgument(`filter.${name}`, `there is no container "${reference}"`);
+    resolved[name] = inspect.Id;
+  }
+  return { ...filters, ...resolved };
 }
 
 builder.queryFields((t) => ({
@@ -1315,7 +1478,7 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, context, info) => {
-        const filters = toContainerFilters(args.filter);
+        const filters = await resolveCreatedFilters(context, toContainerFilters(args.filter));
         const { first } = args;
         // The first N with no cursor, and no count of the whole list asked for: the engine's
         // `limit` answers it (every filter, label limits included, is applied by the engine);

@@ -176,6 +176,46 @@ const BuildImageInput = builder.inputType('BuildImageInput', {
       required: false,
       description: 'Platform to build for, `os/arch[/variant]`, e.g. "linux/amd64".',
     }),
+    networkMode: t.string({
+      required: false,
+      description:
+        'Network of the `RUN` steps (`--network`): "bridge" (the default), "host", "none" or a network name.',
+    }),
+    extraHosts: t.stringList({
+      required: false,
+      description: 'Extra /etc/hosts entries of the `RUN` steps (`--add-host`), "host:ip".',
+    }),
+    cacheFrom: t.stringList({
+      required: false,
+      description: 'Images whose layers the build may reuse as cache (`--cache-from`).',
+    }),
+    cpuShares: t.int({
+      required: false,
+      description: 'Relative CPU weight of the `RUN` steps (`--cpu-shares`).',
+    }),
+    cpusetCpus: t.string({
+      required: false,
+      description: 'CPUs the `RUN` steps may run on (`--cpuset-cpus`), e.g. "0-1".',
+    }),
+    cpuPeriodMicroseconds: t.int({
+      required: false,
+      description: 'CFS period of the `RUN` steps (`--cpu-period`).',
+    }),
+    cpuQuotaMicroseconds: t.int({
+      required: false,
+      description: 'CPU time per period the `RUN` steps may use (`--cpu-quota`).',
+    }),
+    memoryBytes: t.field({
+      type: 'SafeInt',
+      required: false,
+      description: 'Memory limit of the `RUN` steps (`--memory`), at least 6 MiB.',
+    }),
+    memorySwapBytes: t.field({
+      type: 'SafeInt',
+      required: false,
+      description:
+        'Memory plus swap of the `RUN` steps (`--memory-swap`), at least `memoryBytes`; -1 for unlimited swap.',
+    }),
   }),
 });
 

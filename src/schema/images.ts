@@ -238,6 +238,11 @@ const ImageFilterInput = builder.inputType('ImageFilter', {
       required: false,
       description: 'Only images created after this one (reference or id).',
     }),
+    all: t.boolean({
+      required: false,
+      description:
+        'true: intermediate images too (the untagged layers a classic build leaves, `docker images --all`); top-level images only when omitted.',
+    }),
   }),
 });
 
@@ -277,7 +282,7 @@ builder.queryFields((t) => ({
     {
       type: ImageRef,
       description:
-        'Images (not intermediate build layers) of every engine asked: newest first, then by engine name, then by id. The same image on two engines is two objects.',
+        'Images of every engine asked: newest first, then by engine name, then by id (intermediate build layers only with `filter.all`). The same image on two engines is two objects.',
       args: {
         ...enginesArgs,
         filter: t.arg({

@@ -146,6 +146,7 @@ export async function limitContainerCreate(
   context: GraphQLContext,
   field: string,
   body: EngineContainerCreateBody,
+  networkFields: readonly string[] = [`${field}.networkMode`],
 ): Promise<EngineContainerCreateBody> {
   const limit = labelLimitOf(context);
   if (!limit) return body;
@@ -179,15 +180,30 @@ export async function limitContainerCreate(
         sharedWith,
         (key) => `join the network of container "${key}": ${missingWords('Container', key)}`,
       );
-    } else {
-      await visibleEngineReference(
-        context,
-        'Network',
-        body.NetworkingConfig ? `${field}.network.name` : `${field}.networkMode`,
-        networkMode,
-        (key) => `connect to network "${key}": ${missingWords('Network', key)}`,
-      );
     }
+  }
+  // Every network it joins: the first is its NetworkMode, the others are connected.
+  const networks = Object.keys(body.NetworkingConfig?.EndpointsConfig ?? {});
+  const joined = networks.length > 0 ? networks : networkMode !== undefined ? [networkMode] : [];
+  for (const [index, network] of joined.entries()) {
+    if (BUILTIN_NETWORK_MODES.has(network) || network.startsWith('container:')) continue;
+    await visibleEngineReference(
+      context,
+      'Network',
+      networkFields[index] ?? `${field}.networks`,
+      network,
+      (key) => `connect to network "${key}": ${missingWords('Network', key)}`,
+    );
+  }
+  for (const [index, entry] of (body.HostConfig.VolumesFrom ?? []).entries()) {
+    const [container = ''] = entry.split(':');
+    await visibleEngineReference(
+      context,
+      'Container',
+      `${field}.volumesFrom[${index}].container`,
+      container,
+      (key) => `take the volumes of container "${key}": ${missingWords('Container', key)}`,
+    );
   }
   return {
     ...body,

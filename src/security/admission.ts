@@ -151,7 +151,7 @@ export const ADMISSION_CONTROLS = {
   },
   'security-options': {
     title: 'Security options (seccomp, AppArmor, SELinux labels), masked and read-only /proc paths',
-    baseline: '`no-new-privileges` only',
+    baseline: '`no-new-privileges` (true or false) and `apparmor=docker-default` only',
     restricted: '`no-new-privileges` required (`noNewPrivileges: true`)',
   },
   'host-paths': {
@@ -185,12 +185,19 @@ export const ADMISSION_CONTROLS = {
   },
   sysctls: {
     title: 'Kernel parameters (sysctls)',
-    baseline: 'the namespaced safe set only',
+    baseline:
+      'the namespaced ones only: `net.*` in a network namespace of its own, `kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*` in an IPC namespace of its own',
+    restricted: 'as baseline',
+  },
+  'shm-size': {
+    title: 'Size of `/dev/shm` (`shmSizeBytes`)',
+    baseline: "at most the memory limit, or the engine's default 64 MiB",
     restricted: 'as baseline',
   },
   'engine-settings': {
-    title: 'Cgroup parent, runtime, log drivers that send elsewhere',
-    baseline: 'defaults only (log drivers json-file, local, none)',
+    title:
+      'Cgroup parent, runtime, log drivers that send elsewhere, real-time priority (`rtprio` ulimit)',
+    baseline: 'defaults only (log drivers json-file, local, none; `rtprio` 0)',
     restricted: 'as baseline',
   },
   'run-as-root': {
@@ -405,14 +412,82 @@ const DEFAULT_CAPABILITIES = new Set([
   'SYS_CHROOT',
 ]);
 
-/** Namespaced sysctls Kubernetes counts safe: they cannot reach the host's settings. */
-const SAFE_SYSCTLS = new Set([
-  'kernel.shm_rmid_forced',
-  'net.ipv4.ip_local_port_range',
-  'net.ipv4.ip_unprivileged_port_start',
-  'net.ipv4.tcp_syncookies',
-  'net.ipv4.ping_group_range',
-]);
+/**
+ * Sysctls the kernel keeps per IPC namespace (the engine's own list of namespaced
+ * ones): set in a container's own namespace, they cannot reach the host's settings.
+ */
+const IPC_SYSCTLS = /^(?:kernel\.shm[a-z_]+|kernel\.msg[a-z_]+|kernel\.sem|fs\.mqueue\.[a-z_]+)$/;
+
+/** The size of `/dev/shm` the engine gives when none is asked for (`DefaultShmSize`). */
+const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+
+/** Whether a namespace mode shares another's namespace instead of having one of its own. */
+function sharesNamespace(mode: string): boolean {
+  return mode === 'host' || mode.startsWith('container:');
+}
+
+/**
+ * `HostConfig.Sysctls`: only those of namespaces the container has of its own.
+ * `net.*` in the host's or another container's network namespace would change
+ * theirs; the same for the IPC ones.
+ */
+function sysctlFindings(hostConfig: unknown): AdmissionFinding[] {
+  const networkMode = stringOf(fieldOf(hostConfig, 'NetworkMode')) ?? '';
+  const ipcMode = stringOf(fieldOf(hostConfig, 'IpcMode')) ?? '';
+  const refused = keysOf(fieldOf(hostConfig, 'Sysctls')).filter((key) => {
+    if (key.startsWith('net.')) return sharesNamespace(networkMode);
+    if (IPC_SYSCTLS.test(key)) return sharesNamespace(ipcMode);
+    return true;
+  });
+  return refused.length === 0
+    ? []
+    : [
+        finding(
+          'sysctls',
+          `HostConfig.Sysctls ${JSON.stringify(refused)} are not kernel parameters of the container's own namespaces`,
+        ),
+      ];
+}
+
+/**
+ * `HostConfig.ShmSize`: /dev/shm is a tmpfs charged to the container's memory;
+ * beyond the memory limit (or, without one, the engine's default) it would hold
+ * host memory that no limit of the container bounds.
+ */
+function shmSizeFindings(hostConfig: unknown): AdmissionFinding[] {
+  const size = fieldOf(hostConfig, 'ShmSize');
+  if (isUnset(size)) return [];
+  const memory = fieldOf(hostConfig, 'Memory');
+  const bound = Math.max(DEFAULT_SHM_SIZE, typeof memory === 'number' ? memory : 0);
+  return typeof size === 'number' && size > 0 && size <= bound
+    ? []
+    : [
+        finding(
+          'shm-size',
+          `HostConfig.ShmSize ${JSON.stringify(size)} exceeds ${bound} bytes (the memory limit, or 64 MiB without one)`,
+        ),
+      ];
+}
+
+/**
+ * `HostConfig.Ulimits`: limits only, except `rtprio`, which lets the container's
+ * processes take real-time scheduling, ahead of every process of the host.
+ */
+function ulimitFindings(hostConfig: unknown): AdmissionFinding[] {
+  return arrayOf(fieldOf(hostConfig, 'Ulimits')).flatMap((ulimit, index) => {
+    if (fieldOf(ulimit, 'Name') !== 'rtprio') return [];
+    const soft = fieldOf(ulimit, 'Soft');
+    const hard = fieldOf(ulimit, 'Hard');
+    return isUnset(soft) && isUnset(hard)
+      ? []
+      : [
+          finding(
+            'engine-settings',
+            `HostConfig.Ulimits[${index}] "rtprio" grants real-time scheduling priority`,
+          ),
+        ];
+  });
+}
 
 /** Log drivers that keep logs with the engine, and the options they take. */
 const LOCAL_LOG_DRIVERS = new Set(['', 'json-file', 'local', 'none']);
@@ -488,8 +563,6 @@ const PLAIN_HOST_CONFIG_FIELDS = new Set([
   'OomScoreAdj',
   'KernelMemory',
   'KernelMemoryTCP',
-  'Ulimits',
-  'ShmSize',
   'PortBindings',
   'PublishAllPorts',
   'RestartPolicy',
@@ -524,6 +597,8 @@ const REVIEWED_HOST_CONFIG_FIELDS = new Set([
   'VolumesFrom',
   'VolumeDriver',
   'Sysctls',
+  'ShmSize',
+  'Ulimits',
   'CgroupParent',
   'Runtime',
   'LogConfig',
@@ -581,14 +656,25 @@ function securityOptionFindings(
   const list = arrayOf(options).map(String);
   const noNewPrivileges = (option: string) =>
     /^no-new-privileges(?:[:=]true)?$/.test(option.trim());
-  const relaxing = list.filter((option) => !noNewPrivileges(option));
+  // Turning the bit off, or naming the engine's default AppArmor profile, is what a container
+  // has anyway.
+  const unchanged = (option: string) =>
+    /^(?:no-new-privileges[:=]false|apparmor[:=]docker-default)$/.test(option.trim());
+  const relaxing = list.filter((option) => !noNewPrivileges(option) && !unchanged(option));
   const findings: AdmissionFinding[] = [];
   if (relaxing.length > 0) {
     findings.push(
       finding('security-options', `${at} ${JSON.stringify(relaxing)} relaxes confinement`),
     );
   }
-  if (level === 'restricted' && !list.some(noNewPrivileges)) {
+  // The engine reads the entries in order: the last no-new-privileges one decides.
+  const lastNoNewPrivileges = list
+    .filter((option) => option.trim().startsWith('no-new-privileges'))
+    .at(-1);
+  if (
+    level === 'restricted' &&
+    !(lastNoNewPrivileges !== undefined && noNewPrivileges(lastNoNewPrivileges))
+  ) {
     findings.push(finding('security-options', `${at} must hold "no-new-privileges"`));
   }
   return findings;
@@ -817,17 +903,9 @@ async function hostConfigFindings(
       ...volumeDriverFindings('HostConfig.VolumeDriver', volumeDriver, {}, level, scope.settings),
     );
   }
-  const unsafeSysctls = keysOf(fieldOf(hostConfig, 'Sysctls')).filter(
-    (key) => !SAFE_SYSCTLS.has(key),
-  );
-  if (unsafeSysctls.length > 0) {
-    findings.push(
-      finding(
-        'sysctls',
-        `HostConfig.Sysctls ${JSON.stringify(unsafeSysctls)} are not in the safe set`,
-      ),
-    );
-  }
+  findings.push(...sysctlFindings(hostConfig));
+  findings.push(...shmSizeFindings(hostConfig));
+  findings.push(...ulimitFindings(hostConfig));
   if (!isUnset(fieldOf(hostConfig, 'CgroupParent'))) {
     findings.push(
       finding('engine-settings', 'HostConfig.CgroupParent places the container in another cgroup'),

@@ -18,14 +18,32 @@ export type BuildFileInput = {
 export type BuildImageInput = {
   /** Values of the Dockerfile’s `ARG`s (`--build-arg`). */
   buildArgs?: Array<KeyValueInput> | null | undefined;
+  /** Images whose layers the build may reuse as cache (`--cache-from`). */
+  cacheFrom?: Array<string> | null | undefined;
+  /** CFS period of the `RUN` steps (`--cpu-period`). */
+  cpuPeriodMicroseconds?: number | null | undefined;
+  /** CPU time per period the `RUN` steps may use (`--cpu-quota`). */
+  cpuQuotaMicroseconds?: number | null | undefined;
+  /** Relative CPU weight of the `RUN` steps (`--cpu-shares`). */
+  cpuShares?: number | null | undefined;
+  /** CPUs the `RUN` steps may run on (`--cpuset-cpus`), e.g. "0-1". */
+  cpusetCpus?: string | null | undefined;
   /** Text of an inline Dockerfile; the context is made of it and `files`. */
   dockerfile?: string | null | undefined;
   /** Path of the Dockerfile inside the context: where it is in an uploaded context, where the inline one is placed otherwise. "Dockerfile" when omitted. */
   dockerfilePath?: string | null | undefined;
+  /** Extra /etc/hosts entries of the `RUN` steps (`--add-host`), "host:ip". */
+  extraHosts?: Array<string> | null | undefined;
   /** Files placed in the context beside an inline Dockerfile, for `COPY` and `ADD`. */
   files?: Array<BuildFileInput> | null | undefined;
   /** Labels set on the image, besides those of the Dockerfile. */
   labels?: Array<KeyValueInput> | null | undefined;
+  /** Memory limit of the `RUN` steps (`--memory`), at least 6 MiB. */
+  memoryBytes?: number | null | undefined;
+  /** Memory plus swap of the `RUN` steps (`--memory-swap`), at least `memoryBytes`; -1 for unlimited swap. */
+  memorySwapBytes?: number | null | undefined;
+  /** Network of the `RUN` steps (`--network`): "bridge" (the default), "host", "none" or a network name. */
+  networkMode?: string | null | undefined;
   /** Run every step again instead of reusing cached layers. */
   noCache?: boolean | null | undefined;
   /** Platform to build for, `os/arch[/variant]`, e.g. "linux/amd64". */
@@ -65,18 +83,28 @@ export type ContainerFilter = {
   composeProject?: string | null | undefined;
   /** Compose service name. */
   composeService?: string | null | undefined;
+  /** Only containers created before this one (id, id prefix or name). */
+  createdBefore?: string | null | undefined;
+  /** Only containers created after this one (id, id prefix or name). */
+  createdSince?: string | null | undefined;
   /** Exit codes of stopped containers. */
   exitCodes?: Array<number> | null | undefined;
+  /** Ports it exposes, as "port[/protocol]" or a range "start-end[/protocol]", e.g. "80", "53/udp", "8000-8080/tcp". */
+  exposedPorts?: Array<string> | null | undefined;
   /** Healthcheck results. */
   health?: Array<HealthStatus> | null | undefined;
   /** Ids or id prefixes. */
   ids?: Array<string> | null | undefined;
+  /** true: only containers running swarm service tasks; false: only the others. */
+  isTask?: boolean | null | undefined;
   /** Labels as `key` (set to anything) or `key=value`; all must match. */
   labels?: Array<string> | null | undefined;
   /** Names, matched as regular expressions on any of its names. */
   names?: Array<string> | null | undefined;
   /** Networks (name or id) it is attached to. */
   networks?: Array<string> | null | undefined;
+  /** Host ports it publishes a port on (the host side of `-p`), in the form of `exposedPorts`. Exposed and published ports match running containers only. */
+  publishedPorts?: Array<string> | null | undefined;
   /** Lifecycle states. */
   states?: Array<ContainerState> | null | undefined;
   /** Volumes (name) or mount destinations it has. */
@@ -154,8 +182,16 @@ export type CreateContainerInput = {
   capDrop?: Array<string> | null | undefined;
   /** Command and arguments, replacing the image’s `CMD`. */
   cmd?: Array<string> | null | undefined;
+  /** Device cgroup rules (`--device-cgroup-rule`), e.g. "c 1:3 rwm"; need the `dangerous` permission. */
+  deviceCgroupRules?: Array<string> | null | undefined;
+  /** Host devices it may use (`--device`); needs the `dangerous` permission. */
+  devices?: Array<DeviceInput> | null | undefined;
   /** DNS server addresses. */
   dns?: Array<string> | null | undefined;
+  /** Resolver options (`--dns-option`), e.g. "ndots:2". */
+  dnsOptions?: Array<string> | null | undefined;
+  /** DNS search domains (`--dns-search`), e.g. "example.com". */
+  dnsSearch?: Array<string> | null | undefined;
   /** Its domain name. */
   domainname?: string | null | undefined;
   /** Entrypoint, replacing the image’s `ENTRYPOINT`. */
@@ -176,6 +212,8 @@ export type CreateContainerInput = {
   init?: boolean | null | undefined;
   /** Labels to set. */
   labels?: Array<KeyValueInput> | null | undefined;
+  /** Log driver and options; the engine’s default when omitted. Below the privileged admission level only json-file, local and none, which keep logs with the engine. */
+  logConfig?: LogConfigInput | null | undefined;
   /** Bind mounts, volumes and tmpfs mounts. */
   mounts?: Array<MountInput> | null | undefined;
   /** Its name: letters, digits, "_", "." and "-", starting with a letter or digit; the engine picks one when omitted. */
@@ -184,6 +222,8 @@ export type CreateContainerInput = {
   network?: CreateContainerNetworkInput | null | undefined;
   /** "bridge" (the default), "host", "none", "container:<name|id>", or a network name; use `network` to join a network with aliases or a fixed address. */
   networkMode?: string | null | undefined;
+  /** Networks to join instead of the default bridge, each with aliases and addresses; the first is its network mode. Not with `network`. An engine before API 1.44 takes one at create: the container is connected to the others before it starts (a failed connect removes it). */
+  networks?: Array<CreateContainerNetworkInput> | null | undefined;
   /** Keep its processes from gaining privileges (`--security-opt no-new-privileges`): setuid binaries and file capabilities grant nothing. Required, with `capDrop: ["ALL"]` and a numeric non-zero `user`, at the `restricted` admission level. */
   noNewPrivileges?: boolean | null | undefined;
   /** Keep its stdin open (`-i`). */
@@ -200,14 +240,24 @@ export type CreateContainerInput = {
   resources?: ContainerResourcesInput | null | undefined;
   /** When to restart it; never when omitted. */
   restartPolicy?: RestartPolicyInput | null | undefined;
+  /** Security options (`--security-opt`): "no-new-privileges[:true|false]", "apparmor=<profile>", "seccomp=unconfined" or "seccomp=<profile JSON>", "label=disable" or "label=<user|role|type|level>:<value>", "systempaths=unconfined". Below the privileged admission level only no-new-privileges and the engine’s default AppArmor profile ("apparmor=docker-default"). */
+  securityOptions?: Array<string> | null | undefined;
+  /** Size of /dev/shm (`--shm-size`); 64 MiB when omitted. Below the privileged admission level at most the memory limit, or 64 MiB without one. */
+  shmSizeBytes?: number | null | undefined;
   /** Signal that stops it: a name ("SIGTERM", "TERM") or a number from 1 to 64. */
   stopSignal?: string | null | undefined;
   /** Seconds to wait after the stop signal before killing it; 10 when omitted. */
   stopTimeout?: number | null | undefined;
+  /** Kernel parameters of its namespaces (`--sysctl`), e.g. net.ipv4.ip_unprivileged_port_start "0". Below the privileged admission level only the namespaced ones: net.* (on a network of its own), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* (with an IPC namespace of its own). */
+  sysctls?: Array<KeyValueInput> | null | undefined;
   /** Give it a pseudo-terminal (`-t`). */
   tty?: boolean | null | undefined;
+  /** Resource limits of its processes (`--ulimit`); the engine’s defaults for those omitted. Below the privileged admission level `rtprio` and `rttime` stay 0. */
+  ulimits?: Array<UlimitInput> | null | undefined;
   /** User (and group) its process runs as: "name", "uid", "uid:gid". The `restricted` admission level takes only a numeric non-zero uid (a name may be root in the image). */
   user?: string | null | undefined;
+  /** Containers whose volumes and mounts it mounts too (`--volumes-from`). Below the privileged admission level each must be a container that level would admit. */
+  volumesFrom?: Array<VolumesFromInput> | null | undefined;
   /** Absolute working directory of its process. */
   workingDir?: string | null | undefined;
 };
@@ -218,6 +268,8 @@ export type CreateContainerNetworkInput = {
   aliases?: Array<string> | null | undefined;
   /** Fixed IPv4 address, within a subnet the network was created with. */
   ipv4Address?: string | null | undefined;
+  /** Fixed IPv6 address, within an IPv6 subnet of a network created with IPv6 enabled. */
+  ipv6Address?: string | null | undefined;
   /** Network name or id. */
   name: string;
 };
@@ -332,6 +384,16 @@ export type CreateVolumeInput = {
   labels?: Array<KeyValueInput> | null | undefined;
   /** Its name (letters, digits, "_", "." and "-"); the engine picks one when omitted. */
   name?: string | null | undefined;
+};
+
+/** A host device given to the container (`--device`). */
+export type DeviceInput = {
+  /** What the container may do with it: "r", "w", "m" (mknod) combined; "rwm" when omitted. */
+  cgroupPermissions?: string | null | undefined;
+  /** Absolute path inside the container; the host path when omitted. */
+  pathInContainer?: string | null | undefined;
+  /** Absolute path of the device on the host. */
+  pathOnHost: string;
 };
 
 /** What kind of engine failure ended a mutation. */
@@ -492,6 +554,8 @@ export type HealthcheckInput = {
 
 /** Which images to list. Conditions of different fields must all hold. */
 export type ImageFilter = {
+  /** true: intermediate images too (the untagged layers a classic build leaves, `docker images --all`); top-level images only when omitted. */
+  all?: boolean | null | undefined;
   /** Only images created before this one (reference or id). */
   before?: string | null | undefined;
   /** true: only untagged images no other image builds on; false: only the others. */
@@ -533,6 +597,14 @@ export type KeyValueInput = {
   name: string;
   /** Its value (may be empty). */
   value: string;
+};
+
+/** Where the engine keeps the container’s output (`--log-driver`, `--log-opt`). */
+export type LogConfigInput = {
+  /** Log driver: "json-file" (the usual default), "local", "none", "syslog", … */
+  driver: string;
+  /** Driver options, e.g. max-size "10m", max-file "3". */
+  options?: Array<KeyValueInput> | null | undefined;
 };
 
 /** Which output stream a log line was written to. */
@@ -892,6 +964,16 @@ export type SwarmNodeState =
   /** Joining. */
   | 'PENDING';
 
+/** A resource limit of the container’s processes (`--ulimit name=soft:hard`). */
+export type UlimitInput = {
+  /** Hard limit; -1 for unlimited. */
+  hard: number;
+  /** The limit, e.g. "nofile", "nproc", "core", "memlock", "stack". */
+  name: string;
+  /** Soft limit, at most the hard limit; -1 for unlimited. */
+  soft: number;
+};
+
 /** Limits and restart policy to change on a container (`docker update`). */
 export type UpdateContainerInput = {
   /** New limits; those omitted keep their value. A new memory limit above the container’s swap limit needs `memorySwapBytes` too (-1 for unlimited swap), or the engine refuses it as a conflict. */
@@ -978,6 +1060,14 @@ export type VolumeScope =
   | 'GLOBAL'
   /** On this engine only. */
   | 'LOCAL';
+
+/** A container whose volumes and mounts this one mounts too (`--volumes-from`). */
+export type VolumesFromInput = {
+  /** Name or id of the container. */
+  container: string;
+  /** Mount them read-only (true) or read-write (false); as they are when omitted. */
+  readOnly?: boolean | null | undefined;
+};
 
 export type BuildMutationVariables = Exact<{ [key: string]: never; }>;
 

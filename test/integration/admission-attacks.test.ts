@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { reviewContainerCreate } from '../../src/security/admission.ts';
 import { hashToken } from '../../src/security/principal.ts';
-import { admissionControlsOf, randomToken } from '../helpers/access.ts';
+import { admissionControlsOf, randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { execInEngineNetns } from '../helpers/engine.ts';
@@ -307,4 +307,211 @@ describe('admission attacks', () => {
       expect({ logs, pull }).not.toMatchObject({ logs: expect.stringContaining('16 03') });
     });
   }
+
+  // The docker-run inputs that reach the host, tried at the level that should refuse them and
+  // through the ways around the review a hostile writer would try first.
+  const CREATE = `mutation ($input: CreateContainerInput!) { createContainer(input: $input, start: true) {
+    __typename ... on ContainerPayload { container { dockerId } } ... on MutationError { message } } }`;
+
+  /** The container named `name`, as the engine has it; null when there is none. */
+  async function engineContainer(name: string) {
+    return fixtures.engine.jsonOrNull<{ Id: string }>(
+      { path: `/containers/${name}/json` },
+      `inspect ${name}`,
+    );
+  }
+
+  it('restricted: no-new-privileges may not be turned off again by a later security option', async () => {
+    const name = fixtures.name('nnp-off');
+    const answer = await gql(confined, CREATE, {
+      input: {
+        image: BASE_IMAGE,
+        name,
+        labels: [runLabel],
+        user: '1000',
+        capDrop: ['ALL'],
+        // The engine reads the entries in order: the last one would leave the bit off.
+        securityOptions: ['no-new-privileges', 'no-new-privileges:false'],
+      },
+    });
+    expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(admissionControlsOf(answer.errors?.[0])).toContain('security-options');
+    expect(await engineContainer(name)).toBeNull();
+  });
+
+  for (const [level, app] of [
+    ['baseline', attacker],
+    ['restricted', confined],
+  ] as const) {
+    const confinedInput = { user: '1000', capDrop: ['ALL'], noNewPrivileges: true };
+    const attempts: { what: string; control: string; input: Record<string, unknown> }[] = [
+      {
+        what: 'the host kernel log through a device',
+        control: 'devices',
+        input: { devices: [{ pathOnHost: '/dev/kmsg' }], cmd: ['head', '-c', '1', '/dev/kmsg'] },
+      },
+      {
+        what: 'every block device through a device cgroup rule',
+        control: 'devices',
+        input: { deviceCgroupRules: ['b *:* rwm'] },
+      },
+      {
+        what: 'the host core pattern (runs a program on the host at every crash)',
+        control: 'sysctls',
+        input: { sysctls: [{ name: 'kernel.core_pattern', value: '|/tmp/x' }] },
+      },
+      {
+        what: 'an unconfined seccomp profile',
+        control: 'security-options',
+        input: { securityOptions: ['seccomp=unconfined'] },
+      },
+      {
+        what: 'an allow-all seccomp profile given as JSON',
+        control: 'security-options',
+        input: { securityOptions: ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'] },
+      },
+      {
+        what: 'no AppArmor profile',
+        control: 'security-options',
+        input: { securityOptions: ['apparmor=unconfined'] },
+      },
+      {
+        what: 'no SELinux labels',
+        control: 'security-options',
+        input: { securityOptions: ['label=disable'] },
+      },
+      {
+        what: 'logs sent to a host of its choosing',
+        control: 'engine-settings',
+        input: {
+          logConfig: {
+            driver: 'gelf',
+            options: [{ name: 'gelf-address', value: 'udp://10.9.9.9:12201' }],
+          },
+        },
+      },
+      {
+        what: 'real-time priority ahead of the host',
+        control: 'engine-settings',
+        input: { ulimits: [{ name: 'rtprio', soft: -1, hard: -1 }] },
+      },
+      {
+        what: 'a /dev/shm of 64 GiB without a memory limit',
+        control: 'shm-size',
+        input: { shmSizeBytes: 64 * 1024 * 1024 * 1024 },
+      },
+    ];
+    for (const attempt of attempts) {
+      it(`${level}: ${attempt.what} is refused (${attempt.control})`, async () => {
+        const name = fixtures.name(`run-${attempt.control}`);
+        const answer = await gql(app, CREATE, {
+          input: {
+            image: BASE_IMAGE,
+            name,
+            labels: [runLabel],
+            ...(level === 'restricted' ? confinedInput : {}),
+            ...attempt.input,
+          },
+        });
+        expect(answer.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe('FORBIDDEN');
+        expect(admissionControlsOf(answer.errors?.[0])).toContain(attempt.control);
+        expect(await engineContainer(name)).toBeNull();
+      });
+    }
+  }
+
+  it('baseline: a net.* sysctl may not reach into another container’s network namespace', async () => {
+    // A container the attacker may run itself; sharing its namespace is admitted, but a sysctl
+    // set through the sharer would change the other container's network.
+    const victim = fixtures.name('sysctl-victim');
+    await fixtures.runContainer(victim);
+    const name = fixtures.name('sysctl-sharer');
+    const answer = await gql(attacker, CREATE, {
+      input: {
+        image: BASE_IMAGE,
+        name,
+        labels: [runLabel],
+        networkMode: `container:${victim}`,
+        sysctls: [{ name: 'net.ipv4.ip_forward', value: '1' }],
+      },
+    });
+    expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(admissionControlsOf(answer.errors?.[0])).toEqual(['sysctls']);
+    expect(await engineContainer(name)).toBeNull();
+  });
+
+  it('baseline: a host-interface network given second (connected after the create) is refused before anything is made', async () => {
+    const parent = `dgb${fixtures.run.slice(0, 6)}`;
+    await execInEngineNetns('ip', [
+      'link',
+      'add',
+      parent,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      `${parent}p`,
+    ]);
+    try {
+      const lan = fixtures.name('admin-macvlan');
+      await fixtures.createNetwork(lan, { Driver: 'macvlan', Options: { parent } });
+      const name = fixtures.name('second-net');
+      const answer = await gql(attacker, CREATE, {
+        input: {
+          image: BASE_IMAGE,
+          name,
+          labels: [runLabel],
+          networks: [{ name: 'bridge' }, { name: lan }],
+        },
+      });
+      expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(admissionControlsOf(answer.errors?.[0])).toContain('network-drivers');
+      expect(await engineContainer(name)).toBeNull();
+    } finally {
+      await execInEngineNetns('ip', ['link', 'del', parent]);
+    }
+  });
+
+  it('a token limited to labels may not take the volumes of a container it cannot see', async () => {
+    const limitedToken = randomToken();
+    const limited = createTestApp(
+      tokensEnv([
+        {
+          id: 'team',
+          role: 'admin',
+          token: limitedToken,
+          labels: { [TEST_LABEL]: fixtures.run, team: 'a' },
+        },
+      ]),
+      { token: limitedToken },
+    );
+    try {
+      const hidden = fixtures.name('hidden-data');
+      await fixtures.createContainer(hidden, { Volumes: { '/secrets': {} } });
+      const attempt = async (container: string) =>
+        gql(limited, CREATE, {
+          input: {
+            image: BASE_IMAGE,
+            name: fixtures.name('thief'),
+            volumesFrom: [{ container }],
+          },
+        });
+      const hiddenAnswer = await attempt(hidden);
+      const missingName = fixtures.name('no-such-container');
+      const missingAnswer = await attempt(missingName);
+      const payload = hiddenAnswer.data?.createContainer as { __typename: string; message: string };
+      expect(payload.__typename, JSON.stringify(hiddenAnswer)).toBe('NotFoundError');
+      // The same answer as for a container that does not exist, but for the name.
+      const missing = missingAnswer.data?.createContainer as {
+        __typename: string;
+        message: string;
+      };
+      expect(missing.__typename).toBe('NotFoundError');
+      expect(payload.message.replaceAll(hidden, 'X')).toBe(
+        missing.message.replaceAll(missingName, 'X'),
+      );
+    } finally {
+      await limited.close();
+    }
+  });
 });

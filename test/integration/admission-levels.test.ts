@@ -54,6 +54,8 @@ interface Objects {
   readonly plain: string;
   /** A folder in the bind allow-list, writable (":rw"). */
   readonly allowed: string;
+  /** A plain user-defined bridge network. */
+  readonly lan: string;
 }
 
 /** One input refused from `level` up. */
@@ -176,6 +178,108 @@ const MUTATIONS: Readonly<Record<string, Entry>> = {
             user: '1000',
             ...confined,
             mounts: [{ type: 'VOLUME', source: o.rootVolume, target: '/host' }],
+          }),
+      },
+      {
+        what: 'a host device',
+        from: 'baseline',
+        control: 'devices',
+        args: (o) =>
+          container(o, 'lv-dev', {
+            user: '1000',
+            ...confined,
+            devices: [{ pathOnHost: '/dev/kmsg' }],
+          }),
+      },
+      {
+        what: 'a device cgroup rule',
+        from: 'baseline',
+        control: 'devices',
+        args: (o) =>
+          container(o, 'lv-devrule', {
+            user: '1000',
+            ...confined,
+            deviceCgroupRules: ['b *:* rwm'],
+          }),
+      },
+      ...[
+        'seccomp=unconfined',
+        'apparmor=unconfined',
+        'label=disable',
+        'systempaths=unconfined',
+      ].map(
+        (option): RefusedInput => ({
+          what: `security option ${option}`,
+          from: 'baseline',
+          control: 'security-options',
+          args: (o) =>
+            container(o, `lv-secopt-${option.split('=')[0]}`, {
+              user: '1000',
+              ...confined,
+              securityOptions: [option],
+            }),
+        }),
+      ),
+      {
+        what: 'a sysctl of the host kernel',
+        from: 'baseline',
+        control: 'sysctls',
+        args: (o) =>
+          container(o, 'lv-sysctl', {
+            user: '1000',
+            ...confined,
+            sysctls: [{ name: 'kernel.core_pattern', value: '|/bin/sh' }],
+          }),
+      },
+      {
+        what: 'volumes from a container holding a host device',
+        from: 'baseline',
+        control: 'shared-namespaces',
+        args: (o) =>
+          container(o, 'lv-volfrom', {
+            user: '1000',
+            ...confined,
+            volumesFrom: [{ container: o.withDevice }],
+          }),
+      },
+      {
+        what: 'a log driver that sends logs off the engine',
+        from: 'baseline',
+        control: 'engine-settings',
+        args: (o) =>
+          container(o, 'lv-syslog', { user: '1000', ...confined, logConfig: { driver: 'syslog' } }),
+      },
+      {
+        what: 'real-time priority',
+        from: 'baseline',
+        control: 'engine-settings',
+        args: (o) =>
+          container(o, 'lv-rtprio', {
+            user: '1000',
+            ...confined,
+            ulimits: [{ name: 'rtprio', soft: 99, hard: 99 }],
+          }),
+      },
+      {
+        what: 'a /dev/shm beyond the memory limit',
+        from: 'baseline',
+        control: 'shm-size',
+        args: (o) =>
+          container(o, 'lv-shm', {
+            user: '1000',
+            ...confined,
+            shmSizeBytes: 8 * 1024 * 1024 * 1024,
+          }),
+      },
+      {
+        what: 'a fixed IPv6 address on a second network, outside the pools',
+        from: 'baseline',
+        control: 'network-addresses',
+        args: (o) =>
+          container(o, 'lv-ipv6', {
+            user: '1000',
+            ...confined,
+            networks: [{ name: 'bridge' }, { name: o.lan, ipv6Address: '2001:db8::66' }],
           }),
       },
       {
@@ -512,6 +616,7 @@ describe('admission levels', () => {
     rootVolume: fixtures.name('lv-fixture-root'),
     plain: fixtures.name('lv-fixture-plain'),
     allowed,
+    lan: fixtures.name('lv-fixture-lan'),
   };
 
   beforeAll(async () => {
@@ -524,6 +629,7 @@ describe('admission levels', () => {
       },
     });
     await fixtures.createContainer(objects.plain);
+    await fixtures.createNetwork(objects.lan);
     await fixtures.createVolume(objects.rootVolume, {
       Driver: 'local',
       DriverOpts: { type: 'none', o: 'bind', device: '/' },

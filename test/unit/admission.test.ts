@@ -102,7 +102,7 @@ describe('container create', () => {
       'HostConfig.Devices hands host devices to the container',
       'HostConfig.SecurityOpt ["seccomp=unconfined"] relaxes confinement',
       'HostConfig.MaskedPaths unmasks /proc',
-      'HostConfig.Sysctls ["kernel.core_pattern"] are not in the safe set',
+      'HostConfig.Sysctls ["kernel.core_pattern"] are not kernel parameters of the container\'s own namespaces',
       'HostConfig.CgroupParent places the container in another cgroup',
     ]);
   });
@@ -266,6 +266,138 @@ describe('container create', () => {
     expect(messages(await reviewContainerCreate(body, 'baseline', settings, lookups()))).toEqual([
       'HostConfig.LogConfig.Type "syslog" sends logs off the engine',
     ]);
+  });
+
+  it('allows the sysctls of namespaces the container has of its own', async () => {
+    const own = {
+      Image: 'x',
+      HostConfig: {
+        Sysctls: {
+          'net.ipv4.ip_unprivileged_port_start': '0',
+          'net.core.somaxconn': '1024',
+          'kernel.shmmax': '1000000',
+          'kernel.msgmax': '9000',
+          'kernel.sem': '250 32000 32 128',
+          'fs.mqueue.msg_max': '20',
+        },
+      },
+    };
+    expect(await reviewContainerCreate(own, 'baseline', settings, lookups())).toEqual([]);
+    const shared = {
+      Image: 'x',
+      HostConfig: {
+        NetworkMode: 'none',
+        IpcMode: 'host',
+        Sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1', 'kernel.domainname': 'x' },
+      },
+    };
+    expect(messages(await reviewContainerCreate(shared, 'baseline', settings, lookups()))).toEqual([
+      'HostConfig.IpcMode "host"',
+      'HostConfig.Sysctls ["kernel.shmmax","kernel.domainname"] are not kernel parameters of the container\'s own namespaces',
+    ]);
+    const otherNetwork = {
+      Image: 'x',
+      HostConfig: { NetworkMode: 'container:plain', Sysctls: { 'net.ipv4.ip_forward': '1' } },
+    };
+    const found = await reviewContainerCreate(
+      otherNetwork,
+      'baseline',
+      settings,
+      lookups({}, { plain: { HostConfig: {} } }),
+    );
+    expect(found.map((item) => item.control)).toEqual(['sysctls']);
+  });
+
+  it('bounds /dev/shm by the memory limit, or the default without one', async () => {
+    const review = (hostConfig: Record<string, unknown>) =>
+      reviewContainerCreate(
+        { Image: 'x', HostConfig: hostConfig },
+        'baseline',
+        settings,
+        lookups(),
+      );
+    const mib = 1024 * 1024;
+    expect(await review({ ShmSize: 64 * mib })).toEqual([]);
+    expect(await review({ ShmSize: 256 * mib, Memory: 256 * mib })).toEqual([]);
+    expect((await review({ ShmSize: 65 * mib })).map((item) => item.control)).toEqual(['shm-size']);
+    expect(
+      (await review({ ShmSize: 512 * mib, Memory: 256 * mib })).map((item) => item.control),
+    ).toEqual(['shm-size']);
+  });
+
+  it('allows ulimits but real-time priority', async () => {
+    const review = (ulimits: unknown[]) =>
+      reviewContainerCreate(
+        { Image: 'x', HostConfig: { Ulimits: ulimits } },
+        'baseline',
+        settings,
+        lookups(),
+      );
+    expect(
+      await review([
+        { Name: 'nofile', Soft: 1024, Hard: 4096 },
+        { Name: 'rtprio', Soft: 0, Hard: 0 },
+      ]),
+    ).toEqual([]);
+    expect(messages(await review([{ Name: 'rtprio', Soft: 0, Hard: 99 }]))).toEqual([
+      'HostConfig.Ulimits[0] "rtprio" grants real-time scheduling priority',
+    ]);
+  });
+
+  it('allows the security options a container has anyway, and no other', async () => {
+    const review = (options: string[], level: 'baseline' | 'restricted' = 'baseline') =>
+      reviewContainerCreate(
+        {
+          Image: 'x',
+          User: '1000',
+          HostConfig: { CapDrop: ['ALL'], SecurityOpt: options },
+        },
+        level,
+        settings,
+        lookups(),
+      );
+    expect(
+      await review(['no-new-privileges:false', 'apparmor=docker-default', 'no-new-privileges']),
+    ).toEqual([]);
+    for (const option of [
+      'seccomp=unconfined',
+      'apparmor=unconfined',
+      'label=disable',
+      'label=type:spc_t',
+      'systempaths=unconfined',
+      'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}',
+    ]) {
+      expect(messages(await review([option])), option).toEqual([
+        `HostConfig.SecurityOpt ${JSON.stringify([option])} relaxes confinement`,
+      ]);
+    }
+    // The engine reads the options in order: the last no-new-privileges entry decides.
+    expect(
+      messages(await review(['no-new-privileges', 'no-new-privileges:false'], 'restricted')),
+    ).toEqual(['HostConfig.SecurityOpt must hold "no-new-privileges"']);
+    expect(await review(['no-new-privileges:false', 'no-new-privileges'], 'restricted')).toEqual(
+      [],
+    );
+  });
+
+  it('reviews the containers of volumesFrom, and every network of EndpointsConfig', async () => {
+    const body = {
+      Image: 'x',
+      HostConfig: { NetworkMode: 'front', VolumesFrom: ['agent:ro', 'plain'] },
+      NetworkingConfig: { EndpointsConfig: { front: {}, lan: {} } },
+    };
+    const found = await reviewContainerCreate(
+      body,
+      'baseline',
+      settings,
+      lookups(
+        {},
+        { agent: { HostConfig: { Privileged: true } }, plain: { HostConfig: {} } },
+        {},
+        { front: bridge('front'), lan: bridge('lan', { driver: 'macvlan' }) },
+      ),
+    );
+    expect(found.map((item) => item.control)).toEqual(['shared-namespaces', 'network-drivers']);
   });
 });
 

@@ -132,4 +132,49 @@ describe('checkBuild', () => {
     expect(answer.field).toBe(field);
     expect(answer.message).toContain(words);
   });
+
+  it('passes the network, cache and resource options of the RUN steps', () => {
+    const { options } = checkBuild(
+      {
+        dockerfile,
+        networkMode: 'none',
+        extraHosts: ['db.local:10.1.2.3', 'gw:host-gateway'],
+        cacheFrom: ['app:cache'],
+        cpuShares: 512,
+        cpusetCpus: '0-1,3',
+        cpuPeriodMicroseconds: 100000,
+        cpuQuotaMicroseconds: 50000,
+        memoryBytes: 64 * 1024 * 1024,
+        memorySwapBytes: -1,
+      },
+      null,
+    );
+    expect(options).toMatchObject({
+      networkMode: 'none',
+      extraHosts: ['db.local:10.1.2.3', 'gw:host-gateway'],
+      cacheFrom: ['app:cache'],
+      cpuShares: 512,
+      cpusetCpus: '0-1,3',
+      cpuPeriod: 100000,
+      cpuQuota: 50000,
+      memory: 64 * 1024 * 1024,
+      memorySwap: -1,
+    });
+  });
+
+  it.each([
+    [{ networkMode: 'my net' }, 'input.networkMode'],
+    [{ extraHosts: ['db.local'] }, 'input.extraHosts[0]'],
+    [{ extraHosts: ['ok:10.0.0.1', 'a:10.0.0.1,b:10.0.0.2'] }, 'input.extraHosts[1]'],
+    [{ cacheFrom: ['app cache'] }, 'input.cacheFrom[0]'],
+    [{ cpuShares: 0 }, 'input.cpuShares'],
+    [{ cpuPeriodMicroseconds: -1 }, 'input.cpuPeriodMicroseconds'],
+    [{ cpuQuotaMicroseconds: 1.5 }, 'input.cpuQuotaMicroseconds'],
+    [{ cpusetCpus: '0-' }, 'input.cpusetCpus'],
+    [{ memoryBytes: 1024 }, 'input.memoryBytes'],
+    [{ memorySwapBytes: -1 }, 'input.memorySwapBytes'],
+    [{ memoryBytes: 64 * 1024 * 1024, memorySwapBytes: 1024 * 1024 }, 'input.memorySwapBytes'],
+  ] as const)('refuses %j naming the field', (input, field) => {
+    expect(refusal({ dockerfile, ...input }).field).toBe(field);
+  });
 });
