@@ -1457,7 +1457,12 @@ async function resolveCreatedFilters(
     const inspect = await context.loaders.containers.inspect.load(
       reference.trim().replace(/^\//, ''),
     );
-    if (!inspect) throw invalidArgument(`filter.${name}`, `there is no container "${reference}"`);
+    if (!inspect) {
+      throw invalidArgument(
+        `filter.${name}`,
+        `there is no container "${reference}" on engine "${context.engineName}"`,
+      );
+    }
     resolved[name] = inspect.Id;
   }
   return { ...filters, ...resolved };
@@ -1478,7 +1483,7 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, context, info) => {
-        const filters = await resolveCreatedFilters(context, toContainerFilters(args.filter));
+        const given = toContainerFilters(args.filter);
         const { first } = args;
         // The first N with no cursor, and no count of the whole list asked for: the engine's
         // `limit` answers it (every filter, label limits included, is applied by the engine);
@@ -1491,6 +1496,8 @@ builder.queryFields((t) => ({
           (args.last === null || args.last === undefined) &&
           !selectsField(info, 'totalCount');
         const answers = await readAcrossEngines(context, info, args.engines, async (bound) => {
+          // A container named by `createdBefore`/`createdSince` must be on every engine asked.
+          const filters = await resolveCreatedFilters(bound, given);
           const { containers: summaries, whole } = pushdown
             ? await bound.loaders.containers.newest(filters, first)
             : { containers: await bound.loaders.containers.list(filters), whole: true };
