@@ -65,6 +65,8 @@ export interface FleetView {
   bind(context: GraphQLContext, name: string): GraphQLContext;
   /** Engine calls this operation made, all engines together. */
   callCount(): number;
+  /** The engines this operation has used so far, in name order (audit lines name them). */
+  touched(): string[];
 }
 
 /** What every resolver of one GraphQL operation shares. */
@@ -264,6 +266,7 @@ export function createContext({
       }
       return bound;
     },
+    touched: () => [...bindings.keys()].sort(),
     callCount: () => [...bindings.values()].reduce((sum, each) => sum + each.docker.callCount, 0),
   };
 

@@ -34,6 +34,8 @@ export interface AuditRecord {
   readonly operationName: string | null;
   /** Root fields the operation selected. */
   readonly fields: readonly string[];
+  /** The engines the operation called (by name), in name order; absent when it called none. */
+  readonly engines?: readonly string[];
   /** The operation's variables, secrets redacted (src/security/redact.ts). */
   readonly variables: Readonly<Record<string, unknown>> | null;
   readonly outcome: AuditOutcome;

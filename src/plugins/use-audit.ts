@@ -16,7 +16,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { type GraphQLParams, isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from '../context.ts';
+import type { FleetView, GraphQLContext } from '../context.ts';
 import { bearerTokenOf, type Principal } from '../security/principal.ts';
 import { redactVariables, scrubSecrets, secretLiterals } from '../security/redact.ts';
 import type { AuditError, AuditLog, AuditOutcome, AuditRecord } from './audit-log.ts';
@@ -58,6 +58,8 @@ interface OperationContext {
   readonly principal?: Principal;
   /** The Node request: the HTTP request, or the WebSocket's upgrade request. */
   readonly req?: IncomingMessage;
+  /** The engines the operation may use (src/context.ts); absent before the context is built. */
+  readonly fleet?: Pick<FleetView, 'touched'>;
 }
 
 /** The interface every typed mutation error implements (src/schema/mutation-errors.ts). */
@@ -183,6 +185,7 @@ function operationRecord(
   variables: Readonly<Record<string, unknown>> | null | undefined,
   outcome: { errors: readonly ResultError[]; typedErrors: readonly AuditError[] },
   startedAt?: number,
+  engines?: readonly string[],
 ): AuditRecord {
   const redacted = redactVariables(variables, document);
   const secrets = [...redacted.secrets, ...secretLiterals(document)];
@@ -209,6 +212,7 @@ function operationRecord(
     operationType: operation.operation === 'subscription' ? 'subscription' : 'mutation',
     operationName: operation.name?.value ?? null,
     fields: rootFields(document, operation),
+    ...(engines && engines.length > 0 ? { engines } : {}),
     variables: redacted.variables,
     outcome: result,
     ...(errors.length > 0 ? { errors } : {}),
@@ -352,6 +356,7 @@ export function useAudit({ log, principals }: AuditOptions): Plugin<GraphQLConte
           args.variableValues,
           { errors, typedErrors },
           startedAt,
+          context.fleet?.touched(),
         ),
       );
     };

@@ -138,6 +138,8 @@ describe('audit log', () => {
       operationType: 'mutation',
       operationName: 'AuditCreateVolume',
       fields: ['createVolume'],
+      // The engines the operation called: the test engine, served as "local".
+      engines: ['local'],
       variables: { input },
       outcome: 'ok',
       transport: 'http',
