@@ -111,6 +111,7 @@ const fleetFields: Readonly<Record<string, Readonly<Record<string, string>>>> = 
   },
   Subscription: {
     events: 'spans engines',
+    containerUpdated: 'spans engines',
   },
 };
 

@@ -1,7 +1,5 @@
 import { Repeater } from '@repeaterjs/repeater';
-import { bindEngine } from '../context.ts';
 import type { DockerClient } from '../docker/client.ts';
-import type { RegisteredEngine } from '../docker/engine-registry.ts';
 import { type EventFilter, type EventMessage, matchesFilter } from '../docker/event-hub.ts';
 import {
   type EngineEvent,
@@ -11,7 +9,7 @@ import {
 } from '../docker/events.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
-import { enginesArgs } from './fleet.ts';
+import { type EngineMessage, enginesArgs, subscribeAcrossEngines } from './fleet.ts';
 import {
   ContainerRef,
   EngineRef,
@@ -171,33 +169,8 @@ const EngineEventRef = builder.objectRef<EngineEvent>('EngineEvent').implement({
   }),
 });
 
-/** A message of one engine's event stream, with the engine it came from. */
-type EngineEventMessage = EventMessage & { readonly engine: string };
-
-/**
- * The messages of one engine, tagged with its name; when the engine leaves the
- * configuration (or the server stops) the stream ends with a RESYNC saying so.
- */
-function tagWithEngine(
-  messages: AsyncIterableIterator<EventMessage, undefined>,
-  engine: RegisteredEngine,
-): AsyncIterableIterator<EngineEventMessage, undefined> {
-  return new Repeater<EngineEventMessage, undefined>(async (push, stop) => {
-    void stop.then(() => messages.return?.());
-    for (;;) {
-      const result = await Promise.race([messages.next(), stop.then(() => null)]);
-      if (result === null) return;
-      if (result.done === true) break;
-      await push({ ...result.value, engine: engine.name });
-    }
-    const reason = engine.retiredReason();
-    if (reason !== null) await push({ kind: 'resync', reason, engine: engine.name });
-    stop();
-  });
-}
-
 const EngineEventMessageRef = builder
-  .objectRef<EngineEventMessage>('EngineEventMessage')
+  .objectRef<EngineMessage<EventMessage>>('EngineEventMessage')
   .implement({
     description:
       'One message of the `events` subscription: an event, or a call to resynchronize, of one engine.',
@@ -476,27 +449,28 @@ builder.subscriptionField('events', (t) =>
         throw invalidArgument('until', 'is past: give since too, or use eventsHistory');
       }
       const end = since && until ? checkRange(since, until) : undefined;
-      // One upstream per engine however many subscribers: each engine's hub, merged, each
-      // message tagged with its engine (so its objects are read there).
-      const streams = context.fleet.select(engines, 'engines').map((engine) => {
-        const bound = bindEngine(context, engine.name);
-        const messages =
-          until && since && end && until.getTime() <= Date.now()
-            ? pastEventMessages(
-                bound.docker,
-                since,
-                end,
-                hubFilter,
-                bound.limits.maxEventsHistory,
-                { bounded: false },
-              )
-            : ((live) => (until ? endingAt(live, until) : live))(
-                bound.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) }),
-              );
-        // A token limited to labels receives only the events of objects it sees.
-        return tagWithEngine(visibleEvents(bound, messages), engine);
-      });
-      return streams.length === 1 && streams[0] ? streams[0] : Repeater.merge(streams);
+      return subscribeAcrossEngines(
+        context,
+        engines,
+        (bound) => {
+          const messages =
+            until && since && end && until.getTime() <= Date.now()
+              ? pastEventMessages(
+                  bound.docker,
+                  since,
+                  end,
+                  hubFilter,
+                  bound.limits.maxEventsHistory,
+                  { bounded: false },
+                )
+              : ((live) => (until ? endingAt(live, until) : live))(
+                  bound.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) }),
+                );
+          // A token limited to labels receives only the events of objects it sees.
+          return visibleEvents(bound, messages);
+        },
+        (reason): EventMessage => ({ kind: 'resync', reason }),
+      );
     },
     resolve: (message, _args, context) => {
       // The context outlives this event: the objects linked from it are read anew.

@@ -1,3 +1,4 @@
+import { Repeater } from '@repeaterjs/repeater';
 import type { GraphQLResolveInfo } from 'graphql';
 import { bindEngine, type GraphQLContext } from '../context.ts';
 import type { RegisteredEngine } from '../docker/engine-registry.ts';
@@ -98,4 +99,53 @@ export async function listAcrossEngines<T>(
 ): Promise<T[]> {
   const answers = await readAcrossEngines(context, info, selectors, read);
   return answers.flatMap((answer) => answer.value);
+}
+
+/** A message of one engine's event stream, with the engine it came from. */
+export type EngineMessage<M> = M & { readonly engine: string };
+
+/**
+ * The messages of one engine, tagged with its name; when the engine leaves the
+ * configuration (or the server stops) the stream ends with a RESYNC saying so.
+ */
+function tagWithEngine<M extends object>(
+  messages: AsyncIterableIterator<M, undefined>,
+  engine: RegisteredEngine,
+  resync: (reason: string) => M,
+): AsyncIterableIterator<EngineMessage<M>, undefined> {
+  return new Repeater<EngineMessage<M>, undefined>(async (push, stop) => {
+    void stop.then(() => messages.return?.());
+    for (;;) {
+      const result = await Promise.race([messages.next(), stop.then(() => null)]);
+      if (result === null) return;
+      if (result.done === true) break;
+      await push({ ...result.value, engine: engine.name });
+    }
+    const reason = engine.retiredReason();
+    if (reason !== null) await push({ ...resync(reason), engine: engine.name });
+    stop();
+  });
+}
+
+/**
+ * One subscription over the engines `selectors` picks (all the principal may see when
+ * null): `subscribe` is called once per engine with the context bound to it (each
+ * engine's shared upstream serves every subscriber), and the streams are merged, each
+ * message tagged with its engine; `resync` makes the message that ends the stream of
+ * an engine that leaves the configuration.
+ */
+export function subscribeAcrossEngines<M extends object>(
+  context: GraphQLContext,
+  selectors: readonly string[] | null | undefined,
+  subscribe: (bound: GraphQLContext) => AsyncIterableIterator<M, undefined>,
+  resync: (reason: string) => M,
+): AsyncIterableIterator<EngineMessage<M>, undefined> {
+  const streams = context.fleet
+    .select(selectors, 'engines')
+    .map((engine) => tagWithEngine(subscribe(bindEngine(context, engine.name)), engine, resync));
+  const [only] = streams;
+  if (streams.length === 1 && only) return only;
+  // Repeater.merge's type infers through PromiseLike, which a type parameter defeats: its
+  // values are the streams' values.
+  return Repeater.merge(streams) as AsyncIterableIterator<EngineMessage<M>, undefined>;
 }

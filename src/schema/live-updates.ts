@@ -1,7 +1,9 @@
+import { bindEngine } from '../context.ts';
 import type { EventFilter, EventMessage } from '../docker/event-hub.ts';
 import { builder } from './builder.ts';
+import { type EngineMessage, enginesArgs, subscribeAcrossEngines } from './fleet.ts';
 import { scopedLabelFilters } from './label-access.ts';
-import { type ContainerRecord, ContainerRef } from './refs.ts';
+import { type ContainerRecord, ContainerRef, EngineRef } from './refs.ts';
 import { checkLabelFilters } from './shared.ts';
 import { visibleEvents } from './visible-events.ts';
 
@@ -25,10 +27,14 @@ const CHANGING_ACTIONS = [
 ];
 
 /** One message of `containerUpdated`, read after the event that caused it. */
-type ContainerUpdate =
+type ContainerUpdate = (
   | { readonly kind: 'updated'; readonly action: string; readonly container: ContainerRecord }
   | { readonly kind: 'removed'; readonly action: string; readonly containerId: string }
-  | { readonly kind: 'resync'; readonly reason: string };
+  | { readonly kind: 'resync'; readonly reason: string }
+) & {
+  /** The engine the change happened on. */
+  readonly engine: string;
+};
 
 const ContainerUpdateKindEnum = builder.enumType('ContainerUpdateKind', {
   description: 'What a `containerUpdated` message says.',
@@ -52,6 +58,12 @@ const ContainerUpdateKindEnum = builder.enumType('ContainerUpdateKind', {
 const ContainerUpdateRef = builder.objectRef<ContainerUpdate>('ContainerUpdate').implement({
   description: 'A container that changed, read after the change, or word that it is gone.',
   fields: (t) => ({
+    engine: t.field({
+      type: EngineRef,
+      description:
+        "The engine the change happened on; a RESYNC concerns that engine's containers only.",
+      resolve: (update) => ({ engine: update.engine }),
+    }),
     kind: t.field({
       type: ContainerUpdateKindEnum,
       description: 'Whether the container changed, was removed, or changes may have been missed.',
@@ -119,8 +131,9 @@ builder.subscriptionField('containerUpdated', (t) =>
         required: false,
         description: 'Which containers to follow; all when omitted.',
       }),
+      ...enginesArgs,
     },
-    subscribe: (_root, { filter }, context) => {
+    subscribe: (_root, { filter, engines }, context) => {
       checkLabelFilters('filter.labels', filter?.labels);
       const containers = [
         ...(filter?.ids ?? []),
@@ -130,25 +143,45 @@ builder.subscriptionField('containerUpdated', (t) =>
         types: ['container'],
         actions: CHANGING_ACTIONS,
         ...(containers.length > 0 ? { containers } : {}),
-        // Container events carry the container's labels: a token limited to labels follows
-        // only the containers carrying them.
-        ...givenLabelFilters(scopedLabelFilters(context, filter?.labels)),
       };
-      // The event rules of scope-rules.ts, as for `events`.
-      return visibleEvents(context, context.events.subscribe({ filter: hubFilter }));
+      // One upstream per engine, merged; the event rules of scope-rules.ts, as for `events`.
+      return subscribeAcrossEngines(
+        context,
+        engines,
+        (bound) =>
+          visibleEvents(
+            bound,
+            bound.events.subscribe({
+              filter: {
+                ...hubFilter,
+                // Container events carry the container's labels: a token limited to labels
+                // follows only the containers carrying them.
+                ...givenLabelFilters(scopedLabelFilters(bound, filter?.labels)),
+              },
+            }),
+          ),
+        (reason): EventMessage => ({ kind: 'resync', reason }),
+      );
     },
-    resolve: async (message: EventMessage, _args, context): Promise<ContainerUpdate> => {
-      if (message.kind === 'resync') return message;
+    resolve: async (
+      message: EngineMessage<EventMessage>,
+      _args,
+      root,
+    ): Promise<ContainerUpdate> => {
+      const { engine } = message;
+      if (message.kind === 'resync') return { kind: 'resync', reason: message.reason, engine };
       const { Action, Actor } = message.event;
       // The context outlives this event: the container is read anew, after the change.
-      context.renewLoaders();
+      root.renewLoaders();
+      const context = bindEngine(root, engine);
       const inspect =
         Action === 'destroy' ? null : await context.loaders.containers.inspect.load(Actor.ID);
-      if (!inspect) return { kind: 'removed', action: Action, containerId: Actor.ID };
+      if (!inspect) return { kind: 'removed', action: Action, containerId: Actor.ID, engine };
       return {
         kind: 'updated',
         action: Action,
-        container: { engine: context.engineName, id: inspect.Id, summary: null, inspect },
+        container: { engine, id: inspect.Id, summary: null, inspect },
+        engine,
       };
     },
   }),
