@@ -1,6 +1,7 @@
 // The dashboard over three engines in real Chromium, every other host blocked: one container
 // table with each container's engine, the engine filter narrowing it to one engine, the engine
-// overview, and an engine that goes down named in a banner while the others' rows stay.
+// overview, and an engine that goes down named in a banner while the others' rows stay,
+// gone with a re-list once the engine is back.
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,9 +123,10 @@ describe('dashboard over several engines', () => {
     await expect.poll(() => rowOf('fleet-a').count()).toBe(1);
   });
 
-  it('names an engine that is down in a banner and keeps showing the others', async () => {
+  it('names an engine that is down in a banner and keeps showing the others, until it is back', async () => {
     const { page } = admin;
     await stopFleetEngine('fleet-c');
+    let restarted = false;
     try {
       await page.reload();
       const banner = page.locator('.banner-engine[data-engine="fleet-c"]');
@@ -150,8 +152,18 @@ describe('dashboard over several engines', () => {
       ).toBe('reachable');
       expect(admin.blocked).toEqual([]);
       expect(admin.errors).toEqual([]);
-    } finally {
+
+      // Back: the banner goes and the container of fleet-c (killed with its engine) is listed again.
       await startFleetEngine('fleet-c');
+      restarted = true;
+      await page.locator('nav a[href="#containers"]').click();
+      await banner.waitFor({ state: 'detached', timeout: 30_000 });
+      await expect
+        .poll(() => rowOf('fleet-c').getByTestId('state').innerText(), { timeout: 20_000 })
+        .toBe('exited');
+      expect(admin.errors).toEqual([]);
+    } finally {
+      if (!restarted) await startFleetEngine('fleet-c');
     }
   });
 });
