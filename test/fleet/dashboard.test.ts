@@ -1,7 +1,7 @@
 // The dashboard over three engines in real Chromium, every other host blocked: one container
 // table with each container's engine, the engine filter narrowing it to one engine, the engine
-// overview, and an engine that goes down named in a banner while the others' rows stay,
-// gone with a re-list once the engine is back.
+// overview, an engine that goes down named in a banner while the others' rows stay, gone with a
+// re-list once the engine is back; and the terminal and the stop button on a container's own engine.
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,5 +165,40 @@ describe('dashboard over several engines', () => {
     } finally {
       if (!restarted) await startFleetEngine('fleet-c');
     }
+  });
+
+  it('opens a terminal and stops a container on their own engine', async () => {
+    const { page } = admin;
+    const name = containerOf('fleet-b');
+    await rowOf('fleet-b').getByRole('button', { name }).click();
+    const status = page.getByTestId('terminal-status');
+    await page.getByRole('button', { name: 'exec sh' }).click();
+    await expect.poll(() => status.innerText(), { timeout: 20_000 }).toBe('connected');
+    await page.getByTestId('terminal').click();
+    // Only the shell of fleet-b's container knows its host name (its short id there).
+    await page.keyboard.type('hostname');
+    await page.keyboard.press('Enter');
+    const { stdout } = await runDockerCli('fleet-b', [
+      'inspect',
+      '-f',
+      '{{.Config.Hostname}}',
+      name,
+    ]);
+    await expect
+      .poll(() => page.getByTestId('terminal').locator('.xterm-rows').innerText(), {
+        timeout: 20_000,
+      })
+      .toContain(stdout.trim());
+    await page.getByRole('button', { name: 'disconnect' }).click();
+
+    await rowOf('fleet-b').getByRole('button', { name: 'stop' }).click();
+    await expect
+      .poll(() => rowOf('fleet-b').getByTestId('state').innerText(), { timeout: 30_000 })
+      .toBe('exited');
+    const state = await runDockerCli('fleet-b', ['inspect', '-f', '{{.State.Status}}', name]);
+    expect(state.stdout.trim()).toBe('exited');
+    expect(await rowOf('fleet-a').getByTestId('state').innerText()).toBe('running');
+    expect(admin.blocked).toEqual([]);
+    expect(admin.errors).toEqual([]);
   });
 });
