@@ -27,21 +27,36 @@ export function storeToken(token: string | null): void {
 export interface Problem {
   readonly code: string;
   readonly message: string;
+  /** The engine it concerns (`extensions.engine`), when the server named one. */
+  readonly engine?: string;
 }
 
-/** What to tell the user for a failed operation, or null when it did not fail. */
-export function problemOf(error: CombinedError | undefined): Problem | null {
-  if (!error) return null;
-  const graphQLError = error.graphQLErrors[0];
-  if (graphQLError) {
-    const code = String(graphQLError.extensions?.code ?? 'ERROR');
-    return { code, message: graphQLError.message };
+/**
+ * What to tell the user for a failed operation, one problem per GraphQL error: a list that
+ * several engines answered may carry an error per engine that did not answer (its `data`
+ * still holds the others' objects). Empty when it did not fail.
+ */
+export function problemsOf(error: CombinedError | undefined): Problem[] {
+  if (!error) return [];
+  if (error.graphQLErrors.length > 0) {
+    return error.graphQLErrors.map((graphQLError) => {
+      const code = String(graphQLError.extensions?.code ?? 'ERROR');
+      const engine = graphQLError.extensions?.engine;
+      return typeof engine === 'string'
+        ? { code, message: graphQLError.message, engine }
+        : { code, message: graphQLError.message };
+    });
   }
   const response = error.response as Response | undefined;
   if (response?.status === 401) {
-    return { code: 'UNAUTHENTICATED', message: 'The token is missing or not valid.' };
+    return [{ code: 'UNAUTHENTICATED', message: 'The token is missing or not valid.' }];
   }
-  return { code: 'NETWORK', message: error.networkError?.message ?? error.message };
+  return [{ code: 'NETWORK', message: error.networkError?.message ?? error.message }];
+}
+
+/** The first problem of a failed operation, or null when it did not fail. */
+export function problemOf(error: CombinedError | undefined): Problem | null {
+  return problemsOf(error)[0] ?? null;
 }
 
 /** The clients of one signed-in session. */
@@ -90,14 +105,17 @@ export function createApi(token: string | null): Api {
   return { client, ws, token, dispose: () => void ws.dispose() };
 }
 
-/** Runs a query once; the data, or the problem. */
+/**
+ * Runs a query once; its data and its problems. Both may come together: urql keeps the
+ * `data` of an answer that also has `errors` (a partial answer, e.g. one engine down).
+ */
 export async function runQuery<Data, Variables extends AnyVariables>(
   api: Api,
   document: DocumentInput<Data, Variables>,
   variables: Variables,
-): Promise<{ data: Data | undefined; problem: Problem | null }> {
+): Promise<{ data: Data | undefined; problems: Problem[] }> {
   const result = await api.client.query(document, variables).toPromise();
-  return { data: result.data, problem: problemOf(result.error) };
+  return { data: result.data, problems: problemsOf(result.error) };
 }
 
 /** Runs a mutation; the data, or the problem. */

@@ -4,11 +4,12 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { type Api, createApi, type Problem, runQuery, storedToken, storeToken } from './api.ts';
 import { ContainersView } from './containers.tsx';
 import { EngineView, EventsView } from './engine.tsx';
-import type { DashboardViewerQuery } from './generated/graphql.ts';
-import { ViewerQuery } from './operations.ts';
+import type { DashboardEnginesQuery, DashboardViewerQuery } from './generated/graphql.ts';
+import { EnginesQuery, ViewerQuery } from './operations.ts';
 import { ImagesView, NetworksView, VolumesView } from './resources.tsx';
 
 export type Viewer = DashboardViewerQuery['viewer'];
+export type EngineSummary = DashboardEnginesQuery['engines'][number];
 
 /** What a view needs from the page. */
 export interface ViewProps {
@@ -17,6 +18,15 @@ export interface ViewProps {
   readonly report: (problem: Problem) => void;
   /** Moves on each engine recovery: views re-list then. */
   readonly resync: number;
+  /** Every engine the token sees, reachable or not. */
+  readonly engines: readonly EngineSummary[];
+  /** The engines the filter picked (the `engines:` of lists), or null for all of them. */
+  readonly scope: readonly string[] | null;
+}
+
+/** The names of the engines a view shows: the filter's, or every engine. */
+export function enginesInScope({ engines, scope }: Pick<ViewProps, 'engines' | 'scope'>): string[] {
+  return scope ? [...scope] : engines.map((engine) => engine.name);
 }
 
 const TABS = ['containers', 'images', 'volumes', 'networks', 'events', 'engine'] as const;
@@ -28,6 +38,20 @@ const BANNER_TEXT: Readonly<Record<string, string>> = {
   FORBIDDEN: 'Your token is not allowed to do that.',
   RATE_LIMITED: 'Too many requests: wait a moment and try again.',
 };
+
+/** Banners are one per code, and one per engine for the problems an engine caused. */
+function bannerKey(problem: Problem): string {
+  return problem.engine ? `engine:${problem.engine}` : problem.code;
+}
+
+function engineBannerText(problem: Problem & { engine: string }): string {
+  const what = problem.code === 'ENGINE_TIMEOUT' ? 'is not answering in time' : 'is unreachable';
+  return `Engine ${problem.engine} ${what}: ${problem.message}`;
+}
+
+interface Readiness {
+  readonly engines?: readonly { name: string; reachable: boolean; error?: string }[];
+}
 
 function tabOf(hash: string): Tab {
   const name = hash.replace(/^#/, '');
@@ -44,6 +68,9 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
   const [engineDown, setEngineDown] = useState(false);
   const [resync, setResync] = useState(0);
   const [tab, setTab] = useState<Tab>(tabOf(location.hash));
+  const [engines, setEngines] = useState<readonly EngineSummary[]>([]);
+  const [engineFilter, setEngineFilter] = useState('');
+  const scope = useMemo(() => (engineFilter ? [engineFilter] : null), [engineFilter]);
 
   const report = useCallback((problem: Problem) => {
     if (problem.code === 'UNAUTHENTICATED') {
@@ -53,14 +80,18 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
       setSignInError(problem.message);
       return;
     }
-    setBanners((current) => new Map(current).set(problem.code, problem));
+    setBanners((current) => new Map(current).set(bannerKey(problem), problem));
   }, []);
-  const dismiss = (code: string) =>
-    setBanners((current) => {
-      const next = new Map(current);
-      next.delete(code);
-      return next;
-    });
+  const dismiss = useCallback(
+    (key: string) =>
+      setBanners((current) => {
+        if (!current.has(key)) return current;
+        const next = new Map(current);
+        next.delete(key);
+        return next;
+      }),
+    [],
+  );
 
   useEffect(() => {
     const onHash = () => setTab(tabOf(location.hash));
@@ -71,9 +102,9 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
   useEffect(() => {
     if (tokensRequired && !token) return;
     let current = true;
-    void runQuery(api, ViewerQuery, {}).then(({ data, problem }) => {
+    void runQuery(api, ViewerQuery, {}).then(({ data, problems }) => {
       if (!current) return;
-      if (problem) report(problem);
+      for (const problem of problems) report(problem);
       if (data) {
         setViewer(data.viewer);
         setSignInError(null);
@@ -84,16 +115,48 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
     };
   }, [api, token, tokensRequired, report]);
 
-  // Engine health from /readyz (one ping of the engine): a banner while it is down, and a
-  // re-list of everything when it is back (events may have been missed meanwhile).
+  useEffect(() => {
+    if (!viewer) return;
+    let current = true;
+    void runQuery(api, EnginesQuery, {}).then(({ data, problems }) => {
+      if (!current) return;
+      for (const problem of problems) report(problem);
+      if (data) setEngines(data.engines);
+    });
+    return () => {
+      current = false;
+    };
+  }, [api, viewer, report, resync]);
+
+  // Engine health from /readyz (a ping of each engine; 503 when none answers): a banner while
+  // all are down or one is, and a re-list of everything when one is back (events may have
+  // been missed meanwhile).
   useEffect(() => {
     let down = false;
+    const unreachable = new Set<string>();
     const probe = async () => {
       let ok = false;
+      let readiness: Readiness = {};
       try {
-        ok = (await fetch('/readyz', { cache: 'no-store' })).ok;
+        const response = await fetch('/readyz', { cache: 'no-store' });
+        ok = response.ok;
+        readiness = (await response.json()) as Readiness;
       } catch {
         ok = false;
+      }
+      let recovered = false;
+      for (const engine of readiness.engines ?? []) {
+        if (!engine.reachable && !unreachable.has(engine.name)) {
+          unreachable.add(engine.name);
+          report({
+            code: 'ENGINE_UNAVAILABLE',
+            message: engine.error ?? 'readiness check failed',
+            engine: engine.name,
+          });
+        } else if (engine.reachable && unreachable.delete(engine.name)) {
+          dismiss(`engine:${engine.name}`);
+          recovered = true;
+        }
       }
       if (!ok && !down) {
         down = true;
@@ -102,16 +165,18 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
         down = false;
         setEngineDown(false);
         dismiss('ENGINE_UNAVAILABLE');
-        setResync((value) => value + 1);
+        recovered = true;
       }
+      if (recovered) setResync((value) => value + 1);
     };
     const timer = setInterval(() => void probe(), 3000);
     return () => clearInterval(timer);
-  }, []);
+  }, [report, dismiss]);
 
   if (tokensRequired && !viewer) {
     return <SignIn error={signInError} onToken={(value) => (storeToken(value), setToken(value))} />;
   }
+  const props: ViewProps | null = viewer && { api, viewer, report, resync, engines, scope };
   const shown = new Map(banners);
   if (engineDown) {
     shown.set('ENGINE_UNAVAILABLE', {
@@ -130,6 +195,18 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
             </a>
           ))}
         </nav>
+        <select
+          aria-label="Engine"
+          value={engineFilter}
+          onChange={(event) => setEngineFilter(event.currentTarget.value)}
+        >
+          <option value="">all engines</option>
+          {engines.map((engine) => (
+            <option key={engine.name} value={engine.name}>
+              {engine.name}
+            </option>
+          ))}
+        </select>
         <div class="who">
           {viewer && (
             <span data-testid="viewer">
@@ -151,35 +228,38 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
           )}
         </div>
       </header>
-      {[...shown.values()].map((problem) => (
-        <div key={problem.code} class={`banner banner-${problem.code}`} role="alert">
-          <strong>{problem.code}</strong> {BANNER_TEXT[problem.code] ?? ''}{' '}
-          <span>{problem.message}</span>
-          <button type="button" aria-label="Dismiss" onClick={() => dismiss(problem.code)}>
-            ×
-          </button>
-        </div>
-      ))}
-      {viewer && (
+      {[...shown.entries()].map(([key, problem]) =>
+        problem.engine ? (
+          <div
+            key={key}
+            class={`banner banner-engine banner-engine-${problem.code}`}
+            data-engine={problem.engine}
+            role="alert"
+          >
+            <strong>{problem.code}</strong>{' '}
+            <span>{engineBannerText({ ...problem, engine: problem.engine })}</span>
+            <button type="button" aria-label="Dismiss" onClick={() => dismiss(key)}>
+              ×
+            </button>
+          </div>
+        ) : (
+          <div key={key} class={`banner banner-${problem.code}`} role="alert">
+            <strong>{problem.code}</strong> {BANNER_TEXT[problem.code] ?? ''}{' '}
+            <span>{problem.message}</span>
+            <button type="button" aria-label="Dismiss" onClick={() => dismiss(key)}>
+              ×
+            </button>
+          </div>
+        ),
+      )}
+      {props && (
         <main>
-          {tab === 'containers' && (
-            <ContainersView api={api} viewer={viewer} report={report} resync={resync} />
-          )}
-          {tab === 'images' && (
-            <ImagesView api={api} viewer={viewer} report={report} resync={resync} />
-          )}
-          {tab === 'volumes' && (
-            <VolumesView api={api} viewer={viewer} report={report} resync={resync} />
-          )}
-          {tab === 'networks' && (
-            <NetworksView api={api} viewer={viewer} report={report} resync={resync} />
-          )}
-          {tab === 'events' && (
-            <EventsView api={api} viewer={viewer} report={report} resync={resync} />
-          )}
-          {tab === 'engine' && (
-            <EngineView api={api} viewer={viewer} report={report} resync={resync} />
-          )}
+          {tab === 'containers' && <ContainersView {...props} />}
+          {tab === 'images' && <ImagesView {...props} />}
+          {tab === 'volumes' && <VolumesView {...props} />}
+          {tab === 'networks' && <NetworksView {...props} />}
+          {tab === 'events' && <EventsView {...props} />}
+          {tab === 'engine' && <EngineView {...props} />}
         </main>
       )}
     </div>

@@ -2,7 +2,7 @@
 // and when the engine comes back), with CPU and memory from containerStats.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { runMutation, runQuery } from './api.ts';
-import type { ViewProps } from './app.tsx';
+import { enginesInScope, type ViewProps } from './app.tsx';
 import { formatAge, formatBytes, formatPercent } from './format.ts';
 import type {
   DashboardContainerDetailsQuery,
@@ -49,7 +49,61 @@ function actionsFor(container: Container): Action[] {
   return [...actions, 'remove' as const].filter((action) => container.viewerCan[action]);
 }
 
-export function ContainersView({ api, report, resync }: ViewProps) {
+/** The key of a container's stats: its engine and engine id (a stats message names no engine). */
+function statsKey(engine: string, dockerId: string): string {
+  return `${engine}/${dockerId}`;
+}
+
+/**
+ * The live feeds of one engine: containerUpdated and containerStats name one engine each, so
+ * the view holds one pair per engine it shows.
+ */
+function EngineFeeds({
+  api,
+  report,
+  resync,
+  engine,
+  running,
+  onUpdate,
+  onRemove,
+  onResync,
+  onStats,
+}: Pick<ViewProps, 'api' | 'report' | 'resync'> & {
+  engine: string;
+  running: readonly string[];
+  onUpdate: (container: Container) => void;
+  onRemove: (engine: string, dockerId: string) => void;
+  onResync: () => void;
+  onStats: (key: string, stats: Stats) => void;
+}) {
+  useSubscription(
+    api,
+    ContainerUpdates,
+    { engine },
+    `${engine}:${resync}`,
+    ({ containerUpdated: update }) => {
+      if (update.kind === 'RESYNC') onResync();
+      else if (update.kind === 'REMOVED' && update.containerId)
+        onRemove(engine, update.containerId);
+      else if (update.container) onUpdate(update.container);
+    },
+    report,
+  );
+  useSubscription(
+    api,
+    StatsSubscription,
+    { engine, ids: [...running] },
+    `${engine}:${resync}:${running.join(',')}`,
+    ({ containerStats }) =>
+      onStats(statsKey(engine, containerStats.containerId), containerStats.stats),
+    report,
+    running.length > 0,
+  );
+  return null;
+}
+
+export function ContainersView({ api, report, resync, engines, scope }: ViewProps) {
+  // By global ID: engine ids are unique per engine only.
   const [containers, setContainers] = useState<ReadonlyMap<string, Container>>(new Map());
   const [loaded, setLoaded] = useState(false);
   const [stats, setStats] = useState<ReadonlyMap<string, Stats>>(new Map());
@@ -61,58 +115,57 @@ export function ContainersView({ api, report, resync }: ViewProps) {
 
   useEffect(() => {
     let current = true;
-    void runQuery(api, ContainersQuery, {}).then(({ data, problem }) => {
-      if (!current) return;
-      if (problem) report(problem);
-      if (data) {
-        setContainers(new Map(data.containers.edges.map(({ node }) => [node.dockerId, node])));
-        setLoaded(true);
-      }
-    });
+    // With one engine down the answer holds the others' containers and an error naming it.
+    void runQuery(api, ContainersQuery, { engines: scope ? [...scope] : null }).then(
+      ({ data, problems }) => {
+        if (!current) return;
+        for (const problem of problems) report(problem);
+        if (data) {
+          setContainers(new Map(data.containers.edges.map(({ node }) => [node.id, node])));
+          setLoaded(true);
+        }
+      },
+    );
     return () => {
       current = false;
     };
-  }, [api, report, listing, resync]);
+  }, [api, report, listing, resync, scope]);
 
-  useSubscription(
-    api,
-    ContainerUpdates,
-    {},
-    'updates',
-    ({ containerUpdated: update }) => {
-      if (update.kind === 'RESYNC') {
-        setListing((value) => value + 1);
-        return;
-      }
-      setContainers((current) => {
-        const next = new Map(current);
-        if (update.kind === 'REMOVED' && update.containerId) next.delete(update.containerId);
-        else if (update.container) next.set(update.container.dockerId, update.container);
-        return next;
-      });
-    },
-    report,
+  const inScope = enginesInScope({ engines, scope });
+  const onUpdate = useCallback(
+    (container: Container) =>
+      setContainers((current) => new Map(current).set(container.id, container)),
+    [],
   );
-
-  const running = [...containers.values()]
-    .filter((container) => container.state === 'RUNNING')
-    .map((container) => container.dockerId)
-    .sort();
-  useSubscription(
-    api,
-    StatsSubscription,
-    { ids: running },
-    running.join(','),
-    ({ containerStats }) =>
-      setStats((current) => new Map(current).set(containerStats.containerId, containerStats.stats)),
-    report,
-    running.length > 0,
+  const onRemove = useCallback(
+    (engine: string, dockerId: string) =>
+      setContainers(
+        (current) =>
+          new Map(
+            [...current].filter(
+              ([, container]) =>
+                !(container.engine.name === engine && container.dockerId === dockerId),
+            ),
+          ),
+      ),
+    [],
   );
+  const onResync = useCallback(() => setListing((value) => value + 1), []);
+  const onStats = useCallback(
+    (key: string, sample: Stats) => setStats((current) => new Map(current).set(key, sample)),
+    [],
+  );
+  const runningOn = (engine: string) =>
+    [...containers.values()]
+      .filter((container) => container.engine.name === engine && container.state === 'RUNNING')
+      .map((container) => container.dockerId)
+      .sort();
 
   const act = useCallback(
     async (container: Container, action: Action) => {
       if (action === 'remove' && !confirm(`Remove ${container.name}?`)) return;
-      const { data, problem } = await runMutation(api, ACTIONS[action], { id: container.dockerId });
+      // The global ID carries the container's engine.
+      const { data, problem } = await runMutation(api, ACTIONS[action], { id: container.id });
       if (problem) report(problem);
       const result = data ? Object.values(data)[0] : undefined;
       if (result && 'message' in result && typeof result.message === 'string') {
@@ -134,6 +187,7 @@ export function ContainersView({ api, report, resync }: ViewProps) {
   );
   const shown = [...containers.values()]
     .filter((container) => {
+      if (scope && !scope.includes(container.engine.name)) return false;
       if (filters.state && container.state !== filters.state) return false;
       if (filters.name && !container.name.toLowerCase().includes(filters.name.toLowerCase()))
         return false;
@@ -146,7 +200,7 @@ export function ContainersView({ api, report, resync }: ViewProps) {
       }
       return true;
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => a.name.localeCompare(b.name) || a.engine.name.localeCompare(b.engine.name));
   const groups = new Map<string, Container[]>();
   for (const container of shown) {
     const key = grouped ? (container.compose?.project ?? '') : '';
@@ -157,6 +211,20 @@ export function ContainersView({ api, report, resync }: ViewProps) {
 
   return (
     <section>
+      {inScope.map((engine) => (
+        <EngineFeeds
+          key={engine}
+          api={api}
+          report={report}
+          resync={resync}
+          engine={engine}
+          running={runningOn(engine)}
+          onUpdate={onUpdate}
+          onRemove={onRemove}
+          onResync={onResync}
+          onStats={onStats}
+        />
+      ))}
       <div class="toolbar">
         <select aria-label="State" value={filters.state} onChange={set('state')}>
           <option value="">all states</option>
@@ -195,6 +263,7 @@ export function ContainersView({ api, report, resync }: ViewProps) {
         <thead>
           <tr>
             <th>Name</th>
+            <th>Engine</th>
             <th>State</th>
             <th>Image</th>
             <th class="wide">Ports</th>
@@ -208,22 +277,23 @@ export function ContainersView({ api, report, resync }: ViewProps) {
           <tbody key={project}>
             {grouped && project && (
               <tr class="group">
-                <th colSpan={8}>compose project {project}</th>
+                <th colSpan={9}>compose project {project}</th>
               </tr>
             )}
             {members.map((container) => {
-              const sample = stats.get(container.dockerId);
+              const sample = stats.get(statsKey(container.engine.name, container.dockerId));
               return (
-                <tr key={container.dockerId} data-container={container.name}>
+                <tr
+                  key={container.id}
+                  data-container={container.name}
+                  data-engine={container.engine.name}
+                >
                   <td data-label="Name">
-                    <button
-                      type="button"
-                      class="link"
-                      onClick={() => setSelected(container.dockerId)}
-                    >
+                    <button type="button" class="link" onClick={() => setSelected(container.id)}>
                       {container.name}
                     </button>
                   </td>
+                  <td data-label="Engine">{container.engine.name}</td>
                   <td data-label="State">
                     <span class={`state state-${container.state}`} data-testid="state">
                       {container.state.toLowerCase()}
@@ -306,8 +376,9 @@ function ContainerDetails({
   // Read again when the container changes (state, name...).
   const version = container ? `${container.state}:${container.name}:${container.status}` : '';
   useEffect(() => {
-    void runQuery(api, ContainerDetailsQuery, { id }).then(({ data, problem }) => {
-      if (problem) report(problem);
+    // `id` is the global ID: it finds the container on its own engine.
+    void runQuery(api, ContainerDetailsQuery, { id }).then(({ data, problems }) => {
+      for (const problem of problems) report(problem);
       if (data?.container) setDetails(data.container);
     });
   }, [api, id, report, version]);
@@ -323,6 +394,8 @@ function ContainerDetails({
         <dl>
           <dt>ID</dt>
           <dd>{details.shortId}</dd>
+          <dt>Engine</dt>
+          <dd>{details.engine.name}</dd>
           <dt>Status</dt>
           <dd>{details.status}</dd>
           <dt>Image</dt>
@@ -368,9 +441,16 @@ function ContainerDetails({
           </dd>
         </dl>
       )}
-      {container?.viewerCan.logs && <Logs api={api} id={id} report={report} />}
+      {container?.viewerCan.logs && (
+        <Logs api={api} engine={container.engine.name} id={container.dockerId} report={report} />
+      )}
       {container?.viewerCan.exec && container.state === 'RUNNING' && (
-        <ContainerTerminal api={api} id={id} report={report} />
+        <ContainerTerminal
+          api={api}
+          engine={container.engine.name}
+          id={container.dockerId}
+          report={report}
+        />
       )}
     </aside>
   );
@@ -385,7 +465,12 @@ interface Line {
 
 const MAX_LINES = 2000;
 
-function Logs({ api, id, report }: Pick<ViewProps, 'api' | 'report'> & { id: string }) {
+function Logs({
+  api,
+  engine,
+  id,
+  report,
+}: Pick<ViewProps, 'api' | 'report'> & { engine: string; id: string }) {
   const [lines, setLines] = useState<readonly Line[]>([]);
   const [follow, setFollow] = useState(true);
   const [search, setSearch] = useState('');
@@ -394,8 +479,8 @@ function Logs({ api, id, report }: Pick<ViewProps, 'api' | 'report'> & { id: str
   useSubscription(
     api,
     LogsSubscription,
-    { id, tail: 200 },
-    id,
+    { engine, id, tail: 200 },
+    `${engine}/${id}`,
     ({ containerLogs }) => {
       counter.current += 1;
       const line = { key: counter.current, ...containerLogs.line };

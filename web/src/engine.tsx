@@ -1,21 +1,70 @@
-// The engine: version, host facts, disk usage; and the live events feed.
+// The engines: each with whether it answers, then version, host facts and disk usage of
+// those that do; and the live events feed of all of them.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { runQuery } from './api.ts';
-import type { ViewProps } from './app.tsx';
+import { enginesInScope, type ViewProps } from './app.tsx';
 import { formatBytes } from './format.ts';
 import type { DashboardEngineQuery, DashboardEventsSubscription } from './generated/graphql.ts';
 import { useSubscription } from './live.ts';
 import { EngineQuery, EventsSubscription } from './operations.ts';
 
-export function EngineView({ api, report, resync }: ViewProps) {
+export function EngineView(props: ViewProps) {
+  const shown = new Set(enginesInScope(props));
+  const engines = props.engines.filter((engine) => shown.has(engine.name));
+  return (
+    <>
+      <section class="engines">
+        <h2>Engines</h2>
+        <table class="list" data-testid="engines">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Labels</th>
+              <th>Status</th>
+              <th class="wide">Last error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {engines.map((engine) => (
+              <tr key={engine.name} data-engine={engine.name}>
+                <td data-label="Name">{engine.name}</td>
+                <td data-label="Labels">
+                  {engine.labels.map((label) => `${label.name}=${label.value}`).join(', ') || '–'}
+                </td>
+                <td data-label="Status">
+                  <span
+                    class={`state state-${engine.reachable ? 'RUNNING' : 'DEAD'}`}
+                    data-testid="reachable"
+                  >
+                    {engine.reachable ? 'reachable' : 'unreachable'}
+                  </span>
+                </td>
+                <td data-label="Last error" class="wide">
+                  {engine.lastError ?? '–'}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      {engines
+        .filter((engine) => engine.reachable)
+        .map((engine) => (
+          <EngineDetails key={engine.name} {...props} name={engine.name} />
+        ))}
+    </>
+  );
+}
+
+function EngineDetails({ api, report, resync, name }: ViewProps & { name: string }) {
   const [engine, setEngine] = useState<DashboardEngineQuery['engine'] | null>(null);
   useEffect(() => {
-    void runQuery(api, EngineQuery, {}).then(({ data, problem }) => {
-      if (problem) report(problem);
+    void runQuery(api, EngineQuery, { name }).then(({ data, problems }) => {
+      for (const problem of problems) report(problem);
       if (data) setEngine(data.engine);
     });
-  }, [api, report, resync]);
-  if (!engine) return <p class="empty">Loading…</p>;
+  }, [api, name, report, resync]);
+  if (!engine) return <p class="empty">Loading {name}…</p>;
   const { info, version, diskUsage } = engine;
   const rows = [
     ['Images', diskUsage.images],
@@ -84,14 +133,14 @@ export function EngineView({ api, report, resync }: ViewProps) {
 type EventMessage = DashboardEventsSubscription['events'];
 const MAX_EVENTS = 300;
 
-export function EventsView({ api, report }: ViewProps) {
+export function EventsView({ api, report, resync, scope }: ViewProps) {
   const [events, setEvents] = useState<readonly (EventMessage & { key: number })[]>([]);
   const counter = useRef(0);
   useSubscription(
     api,
     EventsSubscription,
-    {},
-    'events',
+    { engines: scope ? [...scope] : null },
+    `${scope?.join(',') ?? ''}:${resync}`,
     ({ events: message }) => {
       counter.current += 1;
       const entry = { ...message, key: counter.current };
@@ -106,16 +155,17 @@ export function EventsView({ api, report }: ViewProps) {
       <ul class="events" data-testid="events">
         {events.map((message) =>
           message.event ? (
-            <li key={message.key}>
+            <li key={message.key} data-engine={message.engine.name}>
               <time>{new Date(message.event.time).toLocaleTimeString()}</time>{' '}
+              <span class="engine">{message.engine.name}</span>{' '}
               <span class="kind">{message.event.type?.toLowerCase()}</span>{' '}
               <strong>{message.event.action}</strong>{' '}
               {message.event.actor.attributes.find((a) => a.name === 'name')?.value ??
                 message.event.actor.id.slice(0, 12)}
             </li>
           ) : (
-            <li key={message.key} class="resync">
-              {message.kind}: {message.reason}
+            <li key={message.key} class="resync" data-engine={message.engine.name}>
+              {message.engine.name} {message.kind}: {message.reason}
             </li>
           ),
         )}

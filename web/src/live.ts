@@ -1,7 +1,7 @@
 // Hooks over the API: a subscription's messages as they come, and a clock for ages.
 import type { AnyVariables, DocumentInput } from '@urql/core';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type Api, type Problem, problemOf } from './api.ts';
+import { type Api, type Problem, problemsOf } from './api.ts';
 
 /**
  * Subscribes while mounted (and while `enabled`), calling `onMessage` with each
@@ -21,8 +21,7 @@ export function useSubscription<Data, Variables extends AnyVariables>(
   useEffect(() => {
     if (!enabled) return;
     const { unsubscribe } = api.client.subscription(document, variables).subscribe((result) => {
-      const problem = problemOf(result.error);
-      if (problem) handlers.current.onProblem(problem);
+      for (const problem of problemsOf(result.error)) handlers.current.onProblem(problem);
       if (result.data) handlers.current.onMessage(result.data);
     });
     return unsubscribe;

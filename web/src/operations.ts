@@ -19,6 +19,7 @@ export const ViewerQuery = graphql(`
 export const ContainerFields = graphql(`
   fragment DashboardContainer on Container {
     id
+    engine { name }
     dockerId
     shortId
     name
@@ -36,8 +37,8 @@ export const ContainerFields = graphql(`
 `);
 
 export const ContainersQuery = graphql(`
-  query DashboardContainers {
-    containers(first: 200) {
+  query DashboardContainers($engines: [String!]) {
+    containers(first: 200, engines: $engines) {
       totalCount
       edges { node { ...DashboardContainer } }
     }
@@ -45,8 +46,8 @@ export const ContainersQuery = graphql(`
 `);
 
 export const ContainerUpdates = graphql(`
-  subscription DashboardContainerUpdates {
-    containerUpdated {
+  subscription DashboardContainerUpdates($engine: String!) {
+    containerUpdated(engine: $engine) {
       kind
       action
       containerId
@@ -57,8 +58,8 @@ export const ContainerUpdates = graphql(`
 `);
 
 export const StatsSubscription = graphql(`
-  subscription DashboardStats($ids: [String!]!) {
-    containerStats(ids: $ids) {
+  subscription DashboardStats($engine: String!, $ids: [String!]!) {
+    containerStats(engine: $engine, ids: $ids) {
       containerId
       stats { cpuPercent memoryUsageBytes memoryLimitBytes memoryPercent }
     }
@@ -86,8 +87,8 @@ export const ContainerDetailsQuery = graphql(`
 `);
 
 export const LogsSubscription = graphql(`
-  subscription DashboardLogs($id: String!, $tail: Int) {
-    containerLogs(id: $id, tail: $tail) {
+  subscription DashboardLogs($engine: String!, $id: String!, $tail: Int) {
+    containerLogs(engine: $engine, id: $id, tail: $tail) {
       dropped
       line { stream message time }
     }
@@ -126,11 +127,12 @@ export const RemoveContainer = graphql(`
 `);
 
 export const ImagesQuery = graphql(`
-  query DashboardImages {
-    images(first: 100) {
+  query DashboardImages($engines: [String!]) {
+    images(first: 100, engines: $engines) {
       edges {
         node {
           id
+          engine { name }
           dockerId
           shortId
           tags
@@ -145,11 +147,12 @@ export const ImagesQuery = graphql(`
 `);
 
 export const VolumesQuery = graphql(`
-  query DashboardVolumes {
-    volumes(first: 100) {
+  query DashboardVolumes($engines: [String!]) {
+    volumes(first: 100, engines: $engines) {
       edges {
         node {
           id
+          engine { name }
           name
           driver
           createdAt
@@ -163,11 +166,12 @@ export const VolumesQuery = graphql(`
 `);
 
 export const NetworksQuery = graphql(`
-  query DashboardNetworks {
-    networks(first: 100) {
+  query DashboardNetworks($engines: [String!]) {
+    networks(first: 100, engines: $engines) {
       edges {
         node {
           id
+          engine { name }
           dockerId
           name
           driver
@@ -197,8 +201,8 @@ export const RemoveNetwork = graphql(`
   }
 `);
 export const PruneImages = graphql(`
-  mutation DashboardPruneImages {
-    pruneImages {
+  mutation DashboardPruneImages($engine: String!) {
+    pruneImages(engine: $engine) {
       __typename
       ... on PruneImagesPayload { spaceReclaimedBytes imagesDeleted }
       ... on MutationError { message }
@@ -206,8 +210,8 @@ export const PruneImages = graphql(`
   }
 `);
 export const PruneVolumes = graphql(`
-  mutation DashboardPruneVolumes {
-    pruneVolumes {
+  mutation DashboardPruneVolumes($engine: String!) {
+    pruneVolumes(engine: $engine) {
       __typename
       ... on PruneVolumesPayload { spaceReclaimedBytes volumesDeleted }
       ... on MutationError { message }
@@ -215,8 +219,8 @@ export const PruneVolumes = graphql(`
   }
 `);
 export const PruneNetworks = graphql(`
-  mutation DashboardPruneNetworks {
-    pruneNetworks {
+  mutation DashboardPruneNetworks($engine: String!) {
+    pruneNetworks(engine: $engine) {
       __typename
       ... on PruneNetworksPayload { networksDeleted }
       ... on MutationError { message }
@@ -225,8 +229,8 @@ export const PruneNetworks = graphql(`
 `);
 
 export const EngineQuery = graphql(`
-  query DashboardEngine {
-    engine {
+  query DashboardEngine($name: String!) {
+    engine(name: $name) {
       name
       version { version apiVersion os arch }
       info {
@@ -253,8 +257,9 @@ export const EngineQuery = graphql(`
 `);
 
 export const EventsSubscription = graphql(`
-  subscription DashboardEvents {
-    events {
+  subscription DashboardEvents($engines: [String!]) {
+    events(engines: $engines) {
+      engine { name }
       kind
       reason
       event { time timeNano type action actor { id attributes { name value } } }
@@ -262,8 +267,8 @@ export const EventsSubscription = graphql(`
   }
 `);
 
-export const EngineNameQuery = graphql(`
-  query DashboardEngineName {
-    engine { name }
+export const EnginesQuery = graphql(`
+  query DashboardEngines {
+    engines { name reachable lastError labels { name value } }
   }
 `);

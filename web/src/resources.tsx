@@ -2,7 +2,7 @@
 import type { AnyVariables, DocumentInput } from '@urql/core';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { type Api, type Problem, runMutation, runQuery } from './api.ts';
-import type { ViewProps } from './app.tsx';
+import { enginesInScope, type ViewProps } from './app.tsx';
 import { formatBytes } from './format.ts';
 import {
   ImagesQuery,
@@ -16,21 +16,23 @@ import {
   VolumesQuery,
 } from './operations.ts';
 
-/** Lists with `document`, again on `reload()` and on engine recovery. */
+/**
+ * Lists with `document` on the engines in `scope` (all when null), again on `reload()` and on
+ * engine recovery. An engine that does not answer is reported; the others' objects are shown.
+ */
 function useList<Data>(
   api: Api,
-  document: DocumentInput<Data, Record<string, never>>,
-  report: (problem: Problem) => void,
-  resync: number,
+  document: DocumentInput<Data, { engines?: string[] | null }>,
+  { report, resync, scope }: Pick<ViewProps, 'report' | 'resync' | 'scope'>,
 ): [Data | undefined, () => void] {
   const [data, setData] = useState<Data | undefined>(undefined);
   const [round, setRound] = useState(0);
   useEffect(() => {
-    void runQuery(api, document, {}).then((result) => {
-      if (result.problem) report(result.problem);
+    void runQuery(api, document, { engines: scope ? [...scope] : null }).then((result) => {
+      for (const problem of result.problems) report(problem);
       if (result.data) setData(result.data);
     });
-  }, [api, document, report, round, resync]);
+  }, [api, document, report, round, resync, scope]);
   return [data, useCallback(() => setRound((value) => value + 1), [])];
 }
 
@@ -51,6 +53,17 @@ async function change<Data, Variables extends AnyVariables>(
   reload();
 }
 
+/** Prunes on each engine in scope: a prune acts on one engine. */
+function pruneEach<Data>(
+  props: ViewProps,
+  document: DocumentInput<Data, { engine: string }>,
+  reload: () => void,
+): void {
+  for (const engine of enginesInScope(props)) {
+    void change(props.api, document, { engine }, props.report, reload);
+  }
+}
+
 function Prune({ allowed, onPrune }: { allowed: boolean; onPrune: () => void }) {
   if (!allowed) return null;
   return (
@@ -60,21 +73,20 @@ function Prune({ allowed, onPrune }: { allowed: boolean; onPrune: () => void }) 
   );
 }
 
-export function ImagesView({ api, viewer, report, resync }: ViewProps) {
-  const [data, reload] = useList(api, ImagesQuery, report, resync);
+export function ImagesView(props: ViewProps) {
+  const { api, viewer, report } = props;
+  const [data, reload] = useList(api, ImagesQuery, props);
   return (
     <section>
       <div class="toolbar">
         <h2>Images</h2>
-        <Prune
-          allowed={viewer.pruneImages}
-          onPrune={() => void change(api, PruneImages, {}, report, reload)}
-        />
+        <Prune allowed={viewer.pruneImages} onPrune={() => pruneEach(props, PruneImages, reload)} />
       </div>
       <table class="list">
         <thead>
           <tr>
             <th>Tags</th>
+            <th>Engine</th>
             <th>ID</th>
             <th>Size</th>
             <th>Used by</th>
@@ -83,8 +95,9 @@ export function ImagesView({ api, viewer, report, resync }: ViewProps) {
         </thead>
         <tbody>
           {data?.images.edges.map(({ node }) => (
-            <tr key={node.id}>
+            <tr key={node.id} data-engine={node.engine.name}>
               <td data-label="Tags">{node.tags.join(', ') || '<none>'}</td>
+              <td data-label="Engine">{node.engine.name}</td>
               <td data-label="ID">{node.shortId}</td>
               <td data-label="Size">{formatBytes(node.sizeBytes)}</td>
               <td data-label="Used by">{node.containers.map((c) => c.name).join(', ') || '–'}</td>
@@ -95,7 +108,7 @@ export function ImagesView({ api, viewer, report, resync }: ViewProps) {
                     class="action action-remove"
                     onClick={() =>
                       confirm(`Remove image ${node.tags[0] ?? node.shortId}?`) &&
-                      void change(api, RemoveImage, { reference: node.dockerId }, report, reload)
+                      void change(api, RemoveImage, { reference: node.id }, report, reload)
                     }
                   >
                     remove
@@ -110,21 +123,23 @@ export function ImagesView({ api, viewer, report, resync }: ViewProps) {
   );
 }
 
-export function VolumesView({ api, viewer, report, resync }: ViewProps) {
-  const [data, reload] = useList(api, VolumesQuery, report, resync);
+export function VolumesView(props: ViewProps) {
+  const { api, viewer, report } = props;
+  const [data, reload] = useList(api, VolumesQuery, props);
   return (
     <section>
       <div class="toolbar">
         <h2>Volumes</h2>
         <Prune
           allowed={viewer.pruneVolumes}
-          onPrune={() => void change(api, PruneVolumes, {}, report, reload)}
+          onPrune={() => pruneEach(props, PruneVolumes, reload)}
         />
       </div>
       <table class="list">
         <thead>
           <tr>
             <th>Name</th>
+            <th>Engine</th>
             <th>Driver</th>
             <th>Size</th>
             <th>Used by</th>
@@ -133,8 +148,9 @@ export function VolumesView({ api, viewer, report, resync }: ViewProps) {
         </thead>
         <tbody>
           {data?.volumes.edges.map(({ node }) => (
-            <tr key={node.id}>
+            <tr key={node.id} data-engine={node.engine.name}>
               <td data-label="Name">{node.name}</td>
+              <td data-label="Engine">{node.engine.name}</td>
               <td data-label="Driver">{node.driver}</td>
               <td data-label="Size">{formatBytes(node.usage?.sizeBytes)}</td>
               <td data-label="Used by">{node.containers.map((c) => c.name).join(', ') || '–'}</td>
@@ -145,7 +161,7 @@ export function VolumesView({ api, viewer, report, resync }: ViewProps) {
                     class="action action-remove"
                     onClick={() =>
                       confirm(`Remove volume ${node.name}?`) &&
-                      void change(api, RemoveVolume, { name: node.name }, report, reload)
+                      void change(api, RemoveVolume, { name: node.id }, report, reload)
                     }
                   >
                     remove
@@ -160,8 +176,9 @@ export function VolumesView({ api, viewer, report, resync }: ViewProps) {
   );
 }
 
-export function NetworksView({ api, viewer, report, resync }: ViewProps) {
-  const [data, reload] = useList(api, NetworksQuery, report, resync);
+export function NetworksView(props: ViewProps) {
+  const { api, viewer, report } = props;
+  const [data, reload] = useList(api, NetworksQuery, props);
   const builtIn = new Set(['bridge', 'host', 'none']);
   return (
     <section>
@@ -169,13 +186,14 @@ export function NetworksView({ api, viewer, report, resync }: ViewProps) {
         <h2>Networks</h2>
         <Prune
           allowed={viewer.pruneNetworks}
-          onPrune={() => void change(api, PruneNetworks, {}, report, reload)}
+          onPrune={() => pruneEach(props, PruneNetworks, reload)}
         />
       </div>
       <table class="list">
         <thead>
           <tr>
             <th>Name</th>
+            <th>Engine</th>
             <th>Driver</th>
             <th>Scope</th>
             <th>Containers</th>
@@ -184,11 +202,12 @@ export function NetworksView({ api, viewer, report, resync }: ViewProps) {
         </thead>
         <tbody>
           {data?.networks.edges.map(({ node }) => (
-            <tr key={node.id}>
+            <tr key={node.id} data-engine={node.engine.name}>
               <td data-label="Name">
                 {node.name}
                 {node.internal ? ' (internal)' : ''}
               </td>
+              <td data-label="Engine">{node.engine.name}</td>
               <td data-label="Driver">{node.driver}</td>
               <td data-label="Scope">{node.scope}</td>
               <td data-label="Containers">
@@ -201,7 +220,7 @@ export function NetworksView({ api, viewer, report, resync }: ViewProps) {
                     class="action action-remove"
                     onClick={() =>
                       confirm(`Remove network ${node.name}?`) &&
-                      void change(api, RemoveNetwork, { id: node.dockerId }, report, reload)
+                      void change(api, RemoveNetwork, { id: node.id }, report, reload)
                     }
                   >
                     remove

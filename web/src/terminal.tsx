@@ -6,9 +6,8 @@ import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type Api, runQuery } from './api.ts';
+import type { Api } from './api.ts';
 import type { ViewProps } from './app.tsx';
-import { EngineNameQuery } from './operations.ts';
 
 type Mode = 'exec' | 'attach';
 
@@ -28,8 +27,9 @@ function terminalUrl(engine: string, container: string, mode: Mode): string {
 export function ContainerTerminal({
   api,
   report,
+  engine,
   id,
-}: Pick<ViewProps, 'api' | 'report'> & { id: string }) {
+}: Pick<ViewProps, 'api' | 'report'> & { engine: string; id: string }) {
   const [mode, setMode] = useState<Mode | null>(null);
   const [status, setStatus] = useState('');
   return (
@@ -54,6 +54,7 @@ export function ContainerTerminal({
           key={mode}
           api={api}
           report={report}
+          engine={engine}
           id={id}
           mode={mode}
           onStatus={setStatus}
@@ -65,11 +66,14 @@ export function ContainerTerminal({
 
 function TerminalSession({
   api,
+  engine,
   id,
   mode,
   onStatus,
 }: Pick<ViewProps, 'report'> & {
   api: Api;
+  /** The container's own engine: the route names it. */
+  engine: string;
   id: string;
   mode: Mode;
   onStatus: (status: string) => void;
@@ -82,46 +86,38 @@ function TerminalSession({
     const fit = new FitAddon();
     terminal.loadAddon(fit);
     terminal.open(element);
-    let socket: WebSocket | null = null;
-    let disposed = false;
     onStatus('connecting');
-    void runQuery(api, EngineNameQuery, {}).then(({ data }) => {
-      if (disposed) return;
-      const engine = data?.engine.name ?? 'local';
-      const protocols = ['dockergraph.terminal.v1'];
-      if (api.token) protocols.push(`dockergraph.bearer.${base64url(api.token)}`);
-      const opened = new WebSocket(terminalUrl(engine, id, mode), protocols);
-      socket = opened;
-      opened.binaryType = 'arraybuffer';
-      const sendSize = () => {
-        if (opened.readyState === WebSocket.OPEN) {
-          opened.send(JSON.stringify({ type: 'resize', cols: terminal.cols, rows: terminal.rows }));
-        }
-      };
-      opened.onopen = () => {
-        fit.fit();
-        sendSize();
-      };
-      opened.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
-        if (typeof event.data === 'string') onStatus('connected');
-        else terminal.write(new Uint8Array(event.data));
-      };
-      opened.onclose = (event) =>
-        onStatus(`closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`);
-      terminal.onData((data) => {
-        if (opened.readyState === WebSocket.OPEN) opened.send(new TextEncoder().encode(data));
-      });
-      terminal.onResize(sendSize);
+    const protocols = ['dockergraph.terminal.v1'];
+    if (api.token) protocols.push(`dockergraph.bearer.${base64url(api.token)}`);
+    const socket = new WebSocket(terminalUrl(engine, id, mode), protocols);
+    socket.binaryType = 'arraybuffer';
+    const sendSize = () => {
+      if (socket.readyState === WebSocket.OPEN) {
+        socket.send(JSON.stringify({ type: 'resize', cols: terminal.cols, rows: terminal.rows }));
+      }
+    };
+    socket.onopen = () => {
+      fit.fit();
+      sendSize();
+    };
+    socket.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
+      if (typeof event.data === 'string') onStatus('connected');
+      else terminal.write(new Uint8Array(event.data));
+    };
+    socket.onclose = (event) =>
+      onStatus(`closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`);
+    terminal.onData((data) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(new TextEncoder().encode(data));
     });
+    terminal.onResize(sendSize);
     const onWindowResize = () => fit.fit();
     window.addEventListener('resize', onWindowResize);
     terminal.focus();
     return () => {
-      disposed = true;
       window.removeEventListener('resize', onWindowResize);
-      socket?.close(1000, 'closed by the page');
+      socket.close(1000, 'closed by the page');
       terminal.dispose();
     };
-  }, [api, id, mode, onStatus]);
+  }, [api, engine, id, mode, onStatus]);
   return <div ref={box} class="xterm-box" data-testid="terminal" />;
 }
