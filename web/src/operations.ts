@@ -47,7 +47,7 @@ export const ContainersQuery = graphql(`
 
 export const ContainerUpdates = graphql(`
   subscription DashboardContainerUpdates($engine: String!) {
-    containerUpdated(engine: $engine) {
+    containerUpdated(engines: [$engine]) {
       kind
       action
       containerId
