@@ -239,6 +239,7 @@ describe('the secret-bearing inputs of the schema', () => {
         'BuildImageInput.buildArgs',
         'BuildImageInput.dockerfile',
         'CreateContainerInput.env',
+        'ExecDetachedInput.env',
         'ExecInput.env',
         'ExecInput.stdin',
         'Mutation.checkRegistryLogin.identityToken',
