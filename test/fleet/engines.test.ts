@@ -13,9 +13,13 @@ import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { collectSubscription } from '../helpers/collect-subscription.ts';
+import { dockerSocketPath } from '../helpers/engine.ts';
+import { createEngineClient } from '../helpers/engine-client.ts';
+import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import {
   FLEET_BASE_IMAGE,
   FLEET_ENGINE_NAMES,
+  fleetEngine,
   fleetEngineClient,
   runDockerCli,
   startFleetEngine,
@@ -355,6 +359,60 @@ describe('several engines in one graph', () => {
     expect(new Set(whole.data?.containers.edges.map((edge) => edge.node.engine.name))).toEqual(
       new Set(FLEET_ENGINE_NAMES),
     );
+  });
+
+  it("bounds the wait for a slow engine by that engine's own timeout: the others answer", async () => {
+    // fleet-b behind a proxy that holds its answers, served as "slow" with a short timeout.
+    const proxy = await startFaultProxy(dockerSocketPath(fleetEngine('fleet-b').dockerHost));
+    const fast = fleetEngineClient('fleet-a');
+    const slow = createEngineClient(proxy.dockerHost, { requestTimeoutMs: 1_000 });
+    const config = loadConfig({
+      HOME: '/nonexistent',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DOCKERGRAPH_AUDIT: 'off',
+    });
+    const second = await startServer(
+      config,
+      new EngineRegistry(
+        [
+          { name: 'fleet-a', labels: {}, client: fast },
+          { name: 'slow', labels: {}, client: slow },
+        ],
+        () => {},
+      ),
+      createLogger('silent'),
+    );
+    const ask = async () => {
+      const response = await fetch(`${second.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: LIST, variables: { labels: [LABEL] } }),
+      });
+      return (await response.json()) as Answer<ListData>;
+    };
+    try {
+      const both = await ask();
+      expect(both.errors).toBeUndefined();
+      expect(new Set(both.data?.containers.edges.map((edge) => edge.node.engine.name))).toEqual(
+        new Set(['fleet-a', 'slow']),
+      );
+      proxy.setMode({ kind: 'delay', ms: 10_000 });
+      const partial = await ask();
+      expect(new Set(partial.data?.containers.edges.map((edge) => edge.node.engine.name))).toEqual(
+        new Set(['fleet-a']),
+      );
+      expect(partial.errors).toHaveLength(1);
+      expect(partial.errors?.[0]?.path).toEqual(['containers']);
+      expect(partial.errors?.[0]?.extensions).toMatchObject({
+        code: 'ENGINE_TIMEOUT',
+        engine: 'slow',
+      });
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await second.stop();
+      await proxy.close();
+    }
   });
 
   it('keeps a token limited to one engine from seeing or touching the others', async () => {
