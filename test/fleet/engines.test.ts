@@ -26,6 +26,7 @@ import {
   stopFleetEngine,
 } from '../helpers/fleet.ts';
 import { webSocketUrl } from '../helpers/graphql-ws.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const run = randomUUID().slice(0, 8);
 const LABEL = `dockergraph.fleet-engines=${run}`;
@@ -319,6 +320,58 @@ describe('several engines in one graph', () => {
       expect(seen).toEqual(new Set(FLEET_ENGINE_NAMES));
     } finally {
       await events.stop();
+      await client.dispose();
+    }
+  });
+
+  it('keeps containers of every engine fresh in one containerUpdated subscription', async () => {
+    const client = createClient({
+      url: webSocketUrl(server.url),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${adminToken}` },
+    });
+    const label = `dockergraph.fleet-updates=${run}`;
+    const updates = collectSubscription<
+      'containerUpdated',
+      { kind: string; engine: { name: string }; container: { state: string } | null }
+    >(
+      'containerUpdated',
+      client.iterate({
+        query: `subscription Updates($labels: [String!]) {
+          containerUpdated(filter: { labels: $labels }) { kind engine { name } container { state } }
+        }`,
+        variables: { labels: [label] },
+      }),
+    );
+    try {
+      // Created until each engine's update is seen: the upstreams open as the subscription starts.
+      const seen = await waitFor(
+        async () => {
+          await Promise.all(
+            FLEET_ENGINE_NAMES.map((engine) =>
+              runDockerCli(engine, [
+                'create',
+                '--label',
+                label,
+                '--label',
+                LABEL,
+                FLEET_BASE_IMAGE,
+              ]),
+            ),
+          );
+          const engines = new Set(
+            updates.messages
+              .filter((message) => message.kind === 'UPDATED')
+              .map((message) => message.engine.name),
+          );
+          return engines.size === 3 ? engines : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1_000, what: 'an update from each engine' },
+      );
+      expect(seen).toEqual(new Set(FLEET_ENGINE_NAMES));
+    } finally {
+      await updates.stop();
       await client.dispose();
     }
   });
