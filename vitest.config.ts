@@ -38,7 +38,8 @@ export default defineConfig({
           // (DOCKERGRAPH_FLEET_PREFIX, default dgfleet), for several engines in one graph.
           globalSetup: ['test/helpers/fleet-setup.ts'],
           fileParallelism: false,
-          testTimeout: 120_000,
+          // Engines are stopped and started again inside tests, and pages wait for them.
+          testTimeout: 300_000,
           hookTimeout: 300_000,
         },
       },

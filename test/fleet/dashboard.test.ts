@@ -83,7 +83,7 @@ describe('dashboard over several engines', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     for (const engine of FLEET_ENGINE_NAMES) {
       await expect
-        .poll(() => rowOf(engine).getByTestId('state').innerText(), { timeout: 20_000 })
+        .poll(() => rowOf(engine).getByTestId('state').innerText(), { timeout: 60_000 })
         .toBe('running');
       expect(await rowOf(engine).locator('td[data-label="Engine"]').innerText()).toBe(engine);
     }
@@ -130,11 +130,11 @@ describe('dashboard over several engines', () => {
     try {
       await page.reload();
       const banner = page.locator('.banner-engine[data-engine="fleet-c"]');
-      await banner.waitFor({ timeout: 30_000 });
+      await banner.waitFor({ timeout: 60_000 });
       expect(await banner.innerText()).toContain('Engine fleet-c is unreachable');
       for (const engine of ['fleet-a', 'fleet-b']) {
         await expect
-          .poll(() => rowOf(engine).getByTestId('state').innerText(), { timeout: 20_000 })
+          .poll(() => rowOf(engine).getByTestId('state').innerText(), { timeout: 60_000 })
           .toBe('running');
       }
       expect(await rowOf('fleet-c').count()).toBe(0);
@@ -157,9 +157,9 @@ describe('dashboard over several engines', () => {
       await startFleetEngine('fleet-c');
       restarted = true;
       await page.locator('nav a[href="#containers"]').click();
-      await banner.waitFor({ state: 'detached', timeout: 30_000 });
+      await banner.waitFor({ state: 'detached', timeout: 60_000 });
       await expect
-        .poll(() => rowOf('fleet-c').getByTestId('state').innerText(), { timeout: 20_000 })
+        .poll(() => rowOf('fleet-c').getByTestId('state').innerText(), { timeout: 60_000 })
         .toBe('exited');
       expect(admin.errors).toEqual([]);
     } finally {
@@ -173,7 +173,7 @@ describe('dashboard over several engines', () => {
     await rowOf('fleet-b').getByRole('button', { name }).click();
     const status = page.getByTestId('terminal-status');
     await page.getByRole('button', { name: 'exec sh' }).click();
-    await expect.poll(() => status.innerText(), { timeout: 20_000 }).toBe('connected');
+    await expect.poll(() => status.innerText(), { timeout: 60_000 }).toBe('connected');
     await page.getByTestId('terminal').click();
     // Only the shell of fleet-b's container knows its host name (its short id there).
     await page.keyboard.type('hostname');
@@ -186,14 +186,14 @@ describe('dashboard over several engines', () => {
     ]);
     await expect
       .poll(() => page.getByTestId('terminal').locator('.xterm-rows').innerText(), {
-        timeout: 20_000,
+        timeout: 60_000,
       })
       .toContain(stdout.trim());
     await page.getByRole('button', { name: 'disconnect' }).click();
 
     await rowOf('fleet-b').getByRole('button', { name: 'stop' }).click();
     await expect
-      .poll(() => rowOf('fleet-b').getByTestId('state').innerText(), { timeout: 30_000 })
+      .poll(() => rowOf('fleet-b').getByTestId('state').innerText(), { timeout: 60_000 })
       .toBe('exited');
     const state = await runDockerCli('fleet-b', ['inspect', '-f', '{{.State.Status}}', name]);
     expect(state.stdout.trim()).toBe('exited');
