@@ -377,9 +377,18 @@ describe('WebSocket Origin check', () => {
       const refused = await withoutEngineCalls(live, () =>
         upgradeAnswer(live.server.url, { origin: 'https://evil.example' }),
       );
-      expect(refused).toEqual({
+      // The one error body of every non-GraphQL answer (src/error-response.ts).
+      expect({ status: refused.status, body: JSON.parse(refused.body) }).toEqual({
         status: 403,
-        body: "WebSocket from origin https://evil.example refused: not this server's origin nor in DOCKERGRAPH_ALLOWED_ORIGINS",
+        body: {
+          errors: [
+            {
+              message:
+                "WebSocket from origin https://evil.example refused: not this server's origin nor in DOCKERGRAPH_ALLOWED_ORIGINS",
+              extensions: { code: 'FORBIDDEN' },
+            },
+          ],
+        },
       });
       // Allowed: an origin of the allow-list, the server's own, and clients that send none.
       for (const origin of ['https://dash.example.com', live.server.url]) {

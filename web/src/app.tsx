@@ -1,6 +1,6 @@
 // The dashboard: sign-in, banners, and the views (containers, images, volumes, networks,
 // events, engine). It uses only the public GraphQL API.
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, createApi, type Problem, runQuery, storedToken, storeToken } from './api.ts';
 import { ContainersView } from './containers.tsx';
 import { EngineView, EventsView } from './engine.tsx';
@@ -65,6 +65,9 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
   const [viewer, setViewer] = useState<Viewer | null>(null);
   const [signInError, setSignInError] = useState<string | null>(null);
   const [banners, setBanners] = useState<ReadonlyMap<string, Problem>>(new Map());
+  // The banners now, for the readiness probe, whose interval outlives each render.
+  const shownBanners = useRef(banners);
+  shownBanners.current = banners;
   const [engineDown, setEngineDown] = useState(false);
   const [resync, setResync] = useState(0);
   const [tab, setTab] = useState<Tab>(tabOf(location.hash));
@@ -153,9 +156,13 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
             message: engine.error ?? 'readiness check failed',
             engine: engine.name,
           });
-        } else if (engine.reachable && unreachable.delete(engine.name)) {
-          dismiss(`engine:${engine.name}`);
-          recovered = true;
+        } else if (engine.reachable) {
+          // Also a banner a list raised (its partial answer) before a probe saw the engine down.
+          const raised = shownBanners.current.has(`engine:${engine.name}`);
+          if (unreachable.delete(engine.name) || raised) {
+            dismiss(`engine:${engine.name}`);
+            recovered = true;
+          }
         }
       }
       if (!ok && !down) {
