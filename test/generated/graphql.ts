@@ -14,7 +14,7 @@ export type BuildFileInput = {
   path: string;
 };
 
-/** An image to build (`docker build`), from an inline Dockerfile plus files, or from an uploaded context (the `context` argument). Exactly one of `dockerfile` and `context` is given. */
+/** An image to build (`docker build`), from an inline Dockerfile plus files, from an uploaded context (the `context` argument), or from a remote context the engine fetches. Exactly one of `dockerfile`, `remoteContext` and `context` is given. */
 export type BuildImageInput = {
   /** Values of the Dockerfile’s `ARG`s (`--build-arg`). */
   buildArgs?: Array<KeyValueInput> | null | undefined;
@@ -50,6 +50,10 @@ export type BuildImageInput = {
   platform?: string | null | undefined;
   /** Pull the `FROM` images even when they are present, for their newest version. */
   pull?: boolean | null | undefined;
+  /** Credentials for the registries of the `FROM` images, one entry per registry (`X-Registry-Config`). */
+  registryAuth?: Array<RegistryAuthForBuild> | null | undefined;
+  /** A URL the engine fetches the build context from (`docker build URL`): a Git repository (an https:// URL ending in ".git" or a git:// URL, with an optional "#ref:folder") or an http(s) URL of a tar archive. Without credentials in the URL; `dockerfilePath` is the Dockerfile’s path in it. The engine, not dockergraph, makes the request. */
+  remoteContext?: string | null | undefined;
   /** References to tag the image with, e.g. "app:1.0" or "127.0.0.1:5000/app". */
   tags?: Array<string> | null | undefined;
   /** Stage of a multi-stage Dockerfile to build and stop at (`FROM … AS name`). */
@@ -740,6 +744,18 @@ export type PullPolicy =
   | 'IF_MISSING'
   /** Never pull: a missing image is a NotFoundError. */
   | 'NEVER';
+
+/** Credentials for one registry a build’s `FROM` images come from: a username and password, or an identity token. Sent to the engine only (`X-Registry-Config`); never logged, echoed or returned. */
+export type RegistryAuthForBuild = {
+  /** An identity token from a registry login, instead of username and password. */
+  identityToken?: string | null | undefined;
+  /** Password or access token for `username`. */
+  password?: string | null | undefined;
+  /** The registry host as image references name it, e.g. "registry.example.com:5000". */
+  registry: string;
+  /** User name at the registry. */
+  username?: string | null | undefined;
+};
 
 /** Credentials for a registry (pull, push, build): username and password, or an identity token. Sent to the engine only; never logged, echoed or returned. */
 export type RegistryAuthInput = {
