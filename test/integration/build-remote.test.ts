@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
-import { ENGINE_NETNS, execInEngineNetns } from '../helpers/engine.ts';
+import { ENGINE_NETNS, execInEngineNetns, startAuthRegistry } from '../helpers/engine.ts';
 import { expectType } from '../helpers/mutations.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -17,6 +17,15 @@ const BuildRemote = graphql(`
       ... on BuildImagePayload { log image { tags labels { name value } } }
       ... on MutationError { message }
       ... on InvalidInputError { field }
+    }
+  }
+`);
+
+const PushForBuild = graphql(`
+  mutation PushForBuildTest($reference: String!, $auth: RegistryAuthInput) {
+    pushImage(reference: $reference, auth: $auth) {
+      __typename
+      ... on MutationError { message }
     }
   }
 `);
@@ -196,5 +205,39 @@ describe('remote build contexts, imports from a URL and the build cache prune', 
   it('refuses a negative keepStorageBytes naming it', async () => {
     const { pruneBuildCache } = await app.query(PruneBuildCache, { keep: -1 });
     expect(expectType(pruneBuildCache, 'InvalidInputError').field).toBe('keepStorageBytes');
+  });
+
+  it('pulls a FROM image from a registry that asks for credentials with registryAuth, never echoing them', async () => {
+    const { address, username, password } = await startAuthRegistry();
+    const repository = `${address}/dockergraph-test/build-from-${fixtures.run}`;
+    const reference = `${repository}:v1`;
+    await fixtures.send(
+      { method: 'POST', path: `/images/${BASE_IMAGE}/tag`, query: { repo: repository, tag: 'v1' } },
+      'tag the base image for the registry',
+    );
+    const { pushImage } = await app.query(PushForBuild, {
+      reference,
+      auth: { username, password, serverAddress: address },
+    });
+    expect(pushImage.__typename).toBe('PushImagePayload');
+    await fixtures.send({ method: 'DELETE', path: `/images/${reference}` }, 'remove the local tag');
+    const dockerfile = `FROM ${reference}\nRUN echo from-private\n`;
+
+    const refused = await app.query(BuildRemote, { input: { dockerfile, labels: [runLabel] } });
+    expect(refused.buildImage.__typename).toBe('RegistryAuthError');
+
+    const built = await app.query(BuildRemote, {
+      input: {
+        dockerfile,
+        labels: [runLabel],
+        registryAuth: [{ registry: address, username, password }],
+      },
+    });
+    expect(expectType(built.buildImage, 'BuildImagePayload').log).toContain('from-private');
+    expect(JSON.stringify([refused, built])).not.toContain(password);
+    await fixtures.send(
+      { method: 'DELETE', path: `/images/${reference}` },
+      'remove the pulled image',
+    );
   });
 });
