@@ -12,7 +12,8 @@ import type { ArchiveBody, BuildOptions, BuildRefusal } from './build.ts';
 import { MIN_MEMORY_BYTES, toEngineMap } from './container-spec.ts';
 import { InvalidInputError } from './errors.ts';
 import { givenFields } from './given-fields.ts';
-import { checkPlatform, checkTagReference } from './image-reference.ts';
+import { checkPlatform, checkRegistryHost, checkTagReference } from './image-reference.ts';
+import type { RegistryCredentials } from './registry-auth.ts';
 import { createTar, type TarEntry, TarPathError, tarPathProblem } from './tar.ts';
 
 type Maybe<T> = T | null | undefined;
@@ -40,6 +41,106 @@ export interface BuildSpecInput {
   readonly cpuQuotaMicroseconds?: Maybe<number>;
   readonly memoryBytes?: Maybe<number>;
   readonly memorySwapBytes?: Maybe<number>;
+  readonly remoteContext?: Maybe<string>;
+  readonly registryAuth?: Maybe<
+    readonly {
+      readonly registry: string;
+      readonly username?: Maybe<string>;
+      readonly password?: Maybe<string>;
+      readonly identityToken?: Maybe<string>;
+    }[]
+  >;
+}
+
+function hasSpaceOrControl(value: string): boolean {
+  return /\s/.test(value) || [...value].some((char) => char < ' ' || char === '\u007f');
+}
+
+/** URL schemes of a remote context: a Git repository or a (compressed) tar archive over HTTP. */
+const remoteSchemes = new Set(['http:', 'https:', 'git:']);
+
+/**
+ * Checks a remote context (the engine fetches it: `remote=`): an http(s) or git URL,
+ * without credentials, since the URL is seen by the engine, its logs and the build output.
+ */
+export function checkRemoteContext(field: string, value: string): string {
+  return checkFetchUrl(
+    field,
+    value,
+    remoteSchemes,
+    'an http://, https:// or git:// URL of a Git repository or a tar archive',
+  );
+}
+
+/** Checks the URL an import downloads its archive from (`fromSrc=`): http(s), without credentials. */
+export function checkImportUrl(field: string, value: string): string {
+  return checkFetchUrl(
+    field,
+    value,
+    new Set(['http:', 'https:']),
+    'an http:// or https:// URL of a tar archive',
+  );
+}
+
+/** Checks a URL the engine fetches: one of `schemes`, a host, no credentials, no spaces. */
+function checkFetchUrl(
+  field: string,
+  value: string,
+  schemes: ReadonlySet<string>,
+  what: string,
+): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidInputError(field, `"${value}" is not a URL: give ${what}`);
+  }
+  if (!schemes.has(url.protocol) || url.hostname === '' || hasSpaceOrControl(value)) {
+    throw new InvalidInputError(field, `"${value}" is not ${what}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new InvalidInputError(
+      field,
+      'must not hold credentials: the URL is visible to the engine and in its logs',
+    );
+  }
+  return value;
+}
+
+/** Checks the registry credentials of a build, keyed by registry host (`X-Registry-Config`). */
+function checkBuildRegistryAuth(
+  entries: NonNullable<BuildSpecInput['registryAuth']>,
+): Record<string, RegistryCredentials> {
+  const config: Record<string, RegistryCredentials> = {};
+  entries.forEach((entry, index) => {
+    const field = `input.registryAuth[${index}]`;
+    const registry = checkRegistryHost(`${field}.registry`, entry.registry);
+    if (Object.hasOwn(config, registry)) {
+      throw new InvalidInputError(`${field}.registry`, `"${registry}" is given twice`);
+    }
+    const given = givenFields({
+      username: entry.username,
+      password: entry.password,
+      identityToken: entry.identityToken,
+    });
+    if (given.identityToken === undefined && given.username === undefined) {
+      throw new InvalidInputError(field, 'give a username and password, or an identityToken');
+    }
+    if (given.identityToken !== undefined && given.username !== undefined) {
+      throw new InvalidInputError(
+        `${field}.identityToken`,
+        'give it instead of username and password, not with them',
+      );
+    }
+    if (given.username !== undefined && given.username.trim() === '') {
+      throw new InvalidInputError(`${field}.username`, 'must not be empty');
+    }
+    if (given.username !== undefined && given.password === undefined) {
+      throw new InvalidInputError(`${field}.password`, 'is required with a username');
+    }
+    config[registry] = { ...given, serverAddress: registry };
+  });
+  return config;
 }
 
 /** A CPU list as cgroups take it: "0-3", "0,2", "1-2,5". */
@@ -122,9 +223,34 @@ function checkContextPath(field: string, path: string) {
 }
 
 /** Checks a build request and turns it into the context to send, before any engine call. */
-function buildContext(input: BuildSpecInput, upload: (() => ArchiveBody) | null): ArchiveBody {
+function buildContext(
+  input: BuildSpecInput,
+  upload: (() => ArchiveBody) | null,
+): { context: ArchiveBody } | { remote: string } {
   const inline = input.dockerfile ?? null;
   const dockerfilePath = input.dockerfilePath ?? 'Dockerfile';
+  if (input.remoteContext !== null && input.remoteContext !== undefined) {
+    if (upload !== null) {
+      throw new InvalidInputError(
+        'input.remoteContext',
+        'give a remote context or an uploaded context, not both',
+      );
+    }
+    if (inline !== null) {
+      throw new InvalidInputError(
+        'input.dockerfile',
+        'give an inline Dockerfile or a remote context, not both: the Dockerfile is in the remote context',
+      );
+    }
+    if (input.files && input.files.length > 0) {
+      throw new InvalidInputError(
+        'input.files',
+        'files go with an inline Dockerfile, not a remote context',
+      );
+    }
+    checkContextPath('input.dockerfilePath', dockerfilePath);
+    return { remote: checkRemoteContext('input.remoteContext', input.remoteContext) };
+  }
   if (upload !== null) {
     if (inline !== null) {
       throw new InvalidInputError(
@@ -139,12 +265,12 @@ function buildContext(input: BuildSpecInput, upload: (() => ArchiveBody) | null)
         'files go with an inline Dockerfile; put them in the uploaded context',
       );
     }
-    return upload();
+    return { context: upload() };
   }
   if (inline === null) {
     throw new InvalidInputError(
       'input.dockerfile',
-      'give an inline Dockerfile (input.dockerfile) or an uploaded context (context)',
+      'give an inline Dockerfile (input.dockerfile), a remote context (input.remoteContext) or an uploaded context (context)',
     );
   }
   checkContextPath('input.dockerfilePath', dockerfilePath);
@@ -179,7 +305,7 @@ function buildContext(input: BuildSpecInput, upload: (() => ArchiveBody) | null)
   });
   // Paths were checked one by one; a file that is also another's folder is found here.
   try {
-    return createTar(entries);
+    return { context: createTar(entries) };
   } catch (error) {
     if (!(error instanceof TarPathError)) throw error;
     const index = entries.findIndex((entry) => entry.path === error.path);
@@ -188,7 +314,7 @@ function buildContext(input: BuildSpecInput, upload: (() => ArchiveBody) | null)
 }
 
 /** The input field an engine refusal is about, by what the build was made from. */
-export function refusalField(refusal: BuildRefusal, inline: boolean): string {
+export function refusalField(refusal: BuildRefusal, inline: boolean, remote = false): string {
   switch (refusal) {
     case 'dockerfile':
       return inline ? 'input.dockerfile' : 'input.dockerfilePath';
@@ -197,15 +323,19 @@ export function refusalField(refusal: BuildRefusal, inline: boolean): string {
     case 'target':
       return 'input.target';
     case 'context':
-      return 'context';
+      return remote ? 'input.remoteContext' : 'context';
+    case 'remote':
+      return 'input.remoteContext';
   }
 }
 
 /** A build request checked and turned into the engine's options. */
 export interface CheckedBuild {
   readonly options: BuildOptions;
-  /** Whether the context was made of an inline Dockerfile (rather than uploaded). */
+  /** Whether the context was made of an inline Dockerfile (rather than uploaded or remote). */
   readonly inline: boolean;
+  /** Whether the engine fetches the context from a URL (`input.remoteContext`). */
+  readonly remote: boolean;
 }
 
 /**
@@ -247,9 +377,19 @@ export function checkBuild(
     memory: input.memoryBytes,
     memorySwap: input.memorySwapBytes,
   });
-  const body = buildContext(input, upload);
+  const registryConfig =
+    input.registryAuth && input.registryAuth.length > 0
+      ? checkBuildRegistryAuth(input.registryAuth)
+      : undefined;
+  const source = buildContext(input, upload);
   return {
-    options: { context: body, dockerfile: input.dockerfilePath ?? 'Dockerfile', ...given },
-    inline: upload === null,
+    options: {
+      ...source,
+      dockerfile: input.dockerfilePath ?? 'Dockerfile',
+      ...given,
+      ...(registryConfig ? { registryConfig } : {}),
+    },
+    inline: upload === null && !('remote' in source),
+    remote: 'remote' in source,
   };
 }

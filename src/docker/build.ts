@@ -9,6 +9,7 @@ import {
   RegistryAuthError,
 } from './errors.ts';
 import { type ProgressEvent, readProgress } from './progress.ts';
+import { encodeRegistryConfig, type RegistryCredentials } from './registry-auth.ts';
 
 /**
  * Images made from tar archives: builds (`POST /build`), imports of a root
@@ -139,7 +140,14 @@ export class BuildLog {
 /** Options of a build (`docker build`). */
 export interface BuildOptions {
   /** The build context: a tar archive, optionally gzip, bzip2 or xz compressed. */
-  readonly context: ArchiveBody;
+  readonly context?: ArchiveBody;
+  /**
+   * Instead of `context`: a URL the engine fetches the context from, a Git repository
+   * or a tar archive (the `remote` parameter, sent with no body).
+   */
+  readonly remote?: string;
+  /** Credentials for the registries of `FROM` images, keyed by registry host. */
+  readonly registryConfig?: Readonly<Record<string, RegistryCredentials>>;
   /** Path of the Dockerfile inside the context; "Dockerfile" when omitted. */
   readonly dockerfile?: string;
   /** References to tag the image with, e.g. "app:1.0". */
@@ -212,8 +220,8 @@ const builtPattern = /^Successfully built ([0-9a-f]{12,64})\s*$/m;
  * A failing step throws a {@link BuildFailedError} carrying the log so far. A
  * `FROM` image that is missing or refused by its registry throws an
  * {@link EngineNotFoundError} or a {@link RegistryAuthError}. A Dockerfile the
- * engine cannot parse, a missing target stage or Dockerfile path, and a body
- * that is not a tar archive are refused before the build starts: see
+ * engine cannot parse, a missing target stage or Dockerfile path, a body
+ * that is not a tar archive and a remote context it cannot fetch are refused before the build starts: see
  * {@link buildRefusal}.
  */
 export async function buildImage(
@@ -227,6 +235,7 @@ export async function buildImage(
       path: '/build',
       query: {
         dockerfile: options.dockerfile,
+        remote: options.remote,
         t: options.tags && options.tags.length > 0 ? options.tags : undefined,
         buildargs: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
         labels: options.labels ? JSON.stringify(options.labels) : undefined,
@@ -254,8 +263,13 @@ export async function buildImage(
         rm: true,
         forcerm: true,
       },
-      headers: { 'content-type': 'application/x-tar' },
-      body: options.context,
+      headers: {
+        ...(options.remote === undefined ? { 'content-type': 'application/x-tar' } : {}),
+        ...(options.registryConfig
+          ? { 'x-registry-config': encodeRegistryConfig(options.registryConfig) }
+          : {}),
+      },
+      ...(options.remote === undefined ? { body: options.context ?? Buffer.alloc(0) } : {}),
       // A step may run for minutes without output.
       timeoutMs: 600_000,
       bodyTimeoutMs: 600_000,
@@ -301,7 +315,7 @@ export async function buildImage(
 }
 
 /** What part of a build request the engine refused before building. */
-export type BuildRefusal = 'dockerfile' | 'dockerfilePath' | 'target' | 'context';
+export type BuildRefusal = 'dockerfile' | 'dockerfilePath' | 'target' | 'context' | 'remote';
 
 /**
  * Which part of the request an error of {@link buildImage} is about, when the
@@ -315,6 +329,13 @@ export function buildRefusal(error: unknown): BuildRefusal | null {
   if (/dockerfile parse error|unknown instruction|cannot be empty/i.test(message))
     return 'dockerfile';
   if (/failed to reach build target/i.test(message)) return 'target';
+  // The engine could not fetch a remote context (`remote=`): a download or a `git clone` failed.
+  if (
+    /error downloading remote context|unable to prepare context|git clone|error fetching/i.test(
+      message,
+    )
+  )
+    return 'remote';
   if (isArchiveProblem(message)) return 'context';
   return null;
 }
@@ -329,7 +350,9 @@ function isArchiveProblem(message: string): boolean {
 /** Options of an import (`docker import`). */
 export interface ImportOptions {
   /** A tar archive of a root filesystem, e.g. a container export; may be compressed. */
-  readonly archive: ArchiveBody;
+  readonly archive?: ArchiveBody;
+  /** Instead of `archive`: an http(s) URL the engine downloads the archive from. */
+  readonly fromUrl?: string;
   /** Repository to tag the image into, e.g. "team/app". */
   readonly repository?: string;
   /** Tag within `repository`; "latest" when omitted. */
@@ -390,7 +413,7 @@ const imageIdPattern = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * `POST /images/create?fromSrc=-`: makes an image of one layer from a tar of a
- * root filesystem sent as the body. The progress stream's last `status` is the
+ * root filesystem sent as the body, or (`fromSrc=<url>`) one the engine downloads. The progress stream's last `status` is the
  * new image's id. A body that is not a tar archive is refused with an
  * {@link ArchiveRefusedError}.
  */
@@ -407,15 +430,19 @@ export async function importImage(client: DockerClient, options: ImportOptions):
         method: 'POST',
         path: '/images/create',
         query: {
-          fromSrc: '-',
+          fromSrc: options.fromUrl ?? '-',
           repo: tagInRepo ? `${options.repository}:${options.tag}` : options.repository,
           tag: tagInRepo ? undefined : options.tag,
           message: options.message,
           changes: options.changes && options.changes.length > 0 ? options.changes : undefined,
           platform: options.platform,
         },
-        headers: { 'content-type': 'application/x-tar' },
-        body: options.archive,
+        ...(options.fromUrl === undefined
+          ? {
+              headers: { 'content-type': 'application/x-tar' },
+              body: options.archive ?? Buffer.alloc(0),
+            }
+          : {}),
         timeoutMs: 600_000,
         bodyTimeoutMs: 600_000,
       },

@@ -388,3 +388,44 @@ export async function searchImages(
       throw registryFailure(error, what, registryOf(term));
     });
 }
+
+/** Which build cache a prune removes (`docker builder prune`). */
+export interface BuildCachePruneOptions {
+  /** Remove all unused cache, not only dangling entries (`--all`). */
+  readonly all?: boolean;
+  /** Keep this many bytes of cache (`--keep-storage`). */
+  readonly keepStorageBytes?: number;
+  /** Only cache unused for at least this many seconds (the `until` filter, a duration). */
+  readonly unusedForSeconds?: number;
+}
+
+/** What a build cache prune removed. */
+export interface BuildCachePruneReport {
+  /** Ids of the cache records removed. */
+  readonly deleted: string[];
+  readonly spaceReclaimed: number;
+}
+
+/** `POST /build/prune`: removes build cache, of every build of the engine. */
+export async function pruneBuildCache(
+  client: DockerClient,
+  options: BuildCachePruneOptions = {},
+): Promise<BuildCachePruneReport> {
+  const answer = await client.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>(
+    {
+      method: 'POST',
+      path: '/build/prune',
+      query: {
+        all: options.all,
+        'keep-storage': options.keepStorageBytes,
+        filters: encodeFilters({
+          until:
+            options.unusedForSeconds === undefined ? undefined : [`${options.unusedForSeconds}s`],
+        }),
+      },
+      timeoutMs: 300_000,
+    },
+    'prune build cache',
+  );
+  return { deleted: answer.CachesDeleted ?? [], spaceReclaimed: answer.SpaceReclaimed };
+}

@@ -19,13 +19,33 @@ export interface RegistryCredentials {
  * decode, so the padding must stay.
  */
 export function encodeRegistryAuth(credentials: RegistryCredentials | undefined): string {
+  return encodeBase64Url(JSON.stringify(authConfigOf(credentials)));
+}
+
+/**
+ * The `X-Registry-Config` header value of a build: the credentials of each registry a `FROM`
+ * image may come from, keyed by registry host, encoded as `X-Registry-Auth` is.
+ */
+export function encodeRegistryConfig(
+  config: Readonly<Record<string, RegistryCredentials>>,
+): string {
+  const json: Record<string, Record<string, string>> = {};
+  for (const [registry, credentials] of Object.entries(config)) {
+    json[registry] = authConfigOf(credentials);
+  }
+  return encodeBase64Url(JSON.stringify(json));
+}
+
+/** The engine's `AuthConfig` JSON of credentials. */
+function authConfigOf(credentials: RegistryCredentials | undefined): Record<string, string> {
   const json: Record<string, string> = {};
   if (credentials?.username !== undefined) json.username = credentials.username;
   if (credentials?.password !== undefined) json.password = credentials.password;
   if (credentials?.serverAddress !== undefined) json.serveraddress = credentials.serverAddress;
   if (credentials?.identityToken !== undefined) json.identitytoken = credentials.identityToken;
-  return Buffer.from(JSON.stringify(json), 'utf8')
-    .toString('base64')
-    .replaceAll('+', '-')
-    .replaceAll('/', '_');
+  return json;
+}
+
+function encodeBase64Url(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64').replaceAll('+', '-').replaceAll('/', '_');
 }

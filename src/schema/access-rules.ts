@@ -75,6 +75,9 @@ export const fieldRules: Readonly<
     execDetached: 'dangerous',
     copyToContainer: 'dangerous',
     buildImage: 'dangerous',
+    // Build cache is made by builds (dangerous) and shared by every user's builds: pruning it
+    // is for those who may build.
+    pruneBuildCache: 'dangerous',
     importImage: 'dangerous',
     loadImages: 'dangerous',
     initSwarm: 'dangerous',

@@ -1,5 +1,6 @@
 import type { GraphQLContext } from '../context.ts';
 import {
+  type ArchiveBody,
   ArchiveRefusedError,
   BUILD_LOG_LIMITS,
   type BuildResult,
@@ -10,7 +11,12 @@ import {
   importImage,
   loadImages,
 } from '../docker/build.ts';
-import { type CheckedBuild, checkBuild, refusalField } from '../docker/build-spec.ts';
+import {
+  type CheckedBuild,
+  checkBuild,
+  checkImportUrl,
+  refusalField,
+} from '../docker/build-spec.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { BuildFailedError, EngineError, InvalidInputError } from '../docker/errors.ts';
 import { givenFields } from '../docker/given-fields.ts';
@@ -128,10 +134,42 @@ const BuildFileInput = builder.inputType('BuildFileInput', {
   }),
 });
 
+const RegistryAuthForBuild = builder.inputType('RegistryAuthForBuild', {
+  description:
+    'Credentials for one registry a build’s `FROM` images come from: a username and password, or an identity token. Sent to the engine only (`X-Registry-Config`); never logged, echoed or returned.',
+  fields: (t) => ({
+    registry: t.string({
+      required: true,
+      description:
+        'The registry host as image references name it, e.g. "registry.example.com:5000".',
+    }),
+    username: t.string({ required: false, description: 'User name at the registry.' }),
+    password: t.string({
+      required: false,
+      description: 'Password or access token for `username`.',
+    }),
+    identityToken: t.string({
+      required: false,
+      description: 'An identity token from a registry login, instead of username and password.',
+    }),
+  }),
+});
+
 const BuildImageInput = builder.inputType('BuildImageInput', {
   description:
-    'An image to build (`docker build`), from an inline Dockerfile plus files, or from an uploaded context (the `context` argument). Exactly one of `dockerfile` and `context` is given.',
+    'An image to build (`docker build`), from an inline Dockerfile plus files, from an uploaded context (the `context` argument), or from a remote context the engine fetches. Exactly one of `dockerfile`, `remoteContext` and `context` is given.',
   fields: (t) => ({
+    remoteContext: t.string({
+      required: false,
+      description:
+        'A URL the engine fetches the build context from (`docker build URL`): a Git repository (an https:// URL ending in ".git" or a git:// URL, with an optional "#ref:folder") or an http(s) URL of a tar archive. Without credentials in the URL; `dockerfilePath` is the Dockerfile’s path in it. The engine, not dockergraph, makes the request.',
+    }),
+    registryAuth: t.field({
+      type: [RegistryAuthForBuild],
+      required: false,
+      description:
+        'Credentials for the registries of the `FROM` images, one entry per registry (`X-Registry-Config`).',
+    }),
     dockerfile: t.string({
       required: false,
       description: 'Text of an inline Dockerfile; the context is made of it and `files`.',
@@ -238,9 +276,13 @@ async function runBuild(
     (error: unknown) => {
       const refusal = buildRefusal(error);
       if (refusal === null || !(error instanceof EngineError)) throw error;
-      throw new InvalidInputError(refusalField(refusal, build.inline), error.message, {
-        cause: error,
-      });
+      throw new InvalidInputError(
+        refusalField(refusal, build.inline, build.remote),
+        error.message,
+        {
+          cause: error,
+        },
+      );
     },
   );
 }
@@ -278,13 +320,18 @@ builder.mutationFields((t) => ({
   importImage: t.field({
     type: ImportImagePayloadRef,
     description:
-      'Makes an image from an uploaded tar archive of a file system (`docker import`), e.g. a container export.',
+      'Makes an image from a tar archive of a file system (`docker import`), e.g. a container export: uploaded (`archive`) or downloaded by the engine (`fromUrl`). Exactly one of them is given.',
     errors: { types: [...mutationErrors] },
     args: {
       archive: t.arg({
         type: 'File',
-        required: true,
+        required: false,
         description: 'A tar archive of the file system (optionally compressed).',
+      }),
+      fromUrl: t.arg.string({
+        required: false,
+        description:
+          'Instead of `archive`: an http(s) URL of the tar archive, which the engine (not dockergraph) downloads (`docker import URL`). Without credentials in the URL.',
       }),
       repository: t.arg.string({
         required: false,
@@ -309,6 +356,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
+      const source = importSource(args.archive, args.fromUrl);
       const name = checkImageName(args.repository, args.tag);
       checkImageChanges('changes', args.changes, 'an import');
       // A token limited to labels gives them to the image (a LABEL change, applied last).
@@ -317,7 +365,7 @@ builder.mutationFields((t) => ({
         checkPlatform('platform', args.platform);
       }
       const imageId = await importImage(context.docker, {
-        archive: uploadBody(args.archive),
+        ...source,
         ...name,
         ...givenFields({
           message: args.message,
@@ -358,6 +406,20 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+/** The archive an import reads: an upload or a URL, exactly one; checked before any engine call. */
+function importSource(
+  archive: File | null | undefined,
+  fromUrl: string | null | undefined,
+): { archive: ArchiveBody } | { fromUrl: string } {
+  if (archive && fromUrl !== null && fromUrl !== undefined) {
+    throw new InvalidInputError('fromUrl', 'give an uploaded archive or a URL, not both');
+  }
+  if (fromUrl !== null && fromUrl !== undefined)
+    return { fromUrl: checkImportUrl('fromUrl', fromUrl) };
+  if (!archive) throw new InvalidInputError('archive', 'give an uploaded archive or fromUrl');
+  return { archive: uploadBody(archive) };
+}
 
 /** The engine's refusal of an uploaded archive names the `archive` argument. */
 function asArchiveError(error: unknown): unknown {

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { checkImageChanges } from '../docker/build.ts';
+import { givenFields } from '../docker/given-fields.ts';
 import {
   checkImageName,
   checkImageReference,
@@ -12,9 +13,11 @@ import {
   withDefaultTag,
 } from '../docker/image-reference.ts';
 import {
+  type BuildCachePruneReport,
   commitContainer,
   type ImagePruneReport,
   type ImageRemoval,
+  pruneBuildCache,
   pruneImages,
   pullImage,
   pushImage,
@@ -77,6 +80,22 @@ const RemoveImagePayloadRef = builder.objectRef<ImageRemoval>('RemoveImagePayloa
     }),
   }),
 });
+
+const PruneBuildCachePayloadRef = builder
+  .objectRef<BuildCachePruneReport>('PruneBuildCachePayload')
+  .implement({
+    description: 'What a build cache prune removed.',
+    fields: (t) => ({
+      cachesDeleted: t.exposeStringList('deleted', {
+        description: 'Ids of the build cache records removed.',
+      }),
+      spaceReclaimedBytes: t.field({
+        type: 'SafeInt',
+        description: 'Disk space freed.',
+        resolve: (report) => report.spaceReclaimed,
+      }),
+    }),
+  });
 
 const PruneImagesPayloadRef = builder.objectRef<ImagePruneReport>('PruneImagesPayload').implement({
   description: 'What an image prune removed.',
@@ -341,6 +360,47 @@ builder.mutationFields((t) => ({
         dangling: dangling ?? true,
         ...(scopedLabels ? { labels: scopedLabels } : {}),
         ...(until ? { until } : {}),
+      });
+    },
+  }),
+  pruneBuildCache: t.field({
+    type: PruneBuildCachePayloadRef,
+    description:
+      'Removes build cache (`docker builder prune`): the cache of every build of the engine, whoever ran it. Needs the `dangerous` permission, as builds do, and a token without label limits (build cache carries no labels).',
+    errors: {
+      types: [...mutationErrors],
+      union: { description: 'What the prune removed, or why it failed.' },
+    },
+    args: {
+      all: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: 'true: all unused build cache (`--all`); false: only dangling cache.',
+      }),
+      keepStorageBytes: t.arg({
+        type: 'SafeInt',
+        required: false,
+        description: 'Bytes of cache to keep (`--keep-storage`); the oldest is removed first.',
+      }),
+      unusedForSeconds: t.arg({
+        type: 'SafeInt',
+        required: false,
+        description: 'Only cache unused for at least this many seconds (the `until` filter).',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      for (const name of ['keepStorageBytes', 'unusedForSeconds'] as const) {
+        const value = args[name];
+        if (value !== null && value !== undefined && value < 0) {
+          throw invalidInput(name, `must not be negative, got ${value}`);
+        }
+      }
+      return pruneBuildCache(context.docker, {
+        all: args.all ?? false,
+        ...givenFields({
+          keepStorageBytes: args.keepStorageBytes,
+          unusedForSeconds: args.unusedForSeconds,
+        }),
       });
     },
   }),

@@ -307,6 +307,9 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       replace: true,
     }),
     buildImage: { rule: 'labels-created' },
+    pruneBuildCache: unlimitedOnly(
+      'build cache carries no labels: a prune would remove the cache of every build',
+    ),
     importImage: { rule: 'labels-created' },
     initSwarm: unlimitedOnly(SWARM_WIDE),
     joinSwarm: unlimitedOnly(SWARM_WIDE),

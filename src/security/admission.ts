@@ -1603,7 +1603,8 @@ export const WRITE_ROUTES: readonly {
     path: /^\/build$/,
     rule: {
       review: 'privileged-only',
-      reason: 'build steps run commands with options this policy does not review',
+      reason:
+        'build steps run commands with options this policy does not review; a remote context makes the engine fetch a URL',
     },
   },
   {

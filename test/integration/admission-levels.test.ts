@@ -479,6 +479,7 @@ const MUTATIONS: Readonly<Record<string, Entry>> = {
   execDetached: { kind: 'dangerous' },
   copyToContainer: { kind: 'dangerous' },
   buildImage: { kind: 'dangerous' },
+  pruneBuildCache: { kind: 'dangerous' },
   importImage: { kind: 'dangerous' },
   loadImages: { kind: 'dangerous' },
 };

@@ -163,7 +163,7 @@ describe('buildImageProgress subscription', () => {
     const { messages, errors } = await build({ labels: [runLabel] });
     expect(messages).toEqual([]);
     expect(JSON.stringify(errors)).toContain(
-      'give an inline Dockerfile (input.dockerfile) or an uploaded context (context)',
+      'give an inline Dockerfile (input.dockerfile), a remote context (input.remoteContext) or an uploaded context (context)',
     );
   });
 });

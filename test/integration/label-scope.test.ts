@@ -1283,6 +1283,10 @@ describe('every Mutation and Subscription field, as the limited token, against o
     buildImageProgress: { kind: 'untargeted', reason: 'builds a new, labelled image' },
     // The swarm itself and its nodes belong to no label: refused before any engine call.
     initSwarm: { kind: 'denied-to-limited', query: `mutation { initSwarm(input: {}) ${answer} }` },
+    pruneBuildCache: {
+      kind: 'denied-to-limited',
+      query: `mutation { pruneBuildCache(all: true) ${answer} }`,
+    },
     joinSwarm: {
       kind: 'denied-to-limited',
       query: `mutation { joinSwarm(input: { remoteAddresses: ["10.0.0.1:2377"], joinToken: "x" }) ${answer} }`,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type BuildSpecInput, checkBuild } from '../../src/docker/build-spec.ts';
+import {
+  type BuildSpecInput,
+  checkBuild,
+  checkImportUrl,
+  refusalField,
+} from '../../src/docker/build-spec.ts';
 import { InvalidInputError } from '../../src/docker/errors.ts';
+import { encodeRegistryConfig } from '../../src/docker/registry-auth.ts';
 import { readTar } from '../helpers/tar.ts';
 
 const dockerfile = 'FROM dockergraph/busybox:latest\n';
@@ -176,5 +182,155 @@ describe('checkBuild', () => {
     [{ memoryBytes: 64 * 1024 * 1024, memorySwapBytes: 1024 * 1024 }, 'input.memorySwapBytes'],
   ] as const)('refuses %j naming the field', (input, field) => {
     expect(refusal({ dockerfile, ...input }).field).toBe(field);
+  });
+});
+
+describe('a remote build context', () => {
+  it.each([
+    'https://example.com/app.tar.gz',
+    'http://10.0.0.5:8080/context.tar',
+    'https://github.com/docker/app.git#main:build',
+    'git://example.com/app.git',
+  ])('sends %s as the remote context, with no body', (remoteContext) => {
+    const { options, inline, remote } = checkBuild(
+      { remoteContext, dockerfilePath: 'build/Dockerfile' },
+      null,
+    );
+    expect(options.remote).toBe(remoteContext);
+    expect(options.context).toBeUndefined();
+    expect(options.dockerfile).toBe('build/Dockerfile');
+    expect({ inline, remote }).toEqual({ inline: false, remote: true });
+  });
+
+  it.each([
+    ['ftp://example.com/app.tar', /not an http:\/\/, https:\/\/ or git:\/\/ URL/],
+    ['file:///etc/passwd', /not an http/],
+    ['ssh://git@example.com/app.git', /not an http/],
+    ['git@github.com:docker/app.git', /not a URL|not an http/],
+    ['example.com/app.tar', /not a URL/],
+    ['https://user:secret@example.com/app.git', /credentials/],
+    ['https://token@example.com/app.git', /credentials/],
+    ['https://example.com/a b.tar', /not an http/],
+  ])('refuses %s naming input.remoteContext', (remoteContext, message) => {
+    const { field, message: said } = refusal({ remoteContext });
+    expect(field).toBe('input.remoteContext');
+    expect(said).toMatch(message);
+    // The credentials of a refused URL are not repeated in the answer.
+    expect(said).not.toContain('secret');
+  });
+
+  it('is exclusive with an inline Dockerfile, files and an uploaded context', () => {
+    const remoteContext = 'https://example.com/app.tar';
+    expect(refusal({ remoteContext, dockerfile }).field).toBe('input.dockerfile');
+    expect(refusal({ remoteContext, files: [{ path: 'a', content: 'x' }] }).field).toBe(
+      'input.files',
+    );
+    let opened = 0;
+    const upload = () => {
+      opened += 1;
+      return Buffer.alloc(0);
+    };
+    expect(refusal({ remoteContext }, upload).field).toBe('input.remoteContext');
+    expect(opened).toBe(0);
+    expect(refusal({ remoteContext, dockerfilePath: '../Dockerfile' }).field).toBe(
+      'input.dockerfilePath',
+    );
+  });
+
+  it('names input.remoteContext when the engine cannot fetch it', () => {
+    expect(refusalField('remote', false, true)).toBe('input.remoteContext');
+    expect(refusalField('context', false, true)).toBe('input.remoteContext');
+    expect(refusalField('context', false, false)).toBe('context');
+  });
+});
+
+describe('registry credentials of a build', () => {
+  it('are keyed by registry host, as X-Registry-Config sends them', () => {
+    const { options } = checkBuild(
+      {
+        dockerfile,
+        registryAuth: [
+          { registry: 'Registry.Example.com:5000', username: 'jane', password: 'hunter2' },
+          { registry: 'docker.io', identityToken: 'tok' },
+        ],
+      },
+      null,
+    );
+    expect(options.registryConfig).toEqual({
+      'registry.example.com:5000': {
+        username: 'jane',
+        password: 'hunter2',
+        serverAddress: 'registry.example.com:5000',
+      },
+      'docker.io': { identityToken: 'tok', serverAddress: 'docker.io' },
+    });
+    if (!options.registryConfig) throw new Error('expected registry credentials');
+    const header = encodeRegistryConfig(options.registryConfig);
+    // Base64url, padded as Go's URLEncoding decodes it.
+    expect(header).toMatch(/^[A-Za-z0-9_-]+=*$/);
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString('utf8'))).toEqual({
+      'registry.example.com:5000': {
+        username: 'jane',
+        password: 'hunter2',
+        serveraddress: 'registry.example.com:5000',
+      },
+      'docker.io': { identitytoken: 'tok', serveraddress: 'docker.io' },
+    });
+  });
+
+  it('sends no credentials when none are given', () => {
+    expect(checkBuild({ dockerfile }, null).options.registryConfig).toBeUndefined();
+    expect(
+      checkBuild({ dockerfile, registryAuth: [] }, null).options.registryConfig,
+    ).toBeUndefined();
+  });
+
+  it.each([
+    [
+      [{ registry: 'https://registry.example.com', username: 'u', password: 'p' }],
+      'input.registryAuth[0].registry',
+    ],
+    [[{ registry: 'r.example.com' }], 'input.registryAuth[0]'],
+    [[{ registry: 'r.example.com', username: 'u' }], 'input.registryAuth[0].password'],
+    [[{ registry: 'r.example.com', password: 'p' }], 'input.registryAuth[0]'],
+    [
+      [{ registry: 'r.example.com', username: ' ', password: 'p' }],
+      'input.registryAuth[0].username',
+    ],
+    [
+      [{ registry: 'r.example.com', username: 'u', password: 'p', identityToken: 't' }],
+      'input.registryAuth[0].identityToken',
+    ],
+    [
+      [
+        { registry: 'r.example.com', identityToken: 't' },
+        { registry: 'R.example.com', identityToken: 't2' },
+      ],
+      'input.registryAuth[1].registry',
+    ],
+  ] as const)('refuses %j naming the field, without echoing the secret', (registryAuth, field) => {
+    const { field: named, message } = refusal({ dockerfile, registryAuth });
+    expect(named).toBe(field);
+    expect(message).not.toMatch(/\bp\b|\bt2?\b/);
+  });
+});
+
+describe('checkImportUrl', () => {
+  it('takes an http(s) URL of an archive', () => {
+    expect(checkImportUrl('fromUrl', 'https://example.com/rootfs.tar.gz')).toBe(
+      'https://example.com/rootfs.tar.gz',
+    );
+  });
+
+  it.each([
+    'git://example.com/rootfs.git',
+    'file:///tmp/rootfs.tar',
+    '-',
+    'rootfs.tar',
+    'https://user:pw@example.com/rootfs.tar',
+  ])('refuses %s naming fromUrl', (url) => {
+    expect(() => checkImportUrl('fromUrl', url)).toThrow(
+      expect.objectContaining({ field: 'fromUrl' }),
+    );
   });
 });
