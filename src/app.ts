@@ -10,7 +10,11 @@ import {
 import type { Config } from './config.ts';
 import { createContext, type GraphQLContext } from './context.ts';
 import { type DockerClient, EngineCallBudgetError } from './docker/client.ts';
-import { EngineRegistry, type RegistryOptions } from './docker/engine-registry.ts';
+import {
+  EngineRegistry,
+  type RegistryOptions,
+  type StreamErrorReporter,
+} from './docker/engine-registry.ts';
 import { EngineError } from './docker/errors.ts';
 import { useDownloads } from './downloads.ts';
 import type { Logger } from './logger.ts';
@@ -112,6 +116,12 @@ function clientAddressOf(serverContext: unknown): string | null {
   );
 }
 
+/** Logs a failure of an engine's shared stream, naming the engine. */
+export function reportStreamErrors(logger: Logger): StreamErrorReporter {
+  return (what, error, engine) =>
+    logger.warn(what, { engine, error: error instanceof Error ? error.message : String(error) });
+}
+
 /** A registry serving one client as `name`, for apps given a client (tests, the handler). */
 export function singleEngineRegistry(
   name: string,
@@ -121,8 +131,7 @@ export function singleEngineRegistry(
 ): EngineRegistry {
   return new EngineRegistry(
     [{ name, labels: {}, client: docker }],
-    (what, error, engine) =>
-      logger.warn(what, { engine, error: error instanceof Error ? error.message : String(error) }),
+    reportStreamErrors(logger),
     options,
   );
 }

@@ -44,7 +44,7 @@ export interface EngineBinding {
 
 /** The engines an operation may use: those its principal may see, by name or selector. */
 export interface FleetView {
-  /** Whether the server serves one engine only (then every field is bound to it). */
+  /** Whether the principal sees one engine only (then every field is bound to it). */
   readonly single: boolean;
   /** The engines the principal may see, in name order. */
   visible(): readonly RegisteredEngine[];

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { type App, createApp, singleEngineRegistry } from './app.ts';
+import { type App, createApp, reportStreamErrors, singleEngineRegistry } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DockerClient } from './docker/client.ts';
 import { createEngineClient } from './docker/create-docker-client.ts';
@@ -18,7 +18,7 @@ import {
 } from './docker/docker-host.ts';
 import { type EmbeddedEngine, startEmbeddedEngine } from './docker/embedded-engine.ts';
 import { diffEngineDefinitions, readEngineDefinitions } from './docker/engine-definitions.ts';
-import { EngineRegistry } from './docker/engine-registry.ts';
+import { type EngineEntry, EngineRegistry } from './docker/engine-registry.ts';
 import type { EventHub } from './docker/event-hub.ts';
 import type { EngineDefinition } from './engines-file.ts';
 import { ERROR_CONTENT_TYPE, errorBody } from './error-response.ts';
@@ -518,16 +518,18 @@ function registryOf(
   definitions: readonly EngineDefinition[],
   logger: Logger,
 ): EngineRegistry {
-  return new EngineRegistry(
-    definitions.map((definition) => ({
-      name: definition.name,
-      labels: definition.labels,
-      client: createEngineClient(definition),
-    })),
-    (what, error, engine) =>
-      logger.warn(what, { engine, error: error instanceof Error ? error.message : String(error) }),
-    { updateCheckTtlMs: config.limits.updateCheckTtlMs },
-  );
+  return new EngineRegistry(definitions.map(entryOf), reportStreamErrors(logger), {
+    updateCheckTtlMs: config.limits.updateCheckTtlMs,
+  });
+}
+
+/** The registry entry of a definition: its name, labels and a client of its own. */
+function entryOf(definition: EngineDefinition): EngineEntry {
+  return {
+    name: definition.name,
+    labels: definition.labels,
+    client: createEngineClient(definition),
+  };
 }
 
 /**
@@ -556,13 +558,7 @@ export async function reloadEngines(
       engines.remove(name, `engine "${name}" was removed from the configuration`),
     ),
   );
-  for (const definition of [...diff.added, ...diff.changed]) {
-    engines.add({
-      name: definition.name,
-      labels: definition.labels,
-      client: createEngineClient(definition),
-    });
-  }
+  for (const definition of [...diff.added, ...diff.changed]) engines.add(entryOf(definition));
   logger.info('engines reloaded', {
     added: diff.added.map((definition) => definition.name).join(', '),
     removed: diff.removed.join(', '),

@@ -1,4 +1,5 @@
 import { Repeater } from '@repeaterjs/repeater';
+import type { GraphQLContext } from '../context.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { type EventFilter, type EventMessage, matchesFilter } from '../docker/event-hub.ts';
 import {
@@ -288,6 +289,17 @@ async function* pastEventMessages(
   return undefined;
 }
 
+/** The live events of the bound engine from `since` (replayed first) on, ending at `until`. */
+function followedEvents(
+  bound: GraphQLContext,
+  filter: EventFilter,
+  since: Date | null | undefined,
+  until: Date | null | undefined,
+): AsyncIterableIterator<EventMessage, undefined> {
+  const live = bound.events.subscribe({ filter, ...(since ? { since } : {}) });
+  return until ? endingAt(live, until) : live;
+}
+
 /**
  * Ends a live stream at `until`: at that time by the clock, or at the first event
  * after it, whichever comes first.
@@ -449,23 +461,22 @@ builder.subscriptionField('events', (t) =>
         throw invalidArgument('until', 'is past: give since too, or use eventsHistory');
       }
       const end = since && until ? checkRange(since, until) : undefined;
+      // Decided once for every engine: a range already past is read, not followed.
+      const past = since && end && until && until.getTime() <= Date.now() ? { since, end } : null;
       return subscribeAcrossEngines(
         context,
         engines,
         (bound) => {
-          const messages =
-            until && since && end && until.getTime() <= Date.now()
-              ? pastEventMessages(
-                  bound.docker,
-                  since,
-                  end,
-                  hubFilter,
-                  bound.limits.maxEventsHistory,
-                  { bounded: false },
-                )
-              : ((live) => (until ? endingAt(live, until) : live))(
-                  bound.events.subscribe({ filter: hubFilter, ...(since ? { since } : {}) }),
-                );
+          const messages = past
+            ? pastEventMessages(
+                bound.docker,
+                past.since,
+                past.end,
+                hubFilter,
+                bound.limits.maxEventsHistory,
+                { bounded: false },
+              )
+            : followedEvents(bound, hubFilter, since, until);
           // A token limited to labels receives only the events of objects it sees.
           return visibleEvents(bound, messages);
         },

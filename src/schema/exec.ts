@@ -21,14 +21,11 @@ const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 const MAX_TIMEOUT_SECONDS = 24 * 60 * 60;
 
-const ExecInput = builder.inputType('ExecInput', {
-  description: 'A command to run in a running container (`docker exec`).',
-  fields: (t) => ({
-    cmd: t.stringList({
-      required: true,
-      description:
-        'The program and its arguments, e.g. ["sh", "-c", "ls /"]; no shell is added. Not empty.',
-    }),
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** How a process runs, alike for `exec` and `execDetached`: its environment, directory, user. */
+function processFields(t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) {
+  return {
     env: t.field({
       type: [KeyValueInput],
       required: false,
@@ -43,6 +40,18 @@ const ExecInput = builder.inputType('ExecInput', {
       description:
         'User it runs as: `user`, `user:group`, `uid` or `uid:gid`; the container’s user when omitted.',
     }),
+  };
+}
+
+const ExecInput = builder.inputType('ExecInput', {
+  description: 'A command to run in a running container (`docker exec`).',
+  fields: (t) => ({
+    cmd: t.stringList({
+      required: true,
+      description:
+        'The program and its arguments, e.g. ["sh", "-c", "ls /"]; no shell is added. Not empty.',
+    }),
+    ...processFields(t),
     tty: t.boolean({
       required: false,
       defaultValue: false,
@@ -198,20 +207,7 @@ const ExecDetachedInput = builder.inputType('ExecDetachedInput', {
       description:
         'The program and its arguments, e.g. ["sleep", "60"]; no shell is added. Not empty.',
     }),
-    env: t.field({
-      type: [KeyValueInput],
-      required: false,
-      description: 'Environment variables added to the container’s own for this process.',
-    }),
-    workingDir: t.string({
-      required: false,
-      description: 'Absolute directory it runs in; the container’s working directory when omitted.',
-    }),
-    user: t.string({
-      required: false,
-      description:
-        'User it runs as: `user`, `user:group`, `uid` or `uid:gid`; the container’s user when omitted.',
-    }),
+    ...processFields(t),
     tty: t.boolean({
       required: false,
       defaultValue: false,
