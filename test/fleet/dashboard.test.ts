@@ -5,18 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { EngineRegistry } from '../../src/docker/engine-registry.ts';
-import { createLogger } from '../../src/logger.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import type { RunningServer } from '../../src/server.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { launchChromium, screenshot, type WatchedPage, watchedPage } from '../helpers/browser.ts';
 import {
-  FLEET_BASE_IMAGE,
   FLEET_ENGINE_NAMES,
-  fleetEngineClient,
   runDockerCli,
+  runIdleContainer,
   startFleetEngine,
+  startFleetServer,
   stopFleetEngine,
 } from '../helpers/fleet.ts';
 
@@ -31,32 +28,9 @@ let browser: Browser;
 let admin: WatchedPage;
 
 beforeAll(async () => {
-  const config = loadConfig({
-    HOME: '/nonexistent',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DOCKERGRAPH_AUDIT: 'off',
-    ...tokensEnv([{ id: 'root', role: 'admin', token: adminToken }]),
-  });
-  const engines = new EngineRegistry(
-    FLEET_ENGINE_NAMES.map((name) => ({ name, labels: {}, client: fleetEngineClient(name) })),
-    () => {},
-  );
-  server = await startServer(config, engines, createLogger('silent'));
+  server = await startFleetServer(tokensEnv([{ id: 'root', role: 'admin', token: adminToken }]));
   await Promise.all(
-    FLEET_ENGINE_NAMES.map((engine) =>
-      runDockerCli(engine, [
-        'run',
-        '-d',
-        '--name',
-        containerOf(engine),
-        '--label',
-        LABEL,
-        FLEET_BASE_IMAGE,
-        'sleep',
-        '600',
-      ]),
-    ),
+    FLEET_ENGINE_NAMES.map((engine) => runIdleContainer(engine, containerOf(engine), LABEL)),
   );
   browser = await launchChromium();
 });

@@ -7,7 +7,6 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
-import type { DockerClient } from '../../src/docker/client.ts';
 import { EngineRegistry } from '../../src/docker/engine-registry.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
@@ -22,7 +21,9 @@ import {
   fleetEngine,
   fleetEngineClient,
   runDockerCli,
+  runIdleContainer,
   startFleetEngine,
+  startFleetServer,
   stopFleetEngine,
 } from '../helpers/fleet.ts';
 import { webSocketUrl } from '../helpers/graphql-ws.ts';
@@ -48,7 +49,6 @@ const ENGINE_LABELS: Readonly<Record<string, Readonly<Record<string, string>>>> 
 let server: RunningServer;
 /** Engine calls the server made, per engine, as "METHOD /path". */
 const calls = new Map<string, string[]>();
-const clients: DockerClient[] = [];
 
 interface Answer<T> {
   data?: T | null;
@@ -75,19 +75,8 @@ async function callsDuring<T>(work: () => Promise<T>): Promise<Record<string, st
   return Object.fromEntries([...calls].map(([name, list]) => [name, [...list]]));
 }
 
-async function runContainer(engine: string, name: string): Promise<string> {
-  const { stdout } = await runDockerCli(engine, [
-    'run',
-    '-d',
-    '--name',
-    name,
-    '--label',
-    LABEL,
-    FLEET_BASE_IMAGE,
-    'sleep',
-    '600',
-  ]);
-  return stdout.trim();
+function runContainer(engine: string, name: string): Promise<string> {
+  return runIdleContainer(engine, name, LABEL);
 }
 
 interface ContainerNode {
@@ -109,25 +98,11 @@ interface ListData {
 }
 
 beforeAll(async () => {
-  const config = loadConfig({
-    HOME: '/nonexistent',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DOCKERGRAPH_AUDIT: 'off',
-    ...env,
+  server = await startFleetServer(env, ENGINE_LABELS, (name, client) => {
+    const seen: string[] = [];
+    calls.set(name, seen);
+    client.observe((call) => seen.push(`${call.method} ${call.path}`));
   });
-  const engines = new EngineRegistry(
-    FLEET_ENGINE_NAMES.map((name) => {
-      const client = fleetEngineClient(name);
-      clients.push(client);
-      const seen: string[] = [];
-      calls.set(name, seen);
-      client.observe((call) => seen.push(`${call.method} ${call.path}`));
-      return { name, labels: ENGINE_LABELS[name] ?? {}, client };
-    }),
-    () => {},
-  );
-  server = await startServer(config, engines, createLogger('silent'));
   // One container on each engine to start with; more are added by the tests.
   await Promise.all(FLEET_ENGINE_NAMES.map((engine) => runContainer(engine, `${run}-${engine}-1`)));
 });

@@ -3,10 +3,14 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import type { DockerClient } from '../../src/docker/client.ts';
+import { EngineRegistry } from '../../src/docker/engine-registry.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
 import { startEngine, stopEngine } from './engine.ts';
 import { createEngineClient } from './engine-client.ts';
-import type { FleetEngine } from './fleet-engines.ts';
+import { FLEET_BASE_IMAGE, FLEET_ENGINE_NAMES, type FleetEngine } from './fleet-engines.ts';
 
 export { FLEET_BASE_IMAGE, FLEET_ENGINE_NAMES, type FleetEngine } from './fleet-engines.ts';
 
@@ -141,4 +145,52 @@ export function runDockerCli(
       },
     );
   });
+}
+
+/** Runs `sleep 600` from the base image on one engine as `name`, labelled; answers its id. */
+export async function runIdleContainer(
+  engine: string,
+  name: string,
+  label: string,
+): Promise<string> {
+  const { stdout } = await runDockerCli(engine, [
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    label,
+    FLEET_BASE_IMAGE,
+    'sleep',
+    '600',
+  ]);
+  return stdout.trim();
+}
+
+/**
+ * Starts a server on a free loopback port over the three fleet engines, configured by `env`
+ * (tokens …), each engine with its `labels`; `onClient` sees each engine's client (to
+ * observe its calls).
+ */
+export function startFleetServer(
+  env: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
+  onClient: (name: string, client: DockerClient) => void = () => {},
+): Promise<RunningServer> {
+  const config = loadConfig({
+    HOME: '/nonexistent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DOCKERGRAPH_AUDIT: 'off',
+    ...env,
+  });
+  const engines = new EngineRegistry(
+    FLEET_ENGINE_NAMES.map((name) => {
+      const client = fleetEngineClient(name);
+      onClient(name, client);
+      return { name, labels: labels[name] ?? {}, client };
+    }),
+    () => {},
+  );
+  return startServer(config, engines, createLogger('silent'));
 }
