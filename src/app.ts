@@ -226,6 +226,7 @@ export function createApp(
     given ??
     singleEngineRegistry(config.engineName, docker, logger, {
       updateCheckTtlMs: config.limits.updateCheckTtlMs,
+      readModel: config.readModel,
     });
   const shutdownSignal = shutdown ?? new AbortController().signal;
   const reportLiveError = (what: string, error: unknown) =>

@@ -83,6 +83,11 @@ export interface Config {
   readonly engineRequestTimeoutMs: number;
   /** Start the project's private engine when no engine is configured or found. */
   readonly embeddedEngine: boolean;
+  /**
+   * Keep each engine's container, image, volume and network lists in memory from its event
+   * stream and answer list reads from them (`DOCKERGRAPH_READ_MODEL`; see `src/docker/read-model.ts`).
+   */
+  readonly readModel: boolean;
   /** Serve GraphiQL on the GraphQL endpoint. */
   readonly graphiql: boolean;
   /** Minimum level of log lines written to stdout. */
@@ -663,6 +668,7 @@ export function loadConfig(env: Environment = process.env): Config {
       3_600_000,
     ),
     embeddedEngine: readBoolean(env, 'DOCKERGRAPH_EMBEDDED_ENGINE', true),
+    readModel: readBoolean(env, 'DOCKERGRAPH_READ_MODEL', false),
     graphiql: readBoolean(env, 'DOCKERGRAPH_GRAPHIQL', !production),
     logLevel: logLevel as LogLevel,
     security: {

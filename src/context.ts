@@ -216,7 +216,7 @@ export function createContext({
       );
       found = {
         docker: scoped,
-        loaders: createLoaders(scoped, principal.labels, engine.distribution),
+        loaders: createLoaders(scoped, principal.labels, engine.distribution, engine.readModel),
         engineName: engine.name,
         events: engine.events,
         stats: engine.stats,
@@ -286,7 +286,7 @@ export function createContext({
         if (engine) {
           Object.assign(
             each.loaders,
-            createLoaders(each.docker, principal.labels, engine.distribution),
+            createLoaders(each.docker, principal.labels, engine.distribution, engine.readModel),
           );
         }
       }

@@ -29,6 +29,7 @@ import {
   listNetworks,
   type NetworkFilters,
 } from './docker/networks.ts';
+import type { ReadModel } from './docker/read-model.ts';
 import type { RegistryCredentials } from './docker/registry-auth.ts';
 import { type EngineStats, readContainerStats } from './docker/stats.ts';
 import {
@@ -181,6 +182,53 @@ export interface DistributionKey {
 /** A cache that keeps nothing: every operation asks the registry. */
 const UNCACHED_DISTRIBUTION = new DistributionCache(0);
 
+/**
+ * Whether a label filter list (`key` or `key=value`, as the engine reads it: split at the
+ * first `=`, the value compared exactly) holds for `labels`.
+ */
+export function matchesLabelFilters(
+  labels: Readonly<Record<string, string>> | null | undefined,
+  filters: readonly string[] | undefined,
+): boolean {
+  return (filters ?? []).every((filter) => {
+    const equals = filter.indexOf('=');
+    const key = equals === -1 ? filter : filter.slice(0, equals);
+    if (!labels || !Object.hasOwn(labels, key)) return false;
+    return equals === -1 || labels[key] === filter.slice(equals + 1);
+  });
+}
+
+/**
+ * The label filters of `filters` when they are its only filter, which the read model
+ * applies in memory exactly as the engine does; null when another filter is set (the
+ * engine answers those).
+ */
+function labelsOnly(filters: object): readonly string[] | null {
+  const set = Object.entries(filters).filter(
+    ([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0),
+  );
+  if (set.some(([name]) => name !== 'labels')) return null;
+  const labels = set.find(([name]) => name === 'labels')?.[1];
+  return Array.isArray(labels) ? labels.filter((label) => typeof label === 'string') : [];
+}
+
+/**
+ * A list from the read model, kept to the items carrying `labels` (filters as the engine
+ * reads them); null when the model does not answer or `labels` is null.
+ */
+async function fromModel<T>(
+  read: (() => Promise<T[] | null>) | undefined,
+  labels: readonly string[] | null,
+  labelsOf: (item: T) => Readonly<Record<string, string>> | null | undefined,
+): Promise<T[] | null> {
+  if (!read || labels === null) return null;
+  const kept = await read();
+  if (!kept) return null;
+  return labels.length === 0
+    ? kept
+    : kept.filter((item) => matchesLabelFilters(labelsOf(item), labels));
+}
+
 /** Memoises a call for the lifetime of one request. */
 function once<T>(load: () => Promise<T>): () => Promise<T> {
   let pending: Promise<T> | undefined;
@@ -322,13 +370,45 @@ export function createLoaders(
   docker: DockerClient,
   labels: Readonly<Record<string, string>> | null = null,
   distributionCache: DistributionCache = UNCACHED_DISTRIBUTION,
+  readModel: ReadModel | null = null,
 ): Loaders {
   const limit = limitOf(labels);
   const scoped = <F extends { readonly labels?: readonly string[] }>(filters: F): F =>
     limit ? { ...filters, labels: withLimitFilters(filters.labels, limit) } : filters;
-  const allContainers = once(() =>
-    listContainers(docker, limit ? { all: true, filters: scoped({}) } : { all: true }),
-  );
+  const model = readModel ?? undefined;
+  /**
+   * The one place container lists are read: the read model when it is warm and the
+   * filters are label filters only (the label limit is one), the engine otherwise.
+   */
+  const readContainers = async (filters: ContainerFilters): Promise<EngineContainerSummary[]> => {
+    const engineFilters = scoped(filters);
+    const kept = await fromModel(
+      model && (() => model.containers()),
+      labelsOnly(engineFilters),
+      (container) => container.Labels,
+    );
+    return kept ?? listContainers(docker, { all: true, filters: engineFilters });
+  };
+  /** The same for images, volumes and networks (before the label limit, applied after). */
+  const readImages = async (filters: ImageFilters = {}) =>
+    (await fromModel(
+      model && (() => model.images()),
+      labelsOnly(filters),
+      (image) => image.Labels,
+    )) ?? listImages(docker, { filters });
+  const readVolumes = async (filters: VolumeFilters = {}) =>
+    (await fromModel(
+      model && (() => model.volumes()),
+      labelsOnly(filters),
+      (volume) => volume.Labels,
+    )) ?? listVolumes(docker, { filters });
+  const readNetworks = async (filters: NetworkFilters = {}) =>
+    (await fromModel(
+      model && (() => model.networks()),
+      labelsOnly(filters),
+      (network) => network.Labels,
+    )) ?? listNetworks(docker, { filters });
+  const allContainers = once(() => readContainers({}));
   const used = once(async () => objectsUsedBy(await allContainers()));
   /** Keeps the items `visible` admits; everything when unlimited, without an engine call. */
   const keepVisible =
@@ -353,9 +433,9 @@ export function createLoaders(
   const visibleVolumes = keepVisible<EngineVolume>(isVolumeVisible);
   const visibleNetworks = keepVisible<EngineNetwork>(isNetworkVisible);
 
-  const allImages = once(async () => visibleImages(await listImages(docker)));
-  const allVolumes = once(async () => visibleVolumes(await listVolumes(docker)));
-  const allNetworks = once(async () => visibleNetworks(await listNetworks(docker)));
+  const allImages = once(async () => visibleImages(await readImages()));
+  const allVolumes = once(async () => visibleVolumes(await readVolumes()));
+  const allNetworks = once(async () => visibleNetworks(await readNetworks()));
   const imageInspect = eachLoader(async (reference) => {
     // A limited principal's id prefix is matched among the images it sees.
     const byPrefix = limit ? findVisibleImageByPrefix(await allImages(), reference) : undefined;
@@ -379,21 +459,19 @@ export function createLoaders(
     };
   const visibleContainerId = resolveVisible(
     allContainers,
-    () => listContainers(docker, { all: true, filters: scoped({}) }),
+    () => readContainers({}),
     namedContainer,
   );
   const visibleNetworkId = resolveVisible(
     allNetworks,
-    async () => visibleNetworks(await listNetworks(docker)),
+    async () => visibleNetworks(await readNetworks()),
     namedNetwork,
   );
   const imagesById = indexLoader(allImages, (image) => image.Id);
   const engineInfo = once(() => readEngineInfo(docker));
   const diskUsage = once(() => readDiskUsage(docker));
 
-  const containerList = filteredOnce(allContainers, (filters: ContainerFilters) =>
-    listContainers(docker, { all: true, filters: scoped(filters) }),
-  );
+  const containerList = filteredOnce(allContainers, readContainers);
   const prefixes = new Map<string, Promise<ContainerPrefix>>();
 
   return {
@@ -405,17 +483,22 @@ export function createLoaders(
         let prefix = prefixes.get(key);
         if (!prefix) {
           const engineFilters = scoped(filters);
-          prefix = readContainerPrefix(
-            (limit, before) =>
-              listContainers(docker, {
-                all: true,
-                filters: engineFilters,
-                limit,
-                ...(before === undefined ? {} : { before }),
-              }),
-            () => containerList(filters),
-            count,
-          );
+          const whole = () => containerList(filters);
+          // A warm read model holds the whole list: no page of it is cheaper.
+          const kept = model?.warm === true && labelsOnly(engineFilters) !== null;
+          prefix = kept
+            ? whole().then((containers) => ({ containers, whole: true }))
+            : readContainerPrefix(
+                (limit, before) =>
+                  listContainers(docker, {
+                    all: true,
+                    filters: engineFilters,
+                    limit,
+                    ...(before === undefined ? {} : { before }),
+                  }),
+                whole,
+                count,
+              );
           prefixes.set(key, prefix);
         }
         return prefix;
@@ -450,7 +533,7 @@ export function createLoaders(
     images: {
       all: allImages,
       list: filteredOnce(allImages, async (filters: ImageFilters) =>
-        visibleImages(await listImages(docker, { filters })),
+        visibleImages(await readImages(filters)),
       ),
       byId: new DataLoader(async (ids) => {
         const listed = await imagesById.loadMany(ids);
@@ -467,7 +550,7 @@ export function createLoaders(
     volumes: {
       all: allVolumes,
       list: filteredOnce(allVolumes, async (filters: VolumeFilters) =>
-        visibleVolumes(await listVolumes(docker, { filters })),
+        visibleVolumes(await readVolumes(filters)),
       ),
       byName: indexLoader(allVolumes, (volume) => volume.Name),
       inspect: eachLoader(async (name) =>
@@ -477,7 +560,7 @@ export function createLoaders(
     networks: {
       all: allNetworks,
       list: filteredOnce(allNetworks, async (filters: NetworkFilters) =>
-        visibleNetworks(await listNetworks(docker, { filters })),
+        visibleNetworks(await readNetworks(filters)),
       ),
       byId: indexLoader(allNetworks, (network) => network.Id),
       inspect: eachLoader(async (idOrName) => {

@@ -100,6 +100,7 @@ export async function startServer(
       ? served
       : singleEngineRegistry(config.engineName, served, logger, {
           updateCheckTtlMs: config.limits.updateCheckTtlMs,
+          readModel: config.readModel,
         });
   const [first] = engines.list();
   if (!first) throw new Error('no engine to serve');
@@ -520,6 +521,7 @@ function registryOf(
 ): EngineRegistry {
   return new EngineRegistry(definitions.map(entryOf), reportStreamErrors(logger), {
     updateCheckTtlMs: config.limits.updateCheckTtlMs,
+    readModel: config.readModel,
   });
 }
 

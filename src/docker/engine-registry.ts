@@ -1,6 +1,7 @@
 import type { DockerClient } from './client.ts';
 import { DistributionCache } from './distribution.ts';
 import { EventHub } from './event-hub.ts';
+import { ReadModel } from './read-model.ts';
 import { StatsHub } from './stats-hub.ts';
 
 /** Most stats samples a subscriber may have waiting before the oldest are dropped. */
@@ -29,6 +30,8 @@ export interface RegisteredEngine {
   readonly stats: StatsHub;
   /** Registry answers about tags' digests, reused across operations (update checks). */
   readonly distribution: DistributionCache;
+  /** The lists kept from the engine's events, when the read model is on; null when off. */
+  readonly readModel: ReadModel | null;
   /** Aborts when the engine leaves the registry (removed, replaced on reload, or closed). */
   readonly retired: AbortSignal;
   /** Why it left: ends the subscriptions it served with a message naming it. */
@@ -56,6 +59,8 @@ function messageOf(error: unknown): string {
 export interface RegistryOptions {
   /** How long a registry's answer about a tag is reused, in milliseconds (0: not kept). */
   readonly updateCheckTtlMs?: number;
+  /** Keep each engine's lists in memory from its events (`DOCKERGRAPH_READ_MODEL`). */
+  readonly readModel?: boolean;
 }
 
 function register(
@@ -73,6 +78,10 @@ function register(
   const events = new EventHub(entry.client, {
     onUpstreamError: warn('engine event stream dropped'),
   });
+  const readModel = options.readModel
+    ? new ReadModel(entry.client, events, { onError: warn('read model re-read failed') })
+    : null;
+  readModel?.start();
   const stats = new StatsHub(entry.client, {
     bufferSize: STATS_BUFFER_SAMPLES,
     onUpstreamError: warn('engine stats stream dropped'),
@@ -84,6 +93,7 @@ function register(
     events,
     stats,
     distribution: new DistributionCache(options.updateCheckTtlMs ?? 0),
+    readModel,
     retired: retirement.signal,
     retiredReason: () => reason,
     health: () => health,
@@ -101,6 +111,7 @@ function register(
       if (retirement.signal.aborted) return;
       reason = why;
       retirement.abort(new Error(why));
+      readModel?.close();
       events.close();
       stats.close();
     },

@@ -190,6 +190,12 @@ type Documents = {
     "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.PersistedEngineVersionDocument,
     "\n  query Plugins($name: String!) {\n    plugins { dockerId name enabled reference description capabilities }\n    plugin(name: $name) { name enabled }\n  }\n": typeof types.PluginsDocument,
     "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.ProductionEngineVersionDocument,
+    "\n  query ReadModelOverview($labels: [String!]) {\n    containers(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          dockerId\n          name\n          state\n          status\n          labels { name value }\n          image { dockerId tags }\n          ports { privatePort publicPort protocol }\n          networks { networkName ipAddress network { name } }\n          mounts { destination volume { name } }\n        }\n      }\n    }\n  }\n": typeof types.ReadModelOverviewDocument,
+    "\n  query ReadModelObjects($labels: [String!]) {\n    volumes(filter: { labels: $labels }) { totalCount edges { node { name labels { name value } } } }\n    networks(filter: { labels: $labels }) { totalCount edges { node { dockerId name } } }\n    images(filter: { labels: $labels }) { totalCount edges { node { dockerId tags } } }\n  }\n": typeof types.ReadModelObjectsDocument,
+    "\n  query ReadModelLookup($name: String!) {\n    container(idOrName: $name) { dockerId name }\n  }\n": typeof types.ReadModelLookupDocument,
+    "\n  mutation ReadModelCreate($input: CreateContainerInput!) {\n    createContainer(input: $input, start: true) {\n      __typename\n      ... on ContainerPayload { container { dockerId name state } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.ReadModelCreateDocument,
+    "\n  mutation ReadModelRemove($id: String!) {\n    removeContainer(id: $id, force: true) { __typename ... on MutationError { message } }\n  }\n": typeof types.ReadModelRemoveDocument,
+    "\n  mutation ReadModelCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.ReadModelCreateVolumeDocument,
     "\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n": typeof types.ReadOnlyOverviewDocument,
     "\n  subscription ReadOnlyLogs($id: String!) {\n    containerLogs(id: $id, timestamps: false) { line { stream message } }\n  }\n": typeof types.ReadOnlyLogsDocument,
     "\n  subscription ReadOnlyEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) { event { type action actor { id } } }\n  }\n": typeof types.ReadOnlyEventsDocument,
@@ -427,6 +433,12 @@ const documents: Documents = {
     "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n": types.PersistedEngineVersionDocument,
     "\n  query Plugins($name: String!) {\n    plugins { dockerId name enabled reference description capabilities }\n    plugin(name: $name) { name enabled }\n  }\n": types.PluginsDocument,
     "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n": types.ProductionEngineVersionDocument,
+    "\n  query ReadModelOverview($labels: [String!]) {\n    containers(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          dockerId\n          name\n          state\n          status\n          labels { name value }\n          image { dockerId tags }\n          ports { privatePort publicPort protocol }\n          networks { networkName ipAddress network { name } }\n          mounts { destination volume { name } }\n        }\n      }\n    }\n  }\n": types.ReadModelOverviewDocument,
+    "\n  query ReadModelObjects($labels: [String!]) {\n    volumes(filter: { labels: $labels }) { totalCount edges { node { name labels { name value } } } }\n    networks(filter: { labels: $labels }) { totalCount edges { node { dockerId name } } }\n    images(filter: { labels: $labels }) { totalCount edges { node { dockerId tags } } }\n  }\n": types.ReadModelObjectsDocument,
+    "\n  query ReadModelLookup($name: String!) {\n    container(idOrName: $name) { dockerId name }\n  }\n": types.ReadModelLookupDocument,
+    "\n  mutation ReadModelCreate($input: CreateContainerInput!) {\n    createContainer(input: $input, start: true) {\n      __typename\n      ... on ContainerPayload { container { dockerId name state } }\n      ... on MutationError { message }\n    }\n  }\n": types.ReadModelCreateDocument,
+    "\n  mutation ReadModelRemove($id: String!) {\n    removeContainer(id: $id, force: true) { __typename ... on MutationError { message } }\n  }\n": types.ReadModelRemoveDocument,
+    "\n  mutation ReadModelCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n": types.ReadModelCreateVolumeDocument,
     "\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n": types.ReadOnlyOverviewDocument,
     "\n  subscription ReadOnlyLogs($id: String!) {\n    containerLogs(id: $id, timestamps: false) { line { stream message } }\n  }\n": types.ReadOnlyLogsDocument,
     "\n  subscription ReadOnlyEvents($filter: EventFilter, $since: DateTime) {\n    events(filter: $filter, since: $since) { event { type action actor { id } } }\n  }\n": types.ReadOnlyEventsDocument,
@@ -1206,6 +1218,30 @@ export function graphql(source: "\n  query Plugins($name: String!) {\n    plugin
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n"): (typeof documents)["\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ReadModelOverview($labels: [String!]) {\n    containers(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          dockerId\n          name\n          state\n          status\n          labels { name value }\n          image { dockerId tags }\n          ports { privatePort publicPort protocol }\n          networks { networkName ipAddress network { name } }\n          mounts { destination volume { name } }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ReadModelOverview($labels: [String!]) {\n    containers(filter: { labels: $labels }) {\n      totalCount\n      edges {\n        node {\n          dockerId\n          name\n          state\n          status\n          labels { name value }\n          image { dockerId tags }\n          ports { privatePort publicPort protocol }\n          networks { networkName ipAddress network { name } }\n          mounts { destination volume { name } }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ReadModelObjects($labels: [String!]) {\n    volumes(filter: { labels: $labels }) { totalCount edges { node { name labels { name value } } } }\n    networks(filter: { labels: $labels }) { totalCount edges { node { dockerId name } } }\n    images(filter: { labels: $labels }) { totalCount edges { node { dockerId tags } } }\n  }\n"): (typeof documents)["\n  query ReadModelObjects($labels: [String!]) {\n    volumes(filter: { labels: $labels }) { totalCount edges { node { name labels { name value } } } }\n    networks(filter: { labels: $labels }) { totalCount edges { node { dockerId name } } }\n    images(filter: { labels: $labels }) { totalCount edges { node { dockerId tags } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ReadModelLookup($name: String!) {\n    container(idOrName: $name) { dockerId name }\n  }\n"): (typeof documents)["\n  query ReadModelLookup($name: String!) {\n    container(idOrName: $name) { dockerId name }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReadModelCreate($input: CreateContainerInput!) {\n    createContainer(input: $input, start: true) {\n      __typename\n      ... on ContainerPayload { container { dockerId name state } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation ReadModelCreate($input: CreateContainerInput!) {\n    createContainer(input: $input, start: true) {\n      __typename\n      ... on ContainerPayload { container { dockerId name state } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReadModelRemove($id: String!) {\n    removeContainer(id: $id, force: true) { __typename ... on MutationError { message } }\n  }\n"): (typeof documents)["\n  mutation ReadModelRemove($id: String!) {\n    removeContainer(id: $id, force: true) { __typename ... on MutationError { message } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReadModelCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation ReadModelCreateVolume($input: CreateVolumeInput!) {\n    createVolume(input: $input) {\n      __typename\n      ... on VolumePayload { volume { name } }\n      ... on MutationError { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

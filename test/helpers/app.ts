@@ -2,10 +2,11 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { expect, inject } from 'vitest';
-import { type App, createApp } from '../../src/app.ts';
+import { type App, createApp, singleEngineRegistry } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { DockerClient, EngineCallRecord } from '../../src/docker/client.ts';
 import { createDockerClient } from '../../src/docker/create-docker-client.ts';
+import type { EngineRegistry } from '../../src/docker/engine-registry.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createRequestGuards } from '../../src/plugins/request-guards.ts';
 
@@ -155,6 +156,8 @@ export async function withoutEngineWrites<T>(
 export interface TestApp extends EngineCallRecorder {
   readonly app: App;
   readonly docker: DockerClient;
+  /** The one engine the app serves (its event hub, its read model when on). */
+  readonly engines: EngineRegistry;
   /** Every engine call made so far, oldest first. */
   readonly calls: EngineCallRecord[];
   /** Runs one operation through HTTP, as a client would. */
@@ -210,9 +213,15 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
   const docker = createDockerClient(config);
   const calls: EngineCallRecord[] = [];
   docker.observe((call) => calls.push(call));
+  const logger = createLogger(config.logLevel);
+  // As createApp makes it when given a client, kept here for tests that look inside.
+  const engines = singleEngineRegistry(config.engineName, docker, logger, {
+    updateCheckTtlMs: config.limits.updateCheckTtlMs,
+    readModel: config.readModel,
+  });
   const app = createApp(config, {
-    docker,
-    logger: createLogger(config.logLevel),
+    engines,
+    logger,
     ...(options.clock ? { guards: createRequestGuards(config, options.clock) } : {}),
   });
 
@@ -253,6 +262,7 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
   return {
     app,
     docker,
+    engines,
     calls,
     execute,
     async query(document, ...variables) {

@@ -11,7 +11,9 @@ export type FaultMode =
   /** Holds every chunk the engine sends for `ms` before forwarding it. */
   | { readonly kind: 'delay'; readonly ms: number }
   /** Accepts new connections and closes them at once, before any byte. */
-  | { readonly kind: 'refuse' };
+  | { readonly kind: 'refuse' }
+  /** Closes a connection as soon as it sends a request line matching `pattern`; others pass. */
+  | { readonly kind: 'drop'; readonly pattern: RegExp };
 
 /** What the proxy saw of one client connection (a connection of the app's pool). */
 export interface ProxyConnection {
@@ -37,6 +39,8 @@ export interface FaultProxy {
   setMode(mode: FaultMode): void;
   /** Destroys every open connection (both sides). */
   cutAll(): void;
+  /** Destroys one connection (both sides), e.g. the one carrying the event stream. */
+  cut(connection: ProxyConnection): void;
   /** Request lines seen so far on all connections, for {@link waitForRequest}'s `since`. */
   readonly requestsSeen: number;
   /**
@@ -63,6 +67,7 @@ export async function startFaultProxy(
   const connections: ProxyConnection[] = [];
   const seen: { readonly connection: ProxyConnection; readonly line: string }[] = [];
   const open = new Set<Socket>();
+  const cutters = new Map<ProxyConnection, () => void>();
   const timers = new Set<NodeJS.Timeout>();
   /** Told whenever something a waiter may look at changes. */
   const changes = new Changes();
@@ -94,6 +99,7 @@ export async function startFaultProxy(
       upstream.destroy();
       notify();
     };
+    cutters.set(record, () => end(false));
     client.on('close', () => end(true));
     upstream.on('close', () => end(false));
     client.on('error', () => end(true));
@@ -104,6 +110,10 @@ export async function startFaultProxy(
         record.requests.push(`${match[1]} ${match[2]}`);
         seen.push({ connection: record, line: `${match[1]} ${match[2]}` });
         record.awaitingAnswer = true;
+        if (mode.kind === 'drop' && mode.pattern.test(`${match[1]} ${match[2]}`)) {
+          end(false);
+          return;
+        }
       }
       upstream.write(chunk);
       notify();
@@ -152,6 +162,9 @@ export async function startFaultProxy(
     },
     cutAll() {
       for (const socket of open) socket.destroy();
+    },
+    cut(connection) {
+      cutters.get(connection)?.();
     },
     get requestsSeen() {
       return seen.length;

@@ -1,0 +1,466 @@
+// The event-fed read model (DOCKERGRAPH_READ_MODEL=on): objects changed behind dockergraph's
+// back with the docker CLI show in the next read once the engine's event has arrived; a warm
+// model answers the overview with no engine call and exactly as the engine does; dockergraph's
+// own writes are seen by the next read; a broken event stream sends reads to the engine until
+// the model has read everything again; a label-limited token sees through the model exactly
+// what it sees without it.
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { EventFilter } from '../../src/docker/event-hub.ts';
+import type { EngineEvent } from '../../src/docker/events.ts';
+import type { ReadModel } from '../../src/docker/read-model.ts';
+import { graphql } from '../generated/gql.ts';
+import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const OverviewQuery = graphql(`
+  query ReadModelOverview($labels: [String!]) {
+    containers(filter: { labels: $labels }) {
+      totalCount
+      edges {
+        node {
+          dockerId
+          name
+          state
+          status
+          labels { name value }
+          image { dockerId tags }
+          ports { privatePort publicPort protocol }
+          networks { networkName ipAddress network { name } }
+          mounts { destination volume { name } }
+        }
+      }
+    }
+  }
+`);
+
+const ObjectsQuery = graphql(`
+  query ReadModelObjects($labels: [String!]) {
+    volumes(filter: { labels: $labels }) { totalCount edges { node { name labels { name value } } } }
+    networks(filter: { labels: $labels }) { totalCount edges { node { dockerId name } } }
+    images(filter: { labels: $labels }) { totalCount edges { node { dockerId tags } } }
+  }
+`);
+
+const LookupQuery = graphql(`
+  query ReadModelLookup($name: String!) {
+    container(idOrName: $name) { dockerId name }
+  }
+`);
+
+const CreateContainer = graphql(`
+  mutation ReadModelCreate($input: CreateContainerInput!) {
+    createContainer(input: $input, start: true) {
+      __typename
+      ... on ContainerPayload { container { dockerId name state } }
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const RemoveContainer = graphql(`
+  mutation ReadModelRemove($id: String!) {
+    removeContainer(id: $id, force: true) { __typename ... on MutationError { message } }
+  }
+`);
+
+const CreateVolume = graphql(`
+  mutation ReadModelCreateVolume($input: CreateVolumeInput!) {
+    createVolume(input: $input) {
+      __typename
+      ... on VolumePayload { volume { name } }
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const fixtures = new EngineFixtures();
+const { run } = fixtures;
+const RUN = `${TEST_LABEL}=${run}`;
+/** The limited token's labels: this run's objects of one team. */
+const LIMIT = { [TEST_LABEL]: run, team: 'blue' };
+const adminToken = randomToken();
+const limitedToken = randomToken();
+const env = {
+  ...tokensEnv([
+    { id: 'root', role: 'admin', token: adminToken },
+    { id: 'blue', role: 'admin', token: limitedToken, labels: LIMIT },
+  ]),
+  DOCKERGRAPH_MAX_COST: '1000000',
+};
+const ON = { ...env, DOCKERGRAPH_READ_MODEL: 'on' };
+const modelApp = createTestApp(ON, { token: adminToken });
+const plainApp = createTestApp(env, { token: adminToken });
+const modelLimited = createTestApp(ON, { token: limitedToken });
+const plainLimited = createTestApp(env, { token: limitedToken });
+const apps: TestApp[] = [modelApp, plainApp, modelLimited, plainLimited];
+
+const cliConfig = mkdtempSync(join(tmpdir(), 'dg-read-model-cli-'));
+
+/** Runs the docker CLI against the test engine, as someone beside dockergraph would. */
+function docker(...args: string[]): Promise<string> {
+  const cliEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DOCKER_HOST: inject('dockerHost'),
+    DOCKER_CONFIG: cliConfig,
+  };
+  for (const key of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']) {
+    delete cliEnv[key];
+  }
+  return new Promise((resolve, reject) => {
+    execFile('docker', args, { encoding: 'utf8', env: cliEnv, timeout: 60_000 }, (error, out) => {
+      if (error) reject(new Error(`docker ${args.join(' ')} failed: ${error.message}`));
+      else resolve(out.trim());
+    });
+  });
+}
+
+function modelOf(app: TestApp): ReadModel {
+  const model = app.engines.list()[0]?.readModel;
+  if (!model) throw new Error('the read model is off');
+  return model;
+}
+
+/**
+ * Runs `change` and answers once the app's engine event stream delivered an event
+ * matching `filter` and `action` (the one the read model follows).
+ */
+async function afterEvent(
+  app: TestApp | readonly TestApp[],
+  filter: EventFilter,
+  change: () => Promise<unknown>,
+): Promise<EngineEvent> {
+  const subscriptions = (Array.isArray(app) ? app : [app]).map((each) => {
+    const engine = each.engines.list()[0];
+    if (!engine) throw new Error('no engine');
+    return engine.events.subscribe({ filter });
+  });
+  try {
+    await change();
+    const seen = await Promise.all(
+      subscriptions.map(async (subscription) => {
+        for await (const message of subscription) {
+          if (message.kind === 'event') return message.event;
+        }
+        throw new Error('the event stream ended');
+      }),
+    );
+    const [first] = seen;
+    if (!first) throw new Error('no event');
+    return first;
+  } finally {
+    for (const subscription of subscriptions) await subscription.return?.();
+  }
+}
+
+async function waitWarm(model: ReadModel): Promise<void> {
+  await waitFor(() => model.warm, { timeoutMs: 60_000, what: 'the read model to be warm' });
+}
+
+type Overview = Awaited<ReturnType<typeof overview>>;
+
+async function overview(app: TestApp, labels: string[] | null = [RUN]) {
+  const data = await app.query(OverviewQuery, { labels });
+  return data.containers;
+}
+
+/** The overview with each uptime's number of seconds left out: it moves between two reads. */
+function withoutSeconds(answer: Overview): Overview {
+  return {
+    ...answer,
+    edges: answer.edges.map((edge) => ({
+      node: {
+        ...edge.node,
+        status: edge.node.status.replace(/\d+ seconds|1 second|Less than a second/, '(seconds)'),
+      },
+    })),
+  };
+}
+
+function nodeNamed(answer: Overview, name: string) {
+  return answer.edges.find((edge) => edge.node.name === name)?.node;
+}
+
+/** Engine calls `run` made, less those the read model made meanwhile on its own. */
+async function requestCalls(app: TestApp, run: () => Promise<unknown>): Promise<string[]> {
+  const model = modelOf(app);
+  const before = model.counters.engineCalls;
+  const calls = await app.callsDuring(run);
+  const own = model.counters.engineCalls - before;
+  // The model's own calls (events of other test files) are not the request's.
+  return calls.slice(0, Math.max(0, calls.length - own));
+}
+
+beforeAll(async () => {
+  const network = fixtures.name('rm-net');
+  await fixtures.createNetwork(network, { Labels: fixtures.labels() });
+  for (let index = 0; index < 3; index++) {
+    const volume = fixtures.name(`rm-vol-${index}`);
+    await fixtures.createVolume(volume, { Labels: fixtures.labels() });
+    const id = await fixtures.createContainer(fixtures.name(`rm-${index}`), {
+      ExposedPorts: { '80/tcp': {} },
+      HostConfig: { Binds: [`${volume}:/data`], PortBindings: { '80/tcp': [{ HostPort: '' }] } },
+    });
+    if (index === 2) continue;
+    await fixtures.startContainer(id);
+    // Connected once running: the engine sends no event for connecting a stopped container.
+    await fixtures.connectNetwork(network, id);
+  }
+  await fixtures.createContainer(fixtures.name('rm-blue'), { Labels: { team: 'blue' } });
+  // The models reflect what the engine told them: wait for the last change's event.
+  await afterEvent([modelApp, modelLimited], { types: ['container'], actions: ['create'] }, () =>
+    fixtures.createContainer(fixtures.name('rm-red'), { Labels: { team: 'red' } }),
+  );
+  await Promise.all([waitWarm(modelOf(modelApp)), waitWarm(modelOf(modelLimited))]);
+}, 120_000);
+
+afterAll(async () => {
+  for (const app of apps) {
+    app.engines.endLiveStreams('test finished');
+    await app.close();
+  }
+  await fixtures.cleanup();
+});
+
+describe('read model (DOCKERGRAPH_READ_MODEL=on)', () => {
+  it('answers the overview warm with no engine call, exactly as the engine does', async () => {
+    const model = modelOf(modelApp);
+    await waitWarm(model);
+    const served = model.counters.served;
+    let fromModel: Overview | undefined;
+    const calls = await requestCalls(modelApp, async () => {
+      fromModel = await overview(modelApp);
+    });
+    expect(calls).toEqual([]);
+    expect(model.counters.served).toBeGreaterThan(served);
+    if (!fromModel) throw new Error('no answer');
+    expect(fromModel.totalCount).toBe(5);
+    const fromEngine = await overview(plainApp);
+    expect(withoutSeconds(fromModel)).toEqual(withoutSeconds(fromEngine));
+    // A running container shows an uptime computed at the read, not when it was kept.
+    expect(nodeNamed(fromModel, fixtures.name('rm-0'))?.status).toMatch(/^Up /);
+    expect(nodeNamed(fromModel, fixtures.name('rm-2'))?.status).toBe('Created');
+  });
+
+  it('follows containers changed with the docker CLI: create, start, rename, stop, remove', async () => {
+    const model = modelOf(modelApp);
+    const name = fixtures.name('cli');
+    const renamed = fixtures.name('cli-renamed');
+    const created = await afterEvent(modelApp, { types: ['container'], actions: ['create'] }, () =>
+      docker(
+        'create',
+        '--name',
+        name,
+        '--label',
+        RUN,
+        '--label',
+        'cli=yes',
+        BASE_IMAGE,
+        'sleep',
+        '600',
+      ),
+    );
+    expect(created.Actor.Attributes.name).toBe(name);
+    let node = nodeNamed(await overview(modelApp), name);
+    expect(node?.state).toBe('CREATED');
+    expect(node?.status).toBe('Created');
+    expect(node?.labels).toContainEqual({ name: 'cli', value: 'yes' });
+
+    await afterEvent(modelApp, { containers: [name], actions: ['start'] }, () =>
+      docker('start', name),
+    );
+    node = nodeNamed(await overview(modelApp), name);
+    expect(node?.state).toBe('RUNNING');
+    expect(node?.status).toMatch(/^Up /);
+
+    await afterEvent(modelApp, { types: ['container'], actions: ['rename'] }, () =>
+      docker('rename', name, renamed),
+    );
+    let answer = await overview(modelApp);
+    expect(nodeNamed(answer, name)).toBeUndefined();
+    expect(nodeNamed(answer, renamed)?.state).toBe('RUNNING');
+
+    await afterEvent(modelApp, { containers: [renamed], actions: ['stop'] }, () =>
+      docker('stop', '-t', '0', renamed),
+    );
+    node = nodeNamed(await overview(modelApp), renamed);
+    expect(node?.state).toBe('EXITED');
+    expect(node?.status).toMatch(/^Exited \(\d+\) /);
+
+    await afterEvent(modelApp, { containers: [renamed], actions: ['destroy'] }, () =>
+      docker('rm', renamed),
+    );
+    answer = await overview(modelApp);
+    expect(nodeNamed(answer, renamed)).toBeUndefined();
+    expect(withoutSeconds(answer)).toEqual(withoutSeconds(await overview(plainApp)));
+    expect(model.warm).toBe(true);
+  });
+
+  it('follows volumes, networks, connections and image tags changed with the docker CLI', async () => {
+    const volume = fixtures.name('cli-vol');
+    const network = fixtures.name('cli-net');
+    // Running: the engine sends no event for (dis)connecting a stopped container.
+    const container = fixtures.name('rm-1');
+    const objects = async () => await modelApp.query(ObjectsQuery, { labels: [RUN] });
+
+    await afterEvent(modelApp, { types: ['volume'], actions: ['create'] }, () =>
+      docker('volume', 'create', '--label', RUN, volume),
+    );
+    expect((await objects()).volumes.edges.map((edge) => edge.node.name)).toContain(volume);
+
+    await afterEvent(modelApp, { types: ['network'], actions: ['create'] }, () =>
+      docker('network', 'create', '--label', RUN, network),
+    );
+    expect((await objects()).networks.edges.map((edge) => edge.node.name)).toContain(network);
+
+    await afterEvent(modelApp, { types: ['network'], actions: ['connect'] }, () =>
+      docker('network', 'connect', network, container),
+    );
+    const connected = nodeNamed(await overview(modelApp), container);
+    expect(connected?.networks.map((each) => each.network?.name)).toContain(network);
+
+    await afterEvent(modelApp, { types: ['network'], actions: ['disconnect'] }, () =>
+      docker('network', 'disconnect', network, container),
+    );
+    const disconnected = nodeNamed(await overview(modelApp), container);
+    expect(disconnected?.networks.map((each) => each.networkName)).not.toContain(network);
+
+    await afterEvent(modelApp, { types: ['network'], actions: ['destroy'] }, () =>
+      docker('network', 'rm', network),
+    );
+    await afterEvent(modelApp, { types: ['volume'], actions: ['destroy'] }, () =>
+      docker('volume', 'rm', volume),
+    );
+    let answer = await objects();
+    expect(answer.networks.edges.map((edge) => edge.node.name)).not.toContain(network);
+    expect(answer.volumes.edges.map((edge) => edge.node.name)).not.toContain(volume);
+
+    const built = `dg-rm-img-${run}:1`;
+    const tag = `dg-rm-tag-${run}:2`;
+    await fixtures.buildImage(built, `FROM ${BASE_IMAGE}\nLABEL ${TEST_LABEL}=${run}\n`);
+    await afterEvent(modelApp, { types: ['image'], actions: ['tag'] }, () =>
+      docker('tag', built, tag),
+    );
+    answer = await objects();
+    expect(answer.images.edges.flatMap((edge) => edge.node.tags)).toEqual(
+      expect.arrayContaining([built, tag]),
+    );
+    await afterEvent(modelApp, { types: ['image'], actions: ['untag'] }, () => docker('rmi', tag));
+    answer = await objects();
+    const tags = answer.images.edges.flatMap((edge) => edge.node.tags);
+    expect(tags).toContain(built);
+    expect(tags).not.toContain(tag);
+    expect(answer).toEqual(await plainApp.query(ObjectsQuery, { labels: [RUN] }));
+  });
+
+  it("sees dockergraph's own writes in the very next read", async () => {
+    const name = fixtures.name('ryw');
+    const volume = fixtures.name('ryw-vol');
+    const created = await modelApp.query(CreateContainer, {
+      input: {
+        name,
+        image: BASE_IMAGE,
+        cmd: ['sleep', '600'],
+        labels: [{ name: TEST_LABEL, value: run }],
+      },
+    });
+    if (created.createContainer.__typename !== 'ContainerPayload') {
+      throw new Error(`create failed: ${JSON.stringify(created.createContainer)}`);
+    }
+    const id = created.createContainer.container?.dockerId ?? '';
+    expect(nodeNamed(await overview(modelApp), name)?.state).toBe('RUNNING');
+
+    const removed = await modelApp.query(RemoveContainer, { id });
+    expect(removed.removeContainer.__typename).not.toMatch(/Error$/);
+    expect(nodeNamed(await overview(modelApp), name)).toBeUndefined();
+
+    const made = await modelApp.query(CreateVolume, {
+      input: { name: volume, labels: [{ name: TEST_LABEL, value: run }] },
+    });
+    expect(made.createVolume.__typename).toBe('VolumePayload');
+    const volumes = (await modelApp.query(ObjectsQuery, { labels: [RUN] })).volumes;
+    expect(volumes.edges.map((edge) => edge.node.name)).toContain(volume);
+  });
+
+  it('answers a label-limited token exactly as without the model, never another label', async () => {
+    await waitWarm(modelOf(modelLimited));
+    const blue = fixtures.name('rm-blue');
+    const red = fixtures.name('rm-red');
+    for (const labels of [null, [RUN], ['team=red'], ['team']]) {
+      const fromModel = await overview(modelLimited, labels);
+      expect(withoutSeconds(fromModel)).toEqual(
+        withoutSeconds(await overview(plainLimited, labels)),
+      );
+      expect(nodeNamed(fromModel, red)).toBeUndefined();
+    }
+    expect(nodeNamed(await overview(modelLimited, null), blue)).toBeDefined();
+    expect((await modelLimited.query(LookupQuery, { name: red })).container).toBeNull();
+    expect((await modelLimited.query(LookupQuery, { name: blue })).container?.name).toBe(blue);
+    expect(await modelLimited.query(ObjectsQuery, { labels: null })).toEqual(
+      await plainLimited.query(ObjectsQuery, { labels: null }),
+    );
+    // A red container relabelled by a rename event is still red: events never widen a limit.
+    await afterEvent(modelLimited, { types: ['container'], actions: ['rename'] }, () =>
+      docker('rename', red, `${red}-2`),
+    );
+    expect(nodeNamed(await overview(modelLimited, null), `${red}-2`)).toBeUndefined();
+    expect(nodeNamed(await overview(modelApp, [RUN]), `${red}-2`)).toBeDefined();
+  });
+});
+
+describe('read model when the event stream breaks', () => {
+  let proxy: FaultProxy;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy();
+    app = createTestApp({ ...ON, DOCKER_HOST: proxy.dockerHost }, { token: adminToken });
+  });
+
+  afterAll(async () => {
+    app.engines.endLiveStreams('test finished');
+    await app.close();
+    await proxy.close();
+  });
+
+  it('reads from the engine during the gap, then reads everything again', async () => {
+    const model = modelOf(app);
+    await waitWarm(model);
+    const resyncs = model.counters.resyncs;
+    const stream = await proxy.waitForRequest(/\/events/);
+    // The stream is cut and may not come back: the engine's other calls still pass.
+    proxy.setMode({ kind: 'drop', pattern: /\/events/ });
+    proxy.cut(stream);
+    await waitFor(() => !model.warm, { timeoutMs: 10_000, what: 'the model to go cold' });
+
+    const name = fixtures.name('gap');
+    await docker('create', '--name', name, '--label', RUN, BASE_IMAGE, 'sleep', '600');
+    let calls: string[] = [];
+    let answer: Overview | undefined;
+    calls = await requestCalls(app, async () => {
+      answer = await overview(app);
+    });
+    expect(calls).toContainEqual('GET /containers/json');
+    expect(answer && nodeNamed(answer, name)?.state).toBe('CREATED');
+
+    proxy.setMode({ kind: 'pass' });
+    await waitFor(() => model.warm && model.counters.resyncs > resyncs, {
+      timeoutMs: 30_000,
+      what: 'the model to read everything again',
+    });
+    calls = await requestCalls(app, async () => {
+      answer = await overview(app);
+    });
+    expect(calls).toEqual([]);
+    expect(answer && nodeNamed(answer, name)?.state).toBe('CREATED');
+    expect(withoutSeconds(answer ?? (await overview(plainApp)))).toEqual(
+      withoutSeconds(await overview(plainApp)),
+    );
+  });
+});
