@@ -1,0 +1,209 @@
+/**
+ * The read model (DOCKERGRAPH_READ_MODEL=on) beside the engine's own list: the
+ * dashboard's overview query (containers of a set with image, ports, networks,
+ * mounts and their volume) through dockergraph with the model on and off, and
+ * the engine's `GET /containers/json?all=1` for the same set, interleaved in
+ * one process over 200 containers (BENCH_SIZES to change).
+ *
+ * Prints p50/p99 (ms), engine calls per query (the request's own; the model's
+ * background re-reads are counted apart) and the ratio to the engine's list.
+ * Run with `npx tsx bench/read-model.ts`; it starts the private engine of
+ * DOCKERGRAPH_ENGINE_DIR / DOCKERGRAPH_ENGINE_NETNS when needed and removes
+ * what it made.
+ */
+import { createApp, singleEngineRegistry } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { DockerClient } from '../src/docker/client.ts';
+import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
+import { runEngineScript } from '../src/docker/embedded-engine.ts';
+import { createLogger } from '../src/logger.ts';
+import { benchContainerBody } from './bench-containers.ts';
+
+const QUERY = `query BenchOverview($labels: [String!]!) {
+  containers(filter: { labels: $labels }) {
+    totalCount
+    edges { node {
+      name state status
+      image { tags }
+      ports { privatePort publicPort protocol }
+      networks { networkName ipAddress network { name } }
+      mounts { destination volume { name } }
+    } }
+  }
+}`;
+
+const SIZES = (process.env.BENCH_SIZES ?? '200').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 200);
+const engineInstance = await runEngineScript('start');
+const run = `bench-rm-${process.pid}`;
+const logger = createLogger('silent');
+
+function clientOf(dockerHost: string) {
+  const config = loadConfig({ DOCKER_HOST: dockerHost, HOME: '/nonexistent', LOG_LEVEL: 'silent' });
+  return DockerClient.create(resolveDockerEndpoint(config.docker), {
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs: 60_000,
+  });
+}
+
+function appOf(readModel: boolean) {
+  const config = loadConfig({
+    DOCKER_HOST: engineInstance.dockerHost,
+    HOME: '/nonexistent',
+    LOG_LEVEL: 'silent',
+    DOCKERGRAPH_AUDIT: 'off',
+    DOCKERGRAPH_RATE_LIMIT: '0',
+    DOCKERGRAPH_MAX_COST: '10000000',
+    DOCKERGRAPH_READ_MODEL: readModel ? 'on' : 'off',
+  });
+  const docker = clientOf(engineInstance.dockerHost);
+  const engines = singleEngineRegistry(config.engineName, docker, logger, {
+    readModel: config.readModel,
+  });
+  const app = createApp(config, { engines, logger });
+  let calls = 0;
+  docker.observe(() => {
+    calls += 1;
+  });
+  const model = engines.list()[0]?.readModel ?? null;
+  return {
+    app,
+    engines,
+    docker,
+    model,
+    /** Calls made by requests: all calls less the model's own. */
+    requestCalls: () => calls - (model?.counters.engineCalls ?? 0),
+  };
+}
+
+const direct = clientOf(engineInstance.dockerHost);
+const on = appOf(true);
+const off = appOf(false);
+
+async function engineCall(method: 'POST' | 'DELETE', path: string, body?: object, query?: object) {
+  const response = await direct.request(
+    {
+      method,
+      path,
+      ...(query ? { query: query as Record<string, string> } : {}),
+      ...(body
+        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+        : {}),
+    },
+    `${method} ${path}`,
+  );
+  return response.body.text();
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function timed(run: () => Promise<unknown>, into: number[]) {
+  const start = performance.now();
+  await run();
+  into.push(performance.now() - start);
+}
+
+async function query(app: ReturnType<typeof appOf>, set: string) {
+  const response = await app.app.fetch('http://bench/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: QUERY, variables: { labels: [`dockergraph.bench.set=${set}`] } }),
+  });
+  const result = (await response.json()) as { errors?: unknown };
+  if (result.errors) throw new Error(JSON.stringify(result.errors));
+}
+
+try {
+  console.log(
+    '| containers | what | engine calls per query | p50 (ms) | p99 (ms) | p50 / engine list p50 |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const size of SIZES) {
+    const set = `rm${size}`;
+    await engineCall('POST', '/volumes/create', {
+      Name: `${run}-${set}`,
+      Labels: { 'dockergraph.bench': run },
+    });
+    for (let index = 0; index < size; index++) {
+      await engineCall('POST', '/containers/create', benchContainerBody(run, set), {
+        name: `${run}-${set}-${index}`,
+      });
+    }
+    // Warm: the model has read everything again since the last create's event.
+    const model = on.model;
+    if (!model) throw new Error('the read model is off');
+    for (;;) {
+      if (model.warm) {
+        await query(on, set);
+        const answer = await model.containers();
+        if (
+          answer &&
+          answer.filter((c) => c.Labels?.['dockergraph.bench.set'] === set).length === size
+        )
+          break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const times = {
+      engine: [] as number[],
+      on: [] as number[],
+      off: [] as number[],
+      lists: [] as number[],
+    };
+    let onCalls = 0;
+    let offCalls = 0;
+    const filters = JSON.stringify({ label: [`dockergraph.bench.set=${set}`] });
+    for (let index = 0; index < RUNS; index++) {
+      await timed(
+        () => direct.json({ path: '/containers/json', query: { all: true, filters } }, 'list'),
+        times.engine,
+      );
+      // The model's own share: the four lists it hands a request.
+      await timed(
+        () => Promise.all([model.containers(), model.images(), model.volumes(), model.networks()]),
+        times.lists,
+      );
+      const onBefore = on.requestCalls();
+      await timed(() => query(on, set), times.on);
+      onCalls = on.requestCalls() - onBefore;
+      const offBefore = off.requestCalls();
+      await timed(() => query(off, set), times.off);
+      offCalls = off.requestCalls() - offBefore;
+    }
+    for (const list of Object.values(times)) list.sort((a, b) => a - b);
+    const base = percentile(times.engine, 50);
+    const row = (what: string, sorted: number[], calls: number | string) =>
+      console.log(
+        `| ${size} | ${what} | ${calls} | ${percentile(sorted, 50).toFixed(2)} | ${percentile(sorted, 99).toFixed(2)} | ${(percentile(sorted, 50) / base).toFixed(2)} |`,
+      );
+    row('engine `GET /containers/json?all=1` (label filter)', times.engine, '1 (itself)');
+    row('overview query, read model on (warm)', times.on, onCalls);
+    row('overview query, read model off', times.off, offCalls);
+    row("the read model's four lists alone (no GraphQL)", times.lists, 0);
+  }
+} finally {
+  on.engines.endLiveStreams('bench done');
+  off.engines.endLiveStreams('bench done');
+  const filters = JSON.stringify({ label: [`dockergraph.bench=${run}`] });
+  const containers = await direct.json<{ Id: string }[]>(
+    { path: '/containers/json', query: { all: true, filters } },
+    'list bench containers',
+  );
+  for (const container of containers) {
+    await engineCall('DELETE', `/containers/${container.Id}`, undefined, {
+      force: 'true',
+      v: 'true',
+    });
+  }
+  const volumes = await direct.json<{ Volumes: { Name: string }[] | null }>(
+    { path: '/volumes', query: { filters } },
+    'list bench volumes',
+  );
+  for (const volume of volumes.Volumes ?? []) {
+    await engineCall('DELETE', `/volumes/${volume.Name}`);
+  }
+  await Promise.all([on.docker.close(), off.docker.close(), direct.close()]);
+  if (engineInstance.started) await runEngineScript('stop');
+}
