@@ -27,6 +27,8 @@ export interface EngineDefinition {
   readonly connectTimeoutMs: number;
   /** Milliseconds allowed for the engine to send response headers. */
   readonly requestTimeoutMs: number;
+  /** The engines file's `readModel`: this engine's read model on or off, whatever `DOCKERGRAPH_READ_MODEL` says. */
+  readonly readModel?: boolean;
 }
 
 /** Reads a whole file; returns null when it does not exist. Other failures throw. */
@@ -66,6 +68,7 @@ const ENTRY_KEYS = [
   'connectTimeoutMs',
   'requestTimeoutMs',
   'labels',
+  'readModel',
 ] as const;
 const TLS_KEYS = [
   'ca',
@@ -261,12 +264,17 @@ function parseEntry(
     }
     return value;
   };
+  const { readModel } = entry;
+  if (readModel !== undefined && typeof readModel !== 'boolean') {
+    return failField('readModel', `must be true or false, got ${quote(readModel)}`);
+  }
   return {
     name,
     labels: readLabels(entry.labels, failField),
     docker,
     connectTimeoutMs: timeout('connectTimeoutMs', options.connectTimeoutMs),
     requestTimeoutMs: timeout('requestTimeoutMs', options.requestTimeoutMs),
+    ...(readModel === undefined ? {} : { readModel }),
   };
 }
 

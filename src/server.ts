@@ -531,6 +531,7 @@ function entryOf(definition: EngineDefinition): EngineEntry {
     name: definition.name,
     labels: definition.labels,
     client: createEngineClient(definition),
+    ...(definition.readModel === undefined ? {} : { readModel: definition.readModel }),
   };
 }
 

@@ -46,6 +46,8 @@ export interface EngineEntry {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly client: DockerClient;
+  /** This engine's read model on or off; `RegistryOptions.readModel` when not set. */
+  readonly readModel?: boolean;
 }
 
 /** Reports a failure inside a shared stream, which its subscribers see only as its end. */
@@ -78,9 +80,10 @@ function register(
   const events = new EventHub(entry.client, {
     onUpstreamError: warn('engine event stream dropped'),
   });
-  const readModel = options.readModel
-    ? new ReadModel(entry.client, events, { onError: warn('read model re-read failed') })
-    : null;
+  const readModel =
+    (entry.readModel ?? options.readModel)
+      ? new ReadModel(entry.client, events, { onError: warn('read model re-read failed') })
+      : null;
   readModel?.start();
   const stats = new StatsHub(entry.client, {
     bufferSize: STATS_BUFFER_SAMPLES,

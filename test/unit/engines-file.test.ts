@@ -309,12 +309,29 @@ describe('the engines file (DOCKERGRAPH_ENGINES_FILE)', () => {
       );
     });
 
+    it('reads readModel per engine, true or false only', () => {
+      const engines = read(
+        'x.json',
+        JSON.stringify({
+          engines: [
+            { name: 'a', host: '/a.sock', readModel: true },
+            { name: 'b', host: '/b.sock', readModel: false },
+            { name: 'c', host: '/c.sock' },
+          ],
+        }),
+      );
+      expect(engines.map((engine) => engine.readModel)).toEqual([true, false, undefined]);
+      expect(errorOf('x.json', one({ name: 'a', host: '/a.sock', readModel: 'on' }))).toBe(
+        `engines file ${path('x.json')}: engines[0] ("a"): readModel: must be true or false, got "on"`,
+      );
+    });
+
     it('names unknown keys, so that typos are caught', () => {
       expect(errorOf('x.json', one({ name: 'a', hots: '/a.sock', lables: {} }))).toBe(
-        `engines file ${path('x.json')}: engines[0] ("a"): unknown keys "hots", "lables" (known keys: name, host, context, tls, connectTimeoutMs, requestTimeoutMs, labels)`,
+        `engines file ${path('x.json')}: engines[0] ("a"): unknown keys "hots", "lables" (known keys: name, host, context, tls, connectTimeoutMs, requestTimeoutMs, labels, readModel)`,
       );
       expect(errorOf('x.json', one({ nmae: 'a', host: '/a.sock' }))).toBe(
-        `engines file ${path('x.json')}: engines[0]: unknown key "nmae" (known keys: name, host, context, tls, connectTimeoutMs, requestTimeoutMs, labels)`,
+        `engines file ${path('x.json')}: engines[0]: unknown key "nmae" (known keys: name, host, context, tls, connectTimeoutMs, requestTimeoutMs, labels, readModel)`,
       );
       expect(errorOf('x.yaml', yaml(['engine:', '  - {name: a, host: /a.sock}']))).toBe(
         `engines file ${path('x.yaml')}: unknown key "engine" (known keys: engines)`,
