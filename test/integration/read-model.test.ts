@@ -5,7 +5,7 @@
 // the model has read everything again; a label-limited token sees through the model exactly
 // what it sees without it.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -214,7 +214,9 @@ beforeAll(async () => {
   }
   await fixtures.createContainer(fixtures.name('rm-blue'), { Labels: { team: 'blue' } });
   // The models reflect what the engine told them: wait for the last change's event.
-  await afterEvent([modelApp, modelLimited], { types: ['container'], actions: ['create'] }, () =>
+  // Events name their object: an earlier object's event may still be on its way.
+  const red = fixtures.name('rm-red');
+  await afterEvent([modelApp, modelLimited], { containers: [red], actions: ['create'] }, () =>
     fixtures.createContainer(fixtures.name('rm-red'), { Labels: { team: 'red' } }),
   );
   await Promise.all([waitWarm(modelOf(modelApp)), waitWarm(modelOf(modelLimited))]);
@@ -226,6 +228,7 @@ afterAll(async () => {
     await app.close();
   }
   await fixtures.cleanup();
+  rmSync(cliConfig, { recursive: true, force: true });
 });
 
 describe('read model (DOCKERGRAPH_READ_MODEL=on)', () => {
@@ -252,7 +255,7 @@ describe('read model (DOCKERGRAPH_READ_MODEL=on)', () => {
     const model = modelOf(modelApp);
     const name = fixtures.name('cli');
     const renamed = fixtures.name('cli-renamed');
-    const created = await afterEvent(modelApp, { types: ['container'], actions: ['create'] }, () =>
+    const created = await afterEvent(modelApp, { containers: [name], actions: ['create'] }, () =>
       docker(
         'create',
         '--name',
@@ -279,7 +282,7 @@ describe('read model (DOCKERGRAPH_READ_MODEL=on)', () => {
     expect(node?.state).toBe('RUNNING');
     expect(node?.status).toMatch(/^Up /);
 
-    await afterEvent(modelApp, { types: ['container'], actions: ['rename'] }, () =>
+    await afterEvent(modelApp, { containers: [renamed], actions: ['rename'] }, () =>
       docker('rename', name, renamed),
     );
     let answer = await overview(modelApp);
@@ -309,32 +312,32 @@ describe('read model (DOCKERGRAPH_READ_MODEL=on)', () => {
     const container = fixtures.name('rm-1');
     const objects = async () => await modelApp.query(ObjectsQuery, { labels: [RUN] });
 
-    await afterEvent(modelApp, { types: ['volume'], actions: ['create'] }, () =>
+    await afterEvent(modelApp, { volumes: [volume], actions: ['create'] }, () =>
       docker('volume', 'create', '--label', RUN, volume),
     );
     expect((await objects()).volumes.edges.map((edge) => edge.node.name)).toContain(volume);
 
-    await afterEvent(modelApp, { types: ['network'], actions: ['create'] }, () =>
+    await afterEvent(modelApp, { networks: [network], actions: ['create'] }, () =>
       docker('network', 'create', '--label', RUN, network),
     );
     expect((await objects()).networks.edges.map((edge) => edge.node.name)).toContain(network);
 
-    await afterEvent(modelApp, { types: ['network'], actions: ['connect'] }, () =>
+    await afterEvent(modelApp, { networks: [network], actions: ['connect'] }, () =>
       docker('network', 'connect', network, container),
     );
     const connected = nodeNamed(await overview(modelApp), container);
     expect(connected?.networks.map((each) => each.network?.name)).toContain(network);
 
-    await afterEvent(modelApp, { types: ['network'], actions: ['disconnect'] }, () =>
+    await afterEvent(modelApp, { networks: [network], actions: ['disconnect'] }, () =>
       docker('network', 'disconnect', network, container),
     );
     const disconnected = nodeNamed(await overview(modelApp), container);
     expect(disconnected?.networks.map((each) => each.networkName)).not.toContain(network);
 
-    await afterEvent(modelApp, { types: ['network'], actions: ['destroy'] }, () =>
+    await afterEvent(modelApp, { networks: [network], actions: ['destroy'] }, () =>
       docker('network', 'rm', network),
     );
-    await afterEvent(modelApp, { types: ['volume'], actions: ['destroy'] }, () =>
+    await afterEvent(modelApp, { volumes: [volume], actions: ['destroy'] }, () =>
       docker('volume', 'rm', volume),
     );
     let answer = await objects();
@@ -343,15 +346,18 @@ describe('read model (DOCKERGRAPH_READ_MODEL=on)', () => {
 
     const built = `dg-rm-img-${run}:1`;
     const tag = `dg-rm-tag-${run}:2`;
-    await fixtures.buildImage(built, `FROM ${BASE_IMAGE}\nLABEL ${TEST_LABEL}=${run}\n`);
-    await afterEvent(modelApp, { types: ['image'], actions: ['tag'] }, () =>
+    const imageId = await fixtures.buildImage(
+      built,
+      `FROM ${BASE_IMAGE}\nLABEL ${TEST_LABEL}=${run}\n`,
+    );
+    await afterEvent(modelApp, { images: [tag], actions: ['tag'] }, () =>
       docker('tag', built, tag),
     );
     answer = await objects();
     expect(answer.images.edges.flatMap((edge) => edge.node.tags)).toEqual(
       expect.arrayContaining([built, tag]),
     );
-    await afterEvent(modelApp, { types: ['image'], actions: ['untag'] }, () => docker('rmi', tag));
+    await afterEvent(modelApp, { images: [imageId], actions: ['untag'] }, () => docker('rmi', tag));
     answer = await objects();
     const tags = answer.images.edges.flatMap((edge) => edge.node.tags);
     expect(tags).toContain(built);
@@ -406,7 +412,7 @@ describe('read model (DOCKERGRAPH_READ_MODEL=on)', () => {
       await plainLimited.query(ObjectsQuery, { labels: null }),
     );
     // A red container relabelled by a rename event is still red: events never widen a limit.
-    await afterEvent(modelLimited, { types: ['container'], actions: ['rename'] }, () =>
+    await afterEvent(modelLimited, { containers: [`${red}-2`], actions: ['rename'] }, () =>
       docker('rename', red, `${red}-2`),
     );
     expect(nodeNamed(await overview(modelLimited, null), `${red}-2`)).toBeUndefined();
