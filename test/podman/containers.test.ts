@@ -415,12 +415,12 @@ describe('logs, stats, exec, terminals and files on Podman', () => {
     );
     try {
       const samples = await collected.until(
-        (messages) => (messages.length >= 2 ? messages : undefined),
+        (messages) => (messages.length >= 1 ? messages : undefined),
         20_000,
-        'two stats samples',
+        'a stats sample',
       );
-      expect(samples[1]).toMatchObject({ containerId: id, containerName: name });
-      expect(samples[1]?.stats.pids).toBeGreaterThanOrEqual(1);
+      expect(samples[0]).toMatchObject({ containerId: id, containerName: name });
+      expect(samples[0]?.stats.pids).toBeGreaterThanOrEqual(1);
       expect(collected.errors).toEqual([]);
     } finally {
       await collected.stop();
