@@ -535,6 +535,28 @@ describe('logs, stats, exec, terminals and files on Podman', () => {
     await terminal.closed;
   });
 
+  it("lists the container's filesystem changes and its size, and exports it", async () => {
+    await exec('echo changed > /tmp/changed.txt');
+    const answer = await data<{
+      container: {
+        changes: { kind: string; path: string }[];
+        size: { rootFsBytes: number | null; writableBytes: number | null } | null;
+        exportUrl: string;
+      };
+    }>(
+      app,
+      'query ($id: String!) { container(idOrName: $id) { changes { kind path } size { rootFsBytes writableBytes } exportUrl } }',
+      { id },
+    );
+    expect(answer.container.changes).toContainEqual({ kind: 'ADDED', path: '/tmp/changed.txt' });
+    expect(answer.container.size?.writableBytes).toBeGreaterThan(0);
+    expect(answer.container.size?.rootFsBytes).toBeGreaterThan(0);
+    const response = await app.app.fetch(`http://dockergraph.test${answer.container.exportUrl}`);
+    expect(response.status).toBe(200);
+    const entries = readTar(Buffer.from(await response.arrayBuffer()));
+    expect(tarEntry(entries, 'tmp/changed.txt').content.toString('utf8')).toBe('changed\n');
+  });
+
   it('uploads files into the container and downloads them back', async () => {
     const content = 'uploaded to podman\n';
     const archive = createTar({ 'upload/hello.txt': content, 'upload/sub/nested.txt': 'nested\n' });

@@ -5,6 +5,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { readTar } from '../helpers/tar.ts';
 import { type Answer, data, MUTATION_ERROR_FIELDS, mutate } from './operations.ts';
 
 describe('images, volumes and networks on Podman', () => {
@@ -75,6 +76,21 @@ describe('images, volumes and networks on Podman', () => {
       { id: ran.container.name },
     );
     expect(logs.container.logs.lines.map((line) => line.message)).toEqual(['built on podman']);
+  });
+
+  it("reads the built image's history and downloads it as a docker save archive", async () => {
+    const answer = await data<{
+      image: { history: { createdBy: string }[]; saveUrl: string } | null;
+    }>(
+      app,
+      'query ($reference: String!) { image(reference: $reference) { history { createdBy } saveUrl } }',
+      { reference: `${repository}:v1` },
+    );
+    expect(answer.image?.history.map((layer) => layer.createdBy).join('\n')).toContain('COPY');
+    const response = await app.app.fetch(`http://dockergraph.test${answer.image?.saveUrl ?? ''}`);
+    expect(response.status).toBe(200);
+    const names = readTar(Buffer.from(await response.arrayBuffer())).map((entry) => entry.name);
+    expect(names).toContain('manifest.json');
   });
 
   it('answers a failing build step as BuildFailedError with the output', async () => {
