@@ -272,6 +272,37 @@ describe('a container on Podman, from creation to removal', () => {
     expect(notRunning.killContainer.__typename).toBe('ConflictError');
   });
 
+  it('keeps a healthcheck and reports its health as starting (Podman runs checks from systemd timers)', async () => {
+    const answer = await mutate<
+      Answer & {
+        container: { config: { healthcheck: { test: string[] } | null } | null; health: unknown };
+      }
+    >(
+      app,
+      'createContainer',
+      `mutation ($input: CreateContainerInput!) {
+        createContainer(input: $input, start: true) {
+          ${MUTATION_ERROR_FIELDS}
+          ... on ContainerPayload { container { config { healthcheck { test } } health { status failingStreak } } }
+        }
+      }`,
+      {
+        input: {
+          name: fixtures.name('life-health'),
+          image: BASE_IMAGE,
+          cmd: ['sleep', '3600'],
+          labels: [{ name: TEST_LABEL, value: fixtures.run }],
+          healthcheck: { test: ['CMD-SHELL', 'true'], intervalSeconds: 1, retries: 1 },
+        },
+      },
+      'ContainerPayload',
+    );
+    expect(answer.container.config?.healthcheck?.test).toEqual(['CMD-SHELL', 'true']);
+    // Podman schedules each check with a systemd timer: on a host without systemd (as here) no
+    // check runs and the health stays "starting"; dockergraph answers what Podman reports.
+    expect(answer.container.health).toEqual({ status: 'STARTING', failingStreak: 0 });
+  });
+
   it('removes the container with its anonymous volumes kept, then answers not found', async () => {
     const query = `mutation ($id: String!) {
       removeContainer(id: $id, force: true) { ${MUTATION_ERROR_FIELDS} ... on RemoveContainerPayload { dockerId } }
