@@ -303,7 +303,7 @@ describe('a container on Podman, from creation to removal', () => {
     expect(answer.container.health).toEqual({ status: 'STARTING', failingStreak: 0 });
   });
 
-  it('removes the container with its anonymous volumes kept, then answers not found', async () => {
+  it('removes the container, keeping its named volume, then answers not found', async () => {
     const query = `mutation ($id: String!) {
       removeContainer(id: $id, force: true) { ${MUTATION_ERROR_FIELDS} ... on RemoveContainerPayload { dockerId } }
     }`;
@@ -324,6 +324,22 @@ describe('a container on Podman, from creation to removal', () => {
       { name: volumeName },
     );
     expect(volume.volume).toEqual({ name: volumeName });
+  });
+  it('prunes stopped containers by label', async () => {
+    const stopped = fixtures.name('life-stopped');
+    const stoppedId = await fixtures.createContainer(stopped, { Cmd: ['true'] });
+    await fixtures.startContainer(stoppedId);
+    await fixtures.waitContainer(stoppedId);
+    const pruned = await mutate<Answer & { containersDeleted: string[] }>(
+      app,
+      'pruneContainers',
+      `mutation ($labels: [String!]) {
+        pruneContainers(filter: { labels: $labels }) { ${MUTATION_ERROR_FIELDS} ... on PruneContainersPayload { containersDeleted } }
+      }`,
+      { labels: [`${TEST_LABEL}=${fixtures.run}`] },
+      'PruneContainersPayload',
+    );
+    expect(pruned.containersDeleted).toContain(stoppedId);
   });
 });
 
