@@ -92,6 +92,20 @@ const withoutGraphqlMode: Plugin = {
 };
 
 /**
+ * `undici` is its connection pool alone in the Node builds (src/targets/undici-pool.ts): its
+ * index loads fetch, WebSocket, cache and mock code the engine client never uses. A plugin,
+ * not an alias: an alias would also remap the pool module's own `undici/lib/…` path.
+ */
+const undiciPoolOnly: Plugin = {
+  name: 'undici-pool-only',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^undici$/ }, () => ({
+      path: join(root, 'src/targets/undici-pool.ts'),
+    }));
+  },
+};
+
+/**
  * A CommonJS bundle has no `import.meta`: its URL is the bundle file's. The bundle sits two
  * folders below the project (dist/<target>/), as the modules that resolve files of the
  * project from their own URL (scripts/engine.sh, web/dist/) sit below it (src/<layer>/).
@@ -111,6 +125,7 @@ const nodeArtifact: BuildOptions = {
   target: 'node20',
   banner: { js: REQUIRE_BANNER },
   alias: WITHOUT_GRAPHIQL,
+  plugins: [undiciPoolOnly],
 };
 
 export const TARGETS: readonly Target[] = [
@@ -122,7 +137,7 @@ export const TARGETS: readonly Target[] = [
       platform: 'node',
       target: 'node20',
       ...commonJsArtifact,
-      plugins: [graphiqlBesideBundle, withoutGraphqlMode],
+      plugins: [graphiqlBesideBundle, withoutGraphqlMode, undiciPoolOnly],
     },
     codeCache: true,
   },
