@@ -43,10 +43,13 @@ const run = script.runInThisContext() as (
   filename: string,
   dirname: string,
 ) => void;
+const cacheUnusable = cachedData === undefined || script.cachedDataRejected === true;
+// V8 has copied what it took from the cache: the 1.7 MB buffer need not live as long as the server.
+cachedData = undefined;
 const module = { exports: {} };
 run(module.exports, createRequire(bundle), module, bundle, directory);
 
-if (cachedData === undefined || script.cachedDataRejected === true) {
+if (cacheUnusable) {
   try {
     // Written aside, then renamed: a start beside this one never reads half a cache.
     const partial = `${cacheFile}.${process.pid}`;
