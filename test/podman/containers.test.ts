@@ -600,7 +600,7 @@ describe('logs, stats, exec, terminals and files on Podman', () => {
     expect(answer.container.size?.rootFsBytes).toBeGreaterThan(0);
     const response = await app.app.fetch(`http://dockergraph.test${answer.container.exportUrl}`);
     expect(response.status).toBe(200);
-    const entries = readTar(Buffer.from(await response.arrayBuffer()));
+    const entries = await readTar(Buffer.from(await response.arrayBuffer()));
     expect(tarEntry(entries, 'tmp/changed.txt').content.toString('utf8')).toBe('changed\n');
   });
 
@@ -642,7 +642,7 @@ describe('logs, stats, exec, terminals and files on Podman', () => {
     const response = await app.app.fetch(`http://dockergraph.test${files.container.archiveUrl}`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/x-tar');
-    const entries = readTar(Buffer.from(await response.arrayBuffer()));
+    const entries = await readTar(Buffer.from(await response.arrayBuffer()));
     expect(tarEntry(entries, 'hello.txt').content.toString('utf8')).toBe(content);
   });
 });

@@ -89,7 +89,9 @@ describe('images, volumes and networks on Podman', () => {
     expect(answer.image?.history.map((layer) => layer.createdBy).join('\n')).toContain('COPY');
     const response = await app.app.fetch(`http://dockergraph.test${answer.image?.saveUrl ?? ''}`);
     expect(response.status).toBe(200);
-    const names = readTar(Buffer.from(await response.arrayBuffer())).map((entry) => entry.name);
+    const names = (await readTar(Buffer.from(await response.arrayBuffer()))).map(
+      (entry) => entry.name,
+    );
     expect(names).toContain('manifest.json');
   });
 
