@@ -105,6 +105,20 @@ export async function listAcrossEngines<T>(
 export type EngineMessage<M> = M & { readonly engine: string };
 
 /**
+ * Each message of a hub, tagged, once: every subscriber of the hub then receives the
+ * same object, by which `use-shared-subscription-results.ts` recognizes the same event.
+ */
+const taggedMessages = new WeakMap<object, { readonly engine: string }>();
+
+function tagged<M extends object>(message: M, engine: string): EngineMessage<M> {
+  const known = taggedMessages.get(message);
+  if (known?.engine === engine) return known as EngineMessage<M>;
+  const made: EngineMessage<M> = { ...message, engine };
+  taggedMessages.set(message, made);
+  return made;
+}
+
+/**
  * The messages of one engine, tagged with its name; when the engine leaves the
  * configuration (or the server stops) the stream ends with a RESYNC saying so.
  */
@@ -119,7 +133,7 @@ function tagWithEngine<M extends object>(
       const result = await Promise.race([messages.next(), stop.then(() => null)]);
       if (result === null) return;
       if (result.done === true) break;
-      await push({ ...result.value, engine: engine.name });
+      await push(tagged(result.value, engine.name));
     }
     const reason = engine.retiredReason();
     if (reason !== null) await push({ ...resync(reason), engine: engine.name });
