@@ -32,6 +32,7 @@ import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
 import { useMetrics } from './plugins/use-metrics.ts';
 import { usePartialErrors } from './plugins/use-partial-errors.ts';
+import { useSharedSubscriptionResults } from './plugins/use-shared-subscription-results.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { useTracing } from './plugins/use-tracing.ts';
 import { useUploads } from './plugins/use-uploads.ts';
@@ -394,6 +395,8 @@ export function createApp(
       useIntrospectionPolicy(config.security.introspection),
       useCostLimit(config.limits),
       usePartialErrors(),
+      // Last: the limits above refuse an operation before its subscription is set up.
+      useSharedSubscriptionResults(),
     ],
   });
 }
