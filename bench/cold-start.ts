@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 import { buildTargets, REQUIRE_BANNER } from '../scripts/build.ts';
 import { hashToken } from '../src/security/principal.ts';
 import { runtimeBinary } from '../test/helpers/runtimes.ts';
+import { median } from './helpers.ts';
 
 const RUNS = Number(process.env.RUNS ?? 9);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -153,14 +154,6 @@ async function coldStart(target: Target): Promise<{ listening: number; answered:
     child.kill('SIGKILL');
   }
 }
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 const samples = new Map(
   targets.map((target) => [target.name, [] as { listening: number; answered: number }[]]),

@@ -17,19 +17,9 @@ import { DockerClient } from '../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
+import { overviewQuery } from './helpers.ts';
 
-const QUERY = `query BenchOverview($labels: [String!]!) {
-  containers(filter: { labels: $labels }) {
-    totalCount
-    edges { node {
-      name state status
-      image { tags }
-      ports { privatePort publicPort protocol }
-      networks { networkName ipAddress network { name } }
-      mounts { destination volume { name } }
-    } }
-  }
-}`;
+const QUERY = overviewQuery('BenchOverview');
 
 /**
  * A bench container: the shape the other benches list (kept here so that this file has no

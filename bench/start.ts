@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
+import { median } from './helpers.ts';
 
 const RUNS = Number(process.env.RUNS ?? 7);
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 30);
@@ -93,14 +94,6 @@ async function launch(way: Way, idleSeconds = 0): Promise<Sample> {
     child.kill('SIGKILL');
   }
 }
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 for (const way of ways) await launch(way); // Writes the code cache, warms the page cache.
 const samples = new Map(ways.map((way) => [way.name, [] as Sample[]]));
