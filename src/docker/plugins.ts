@@ -16,7 +16,13 @@ export interface EnginePlugin {
   Config: {
     Description?: string;
     Documentation?: string;
-    Interface?: { Types?: { Capability: string; Prefix: string; Version: string }[] };
+    /**
+     * The spec describes each type as `{Prefix, Capability, Version}`, but Docker's JSON
+     * writes it as one string, "docker.volumedriver/1.0".
+     */
+    Interface?: {
+      Types?: (string | { Capability: string; Prefix: string; Version: string })[];
+    };
   };
 }
 

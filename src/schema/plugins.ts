@@ -53,8 +53,8 @@ const PluginRef = builder.objectRef<EnginePlugin>('EnginePlugin').implement({
       description:
         'What it provides, as "prefix.capability/version", e.g. "docker.volumedriver/1.0".',
       resolve: (plugin) =>
-        (plugin.Config.Interface?.Types ?? []).map(
-          (type) => `${type.Prefix}.${type.Capability}/${type.Version}`,
+        (plugin.Config.Interface?.Types ?? []).map((type) =>
+          typeof type === 'string' ? type : `${type.Prefix}.${type.Capability}/${type.Version}`,
         ),
     }),
   }),

@@ -188,6 +188,14 @@ type Documents = {
     "\n  mutation LeakBuild($input: BuildImageInput!) {\n    buildImage(input: $input) {\n      __typename\n      ... on BuildImagePayload { image { id } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.LeakBuildDocument,
     "\n  query OutageOverview {\n    engine { version { version apiVersion } }\n    containers(first: 1) { totalCount }\n  }\n": typeof types.OutageOverviewDocument,
     "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.PersistedEngineVersionDocument,
+    "\n  query PluginPrivileges($remote: String!) {\n    pluginPrivileges(remote: $remote) { name description value }\n  }\n": typeof types.PluginPrivilegesDocument,
+    "\n  query PluginState($name: String!) {\n    plugin(name: $name) { name enabled reference description capabilities }\n  }\n": typeof types.PluginStateDocument,
+    "\n  mutation InstallPlugin(\n    $remote: String!\n    $name: String\n    $privileges: [PluginPrivilegeInput!]!\n    $enable: Boolean\n  ) {\n    installPlugin(remote: $remote, name: $name, privileges: $privileges, enable: $enable) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled reference description } }\n    }\n  }\n": typeof types.InstallPluginDocument,
+    "\n  mutation EnablePlugin($name: String!) {\n    enablePlugin(name: $name, timeoutSeconds: 10) {\n      __typename\n      ... on MutationError { message }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n": typeof types.EnablePluginDocument,
+    "\n  mutation DisablePlugin($name: String!) {\n    disablePlugin(name: $name) {\n      __typename\n      ... on MutationError { message }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n": typeof types.DisablePluginDocument,
+    "\n  mutation ConfigurePlugin($name: String!, $settings: [String!]!) {\n    configurePlugin(name: $name, settings: $settings) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n": typeof types.ConfigurePluginDocument,
+    "\n  mutation UpgradePlugin($name: String!, $remote: String!, $privileges: [PluginPrivilegeInput!]!) {\n    upgradePlugin(name: $name, remote: $remote, privileges: $privileges) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled reference description } }\n    }\n  }\n": typeof types.UpgradePluginDocument,
+    "\n  mutation RemovePlugin($name: String!, $force: Boolean) {\n    removePlugin(name: $name, force: $force) {\n      __typename\n      ... on MutationError { message }\n      ... on RemovePluginPayload { name }\n    }\n  }\n": typeof types.RemovePluginDocument,
     "\n  query Plugins($name: String!) {\n    plugins { dockerId name enabled reference description capabilities }\n    plugin(name: $name) { name enabled }\n  }\n": typeof types.PluginsDocument,
     "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n": typeof types.ProductionEngineVersionDocument,
     "\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n": typeof types.ReadOnlyOverviewDocument,
@@ -425,6 +433,14 @@ const documents: Documents = {
     "\n  mutation LeakBuild($input: BuildImageInput!) {\n    buildImage(input: $input) {\n      __typename\n      ... on BuildImagePayload { image { id } }\n      ... on MutationError { message }\n    }\n  }\n": types.LeakBuildDocument,
     "\n  query OutageOverview {\n    engine { version { version apiVersion } }\n    containers(first: 1) { totalCount }\n  }\n": types.OutageOverviewDocument,
     "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n": types.PersistedEngineVersionDocument,
+    "\n  query PluginPrivileges($remote: String!) {\n    pluginPrivileges(remote: $remote) { name description value }\n  }\n": types.PluginPrivilegesDocument,
+    "\n  query PluginState($name: String!) {\n    plugin(name: $name) { name enabled reference description capabilities }\n  }\n": types.PluginStateDocument,
+    "\n  mutation InstallPlugin(\n    $remote: String!\n    $name: String\n    $privileges: [PluginPrivilegeInput!]!\n    $enable: Boolean\n  ) {\n    installPlugin(remote: $remote, name: $name, privileges: $privileges, enable: $enable) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled reference description } }\n    }\n  }\n": types.InstallPluginDocument,
+    "\n  mutation EnablePlugin($name: String!) {\n    enablePlugin(name: $name, timeoutSeconds: 10) {\n      __typename\n      ... on MutationError { message }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n": types.EnablePluginDocument,
+    "\n  mutation DisablePlugin($name: String!) {\n    disablePlugin(name: $name) {\n      __typename\n      ... on MutationError { message }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n": types.DisablePluginDocument,
+    "\n  mutation ConfigurePlugin($name: String!, $settings: [String!]!) {\n    configurePlugin(name: $name, settings: $settings) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n": types.ConfigurePluginDocument,
+    "\n  mutation UpgradePlugin($name: String!, $remote: String!, $privileges: [PluginPrivilegeInput!]!) {\n    upgradePlugin(name: $name, remote: $remote, privileges: $privileges) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled reference description } }\n    }\n  }\n": types.UpgradePluginDocument,
+    "\n  mutation RemovePlugin($name: String!, $force: Boolean) {\n    removePlugin(name: $name, force: $force) {\n      __typename\n      ... on MutationError { message }\n      ... on RemovePluginPayload { name }\n    }\n  }\n": types.RemovePluginDocument,
     "\n  query Plugins($name: String!) {\n    plugins { dockerId name enabled reference description capabilities }\n    plugin(name: $name) { name enabled }\n  }\n": types.PluginsDocument,
     "\n  query ProductionEngineVersion {\n    engine { version { version } }\n  }\n": types.ProductionEngineVersionDocument,
     "\n  query ReadOnlyOverview($name: String!) {\n    engine { version { apiVersion } }\n    containers(filter: { names: [$name] }) { totalCount edges { node { name state } } }\n  }\n": types.ReadOnlyOverviewDocument,
@@ -1198,6 +1214,38 @@ export function graphql(source: "\n  query OutageOverview {\n    engine { versio
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n"): (typeof documents)["\n  query PersistedEngineVersion {\n    engine { version { version } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PluginPrivileges($remote: String!) {\n    pluginPrivileges(remote: $remote) { name description value }\n  }\n"): (typeof documents)["\n  query PluginPrivileges($remote: String!) {\n    pluginPrivileges(remote: $remote) { name description value }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PluginState($name: String!) {\n    plugin(name: $name) { name enabled reference description capabilities }\n  }\n"): (typeof documents)["\n  query PluginState($name: String!) {\n    plugin(name: $name) { name enabled reference description capabilities }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InstallPlugin(\n    $remote: String!\n    $name: String\n    $privileges: [PluginPrivilegeInput!]!\n    $enable: Boolean\n  ) {\n    installPlugin(remote: $remote, name: $name, privileges: $privileges, enable: $enable) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled reference description } }\n    }\n  }\n"): (typeof documents)["\n  mutation InstallPlugin(\n    $remote: String!\n    $name: String\n    $privileges: [PluginPrivilegeInput!]!\n    $enable: Boolean\n  ) {\n    installPlugin(remote: $remote, name: $name, privileges: $privileges, enable: $enable) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled reference description } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EnablePlugin($name: String!) {\n    enablePlugin(name: $name, timeoutSeconds: 10) {\n      __typename\n      ... on MutationError { message }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n"): (typeof documents)["\n  mutation EnablePlugin($name: String!) {\n    enablePlugin(name: $name, timeoutSeconds: 10) {\n      __typename\n      ... on MutationError { message }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DisablePlugin($name: String!) {\n    disablePlugin(name: $name) {\n      __typename\n      ... on MutationError { message }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n"): (typeof documents)["\n  mutation DisablePlugin($name: String!) {\n    disablePlugin(name: $name) {\n      __typename\n      ... on MutationError { message }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConfigurePlugin($name: String!, $settings: [String!]!) {\n    configurePlugin(name: $name, settings: $settings) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n"): (typeof documents)["\n  mutation ConfigurePlugin($name: String!, $settings: [String!]!) {\n    configurePlugin(name: $name, settings: $settings) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpgradePlugin($name: String!, $remote: String!, $privileges: [PluginPrivilegeInput!]!) {\n    upgradePlugin(name: $name, remote: $remote, privileges: $privileges) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled reference description } }\n    }\n  }\n"): (typeof documents)["\n  mutation UpgradePlugin($name: String!, $remote: String!, $privileges: [PluginPrivilegeInput!]!) {\n    upgradePlugin(name: $name, remote: $remote, privileges: $privileges) {\n      __typename\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n      ... on PluginPayload { plugin { name enabled reference description } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemovePlugin($name: String!, $force: Boolean) {\n    removePlugin(name: $name, force: $force) {\n      __typename\n      ... on MutationError { message }\n      ... on RemovePluginPayload { name }\n    }\n  }\n"): (typeof documents)["\n  mutation RemovePlugin($name: String!, $force: Boolean) {\n    removePlugin(name: $name, force: $force) {\n      __typename\n      ... on MutationError { message }\n      ... on RemovePluginPayload { name }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
