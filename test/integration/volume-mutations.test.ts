@@ -90,7 +90,7 @@ describe('volume mutations', () => {
       expect(error.field).toBe('input.labels[1].name');
       expect(error.message).toContain('given twice');
     });
-    expect(calls.filter((call) => call !== 'GET /_ping')).toEqual([]);
+    expect(calls.filter((call) => call !== 'HEAD /_ping')).toEqual([]);
   });
 
   it('removes a volume by name or global ID; a used one is a conflict unless forced; a missing one is not found', async () => {
