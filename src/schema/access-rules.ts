@@ -69,6 +69,7 @@ export const fieldRules: Readonly<
     pruneImages: 'write',
     createVolume: 'write',
     removeVolume: 'write',
+    updateVolume: 'write',
     pruneVolumes: 'write',
     createNetwork: 'write',
     removeNetwork: 'write',

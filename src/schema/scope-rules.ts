@@ -289,6 +289,7 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     pruneImages: narrowedPrune,
     createVolume: { rule: 'labels-created' },
     removeVolume: visibleTarget(target('name', 'Volume', 'remove')),
+    updateVolume: visibleTarget(target('name', 'Volume', 'update')),
     pruneVolumes: narrowedPrune,
     createNetwork: { rule: 'labels-created' },
     removeNetwork: visibleTarget({

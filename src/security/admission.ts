@@ -1573,6 +1573,14 @@ export const WRITE_ROUTES: readonly {
   },
   { method: 'POST', path: /^\/networks\/[^/]+\/connect$/, rule: { review: 'network-connect' } },
   {
+    method: 'PUT',
+    path: /^\/volumes\/[^/]+$/,
+    rule: {
+      review: 'none',
+      reason: 'changes whether swarm tasks may use a cluster volume; runs nothing',
+    },
+  },
+  {
     method: 'POST',
     path: /^\/networks\/[^/]+\/disconnect$/,
     rule: { review: 'none', reason: 'leaves a network' },

@@ -383,6 +383,10 @@ const MUTATIONS: Readonly<Record<string, Entry>> = {
   removeContainer: { kind: 'admitted', reason: 'removes an object' },
   removeImage: { kind: 'admitted', reason: 'removes an object' },
   removeVolume: { kind: 'admitted', reason: 'removes an object' },
+  updateVolume: {
+    kind: 'admitted',
+    reason: 'changes the availability of a cluster volume; runs nothing',
+  },
   removeNetwork: { kind: 'admitted', reason: 'removes an object' },
   pruneContainers: { kind: 'admitted', reason: 'removes unused objects' },
   pruneImages: { kind: 'admitted', reason: 'removes unused objects' },

@@ -500,6 +500,7 @@ describe('other writes', () => {
       expect(routeRuleOf(method, path, none)?.review, `${method} ${path}`).toBe('privileged-only');
     }
     expect(routeRuleOf('GET', '/plugins/driver/json', none)).toBeUndefined();
+    expect(routeRuleOf('PUT', '/volumes/data', none)?.review).toBe('none');
   });
 
   it('matches allow-list entries by path segments', () => {
