@@ -1,6 +1,7 @@
 /**
  * Cold start: from process launch to the first answer of `{ engine { ping { apiVersion } } }`,
- * for the Node bundle (node:http), Deno, Bun and the Lambda adapter under lambda-local, side
+ * for the Node bundle (node:http; and as it was built before its code cache, for a
+ * before/after), Deno, Bun and the Lambda adapter under lambda-local, side
  * by side with a minimal yoga "hello" bundle (the floor) launched the same way, in rounds that
  * interleave the targets; medians of RUNS rounds (default 9). Then where the Node bundle's time
  * goes: importing the bundle, and the first request (schema build, app, engine ping) against a
@@ -36,6 +37,15 @@ await build({
   ...bundleOptions,
   entryPoints: ['bench/hello-yoga.ts'],
   outfile: 'dist/bench/hello.mjs',
+});
+// The Node bundle as it was built before the code cache and undici's pool alone (one ESM
+// file, the whole of undici), for a before/after within one run.
+await build({
+  ...bundleOptions,
+  entryPoints: ['src/targets/node-http.ts'],
+  outfile: 'dist/bench/node-esm.mjs',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  alias: { '@graphql-yoga/render-graphiql': './src/targets/graphiql-unavailable.ts' },
 });
 // The emulator bundled too, so that no TypeScript loader sits in the Lambda's launch.
 await build({
@@ -78,6 +88,12 @@ const targets: readonly Target[] = [
     query: '{ hello }',
   },
   { name: 'Node bundle', command: process.execPath, args: [dist('node/server.mjs')], query: PING },
+  {
+    name: 'Node bundle, ESM, no code cache (before)',
+    command: process.execPath,
+    args: [dist('bench/node-esm.mjs')],
+    query: PING,
+  },
   {
     name: 'Deno',
     command: runtimeBinary('deno'),
@@ -149,7 +165,8 @@ const median = (values: readonly number[]) => {
 const samples = new Map(
   targets.map((target) => [target.name, [] as { listening: number; answered: number }[]]),
 );
-await coldStart(targets[0] as Target); // Warms the page cache; not counted.
+// Warms the page cache and writes the Node bundle's code cache, as a first start does; not counted.
+for (const target of targets) await coldStart(target);
 for (let round = 0; round < RUNS; round++) {
   for (const target of targets) samples.get(target.name)?.push(await coldStart(target));
 }

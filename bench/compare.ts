@@ -28,9 +28,8 @@ import { DockerClient } from '../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
-import { hashToken } from '../src/security/principal.ts';
 import { startServer } from '../src/server.ts';
-import { benchContainerBody } from './bench-containers.ts';
+import { benchContainerBody, percentile, productionViewerEnv } from './helpers.ts';
 
 const engineOptions = {
   dir: process.env.DOCKERGRAPH_ENGINE_DIR ?? '/tmp/dockergraph-bench-e',
@@ -67,18 +66,7 @@ const engine = await runEngineScript('start', engineOptions);
 const socketPath = engine.dockerHost.replace(/^unix:\/\//, '');
 const run = `cmp-${process.pid}`;
 const token = randomBytes(32).toString('base64url');
-const config = loadConfig({
-  DOCKER_HOST: engine.dockerHost,
-  HOME: '/nonexistent',
-  PORT: '0',
-  DOCKERGRAPH_EMBEDDED_ENGINE: 'false',
-  DOCKERGRAPH_AUDIT: 'off',
-  DOCKERGRAPH_RATE_LIMIT: '0',
-  DOCKERGRAPH_PRODUCTION: 'true',
-  DOCKERGRAPH_TOKENS: JSON.stringify({
-    tokens: [{ id: 'bench', role: 'viewer', sha256: hashToken(token) }],
-  }),
-});
+const config = loadConfig(productionViewerEnv(engine.dockerHost, token));
 const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 120_000,
@@ -188,10 +176,6 @@ async function askGraph(body: string): Promise<void> {
   if (statusCode !== 200 || result.errors) {
     throw new Error(`dockergraph answered ${statusCode}: ${JSON.stringify(result.errors)}`);
   }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 function summary(times: number[]) {

@@ -14,6 +14,7 @@ import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
+import { percentile, writerOf } from './helpers.ts';
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1000);
 const CONTAINERS = 10;
@@ -65,25 +66,7 @@ while (server.events.subscriberCount < SUBSCRIBERS) {
 }
 const memoryWith = process.memoryUsage();
 
-async function call(
-  method: 'POST' | 'DELETE',
-  path: string,
-  body?: object,
-  query?: Record<string, string | boolean>,
-) {
-  const response = await engine.request(
-    {
-      method,
-      path,
-      ...(query ? { query } : {}),
-      ...(body
-        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
-        : {}),
-    },
-    `${method} ${path}`,
-  );
-  return response.body.text();
-}
+const call = writerOf(engine);
 
 const startedAt = performance.now();
 for (let index = 0; index < CONTAINERS; index++) {
@@ -104,9 +87,7 @@ const { latenciesMs } = JSON.parse(String(result.value)) as { latenciesMs: numbe
 const delivered = latenciesMs.length;
 const expected = SUBSCRIBERS * CONTAINERS * 4;
 latenciesMs.sort((a, b) => a - b);
-const at = (p: number) =>
-  latenciesMs[Math.min(latenciesMs.length - 1, Math.floor((p / 100) * latenciesMs.length))] ??
-  Number.NaN;
+const at = (p: number) => percentile(latenciesMs, p);
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 console.log(
   `| subscribers | events delivered | upstream /events connections | p50 (ms) | p99 (ms) | heap used with subscribers (MiB) | RSS (MiB) |`,

@@ -29,9 +29,16 @@ import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { EngineRegistry } from '../src/docker/engine-registry.ts';
 import { createLogger } from '../src/logger.ts';
-import { hashToken } from '../src/security/principal.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { benchContainerBody } from './bench-containers.ts';
+import {
+  benchContainerBody,
+  type EngineWrite,
+  overviewQuery,
+  percentile,
+  productionViewerEnv,
+  removeBenchObjects,
+  writerOf,
+} from './helpers.ts';
 
 const PREFIX = process.env.BENCH_FLEET_PREFIX ?? 'dgfleet';
 const SIZES = (process.env.BENCH_SIZES ?? '10,50').split(',').map(Number);
@@ -40,18 +47,7 @@ const WARMUP = 30;
 const CREATE_PARALLEL = 6;
 const FLEET_SIZE = 3;
 
-const QUERY = `query FleetOverview($labels: [String!]!) {
-  containers(filter: { labels: $labels }) {
-    totalCount
-    edges { node {
-      name state status
-      image { tags }
-      ports { privatePort publicPort protocol }
-      networks { networkName ipAddress network { name } }
-      mounts { destination volume { name } }
-    } }
-  }
-}`;
+const QUERY = overviewQuery('FleetOverview');
 
 interface BenchEngine {
   readonly name: string;
@@ -92,25 +88,8 @@ function clientOf(engine: BenchEngine): DockerClient {
   return engine.client;
 }
 
-async function engineWrite(
-  engine: BenchEngine,
-  method: 'POST' | 'DELETE',
-  path: string,
-  body?: object,
-  query?: Record<string, string | boolean>,
-): Promise<string> {
-  const response = await clientOf(engine).request(
-    {
-      method,
-      path,
-      ...(query ? { query } : {}),
-      ...(body
-        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
-        : {}),
-    },
-    `${method} ${path}`,
-  );
-  return response.body.text();
+function engineWrite(engine: BenchEngine, ...call: Parameters<EngineWrite>): Promise<string> {
+  return writerOf(clientOf(engine))(...call);
 }
 
 async function createSet(engine: BenchEngine, count: number, set: string): Promise<void> {
@@ -134,24 +113,7 @@ async function createSet(engine: BenchEngine, count: number, set: string): Promi
 async function removeMade(engine: BenchEngine): Promise<void> {
   const docker = engine.client;
   if (!docker) return;
-  const filters = JSON.stringify({ label: [`dockergraph.bench=${run}`] });
-  const containers = await docker.json<{ Id: string }[]>(
-    { path: '/containers/json', query: { all: true, filters } },
-    'list bench containers',
-  );
-  for (const container of containers) {
-    await engineWrite(engine, 'DELETE', `/containers/${container.Id}`, undefined, {
-      force: true,
-      v: true,
-    });
-  }
-  const volumes = await docker.json<{ Volumes: { Name: string }[] | null }>(
-    { path: '/volumes', query: { filters } },
-    'list bench volumes',
-  );
-  for (const volume of volumes.Volumes ?? []) {
-    await engineWrite(engine, 'DELETE', `/volumes/${volume.Name}`);
-  }
+  await removeBenchObjects(docker, run);
 }
 
 let cleaning: Promise<void> | null = null;
@@ -192,10 +154,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.stderr.write(`${signal}: removing what the bench made, stopping its engines\n`);
     void cleanUp().finally(() => process.exit(130));
   });
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 interface Setup {
@@ -268,18 +226,7 @@ try {
   );
   const hosts = starts.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const firstHost = hosts[0]?.dockerHost ?? '';
-  const config = loadConfig({
-    DOCKER_HOST: firstHost,
-    HOME: '/nonexistent',
-    PORT: '0',
-    DOCKERGRAPH_EMBEDDED_ENGINE: 'false',
-    DOCKERGRAPH_AUDIT: 'off',
-    DOCKERGRAPH_RATE_LIMIT: '0',
-    DOCKERGRAPH_PRODUCTION: 'true',
-    DOCKERGRAPH_TOKENS: JSON.stringify({
-      tokens: [{ id: 'bench', role: 'viewer', sha256: hashToken(token) }],
-    }),
-  });
+  const config = loadConfig(productionViewerEnv(firstHost, token));
   for (const { engine, dockerHost } of hosts) {
     engine.client = DockerClient.create(resolveDockerEndpoint({ ...config.docker, dockerHost }), {
       connectTimeoutMs: 5_000,

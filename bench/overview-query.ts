@@ -11,20 +11,15 @@ import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
 import { hashToken } from '../src/security/principal.ts';
-import { benchContainerBody } from './bench-containers.ts';
+import {
+  benchContainerBody,
+  overviewQuery,
+  percentile,
+  removeBenchObjects,
+  writerOf,
+} from './helpers.ts';
 
-const QUERY = `query BenchOverview($labels: [String!]!) {
-  containers(filter: { labels: $labels }) {
-    totalCount
-    edges { node {
-      name state status
-      image { tags }
-      ports { privatePort publicPort protocol }
-      networks { networkName ipAddress network { name } }
-      mounts { destination volume { name } }
-    } }
-  }
-}`;
+const QUERY = overviewQuery('BenchOverview');
 
 const RUNS = 100;
 const { dockerHost } = await runEngineScript('start');
@@ -59,25 +54,7 @@ const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
 });
 const app = createApp(config, { docker, logger: createLogger('silent') });
 
-async function engine(
-  method: 'POST' | 'DELETE',
-  path: string,
-  body?: object,
-  query?: Record<string, string | boolean>,
-) {
-  const response = await docker.request(
-    {
-      method,
-      path,
-      ...(query ? { query } : {}),
-      ...(body
-        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
-        : {}),
-    },
-    `${method} ${path}`,
-  );
-  return response.body.text();
-}
+const engine = writerOf(docker);
 
 async function createContainers(count: number, set: string) {
   await engine('POST', '/volumes/create', {
@@ -92,10 +69,6 @@ async function createContainers(count: number, set: string) {
     ) as { Id: string };
     await engine('POST', `/containers/${created.Id}/start`);
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 async function measure(set: string, token: string) {
@@ -139,18 +112,6 @@ try {
     }
   }
 } finally {
-  const filters = JSON.stringify({ label: [`dockergraph.bench=${run}`] });
-  const containers = await docker.json<{ Id: string }[]>(
-    { path: '/containers/json', query: { all: true, filters } },
-    'list bench containers',
-  );
-  for (const container of containers) {
-    await engine('DELETE', `/containers/${container.Id}`, undefined, { force: true, v: true });
-  }
-  const volumes = await docker.json<{ Volumes: { Name: string }[] | null }>(
-    { path: '/volumes', query: { filters } },
-    'list bench volumes',
-  );
-  for (const volume of volumes.Volumes ?? []) await engine('DELETE', `/volumes/${volume.Name}`);
+  await removeBenchObjects(docker, run);
   await docker.close();
 }

@@ -3,11 +3,12 @@
  * minified, with source maps), and their sizes. `--only name,…` builds some targets.
  */
 
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -38,6 +39,11 @@ export interface Target {
   readonly entry: string;
   readonly outfile: string;
   readonly options: BuildOptions;
+  /**
+   * Built as a CommonJS bundle (`bundle.cjs`) beside `outfile`, which is then the loader
+   * that runs it through V8's code cache (src/targets/code-cache-loader.ts).
+   */
+  readonly codeCache?: boolean;
 }
 
 /**
@@ -48,20 +54,99 @@ const WITHOUT_GRAPHIQL = {
   '@graphql-yoga/render-graphiql': './src/targets/graphiql-unavailable.ts',
 } as const;
 
+/**
+ * The full server's GraphiQL: its module is left out of the bundle and built into
+ * `graphiql.cjs` beside it, which the server requires on the first GraphiQL page asked
+ * for (src/app.ts): its 9 MB are never read at start.
+ */
+const graphiqlBesideBundle: Plugin = {
+  name: 'graphiql-beside-bundle',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^@graphql-yoga\/render-graphiql$/ }, () => ({
+      path: 'graphiql',
+      namespace: 'graphiql-beside-bundle',
+    }));
+    // A `require` of a computed path: esbuild leaves it to run time, when the first page is
+    // asked for (`__dirname` is the bundle's folder). A dynamic `import()` would not do: the
+    // bundle runs in a vm.Script, which has no loader for it.
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'graphiql-beside-bundle' }, () => ({
+      contents: "module.exports = require(require('node:path').join(__dirname, 'graphiql.cjs'));",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * src/graphql-mode.ts loads graphql-js from node_modules in production mode for `npm start`;
+ * a bundle has graphql-js inside, in production mode by `define`, so the module is empty there.
+ */
+const withoutGraphqlMode: Plugin = {
+  name: 'without-graphql-mode',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /\/graphql-mode\.ts$/ }, () => ({
+      path: 'graphql-mode',
+      namespace: 'empty',
+    }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: '' }));
+  },
+};
+
+/**
+ * `undici` is its connection pool alone in the Node builds (src/targets/undici-pool.ts): its
+ * index loads fetch, WebSocket, cache and mock code the engine client never uses. A plugin,
+ * not an alias: an alias would also remap the pool module's own `undici/lib/…` path.
+ */
+const undiciPoolOnly: Plugin = {
+  name: 'undici-pool-only',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^undici$/ }, () => ({
+      path: join(root, 'src/targets/undici-pool.ts'),
+    }));
+  },
+};
+
+/**
+ * A CommonJS bundle has no `import.meta`: its URL is the bundle file's. The bundle sits two
+ * folders below the project (dist/<target>/), as the modules that resolve files of the
+ * project from their own URL (scripts/engine.sh, web/dist/) sit below it (src/<layer>/).
+ */
+const commonJsArtifact: BuildOptions = {
+  format: 'cjs',
+  define: {
+    'process.env.NODE_ENV': '"production"',
+    'import.meta.url': '__dgImportMetaUrl',
+  },
+  banner: { js: "var __dgImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
 /** The Node-runtime artifacts: the container image's server, Lambda, Deno and Bun. */
 const nodeArtifact: BuildOptions = {
   platform: 'node',
   target: 'node20',
   banner: { js: REQUIRE_BANNER },
   alias: WITHOUT_GRAPHIQL,
+  plugins: [undiciPoolOnly],
 };
 
 export const TARGETS: readonly Target[] = [
   {
+    name: 'server',
+    entry: 'src/targets/node-server.ts',
+    outfile: 'dist/server/index.mjs',
+    options: {
+      platform: 'node',
+      target: 'node20',
+      ...commonJsArtifact,
+      plugins: [graphiqlBesideBundle, withoutGraphqlMode, undiciPoolOnly],
+    },
+    codeCache: true,
+  },
+  {
     name: 'node',
     entry: 'src/targets/node-http.ts',
     outfile: 'dist/node/server.mjs',
-    options: nodeArtifact,
+    options: { ...nodeArtifact, ...commonJsArtifact },
+    codeCache: true,
   },
   {
     name: 'lambda',
@@ -101,29 +186,80 @@ export const TARGETS: readonly Target[] = [
   },
 ];
 
-/** Builds `targets` and returns each artifact's size. */
+const sharedOptions = {
+  absWorkingDir: root,
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  // graphql-js without its development checks (an `instanceof` realm check on every
+  // schema type test): it reads `process.env.NODE_ENV` once, as it loads.
+  define: { 'process.env.NODE_ENV': '"production"' },
+} as const satisfies BuildOptions;
+
+/**
+ * A `codeCache` target: the CommonJS bundle, then the loader at `outfile` that names it and
+ * its content hash (a cache is read for that build only), and GraphiQL's module for the
+ * full server, in a folder emptied first (caches of earlier builds go with it).
+ */
+async function buildWithCodeCache(target: Target): Promise<void> {
+  const directory = dirname(join(root, target.outfile));
+  rmSync(directory, { recursive: true, force: true });
+  await build({
+    ...sharedOptions,
+    entryPoints: [target.entry],
+    outfile: join(directory, 'bundle.cjs'),
+    ...target.options,
+  });
+  const hash = createHash('sha256')
+    .update(readFileSync(join(directory, 'bundle.cjs')))
+    .digest('hex')
+    .slice(0, 16);
+  await build({
+    ...sharedOptions,
+    entryPoints: ['src/targets/code-cache-loader.ts'],
+    outfile: target.outfile,
+    platform: 'node',
+    target: 'node20',
+    sourcemap: false,
+    define: { __DG_BUNDLE__: '"bundle.cjs"', __DG_BUNDLE_HASH__: JSON.stringify(hash) },
+  });
+  if (target.options.plugins?.includes(graphiqlBesideBundle)) {
+    await build({
+      ...sharedOptions,
+      entryPoints: ['@graphql-yoga/render-graphiql'],
+      outfile: join(directory, 'graphiql.cjs'),
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      sourcemap: false,
+    });
+  }
+}
+
+/** Builds `targets` and returns each artifact's size (with a code cache: the bundle's). */
 export async function buildTargets(targets: readonly Target[] = TARGETS) {
   const sizes: { name: string; file: string; bytes: number; gzipBytes: number }[] = [];
   for (const target of targets) {
-    await build({
-      absWorkingDir: root,
-      entryPoints: [target.entry],
-      outfile: target.outfile,
-      bundle: true,
-      format: 'esm',
-      minify: true,
-      sourcemap: true,
-      legalComments: 'linked',
-      logLevel: 'warning',
-      // graphql-js without its development checks (an `instanceof` realm check on every
-      // schema type test): it reads `process.env.NODE_ENV` once, as it loads.
-      define: { 'process.env.NODE_ENV': '"production"' },
-      ...target.options,
-    });
-    const bytes = readFileSync(join(root, target.outfile));
+    if (target.codeCache) {
+      await buildWithCodeCache(target);
+    } else {
+      await build({
+        ...sharedOptions,
+        entryPoints: [target.entry],
+        outfile: target.outfile,
+        ...target.options,
+      });
+    }
+    const measured = target.codeCache
+      ? join(dirname(target.outfile), 'bundle.cjs')
+      : target.outfile;
+    const bytes = readFileSync(join(root, measured));
     sizes.push({
       name: target.name,
-      file: relative(root, join(root, target.outfile)),
+      file: relative(root, join(root, measured)),
       bytes: bytes.length,
       gzipBytes: gzipSync(bytes).length,
     });

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, getOperationAST } from 'graphql';
 import {
   createYoga,
@@ -33,6 +32,7 @@ import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
 import { useMetrics } from './plugins/use-metrics.ts';
 import { usePartialErrors } from './plugins/use-partial-errors.ts';
+import { useSharedSubscriptionResults } from './plugins/use-shared-subscription-results.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { useTracing } from './plugins/use-tracing.ts';
 import { useUploads } from './plugins/use-uploads.ts';
@@ -69,14 +69,20 @@ query Overview {
 `;
 
 /** GraphiQL pages by their options: the bundled page is 9 MB, rendered once per options. */
-const graphiqlPages = new Map<string, string>();
+const graphiqlPages = new Map<string, Promise<string>>();
 
-/** The GraphiQL page of `options`, every asset inlined from `@graphql-yoga/render-graphiql`. */
-function renderLocalGraphiQL(options: GraphiQLOptions): string {
+/**
+ * The GraphiQL page of `options`, every asset inlined from `@graphql-yoga/render-graphiql`.
+ * Its module (9 MB of inlined assets) is loaded on the first page asked for, not at start:
+ * the built server (scripts/build.ts) keeps it in a file of its own beside the bundle.
+ */
+function renderLocalGraphiQL(options: GraphiQLOptions): Promise<string> {
   const key = JSON.stringify(options);
   let page = graphiqlPages.get(key);
   if (page === undefined) {
-    page = renderGraphiQL(options);
+    page = import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) =>
+      renderGraphiQL(options),
+    );
     graphiqlPages.set(key, page);
   }
   return page;
@@ -389,6 +395,8 @@ export function createApp(
       useIntrospectionPolicy(config.security.introspection),
       useCostLimit(config.limits),
       usePartialErrors(),
+      // Last: the limits above refuse an operation before its subscription is set up.
+      useSharedSubscriptionResults(),
     ],
   });
 }

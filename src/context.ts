@@ -198,6 +198,7 @@ export function createContext({
   const byName = new Map(visible.map((engine) => [engine.name, engine]));
   const bindings = new Map<string, EngineBinding>();
   const contexts = new Map<string, GraphQLContext>();
+  const renewals: (() => void)[] = [];
 
   function binding(name: string): EngineBinding {
     let found = bindings.get(name);
@@ -214,9 +215,11 @@ export function createContext({
           who: describePrincipal(principal),
         }),
       );
+      const made = lazyLoaders(() => createLoaders(scoped, principal.labels, engine.distribution));
+      renewals.push(made.renew);
       found = {
         docker: scoped,
-        loaders: createLoaders(scoped, principal.labels, engine.distribution),
+        loaders: made.loaders,
         engineName: engine.name,
         events: engine.events,
         stats: engine.stats,
@@ -280,16 +283,7 @@ export function createContext({
     partialErrors: [],
     renewLoaders() {
       budget.renew();
-      for (const [name, each] of bindings) {
-        const engine = byName.get(name);
-        // In place: envelop copies the context's properties into the one resolvers get.
-        if (engine) {
-          Object.assign(
-            each.loaders,
-            createLoaders(each.docker, principal.labels, engine.distribution),
-          );
-        }
-      }
+      for (const renew of renewals) renew();
     },
   };
   // One visible engine: every field is bound to it, as plain properties (envelop copies the
@@ -299,6 +293,38 @@ export function createContext({
   // Several: no engine fields here; the engine-binding plugin hands every resolver a context
   // bound to its engine, or one whose engine fields refuse naming the `engine` argument.
   return base as unknown as GraphQLContext;
+}
+
+/**
+ * Loaders made on first use and again on first use after `renew()`. Most operations read
+ * through a few of them, and most events of a subscription through none (its context
+ * renews them for every event): making them all each time was a large share of the
+ * work of delivering one event to many subscribers. The object keeps its identity
+ * across renewals, as envelop copies the context's properties into the one resolvers get
+ * (and `system.ts` keys its once-per-operation probe by it).
+ */
+function lazyLoaders(make: () => Loaders): { readonly loaders: Loaders; renew(): void } {
+  let current: Loaders | null = null;
+  const made = (): Loaders => {
+    current ??= make();
+    return current;
+  };
+  const loaders = new Proxy({} as Loaders, {
+    get: (_target, key) => Reflect.get(made(), key),
+    has: (_target, key) => Reflect.has(made(), key),
+    ownKeys: () => Reflect.ownKeys(made()),
+    getOwnPropertyDescriptor: (_target, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(made(), key);
+      // The proxy's target is empty: what it reports must be configurable.
+      return descriptor ? { ...descriptor, configurable: true } : undefined;
+    },
+  });
+  return {
+    loaders,
+    renew() {
+      current = null;
+    },
+  };
 }
 
 /**

@@ -248,24 +248,12 @@ export function createAdmissionGate(
               : reviewRegistry('fromImage', registryOf(reference), level, settings);
           break;
         }
-        case 'image-push': {
-          const name = /^\/images\/(.+)\/push$/.exec(call.path)?.[1];
-          const decoded = name === undefined ? undefined : decodedOrUndefined(name);
-          findings =
-            decoded === undefined
-              ? [{ control: 'unrecognised-field', message: `path ${call.path}` }]
-              : reviewRegistry('image', registryOf(decoded), level, settings);
+        case 'image-push':
+          findings = reviewImagePath(/^\/images\/(.+)\/push$/, call.path, level, settings);
           break;
-        }
-        case 'registry-read': {
-          const name = /^\/distribution\/(.+)\/json$/.exec(call.path)?.[1];
-          const decoded = name === undefined ? undefined : decodedOrUndefined(name);
-          findings =
-            decoded === undefined
-              ? [{ control: 'unrecognised-field', message: `path ${call.path}` }]
-              : reviewRegistry('image', registryOf(decoded), level, settings);
+        case 'registry-read':
+          findings = reviewImagePath(/^\/distribution\/(.+)\/json$/, call.path, level, settings);
           break;
-        }
         case 'registry-login': {
           const address = fieldOfBody(body, 'serveraddress');
           findings = reviewRegistry('serveraddress', loginRegistryOf(address), level, settings);
@@ -310,6 +298,23 @@ interface Rewrite {
 function pathSegment(path: string, index: number): string | undefined {
   const segment = path.split('/')[index + 1];
   return segment === undefined ? undefined : decodedOrUndefined(segment);
+}
+
+/**
+ * Reviews the registry of the image a path names in its one capture group
+ * (`/images/{name}/push`, `/distribution/{name}/json`); a path that names none is refused.
+ */
+function reviewImagePath(
+  pattern: RegExp,
+  path: string,
+  level: AdmissionLevel,
+  settings: AdmissionSettings,
+): AdmissionFinding[] {
+  const name = pattern.exec(path)?.[1];
+  const decoded = name === undefined ? undefined : decodedOrUndefined(name);
+  return decoded === undefined
+    ? [{ control: 'unrecognised-field', message: `path ${path}` }]
+    : reviewRegistry('image', registryOf(decoded), level, settings);
 }
 
 function decodedOrUndefined(text: string): string | undefined {

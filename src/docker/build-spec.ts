@@ -14,9 +14,8 @@ import { InvalidInputError } from './errors.ts';
 import { givenFields } from './given-fields.ts';
 import { checkPlatform, checkRegistryHost, checkTagReference } from './image-reference.ts';
 import type { RegistryCredentials } from './registry-auth.ts';
+import type { Maybe, NameValueSpec } from './spec-input.ts';
 import { createTar, type TarEntry, TarPathError, tarPathProblem } from './tar.ts';
-
-type Maybe<T> = T | null | undefined;
 
 /** A build as the GraphQL input gives it. */
 export interface BuildSpecInput {
@@ -26,8 +25,8 @@ export interface BuildSpecInput {
   >;
   readonly dockerfilePath?: Maybe<string>;
   readonly tags?: Maybe<readonly string[]>;
-  readonly buildArgs?: Maybe<readonly { readonly name: string; readonly value: string }[]>;
-  readonly labels?: Maybe<readonly { readonly name: string; readonly value: string }[]>;
+  readonly buildArgs?: Maybe<readonly NameValueSpec[]>;
+  readonly labels?: Maybe<readonly NameValueSpec[]>;
   readonly target?: Maybe<string>;
   readonly noCache?: Maybe<boolean>;
   readonly pull?: Maybe<boolean>;

@@ -1,5 +1,6 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { InvalidInputError } from './errors.ts';
+import type { Maybe, NameValueSpec } from './spec-input.ts';
 
 /**
  * What `docker run` users configure, checked and turned into the bodies of
@@ -9,16 +10,9 @@ import { InvalidInputError } from './errors.ts';
  */
 
 /** An optional input: absent and null both mean "not given" (GraphQL gives either). */
-type Maybe<T> = T | null | undefined;
-
 export type PortProtocol = 'tcp' | 'udp' | 'sctp';
 export type MountKind = 'bind' | 'volume' | 'tmpfs' | 'npipe' | 'cluster';
 export type RestartPolicyName = 'no' | 'always' | 'unless-stopped' | 'on-failure';
-
-export interface NameValueSpec {
-  readonly name: string;
-  readonly value: string;
-}
 
 export interface ExposedPortSpec {
   readonly port: number;

@@ -22,6 +22,22 @@ export async function isPodman(client: DockerClient): Promise<boolean> {
   return (await engineKind(client)) === 'podman';
 }
 
+/**
+ * True when `client` talks to a Podman older than `major`.`minor` (from the `Libpod-Api-Version`
+ * it answers with, which is its own version).
+ */
+export async function podmanVersionBefore(
+  client: DockerClient,
+  major: number,
+  minor: number,
+): Promise<boolean> {
+  const { ping } = await client.connection();
+  const version = /^(\d+)\.(\d+)/.exec(ping.podmanApiVersion ?? '');
+  if (!version) return false;
+  const [have, haveMinor] = [Number(version[1]), Number(version[2])];
+  return have < major || (have === major && haveMinor < minor);
+}
+
 /** An {@link EngineNotSupportedError} saying that Podman cannot do `what`, and why. */
 export function notSupportedByPodman(what: string, reason: string): EngineNotSupportedError {
   return new EngineNotSupportedError('podman', `${what}: not supported by Podman (${reason})`);

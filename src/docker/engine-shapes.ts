@@ -45,9 +45,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Podman's own states, which its Docker-compatible API passes through: "stopped" between a
+ * container's exit and Podman's cleanup of it (Docker says "exited" at once), "stopping" while
+ * a stop waits for the process (Docker still says "running"), "configured" before the runtime
+ * knows it ("created").
+ */
+const PODMAN_CONTAINER_STATES: ReadonlyMap<string, ContainerStateName> = new Map([
+  ['stopped', 'exited'],
+  ['stopping', 'running'],
+  ['configured', 'created'],
+]);
+
 /** A container state the API defines, or a clear error naming what the engine said. */
 export function checkContainerState(value: unknown, what: string): ContainerStateName {
   if (typeof value === 'string' && CONTAINER_STATES.has(value)) return value as ContainerStateName;
+  const podman = typeof value === 'string' ? PODMAN_CONTAINER_STATES.get(value) : undefined;
+  if (podman) return podman;
   throw unexpectedAnswer(what, `unknown container state ${JSON.stringify(value)}`);
 }
 

@@ -71,8 +71,11 @@ export function matchesFilter(event: EngineEvent, filter: EventFilter): boolean 
   const { Type, Action, Actor } = event;
   if (filter.types?.length && !filter.types.includes(Type)) return false;
   if (filter.actions?.length) {
-    const verb = Action.split(':', 1)[0] ?? Action;
-    if (!filter.actions.includes(Action) && !filter.actions.includes(verb)) return false;
+    // Run for every subscriber of every event: the verb is cut out only when it is needed.
+    if (!filter.actions.includes(Action)) {
+      const colon = Action.indexOf(':');
+      if (colon === -1 || !filter.actions.includes(Action.slice(0, colon))) return false;
+    }
   }
   for (const label of filter.labels ?? []) {
     const equals = label.indexOf('=');

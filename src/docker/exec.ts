@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DockerClient } from './client.ts';
 import { type DemuxedFrame, EngineStreamError, FrameDecoder, StreamFramingError } from './demux.ts';
+import { notSupportedByPodman, podmanVersionBefore } from './engine-kind.ts';
 import { EngineError, errorFromTransport } from './errors.ts';
 import { encodePathSegment } from './filters.ts';
 
@@ -52,6 +53,10 @@ export interface EngineExecInspect {
   ExitCode: number | null;
   /** The process id on the host; 0 before it started. */
   Pid: number;
+  /** Whether stdout is attached: false for a detached exec. */
+  OpenStdout?: boolean;
+  /** Whether stderr is attached: false for a detached exec. */
+  OpenStderr?: boolean;
   /** The program (`entrypoint`) and its `arguments`, and how it was started. */
   ProcessConfig?: {
     entrypoint?: string;
@@ -168,6 +173,28 @@ export function inspectExec(client: DockerClient, execId: string): Promise<Engin
     { path: `/exec/${encodePathSegment(execId)}/json` },
     `inspect exec "${execId}"`,
   );
+}
+
+/**
+ * `GET /exec/{id}/json` for a reader that asks whether the process still runs and how it ended.
+ * Podman before 4.6 cannot tell that of a detached exec: it reports one running until its
+ * cleanup five minutes after it ended, then forgets it, and a state read in between has exit
+ * code 0 whatever the process returned (Podman issue 18424). Such an exec answers
+ * `EngineNotSupportedError` rather than a state that may be false.
+ */
+export async function inspectExecState(
+  client: DockerClient,
+  execId: string,
+): Promise<EngineExecInspect> {
+  const inspect = await inspectExec(client, execId);
+  const detached = inspect.OpenStdout === false && inspect.OpenStderr === false;
+  if (detached && (await podmanVersionBefore(client, 4, 6))) {
+    throw notSupportedByPodman(
+      `whether detached exec "${execId}" still runs and its exit code`,
+      'before Podman 4.6 a detached exec is reported running until its cleanup 5 minutes after it ended, and its exit code is lost',
+    );
+  }
+  return inspect;
 }
 
 /** Length of the longest prefix of `bytes` no longer than `max` that ends on a UTF-8 boundary. */

@@ -286,11 +286,22 @@ export interface ImagePruneReport extends ImageRemoval {
   readonly spaceReclaimed: number;
 }
 
-/** `POST /images/prune`: removes dangling images, or all unused ones (`docker image prune -a`). */
+/**
+ * `POST /images/prune`: removes dangling images, or all unused ones (`docker image prune -a`).
+ * Podman's Docker-compatible prune removes dangling images only, and refuses `dangling=false`:
+ * for all unused ones it is asked through its own `POST /libpod/images/prune?all=true`, which
+ * names the images deleted but not the tags removed with them.
+ */
 export async function pruneImages(
   client: DockerClient,
   filters: ImagePruneFilters = {},
 ): Promise<ImagePruneReport> {
+  const label = filters.labels;
+  const until =
+    filters.until === undefined ? undefined : [String(Math.floor(filters.until.getTime() / 1000))];
+  if (filters.dangling === false && (await isPodman(client))) {
+    return prunePodmanImages(client, encodeFilters({ label, until }));
+  }
   const answer = await client.json<{
     ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null;
     SpaceReclaimed: number;
@@ -301,11 +312,8 @@ export async function pruneImages(
       query: {
         filters: encodeFilters({
           dangling: filters.dangling === undefined ? undefined : [String(filters.dangling)],
-          label: filters.labels,
-          until:
-            filters.until === undefined
-              ? undefined
-              : [String(Math.floor(filters.until.getTime() / 1000))],
+          label,
+          until,
         }),
       },
       timeoutMs: 300_000,
@@ -313,6 +321,29 @@ export async function pruneImages(
     'prune images',
   );
   return { ...toImageRemoval(answer.ImagesDeleted), spaceReclaimed: answer.SpaceReclaimed };
+}
+
+/** `POST /libpod/images/prune?all=true` (Podman): every unused image the filters match. */
+async function prunePodmanImages(
+  client: DockerClient,
+  filters: string | undefined,
+): Promise<ImagePruneReport> {
+  const reports = await client.json<{ Id: string; Size?: number; Err?: string | null }[] | null>(
+    {
+      method: 'POST',
+      path: '/libpod/images/prune',
+      query: { all: true, filters },
+      timeoutMs: 300_000,
+    },
+    'prune images',
+  );
+  // An image that could not be removed (e.g. a container uses it) stays, as with Docker.
+  const deleted = (reports ?? []).filter((report) => !report.Err);
+  return {
+    untagged: [],
+    deleted: deleted.map((report) => `sha256:${report.Id.replace(/^sha256:/, '')}`),
+    spaceReclaimed: deleted.reduce((total, report) => total + Math.max(0, report.Size ?? 0), 0),
+  };
 }
 
 /** Options of a commit (`docker commit`). */

@@ -11,21 +11,14 @@ import { toEngineMap } from './container-spec.ts';
 import { InvalidInputError } from './errors.ts';
 import { givenFields } from './given-fields.ts';
 import type { IpamPoolSpec, NetworkSpec } from './networks.ts';
-
-/** A name and its value (label, option). */
-interface NameValue {
-  readonly name: string;
-  readonly value: string;
-}
-
-type Maybe<T> = T | null | undefined;
+import type { Maybe, NameValueSpec } from './spec-input.ts';
 
 /** One address pool of a network to create. */
 export interface IpamPoolInput {
   readonly subnet: string;
   readonly ipRange?: Maybe<string>;
   readonly gateway?: Maybe<string>;
-  readonly auxiliaryAddresses?: Maybe<readonly NameValue[]>;
+  readonly auxiliaryAddresses?: Maybe<readonly NameValueSpec[]>;
 }
 
 /** A network to create, as the GraphQL input gives it. */
@@ -38,16 +31,16 @@ export interface CreateNetworkInput {
   readonly ipam?: Maybe<{
     readonly driver?: Maybe<string>;
     readonly config?: Maybe<readonly IpamPoolInput[]>;
-    readonly options?: Maybe<readonly NameValue[]>;
+    readonly options?: Maybe<readonly NameValueSpec[]>;
   }>;
-  readonly labels?: Maybe<readonly NameValue[]>;
-  readonly options?: Maybe<readonly NameValue[]>;
+  readonly labels?: Maybe<readonly NameValueSpec[]>;
+  readonly options?: Maybe<readonly NameValueSpec[]>;
   readonly checkDuplicate?: Maybe<boolean>;
 }
 
 function toOptionalMap(
   field: string,
-  entries: Maybe<readonly NameValue[]>,
+  entries: Maybe<readonly NameValueSpec[]>,
 ): Record<string, string> | undefined {
   return entries ? toEngineMap(field, entries) : undefined;
 }

@@ -8,7 +8,7 @@
  */
 
 /**
- * The Engine API's paths (API 1.41 to 1.56). `{id}` is one path segment; `{name}`
+ * The Engine API's paths (API 1.41 to 1.56), and the Podman ones dockergraph calls. `{id}` is one path segment; `{name}`
  * (images, plugins, distribution) may hold slashes, as image references do
  * (`/images/registry:5000/team/app/json`).
  */
@@ -112,6 +112,8 @@ const ENGINE_PATHS = [
   '/volumes/create',
   '/volumes/prune',
   '/volumes/{name}',
+  // Podman's own API, called where its Docker-compatible one falls short (src/docker/images.ts).
+  '/libpod/images/prune',
 ] as const;
 
 /** What a path that is none of the Engine API's is counted as. */

@@ -1,5 +1,6 @@
-import { type NameValueSpec, toEngineMap, toEnvList } from './container-spec.ts';
+import { toEngineMap, toEnvList } from './container-spec.ts';
 import { InvalidInputError } from './errors.ts';
+import type { Maybe, NameValueSpec } from './spec-input.ts';
 
 /**
  * What `docker service create` and `docker service update` users configure,
@@ -7,8 +8,6 @@ import { InvalidInputError } from './errors.ts';
  * and `POST /services/{id}/update`. Pure functions: every problem is an
  * {@link InvalidInputError} naming the input path, raised before any engine call.
  */
-
-type Maybe<T> = T | null | undefined;
 
 /** A file a secret or config is mounted as, inside `/run/secrets` or at the root by default. */
 export interface EngineFileTarget {
@@ -99,14 +98,17 @@ export interface EngineServiceSpec {
   RollbackConfig?: EngineUpdateConfig;
   EndpointSpec?: {
     Mode?: string;
-    Ports?: {
-      Name?: string;
-      Protocol?: string;
-      TargetPort: number;
-      PublishedPort?: number;
-      PublishMode?: string;
-    }[];
+    Ports?: EngineEndpointPort[];
   };
+}
+
+/** A port of a service's endpoint, as asked for (`EndpointSpec`) or as published (`Endpoint`). */
+export interface EngineEndpointPort {
+  Name?: string;
+  Protocol?: string;
+  TargetPort: number;
+  PublishedPort?: number;
+  PublishMode?: string;
 }
 
 /** A published port: `--publish mode=host,target=80,published=8080`. */

@@ -3,7 +3,7 @@ import type { LogLimits, LogOptions } from './containers.ts';
 import { collectLogLines, type DecodedLogs, decodeLogStream, type LogLine } from './demux.ts';
 import { EngineConflictError, EngineError, errorFromTransport } from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
-import type { EngineServiceSpec, EngineTaskSpec } from './service-spec.ts';
+import type { EngineEndpointPort, EngineServiceSpec, EngineTaskSpec } from './service-spec.ts';
 import { type EngineObjectVersion, reclassifyOutOfSequence } from './swarm.ts';
 
 /** A service as `GET /services` and `GET /services/{id}` describe it. */
@@ -16,13 +16,7 @@ export interface EngineService {
   PreviousSpec?: EngineServiceSpec | null;
   Endpoint?: {
     Spec?: EngineServiceSpec['EndpointSpec'];
-    Ports?: {
-      Name?: string;
-      Protocol?: string;
-      TargetPort: number;
-      PublishedPort?: number;
-      PublishMode?: string;
-    }[];
+    Ports?: EngineEndpointPort[];
     VirtualIPs?: { NetworkID: string; Addr: string }[];
   };
   UpdateStatus?: {

@@ -1,5 +1,6 @@
 import type { DockerClient } from './client.ts';
 import type { EngineContainerSummary } from './containers.ts';
+import { isPodman } from './engine-kind.ts';
 import type { EngineImageSummary } from './images.ts';
 import type { EngineVolume } from './volumes.ts';
 
@@ -69,10 +70,20 @@ export function readEngineInfo(client: DockerClient): Promise<EngineInfo> {
   return client.json<EngineInfo>({ path: '/info' }, 'read engine info');
 }
 
-/** `GET /system/df`: disk use of images, containers, volumes and build cache. Slow: it walks every layer. */
-export function readDiskUsage(client: DockerClient): Promise<EngineDiskUsage> {
-  return client.json<EngineDiskUsage>(
+/**
+ * `GET /system/df`: disk use of images, containers, volumes and build cache. Slow: it walks every
+ * layer. Podman 4 answers `LayersSize` 0 and no shared sizes: its layers' size is then the sum of
+ * its images' sizes (a layer two images share counts twice).
+ */
+export async function readDiskUsage(client: DockerClient): Promise<EngineDiskUsage> {
+  const usage = await client.json<EngineDiskUsage>(
     { path: '/system/df', timeoutMs: 300_000 },
     'read disk usage',
   );
+  if (usage.LayersSize > 0 || !(await isPodman(client))) return usage;
+  const LayersSize = (usage.Images ?? []).reduce(
+    (total, image) => total + Math.max(0, image.Size),
+    0,
+  );
+  return { ...usage, LayersSize };
 }

@@ -41,3 +41,21 @@ export const RestartPolicyEnum = builder.enumType('RestartPolicyName', {
     },
   } as const,
 });
+
+export const HealthStatusEnum = builder.enumType('HealthStatus', {
+  description: 'Result of a container healthcheck.',
+  values: {
+    NONE: { value: 'none', description: 'The container has no healthcheck.' },
+    STARTING: { value: 'starting', description: 'Within the start period, not yet healthy.' },
+    HEALTHY: { value: 'healthy', description: 'The last checks passed.' },
+    UNHEALTHY: {
+      value: 'unhealthy',
+      description: 'The check failed as many times in a row as allowed.',
+    },
+  } as const,
+});
+
+/** A port protocol as the enum has it; the engine writes "tcp" for other values too. */
+export function protocolOf(value: string): 'tcp' | 'udp' | 'sctp' {
+  return value === 'udp' || value === 'sctp' ? value : 'tcp';
+}

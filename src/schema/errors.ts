@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { EngineError } from '../docker/errors.ts';
+import { type EngineError, EngineNotSupportedError } from '../docker/errors.ts';
 
 /**
  * A client sent an argument dockergraph cannot use. The message names the
@@ -22,6 +22,11 @@ export function engineErrorToGraphQL(error: EngineError, from: GraphQLError): Gr
     source: from.source ?? null,
     positions: from.positions ?? null,
     path: from.path ?? null,
-    extensions: { code: error.kind, ...(error.status ? { engineStatus: error.status } : {}) },
+    extensions: {
+      code: error.kind,
+      ...(error.status ? { engineStatus: error.status } : {}),
+      // Which kind of engine cannot do it, as NotSupportedError's `engine` says in mutations.
+      ...(error instanceof EngineNotSupportedError ? { engine: error.engine } : {}),
+    },
   });
 }

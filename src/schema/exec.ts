@@ -7,6 +7,7 @@ import {
   type ExecOutcome,
   type ExecSpec,
   inspectExec,
+  inspectExecState,
   runExec,
   startDetachedExec,
 } from '../docker/exec.ts';
@@ -277,18 +278,22 @@ const ExecRef = builder.objectRef<ExecRecord>('Exec').implement({
  * The exec `execId` with its container, or null when the engine does not know it,
  * or the principal's label limit hides its container (answered as missing).
  */
-async function loadExec(context: GraphQLContext, execId: string): Promise<ExecRecord | null> {
-  let inspect: EngineExecInspect;
+async function loadExec(
+  context: GraphQLContext,
+  execId: string,
+  inspect: typeof inspectExec = inspectExec,
+): Promise<ExecRecord | null> {
+  let inspected: EngineExecInspect;
   try {
-    inspect = await inspectExec(context.docker, execId);
+    inspected = await inspect(context.docker, execId);
   } catch (error) {
     if (error instanceof EngineNotFoundError) return null;
     throw error;
   }
-  const container = await context.loaders.containers.inspect.load(inspect.ContainerID);
+  const container = await context.loaders.containers.inspect.load(inspected.ContainerID);
   if (!container) return null;
   return {
-    inspect,
+    inspect: inspected,
     container: { engine: context.engineName, id: container.Id, summary: null, inspect: container },
   };
 }
@@ -301,7 +306,7 @@ builder.queryFields((t) => ({
     type: ExecRef,
     nullable: true,
     description:
-      'A process started by `docker exec` (`execDetached`, `execInContainer` or a terminal): whether it runs, its exit code. Null when the engine does not know it.',
+      'A process started by `docker exec` (`execDetached`, `execInContainer` or a terminal): whether it runs, its exit code. Null when the engine does not know it. Podman before 4.6 cannot tell whether an `execDetached` process ended, nor its exit code: such an exec fails with code NOT_IMPLEMENTED (extensions.engine "podman").',
     args: {
       id: t.arg.string({ required: true, description: 'The exec’s id (64 hexadecimal digits).' }),
     },
@@ -309,7 +314,7 @@ builder.queryFields((t) => ({
       if (!execIdPattern.test(id)) {
         throw new InvalidInputError('id', `"${id}" is not an exec id (64 hexadecimal digits)`);
       }
-      return loadExec(context, id);
+      return loadExec(context, id, inspectExecState);
     },
   }),
 }));
@@ -318,7 +323,7 @@ builder.mutationFields((t) => ({
   execDetached: t.field({
     type: ExecRef,
     description:
-      'Starts a command in a running container and returns at once, leaving it running (`docker exec -d`); its output is discarded. Follow it with `Query.exec`. A stopped or paused container is a conflict.',
+      'Starts a command in a running container and returns at once, leaving it running (`docker exec -d`); its output is discarded. Follow it with `Query.exec` (not on Podman before 4.6, which cannot tell when a detached exec ended). A stopped or paused container is a conflict.',
     errors: { types: [...mutationErrors] },
     args: {
       id: t.arg.string({

@@ -1,3 +1,4 @@
+import { readImage } from '../accessors/image.ts';
 import {
   type EngineContainerPathStat,
   goFileMode,
@@ -149,12 +150,7 @@ builder.objectFields(ImageRef, (t) => ({
     description:
       'Link downloading the image with its layers as a tar archive (`docker save`) that `loadImages` and `docker load` read back, relative to the origin that serves this GraphQL endpoint. It names every tag of the image, so they come back on load; an untagged image is saved by id, without tags. Fetching it takes the same bearer token as this endpoint, with the `dangerous` permission.',
     resolve: async (image, _args, context) => {
-      const tags =
-        image.summary?.RepoTags ??
-        image.inspect?.RepoTags ??
-        (await context.loaders.images.inspect.load(image.id))?.RepoTags ??
-        [];
-      const named = tags.filter((tag) => tag !== '<none>:<none>');
+      const named = await readImage(image, context.loaders).tags();
       return downloadLinks.imageSave(image.engine, named.length > 0 ? named : [image.id]);
     },
   }),

@@ -102,7 +102,8 @@ const PruneImagesPayloadRef = builder.objectRef<ImagePruneReport>('PruneImagesPa
   fields: (t) => ({
     imagesDeleted: t.exposeStringList('deleted', { description: 'Ids of the images deleted.' }),
     imagesUntagged: t.exposeStringList('untagged', {
-      description: 'Names removed from the deleted images: tags and digests.',
+      description:
+        'Names removed from the deleted images: tags and digests. Empty on Podman for a prune with `dangling: false`: Podman does not report them.',
     }),
     spaceReclaimedBytes: t.field({
       type: 'SafeInt',

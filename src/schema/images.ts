@@ -1,3 +1,4 @@
+import { readImage } from '../accessors/image.ts';
 import type { GraphQLContext } from '../context.ts';
 import { EngineError } from '../docker/errors.ts';
 import { givenFields } from '../docker/given-fields.ts';
@@ -24,27 +25,9 @@ import {
   toKeyValues,
 } from './shared.ts';
 
-function loadInspect(image: ImageRecord, context: GraphQLContext) {
-  return image.inspect
-    ? Promise.resolve(image.inspect)
-    : context.loaders.images.inspect.load(image.id);
-}
-
-/**
- * Tags, digests and labels: from the list entry when the record has one, since the list
- * writes "none" as null and inspecting would say the same for one more engine call.
- */
-async function listedFacts(image: ImageRecord, context: GraphQLContext) {
-  if (image.summary) {
-    const { RepoTags, RepoDigests, Labels } = image.summary;
-    return { tags: RepoTags, digests: RepoDigests, labels: Labels };
-  }
-  const inspect = await loadInspect(image, context);
-  return {
-    tags: inspect?.RepoTags ?? null,
-    digests: inspect?.RepoDigests ?? null,
-    labels: inspect?.Config?.Labels ?? null,
-  };
+/** The image's facts, from whichever engine answer is at hand (see `ImageAccessor`). */
+function read(image: ImageRecord, context: GraphQLContext) {
+  return readImage(image, context.loaders);
 }
 
 const ImageHistoryItemRef = builder.objectRef<EngineImageHistoryItem>('ImageLayer').implement({
@@ -97,105 +80,84 @@ ImageRef.implement({
     }),
     tags: t.stringList({
       description: 'Repository tags, e.g. "nginx:1.27"; empty for an untagged image.',
-      resolve: async (image, _args, context) => {
-        const { tags } = await listedFacts(image, context);
-        return (tags ?? []).filter((tag) => tag !== '<none>:<none>');
-      },
+      resolve: (image, _args, context) => read(image, context).tags(),
     }),
     digests: t.stringList({
       description: 'Repository digests, e.g. "nginx@sha256:…"; set once pushed or pulled.',
-      resolve: async (image, _args, context) => {
-        const { digests } = await listedFacts(image, context);
-        return (digests ?? []).filter((digest) => digest !== '<none>@<none>');
-      },
+      resolve: (image, _args, context) => read(image, context).digests(),
     }),
     created: t.field({
       type: 'DateTime',
       description: 'When it was built.',
-      // Whole seconds, as the list gives them, so that both ways of reading agree.
-      resolve: (image) =>
-        new Date(
-          image.summary
-            ? image.summary.Created * 1000
-            : Math.floor(new Date(image.inspect?.Created ?? 0).getTime() / 1000) * 1000,
-        ),
+      resolve: (image, _args, context) => read(image, context).created(),
     }),
     sizeBytes: t.field({
       type: 'SafeInt',
       description: 'Size of all its layers.',
-      resolve: (image) => image.summary?.Size ?? image.inspect?.Size ?? 0,
+      resolve: (image, _args, context) => read(image, context).size(),
     }),
     sharedSizeBytes: t.field({
       type: 'SafeInt',
       nullable: true,
       description:
         'Size of the layers it shares with other images; null when the engine did not compute it.',
-      resolve: (image) =>
-        image.summary && image.summary.SharedSize >= 0 ? image.summary.SharedSize : null,
+      resolve: (image, _args, context) => read(image, context).sharedSize(),
     }),
     labels: t.field({
       type: [LabelRef],
       description: 'Labels, sorted by name.',
-      resolve: async (image, _args, context) =>
-        toKeyValues((await listedFacts(image, context)).labels),
+      resolve: async (image, _args, context) => toKeyValues(await read(image, context).labels()),
     }),
     label: t.string({
       nullable: true,
       description: 'The value of one label; null when it is not set.',
       args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: async (image, { name }, context) => {
-        const { labels } = await listedFacts(image, context);
-        return labelValue(labels, name);
-      },
+      resolve: async (image, { name }, context) =>
+        labelValue(await read(image, context).labels(), name),
     }),
     parentId: t.string({
       nullable: true,
       description: 'Id of the image it was built on locally; null for pulled or imported images.',
-      resolve: (image) => image.summary?.ParentId || image.inspect?.Parent || null,
+      resolve: (image, _args, context) => read(image, context).parentId(),
     }),
     os: t.string({
       description: 'Operating system, e.g. "linux".',
-      resolve: async (image, _args, context) => (await loadInspect(image, context))?.Os ?? '',
+      resolve: (image, _args, context) => read(image, context).os(),
     }),
     architecture: t.string({
       description: 'CPU architecture, e.g. "amd64".',
-      resolve: async (image, _args, context) =>
-        (await loadInspect(image, context))?.Architecture ?? '',
+      resolve: (image, _args, context) => read(image, context).architecture(),
     }),
     variant: t.string({
       nullable: true,
       description: 'CPU variant, e.g. "v8" for arm64.',
-      resolve: async (image, _args, context) =>
-        (await loadInspect(image, context))?.Variant || null,
+      resolve: (image, _args, context) => read(image, context).variant(),
     }),
     author: t.string({
       nullable: true,
       description: 'Author recorded in the image.',
-      resolve: async (image, _args, context) => (await loadInspect(image, context))?.Author || null,
+      resolve: (image, _args, context) => read(image, context).author(),
     }),
     comment: t.string({
       nullable: true,
       description: 'Comment recorded in the image (e.g. by `docker commit -m` or `import`).',
-      resolve: async (image, _args, context) =>
-        (await loadInspect(image, context))?.Comment || null,
+      resolve: (image, _args, context) => read(image, context).comment(),
     }),
     dockerVersion: t.string({
       nullable: true,
       description: 'Version of the engine that built it.',
-      resolve: async (image, _args, context) =>
-        (await loadInspect(image, context))?.DockerVersion || null,
+      resolve: (image, _args, context) => read(image, context).dockerVersion(),
     }),
     layers: t.stringList({
       description: 'Digests of its filesystem layers, base first.',
-      resolve: async (image, _args, context) =>
-        (await loadInspect(image, context))?.RootFS?.Layers ?? [],
+      resolve: (image, _args, context) => read(image, context).layers(),
     }),
     config: t.field({
       type: ContainerConfigRef,
       nullable: true,
       description:
         'Defaults for containers made from it: command, entrypoint, environment, ports, user.',
-      resolve: async (image, _args, context) => (await loadInspect(image, context))?.Config ?? null,
+      resolve: (image, _args, context) => read(image, context).config(),
     }),
     history: t.field({
       type: [ImageHistoryItemRef],

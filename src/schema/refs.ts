@@ -1,11 +1,16 @@
+import type { ContainerAnswers, ContainerPort } from '../accessors/container.ts';
+import type { ImageAnswers } from '../accessors/image.ts';
 import { bindEngine, type GraphQLContext } from '../context.ts';
 import { EngineCallBudgetError } from '../docker/client.ts';
 import type {
   EngineContainerConfig,
-  EngineContainerInspect,
   EngineContainerSummary,
+  EngineEndpointSettings,
+  EngineHealth,
+  EngineHostConfig,
+  EngineMountPoint,
 } from '../docker/containers.ts';
-import type { LogLine } from '../docker/demux.ts';
+import type { DecodedLogs, LogLine } from '../docker/demux.ts';
 import type { EngineImageInspect, EngineImageSummary } from '../docker/images.ts';
 import type { EngineNetwork } from '../docker/networks.ts';
 import type { ContainerStatsFigures } from '../docker/stats.ts';
@@ -30,20 +35,14 @@ export interface EngineRecord {
 /** An engine of the fleet (implemented in system.ts). */
 export const EngineRef = builder.objectRef<EngineRecord>('Engine');
 
-/** A container as read from the list, from inspect, or both. */
-export interface ContainerRecord {
+/** A container as read from the list, from inspect, or both (read through `readContainer`). */
+export interface ContainerRecord extends ContainerAnswers {
   readonly engine: string;
-  readonly id: string;
-  readonly summary: EngineContainerSummary | null;
-  readonly inspect: EngineContainerInspect | null;
 }
 
-/** An image as read from the list or from inspect. */
-export interface ImageRecord {
+/** An image as read from the list or from inspect (read through `readImage`). */
+export interface ImageRecord extends ImageAnswers {
   readonly engine: string;
-  readonly id: string;
-  readonly summary: EngineImageSummary | null;
-  readonly inspect: EngineImageInspect | null;
 }
 
 /** A volume as the engine describes it. */
@@ -272,10 +271,64 @@ export const SwarmLogsRef = builder.objectRef<DecodedSwarmLogs>('SwarmLogs');
 /** The configuration of a container, or the defaults an image gives its containers. */
 export const ContainerConfigRef = builder.objectRef<EngineContainerConfig>('ContainerConfig');
 
-/** Resource use of a container, computed as `docker stats` does (implemented in containers.ts). */
+/** A port of a container (implemented in container-ports.ts). */
+export const ContainerPortRef = builder.objectRef<ContainerPort>('ContainerPort');
+
+/** A mount of a container (implemented in container-mounts.ts). */
+export const ContainerMountRef = builder.objectRef<{
+  readonly mount: EngineMountPoint;
+  readonly engine: string;
+}>('ContainerMount');
+
+/** A container's endpoint on one network (implemented in container-networks.ts). */
+export interface NetworkAttachmentShape {
+  readonly container: ContainerRecord;
+  readonly networkName: string;
+  readonly settings: EngineEndpointSettings;
+  /** Whether `settings` came from inspect, which alone lists aliases. */
+  readonly fromInspect: boolean;
+}
+export const NetworkAttachmentRef = builder.objectRef<NetworkAttachmentShape>('NetworkAttachment');
+
+/** A container's healthcheck state (implemented in container-health.ts). */
+export const ContainerHealthRef = builder.objectRef<EngineHealth>('ContainerHealth');
+
+/** How the host runs a container (implemented in container-host-config.ts). */
+export const HostConfigRef = builder.objectRef<EngineHostConfig>('HostConfig');
+
+/** Compose facts of a container, from its labels (implemented in container-compose.ts). */
+export interface ComposeShape {
+  readonly project: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+export const ComposeInfoRef = builder.objectRef<ComposeShape>('ComposeInfo');
+
+/** Disk space of a container (implemented in container-filesystem.ts). */
+export const ContainerSizeRef = builder.objectRef<{ rw: number | null; rootFs: number | null }>(
+  'ContainerSize',
+);
+
+/** A path that differs from the image (implemented in container-filesystem.ts). */
+export const FilesystemChangeRef = builder.objectRef<{ Path: string; Kind: 0 | 1 | 2 }>(
+  'FilesystemChange',
+);
+
+/** The processes of a running container (implemented in container-processes.ts). */
+export const ContainerProcessesRef = builder.objectRef<{
+  Titles: string[];
+  Processes: string[][] | null;
+}>('ContainerProcesses');
+
+/** Most lines and bytes one `logs` field returns, whatever the client asks. */
+export const CONTAINER_LOG_LIMITS = { maxLines: 10_000, maxBytes: 8 * 1024 * 1024 };
+
+/** Lines a container wrote (implemented in container-logs.ts). */
+export const ContainerLogsRef = builder.objectRef<DecodedLogs>('ContainerLogs');
+
+/** Resource use of a container, computed as `docker stats` does (implemented in container-stats.ts). */
 export const ContainerStatsRef = builder.objectRef<ContainerStatsFigures>('ContainerStats');
 
-/** One line a container wrote (implemented in containers.ts). */
+/** One line a container wrote (implemented in container-logs.ts). */
 export const LogLineRef = builder.objectRef<LogLine>('LogLine');
 
 /** A `NAME=value` entry of an environment list, split. */

@@ -58,12 +58,7 @@ export const OptionRef = builder.objectRef<KeyValue>('DriverOption').implement({
   }),
 });
 
-/** Engines write "zero" times as `0001-01-01T00:00:00Z`: no time at all. */
-export function parseEngineTime(value: string | null | undefined): Date | null {
-  if (!value || value.startsWith('0001-01-01')) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
+export { parseEngineTime } from '../docker/engine-time.ts';
 
 /** The first 12 hex digits of an id, as the docker CLI shows it; `sha256:` is dropped. */
 export function shortenId(id: string): string {

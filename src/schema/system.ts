@@ -297,7 +297,7 @@ const DiskUsageRef = builder.objectRef<EngineDiskUsage>('DiskUsage').implement({
     layersSizeBytes: t.field({
       type: 'SafeInt',
       description:
-        'Bytes used by all image layers; for a token limited to labels, the sizes of the images it sees, summed (layers they share count once per image).',
+        "Bytes used by all image layers; for a token limited to labels, the sizes of the images it sees, summed (layers they share count once per image). Podman reports no layer total: there too, its images' sizes summed.",
       resolve: (df) => df.LayersSize,
     }),
     images: t.field({

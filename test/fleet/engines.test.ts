@@ -3,9 +3,7 @@
 // one event stream sees all three, an engine that goes down leaves a partial answer naming it,
 // and a token limited to engines cannot see or touch the others.
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
 import { EngineRegistry } from '../../src/docker/engine-registry.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -26,7 +24,7 @@ import {
   startFleetServer,
   stopFleetEngine,
 } from '../helpers/fleet.ts';
-import { webSocketUrl } from '../helpers/graphql-ws.ts';
+import { clientWithToken } from '../helpers/graphql-ws.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const run = randomUUID().slice(0, 8);
@@ -255,12 +253,7 @@ describe('several engines in one graph', () => {
   });
 
   it('streams the events of all three engines in one subscription, each tagged with its engine', async () => {
-    const client = createClient({
-      url: webSocketUrl(server.url),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      connectionParams: { authorization: `Bearer ${adminToken}` },
-    });
+    const client = clientWithToken(server.url, adminToken);
     const label = `dockergraph.fleet-events=${run}`;
     const events = collectSubscription<
       'events',
@@ -300,12 +293,7 @@ describe('several engines in one graph', () => {
   });
 
   it('keeps containers of every engine fresh in one containerUpdated subscription', async () => {
-    const client = createClient({
-      url: webSocketUrl(server.url),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      connectionParams: { authorization: `Bearer ${adminToken}` },
-    });
+    const client = clientWithToken(server.url, adminToken);
     const label = `dockergraph.fleet-updates=${run}`;
     const updates = collectSubscription<
       'containerUpdated',

@@ -4,13 +4,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { fleetEngine, writeEnginesFile } from '../helpers/fleet.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { webSocketUrl } from '../helpers/graphql-ws.ts';
+import { clientOf } from '../helpers/graphql-ws.ts';
 import { startServerProcess, stopServerProcesses } from '../helpers/server-process.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -68,11 +66,7 @@ describe('npm start with an engines file', () => {
     expect(await engineNames()).toEqual(['fleet-a:prod', 'fleet-b:prod']);
 
     // A subscriber of fleet-b's events, open while fleet-b is removed.
-    const client = createClient({
-      url: webSocketUrl(url),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
+    const client = clientOf(url);
     const events = collectSubscription<
       'events',
       { kind: string; reason: string | null; engine: { name: string } }

@@ -8,6 +8,23 @@ export function webSocketUrl(serverUrl: string): string {
   return `${serverUrl.replace(/^http/, 'ws')}/graphql`;
 }
 
+/**
+ * A graphql-ws client of `serverUrl` that does not retry. `upgrade` is what its upgrade
+ * request carries besides (headers, origin), as a browser page's or a proxy's would.
+ */
+export function clientOf(serverUrl: string, upgrade: WebSocket.ClientOptions = {}): Client {
+  class UpgradeWebSocket extends WebSocket {
+    constructor(address: string | URL, protocols?: string | string[]) {
+      super(address, protocols, upgrade);
+    }
+  }
+  return createClient({
+    url: webSocketUrl(serverUrl),
+    webSocketImpl: UpgradeWebSocket,
+    retryAttempts: 0,
+  });
+}
+
 /** A graphql-ws client of `serverUrl` that does not retry, sending `token` in connection_init. */
 export function clientWithToken(serverUrl: string, token: string): Client {
   return createClient({

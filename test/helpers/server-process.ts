@@ -19,9 +19,18 @@ export interface Child {
 /** Every server process started, for {@link stopServerProcesses}. */
 const children: Child[] = [];
 
-/** Starts `src/server.ts` in a child process with `env` (and PATH) as its whole environment. */
-export function startServerProcess(env: Record<string, string | undefined>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+/** How the server is run: `src/server.ts` through tsx (`npm start`) by default. */
+const TSX_START = ['--import', 'tsx', 'src/server.ts'] as const;
+
+/**
+ * Starts the server in a child process with `env` (and PATH) as its whole environment:
+ * `src/server.ts` through tsx, or the node arguments given (the built server).
+ */
+export function startServerProcess(
+  env: Record<string, string | undefined>,
+  args: readonly string[] = TSX_START,
+): Child {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

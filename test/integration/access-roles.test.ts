@@ -5,9 +5,8 @@
 // otherwise (not found, invalid input...), with arguments chosen so that nothing changes.
 import { randomUUID } from 'node:crypto';
 import { GraphQLObjectType } from 'graphql';
-import { type Client, createClient } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { fieldRules, permissionsFor } from '../../src/schema/access-rules.ts';
 import { schema } from '../../src/schema/index.ts';
 import { createRoleTable, type Permission } from '../../src/security/roles.ts';
@@ -24,10 +23,10 @@ import {
 } from '../helpers/access.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
 import {
+  clientOf,
   clientWithToken,
   closeAfterConnectionInit,
   firstAnswer,
-  webSocketUrl,
 } from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 
@@ -167,15 +166,8 @@ describe('every subscription, over WebSocket', () => {
   });
 
   it('takes the token from the Authorization header of the upgrade request', async () => {
-    class WebSocketWithHeader extends WebSocket {
-      constructor(address: string | URL, protocols?: string | string[]) {
-        super(address, protocols, { headers: { authorization: `Bearer ${tokens.viewer}` } });
-      }
-    }
-    const client = createClient({
-      url: webSocketUrl(live.server.url),
-      webSocketImpl: WebSocketWithHeader,
-      retryAttempts: 0,
+    const client = clientOf(live.server.url, {
+      headers: { authorization: `Bearer ${tokens.viewer}` },
     });
     try {
       const read = harmlessOperation(schema, samples, 'Subscription', 'events');

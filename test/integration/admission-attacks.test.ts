@@ -321,22 +321,27 @@ describe('admission attacks', () => {
     );
   }
 
+  /** Asks `app` to create (and start) container `name`, of this run, from the base image with `input`. */
+  function create(app: TestApp, name: string, input: Record<string, unknown>) {
+    return gql(app, CREATE, { input: { image: BASE_IMAGE, name, labels: [runLabel], ...input } });
+  }
+
+  /** The create of `name` was refused by `control`, and the engine holds no such container. */
+  async function expectRefusedCreate(answer: Answer, name: string, control: string) {
+    expect(answer.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe('FORBIDDEN');
+    expect(admissionControlsOf(answer.errors?.[0])).toContain(control);
+    expect(await engineContainer(name)).toBeNull();
+  }
+
   it('restricted: no-new-privileges may not be turned off again by a later security option', async () => {
     const name = fixtures.name('nnp-off');
-    const answer = await gql(confined, CREATE, {
-      input: {
-        image: BASE_IMAGE,
-        name,
-        labels: [runLabel],
-        user: '1000',
-        capDrop: ['ALL'],
-        // The engine reads the entries in order: the last one would leave the bit off.
-        securityOptions: ['no-new-privileges', 'no-new-privileges:false'],
-      },
+    const answer = await create(confined, name, {
+      user: '1000',
+      capDrop: ['ALL'],
+      // The engine reads the entries in order: the last one would leave the bit off.
+      securityOptions: ['no-new-privileges', 'no-new-privileges:false'],
     });
-    expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect(admissionControlsOf(answer.errors?.[0])).toContain('security-options');
-    expect(await engineContainer(name)).toBeNull();
+    await expectRefusedCreate(answer, name, 'security-options');
   });
 
   for (const [level, app] of [
@@ -404,18 +409,11 @@ describe('admission attacks', () => {
     for (const attempt of attempts) {
       it(`${level}: ${attempt.what} is refused (${attempt.control})`, async () => {
         const name = fixtures.name(`run-${attempt.control}`);
-        const answer = await gql(app, CREATE, {
-          input: {
-            image: BASE_IMAGE,
-            name,
-            labels: [runLabel],
-            ...(level === 'restricted' ? confinedInput : {}),
-            ...attempt.input,
-          },
+        const answer = await create(app, name, {
+          ...(level === 'restricted' ? confinedInput : {}),
+          ...attempt.input,
         });
-        expect(answer.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe('FORBIDDEN');
-        expect(admissionControlsOf(answer.errors?.[0])).toContain(attempt.control);
-        expect(await engineContainer(name)).toBeNull();
+        await expectRefusedCreate(answer, name, attempt.control);
       });
     }
   }
@@ -426,18 +424,12 @@ describe('admission attacks', () => {
     const victim = fixtures.name('sysctl-victim');
     await fixtures.runContainer(victim);
     const name = fixtures.name('sysctl-sharer');
-    const answer = await gql(attacker, CREATE, {
-      input: {
-        image: BASE_IMAGE,
-        name,
-        labels: [runLabel],
-        networkMode: `container:${victim}`,
-        sysctls: [{ name: 'net.ipv4.ip_forward', value: '1' }],
-      },
+    const answer = await create(attacker, name, {
+      networkMode: `container:${victim}`,
+      sysctls: [{ name: 'net.ipv4.ip_forward', value: '1' }],
     });
-    expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    await expectRefusedCreate(answer, name, 'sysctls');
     expect(admissionControlsOf(answer.errors?.[0])).toEqual(['sysctls']);
-    expect(await engineContainer(name)).toBeNull();
   });
 
   it('baseline: a host-interface network given second (connected after the create) is refused before anything is made', async () => {
@@ -456,17 +448,10 @@ describe('admission attacks', () => {
       const lan = fixtures.name('admin-macvlan');
       await fixtures.createNetwork(lan, { Driver: 'macvlan', Options: { parent } });
       const name = fixtures.name('second-net');
-      const answer = await gql(attacker, CREATE, {
-        input: {
-          image: BASE_IMAGE,
-          name,
-          labels: [runLabel],
-          networks: [{ name: 'bridge' }, { name: lan }],
-        },
+      const answer = await create(attacker, name, {
+        networks: [{ name: 'bridge' }, { name: lan }],
       });
-      expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      expect(admissionControlsOf(answer.errors?.[0])).toContain('network-drivers');
-      expect(await engineContainer(name)).toBeNull();
+      await expectRefusedCreate(answer, name, 'network-drivers');
     } finally {
       await execInEngineNetns('ip', ['link', 'del', parent]);
     }

@@ -76,7 +76,7 @@ describe('container files and downloads', () => {
     const response = await download(link);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/x-tar');
-    return { response, entries: readTar(Buffer.from(await response.arrayBuffer())) };
+    return { response, entries: await readTar(Buffer.from(await response.arrayBuffer())) };
   }
 
   async function expectFailure(link: string, status: number, code: string) {

@@ -222,6 +222,7 @@ describe('/metrics access', () => {
     });
     expect(post.status).toBe(405);
     // The WebSocket server answers upgrades on /graphql only; /metrics is no WebSocket route.
+    // A raw socket: the helpers speak to /graphql, and this asks for an upgrade elsewhere.
     const { default: WebSocket } = await import('ws');
     const url = webSocketUrl(live.server.url).replace(/\/graphql$/, '/metrics');
     const status = await new Promise<number>((resolve) => {

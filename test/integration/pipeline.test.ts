@@ -296,7 +296,11 @@ describe('rate limit, registered operations and audit over every transport', () 
   });
 });
 
-/** Opens a graphql-ws socket with `token`, acknowledged; resolves once the server said so. */
+/**
+ * Opens a graphql-ws socket with `token`, acknowledged; resolves once the server said so.
+ * A raw socket, not a graphql-ws client: the tests send frames no client would (oversized
+ * subscribe messages) and read the exact close code.
+ */
 function acknowledgedSocket(serverUrl: string, token: string): Promise<WebSocket> {
   const socket = new WebSocket(webSocketUrl(serverUrl), 'graphql-transport-ws');
   return new Promise((resolve, reject) => {

@@ -1,8 +1,6 @@
 // Production mode (introspection and GraphiQL off, errors that tell nothing of the host) and the
 // browser protections that are always on: cross-site request rules, CORS and the WebSocket Origin check.
-import { type Client, createClient } from 'graphql-ws';
 import { afterAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { graphql } from '../generated/gql.ts';
 import {
   createTestApp,
@@ -11,7 +9,7 @@ import {
   type TestApp,
   withoutEngineCalls,
 } from '../helpers/app.ts';
-import { finalAnswer, upgradeAnswer, webSocketUrl } from '../helpers/graphql-ws.ts';
+import { clientOf, finalAnswer, upgradeAnswer } from '../helpers/graphql-ws.ts';
 import { startLiveServer } from '../helpers/live-server.ts';
 
 const ProductionEngineQuery = graphql(`
@@ -357,22 +355,11 @@ describe('CORS', () => {
   });
 });
 
-/** A graphql-ws client whose WebSocket presents `origin`, as a browser page's would. */
-function clientFrom(url: string, origin: string): Client {
-  class OriginWebSocket extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols, { origin });
-    }
-  }
-  return createClient({ url, webSocketImpl: OriginWebSocket, retryAttempts: 0 });
-}
-
 describe('WebSocket Origin check', () => {
   it('refuses the upgrade from a page of another origin, before graphql-ws and the engine', async () => {
     const live = await startLiveServer(undefined, {
       env: { DOCKERGRAPH_ALLOWED_ORIGINS: 'https://dash.example.com' },
     });
-    const url = webSocketUrl(live.server.url);
     try {
       const refused = await withoutEngineCalls(live, () =>
         upgradeAnswer(live.server.url, { origin: 'https://evil.example' }),
@@ -392,7 +379,7 @@ describe('WebSocket Origin check', () => {
       });
       // Allowed: an origin of the allow-list, the server's own, and clients that send none.
       for (const origin of ['https://dash.example.com', live.server.url]) {
-        const client = clientFrom(url, origin);
+        const client = clientOf(live.server.url, { origin });
         try {
           const result = await finalAnswer(client, { query: '{ engine { version { version } } }' });
           expect({ origin, errors: result.errors }).toEqual({ origin, errors: undefined });

@@ -26,7 +26,7 @@ function refusal(
 }
 
 describe('checkBuild', () => {
-  it('makes the context of an inline Dockerfile and its files, with the options given', () => {
+  it('makes the context of an inline Dockerfile and its files, with the options given', async () => {
     const { options, inline } = checkBuild(
       {
         dockerfile,
@@ -46,7 +46,7 @@ describe('checkBuild', () => {
       target: 'final',
     });
     if (!Buffer.isBuffer(options.context)) throw new Error('expected an in-memory context');
-    const files = readTar(options.context)
+    const files = (await readTar(options.context))
       .filter((entry) => entry.type === 'file')
       .map((entry) => [entry.name, entry.content.toString()]);
     expect(files).toEqual([

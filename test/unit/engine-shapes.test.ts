@@ -29,6 +29,18 @@ describe('engine answers checked at the boundary', () => {
     expect(checkContainerInspectShape(answer, what).State.Health).toBeUndefined();
   });
 
+  it("maps Podman's own container states onto Docker's", () => {
+    for (const [podman, docker] of [
+      ['stopped', 'exited'],
+      ['stopping', 'running'],
+      ['configured', 'created'],
+    ]) {
+      expect(checkContainerInspectShape(inspectAnswer({ Status: podman }), what).State.Status).toBe(
+        docker,
+      );
+    }
+  });
+
   it('maps a missing health status to "none"', () => {
     const answer = inspectAnswer({ Status: 'running', Health: { FailingStreak: 0 } });
     expect(checkContainerInspectShape(answer, what).State.Health?.Status).toBe('none');
@@ -51,8 +63,8 @@ describe('engine answers checked at the boundary', () => {
     expect(health).toThrow(
       'the engine\'s answer to "inspect container "web"" is not what the Docker Engine API defines: unknown health status "degraded"',
     );
-    expect(() => checkContainerInspectShape(inspectAnswer({ Status: 'stopped' }), what)).toThrow(
-      'unknown container state "stopped"',
+    expect(() => checkContainerInspectShape(inspectAnswer({ Status: 'frozen' }), what)).toThrow(
+      'unknown container state "frozen"',
     );
     expect(() => checkContainerInspectShape({ message: 'hi' }, what)).toThrow(
       'no container (Id and State)',

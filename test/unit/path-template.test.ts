@@ -58,6 +58,7 @@ describe('templateEnginePath', () => {
   it('tells fixed paths from ids', () => {
     expect(templateEnginePath('/containers/json')).toBe('/containers/json');
     expect(templateEnginePath('/images/json')).toBe('/images/json');
+    expect(templateEnginePath('/libpod/images/prune')).toBe('/libpod/images/prune');
     expect(templateEnginePath('/volumes/prune')).toBe('/volumes/prune');
   });
 

@@ -1,0 +1,104 @@
+// What the benches share: the overview query they measure, the containers they make, the
+// engine writes and clean-up that make and remove them, and how they read latencies.
+import type { DockerClient } from '../src/docker/client.ts';
+import { hashToken } from '../src/security/principal.ts';
+
+/** The README's overview query, under the operation name `name`. */
+export function overviewQuery(name: string): string {
+  return `query ${name}($labels: [String!]!) {
+  containers(filter: { labels: $labels }) {
+    totalCount
+    edges { node {
+      name state status
+      image { tags }
+      ports { privatePort publicPort protocol }
+      networks { networkName ipAddress network { name } }
+      mounts { destination volume { name } }
+    } }
+  }
+}`;
+}
+
+/** The `POST /containers/create` body of a bench container: the shape both benches list. */
+export function benchContainerBody(run: string, set: string) {
+  return {
+    Image: 'dockergraph/busybox:latest',
+    Cmd: ['sleep', '3600'],
+    Labels: { 'dockergraph.bench': run, 'dockergraph.bench.set': set },
+    ExposedPorts: { '80/tcp': {} },
+    HostConfig: { Binds: [`${run}-${set}:/data`] },
+  };
+}
+
+/** Sends one write to the engine (a JSON `body`, a `query`); the answer's text. */
+export type EngineWrite = (
+  method: 'POST' | 'DELETE',
+  path: string,
+  body?: object,
+  query?: Record<string, string | boolean>,
+) => Promise<string>;
+
+/** Writes to the engine `docker` talks to. */
+export function writerOf(docker: DockerClient): EngineWrite {
+  return async (method, path, body, query) => {
+    const response = await docker.request(
+      {
+        method,
+        path,
+        ...(query ? { query } : {}),
+        ...(body
+          ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+          : {}),
+      },
+      `${method} ${path}`,
+    );
+    return response.body.text();
+  };
+}
+
+/** Removes what run `run` made on an engine: its containers, then their volumes. */
+export async function removeBenchObjects(docker: DockerClient, run: string): Promise<void> {
+  const filters = JSON.stringify({ label: [`dockergraph.bench=${run}`] });
+  const containers = await docker.json<{ Id: string }[]>(
+    { path: '/containers/json', query: { all: true, filters } },
+    'list bench containers',
+  );
+  const engineWrite = writerOf(docker);
+  for (const container of containers) {
+    await engineWrite('DELETE', `/containers/${container.Id}`, undefined, {
+      force: true,
+      v: true,
+    });
+  }
+  const volumes = await docker.json<{ Volumes: { Name: string }[] | null }>(
+    { path: '/volumes', query: { filters } },
+    'list bench volumes',
+  );
+  for (const volume of volumes.Volumes ?? []) {
+    await engineWrite('DELETE', `/volumes/${volume.Name}`);
+  }
+}
+
+/** The `p`th percentile of latencies sorted from lowest. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/**
+ * The settings of a server measured as deployed: production mode, one viewer token,
+ * no audit log and no rate limit (the bench is the only client), the engine at `dockerHost`.
+ */
+export function productionViewerEnv(dockerHost: string, token: string): Record<string, string> {
+  return {
+    DOCKER_HOST: dockerHost,
+    HOME: '/nonexistent',
+    PORT: '0',
+    DOCKERGRAPH_EMBEDDED_ENGINE: 'false',
+    DOCKERGRAPH_AUDIT: 'off',
+    DOCKERGRAPH_RATE_LIMIT: '0',
+    DOCKERGRAPH_PRODUCTION: 'true',
+    DOCKERGRAPH_TOKENS: JSON.stringify({
+      tokens: [{ id: 'bench', role: 'viewer', sha256: hashToken(token) }],
+    }),
+  };
+}
