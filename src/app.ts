@@ -143,7 +143,7 @@ export function singleEngineRegistry(
 }
 
 /**
- * `/readyz`: 200 while at least one engine answers `GET /_ping`, 503 when none does;
+ * `/readyz`: 200 while at least one engine answers `HEAD /_ping`, 503 when none does;
  * the body names each engine and whether it answered, so one engine down is seen
  * without the server leaving the load balancer.
  */

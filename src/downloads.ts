@@ -11,7 +11,7 @@
  * - `/files/{engine}/containers/{container}/export`: the container's filesystem
  *   (`GET /containers/{id}/export`)
  * - `/files/{engine}/images/save?reference=…` (repeatable): images as `docker save`
- *   writes them (`GET /images/get`)
+ *   writes them (`GET /images/{name}/get` for one, `GET /images/get?names=…` for several)
  *
  * `{engine}` names the engine (the configured engine name), so that links stay
  * valid when one server fronts several engines; `{container}` is a global ID,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Readable } from 'node:stream';
-import type { DockerClient } from './client.ts';
+import type { DockerClient, EngineCall } from './client.ts';
 import { encodePathSegment } from './filters.ts';
 import type { TransportResponse } from './transport.ts';
 
@@ -166,16 +166,22 @@ export async function exportContainer(
 }
 
 /**
- * `GET /images/get?names=…`: images with their layers as a `docker save` tar
- * archive, unread. A reference with a tag keeps that tag in `manifest.json`; an
+ * Images with their layers as a `docker save` tar archive, unread: one image with
+ * `GET /images/{name}/get`, several with `GET /images/get?names=…` (layers they share
+ * are written once). A reference with a tag keeps that tag in `manifest.json`; an
  * image id saves the image without tags. A missing one is not found.
  */
 export async function saveImages(
   client: DockerClient,
   references: readonly string[],
 ): Promise<ArchiveDownload> {
+  const [only] = references;
+  const call: EngineCall =
+    references.length === 1 && only !== undefined
+      ? { path: `/images/${encodePathSegment(only, true)}/get` }
+      : { path: '/images/get', query: { names: references } };
   const response = await client.request(
-    { path: '/images/get', query: { names: references }, timeoutMs: DOWNLOAD_HEADERS_TIMEOUT_MS },
+    { ...call, timeoutMs: DOWNLOAD_HEADERS_TIMEOUT_MS },
     `save ${references.map((name) => `"${name}"`).join(', ')}`,
   );
   return { response };

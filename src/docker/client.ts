@@ -249,15 +249,23 @@ export class DockerClient {
   }
 
   /**
-   * `GET /_ping`, unversioned: reachability and the engine's API version.
-   * A successful ping also refreshes the negotiated version.
+   * `HEAD /_ping`, unversioned: reachability and the engine's API version, which come in
+   * headers, without the "OK" body. Engines before API 1.40 have no `HEAD /_ping`: an answer
+   * of 404 or 405 is asked again with `GET /_ping`. A successful ping also refreshes the
+   * negotiated version.
    */
   async ping(timeoutMs?: number): Promise<PingResult> {
-    const response = await this.send(
-      { method: 'GET', path: '/_ping', ...(timeoutMs ? { timeoutMs } : {}) },
-      '/_ping',
-      'ping the engine',
-    );
+    const ask = (method: 'HEAD' | 'GET') =>
+      this.send(
+        { method, path: '/_ping', ...(timeoutMs ? { timeoutMs } : {}) },
+        '/_ping',
+        'ping the engine',
+      );
+    let response = await ask('HEAD');
+    if (response.status === 404 || response.status === 405) {
+      await response.body.dump();
+      response = await ask('GET');
+    }
     // A plain-HTTP ping to a TLS port is answered 400 by the engine: that is no engine to use.
     if (response.status >= 300) {
       const body = await response.body.text().catch(() => '');

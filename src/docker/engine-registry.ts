@@ -7,7 +7,7 @@ import { StatsHub } from './stats-hub.ts';
 /** Most stats samples a subscriber may have waiting before the oldest are dropped. */
 const STATS_BUFFER_SAMPLES = 100;
 
-/** What the registry last learned of an engine by asking it (`GET /_ping`). */
+/** What the registry last learned of an engine by asking it (`HEAD /_ping`). */
 export interface EngineHealth {
   /** Null until the engine was first asked. */
   readonly reachable: boolean | null;
@@ -37,7 +37,7 @@ export interface RegisteredEngine {
   /** Why it left: ends the subscriptions it served with a message naming it. */
   readonly retiredReason: () => string | null;
   health(): EngineHealth;
-  /** Asks the engine (`GET /_ping`) and records the answer; true when it answered. */
+  /** Asks the engine (`HEAD /_ping`) and records the answer; true when it answered. */
   probe(timeoutMs: number): Promise<boolean>;
 }
 

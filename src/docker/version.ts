@@ -12,7 +12,7 @@ export const MAX_API_VERSION = '1.51';
  */
 export const FALLBACK_API_VERSION = '1.24';
 
-/** What `GET /_ping` tells about the engine before any versioned call. */
+/** What `HEAD /_ping` tells about the engine before any versioned call. */
 export interface PingResult {
   /** The highest API version the engine serves (`Api-Version`). */
   readonly apiVersion: string;
@@ -34,7 +34,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | null {
   return value ?? null;
 }
 
-/** Reads the headers of a `GET /_ping` answer. */
+/** Reads the headers of a `HEAD /_ping` answer. */
 export function parsePingHeaders(headers: IncomingHttpHeaders): PingResult {
   return {
     apiVersion: header(headers, 'api-version') ?? FALLBACK_API_VERSION,

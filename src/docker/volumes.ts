@@ -1,5 +1,8 @@
 import type { DockerClient } from './client.ts';
+import { engineKind } from './engine-kind.ts';
+import { EngineNotFoundError, EngineNotSupportedError, InvalidInputError } from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
+import { compareApiVersions } from './version.ts';
 
 /** A volume as `GET /volumes` and `GET /volumes/{name}` describe it. */
 export interface EngineVolume {
@@ -116,4 +119,65 @@ export async function pruneVolumes(
     'prune volumes',
   );
   return { deleted: answer.VolumesDeleted ?? [], spaceReclaimed: answer.SpaceReclaimed };
+}
+
+/** Whether tasks may use a swarm cluster volume: `ClusterVolumeSpec.AccessMode.Availability`. */
+export type ClusterVolumeAvailability = 'active' | 'pause' | 'drain';
+
+/** The first Engine API version with `PUT /volumes/{name}` (swarm cluster volumes). */
+export const VOLUME_UPDATE_API_VERSION = '1.42';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `PUT /volumes/{name}?version=…`: changes the availability of a swarm cluster volume, the
+ * one field of its spec the engine lets change. The body repeats the rest of the spec as
+ * inspected, and `version` is the inspected version, so a change made in between is refused
+ * rather than overwritten. An engine that negotiates an API before 1.42 has no such call
+ * (EngineNotSupportedError naming the version); a volume that is not a cluster volume is
+ * refused as input.
+ */
+export async function updateVolumeAvailability(
+  client: DockerClient,
+  name: string,
+  availability: ClusterVolumeAvailability,
+): Promise<void> {
+  const what = `update volume "${name}"`;
+  const { apiVersion } = await client.connection();
+  if (compareApiVersions(apiVersion, VOLUME_UPDATE_API_VERSION) < 0) {
+    throw new EngineNotSupportedError(
+      await engineKind(client),
+      `${what}: volume updates (cluster volumes) need Engine API ${VOLUME_UPDATE_API_VERSION}; this engine speaks ${apiVersion}`,
+    );
+  }
+  const volume = await client.jsonOrNull<{ ClusterVolume?: unknown }>(
+    { path: `/volumes/${encodePathSegment(name)}` },
+    what,
+  );
+  if (!volume) throw new EngineNotFoundError('NOT_FOUND', `${what}: no such volume`, 404);
+  const cluster = volume.ClusterVolume;
+  const version = isRecord(cluster) && isRecord(cluster.Version) ? cluster.Version.Index : null;
+  if (!isRecord(cluster) || typeof version !== 'number') {
+    throw new InvalidInputError(
+      'name',
+      `volume "${name}" is not a cluster volume: only swarm cluster volumes can be updated`,
+    );
+  }
+  const spec = isRecord(cluster.Spec) ? cluster.Spec : {};
+  const accessMode = isRecord(spec.AccessMode) ? spec.AccessMode : {};
+  const response = await client.request(
+    {
+      method: 'PUT',
+      path: `/volumes/${encodePathSegment(name)}`,
+      query: { version },
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        Spec: { ...spec, AccessMode: { ...accessMode, Availability: availability } },
+      }),
+    },
+    what,
+  );
+  await response.body.dump();
 }

@@ -26,6 +26,8 @@ export const fieldRules: Readonly<
     node: 'read',
     plugin: 'read',
     plugins: 'read',
+    // Makes the engine contact any registry; only those who may install plugins need it.
+    pluginPrivileges: 'dangerous',
     nodes: 'read',
     searchImages: 'read',
     viewer: 'read',
@@ -67,6 +69,7 @@ export const fieldRules: Readonly<
     pruneImages: 'write',
     createVolume: 'write',
     removeVolume: 'write',
+    updateVolume: 'write',
     pruneVolumes: 'write',
     createNetwork: 'write',
     removeNetwork: 'write',
@@ -99,6 +102,15 @@ export const fieldRules: Readonly<
     createConfig: ['write', 'secrets'],
     removeConfig: 'write',
     rotateConfig: ['write', 'secrets'],
+    // A plugin runs as root with the privileges it asks for (host network, mounts, devices,
+    // capabilities), outside container admission: installing, starting, configuring or
+    // changing one is host access.
+    installPlugin: 'dangerous',
+    enablePlugin: 'dangerous',
+    disablePlugin: 'dangerous',
+    configurePlugin: 'dangerous',
+    upgradePlugin: 'dangerous',
+    removePlugin: 'dangerous',
   },
   Subscription: {
     events: 'read',

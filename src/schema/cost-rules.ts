@@ -76,6 +76,8 @@ export const costRules: Readonly<Record<string, Readonly<Record<string, CostRule
     eventsHistory: (args) => ({ field: 10, multiplier: count(args.first) ?? 100 }),
     // A round trip to Docker Hub; the engine answers 25 results unless told otherwise.
     searchImages: (args) => ({ field: 50, multiplier: count(args.limit) ?? 25 }),
+    // A round trip to the plugin's registry.
+    pluginPrivileges: 50,
   },
   ContainerConnection: { edges },
   ImageConnection: { edges },

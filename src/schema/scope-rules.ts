@@ -198,6 +198,7 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     eventsHistory: { rule: 'visible-events' },
     plugin: unlimitedOnly(PLUGINS_REASON),
     plugins: unlimitedOnly(PLUGINS_REASON),
+    pluginPrivileges: unlimitedOnly(PLUGINS_REASON),
     image: filteredLookup,
     images: filteredList,
     network: filteredLookup,
@@ -288,6 +289,7 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     pruneImages: narrowedPrune,
     createVolume: { rule: 'labels-created' },
     removeVolume: visibleTarget(target('name', 'Volume', 'remove')),
+    updateVolume: visibleTarget(target('name', 'Volume', 'update')),
     pruneVolumes: narrowedPrune,
     createNetwork: { rule: 'labels-created' },
     removeNetwork: visibleTarget({
@@ -317,6 +319,12 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     updateSwarm: unlimitedOnly(SWARM_WIDE),
     unlockSwarm: unlimitedOnly(SWARM_WIDE),
     updateSwarmNode: unlimitedOnly('changes a node, which runs the tasks of every label'),
+    installPlugin: unlimitedOnly(PLUGINS_REASON),
+    enablePlugin: unlimitedOnly(PLUGINS_REASON),
+    disablePlugin: unlimitedOnly(PLUGINS_REASON),
+    configurePlugin: unlimitedOnly(PLUGINS_REASON),
+    upgradePlugin: unlimitedOnly(PLUGINS_REASON),
+    removePlugin: unlimitedOnly(PLUGINS_REASON),
     removeSwarmNode: unlimitedOnly('removes a node, which runs the tasks of every label'),
     createService: inResolver(
       'what it creates gets the labels; the secrets, configs and networks it names must be visible',

@@ -30,7 +30,7 @@ const EngineKindEnum = builder.enumType('EngineKind', {
 const EnginePingRef = builder
   .objectRef<PingResult & { negotiatedApiVersion: string }>('EnginePing')
   .implement({
-    description: 'What the engine says in answer to `GET /_ping`.',
+    description: 'What the engine says in answer to `HEAD /_ping`.',
     fields: (t) => ({
       apiVersion: t.exposeString('apiVersion', {
         description: 'Highest API version the engine serves.',
@@ -366,7 +366,7 @@ const DiskUsageRef = builder.objectRef<EngineDiskUsage>('DiskUsage').implement({
   }),
 });
 
-/** Each engine's answer to `GET /_ping` within one operation, asked once however often read. */
+/** Each engine's answer to `HEAD /_ping` within one operation, asked once however often read. */
 const probes = new WeakMap<object, Promise<boolean>>();
 
 /** Asks the engine once per operation whether it answers; its health then says why not. */
@@ -401,7 +401,7 @@ EngineRef.implement({
     }),
     reachable: t.boolean({
       description:
-        'Whether the engine answers `GET /_ping` now, within its connect timeout. Asked once per operation.',
+        'Whether the engine answers `HEAD /_ping` now, within its connect timeout. Asked once per operation.',
       resolve: (_engine, _args, context) => probeOnce(context),
     }),
     lastError: t.string({

@@ -1,10 +1,13 @@
-import { InvalidInputError } from '../docker/errors.ts';
+import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { givenFields } from '../docker/given-fields.ts';
 import {
   createVolume,
+  inspectVolume,
   type PruneReport,
   pruneVolumes,
   removeVolume,
+  updateVolumeAvailability,
+  VOLUME_UPDATE_API_VERSION,
   type VolumeFilters,
   type VolumeSpec,
 } from '../docker/volumes.ts';
@@ -27,6 +30,21 @@ import {
   toKeyValues,
   toStringMap,
 } from './shared.ts';
+
+const ClusterVolumeAvailabilityEnum = builder.enumType('ClusterVolumeAvailability', {
+  description: 'Whether swarm tasks may use a cluster volume.',
+  values: {
+    ACTIVE: { value: 'active', description: 'Tasks may be scheduled with it.' },
+    PAUSE: {
+      value: 'pause',
+      description: 'No new task may use it; tasks using it keep running.',
+    },
+    DRAIN: {
+      value: 'drain',
+      description: 'Tasks using it are stopped and scheduled elsewhere; no new task may use it.',
+    },
+  } as const,
+});
 
 const VolumeScopeEnum = builder.enumType('VolumeScope', {
   description: 'Where a volume is visible.',
@@ -284,6 +302,33 @@ builder.mutationFields((t) => ({
       };
       const volume = await createdVolume(context, await createVolume(context.docker, spec));
       return { engine: context.engineName, volume };
+    },
+  }),
+  updateVolume: t.field({
+    type: VolumePayloadRef,
+    description: `Changes whether swarm tasks may use a cluster volume (\`docker volume update --availability\`, \`PUT /volumes/{name}\`), the one setting of a volume the engine lets change. Needs Engine API ${VOLUME_UPDATE_API_VERSION}: an engine that speaks an older version answers NotSupportedError naming it; a volume that is not a cluster volume is an InvalidInputError on \`name\`.`,
+    errors: { types: [...mutationErrors] },
+    args: {
+      name: t.arg.string({ required: true, description: 'Volume name, or its global ID.' }),
+      availability: t.arg({
+        type: ClusterVolumeAvailabilityEnum,
+        required: true,
+        description: 'Its new availability.',
+      }),
+    },
+    resolve: async (_root, { name, availability }, context) => {
+      const volume = engineReferenceOf(context.engineName, 'Volume', 'name', name);
+      checkVolumeName('name', volume);
+      await updateVolumeAvailability(context.docker, volume, availability);
+      const updated = await inspectVolume(context.docker, volume);
+      if (!updated) {
+        throw new EngineNotFoundError(
+          'NOT_FOUND',
+          `volume "${volume}" is gone: it was removed right after the change`,
+          404,
+        );
+      }
+      return { engine: context.engineName, volume: updated };
     },
   }),
   removeVolume: t.field({

@@ -207,7 +207,7 @@ export const ADMISSION_CONTROLS = {
       'refused: a numeric non-zero uid, given (`user: "1000"` or `"1000:1000"`) or from the image; a user name may be root',
   },
   'host-side-effects': {
-    title: 'Builds, imports, loads and copies into containers',
+    title: 'Builds, imports, loads, copies into containers and engine plugins',
     baseline: 'refused (they need the `dangerous` permission)',
     restricted: 'refused',
   },
@@ -1573,6 +1573,14 @@ export const WRITE_ROUTES: readonly {
   },
   { method: 'POST', path: /^\/networks\/[^/]+\/connect$/, rule: { review: 'network-connect' } },
   {
+    method: 'PUT',
+    path: /^\/volumes\/[^/]+$/,
+    rule: {
+      review: 'none',
+      reason: 'changes whether swarm tasks may use a cluster volume; runs nothing',
+    },
+  },
+  {
     method: 'POST',
     path: /^\/networks\/[^/]+\/disconnect$/,
     rule: { review: 'none', reason: 'leaves a network' },
@@ -1616,6 +1624,26 @@ export const WRITE_ROUTES: readonly {
     method: 'PUT',
     path: /^\/containers\/[^/]+\/archive$/,
     rule: { review: 'privileged-only', reason: 'writes files into a container, through its links' },
+  },
+  {
+    method: 'POST',
+    path: /^\/plugins\/(?:pull|[^/]+(?:\/[^/]+)*\/(?:enable|disable|upgrade|set))$/,
+    rule: {
+      review: 'privileged-only',
+      reason:
+        'a plugin runs as root with the privileges it asks for (host network, mounts, devices, capabilities)',
+    },
+  },
+  {
+    method: 'DELETE',
+    path: /^\/plugins\/.+$/,
+    rule: { review: 'privileged-only', reason: 'removes a plugin other objects may depend on' },
+  },
+  // A read, but one that makes the engine contact any registry.
+  {
+    method: 'GET',
+    path: /^\/plugins\/privileges$/,
+    rule: { review: 'privileged-only', reason: 'makes the engine contact any registry' },
   },
 ];
 

@@ -15,9 +15,10 @@ const SECRET_NAME =
 
 /**
  * Names holding environment-like `NAME=value` pairs: the names stay, every
- * value goes, since that is where secrets are passed to containers and builds.
+ * value goes, since that is where secrets are passed to containers, builds and
+ * plugins (`configurePlugin`'s settings).
  */
-const ENVIRONMENT_NAME = /^(?:env|envs|environment|build_?args)$/i;
+const ENVIRONMENT_NAME = /^(?:env|envs|environment|build_?args|settings)$/i;
 
 /** Names holding free text that may embed secrets: a process's input, file contents. */
 const CONTENT_NAME = /^(?:stdin|dockerfile|content|contents)$/i;

@@ -118,6 +118,8 @@ export function harmlessSamples(run: string): HarmlessSamples {
       pullImage: { reference: unreachableImage },
       pushImage: { reference: `${missing}:latest` },
       checkRegistryLogin: { registry: '127.0.0.1:1', username: 'probe', password: 'probe' },
+      installPlugin: { remote: unreachableImage, privileges: [] },
+      upgradePlugin: { remote: unreachableImage, privileges: [] },
       buildImage: { input: { dockerfile: '' } },
       importImage: { platform: 'not a platform' },
       execInContainer: { input: { cmd: ['true'] } },

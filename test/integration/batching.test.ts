@@ -192,9 +192,9 @@ describe('engine calls per operation (batching)', () => {
       },
       true,
     );
-    // The first operation of an app also negotiates the API version (GET /_ping).
+    // The first operation of an app also negotiates the API version (HEAD /_ping).
     const warmUp = await app.callsDuring(() => app.query(IdsQuery, { labels: oneLabels }));
-    expect(warmUp).toEqual(['GET /_ping', 'GET /containers/json']);
+    expect(warmUp).toEqual(['HEAD /_ping', 'GET /containers/json']);
   });
 
   afterAll(async () => {

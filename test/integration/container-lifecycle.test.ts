@@ -605,7 +605,7 @@ describe('container lifecycle mutations', () => {
         expect(expectType(bad.killContainer, 'InvalidInputError').field).toBe('signal');
       }
     });
-    expect(calls.filter((call) => call !== 'GET /_ping')).toEqual([]);
+    expect(calls.filter((call) => call !== 'HEAD /_ping')).toEqual([]);
   });
 
   it('pauses and unpauses, and refuses to do either twice', async () => {
@@ -684,7 +684,7 @@ describe('container lifecycle mutations', () => {
       const bad = await app.query(RenameContainer, { id: newName, newName: 'no spaces' });
       expect(expectType(bad.renameContainer, 'InvalidInputError').field).toBe('newName');
     });
-    expect(calls.filter((call) => call !== 'GET /_ping')).toEqual([]);
+    expect(calls.filter((call) => call !== 'HEAD /_ping')).toEqual([]);
   });
 
   it('updates memory, CPU, pids limit and restart policy; the engine’s refusals come back typed', async () => {
@@ -747,7 +747,7 @@ describe('container lifecycle mutations', () => {
         'input.resources.memoryBytes',
       );
     });
-    expect(calls.filter((call) => call !== 'GET /_ping')).toEqual([]);
+    expect(calls.filter((call) => call !== 'HEAD /_ping')).toEqual([]);
   });
 
   it('removes a container: running is a conflict unless forced; removeVolumes takes its anonymous volume', async () => {
@@ -910,7 +910,7 @@ describe('container lifecycle mutations', () => {
       });
       expect(expectType(notContainer.startContainer, 'InvalidInputError').field).toBe('id');
     });
-    expect(calls.filter((call) => call !== 'GET /_ping')).toEqual([]);
+    expect(calls.filter((call) => call !== 'HEAD /_ping')).toEqual([]);
   });
 
   it('answers the engine’s refusals as typed errors: invalid input, conflict, not found, engine failure', async () => {

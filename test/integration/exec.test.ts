@@ -215,6 +215,6 @@ describe('execInContainer', () => {
       expect(wrongType).toMatchObject({ field: 'id' });
       expect(wrongType.message).toContain('not of a Container');
     });
-    expect(calls.filter((call) => call !== 'GET /_ping')).toEqual([]);
+    expect(calls.filter((call) => call !== 'HEAD /_ping')).toEqual([]);
   });
 });

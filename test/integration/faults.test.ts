@@ -79,9 +79,13 @@ describe('engine faults', () => {
       const { engine } = await impatient.query(VersionQuery);
       expect(engine.version.apiVersion).toBe('1.41');
     });
-    expect(calls).toEqual(['GET /_ping', 'GET /version']);
+    expect(calls).toEqual(['HEAD /_ping', 'GET /version']);
     expect(proxy.connectionsOpened).toBeGreaterThan(before);
-    expect(proxy.connections.flatMap((c) => c.requests)).toContain('GET /v1.41/version');
+    const onTheWire = proxy.connections.flatMap((c) => c.requests);
+    expect(onTheWire).toContain('GET /v1.41/version');
+    // Negotiation needs only the ping's headers: HEAD, without the body GET would send.
+    expect(onTheWire).toContain('HEAD /_ping');
+    expect(onTheWire).not.toContain('GET /_ping');
   });
 
   it('answers ENGINE_TIMEOUT, without the address, when the engine is slower than the timeout', async () => {

@@ -607,6 +607,6 @@ describe('image lifecycle', () => {
         argument: 'limit',
       });
     });
-    expect(calls.filter((call) => call !== 'GET /_ping')).toEqual([]);
+    expect(calls.filter((call) => call !== 'HEAD /_ping')).toEqual([]);
   });
 });

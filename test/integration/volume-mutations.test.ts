@@ -1,3 +1,4 @@
+import type { ResultOf } from '@graphql-typed-document-node/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import { createTestApp } from '../helpers/app.ts';
@@ -33,6 +34,16 @@ const PruneVolumes = graphql(`
       ... on PruneVolumesPayload { volumesDeleted spaceReclaimedBytes }
       ... on MutationError { message }
       ... on InvalidInputError { field }
+    }
+  }
+`);
+
+const UpdateVolume = graphql(`
+  mutation UpdateVolume($name: String!) {
+    updateVolume(name: $name, availability: DRAIN) {
+      __typename
+      ... on MutationError { message }
+      ... on NotSupportedError { engine }
     }
   }
 `);
@@ -90,7 +101,7 @@ describe('volume mutations', () => {
       expect(error.field).toBe('input.labels[1].name');
       expect(error.message).toContain('given twice');
     });
-    expect(calls.filter((call) => call !== 'GET /_ping')).toEqual([]);
+    expect(calls.filter((call) => call !== 'HEAD /_ping')).toEqual([]);
   });
 
   it('removes a volume by name or global ID; a used one is a conflict unless forced; a missing one is not found', async () => {
@@ -134,5 +145,19 @@ describe('volume mutations', () => {
 
     const bad = await app.query(PruneVolumes, { labels: ['=x'] });
     expect(expectType(bad.pruneVolumes, 'InvalidInputError').field).toBe('labels[0]');
+  });
+
+  it('answers NotSupportedError naming the API version for a volume update, writing nothing', async () => {
+    const name = fixtures.name('kept');
+    await fixtures.createVolume(name);
+    let updateVolume: ResultOf<typeof UpdateVolume>['updateVolume'] | undefined;
+    const calls = await app.callsDuring(async () => {
+      ({ updateVolume } = await app.query(UpdateVolume, { name }));
+    });
+    // `PUT /volumes/{name}` came with API 1.42 (swarm cluster volumes); the engine speaks 1.41.
+    const refused = expectType(updateVolume, 'NotSupportedError');
+    expect(refused.engine).toBe('docker');
+    expect(refused.message).toContain('need Engine API 1.42; this engine speaks 1.41');
+    expect(calls.filter((call) => !call.startsWith('GET ') && call !== 'HEAD /_ping')).toEqual([]);
   });
 });

@@ -488,7 +488,19 @@ describe('other writes', () => {
     expect(routeRuleOf('POST', '/images/create', new URLSearchParams('fromSrc=-'))?.review).toBe(
       'privileged-only',
     );
-    expect(routeRuleOf('POST', '/plugins/pull', none)).toBeUndefined();
+    for (const [method, path] of [
+      ['POST', '/plugins/pull'],
+      ['POST', '/plugins/team/driver:1/enable'],
+      ['POST', '/plugins/driver/disable'],
+      ['POST', '/plugins/driver/upgrade'],
+      ['POST', '/plugins/driver/set'],
+      ['DELETE', '/plugins/team/driver:1'],
+      ['GET', '/plugins/privileges'],
+    ] as const) {
+      expect(routeRuleOf(method, path, none)?.review, `${method} ${path}`).toBe('privileged-only');
+    }
+    expect(routeRuleOf('GET', '/plugins/driver/json', none)).toBeUndefined();
+    expect(routeRuleOf('PUT', '/volumes/data', none)?.review).toBe('none');
   });
 
   it('matches allow-list entries by path segments', () => {
