@@ -251,10 +251,8 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       const remote = checkRemote('remote', args.remote);
-      const name =
-        args.name === null || args.name === undefined
-          ? undefined
-          : (checkTagReference('name', args.name), args.name);
+      const name = args.name ?? undefined;
+      if (name !== undefined) checkTagReference('name', name);
       const credentials = toRegistryCredentials('auth', args.auth);
       const privileges = await grantPrivileges(context, remote, args.privileges, credentials);
       const installed = await installPlugin(context.docker, {
