@@ -3,7 +3,7 @@ import SchemaBuilder, {
   type PothosOutputFieldConfig,
   type SchemaTypes,
 } from '@pothos/core';
-import type { GraphQLFieldResolver } from 'graphql';
+import { defaultFieldResolver, type GraphQLFieldResolver } from 'graphql';
 import { bindEngine, type GraphQLContext, unboundEngine, withBinding } from '../context.ts';
 import { InvalidInputError } from '../docker/errors.ts';
 import { decodeNodeId } from './node-id.ts';
@@ -66,6 +66,9 @@ export class EngineBindingPlugin<Types extends SchemaTypes> extends BasePlugin<T
         return bound === given ? result : inherit(result, bound);
       };
     }
+    // A property read answering a scalar or enum uses no context and answers no object to
+    // mark: decided here, once, instead of per field per object.
+    if (resolver === defaultFieldResolver && answersLeaf(fieldConfig)) return resolver;
     return (parent, args, context, info) => {
       const given = asContext(context);
       if (given.fleet.single) return resolver(parent, args, context, info);
@@ -126,6 +129,12 @@ function isRootField<Types extends SchemaTypes>(fieldConfig: PothosOutputFieldCo
     fieldConfig.kind === 'Mutation' ||
     fieldConfig.kind === 'Subscription'
   );
+}
+
+/** Whether a field answers a scalar or an enum, or a list of them: values no field runs on. */
+function answersLeaf<Types extends SchemaTypes>(fieldConfig: PothosOutputFieldConfig<Types>) {
+  const type = fieldConfig.type.kind === 'List' ? fieldConfig.type.type : fieldConfig.type;
+  return type.kind === 'Scalar' || type.kind === 'Enum';
 }
 
 /** Whether the arguments name an engine (`engine: "…"`). */
