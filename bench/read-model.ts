@@ -11,6 +11,8 @@
  * DOCKERGRAPH_ENGINE_DIR / DOCKERGRAPH_ENGINE_NETNS when needed and removes
  * what it made.
  */
+// First, as src/server.ts does: graphql-js in its production mode, as deployed.
+import '../src/graphql-mode.ts';
 import { createApp, singleEngineRegistry } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { DockerClient } from '../src/docker/client.ts';
