@@ -145,10 +145,9 @@ describe('read model: attacks by a label-limited token', () => {
       expectNoRed(answer, `container(idOrName: ${idOrName})`);
       expect(answer.data?.container ?? null, idOrName).toBeNull();
     }
-    const { container } = (await admin(
-      'query G($n: String!) { container(idOrName: $n) { id } }',
-      { n: red },
-    )) as { container: { id: string } };
+    const { container } = (await admin('query G($n: String!) { container(idOrName: $n) { id } }', {
+      n: red,
+    })) as { container: { id: string } };
     const viaNode = await limited(
       'query N($id: ID!) { node(id: $id) { id ... on Container { dockerId name } } nodes(ids: [$id]) { id } }',
       { id: container.id },
@@ -163,7 +162,10 @@ describe('read model: attacks by a label-limited token', () => {
     await modelSees(guessed);
     try {
       for (const filter of [{}, { names: [guessed] }, { labels: [`${TEST_LABEL}=${run}`] }]) {
-        expectNoRed(await limited(CONTAINERS, { filter }), `after rename: ${JSON.stringify(filter)}`);
+        expectNoRed(
+          await limited(CONTAINERS, { filter }),
+          `after rename: ${JSON.stringify(filter)}`,
+        );
       }
       const lookup = await limited(
         'query L($n: String!) { container(idOrName: $n) { dockerId } }',
