@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { operationHash } from '../../src/plugins/persisted-operations.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
-import { auditRecordsIn } from '../helpers/audit-lines.ts';
 import {
   createTestApp,
   type GraphQLResponse,
   withoutEngineCalls,
   withoutEngineWrites,
 } from '../helpers/app.ts';
+import { auditRecordsIn } from '../helpers/audit-lines.ts';
 import { clientWithToken, finalAnswer } from '../helpers/graphql-ws.ts';
 import { startLiveServer } from '../helpers/live-server.ts';
 

@@ -128,7 +128,10 @@ function subscribe(token: keyof typeof tokens, transport: Transport, variant: Va
     variables: variant.variables([`${TEST_LABEL}=${fixtures.run}`]),
     ...(variant.operationName ? { operationName: variant.operationName } : {}),
   };
-  let iterator: AsyncIterableIterator<{ data?: Record<string, unknown> | null; errors?: unknown }>;
+  let iterator: AsyncIterableIterator<{
+    data?: Record<string, unknown> | null | undefined;
+    errors?: unknown;
+  }>;
   if (transport === 'websocket') {
     const client = clientWithToken(live.server.url, tokens[token]);
     wsClients.push(client);
