@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const fixtures = new EngineFixtures();
@@ -260,5 +261,69 @@ describe('read model: attacks by a label-limited token', () => {
     expect(byName.data?.volume ?? null).toBeNull();
     expect(byName.data?.network ?? null).toBeNull();
     expect(byName.data?.volumes).toEqual({ totalCount: 0 });
+  });
+
+  it('shows no foreign container created while its event stream was cut, nor after', async () => {
+    const proxy = await startFaultProxy();
+    const cut = createTestApp({ ...env, DOCKER_HOST: proxy.dockerHost }, { token: limitedToken });
+    try {
+      const cutModel = cut.engines.list()[0]?.readModel;
+      if (!cutModel) throw new Error('the read model is off');
+      await waitFor(() => cutModel.warm, { timeoutMs: 60_000, what: 'the model to be warm' });
+      const stream = await proxy.waitForRequest(/\/events/);
+      proxy.setMode({ kind: 'drop', pattern: /\/events/ });
+      proxy.cut(stream);
+      await waitFor(() => !cutModel.warm, { timeoutMs: 10_000, what: 'the model to go cold' });
+      const resyncs = cutModel.counters.resyncs;
+      const gapRed = await docker(
+        'create',
+        '--name',
+        fixtures.name('atk-gap-red'),
+        '--label',
+        `${TEST_LABEL}=${run}`,
+        '--label',
+        'team=red',
+        BASE_IMAGE,
+        'sleep',
+        '600',
+      );
+      const gapBlue = await docker(
+        'create',
+        '--name',
+        fixtures.name('atk-gap-blue'),
+        '--label',
+        `${TEST_LABEL}=${run}`,
+        '--label',
+        'team=blue',
+        BASE_IMAGE,
+        'sleep',
+        '600',
+      );
+      const read = async () => {
+        const answer = await cut.post<GraphQLResponse<Record<string, unknown>>>({
+          query: CONTAINERS,
+          variables: { filter: {} },
+        });
+        expect(answer.body.errors).toBeUndefined();
+        return JSON.stringify(answer.body);
+      };
+      const during = await read();
+      expect(during).toContain(gapBlue);
+      expect(during).not.toContain(gapRed);
+      proxy.setMode({ kind: 'pass' });
+      await waitFor(() => cutModel.warm && cutModel.counters.resyncs > resyncs, {
+        timeoutMs: 30_000,
+        what: 'the model to read everything again',
+      });
+      const after = await read();
+      expect(after).toContain(gapBlue);
+      expect(after).not.toContain(gapRed);
+      expect(after).not.toContain(redId);
+      await docker('rm', '-f', gapRed, gapBlue);
+    } finally {
+      cut.engines.endLiveStreams('test finished');
+      await cut.close();
+      await proxy.close();
+    }
   });
 });
