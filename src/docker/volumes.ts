@@ -1,6 +1,6 @@
 import type { DockerClient } from './client.ts';
 import { engineKind } from './engine-kind.ts';
-import { EngineNotFoundError, EngineNotSupportedError, InvalidInputError } from './errors.ts';
+import { EngineNotSupportedError, InvalidInputError } from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
 import { compareApiVersions } from './version.ts';
 
@@ -145,6 +145,12 @@ export async function updateVolumeAvailability(
   availability: ClusterVolumeAvailability,
 ): Promise<void> {
   const what = `update volume "${name}"`;
+  // The volume is read first (GET /volumes/{name} exists in every version), so a missing
+  // volume is NotFound on any engine, and only an existing one meets the version check.
+  const volume = await client.json<{ ClusterVolume?: unknown }>(
+    { path: `/volumes/${encodePathSegment(name)}` },
+    what,
+  );
   const { apiVersion } = await client.connection();
   if (compareApiVersions(apiVersion, VOLUME_UPDATE_API_VERSION) < 0) {
     throw new EngineNotSupportedError(
@@ -152,11 +158,6 @@ export async function updateVolumeAvailability(
       `${what}: volume updates (cluster volumes) need Engine API ${VOLUME_UPDATE_API_VERSION}; this engine speaks ${apiVersion}`,
     );
   }
-  const volume = await client.jsonOrNull<{ ClusterVolume?: unknown }>(
-    { path: `/volumes/${encodePathSegment(name)}` },
-    what,
-  );
-  if (!volume) throw new EngineNotFoundError('NOT_FOUND', `${what}: no such volume`, 404);
   const cluster = volume.ClusterVolume;
   const version = isRecord(cluster) && isRecord(cluster.Version) ? cluster.Version.Index : null;
   if (!isRecord(cluster) || typeof version !== 'number') {

@@ -64,6 +64,12 @@ function isAsyncIterable(value: object): value is AsyncIterable<unknown> {
   return Symbol.asyncIterator in value;
 }
 
+/** One execution's result, and whether other subscribers may be handed it. */
+interface SharedResult {
+  readonly result: ExecutionResult;
+  readonly shareable: boolean;
+}
+
 /**
  * Executes an event of a subscription once for every subscriber that receives that
  * very event object with the same operation and the same access, and hands each of
@@ -77,9 +83,10 @@ function isAsyncIterable(value: object): value is AsyncIterable<unknown> {
  * engines its operation sees (by identity). Two tokens never share a result, whatever
  * their rights; a label-limited subscriber's events are scoped per subscriber into
  * objects of their own (`visible-events.ts`), so they are never shared at all. A
- * result with errors (an engine call that failed or was aborted with its client) is
- * not handed on: each other subscriber then executes the event itself. Every plugin's
- * per-result hooks (audit, metrics, error masking) still run for each subscriber: only
+ * result with errors (an engine call that failed or was aborted with its client), or
+ * one that left partial errors of an engine that did not answer, is not handed on:
+ * each other subscriber then executes the event itself. Every plugin's per-result
+ * hooks (audit, metrics, error masking) still run for each subscriber: only
  * graphql-js's execution is shared. Each subscriber's source stream (its own bounded
  * buffer, its resyncs, its order) is its own.
  */
@@ -87,10 +94,11 @@ export function useSharedSubscriptionResults(): Plugin<GraphQLContext> {
   const documentId = identities();
   const engineId = identities();
   // Per event object: the results by key. An event held by no subscriber frees its results.
-  const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  const results = new WeakMap<object, Map<string, Promise<SharedResult>>>();
 
   const executeShared = (
     args: ExecutionArgs,
+    context: GraphQLContext,
     key: string,
     payload: unknown,
   ): Promise<ExecutionResult> => {
@@ -103,14 +111,21 @@ export function useSharedSubscriptionResults(): Plugin<GraphQLContext> {
     }
     const executed = byKey.get(key);
     if (executed) {
-      return executed.then((result) =>
+      return executed.then(({ result, shareable }) =>
         // A copy: plugins may replace its fields for their subscriber.
-        result.errors?.length ? run() : { ...result },
+        shareable ? { ...result } : run(),
       );
     }
-    const running = run();
+    // Partial errors (an engine that did not answer) are kept on the executing
+    // subscriber's context and added to its result by use-partial-errors: a result
+    // that left any is not handed on, so every subscriber is told of them.
+    const partialBefore = context.partialErrors.length;
+    const running = run().then((result) => ({
+      result,
+      shareable: !result.errors?.length && context.partialErrors.length === partialBefore,
+    }));
     byKey.set(key, running);
-    return running;
+    return running.then(({ result }) => result);
   };
 
   return {
@@ -137,7 +152,7 @@ export function useSharedSubscriptionResults(): Plugin<GraphQLContext> {
         if (!variables || variables.errors) return subscribeFn(subscribeArgs);
         const source = await createSourceEventStream(subscribeArgs);
         if (!isAsyncIterable(source)) return source;
-        return mapEvents(source, (payload) => executeShared(subscribeArgs, key, payload));
+        return mapEvents(source, (payload) => executeShared(subscribeArgs, context, key, payload));
       });
     },
   };

@@ -15,10 +15,16 @@ const SECRET_NAME =
 
 /**
  * Names holding environment-like `NAME=value` pairs: the names stay, every
- * value goes, since that is where secrets are passed to containers, builds and
- * plugins (`configurePlugin`'s settings).
+ * value goes, since that is where secrets are passed to containers and builds.
  */
-const ENVIRONMENT_NAME = /^(?:env|envs|environment|build_?args|settings)$/i;
+const ENVIRONMENT_NAME = /^(?:env|envs|environment|build_?args)$/i;
+
+/**
+ * `configurePlugin`'s `KEY=value` settings: redacted like an environment, except that an
+ * item without `=` is hidden whole. A bare name in an environment means "inherit it"; a
+ * bare setting means nothing, so it is most likely a value pasted without its key.
+ */
+const SETTINGS_NAME = /^settings$/i;
 
 /** Names holding free text that may embed secrets: a process's input, file contents. */
 const CONTENT_NAME = /^(?:stdin|dockerfile|content|contents)$/i;
@@ -31,11 +37,12 @@ const INLINE_SECRET_OPTION =
   /((?:^|[,\s])(?:pass(?:word|wd)?|secret|token|credentials?|api_?key)=)([^,\s]*)/gi;
 
 /** How a value found under a name is redacted. */
-type Rule = 'secret' | 'environment' | 'content' | 'changes' | 'none';
+type Rule = 'secret' | 'environment' | 'settings' | 'content' | 'changes' | 'none';
 
 function ruleOf(name: string | undefined): Rule {
   if (name === undefined) return 'none';
   if (ENVIRONMENT_NAME.test(name)) return 'environment';
+  if (SETTINGS_NAME.test(name)) return 'settings';
   if (CONTENT_NAME.test(name)) return 'content';
   if (CHANGES_NAME.test(name)) return 'changes';
   if (SECRET_NAME.test(name)) return 'secret';
@@ -84,20 +91,20 @@ function pairName(value: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** `NAME=value` → `NAME=[redacted]`; a bare `NAME` (inherit it) stays. */
-function redactAssignment(text: string, secrets: string[]): string {
+/** `NAME=value` → `NAME=[redacted]`; a bare `NAME` stays when `keepBare` (inherit it), else goes. */
+function redactAssignment(text: string, secrets: string[], keepBare: boolean): string {
   const equals = text.indexOf('=');
-  if (equals < 0) return text;
+  if (equals < 0) return keepBare ? text : hide(text, secrets);
   secrets.push(text.slice(equals + 1));
   return `${text.slice(0, equals)}=${REDACTED}`;
 }
 
-function redactEnvironment(value: unknown, secrets: string[]): unknown {
+function redactEnvironment(value: unknown, secrets: string[], keepBare = true): unknown {
   if (value === null || value === undefined) return value;
-  if (typeof value === 'string') return redactAssignment(value, secrets);
+  if (typeof value === 'string') return redactAssignment(value, secrets, keepBare);
   if (Array.isArray(value)) {
     return value.map((item) => {
-      if (typeof item === 'string') return redactAssignment(item, secrets);
+      if (typeof item === 'string') return redactAssignment(item, secrets, keepBare);
       if (isRecord(item) && pairName(item) !== undefined) {
         return { ...item, value: hide(item.value, secrets) };
       }
@@ -141,6 +148,8 @@ export function redactValue(value: unknown, name?: string, secrets: string[] = [
       return hide(value, secrets);
     case 'environment':
       return redactEnvironment(value, secrets);
+    case 'settings':
+      return redactEnvironment(value, secrets, false);
     case 'changes':
       return redactChanges(value, secrets);
     case 'none':

@@ -1283,6 +1283,35 @@ describe('every Mutation and Subscription field, as the limited token, against o
     buildImageProgress: { kind: 'untargeted', reason: 'builds a new, labelled image' },
     // The swarm itself and its nodes belong to no label: refused before any engine call.
     initSwarm: { kind: 'denied-to-limited', query: `mutation { initSwarm(input: {}) ${answer} }` },
+    // Engine plugins belong to no label: refused before any engine call.
+    installPlugin: {
+      kind: 'denied-to-limited',
+      query: `mutation { installPlugin(remote: "127.0.0.1:5000/x/p:1", privileges: []) ${answer} }`,
+    },
+    upgradePlugin: {
+      kind: 'denied-to-limited',
+      query: `mutation { upgradePlugin(name: "p", remote: "127.0.0.1:5000/x/p:2", privileges: []) ${answer} }`,
+    },
+    enablePlugin: {
+      kind: 'denied-to-limited',
+      query: `mutation { enablePlugin(name: "p") ${answer} }`,
+    },
+    disablePlugin: {
+      kind: 'denied-to-limited',
+      query: `mutation { disablePlugin(name: "p") ${answer} }`,
+    },
+    configurePlugin: {
+      kind: 'denied-to-limited',
+      query: `mutation { configurePlugin(name: "p", settings: ["A=1"]) ${answer} }`,
+    },
+    removePlugin: {
+      kind: 'denied-to-limited',
+      query: `mutation { removePlugin(name: "p") ${answer} }`,
+    },
+    updateVolume: {
+      kind: 'missing',
+      operation: onObject('updateVolume', 'name', 'volume', ', availability: PAUSE'),
+    },
     pruneBuildCache: {
       kind: 'denied-to-limited',
       query: `mutation { pruneBuildCache(all: true) ${answer} }`,

@@ -85,6 +85,15 @@ describe('redactValue', () => {
     expect(redactValue({ A: '1', B: 'x' }, 'environment')).toEqual({ A: REDACTED, B: REDACTED });
   });
 
+  it('hides a plugin setting written without its key whole, keeping the keys of the others', () => {
+    const secrets: string[] = [];
+    expect(redactValue(['DEBUG=1', 'hunter2-pasted-alone'], 'settings', secrets)).toEqual([
+      `DEBUG=${REDACTED}`,
+      REDACTED,
+    ]);
+    expect(secrets).toEqual(['1', 'hunter2-pasted-alone']);
+  });
+
   it('hides process input and file contents, and ENV instructions of image changes', () => {
     expect(
       redactValue({
