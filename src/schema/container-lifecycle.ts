@@ -1,4 +1,5 @@
 import type { GraphQLContext } from '../context.ts';
+import type { DockerClient } from '../docker/client.ts';
 import {
   checkContainerName,
   networkFieldsOf,
@@ -727,6 +728,32 @@ function resultErrors(description: string, registry = false) {
   };
 }
 
+type MutationFieldBuilder = Parameters<Parameters<typeof builder.mutationFields>[0]>[0];
+
+/**
+ * A mutation that makes one engine call on a container reference and answers
+ * the container. A call that answers `false` changed nothing; any other
+ * answer (or none) means it changed the container.
+ */
+function containerCallMutation(
+  t: MutationFieldBuilder,
+  description: string,
+  resultDescription: string,
+  call: (docker: DockerClient, key: string) => Promise<unknown>,
+) {
+  return t.field({
+    type: ContainerPayloadRef,
+    description,
+    errors: resultErrors(resultDescription),
+    args: { id: t.arg.string({ required: true, description: referenceDescription }) },
+    resolve: async (_root, { id }, context) => {
+      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
+      const changed = await call(context.docker, key);
+      return payload(context, key, changed !== false);
+    },
+  });
+}
+
 // ---------------------------------------------------------------------------
 // Mutations
 
@@ -793,18 +820,12 @@ builder.mutationFields((t) => ({
       return payload(context, created.Id, true, created.Warnings ?? []);
     },
   }),
-  startContainer: t.field({
-    type: ContainerPayloadRef,
-    description:
-      'Starts a container (`docker start`). Starting a running container changes nothing (`changed: false`).',
-    errors: resultErrors('The started container, or why it did not start.'),
-    args: { id: t.arg.string({ required: true, description: referenceDescription }) },
-    resolve: async (_root, { id }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
-      const changed = await startContainer(context.docker, key);
-      return payload(context, key, changed);
-    },
-  }),
+  startContainer: containerCallMutation(
+    t,
+    'Starts a container (`docker start`). Starting a running container changes nothing (`changed: false`).',
+    'The started container, or why it did not start.',
+    startContainer,
+  ),
   stopContainer: t.field({
     type: ContainerPayloadRef,
     description:
@@ -870,30 +891,18 @@ builder.mutationFields((t) => ({
       return payload(context, key, true);
     },
   }),
-  pauseContainer: t.field({
-    type: ContainerPayloadRef,
-    description:
-      'Freezes a running container’s processes (`docker pause`). One not running, or already paused, is a ConflictError.',
-    errors: resultErrors('The paused container, or why it was not paused.'),
-    args: { id: t.arg.string({ required: true, description: referenceDescription }) },
-    resolve: async (_root, { id }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
-      await pauseContainer(context.docker, key);
-      return payload(context, key, true);
-    },
-  }),
-  unpauseContainer: t.field({
-    type: ContainerPayloadRef,
-    description:
-      'Thaws a paused container’s processes (`docker unpause`). One that is not paused is a ConflictError.',
-    errors: resultErrors('The unpaused container, or why it was not unpaused.'),
-    args: { id: t.arg.string({ required: true, description: referenceDescription }) },
-    resolve: async (_root, { id }, context) => {
-      const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
-      await unpauseContainer(context.docker, key);
-      return payload(context, key, true);
-    },
-  }),
+  pauseContainer: containerCallMutation(
+    t,
+    'Freezes a running container’s processes (`docker pause`). One not running, or already paused, is a ConflictError.',
+    'The paused container, or why it was not paused.',
+    pauseContainer,
+  ),
+  unpauseContainer: containerCallMutation(
+    t,
+    'Thaws a paused container’s processes (`docker unpause`). One that is not paused is a ConflictError.',
+    'The unpaused container, or why it was not unpaused.',
+    unpauseContainer,
+  ),
   waitContainer: t.field({
     type: ContainerExitRef,
     description:

@@ -38,10 +38,8 @@ import {
 import {
   checkLabelFilters,
   checkNonEmpty,
-  LabelRef,
-  labelValue,
+  labelFields,
   shortenId,
-  toKeyValues,
   toLogOptions,
 } from './shared.ts';
 
@@ -189,17 +187,7 @@ ContainerRef.implement({
       description: 'Exposed ports and where they are published.',
       resolve: (c, _args, context) => read(c, context).ports(),
     }),
-    labels: t.field({
-      type: [LabelRef],
-      description: 'Labels, sorted by name.',
-      resolve: async (c, _args, context) => toKeyValues(await read(c, context).labels()),
-    }),
-    label: t.string({
-      nullable: true,
-      description: 'The value of one label; null when it is not set.',
-      args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: async (c, { name }, context) => labelValue(await read(c, context).labels(), name),
-    }),
+    ...labelFields(t, (c, context) => read(c, context).labels()),
     mounts: t.field({
       type: [ContainerMountRef],
       description: 'Volumes, bind mounts and tmpfs mounted into it.',

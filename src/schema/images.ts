@@ -16,14 +16,7 @@ import {
   toContainerRecord,
   toImageRecord,
 } from './refs.ts';
-import {
-  checkLabelFilters,
-  checkNonEmpty,
-  LabelRef,
-  labelValue,
-  shortenId,
-  toKeyValues,
-} from './shared.ts';
+import { checkLabelFilters, checkNonEmpty, labelFields, shortenId } from './shared.ts';
 
 /** The image's facts, from whichever engine answer is at hand (see `ImageAccessor`). */
 function read(image: ImageRecord, context: GraphQLContext) {
@@ -103,18 +96,7 @@ ImageRef.implement({
         'Size of the layers it shares with other images; null when the engine did not compute it.',
       resolve: (image, _args, context) => read(image, context).sharedSize(),
     }),
-    labels: t.field({
-      type: [LabelRef],
-      description: 'Labels, sorted by name.',
-      resolve: async (image, _args, context) => toKeyValues(await read(image, context).labels()),
-    }),
-    label: t.string({
-      nullable: true,
-      description: 'The value of one label; null when it is not set.',
-      args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: async (image, { name }, context) =>
-        labelValue(await read(image, context).labels(), name),
-    }),
+    ...labelFields(t, (image, context) => read(image, context).labels()),
     parentId: t.string({
       nullable: true,
       description: 'Id of the image it was built on locally; null for pulled or imported images.',

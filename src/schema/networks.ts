@@ -35,8 +35,7 @@ import {
   checkLabelFilters,
   invalidInput,
   KeyValueInput,
-  LabelRef,
-  labelValue,
+  labelFields,
   OptionRef,
   parseEngineTime,
   shortenId,
@@ -184,17 +183,7 @@ NetworkRef.implement({
       description: 'Address management.',
       resolve: ({ network }) => network.IPAM,
     }),
-    labels: t.field({
-      type: [LabelRef],
-      description: 'Labels, sorted by name.',
-      resolve: ({ network }) => toKeyValues(network.Labels),
-    }),
-    label: t.string({
-      nullable: true,
-      description: 'The value of one label; null when it is not set.',
-      args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: ({ network }, { name }) => labelValue(network.Labels, name),
-    }),
+    ...labelFields(t, ({ network }) => network.Labels),
     options: t.field({
       type: [OptionRef],
       description: 'Driver options.',

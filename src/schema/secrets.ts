@@ -28,10 +28,8 @@ import {
 import {
   checkLabelFilters,
   KeyValueInput,
-  LabelRef,
-  labelValue,
+  labelFields,
   parseEngineTime,
-  toKeyValues,
   toStringMap,
 } from './shared.ts';
 import { visibleSwarmBlob } from './swarm-access.ts';
@@ -79,17 +77,7 @@ for (const [ref, kind] of [
         description: 'When its labels last changed.',
         resolve: ({ blob }) => parseEngineTime(blob.UpdatedAt),
       }),
-      labels: t.field({
-        type: [LabelRef],
-        description: 'Labels, sorted by name.',
-        resolve: ({ blob }) => toKeyValues(blob.Spec.Labels),
-      }),
-      label: t.string({
-        nullable: true,
-        description: 'The value of one label; null when it is not set.',
-        args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-        resolve: ({ blob }, { name }) => labelValue(blob.Spec.Labels, name),
-      }),
+      ...labelFields(t, ({ blob }) => blob.Spec.Labels),
       stack: t.field({
         type: StackRef,
         nullable: true,

@@ -44,10 +44,8 @@ import {
 import {
   checkLabelFilters,
   KeyValueInput,
-  LabelRef,
-  labelValue,
+  labelFields,
   parseEngineTime,
-  toKeyValues,
   toLogOptions,
   toStringMap,
 } from './shared.ts';
@@ -461,16 +459,9 @@ ServiceRef.implement({
       description: 'When its spec last changed.',
       resolve: ({ service }) => parseEngineTime(service.UpdatedAt),
     }),
-    labels: t.field({
-      type: [LabelRef],
-      description: 'Service labels, sorted by name.',
-      resolve: ({ service }) => toKeyValues(service.Spec.Labels),
-    }),
-    label: t.string({
-      nullable: true,
-      description: 'The value of one label; null when it is not set.',
-      args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: ({ service }, { name }) => labelValue(service.Spec.Labels, name),
+    ...labelFields(t, ({ service }) => service.Spec.Labels, {
+      labels: 'Service labels, sorted by name.',
+      label: 'The value of one label; null when it is not set.',
     }),
     stack: t.field({
       type: StackRef,

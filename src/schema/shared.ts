@@ -1,3 +1,4 @@
+import type { GraphQLContext } from '../context.ts';
 import { toEngineMap } from '../docker/container-spec.ts';
 import type { LogOptions } from '../docker/containers.ts';
 import { InvalidInputError } from '../docker/errors.ts';
@@ -37,6 +38,37 @@ export const LabelRef = builder.objectRef<KeyValue>('Label').implement({
     value: t.exposeString('value', { description: 'The label value (may be empty).' }),
   }),
 });
+
+type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+type LabelMap = Readonly<Record<string, string>> | null | undefined;
+
+/**
+ * The `labels` and `label(name)` fields of an object type whose labels
+ * `labelsOf` reads; `descriptions` word them for that type.
+ */
+export function labelFields<Parent>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<SchemaTypesOf<typeof builder>, Parent>,
+  labelsOf: (parent: Parent, context: GraphQLContext) => LabelMap | Promise<LabelMap>,
+  descriptions = {
+    labels: 'Labels, sorted by name.',
+    label: 'The value of one label; null when it is not set.',
+  },
+) {
+  return {
+    labels: t.field({
+      type: [LabelRef],
+      description: descriptions.labels,
+      resolve: async (parent, _args, context) => toKeyValues(await labelsOf(parent, context)),
+    }),
+    label: t.string({
+      nullable: true,
+      description: descriptions.label,
+      args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
+      resolve: async (parent, { name }, context) =>
+        labelValue(await labelsOf(parent, context), name),
+    }),
+  };
+}
 
 function redactedOptionValue(option: KeyValue, principal: Principal): RedactedText {
   return redactFor(principal, option.value, (value) => redactDriverOption(option.name, value));

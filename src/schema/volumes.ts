@@ -23,8 +23,7 @@ import {
   checkLabelFilters,
   invalidInput,
   KeyValueInput,
-  LabelRef,
-  labelValue,
+  labelFields,
   OptionRef,
   parseEngineTime,
   toKeyValues,
@@ -96,17 +95,7 @@ VolumeRef.implement({
       description: 'Where it is visible.',
       resolve: ({ volume }) => volume.Scope,
     }),
-    labels: t.field({
-      type: [LabelRef],
-      description: 'Labels, sorted by name.',
-      resolve: ({ volume }) => toKeyValues(volume.Labels),
-    }),
-    label: t.string({
-      nullable: true,
-      description: 'The value of one label; null when it is not set.',
-      args: { name: t.arg.string({ required: true, description: 'Label key.' }) },
-      resolve: ({ volume }, { name }) => labelValue(volume.Labels, name),
-    }),
+    ...labelFields(t, ({ volume }) => volume.Labels),
     options: t.field({
       type: [OptionRef],
       description: 'Driver options it was created with.',
