@@ -250,9 +250,9 @@ export class DockerClient {
 
   /**
    * `HEAD /_ping`, unversioned: reachability and the engine's API version, which come in
-   * headers, without the "OK" body. Engines before API 1.40 have no `HEAD /_ping`: an answer
-   * of 404 or 405 is asked again with `GET /_ping`. A successful ping also refreshes the
-   * negotiated version.
+   * headers, without the "OK" body. A refusal is asked again with `GET /_ping`: engines
+   * before API 1.40 have no `HEAD /_ping` (404, 405), and a failure's words are in the body.
+   * A successful ping also refreshes the negotiated version.
    */
   async ping(timeoutMs?: number): Promise<PingResult> {
     const ask = (method: 'HEAD' | 'GET') =>
@@ -262,7 +262,10 @@ export class DockerClient {
         'ping the engine',
       );
     let response = await ask('HEAD');
-    if (response.status === 404 || response.status === 405) {
+    // A HEAD answer has no body, so a refusal (404/405 from an engine without HEAD, or
+    // any other failure, e.g. the 400 a TLS port gives plain HTTP) is asked again with GET,
+    // whose body carries the engine's own words.
+    if (response.status >= 300) {
       await response.body.dump();
       response = await ask('GET');
     }
