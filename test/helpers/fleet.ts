@@ -1,5 +1,4 @@
 // Helpers for tests of the "fleet" project: the three private engines of test/helpers/fleet-setup.ts.
-import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -8,6 +7,7 @@ import type { DockerClient } from '../../src/docker/client.ts';
 import { EngineRegistry } from '../../src/docker/engine-registry.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import { runDockerCliAt } from './docker-cli.ts';
 import { startEngine, stopEngine } from './engine.ts';
 import { createEngineClient } from './engine-client.ts';
 import { FLEET_BASE_IMAGE, FLEET_ENGINE_NAMES, type FleetEngine } from './fleet-engines.ts';
@@ -116,34 +116,9 @@ export function runDockerCli(
   args: readonly string[],
 ): Promise<{ stdout: string; stderr: string }> {
   const { dockerHost, dir } = fleetEngine(name);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DOCKER_HOST: dockerHost,
-    DOCKER_CONFIG: join(dir, 'cli-config'),
-  };
-  for (const key of [
-    'DOCKER_CONTEXT',
-    'DOCKER_TLS_VERIFY',
-    'DOCKER_CERT_PATH',
-    'DOCKER_API_VERSION',
-  ]) {
-    delete env[key];
-  }
-  return new Promise((resolve, reject) => {
-    execFile(
-      'docker',
-      args,
-      { encoding: 'utf8', env, timeout: CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) {
-          reject(
-            new Error(`docker ${args.join(' ')} on ${name} failed: ${error.message}\n${stderr}`),
-          );
-          return;
-        }
-        resolve({ stdout, stderr });
-      },
-    );
+  return runDockerCliAt(dockerHost, join(dir, 'cli-config'), args, {
+    what: name,
+    timeoutMs: CLI_TIMEOUT_MS,
   });
 }
 

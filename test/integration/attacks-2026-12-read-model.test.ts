@@ -3,13 +3,13 @@
 // under another label, lookups by id prefix and by a foreign global ID, filters other than
 // labels (names, states, ancestors, ids) that go to the engine, reads right after its own
 // writes, a volume and a network of another label. It must see no more than its limit.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
+import { runDockerCliAt } from '../helpers/docker-cli.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -30,21 +30,11 @@ const env = {
 const app: TestApp = createTestApp(env, { token: limitedToken });
 const cliConfig = mkdtempSync(join(tmpdir(), 'dg-attack-cli-'));
 
-function docker(...args: string[]): Promise<string> {
-  const cliEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    DOCKER_HOST: inject('dockerHost'),
-    DOCKER_CONFIG: cliConfig,
-  };
-  for (const key of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']) {
-    delete cliEnv[key];
-  }
-  return new Promise((resolve, reject) => {
-    execFile('docker', args, { encoding: 'utf8', env: cliEnv, timeout: 60_000 }, (error, out) => {
-      if (error) reject(new Error(`docker ${args.join(' ')} failed: ${error.message}`));
-      else resolve(out.trim());
-    });
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await runDockerCliAt(inject('dockerHost'), cliConfig, args, {
+    timeoutMs: 60_000,
   });
+  return stdout.trim();
 }
 
 function model() {

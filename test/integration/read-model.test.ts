@@ -4,7 +4,6 @@
 // own writes are seen by the next read; a broken event stream sends reads to the engine until
 // the model has read everything again; a label-limited token sees through the model exactly
 // what it sees without it.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import type { ReadModel } from '../../src/docker/read-model.ts';
 import { graphql } from '../generated/gql.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { runDockerCliAt } from '../helpers/docker-cli.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -104,21 +104,11 @@ const apps: TestApp[] = [modelApp, plainApp, modelLimited, plainLimited];
 const cliConfig = mkdtempSync(join(tmpdir(), 'dg-read-model-cli-'));
 
 /** Runs the docker CLI against the test engine, as someone beside dockergraph would. */
-function docker(...args: string[]): Promise<string> {
-  const cliEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    DOCKER_HOST: inject('dockerHost'),
-    DOCKER_CONFIG: cliConfig,
-  };
-  for (const key of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']) {
-    delete cliEnv[key];
-  }
-  return new Promise((resolve, reject) => {
-    execFile('docker', args, { encoding: 'utf8', env: cliEnv, timeout: 60_000 }, (error, out) => {
-      if (error) reject(new Error(`docker ${args.join(' ')} failed: ${error.message}`));
-      else resolve(out.trim());
-    });
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await runDockerCliAt(inject('dockerHost'), cliConfig, args, {
+    timeoutMs: 60_000,
   });
+  return stdout.trim();
 }
 
 function modelOf(app: TestApp): ReadModel {
