@@ -39,6 +39,9 @@ import {
   checkLabelFilters,
   checkNonEmpty,
   labelFields,
+  logSinceArg,
+  logStreamArgs,
+  logTimestampsArg,
   shortenId,
   toLogOptions,
 } from './shared.ts';
@@ -284,31 +287,14 @@ ContainerRef.implement({
           required: false,
           description: 'Only the last this many lines; all when omitted.',
         }),
-        since: t.arg({
-          type: 'DateTime',
-          required: false,
-          description: 'Only lines written at or after this time.',
-        }),
+        since: logSinceArg(t.arg, 'Only lines written at or after this time.'),
         until: t.arg({
           type: 'DateTime',
           required: false,
           description: 'Only lines written before this time.',
         }),
-        timestamps: t.arg.boolean({
-          required: false,
-          defaultValue: true,
-          description: 'Ask the engine for the time of each line.',
-        }),
-        stdout: t.arg.boolean({
-          required: false,
-          defaultValue: true,
-          description: 'Include standard output.',
-        }),
-        stderr: t.arg.boolean({
-          required: false,
-          defaultValue: true,
-          description: 'Include standard error.',
-        }),
+        timestamps: logTimestampsArg(t.arg),
+        ...logStreamArgs(t.arg, { stdout: 'standard output', stderr: 'standard error' }),
       },
       resolve: async (c, args, context) => {
         const options = toLogOptions(args);

@@ -9,7 +9,13 @@ import type { ContainerStatsSample } from '../docker/stats-hub.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { ContainerStatsRef, LogLineRef } from './refs.ts';
-import { toLogOptions } from './shared.ts';
+import {
+  droppedLinesField,
+  logSinceArg,
+  logStreamArgs,
+  logTimestampsArg,
+  toLogOptions,
+} from './shared.ts';
 
 /** Lines a `containerLogs` subscriber may have waiting before the oldest are dropped. */
 const LOG_BUFFER_LINES = 1000;
@@ -38,10 +44,7 @@ const ContainerLogMessageRef = builder
         description: 'The line the container wrote.',
         resolve: (message) => message.value,
       }),
-      dropped: t.exposeInt('dropped', {
-        description:
-          'Lines discarded just before this one because this subscriber read too slowly (0 normally).',
-      }),
+      dropped: droppedLinesField(t),
     }),
   });
 
@@ -87,26 +90,9 @@ builder.subscriptionField('containerLogs', (t) =>
         required: false,
         description: 'Begin with only the last this many lines written so far; all when omitted.',
       }),
-      since: t.arg({
-        type: 'DateTime',
-        required: false,
-        description: 'Begin with the lines written at or after this time.',
-      }),
-      timestamps: t.arg.boolean({
-        required: false,
-        defaultValue: true,
-        description: 'Ask the engine for the time of each line.',
-      }),
-      stdout: t.arg.boolean({
-        required: false,
-        defaultValue: true,
-        description: 'Include standard output.',
-      }),
-      stderr: t.arg.boolean({
-        required: false,
-        defaultValue: true,
-        description: 'Include standard error.',
-      }),
+      since: logSinceArg(t.arg, 'Begin with the lines written at or after this time.'),
+      timestamps: logTimestampsArg(t.arg),
+      ...logStreamArgs(t.arg, { stdout: 'standard output', stderr: 'standard error' }),
     },
     subscribe: async (_root, args, context) => {
       const options = toLogOptions(args);

@@ -43,8 +43,12 @@ import {
 } from './refs.ts';
 import {
   checkLabelFilters,
+  droppedLinesField,
   KeyValueInput,
   labelFields,
+  logSinceArg,
+  logStreamArgs,
+  logTimestampsArg,
   parseEngineTime,
   toLogOptions,
   toStringMap,
@@ -635,26 +639,9 @@ ServiceRef.implement({
           required: false,
           description: 'Only the last this many lines of each task.',
         }),
-        since: t.arg({
-          type: 'DateTime',
-          required: false,
-          description: 'Only lines written at or after this time.',
-        }),
-        timestamps: t.arg.boolean({
-          required: false,
-          defaultValue: true,
-          description: 'Ask the engine for the time of each line.',
-        }),
-        stdout: t.arg.boolean({
-          required: false,
-          defaultValue: true,
-          description: 'Include STDOUT.',
-        }),
-        stderr: t.arg.boolean({
-          required: false,
-          defaultValue: true,
-          description: 'Include STDERR.',
-        }),
+        since: logSinceArg(t.arg, 'Only lines written at or after this time.'),
+        timestamps: logTimestampsArg(t.arg),
+        ...logStreamArgs(t.arg, { stdout: 'STDOUT', stderr: 'STDERR' }),
       },
       resolve: ({ service }, args, context) => {
         const { until: _until, ...options } = toLogOptions(args);
@@ -1440,10 +1427,7 @@ const ServiceLogMessageRef = builder
         description: 'The line, with the task and node it came from.',
         resolve: (message) => message.value,
       }),
-      dropped: t.exposeInt('dropped', {
-        description:
-          'Lines discarded just before this one because this subscriber read too slowly (0 normally).',
-      }),
+      dropped: droppedLinesField(t),
     }),
   });
 
@@ -1459,16 +1443,8 @@ builder.subscriptionField('serviceLogs', (t) =>
         required: false,
         description: 'Begin with only the last this many lines of each task.',
       }),
-      since: t.arg({
-        type: 'DateTime',
-        required: false,
-        description: 'Begin with the lines written at or after this time.',
-      }),
-      timestamps: t.arg.boolean({
-        required: false,
-        defaultValue: true,
-        description: 'Ask the engine for the time of each line.',
-      }),
+      since: logSinceArg(t.arg, 'Begin with the lines written at or after this time.'),
+      timestamps: logTimestampsArg(t.arg),
     },
     subscribe: async (_root, args, context) => {
       const { until: _until, ...options } = toLogOptions(args);

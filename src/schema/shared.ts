@@ -1,8 +1,10 @@
+import type { ArgBuilder } from '@pothos/core';
 import type { GraphQLContext } from '../context.ts';
 import { toEngineMap } from '../docker/container-spec.ts';
 import type { LogOptions } from '../docker/containers.ts';
 import { InvalidInputError } from '../docker/errors.ts';
 import { givenFields } from '../docker/given-fields.ts';
+import type { Delivered } from '../docker/live-buffer.ts';
 import type { RegistryCredentials } from '../docker/registry-auth.ts';
 import { type RedactedText, redactDriverOption, redactFor } from '../security/output-redaction.ts';
 import type { Principal } from '../security/principal.ts';
@@ -177,6 +179,51 @@ export function toRegistryCredentials(
     throw new InvalidInputError(`${field}.username`, 'must not be empty');
   }
   return given;
+}
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** The `since` argument of a log field, worded for a read ("Only lines …") or a follow ("Begin with …"). */
+export function logSinceArg(arg: ArgBuilder<Types>, description: string) {
+  return arg({ type: 'DateTime', required: false, description });
+}
+
+/** The `timestamps` argument, alike on every log field and subscription. */
+export function logTimestampsArg(arg: ArgBuilder<Types>) {
+  return arg.boolean({
+    required: false,
+    defaultValue: true,
+    description: 'Ask the engine for the time of each line.',
+  });
+}
+
+/** The `stdout` and `stderr` arguments of a log field, each named in the descriptions as given. */
+export function logStreamArgs(
+  arg: ArgBuilder<Types>,
+  names: { readonly stdout: string; readonly stderr: string },
+) {
+  return {
+    stdout: arg.boolean({
+      required: false,
+      defaultValue: true,
+      description: `Include ${names.stdout}.`,
+    }),
+    stderr: arg.boolean({
+      required: false,
+      defaultValue: true,
+      description: `Include ${names.stderr}.`,
+    }),
+  };
+}
+
+/** The `dropped` field of a message of a log subscription (`containerLogs`, `serviceLogs`). */
+export function droppedLinesField<Line>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<Types, Delivered<Line>>,
+) {
+  return t.exposeInt('dropped', {
+    description:
+      'Lines discarded just before this one because this subscriber read too slowly (0 normally).',
+  });
 }
 
 /** The log arguments of the `logs` field and the `containerLogs` subscription. */

@@ -11,7 +11,13 @@ import {
   TaskRef,
   toContainerRecord,
 } from './refs.ts';
-import { checkLabelFilters, parseEngineTime, toLogOptions } from './shared.ts';
+import {
+  checkLabelFilters,
+  logSinceArg,
+  logTimestampsArg,
+  parseEngineTime,
+  toLogOptions,
+} from './shared.ts';
 import { swarmReferenceOf } from './swarm-access.ts';
 
 /** Most lines and bytes one task `logs` field returns. */
@@ -128,16 +134,8 @@ TaskRef.implement({
       description: 'What it wrote (`docker service logs <task>`), demultiplexed into lines.',
       args: {
         tail: t.arg.int({ required: false, description: 'Only the last this many lines.' }),
-        since: t.arg({
-          type: 'DateTime',
-          required: false,
-          description: 'Only lines written at or after this time.',
-        }),
-        timestamps: t.arg.boolean({
-          required: false,
-          defaultValue: true,
-          description: 'Ask the engine for the time of each line.',
-        }),
+        since: logSinceArg(t.arg, 'Only lines written at or after this time.'),
+        timestamps: logTimestampsArg(t.arg),
       },
       resolve: ({ task }, args, context) => {
         const { until: _until, ...options } = toLogOptions(args);
