@@ -411,6 +411,17 @@ export interface LogOptions {
   readonly stderr: boolean;
 }
 
+/** The query of a logs request (of a container, service or task) for these options; the whole log unless `tail` is given. */
+export function toLogQuery(options: Omit<LogOptions, 'until'>) {
+  return {
+    stdout: options.stdout,
+    stderr: options.stderr,
+    timestamps: options.timestamps,
+    tail: options.tail === undefined ? 'all' : options.tail,
+    since: options.since,
+  };
+}
+
 /** Caps on how much of a log one call reads. */
 export interface LogLimits {
   readonly maxLines: number;
@@ -434,11 +445,7 @@ export async function readContainerLogs(
       path: `/containers/${encodePathSegment(id)}/logs`,
       query: {
         follow: false,
-        stdout: options.stdout,
-        stderr: options.stderr,
-        timestamps: options.timestamps,
-        tail: options.tail === undefined ? 'all' : options.tail,
-        since: options.since,
+        ...toLogQuery(options),
         until: options.until,
       },
     },

@@ -1,5 +1,5 @@
 import type { DockerClient } from './client.ts';
-import type { LogOptions } from './containers.ts';
+import { type LogOptions, toLogQuery } from './containers.ts';
 import { decodeLogStream, type LogLine } from './demux.ts';
 import { errorFromTransport } from './errors.ts';
 import { encodePathSegment } from './filters.ts';
@@ -31,24 +31,36 @@ export async function followContainerLogs(
       path: `/containers/${encodePathSegment(id)}/logs`,
       query: {
         follow: true,
-        stdout: options.stdout,
-        stderr: options.stderr,
-        timestamps: options.timestamps,
-        tail: options.tail === undefined ? 'all' : options.tail,
-        since: options.since,
+        ...toLogQuery(options),
       },
       bodyTimeoutMs: 0,
     },
     what,
   );
-  return (async function* lines() {
-    try {
-      yield* decodeLogStream(response.body, { tty: options.tty, timestamps: options.timestamps });
-    } catch (error) {
-      if (signal.aborted) return;
-      throw errorFromTransport(error, what);
-    } finally {
-      if (!response.body.destroyed) response.body.destroy();
-    }
-  })();
+  return yieldFollowedLines(
+    response.body,
+    signal,
+    what,
+    decodeLogStream(response.body, { tty: options.tty, timestamps: options.timestamps }),
+  );
+}
+
+/**
+ * Yields the lines decoded from a followed log body: a transport error after `signal` aborted
+ * only ends the stream, and the connection is dropped once the consumer stops.
+ */
+export async function* yieldFollowedLines<Line>(
+  body: { readonly destroyed: boolean; destroy(): void },
+  signal: AbortSignal,
+  what: string,
+  lines: AsyncIterable<Line>,
+): AsyncGenerator<Line, void, undefined> {
+  try {
+    yield* lines;
+  } catch (error) {
+    if (signal.aborted) return;
+    throw errorFromTransport(error, what);
+  } finally {
+    if (!body.destroyed) body.destroy();
+  }
 }

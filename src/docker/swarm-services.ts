@@ -1,8 +1,9 @@
 import type { DockerClient } from './client.ts';
-import type { LogLimits, LogOptions } from './containers.ts';
+import { type LogLimits, type LogOptions, toLogQuery } from './containers.ts';
 import { collectLogLines, type DecodedLogs, decodeLogStream, type LogLine } from './demux.ts';
 import { EngineConflictError, EngineError, errorFromTransport } from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
+import { yieldFollowedLines } from './follow-logs.ts';
 import type { EngineEndpointPort, EngineServiceSpec, EngineTaskSpec } from './service-spec.ts';
 import { type EngineObjectVersion, reclassifyOutOfSequence } from './swarm.ts';
 
@@ -289,11 +290,7 @@ export async function readSwarmLogs(
       query: {
         follow: false,
         details: true,
-        stdout: options.stdout,
-        stderr: options.stderr,
-        timestamps: options.timestamps,
-        tail: options.tail === undefined ? 'all' : options.tail,
-        since: options.since,
+        ...toLogQuery(options),
       },
     },
     what,
@@ -330,29 +327,22 @@ export async function followSwarmLogs(
       query: {
         follow: true,
         details: true,
-        stdout: options.stdout,
-        stderr: options.stderr,
-        timestamps: options.timestamps,
-        tail: options.tail === undefined ? 'all' : options.tail,
-        since: options.since,
+        ...toLogQuery(options),
       },
       bodyTimeoutMs: 0,
     },
     what,
   );
-  return (async function* lines() {
-    try {
-      for await (const line of decodeLogStream(response.body, {
-        tty: options.tty,
-        timestamps: options.timestamps,
-      })) {
-        yield withLogDetails(line);
-      }
-    } catch (error) {
-      if (signal.aborted) return;
-      throw errorFromTransport(error, what);
-    } finally {
-      if (!response.body.destroyed) response.body.destroy();
-    }
-  })();
+  const decoded = decodeLogStream(response.body, {
+    tty: options.tty,
+    timestamps: options.timestamps,
+  });
+  return yieldFollowedLines(
+    response.body,
+    signal,
+    what,
+    (async function* withDetails() {
+      for await (const line of decoded) yield withLogDetails(line);
+    })(),
+  );
 }
