@@ -4,6 +4,7 @@ import {
   defaultFieldResolver,
   type ExecutionArgs,
   type ExecutionResult,
+  type FieldNode,
   type GraphQLError,
   type GraphQLFieldResolver,
   type GraphQLSchema,
@@ -128,8 +129,12 @@ function observeMutationResults(schema: GraphQLSchema): void {
   }
 }
 
-/** Root fields an operation selects, through fragments, without `__typename`. */
-function rootFields(document: DocumentNode, operation: OperationDefinitionNode): string[] {
+/** Calls `onField` with each root field of `operation`, inline and named fragments followed (each fragment once). */
+export function forEachRootField(
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  onField: (field: FieldNode) => void,
+): void {
   const fragments = new Map(
     document.definitions.flatMap((definition) =>
       definition.kind === Kind.FRAGMENT_DEFINITION
@@ -137,12 +142,11 @@ function rootFields(document: DocumentNode, operation: OperationDefinitionNode):
         : [],
     ),
   );
-  const names = new Set<string>();
   const seen = new Set<string>();
   const collect = (selectionSet: SelectionSetNode) => {
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        if (selection.name.value !== '__typename') names.add(selection.name.value);
+        onField(selection);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         collect(selection.selectionSet);
       } else if (!seen.has(selection.name.value)) {
@@ -153,6 +157,14 @@ function rootFields(document: DocumentNode, operation: OperationDefinitionNode):
     }
   };
   collect(operation.selectionSet);
+}
+
+/** Root fields an operation selects, through fragments, without `__typename`. */
+function rootFields(document: DocumentNode, operation: OperationDefinitionNode): string[] {
+  const names = new Set<string>();
+  forEachRootField(document, operation, (field) => {
+    if (field.name.value !== '__typename') names.add(field.name.value);
+  });
   return [...names];
 }
 

@@ -11,10 +11,8 @@ import {
   type GraphQLSchema,
   getNamedType,
   getOperationAST,
-  Kind,
   type OperationDefinitionNode,
   parse,
-  type SelectionSetNode,
   typeFromAST,
   visit,
 } from 'graphql';
@@ -24,7 +22,7 @@ import { describeMissingPermissions, permissionsFor } from '../schema/access-rul
 import { describePrincipal, type Principal } from '../security/principal.ts';
 import type { Permission } from '../security/roles.ts';
 import { guardOperations, markAdmitted, type OperationGuards } from './operation-guards.ts';
-import { refusedOperationRecord, transportOfRequest } from './use-audit.ts';
+import { forEachRootField, refusedOperationRecord, transportOfRequest } from './use-audit.ts';
 
 /** Limits and policy an upload is held to. */
 export interface UploadOptions {
@@ -87,35 +85,16 @@ function fieldsUsingVariable(
   operation: OperationDefinitionNode,
   name: string,
 ): string[] {
-  const fragments = new Map(
-    document.definitions.flatMap((definition) =>
-      definition.kind === Kind.FRAGMENT_DEFINITION
-        ? [[definition.name.value, definition.selectionSet] as const]
-        : [],
-    ),
-  );
   const fields = new Set<string>();
-  const seen = new Set<string>();
-  const collect = (selectionSet: SelectionSetNode) => {
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        let uses = false;
-        visit(selection, {
-          Variable(node) {
-            if (node.name.value === name) uses = true;
-          },
-        });
-        if (uses) fields.add(selection.name.value);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        collect(selection.selectionSet);
-      } else if (!seen.has(selection.name.value)) {
-        seen.add(selection.name.value);
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) collect(fragment);
-      }
-    }
-  };
-  collect(operation.selectionSet);
+  forEachRootField(document, operation, (field) => {
+    let uses = false;
+    visit(field, {
+      Variable(node) {
+        if (node.name.value === name) uses = true;
+      },
+    });
+    if (uses) fields.add(field.name.value);
+  });
   return [...fields];
 }
 
