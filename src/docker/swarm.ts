@@ -1,4 +1,4 @@
-import type { DockerClient } from './client.ts';
+import type { DockerClient, EngineCall } from './client.ts';
 import { EngineConflictError, EngineError, EngineNotFoundError } from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
 
@@ -196,18 +196,34 @@ export async function updateSwarm(
   spec: EngineSwarmSpec,
   options: SwarmUpdateOptions,
 ): Promise<void> {
-  const what = 'update the swarm';
+  await postSpecUpdate(
+    client,
+    '/swarm/update',
+    {
+      version: options.version,
+      rotateWorkerToken: options.rotateWorkerToken,
+      rotateManagerToken: options.rotateManagerToken,
+      rotateManagerUnlockKey: options.rotateManagerUnlockKey,
+    },
+    spec,
+    'update the swarm',
+  );
+}
+
+/** POSTs a new spec to a versioned update endpoint; a stale `version` fails as a conflict. */
+async function postSpecUpdate(
+  client: DockerClient,
+  path: string,
+  query: NonNullable<EngineCall['query']>,
+  spec: unknown,
+  what: string,
+): Promise<void> {
   try {
     const response = await client.request(
       {
         method: 'POST',
-        path: '/swarm/update',
-        query: {
-          version: options.version,
-          rotateWorkerToken: options.rotateWorkerToken,
-          rotateManagerToken: options.rotateManagerToken,
-          rotateManagerUnlockKey: options.rotateManagerUnlockKey,
-        },
+        path,
+        query,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(spec),
       },
@@ -295,22 +311,13 @@ export async function updateNode(
   version: number,
   spec: EngineNode['Spec'],
 ): Promise<void> {
-  const what = `update node "${id}"`;
-  try {
-    const response = await client.request(
-      {
-        method: 'POST',
-        path: `/nodes/${encodePathSegment(id)}/update`,
-        query: { version },
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(spec),
-      },
-      what,
-    );
-    await response.body.dump();
-  } catch (error) {
-    throw reclassifyOutOfSequence(error, what);
-  }
+  await postSpecUpdate(
+    client,
+    `/nodes/${encodePathSegment(id)}/update`,
+    { version },
+    spec,
+    `update node "${id}"`,
+  );
 }
 
 /**
