@@ -13,7 +13,7 @@ import type { RegistryCredentials } from '../docker/registry-auth.ts';
 import { AdmissionDeniedError } from '../security/admission.ts';
 import { builder } from './builder.ts';
 import { ContainerRef, ImageRef } from './refs.ts';
-import { RegistryAuthInput, toRegistryCredentials } from './shared.ts';
+import { RegistryAuthInput, registryAuthArg, toRegistryCredentials } from './shared.ts';
 
 /**
  * What registries hold (`GET /distribution/{name}/json`) and, built on it, whether
@@ -91,11 +91,7 @@ builder.queryField('distribution', (t) =>
         required: true,
         description: 'What to ask about, e.g. "127.0.0.1:5000/team/app:1.2"; "latest" when no tag.',
       }),
-      auth: t.arg({
-        type: RegistryAuthInput,
-        required: false,
-        description: 'Credentials for the registry.',
-      }),
+      auth: registryAuthArg(t.arg),
     },
     resolve: async (_root, { reference, auth }, context) => {
       checkImageReference('reference', reference);

@@ -36,7 +36,7 @@ import { type ImageRecord, ImageRef } from './refs.ts';
 import {
   checkLabelFilters,
   invalidInput,
-  RegistryAuthInput,
+  registryAuthArg,
   toRegistryCredentials,
 } from './shared.ts';
 
@@ -211,11 +211,7 @@ builder.mutationFields((t) => ({
         description:
           'Platform to pull for a multi-platform image, "os/arch[/variant]", e.g. "linux/arm64"; the engine’s own when omitted.',
       }),
-      auth: t.arg({
-        type: RegistryAuthInput,
-        required: false,
-        description: 'Credentials for the registry.',
-      }),
+      auth: registryAuthArg(t.arg),
     },
     resolve: async (_root, { reference, platform, auth }, context) => {
       checkImageReference('reference', reference);
@@ -243,11 +239,7 @@ builder.mutationFields((t) => ({
         required: true,
         description: 'The local name to push, e.g. "127.0.0.1:5000/team/app:1.2".',
       }),
-      auth: t.arg({
-        type: RegistryAuthInput,
-        required: false,
-        description: 'Credentials for the registry.',
-      }),
+      auth: registryAuthArg(t.arg),
     },
     resolve: async (_root, { reference, auth }, context) => {
       const parsed = checkTagReference('reference', reference);

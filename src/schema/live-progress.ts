@@ -2,7 +2,7 @@ import { checkImageReference, checkPlatform, withDefaultTag } from '../docker/im
 import { pullImage } from '../docker/images.ts';
 import { builder } from './builder.ts';
 import { ImageProgressRef, progressOf } from './image-progress.ts';
-import { RegistryAuthInput, toRegistryCredentials } from './shared.ts';
+import { registryAuthArg, toRegistryCredentials } from './shared.ts';
 
 builder.subscriptionField('pullImageProgress', (t) =>
   t.field({
@@ -20,11 +20,7 @@ builder.subscriptionField('pullImageProgress', (t) =>
         description:
           'Platform of a multi-platform image, "os/arch[/variant]"; the engine’s own when omitted.',
       }),
-      auth: t.arg({
-        type: RegistryAuthInput,
-        required: false,
-        description: 'Credentials for the registry.',
-      }),
+      auth: registryAuthArg(t.arg),
     },
     subscribe: (_root, { reference, platform, auth }, context) => {
       checkImageReference('reference', reference);

@@ -18,7 +18,7 @@ import type { RegistryCredentials } from '../docker/registry-auth.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
-import { RegistryAuthInput, toRegistryCredentials } from './shared.ts';
+import { registryAuthArg, toRegistryCredentials } from './shared.ts';
 
 /**
  * Engine plugins (volume, network, authorisation and log drivers installed with
@@ -195,11 +195,7 @@ builder.queryFields((t) => ({
         description:
           'Where the plugin comes from: "[registry[:port]/]repository[:tag]", e.g. "127.0.0.1:5000/team/driver:1"; ":latest" by default.',
       }),
-      auth: t.arg({
-        type: RegistryAuthInput,
-        required: false,
-        description: 'Credentials for the registry.',
-      }),
+      auth: registryAuthArg(t.arg),
     },
     resolve: (_root, { remote, auth }, context) => {
       if (remote.trim() === '') throw invalidArgument('remote', 'must not be empty');
@@ -243,11 +239,7 @@ builder.mutationFields((t) => ({
         defaultValue: false,
         description: 'Enable it once installed; a failed enable leaves it installed and disabled.',
       }),
-      auth: t.arg({
-        type: RegistryAuthInput,
-        required: false,
-        description: 'Credentials for the registry.',
-      }),
+      auth: registryAuthArg(t.arg),
     },
     resolve: async (_root, args, context) => {
       const remote = checkRemote('remote', args.remote);
@@ -368,11 +360,7 @@ builder.mutationFields((t) => ({
         description:
           'The privileges granted: exactly those `pluginPrivileges` answers for `remote`.',
       }),
-      auth: t.arg({
-        type: RegistryAuthInput,
-        required: false,
-        description: 'Credentials for the registry.',
-      }),
+      auth: registryAuthArg(t.arg),
     },
     resolve: async (_root, args, context) => {
       const name = checkPluginName('name', args.name);

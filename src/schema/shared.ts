@@ -12,6 +12,8 @@ import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 
 /** A key and its value, from one of the engine's string maps. */
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
 export interface KeyValue {
   readonly name: string;
   readonly value: string;
@@ -165,6 +167,15 @@ export const RegistryAuthInput = builder.inputType('RegistryAuthInput', {
   }),
 });
 
+/** The `auth` argument of a field that reaches a registry. */
+export function registryAuthArg(arg: ArgBuilder<Types>) {
+  return arg({
+    type: RegistryAuthInput,
+    required: false,
+    description: 'Credentials for the registry.',
+  });
+}
+
 /** Turns a {@link RegistryAuthInput} into engine credentials, refusing a password without a user name. */
 export function toRegistryCredentials(
   field: string,
@@ -180,8 +191,6 @@ export function toRegistryCredentials(
   }
   return given;
 }
-
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 /** The `since` argument of a log field, worded for a read ("Only lines …") or a follow ("Begin with …"). */
 export function logSinceArg(arg: ArgBuilder<Types>, description: string) {
