@@ -1,3 +1,4 @@
+import type { ArgBuilder } from '@pothos/core';
 import type { GraphQLContext } from '../context.ts';
 import type { DockerClient } from '../docker/client.ts';
 import {
@@ -644,6 +645,8 @@ const PruneContainersFilter = builder.inputType('PruneContainersFilter', {
 
 const referenceDescription = 'Global ID, engine id, unique id prefix or name of the container.';
 
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
 /** The engine's own words for a missing container, for lookups dockergraph makes itself. */
 function noSuchContainer(what: string, key: string): EngineNotFoundError {
   return new EngineNotFoundError('NOT_FOUND', `${what}: No such container: ${key}`, 404);
@@ -757,6 +760,17 @@ function containerCallMutation(
 // ---------------------------------------------------------------------------
 // Mutations
 
+/** The arguments of `stopContainer` and `restartContainer`: the container and its stop timeout. */
+function stopArgs(arg: ArgBuilder<Types>) {
+  return {
+    id: arg.string({ required: true, description: referenceDescription }),
+    timeoutSeconds: arg.int({
+      required: false,
+      description: 'Seconds to wait before killing it; its own stop timeout when omitted.',
+    }),
+  };
+}
+
 builder.mutationFields((t) => ({
   createContainer: t.field({
     type: ContainerPayloadRef,
@@ -831,13 +845,7 @@ builder.mutationFields((t) => ({
     description:
       'Stops a container (`docker stop`): its stop signal, then SIGKILL after the timeout. Stopping a stopped container changes nothing (`changed: false`).',
     errors: resultErrors('The stopped container, or why it was not stopped.'),
-    args: {
-      id: t.arg.string({ required: true, description: referenceDescription }),
-      timeoutSeconds: t.arg.int({
-        required: false,
-        description: 'Seconds to wait before killing it; its own stop timeout when omitted.',
-      }),
-    },
+    args: stopArgs(t.arg),
     resolve: async (_root, { id, timeoutSeconds }, context) => {
       const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);
@@ -856,13 +864,7 @@ builder.mutationFields((t) => ({
     description:
       'Stops a container if it runs, as `stopContainer` does, then starts it (`docker restart`).',
     errors: resultErrors('The restarted container, or why it was not restarted.'),
-    args: {
-      id: t.arg.string({ required: true, description: referenceDescription }),
-      timeoutSeconds: t.arg.int({
-        required: false,
-        description: 'Seconds to wait before killing it; its own stop timeout when omitted.',
-      }),
-    },
+    args: stopArgs(t.arg),
     resolve: async (_root, { id, timeoutSeconds }, context) => {
       const key = engineReferenceOf(context.engineName, 'Container', 'id', id);
       const timeout = checkTimeout('timeoutSeconds', timeoutSeconds);

@@ -144,9 +144,11 @@ builder.queryFields((t) => ({
 // ---------------------------------------------------------------------------
 // Mutations (all "dangerous": they change which engines form the cluster)
 
-const InitSwarmInput = builder.inputType('InitSwarmInput', {
-  description: 'A new swarm with this engine as its first manager (`docker swarm init`).',
-  fields: (t) => ({
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** The addresses this node listens and is reached at, alike for `initSwarm` and `joinSwarm`. */
+function nodeAddressFields(t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) {
+  return {
     listenAddress: t.string({
       required: false,
       description: 'address[:port] to listen on; 0.0.0.0:2377 by default.',
@@ -156,6 +158,13 @@ const InitSwarmInput = builder.inputType('InitSwarmInput', {
       description: 'address[:port] other nodes reach this one at.',
     }),
     dataPathAddress: t.string({ required: false, description: 'Address of overlay traffic.' }),
+  };
+}
+
+const InitSwarmInput = builder.inputType('InitSwarmInput', {
+  description: 'A new swarm with this engine as its first manager (`docker swarm init`).',
+  fields: (t) => ({
+    ...nodeAddressFields(t),
     forceNewCluster: t.boolean({
       required: false,
       description: 'Rebuild a one-manager swarm from this node’s state.',
@@ -185,15 +194,7 @@ const JoinSwarmInput = builder.inputType('JoinSwarmInput', {
       description: 'address:port of managers of the swarm.',
     }),
     joinToken: t.string({ required: true, description: 'The worker or manager join token.' }),
-    listenAddress: t.string({
-      required: false,
-      description: 'address[:port] to listen on; 0.0.0.0:2377 by default.',
-    }),
-    advertiseAddress: t.string({
-      required: false,
-      description: 'address[:port] other nodes reach this one at.',
-    }),
-    dataPathAddress: t.string({ required: false, description: 'Address of overlay traffic.' }),
+    ...nodeAddressFields(t),
   }),
 });
 
