@@ -1,3 +1,4 @@
+import type { ArgBuilder } from '@pothos/core';
 import type { GraphQLContext } from '../context.ts';
 import {
   type ArchiveBody,
@@ -289,21 +290,28 @@ async function runBuild(
 
 // Mutations
 
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** The arguments of `buildImage` and `buildImageProgress`: the build and its uploaded context. */
+function buildArgs(arg: ArgBuilder<Types>) {
+  return {
+    input: arg({ type: BuildImageInput, required: true, description: 'The build.' }),
+    context: arg({
+      type: 'File',
+      required: false,
+      description:
+        'An uploaded build context: a tar archive (optionally gzip, bzip2 or xz compressed) holding the Dockerfile and the files it uses. Instead of `input.dockerfile`.',
+    }),
+  };
+}
+
 builder.mutationFields((t) => ({
   buildImage: t.field({
     type: BuildImagePayloadRef,
     description:
       'Builds an image (`docker build`, classic builder) and returns it with the build output. A failing step answers BuildFailedError with the output so far; a missing `FROM` image NotFoundError.',
     errors: { types: [...buildMutationErrors] },
-    args: {
-      input: t.arg({ type: BuildImageInput, required: true, description: 'The build.' }),
-      context: t.arg({
-        type: 'File',
-        required: false,
-        description:
-          'An uploaded build context: a tar archive (optionally gzip, bzip2 or xz compressed) holding the Dockerfile and the files it uses. Instead of `input.dockerfile`.',
-      }),
-    },
+    args: buildArgs(t.arg),
     resolve: async (_root, { input, context: upload }, context) => {
       const build = withLimitLabels(
         context,
@@ -436,15 +444,7 @@ builder.subscriptionField('buildImageProgress', (t) =>
     type: ImageProgressRef,
     description:
       'Builds an image like the `buildImage` mutation and streams its output line by line (step headers such as "Step 2/5 : RUN make", command output); the last message holds the built image (DONE) or why the build failed (FAILED, e.g. BUILD_FAILED for a failing step). With an uploaded `context` it is sent as an HTTP multipart request, not over WebSocket.',
-    args: {
-      input: t.arg({ type: BuildImageInput, required: true, description: 'The build.' }),
-      context: t.arg({
-        type: 'File',
-        required: false,
-        description:
-          'An uploaded build context: a tar archive (optionally gzip, bzip2 or xz compressed) holding the Dockerfile and the files it uses. Instead of `input.dockerfile`.',
-      }),
-    },
+    args: buildArgs(t.arg),
     subscribe: (_root, { input, context: upload }, context) => {
       const build = withLimitLabels(
         context,

@@ -301,37 +301,28 @@ interface RotationResult {
   readonly services: readonly string[];
 }
 
+/** The payload of a rotation: the new secret or config, and the services moved to it. */
+function rotationPayloadRef(name: string, kind: 'secret' | 'config', ref: typeof SecretRef) {
+  return builder.objectRef<RotationResult>(name).implement({
+    description: `A rotated ${kind}: the new one, and the services moved to it.`,
+    fields: (t) => ({
+      [kind]: t.field({
+        type: ref,
+        description: `The new ${kind}.`,
+        resolve: (result) => result.created,
+      }),
+      services: t.field({
+        type: [ServiceRef],
+        description: 'The services now mounting it (their tasks are redeployed).',
+        resolve: (result, _args, context) => servicesOf(context, result.services),
+      }),
+    }),
+  });
+}
+
 const rotationRefs = {
-  secret: builder.objectRef<RotationResult>('RotateSecretPayload').implement({
-    description: 'A rotated secret: the new one, and the services moved to it.',
-    fields: (t) => ({
-      secret: t.field({
-        type: SecretRef,
-        description: 'The new secret.',
-        resolve: (result) => result.created,
-      }),
-      services: t.field({
-        type: [ServiceRef],
-        description: 'The services now mounting it (their tasks are redeployed).',
-        resolve: (result, _args, context) => servicesOf(context, result.services),
-      }),
-    }),
-  }),
-  config: builder.objectRef<RotationResult>('RotateConfigPayload').implement({
-    description: 'A rotated config: the new one, and the services moved to it.',
-    fields: (t) => ({
-      config: t.field({
-        type: ConfigRef,
-        description: 'The new config.',
-        resolve: (result) => result.created,
-      }),
-      services: t.field({
-        type: [ServiceRef],
-        description: 'The services now mounting it (their tasks are redeployed).',
-        resolve: (result, _args, context) => servicesOf(context, result.services),
-      }),
-    }),
-  }),
+  secret: rotationPayloadRef('RotateSecretPayload', 'secret', SecretRef),
+  config: rotationPayloadRef('RotateConfigPayload', 'config', ConfigRef),
 } as const;
 
 async function servicesOf(context: GraphQLContext, ids: readonly string[]) {
