@@ -37,6 +37,7 @@ import {
   checkLabelFilters,
   invalidInput,
   registryAuthArg,
+  spaceReclaimedField,
   toRegistryCredentials,
 } from './shared.ts';
 
@@ -89,11 +90,7 @@ const PruneBuildCachePayloadRef = builder
       cachesDeleted: t.exposeStringList('deleted', {
         description: 'Ids of the build cache records removed.',
       }),
-      spaceReclaimedBytes: t.field({
-        type: 'SafeInt',
-        description: 'Disk space freed.',
-        resolve: (report) => report.spaceReclaimed,
-      }),
+      spaceReclaimedBytes: spaceReclaimedField(t),
     }),
   });
 
@@ -105,11 +102,7 @@ const PruneImagesPayloadRef = builder.objectRef<ImagePruneReport>('PruneImagesPa
       description:
         'Names removed from the deleted images: tags and digests. Empty on Podman for a prune with `dangling: false`: Podman does not report them.',
     }),
-    spaceReclaimedBytes: t.field({
-      type: 'SafeInt',
-      description: 'Disk space freed.',
-      resolve: (report) => report.spaceReclaimed,
-    }),
+    spaceReclaimedBytes: spaceReclaimedField(t),
   }),
 });
 

@@ -176,6 +176,17 @@ export function registryAuthArg(arg: ArgBuilder<Types>) {
   });
 }
 
+/** The `spaceReclaimedBytes` field of a prune payload. */
+export function spaceReclaimedField<Report extends { readonly spaceReclaimed: number }>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<Types, Report>,
+) {
+  return t.field({
+    type: 'SafeInt',
+    description: 'Disk space freed.',
+    resolve: (report) => report.spaceReclaimed,
+  });
+}
+
 /** Turns a {@link RegistryAuthInput} into engine credentials, refusing a password without a user name. */
 export function toRegistryCredentials(
   field: string,

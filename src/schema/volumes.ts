@@ -26,6 +26,7 @@ import {
   labelFields,
   OptionRef,
   parseEngineTime,
+  spaceReclaimedField,
   toKeyValues,
   toStringMap,
 } from './shared.ts';
@@ -230,11 +231,7 @@ const PruneVolumesPayloadRef = builder.objectRef<PruneReport>('PruneVolumesPaylo
   description: 'What a volume prune removed.',
   fields: (t) => ({
     volumesDeleted: t.exposeStringList('deleted', { description: 'Names of the volumes removed.' }),
-    spaceReclaimedBytes: t.field({
-      type: 'SafeInt',
-      description: 'Disk space freed.',
-      resolve: (report) => report.spaceReclaimed,
-    }),
+    spaceReclaimedBytes: spaceReclaimedField(t),
   }),
 });
 
