@@ -161,16 +161,7 @@ export async function enablePlugin(
   name: string,
   timeoutSeconds = 0,
 ): Promise<void> {
-  await sendPluginCall(
-    client,
-    {
-      method: 'POST',
-      path: `/plugins/${encodePathSegment(name, true)}/enable`,
-      query: { timeout: timeoutSeconds },
-      timeoutMs: 120_000,
-    },
-    `enable plugin "${name}"`,
-  );
+  await changePluginState(client, name, 'enable', { timeout: timeoutSeconds });
 }
 
 /** `POST /plugins/{name}/disable?force=…`: stops the plugin; `force` even while in use. */
@@ -179,16 +170,7 @@ export async function disablePlugin(
   name: string,
   force = false,
 ): Promise<void> {
-  await sendPluginCall(
-    client,
-    {
-      method: 'POST',
-      path: `/plugins/${encodePathSegment(name, true)}/disable`,
-      query: { force },
-      timeoutMs: 120_000,
-    },
-    `disable plugin "${name}"`,
-  );
+  await changePluginState(client, name, 'disable', { force });
 }
 
 /** `DELETE /plugins/{name}?force=…`: removes the plugin; `force` disables an enabled one first. */
@@ -197,16 +179,7 @@ export async function removePlugin(
   name: string,
   force = false,
 ): Promise<void> {
-  await sendPluginCall(
-    client,
-    {
-      method: 'DELETE',
-      path: `/plugins/${encodePathSegment(name, true)}`,
-      query: { force },
-      timeoutMs: 120_000,
-    },
-    `remove plugin "${name}"`,
-  );
+  await changePluginState(client, name, 'remove', { force });
 }
 
 /**
@@ -237,6 +210,29 @@ export async function configurePlugin(
  */
 const pluginStateProblem =
   /already enabled|is not enabled|already disabled|active plugin|must be disabled|is enabled|in use/i;
+
+/**
+ * Enables, disables or removes a plugin: `POST /plugins/{name}/enable|disable` or
+ * `DELETE /plugins/{name}`, with the long timeout a plugin's start or stop may take.
+ */
+async function changePluginState(
+  client: DockerClient,
+  name: string,
+  action: 'enable' | 'disable' | 'remove',
+  query: NonNullable<EngineCall['query']>,
+): Promise<void> {
+  const path = `/plugins/${encodePathSegment(name, true)}`;
+  await sendPluginCall(
+    client,
+    {
+      method: action === 'remove' ? 'DELETE' : 'POST',
+      path: action === 'remove' ? path : `${path}/${action}`,
+      query,
+      timeoutMs: 120_000,
+    },
+    `${action} plugin "${name}"`,
+  );
+}
 
 async function sendPluginCall(client: DockerClient, call: EngineCall, what: string): Promise<void> {
   const response = await client.request(call, what).catch((error: unknown) => {

@@ -40,6 +40,7 @@ import {
   parseEngineTime,
   shortenId,
   toKeyValues,
+  toLabelFilter,
 } from './shared.ts';
 
 const IpamPoolRef = builder
@@ -247,10 +248,7 @@ const builtinNetworkNames = new Set(['bridge', 'host', 'none']);
 function toNetworkFilters(
   filter: typeof NetworkFilterInput.$inferInput | null | undefined,
 ): NetworkFilters {
-  if (!filter) return {};
-  const given = givenFields(filter);
-  checkLabelFilters('filter.labels', given.labels);
-  return given;
+  return toLabelFilter(filter);
 }
 
 builder.queryFields((t) => ({

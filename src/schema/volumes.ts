@@ -28,6 +28,7 @@ import {
   parseEngineTime,
   spaceReclaimedField,
   toKeyValues,
+  toLabelFilter,
   toStringMap,
 } from './shared.ts';
 
@@ -148,10 +149,7 @@ const VolumeFilterInput = builder.inputType('VolumeFilter', {
 function toVolumeFilters(
   filter: typeof VolumeFilterInput.$inferInput | null | undefined,
 ): VolumeFilters {
-  if (!filter) return {};
-  const given = givenFields(filter);
-  checkLabelFilters('filter.labels', given.labels);
-  return given;
+  return toLabelFilter(filter);
 }
 
 builder.queryFields((t) => ({
