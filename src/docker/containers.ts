@@ -1,6 +1,7 @@
 import type { DockerClient, EngineCall } from './client.ts';
 import type { EngineContainerCreateBody, EngineContainerUpdateBody } from './container-spec.ts';
 import { collectLogLines, type DecodedLogs } from './demux.ts';
+import type { definitions } from './engine-api.ts';
 import { isPodman, notSupportedByPodman } from './engine-kind.ts';
 import {
   type ContainerStateName,
@@ -19,16 +20,19 @@ import { connectContainerToNetwork, inspectNetwork } from './networks.ts';
 import { compareApiVersions } from './version.ts';
 
 /** A container's attachment to one network (`EndpointSettings`). */
-export interface EngineEndpointSettings {
-  NetworkID?: string;
-  EndpointID?: string;
-  Gateway?: string;
-  IPAddress?: string;
-  IPPrefixLen?: number;
-  IPv6Gateway?: string;
-  GlobalIPv6Address?: string;
-  GlobalIPv6PrefixLen?: number;
-  MacAddress?: string;
+export interface EngineEndpointSettings
+  extends Pick<
+    definitions['EndpointSettings'],
+    | 'NetworkID'
+    | 'EndpointID'
+    | 'Gateway'
+    | 'IPAddress'
+    | 'IPPrefixLen'
+    | 'IPv6Gateway'
+    | 'GlobalIPv6Address'
+    | 'GlobalIPv6PrefixLen'
+    | 'MacAddress'
+  > {
   Aliases?: string[] | null;
   Links?: string[] | null;
   DNSNames?: string[] | null;
@@ -98,13 +102,7 @@ export interface EngineContainerConfig {
   StopSignal?: string;
   StopTimeout?: number;
   Volumes?: Record<string, object> | null;
-  Healthcheck?: {
-    Test?: string[];
-    Interval?: number;
-    Timeout?: number;
-    Retries?: number;
-    StartPeriod?: number;
-  };
+  Healthcheck?: definitions['HealthConfig'];
 }
 
 /** A host port a container port is published on. */

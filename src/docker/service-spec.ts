@@ -1,4 +1,5 @@
 import { toEngineMap, toEnvList } from './container-spec.ts';
+import type { definitions } from './engine-api.ts';
 import { InvalidInputError } from './errors.ts';
 import type { Maybe, NameValueSpec } from './spec-input.ts';
 
@@ -18,15 +19,13 @@ export interface EngineFileTarget {
 }
 
 /** `ContainerSpec` of a task template. */
-export interface EngineContainerSpec {
+export interface EngineContainerSpec
+  extends Pick<
+    NonNullable<definitions['TaskSpec']['ContainerSpec']>,
+    'Command' | 'Args' | 'Hostname' | 'Env' | 'Dir' | 'User'
+  > {
   Image: string;
   Labels?: Record<string, string>;
-  Command?: string[];
-  Args?: string[];
-  Hostname?: string;
-  Env?: string[];
-  Dir?: string;
-  User?: string;
   TTY?: boolean;
   ReadOnly?: boolean;
   Mounts?: {

@@ -1,4 +1,5 @@
 import type { DockerClient, EngineCall } from './client.ts';
+import type { definitions } from './engine-api.ts';
 import { EngineConflictError, EngineError, EngineNotFoundError } from './errors.ts';
 import { type EngineFilters, encodeFilters, encodePathSegment } from './filters.ts';
 
@@ -12,13 +13,7 @@ export interface EngineSwarmSpec {
   Name?: string;
   Labels?: Record<string, string> | null;
   Orchestration?: { TaskHistoryRetentionLimit?: number } | null;
-  Raft?: {
-    SnapshotInterval?: number;
-    KeepOldSnapshots?: number;
-    LogEntriesForSlowFollowers?: number;
-    ElectionTick?: number;
-    HeartbeatTick?: number;
-  } | null;
+  Raft?: definitions['SwarmSpec']['Raft'] | null;
   Dispatcher?: { HeartbeatPeriod?: number } | null;
   CAConfig?: { NodeCertExpiry?: number } | null;
   EncryptionConfig?: { AutoLockManagers?: boolean } | null;

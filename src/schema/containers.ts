@@ -6,6 +6,7 @@ import {
   listContainerProcesses,
   readContainerLogs,
 } from '../docker/containers.ts';
+import type { ContainerStateName } from '../docker/engine-shapes.ts';
 import { givenFields } from '../docker/given-fields.ts';
 import { computeStatsFigures } from '../docker/stats.ts';
 import { can, describePrincipal } from '../security/principal.ts';
@@ -54,16 +55,6 @@ function read(container: ContainerRecord, context: GraphQLContext) {
 // ---------------------------------------------------------------------------
 // Enums
 
-const containerStates = [
-  'created',
-  'running',
-  'paused',
-  'restarting',
-  'removing',
-  'exited',
-  'dead',
-] as const;
-
 const ContainerStateEnum = builder.enumType('ContainerState', {
   description: 'Lifecycle state of a container.',
   values: {
@@ -77,10 +68,7 @@ const ContainerStateEnum = builder.enumType('ContainerState', {
       value: 'dead',
       description: 'The engine failed to stop or remove it; only removal is possible.',
     },
-  } as const satisfies Record<
-    string,
-    { value: (typeof containerStates)[number]; description: string }
-  >,
+  } as const satisfies Record<string, { value: ContainerStateName; description: string }>,
 });
 
 /** `ps` columns that name each process's program but show neither its arguments nor its environment. */
