@@ -16,7 +16,13 @@ import {
   toContainerRecord,
   toImageRecord,
 } from './refs.ts';
-import { checkLabelFilters, checkNonEmpty, labelFields, shortenId } from './shared.ts';
+import {
+  checkLabelFilters,
+  checkNonEmpty,
+  labelFields,
+  labelFilterField,
+  shortenId,
+} from './shared.ts';
 
 /** The image's facts, from whichever engine answer is at hand (see `ImageAccessor`). */
 function read(image: ImageRecord, context: GraphQLContext) {
@@ -166,10 +172,7 @@ const ImageFilterInput = builder.inputType('ImageFilter', {
       required: false,
       description: 'true: only untagged images no other image builds on; false: only the others.',
     }),
-    labels: t.stringList({
-      required: false,
-      description: 'Labels as `key` or `key=value`; all must match.',
-    }),
+    labels: labelFilterField(t),
     references: t.stringList({
       required: false,
       description: 'Reference patterns, e.g. "busybox" or "registry:5000/app:1.*".',

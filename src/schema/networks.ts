@@ -36,6 +36,7 @@ import {
   invalidInput,
   KeyValueInput,
   labelFields,
+  labelFilterField,
   OptionRef,
   parseEngineTime,
   shortenId,
@@ -228,10 +229,7 @@ const NetworkFilterInput = builder.inputType('NetworkFilter', {
     ids: t.stringList({ required: false, description: 'Ids or id prefixes.' }),
     names: t.stringList({ required: false, description: 'Parts of the name.' }),
     drivers: t.stringList({ required: false, description: 'Network drivers.' }),
-    labels: t.stringList({
-      required: false,
-      description: 'Labels as `key` or `key=value`; all must match.',
-    }),
+    labels: labelFilterField(t),
     scopes: t.field({ type: [NetworkScopeEnum], required: false, description: 'Scopes.' }),
     types: t.field({
       type: [NetworkTypeEnum],

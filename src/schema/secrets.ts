@@ -29,6 +29,7 @@ import {
   checkLabelFilters,
   KeyValueInput,
   labelFields,
+  labelFilterField,
   parseEngineTime,
   toStringMap,
 } from './shared.ts';
@@ -126,10 +127,7 @@ const BlobFilterInput = builder.inputType('SwarmBlobFilter', {
   fields: (t) => ({
     ids: t.stringList({ required: false, description: 'Engine ids or id prefixes.' }),
     names: t.stringList({ required: false, description: 'Names.' }),
-    labels: t.stringList({
-      required: false,
-      description: 'Labels as `key` or `key=value`; all must match.',
-    }),
+    labels: labelFilterField(t),
   }),
 });
 

@@ -46,6 +46,7 @@ import {
   droppedLinesField,
   KeyValueInput,
   labelFields,
+  labelFilterField,
   logSinceArg,
   logStreamArgs,
   logTimestampsArg,
@@ -682,10 +683,7 @@ const ServiceFilterInput = builder.inputType('ServiceFilter', {
   fields: (t) => ({
     ids: t.stringList({ required: false, description: 'Engine ids or id prefixes.' }),
     names: t.stringList({ required: false, description: 'Names or name prefixes.' }),
-    labels: t.stringList({
-      required: false,
-      description: 'Labels as `key` or `key=value`; all must match.',
-    }),
+    labels: labelFilterField(t),
     modes: t.field({ type: [ServiceModeFilterEnum], required: false, description: 'Modes.' }),
     stack: t.string({ required: false, description: 'Only the services of this stack.' }),
   }),
@@ -1304,10 +1302,7 @@ const ServiceUpdateFilterInput = builder.inputType('ServiceUpdateFilter', {
   fields: (t) => ({
     ids: t.stringList({ required: false, description: 'Engine ids or id prefixes.' }),
     names: t.stringList({ required: false, description: 'Names or name prefixes.' }),
-    labels: t.stringList({
-      required: false,
-      description: 'Labels as `key` or `key=value`; all must match.',
-    }),
+    labels: labelFilterField(t),
   }),
 });
 

@@ -125,6 +125,14 @@ export function checkLabelFilters(
 }
 
 /** Rejects empty or blank entries of a list argument, naming the offending entry. */
+/** The `labels` field of a filter input: every label given must match. */
+export function labelFilterField(t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) {
+  return t.stringList({
+    required: false,
+    description: 'Labels as `key` or `key=value`; all must match.',
+  });
+}
+
 /** The given fields of a `filter` argument, its `labels` checked; none when it is omitted. */
 export function toLabelFilter<
   Filter extends { readonly labels?: readonly string[] | null | undefined },

@@ -24,6 +24,7 @@ import {
   invalidInput,
   KeyValueInput,
   labelFields,
+  labelFilterField,
   OptionRef,
   parseEngineTime,
   spaceReclaimedField,
@@ -138,10 +139,7 @@ const VolumeFilterInput = builder.inputType('VolumeFilter', {
       description: 'true: only volumes no container uses; false: only used ones.',
     }),
     drivers: t.stringList({ required: false, description: 'Volume drivers.' }),
-    labels: t.stringList({
-      required: false,
-      description: 'Labels as `key` or `key=value`; all must match.',
-    }),
+    labels: labelFilterField(t),
     names: t.stringList({ required: false, description: 'Parts of the name.' }),
   }),
 });
