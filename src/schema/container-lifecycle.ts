@@ -31,18 +31,13 @@ import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { inspectImage, pullImage } from '../docker/images.ts';
 import { builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
-import { concealNameClash, limitContainerCreate, scopedLabelFilters } from './label-access.ts';
+import { pruneLabelFilters } from './filter-inputs.ts';
+import { concealNameClash, limitContainerCreate } from './label-access.ts';
 import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
 import { engineReferenceOf, toNodeKey } from './node-id.ts';
 import { readBackContainer } from './read-back.ts';
 import { type ContainerRecord, ContainerRef } from './refs.ts';
-import {
-  checkLabelFilters,
-  invalidInput,
-  KeyValueInput,
-  RegistryAuthInput,
-  toRegistryCredentials,
-} from './shared.ts';
+import { KeyValueInput, RegistryAuthInput, toRegistryCredentials } from './shared.ts';
 
 /**
  * Container writes: create (and run), start, stop, restart, kill, pause,
@@ -1026,9 +1021,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { filter }, context) => {
       const labels = filter?.labels ?? undefined;
-      checkLabelFilters('filter.labels', labels, invalidInput);
-      // A token limited to labels prunes only containers carrying them.
-      const scopedLabels = scopedLabelFilters(context, labels);
+      const scopedLabels = pruneLabelFilters(context, 'filter.labels', labels);
       return pruneContainers(context.docker, {
         ...(scopedLabels ? { labels: scopedLabels } : {}),
         ...(filter?.until ? { until: filter.until } : {}),

@@ -28,13 +28,13 @@ import {
 import { RegistryUnreachableError } from '../docker/progress.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
-import { changesForCreate, concealEngineIds, scopedLabelFilters } from './label-access.ts';
+import { pruneLabelFilters } from './filter-inputs.ts';
+import { changesForCreate, concealEngineIds } from './label-access.ts';
 import { mutationErrors, registryMutationErrors } from './mutation-errors.ts';
 import { engineReferenceOf } from './node-id.ts';
 import { readBackImage } from './read-back.ts';
 import { type ImageRecord, ImageRef } from './refs.ts';
 import {
-  checkLabelFilters,
   invalidInput,
   registryAuthArg,
   spaceReclaimedField,
@@ -339,9 +339,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { dangling, labels, until }, context) => {
-      checkLabelFilters('labels', labels, invalidInput);
-      // A token limited to labels prunes only images carrying them.
-      const scopedLabels = scopedLabelFilters(context, labels);
+      const scopedLabels = pruneLabelFilters(context, 'labels', labels);
       return pruneImages(context.docker, {
         dangling: dangling ?? true,
         ...(scopedLabels ? { labels: scopedLabels } : {}),

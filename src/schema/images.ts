@@ -6,6 +6,7 @@ import type { EngineImageHistoryItem, ImageFilters } from '../docker/images.ts';
 import { redactFor, redactHistoryStep } from '../security/output-redaction.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { labelFilterField } from './filter-inputs.ts';
 import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
 import { newestFirstKey, paginate } from './pagination.ts';
 import {
@@ -16,13 +17,7 @@ import {
   toContainerRecord,
   toImageRecord,
 } from './refs.ts';
-import {
-  checkLabelFilters,
-  checkNonEmpty,
-  labelFields,
-  labelFilterField,
-  shortenId,
-} from './shared.ts';
+import { checkLabelFilters, checkNonEmpty, labelFields, shortenId } from './shared.ts';
 
 /** The image's facts, from whichever engine answer is at hand (see `ImageAccessor`). */
 function read(image: ImageRecord, context: GraphQLContext) {

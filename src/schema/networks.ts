@@ -19,8 +19,9 @@ import {
 } from '../docker/networks.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { labelFilterField, pruneLabelFilters, toLabelFilter } from './filter-inputs.ts';
 import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
-import { concealNameClash, labelsForCreate, scopedLabelFilters } from './label-access.ts';
+import { concealNameClash, labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { encodeNodeId, engineReferenceOf, toNodeKey } from './node-id.ts';
 import { paginate } from './pagination.ts';
@@ -32,16 +33,12 @@ import {
   toContainerRecord,
 } from './refs.ts';
 import {
-  checkLabelFilters,
-  invalidInput,
   KeyValueInput,
   labelFields,
-  labelFilterField,
   OptionRef,
   parseEngineTime,
   shortenId,
   toKeyValues,
-  toLabelFilter,
 } from './shared.ts';
 
 const IpamPoolRef = builder
@@ -730,9 +727,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { labels, until }, context) => {
-      checkLabelFilters('labels', labels, invalidInput);
-      // A token limited to labels prunes only networks carrying them.
-      const scopedLabels = scopedLabelFilters(context, labels);
+      const scopedLabels = pruneLabelFilters(context, 'labels', labels);
       const deleted = await pruneNetworks(
         context.docker,
         givenFields({ labels: scopedLabels, until }),

@@ -14,6 +14,7 @@ import {
 } from '../docker/swarm-secrets.ts';
 import { updateService } from '../docker/swarm-services.ts';
 import { builder } from './builder.ts';
+import { labelFilterField } from './filter-inputs.ts';
 import { labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { paginate } from './pagination.ts';
@@ -29,7 +30,6 @@ import {
   checkLabelFilters,
   KeyValueInput,
   labelFields,
-  labelFilterField,
   parseEngineTime,
   toStringMap,
 } from './shared.ts';

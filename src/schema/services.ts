@@ -23,6 +23,7 @@ import {
   updateService,
 } from '../docker/swarm-services.ts';
 import { builder } from './builder.ts';
+import { labelFilterField } from './filter-inputs.ts';
 import { labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { paginate } from './pagination.ts';
@@ -46,7 +47,6 @@ import {
   droppedLinesField,
   KeyValueInput,
   labelFields,
-  labelFilterField,
   logSinceArg,
   logStreamArgs,
   logTimestampsArg,

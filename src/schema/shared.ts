@@ -3,7 +3,7 @@ import type { GraphQLContext } from '../context.ts';
 import { toEngineMap } from '../docker/container-spec.ts';
 import type { LogOptions } from '../docker/containers.ts';
 import { InvalidInputError } from '../docker/errors.ts';
-import { type GivenFields, givenFields } from '../docker/given-fields.ts';
+import { givenFields } from '../docker/given-fields.ts';
 import type { Delivered } from '../docker/live-buffer.ts';
 import type { RegistryCredentials } from '../docker/registry-auth.ts';
 import { type RedactedText, redactDriverOption, redactFor } from '../security/output-redaction.ts';
@@ -125,24 +125,6 @@ export function checkLabelFilters(
 }
 
 /** Rejects empty or blank entries of a list argument, naming the offending entry. */
-/** The `labels` field of a filter input: every label given must match. */
-export function labelFilterField(t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) {
-  return t.stringList({
-    required: false,
-    description: 'Labels as `key` or `key=value`; all must match.',
-  });
-}
-
-/** The given fields of a `filter` argument, its `labels` checked; none when it is omitted. */
-export function toLabelFilter<
-  Filter extends { readonly labels?: readonly string[] | null | undefined },
->(filter: Filter | null | undefined): GivenFields<Filter> {
-  if (!filter) return {};
-  const given = givenFields(filter);
-  checkLabelFilters('filter.labels', given.labels);
-  return given;
-}
-
 export function checkNonEmpty(argument: string, values: readonly string[] | null | undefined) {
   values?.forEach((value, index) => {
     if (value.trim() === '') throw invalidArgument(`${argument}[${index}]`, 'must not be empty');

@@ -13,23 +13,20 @@ import {
 } from '../docker/volumes.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { labelFilterField, pruneLabelFilters, toLabelFilter } from './filter-inputs.ts';
 import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
-import { createdVolume, labelsForCreate, scopedLabelFilters } from './label-access.ts';
+import { createdVolume, labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { engineReferenceOf } from './node-id.ts';
 import { paginate } from './pagination.ts';
 import { ContainerRef, toContainerRecord, type VolumeRecord, VolumeRef } from './refs.ts';
 import {
-  checkLabelFilters,
-  invalidInput,
   KeyValueInput,
   labelFields,
-  labelFilterField,
   OptionRef,
   parseEngineTime,
   spaceReclaimedField,
   toKeyValues,
-  toLabelFilter,
   toStringMap,
 } from './shared.ts';
 
@@ -343,9 +340,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { labels }, context) => {
-      checkLabelFilters('labels', labels, invalidInput);
-      // A token limited to labels prunes only volumes carrying them.
-      const scopedLabels = scopedLabelFilters(context, labels);
+      const scopedLabels = pruneLabelFilters(context, 'labels', labels);
       return pruneVolumes(context.docker, scopedLabels ? { labels: scopedLabels } : {});
     },
   }),
