@@ -22,19 +22,29 @@ export const DEFAULT_TCP_PORT = 2375;
 /** IANA-registered port for the engine API over TLS. */
 export const DEFAULT_TLS_PORT = 2376;
 
+/** A Unix socket the engine listens on. */
+interface UnixAddress {
+  readonly kind: 'unix';
+  readonly socketPath: string;
+}
+
+/** A TCP address of the engine, as parsed and as connected to. */
+interface TcpAddress {
+  readonly kind: 'tcp';
+  /** Host name or IP address; IPv6 literals without brackets (as `net.connect` wants). */
+  readonly host: string;
+  readonly port: number;
+  /** URL path prefix for every API call: `''` or `/prefix` (no trailing slash). */
+  readonly basePath: string;
+}
+
 /** A parsed `DOCKER_HOST` value (or a context's `Host`). */
 export type DockerHost =
-  | { readonly kind: 'unix'; readonly socketPath: string }
-  | {
-      readonly kind: 'tcp';
-      /** Host name or IP address; IPv6 literals without brackets (as `net.connect` wants). */
-      readonly host: string;
-      readonly port: number;
-      /** URL path prefix for every API call: `''` or `/prefix` (no trailing slash). */
-      readonly basePath: string;
+  | UnixAddress
+  | (TcpAddress & {
       /** The scheme was `https://`. */
       readonly tls: boolean;
-    };
+    });
 
 /** Options for {@link parseDockerHost}. */
 export interface ParseDockerHostOptions {
@@ -56,15 +66,7 @@ export interface TlsMaterial {
 }
 
 /** Where and how to connect to the engine. */
-export type EngineEndpoint =
-  | { readonly kind: 'unix'; readonly socketPath: string }
-  | {
-      readonly kind: 'tcp';
-      readonly host: string;
-      readonly port: number;
-      readonly basePath: string;
-      readonly tls: TlsMaterial | null;
-    };
+export type EngineEndpoint = UnixAddress | (TcpAddress & { readonly tls: TlsMaterial | null });
 
 /** Which setting the endpoint came from, for a startup log line. */
 export type EndpointSource = 'DOCKER_HOST' | 'default' | `context:${string}`;
@@ -364,6 +366,16 @@ function contextUsesTls(context: DockerContext): boolean {
   );
 }
 
+/** Parses a context's host; an unsupported one fails naming the context and its meta.json. */
+function parseContextHost(context: DockerContext, tlsWanted: boolean): DockerHost {
+  try {
+    return parseDockerHost(context.host, { tls: tlsWanted });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Docker context "${context.name}" (${context.metaPath}): ${reason}`);
+  }
+}
+
 function fromContext(
   name: string,
   origin: string,
@@ -371,15 +383,8 @@ function fromContext(
   readFile: FileReader,
 ): ResolvedEndpoint {
   const context = readDockerContext(name, configDir, readFile, origin);
-  const metaPath = context.metaPath;
   const tlsWanted = contextUsesTls(context);
-  let parsed: DockerHost;
-  try {
-    parsed = parseDockerHost(context.host, { tls: tlsWanted });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Docker context "${name}" (${metaPath}): ${reason}`);
-  }
+  const parsed = parseContextHost(context, tlsWanted);
   const source: EndpointSource = `context:${name}`;
   if (parsed.kind === 'unix') return { ...parsed, source };
   const { host, port, basePath } = parsed;
@@ -399,13 +404,7 @@ function fromContext(
  */
 export function contextDockerSettings(context: DockerContext, configDir: string): DockerSettings {
   const tlsWanted = contextUsesTls(context);
-  let parsed: DockerHost;
-  try {
-    parsed = parseDockerHost(context.host, { tls: tlsWanted });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Docker context "${context.name}" (${context.metaPath}): ${reason}`);
-  }
+  const parsed = parseContextHost(context, tlsWanted);
   const settings: DockerSettings = { dockerHost: context.host, tlsVerify: false, configDir };
   if (parsed.kind === 'unix' || !tlsWanted) return settings;
   const { ca, cert, key } = context.tlsFiles;
