@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { CreateContainerInput } from '../generated/graphql.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { CreateVolumeWithOptions } from '../helpers/admission-operations.ts';
 import {
   createTestApp,
   expectArgumentError,
@@ -31,16 +32,6 @@ const CreateContainerAttack = graphql(`
     createContainer(input: $input, start: $start) {
       __typename
       ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }
-      ... on MutationError { message }
-    }
-  }
-`);
-
-const CreateVolumeAttack = graphql(`
-  mutation AttackCreateVolume($input: CreateVolumeInput!) {
-    createVolume(input: $input) {
-      __typename
-      ... on VolumePayload { volume { name options { name value } } }
       ... on MutationError { message }
     }
   }
@@ -337,7 +328,7 @@ describe('attacks by tokens without the dangerous permission', () => {
         o: 'ro,lowerdir=/etc:/root',
       });
       const error = await expectAdmissionRefused(builder, () =>
-        builder.execute(CreateVolumeAttack, variables),
+        builder.execute(CreateVolumeWithOptions, variables),
       );
       expect(error?.extensions?.admissionFindings).toEqual([
         expect.objectContaining({ control: 'volume-drivers' }),
@@ -348,7 +339,7 @@ describe('attacks by tokens without the dangerous permission', () => {
     it('refuses a block device given by a relative path', async () => {
       const variables = volume('ext4', { type: 'ext4', device: '../../../dev/vda' });
       const error = await expectAdmissionRefused(builder, () =>
-        builder.execute(CreateVolumeAttack, variables),
+        builder.execute(CreateVolumeWithOptions, variables),
       );
       expect(error?.extensions?.admissionFindings).toEqual([
         expect.objectContaining({ control: 'volume-drivers' }),
@@ -358,7 +349,7 @@ describe('attacks by tokens without the dangerous permission', () => {
 
     it('allows a tmpfs volume with a size', async () => {
       const variables = volume('tmpfs', { type: 'tmpfs', device: 'tmpfs', o: 'size=16m' });
-      const { createVolume } = await builder.query(CreateVolumeAttack, variables);
+      const { createVolume } = await builder.query(CreateVolumeWithOptions, variables);
       expect(expectType(createVolume, 'VolumePayload').volume.name).toBe(variables.input.name);
     });
   });

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { CreateContainerInput, CreateVolumeInput } from '../generated/graphql.ts';
 import { makeRoleTokens } from '../helpers/access.ts';
+import { CreateVolumeWithOptions } from '../helpers/admission-operations.ts';
 import {
   createTestApp,
   type GraphQLResponse,
@@ -30,16 +31,6 @@ const CreateContainerAsRole = graphql(`
           hostConfig { privileged capAdd networkMode }
         }
       }
-      ... on MutationError { message }
-    }
-  }
-`);
-
-const CreateVolumeAsRole = graphql(`
-  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {
-    createVolume(input: $input) {
-      __typename
-      ... on VolumePayload { volume { name options { name value } } }
       ... on MutationError { message }
     }
   }
@@ -256,7 +247,7 @@ describe('admission of container and volume creation', () => {
       ],
     });
     const outside = await expectRefused(deployer, () =>
-      deployer.execute(CreateVolumeAsRole, { input: bindTo('/etc') }),
+      deployer.execute(CreateVolumeWithOptions, { input: bindTo('/etc') }),
     );
     expect(outside?.message).toBe(
       refusal('create this volume', [
@@ -271,7 +262,7 @@ describe('admission of container and volume creation', () => {
     ]);
     // A volume is mounted read-write: a read-only entry does not hold one.
     const readOnly = await expectRefused(deployer, () =>
-      deployer.execute(CreateVolumeAsRole, { input: bindTo(readOnlyFolder) }),
+      deployer.execute(CreateVolumeWithOptions, { input: bindTo(readOnlyFolder) }),
     );
     expect(readOnly?.extensions?.admissionFindings).toEqual([
       {
@@ -285,7 +276,7 @@ describe('admission of container and volume creation', () => {
     );
     expect(volumes.Volumes ?? []).toEqual([]);
 
-    const { createVolume } = await deployer.query(CreateVolumeAsRole, {
+    const { createVolume } = await deployer.query(CreateVolumeWithOptions, {
       input: bindTo(writableFolder),
     });
     expect(expectType(createVolume, 'VolumePayload').volume.name).toBe(name);
@@ -302,7 +293,7 @@ describe('admission of container and volume creation', () => {
       networkMode: 'host',
     });
     expect(container?.mounts.map((mount) => mount.source).sort()).toEqual(['/', '/etc']);
-    const { createVolume } = await admin.query(CreateVolumeAsRole, {
+    const { createVolume } = await admin.query(CreateVolumeWithOptions, {
       input: {
         name: fixtures.name('admin-bind-volume'),
         labels: [runLabel],
