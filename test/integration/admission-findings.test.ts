@@ -171,16 +171,6 @@ describe('attacks by tokens without the dangerous permission', () => {
     }
   });
 
-  /** Whether the engine has a container of that name. */
-  async function containerExists(name: string): Promise<boolean> {
-    const response = await fixtures.engine.request(
-      { path: `/containers/${name}/json`, acceptStatus: [404] },
-      `inspect ${name}`,
-    );
-    await response.body.dump();
-    return response.status === 200;
-  }
-
   /** Runs `send` expecting an admission refusal at baseline with no engine write; returns the error. */
   async function expectAdmissionRefused(app: TestApp, send: () => Promise<Answer>) {
     const { data, errors } = await withoutEngineWrites(app, send);
@@ -244,7 +234,7 @@ describe('attacks by tokens without the dangerous permission', () => {
       expect(error?.message).toMatch(
         /^token "builder" \(role "builder"\) may not create this container: the "baseline" admission level refuses /,
       );
-      expect(await containerExists(input.name ?? '')).toBe(false);
+      expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
     });
 
     it('refuses it to a label-limited token through a container of its own label', async () => {
@@ -255,7 +245,7 @@ describe('attacks by tokens without the dangerous permission', () => {
       expect(error?.extensions?.admissionFindings).toEqual([
         expect.objectContaining({ control: 'shared-namespaces' }),
       ]);
-      expect(await containerExists(input.name ?? '')).toBe(false);
+      expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
     });
 
     it('refuses a chain: a container that itself joined the host-network one', async () => {
@@ -271,7 +261,7 @@ describe('attacks by tokens without the dangerous permission', () => {
         expect(found?.control).toBe('shared-namespaces');
         expect(found?.message).toContain(`takes from container "${names.chained}"`);
         expect(found?.message).toContain('HostConfig.NetworkMode "host"');
-        expect(await containerExists(input.name ?? '')).toBe(false);
+        expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
       }
     });
 
@@ -300,7 +290,7 @@ describe('attacks by tokens without the dangerous permission', () => {
         message: `HostConfig.Mounts[0] (volume "${names.rootVolume}") device host path "/" is outside the bind allow-list`,
       },
     ]);
-    expect(await containerExists(input.name ?? '')).toBe(false);
+    expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
   });
 
   describe('volumes of other filesystems', () => {
@@ -311,15 +301,6 @@ describe('attacks by tokens without the dangerous permission', () => {
         driverOptions: Object.entries(options).map(([key, value]) => ({ name: key, value })),
       },
     });
-
-    async function volumeExists(name: string): Promise<boolean> {
-      const response = await fixtures.engine.request(
-        { path: `/volumes/${name}`, acceptStatus: [404] },
-        `inspect volume ${name}`,
-      );
-      await response.body.dump();
-      return response.status === 200;
-    }
 
     it('refuses an overlay of host folders', async () => {
       const variables = volume('overlay', {
@@ -333,7 +314,7 @@ describe('attacks by tokens without the dangerous permission', () => {
       expect(error?.extensions?.admissionFindings).toEqual([
         expect.objectContaining({ control: 'volume-drivers' }),
       ]);
-      expect(await volumeExists(variables.input.name)).toBe(false);
+      expect(await fixtures.exists(`/volumes/${variables.input.name}`)).toBe(false);
     });
 
     it('refuses a block device given by a relative path', async () => {
@@ -344,7 +325,7 @@ describe('attacks by tokens without the dangerous permission', () => {
       expect(error?.extensions?.admissionFindings).toEqual([
         expect.objectContaining({ control: 'volume-drivers' }),
       ]);
-      expect(await volumeExists(variables.input.name)).toBe(false);
+      expect(await fixtures.exists(`/volumes/${variables.input.name}`)).toBe(false);
     });
 
     it('allows a tmpfs volume with a size', async () => {
@@ -372,7 +353,7 @@ describe('attacks by tokens without the dangerous permission', () => {
           message: `HostConfig.Mounts[0] host path "${readOnlyFolder}" is allow-listed read-only: mount it read-only`,
         },
       ]);
-      expect(await containerExists(input.name ?? '')).toBe(false);
+      expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
       expect(existsSync(join(readOnlyFolder, 'planted'))).toBe(false);
     });
 

@@ -92,16 +92,6 @@ describe('admission of container and volume creation', () => {
     return errors?.[0];
   }
 
-  /** Whether the engine has a container of that name. */
-  async function containerExists(name: string): Promise<boolean> {
-    const response = await fixtures.engine.request(
-      { path: `/containers/${name}/json`, acceptStatus: [404] },
-      `inspect ${name}`,
-    );
-    await response.body.dump();
-    return response.status === 200;
-  }
-
   it('refuses a container with every dangerous input to a role with write, naming each', async () => {
     const input = everythingDangerous('all-refused');
     const error = await expectRefused(deployer, () =>
@@ -127,7 +117,7 @@ describe('admission of container and volume creation', () => {
       ),
     );
     expect(error?.extensions?.admissionFindings).toEqual(findings);
-    expect(await containerExists(input.name ?? '')).toBe(false);
+    expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
   });
 
   it('answers HTTP 403 to the refusal', async () => {
@@ -185,7 +175,7 @@ describe('admission of container and volume creation', () => {
         message: `HostConfig.Mounts[0] host path "${source}" is allow-listed read-only: mount it read-only`,
       },
     ]);
-    expect(await containerExists(fixtures.name('writable-bind'))).toBe(false);
+    expect(await fixtures.exists(`/containers/${fixtures.name('writable-bind')}/json`)).toBe(false);
 
     const { createContainer } = await deployer.query(CreateContainerAsRole, {
       input: {
