@@ -37,6 +37,22 @@ async function docker(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
+/** Creates (not starts) an idle container of this run and `team` with the CLI; returns its id. */
+function createIdle(name: string, team: string): Promise<string> {
+  return docker(
+    'create',
+    '--name',
+    name,
+    '--label',
+    `${TEST_LABEL}=${run}`,
+    '--label',
+    `team=${team}`,
+    BASE_IMAGE,
+    'sleep',
+    '600',
+  );
+}
+
 function model() {
   const readModel = app.engines.list()[0]?.readModel;
   if (!readModel) throw new Error('the read model is off');
@@ -178,18 +194,7 @@ describe('read model: attacks by a label-limited token', () => {
     );
     await docker('rm', '-f', firstId);
     await modelSees(name, false);
-    const secondId = await docker(
-      'create',
-      '--name',
-      name,
-      '--label',
-      `${TEST_LABEL}=${run}`,
-      '--label',
-      'team=red',
-      BASE_IMAGE,
-      'sleep',
-      '600',
-    );
+    const secondId = await createIdle(name, 'red');
     await modelSees(name);
     for (const filter of [{}, { names: [name] }]) {
       const text = JSON.stringify(await limited(CONTAINERS, { filter }));
@@ -265,30 +270,8 @@ describe('read model: attacks by a label-limited token', () => {
       proxy.cut(stream);
       await waitFor(() => !cutModel.warm, { timeoutMs: 10_000, what: 'the model to go cold' });
       const resyncs = cutModel.counters.resyncs;
-      const gapRed = await docker(
-        'create',
-        '--name',
-        fixtures.name('atk-gap-red'),
-        '--label',
-        `${TEST_LABEL}=${run}`,
-        '--label',
-        'team=red',
-        BASE_IMAGE,
-        'sleep',
-        '600',
-      );
-      const gapBlue = await docker(
-        'create',
-        '--name',
-        fixtures.name('atk-gap-blue'),
-        '--label',
-        `${TEST_LABEL}=${run}`,
-        '--label',
-        'team=blue',
-        BASE_IMAGE,
-        'sleep',
-        '600',
-      );
+      const gapRed = await createIdle(fixtures.name('atk-gap-red'), 'red');
+      const gapBlue = await createIdle(fixtures.name('atk-gap-blue'), 'blue');
       const read = async () => {
         const answer = await cut.post<GraphQLResponse<Record<string, unknown>>>({
           query: CONTAINERS,
