@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { adminAndLimitedTokens } from '../helpers/access.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
 import { runDockerCliAt } from '../helpers/docker-cli.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
@@ -17,13 +17,9 @@ import { waitFor } from '../helpers/wait-for.ts';
 const fixtures = new EngineFixtures();
 const { run } = fixtures;
 const LIMIT = { [TEST_LABEL]: run, team: 'blue' };
-const adminToken = randomToken();
-const limitedToken = randomToken();
+const { adminToken, limitedToken, env: tokens } = adminAndLimitedTokens(LIMIT);
 const env = {
-  ...tokensEnv([
-    { id: 'root', role: 'admin', token: adminToken },
-    { id: 'blue', role: 'admin', token: limitedToken, labels: LIMIT },
-  ]),
+  ...tokens,
   DOCKERGRAPH_MAX_COST: '1000000',
   DOCKERGRAPH_READ_MODEL: 'on',
 };
