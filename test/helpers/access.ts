@@ -59,6 +59,20 @@ export type RoleDefinition =
   | readonly Permission[]
   | { readonly permissions: readonly Permission[]; readonly admission: AdmissionLevel };
 
+/**
+ * Two admin tokens, "root" unlimited and "blue" limited to `labels`, and the
+ * `DOCKERGRAPH_TOKENS` that configures them.
+ */
+export function adminAndLimitedTokens(labels: Readonly<Record<string, string>>) {
+  const adminToken = randomToken();
+  const limitedToken = randomToken();
+  const env = tokensEnv([
+    { id: 'root', role: 'admin', token: adminToken },
+    { id: 'blue', role: 'admin', token: limitedToken, labels },
+  ]);
+  return { adminToken, limitedToken, env };
+}
+
 /** `DOCKERGRAPH_TOKENS` configuring `grants`, and the custom `roles` when given. */
 export function tokensEnv(
   grants: readonly TokenGrant[],

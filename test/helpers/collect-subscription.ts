@@ -14,6 +14,8 @@ export interface CollectedSubscription<T> {
     timeoutMs: number,
     what: string,
   ): Promise<R>;
+  /** Resolves once `count` messages that `counts` keeps (every message by default) arrived. */
+  untilCount(count: number, timeoutMs: number, counts?: (message: T) => boolean): Promise<void>;
   /** Resolves once the stream ended. */
   untilEnded(timeoutMs: number): Promise<void>;
   /** Unsubscribes. */
@@ -43,21 +45,33 @@ export function collectSubscription<K extends string, T>(
       changes.notify();
     }
   })();
+  const until = <R>(
+    find: (messages: readonly T[]) => R | undefined,
+    timeoutMs: number,
+    what: string,
+  ): Promise<R> =>
+    changes.until(
+      () => find(messages),
+      timeoutMs,
+      () =>
+        new Error(
+          `timed out waiting for ${what}: ${JSON.stringify(messages)} ${JSON.stringify(errors)}`,
+        ),
+    );
   return {
     messages,
     errors,
     get ended() {
       return ended;
     },
-    until: (find, timeoutMs, what) =>
-      changes.until(
-        () => find(messages),
+    until,
+    untilCount: async (count, timeoutMs, counts = () => true) => {
+      await until(
+        (received) => (received.filter(counts).length >= count ? true : undefined),
         timeoutMs,
-        () =>
-          new Error(
-            `timed out waiting for ${what}: ${JSON.stringify(messages)} ${JSON.stringify(errors)}`,
-          ),
-      ),
+        `${count} messages`,
+      );
+    },
     untilEnded: async (timeoutMs) => {
       await changes.until(
         () => (ended ? true : undefined),

@@ -38,6 +38,13 @@ export class EngineFixtures {
     await response.body.dump();
   }
 
+  /** Whether the engine has an object at `path` (e.g. `/containers/NAME/json`, `/volumes/NAME`). */
+  async exists(path: string): Promise<boolean> {
+    const response = await this.engine.request({ path, acceptStatus: [404] }, `inspect ${path}`);
+    await response.body.dump();
+    return response.status === 200;
+  }
+
   /** `POST /containers/create` with the base image and the run label; returns the id. */
   async createContainer(name: string, config: Record<string, unknown> = {}): Promise<string> {
     const { Labels, ...rest } = config as { Labels?: Record<string, string> };

@@ -1,5 +1,6 @@
 // A started server over the private test engine and a graphql-ws client of it: how the
 // subscription tests meet the app, as a dashboard would.
+import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import { type Client, createClient } from 'graphql-ws';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
@@ -9,7 +10,17 @@ import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { EngineCallRecorder } from './app.ts';
-import { webSocketUrl } from './graphql-ws.ts';
+import { clientWithToken, webSocketUrl } from './graphql-ws.ts';
+
+/** How a subscriber reaches the server. */
+export type Transport = 'websocket' | 'sse';
+
+/** A GraphQL request as both graphql-ws and graphql-sse send it. */
+export interface SubscriptionRequest {
+  readonly query: string;
+  readonly variables?: Record<string, unknown>;
+  readonly operationName?: string;
+}
 
 export interface LiveServer extends EngineCallRecorder {
   readonly server: RunningServer;
@@ -17,7 +28,16 @@ export interface LiveServer extends EngineCallRecorder {
   readonly docker: DockerClient;
   /** A graphql-ws client of the server that does not retry. */
   readonly client: Client;
-  /** Disposes the client, then stops the server. */
+  /**
+   * The results of `request` sent with `token` over a new client of `transport` (no retries),
+   * which `close` disposes.
+   */
+  iterateWithToken<T>(
+    transport: Transport,
+    token: string,
+    request: SubscriptionRequest,
+  ): AsyncIterableIterator<{ data?: T | null | undefined; errors?: unknown }>;
+  /** Disposes the clients, then stops the server. */
   close(): Promise<void>;
 }
 
@@ -50,10 +70,25 @@ export async function startLiveServer(
     retryAttempts: 0,
     ...(options.token ? { connectionParams: { authorization: `Bearer ${options.token}` } } : {}),
   });
+  const tokenClients: (Client | SseClient)[] = [];
   return {
     server,
     docker,
     client,
+    iterateWithToken<T>(transport: Transport, token: string, request: SubscriptionRequest) {
+      if (transport === 'websocket') {
+        const tokenClient = clientWithToken(server.url, token);
+        tokenClients.push(tokenClient);
+        return tokenClient.iterate<T>(request);
+      }
+      const tokenClient = createSseClient({
+        url: `${server.url}/graphql`,
+        retryAttempts: 0,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      tokenClients.push(tokenClient);
+      return tokenClient.iterate<T>(request);
+    },
     async callsDuring(run) {
       const calls: string[] = [];
       const stop = docker.observe((call) => calls.push(`${call.method} ${call.path}`));
@@ -65,6 +100,7 @@ export async function startLiveServer(
       return calls;
     },
     async close() {
+      for (const tokenClient of tokenClients) await tokenClient.dispose();
       await client.dispose();
       await server.stop(0);
     },

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { CreateContainerInput } from '../generated/graphql.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { CreateVolumeWithOptions } from '../helpers/admission-operations.ts';
 import {
   createTestApp,
   expectArgumentError,
@@ -31,16 +32,6 @@ const CreateContainerAttack = graphql(`
     createContainer(input: $input, start: $start) {
       __typename
       ... on ContainerPayload { container { dockerId name hostConfig { networkMode } } }
-      ... on MutationError { message }
-    }
-  }
-`);
-
-const CreateVolumeAttack = graphql(`
-  mutation AttackCreateVolume($input: CreateVolumeInput!) {
-    createVolume(input: $input) {
-      __typename
-      ... on VolumePayload { volume { name options { name value } } }
       ... on MutationError { message }
     }
   }
@@ -180,16 +171,6 @@ describe('attacks by tokens without the dangerous permission', () => {
     }
   });
 
-  /** Whether the engine has a container of that name. */
-  async function containerExists(name: string): Promise<boolean> {
-    const response = await fixtures.engine.request(
-      { path: `/containers/${name}/json`, acceptStatus: [404] },
-      `inspect ${name}`,
-    );
-    await response.body.dump();
-    return response.status === 200;
-  }
-
   /** Runs `send` expecting an admission refusal at baseline with no engine write; returns the error. */
   async function expectAdmissionRefused(app: TestApp, send: () => Promise<Answer>) {
     const { data, errors } = await withoutEngineWrites(app, send);
@@ -253,7 +234,7 @@ describe('attacks by tokens without the dangerous permission', () => {
       expect(error?.message).toMatch(
         /^token "builder" \(role "builder"\) may not create this container: the "baseline" admission level refuses /,
       );
-      expect(await containerExists(input.name ?? '')).toBe(false);
+      expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
     });
 
     it('refuses it to a label-limited token through a container of its own label', async () => {
@@ -264,7 +245,7 @@ describe('attacks by tokens without the dangerous permission', () => {
       expect(error?.extensions?.admissionFindings).toEqual([
         expect.objectContaining({ control: 'shared-namespaces' }),
       ]);
-      expect(await containerExists(input.name ?? '')).toBe(false);
+      expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
     });
 
     it('refuses a chain: a container that itself joined the host-network one', async () => {
@@ -280,7 +261,7 @@ describe('attacks by tokens without the dangerous permission', () => {
         expect(found?.control).toBe('shared-namespaces');
         expect(found?.message).toContain(`takes from container "${names.chained}"`);
         expect(found?.message).toContain('HostConfig.NetworkMode "host"');
-        expect(await containerExists(input.name ?? '')).toBe(false);
+        expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
       }
     });
 
@@ -309,7 +290,7 @@ describe('attacks by tokens without the dangerous permission', () => {
         message: `HostConfig.Mounts[0] (volume "${names.rootVolume}") device host path "/" is outside the bind allow-list`,
       },
     ]);
-    expect(await containerExists(input.name ?? '')).toBe(false);
+    expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
   });
 
   describe('volumes of other filesystems', () => {
@@ -321,15 +302,6 @@ describe('attacks by tokens without the dangerous permission', () => {
       },
     });
 
-    async function volumeExists(name: string): Promise<boolean> {
-      const response = await fixtures.engine.request(
-        { path: `/volumes/${name}`, acceptStatus: [404] },
-        `inspect volume ${name}`,
-      );
-      await response.body.dump();
-      return response.status === 200;
-    }
-
     it('refuses an overlay of host folders', async () => {
       const variables = volume('overlay', {
         type: 'overlay',
@@ -337,28 +309,28 @@ describe('attacks by tokens without the dangerous permission', () => {
         o: 'ro,lowerdir=/etc:/root',
       });
       const error = await expectAdmissionRefused(builder, () =>
-        builder.execute(CreateVolumeAttack, variables),
+        builder.execute(CreateVolumeWithOptions, variables),
       );
       expect(error?.extensions?.admissionFindings).toEqual([
         expect.objectContaining({ control: 'volume-drivers' }),
       ]);
-      expect(await volumeExists(variables.input.name)).toBe(false);
+      expect(await fixtures.exists(`/volumes/${variables.input.name}`)).toBe(false);
     });
 
     it('refuses a block device given by a relative path', async () => {
       const variables = volume('ext4', { type: 'ext4', device: '../../../dev/vda' });
       const error = await expectAdmissionRefused(builder, () =>
-        builder.execute(CreateVolumeAttack, variables),
+        builder.execute(CreateVolumeWithOptions, variables),
       );
       expect(error?.extensions?.admissionFindings).toEqual([
         expect.objectContaining({ control: 'volume-drivers' }),
       ]);
-      expect(await volumeExists(variables.input.name)).toBe(false);
+      expect(await fixtures.exists(`/volumes/${variables.input.name}`)).toBe(false);
     });
 
     it('allows a tmpfs volume with a size', async () => {
       const variables = volume('tmpfs', { type: 'tmpfs', device: 'tmpfs', o: 'size=16m' });
-      const { createVolume } = await builder.query(CreateVolumeAttack, variables);
+      const { createVolume } = await builder.query(CreateVolumeWithOptions, variables);
       expect(expectType(createVolume, 'VolumePayload').volume.name).toBe(variables.input.name);
     });
   });
@@ -381,7 +353,7 @@ describe('attacks by tokens without the dangerous permission', () => {
           message: `HostConfig.Mounts[0] host path "${readOnlyFolder}" is allow-listed read-only: mount it read-only`,
         },
       ]);
-      expect(await containerExists(input.name ?? '')).toBe(false);
+      expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
       expect(existsSync(join(readOnlyFolder, 'planted'))).toBe(false);
     });
 

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { CreateContainerInput, CreateVolumeInput } from '../generated/graphql.ts';
 import { makeRoleTokens } from '../helpers/access.ts';
+import { CreateVolumeWithOptions } from '../helpers/admission-operations.ts';
 import {
   createTestApp,
   type GraphQLResponse,
@@ -30,16 +31,6 @@ const CreateContainerAsRole = graphql(`
           hostConfig { privileged capAdd networkMode }
         }
       }
-      ... on MutationError { message }
-    }
-  }
-`);
-
-const CreateVolumeAsRole = graphql(`
-  mutation CreateVolumeAsRole($input: CreateVolumeInput!) {
-    createVolume(input: $input) {
-      __typename
-      ... on VolumePayload { volume { name options { name value } } }
       ... on MutationError { message }
     }
   }
@@ -101,16 +92,6 @@ describe('admission of container and volume creation', () => {
     return errors?.[0];
   }
 
-  /** Whether the engine has a container of that name. */
-  async function containerExists(name: string): Promise<boolean> {
-    const response = await fixtures.engine.request(
-      { path: `/containers/${name}/json`, acceptStatus: [404] },
-      `inspect ${name}`,
-    );
-    await response.body.dump();
-    return response.status === 200;
-  }
-
   it('refuses a container with every dangerous input to a role with write, naming each', async () => {
     const input = everythingDangerous('all-refused');
     const error = await expectRefused(deployer, () =>
@@ -136,7 +117,7 @@ describe('admission of container and volume creation', () => {
       ),
     );
     expect(error?.extensions?.admissionFindings).toEqual(findings);
-    expect(await containerExists(input.name ?? '')).toBe(false);
+    expect(await fixtures.exists(`/containers/${input.name ?? ''}/json`)).toBe(false);
   });
 
   it('answers HTTP 403 to the refusal', async () => {
@@ -194,7 +175,7 @@ describe('admission of container and volume creation', () => {
         message: `HostConfig.Mounts[0] host path "${source}" is allow-listed read-only: mount it read-only`,
       },
     ]);
-    expect(await containerExists(fixtures.name('writable-bind'))).toBe(false);
+    expect(await fixtures.exists(`/containers/${fixtures.name('writable-bind')}/json`)).toBe(false);
 
     const { createContainer } = await deployer.query(CreateContainerAsRole, {
       input: {
@@ -256,7 +237,7 @@ describe('admission of container and volume creation', () => {
       ],
     });
     const outside = await expectRefused(deployer, () =>
-      deployer.execute(CreateVolumeAsRole, { input: bindTo('/etc') }),
+      deployer.execute(CreateVolumeWithOptions, { input: bindTo('/etc') }),
     );
     expect(outside?.message).toBe(
       refusal('create this volume', [
@@ -271,7 +252,7 @@ describe('admission of container and volume creation', () => {
     ]);
     // A volume is mounted read-write: a read-only entry does not hold one.
     const readOnly = await expectRefused(deployer, () =>
-      deployer.execute(CreateVolumeAsRole, { input: bindTo(readOnlyFolder) }),
+      deployer.execute(CreateVolumeWithOptions, { input: bindTo(readOnlyFolder) }),
     );
     expect(readOnly?.extensions?.admissionFindings).toEqual([
       {
@@ -285,7 +266,7 @@ describe('admission of container and volume creation', () => {
     );
     expect(volumes.Volumes ?? []).toEqual([]);
 
-    const { createVolume } = await deployer.query(CreateVolumeAsRole, {
+    const { createVolume } = await deployer.query(CreateVolumeWithOptions, {
       input: bindTo(writableFolder),
     });
     expect(expectType(createVolume, 'VolumePayload').volume.name).toBe(name);
@@ -302,7 +283,7 @@ describe('admission of container and volume creation', () => {
       networkMode: 'host',
     });
     expect(container?.mounts.map((mount) => mount.source).sort()).toEqual(['/', '/etc']);
-    const { createVolume } = await admin.query(CreateVolumeAsRole, {
+    const { createVolume } = await admin.query(CreateVolumeWithOptions, {
       input: {
         name: fixtures.name('admin-bind-volume'),
         labels: [runLabel],

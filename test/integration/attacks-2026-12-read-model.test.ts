@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { adminAndLimitedTokens } from '../helpers/access.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
 import { runDockerCliAt } from '../helpers/docker-cli.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
@@ -17,13 +17,9 @@ import { waitFor } from '../helpers/wait-for.ts';
 const fixtures = new EngineFixtures();
 const { run } = fixtures;
 const LIMIT = { [TEST_LABEL]: run, team: 'blue' };
-const adminToken = randomToken();
-const limitedToken = randomToken();
+const { adminToken, limitedToken, env: tokens } = adminAndLimitedTokens(LIMIT);
 const env = {
-  ...tokensEnv([
-    { id: 'root', role: 'admin', token: adminToken },
-    { id: 'blue', role: 'admin', token: limitedToken, labels: LIMIT },
-  ]),
+  ...tokens,
   DOCKERGRAPH_MAX_COST: '1000000',
   DOCKERGRAPH_READ_MODEL: 'on',
 };
@@ -35,6 +31,22 @@ async function docker(...args: string[]): Promise<string> {
     timeoutMs: 60_000,
   });
   return stdout.trim();
+}
+
+/** Creates (not starts) an idle container of this run and `team` with the CLI; returns its id. */
+function createIdle(name: string, team: string): Promise<string> {
+  return docker(
+    'create',
+    '--name',
+    name,
+    '--label',
+    `${TEST_LABEL}=${run}`,
+    '--label',
+    `team=${team}`,
+    BASE_IMAGE,
+    'sleep',
+    '600',
+  );
 }
 
 function model() {
@@ -178,18 +190,7 @@ describe('read model: attacks by a label-limited token', () => {
     );
     await docker('rm', '-f', firstId);
     await modelSees(name, false);
-    const secondId = await docker(
-      'create',
-      '--name',
-      name,
-      '--label',
-      `${TEST_LABEL}=${run}`,
-      '--label',
-      'team=red',
-      BASE_IMAGE,
-      'sleep',
-      '600',
-    );
+    const secondId = await createIdle(name, 'red');
     await modelSees(name);
     for (const filter of [{}, { names: [name] }]) {
       const text = JSON.stringify(await limited(CONTAINERS, { filter }));
@@ -265,30 +266,8 @@ describe('read model: attacks by a label-limited token', () => {
       proxy.cut(stream);
       await waitFor(() => !cutModel.warm, { timeoutMs: 10_000, what: 'the model to go cold' });
       const resyncs = cutModel.counters.resyncs;
-      const gapRed = await docker(
-        'create',
-        '--name',
-        fixtures.name('atk-gap-red'),
-        '--label',
-        `${TEST_LABEL}=${run}`,
-        '--label',
-        'team=red',
-        BASE_IMAGE,
-        'sleep',
-        '600',
-      );
-      const gapBlue = await docker(
-        'create',
-        '--name',
-        fixtures.name('atk-gap-blue'),
-        '--label',
-        `${TEST_LABEL}=${run}`,
-        '--label',
-        'team=blue',
-        BASE_IMAGE,
-        'sleep',
-        '600',
-      );
+      const gapRed = await createIdle(fixtures.name('atk-gap-red'), 'red');
+      const gapBlue = await createIdle(fixtures.name('atk-gap-blue'), 'blue');
       const read = async () => {
         const answer = await cut.post<GraphQLResponse<Record<string, unknown>>>({
           query: CONTAINERS,

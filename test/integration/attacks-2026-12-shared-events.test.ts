@@ -4,8 +4,6 @@
 // admin sent first, written with fragments, aliases, @include, several operations, other
 // variables, over WebSocket and SSE. Each must receive only what its own token allows,
 // and a subscriber that leaves must not stop the others' events.
-import { createClient as createSseClient } from 'graphql-sse';
-import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import {
@@ -13,8 +11,7 @@ import {
   collectSubscription,
 } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
-import { clientWithToken } from '../helpers/graphql-ws.ts';
-import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+import { type LiveServer, startLiveServer, type Transport } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const fixtures = new EngineFixtures();
@@ -96,8 +93,6 @@ const VARIANTS: readonly Variant[] = [
 ];
 
 let live: LiveServer;
-const wsClients: Client[] = [];
-const sseClients: ReturnType<typeof createSseClient>[] = [];
 
 beforeAll(async () => {
   live = await startLiveServer(undefined, { env: { ...env, DOCKERGRAPH_RATE_LIMIT: '0' } });
@@ -105,15 +100,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    for (const client of wsClients) await client.dispose();
-    for (const client of sseClients) client.dispose();
     await live?.close();
   } finally {
     await fixtures.cleanup();
   }
 });
-
-type Transport = 'websocket' | 'sse';
 
 interface Subscriber {
   readonly token: keyof typeof tokens;
@@ -128,23 +119,11 @@ function subscribe(token: keyof typeof tokens, transport: Transport, variant: Va
     variables: variant.variables([`${TEST_LABEL}=${fixtures.run}`]),
     ...(variant.operationName ? { operationName: variant.operationName } : {}),
   };
-  let iterator: AsyncIterableIterator<{
-    data?: Record<string, unknown> | null | undefined;
-    errors?: unknown;
-  }>;
-  if (transport === 'websocket') {
-    const client = clientWithToken(live.server.url, tokens[token]);
-    wsClients.push(client);
-    iterator = client.iterate<Record<string, unknown>>(request);
-  } else {
-    const client = createSseClient({
-      url: `${live.server.url}/graphql`,
-      retryAttempts: 0,
-      headers: { authorization: `Bearer ${tokens[token]}` },
-    });
-    sseClients.push(client);
-    iterator = client.iterate<Record<string, unknown>>(request);
-  }
+  const iterator = live.iterateWithToken<Record<string, unknown>>(
+    transport,
+    tokens[token],
+    request,
+  );
   return { token, transport, variant, collected: collectSubscription(variant.key, iterator) };
 }
 
@@ -225,11 +204,9 @@ describe('results shared among subscribers: attacks', () => {
 
   it('refuses a subscription with two root fields, aliased or not, before any sharing', async () => {
     for (const token of ['root', 'viewer'] as const) {
-      const client = clientWithToken(live.server.url, tokens[token]);
-      wsClients.push(client);
       const collected = collectSubscription(
         'a',
-        client.iterate<Record<string, unknown>>({
+        live.iterateWithToken<Record<string, unknown>>('websocket', tokens[token], {
           query: `subscription Two { a: events { kind } b: events { kind event { container { config { env { value } } } } } }`,
         }),
       );

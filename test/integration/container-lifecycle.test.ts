@@ -22,7 +22,28 @@ import { must } from '../helpers/must.ts';
 import { expectType } from '../helpers/mutations.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-// Spread into the operations below; codegen adds its definition to each of them.
+// Spread into the operations below; codegen adds their definitions to each of them.
+graphql(`
+  fragment ContainerLifecycleError on MutationError {
+    message
+    ... on InvalidInputError { field }
+  }
+`);
+
+graphql(`
+  fragment ContainerLifecyclePayload on ContainerPayload {
+    changed
+    container { ...ContainerLifecycleFields }
+  }
+`);
+
+graphql(`
+  fragment ContainerLifecycleStateChange on ContainerPayload {
+    changed
+    container { state }
+  }
+`);
+
 graphql(`
   fragment ContainerLifecycleFields on Container {
     id
@@ -44,8 +65,7 @@ const CreateContainer = graphql(`
     createContainer(input: $input, start: $start, pull: $pull, auth: $auth) {
       __typename
       ... on ContainerPayload { changed warnings container { ...ContainerLifecycleFields } }
-      ... on MutationError { message }
-      ... on InvalidInputError { field }
+      ...ContainerLifecycleError
       ... on EngineFailureError { code engineStatus }
       ... on RegistryAuthError { registry }
     }
@@ -117,8 +137,7 @@ const StartContainer = graphql(`
     startContainer(id: $id) {
       __typename
       ... on ContainerPayload { changed container { ...ContainerLifecycleFields } }
-      ... on MutationError { message }
-      ... on InvalidInputError { field }
+      ...ContainerLifecycleError
       ... on EngineFailureError { code engineStatus }
     }
   }
@@ -127,10 +146,7 @@ const StartContainer = graphql(`
 const StopContainer = graphql(`
   mutation ContainerLifecycleStop($id: String!, $timeoutSeconds: Int) {
     stopContainer(id: $id, timeoutSeconds: $timeoutSeconds) {
-      __typename
-      ... on ContainerPayload { changed container { ...ContainerLifecycleFields } }
-      ... on MutationError { message }
-      ... on InvalidInputError { field }
+      __typename ...ContainerLifecyclePayload ...ContainerLifecycleError
     }
   }
 `);
@@ -148,10 +164,7 @@ const RestartContainer = graphql(`
 const KillContainer = graphql(`
   mutation ContainerLifecycleKill($id: String!, $signal: String) {
     killContainer(id: $id, signal: $signal) {
-      __typename
-      ... on ContainerPayload { changed container { ...ContainerLifecycleFields } }
-      ... on MutationError { message }
-      ... on InvalidInputError { field }
+      __typename ...ContainerLifecyclePayload ...ContainerLifecycleError
     }
   }
 `);
@@ -159,9 +172,7 @@ const KillContainer = graphql(`
 const PauseContainer = graphql(`
   mutation ContainerLifecyclePause($id: String!) {
     pauseContainer(id: $id) {
-      __typename
-      ... on ContainerPayload { changed container { state } }
-      ... on MutationError { message }
+      __typename ...ContainerLifecycleStateChange ... on MutationError { message }
     }
   }
 `);
@@ -169,9 +180,7 @@ const PauseContainer = graphql(`
 const UnpauseContainer = graphql(`
   mutation ContainerLifecycleUnpause($id: String!) {
     unpauseContainer(id: $id) {
-      __typename
-      ... on ContainerPayload { changed container { state } }
-      ... on MutationError { message }
+      __typename ...ContainerLifecycleStateChange ... on MutationError { message }
     }
   }
 `);
@@ -189,10 +198,7 @@ const WaitContainer = graphql(`
 const RenameContainer = graphql(`
   mutation ContainerLifecycleRename($id: String!, $newName: String!) {
     renameContainer(id: $id, newName: $newName) {
-      __typename
-      ... on ContainerPayload { changed container { ...ContainerLifecycleFields } }
-      ... on MutationError { message }
-      ... on InvalidInputError { field }
+      __typename ...ContainerLifecyclePayload ...ContainerLifecycleError
     }
   }
 `);
@@ -214,8 +220,7 @@ const UpdateContainer = graphql(`
           }
         }
       }
-      ... on MutationError { message }
-      ... on InvalidInputError { field }
+      ...ContainerLifecycleError
     }
   }
 `);
@@ -225,8 +230,7 @@ const RemoveContainer = graphql(`
     removeContainer(id: $id, force: $force, removeVolumes: $removeVolumes) {
       __typename
       ... on RemoveContainerPayload { id dockerId name }
-      ... on MutationError { message }
-      ... on InvalidInputError { field }
+      ...ContainerLifecycleError
     }
   }
 `);
@@ -236,8 +240,7 @@ const PruneContainers = graphql(`
     pruneContainers(filter: $filter) {
       __typename
       ... on PruneContainersPayload { containersDeleted spaceReclaimedBytes }
-      ... on MutationError { message }
-      ... on InvalidInputError { field }
+      ...ContainerLifecycleError
     }
   }
 `);

@@ -49,6 +49,16 @@ const READ = `query ($id: String!) {
   }
 }`;
 
+/** Settings the input gives and the host config reads back as they were given. */
+const resolverAndRootSettings = {
+  dns: ['10.0.0.53'],
+  dnsSearch: ['corp.example'],
+  dnsOptions: ['ndots:2'],
+  extraHosts: ['db.local:10.1.2.3'],
+  init: true,
+  readonlyRootfs: true,
+};
+
 describe('createContainer: the other docker-run options', () => {
   const app = createTestApp();
   const fixtures = new EngineFixtures();
@@ -110,12 +120,7 @@ describe('createContainer: the other docker-run options', () => {
           { name: 'net.ipv4.ip_unprivileged_port_start', value: '80' },
           { name: 'kernel.shmmni', value: '2048' },
         ],
-        dns: ['10.0.0.53'],
-        dnsSearch: ['corp.example'],
-        dnsOptions: ['ndots:2'],
-        extraHosts: ['db.local:10.1.2.3'],
-        init: true,
-        readonlyRootfs: true,
+        ...resolverAndRootSettings,
         mounts: [{ type: 'TMPFS', target: '/scratch', tmpfsSizeBytes: 1048576 }],
         stopSignal: 'SIGINT',
         stopTimeout: 3,
@@ -198,12 +203,7 @@ describe('createContainer: the other docker-run options', () => {
         { name: 'kernel.shmmni', value: '2048' },
         { name: 'net.ipv4.ip_unprivileged_port_start', value: '80' },
       ],
-      dns: ['10.0.0.53'],
-      dnsSearch: ['corp.example'],
-      dnsOptions: ['ndots:2'],
-      extraHosts: ['db.local:10.1.2.3'],
-      init: true,
-      readonlyRootfs: true,
+      ...resolverAndRootSettings,
     });
     expect(container?.config).toEqual({
       stopSignal: 'SIGINT',

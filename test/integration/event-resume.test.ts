@@ -10,7 +10,10 @@ import type { DockerClient, EngineCallRecord } from '../../src/docker/client.ts'
 import type { RunningServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { EventsAcrossEngineRestartSubscription } from '../generated/graphql.ts';
-import { collectSubscription } from '../helpers/collect-subscription.ts';
+import {
+  type CollectedSubscription,
+  collectSubscription,
+} from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type EngineInstance, startEngine, stopEngine } from '../helpers/engine.ts';
 import { createEngineClient } from '../helpers/engine-client.ts';
@@ -34,34 +37,9 @@ type Message = EventsAcrossEngineRestartSubscription['events'];
 const ACTIONS = ['create', 'start', 'stop'];
 const RUN = `resume-${process.pid}-${Date.now()}`;
 
-interface Received {
-  readonly messages: Message[];
-  readonly errors: unknown[];
-  /** Resolves once `count` event messages (resyncs not counted) arrived. */
-  untilEvents(count: number, timeoutMs?: number): Promise<unknown>;
-  stop(): Promise<void>;
-}
+type Received = CollectedSubscription<Message>;
 
-function receive(
-  iterator: AsyncIterableIterator<{
-    data?: { events: Message } | null | undefined;
-    errors?: unknown;
-  }>,
-): Received {
-  const collected = collectSubscription('events', iterator);
-  return {
-    messages: collected.messages,
-    errors: collected.errors,
-    untilEvents: (count, timeoutMs = 15_000) =>
-      collected.until(
-        (messages) =>
-          messages.filter((message) => message.kind === 'EVENT').length >= count ? true : undefined,
-        timeoutMs,
-        `${count} events`,
-      ),
-    stop: () => collected.stop(),
-  };
-}
+const isEvent = (message: Message) => message.kind === 'EVENT';
 
 describe('events across an engine restart', () => {
   const calls: EngineCallRecord[] = [];
@@ -81,7 +59,8 @@ describe('events across an engine restart', () => {
   }
 
   function subscribe(client: Client, scenario: string): Received {
-    return receive(
+    return collectSubscription(
+      'events',
       client.iterate<{ events: Message }>({
         query: print(EventsSubscription),
         variables: {
@@ -153,7 +132,7 @@ describe('events across an engine restart', () => {
     const received = subscribe(wsClient(), 'restart');
     await untilSubscribers(1);
     const before = await createStartStop('restart', 'before');
-    await received.untilEvents(3);
+    await received.untilCount(3, 15_000, isEvent);
     const opened = running.events.upstreamConnections;
 
     await stopEngine(instance);
@@ -163,7 +142,7 @@ describe('events across an engine restart', () => {
       what: 'the upstream to reopen on the restarted engine',
     });
     const after = await createStartStop('restart', 'after');
-    await received.untilEvents(6);
+    await received.untilCount(6, 15_000, isEvent);
     await received.stop();
 
     expect(received.errors).toEqual([]);
@@ -197,7 +176,7 @@ describe('events across an engine restart', () => {
       what: 'the upstream to open',
     });
     const id = await createStartStop('many', 'many');
-    await Promise.all(subscribers.map((received) => received.untilEvents(3)));
+    await Promise.all(subscribers.map((received) => received.untilCount(3, 15_000, isEvent)));
     for (const received of subscribers) {
       expect(received.errors).toEqual([]);
       expect(

@@ -15,7 +15,10 @@ import { createLogger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { EventsOfLabelledContainersSubscription } from '../generated/graphql.ts';
-import { collectSubscription } from '../helpers/collect-subscription.ts';
+import {
+  type CollectedSubscription,
+  collectSubscription,
+} from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
@@ -56,43 +59,7 @@ const ObjectEventsSubscription = graphql(`
   }
 `);
 
-/** What one subscriber received, in order, and whether its stream ended. */
-interface Received {
-  readonly messages: Message[];
-  readonly errors: unknown[];
-  readonly ended: boolean;
-  /** Resolves once `count` messages arrived. */
-  until(count: number, timeoutMs?: number): Promise<unknown>;
-  /** Resolves once the stream ended. */
-  untilEnded(timeoutMs?: number): Promise<unknown>;
-  /** Unsubscribes. */
-  stop(): Promise<void>;
-}
-
-/** Reads an iterator of GraphQL results in the background. */
-function receive(
-  iterator: AsyncIterableIterator<{
-    data?: { events: Message } | null | undefined;
-    errors?: unknown;
-  }>,
-): Received {
-  const collected = collectSubscription('events', iterator);
-  return {
-    messages: collected.messages,
-    errors: collected.errors,
-    get ended() {
-      return collected.ended;
-    },
-    until: (count, timeoutMs = 10_000) =>
-      collected.until(
-        (messages) => (messages.length >= count ? true : undefined),
-        timeoutMs,
-        `${count} messages`,
-      ),
-    untilEnded: (timeoutMs = 10_000) => collected.untilEnded(timeoutMs),
-    stop: () => collected.stop(),
-  };
-}
+type Received = CollectedSubscription<Message>;
 
 function actionsOf(received: Received): (string | null | undefined)[] {
   return received.messages.map((message) =>
@@ -129,7 +96,8 @@ describe('events subscription', () => {
   }
 
   function subscribeWs(client: Client, scenario: string, since?: Date): Received {
-    return receive(
+    return collectSubscription(
+      'events',
       client.iterate<{ events: Message }>({
         query: print(EventsSubscription),
         variables: { ...filterFor(scenario), ...(since ? { since: since.toISOString() } : {}) },
@@ -181,11 +149,11 @@ describe('events subscription', () => {
     const received = subscribeWs(wsClient(), 'ws');
     await untilSubscribers(1);
     const id = await createLabelled('ws');
-    await received.until(1);
+    await received.untilCount(1, 10_000);
     await fixtures.startContainer(id);
-    await received.until(2);
+    await received.untilCount(2, 10_000);
     await stopAndRemove(id);
-    await received.until(4);
+    await received.untilCount(4, 10_000);
     await received.stop();
 
     expect(received.errors).toEqual([]);
@@ -204,7 +172,8 @@ describe('events subscription', () => {
   it('streams the same over SSE', async () => {
     const client = createSseClient({ url: `${running.url}/graphql`, retryAttempts: 0 });
     try {
-      const received = receive(
+      const received = collectSubscription(
+        'events',
         client.iterate<{ events: Message }>({
           query: print(EventsSubscription),
           variables: filterFor('sse'),
@@ -212,10 +181,10 @@ describe('events subscription', () => {
       );
       await untilSubscribers(1);
       const id = await createLabelled('sse');
-      await received.until(1);
+      await received.untilCount(1, 10_000);
       await fixtures.startContainer(id);
       await stopAndRemove(id);
-      await received.until(4);
+      await received.untilCount(4, 10_000);
       await received.stop();
       expect(received.errors).toEqual([]);
       expect(actionsOf(received)).toEqual(ACTIONS);
@@ -242,7 +211,7 @@ describe('events subscription', () => {
     });
 
     const id = await createLabelled('many');
-    await Promise.all(subscribers.map((received) => received.until(1)));
+    await Promise.all(subscribers.map((received) => received.untilCount(1, 10_000)));
     for (const received of subscribers) {
       expect(received.messages).toEqual([
         expect.objectContaining({
@@ -269,7 +238,7 @@ describe('events subscription', () => {
     const received = subscribeWs(wsClient(), 'drop');
     await untilSubscribers(1);
     const first = await createLabelled('drop', 'drop-1');
-    await received.until(1);
+    await received.untilCount(1, 10_000);
 
     const opened = running.events.upstreamConnections;
     proxy.setMode({ kind: 'refuse' });
@@ -284,10 +253,10 @@ describe('events subscription', () => {
     expect(received.messages).toHaveLength(1);
     proxy.setMode({ kind: 'pass' });
 
-    await received.until(4, 15_000);
+    await received.untilCount(4, 15_000);
     // A later event proves that nothing was repeated before it.
     const second = await createLabelled('drop', 'drop-2');
-    await received.until(5);
+    await received.untilCount(5, 10_000);
     await received.stop();
 
     expect(received.errors).toEqual([]);
@@ -311,10 +280,10 @@ describe('events subscription', () => {
     const id = await createLabelled('since');
     await fixtures.startContainer(id);
     const received = subscribeWs(wsClient(), 'since', before);
-    await received.until(2);
+    await received.untilCount(2, 10_000);
     await untilSubscribers(1);
     await stopAndRemove(id);
-    await received.until(4);
+    await received.untilCount(4, 10_000);
     await received.stop();
     expect(received.errors).toEqual([]);
     expect(actionsOf(received)).toEqual(ACTIONS);
@@ -331,23 +300,27 @@ describe('events subscription', () => {
       on: { connected: () => (connections += 1) },
     });
     wsClients.push(client);
-    const syntax = receive(client.iterate<{ events: Message }>({ query: 'subscription {' }));
-    await syntax.untilEnded();
+    const syntax = collectSubscription(
+      'events',
+      client.iterate<{ events: Message }>({ query: 'subscription {' }),
+    );
+    await syntax.untilEnded(10_000);
     expect(JSON.stringify(syntax.errors)).toMatch(/Syntax Error/);
-    const badLabel = receive(
+    const badLabel = collectSubscription(
+      'events',
       client.iterate<{ events: Message }>({
         query: print(EventsSubscription),
         variables: { filter: { labels: ['=x'] } },
       }),
     );
-    await badLabel.untilEnded();
+    await badLabel.untilEnded(10_000);
     expect(JSON.stringify(badLabel.errors)).toMatch(/filter\.labels\[0\].*BAD_USER_INPUT/);
     expect(badLabel.messages).toEqual([]);
     // The same socket still serves.
     const received = subscribeWs(client, 'after-errors');
     await untilSubscribers(1);
     const id = await createLabelled('after-errors');
-    await received.until(1);
+    await received.untilCount(1, 10_000);
     await received.stop();
     expect(actionsOf(received)).toEqual(['create']);
     expect(connections).toBe(1);
@@ -416,7 +389,8 @@ describe('events subscription', () => {
       },
     });
     try {
-      const overSse = receive(
+      const overSse = collectSubscription(
+        'events',
         sse.iterate<{ events: Message }>({
           query: print(EventsSubscription),
           variables: filterFor('stop'),
@@ -431,8 +405,8 @@ describe('events subscription', () => {
       }, 10_000);
       try {
         await second.stop(10_000);
-        await overSse.untilEnded();
-        await overWs.untilEnded();
+        await overSse.untilEnded(10_000);
+        await overWs.untilEnded(10_000);
         expect(graceOver).toBe(false);
       } finally {
         clearTimeout(grace);

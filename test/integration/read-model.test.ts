@@ -12,7 +12,7 @@ import type { EventFilter } from '../../src/docker/event-hub.ts';
 import type { EngineEvent } from '../../src/docker/events.ts';
 import type { ReadModel } from '../../src/docker/read-model.ts';
 import { graphql } from '../generated/gql.ts';
-import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { adminAndLimitedTokens } from '../helpers/access.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { runDockerCliAt } from '../helpers/docker-cli.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
@@ -85,13 +85,9 @@ const { run } = fixtures;
 const RUN = `${TEST_LABEL}=${run}`;
 /** The limited token's labels: this run's objects of one team. */
 const LIMIT = { [TEST_LABEL]: run, team: 'blue' };
-const adminToken = randomToken();
-const limitedToken = randomToken();
+const { adminToken, limitedToken, env: tokens } = adminAndLimitedTokens(LIMIT);
 const env = {
-  ...tokensEnv([
-    { id: 'root', role: 'admin', token: adminToken },
-    { id: 'blue', role: 'admin', token: limitedToken, labels: LIMIT },
-  ]),
+  ...tokens,
   DOCKERGRAPH_MAX_COST: '1000000',
 };
 const ON = { ...env, DOCKERGRAPH_READ_MODEL: 'on' };

@@ -4,8 +4,6 @@
 // WebSocket and SSE, after a more privileged token subscribed, and must still receive only
 // what their own token allows: no event of a container outside their label limit, no
 // field their role lacks.
-import { createClient as createSseClient } from 'graphql-sse';
-import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import {
@@ -13,8 +11,7 @@ import {
   collectSubscription,
 } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
-import { clientWithToken } from '../helpers/graphql-ws.ts';
-import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+import { type LiveServer, startLiveServer, type Transport } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const fixtures = new EngineFixtures();
@@ -50,8 +47,6 @@ interface Message {
 type Collected = CollectedSubscription<Message>;
 
 let live: LiveServer;
-const wsClients: Client[] = [];
-const sseClients: ReturnType<typeof createSseClient>[] = [];
 
 beforeAll(async () => {
   live = await startLiveServer(undefined, { env: { ...env, DOCKERGRAPH_RATE_LIMIT: '0' } });
@@ -59,33 +54,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    for (const client of wsClients) await client.dispose();
-    for (const client of sseClients) client.dispose();
     await live?.close();
   } finally {
     await fixtures.cleanup();
   }
 });
 
-function overWebSocket(token: string): Collected {
-  const client = clientWithToken(live.server.url, token);
-  wsClients.push(client);
+function over(transport: Transport, token: string): Collected {
   return collectSubscription(
     'events',
-    client.iterate<{ events: Message }>({ query: QUERY, variables }),
-  );
-}
-
-function overSse(token: string): Collected {
-  const client = createSseClient({
-    url: `${live.server.url}/graphql`,
-    retryAttempts: 0,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  sseClients.push(client);
-  return collectSubscription(
-    'events',
-    client.iterate<{ events: Message }>({ query: QUERY, variables }),
+    live.iterateWithToken<{ events: Message }>(transport, token, { query: QUERY, variables }),
   );
 }
 
@@ -95,14 +73,14 @@ const startOf = (id: string) => (messages: readonly Message[]) =>
 describe('results shared among subscribers of one event', () => {
   it('never hands a token what another token may see, over WebSocket and SSE', async () => {
     // The most privileged subscribe first, so that theirs are the first executions of each event.
-    const root = overWebSocket(rootToken);
-    const rootAgain = overWebSocket(rootToken);
-    const rootSse = overSse(rootToken);
-    const operator = overWebSocket(operatorToken);
-    const team = overWebSocket(teamToken);
-    const teamSse = overSse(teamToken);
-    const viewer = overWebSocket(viewerToken);
-    const viewerSse = overSse(viewerToken);
+    const root = over('websocket', rootToken);
+    const rootAgain = over('websocket', rootToken);
+    const rootSse = over('sse', rootToken);
+    const operator = over('websocket', operatorToken);
+    const team = over('websocket', teamToken);
+    const teamSse = over('sse', teamToken);
+    const viewer = over('websocket', viewerToken);
+    const viewerSse = over('sse', viewerToken);
     const all = [root, rootAgain, rootSse, operator, team, teamSse, viewer, viewerSse];
     await waitFor(() => live.server.events.subscriberCount === all.length, {
       timeoutMs: 20_000,
