@@ -197,3 +197,7 @@ builder.globalConnectionField('totalCount', (t) =>
     resolve: (connection) => connection.totalCount,
   }),
 );
+
+/** The schema builder's type parameters, for helpers that take Pothos' field and argument builders. */
+export type BuilderTypes =
+  typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

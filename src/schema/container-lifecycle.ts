@@ -29,7 +29,7 @@ import {
 } from '../docker/containers.ts';
 import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { inspectImage, pullImage } from '../docker/images.ts';
-import { builder } from './builder.ts';
+import { type BuilderTypes, builder } from './builder.ts';
 import { MountTypeEnum, PortProtocolEnum, RestartPolicyEnum } from './container-enums.ts';
 import { pruneLabelFilters } from './filter-inputs.ts';
 import { concealNameClash, limitContainerCreate } from './label-access.ts';
@@ -640,8 +640,6 @@ const PruneContainersFilter = builder.inputType('PruneContainersFilter', {
 
 const referenceDescription = 'Global ID, engine id, unique id prefix or name of the container.';
 
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
 /** The engine's own words for a missing container, for lookups dockergraph makes itself. */
 function noSuchContainer(what: string, key: string): EngineNotFoundError {
   return new EngineNotFoundError('NOT_FOUND', `${what}: No such container: ${key}`, 404);
@@ -756,7 +754,7 @@ function containerCallMutation(
 // Mutations
 
 /** The arguments of `stopContainer` and `restartContainer`: the container and its stop timeout. */
-function stopArgs(arg: ArgBuilder<Types>) {
+function stopArgs(arg: ArgBuilder<BuilderTypes>) {
   return {
     id: arg.string({ required: true, description: referenceDescription }),
     timeoutSeconds: arg.int({

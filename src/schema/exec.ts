@@ -11,7 +11,7 @@ import {
   runExec,
   startDetachedExec,
 } from '../docker/exec.ts';
-import { builder } from './builder.ts';
+import { type BuilderTypes, builder } from './builder.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { engineReferenceOf } from './node-id.ts';
 import { readBackContainer } from './read-back.ts';
@@ -22,10 +22,8 @@ const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 const MAX_TIMEOUT_SECONDS = 24 * 60 * 60;
 
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
 /** How a process runs, alike for `exec` and `execDetached`: its environment, directory, user. */
-function processFields(t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) {
+function processFields(t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>) {
   return {
     env: t.field({
       type: [KeyValueInput],

@@ -7,14 +7,14 @@
 
 import type { GraphQLContext } from '../context.ts';
 import { type GivenFields, givenFields } from '../docker/given-fields.ts';
-import type { builder } from './builder.ts';
+import type { BuilderTypes } from './builder.ts';
 import { scopedLabelFilters } from './label-access.ts';
 import { checkLabelFilters, invalidInput } from './shared.ts';
 
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
 /** The `labels` field of a filter input: every label given must match. */
-export function labelFilterField(t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) {
+export function labelFilterField(
+  t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>,
+) {
   return t.stringList({
     required: false,
     description: 'Labels as `key` or `key=value`; all must match.',

@@ -22,7 +22,7 @@ import type { DockerClient } from '../docker/client.ts';
 import { BuildFailedError, EngineError, InvalidInputError } from '../docker/errors.ts';
 import { givenFields } from '../docker/given-fields.ts';
 import { checkImageName, checkPlatform } from '../docker/image-reference.ts';
-import { builder } from './builder.ts';
+import { type BuilderTypes, builder } from './builder.ts';
 import { ImageProgressRef, progressOf } from './image-progress.ts';
 import { changesForCreate, labelsForCreate } from './label-access.ts';
 import {
@@ -290,10 +290,8 @@ async function runBuild(
 
 // Mutations
 
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
 /** The arguments of `buildImage` and `buildImageProgress`: the build and its uploaded context. */
-function buildArgs(arg: ArgBuilder<Types>) {
+function buildArgs(arg: ArgBuilder<BuilderTypes>) {
   return {
     input: arg({ type: BuildImageInput, required: true, description: 'The build.' }),
     context: arg({

@@ -8,12 +8,10 @@ import type { Delivered } from '../docker/live-buffer.ts';
 import type { RegistryCredentials } from '../docker/registry-auth.ts';
 import { type RedactedText, redactDriverOption, redactFor } from '../security/output-redaction.ts';
 import type { Principal } from '../security/principal.ts';
-import { builder } from './builder.ts';
+import { type BuilderTypes, builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 
 /** A key and its value, from one of the engine's string maps. */
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
 export interface KeyValue {
   readonly name: string;
   readonly value: string;
@@ -43,7 +41,8 @@ export const LabelRef = builder.objectRef<KeyValue>('Label').implement({
   }),
 });
 
-type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+type SchemaTypesOf<B> =
+  B extends PothosSchemaTypes.SchemaBuilder<infer BuilderTypes> ? BuilderTypes : never;
 type LabelMap = Readonly<Record<string, string>> | null | undefined;
 
 /**
@@ -168,7 +167,7 @@ export const RegistryAuthInput = builder.inputType('RegistryAuthInput', {
 });
 
 /** The `auth` argument of a field that reaches a registry. */
-export function registryAuthArg(arg: ArgBuilder<Types>) {
+export function registryAuthArg(arg: ArgBuilder<BuilderTypes>) {
   return arg({
     type: RegistryAuthInput,
     required: false,
@@ -178,7 +177,7 @@ export function registryAuthArg(arg: ArgBuilder<Types>) {
 
 /** The `spaceReclaimedBytes` field of a prune payload. */
 export function spaceReclaimedField<Report extends { readonly spaceReclaimed: number }>(
-  t: PothosSchemaTypes.ObjectFieldBuilder<Types, Report>,
+  t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Report>,
 ) {
   return t.field({
     type: 'SafeInt',
@@ -204,12 +203,12 @@ export function toRegistryCredentials(
 }
 
 /** The `since` argument of a log field, worded for a read ("Only lines …") or a follow ("Begin with …"). */
-export function logSinceArg(arg: ArgBuilder<Types>, description: string) {
+export function logSinceArg(arg: ArgBuilder<BuilderTypes>, description: string) {
   return arg({ type: 'DateTime', required: false, description });
 }
 
 /** The `timestamps` argument, alike on every log field and subscription. */
-export function logTimestampsArg(arg: ArgBuilder<Types>) {
+export function logTimestampsArg(arg: ArgBuilder<BuilderTypes>) {
   return arg.boolean({
     required: false,
     defaultValue: true,
@@ -219,7 +218,7 @@ export function logTimestampsArg(arg: ArgBuilder<Types>) {
 
 /** The `stdout` and `stderr` arguments of a log field, each named in the descriptions as given. */
 export function logStreamArgs(
-  arg: ArgBuilder<Types>,
+  arg: ArgBuilder<BuilderTypes>,
   names: { readonly stdout: string; readonly stderr: string },
 ) {
   return {
@@ -238,7 +237,7 @@ export function logStreamArgs(
 
 /** The `dropped` field of a message of a log subscription (`containerLogs`, `serviceLogs`). */
 export function droppedLinesField<Line>(
-  t: PothosSchemaTypes.ObjectFieldBuilder<Types, Delivered<Line>>,
+  t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Delivered<Line>>,
 ) {
   return t.exposeInt('dropped', {
     description:

@@ -11,7 +11,7 @@ import {
   unlockSwarm,
   updateSwarm,
 } from '../docker/swarm.ts';
-import { builder } from './builder.ts';
+import { type BuilderTypes, builder } from './builder.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { KeyValueInput, LabelRef, parseEngineTime, toKeyValues, toStringMap } from './shared.ts';
 
@@ -144,10 +144,8 @@ builder.queryFields((t) => ({
 // ---------------------------------------------------------------------------
 // Mutations (all "dangerous": they change which engines form the cluster)
 
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
 /** The addresses this node listens and is reached at, alike for `initSwarm` and `joinSwarm`. */
-function nodeAddressFields(t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) {
+function nodeAddressFields(t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>) {
   return {
     listenAddress: t.string({
       required: false,
