@@ -26,6 +26,7 @@ import { useAliasLimit } from './plugins/use-alias-limit.ts';
 import { useAudit } from './plugins/use-audit.ts';
 import { useAuthentication } from './plugins/use-authentication.ts';
 import { useBodyLimit } from './plugins/use-body-limit.ts';
+import { canGenerateCode, useCompiledExecution } from './plugins/use-compiled-execution.ts';
 import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useDashboard } from './plugins/use-dashboard.ts';
@@ -346,6 +347,8 @@ export function createApp(
       },
     },
     plugins: [
+      // First: it replaces the execute and subscribe functions that the plugins below wrap.
+      ...(config.compiledExecution && canGenerateCode() ? [useCompiledExecution(logger)] : []),
       useEngineReadiness(engines, config),
       useRequestLog(logger),
       ...(tracing ? [useTracing(tracing)] : []),
