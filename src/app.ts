@@ -33,6 +33,7 @@ import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
 import { useMetrics } from './plugins/use-metrics.ts';
 import { usePartialErrors } from './plugins/use-partial-errors.ts';
+import { useReservedResponseKeys } from './plugins/use-reserved-response-keys.ts';
 import { useSharedSubscriptionResults } from './plugins/use-shared-subscription-results.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { useTracing } from './plugins/use-tracing.ts';
@@ -396,6 +397,7 @@ export function createApp(
       useOperationGuards(operationGuards, principals, clientAddressOf),
       useTokenLimit(config.limits.maxTokens),
       useAliasLimit(config.limits.maxAliases),
+      useReservedResponseKeys(),
       useIntrospectionPolicy(config.security.introspection),
       useCostLimit(config.limits),
       usePartialErrors(),

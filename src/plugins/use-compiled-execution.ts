@@ -1,4 +1,18 @@
-import { useGraphQlJit } from '@envelop/graphql-jit';
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  type GraphQLSchema,
+  getOperationAST,
+  isInputType,
+  type SourceLocation,
+  typeFromAST,
+  valueFromAST,
+} from 'graphql';
+import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
+import type { GraphQLContext } from '../context.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -14,29 +28,146 @@ export function canGenerateCode(): boolean {
   }
 }
 
+/** A compiled operation, or the errors compiling it gave (answered as graphql-js would). */
+type Compiled = CompiledQuery | ExecutionResult;
+
 /**
- * Runs operations through graphql-jit: each parsed document (yoga caches them) is compiled
- * once into JavaScript that walks its selections, instead of graphql-js interpreting the
- * document for every object of every answer. The resolvers, and so every rule the schema
- * wraps around them (permissions, label limits, engine binding, redaction), are the same
+ * Compiled operations per parsed document (yoga's parser cache shares document objects
+ * among requests and bounds how many live) and per operation name: one document may hold
+ * several operations, and which one runs is the request's choice, not the first
+ * requester's.
+ */
+const compiledOperations = new WeakMap<DocumentNode, Map<string, Compiled>>();
+
+function compileOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  logger: Logger,
+): Compiled {
+  let byName = compiledOperations.get(document);
+  if (!byName) {
+    byName = new Map();
+    compiledOperations.set(document, byName);
+  }
+  // Operation names are GraphQL names, so the empty string cannot collide with one.
+  const key = operationName ?? '';
+  const cached = byName.get(key);
+  if (cached) return cached;
+  const compiled = compileQuery(schema, document, operationName ?? undefined, {
+    disablingCapturingStackErrors: true,
+  });
+  if (!isCompiledQuery(compiled)) {
+    logger.error('graphql-jit could not compile a document', {
+      errors: (compiled.errors ?? []).map((error) => error.message).join('; '),
+    });
+  }
+  byName.set(key, compiled);
+  return compiled;
+}
+
+/**
+ * The request's variables with each omitted one that has a default set to that default,
+ * as graphql-js coerces them: graphql-jit refuses a non-null variable with a default when
+ * the request omits it (`$name: String! = "x"`), which the GraphQL spec allows.
+ */
+function withVariableDefaults(args: ExecutionArgs): ExecutionArgs['variableValues'] {
+  const operation = getOperationAST(args.document, args.operationName);
+  const given = args.variableValues ?? {};
+  const defaults: Record<string, unknown> = {};
+  for (const definition of operation?.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    if (!definition.defaultValue || given[name] !== undefined) continue;
+    const type = typeFromAST(args.schema, definition.type);
+    // An unknown type or a default that does not coerce is left for the compiled
+    // coercion to report, with graphql-js's message.
+    if (!type || !isInputType(type)) continue;
+    const value = valueFromAST(definition.defaultValue, type);
+    if (value !== undefined) defaults[name] = value;
+  }
+  return Object.keys(defaults).length === 0 ? given : { ...given, ...defaults };
+}
+
+/** Character offsets of the starts of `body`'s lines (GraphQL counts \r\n, \n and \r as one). */
+function lineStarts(body: string): number[] {
+  const starts = [0];
+  for (const match of body.matchAll(/\r\n|[\n\r]/g)) starts.push(match.index + match[0].length);
+  return starts;
+}
+
+/**
+ * graphql-jit's errors carry `locations` but no AST nodes, source or positions, which
+ * graphql-js's errors carry and which yoga's masking and ours rebuild errors from (and so
+ * would answer without locations). Each is made again as graphql-js makes it, its
+ * positions found from its locations in the document's source.
+ */
+function toGraphQLJsErrors(
+  errors: readonly GraphQLError[],
+  document: DocumentNode,
+): GraphQLError[] {
+  const source = document.loc?.source;
+  let starts: number[] | undefined;
+  return errors.map((error) => {
+    if (error.nodes || !source) return error;
+    starts ??= lineStarts(source.body);
+    const positions = (error.locations ?? []).flatMap((location: SourceLocation) => {
+      const start = starts?.[location.line - 1];
+      return start === undefined ? [] : [start + location.column - 1];
+    });
+    return new GraphQLError(error.message, {
+      source,
+      positions: positions.length > 0 ? positions : null,
+      path: error.path ?? null,
+      originalError: error.originalError ?? null,
+      extensions: error.extensions,
+    });
+  });
+}
+
+/** `result` with graphql-js's errors, put first as graphql-js puts them (answers keep key order). */
+function withGraphQLJsErrors(result: ExecutionResult, document: DocumentNode): ExecutionResult {
+  const { errors, ...rest } = result;
+  if (!errors?.length) return result;
+  return { errors: toGraphQLJsErrors(errors, document), ...rest };
+}
+
+/**
+ * Runs operations through graphql-jit: each parsed document is compiled once into
+ * JavaScript that walks its selections, instead of graphql-js interpreting the document
+ * for every object of every answer. The resolvers, and so every rule the schema wraps
+ * around them (permissions, label limits, engine binding, redaction), are the same
  * functions either way. Measured in bench/read-model.ts: the overview of 200 containers
  * from the read model took a third of the interpreter's time.
+ *
+ * Client text never becomes code: graphql-jit writes names (GraphQL names, letters, digits
+ * and `_` only) into the code and keeps argument values, defaults and messages as JSON
+ * data; test/integration/attacks-2026-12-compiled-execution.test.ts holds it to the
+ * interpreter's answers for hostile documents.
  *
  * It must come before every plugin that wraps the execute or subscribe function it is given
  * (tracing, shared subscription results): envelop hands each plugin the function the ones
  * before it set, and this plugin replaces it outright.
  */
-export function useCompiledExecution(logger: Logger): ReturnType<typeof useGraphQlJit> {
-  return useGraphQlJit(
-    {},
-    {
-      // A document that graphql-jit cannot compile is answered with the errors it gives,
-      // as graphql-js would answer them; logged, since a valid document should compile.
-      onError: (result) => {
-        logger.error('graphql-jit could not compile a document', {
-          errors: (result.errors ?? []).map((error) => error.message).join('; '),
-        });
-      },
+export function useCompiledExecution(logger: Logger): Plugin<GraphQLContext> {
+  function run(args: ExecutionArgs, subscribe: boolean) {
+    const compiled = compileOperation(args.schema, args.document, args.operationName, logger);
+    if (!isCompiledQuery(compiled)) return compiled;
+    const variables = withVariableDefaults(args);
+    const execute = subscribe && compiled.subscribe ? compiled.subscribe : compiled.query;
+    return Promise.resolve(execute(args.rootValue, args.contextValue, variables)).then((result) =>
+      isAsyncIterable(result)
+        ? mapAsyncIterator(result, (event: ExecutionResult) =>
+            withGraphQLJsErrors(event, args.document),
+          )
+        : withGraphQLJsErrors(result, args.document),
+    );
+  }
+  return {
+    onExecute({ setExecuteFn }) {
+      setExecuteFn((args) => run(args, false));
     },
-  );
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn((args) => run(args, true));
+    },
+  };
 }
