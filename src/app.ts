@@ -348,7 +348,7 @@ export function createApp(
       },
     },
     plugins: [
-      // First: it replaces the execute and subscribe functions that the plugins below wrap.
+      // First: it replaces the execute function that the plugins below wrap.
       ...(config.compiledExecution && canGenerateCode() ? [useCompiledExecution(logger)] : []),
       useEngineReadiness(engines, config),
       useRequestLog(logger),

@@ -11,7 +11,7 @@ import {
   valueFromAST,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 import type { Logger } from '../logger.ts';
 
@@ -144,30 +144,26 @@ function withGraphQLJsErrors(result: ExecutionResult, document: DocumentNode): E
  * data; test/integration/attacks-2026-12-compiled-execution.test.ts holds it to the
  * interpreter's answers for hostile documents.
  *
- * It must come before every plugin that wraps the execute or subscribe function it is given
- * (tracing, shared subscription results): envelop hands each plugin the function the ones
- * before it set, and this plugin replaces it outright.
+ * Queries and mutations only: graphql-jit 0.8 hands a subscription field's `subscribe` the
+ * request's variables in place of the field's arguments (`containerLogs(id: $id, tail: 0)`
+ * would get `{ id }` and no `tail`), so subscriptions keep graphql-js, which creates their
+ * streams and executes their events (use-shared-subscription-results.ts executes each event
+ * once per token and document already).
+ *
+ * It must come before every plugin that wraps the execute function it is given (tracing):
+ * envelop hands each plugin the function the ones before it set, and this plugin replaces
+ * it outright.
  */
 export function useCompiledExecution(logger: Logger): Plugin<GraphQLContext> {
-  function run(args: ExecutionArgs, subscribe: boolean) {
-    const compiled = compileOperation(args.schema, args.document, args.operationName, logger);
-    if (!isCompiledQuery(compiled)) return compiled;
-    const variables = withVariableDefaults(args);
-    const execute = subscribe && compiled.subscribe ? compiled.subscribe : compiled.query;
-    return Promise.resolve(execute(args.rootValue, args.contextValue, variables)).then((result) =>
-      isAsyncIterable(result)
-        ? mapAsyncIterator(result, (event: ExecutionResult) =>
-            withGraphQLJsErrors(event, args.document),
-          )
-        : withGraphQLJsErrors(result, args.document),
-    );
-  }
   return {
     onExecute({ setExecuteFn }) {
-      setExecuteFn((args) => run(args, false));
-    },
-    onSubscribe({ setSubscribeFn }) {
-      setSubscribeFn((args) => run(args, true));
+      setExecuteFn((args) => {
+        const compiled = compileOperation(args.schema, args.document, args.operationName, logger);
+        if (!isCompiledQuery(compiled)) return compiled;
+        return Promise.resolve(
+          compiled.query(args.rootValue, args.contextValue, withVariableDefaults(args)),
+        ).then((result) => withGraphQLJsErrors(result, args.document));
+      });
     },
   };
 }

@@ -161,6 +161,32 @@ describe('compiled execution against hostile documents', () => {
     expect(lookedAgain.body).toEqual(looked.body);
   });
 
+  it.each([
+    {
+      name: 'a literal argument beside a variable',
+      query:
+        'subscription ($id: String!) { containerLogs(id: $id, tail: -1) { line { message } } }',
+      expected: 'BAD_USER_INPUT',
+    },
+    {
+      name: 'a variable inside a list argument',
+      query: 'subscription ($id: String!) { containerStats(ids: [$id]) { containerId } }',
+      expected: 'NOT_FOUND',
+    },
+  ])(
+    'gives a subscription field its own arguments, not the variables: $name',
+    async ({ query, expected }) => {
+      const payload = { query, variables: { id: `no-such-container-${fixtures.run}` } };
+      const options = { headers: { accept: 'text/event-stream' } };
+      const [compiledAnswer, interpretedAnswer] = await Promise.all([
+        compiled.post(payload, options),
+        interpreted.post(payload, options),
+      ]);
+      expect(interpretedAnswer.text).toContain(expected);
+      expect(compiledAnswer.text).toBe(interpretedAnswer.text);
+    },
+  );
+
   it('answers a document as wide as the limits allow, like the interpreter', async () => {
     const fields = Array.from(
       { length: 40 },
