@@ -46,7 +46,10 @@ await build({
   entryPoints: ['src/targets/node-http.ts'],
   outfile: 'dist/bench/node-esm.mjs',
   define: { 'process.env.NODE_ENV': '"production"' },
-  alias: { '@graphql-yoga/render-graphiql': './src/targets/graphiql-unavailable.ts' },
+  alias: {
+    '@graphql-yoga/render-graphiql': './src/targets/graphiql-unavailable.ts',
+    'fast-json-stringify': './src/targets/fast-json-stringify-unavailable.ts',
+  },
 });
 // The emulator bundled too, so that no TypeScript loader sits in the Lambda's launch.
 await build({

@@ -54,6 +54,11 @@ const WITHOUT_GRAPHIQL = {
   '@graphql-yoga/render-graphiql': './src/targets/graphiql-unavailable.ts',
 } as const;
 
+/** graphql-jit's optional serializer, never turned on (see the stand-in's comment). */
+const WITHOUT_JSON_SCHEMA_SERIALIZER = {
+  'fast-json-stringify': './src/targets/fast-json-stringify-unavailable.ts',
+} as const;
+
 /**
  * The full server's GraphiQL: its module is left out of the bundle and built into
  * `graphiql.cjs` beside it, which the server requires on the first GraphiQL page asked
@@ -124,7 +129,7 @@ const nodeArtifact: BuildOptions = {
   platform: 'node',
   target: 'node20',
   banner: { js: REQUIRE_BANNER },
-  alias: WITHOUT_GRAPHIQL,
+  alias: { ...WITHOUT_GRAPHIQL, ...WITHOUT_JSON_SCHEMA_SERIALIZER },
   plugins: [undiciPoolOnly],
 };
 
@@ -137,6 +142,7 @@ export const TARGETS: readonly Target[] = [
       platform: 'node',
       target: 'node20',
       ...commonJsArtifact,
+      alias: WITHOUT_JSON_SCHEMA_SERIALIZER,
       plugins: [graphiqlBesideBundle, withoutGraphqlMode, undiciPoolOnly],
     },
     codeCache: true,
@@ -179,6 +185,8 @@ export const TARGETS: readonly Target[] = [
       // Nor TCP for Redis: DOCKERGRAPH_REDIS_URL is refused there with a message.
       alias: {
         ...WITHOUT_GRAPHIQL,
+        // Workers refuse code generation: operations are interpreted there (src/app.ts).
+        'graphql-jit': './src/targets/graphql-jit-unavailable.ts',
         undici: './src/targets/undici-unavailable.ts',
         ioredis: './src/targets/ioredis-unavailable.ts',
       },

@@ -26,12 +26,14 @@ import { useAliasLimit } from './plugins/use-alias-limit.ts';
 import { useAudit } from './plugins/use-audit.ts';
 import { useAuthentication } from './plugins/use-authentication.ts';
 import { useBodyLimit } from './plugins/use-body-limit.ts';
+import { canGenerateCode, useCompiledExecution } from './plugins/use-compiled-execution.ts';
 import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
 import { useMetrics } from './plugins/use-metrics.ts';
 import { usePartialErrors } from './plugins/use-partial-errors.ts';
+import { useReservedResponseKeys } from './plugins/use-reserved-response-keys.ts';
 import { useSharedSubscriptionResults } from './plugins/use-shared-subscription-results.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { useTracing } from './plugins/use-tracing.ts';
@@ -346,6 +348,8 @@ export function createApp(
       },
     },
     plugins: [
+      // First: it replaces the execute function that the plugins below wrap.
+      ...(config.compiledExecution && canGenerateCode() ? [useCompiledExecution(logger)] : []),
       useEngineReadiness(engines, config),
       useRequestLog(logger),
       ...(tracing ? [useTracing(tracing)] : []),
@@ -393,6 +397,7 @@ export function createApp(
       useOperationGuards(operationGuards, principals, clientAddressOf),
       useTokenLimit(config.limits.maxTokens),
       useAliasLimit(config.limits.maxAliases),
+      useReservedResponseKeys(),
       useIntrospectionPolicy(config.security.introspection),
       useCostLimit(config.limits),
       usePartialErrors(),

@@ -88,6 +88,11 @@ export interface Config {
    * stream and answer list reads from them (`DOCKERGRAPH_READ_MODEL`; see `src/docker/read-model.ts`).
    */
   readonly readModel: boolean;
+  /**
+   * Compile each operation with graphql-jit instead of interpreting it
+   * (`DOCKERGRAPH_COMPILED_EXECUTION`; src/plugins/use-compiled-execution.ts).
+   */
+  readonly compiledExecution: boolean;
   /** Serve GraphiQL on the GraphQL endpoint. */
   readonly graphiql: boolean;
   /** Minimum level of log lines written to stdout. */
@@ -669,6 +674,7 @@ export function loadConfig(env: Environment = process.env): Config {
     ),
     embeddedEngine: readBoolean(env, 'DOCKERGRAPH_EMBEDDED_ENGINE', true),
     readModel: readBoolean(env, 'DOCKERGRAPH_READ_MODEL', false),
+    compiledExecution: readBoolean(env, 'DOCKERGRAPH_COMPILED_EXECUTION', true),
     graphiql: readBoolean(env, 'DOCKERGRAPH_GRAPHIQL', !production),
     logLevel: logLevel as LogLevel,
     security: {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
+import { canGenerateCode } from '../../src/plugins/use-compiled-execution.ts';
 
 describe('loadConfig', () => {
   it('listens on loopback port 4000 by default', () => {
@@ -17,6 +18,12 @@ describe('loadConfig', () => {
       certPath: undefined,
       configDir: '/home/me/.docker',
     });
+  });
+
+  it('compiles operations unless DOCKERGRAPH_COMPILED_EXECUTION is off, and Node allows it', () => {
+    expect(loadConfig({}).compiledExecution).toBe(true);
+    expect(loadConfig({ DOCKERGRAPH_COMPILED_EXECUTION: 'off' }).compiledExecution).toBe(false);
+    expect(canGenerateCode()).toBe(true);
   });
 
   it('reads the docker CLI variables, treating empty as unset', () => {
