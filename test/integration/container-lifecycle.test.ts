@@ -85,14 +85,7 @@ const CreateRichContainer = graphql(`
           labels { name value }
           config {
             cmd
-            env { name value }
-            workingDir
-            user
-            hostname
-            domainname
-            tty
-            openStdin
-            exposedPorts { port protocol }
+            ...ContainerConfigProcess
             stopSignal
             stopTimeout
             healthcheck {

@@ -35,14 +35,7 @@ const ImageFacts = graphql(`
     config {
       cmd
       entrypoint
-      env { name value }
-      workingDir
-      user
-      hostname
-      domainname
-      tty
-      openStdin
-      exposedPorts { port protocol }
+      ...ContainerConfigProcess
       image
       volumes
       stopSignal
