@@ -257,6 +257,16 @@ const VolumeLookup = graphql(`
 
 const MiB = 1024 * 1024;
 
+/** The rich container's resources, which its host config reads back as they were given. */
+const richResources = {
+  memoryBytes: 64 * MiB,
+  memoryReservationBytes: 32 * MiB,
+  memorySwapBytes: 128 * MiB,
+  cpus: 0.5,
+  cpuShares: 512,
+  pidsLimit: 100,
+};
+
 describe('container lifecycle mutations', () => {
   const app = createTestApp();
   const fixtures = new EngineFixtures();
@@ -355,14 +365,7 @@ describe('container lifecycle mutations', () => {
         ],
         network: { name: networkName, aliases: ['web-alias'], ipv4Address: `${subnet}.10` },
         restartPolicy: { name: 'ON_FAILURE', maximumRetryCount: 2 },
-        resources: {
-          memoryBytes: 64 * MiB,
-          memoryReservationBytes: 32 * MiB,
-          memorySwapBytes: 128 * MiB,
-          cpus: 0.5,
-          cpuShares: 512,
-          pidsLimit: 100,
-        },
+        resources: richResources,
         stopSignal: 'term',
         stopTimeout: 3,
         healthcheck: {
@@ -430,12 +433,7 @@ describe('container lifecycle mutations', () => {
     const hostConfig = must(container.hostConfig, 'hostConfig');
     expect(hostConfig).toMatchObject({
       restartPolicy: { name: 'ON_FAILURE', maximumRetryCount: 2 },
-      memoryBytes: 64 * MiB,
-      memoryReservationBytes: 32 * MiB,
-      memorySwapBytes: 128 * MiB,
-      cpus: 0.5,
-      cpuShares: 512,
-      pidsLimit: 100,
+      ...richResources,
       privileged: false,
       readonlyRootfs: true,
       publishAllPorts: false,
