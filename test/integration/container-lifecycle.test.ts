@@ -13,6 +13,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import {
   type AuthRegistry,
+  deleteRegistryManifest,
   execInEngineNetns,
   startAuthRegistry,
   startRegistry,
@@ -1024,16 +1025,8 @@ describe('container lifecycle mutations', () => {
       if (privateImage) await untag(privateImage);
       if (privateDigest) {
         const { address, username, password } = authRegistry;
-        await execInEngineNetns('curl', [
-          '-fsS',
-          '-o',
-          '/dev/null',
-          '-u',
-          `${username}:${password}`,
-          '-X',
-          'DELETE',
-          `http://${address}/v2/dg-lifecycle-${fixtures.run}/private/manifests/${privateDigest}`,
-        ]);
+        const repository = `dg-lifecycle-${fixtures.run}/private`;
+        await deleteRegistryManifest(address, repository, privateDigest, `${username}:${password}`);
       }
     });
 
