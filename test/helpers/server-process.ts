@@ -9,7 +9,7 @@ import { Changes } from './wait-for.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Where `npm run build` writes the server: its bundle and, beside it, the code cache. */
+/** Where `npm run build` writes the server's bundle, beside which the server writes its code cache. */
 export const BUILT_SERVER_DIRECTORY = join(ROOT, 'dist/server/');
 
 export interface Child {
