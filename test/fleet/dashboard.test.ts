@@ -2,7 +2,6 @@
 // table with each container's engine, the engine filter narrowing it to one engine, the engine
 // overview, an engine that goes down named in a banner while the others' rows stay, gone with a
 // re-list once the engine is back; and the terminal and the stop button on a container's own engine.
-import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.ts';
@@ -10,18 +9,16 @@ import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { launchChromium, screenshot, type WatchedPage, watchedPage } from '../helpers/browser.ts';
 import {
   FLEET_ENGINE_NAMES,
+  fleetTestRun,
   runDockerCli,
-  runIdleContainer,
-  startFleetEngine,
   startFleetServer,
-  stopFleetEngine,
+  whileFleetEngineDown,
 } from '../helpers/fleet.ts';
 
-const run = randomUUID().slice(0, 8);
-const LABEL = `dockergraph.fleet-dashboard=${run}`;
+const testRun = fleetTestRun('dashboard');
 const adminToken = randomToken();
 /** One container per engine, named after it. */
-const containerOf = (engine: string) => `${run}-${engine}`;
+const containerOf = (engine: string) => `${testRun.run}-${engine}`;
 
 let server: RunningServer;
 let browser: Browser;
@@ -30,7 +27,7 @@ let admin: WatchedPage;
 beforeAll(async () => {
   server = await startFleetServer(tokensEnv([{ id: 'root', role: 'admin', token: adminToken }]));
   await Promise.all(
-    FLEET_ENGINE_NAMES.map((engine) => runIdleContainer(engine, containerOf(engine), LABEL)),
+    FLEET_ENGINE_NAMES.map((engine) => testRun.runIdleContainer(engine, containerOf(engine))),
   );
   browser = await launchChromium();
 });
@@ -99,11 +96,9 @@ describe('dashboard over several engines', () => {
 
   it('names an engine that is down in a banner and keeps showing the others, until it is back', async () => {
     const { page } = admin;
-    await stopFleetEngine('fleet-c');
-    let restarted = false;
-    try {
+    const banner = page.locator('.banner-engine[data-engine="fleet-c"]');
+    await whileFleetEngineDown('fleet-c', async () => {
       await page.reload();
-      const banner = page.locator('.banner-engine[data-engine="fleet-c"]');
       await banner.waitFor({ timeout: 60_000 });
       expect(await banner.innerText()).toContain('Engine fleet-c is unreachable');
       for (const engine of ['fleet-a', 'fleet-b']) {
@@ -126,19 +121,15 @@ describe('dashboard over several engines', () => {
       ).toBe('reachable');
       expect(admin.blocked).toEqual([]);
       expect(admin.errors).toEqual([]);
+    });
 
-      // Back: the banner goes and the container of fleet-c (killed with its engine) is listed again.
-      await startFleetEngine('fleet-c');
-      restarted = true;
-      await page.locator('nav a[href="#containers"]').click();
-      await banner.waitFor({ state: 'detached', timeout: 60_000 });
-      await expect
-        .poll(() => rowOf('fleet-c').getByTestId('state').innerText(), { timeout: 60_000 })
-        .toBe('exited');
-      expect(admin.errors).toEqual([]);
-    } finally {
-      if (!restarted) await startFleetEngine('fleet-c');
-    }
+    // Back: the banner goes and the container of fleet-c (killed with its engine) is listed again.
+    await page.locator('nav a[href="#containers"]').click();
+    await banner.waitFor({ state: 'detached', timeout: 60_000 });
+    await expect
+      .poll(() => rowOf('fleet-c').getByTestId('state').innerText(), { timeout: 60_000 })
+      .toBe('exited');
+    expect(admin.errors).toEqual([]);
   });
 
   it('opens a terminal and stops a container on their own engine', async () => {

@@ -2,7 +2,6 @@
 // them with a constant number of engine calls per engine, global IDs find objects on each,
 // one event stream sees all three, an engine that goes down leaves a partial answer naming it,
 // and a token limited to engines cannot see or touch the others.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { EngineRegistry } from '../../src/docker/engine-registry.ts';
@@ -18,17 +17,16 @@ import {
   FLEET_ENGINE_NAMES,
   fleetEngine,
   fleetEngineClient,
+  fleetTestRun,
   runDockerCli,
-  runIdleContainer,
-  startFleetEngine,
   startFleetServer,
-  stopFleetEngine,
+  whileFleetEngineDown,
 } from '../helpers/fleet.ts';
 import { clientWithToken } from '../helpers/graphql-ws.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-const run = randomUUID().slice(0, 8);
-const LABEL = `dockergraph.fleet-engines=${run}`;
+const testRun = fleetTestRun('engines');
+const { run, label: LABEL } = testRun;
 const adminToken = randomToken();
 const limitedToken = randomToken();
 const stagingToken = randomToken();
@@ -73,10 +71,6 @@ async function callsDuring<T>(work: () => Promise<T>): Promise<Record<string, st
   return Object.fromEntries([...calls].map(([name, list]) => [name, [...list]]));
 }
 
-function runContainer(engine: string, name: string): Promise<string> {
-  return runIdleContainer(engine, name, LABEL);
-}
-
 interface ContainerNode {
   id: string;
   dockerId: string;
@@ -102,7 +96,9 @@ beforeAll(async () => {
     client.observe((call) => seen.push(`${call.method} ${call.path}`));
   });
   // One container on each engine to start with; more are added by the tests.
-  await Promise.all(FLEET_ENGINE_NAMES.map((engine) => runContainer(engine, `${run}-${engine}-1`)));
+  await Promise.all(
+    FLEET_ENGINE_NAMES.map((engine) => testRun.runIdleContainer(engine, `${run}-${engine}-1`)),
+  );
 });
 
 afterAll(async () => {
@@ -152,7 +148,9 @@ describe('several engines in one graph', () => {
     // Two more containers on each engine: the same calls per engine.
     for (const index of [2, 3]) {
       await Promise.all(
-        FLEET_ENGINE_NAMES.map((engine) => runContainer(engine, `${run}-${engine}-${index}`)),
+        FLEET_ENGINE_NAMES.map((engine) =>
+          testRun.runIdleContainer(engine, `${run}-${engine}-${index}`),
+        ),
       );
     }
     let nine: Answer<ListData> = {};
@@ -340,8 +338,7 @@ describe('several engines in one graph', () => {
   });
 
   it('answers the other engines and an error naming the engine that is down, then recovers', async () => {
-    await stopFleetEngine('fleet-c');
-    try {
+    await whileFleetEngineDown('fleet-c', async () => {
       const partial = await query<ListData>(LIST, { labels: [LABEL] });
       const engines = new Set(partial.data?.containers.edges.map((edge) => edge.node.engine.name));
       expect(engines).toEqual(new Set(['fleet-a', 'fleet-b']));
@@ -367,9 +364,7 @@ describe('several engines in one graph', () => {
       );
       expect(health.data?.engine.reachable).toBe(false);
       expect(health.data?.engine.lastError).toEqual(expect.any(String));
-    } finally {
-      await startFleetEngine('fleet-c');
-    }
+    });
     const whole = await query<ListData>(LIST, { labels: [LABEL] });
     expect(whole.errors).toBeUndefined();
     expect(new Set(whole.data?.containers.edges.map((edge) => edge.node.engine.name))).toEqual(

@@ -174,6 +174,19 @@ export class EngineFixtures {
     return image.Id;
   }
 
+  /** Removes image `reference` (forced); one already gone (404) or still in use (409) is no failure. */
+  async removeImage(reference: string): Promise<void> {
+    await this.send(
+      {
+        method: 'DELETE',
+        path: `/images/${reference}`,
+        query: { force: true },
+        acceptStatus: [404, 409],
+      },
+      `remove ${reference}`,
+    );
+  }
+
   /** Removes every container, volume, network and image this run labelled. */
   async cleanup(): Promise<void> {
     const filters = JSON.stringify({ label: [`${TEST_LABEL}=${this.run}`] });

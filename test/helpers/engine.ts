@@ -146,3 +146,24 @@ export function execInEngineNetns(
     );
   });
 }
+
+/**
+ * Deletes manifest `digest` of `repository` (its path below the registry) from the registry at
+ * `address`, as the engine reaches it; `credentials` (`user:password`) where the registry asks.
+ */
+export async function deleteRegistryManifest(
+  address: string,
+  repository: string,
+  digest: string,
+  credentials?: string,
+): Promise<void> {
+  await execInEngineNetns('curl', [
+    '-fsS',
+    '-o',
+    '/dev/null',
+    ...(credentials ? ['-u', credentials] : []),
+    '-X',
+    'DELETE',
+    `http://${address}/v2/${repository}/manifests/${digest}`,
+  ]);
+}

@@ -1,4 +1,5 @@
 // Helpers for tests of the "fleet" project: the three private engines of test/helpers/fleet-setup.ts.
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -57,6 +58,22 @@ export async function startFleetEngine(name: string): Promise<void> {
   const started = await startEngine({ dir, netns });
   if (started.dockerHost !== dockerHost) {
     throw new Error(`${name} came back on ${started.dockerHost}, not ${dockerHost}`);
+  }
+}
+
+/**
+ * Stops engine `name`, as if it went down, runs `whileDown`, then starts it again whatever
+ * `whileDown` did: the next tests and files need all three engines.
+ */
+export async function whileFleetEngineDown(
+  name: string,
+  whileDown: () => Promise<void>,
+): Promise<void> {
+  await stopFleetEngine(name);
+  try {
+    await whileDown();
+  } finally {
+    await startFleetEngine(name);
   }
 }
 
@@ -123,11 +140,7 @@ export function runDockerCli(
 }
 
 /** Runs `sleep 600` from the base image on one engine as `name`, labelled; answers its id. */
-export async function runIdleContainer(
-  engine: string,
-  name: string,
-  label: string,
-): Promise<string> {
+async function runIdleContainer(engine: string, name: string, label: string): Promise<string> {
   const { stdout } = await runDockerCli(engine, [
     'run',
     '-d',
@@ -140,6 +153,22 @@ export async function runIdleContainer(
     '600',
   ]);
   return stdout.trim();
+}
+
+/** One run of a fleet test file: its id and the label that marks its containers. */
+export interface FleetTestRun {
+  readonly run: string;
+  /** `dockergraph.fleet-<file>=<run>`, by which the file finds and removes its containers. */
+  readonly label: string;
+  /** Runs `sleep 600` from the base image on `engine` as `name`, with the label; answers its id. */
+  runIdleContainer(engine: string, name: string): Promise<string>;
+}
+
+/** A fresh run of test file `file`. */
+export function fleetTestRun(file: string): FleetTestRun {
+  const run = randomUUID().slice(0, 8);
+  const label = `dockergraph.fleet-${file}=${run}`;
+  return { run, label, runIdleContainer: (engine, name) => runIdleContainer(engine, name, label) };
 }
 
 /**

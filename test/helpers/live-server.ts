@@ -2,7 +2,7 @@
 // subscription tests meet the app, as a dashboard would.
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import { type Client, createClient } from 'graphql-ws';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
 import type { DockerClient } from '../../src/docker/client.ts';
@@ -104,5 +104,31 @@ export async function startLiveServer(
       await client.dispose();
       await server.stop(0);
     },
+  };
+}
+
+/**
+ * Starts a live server over the test engine before the enclosing suite's tests and closes it
+ * after them, then runs `release` (the suite's fixtures) even when the close failed. Returns
+ * the server, which the tests read once it has started.
+ */
+export function useLiveServer(
+  options: LiveServerOptions = {},
+  release: () => Promise<void> = async () => undefined,
+): () => LiveServer {
+  let live: LiveServer | undefined;
+  beforeAll(async () => {
+    live = await startLiveServer(undefined, options);
+  });
+  afterAll(async () => {
+    try {
+      await live?.close();
+    } finally {
+      await release();
+    }
+  });
+  return () => {
+    if (!live) throw new Error('the live server has not started');
+    return live;
   };
 }

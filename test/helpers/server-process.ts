@@ -1,11 +1,16 @@
 // A dockergraph server as `npm start` runs it: a child process whose JSON log lines are read.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import type { LogEntry } from './log-capture.ts';
 import { Changes } from './wait-for.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Where `npm run build` writes the server's bundle, beside which the server writes its code cache. */
+export const BUILT_SERVER_DIRECTORY = join(ROOT, 'dist/server/');
 
 export interface Child {
   readonly process: ChildProcess;
@@ -98,4 +103,28 @@ export async function stopServerProcesses(): Promise<void> {
       await child.waitForExit(10_000).catch(() => undefined);
     }
   }
+}
+
+/**
+ * Starts the built server (dist/server/index.mjs under plain node, as `npm run start:built`) on
+ * the test engine with `home` as HOME and `env` on top; resolves with it and its base URL once
+ * it listens.
+ */
+export async function startBuiltServer(
+  home: string,
+  env: Record<string, string> = {},
+): Promise<{ child: Child; url: string }> {
+  const child = startServerProcess(
+    {
+      DOCKER_HOST: inject('dockerHost'),
+      HOME: home,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DOCKERGRAPH_AUDIT: 'off',
+      ...env,
+    },
+    [join(BUILT_SERVER_DIRECTORY, 'index.mjs')],
+  );
+  const listening = await child.waitForLine((line) => line.msg === 'dockergraph listening', 60_000);
+  return { child, url: String(listening.url).replace(/\/graphql$/, '') };
 }

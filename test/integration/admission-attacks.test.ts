@@ -46,6 +46,15 @@ async function logsOf(app: TestApp, id: string): Promise<string> {
   return (container?.logs.lines ?? []).map((line) => line.message).join('\n');
 }
 
+/**
+ * Adds a veth pair, `parent` and `<parent>p`, in the engine's namespace: a host interface, as an
+ * administrator's macvlan network would sit on one. The caller deletes `parent` (and so the pair).
+ */
+async function addHostInterface(parent: string): Promise<void> {
+  const peer = `${parent}p`;
+  await execInEngineNetns('ip', ['link', 'add', parent, 'type', 'veth', 'peer', 'name', peer]);
+}
+
 describe('admission attacks', () => {
   const fixtures = new EngineFixtures();
   const runLabel = { name: TEST_LABEL, value: fixtures.run };
@@ -176,16 +185,7 @@ describe('admission attacks', () => {
   // every writer, though the baseline level says "no host interface".
   it('baseline: a container may not join an existing macvlan network on a host interface', async () => {
     const parent = `dga${fixtures.run.slice(0, 6)}`;
-    await execInEngineNetns('ip', [
-      'link',
-      'add',
-      parent,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      `${parent}p`,
-    ]);
+    await addHostInterface(parent);
     await execInEngineNetns('ip', ['link', 'set', parent, 'up']);
     try {
       const lan = fixtures.name('admin-lan');
@@ -434,16 +434,7 @@ describe('admission attacks', () => {
 
   it('baseline: a host-interface network given second (connected after the create) is refused before anything is made', async () => {
     const parent = `dgb${fixtures.run.slice(0, 6)}`;
-    await execInEngineNetns('ip', [
-      'link',
-      'add',
-      parent,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      `${parent}p`,
-    ]);
+    await addHostInterface(parent);
     try {
       const lan = fixtures.name('admin-macvlan');
       await fixtures.createNetwork(lan, { Driver: 'macvlan', Options: { parent } });

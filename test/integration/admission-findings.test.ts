@@ -13,14 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { CreateContainerInput } from '../generated/graphql.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
-import { CreateVolumeWithOptions } from '../helpers/admission-operations.ts';
+import { CreateVolumeWithOptions, expectBaselineRefusal } from '../helpers/admission-operations.ts';
 import {
   createTestApp,
   expectArgumentError,
   type GraphQLResponse,
-  type TestApp,
   withoutEngineCalls,
-  withoutEngineWrites,
 } from '../helpers/app.ts';
 import { auditRecordsIn } from '../helpers/audit-lines.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
@@ -171,16 +169,6 @@ describe('attacks by tokens without the dangerous permission', () => {
     }
   });
 
-  /** Runs `send` expecting an admission refusal at baseline with no engine write; returns the error. */
-  async function expectAdmissionRefused(app: TestApp, send: () => Promise<Answer>) {
-    const { data, errors } = await withoutEngineWrites(app, send);
-    expect(data).toBeNull();
-    expect(errors).toHaveLength(1);
-    expect(errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect(errors?.[0]?.extensions?.admissionLevel).toBe('baseline');
-    return errors?.[0];
-  }
-
   describe('top', () => {
     it('shows the environment to a token with secrets given "e": what viewers must not do', async () => {
       const answer = await admin.query(TopQuery, { id: names.secretHolder, psArgs: '-ef e' });
@@ -222,7 +210,7 @@ describe('attacks by tokens without the dangerous permission', () => {
 
     it('refuses joining a host-network container', async () => {
       const input = joining(names.hostNet, 'join-hostnet');
-      const error = await expectAdmissionRefused(builder, () =>
+      const error = await expectBaselineRefusal(builder, () =>
         builder.execute(CreateContainerAttack, { input }),
       );
       expect(error?.extensions?.admissionFindings).toEqual([
@@ -239,7 +227,7 @@ describe('attacks by tokens without the dangerous permission', () => {
 
     it('refuses it to a label-limited token through a container of its own label', async () => {
       const input = joining(names.hostNet, 'join-hostnet-a');
-      const error = await expectAdmissionRefused(builderA, () =>
+      const error = await expectBaselineRefusal(builderA, () =>
         builderA.execute(CreateContainerAttack, { input }),
       );
       expect(error?.extensions?.admissionFindings).toEqual([
@@ -251,7 +239,7 @@ describe('attacks by tokens without the dangerous permission', () => {
     it('refuses a chain: a container that itself joined the host-network one', async () => {
       for (const app of [builder, builderA]) {
         const input = joining(names.chained, 'join-chained');
-        const error = await expectAdmissionRefused(app, () =>
+        const error = await expectBaselineRefusal(app, () =>
           app.execute(CreateContainerAttack, { input }),
         );
         const [found] = (error?.extensions?.admissionFindings ?? []) as {
@@ -281,7 +269,7 @@ describe('attacks by tokens without the dangerous permission', () => {
       labels: [runLabel],
       mounts: [{ type: 'VOLUME', source: names.rootVolume, target: '/host' }],
     };
-    const error = await expectAdmissionRefused(builder, () =>
+    const error = await expectBaselineRefusal(builder, () =>
       builder.execute(CreateContainerAttack, { input }),
     );
     expect(error?.extensions?.admissionFindings).toEqual([
@@ -308,7 +296,7 @@ describe('attacks by tokens without the dangerous permission', () => {
         device: 'overlay',
         o: 'ro,lowerdir=/etc:/root',
       });
-      const error = await expectAdmissionRefused(builder, () =>
+      const error = await expectBaselineRefusal(builder, () =>
         builder.execute(CreateVolumeWithOptions, variables),
       );
       expect(error?.extensions?.admissionFindings).toEqual([
@@ -319,7 +307,7 @@ describe('attacks by tokens without the dangerous permission', () => {
 
     it('refuses a block device given by a relative path', async () => {
       const variables = volume('ext4', { type: 'ext4', device: '../../../dev/vda' });
-      const error = await expectAdmissionRefused(builder, () =>
+      const error = await expectBaselineRefusal(builder, () =>
         builder.execute(CreateVolumeWithOptions, variables),
       );
       expect(error?.extensions?.admissionFindings).toEqual([
@@ -344,7 +332,7 @@ describe('attacks by tokens without the dangerous permission', () => {
         cmd: ['ln', '-s', '/', '/data/planted'],
         mounts: [{ type: 'BIND', source: readOnlyFolder, target: '/data' }],
       };
-      const error = await expectAdmissionRefused(builder, () =>
+      const error = await expectBaselineRefusal(builder, () =>
         builder.execute(CreateContainerAttack, { input, start: true }),
       );
       expect(error?.extensions?.admissionFindings).toEqual([

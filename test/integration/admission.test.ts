@@ -10,13 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { CreateContainerInput, CreateVolumeInput } from '../generated/graphql.ts';
 import { makeRoleTokens } from '../helpers/access.ts';
-import { CreateVolumeWithOptions } from '../helpers/admission-operations.ts';
-import {
-  createTestApp,
-  type GraphQLResponse,
-  type TestApp,
-  withoutEngineWrites,
-} from '../helpers/app.ts';
+import { CreateVolumeWithOptions, expectBaselineRefusal } from '../helpers/admission-operations.ts';
+import { createTestApp, withoutEngineWrites } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { expectType } from '../helpers/mutations.ts';
 
@@ -79,22 +74,9 @@ describe('admission of container and volume creation', () => {
     ],
   });
 
-  /**
-   * Sends a mutation, expecting one FORBIDDEN refusal at the baseline level with
-   * no engine write (the review's lookups are reads); returns the error.
-   */
-  async function expectRefused(app: TestApp, send: () => Promise<GraphQLResponse<unknown>>) {
-    const { data, errors } = await withoutEngineWrites(app, send);
-    expect(data).toBeNull();
-    expect(errors).toHaveLength(1);
-    expect(errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect(errors?.[0]?.extensions?.admissionLevel).toBe('baseline');
-    return errors?.[0];
-  }
-
   it('refuses a container with every dangerous input to a role with write, naming each', async () => {
     const input = everythingDangerous('all-refused');
-    const error = await expectRefused(deployer, () =>
+    const error = await expectBaselineRefusal(deployer, () =>
       deployer.execute(CreateContainerAsRole, { input }),
     );
     const findings = [
@@ -149,7 +131,7 @@ describe('admission of container and volume creation', () => {
       ],
     ];
     for (const [control, message, input] of alone) {
-      const error = await expectRefused(deployer, () =>
+      const error = await expectBaselineRefusal(deployer, () =>
         deployer.execute(CreateContainerAsRole, { input: { image: BASE_IMAGE, ...input } }),
       );
       expect(error?.message).toBe(refusal('create this container', [message]));
@@ -159,7 +141,7 @@ describe('admission of container and volume creation', () => {
 
   it('lets the same role bind a plain allow-list entry read-only, but not writable', async () => {
     const source = join(readOnlyFolder, 'data');
-    const error = await expectRefused(deployer, () =>
+    const error = await expectBaselineRefusal(deployer, () =>
       deployer.execute(CreateContainerAsRole, {
         input: {
           image: BASE_IMAGE,
@@ -209,7 +191,7 @@ describe('admission of container and volume creation', () => {
   });
 
   it('refuses every host bind when no folder is allow-listed', async () => {
-    const error = await expectRefused(deployerWithoutAllowList, () =>
+    const error = await expectBaselineRefusal(deployerWithoutAllowList, () =>
       deployerWithoutAllowList.execute(CreateContainerAsRole, {
         input: {
           image: BASE_IMAGE,
@@ -236,7 +218,7 @@ describe('admission of container and volume creation', () => {
         { name: 'device', value: device },
       ],
     });
-    const outside = await expectRefused(deployer, () =>
+    const outside = await expectBaselineRefusal(deployer, () =>
       deployer.execute(CreateVolumeWithOptions, { input: bindTo('/etc') }),
     );
     expect(outside?.message).toBe(
@@ -251,7 +233,7 @@ describe('admission of container and volume creation', () => {
       },
     ]);
     // A volume is mounted read-write: a read-only entry does not hold one.
-    const readOnly = await expectRefused(deployer, () =>
+    const readOnly = await expectBaselineRefusal(deployer, () =>
       deployer.execute(CreateVolumeWithOptions, { input: bindTo(readOnlyFolder) }),
     );
     expect(readOnly?.extensions?.admissionFindings).toEqual([

@@ -6,40 +6,30 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTargets, TARGETS } from '../../scripts/build.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { startServerProcess, stopServerProcesses } from '../helpers/server-process.ts';
+import {
+  BUILT_SERVER_DIRECTORY,
+  startBuiltServer,
+  stopServerProcesses,
+} from '../helpers/server-process.ts';
 
-const serverDirectory = fileURLToPath(new URL('../../dist/server/', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'dg-attack-built-'));
 
 async function startBuilt(env: Record<string, string>): Promise<string> {
-  const child = startServerProcess(
-    {
-      DOCKER_HOST: inject('dockerHost'),
-      HOME: home,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DOCKERGRAPH_AUDIT: 'off',
-      ...env,
-    },
-    [join(serverDirectory, 'index.mjs')],
-  );
-  const listening = await child.waitForLine((line) => line.msg === 'dockergraph listening', 60_000);
-  return String(listening.url).replace(/\/graphql$/, '');
+  return (await startBuiltServer(home, env)).url;
 }
 
 /** Every file beside the bundle with the SHA-256 of its content. */
 function snapshot(): Record<string, string> {
   return Object.fromEntries(
-    readdirSync(serverDirectory)
+    readdirSync(BUILT_SERVER_DIRECTORY)
       .sort()
       .map((file) => [
         file,
         createHash('sha256')
-          .update(readFileSync(join(serverDirectory, file)))
+          .update(readFileSync(join(BUILT_SERVER_DIRECTORY, file)))
           .digest('hex'),
       ]),
   );

@@ -4,14 +4,14 @@
 // admin sent first, written with fragments, aliases, @include, several operations, other
 // variables, over WebSocket and SSE. Each must receive only what its own token allows,
 // and a subscriber that leaves must not stop the others' events.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import {
   type CollectedSubscription,
   collectSubscription,
 } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
-import { type LiveServer, startLiveServer, type Transport } from '../helpers/live-server.ts';
+import { type Transport, useLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const fixtures = new EngineFixtures();
@@ -92,19 +92,9 @@ const VARIANTS: readonly Variant[] = [
   },
 ];
 
-let live: LiveServer;
-
-beforeAll(async () => {
-  live = await startLiveServer(undefined, { env: { ...env, DOCKERGRAPH_RATE_LIMIT: '0' } });
-});
-
-afterAll(async () => {
-  try {
-    await live?.close();
-  } finally {
-    await fixtures.cleanup();
-  }
-});
+const live = useLiveServer({ env: { ...env, DOCKERGRAPH_RATE_LIMIT: '0' } }, () =>
+  fixtures.cleanup(),
+);
 
 interface Subscriber {
   readonly token: keyof typeof tokens;
@@ -119,7 +109,7 @@ function subscribe(token: keyof typeof tokens, transport: Transport, variant: Va
     variables: variant.variables([`${TEST_LABEL}=${fixtures.run}`]),
     ...(variant.operationName ? { operationName: variant.operationName } : {}),
   };
-  const iterator = live.iterateWithToken<Record<string, unknown>>(
+  const iterator = live().iterateWithToken<Record<string, unknown>>(
     transport,
     tokens[token],
     request,
@@ -152,7 +142,7 @@ describe('results shared among subscribers: attacks', () => {
             `${failed.length} failed, e.g. ${first?.token} over ${first?.transport} (${first?.variant.name}): ${JSON.stringify(first?.collected.errors)}`,
           );
         }
-        return live.server.events.subscriberCount === subscribers.length + 1;
+        return live().server.events.subscriberCount === subscribers.length + 1;
       },
       { timeoutMs: 30_000, what: 'every subscriber on the event hub' },
     );
@@ -206,7 +196,7 @@ describe('results shared among subscribers: attacks', () => {
     for (const token of ['root', 'viewer'] as const) {
       const collected = collectSubscription(
         'a',
-        live.iterateWithToken<Record<string, unknown>>('websocket', tokens[token], {
+        live().iterateWithToken<Record<string, unknown>>('websocket', tokens[token], {
           query: `subscription Two { a: events { kind } b: events { kind event { container { config { env { value } } } } } }`,
         }),
       );

@@ -1,9 +1,9 @@
 // Engine calls per operation, asserted exactly as dataloader's own tests assert their batch
 // functions' calls: a query over N containers costs the same list calls whatever N is.
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { graphql } from '../generated/gql.ts';
-import { createTestApp } from '../helpers/app.ts';
-import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
+import { BASE_IMAGE, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 
 const ContainerGraphQuery = graphql(`
   query BatchContainerGraph($labels: [String!]!) {
@@ -139,8 +139,7 @@ const GRAPH_CALLS = ['GET /containers/json', 'GET /images/json', 'GET /networks'
 const MANY = 20;
 
 describe('engine calls per operation (batching)', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
+  const { app, fixtures } = useAppWithFixtures();
   /** Filter labels of each group: the run label plus the group's own. */
   const oneLabels = [`${TEST_LABEL}=${fixtures.run}`, 'dockergraph.batch=one'];
   const manyLabels = [`${TEST_LABEL}=${fixtures.run}`, 'dockergraph.batch=many'];
@@ -195,11 +194,6 @@ describe('engine calls per operation (batching)', () => {
     // The first operation of an app also negotiates the API version (HEAD /_ping).
     const warmUp = await app.callsDuring(() => app.query(IdsQuery, { labels: oneLabels }));
     expect(warmUp).toEqual(['HEAD /_ping', 'GET /containers/json']);
-  });
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
   });
 
   it('reads a container graph with the same four list calls for 1 and for 20 containers', async () => {

@@ -5,31 +5,16 @@
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTargets, TARGETS } from '../../scripts/build.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { clientWithToken, finalAnswer, firstAnswer } from '../helpers/graphql-ws.ts';
-import { type Child, startServerProcess, stopServerProcesses } from '../helpers/server-process.ts';
-
-const serverDirectory = fileURLToPath(new URL('../../dist/server/', import.meta.url));
-
-/** Starts the built server on the test engine; resolves with it and its base URL. */
-async function startBuilt(home: string): Promise<{ child: Child; url: string }> {
-  const child = startServerProcess(
-    {
-      DOCKER_HOST: inject('dockerHost'),
-      HOME: home,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DOCKERGRAPH_AUDIT: 'off',
-    },
-    [join(serverDirectory, 'index.mjs')],
-  );
-  const listening = await child.waitForLine((line) => line.msg === 'dockergraph listening', 60_000);
-  return { child, url: String(listening.url).replace(/\/graphql$/, '') };
-}
+import {
+  BUILT_SERVER_DIRECTORY,
+  startBuiltServer,
+  stopServerProcesses,
+} from '../helpers/server-process.ts';
 
 describe('the built server under plain node', () => {
   const fixtures = new EngineFixtures();
@@ -39,7 +24,7 @@ describe('the built server under plain node', () => {
 
   beforeAll(async () => {
     await buildTargets(TARGETS.filter((target) => target.name === 'server'));
-    ({ url } = await startBuilt(home));
+    ({ url } = await startBuiltServer(home));
     client = clientWithToken(url, 'unused: no tokens are configured');
   });
 
@@ -102,11 +87,11 @@ describe('the built server under plain node', () => {
   });
 
   it('wrote its code cache, and a second start reads it and answers', async () => {
-    const caches = readdirSync(serverDirectory).filter((file) => file.endsWith('.cache'));
+    const caches = readdirSync(BUILT_SERVER_DIRECTORY).filter((file) => file.endsWith('.cache'));
     expect(caches).toHaveLength(1);
-    const cache = join(serverDirectory, caches[0] ?? '');
+    const cache = join(BUILT_SERVER_DIRECTORY, caches[0] ?? '');
     const written = statSync(cache).mtimeMs;
-    const second = await startBuilt(home);
+    const second = await startBuiltServer(home);
     // A cache V8 refused would have been written again.
     expect(statSync(cache).mtimeMs).toBe(written);
     const response = await fetch(`${second.url}/graphql`, {

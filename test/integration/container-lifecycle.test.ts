@@ -13,6 +13,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import {
   type AuthRegistry,
+  deleteRegistryManifest,
   execInEngineNetns,
   startAuthRegistry,
   startRegistry,
@@ -85,14 +86,7 @@ const CreateRichContainer = graphql(`
           labels { name value }
           config {
             cmd
-            env { name value }
-            workingDir
-            user
-            hostname
-            domainname
-            tty
-            openStdin
-            exposedPorts { port protocol }
+            ...ContainerConfigProcess
             stopSignal
             stopTimeout
             healthcheck {
@@ -264,6 +258,16 @@ const VolumeLookup = graphql(`
 
 const MiB = 1024 * 1024;
 
+/** The rich container's resources, which its host config reads back as they were given. */
+const richResources = {
+  memoryBytes: 64 * MiB,
+  memoryReservationBytes: 32 * MiB,
+  memorySwapBytes: 128 * MiB,
+  cpus: 0.5,
+  cpuShares: 512,
+  pidsLimit: 100,
+};
+
 describe('container lifecycle mutations', () => {
   const app = createTestApp();
   const fixtures = new EngineFixtures();
@@ -362,14 +366,7 @@ describe('container lifecycle mutations', () => {
         ],
         network: { name: networkName, aliases: ['web-alias'], ipv4Address: `${subnet}.10` },
         restartPolicy: { name: 'ON_FAILURE', maximumRetryCount: 2 },
-        resources: {
-          memoryBytes: 64 * MiB,
-          memoryReservationBytes: 32 * MiB,
-          memorySwapBytes: 128 * MiB,
-          cpus: 0.5,
-          cpuShares: 512,
-          pidsLimit: 100,
-        },
+        resources: richResources,
         stopSignal: 'term',
         stopTimeout: 3,
         healthcheck: {
@@ -437,12 +434,7 @@ describe('container lifecycle mutations', () => {
     const hostConfig = must(container.hostConfig, 'hostConfig');
     expect(hostConfig).toMatchObject({
       restartPolicy: { name: 'ON_FAILURE', maximumRetryCount: 2 },
-      memoryBytes: 64 * MiB,
-      memoryReservationBytes: 32 * MiB,
-      memorySwapBytes: 128 * MiB,
-      cpus: 0.5,
-      cpuShares: 512,
-      pidsLimit: 100,
+      ...richResources,
       privileged: false,
       readonlyRootfs: true,
       publishAllPorts: false,
@@ -1033,16 +1025,8 @@ describe('container lifecycle mutations', () => {
       if (privateImage) await untag(privateImage);
       if (privateDigest) {
         const { address, username, password } = authRegistry;
-        await execInEngineNetns('curl', [
-          '-fsS',
-          '-o',
-          '/dev/null',
-          '-u',
-          `${username}:${password}`,
-          '-X',
-          'DELETE',
-          `http://${address}/v2/dg-lifecycle-${fixtures.run}/private/manifests/${privateDigest}`,
-        ]);
+        const repository = `dg-lifecycle-${fixtures.run}/private`;
+        await deleteRegistryManifest(address, repository, privateDigest, `${username}:${password}`);
       }
     });
 

@@ -2,9 +2,9 @@
 // volumes-from, devices, ulimits, log driver, security options, /dev/shm, sysctls, DNS), created
 // on the private engine (API 1.41, which takes one network at create: the others are connected
 // before the start) and read back through the Container fields.
-import { afterAll, describe, expect, it } from 'vitest';
-import { createTestApp } from '../helpers/app.ts';
-import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
+import { BASE_IMAGE } from '../helpers/docker-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 type Answer = {
@@ -60,14 +60,7 @@ const resolverAndRootSettings = {
 };
 
 describe('createContainer: the other docker-run options', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
-  const runLabel = { name: TEST_LABEL, value: fixtures.run };
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
-  });
+  const { app, fixtures, runLabel } = useAppWithFixtures();
 
   async function gql(query: string, variables: Record<string, unknown>): Promise<Answer> {
     return (await app.post<Answer>({ query, variables })).body;

@@ -1,11 +1,12 @@
 // The Container type, its nested types and the `containers` / `container` queries,
 // against the private engine, on containers this file creates.
 import type { ResultOf } from '@graphql-typed-document-node/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { ContainerFilter, ContainerLogLinesQueryVariables } from '../generated/graphql.ts';
-import { createTestApp, type GraphQLResponse } from '../helpers/app.ts';
-import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import type { GraphQLResponse } from '../helpers/app.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
+import { BASE_IMAGE, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const ContainerFactsFragment = graphql(`
@@ -202,8 +203,7 @@ function sortedPorts<T extends { privatePort: number; protocol: string; hostIp: 
 }
 
 describe('containers', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
+  const { app, fixtures } = useAppWithFixtures();
   const runLabel = `${TEST_LABEL}=${fixtures.run}`;
   const project = `dg-project-${fixtures.run}`;
   const names = {
@@ -345,11 +345,6 @@ describe('containers', () => {
       },
       { timeoutMs: 20_000, what: `${names.web} to be HEALTHY with its log lines written` },
     );
-  });
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
   });
 
   async function facts(idOrName: string): Promise<ContainerFacts> {

@@ -1,8 +1,7 @@
 import type { ResultOf } from '@graphql-typed-document-node/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
-import { createTestApp } from '../helpers/app.ts';
-import { EngineFixtures } from '../helpers/docker-fixtures.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
 
 const EngineQuery = graphql(`
   query EngineFacts {
@@ -38,16 +37,11 @@ const DiskUsageQuery = graphql(`
 `);
 
 describe('engine', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
+  const { app, fixtures } = useAppWithFixtures();
 
   beforeAll(async () => {
     await fixtures.runContainer(fixtures.name('df-running'));
     await fixtures.createVolume(fixtures.name('df-unused'));
-  });
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
   });
 
   it('reports versions, the negotiated API version, ping and system facts', async () => {

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EngineNotFoundError } from '../../src/docker/errors.ts';
 import { startExec } from '../../src/docker/exec.ts';
 import { encodeNodeId } from '../../src/schema/node-id.ts';
 import { graphql } from '../generated/gql.ts';
 import type { ExecInput } from '../generated/graphql.ts';
-import { createTestApp } from '../helpers/app.ts';
-import { EngineFixtures } from '../helpers/docker-fixtures.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
 import { expectType } from '../helpers/mutations.ts';
 
 const ExecInContainer = graphql(`
@@ -28,8 +27,7 @@ const ExecInContainer = graphql(`
 `);
 
 describe('execInContainer', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
+  const { app, fixtures } = useAppWithFixtures();
   const runningName = fixtures.name('exec-running');
   const stoppedName = fixtures.name('exec-stopped');
   let runningId = '';
@@ -40,11 +38,6 @@ describe('execInContainer', () => {
       Env: ['FROM_CONTAINER=kept'],
     });
     await fixtures.createContainer(stoppedName);
-  });
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
   });
 
   async function exec(input: ExecInput, id = runningName) {

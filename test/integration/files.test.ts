@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import { createTestApp } from '../helpers/app.ts';
-import { BASE_IMAGE, createTar, EngineFixtures } from '../helpers/docker-fixtures.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
+import { BASE_IMAGE, createTar } from '../helpers/docker-fixtures.ts';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { must } from '../helpers/must.ts';
 import { expectType } from '../helpers/mutations.ts';
@@ -51,8 +52,7 @@ interface DownloadFailure {
 }
 
 describe('container files and downloads', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
+  const { app, fixtures } = useAppWithFixtures();
   const runningName = fixtures.name('files-running');
   const createdName = fixtures.name('files-created');
   let runningId = '';
@@ -60,11 +60,6 @@ describe('container files and downloads', () => {
   beforeAll(async () => {
     runningId = await fixtures.runContainer(runningName);
     await fixtures.createContainer(createdName);
-  });
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
   });
 
   function download(link: string, init: RequestInit = {}) {

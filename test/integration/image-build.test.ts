@@ -1,10 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
-import { createTestApp, type GraphQLResponse } from '../helpers/app.ts';
-import { BASE_IMAGE, createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import type { GraphQLResponse } from '../helpers/app.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
+import { BASE_IMAGE, createTar, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { REGISTRY_ADDRESS, startRegistry } from '../helpers/engine.ts';
 import { expectType } from '../helpers/mutations.ts';
 
@@ -73,15 +74,8 @@ const ImageByReference = graphql(`
 `);
 
 describe('image build, import and load', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
-  const runLabel = { name: TEST_LABEL, value: fixtures.run };
+  const { app, fixtures, runLabel } = useAppWithFixtures();
   const repository = fixtures.name('build');
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
-  });
 
   /**
    * Sends an operation as a GraphQL multipart request: each file replaces the

@@ -10,7 +10,7 @@ import { createTestApp, dataOf, type GraphQLResponse } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures } from '../helpers/docker-fixtures.ts';
 import {
   type AuthRegistry,
-  execInEngineNetns,
+  deleteRegistryManifest,
   startAuthRegistry,
   startRegistry,
 } from '../helpers/engine.ts';
@@ -152,30 +152,17 @@ describe('image lifecycle', () => {
 
   afterAll(async () => {
     for (const reference of references) {
-      await fixtures.send(
-        {
-          method: 'DELETE',
-          path: `/images/${reference}`,
-          query: { force: true },
-          acceptStatus: [404, 409],
-        },
-        `remove ${reference}`,
-      );
+      await fixtures.removeImage(reference);
     }
     for (const manifest of pushed) {
-      const credentials =
+      await deleteRegistryManifest(
+        manifest.registry,
+        registryPath(manifest.repository),
+        manifest.digest,
         manifest.registry === authRegistry.address
-          ? ['-u', `${authRegistry.username}:${authRegistry.password}`]
-          : [];
-      await execInEngineNetns('curl', [
-        '-fsS',
-        '-o',
-        '/dev/null',
-        ...credentials,
-        '-X',
-        'DELETE',
-        `http://${manifest.registry}/v2/${registryPath(manifest.repository)}/manifests/${manifest.digest}`,
-      ]);
+          ? `${authRegistry.username}:${authRegistry.password}`
+          : undefined,
+      );
     }
     await fixtures.cleanup();
     await app.close();

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { ResultOf } from '@graphql-typed-document-node/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { ImageFilter } from '../generated/graphql.ts';
-import { createTestApp, expectArgumentError } from '../helpers/app.ts';
+import { expectArgumentError } from '../helpers/app.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
 import { globalIdTests, pagingTests } from '../helpers/connection-checks.ts';
-import { BASE_IMAGE, createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { BASE_IMAGE, createTar, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { must } from '../helpers/must.ts';
 
 const ImageFacts = graphql(`
@@ -35,14 +36,7 @@ const ImageFacts = graphql(`
     config {
       cmd
       entrypoint
-      env { name value }
-      workingDir
-      user
-      hostname
-      domainname
-      tty
-      openStdin
-      exposedPorts { port protocol }
+      ...ContainerConfigProcess
       image
       volumes
       stopSignal
@@ -110,8 +104,7 @@ function sha256(data: string | Buffer): string {
 const seconds = (time: number) => Math.floor(time / 1000) * 1000;
 
 describe('images', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
+  const { app, fixtures } = useAppWithFixtures();
   const run = fixtures.run;
   const runLabel = `${TEST_LABEL}=${run}`;
   const catalog = [runLabel, 'dg.set=catalog'];
@@ -263,11 +256,6 @@ describe('images', () => {
     );
     await engineCall('POST', '/images/load', { quiet: true }, savedArmImage(`${loadedRepo}:v8`));
     ids.loaded = (await lookup(`${loadedRepo}:v8`)).dockerId;
-  });
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
   });
 
   it('describes a built image: tags, size, labels, platform, config, layers and history', async () => {

@@ -1,9 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demuxBuffer } from '../../src/docker/demux.ts';
 import { graphql } from '../generated/gql.ts';
 import type { CreateNetworkInput } from '../generated/graphql.ts';
-import { createTestApp } from '../helpers/app.ts';
-import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
 import { must } from '../helpers/must.ts';
 import { expectType } from '../helpers/mutations.ts';
 
@@ -108,20 +107,13 @@ const NetworkByName = graphql(`
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
 
 describe('network mutations', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
-  const runLabel = { name: TEST_LABEL, value: fixtures.run };
+  const { app, fixtures, runLabel } = useAppWithFixtures();
   // Address space of this run, away from the engine's default pools (172.17-31, 192.168)
   // and from the read tests' 10.100-199 range: a /24 split into smaller subnets.
   const net = `10.${200 + (Number.parseInt(fixtures.run.slice(0, 2), 16) % 50)}.${Number.parseInt(fixtures.run.slice(2, 4), 16)}`;
   // Groups written without leading zeros, the way the engine prints IPv6 addresses back.
   const group = (hex: string) => Number.parseInt(hex, 16).toString(16);
   const net6 = `fd42:${group(fixtures.run.slice(0, 4))}:${group(fixtures.run.slice(4, 8))}`;
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
-  });
 
   /**
    * Runs a command in a running container through the raw Engine API

@@ -1,10 +1,11 @@
 import type { ResultOf } from '@graphql-typed-document-node/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
 import type { NetworkFilter } from '../generated/graphql.ts';
-import { createTestApp, expectArgumentError } from '../helpers/app.ts';
+import { expectArgumentError } from '../helpers/app.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
 import { globalIdTests, pagingTests } from '../helpers/connection-checks.ts';
-import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { must } from '../helpers/must.ts';
 
 // Spread into the operations below; codegen adds its definition to each of them.
@@ -89,8 +90,7 @@ function bridgeMac(ip: string): string {
 }
 
 describe('networks', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
+  const { app, fixtures } = useAppWithFixtures();
   const run = fixtures.run;
   const runLabel = `${TEST_LABEL}=${run}`;
   const catalog = [runLabel, 'dg.set=catalog'];
@@ -190,11 +190,6 @@ describe('networks', () => {
       { Cmd: ['true'], HostConfig: { NetworkMode: idle.name } },
       true,
     );
-  });
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
   });
 
   it('describes a user bridge network: address management, labels, options, endpoints', async () => {

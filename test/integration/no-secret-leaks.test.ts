@@ -27,10 +27,7 @@ const REPOSITORY_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const CreateContainer = graphql(`
   mutation LeakCreateContainer(
-    $input: CreateContainerInput!
-    $start: Boolean
-    $pull: PullPolicy
-    $auth: RegistryAuthInput
+    $input: CreateContainerInput!, $start: Boolean, $pull: PullPolicy, $auth: RegistryAuthInput
   ) {
     createContainer(input: $input, start: $start, pull: $pull, auth: $auth) {
       __typename

@@ -4,14 +4,14 @@
 // WebSocket and SSE, after a more privileged token subscribed, and must still receive only
 // what their own token allows: no event of a container outside their label limit, no
 // field their role lacks.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import {
   type CollectedSubscription,
   collectSubscription,
 } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
-import { type LiveServer, startLiveServer, type Transport } from '../helpers/live-server.ts';
+import { type Transport, useLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const fixtures = new EngineFixtures();
@@ -46,24 +46,14 @@ interface Message {
 
 type Collected = CollectedSubscription<Message>;
 
-let live: LiveServer;
-
-beforeAll(async () => {
-  live = await startLiveServer(undefined, { env: { ...env, DOCKERGRAPH_RATE_LIMIT: '0' } });
-});
-
-afterAll(async () => {
-  try {
-    await live?.close();
-  } finally {
-    await fixtures.cleanup();
-  }
-});
+const live = useLiveServer({ env: { ...env, DOCKERGRAPH_RATE_LIMIT: '0' } }, () =>
+  fixtures.cleanup(),
+);
 
 function over(transport: Transport, token: string): Collected {
   return collectSubscription(
     'events',
-    live.iterateWithToken<{ events: Message }>(transport, token, { query: QUERY, variables }),
+    live().iterateWithToken<{ events: Message }>(transport, token, { query: QUERY, variables }),
   );
 }
 
@@ -82,7 +72,7 @@ describe('results shared among subscribers of one event', () => {
     const viewer = over('websocket', viewerToken);
     const viewerSse = over('sse', viewerToken);
     const all = [root, rootAgain, rootSse, operator, team, teamSse, viewer, viewerSse];
-    await waitFor(() => live.server.events.subscriberCount === all.length, {
+    await waitFor(() => live().server.events.subscriberCount === all.length, {
       timeoutMs: 20_000,
       what: `${all.length} subscribers of the event hub`,
     });

@@ -134,57 +134,45 @@ for (const withTokens of [false, true]) {
       client.stop();
     });
 
-    it('graphql-ws, a query and a subscription', async () => {
-      const client = createWsClient({
-        url: webSocketUrl(live.server.url),
-        webSocketImpl: WebSocket,
-        ...(withTokens ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
+    // graphql-ws over a WebSocket, graphql-sse over server-sent events: the same calls.
+    const subscriptionClients = [
+      {
+        library: 'graphql-ws',
+        prefix: 'ws',
+        connect: () =>
+          createWsClient({
+            url: webSocketUrl(live.server.url),
+            webSocketImpl: WebSocket,
+            ...(withTokens ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
+          }),
+      },
+      { library: 'graphql-sse', prefix: 'sse', connect: () => createSseClient({ url, headers }) },
+    ];
+    for (const { library, prefix, connect } of subscriptionClients) {
+      it(`${library}, a query and a subscription`, async () => {
+        const client = connect();
+        try {
+          const query = await client.iterate({ query: QUERY }).next();
+          expect(query.value).toEqual({ data: { engine: { version: { apiVersion: '1.41' } } } });
+          const name = fixtures.name(`${prefix}-${withTokens ? 't' : 'n'}`);
+          const action = await firstCreateEvent(
+            (onMessage, onError) =>
+              client.subscribe<EventMessage>(
+                { query: SUBSCRIPTION, variables: { name, since: sinceNow() } },
+                {
+                  next: (result) => (result.data ? onMessage(result.data) : onError(result.errors)),
+                  error: onError,
+                  complete: () => undefined,
+                },
+              ),
+            () => createVolume(name),
+          );
+          expect(action).toBe('create');
+        } finally {
+          await client.dispose();
+        }
       });
-      try {
-        const query = await client.iterate({ query: QUERY }).next();
-        expect(query.value).toEqual({ data: { engine: { version: { apiVersion: '1.41' } } } });
-        const name = fixtures.name(`ws-${withTokens ? 't' : 'n'}`);
-        const action = await firstCreateEvent(
-          (onMessage, onError) =>
-            client.subscribe<EventMessage>(
-              { query: SUBSCRIPTION, variables: { name, since: sinceNow() } },
-              {
-                next: (result) => (result.data ? onMessage(result.data) : onError(result.errors)),
-                error: onError,
-                complete: () => undefined,
-              },
-            ),
-          () => createVolume(name),
-        );
-        expect(action).toBe('create');
-      } finally {
-        await client.dispose();
-      }
-    });
-
-    it('graphql-sse, a query and a subscription', async () => {
-      const client = createSseClient({ url, headers });
-      try {
-        const query = await client.iterate({ query: QUERY }).next();
-        expect(query.value).toEqual({ data: { engine: { version: { apiVersion: '1.41' } } } });
-        const name = fixtures.name(`sse-${withTokens ? 't' : 'n'}`);
-        const action = await firstCreateEvent(
-          (onMessage, onError) =>
-            client.subscribe<EventMessage>(
-              { query: SUBSCRIPTION, variables: { name, since: sinceNow() } },
-              {
-                next: (result) => (result.data ? onMessage(result.data) : onError(result.errors)),
-                error: onError,
-                complete: () => undefined,
-              },
-            ),
-          () => createVolume(name),
-        );
-        expect(action).toBe('create');
-      } finally {
-        client.dispose();
-      }
-    });
+    }
 
     if (!withTokens) {
       // EventSource cannot send an Authorization header: with tokens, use graphql-sse or fetch.

@@ -9,7 +9,7 @@ import type { ImageUpdateQuery } from '../generated/graphql.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures } from '../helpers/docker-fixtures.ts';
-import { execInEngineNetns, startRegistry } from '../helpers/engine.ts';
+import { deleteRegistryManifest, startRegistry } from '../helpers/engine.ts';
 import { expectType } from '../helpers/mutations.ts';
 
 const Push = graphql(`
@@ -132,24 +132,9 @@ describe('update checks', () => {
       },
       'remove container',
     );
-    await fixtures.send(
-      {
-        method: 'DELETE',
-        path: `/images/${reference}`,
-        query: { force: true },
-        acceptStatus: [404, 409],
-      },
-      `remove ${reference}`,
-    );
+    await fixtures.removeImage(reference);
     for (const digest of [firstDigest, secondDigest].filter(Boolean)) {
-      await execInEngineNetns('curl', [
-        '-fsS',
-        '-o',
-        '/dev/null',
-        '-X',
-        'DELETE',
-        `http://${registry}/v2/dockergraph-test/upd-${run}/manifests/${digest}`,
-      ]);
+      await deleteRegistryManifest(registry, `dockergraph-test/upd-${run}`, digest);
     }
     await fixtures.cleanup();
     await Promise.all([app.close(), cached.close(), baseline.close()]);

@@ -1,8 +1,7 @@
 import type { ResultOf } from '@graphql-typed-document-node/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
-import { createTestApp } from '../helpers/app.ts';
-import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { useAppWithFixtures } from '../helpers/app-with-fixtures.ts';
 import { expectType } from '../helpers/mutations.ts';
 
 const CreateVolume = graphql(`
@@ -55,14 +54,7 @@ const VolumeExists = graphql(`
 `);
 
 describe('volume mutations', () => {
-  const app = createTestApp();
-  const fixtures = new EngineFixtures();
-  const runLabel = { name: TEST_LABEL, value: fixtures.run };
-
-  afterAll(async () => {
-    await fixtures.cleanup();
-    await app.close();
-  });
+  const { app, fixtures, runLabel } = useAppWithFixtures();
 
   it('creates a volume with driver options and labels, and reads it back', async () => {
     const name = fixtures.name('made');

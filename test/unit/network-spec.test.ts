@@ -15,18 +15,15 @@ function refusal(input: CreateNetworkInput): { field: string | null; message: st
 
 describe('toNetworkSpec', () => {
   it('maps a full input onto the engine spec, with defaults for what is not given', () => {
+    // The pool's addresses reach the engine as they were given; its auxiliary ones become a map.
+    const pool = { subnet: '172.30.0.0/16', ipRange: '172.30.5.0/24', gateway: '172.30.0.1' };
     expect(
       toNetworkSpec({
         name: 'backend.net',
         enableIpv6: true,
         ipam: {
           config: [
-            {
-              subnet: '172.30.0.0/16',
-              ipRange: '172.30.5.0/24',
-              gateway: '172.30.0.1',
-              auxiliaryAddresses: [{ name: 'router', value: '172.30.0.2' }],
-            },
+            { ...pool, auxiliaryAddresses: [{ name: 'router', value: '172.30.0.2' }] },
             { subnet: 'fd00:30::/64' },
           ],
           options: [{ name: 'opt', value: '1' }],
@@ -42,12 +39,7 @@ describe('toNetworkSpec', () => {
       enableIpv6: true,
       ipam: {
         config: [
-          {
-            subnet: '172.30.0.0/16',
-            ipRange: '172.30.5.0/24',
-            gateway: '172.30.0.1',
-            auxiliaryAddresses: { router: '172.30.0.2' },
-          },
+          { ...pool, auxiliaryAddresses: { router: '172.30.0.2' } },
           { subnet: 'fd00:30::/64' },
         ],
         options: { opt: '1' },
