@@ -109,6 +109,7 @@ const targets: readonly Target[] = [
       // Connecting to a unix socket needs write permission in Deno.
       '--allow-write',
       '--allow-sys',
+      '--unstable-no-legacy-abort',
       dist('deno/main.mjs'),
     ],
     query: PING,

@@ -1,7 +1,9 @@
 /**
  * The fetch handler on `Deno.serve` (dist/deno/main.mjs):
- * `deno run --allow-net --allow-env --allow-read --allow-sys main.mjs`. undici and unix
- * sockets work in Deno through its Node compatibility, so the engine is reached as in Node.
+ * `deno run --allow-net --allow-env --allow-read --allow-sys --unstable-no-legacy-abort main.mjs`
+ * (the last flag: request.signal aborts only when a client goes away, not after each response,
+ * and Deno 2.9 prints no notice about it). undici and unix sockets work in Deno through its
+ * Node compatibility, so the engine is reached as in Node.
  */
 import { loadConfig } from '../config.ts';
 import { createFetchHandler } from '../handler.ts';

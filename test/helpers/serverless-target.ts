@@ -287,5 +287,10 @@ export function describeTarget(
         expect(body.errors[0]?.message).toMatch(subscriptions.message);
       });
     }
+
+    // Last, so that it covers what the runtime printed while serving the tests above.
+    it('printed no warning or deprecation notice while starting and serving', () => {
+      expect(target.output()).not.toMatch(/warn|deprecat|legacy/i);
+    });
   });
 }
