@@ -18,7 +18,8 @@
  * It starts its own private engine (DOCKERGRAPH_ENGINE_DIR, default
  * /tmp/dockergraph-bench-e; DOCKERGRAPH_ENGINE_NETNS, default dgbench), creates
  * the containers (created, not started), and removes them and the engine it
- * started when done. BENCH_SIZES=10,50 and BENCH_RUNS=n change what it runs.
+ * started when done. BENCH_SIZES=10,50 and BENCH_RUNS=n change what it runs;
+ * DOCKERGRAPH_COMPILED_EXECUTION=off measures graphql-js's interpreter instead of graphql-jit.
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -66,7 +67,12 @@ const engine = await runEngineScript('start', engineOptions);
 const socketPath = engine.dockerHost.replace(/^unix:\/\//, '');
 const run = `cmp-${process.pid}`;
 const token = randomBytes(32).toString('base64url');
-const config = loadConfig(productionViewerEnv(engine.dockerHost, token));
+// DOCKERGRAPH_COMPILED_EXECUTION=off runs the same bench with graphql-js's interpreter.
+const compiledExecution = process.env.DOCKERGRAPH_COMPILED_EXECUTION ?? 'on';
+const config = loadConfig({
+  ...productionViewerEnv(engine.dockerHost, token),
+  DOCKERGRAPH_COMPILED_EXECUTION: compiledExecution,
+});
 const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 120_000,

@@ -51,7 +51,7 @@ function clientOf(dockerHost: string) {
   });
 }
 
-function appOf(readModel: boolean) {
+function appOf(readModel: boolean, compiled = true) {
   const config = loadConfig({
     DOCKER_HOST: engineInstance.dockerHost,
     HOME: '/nonexistent',
@@ -60,6 +60,7 @@ function appOf(readModel: boolean) {
     DOCKERGRAPH_RATE_LIMIT: '0',
     DOCKERGRAPH_MAX_COST: '10000000',
     DOCKERGRAPH_READ_MODEL: readModel ? 'on' : 'off',
+    DOCKERGRAPH_COMPILED_EXECUTION: compiled ? 'on' : 'off',
   });
   const docker = clientOf(engineInstance.dockerHost);
   const engines = singleEngineRegistry(config.engineName, docker, logger, {
@@ -84,6 +85,8 @@ function appOf(readModel: boolean) {
 const direct = clientOf(engineInstance.dockerHost);
 const on = appOf(true);
 const off = appOf(false);
+// The same model, executed by graphql-js's interpreter: what compiled execution changes.
+const interpreted = appOf(true, false);
 
 async function engineCall(method: 'POST' | 'DELETE', path: string, body?: object, query?: object) {
   const response = await direct.request(
@@ -120,6 +123,24 @@ async function query(app: ReturnType<typeof appOf>, set: string) {
   if (result.errors) throw new Error(JSON.stringify(result.errors));
 }
 
+/** Until `app`'s model has read everything again since the last create's event. */
+async function untilWarm(app: ReturnType<typeof appOf>, set: string, size: number) {
+  const model = app.model;
+  if (!model) throw new Error('the read model is off');
+  for (;;) {
+    if (model.warm) {
+      await query(app, set);
+      const answer = await model.containers();
+      if (
+        answer &&
+        answer.filter((c) => c.Labels?.['dockergraph.bench.set'] === set).length === size
+      )
+        return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 try {
   console.log(
     '| containers | what | engine calls per query | p50 (ms) | p99 (ms) | p50 / engine list p50 |',
@@ -136,29 +157,20 @@ try {
         name: `${run}-${set}-${index}`,
       });
     }
-    // Warm: the model has read everything again since the last create's event.
+    await untilWarm(on, set, size);
+    await untilWarm(interpreted, set, size);
     const model = on.model;
     if (!model) throw new Error('the read model is off');
-    for (;;) {
-      if (model.warm) {
-        await query(on, set);
-        const answer = await model.containers();
-        if (
-          answer &&
-          answer.filter((c) => c.Labels?.['dockergraph.bench.set'] === set).length === size
-        )
-          break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
     const times = {
       engine: [] as number[],
       on: [] as number[],
       off: [] as number[],
+      interpreted: [] as number[],
       lists: [] as number[],
     };
     let onCalls = 0;
     let offCalls = 0;
+    let interpretedCalls = 0;
     const filters = JSON.stringify({ label: [`dockergraph.bench.set=${set}`] });
     for (let index = 0; index < RUNS; index++) {
       await timed(
@@ -176,6 +188,9 @@ try {
       const offBefore = off.requestCalls();
       await timed(() => query(off, set), times.off);
       offCalls = off.requestCalls() - offBefore;
+      const interpretedBefore = interpreted.requestCalls();
+      await timed(() => query(interpreted, set), times.interpreted);
+      interpretedCalls = interpreted.requestCalls() - interpretedBefore;
     }
     for (const list of Object.values(times)) list.sort((a, b) => a - b);
     const base = percentile(times.engine, 50);
@@ -186,11 +201,17 @@ try {
     row('engine `GET /containers/json?all=1` (label filter)', times.engine, '1 (itself)');
     row('overview query, read model on (warm)', times.on, onCalls);
     row('overview query, read model off', times.off, offCalls);
+    row(
+      'overview query, read model on, interpreted (DOCKERGRAPH_COMPILED_EXECUTION=off)',
+      times.interpreted,
+      interpretedCalls,
+    );
     row("the read model's four lists alone (no GraphQL)", times.lists, 0);
   }
 } finally {
   on.engines.endLiveStreams('bench done');
   off.engines.endLiveStreams('bench done');
+  interpreted.engines.endLiveStreams('bench done');
   const filters = JSON.stringify({ label: [`dockergraph.bench=${run}`] });
   const containers = await direct.json<{ Id: string }[]>(
     { path: '/containers/json', query: { all: true, filters } },

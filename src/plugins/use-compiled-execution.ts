@@ -32,19 +32,27 @@ export function canGenerateCode(): boolean {
 type Compiled = CompiledQuery | ExecutionResult;
 
 /**
- * Compiled operations per parsed document (yoga's parser cache shares document objects
- * among requests and bounds how many live) and per operation name: one document may hold
- * several operations, and which one runs is the request's choice, not the first
- * requester's.
+ * Runs of an operation before it is compiled: a document asked for once (a cold start's
+ * first query, a one-off from GraphiQL, a flood of distinct documents) is interpreted, and
+ * one asked for again, as clients ask for theirs, is compiled then.
  */
-const compiledOperations = new WeakMap<DocumentNode, Map<string, Compiled>>();
+const RUNS_BEFORE_COMPILING = 1;
 
-function compileOperation(
+/**
+ * Per parsed document (yoga's parser cache shares document objects among requests and
+ * bounds how many live) and per operation name, the operation compiled, or how many times
+ * it was interpreted: one document may hold several operations, and which one runs is the
+ * request's choice, not the first requester's.
+ */
+const compiledOperations = new WeakMap<DocumentNode, Map<string, Compiled | number>>();
+
+/** The operation compiled, or `undefined` while it should still be interpreted. */
+function compiledOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
   logger: Logger,
-): Compiled {
+): Compiled | undefined {
   let byName = compiledOperations.get(document);
   if (!byName) {
     byName = new Map();
@@ -52,8 +60,12 @@ function compileOperation(
   }
   // Operation names are GraphQL names, so the empty string cannot collide with one.
   const key = operationName ?? '';
-  const cached = byName.get(key);
-  if (cached) return cached;
+  const cached = byName.get(key) ?? 0;
+  if (typeof cached !== 'number') return cached;
+  if (cached < RUNS_BEFORE_COMPILING) {
+    byName.set(key, cached + 1);
+    return undefined;
+  }
   const compiled = compileQuery(schema, document, operationName ?? undefined, {
     disablingCapturingStackErrors: true,
   });
@@ -132,8 +144,8 @@ function withGraphQLJsErrors(result: ExecutionResult, document: DocumentNode): E
 }
 
 /**
- * Runs operations through graphql-jit: each parsed document is compiled once into
- * JavaScript that walks its selections, instead of graphql-js interpreting the document
+ * Runs operations through graphql-jit: each parsed document asked for a second time is
+ * compiled once into JavaScript that walks its selections, instead of graphql-js interpreting the document
  * for every object of every answer. The resolvers, and so every rule the schema wraps
  * around them (permissions, label limits, engine binding, redaction), are the same
  * functions either way. Measured in bench/read-model.ts: the overview of 200 containers
@@ -156,9 +168,10 @@ function withGraphQLJsErrors(result: ExecutionResult, document: DocumentNode): E
  */
 export function useCompiledExecution(logger: Logger): Plugin<GraphQLContext> {
   return {
-    onExecute({ setExecuteFn }) {
+    onExecute({ executeFn, setExecuteFn }) {
       setExecuteFn((args) => {
-        const compiled = compileOperation(args.schema, args.document, args.operationName, logger);
+        const compiled = compiledOperation(args.schema, args.document, args.operationName, logger);
+        if (!compiled) return executeFn(args);
         if (!isCompiledQuery(compiled)) return compiled;
         return Promise.resolve(
           compiled.query(args.rootValue, args.contextValue, withVariableDefaults(args)),
