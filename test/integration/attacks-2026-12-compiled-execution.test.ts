@@ -238,6 +238,49 @@ const ATTACKS: readonly Attack[] = [
     query: 'mutation { __typename }',
   },
   {
+    name: 'a DateTime literal argument',
+    query: '{ eventsHistory(since: "2026-01-01T00:00:00Z", first: 1) { __typename } }',
+  },
+  {
+    name: 'a DateTime variable given a valid value',
+    query: 'query ($s: DateTime!) { eventsHistory(since: $s, first: 1) { __typename } }',
+    variables: { s: '2026-01-01T00:00:00Z' },
+  },
+  {
+    name: 'enum literals in an input object argument',
+    query:
+      '{ containers(filter: { states: [RUNNING, EXITED], health: [HEALTHY] }) { totalCount } }',
+  },
+  {
+    name: 'an enum list variable given enum names',
+    query: 'query ($st: [ContainerState!]) { containers(filter: { states: $st }) { totalCount } }',
+    variables: { st: ['RUNNING', 'EXITED'] },
+  },
+  {
+    name: 'a defaulted DateTime! variable given null',
+    query:
+      'query ($s: DateTime! = "2026-01-01T00:00:00Z") { eventsHistory(since: $s, first: 1) { __typename } }',
+    variables: { s: null },
+  },
+  {
+    name: 'Int, Boolean and String list variables left to their defaults',
+    query:
+      'query ($n: Int = 1, $b: Boolean = false, $s: [String!] = ["a"]) { containers(first: $n, filter: { names: $s }) { totalCount edges { cursor @include(if: $b) } } }',
+  },
+  {
+    name: 'an operation chosen beside another whose variable has a default',
+    query:
+      'query A($st: [ContainerState!] = [EXITED]) { containers(filter: { states: $st }) { totalCount } } query B { __typename }',
+    operationName: 'B',
+  },
+  {
+    name: 'argument errors under a nullable and a non-null field',
+    query: `{
+      a: searchImages(term: "", limit: -5) { name }
+      b: distribution(reference: "Bad Reference!") { __typename }
+    }`,
+  },
+  {
     name: 'introspection of the schema and of a missing type',
     query: `{
       __schema { queryType { name } mutationType { name } subscriptionType { name } }
