@@ -281,6 +281,50 @@ const ATTACKS: readonly Attack[] = [
     }`,
   },
   {
+    name: 'a DateTime variable left to its default',
+    query:
+      'query ($s: DateTime! = "2026-01-01T00:00:00Z") { eventsHistory(since: $s, first: 1) { __typename } }',
+  },
+  {
+    name: 'an enum list variable left to its default',
+    query:
+      'query ($st: [ContainerState!] = [EXITED, CREATED]) { containers(filter: { states: $st }) { totalCount } }',
+  },
+  {
+    name: 'an input object variable with an enum, left to its default',
+    query:
+      'query ($f: ContainerFilter = { states: [RUNNING], exitCodes: [0] }) { containers(filter: $f) { totalCount } }',
+  },
+  {
+    name: 'an input object variable with an enum list, left to its default',
+    query:
+      'query ($f: EventFilter = { types: [CONTAINER] }) { eventsHistory(since: "2026-01-01T00:00:00Z", first: 1, filter: $f) { __typename } }',
+  },
+  {
+    name: 'a field selected in an inline fragment before a sibling field',
+    query: '{ ... on Query { a: engine { name } } b: engine { name } }',
+  },
+  {
+    name: 'a field selected in a fragment spread before a sibling field, one level down',
+    query: '{ engine { ...Ping name } } fragment Ping on Engine { ping { apiVersion } }',
+  },
+  {
+    name: 'fragment nesting as deep as the limits allow',
+    query: `{ ...Q1 }
+      fragment Q1 on Query { ...Q2 __typename }
+      fragment Q2 on Query { ...Q3 }
+      fragment Q3 on Query { engine { ...E1 } }
+      fragment E1 on Engine { ...E2 name }
+      fragment E2 on Engine { ... on Engine { ...E3 } }
+      fragment E3 on Engine { ping { ...P1 } }
+      fragment P1 on EnginePing { ... { apiVersion } __typename }`,
+  },
+  {
+    name: 'a failing non-null root field before fields that fail too',
+    query:
+      '{ f: nodes(ids: ["x"]) { id } g: network(idOrName: "") { id } h: image(reference: "") { id } }',
+  },
+  {
     name: 'introspection of the schema and of a missing type',
     query: `{
       __schema { queryType { name } mutationType { name } subscriptionType { name } }
@@ -686,5 +730,71 @@ describe('compiled execution keeps every rule the interpreter keeps', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it('answers an error over the engine-call budget with its location, as the interpreter does', async () => {
+    const budget = createAppPair({ DOCKERGRAPH_MAX_ENGINE_CALLS: '3' });
+    expectSameAnswers(await askPairInTurn(budget, OVER_BUDGET));
+  });
+
+  it('answers a refusal of the admission policy with its location, as the interpreter does', async () => {
+    expectSameAnswers(
+      await withoutEngineWrites(roles.compiled, () =>
+        askPairInTurn(
+          roles,
+          {
+            query: `mutation ($input: CreateContainerInput!) {
+              createContainer(input: $input) { __typename }
+            }`,
+            variables: { input: { image: BASE_IMAGE, privileged: true } },
+          },
+          tokens.deployer,
+        ),
+      ),
+    );
+  });
+
+  it('runs no mutation after one whose error nulls the whole answer, as the interpreter does', async () => {
+    const volume = fixtures.name('after-refusal');
+    // The answer says nothing of `after`: the client must be able to trust it did not run.
+    const answers = await withoutEngineWrites(roles.compiled, () =>
+      askPairInTurn(
+        roles,
+        {
+          query: `mutation ($input: CreateContainerInput!, $name: String!, $labels: [KeyValueInput!]) {
+            refused: createContainer(input: $input) { __typename }
+            after: createVolume(input: { name: $name, labels: $labels }) { __typename }
+          }`,
+          variables: {
+            input: { image: BASE_IMAGE, privileged: true },
+            name: volume,
+            labels: [{ name: TEST_LABEL, value: fixtures.run }],
+          },
+        },
+        tokens.deployer,
+      ),
+    );
+    expect(answers.compiledAnswer.body.data).toBeNull();
+    expect(await fixtures.exists(`/volumes/${volume}`)).toBe(false);
+  });
+
+  it('runs no mutation after one the role refuses, as the interpreter does', async () => {
+    const volume = fixtures.name('after-role-refusal');
+    // Byte-identical answers (data: null, one FORBIDDEN error), so only the engine tells.
+    const answers = await withoutEngineWrites(roles.compiled, () =>
+      askPairInTurn(
+        roles,
+        {
+          query: `mutation ($name: String!, $labels: [KeyValueInput!]) {
+            refused: stopContainer(id: "no-such-container") { __typename }
+            after: createVolume(input: { name: $name, labels: $labels }) { __typename }
+          }`,
+          variables: { name: volume, labels: [{ name: TEST_LABEL, value: fixtures.run }] },
+        },
+        tokens.deployer,
+      ),
+    );
+    expectSameAnswers(answers);
+    expect(await fixtures.exists(`/volumes/${volume}`)).toBe(false);
   });
 });
