@@ -21,7 +21,9 @@ import {
   type TestEnvironment,
   withoutEngineWrites,
 } from '../helpers/app.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { startLiveServer } from '../helpers/live-server.ts';
 
 const compiled = createTestApp();
 const interpreted = createTestApp({ DOCKERGRAPH_COMPILED_EXECUTION: 'off' });
@@ -395,6 +397,32 @@ describe('compiled execution against hostile documents', () => {
     expect(Object.prototype).not.toHaveProperty('polluted');
     expect(Object.prototype).not.toHaveProperty('apiVersion');
   });
+
+  it.each(['websocket', 'sse'] as const)(
+    'refuses `__proto__` as a response key over %s too',
+    async (transport) => {
+      const token = randomToken();
+      const live = await startLiveServer(undefined, {
+        env: tokensEnv([{ id: 'root', role: 'admin', token }]),
+      });
+      try {
+        const collected = collectSubscription(
+          'events',
+          live.iterateWithToken<Record<string, unknown>>(transport, token, {
+            query: 'subscription { __proto__: events { kind } }',
+          }),
+        );
+        await collected.untilEnded(15_000);
+        expect(collected.messages).toEqual([]);
+        expect(JSON.stringify(collected.errors)).toContain('RESERVED_RESPONSE_KEY');
+        expect(JSON.stringify(collected.errors)).toContain(
+          '\\"__proto__\\" cannot be a response key',
+        );
+      } finally {
+        await live.close();
+      }
+    },
+  );
 
   it('runs the operation each request names, though an earlier request compiled another of the same document', async () => {
     const volume = fixtures.name('named-operation');
