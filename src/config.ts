@@ -89,7 +89,7 @@ export interface Config {
    */
   readonly readModel: boolean;
   /**
-   * Compile each operation with graphql-jit instead of interpreting it
+   * Compile the queries graphql-jit answers as graphql-js does (off unless turned on)
    * (`DOCKERGRAPH_COMPILED_EXECUTION`; src/plugins/use-compiled-execution.ts).
    */
   readonly compiledExecution: boolean;
@@ -674,7 +674,7 @@ export function loadConfig(env: Environment = process.env): Config {
     ),
     embeddedEngine: readBoolean(env, 'DOCKERGRAPH_EMBEDDED_ENGINE', true),
     readModel: readBoolean(env, 'DOCKERGRAPH_READ_MODEL', false),
-    compiledExecution: readBoolean(env, 'DOCKERGRAPH_COMPILED_EXECUTION', true),
+    compiledExecution: readBoolean(env, 'DOCKERGRAPH_COMPILED_EXECUTION', false),
     graphiql: readBoolean(env, 'DOCKERGRAPH_GRAPHIQL', !production),
     logLevel: logLevel as LogLevel,
     security: {

@@ -54,7 +54,11 @@ const compiledOperations = new WeakMap<DocumentNode, Map<string, Compiled | numb
  * - no fragments: graphql-jit collects a fragment's fields after their siblings, so the
  *   answer's keys would come in another order;
  * - no directives: graphql-jit writes `@skip`/`@include` conditions onto the document's
- *   nodes, which yoga's parser cache shares among requests.
+ *   nodes, which yoga's parser cache shares among requests;
+ * - no string literals: graphql-jit writes literal arguments into its code as JSON, then
+ *   turns any JSON string that starts with its date marker (`"__MAGIC_DATE__…`) into
+ *   `new Date(…)` with the rest of the string as code, so a client's string literal could
+ *   run as JavaScript in the server (values given as variables are never written into code).
  */
 function isCompilable(document: DocumentNode, operation: OperationDefinitionNode): boolean {
   if (operation.operation !== OperationTypeNode.QUERY) return false;
@@ -65,7 +69,8 @@ function isCompilable(document: DocumentNode, operation: OperationDefinitionNode
         node.kind === Kind.FRAGMENT_SPREAD ||
         node.kind === Kind.INLINE_FRAGMENT ||
         node.kind === Kind.FRAGMENT_DEFINITION ||
-        node.kind === Kind.DIRECTIVE
+        node.kind === Kind.DIRECTIVE ||
+        node.kind === Kind.STRING
       ) {
         compilable = false;
         return BREAK;
@@ -140,14 +145,14 @@ function withVariableDefaults(args: ExecutionArgs): ExecutionArgs['variableValue
  *
  * Only where graphql-jit answers as graphql-js does ({@link isCompilable}), and only answers
  * without errors: a compiled run that ends with any error (a refusal, an engine failure, a
- * bad variable) is run again by the interpreter, whose answer the client gets, so every
- * error keeps graphql-js's message, locations, order and null propagation. A query reads
- * only, and the request's loaders keep what the first run read. Subscriptions are always
+ * bad variable) is run again by the interpreter, with fresh loaders and budget, whose answer
+ * the client gets, so every error keeps graphql-js's message, locations, order and null
+ * propagation (a query only reads; its engine reads are made twice then). Subscriptions are always
  * interpreted: graphql-jit 0.8 hands a subscription field's `subscribe` the request's
  * variables in place of the field's arguments.
  *
  * Client text never becomes code: graphql-jit writes names (GraphQL names, letters, digits
- * and `_` only) into the code and keeps argument values, defaults and messages as JSON data.
+ * and `_` only) into the code, and documents with string literals are not compiled.
  * test/integration/attacks-2026-12-compiled-execution.test.ts holds it to the interpreter's
  * answers for hostile and unusual documents, under every rule.
  *
@@ -157,13 +162,21 @@ function withVariableDefaults(args: ExecutionArgs): ExecutionArgs['variableValue
  */
 export function useCompiledExecution(logger: Logger): Plugin<GraphQLContext> {
   return {
-    onExecute({ executeFn, setExecuteFn }) {
+    onExecute({ args: { contextValue: context }, executeFn, setExecuteFn }) {
       setExecuteFn((args) => {
         const compiled = compiledOperation(args, logger);
         if (!compiled) return executeFn(args);
+        const partialErrors = context.partialErrors.length;
         return Promise.resolve(
           compiled.query(args.rootValue, args.contextValue, withVariableDefaults(args)),
-        ).then((result) => (result.errors?.length ? executeFn(args) : result));
+        ).then((result) => {
+          if (!result.errors?.length) return result;
+          // Interpreted as if the compiled run had not happened: fresh loaders and a whole
+          // engine-call budget, and without the partial errors that run reported.
+          context.partialErrors.length = partialErrors;
+          context.renewLoaders();
+          return executeFn(args);
+        });
       });
     },
   };

@@ -25,7 +25,7 @@ import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { startLiveServer } from '../helpers/live-server.ts';
 
-const compiled = createTestApp();
+const compiled = createTestApp({ DOCKERGRAPH_COMPILED_EXECUTION: 'on' });
 const interpreted = createTestApp({ DOCKERGRAPH_COMPILED_EXECUTION: 'off' });
 const fixtures = new EngineFixtures();
 
@@ -47,6 +47,13 @@ const PAYLOADS = [
   `\u2028globalThis.${MARK} = 1;\u2029`,
   `*/ globalThis.${MARK} = 1; /*`,
   `</script><script>globalThis.${MARK} = 1</script>`,
+  // graphql-jit's own markers in the JSON it writes literal arguments into its code as: it
+  // turns a string starting with the date marker into `new Date(<the rest, as code>)`.
+  `__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d0,(globalThis.${MARK} = 1)`,
+  `"__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d0,(globalThis.${MARK} = 1)`,
+  `__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d0,(globalThis[\`${MARK}\`] = 1)`,
+  '__MAGIC_NAN__57f286b9_4c20_487f_b409_79804ddcb4f8',
+  '__MAGIC_PLUS_INFINITY__bb201c39_3333_4695_b4ad_7f1722e7aa7a',
 ] as const;
 
 /** A GraphQL string literal holding `text`, escaped as the GraphQL spec has it. */
@@ -511,7 +518,7 @@ const pairs: AppPair[] = [];
 
 function createAppPair(env: TestEnvironment): AppPair {
   const pair = {
-    compiled: createTestApp(env),
+    compiled: createTestApp({ ...env, DOCKERGRAPH_COMPILED_EXECUTION: 'on' }),
     interpreted: createTestApp({ ...env, DOCKERGRAPH_COMPILED_EXECUTION: 'off' }),
   };
   pairs.push(pair);

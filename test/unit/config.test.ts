@@ -20,9 +20,9 @@ describe('loadConfig', () => {
     });
   });
 
-  it('compiles operations unless DOCKERGRAPH_COMPILED_EXECUTION is off, and Node allows it', () => {
-    expect(loadConfig({}).compiledExecution).toBe(true);
-    expect(loadConfig({ DOCKERGRAPH_COMPILED_EXECUTION: 'off' }).compiledExecution).toBe(false);
+  it('compiles queries only when DOCKERGRAPH_COMPILED_EXECUTION is on, which Node allows', () => {
+    expect(loadConfig({}).compiledExecution).toBe(false);
+    expect(loadConfig({ DOCKERGRAPH_COMPILED_EXECUTION: 'on' }).compiledExecution).toBe(true);
     expect(canGenerateCode()).toBe(true);
   });
 
