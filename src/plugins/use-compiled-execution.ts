@@ -2,6 +2,7 @@ import {
   BREAK,
   type DocumentNode,
   type ExecutionArgs,
+  type ExecutionResult,
   getOperationAST,
   Kind,
   type OperationDefinitionNode,
@@ -38,12 +39,13 @@ type Compiled = CompiledQuery | 'interpret';
 const RUNS_BEFORE_COMPILING = 1;
 
 /**
- * Per parsed document (yoga's parser cache shares document objects among requests and
- * bounds how many live) and per operation name, the operation compiled, or how many times
- * it was interpreted: one document may hold several operations, and which one runs is the
- * request's choice, not the first requester's.
+ * Per operation of a parsed document (yoga's parser cache shares document objects among
+ * requests and bounds how many live), the operation compiled, or how many times it was
+ * interpreted. Keyed by the operation's node, not the request's operation name: one document
+ * may hold several operations, which one runs is each request's choice, and names that name
+ * no operation add nothing.
  */
-const compiledOperations = new WeakMap<DocumentNode, Map<string, Compiled | number>>();
+const compiledOperations = new WeakMap<OperationDefinitionNode, Compiled | number>();
 
 /**
  * Whether graphql-jit answers `operation` as graphql-js does, as far as tests against the
@@ -84,23 +86,17 @@ function isCompilable(document: DocumentNode, operation: OperationDefinitionNode
 /** The operation compiled, or `undefined` while (or because) it is to be interpreted. */
 function compiledOperation(args: ExecutionArgs, logger: Logger): CompiledQuery | undefined {
   const { document, operationName, schema } = args;
-  let byName = compiledOperations.get(document);
-  if (!byName) {
-    byName = new Map();
-    compiledOperations.set(document, byName);
-  }
-  // Operation names are GraphQL names, so the empty string cannot collide with one.
-  const key = operationName ?? '';
-  const cached = byName.get(key) ?? 0;
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return undefined;
+  const cached = compiledOperations.get(operation) ?? 0;
   if (cached === 'interpret') return undefined;
   if (typeof cached !== 'number') return cached;
   if (cached < RUNS_BEFORE_COMPILING) {
-    byName.set(key, cached + 1);
+    compiledOperations.set(operation, cached + 1);
     return undefined;
   }
-  const operation = getOperationAST(document, operationName);
-  if (!operation || !isCompilable(document, operation)) {
-    byName.set(key, 'interpret');
+  if (!isCompilable(document, operation)) {
+    compiledOperations.set(operation, 'interpret');
     return undefined;
   }
   const compiled = compileQuery(schema, document, operationName ?? undefined, {
@@ -110,10 +106,10 @@ function compiledOperation(args: ExecutionArgs, logger: Logger): CompiledQuery |
     logger.error('graphql-jit could not compile a document; it is interpreted', {
       errors: (compiled.errors ?? []).map((error) => error.message).join('; '),
     });
-    byName.set(key, 'interpret');
+    compiledOperations.set(operation, 'interpret');
     return undefined;
   }
-  byName.set(key, compiled);
+  compiledOperations.set(operation, compiled);
   return compiled;
 }
 
@@ -167,16 +163,17 @@ export function useCompiledExecution(logger: Logger): Plugin<GraphQLContext> {
         const compiled = compiledOperation(args, logger);
         if (!compiled) return executeFn(args);
         const partialErrors = context.partialErrors.length;
-        return Promise.resolve(
-          compiled.query(args.rootValue, args.contextValue, withVariableDefaults(args)),
-        ).then((result) => {
-          if (!result.errors?.length) return result;
-          // Interpreted as if the compiled run had not happened: fresh loaders and a whole
-          // engine-call budget, and without the partial errors that run reported.
+        // Interpreted as if the compiled run had not happened: fresh loaders and a whole
+        // engine-call budget, and without the partial errors that run reported.
+        const interpretAgain = () => {
           context.partialErrors.length = partialErrors;
           context.renewLoaders();
           return executeFn(args);
-        });
+        };
+        // A promise from the start, so that a synchronous throw is interpreted again too.
+        return new Promise<ExecutionResult>((resolve) =>
+          resolve(compiled.query(args.rootValue, args.contextValue, withVariableDefaults(args))),
+        ).then((result) => (result.errors?.length ? interpretAgain() : result), interpretAgain);
       });
     },
   };
