@@ -13,7 +13,7 @@ import { createTestApp, dataOf, type GraphQLResponse } from '../helpers/app.ts';
 import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
-import { Changes, waitFor } from '../helpers/wait-for.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const fixtures = new EngineFixtures();
 const { run } = fixtures;
@@ -940,15 +940,12 @@ describe('subscriptions', () => {
     const Updates = graphql(`
       subscription LabelScopeUpdates { containerUpdated { kind containerId } }
     `);
-    const received: unknown[] = [];
-    const changes = new Changes();
-    const iterator = limitedServer.client.iterate({ query: print(Updates) });
-    void (async () => {
-      for await (const result of iterator) {
-        received.push(result.data);
-        changes.notify();
-      }
-    })();
+    const updates = collectSubscription(
+      'containerUpdated',
+      limitedServer.client.iterate<{ containerUpdated: { kind: string; containerId: string } }>({
+        query: print(Updates),
+      }),
+    );
     try {
       const SignalPay = graphql(`
         mutation LabelScopeRestartPay($id: String!) { restartContainer(id: $id, timeoutSeconds: 0) { __typename } }
@@ -960,22 +957,15 @@ describe('subscriptions', () => {
             'restart other',
           );
           await limited.query(SignalPay, { id: payName });
-          return received.length > 0;
+          return updates.messages.length > 0;
         },
         { timeoutMs: 20_000, intervalMs: 500, what: 'an update of the labelled container' },
       );
-      await changes.until(
-        () => (received.length >= 2 ? true : undefined),
-        20_000,
-        () => new Error(`too few updates: ${JSON.stringify(received)}`),
-      );
-      for (const update of received) {
-        expect(
-          (update as { containerUpdated: { containerId: string } }).containerUpdated.containerId,
-        ).toBe(payId);
-      }
+      await updates.untilCount(2, 20_000);
+      expect(updates.errors).toEqual([]);
+      for (const update of updates.messages) expect(update.containerId).toBe(payId);
     } finally {
-      await iterator.return?.();
+      await updates.stop();
     }
   });
 });
@@ -1424,14 +1414,13 @@ describe('every Mutation and Subscription field, as the limited token, against o
 
   it('receives connects and disconnects of a hidden container on a visible network without naming it', async () => {
     const query = `subscription { events(filter: { types: [NETWORK] }) { event { action actor { id attributes { name value } } } } }`;
-    type Received = { data?: { events: { event: { action: string; actor: { id: string } } } } };
+    type Received = { event: { action: string; actor: { id: string } } };
     const follow = (server: LiveServer) => {
-      const received: Received[] = [];
-      const iterator = server.client.iterate({ query });
-      void (async () => {
-        for await (const result of iterator) received.push(result as Received);
-      })();
-      return { received, stop: () => iterator.return?.() };
+      const collected = collectSubscription(
+        'events',
+        server.client.iterate<{ events: Received }>({ query }),
+      );
+      return { received: collected.messages, stop: () => collected.stop() };
     };
     const mine = follow(limitedServer);
     const all = follow(adminServer);
@@ -1441,9 +1430,7 @@ describe('every Mutation and Subscription field, as the limited token, against o
     );
     const disconnectOf = (received: Received[]) =>
       received.some(
-        (each) =>
-          each.data?.events.event.action === 'disconnect' &&
-          each.data.events.event.actor.id === used.Id,
+        (each) => each.event.action === 'disconnect' && each.event.actor.id === used.Id,
       );
     try {
       await waitFor(
@@ -1526,18 +1513,13 @@ describe('every Mutation and Subscription field, as the limited token, against o
         case 'subscription-silent': {
           // Follows the hidden and the visible container; both change; only the visible one's
           // change may arrive.
-          const received: unknown[] = [];
-          const changes = new Changes();
-          const iterator = limitedServer.client.iterate({
-            query: attack.query,
-            variables: { ids: [otherId, payId] },
-          });
-          void (async () => {
-            for await (const result of iterator) {
-              received.push(result);
-              changes.notify();
-            }
-          })();
+          const collected = collectSubscription(
+            field,
+            limitedServer.client.iterate<Record<string, unknown>>({
+              query: attack.query,
+              variables: { ids: [otherId, payId] },
+            }),
+          );
           try {
             await waitFor(
               async () => {
@@ -1552,15 +1534,15 @@ describe('every Mutation and Subscription field, as the limited token, against o
                     `update ${id}`,
                   );
                 }
-                return received.length > 0;
+                return collected.messages.length > 0;
               },
               { timeoutMs: 20_000, intervalMs: 500, what: `a ${field} message` },
             );
-            const text = JSON.stringify(received);
+            const text = JSON.stringify([collected.messages, collected.errors]);
             expect(text).toContain(payId);
             expect(text).not.toContain(otherId);
           } finally {
-            await iterator.return?.();
+            await collected.stop();
           }
           break;
         }

@@ -8,11 +8,12 @@ import { createService } from '../../src/docker/swarm-services.ts';
 import { graphql } from '../generated/gql.ts';
 import { makeRoleTokens } from '../helpers/access.ts';
 import { createTestApp } from '../helpers/app.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { clientWithToken } from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { must } from '../helpers/must.ts';
 import { BASE_IMAGE, SwarmFixtures } from '../helpers/swarm-fixtures.ts';
-import { Changes, waitFor } from '../helpers/wait-for.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const ServiceUpdated = graphql(`
   subscription SwarmServiceUpdated($ids: [String!]) {
@@ -61,41 +62,20 @@ type EventMessage = {
   event: { type: string | null; action: string; actor: { id: string } } | null;
 };
 
-/** Collects what a subscription sends, in the background. */
-function collect<T>(
+/** What a subscription sends as `data[key]`, collected in the background; `until` finds one. */
+function collect<K extends string, T>(
   client: Client,
+  key: K,
   query: string,
   variables: Record<string, unknown>,
-  pick: (data: Record<string, unknown>) => T,
 ) {
-  const messages: T[] = [];
-  const errors: unknown[] = [];
-  const changes = new Changes();
-  const iterator = client.iterate<Record<string, unknown>>({ query, variables });
-  void (async () => {
-    try {
-      for await (const result of iterator) {
-        if (result.errors) errors.push(result.errors);
-        if (result.data) messages.push(pick(result.data));
-        changes.notify();
-      }
-    } catch (error) {
-      errors.push(error);
-      changes.notify();
-    }
-  })();
+  const collected = collectSubscription(key, client.iterate<Record<K, T>>({ query, variables }));
   return {
-    messages,
-    errors,
+    messages: collected.messages,
+    errors: collected.errors,
     until: (test: (message: T) => boolean, timeoutMs = 90_000) =>
-      changes.until(
-        () => messages.find(test),
-        timeoutMs,
-        () => new Error(`timed out; messages so far: ${JSON.stringify(messages)}`),
-      ),
-    stop: async () => {
-      await iterator.return?.();
-    },
+      collected.until((messages) => messages.find(test), timeoutMs, `a ${key} message`),
+    stop: () => collected.stop(),
   };
 }
 
@@ -138,18 +118,13 @@ describe('live swarm changes', () => {
   });
 
   it('shows the tasks of a drained node moving, as service updates and node events', async () => {
-    const updates = collect<UpdateMessage>(
+    const updates = collect<'serviceUpdated', UpdateMessage>(
       client,
+      'serviceUpdated',
       print(ServiceUpdated),
       { ids: [serviceId] },
-      (data) => data.serviceUpdated as UpdateMessage,
     );
-    const events = collect<EventMessage>(
-      client,
-      print(SwarmEvents),
-      {},
-      (data) => data.events as EventMessage,
-    );
+    const events = collect<'events', EventMessage>(client, 'events', print(SwarmEvents), {});
     // The first message is the service as it is: three tasks on three nodes.
     const first = await updates.until((message) => message.progress?.converged === true);
     const hosts = (first.service?.tasks ?? []).map((task) => task.node?.hostname);
@@ -206,12 +181,9 @@ describe('live swarm changes', () => {
       dropped: number;
       line: { taskId: string | null; line: { stream: string; message: string } };
     };
-    const logs = collect<LogMessage>(
-      client,
-      print(ServiceLogs),
-      { id: talker },
-      (data) => data.serviceLogs as LogMessage,
-    );
+    const logs = collect<'serviceLogs', LogMessage>(client, 'serviceLogs', print(ServiceLogs), {
+      id: talker,
+    });
     // Lines written after subscribing arrive, from both tasks, on both streams.
     await logs.until((message) => message.line.line.message === 'tick 3');
     await logs.until(
@@ -228,11 +200,11 @@ describe('live swarm changes', () => {
   });
 
   it('tells a followed service was removed', async () => {
-    const updates = collect<UpdateMessage>(
+    const updates = collect<'serviceUpdated', UpdateMessage>(
       client,
+      'serviceUpdated',
       print(ServiceUpdated),
       { ids: [serviceId] },
-      (data) => data.serviceUpdated as UpdateMessage,
     );
     await updates.until((message) => message.kind === 'UPDATED');
     await fixtures.cleanup();
