@@ -7,13 +7,13 @@ import {
   readContainerLogs,
 } from '../docker/containers.ts';
 import type { ContainerStateName } from '../docker/engine-shapes.ts';
-import { givenFields } from '../docker/given-fields.ts';
 import { computeStatsFigures } from '../docker/stats.ts';
 import { can, describePrincipal } from '../security/principal.ts';
 import { forbiddenError } from './access.ts';
 import { builder } from './builder.ts';
 import { HealthStatusEnum } from './container-enums.ts';
 import { invalidArgument } from './errors.ts';
+import { toLabelFilter } from './filter-inputs.ts';
 import { engineArgs, enginesArgs, readAcrossEngines } from './fleet.ts';
 import { newestFirstKey, paginate, selectsField } from './pagination.ts';
 import {
@@ -37,7 +37,6 @@ import {
   toImageRecord,
 } from './refs.ts';
 import {
-  checkLabelFilters,
   checkNonEmpty,
   labelFields,
   logSinceArg,
@@ -380,8 +379,7 @@ type ContainerFilterValue = typeof ContainerFilterInput.$inferInput;
 /** Turns the GraphQL filter into engine filters, rejecting what the engine would misread. */
 function toContainerFilters(filter: ContainerFilterValue | null | undefined): ContainerFilters {
   if (!filter) return {};
-  const { composeProject, composeService, ...given } = givenFields(filter);
-  checkLabelFilters('filter.labels', given.labels);
+  const { composeProject, composeService, ...given } = toLabelFilter(filter);
   const labels = [...(given.labels ?? [])];
   for (const [name, label, value] of [
     ['composeProject', 'project', composeProject],

@@ -1,12 +1,11 @@
 import { readImage } from '../accessors/image.ts';
 import type { GraphQLContext } from '../context.ts';
 import { EngineError } from '../docker/errors.ts';
-import { givenFields } from '../docker/given-fields.ts';
 import type { EngineImageHistoryItem, ImageFilters } from '../docker/images.ts';
 import { redactFor, redactHistoryStep } from '../security/output-redaction.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
-import { labelFilterField } from './filter-inputs.ts';
+import { labelFilterField, toLabelFilter } from './filter-inputs.ts';
 import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
 import { newestFirstKey, paginate } from './pagination.ts';
 import {
@@ -17,7 +16,7 @@ import {
   toContainerRecord,
   toImageRecord,
 } from './refs.ts';
-import { checkLabelFilters, checkNonEmpty, labelFields, shortenId } from './shared.ts';
+import { checkNonEmpty, labelFields, shortenId } from './shared.ts';
 
 /** The image's facts, from whichever engine answer is at hand (see `ImageAccessor`). */
 function read(image: ImageRecord, context: GraphQLContext) {
@@ -192,8 +191,7 @@ function toImageFilters(
   filter: typeof ImageFilterInput.$inferInput | null | undefined,
 ): ImageFilters {
   if (!filter) return {};
-  const given = givenFields(filter);
-  checkLabelFilters('filter.labels', given.labels);
+  const given = toLabelFilter(filter);
   checkNonEmpty('filter.references', given.references);
   given.references?.forEach((reference, index) => {
     // The engine matches references as shell patterns; an unclosed "[" makes it fail with HTTP 500.

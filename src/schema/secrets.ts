@@ -1,6 +1,5 @@
 import type { GraphQLContext } from '../context.ts';
 import { InvalidInputError } from '../docker/errors.ts';
-import { givenFields } from '../docker/given-fields.ts';
 import {
   applyServiceChanges,
   checkSwarmName,
@@ -14,7 +13,7 @@ import {
 } from '../docker/swarm-secrets.ts';
 import { updateService } from '../docker/swarm-services.ts';
 import { builder } from './builder.ts';
-import { labelFilterField } from './filter-inputs.ts';
+import { labelFilterField, toLabelFilter } from './filter-inputs.ts';
 import { labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { paginate } from './pagination.ts';
@@ -26,13 +25,7 @@ import {
   StackRef,
   type SwarmBlobRecord,
 } from './refs.ts';
-import {
-  checkLabelFilters,
-  KeyValueInput,
-  labelFields,
-  parseEngineTime,
-  toStringMap,
-} from './shared.ts';
+import { KeyValueInput, labelFields, parseEngineTime, toStringMap } from './shared.ts';
 import { visibleSwarmBlob } from './swarm-access.ts';
 
 /** The ids of the secrets or configs a service spec mounts. */
@@ -143,8 +136,7 @@ function listResolver(kind: SwarmBlobKind) {
     },
     context: GraphQLContext,
   ) => {
-    const given = givenFields(args.filter ?? {});
-    checkLabelFilters('filter.labels', given.labels);
+    const given = toLabelFilter(args.filter);
     const loaders =
       kind === 'secret' ? context.loaders.swarm.secrets : context.loaders.swarm.configs;
     const blobs = await loaders.list(given);

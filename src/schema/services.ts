@@ -23,7 +23,7 @@ import {
   updateService,
 } from '../docker/swarm-services.ts';
 import { builder } from './builder.ts';
-import { labelFilterField } from './filter-inputs.ts';
+import { labelFilterField, toLabelFilter } from './filter-inputs.ts';
 import { labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { paginate } from './pagination.ts';
@@ -43,7 +43,6 @@ import {
   TaskRef,
 } from './refs.ts';
 import {
-  checkLabelFilters,
   droppedLinesField,
   KeyValueInput,
   labelFields,
@@ -702,8 +701,7 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, context) => {
-        const given = givenFields(args.filter ?? {});
-        checkLabelFilters('filter.labels', given.labels);
+        const given = toLabelFilter(args.filter);
         const filters: ServiceFilters = {
           ...(given.ids ? { ids: given.ids } : {}),
           ...(given.names ? { names: given.names } : {}),
@@ -1395,8 +1393,7 @@ builder.subscriptionField('serviceUpdated', (t) =>
       }),
     },
     subscribe: async (_root, { filter }, context) => {
-      const given = givenFields(filter ?? {});
-      checkLabelFilters('filter.labels', given.labels);
+      const given = toLabelFilter(filter);
       // Read once before streaming: an engine that is no swarm manager fails the subscription
       // at its start, as an error of the field.
       await context.loaders.swarm.serviceList(given);

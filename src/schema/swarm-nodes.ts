@@ -2,6 +2,7 @@ import { InvalidInputError } from '../docker/errors.ts';
 import { givenFields } from '../docker/given-fields.ts';
 import { type EngineNode, type NodeFilters, removeNode, updateNode } from '../docker/swarm.ts';
 import { builder } from './builder.ts';
+import { toLabelFilter } from './filter-inputs.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { paginate } from './pagination.ts';
 import {
@@ -230,8 +231,7 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, context) => {
-        const given = givenFields(args.filter ?? {});
-        checkLabelFilters('filter.labels', given.labels);
+        const given = toLabelFilter(args.filter);
         checkLabelFilters('filter.engineLabels', given.engineLabels);
         const filters: NodeFilters = {
           ...(given.ids ? { ids: given.ids } : {}),

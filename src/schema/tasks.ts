@@ -1,7 +1,7 @@
-import { givenFields } from '../docker/given-fields.ts';
 import { readSwarmLogs, type TaskFilters } from '../docker/swarm-services.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { toLabelFilter } from './filter-inputs.ts';
 import { paginate } from './pagination.ts';
 import {
   ContainerRef,
@@ -11,13 +11,7 @@ import {
   TaskRef,
   toContainerRecord,
 } from './refs.ts';
-import {
-  checkLabelFilters,
-  logSinceArg,
-  logTimestampsArg,
-  parseEngineTime,
-  toLogOptions,
-} from './shared.ts';
+import { logSinceArg, logTimestampsArg, parseEngineTime, toLogOptions } from './shared.ts';
 import { swarmReferenceOf } from './swarm-access.ts';
 
 /** Most lines and bytes one task `logs` field returns. */
@@ -188,8 +182,7 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, context) => {
-        const given = givenFields(args.filter ?? {});
-        checkLabelFilters('filter.labels', given.labels);
+        const given = toLabelFilter(args.filter);
         given.services?.forEach((service, index) => {
           if (service.trim() === '')
             throw invalidArgument(`filter.services[${index}]`, 'must not be empty');
