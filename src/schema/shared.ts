@@ -41,8 +41,6 @@ export const LabelRef = builder.objectRef<KeyValue>('Label').implement({
   }),
 });
 
-type SchemaTypesOf<B> =
-  B extends PothosSchemaTypes.SchemaBuilder<infer BuilderTypes> ? BuilderTypes : never;
 type LabelMap = Readonly<Record<string, string>> | null | undefined;
 
 /**
@@ -50,7 +48,7 @@ type LabelMap = Readonly<Record<string, string>> | null | undefined;
  * `labelsOf` reads; `descriptions` word them for that type.
  */
 export function labelFields<Parent>(
-  t: PothosSchemaTypes.ObjectFieldBuilder<SchemaTypesOf<typeof builder>, Parent>,
+  t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Parent>,
   labelsOf: (parent: Parent, context: GraphQLContext) => LabelMap | Promise<LabelMap>,
   descriptions = {
     labels: 'Labels, sorted by name.',
