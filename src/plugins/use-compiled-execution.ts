@@ -28,8 +28,19 @@ export function canGenerateCode(): boolean {
   }
 }
 
+/**
+ * A compiled operation and the defaults of its variables, as the client wrote them: graphql-jit
+ * refuses a non-null variable with a default when the request omits it (`$first: Int! = 10`),
+ * which the GraphQL spec allows, so each omitted one is given its default first. The literal's
+ * plain value, not its coerced one: graphql-jit coerces what it is given again.
+ */
+interface CompiledOperation {
+  readonly compiledQuery: CompiledQuery;
+  readonly defaults: readonly (readonly [name: string, value: unknown])[];
+}
+
 /** A compiled operation, or why it is left to the interpreter. */
-type Compiled = CompiledQuery | 'interpret';
+type Compiled = CompiledOperation | 'interpret';
 
 /**
  * Runs of an operation before it is compiled: a document asked for once (a cold start's
@@ -84,7 +95,7 @@ function isCompilable(document: DocumentNode, operation: OperationDefinitionNode
 }
 
 /** The operation compiled, or `undefined` while (or because) it is to be interpreted. */
-function compiledOperation(args: ExecutionArgs, logger: Logger): CompiledQuery | undefined {
+function compiledOperation(args: ExecutionArgs, logger: Logger): CompiledOperation | undefined {
   const { document, operationName, schema } = args;
   const operation = getOperationAST(document, operationName);
   if (!operation) return undefined;
@@ -109,26 +120,26 @@ function compiledOperation(args: ExecutionArgs, logger: Logger): CompiledQuery |
     compiledOperations.set(operation, 'interpret');
     return undefined;
   }
-  compiledOperations.set(operation, compiled);
-  return compiled;
+  const entry: CompiledOperation = {
+    compiledQuery: compiled,
+    defaults: (operation.variableDefinitions ?? []).flatMap((definition) =>
+      definition.defaultValue
+        ? [[definition.variable.name.value, valueFromASTUntyped(definition.defaultValue)] as const]
+        : [],
+    ),
+  };
+  compiledOperations.set(operation, entry);
+  return entry;
 }
 
-/**
- * The request's variables with each omitted one that has a default set to that default, as
- * the client would have written it: graphql-jit refuses a non-null variable with a default
- * when the request omits it (`$name: String! = "x"`), which the GraphQL spec allows. The
- * literal's plain value, not its coerced one: graphql-jit coerces what it is given again.
- */
-function withVariableDefaults(args: ExecutionArgs): ExecutionArgs['variableValues'] {
-  const operation = getOperationAST(args.document, args.operationName);
+/** The request's variables, each omitted one that has a default set to it. */
+function withVariableDefaults(
+  args: ExecutionArgs,
+  defaults: CompiledOperation['defaults'],
+): ExecutionArgs['variableValues'] {
   const given = args.variableValues ?? {};
-  const defaults: Record<string, unknown> = {};
-  for (const definition of operation?.variableDefinitions ?? []) {
-    const name = definition.variable.name.value;
-    if (!definition.defaultValue || given[name] !== undefined) continue;
-    defaults[name] = valueFromASTUntyped(definition.defaultValue);
-  }
-  return Object.keys(defaults).length === 0 ? given : { ...given, ...defaults };
+  const omitted = defaults.filter(([name]) => given[name] === undefined);
+  return omitted.length === 0 ? given : { ...given, ...Object.fromEntries(omitted) };
 }
 
 /**
@@ -172,7 +183,13 @@ export function useCompiledExecution(logger: Logger): Plugin<GraphQLContext> {
         };
         // A promise from the start, so that a synchronous throw is interpreted again too.
         return new Promise<ExecutionResult>((resolve) =>
-          resolve(compiled.query(args.rootValue, args.contextValue, withVariableDefaults(args))),
+          resolve(
+            compiled.compiledQuery.query(
+              args.rootValue,
+              args.contextValue,
+              withVariableDefaults(args, compiled.defaults),
+            ),
+          ),
         ).then((result) => (result.errors?.length ? interpretAgain() : result), interpretAgain);
       });
     },
