@@ -6,12 +6,18 @@
  * cached data, so the bundle is CommonJS run by `vm.Script`, as Node runs any CommonJS
  * file (the same wrapper and `require`).
  *
- * The first start writes the cache, once the bundle has run (so that the functions of
- * the start are in it), in a file named by the bundle's content hash: V8 checks only the
- * length of the source against a cache, so a cache is never read for another build. A
- * folder that cannot be written (a read-only image) only means no cache.
+ * The first start writes the cache once it has answered its first GraphQL request, so that
+ * it holds the functions V8 compiled lazily on the way (the schema build, yoga's pipeline,
+ * validation, execution, the engine client's first request), which a cache written right
+ * after the bundle ran lacks: the first answer of a start then needs no compiling either.
+ * A start that is stopped before its first answer writes none, and the next start tries
+ * again. The file is named by the bundle's content hash: V8 checks only the length of the
+ * source against a cache, so a cache is never read for another build. A folder that
+ * cannot be written (a read-only image) only means no cache.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +55,7 @@ cachedData = undefined;
 const module = { exports: {} };
 run(module.exports, createRequire(bundle), module, bundle, directory);
 
-if (cacheUnusable) {
+function writeCache(): void {
   try {
     // Written aside, then renamed: a start beside this one never reads half a cache.
     const partial = `${cacheFile}.${process.pid}`;
@@ -59,3 +65,18 @@ if (cacheUnusable) {
     // A read-only folder: every start compiles.
   }
 }
+
+/** node:http publishes every finished response on this channel (Node 18.7 and later). */
+const RESPONSE_FINISHED = 'http.server.response.finish';
+
+/** Writes the cache after the first GraphQL answer (not GraphiQL's page, a probe or a file). */
+function writeCacheAfterFirstAnswer(message: unknown): void {
+  const { request } = message as { request: IncomingMessage };
+  const graphql = request.url === '/graphql' || request.url?.startsWith('/graphql?') === true;
+  if (!graphql || request.headers.accept?.includes('text/html') === true) return;
+  unsubscribe(RESPONSE_FINISHED, writeCacheAfterFirstAnswer);
+  // After the answer has gone: the client does not wait for the cache.
+  setImmediate(writeCache);
+}
+
+if (cacheUnusable) subscribe(RESPONSE_FINISHED, writeCacheAfterFirstAnswer);

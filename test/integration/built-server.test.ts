@@ -15,6 +15,7 @@ import {
   startBuiltServer,
   stopServerProcesses,
 } from '../helpers/server-process.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 describe('the built server under plain node', () => {
   const fixtures = new EngineFixtures();
@@ -87,7 +88,14 @@ describe('the built server under plain node', () => {
   });
 
   it('wrote its code cache, and a second start reads it and answers', async () => {
-    const caches = readdirSync(BUILT_SERVER_DIRECTORY).filter((file) => file.endsWith('.cache'));
+    // Written once the first start had answered a GraphQL request (the tests above).
+    const caches = await waitFor(
+      () => {
+        const found = readdirSync(BUILT_SERVER_DIRECTORY).filter((file) => file.endsWith('.cache'));
+        return found.length > 0 && found;
+      },
+      { timeoutMs: 30_000, what: 'the built server to write its code cache' },
+    );
     expect(caches).toHaveLength(1);
     const cache = join(BUILT_SERVER_DIRECTORY, caches[0] ?? '');
     const written = statSync(cache).mtimeMs;
