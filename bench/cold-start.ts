@@ -9,15 +9,13 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildTargets, REQUIRE_BANNER } from '../scripts/build.ts';
 import { hashToken } from '../src/security/principal.ts';
 import { runtimeBinary } from '../test/helpers/runtimes.ts';
-import { waitFor } from '../test/helpers/wait-for.ts';
-import { median } from './helpers.ts';
+import { median, waitForCodeCache } from './helpers.ts';
 
 const RUNS = Number(process.env.RUNS ?? 9);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -125,9 +123,6 @@ const targets: readonly Target[] = [
   },
 ];
 
-/** Whether the Node bundle's code cache has been written (after its first answer). */
-const hasCodeCache = () => readdirSync(dist('node')).some((file) => file.endsWith('.cache'));
-
 /**
  * Launches `target`, asks its first question, and returns the milliseconds to the answer;
  * with `untilCached`, stops it only once the Node bundle's code cache is on disk.
@@ -164,9 +159,7 @@ async function coldStart(
     if (response.status !== 200 || body.includes('"errors"')) {
       throw new Error(`${target.name} answered ${response.status}: ${body}`);
     }
-    if (untilCached) {
-      await waitFor(hasCodeCache, { timeoutMs: 30_000, intervalMs: 20, what: 'the code cache' });
-    }
+    if (untilCached) await waitForCodeCache(dist('node'));
     return { listening, answered };
   } finally {
     child.kill('SIGKILL');

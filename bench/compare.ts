@@ -1,8 +1,10 @@
 /**
  * dockergraph beside the engine it fronts: the same question asked directly of
  * the engine (undici on the engine's own socket) and through dockergraph over
- * HTTP (a real server: bearer token, every plugin and limit), in one process,
- * interleaved, at 10, 50, 200 and 1,000 containers.
+ * HTTP, interleaved from this one process, at 10, 50, 200 and 1,000 containers.
+ * dockergraph runs as deployed: the built full server (`npm run start:built`,
+ * plain node, production mode, its code cache) in a process of its own, with a
+ * bearer token, every plugin and limit, metrics on, and request log lines at info.
  *
  * Questions:
  * - flat: the containers of a set (by label), fields of the list only;
@@ -10,10 +12,13 @@
  *   (directly: the four lists, read in parallel and joined);
  * - first 50: the newest 50 of the set (directly: `limit=50`).
  *
- * Prints p50/p99 (ms), requests per second (sequential: one at a time), engine
- * calls per GraphQL query and the ratio dockergraph / direct; with
- * BENCH_CONCURRENCY=n (default 0: off) also the same under n concurrent
- * clients (autocannon, interleaved by rounds). Run with `npm run bench:compare`.
+ * Prints p50/p99 (ms), requests per second (sequential: one at a time), CPU time
+ * per question (directly: this process's; through dockergraph: this process's and
+ * the server's, from /proc), engine calls per GraphQL query (the server's
+ * `dockergraph_operation_engine_calls` metric) and the ratio dockergraph / direct;
+ * with BENCH_CONCURRENCY=n (default 0: off) also the same under n concurrent
+ * clients (autocannon, interleaved by rounds). Run with `npm run bench:compare`
+ * (it builds the server first).
  *
  * It starts its own private engine (DOCKERGRAPH_ENGINE_DIR, default
  * /tmp/dockergraph-bench-e; DOCKERGRAPH_ENGINE_NETNS, default dgbench), creates
@@ -24,13 +29,15 @@
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
-import { loadConfig } from '../src/config.ts';
-import { DockerClient } from '../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
+import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
-import { createLogger } from '../src/logger.ts';
-import { startServer } from '../src/server.ts';
-import { benchContainerBody, percentile, productionViewerEnv } from './helpers.ts';
+import {
+  benchContainerBody,
+  cpuMs,
+  launchBuiltServer,
+  percentile,
+  productionViewerEnv,
+} from './helpers.ts';
 
 const engineOptions = {
   dir: process.env.DOCKERGRAPH_ENGINE_DIR ?? '/tmp/dockergraph-bench-e',
@@ -39,6 +46,11 @@ const engineOptions = {
 const SIZES = (process.env.BENCH_SIZES ?? '10,50,200,1000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const WARMUP = 30;
+/**
+ * Questions asked of the fresh server before the first row: a long-running server has had
+ * its code optimised by V8, which takes some thousand requests (BENCH_SERVER_WARMUP).
+ */
+const SERVER_WARMUP = Number(process.env.BENCH_SERVER_WARMUP ?? 1_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 0);
 const CREATE_PARALLEL = 6;
 
@@ -67,30 +79,38 @@ const engine = await runEngineScript('start', engineOptions);
 const socketPath = engine.dockerHost.replace(/^unix:\/\//, '');
 const run = `cmp-${process.pid}`;
 const token = randomBytes(32).toString('base64url');
-// DOCKERGRAPH_COMPILED_EXECUTION=off runs the same bench with graphql-js's interpreter.
-const compiledExecution = process.env.DOCKERGRAPH_COMPILED_EXECUTION ?? 'on';
-const config = loadConfig({
+await buildTargets(TARGETS.filter((target) => target.name === 'server'));
+const server = await launchBuiltServer({
   ...productionViewerEnv(engine.dockerHost, token),
-  DOCKERGRAPH_COMPILED_EXECUTION: compiledExecution,
+  // DOCKERGRAPH_COMPILED_EXECUTION=off runs the same bench with graphql-js's interpreter.
+  DOCKERGRAPH_COMPILED_EXECUTION: process.env.DOCKERGRAPH_COMPILED_EXECUTION ?? 'on',
+  // Request lines are written as deployed (LOG_LEVEL=info), to a pipe this process drains.
+  LOG_LEVEL: 'info',
+  HOST: '127.0.0.1',
+  // Metrics on their own listener: the engine calls per query are read from them.
+  DOCKERGRAPH_METRICS_LISTEN: '127.0.0.1:0',
 });
-const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-  connectTimeoutMs: 5_000,
-  requestTimeoutMs: 120_000,
-});
-let engineCalls = 0;
-docker.observe(() => {
-  engineCalls += 1;
-});
-// Request lines are formatted as deployed (LOG_LEVEL=info) but not printed.
-const server = await startServer(
-  config,
-  docker,
-  createLogger('info', () => {}),
-);
-const { apiVersion } = await docker.connection();
 const direct = new Pool('http://localhost', { socketPath, connections: 16 });
 const graph = new Pool(server.url, { connections: 16 });
 const authorization = `Bearer ${token}`;
+const apiVersion = await (async () => {
+  const { body } = await direct.request({ method: 'GET', path: '/version' });
+  return ((await body.json()) as { ApiVersion: string }).ApiVersion;
+})();
+
+/** The server's engine calls and queries so far for operation `name` (its metrics). */
+async function engineCallsOf(name: string): Promise<{ calls: number; queries: number }> {
+  if (!server.metricsUrl) throw new Error('the server did not report its metrics listener');
+  const text = await (await fetch(server.metricsUrl)).text();
+  const read = (suffix: string) =>
+    Number(
+      new RegExp(
+        `^dockergraph_operation_engine_calls_${suffix}\\{type="query",name="${name}"\\} (\\S+)$`,
+        'm',
+      ).exec(text)?.[1] ?? 0,
+    );
+  return { calls: read('sum'), queries: read('count') };
+}
 
 async function engineJson<T>(path: string, query: Record<string, string> = {}): Promise<T> {
   const search = new URLSearchParams(query).toString();
@@ -208,29 +228,30 @@ async function compare(
   }
   const directTimes: number[] = [];
   const graphTimes: number[] = [];
-  let calls = 0;
-  // CPU time of this process (client and server alike) per question: less noisy than wall
-  // time on a busy machine, where waiting for a core counts as time.
+  // CPU time per question: this process's (the client) on both sides, and the server's while
+  // the rows run (only this bench asks it anything). Less noisy than wall time on a busy
+  // machine, where waiting for a core counts as time.
   let directCpu = 0;
-  let graphCpu = 0;
+  let graphClientCpu = 0;
   const timeDirect = async () => {
     const cpu = process.cpuUsage();
     const start = performance.now();
     await ask(labelFilter);
     directTimes.push(performance.now() - start);
     const used = process.cpuUsage(cpu);
-    directCpu += used.user + used.system;
+    directCpu += (used.user + used.system) / 1_000;
   };
   const timeGraph = async () => {
-    const before = engineCalls;
     const cpu = process.cpuUsage();
     const start = performance.now();
     await askGraph(body);
     graphTimes.push(performance.now() - start);
     const used = process.cpuUsage(cpu);
-    graphCpu += used.user + used.system;
-    calls = engineCalls - before;
+    graphClientCpu += (used.user + used.system) / 1_000;
   };
+  const operation = /^query (\w+)/.exec(query)?.[1] ?? '';
+  const engineBefore = await engineCallsOf(operation);
+  const serverCpuBefore = cpuMs(server.pid);
   for (let index = 0; index < RUNS; index++) {
     // Interleaved, each first every other time: drift and noise fall on both alike.
     if (index % 2 === 0) {
@@ -241,10 +262,14 @@ async function compare(
       await timeDirect();
     }
   }
+  const serverCpu = cpuMs(server.pid) - serverCpuBefore;
+  const engineAfter = await engineCallsOf(operation);
+  const calls =
+    (engineAfter.calls - engineBefore.calls) / (engineAfter.queries - engineBefore.queries);
   const d = summary(directTimes);
   const g = summary(graphTimes);
   rows.push(
-    `| ${count} | ${kind} | ${d.p50.toFixed(2)} | ${g.p50.toFixed(2)} | ${(g.p50 / d.p50).toFixed(2)} | ${(g.p50 - d.p50).toFixed(2)} | ${d.p99.toFixed(2)} | ${g.p99.toFixed(2)} | ${d.perSecond.toFixed(0)} | ${g.perSecond.toFixed(0)} | ${(directCpu / RUNS / 1_000).toFixed(2)} | ${(graphCpu / RUNS / 1_000).toFixed(2)} | ${calls} |`,
+    `| ${count} | ${kind} | ${d.p50.toFixed(2)} | ${g.p50.toFixed(2)} | ${(g.p50 / d.p50).toFixed(2)} | ${(g.p50 - d.p50).toFixed(2)} | ${d.p99.toFixed(2)} | ${g.p99.toFixed(2)} | ${d.perSecond.toFixed(0)} | ${g.perSecond.toFixed(0)} | ${(directCpu / RUNS).toFixed(2)} | ${(graphClientCpu / RUNS).toFixed(2)} + ${(serverCpu / RUNS).toFixed(2)} | ${Number(calls.toFixed(2))} |`,
   );
   if (CONCURRENCY > 0) await compareUnderLoad(count, kind, labelFilter, body);
 }
@@ -303,6 +328,13 @@ try {
     const set = `n${count}`;
     await createSet(count, set);
     made += count;
+    if (count === SIZES[0]) {
+      const variables = { labels: [`dockergraph.bench.set=${set}`] };
+      for (let index = 0; index < SERVER_WARMUP; index++) {
+        for (const query of [FLAT, NESTED, FIRST])
+          await askGraph(JSON.stringify({ query, variables }));
+      }
+    }
     process.stderr.write(`created ${count} containers (${made} in all); measuring\n`);
     await compare(count, 'flat', FLAT, set);
     await compare(count, 'nested', NESTED, set);
@@ -312,7 +344,7 @@ try {
     `\n${RUNS} sequential runs per row, interleaved; direct = undici on the engine socket, dockergraph = HTTP POST /graphql with a bearer token\n`,
   );
   console.log(
-    '| containers | question | direct p50 (ms) | dockergraph p50 (ms) | ratio p50 | overhead p50 (ms) | direct p99 | dockergraph p99 | direct req/s | dockergraph req/s | direct CPU (ms) | dockergraph CPU (ms) | engine calls per query |',
+    '| containers | question | direct p50 (ms) | dockergraph p50 (ms) | ratio p50 | overhead p50 (ms) | direct p99 | dockergraph p99 | direct req/s | dockergraph req/s | direct CPU (ms) | dockergraph CPU: client + server (ms) | engine calls per query |',
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
@@ -345,7 +377,7 @@ try {
   const volumes = await engineJson<{ Volumes: { Name: string }[] | null }>('/volumes', { filters });
   for (const volume of volumes.Volumes ?? [])
     await engineWrite('DELETE', `/volumes/${volume.Name}`);
-  await server.stop(1_000);
+  await server.stop();
   await direct.close();
   await graph.close();
   if (engine.started) await runEngineScript('stop', engineOptions);

@@ -9,12 +9,11 @@
  * `npm run bench:start` (starts the private engine if needed, builds the server).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
-import { median } from './helpers.ts';
+import { median, rssMiB, waitForCodeCache } from './helpers.ts';
 
 const RUNS = Number(process.env.RUNS ?? 7);
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 30);
@@ -37,19 +36,18 @@ const env = {
 interface Way {
   readonly name: string;
   readonly args: readonly string[];
+  /** Where the way writes its code cache (after its first GraphQL answer). */
+  readonly codeCache?: string;
 }
 
 const ways: readonly Way[] = [
   { name: 'npm start (tsx)', args: ['--import', 'tsx', 'src/server.ts'] },
-  { name: 'built (npm run start:built)', args: ['dist/server/index.mjs'] },
+  {
+    name: 'built (npm run start:built)',
+    args: ['dist/server/index.mjs'],
+    codeCache: `${root}dist/server`,
+  },
 ];
-
-/** Resident memory of a process in MiB, from /proc. */
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  return kib / 1024;
-}
 
 interface Sample {
   readonly answered: number;
@@ -57,8 +55,11 @@ interface Sample {
   readonly idleRss?: number;
 }
 
-/** Launches `way`, asks its first question; with `idleSeconds`, reads its memory after that too. */
-async function launch(way: Way, idleSeconds = 0): Promise<Sample> {
+/**
+ * Launches `way`, asks its first question; with `idleSeconds`, reads its memory after that too;
+ * with `untilCached`, stops it only once its code cache is written.
+ */
+async function launch(way: Way, idleSeconds = 0, untilCached = false): Promise<Sample> {
   const start = performance.now();
   const child: ChildProcess = spawn(process.execPath, way.args, {
     cwd: root,
@@ -85,6 +86,7 @@ async function launch(way: Way, idleSeconds = 0): Promise<Sample> {
     if (response.status !== 200 || body.includes('"errors"')) {
       throw new Error(`${way.name} answered ${response.status}: ${body}`);
     }
+    if (untilCached && way.codeCache) await waitForCodeCache(way.codeCache);
     const pid = child.pid ?? 0;
     const rss = rssMiB(pid);
     if (idleSeconds === 0) return { answered, rss };
@@ -95,7 +97,8 @@ async function launch(way: Way, idleSeconds = 0): Promise<Sample> {
   }
 }
 
-for (const way of ways) await launch(way); // Writes the code cache, warms the page cache.
+// Writes the code cache (after the first answer) and warms the page cache; not counted.
+for (const way of ways) await launch(way, 0, true);
 const samples = new Map(ways.map((way) => [way.name, [] as Sample[]]));
 for (let round = 0; round < RUNS; round++) {
   for (const way of ways) samples.get(way.name)?.push(await launch(way));
