@@ -13,6 +13,7 @@ import {
   distributionCall,
   type EngineDistributionInspect,
 } from './docker/distribution.ts';
+import { isPodman } from './docker/engine-kind.ts';
 import { EngineError } from './docker/errors.ts';
 import {
   type EngineImageHistoryItem,
@@ -94,14 +95,16 @@ export interface ContainerSize {
 }
 
 /**
- * The first containers of a list in the connections' order: creation second,
- * newest first, then id (see `src/schema/pagination.ts`).
+ * The first containers of a list in the engine's order (newest first by creation time to
+ * the nanosecond), or of its part after one container (see `Loaders.containers.newest`).
  */
 export interface ContainerPrefix {
-  /** Exactly the first `containers.length` containers of the list in that order (any order here). */
+  /** The containers, in the engine's order. */
   readonly containers: EngineContainerSummary[];
-  /** Whether that is the whole list. */
+  /** Whether that is the whole list (then any cursor is found, or not, in it). */
   readonly whole: boolean;
+  /** Whether `containers` are those right after the container asked for (the engine knew it). */
+  readonly afterFound: boolean;
 }
 
 /**
@@ -118,11 +121,16 @@ export interface Loaders {
     /** The list matching `filters`, once per distinct filter. */
     list(filters: ContainerFilters): Promise<EngineContainerSummary[]>;
     /**
-     * At least the first `count` + 1 containers of the list matching `filters` (or
-     * the whole list, when shorter), read with the engine's `limit`: see
-     * {@link readContainerPrefix}. Once per distinct filter and count.
+     * The first `count` + 1 containers of the list matching `filters` in the engine's
+     * order, or of its part after the container `after` (a full id): one engine call, with
+     * `limit` (and the engine's `before` filter). The whole list instead when the read
+     * model answers, on Podman (whose order within a second is not the same with and
+     * without `limit`), and when `after` cannot be pushed down: filtered by ids or names
+     * (the engine then walks only those), by `createdBefore` (one `before` only), or
+     * unknown to the engine or not visible to the principal (both answered the same).
+     * Once per distinct filter, count and `after`.
      */
-    newest(filters: ContainerFilters, count: number): Promise<ContainerPrefix>;
+    newest(filters: ContainerFilters, count: number, after?: string): Promise<ContainerPrefix>;
     /** Summaries by full id, from {@link all}. */
     summaryById: DataLoader<string, EngineContainerSummary | null>;
     inspect: DataLoader<string, EngineContainerInspect | null>;
@@ -263,58 +271,6 @@ function filteredOnce<F extends object, T>(
     }
     return list;
   };
-}
-
-/** Most reads of one prefix (each past the last) before the whole list is read instead. */
-const MAX_PREFIX_READS = 4;
-
-/**
- * Reads the first `count` + 1 (or more) containers matching `filters` in the
- * connections' order (creation second descending, then id) with the engine's
- * `limit`, instead of the whole list. The engine orders by creation time to the
- * nanosecond and applies every filter (label limits included) before `limit`,
- * but its summaries give the creation second only: the read answers exactly
- * the containers created in a later second than the oldest it got, which are
- * all there are of those seconds. While fewer than `count` + 1, the next ones
- * are read after the last (`before`, twice as many each time). Falls back to
- * `whole` (the full list) when the engine's order is not the one expected, the
- * last container read is gone before the next read, or after
- * {@link MAX_PREFIX_READS} reads.
- */
-async function readContainerPrefix(
-  read: (limit: number, before: string | undefined) => Promise<EngineContainerSummary[]>,
-  whole: () => Promise<EngineContainerSummary[]>,
-  count: number,
-): Promise<ContainerPrefix> {
-  const wanted = count + 1;
-  const got: EngineContainerSummary[] = [];
-  let limit = Math.max(2 * wanted, 16);
-  for (let round = 0; round < MAX_PREFIX_READS; round++) {
-    const last = got.at(-1);
-    let page: EngineContainerSummary[];
-    try {
-      page = await read(limit, last?.Id);
-    } catch (error) {
-      // The container to read after was removed meanwhile: the engine no longer knows it.
-      if (last && error instanceof EngineError && error.status >= 400 && error.status < 500) break;
-      throw error;
-    }
-    for (const container of page) {
-      const previous = got.at(-1);
-      // Newest first, as documented: anything else and no prefix can be trusted.
-      if (previous && container.Created > previous.Created) {
-        return { containers: await whole(), whole: true };
-      }
-      got.push(container);
-    }
-    // Fewer than asked: the engine had no more, all of the list has been read.
-    if (page.length < limit) return { containers: got, whole: true };
-    const oldest = got.at(-1)?.Created ?? 0;
-    const complete = got.filter((container) => container.Created > oldest);
-    if (complete.length >= wanted) return { containers: complete, whole: false };
-    limit = got.length;
-  }
-  return { containers: await whole(), whole: true };
 }
 
 /** A loader whose keys are looked up in a list read once. */
@@ -471,47 +427,91 @@ export function createLoaders(
   const engineInfo = once(() => readEngineInfo(docker));
   const diskUsage = once(() => readDiskUsage(docker));
 
+  const containerInspect = eachLoader(async (idOrName) => {
+    if (!limit) return inspectContainer(docker, idOrName);
+    // A limited principal's id prefix or name is matched among the containers it sees.
+    const id = await visibleContainerId(idOrName);
+    const container = id === null ? null : await inspectContainer(docker, id);
+    if (!container) return null;
+    return carriesLabels(container.Config.Labels, limit) ? container : null;
+  });
+
   const containerList = filteredOnce(allContainers, readContainers);
   const prefixes = new Map<string, Promise<ContainerPrefix>>();
+  /** See `Loaders.containers.newest`. */
+  const readNewest = async (
+    filters: ContainerFilters,
+    count: number,
+    after: string | undefined,
+  ): Promise<ContainerPrefix> => {
+    const engineFilters = scoped(filters);
+    const whole = async (): Promise<ContainerPrefix> => ({
+      containers: await containerList(filters),
+      whole: true,
+      afterFound: false,
+    });
+    // A warm read model holds the whole list: no page of it is cheaper.
+    if (model?.warm === true && labelsOnly(engineFilters) !== null) return whole();
+    if (await isPodman(docker)) return whole();
+    // The engine resolves `before` among the containers its id and name filters leave (an
+    // empty answer when the cursor's is not one of them), and takes one `before` only.
+    const narrowed =
+      (filters.ids?.length ?? 0) > 0 ||
+      (filters.names?.length ?? 0) > 0 ||
+      filters.createdBefore !== undefined;
+    if (after !== undefined && narrowed) return whole();
+    // Every filter, the label limit's too, is applied before `limit` (moby's
+    // includeContainerInList); `before` skips the containers up to and including that one
+    // in the engine's order, whatever its labels: the engine knows any container by id.
+    const page = listContainers(docker, {
+      all: true,
+      filters: engineFilters,
+      limit: count + 1,
+      ...(after === undefined ? {} : { before: after }),
+    });
+    if (after === undefined) {
+      const containers = await page;
+      return { containers, whole: containers.length <= count, afterFound: false };
+    }
+    // A limited principal's cursor naming a container it may not see is answered exactly
+    // as one naming no container: checked beside the list call, whose answer it discards.
+    const known = () => containerInspect.load(after).then((container) => container !== null);
+    const [answer, visible] = await Promise.allSettled([
+      page,
+      limit ? known() : Promise.resolve(true),
+    ]);
+    if (visible.status === 'rejected') throw visible.reason;
+    if (answer.status === 'rejected') {
+      // The engine answers a `before` it does not know with 404, or 500 (20.10: "no such
+      // container"): asked whether the container exists rather than read from the message.
+      const error: unknown = answer.reason;
+      const unknown =
+        error instanceof EngineError &&
+        (error.status === 404 || error.status === 500) &&
+        !(await known());
+      if (unknown) return whole();
+      throw error;
+    }
+    if (!visible.value) return whole();
+    const listed = answer.value;
+    return { containers: listed, whole: false, afterFound: true };
+  };
 
   return {
     containers: {
       all: allContainers,
       list: containerList,
-      newest: (filters, count) => {
-        const key = `${count}:${filtersKey(filters) ?? ''}`;
+      newest: (filters, count, after) => {
+        const key = `${count}:${after ?? ''}:${filtersKey(filters) ?? ''}`;
         let prefix = prefixes.get(key);
         if (!prefix) {
-          const engineFilters = scoped(filters);
-          const whole = () => containerList(filters);
-          // A warm read model holds the whole list: no page of it is cheaper.
-          const kept = model?.warm === true && labelsOnly(engineFilters) !== null;
-          prefix = kept
-            ? whole().then((containers) => ({ containers, whole: true }))
-            : readContainerPrefix(
-                (limit, before) =>
-                  listContainers(docker, {
-                    all: true,
-                    filters: engineFilters,
-                    limit,
-                    ...(before === undefined ? {} : { before }),
-                  }),
-                whole,
-                count,
-              );
+          prefix = readNewest(filters, count, after);
           prefixes.set(key, prefix);
         }
         return prefix;
       },
       summaryById: indexLoader(allContainers, (container) => container.Id),
-      inspect: eachLoader(async (idOrName) => {
-        if (!limit) return inspectContainer(docker, idOrName);
-        // A limited principal's id prefix or name is matched among the containers it sees.
-        const id = await visibleContainerId(idOrName);
-        const container = id === null ? null : await inspectContainer(docker, id);
-        if (!container) return null;
-        return carriesLabels(container.Config.Labels, limit) ? container : null;
-      }),
+      inspect: containerInspect,
       size: new DataLoader(async (ids) => {
         const sized = await listContainers(docker, {
           all: true,

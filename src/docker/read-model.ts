@@ -36,6 +36,21 @@ interface KeptContainer {
   readonly state: EngineContainerInspect['State'];
   /** Creation time in nanoseconds: the engine lists newest first by it. */
   readonly createdNano: bigint;
+  /**
+   * Its place in the engine's list at the last whole read; -1 for a container first seen
+   * by an event since (created after that read, so newer than all of those).
+   */
+  readonly rank: number;
+}
+
+/**
+ * The engine's order of containers: newest first by creation time to the nanosecond; of two
+ * created in the same nanosecond, the one the engine's last whole list put first (one seen
+ * only by an event since then is newer than those).
+ */
+function engineOrder(a: KeptContainer, b: KeptContainer): number {
+  if (a.createdNano !== b.createdNano) return a.createdNano > b.createdNano ? -1 : 1;
+  return a.rank - b.rank;
 }
 
 /** Container events that change nothing a container's list entry shows. */
@@ -278,7 +293,7 @@ export class ReadModel {
     if (!(await this.#ready('containers'))) return null;
     const now = Date.now();
     return [...this.#containers.values()]
-      .sort((a, b) => (a.createdNano > b.createdNano ? -1 : a.createdNano < b.createdNano ? 1 : 0))
+      .sort(engineOrder)
       .map(({ summary, state }) => ({ ...summary, Status: statusText(state, now) }));
   }
 
@@ -515,7 +530,14 @@ export class ReadModel {
     const kept = summaries.flatMap((summary) => {
       const inspect = inspected.get(summary.Id);
       return inspect
-        ? [{ summary, state: inspect.State, createdNano: toNanos(inspect.Created) }]
+        ? [
+            {
+              summary,
+              state: inspect.State,
+              createdNano: toNanos(inspect.Created),
+              rank: this.#containers.get(summary.Id)?.rank ?? -1,
+            },
+          ]
         : [];
     });
     const found = new Set(kept.map((each) => each.summary.Id));
@@ -527,6 +549,8 @@ export class ReadModel {
   async #withStates(summaries: readonly EngineContainerSummary[]): Promise<KeptContainer[]> {
     const client = this.#view;
     const kept: KeptContainer[] = [];
+    // The engine's own order, kept for what the creation time cannot tell apart.
+    const rank = new Map(summaries.map((summary, index) => [summary.Id, index]));
     for (let start = 0; start < summaries.length; start += this.#inspectConcurrency) {
       const chunk = summaries.slice(start, start + this.#inspectConcurrency);
       const inspected = await Promise.all(
@@ -536,7 +560,12 @@ export class ReadModel {
         const inspect = inspected[index];
         // Removed between the two calls: its `destroy` event re-reads it.
         if (!inspect) return;
-        kept.push({ summary, state: inspect.State, createdNano: toNanos(inspect.Created) });
+        kept.push({
+          summary,
+          state: inspect.State,
+          createdNano: toNanos(inspect.Created),
+          rank: rank.get(summary.Id) ?? -1,
+        });
       });
     }
     return kept;

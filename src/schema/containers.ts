@@ -8,6 +8,7 @@ import {
 } from '../docker/containers.ts';
 import type { ContainerStateName } from '../docker/engine-shapes.ts';
 import { computeStatsFigures } from '../docker/stats.ts';
+import type { ContainerPrefix } from '../loaders.ts';
 import { can, describePrincipal } from '../security/principal.ts';
 import { forbiddenError } from './access.ts';
 import { builder } from './builder.ts';
@@ -15,7 +16,13 @@ import { HealthStatusEnum } from './container-enums.ts';
 import { invalidArgument } from './errors.ts';
 import { toLabelFilter } from './filter-inputs.ts';
 import { engineArgs, enginesArgs, readAcrossEngines } from './fleet.ts';
-import { newestFirstKey, paginate, selectsField } from './pagination.ts';
+import {
+  decodePosition,
+  engineOfNewestFirstGroup,
+  newestFirstGroup,
+  paginateOrdered,
+  selectsField,
+} from './pagination.ts';
 import {
   CONTAINER_LOG_LIMITS,
   ComposeInfoRef,
@@ -456,7 +463,7 @@ builder.queryFields((t) => ({
     {
       type: ContainerRef,
       description:
-        'Containers, running or not, of every engine asked: newest first (by creation second), then by engine name, then by id.',
+        "Containers, running or not, of every engine asked. Each engine's in its own order: newest first by creation time to the nanosecond, as the engine lists them. Across engines, merged by creation second (newest first), then by engine name, each engine's containers keeping their order within a second. A cursor names its container: when that container is gone (or is not one the token may see), the page after it starts at the first container of its engine and creation second, and a page before it ends after the last of them, so such a page may repeat containers already seen (deduplicate by id) but never skips one. `first` alone, or with `after`, is read with the engine's `limit` (and its `before` filter); `last`, `before` and `totalCount` read the whole list.",
       args: {
         ...enginesArgs,
         filter: t.arg({
@@ -468,35 +475,48 @@ builder.queryFields((t) => ({
       resolve: async (_root, args, context, info) => {
         const given = toContainerFilters(args.filter);
         const { first } = args;
-        // The first N with no cursor, and no count of the whole list asked for: the engine's
-        // `limit` answers it (every filter, label limits included, is applied by the engine);
-        // across engines, the first N of each engine hold the first N of all.
+        const after = args.after ? decodePosition('after', args.after) : undefined;
+        // `first` N, from the start or after a cursor, and no count of the whole list asked
+        // for: the engine's `limit` answers it (every filter, label limits included, is
+        // applied by the engine), with `before` for the cursor. Across engines, the first N
+        // of each engine hold the first N of all.
         const pushdown =
           typeof first === 'number' &&
           first >= 0 &&
-          !args.after &&
           !args.before &&
           (args.last === null || args.last === undefined) &&
           !selectsField(info, 'totalCount');
+        const afterEngine = after ? engineOfNewestFirstGroup(after.group) : null;
         const answers = await readAcrossEngines(context, info, args.engines, async (bound) => {
           // A container named by `createdBefore`/`createdSince` must be on every engine asked.
           const filters = await resolveCreatedFilters(bound, given);
-          const { containers: summaries, whole } = pushdown
-            ? await bound.loaders.containers.newest(filters, first)
-            : { containers: await bound.loaders.containers.list(filters), whole: true };
-          for (const summary of summaries)
+          const whole = async (): Promise<ContainerPrefix> => ({
+            containers: await bound.loaders.containers.list(filters),
+            whole: true,
+            afterFound: false,
+          });
+          // After a cursor, only its own engine can start right after it; the others' lists
+          // are read whole (the merge finds where the cursor's second and engine fall in them).
+          const read =
+            !pushdown || (after && afterEngine !== bound.engineName)
+              ? await whole()
+              : await bound.loaders.containers.newest(filters, first, after?.id);
+          for (const summary of read.containers)
             bound.loaders.containers.summaryById.prime(summary.Id, summary);
           return {
-            records: summaries.map((summary) => toContainerRecord(bound.engineName, summary)),
-            whole,
+            records: read.containers.map((summary) => toContainerRecord(bound.engineName, summary)),
+            whole: read.whole,
+            afterFound: read.afterFound,
             count: () => bound.loaders.containers.list(filters).then((all) => all.length),
           };
         });
-        const page = paginate(
+        const page = paginateOrdered(
           answers.flatMap((answer) => answer.value.records),
           args,
-          (c) => newestFirstKey(c.summary?.Created ?? 0, `${c.engine}:${c.id}`),
+          (c) => ({ group: newestFirstGroup(c.summary?.Created ?? 0, c.engine), id: c.id }),
         );
+        // Read after the cursor's container: the merged list starts after it, not at the start.
+        if (answers.some((answer) => answer.value.afterFound)) page.pageInfo.hasPreviousPage = true;
         if (answers.every((answer) => answer.value.whole)) return page;
         // Not selected (checked above); read the whole lists should it be asked for after all.
         const { edges, pageInfo } = page;

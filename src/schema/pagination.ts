@@ -83,6 +83,108 @@ export function paginate<T>(
   };
 }
 
+/**
+ * Where an item stands in a list kept in a fixed order: its group (groups ascending, in
+ * string order) and its id, unique in the list. The order within a group is the list's
+ * own (e.g. the engine's), which no key can restore: a cursor names its item.
+ */
+export interface Position {
+  readonly group: string;
+  readonly id: string;
+}
+
+/** The position a cursor of {@link paginateOrdered} names (its group and id). */
+export function decodePosition(argument: string, cursor: string): Position {
+  const text = decodeCursor(argument, cursor);
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0 || colon === text.length - 1) {
+    throw invalidArgument(argument, 'not a cursor returned by this connection');
+  }
+  return { group: text.slice(0, colon), id: text.slice(colon + 1) };
+}
+
+/** The cursor of the item at `position` (ids hold no ":"). */
+export function positionCursor(position: Position): string {
+  return encodeCursor(`${position.group}:${position.id}`);
+}
+
+/**
+ * Paginates a list whose order within a group only its source knows (the engine's order
+ * of containers): `items` are put in group order, keeping their given order within a group
+ * (a stable sort, which also merges the lists of several engines). A cursor names its item:
+ * the page after it starts right after it; when it is no longer in the list (removed, or
+ * never visible to the caller) the page starts at the first item of its group, and a page
+ * before it ends after the last item of its group. Such a page may repeat items of that
+ * group already seen, never skip one (a Relay client's connection handler dedupes by id).
+ */
+export function paginateOrdered<T>(
+  items: readonly T[],
+  args: ConnectionArgs,
+  positionOf: (item: T) => Position,
+): Page<T> {
+  const first = checkCount('first', args.first);
+  const last = checkCount('last', args.last);
+  const ordered = items
+    .map((item) => ({ position: positionOf(item), node: item }))
+    .sort((a, b) =>
+      a.position.group < b.position.group ? -1 : a.position.group > b.position.group ? 1 : 0,
+    );
+  const indexOf = (position: Position) =>
+    ordered.findIndex(
+      (entry) => entry.position.id === position.id && entry.position.group === position.group,
+    );
+  const firstIndex = (found: number) => (found === -1 ? ordered.length : found);
+  let start = 0;
+  if (args.after) {
+    const after = decodePosition('after', args.after);
+    const at = indexOf(after);
+    start =
+      at === -1
+        ? firstIndex(ordered.findIndex((entry) => entry.position.group >= after.group))
+        : at + 1;
+  }
+  let end = ordered.length;
+  if (args.before) {
+    const before = decodePosition('before', args.before);
+    const at = indexOf(before);
+    end =
+      at === -1
+        ? firstIndex(ordered.findIndex((entry) => entry.position.group > before.group))
+        : at;
+  }
+  if (end < start) end = start;
+  let sliceStart = start;
+  let sliceEnd = end;
+  if (first !== undefined) sliceEnd = Math.min(sliceEnd, sliceStart + first);
+  if (last !== undefined) sliceStart = Math.max(sliceStart, sliceEnd - last);
+  const edges = ordered
+    .slice(sliceStart, sliceEnd)
+    .map((entry) => ({ cursor: positionCursor(entry.position), node: entry.node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: sliceEnd < ordered.length,
+      hasPreviousPage: sliceStart > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: ordered.length,
+  };
+}
+
+/**
+ * The group of {@link paginateOrdered} putting newer objects first: Unix seconds
+ * descending, then the engine's name.
+ */
+export function newestFirstGroup(createdSeconds: number, engine: string): string {
+  return `${String(9_999_999_999 - Math.floor(createdSeconds)).padStart(10, '0')}:${engine}`;
+}
+
+/** The engine a {@link newestFirstGroup} names; null when `group` is not one. */
+export function engineOfNewestFirstGroup(group: string): string | null {
+  return /^\d{10}:/.test(group) ? group.slice(11) : null;
+}
+
 /** Sort key putting newer objects first: Unix seconds descending, then id. */
 export function newestFirstKey(createdSeconds: number, id: string): string {
   return `${String(9_999_999_999 - Math.floor(createdSeconds)).padStart(10, '0')}:${id}`;

@@ -1,7 +1,12 @@
-// `containers(first: N)` with no cursor and no `totalCount` is answered with the engine's
-// `limit`: the engine calls carry it, and every page is the same as the one read from the
-// whole list (ties within a creation second, filters, label-limited tokens and cursors too).
+// `containers(first: N)`, from the start or after a cursor, with no `totalCount`, is answered
+// with one engine call: the engine's `limit` (and its `before` filter for the cursor), and
+// every page is the same as the one cut from the whole list, in the engine's own order
+// (ties within a creation second, filters, label-limited tokens and cursors too). A cursor
+// whose container is gone, or hidden from a label-limited token, resumes at the first
+// container of its second: repeats allowed, never a skip, and no word of a hidden container.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newestFirstGroup, positionCursor } from '../../src/schema/pagination.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
@@ -22,12 +27,12 @@ const env = tokensEnv([
 const admin = createTestApp(env, { token: adminToken });
 const limited = createTestApp(env, { token: limitedToken });
 
-/** Containers made, most of them within the same few seconds: ties at a page's edge. */
-const COUNT = 36;
+/** Containers made at once, many within the same second: ties at a page's edge. */
+const COUNT = 64;
 const PAYMENTS = 22;
 
 interface Page {
-  edges: { cursor: string; node: { dockerId: string; name: string } }[];
+  edges: { cursor: string; node: { dockerId: string; name: string; created: string } }[];
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
   totalCount?: number;
 }
@@ -40,7 +45,7 @@ async function page(
   const query = `query Page($labels: [String!]!) {
     containers(filter: { labels: $labels }${args ? `, ${args}` : ''}) {
       ${options.totalCount ? 'totalCount' : ''}
-      edges { cursor node { dockerId name } }
+      edges { cursor node { dockerId name created } }
       pageInfo { hasNextPage hasPreviousPage endCursor }
     }
   }`;
@@ -52,6 +57,37 @@ async function page(
   const data = answer.body.data;
   if (!data) throw new Error('no data');
   return data.containers;
+}
+
+/** `first: N` after `cursor` (from the start when null). */
+function firstAfter(count: number, cursor: string | null): string {
+  return cursor === null ? `first: ${count}` : `first: ${count}, after: ${JSON.stringify(cursor)}`;
+}
+
+/** Every page of `first: size`, walked with `after`, and what to do between two pages. */
+async function walk(
+  app: TestApp,
+  size: number,
+  between: (page: Page, index: number) => Promise<void> = async () => {},
+): Promise<Page[]> {
+  const pages: Page[] = [];
+  let cursor: string | null = null;
+  for (;;) {
+    const next: Page = await page(app, firstAfter(size, cursor));
+    pages.push(next);
+    if (!next.pageInfo.hasNextPage) return pages;
+    await between(next, pages.length - 1);
+    cursor = next.pageInfo.endCursor;
+  }
+}
+
+/** A cursor of this connection's format naming container `id` created at `created`. */
+function handMadeCursor(app: TestApp, created: string, id: string): string {
+  const engine = app.engines.list()[0]?.name ?? '';
+  return positionCursor({
+    group: newestFirstGroup(Math.floor(Date.parse(created) / 1000), engine),
+    id,
+  });
 }
 
 /** The container list calls made while `run` ran, with their query strings. */
@@ -84,17 +120,23 @@ afterAll(async () => {
 });
 
 describe('containers(first:) pushdown', () => {
-  it('passes the page size to the engine as limit', async () => {
-    const calls = await listCalls(admin, () => page(admin, 'first: 5'));
-    // More than one only while the containers at the page's edge share a creation second
-    // (they do here: made all at once): the next ones are read after the last, with limit.
-    expect(calls.length).toBeGreaterThanOrEqual(1);
-    expect(calls.length).toBeLessThanOrEqual(4);
-    for (const call of calls) {
-      expect(call).toMatch(/(^|&)limit=\d+(&|$)/);
-      expect(call).toContain(RUN_FILTER);
+  it('passes the page size to the engine as limit + 1, in one call, ties or not', async () => {
+    // Made all at once: many share their creation second, so the page's edge falls in one.
+    const all = await page(admin, '', { totalCount: true });
+    const seconds = new Set(
+      all.edges.map((edge) => Math.floor(Date.parse(edge.node.created) / 1000)),
+    );
+    expect(seconds.size).toBeLessThan(COUNT / 2);
+    for (const first of [5, 50]) {
+      let calls: string[] = [];
+      const every = await admin.callsDuring(async () => {
+        calls = await listCalls(admin, () => page(admin, `first: ${first}`));
+      });
+      expect(every).toEqual(['GET /containers/json']);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatch(new RegExp(`(^|&)limit=${first + 1}(&|$)`));
+      expect(calls[0]).toContain(RUN_FILTER);
     }
-    expect(calls.slice(1).every((call) => call.includes('"before"'))).toBe(true);
   });
 
   it('reads the whole list, once and without limit, when totalCount is asked', async () => {
@@ -106,16 +148,18 @@ describe('containers(first:) pushdown', () => {
     expect(calls[0]).not.toMatch(/(^|&)limit=/);
   });
 
-  it('does not push down a page after a cursor, nor the last N', async () => {
+  it("pushes a page after a cursor down as the engine's before filter; not the last N", async () => {
     const first = await page(admin, 'first: 3');
+    const cursorId = first.edges.at(-1)?.node.dockerId ?? '';
     const after = await listCalls(admin, () =>
       page(admin, `first: 3, after: ${JSON.stringify(first.pageInfo.endCursor)}`),
     );
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatch(/(^|&)limit=4(&|$)/);
+    expect(after[0]).toContain(`"before":["${cursorId}"]`);
     const last = await listCalls(admin, () => page(admin, 'last: 3'));
-    for (const calls of [after, last]) {
-      expect(calls).toHaveLength(1);
-      expect(calls[0]).not.toMatch(/(^|&)limit=/);
-    }
+    expect(last).toHaveLength(1);
+    expect(last[0]).not.toMatch(/(^|&)limit=/);
   });
 
   it('answers the same pages with and without pushdown', async () => {
@@ -143,30 +187,89 @@ describe('containers(first:) pushdown', () => {
     }
   });
 
-  it('walks the same list page by page as read whole', async () => {
+  it('walks the same list page by page as read whole, each container once', async () => {
     const whole = await page(admin, '', { totalCount: true });
-    const walked: string[] = [];
+    for (const size of [1, 7, 50]) {
+      const walked = (await walk(admin, size)).flatMap((each) =>
+        each.edges.map((edge) => edge.node.dockerId),
+      );
+      expect(walked).toEqual(whole.edges.map((edge) => edge.node.dockerId));
+    }
+    // The same pages with and without pushdown, cursors included.
     let cursor: string | null = null;
     for (;;) {
-      const next: Page = await page(
-        admin,
-        cursor === null ? 'first: 7' : `first: 7, after: ${JSON.stringify(cursor)}`,
-      );
-      walked.push(...next.edges.map((edge) => edge.node.dockerId));
+      const pushed: Page = await page(admin, firstAfter(9, cursor));
+      const { totalCount, ...cut } = await page(admin, firstAfter(9, cursor), { totalCount: true });
+      expect(totalCount).toBe(COUNT);
+      expect(pushed).toEqual(cut);
+      if (!pushed.pageInfo.hasNextPage) break;
+      cursor = pushed.pageInfo.endCursor;
+    }
+  });
+
+  it('never skips a container when the one under the cursor is removed between pages', async () => {
+    const extra = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        fixtures.createContainer(fixtures.name(`pushdown-gone-${index}`), {
+          Labels: { gone: 'test' },
+        }),
+      ),
+    );
+    const labels = [RUN_FILTER, 'gone=test'];
+    const before = await page(admin, '', { labels });
+    expect(before.edges).toHaveLength(extra.length);
+    const secondOf = (created: string) => Math.floor(Date.parse(created) / 1000);
+    const removed: string[] = [];
+    const walked: Page['edges'] = [];
+    let cursor: string | null = null;
+    let cursorRemoved = false;
+    for (;;) {
+      let next: Page | undefined;
+      const calls = await listCalls(admin, async () => {
+        next = await page(admin, firstAfter(3, cursor), { labels });
+      });
+      if (!next) throw new Error('no page');
+      // After a removed cursor container: the pushed-down read failed, the whole list was read.
+      if (cursorRemoved) expect(calls.at(-1)).not.toMatch(/(^|&)limit=/);
+      cursorRemoved = false;
+      walked.push(...next.edges);
       if (!next.pageInfo.hasNextPage) break;
+      const last = next.edges.at(-1);
+      if (!last) throw new Error('an empty page with a next one');
+      // The container the cursor names is gone before the next page is asked for.
+      if (removed.length < 2) {
+        await fixtures.send(
+          { method: 'DELETE', path: `/containers/${last.node.dockerId}`, query: { force: true } },
+          'remove the cursor container',
+        );
+        removed.push(last.node.dockerId);
+        cursorRemoved = true;
+      }
       cursor = next.pageInfo.endCursor;
     }
-    expect(walked).toEqual(whole.edges.map((edge) => edge.node.dockerId));
+    const ids = walked.map((edge) => edge.node.dockerId);
+    // Every container is there, in the engine's order once repeats are dropped.
+    expect([...new Set(ids)]).toEqual(before.edges.map((edge) => edge.node.dockerId));
+    // Repeats only of the second of a removed cursor container.
+    const removedSeconds = new Set(
+      before.edges
+        .filter((edge) => removed.includes(edge.node.dockerId))
+        .map((edge) => secondOf(edge.node.created)),
+    );
+    const seen = new Set<string>();
+    for (const edge of walked) {
+      if (seen.has(edge.node.dockerId)) {
+        expect(removedSeconds.has(secondOf(edge.node.created))).toBe(true);
+      }
+      seen.add(edge.node.dockerId);
+    }
   });
 
   it('gives a label-limited token the same pages, of its containers only, with limit', async () => {
     const calls = await listCalls(limited, () => page(limited, 'first: 3'));
-    expect(calls.length).toBeGreaterThanOrEqual(1);
-    expect(calls.length).toBeLessThanOrEqual(4);
-    for (const call of calls) {
-      expect(call).toMatch(/(^|&)limit=\d+(&|$)/);
-      expect(call).toContain('team=payments');
-    }
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/(^|&)limit=4(&|$)/);
+    expect(calls[0]).toContain('team=payments');
     for (const first of [1, 3, 10, PAYMENTS - 1, PAYMENTS, PAYMENTS + 3]) {
       const pushed = await page(limited, `first: ${first}`);
       const { totalCount, ...whole } = await page(limited, `first: ${first}`, { totalCount: true });
@@ -179,5 +282,33 @@ describe('containers(first:) pushdown', () => {
     expect(all.edges.map((edge) => edge.node.dockerId)).toEqual(
       adminView.edges.map((edge) => edge.node.dockerId),
     );
+  });
+
+  it('answers a cursor naming a container hidden from the token as one naming none', async () => {
+    const hidden = (await page(admin, '', { labels: [RUN_FILTER, 'team=other'] })).edges[0]?.node;
+    if (!hidden) throw new Error('no hidden container');
+    const nowhere = randomBytes(32).toString('hex');
+    const ask = (id: string) =>
+      limited.post<{ data?: { containers: Page } | null; errors?: unknown }>({
+        query: `query ($labels: [String!]!, $after: String!) {
+          containers(filter: { labels: $labels }, first: 5, after: $after) {
+            edges { cursor node { dockerId name created } }
+            pageInfo { hasNextPage hasPreviousPage endCursor }
+          }
+        }`,
+        variables: { labels: [RUN_FILTER], after: handMadeCursor(limited, hidden.created, id) },
+      });
+    const fromHidden = await ask(hidden.dockerId);
+    const fromNowhere = await ask(nowhere);
+    expect(fromHidden.body.errors).toBeUndefined();
+    expect(fromHidden.body).toEqual(fromNowhere.body);
+    const text = JSON.stringify(fromHidden.body);
+    expect(text).not.toContain(hidden.dockerId);
+    expect(text).not.toContain(hidden.name);
+    // Its own containers only, and the page is not empty: the cursor was used, not refused.
+    const own = new Set((await page(limited, '')).edges.map((edge) => edge.node.dockerId));
+    const got = fromHidden.body.data?.containers.edges ?? [];
+    expect(got.length).toBeGreaterThan(0);
+    for (const edge of got) expect(own.has(edge.node.dockerId)).toBe(true);
   });
 });

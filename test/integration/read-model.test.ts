@@ -380,6 +380,52 @@ describe('read model (DOCKERGRAPH_READ_MODEL=on)', () => {
     expect(volumes.edges.map((edge) => edge.node.name)).toContain(volume);
   });
 
+  it('orders containers as the engine does, with the same cursors, ties in a second too', async () => {
+    const model = modelOf(modelApp);
+    // Made at once behind dockergraph's back: the model learns them from their events,
+    // after its whole read, and many share their creation second.
+    const names = Array.from({ length: 8 }, (_, index) => fixtures.name(`rm-tie-${index}`));
+    await Promise.all(
+      names.map((name) => fixtures.createContainer(name, { Labels: { tie: 'yes' } })),
+    );
+    const labels = [RUN, 'tie=yes'];
+    type Paged = {
+      edges: { cursor: string; node: { dockerId: string } }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    };
+    const ask = async (app: TestApp, args: string) => {
+      const answer = await app.post<{ data?: { containers: Paged }; errors?: unknown }>({
+        query: `query ($labels: [String!]) {
+          containers(filter: { labels: $labels }${args}) {
+            edges { cursor node { dockerId } } pageInfo { hasNextPage endCursor }
+          }
+        }`,
+        variables: { labels },
+      });
+      expect(answer.body.errors).toBeUndefined();
+      const containers = answer.body.data?.containers;
+      if (!containers) throw new Error('no data');
+      return containers;
+    };
+    await waitFor(async () => (await ask(modelApp, '')).edges.length === names.length, {
+      timeoutMs: 60_000,
+      what: 'the read model to hold the new containers',
+    });
+    await waitWarm(model);
+    const served = model.counters.served;
+    expect(await ask(modelApp, '')).toEqual(await ask(plainApp, ''));
+    // Walked by pages of three: the same pages, cursors included.
+    let cursor: string | null = null;
+    for (;;) {
+      const args = cursor === null ? ', first: 3' : `, first: 3, after: ${JSON.stringify(cursor)}`;
+      const fromModel = await ask(modelApp, args);
+      expect(fromModel).toEqual(await ask(plainApp, args));
+      if (!fromModel.pageInfo.hasNextPage) break;
+      cursor = fromModel.pageInfo.endCursor;
+    }
+    expect(model.counters.served).toBeGreaterThan(served);
+  });
+
   it('answers a label-limited token exactly as without the model, never another label', async () => {
     await waitWarm(modelOf(modelLimited));
     const blue = fixtures.name('rm-blue');

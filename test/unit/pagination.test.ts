@@ -1,6 +1,14 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { newestFirstKey, paginate } from '../../src/schema/pagination.ts';
+import {
+  decodePosition,
+  engineOfNewestFirstGroup,
+  newestFirstGroup,
+  newestFirstKey,
+  paginate,
+  paginateOrdered,
+  positionCursor,
+} from '../../src/schema/pagination.ts';
 
 const letters = ['a', 'b', 'c', 'd', 'e'];
 const key = (item: string) => item;
@@ -59,5 +67,77 @@ describe('paginate', () => {
     ];
     const page = paginate(items, {}, (item) => newestFirstKey(item.created, item.id));
     expect(page.edges.map((edge) => edge.node.id)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('paginateOrdered', () => {
+  // Groups "1" and "2"; within a group the order given (as the engine lists), not by id.
+  const items = [
+    { group: '1', id: 'z' },
+    { group: '2', id: 'c' },
+    { group: '1', id: 'a' },
+    { group: '2', id: 'b' },
+    { group: '1', id: 'm' },
+  ];
+  const ids = (page: { edges: { node: { id: string } }[] }) =>
+    page.edges.map((edge) => edge.node.id);
+
+  it('orders by group, keeping the given order within a group', () => {
+    expect(ids(paginateOrdered(items, {}, (item) => item))).toEqual(['z', 'a', 'm', 'c', 'b']);
+  });
+
+  it('starts right after the cursor item, and pages back before it', () => {
+    const first = paginateOrdered(items, { first: 2 }, (item) => item);
+    expect(ids(first)).toEqual(['z', 'a']);
+    const second = paginateOrdered(
+      items,
+      { first: 2, after: first.pageInfo.endCursor },
+      (item) => item,
+    );
+    expect(ids(second)).toEqual(['m', 'c']);
+    expect(second.pageInfo.hasPreviousPage).toBe(true);
+    expect(second.pageInfo.hasNextPage).toBe(true);
+    const back = paginateOrdered(
+      items,
+      { last: 2, before: second.pageInfo.endCursor },
+      (item) => item,
+    );
+    expect(ids(back)).toEqual(['a', 'm']);
+  });
+
+  it('resumes at the first item of the group of a cursor item gone: repeats, never skips', () => {
+    const cursor = positionCursor({ group: '1', id: 'a' });
+    const without = items.filter((item) => item.id !== 'a');
+    expect(ids(paginateOrdered(without, { first: 3, after: cursor }, (item) => item))).toEqual([
+      'z',
+      'm',
+      'c',
+    ]);
+    expect(ids(paginateOrdered(without, { before: cursor }, (item) => item))).toEqual(['z', 'm']);
+    // A group with nothing left: the next one.
+    const gone = positionCursor({ group: '1', id: 'q' });
+    const later = items.filter((item) => item.group === '2');
+    expect(ids(paginateOrdered(later, { after: gone }, (item) => item))).toEqual(['c', 'b']);
+  });
+
+  it('names its engine and second in newest-first groups; refuses what is no cursor', () => {
+    const group = newestFirstGroup(1_700_000_000, 'prod:1');
+    expect(engineOfNewestFirstGroup(group)).toBe('prod:1');
+    expect(newestFirstGroup(1_700_000_001, 'a') < newestFirstGroup(1_700_000_000, 'a')).toBe(true);
+    expect(newestFirstGroup(1_700_000_000, 'a') < newestFirstGroup(1_700_000_000, 'b')).toBe(true);
+    expect(decodePosition('after', positionCursor({ group, id: 'abc' }))).toEqual({
+      group,
+      id: 'abc',
+    });
+    // The cursors of `newestFirstKey` name the same position.
+    expect(
+      decodePosition(
+        'after',
+        paginate([1], {}, () => newestFirstKey(1_700_000_000, 'a:abc')).edges[0]?.cursor ?? '',
+      ),
+    ).toEqual({ group: newestFirstGroup(1_700_000_000, 'a'), id: 'abc' });
+    expect(() => paginateOrdered(items, { after: 'bm9wZQ' }, (item) => item)).toThrow(
+      /Invalid argument "after"/,
+    );
   });
 });
