@@ -255,6 +255,51 @@ describe('reads on Podman', () => {
     expect(engine.diskUsage.volumes.count).toBeGreaterThanOrEqual(1);
   });
 
+  it('pages through containers with first and after: each once, newest second first', async () => {
+    for (let index = 0; index < 5; index++) {
+      await fixtures.createContainer(fixtures.name(`reads-page-${index}`));
+    }
+    const labels = Object.entries(fixtures.labels()).map(([key, value]) => `${key}=${value}`);
+    type Page = {
+      containers: {
+        edges: { cursor: string; node: { dockerId: string; created: string } }[];
+        pageInfo: { hasNextPage: boolean };
+      };
+    };
+    const whole = await data<Page>(
+      app,
+      `query ($labels: [String!]!) {
+        containers(filter: { labels: $labels }) {
+          edges { cursor node { dockerId created } }
+          pageInfo { hasNextPage }
+        }
+      }`,
+      { labels },
+    );
+    const all = whole.containers.edges.map((edge) => edge.node);
+    expect(all).toHaveLength(6);
+    const seconds = all.map((node) => Math.floor(Date.parse(node.created) / 1000));
+    expect(seconds).toEqual([...seconds].sort((a, b) => b - a));
+    const walked: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: Page = await data<Page>(
+        app,
+        `query ($labels: [String!]!, $after: String) {
+          containers(filter: { labels: $labels }, first: 2, after: $after) {
+            edges { cursor node { dockerId created } }
+            pageInfo { hasNextPage }
+          }
+        }`,
+        { labels, after },
+      );
+      walked.push(...page.containers.edges.map((edge) => edge.node.dockerId));
+      if (!page.containers.pageInfo.hasNextPage) break;
+      after = page.containers.edges.at(-1)?.cursor ?? null;
+    }
+    expect(walked).toEqual(all.map((node) => node.dockerId));
+  });
+
   it('finds each kind of object again by its global id', async () => {
     const ids = await data<{
       container: { id: string };
