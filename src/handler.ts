@@ -23,6 +23,8 @@ export interface HandlerRuntime {
    * certificate binding's, which presents the client certificate.
    */
   readonly engineFetch?: EngineFetch | undefined;
+  /** Where log lines go: stdout at once unless told (a long-running server writes per turn). */
+  readonly writeLogLine?: ((line: string) => void) | undefined;
 }
 
 /** True on Cloudflare Workers (workerd), which has neither sockets for undici nor unix sockets. */
@@ -58,7 +60,7 @@ export function createFetchHandler(
   const getApp = (): App | 'unsafe' => {
     if (app) return app;
     const config = readConfig();
-    const logger = createLogger(config.logLevel);
+    const logger = createLogger(config.logLevel, runtime.writeLogLine);
     if (config.security.tokens.length === 0) {
       logger.error(NO_TOKENS_MESSAGE);
       app = 'unsafe';

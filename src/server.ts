@@ -22,7 +22,7 @@ import { type EngineEntry, EngineRegistry } from './docker/engine-registry.ts';
 import type { EventHub } from './docker/event-hub.ts';
 import type { EngineDefinition } from './engines-file.ts';
 import { ERROR_CONTENT_TYPE, errorBody } from './error-response.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, type Logger, writeStdoutPerTurn } from './logger.ts';
 import { type AuditLog, openAuditLog, reportAuditWriteError } from './plugins/audit-log.ts';
 import { createMetrics, type Metrics } from './plugins/metrics.ts';
 import {
@@ -575,7 +575,7 @@ export async function main(): Promise<void> {
   const config = loadConfig();
   // Before the engine is looked for (or the private one started): nothing to undo then.
   checkListenSafety(config);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, writeStdoutPerTurn);
   if (config.engines.kind !== 'single') {
     // Several engines: none is started here, and the server serves whichever answer.
     let definitions: readonly EngineDefinition[] = readEngineDefinitions(config);

@@ -414,6 +414,7 @@ export function useUploads(options: UploadOptions): Plugin<GraphQLContext> {
       };
     },
     onResponse({ request, response }) {
+      if (!folders.has(request)) return;
       // A stream (a subscription's events) ends later, with its subscription.
       if (/event-stream|multipart\/mixed/.test(response.headers.get('content-type') ?? '')) return;
       void removeUploads(request);

@@ -7,9 +7,10 @@ import { createServer } from 'node:http';
 import { createServerAdapter } from '@whatwg-node/server';
 import { loadConfig } from '../config.ts';
 import { createFetchHandler } from '../handler.ts';
+import { writeStdoutPerTurn } from '../logger.ts';
 
 const config = loadConfig();
-const handler = createFetchHandler(() => config);
+const handler = createFetchHandler(() => config, { writeLogLine: writeStdoutPerTurn });
 // @whatwg-node/server (graphql-yoga's own adapter) turns node:http requests into WHATWG
 // Requests and streams Responses back, ending the Request's signal when the client leaves.
 const server = createServer(createServerAdapter((request: Request) => handler.fetch(request)));
