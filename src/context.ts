@@ -198,6 +198,7 @@ export function createContext({
   const byName = new Map(visible.map((engine) => [engine.name, engine]));
   const bindings = new Map<string, EngineBinding>();
   const contexts = new Map<string, GraphQLContext>();
+  const sole = visible.length === 1 ? visible[0] : undefined;
   const renewals: (() => void)[] = [];
 
   function binding(name: string): EngineBinding {
@@ -264,6 +265,8 @@ export function createContext({
     },
     binding,
     bind(context, name) {
+      // One visible engine: the context holds its binding already, as plain properties.
+      if (sole?.name === name) return context;
       let bound = contexts.get(name);
       if (!bound) {
         bound = withBinding(context, binding(name));
@@ -290,7 +293,6 @@ export function createContext({
   };
   // One visible engine: every field is bound to it, as plain properties (envelop copies the
   // context's own properties, reading getters, into the one resolvers get).
-  const sole = visible.length === 1 ? visible[0] : undefined;
   if (sole) return { ...base, ...binding(sole.name) };
   // Several: no engine fields here; the engine-binding plugin hands every resolver a context
   // bound to its engine, or one whose engine fields refuse naming the `engine` argument.

@@ -63,23 +63,36 @@ export function paginate<T>(
   if (start === -1) start = keyed.length;
   let end = before === undefined ? keyed.length : keyed.findIndex((entry) => entry.key >= before);
   if (end === -1) end = keyed.length;
-  if (end < start) end = start;
+  return pageOf(keyed, { start, end, first, last }, (entry) => encodeCursor(entry.key));
+}
+
+/**
+ * The page of `ordered` between `start` and `end` (exclusive), cut to the `first` of them
+ * or the `last`, each entry with its cursor.
+ */
+function pageOf<T, E extends { readonly node: T }>(
+  ordered: readonly E[],
+  range: { start: number; end: number; first?: number | undefined; last?: number | undefined },
+  cursorOf: (entry: E) => string,
+): Page<T> {
+  const { start, first, last } = range;
+  const end = Math.max(range.end, start);
   let sliceStart = start;
   let sliceEnd = end;
   if (first !== undefined) sliceEnd = Math.min(sliceEnd, sliceStart + first);
   if (last !== undefined) sliceStart = Math.max(sliceStart, sliceEnd - last);
-  const edges = keyed
+  const edges = ordered
     .slice(sliceStart, sliceEnd)
-    .map((entry) => ({ cursor: encodeCursor(entry.key), node: entry.node }));
+    .map((entry) => ({ cursor: cursorOf(entry), node: entry.node }));
   return {
     edges,
     pageInfo: {
-      hasNextPage: sliceEnd < keyed.length,
+      hasNextPage: sliceEnd < ordered.length,
       hasPreviousPage: sliceStart > 0,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: keyed.length,
+    totalCount: ordered.length,
   };
 }
 
@@ -152,24 +165,7 @@ export function paginateOrdered<T>(
         ? firstIndex(ordered.findIndex((entry) => entry.position.group > before.group))
         : at;
   }
-  if (end < start) end = start;
-  let sliceStart = start;
-  let sliceEnd = end;
-  if (first !== undefined) sliceEnd = Math.min(sliceEnd, sliceStart + first);
-  if (last !== undefined) sliceStart = Math.max(sliceStart, sliceEnd - last);
-  const edges = ordered
-    .slice(sliceStart, sliceEnd)
-    .map((entry) => ({ cursor: positionCursor(entry.position), node: entry.node }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: sliceEnd < ordered.length,
-      hasPreviousPage: sliceStart > 0,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-    totalCount: ordered.length,
-  };
+  return pageOf(ordered, { start, end, first, last }, (entry) => positionCursor(entry.position));
 }
 
 /**
