@@ -7,8 +7,10 @@
  * subscribe to the `events` of labelled containers; this process only orchestrates and
  * makes the events: each round creates, starts, stops and removes 10 containers (40
  * events per client) and measures, for every delivered event, the time from the engine's
- * timestamp to its arrival at each client (p50/p99), and the server's resident memory
- * (VmRSS of /proc/<pid>/status) with the subscribers connected, after the round's delivery.
+ * timestamp to its arrival at each client (p50/p99), the server's CPU time during the
+ * round (user + system, /proc/<pid>/stat: steadier than latencies on a shared machine),
+ * and its resident memory (VmRSS of /proc/<pid>/status) with the subscribers connected,
+ * after the round's delivery; the server's peak (VmHWM) at the end.
  * One warm-up round, then ROUNDS (default 3) rounds: each is printed, and their medians.
  *
  * `npm run bench:events` (starts the private engine if needed, builds the server; removes
@@ -180,12 +182,12 @@ try {
   );
   rounds.forEach((each, index) => {
     process.stdout.write(
-      `| ${index + 1} | ${fixed(each.seconds)} | ${each.p50} | ${each.p99} | ${each.max} | ${fixed(each.userSeconds)} + ${fixed(each.systemSeconds)} | ${fixed(each.rssMiB)} |\n`,
+      `| ${index + 1} | ${fixed(each.seconds)} | ${each.p50} | ${each.p99} | ${each.max} | ${each.userSeconds.toFixed(2)} + ${each.systemSeconds.toFixed(2)} | ${fixed(each.rssMiB)} |\n`,
     );
   });
   const of = (pick: (each: Round) => number) => median(rounds.map(pick));
   process.stdout.write(
-    `| median | ${fixed(of((each) => each.seconds))} | ${of((each) => each.p50)} | ${of((each) => each.p99)} | ${of((each) => each.max)} | ${fixed(of((each) => each.userSeconds))} + ${fixed(of((each) => each.systemSeconds))} | ${fixed(of((each) => each.rssMiB))} |\n`,
+    `| median | ${fixed(of((each) => each.seconds))} | ${of((each) => each.p50)} | ${of((each) => each.p99)} | ${of((each) => each.max)} | ${of((each) => each.userSeconds).toFixed(2)} + ${of((each) => each.systemSeconds).toFixed(2)} | ${fixed(of((each) => each.rssMiB))} |\n`,
   );
   process.stdout.write(`server peak RSS (VmHWM): ${fixed(peak)} MiB\n`);
 } finally {
