@@ -31,13 +31,9 @@ import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
-import {
-  benchContainerBody,
-  cpuMs,
-  launchBuiltServer,
-  percentile,
-  productionViewerEnv,
-} from './helpers.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { launchBuiltServer } from '../test/helpers/server-process.ts';
+import { benchContainerBody, cpuTimes, percentile, productionViewerEnv } from './helpers.ts';
 
 const engineOptions = {
   dir: process.env.DOCKERGRAPH_ENGINE_DIR ?? '/tmp/dockergraph-bench-e',
@@ -80,7 +76,8 @@ const socketPath = engine.dockerHost.replace(/^unix:\/\//, '');
 const run = `cmp-${process.pid}`;
 const token = randomBytes(32).toString('base64url');
 await buildTargets(TARGETS.filter((target) => target.name === 'server'));
-const server = await launchBuiltServer({
+const metricsPort = await freePort();
+const { child: server, url: serverUrl } = await launchBuiltServer({
   ...productionViewerEnv(engine.dockerHost, token),
   // DOCKERGRAPH_COMPILED_EXECUTION=off runs the same bench with graphql-js's interpreter.
   DOCKERGRAPH_COMPILED_EXECUTION: process.env.DOCKERGRAPH_COMPILED_EXECUTION ?? 'on',
@@ -88,10 +85,17 @@ const server = await launchBuiltServer({
   LOG_LEVEL: 'info',
   HOST: '127.0.0.1',
   // Metrics on their own listener: the engine calls per query are read from them.
-  DOCKERGRAPH_METRICS_LISTEN: '127.0.0.1:0',
+  DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
 });
+const serverPid = Number(server.process.pid);
+if (!Number.isInteger(serverPid)) throw new Error('the server has no pid');
+/** The server's CPU time so far, user and system, in ms. */
+const serverCpuMs = () => {
+  const { user, system } = cpuTimes(serverPid);
+  return user + system;
+};
 const direct = new Pool('http://localhost', { socketPath, connections: 16 });
-const graph = new Pool(server.url, { connections: 16 });
+const graph = new Pool(serverUrl, { connections: 16 });
 const authorization = `Bearer ${token}`;
 const apiVersion = await (async () => {
   const { body } = await direct.request({ method: 'GET', path: '/version' });
@@ -100,8 +104,7 @@ const apiVersion = await (async () => {
 
 /** The server's engine calls and queries so far for operation `name` (its metrics). */
 async function engineCallsOf(name: string): Promise<{ calls: number; queries: number }> {
-  if (!server.metricsUrl) throw new Error('the server did not report its metrics listener');
-  const text = await (await fetch(server.metricsUrl)).text();
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const read = (suffix: string) =>
     Number(
       new RegExp(
@@ -251,7 +254,7 @@ async function compare(
   };
   const operation = /^query (\w+)/.exec(query)?.[1] ?? '';
   const engineBefore = await engineCallsOf(operation);
-  const serverCpuBefore = cpuMs(server.pid);
+  const serverCpuBefore = serverCpuMs();
   for (let index = 0; index < RUNS; index++) {
     // Interleaved, each first every other time: drift and noise fall on both alike.
     if (index % 2 === 0) {
@@ -262,7 +265,7 @@ async function compare(
       await timeDirect();
     }
   }
-  const serverCpu = cpuMs(server.pid) - serverCpuBefore;
+  const serverCpu = serverCpuMs() - serverCpuBefore;
   const engineAfter = await engineCallsOf(operation);
   const calls =
     (engineAfter.calls - engineBefore.calls) / (engineAfter.queries - engineBefore.queries);
@@ -299,7 +302,7 @@ async function compareUnderLoad(
     );
     rounds.graph.push(
       await autocannon({
-        url: `${server.url}/graphql`,
+        url: `${serverUrl}/graphql`,
         connections: CONCURRENCY,
         duration: 3,
         method: 'POST',
@@ -377,7 +380,8 @@ try {
   const volumes = await engineJson<{ Volumes: { Name: string }[] | null }>('/volumes', { filters });
   for (const volume of volumes.Volumes ?? [])
     await engineWrite('DELETE', `/volumes/${volume.Name}`);
-  await server.stop();
+  server.process.kill('SIGTERM');
+  await server.waitForExit(10_000);
   await direct.close();
   await graph.close();
   if (engine.started) await runEngineScript('stop', engineOptions);

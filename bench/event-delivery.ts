@@ -1,101 +1,193 @@
 /**
- * Event delivery with many subscribers: 1,000 graphql-ws clients subscribe to
- * the `events` of labelled containers; the bench creates, starts, stops and
- * removes containers and measures, for every delivered event, the time from the
- * engine's timestamp to its arrival at each client (p50/p99), and the server's
- * memory with the subscribers connected. Run with `npm run bench:events`
- * (starts the private engine if needed; removes what it made).
+ * Event delivery with many subscribers, measured on the server as it is deployed: the
+ * built full server (`npm run build`'s dist/server/index.mjs under plain node, production
+ * mode as the build defines it, launched by test/helpers/server-process.ts as the tests
+ * launch it) in a process of its own, with a viewer token, no audit log, no rate limit and
+ * LOG_LEVEL=info. 1,000 graphql-ws clients (bench/event-clients.ts, another process)
+ * subscribe to the `events` of labelled containers; this process only orchestrates and
+ * makes the events: each round creates, starts, stops and removes 10 containers (40
+ * events per client) and measures, for every delivered event, the time from the engine's
+ * timestamp to its arrival at each client (p50/p99), the server's CPU time during the
+ * round (user + system, /proc/<pid>/stat: steadier than latencies on a shared machine),
+ * and its resident memory (VmRSS of /proc/<pid>/status) with the subscribers connected,
+ * after the round's delivery; the server's peak (VmHWM) at the end.
+ * One warm-up round, then ROUNDS (default 3) rounds: each is printed, and their medians.
+ *
+ * `npm run bench:events` (starts the private engine if needed, builds the server; removes
+ * the containers it made). SUBSCRIBERS=n and ROUNDS=n change the counts; CPU_PROF=dir runs
+ * the server with `node --cpu-prof --cpu-prof-dir=dir` (source maps are beside the bundle);
+ * SERVER_DIR=dir runs the build in dir (a copy of dist/server/ made before a change) instead
+ * of building this checkout's; SERVER_NODE_OPTIONS="--flag …" gives node flags to the server.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { loadConfig } from '../src/config.ts';
 import { DockerClient } from '../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
-import { createLogger } from '../src/logger.ts';
-import { startServer } from '../src/server.ts';
-import { percentile, writerOf } from './helpers.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { launchBuiltServer } from '../test/helpers/server-process.ts';
+import {
+  cpuTimes,
+  median,
+  percentile,
+  productionViewerEnv,
+  removeBenchObjects,
+  statusMiB,
+  writerOf,
+} from './helpers.ts';
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONTAINERS = 10;
+const EVENTS_PER_CLIENT = CONTAINERS * 4;
 const run = `bench-events-${process.pid}`;
-
-const { dockerHost } = await runEngineScript('start');
-
-const config = loadConfig({
-  DOCKER_HOST: dockerHost,
-  HOME: '/nonexistent',
-  LOG_LEVEL: 'silent',
-  HOST: '127.0.0.1',
-  PORT: '0',
-  // A thousand subscriptions at once would go over the default rate limit of the no-token bucket.
-  DOCKERGRAPH_RATE_LIMIT: '0',
-});
-const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-  connectTimeoutMs: 5_000,
-  requestTimeoutMs: 60_000,
-});
-const engine = DockerClient.create(resolveDockerEndpoint(config.docker), {
-  connectTimeoutMs: 5_000,
-  requestTimeoutMs: 60_000,
-});
-const server = await startServer(config, docker, createLogger('silent'));
-
 const label = `dockergraph.bench=${run}`;
-const memoryBefore = process.memoryUsage();
-// The clients run in a process of their own: what this process holds is the server's.
+const token = randomBytes(32).toString('base64url');
+
+// SERVER_DIR=folder runs a build kept elsewhere (a copy of dist/server/ before a change).
+const serverDirectory = process.env.SERVER_DIR;
+const { dockerHost } = await runEngineScript('start');
+if (!serverDirectory) await buildTargets(TARGETS.filter((target) => target.name === 'server'));
+const metricsPort = await freePort();
+const profileDir = process.env.CPU_PROF;
+const serverEnv = {
+  ...productionViewerEnv(dockerHost, token),
+  LOG_LEVEL: 'info',
+  // The subscriber and upstream counts, read from a listener of its own (no token needed).
+  DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
+};
+const { child: server, url } = await launchBuiltServer(serverEnv, {
+  nodeOptions: [
+    ...(process.env.SERVER_NODE_OPTIONS ?? '').split(' ').filter((option) => option !== ''),
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  ],
+  ...(serverDirectory ? { directory: serverDirectory } : {}),
+});
+const serverPid = Number(server.process.pid);
+if (!Number.isInteger(serverPid)) throw new Error('the server has no pid');
+const engine = DockerClient.create(resolveDockerEndpoint(loadConfig(serverEnv).docker), {
+  connectTimeoutMs: 5_000,
+  requestTimeoutMs: 60_000,
+});
+const call = writerOf(engine);
+
+/** A memory field of the server's /proc/<pid>/status in MiB. */
+const statusOfServerMiB = (field: 'VmRSS' | 'VmHWM') => statusMiB(serverPid, field);
+
+/** The server's CPU time so far in seconds, user and system. */
+function cpuSeconds(): { user: number; system: number } {
+  const { user, system } = cpuTimes(serverPid);
+  return { user: user / 1_000, system: system / 1_000 };
+}
+
+/** One sample of the server's metrics (the sum over its labels when several match). */
+async function metric(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.split(' ').pop());
+  }
+  return sum;
+}
+
 const clients = spawn(
   process.execPath,
   [
     '--import',
     'tsx',
     'bench/event-clients.ts',
-    `${server.url.replace(/^http/, 'ws')}/graphql`,
+    `${url.replace(/^http/, 'ws')}/graphql`,
     String(SUBSCRIBERS),
     label,
-    String(CONTAINERS * 4),
+    String(EVENTS_PER_CLIENT),
+    token,
   ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
+  { stdio: ['pipe', 'pipe', 'inherit'] },
 );
-const lines = createInterface({ input: clients.stdout });
-const output = lines[Symbol.asyncIterator]();
+const output = createInterface({ input: clients.stdout })[Symbol.asyncIterator]();
 await output.next();
-// Subscriptions are live once the hub counts them all (a bench may poll; tests may not).
-while (server.events.subscriberCount < SUBSCRIBERS) {
+// Subscriptions are live once the server counts them all (a bench may poll; tests may not).
+while ((await metric('dockergraph_subscriptions_open', 'transport="websocket"')) < SUBSCRIBERS) {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
-const memoryWith = process.memoryUsage();
 
-const call = writerOf(engine);
-
-const startedAt = performance.now();
-for (let index = 0; index < CONTAINERS; index++) {
-  const { Id } = JSON.parse(
-    await call('POST', '/containers/create', {
-      Image: 'dockergraph/busybox:latest',
-      Cmd: ['sleep', '3600'],
-      Labels: { 'dockergraph.bench': run },
-    }),
-  ) as { Id: string };
-  await call('POST', `/containers/${Id}/start`);
-  await call('POST', `/containers/${Id}/stop`, undefined, { t: '0' });
-  await call('DELETE', `/containers/${Id}`, undefined, { force: true });
+interface Round {
+  readonly seconds: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly rssMiB: number;
+  /** The server's CPU time during the round (user, system), in seconds. */
+  readonly userSeconds: number;
+  readonly systemSeconds: number;
 }
-const result = await output.next();
-const elapsedMs = performance.now() - startedAt;
-const { latenciesMs } = JSON.parse(String(result.value)) as { latenciesMs: number[] };
-const delivered = latenciesMs.length;
-const expected = SUBSCRIBERS * CONTAINERS * 4;
-latenciesMs.sort((a, b) => a - b);
-const at = (p: number) => percentile(latenciesMs, p);
-const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-console.log(
-  `| subscribers | events delivered | upstream /events connections | p50 (ms) | p99 (ms) | heap used with subscribers (MiB) | RSS (MiB) |`,
-);
-console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
-console.log(
-  `| ${SUBSCRIBERS} | ${delivered} of ${expected} in ${(elapsedMs / 1000).toFixed(1)} s | ${server.events.upstreamConnections} | ${at(50)} | ${at(99)} | ${mib(memoryWith.heapUsed - memoryBefore.heapUsed)} more (${mib(memoryWith.heapUsed)}) | ${mib(memoryWith.rss)} |`,
-);
 
-await server.stop(1_000);
-await engine.close();
+async function round(index: number): Promise<Round> {
+  const startedAt = performance.now();
+  const cpuBefore = cpuSeconds();
+  for (let container = 0; container < CONTAINERS; container++) {
+    const { Id } = JSON.parse(
+      await call('POST', '/containers/create', {
+        Image: 'dockergraph/busybox:latest',
+        Cmd: ['sleep', '3600'],
+        Labels: { 'dockergraph.bench': run, 'dockergraph.bench.round': String(index) },
+      }),
+    ) as { Id: string };
+    await call('POST', `/containers/${Id}/start`);
+    await call('POST', `/containers/${Id}/stop`, undefined, { t: '0' });
+    await call('DELETE', `/containers/${Id}`, undefined, { force: true });
+  }
+  const line = await output.next();
+  if (line.done === true) throw new Error('the clients exited before the round was delivered');
+  const seconds = (performance.now() - startedAt) / 1000;
+  const cpuAfter = cpuSeconds();
+  const { latenciesMs } = JSON.parse(String(line.value)) as { latenciesMs: number[] };
+  latenciesMs.sort((a, b) => a - b);
+  return {
+    seconds,
+    p50: percentile(latenciesMs, 50),
+    p99: percentile(latenciesMs, 99),
+    max: latenciesMs.at(-1) ?? Number.NaN,
+    rssMiB: statusOfServerMiB('VmRSS'),
+    userSeconds: cpuAfter.user - cpuBefore.user,
+    systemSeconds: cpuAfter.system - cpuBefore.system,
+  };
+}
+
+try {
+  await round(0); // Warm-up: the server's JIT, the engine's first container of the run.
+  const rounds: Round[] = [];
+  for (let index = 1; index <= ROUNDS; index++) rounds.push(await round(index));
+  const upstream = await metric('dockergraph_upstream_connections_total', 'kind="events"');
+  const peak = statusOfServerMiB('VmHWM');
+  const fixed = (value: number) => value.toFixed(1);
+  process.stdout.write(
+    `${SUBSCRIBERS} subscribers, ${EVENTS_PER_CLIENT} events each per round (${SUBSCRIBERS * EVENTS_PER_CLIENT} deliveries), upstream /events connections: ${upstream}; built server (node ${process.version}, pid ${serverPid})\n`,
+  );
+  process.stdout.write(
+    '| round | delivered in (s) | p50 (ms) | p99 (ms) | max (ms) | server CPU user + system (s) | server RSS after it (MiB) |\n|---|---:|---:|---:|---:|---:|---:|\n',
+  );
+  rounds.forEach((each, index) => {
+    process.stdout.write(
+      `| ${index + 1} | ${fixed(each.seconds)} | ${each.p50} | ${each.p99} | ${each.max} | ${each.userSeconds.toFixed(2)} + ${each.systemSeconds.toFixed(2)} | ${fixed(each.rssMiB)} |\n`,
+    );
+  });
+  const of = (pick: (each: Round) => number) => median(rounds.map(pick));
+  process.stdout.write(
+    `| median | ${fixed(of((each) => each.seconds))} | ${of((each) => each.p50)} | ${of((each) => each.p99)} | ${of((each) => each.max)} | ${of((each) => each.userSeconds).toFixed(2)} + ${of((each) => each.systemSeconds).toFixed(2)} | ${fixed(of((each) => each.rssMiB))} |\n`,
+  );
+  process.stdout.write(`server peak RSS (VmHWM): ${fixed(peak)} MiB\n`);
+} finally {
+  // The clients leave first, so that the server writes to no closed socket; then it stops.
+  const clientsExited = new Promise((resolve) => clients.once('exit', resolve));
+  clients.stdin.end('close\n');
+  await clientsExited;
+  server.process.kill('SIGTERM');
+  const { code } = await server.waitForExit(30_000);
+  if (code !== 0) process.stderr.write(`server exited with ${code}:\n${server.stderr()}\n`);
+  await removeBenchObjects(engine, run);
+  await engine.close();
+}

@@ -1,15 +1,10 @@
 // What the benches share: the overview query they measure, the containers they make, the
 // engine writes and clean-up that make and remove them, how they read latencies, and the
-// built server they launch and watch (its address, CPU time and memory from /proc).
-import { spawn } from 'node:child_process';
+// CPU time and memory of the processes they watch (from /proc).
 import { readdirSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { DockerClient } from '../src/docker/client.ts';
 import { hashToken } from '../src/security/principal.ts';
 import { waitFor } from '../test/helpers/wait-for.ts';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** The README's overview query, under the operation name `name`. */
 export function overviewQuery(name: string): string {
@@ -120,23 +115,28 @@ export function median(values: readonly number[]): number {
     : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-/** Resident memory of a process in MiB, from /proc. */
-export function rssMiB(pid: number): number {
+/** A memory field of a process's /proc/<pid>/status (VmRSS: resident now; VmHWM: its peak), in MiB. */
+export function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  return kib / 1024;
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (!match?.[1]) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) / 1024;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** CPU time (user and system) a process has used so far, in ms, from /proc (10 ms steps). */
-export function cpuMs(pid: number): number {
+/**
+ * CPU time a process has used so far, user and system (kernel: mostly its socket writes), in
+ * ms, from /proc/<pid>/stat (10 ms steps): steadier than latencies on a shared machine.
+ */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000) / TICKS_PER_SECOND;
+  const ms = (ticks: string | undefined) => (Number(ticks) * 1_000) / TICKS_PER_SECOND;
+  return { user: ms(fields[11]), system: ms(fields[12]) };
 }
 
 /** Waits until the built artifact in `directory` (dist/<target>/) has written its code cache. */
@@ -146,44 +146,4 @@ export async function waitForCodeCache(directory: string): Promise<void> {
     intervalMs: 20,
     what: `the code cache in ${directory}`,
   });
-}
-
-/** The built full server (dist/server/index.mjs) running in a process of its own. */
-export interface BuiltServer {
-  readonly pid: number;
-  /** Its GraphQL endpoint's origin, e.g. http://127.0.0.1:41234. */
-  readonly url: string;
-  /** The `/metrics` URL of its metrics listener, when DOCKERGRAPH_METRICS_LISTEN is set. */
-  readonly metricsUrl: string | null;
-  stop(): Promise<void>;
-}
-
-/**
- * Launches the built full server as deployed (`npm run start:built`: plain node, production
- * mode, its code cache) with `env` as its whole environment, and resolves once it listens.
- * Its log lines are read and dropped, as a log collector would take them.
- */
-export async function launchBuiltServer(env: Record<string, string>): Promise<BuiltServer> {
-  const child = spawn(process.execPath, ['dist/server/index.mjs'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const listening = await new Promise<{ url: string; metrics?: string }>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the built server exited with ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.includes('dockergraph listening')) return;
-      resolve(JSON.parse(line) as { url: string; metrics?: string });
-    });
-  });
-  return {
-    pid: child.pid ?? 0,
-    url: listening.url.replace(/\/graphql$/, ''),
-    metricsUrl: listening.metrics ?? null,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }

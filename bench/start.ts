@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
-import { median, rssMiB, waitForCodeCache } from './helpers.ts';
+import { median, statusMiB, waitForCodeCache } from './helpers.ts';
 
 const RUNS = Number(process.env.RUNS ?? 7);
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 30);
@@ -88,10 +88,10 @@ async function launch(way: Way, idleSeconds = 0, untilCached = false): Promise<S
     }
     if (untilCached && way.codeCache) await waitForCodeCache(way.codeCache);
     const pid = child.pid ?? 0;
-    const rss = rssMiB(pid);
+    const rss = statusMiB(pid);
     if (idleSeconds === 0) return { answered, rss };
     await sleep(idleSeconds * 1000);
-    return { answered, rss, idleRss: rssMiB(pid) };
+    return { answered, rss, idleRss: statusMiB(pid) };
   } finally {
     child.kill('SIGKILL');
   }

@@ -116,13 +116,29 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
   #held: EngineEvent[] | null = null;
   readonly #replayed = new Set<string>();
 
+  /**
+   * The filter's content as a string: subscribers with equal keys let every event pass
+   * or not alike ({@link matchesFilter} reads nothing else), so the hub decides once per key.
+   */
+  readonly filterKey: string;
+
   constructor(
     readonly filter: EventFilter,
     private readonly bufferSize: number,
     private readonly leave: (subscription: Subscription) => void,
     /** Told when this subscriber fell behind and gets a resync. */
     private readonly overflowed: () => void = () => {},
-  ) {}
+  ) {
+    this.filterKey = JSON.stringify([
+      filter.types ?? null,
+      filter.actions ?? null,
+      filter.containers ?? null,
+      filter.images ?? null,
+      filter.volumes ?? null,
+      filter.networks ?? null,
+      filter.labels ?? null,
+    ]);
+  }
 
   get ended(): boolean {
     return this.#ended;
@@ -147,8 +163,9 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     this.#replayed.clear();
   }
 
-  deliver(message: EventMessage): void {
-    if (message.kind === 'event' && !matchesFilter(message.event, this.filter)) return;
+  /** Queues `message` if it passes the filter; `matched` when the caller already knows it does. */
+  deliver(message: EventMessage, matched = false): void {
+    if (message.kind === 'event' && !matched && !matchesFilter(message.event, this.filter)) return;
     if (message.kind === 'event' && this.#held) {
       if (this.#held.length >= this.bufferSize) {
         this.#overflow();
@@ -325,7 +342,21 @@ export class EventHub {
 
   #broadcast(message: EventMessage): void {
     if (message.kind === 'resync') this.#resyncs += 1;
-    for (const subscription of [...this.#subscribers]) subscription.deliver(message);
+    // Many subscribers ask the same filter (a thousand dashboards of one label): each
+    // distinct filter is run once per event, not once per subscriber, which showed in the
+    // profile of one event sent to 1,000 subscribers.
+    const verdicts = new Map<string, boolean>();
+    for (const subscription of [...this.#subscribers]) {
+      if (message.kind === 'event') {
+        let passes = verdicts.get(subscription.filterKey);
+        if (passes === undefined) {
+          passes = matchesFilter(message.event, subscription.filter);
+          verdicts.set(subscription.filterKey, passes);
+        }
+        if (!passes) continue;
+      }
+      subscription.deliver(message, true);
+    }
   }
 
   /** Reads what the engine still holds from `since` up to now, once the live stream is open. */

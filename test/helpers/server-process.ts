@@ -1,9 +1,10 @@
 // A dockergraph server as `npm start` runs it: a child process whose JSON log lines are read.
+// Free of vitest, so that the benches launch the server the same way (bench/event-delivery.ts);
+// test/helpers/built-server.ts adds the test engine.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
 import type { LogEntry } from './log-capture.ts';
 import { Changes } from './wait-for.ts';
 
@@ -106,24 +107,21 @@ export async function stopServerProcesses(): Promise<void> {
 }
 
 /**
- * Starts the built server (dist/server/index.mjs under plain node, as `npm run start:built`) on
- * the test engine with `home` as HOME and `env` on top; resolves with it and its base URL once
- * it listens.
+ * Starts the built server (dist/server/index.mjs under plain node, as `npm run start:built`)
+ * with `env` (DOCKER_HOST, HOME, …) on top of loopback, a free port and no audit log;
+ * resolves with it and its base URL once it listens. A bench may give `nodeOptions` (its
+ * `--cpu-prof`) and the folder of another build (`directory`, to compare two).
  */
-export async function startBuiltServer(
-  home: string,
-  env: Record<string, string> = {},
+export async function launchBuiltServer(
+  env: Record<string, string>,
+  {
+    nodeOptions = [],
+    directory = BUILT_SERVER_DIRECTORY,
+  }: { nodeOptions?: readonly string[]; directory?: string } = {},
 ): Promise<{ child: Child; url: string }> {
   const child = startServerProcess(
-    {
-      DOCKER_HOST: inject('dockerHost'),
-      HOME: home,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DOCKERGRAPH_AUDIT: 'off',
-      ...env,
-    },
-    [join(BUILT_SERVER_DIRECTORY, 'index.mjs')],
+    { HOST: '127.0.0.1', PORT: '0', DOCKERGRAPH_AUDIT: 'off', ...env },
+    [...nodeOptions, join(directory, 'index.mjs')],
   );
   const listening = await child.waitForLine((line) => line.msg === 'dockergraph listening', 60_000);
   return { child, url: String(listening.url).replace(/\/graphql$/, '') };

@@ -9,11 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTargets, TARGETS } from '../../scripts/build.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import {
-  BUILT_SERVER_DIRECTORY,
-  startBuiltServer,
-  stopServerProcesses,
-} from '../helpers/server-process.ts';
+import { startBuiltServer } from '../helpers/built-server.ts';
+import { BUILT_SERVER_DIRECTORY, stopServerProcesses } from '../helpers/server-process.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'dg-attack-built-'));

@@ -8,13 +8,10 @@ import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTargets, TARGETS } from '../../scripts/build.ts';
+import { startBuiltServer } from '../helpers/built-server.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { clientWithToken, finalAnswer, firstAnswer } from '../helpers/graphql-ws.ts';
-import {
-  BUILT_SERVER_DIRECTORY,
-  startBuiltServer,
-  stopServerProcesses,
-} from '../helpers/server-process.ts';
+import { BUILT_SERVER_DIRECTORY, stopServerProcesses } from '../helpers/server-process.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 describe('the built server under plain node', () => {

@@ -169,6 +169,52 @@ describe('events subscription', () => {
     await untilSubscribers(0);
   });
 
+  it('decides an event once per distinct filter: equal filters get the same events, other filters only theirs', async () => {
+    // The hub runs each distinct filter once per event and hands its verdict to every
+    // subscriber of that filter (event-hub.ts): subscribers whose filters differ in one
+    // label value, in the actions, or only in the order of their labels must each still
+    // receive exactly what their own filter lets through.
+    const subscribe = (filter: ReturnType<typeof filterFor>['filter']) =>
+      collectSubscription(
+        'events',
+        wsClient().iterate<{ events: Message }>({
+          query: print(EventsSubscription),
+          variables: { filter },
+        }),
+      );
+    const same = filterFor('verdict-a').filter;
+    const first = subscribe(same);
+    const second = subscribe(same);
+    const reordered = subscribe({ ...same, labels: [...same.labels].reverse() });
+    const fewerActions = subscribe({ ...same, actions: ['start', 'destroy'] });
+    const otherLabel = subscribe(filterFor('verdict-b').filter);
+    await untilSubscribers(5);
+
+    const id = await createLabelled('verdict-a');
+    await fixtures.startContainer(id);
+    await stopAndRemove(id);
+    for (const received of [first, second, reordered]) await received.untilCount(4, 10_000);
+    await fewerActions.untilCount(2, 10_000);
+    // Broadcast after every event of the first container: had one of those passed the
+    // other label's filter, it would come before this one.
+    const otherId = await createLabelled('verdict-b');
+    await otherLabel.untilCount(1, 10_000);
+    await Promise.all(
+      [first, second, reordered, fewerActions, otherLabel].map((received) => received.stop()),
+    );
+    await stopAndRemove(otherId);
+
+    for (const received of [first, second, reordered]) {
+      expect(received.errors).toEqual([]);
+      expect(actionsOf(received)).toEqual(ACTIONS);
+      expect(received.messages.map((message) => message.event?.actor.id)).toEqual([id, id, id, id]);
+    }
+    expect(actionsOf(fewerActions)).toEqual(['start', 'destroy']);
+    expect(actionsOf(otherLabel)).toEqual(['create']);
+    expect(otherLabel.messages[0]?.event?.actor.id).toBe(otherId);
+    await untilSubscribers(0);
+  });
+
   it('streams the same over SSE', async () => {
     const client = createSseClient({ url: `${running.url}/graphql`, retryAttempts: 0 });
     try {
