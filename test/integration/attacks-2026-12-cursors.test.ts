@@ -225,6 +225,22 @@ describe('hostile cursors for a label-limited token', () => {
     }
   });
 
+  it('makes the same engine calls for a hidden container as for none (the call budget counts them)', async () => {
+    const target = hidden[0];
+    if (!target) throw new Error('no hidden container');
+    const group = newestFirstGroup(secondOf(target.created), engineName());
+    const callsFor = async (id: string) => {
+      const calls = await limited.callsDuring(() =>
+        ask('first: 2, after: $after', { after: positionCursor({ group, id }) }),
+      );
+      // Sorted: the list call and the inspect beside it run at once.
+      return calls.map((call) => call.replace(id, '<id>')).sort();
+    };
+    const forNone = await callsFor(randomBytes(32).toString('hex'));
+    expect(forNone).toContain('GET /containers/<id>/json');
+    expect(await callsFor(target.dockerId)).toEqual(forNone);
+  });
+
   it('answers a cursor with last, before or totalCount as one naming no container', async () => {
     const target = hidden[0];
     if (!target) throw new Error('no hidden container');
