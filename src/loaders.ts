@@ -127,7 +127,8 @@ export interface Loaders {
      * model answers, on Podman (whose order within a second is not the same with and
      * without `limit`), and when `after` cannot be pushed down: filtered by ids or names
      * (the engine then walks only those), by `createdBefore` (one `before` only), or
-     * unknown to the engine or not visible to the principal (both answered the same).
+     * unknown to the engine or not visible to the principal (both answered the same), or
+     * not a full id (a name or prefix the engine would resolve among hidden containers).
      * Once per distinct filter, count and `after`.
      */
     newest(filters: ContainerFilters, count: number, after?: string): Promise<ContainerPrefix>;
@@ -460,6 +461,12 @@ export function createLoaders(
       (filters.names?.length ?? 0) > 0 ||
       filters.createdBefore !== undefined;
     if (after !== undefined && narrowed) return whole();
+    // Only a full id may reach `before`: the engine resolves anything else among all of its
+    // containers (a name, then a unique id prefix), hidden ones too, so a hand-made cursor
+    // holding a prefix or a name would tell a limited principal of containers it may not
+    // see (an ambiguous prefix fails the call; a hidden container named like a visible
+    // one's id prefix moves the page). This connection's cursors always hold full ids.
+    if (after !== undefined && !isFullId(after)) return whole();
     // Every filter, the label limit's too, is applied before `limit` (moby's
     // includeContainerInList); `before` skips the containers up to and including that one
     // in the engine's order, whatever its labels: the engine knows any container by id.
@@ -475,7 +482,11 @@ export function createLoaders(
     }
     // A limited principal's cursor naming a container it may not see is answered exactly
     // as one naming no container: checked beside the list call, whose answer it discards.
-    const known = () => containerInspect.load(after).then((container) => container !== null);
+    // The very container the cursor names: a container merely named by that string is not it.
+    const known = () =>
+      containerInspect
+        .load(after)
+        .then((container) => container !== null && container.Id === after);
     const [answer, visible] = await Promise.allSettled([
       page,
       limit ? known() : Promise.resolve(true),
