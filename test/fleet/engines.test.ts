@@ -93,7 +93,11 @@ beforeAll(async () => {
   server = await startFleetServer(env, ENGINE_LABELS, (name, client) => {
     const seen: string[] = [];
     calls.set(name, seen);
-    client.observe((call) => seen.push(`${call.method} ${call.path}`));
+    client.observe((call) =>
+      seen.push(
+        `${call.method} ${call.path}${call.query ? `?${decodeURIComponent(call.query)}` : ''}`,
+      ),
+    );
   });
   // One container on each engine to start with; more are added by the tests.
   await Promise.all(
@@ -166,22 +170,42 @@ describe('several engines in one graph', () => {
       expect(more[name]?.length).toBe(fewer[name]?.length);
       expect(more[name]?.length).toBeGreaterThan(0);
     }
-    // The cursors span engines: paging by two walks the same nine, in the same order.
+    // The cursors span engines: paging by two walks the same nine, in the same order, each
+    // page with one list call per engine (the cursor's engine with `limit` and `before`, the
+    // others read whole).
     const walked: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: Answer<{
+      let page: Answer<{
         containers: {
           edges: { cursor: string; node: { id: string } }[];
           pageInfo: { hasNextPage: boolean; endCursor: string | null };
         };
-      }> = await query(
-        `query Page($labels: [String!]!, $after: String) {
-          containers(filter: { labels: $labels }, first: 2, after: $after) {
-            edges { cursor node { id } } pageInfo { hasNextPage endCursor }
-          }
-        }`,
-        { labels: [LABEL], after },
+      }> = {};
+      const pageCalls = await callsDuring(async () => {
+        page = await query(
+          `query Page($labels: [String!]!, $after: String) {
+            containers(filter: { labels: $labels }, first: 2, after: $after) {
+              edges { cursor node { id } } pageInfo { hasNextPage endCursor }
+            }
+          }`,
+          { labels: [LABEL], after },
+        );
+      });
+      expect(page.errors).toBeUndefined();
+      const listCalls = FLEET_ENGINE_NAMES.map((name) => {
+        expect(pageCalls[name]?.map((call) => call.split('?')[0])).toEqual([
+          'GET /containers/json',
+        ]);
+        return pageCalls[name]?.[0] ?? '';
+      });
+      // From the start every engine is asked for its newest 3; after a cursor, its own engine
+      // for the 3 after it.
+      expect(listCalls.filter((call) => call.includes('limit=3'))).toHaveLength(
+        after === null ? 3 : 1,
+      );
+      expect(listCalls.filter((call) => call.includes('"before"'))).toHaveLength(
+        after === null ? 0 : 1,
       );
       walked.push(...(page.data?.containers.edges.map((edge) => edge.node.id) ?? []));
       if (!page.data?.containers.pageInfo.hasNextPage) break;
