@@ -59,6 +59,53 @@ function eventKey(event: EngineEvent): string {
   return `${event.timeNano} ${event.Type} ${event.Action} ${event.Actor.ID}`;
 }
 
+/**
+ * How far before the newest event seen a reconnect asks the engine to replay from, and how
+ * long the keys of events seen are kept to drop what the replay sends again. The engine
+ * stamps an event before it publishes it, so the events of operations running at once
+ * reach the stream out of timestamp order (eight containers created together do), each by
+ * far less than this: an event older than one already seen is new all the same.
+ */
+const REPLAY_OVERLAP_NS = 1_000_000_000n;
+
+/**
+ * The events one upstream has broadcast, remembered by key for {@link REPLAY_OVERLAP_NS}
+ * behind the newest: a reconnect replays from there, and what it sends again is dropped
+ * while every event not seen yet passes, in whatever order it comes.
+ */
+export class SeenEvents {
+  #newest: bigint | null = null;
+  /** Keys in the order seen, with their times: the oldest are at the front, nearly always. */
+  readonly #keys = new Map<string, bigint>();
+
+  /** The time of the newest event seen, in nanoseconds; null before any. */
+  get newest(): bigint | null {
+    return this.#newest;
+  }
+
+  /** Where a reconnect resumes from (nanoseconds): null before any event. */
+  get resumeFrom(): bigint | null {
+    return this.#newest === null ? null : this.#newest - REPLAY_OVERLAP_NS;
+  }
+
+  /** Whether `event` was not seen yet; it is remembered then. */
+  admit(event: EngineEvent): boolean {
+    const key = eventKey(event);
+    if (this.#keys.has(key)) return false;
+    const nano = BigInt(event.timeNano);
+    this.#keys.set(key, nano);
+    if (this.#newest === null || nano > this.#newest) this.#newest = nano;
+    // Forgets from the front what fell out of the window; a key seen late behind a newer
+    // one goes with the next that is pruned after it, a little later.
+    const floor = this.#newest - REPLAY_OVERLAP_NS;
+    for (const [seenKey, seenNano] of this.#keys) {
+      if (seenNano >= floor) break;
+      this.#keys.delete(seenKey);
+    }
+    return true;
+  }
+}
+
 function matchesId(candidates: readonly string[], id: string, name: string | undefined) {
   return candidates.some(
     (candidate) =>
@@ -403,20 +450,21 @@ export class EventHub {
   /** The upstream loop: read, and on a drop reconnect with backoff and resume. */
   async #run(signal: AbortSignal, markConnected: () => void): Promise<void> {
     let backoffMs = this.#minBackoffMs;
-    /** The newest event seen, and the keys of the events seen at that very time. */
-    let lastNano: bigint | null = null;
-    let seenAtLast = new Set<string>();
+    const seen = new SeenEvents();
     let droppedAt: number | null = null;
     // The engine answers before it registers the listener: `since` replays what happened
     // in between, and whatever followed the first subscribe while the connection opened.
     const openedAt = toEventTimestamp(BigInt(Date.now()) * 1_000_000n);
     while (!signal.aborted) {
       /** Set after a reconnect until the first event shows whether the replay joins up. */
-      let checkJoin = lastNano !== null;
+      let checkJoin = seen.newest !== null;
       try {
         this.#upstreamConnections += 1;
         const stream: AsyncGenerator<EngineEvent, void, undefined> = streamEvents(this.client, {
-          since: lastNano !== null ? toEventTimestamp(lastNano) : openedAt,
+          since: (() => {
+            const resumeFrom = seen.resumeFrom;
+            return resumeFrom === null ? openedAt : toEventTimestamp(resumeFrom);
+          })(),
           signal,
           onConnected: () => {
             this.#connectedNow = true;
@@ -431,26 +479,20 @@ export class EventHub {
           },
         });
         for await (const event of stream) {
-          const nano = BigInt(event.timeNano);
-          const key = eventKey(event);
-          if (checkJoin && lastNano !== null) {
+          const newest = seen.newest;
+          if (checkJoin && newest !== null) {
             checkJoin = false;
-            // The engine replays from `since` on: the last event seen comes first unless it
-            // fell out of the engine's buffer (or the engine restarted), so some were lost.
-            if (nano > lastNano) {
+            // The engine replays from `since` on, which is before the newest event seen: that
+            // event or an older one comes first, unless it fell out of the engine's buffer
+            // (or the engine restarted), and then some were lost.
+            if (BigInt(event.timeNano) > newest) {
               this.#broadcast({
                 kind: 'resync',
                 reason: 'events may have been lost while the engine was unreachable',
               });
             }
           }
-          if (lastNano !== null && (nano < lastNano || (nano === lastNano && seenAtLast.has(key))))
-            continue;
-          if (lastNano === null || nano > lastNano) {
-            lastNano = nano;
-            seenAtLast = new Set();
-          }
-          seenAtLast.add(key);
+          if (!seen.admit(event)) continue;
           this.#broadcast({ kind: 'event', event });
         }
       } catch (error) {

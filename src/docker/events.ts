@@ -94,6 +94,16 @@ async function* quoteTimeNano(chunks: AsyncIterable<Uint8Array>): AsyncGenerator
   if (last !== '') yield Buffer.from(last.replace(TIME_NANO_NUMBER, '"timeNano":"$1"'));
 }
 
+/** The events of an `/events` body (one JSON object per line), typed, as they come. */
+export async function* parseEngineEvents(
+  body: AsyncIterable<Uint8Array>,
+): AsyncGenerator<EngineEvent, void, undefined> {
+  for await (const value of parseJsonLines(quoteTimeNano(body))) {
+    const event = toEngineEvent(value);
+    if (event) yield event;
+  }
+}
+
 /**
  * `GET /events`: the engine's event stream, one JSON object per line, yielded as typed
  * events. Without `until` it never ends by itself: the body has no idle timeout, and it
@@ -136,9 +146,7 @@ export async function* streamEvents(
   }
   options.onConnected?.();
   try {
-    for await (const value of parseJsonLines(quoteTimeNano(response.body))) {
-      const event = toEngineEvent(value);
-      if (!event) continue;
+    for await (const event of parseEngineEvents(response.body)) {
       if (untilNano !== null && BigInt(event.timeNano) > untilNano) continue;
       yield podman ? fromPodmanEvent(event) : event;
     }
