@@ -301,8 +301,15 @@ function followedEvents(
 }
 
 /**
- * Ends a live stream at `until`: at that time by the clock, or at the first event
- * after it, whichever comes first.
+ * How long after `until` a stream ending then still waits for events stamped before it: the
+ * engine stamps an event before it publishes it, so events of operations running at once
+ * come out of timestamp order, by far less than this.
+ */
+const UNTIL_GRACE_MS = 250;
+
+/**
+ * Ends a live stream at `until`: {@link UNTIL_GRACE_MS} after that time by the clock. Events
+ * stamped after `until` are not sent; one stamped before it that comes after them still is.
  */
 function endingAt(
   messages: AsyncIterableIterator<EventMessage, undefined>,
@@ -310,7 +317,7 @@ function endingAt(
 ): AsyncIterableIterator<EventMessage, undefined> {
   const untilNano = BigInt(until.getTime()) * 1_000_000n + 999_999n;
   return new Repeater<EventMessage, undefined>(async (push, stop) => {
-    const timer = setTimeout(stop, Math.max(0, until.getTime() - Date.now() + 1));
+    const timer = setTimeout(stop, Math.max(0, until.getTime() - Date.now() + 1) + UNTIL_GRACE_MS);
     void stop.then(() => {
       clearTimeout(timer);
       return messages.return?.();
@@ -318,7 +325,8 @@ function endingAt(
     for (;;) {
       const result = await Promise.race([messages.next(), stop.then(() => null)]);
       if (result === null || result.done === true) break;
-      if (result.value.kind === 'event' && BigInt(result.value.event.timeNano) > untilNano) break;
+      if (result.value.kind === 'event' && BigInt(result.value.event.timeNano) > untilNano)
+        continue;
       await push(result.value);
     }
     stop();
@@ -434,7 +442,7 @@ builder.subscriptionField('events', (t) =>
   t.field({
     type: EngineEventMessageRef,
     description:
-      'Engine events as they happen (`docker events`). Missed events are announced by a RESYNC message; a subscriber that cannot keep up gets one and the stream ends. With `until`, the stream completes at that time.',
+      'Engine events as they happen (`docker events`). Missed events are announced by a RESYNC message; a subscriber that cannot keep up gets one and the stream ends. With `until`, the stream completes at that time (a quarter of a second after, for events stamped before it that the engine publishes late), with no event stamped after it.',
     args: {
       filter: t.arg({
         type: EventFilterInput,
