@@ -1,5 +1,6 @@
 // A TCP proxy in front of the private engine's unix socket whose behaviour tests switch:
-// pass through, delay the engine's answers, refuse new connections, cut open ones.
+// pass through, delay the engine's answers, refuse new connections, cut open ones, swap
+// the events of a live event stream two by two.
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { inject } from 'vitest';
@@ -13,7 +14,13 @@ export type FaultMode =
   /** Accepts new connections and closes them at once, before any byte. */
   | { readonly kind: 'refuse' }
   /** Closes a connection as soon as it sends a request line matching `pattern`; others pass. */
-  | { readonly kind: 'drop'; readonly pattern: RegExp };
+  | { readonly kind: 'drop'; readonly pattern: RegExp }
+  /**
+   * On live `GET /events` streams, sends every two events in swapped order, as the engine
+   * does when it publishes the events of operations running at once: each event is one
+   * chunk of the chunked answer, held until the next one has gone. Set between events.
+   */
+  | { readonly kind: 'swap-events' };
 
 /** What the proxy saw of one client connection (a connection of the app's pool). */
 export interface ProxyConnection {
@@ -68,6 +75,8 @@ export async function startFaultProxy(
   const seen: { readonly connection: ProxyConnection; readonly line: string }[] = [];
   const open = new Set<Socket>();
   const cutters = new Map<ProxyConnection, () => void>();
+  /** Per connection: sends what swap-events holds, when the mode changes. */
+  const releasers = new Map<ProxyConnection, () => void>();
   const timers = new Set<NodeJS.Timeout>();
   /** Told whenever something a waiter may look at changes. */
   const changes = new Changes();
@@ -118,7 +127,41 @@ export async function startFaultProxy(
       upstream.write(chunk);
       notify();
     });
+    /** The swap-events state of this connection: bytes of an unfinished chunk, a held one. */
+    const swap = { pending: Buffer.alloc(0), held: null as Buffer | null };
+    const liveEvents = () => {
+      const last = record.requests.at(-1) ?? '';
+      return /^GET \/v[\d.]+\/events/.test(last) && !last.includes('until=');
+    };
+    releasers.set(record, () => {
+      const held = Buffer.concat([swap.held ?? Buffer.alloc(0), swap.pending]);
+      swap.held = null;
+      swap.pending = Buffer.alloc(0);
+      if (held.length > 0 && !record.closed) client.write(held);
+    });
     upstream.on('data', (chunk: Buffer) => {
+      if (mode.kind === 'swap-events' && liveEvents()) {
+        swap.pending = Buffer.concat([swap.pending, chunk]);
+        for (;;) {
+          const header = /^([0-9a-fA-F]+)\r\n/.exec(swap.pending.toString('latin1', 0, 20));
+          if (!header?.[1]) break;
+          const size = Number.parseInt(header[1], 16);
+          const length = header[0].length + size + 2;
+          if (size === 0 || swap.pending.length < length) break;
+          const frame = swap.pending.subarray(0, length);
+          swap.pending = swap.pending.subarray(length);
+          if (swap.held === null) {
+            swap.held = frame;
+          } else {
+            client.write(frame);
+            client.write(swap.held);
+            record.answeredBytes += frame.length + swap.held.length;
+            swap.held = null;
+          }
+        }
+        notify();
+        return;
+      }
       const forward = () => {
         if (record.closed) return;
         record.answeredBytes += chunk.length;
@@ -159,6 +202,7 @@ export async function startFaultProxy(
     connections,
     setMode(next) {
       mode = next;
+      if (next.kind !== 'swap-events') for (const release of releasers.values()) release();
     },
     cutAll() {
       for (const socket of open) socket.destroy();

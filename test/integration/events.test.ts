@@ -321,6 +321,36 @@ describe('events subscription', () => {
     );
   });
 
+  it('delivers events the engine publishes out of timestamp order, each once', async () => {
+    const received = subscribeWs(wsClient(), 'swap');
+    await untilSubscribers(1);
+    // The engine stamps an event before it publishes it: the events of operations running at
+    // once come out of timestamp order. The proxy sends these two creates the other way round.
+    proxy.setMode({ kind: 'swap-events' });
+    let first = '';
+    let second = '';
+    try {
+      first = await createLabelled('swap', 'swap-1');
+      second = await createLabelled('swap', 'swap-2');
+      await received.untilCount(2, 10_000);
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+    }
+    // A later event shows nothing else came.
+    const third = await createLabelled('swap', 'swap-3');
+    await received.untilCount(3, 10_000);
+    await received.stop();
+    expect(received.errors).toEqual([]);
+    expect(received.messages.map((message) => [message.kind, message.event?.actor.id])).toEqual([
+      ['EVENT', second],
+      ['EVENT', first],
+      ['EVENT', third],
+    ]);
+    for (const id of [first, second, third]) {
+      await fixtures.send({ method: 'DELETE', path: `/containers/${id}` }, 'remove test container');
+    }
+  });
+
   it('replays the events since a given time, then goes on live without repeating them', async () => {
     const before = new Date(Date.now() - 1_000);
     const id = await createLabelled('since');
