@@ -33,7 +33,13 @@ import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { launchBuiltServer } from '../test/helpers/server-process.ts';
-import { benchContainerBody, cpuTimes, percentile, productionViewerEnv } from './helpers.ts';
+import {
+  benchContainerBody,
+  cpuTimes,
+  metricSum,
+  percentile,
+  productionViewerEnv,
+} from './helpers.ts';
 
 const engineOptions = {
   dir: process.env.DOCKERGRAPH_ENGINE_DIR ?? '/tmp/dockergraph-bench-e',
@@ -77,7 +83,11 @@ const run = `cmp-${process.pid}`;
 const token = randomBytes(32).toString('base64url');
 await buildTargets(TARGETS.filter((target) => target.name === 'server'));
 const metricsPort = await freePort();
-const { child: server, url: serverUrl } = await launchBuiltServer({
+const {
+  child: server,
+  url: serverUrl,
+  pid: serverPid,
+} = await launchBuiltServer({
   ...productionViewerEnv(engine.dockerHost, token),
   // DOCKERGRAPH_COMPILED_EXECUTION=off runs the same bench with graphql-js's interpreter.
   DOCKERGRAPH_COMPILED_EXECUTION: process.env.DOCKERGRAPH_COMPILED_EXECUTION ?? 'on',
@@ -87,8 +97,6 @@ const { child: server, url: serverUrl } = await launchBuiltServer({
   // Metrics on their own listener: the engine calls per query are read from them.
   DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
 });
-const serverPid = Number(server.process.pid);
-if (!Number.isInteger(serverPid)) throw new Error('the server has no pid');
 /** The server's CPU time so far, user and system, in ms. */
 const serverCpuMs = () => {
   const { user, system } = cpuTimes(serverPid);
@@ -104,15 +112,12 @@ const apiVersion = await (async () => {
 
 /** The server's engine calls and queries so far for operation `name` (its metrics). */
 async function engineCallsOf(name: string): Promise<{ calls: number; queries: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const read = (suffix: string) =>
-    Number(
-      new RegExp(
-        `^dockergraph_operation_engine_calls_${suffix}\\{type="query",name="${name}"\\} (\\S+)$`,
-        'm',
-      ).exec(text)?.[1] ?? 0,
-    );
-  return { calls: read('sum'), queries: read('count') };
+  const labels = `type="query",name="${name}"`;
+  const [calls, queries] = await Promise.all([
+    metricSum(metricsPort, 'dockergraph_operation_engine_calls_sum', labels),
+    metricSum(metricsPort, 'dockergraph_operation_engine_calls_count', labels),
+  ]);
+  return { calls, queries };
 }
 
 async function engineJson<T>(path: string, query: Record<string, string> = {}): Promise<T> {

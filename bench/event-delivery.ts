@@ -32,6 +32,7 @@ import { launchBuiltServer } from '../test/helpers/server-process.ts';
 import {
   cpuTimes,
   median,
+  metricSum,
   percentile,
   productionViewerEnv,
   removeBenchObjects,
@@ -59,15 +60,17 @@ const serverEnv = {
   // The subscriber and upstream counts, read from a listener of its own (no token needed).
   DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
 };
-const { child: server, url } = await launchBuiltServer(serverEnv, {
+const {
+  child: server,
+  url,
+  pid: serverPid,
+} = await launchBuiltServer(serverEnv, {
   nodeOptions: [
     ...(process.env.SERVER_NODE_OPTIONS ?? '').split(' ').filter((option) => option !== ''),
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
   ],
   ...(serverDirectory ? { directory: serverDirectory } : {}),
 });
-const serverPid = Number(server.process.pid);
-if (!Number.isInteger(serverPid)) throw new Error('the server has no pid');
 const engine = DockerClient.create(resolveDockerEndpoint(loadConfig(serverEnv).docker), {
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 60_000,
@@ -84,14 +87,7 @@ function cpuSeconds(): { user: number; system: number } {
 }
 
 /** One sample of the server's metrics (the sum over its labels when several match). */
-async function metric(name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.split(' ').pop());
-  }
-  return sum;
-}
+const metric = (name: string, labels: string) => metricSum(metricsPort, name, labels);
 
 const clients = spawn(
   process.execPath,

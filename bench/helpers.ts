@@ -139,6 +139,19 @@ export function cpuTimes(pid: number): { user: number; system: number } {
   return { user: ms(fields[11]), system: ms(fields[12]) };
 }
 
+/**
+ * The sum of the samples of metric `name` whose labels include `labels` (e.g.
+ * `transport="websocket"`), read from the server's metrics listener on `port`.
+ */
+export async function metricSum(port: number, name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.split(' ').pop());
+  }
+  return sum;
+}
+
 /** Waits until the built artifact in `directory` (dist/<target>/) has written its code cache. */
 export async function waitForCodeCache(directory: string): Promise<void> {
   await waitFor(() => readdirSync(directory).some((file) => file.endsWith('.cache')), {

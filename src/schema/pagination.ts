@@ -170,10 +170,10 @@ export function paginateOrdered<T>(
 
 /**
  * The group of {@link paginateOrdered} putting newer objects first: Unix seconds
- * descending, then the engine's name.
+ * descending, then the engine's name ({@link newestFirstKey} with the engine in place of an id).
  */
 export function newestFirstGroup(createdSeconds: number, engine: string): string {
-  return `${String(9_999_999_999 - Math.floor(createdSeconds)).padStart(10, '0')}:${engine}`;
+  return newestFirstKey(createdSeconds, engine);
 }
 
 /** The engine a {@link newestFirstGroup} names; null when `group` is not one. */

@@ -118,11 +118,13 @@ export async function launchBuiltServer(
     nodeOptions = [],
     directory = BUILT_SERVER_DIRECTORY,
   }: { nodeOptions?: readonly string[]; directory?: string } = {},
-): Promise<{ child: Child; url: string }> {
+): Promise<{ child: Child; url: string; pid: number }> {
   const child = startServerProcess(
     { HOST: '127.0.0.1', PORT: '0', DOCKERGRAPH_AUDIT: 'off', ...env },
     [...nodeOptions, join(directory, 'index.mjs')],
   );
   const listening = await child.waitForLine((line) => line.msg === 'dockergraph listening', 60_000);
-  return { child, url: String(listening.url).replace(/\/graphql$/, '') };
+  const { pid } = child.process;
+  if (pid === undefined) throw new Error('the built server has no pid');
+  return { child, url: String(listening.url).replace(/\/graphql$/, ''), pid };
 }
