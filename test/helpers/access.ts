@@ -60,15 +60,18 @@ export type RoleDefinition =
   | { readonly permissions: readonly Permission[]; readonly admission: AdmissionLevel };
 
 /**
- * Two admin tokens, "root" unlimited and "blue" limited to `labels`, and the
- * `DOCKERGRAPH_TOKENS` that configures them.
+ * Two tokens, "root" an unlimited admin and "blue" limited to `labels` (an admin unless
+ * `limitedRole` says otherwise), and the `DOCKERGRAPH_TOKENS` that configures them.
  */
-export function adminAndLimitedTokens(labels: Readonly<Record<string, string>>) {
+export function adminAndLimitedTokens(
+  labels: Readonly<Record<string, string>>,
+  limitedRole: RoleName = 'admin',
+) {
   const adminToken = randomToken();
   const limitedToken = randomToken();
   const env = tokensEnv([
     { id: 'root', role: 'admin', token: adminToken },
-    { id: 'blue', role: 'admin', token: limitedToken, labels },
+    { id: 'blue', role: limitedRole, token: limitedToken, labels },
   ]);
   return { adminToken, limitedToken, env };
 }

@@ -7,23 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newestFirstGroup, positionCursor } from '../../src/schema/pagination.ts';
-import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { adminAndLimitedTokens } from '../helpers/access.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 
 const fixtures = new EngineFixtures();
 const RUN_FILTER = `${TEST_LABEL}=${fixtures.run}`;
-const limitedToken = randomToken();
-const adminToken = randomToken();
-const env = tokensEnv([
-  {
-    id: 'payments',
-    role: 'viewer',
-    token: limitedToken,
-    labels: { [TEST_LABEL]: fixtures.run, team: 'payments' },
-  },
-  { id: 'root', role: 'admin', token: adminToken },
-]);
+const { adminToken, limitedToken, env } = adminAndLimitedTokens(
+  { [TEST_LABEL]: fixtures.run, team: 'payments' },
+  'viewer',
+);
 const admin = createTestApp(env, { token: adminToken });
 const limited = createTestApp(env, { token: limitedToken });
 
