@@ -24,7 +24,8 @@
  * /tmp/dockergraph-bench-e; DOCKERGRAPH_ENGINE_NETNS, default dgbench), creates
  * the containers (created, not started), and removes them and the engine it
  * started when done. BENCH_SIZES=10,50 and BENCH_RUNS=n change what it runs;
- * DOCKERGRAPH_COMPILED_EXECUTION=off measures graphql-js's interpreter instead of graphql-jit.
+ * DOCKERGRAPH_COMPILED_EXECUTION=off measures graphql-js's interpreter instead of graphql-jit;
+ * DOCKERGRAPH_SHARED_READS=off, every request sending its own engine reads.
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -91,6 +92,8 @@ const {
   ...productionViewerEnv(engine.dockerHost, token),
   // DOCKERGRAPH_COMPILED_EXECUTION=off runs the same bench with graphql-js's interpreter.
   DOCKERGRAPH_COMPILED_EXECUTION: process.env.DOCKERGRAPH_COMPILED_EXECUTION ?? 'on',
+  // DOCKERGRAPH_SHARED_READS=off measures every request sending its own engine reads.
+  DOCKERGRAPH_SHARED_READS: process.env.DOCKERGRAPH_SHARED_READS ?? 'on',
   // Request lines are written as deployed (LOG_LEVEL=info), to a pipe this process drains.
   LOG_LEVEL: 'info',
   HOST: '127.0.0.1',

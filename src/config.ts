@@ -89,6 +89,11 @@ export interface Config {
    */
   readonly readModel: boolean;
   /**
+   * Send an engine read once for the requests being answered at once that need it, before
+   * it was sent (`DOCKERGRAPH_SHARED_READS`; see `src/docker/shared-reads.ts`).
+   */
+  readonly sharedReads: boolean;
+  /**
    * Compile the queries graphql-jit answers as graphql-js does (off unless turned on)
    * (`DOCKERGRAPH_COMPILED_EXECUTION`; src/plugins/use-compiled-execution.ts).
    */
@@ -674,6 +679,7 @@ export function loadConfig(env: Environment = process.env): Config {
     ),
     embeddedEngine: readBoolean(env, 'DOCKERGRAPH_EMBEDDED_ENGINE', true),
     readModel: readBoolean(env, 'DOCKERGRAPH_READ_MODEL', false),
+    sharedReads: readBoolean(env, 'DOCKERGRAPH_SHARED_READS', true),
     compiledExecution: readBoolean(env, 'DOCKERGRAPH_COMPILED_EXECUTION', false),
     graphiql: readBoolean(env, 'DOCKERGRAPH_GRAPHIQL', !production),
     logLevel: logLevel as LogLevel,

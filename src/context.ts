@@ -65,6 +65,8 @@ export interface FleetView {
   bind(context: GraphQLContext, name: string): GraphQLContext;
   /** Engine calls this operation made, all engines together. */
   callCount(): number;
+  /** Engine reads this operation joined, sent for another request (`shared-reads.ts`). */
+  joinedReadCount(): number;
   /** The engines this operation has used so far, in name order (audit lines name them). */
   touched(): string[];
 }
@@ -276,6 +278,8 @@ export function createContext({
     },
     touched: () => [...bindings.keys()].sort(),
     callCount: () => [...bindings.values()].reduce((sum, each) => sum + each.docker.callCount, 0),
+    joinedReadCount: () =>
+      [...bindings.values()].reduce((sum, each) => sum + each.docker.joinedReadCount, 0),
   };
 
   const base = {

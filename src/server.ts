@@ -519,18 +519,22 @@ function registryOf(
   definitions: readonly EngineDefinition[],
   logger: Logger,
 ): EngineRegistry {
-  return new EngineRegistry(definitions.map(entryOf), reportStreamErrors(logger), {
-    updateCheckTtlMs: config.limits.updateCheckTtlMs,
-    readModel: config.readModel,
-  });
+  return new EngineRegistry(
+    definitions.map((definition) => entryOf(definition, config)),
+    reportStreamErrors(logger),
+    {
+      updateCheckTtlMs: config.limits.updateCheckTtlMs,
+      readModel: config.readModel,
+    },
+  );
 }
 
 /** The registry entry of a definition: its name, labels and a client of its own. */
-function entryOf(definition: EngineDefinition): EngineEntry {
+function entryOf(definition: EngineDefinition, config: Config): EngineEntry {
   return {
     name: definition.name,
     labels: definition.labels,
-    client: createEngineClient(definition),
+    client: createEngineClient(definition, undefined, config.sharedReads),
     ...(definition.readModel === undefined ? {} : { readModel: definition.readModel }),
   };
 }
@@ -561,7 +565,8 @@ export async function reloadEngines(
       engines.remove(name, `engine "${name}" was removed from the configuration`),
     ),
   );
-  for (const definition of [...diff.added, ...diff.changed]) engines.add(entryOf(definition));
+  for (const definition of [...diff.added, ...diff.changed])
+    engines.add(entryOf(definition, config));
   logger.info('engines reloaded', {
     added: diff.added.map((definition) => definition.name).join(', '),
     removed: diff.removed.join(', '),
@@ -601,6 +606,7 @@ export async function main(): Promise<void> {
   const docker = DockerClient.create(endpoint, {
     connectTimeoutMs: config.engineConnectTimeoutMs,
     requestTimeoutMs: config.engineRequestTimeoutMs,
+    sharedReads: config.sharedReads,
   });
   const running = await startServer(config, docker, logger);
   logger.info('dockergraph listening', {

@@ -8,6 +8,7 @@ import {
   isDroppedConnection,
   isEngineUnreachable,
 } from './errors.ts';
+import { type ReadAnswer, SharedReads } from './shared-reads.ts';
 import {
   createTransport,
   type Transport,
@@ -125,6 +126,14 @@ interface SharedState {
   readonly listeners: Set<CallListener>;
   readonly outcomeListeners: Set<CallOutcomeListener>;
   connection: Promise<EngineConnection> | null;
+  /** Reads shared between requests (`shared-reads.ts`); null when each request reads alone. */
+  readonly reads: SharedReads | null;
+}
+
+/** How a client is made: its transport's timeouts, and whether requests share reads. */
+export interface ClientOptions extends TransportOptions {
+  /** Identical engine reads of requests being answered at once are sent once (default true). */
+  readonly sharedReads?: boolean;
 }
 
 /** Builds the query string, dropping undefined values and writing booleans as Docker reads them. */
@@ -150,6 +159,8 @@ export function toSearchParams(query: Readonly<Record<string, QueryValue>> | und
 export class DockerClient {
   /** Engine calls made through this view (each request-scoped view counts its own). */
   private calls = 0;
+  /** Reads this view joined instead of sending them (`shared-reads.ts`). */
+  private joined = 0;
 
   private constructor(
     private readonly shared: SharedState,
@@ -164,13 +175,18 @@ export class DockerClient {
     return this.calls;
   }
 
+  /** How many reads this view joined, made by another request's view (not in {@link callCount}). */
+  get joinedReadCount(): number {
+    return this.joined;
+  }
+
   /**
    * Opens a client to `endpoint`; no connection is made until the first call. The
    * transport is undici's pool unless another is given (src/docker/fetch-transport.ts).
    */
   static create(
     endpoint: EngineEndpoint,
-    options: TransportOptions,
+    options: ClientOptions,
     transport: Transport = createTransport(endpoint, options),
   ): DockerClient {
     return new DockerClient(
@@ -180,6 +196,7 @@ export class DockerClient {
         listeners: new Set(),
         outcomeListeners: new Set(),
         connection: null,
+        reads: options.sharedReads === false ? null : new SharedReads(),
       },
       undefined,
     );
@@ -361,12 +378,17 @@ export class DockerClient {
 
   /** Sends a versioned call and parses its JSON answer. */
   async json<T>(call: EngineCall, what: string): Promise<T> {
+    const read = await this.readShared(call, what);
+    if (read) return parseAnswer<T>(read, call.acceptStatus, what);
     return readJson<T>(await this.request(call, what), what);
   }
 
   /** Like {@link json}, but a 404 answer gives `null`: lookups of missing objects. */
   async jsonOrNull<T>(call: EngineCall, what: string): Promise<T | null> {
-    const response = await this.request({ ...call, acceptStatus: [404] }, what);
+    const accepted = { ...call, acceptStatus: [404] };
+    const read = await this.readShared(accepted, what);
+    if (read) return read.status === 404 ? null : parseAnswer<T>(read, [404], what);
+    const response = await this.request(accepted, what);
     if (response.status === 404) {
       await response.body.dump();
       return null;
@@ -374,15 +396,59 @@ export class DockerClient {
     return readJson<T>(response, what);
   }
 
+  /**
+   * The answer of a plain read (GET, no headers, no body) through the engine's shared
+   * reads: sent by this view, or by another request's view that asked for the very same
+   * read before it was sent. null for calls that are not shared: they go by {@link request}.
+   * A joined read counts against this view's budget but not in its {@link callCount}.
+   */
+  private async readShared(given: EngineCall, what: string): Promise<ReadAnswer | null> {
+    const { reads } = this.shared;
+    if (!reads || (given.method ?? 'GET') !== 'GET' || given.headers || given.body !== undefined) {
+      return null;
+    }
+    // The gate reviews reads that reach out of the engine, per principal: before sharing.
+    const call = this.gate ? await this.gate(given) : given;
+    const { apiVersion } = await this.connection();
+    const path = `/v${apiVersion}${call.path}`;
+    const query = toSearchParams(call.query).toString();
+    const key = `${path}?${query} ${call.timeoutMs ?? ''} ${call.bodyTimeoutMs ?? ''}`;
+    this.budget?.take();
+    const read = reads.read(key, this.signal, async (signal) => {
+      const response = await this.send(call, path, what, signal);
+      try {
+        return { status: response.status, body: await response.body.text() };
+      } catch (error) {
+        throw errorFromTransport(error, what);
+      }
+    });
+    if (read.joined) this.joined += 1;
+    try {
+      return await read.answer;
+    } catch (error) {
+      // A reader that left gets the abort as its own call would have given it.
+      throw errorFromTransport(error, what);
+    }
+  }
+
   /** Closes the pool; pending calls fail. */
   async close(): Promise<void> {
     await this.shared.transport.close();
   }
 
-  private async send(call: EngineCall, path: string, what: string): Promise<TransportResponse> {
+  /**
+   * Sends one call with `signal` (the view's own unless a shared read gives one), counted for
+   * this view and its listeners; its budget is taken here unless the caller took it.
+   */
+  private async send(
+    call: EngineCall,
+    path: string,
+    what: string,
+    shared?: AbortSignal,
+  ): Promise<TransportResponse> {
     const query = toSearchParams(call.query);
     const record = { method: call.method ?? 'GET', path: call.path, query: query.toString() };
-    this.budget?.take();
+    if (!shared) this.budget?.take();
     this.calls += 1;
     for (const listener of this.shared.listeners) listener(record);
     const method = call.method ?? 'GET';
@@ -393,7 +459,7 @@ export class DockerClient {
       query,
       ...(call.headers ? { headers: call.headers } : {}),
       ...(call.body !== undefined ? { body: call.body } : {}),
-      signal: this.signal,
+      signal: shared ?? this.signal,
       timeoutMs: call.timeoutMs,
       bodyTimeoutMs: call.bodyTimeoutMs,
     };
@@ -405,7 +471,7 @@ export class DockerClient {
         // A pooled connection the engine dropped while idle fails the next request on it;
         // reads are safe to send once more, on a fresh connection.
         const idempotent = method === 'GET' || method === 'HEAD';
-        if (!idempotent || !isDroppedConnection(error) || this.signal?.aborted) throw error;
+        if (!idempotent || !isDroppedConnection(error) || request.signal?.aborted) throw error;
         response = await this.shared.transport.request(request);
       }
       this.reportOutcome(method, call.path, response.status, startedAt);
@@ -422,6 +488,22 @@ export class DockerClient {
       if (isEngineUnreachable(converted)) this.shared.connection = null;
       throw converted;
     }
+  }
+}
+
+/** A shared read's answer for one reader: parsed anew (each request may change its own copy). */
+function parseAnswer<T>(
+  read: ReadAnswer,
+  accepted: readonly number[] | undefined,
+  what: string,
+): T {
+  if (read.status >= 300 && !accepted?.includes(read.status)) {
+    throw errorFromResponse(read.status, read.body, what);
+  }
+  try {
+    return JSON.parse(read.body) as T;
+  } catch (error) {
+    throw errorFromTransport(error, what);
   }
 }
 

@@ -7,7 +7,7 @@ import type { Transport, TransportOptions } from './transport.ts';
 /** What an engine client is made from: where the engine is and how long it may take. */
 export type EngineClientSettings = Pick<
   Config,
-  'docker' | 'engineConnectTimeoutMs' | 'engineRequestTimeoutMs'
+  'docker' | 'engineConnectTimeoutMs' | 'engineRequestTimeoutMs' | 'sharedReads'
 >;
 
 /**
@@ -24,7 +24,11 @@ export function createDockerClient(
     connectTimeoutMs: config.engineConnectTimeoutMs,
     requestTimeoutMs: config.engineRequestTimeoutMs,
   };
-  return DockerClient.create(endpoint, options, chooseTransport?.(endpoint, options));
+  return DockerClient.create(
+    endpoint,
+    { ...options, sharedReads: config.sharedReads },
+    chooseTransport?.(endpoint, options),
+  );
 }
 
 /**
@@ -34,12 +38,14 @@ export function createDockerClient(
 export function createEngineClient(
   definition: EngineDefinition,
   chooseTransport?: (endpoint: EngineEndpoint, options: TransportOptions) => Transport | undefined,
+  sharedReads = true,
 ): DockerClient {
   return createDockerClient(
     {
       docker: definition.docker,
       engineConnectTimeoutMs: definition.connectTimeoutMs,
       engineRequestTimeoutMs: definition.requestTimeoutMs,
+      sharedReads,
     },
     chooseTransport,
   );

@@ -108,6 +108,7 @@ export class Metrics {
   readonly #requests: Children<Histogram.Internal<string>>;
   readonly #operations: Children<Histogram.Internal<string>>;
   readonly #operationEngineCalls: Children<Histogram.Internal<string>>;
+  readonly #operationJoinedReads: Children<Counter.Internal>;
   readonly #engineCalls: Children<Histogram.Internal<string>>;
   readonly #subscriptions: Children<Gauge.Internal<string>>;
   readonly #rateLimited: Children<Counter.Internal>;
@@ -143,6 +144,13 @@ export class Metrics {
       registers,
     });
     this.#operationEngineCalls = new Children((values) => operationEngineCalls.labels(...values));
+    const operationJoinedReads = new Counter({
+      name: 'dockergraph_operation_engine_reads_joined_total',
+      help: 'Engine reads GraphQL queries and mutations joined instead of sending them (another request being answered had asked for the very same read, not sent yet), by type and operation name.',
+      labelNames: ['type', 'name'],
+      registers,
+    });
+    this.#operationJoinedReads = new Children((values) => operationJoinedReads.labels(...values));
     const engineCalls = new Histogram({
       name: 'dockergraph_engine_call_duration_seconds',
       help: 'Engine calls by engine, method, path template and status ("none" without an answer): time to the answer headers.',
@@ -243,9 +251,16 @@ export class Metrics {
     this.#requests.get(route, method, String(status)).observe(seconds);
   }
 
-  recordOperation(type: string, name: string, seconds: number, engineCalls: number): void {
+  recordOperation(
+    type: string,
+    name: string,
+    seconds: number,
+    engineCalls: number,
+    joinedReads: number,
+  ): void {
     this.#operations.get(type, name).observe(seconds);
     this.#operationEngineCalls.get(type, name).observe(engineCalls);
+    if (joinedReads > 0) this.#operationJoinedReads.get(type, name).inc(joinedReads);
   }
 
   /** Counts a subscription as open; the function answered counts it as ended (once). */

@@ -129,6 +129,7 @@ export function useMetrics({
             metrics.operationLabel(args.operationName ?? operation.name?.value),
             (performance.now() - startedAt) / 1_000,
             context.fleet.callCount(),
+            context.fleet.joinedReadCount(),
           );
         },
       };

@@ -214,6 +214,7 @@ type Documents = {
     "\n  mutation CheckLogin(\n    $registry: String!\n    $username: String\n    $password: String\n    $identityToken: String\n  ) {\n    checkRegistryLogin(\n      registry: $registry\n      username: $username\n      password: $password\n      identityToken: $identityToken\n    ) {\n      __typename\n      ... on RegistryLoginCheck { registry valid message identityTokenIssued }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.CheckLoginDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": typeof types.ServerEngineVersionDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": typeof types.ServerOverviewDocument,
+    "query SharedReadsWarmUp { engine { version { apiVersion } } }": typeof types.SharedReadsWarmUpDocument,
     "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.ExecDetachedDocument,
     "\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n": typeof types.ExecInspectDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": typeof types.TlsPingDocument,
@@ -469,6 +470,7 @@ const documents: Documents = {
     "\n  mutation CheckLogin(\n    $registry: String!\n    $username: String\n    $password: String\n    $identityToken: String\n  ) {\n    checkRegistryLogin(\n      registry: $registry\n      username: $username\n      password: $password\n      identityToken: $identityToken\n    ) {\n      __typename\n      ... on RegistryLoginCheck { registry valid message identityTokenIssued }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.CheckLoginDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": types.ServerEngineVersionDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": types.ServerOverviewDocument,
+    "query SharedReadsWarmUp { engine { version { apiVersion } } }": types.SharedReadsWarmUpDocument,
     "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n": types.ExecDetachedDocument,
     "\n  query ExecInspect($id: String!) {\n    exec(id: $id) { id running exitCode pid command }\n  }\n": types.ExecInspectDocument,
     "\n  query TlsPing {\n    engine { ping { apiVersion } }\n  }\n": types.TlsPingDocument,
@@ -1338,6 +1340,10 @@ export function graphql(source: "\n  query ServerEngineVersion {\n    engine { v
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n"): (typeof documents)["\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query SharedReadsWarmUp { engine { version { apiVersion } } }"): (typeof documents)["query SharedReadsWarmUp { engine { version { apiVersion } } }"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -8,6 +8,7 @@ import type { DockerClient, EngineCallRecord } from '../../src/docker/client.ts'
 import { createDockerClient } from '../../src/docker/create-docker-client.ts';
 import type { EngineRegistry } from '../../src/docker/engine-registry.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createMetrics } from '../../src/plugins/metrics.ts';
 import { createRequestGuards } from '../../src/plugins/request-guards.ts';
 
 /** Where the app answers GraphQL over HTTP in tests. */
@@ -199,6 +200,8 @@ export interface TestAppOptions {
   readonly token?: string;
   /** The rate limiter's clock in milliseconds, for tests that move time by hand. */
   readonly clock?: () => number;
+  /** Count metrics and serve `GET /metrics` (to tokens with the "metrics" permission). */
+  readonly metrics?: boolean;
 }
 
 /** An app over the test engine configured by `env`, whose requests present `options`. */
@@ -219,10 +222,12 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
     updateCheckTtlMs: config.limits.updateCheckTtlMs,
     readModel: config.readModel,
   });
+  const metrics = options.metrics ? createMetrics(config, engines) : null;
   const app = createApp(config, {
     engines,
     logger,
     ...(options.clock ? { guards: createRequestGuards(config, options.clock) } : {}),
+    ...(metrics ? { metrics: metrics.metrics } : {}),
   });
 
   const appFetch: Fetch = (url, init) => app.fetch(url, init);
@@ -275,6 +280,9 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
     },
     post,
     upload,
-    close: () => docker.close(),
+    close: () => {
+      metrics?.dispose();
+      return docker.close();
+    },
   };
 }

@@ -6,6 +6,8 @@ import { resolveDockerEndpoint } from '../../src/docker/docker-host.ts';
 export interface EngineClientTimeouts {
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /** Whether views of the client share reads (src/docker/shared-reads.ts); true unless false. */
+  readonly sharedReads?: boolean;
 }
 
 /**
@@ -22,6 +24,7 @@ export function createEngineClient(
     {
       connectTimeoutMs: timeouts.connectTimeoutMs ?? 5_000,
       requestTimeoutMs: timeouts.requestTimeoutMs ?? 120_000,
+      ...(timeouts.sharedReads === undefined ? {} : { sharedReads: timeouts.sharedReads }),
     },
   );
 }

@@ -1,0 +1,257 @@
+// Engine reads shared between requests (src/docker/shared-reads.ts), over a fault proxy in
+// front of the private engine that holds the engine's answers, so that one request's read is
+// in flight while others ask: who joins a read and who sends their own, that a read already
+// sent is never handed to a request that asked after it (a container created meanwhile is in
+// the later answer), how requests that go away are handled, and, through GraphQL, that a
+// request of another token that joined a read still gets only what its own token allows.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DockerClient } from '../../src/docker/client.ts';
+import { listContainers } from '../../src/docker/containers.ts';
+import { graphql } from '../generated/gql.ts';
+import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { createEngineClient } from '../helpers/engine-client.ts';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
+
+/** How long the proxy holds each answer: reads stay in flight while the test asks for more. */
+const HOLD_MS = 300;
+
+const fixtures = new EngineFixtures();
+const runLabel = `${TEST_LABEL}=${fixtures.run}`;
+let proxy: FaultProxy;
+let client: DockerClient;
+
+/** Request lines the proxy saw so far that match `pattern`. */
+function linesMatching(pattern: RegExp): string[] {
+  return proxy.connections
+    .flatMap((connection) => connection.requests)
+    .filter((line) => {
+      return pattern.test(line);
+    });
+}
+
+/** A view of the client as one GraphQL request has it: its own signal. */
+function requestView(): { view: DockerClient; leave(): void } {
+  const controller = new AbortController();
+  return {
+    view: client.withSignal(controller.signal),
+    leave: () => controller.abort(new DOMException('the client went away', 'AbortError')),
+  };
+}
+
+/**
+ * Starts a read of another request on client `of`, held by the proxy: the engine is busy
+ * until it comes.
+ * Answers once the read is sent, with the read's answer (in an object: an async function
+ * would wait for a promise it returns).
+ */
+async function busyEngine(of = client): Promise<{ readonly answered: Promise<unknown> }> {
+  const since = proxy.requestsSeen;
+  const answered = of.withSignal(new AbortController().signal).json({ path: '/info' }, 'info');
+  await proxy.waitForRequest(/\/info/, { since });
+  return { answered };
+}
+
+const listRun = (view: DockerClient) => listContainers(view, { filters: { labels: [runLabel] } });
+const LIST = /^GET \/v[\d.]+\/containers\/json\?/;
+
+beforeAll(async () => {
+  proxy = await startFaultProxy();
+  client = createEngineClient(proxy.dockerHost);
+  await client.connection();
+  await fixtures.createContainer(fixtures.name('first'));
+});
+
+afterAll(async () => {
+  await client?.close();
+  await proxy?.close();
+  await fixtures.cleanup();
+});
+
+describe('shared engine reads', () => {
+  it('sends a read once for the requests that ask for it while others are in flight, each with its own copy', async () => {
+    proxy.setMode({ kind: 'delay', ms: HOLD_MS });
+    const busy = await busyEngine();
+    const before = linesMatching(LIST).length;
+    const first = requestView();
+    const second = requestView();
+    const [firstList, secondList] = await Promise.all([listRun(first.view), listRun(second.view)]);
+    await busy.answered;
+    proxy.setMode({ kind: 'pass' });
+
+    expect(linesMatching(LIST).length - before).toBe(1);
+    expect(first.view.joinedReadCount).toBe(0);
+    expect(second.view.joinedReadCount).toBe(1);
+    expect(second.view.callCount).toBe(0);
+    expect(firstList.map((container) => container.Names)).toEqual([[`/${fixtures.name('first')}`]]);
+    expect(secondList).toEqual(firstList);
+    // Parsed for each: what one request changes in its answer, the other never sees.
+    expect(secondList).not.toBe(firstList);
+    expect(secondList[0]).not.toBe(firstList[0]);
+  });
+
+  it('never hands a read already sent to a request that asks after it: a container created meanwhile is in its answer', async () => {
+    proxy.setMode({ kind: 'delay', ms: HOLD_MS });
+    const busy = await busyEngine();
+    const since = proxy.requestsSeen;
+    const earlier = listRun(requestView().view);
+    await proxy.waitForRequest(LIST, { since });
+    // Sent and not answered yet: the engine has read its list. Now a container appears.
+    const name = fixtures.name('meanwhile');
+    await fixtures.createContainer(name);
+    const later = requestView();
+    const laterList = await listRun(later.view);
+    await Promise.all([earlier, busy.answered]);
+    proxy.setMode({ kind: 'pass' });
+
+    expect(later.view.joinedReadCount).toBe(0);
+    expect(linesMatching(LIST).slice(-2)).toHaveLength(2);
+    expect(laterList.flatMap((container) => container.Names)).toContain(`/${name}`);
+  });
+
+  it('lets a request go without cancelling the read of those still waiting; cancels it when all went', async () => {
+    proxy.setMode({ kind: 'delay', ms: HOLD_MS });
+    const busy = await busyEngine();
+    const leaving = requestView();
+    const staying = requestView();
+    let since = proxy.requestsSeen;
+    const left = listRun(leaving.view);
+    const stayed = listRun(staying.view);
+    const shared = await proxy.waitForRequest(LIST, { since });
+    leaving.leave();
+    await expect(left).rejects.toThrow(/went away/);
+    const list = await stayed;
+    expect(staying.view.joinedReadCount).toBe(1);
+    expect(list.length).toBeGreaterThan(0);
+    expect(shared.closed).toBeNull();
+
+    since = proxy.requestsSeen;
+    const both = [requestView(), requestView()];
+    const reads = both.map(({ view }) => listRun(view));
+    const cancelled = await proxy.waitForRequest(LIST, { since });
+    for (const { leave } of both) leave();
+    for (const read of reads) await expect(read).rejects.toThrow(/went away/);
+    await proxy.waitForClose(cancelled);
+    expect(cancelled.closed).toEqual({ byClient: true, awaitingAnswer: true });
+    await busy.answered;
+    proxy.setMode({ kind: 'pass' });
+  });
+
+  it('sends reads that differ on their own: other filters, headers', async () => {
+    proxy.setMode({ kind: 'delay', ms: HOLD_MS });
+    const busy = await busyEngine();
+    const before = linesMatching(LIST).length;
+    const views = [requestView().view, requestView().view];
+    const [labelled, unlabelled] = await Promise.all([
+      listRun(views[0] as DockerClient),
+      listContainers(views[1] as DockerClient, { filters: { labels: [`${runLabel}-other`] } }),
+    ]);
+    expect(linesMatching(LIST).length - before).toBe(2);
+    expect(labelled.length).toBeGreaterThan(0);
+    expect(unlabelled).toEqual([]);
+
+    const infoBefore = linesMatching(/\/info/).length;
+    const withHeaders = [requestView().view, requestView().view].map((view) =>
+      view.json({ path: '/info', headers: { 'x-request': 'own' } }, 'info'),
+    );
+    await Promise.all(withHeaders);
+    expect(linesMatching(/\/info/).length - infoBefore).toBe(2);
+    await busy.answered;
+    proxy.setMode({ kind: 'pass' });
+  });
+
+  it('sends each read on its own with DOCKERGRAPH_SHARED_READS=off', async () => {
+    const unshared = createEngineClient(proxy.dockerHost, { sharedReads: false });
+    // Negotiated before the proxy holds answers.
+    await unshared.connection();
+    try {
+      proxy.setMode({ kind: 'delay', ms: HOLD_MS });
+      const busy = await busyEngine();
+      const before = linesMatching(LIST).length;
+      const views = [0, 1].map(() => unshared.withSignal(new AbortController().signal));
+      await Promise.all(views.map(listRun));
+      expect(linesMatching(LIST).length - before).toBe(2);
+      expect(views.map((view) => view.joinedReadCount)).toEqual([0, 0]);
+      await busy.answered;
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await unshared.close();
+    }
+  });
+});
+
+describe('shared engine reads through GraphQL', () => {
+  const tokens = { admin: randomToken(), viewer: randomToken() };
+  const env = tokensEnv([
+    { id: 'admin', role: 'admin', token: tokens.admin },
+    { id: 'viewer', role: 'viewer', token: tokens.viewer },
+  ]);
+  const secret = `shared-read-secret-${fixtures.run}`;
+  const name = fixtures.name('secret');
+  let app: TestApp;
+
+  const CONTAINER = `query SharedReadContainer($name: String!) {
+    container(idOrName: $name) { name config { env { name value redacted } } }
+  }`;
+  interface ContainerAnswer {
+    readonly data?: {
+      readonly container: {
+        readonly name: string;
+        readonly config: {
+          readonly env: readonly { name: string; value: string | null; redacted: boolean }[];
+        };
+      } | null;
+    };
+  }
+
+  beforeAll(async () => {
+    app = createTestApp(
+      { ...env, DOCKER_HOST: proxy.dockerHost, DOCKERGRAPH_RATE_LIMIT: '0' },
+      { token: tokens.admin, metrics: true },
+    );
+    await fixtures.createContainer(name, { Env: [`SECRET=${secret}`] });
+    // The app negotiates with the engine before the proxy holds answers.
+    await app.query(graphql(`query SharedReadsWarmUp { engine { version { apiVersion } } }`));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('answers a viewer that joined an admin’s read as the viewer’s token allows', async () => {
+    proxy.setMode({ kind: 'delay', ms: HOLD_MS });
+    const busy = await busyEngine(app.docker);
+    const inspect = new RegExp(`^GET /v[\\d.]+/containers/${name}/json`);
+    const before = linesMatching(inspect).length;
+    const ask = (token: string) =>
+      app.post<ContainerAnswer>({ query: CONTAINER, variables: { name } }, { token });
+    const [admin, viewer] = await Promise.all([ask(tokens.admin), ask(tokens.viewer)]);
+    await busy.answered;
+    proxy.setMode({ kind: 'pass' });
+
+    expect(linesMatching(inspect).length - before).toBe(1);
+    expect(admin.body.data?.container?.config.env).toContainEqual({
+      name: 'SECRET',
+      value: secret,
+      redacted: false,
+    });
+    expect(viewer.body.data?.container?.config.env).toContainEqual({
+      name: 'SECRET',
+      value: null,
+      redacted: true,
+    });
+    expect(viewer.text).not.toContain(secret);
+    // The request that joined counts the read as joined, not as an engine call of its own.
+    const metrics = await app.app.fetch('http://localhost/metrics', {
+      headers: { authorization: `Bearer ${tokens.admin}` },
+    });
+    const text = await metrics.text();
+    expect(text).toContain(
+      'dockergraph_operation_engine_reads_joined_total{type="query",name="SharedReadContainer"} 1',
+    );
+    expect(text).toContain(
+      'dockergraph_operation_engine_calls_sum{type="query",name="SharedReadContainer"} 1',
+    );
+  });
+});
