@@ -25,7 +25,8 @@
  * the containers (created, not started), and removes them and the engine it
  * started when done. BENCH_SIZES=10,50 and BENCH_RUNS=n change what it runs;
  * DOCKERGRAPH_COMPILED_EXECUTION=off measures graphql-js's interpreter instead of graphql-jit;
- * DOCKERGRAPH_SHARED_READS=off, every request sending its own engine reads.
+ * DOCKERGRAPH_SHARED_READS=off, every request sending its own engine reads. CPU_PROF=dir
+ * writes the server's CPU profile there (`node --cpu-prof`) when it stops.
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -84,22 +85,27 @@ const run = `cmp-${process.pid}`;
 const token = randomBytes(32).toString('base64url');
 await buildTargets(TARGETS.filter((target) => target.name === 'server'));
 const metricsPort = await freePort();
+// CPU_PROF=dir runs the server with `node --cpu-prof` (source maps are beside the bundle).
+const profileDir = process.env.CPU_PROF;
 const {
   child: server,
   url: serverUrl,
   pid: serverPid,
-} = await launchBuiltServer({
-  ...productionViewerEnv(engine.dockerHost, token),
-  // DOCKERGRAPH_COMPILED_EXECUTION=off runs the same bench with graphql-js's interpreter.
-  DOCKERGRAPH_COMPILED_EXECUTION: process.env.DOCKERGRAPH_COMPILED_EXECUTION ?? 'on',
-  // DOCKERGRAPH_SHARED_READS=off measures every request sending its own engine reads.
-  DOCKERGRAPH_SHARED_READS: process.env.DOCKERGRAPH_SHARED_READS ?? 'on',
-  // Request lines are written as deployed (LOG_LEVEL=info), to a pipe this process drains.
-  LOG_LEVEL: 'info',
-  HOST: '127.0.0.1',
-  // Metrics on their own listener: the engine calls per query are read from them.
-  DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
-});
+} = await launchBuiltServer(
+  {
+    ...productionViewerEnv(engine.dockerHost, token),
+    // DOCKERGRAPH_COMPILED_EXECUTION=off runs the same bench with graphql-js's interpreter.
+    DOCKERGRAPH_COMPILED_EXECUTION: process.env.DOCKERGRAPH_COMPILED_EXECUTION ?? 'on',
+    // DOCKERGRAPH_SHARED_READS=off measures every request sending its own engine reads.
+    DOCKERGRAPH_SHARED_READS: process.env.DOCKERGRAPH_SHARED_READS ?? 'on',
+    // Request lines are written as deployed (LOG_LEVEL=info), to a pipe this process drains.
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    // Metrics on their own listener: the engine calls per query are read from them.
+    DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
+  },
+  profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {},
+);
 /** The server's CPU time so far, user and system, in ms. */
 const serverCpuMs = () => {
   const { user, system } = cpuTimes(serverPid);
