@@ -17,8 +17,9 @@
  * the server's, from /proc), engine calls per GraphQL query (the server's
  * `dockergraph_operation_engine_calls` metric) and the ratio dockergraph / direct;
  * with BENCH_CONCURRENCY=n (default 0: off) also the same under n concurrent
- * clients (autocannon, interleaved by rounds). Run with `npm run bench:compare`
- * (it builds the server first).
+ * clients (autocannon, interleaved by rounds), with dockergraph's requests per second
+ * over the direct call's and its engine calls per query under that load. Run with
+ * `npm run bench:compare` (it builds the server first).
  *
  * It starts its own private engine (DOCKERGRAPH_ENGINE_DIR, default
  * /tmp/dockergraph-bench-e; DOCKERGRAPH_ENGINE_NETNS, default dgbench), creates
@@ -288,7 +289,7 @@ async function compare(
   rows.push(
     `| ${count} | ${kind} | ${d.p50.toFixed(2)} | ${g.p50.toFixed(2)} | ${(g.p50 / d.p50).toFixed(2)} | ${(g.p50 - d.p50).toFixed(2)} | ${d.p99.toFixed(2)} | ${g.p99.toFixed(2)} | ${d.perSecond.toFixed(0)} | ${g.perSecond.toFixed(0)} | ${(directCpu / RUNS).toFixed(2)} | ${(graphClientCpu / RUNS).toFixed(2)} + ${(serverCpu / RUNS).toFixed(2)} | ${Number(calls.toFixed(2))} |`,
   );
-  if (CONCURRENCY > 0) await compareUnderLoad(count, kind, labelFilter, body);
+  if (CONCURRENCY > 0) await compareUnderLoad(count, kind, labelFilter, body, operation);
 }
 
 /** Requests per second and latency under CONCURRENCY clients, in alternating rounds. */
@@ -297,6 +298,7 @@ async function compareUnderLoad(
   kind: keyof typeof directAnswers,
   labelFilter: string,
   body: string,
+  operation: string,
 ) {
   const directPath = (() => {
     const query: Record<string, string> = { all: '1', filters: labelFilter };
@@ -304,6 +306,7 @@ async function compareUnderLoad(
     return `/v${apiVersion}/containers/json?${new URLSearchParams(query).toString()}`;
   })();
   const rounds = { direct: [] as autocannon.Result[], graph: [] as autocannon.Result[] };
+  const engineBefore = await engineCallsOf(operation);
   for (let round = 0; round < 3; round++) {
     rounds.direct.push(
       await autocannon({
@@ -325,6 +328,10 @@ async function compareUnderLoad(
       }),
     );
   }
+  const engineAfter = await engineCallsOf(operation);
+  // Below 1 when requests arriving together shared their engine reads (shared-reads.ts).
+  const calls =
+    (engineAfter.calls - engineBefore.calls) / (engineAfter.queries - engineBefore.queries);
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[1] ?? Number.NaN;
   const of = (results: autocannon.Result[]) => ({
     perSecond: median(results.map((result) => result.requests.average)),
@@ -335,7 +342,7 @@ async function compareUnderLoad(
   const d = of(rounds.direct);
   const g = of(rounds.graph);
   loadRows.push(
-    `| ${count} | ${kind}${kind === 'nested' ? ' (direct: list only)' : ''} | ${CONCURRENCY} | ${d.perSecond.toFixed(0)} | ${g.perSecond.toFixed(0)} | ${(d.perSecond / g.perSecond).toFixed(2)} | ${d.p50} / ${d.p99} | ${g.p50} / ${g.p99} | ${d.errors + g.errors} |`,
+    `| ${count} | ${kind}${kind === 'nested' ? ' (direct: list only)' : ''} | ${CONCURRENCY} | ${d.perSecond.toFixed(0)} | ${g.perSecond.toFixed(0)} | ${(g.perSecond / d.perSecond).toFixed(2)} | ${d.p50} / ${d.p99} | ${g.p50} / ${g.p99} | ${Number(calls.toFixed(2))} | ${d.errors + g.errors} |`,
   );
 }
 
@@ -370,9 +377,9 @@ try {
       `\nUnder load: autocannon, ${CONCURRENCY} connections, 3 rounds of 3 s each, medians\n`,
     );
     console.log(
-      '| containers | question | connections | direct req/s | dockergraph req/s | ratio | direct p50 / p99 (ms) | dockergraph p50 / p99 (ms) | errors |',
+      '| containers | question | connections | direct req/s | dockergraph req/s | dockergraph / direct req/s | direct p50 / p99 (ms) | dockergraph p50 / p99 (ms) | engine calls per query | errors |',
     );
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const row of loadRows) console.log(row);
   }
 } finally {
