@@ -50,7 +50,10 @@ export class SharedReads {
     send: (signal: AbortSignal) => Promise<ReadAnswer>,
   ): JoinedRead {
     const pending = this.#pending.get(key);
-    if (pending) return { answer: this.#wait(pending, signal), joined: true };
+    // A read whose readers all went is cancelled: a later reader must not get its abort.
+    if (pending && !pending.controller.signal.aborted) {
+      return { answer: this.#wait(pending, signal), joined: true };
+    }
     const controller = new AbortController();
     // Busy when other requests' reads are in flight: the reads one operation starts together
     // are all different (its loaders keep one of each), so they go at once.
@@ -59,7 +62,7 @@ export class SharedReads {
     this.#inFlight.set(signal, own + 1);
     this.#inFlightTotal += 1;
     const entry: PendingRead = {
-      answer: (busy ? this.#heldBack(key) : Promise.resolve())
+      answer: (busy ? this.#heldBack(key, controller) : Promise.resolve())
         .then(() => send(controller.signal))
         .finally(() => {
           this.#inFlightTotal -= 1;
@@ -76,12 +79,13 @@ export class SharedReads {
     return { answer: this.#wait(entry, signal), joined: false };
   }
 
-  /** Resolves at the end of this turn, once `key`'s read can no longer be joined. */
-  #heldBack(key: string): Promise<void> {
+  /** Resolves at the end of this turn, once `key`'s read (of `controller`) can no longer be joined. */
+  #heldBack(key: string, controller: AbortController): Promise<void> {
     return new Promise((resolve) => {
       setImmediate(() => {
-        // Sent from here on: later readers make their own call.
-        this.#pending.delete(key);
+        // Sent from here on: later readers make their own call. The key may name a newer read
+        // by now (this one was cancelled), which stays joinable to the end of its own turn.
+        if (this.#pending.get(key)?.controller === controller) this.#pending.delete(key);
         resolve();
       });
     });
