@@ -66,8 +66,11 @@ export function createFetchHandler(
       app = 'unsafe';
       return app;
     }
-    const docker = createDockerClient(config, (endpoint, options) =>
-      chooseTransport(config, endpoint, options, runtime),
+    // Workers end a request's subrequests when its client goes away: a read shared with other
+    // requests would fail for them too, so each request reads alone there.
+    const docker = createDockerClient(
+      { ...config, sharedReads: config.sharedReads && !isWorkers() },
+      (endpoint, options) => chooseTransport(config, endpoint, options, runtime),
     );
     app = createApp(config, { docker, logger });
     return app;

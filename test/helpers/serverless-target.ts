@@ -198,6 +198,21 @@ export function describeTarget(
       expect(anonymous.status).toBe(401);
     });
 
+    it('answers identical queries sent together, each in full', async () => {
+      // Requests the runtime serves at once may share engine reads (src/docker/shared-reads.ts)
+      // where that is safe: every one of them must still get its whole answer.
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => post(target.url, token, print(RemoteQuery))),
+      );
+      for (const answer of answers) {
+        expect(answer.body.errors, target.output()).toBeUndefined();
+        expect(answer.body.data).toEqual({
+          engine: { ping: { apiVersion: '1.41' } },
+          images: { edges: [{ node: { tags: ['dockergraph/busybox:latest'] } }] },
+        });
+      }
+    });
+
     it('runs mutations on the remote engine', async () => {
       const volume = `dg-serverless-${run}-m`;
       const created = await post(target.url, token, print(CreateVolumeMutation), {
