@@ -18,11 +18,9 @@ import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { createEngineClient } from '../helpers/engine-client.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
+import { HOLD_MS, linesMatching, requestView, whileBusy } from '../helpers/held-reads.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-
-/** How long the proxy holds each answer: reads stay in flight while the test asks for more. */
-const HOLD_MS = 300;
 
 const fixtures = new EngineFixtures();
 const runLabel = `${TEST_LABEL}=${fixtures.run}`;
@@ -48,47 +46,7 @@ const tokenEnv = tokensEnv(
 let proxy: FaultProxy;
 let client: DockerClient;
 
-/** Request lines the proxy saw so far that match `pattern`. */
-function linesMatching(pattern: RegExp): string[] {
-  return proxy.connections
-    .flatMap((connection) => connection.requests)
-    .filter((line) => pattern.test(line));
-}
-
 const inspectOf = (name: string) => new RegExp(`^GET /v[\\d.]+/containers/${name}/json`);
-
-/** A view of the client as one GraphQL request has it: its own signal. */
-function requestView(): { view: DockerClient; leave(): void } {
-  const controller = new AbortController();
-  return {
-    view: client.withSignal(controller.signal),
-    leave: () => controller.abort(new DOMException('the client went away', 'AbortError')),
-  };
-}
-
-/**
- * Holds a read of another request on `of` at the proxy (the engine is busy until it comes),
- * so that reads asked in one turn are held to its end and joined.
- */
-async function busyEngine(of = client): Promise<{ readonly answered: Promise<unknown> }> {
-  const since = proxy.requestsSeen;
-  const answered = of.withSignal(new AbortController().signal).json({ path: '/info' }, 'info');
-  await proxy.waitForRequest(/\/info/, { since });
-  return { answered };
-}
-
-/** Runs `ask` while another read is held at the proxy, then lets answers pass again. */
-async function whileBusy<T>(of: DockerClient, ask: () => Promise<T>): Promise<T> {
-  proxy.setMode({ kind: 'delay', ms: HOLD_MS });
-  try {
-    const busy = await busyEngine(of);
-    const result = await ask();
-    await busy.answered;
-    return result;
-  } finally {
-    proxy.setMode({ kind: 'pass' });
-  }
-}
 
 interface EnvEntry {
   readonly name: string;
@@ -129,9 +87,9 @@ describe('shared reads: a request that leaves', () => {
   it('does not fail the requests that join its held read after it left', async () => {
     // Before the fix, the leaving request's read stayed joinable once cancelled: a hostile
     // client that disconnects as it asks made every request asking in that turn fail.
-    const stayedList = await whileBusy(client, async () => {
-      const leaving = requestView();
-      const staying = requestView();
+    const stayedList = await whileBusy(proxy, client, async () => {
+      const leaving = requestView(client);
+      const staying = requestView(client);
       const run = (view: DockerClient) => listContainers(view, { filters: { labels: [runLabel] } });
       const left = run(leaving.view);
       leaving.leave();
@@ -170,8 +128,8 @@ describe('shared reads through GraphQL: attacks', () => {
     app.post<ContainerAnswer>({ query: CONTAINER, variables: { name } }, { token });
 
   it('answers each token that joined one inspect as its own token allows: labels, redaction, field permissions', async () => {
-    const before = linesMatching(inspectOf(names.red)).length;
-    const [admin, viewer, nosecrets, blue] = await whileBusy(app.docker, () =>
+    const before = linesMatching(proxy, inspectOf(names.red)).length;
+    const [admin, viewer, nosecrets, blue] = await whileBusy(proxy, app.docker, () =>
       Promise.all([
         ask(tokens.admin, names.red),
         ask(tokens.viewer, names.red),
@@ -180,7 +138,7 @@ describe('shared reads through GraphQL: attacks', () => {
       ]),
     );
     // One read for all four: the join did happen.
-    expect(linesMatching(inspectOf(names.red)).length - before).toBe(1);
+    expect(linesMatching(proxy, inspectOf(names.red)).length - before).toBe(1);
     expect(secretOf(admin.body.data?.container)).toEqual({
       name: 'SECRET',
       value: SECRET,
@@ -217,7 +175,7 @@ describe('shared reads through GraphQL: attacks', () => {
       { query: CONTAINER, variables: { name: names.blue } },
       { query: LIST, variables: { labels: [runLabel] } },
     ];
-    const [adminList, blueList, adminBatch, blueBatch] = await whileBusy(app.docker, () =>
+    const [adminList, blueList, adminBatch, blueBatch] = await whileBusy(proxy, app.docker, () =>
       Promise.all([
         list(tokens.admin),
         list(tokens.blue),
@@ -242,7 +200,7 @@ describe('shared reads through GraphQL: attacks', () => {
   it('never hands an inspect sent before a rename through dockergraph to a request asked after it', async () => {
     const id = await fixtures.createContainer(fixtures.name('renamed'));
     const newName = fixtures.name('renamed-now');
-    const { earlier, later } = await whileBusy(app.docker, async () => {
+    const { earlier, later } = await whileBusy(proxy, app.docker, async () => {
       const since = proxy.requestsSeen;
       const earlier = ask(tokens.admin, id);
       await proxy.waitForRequest(inspectOf(id), { since });
@@ -267,7 +225,7 @@ describe('shared reads through GraphQL: attacks', () => {
     }`;
     const labels = [runLabel, `behind=${fixtures.run}`];
     const name = fixtures.name('behind');
-    const later = await whileBusy(app.docker, async () => {
+    const later = await whileBusy(proxy, app.docker, async () => {
       const since = proxy.requestsSeen;
       const earlier = app.post({ query: LIST, variables: { labels } }, { token: tokens.viewer });
       await proxy.waitForRequest(/^GET \/v[\d.]+\/containers\/json\?/, { since });
@@ -304,8 +262,8 @@ describe('shared reads through GraphQL: attacks', () => {
           query,
           variables,
         });
-      const before = linesMatching(/^GET \/v[\d.]+\/containers\/[^/]+\/json/).length;
-      const [greedy, alsoGreedy, modest] = await whileBusy(budgeted.docker, () =>
+      const before = linesMatching(proxy, /^GET \/v[\d.]+\/containers\/[^/]+\/json/).length;
+      const [greedy, alsoGreedy, modest] = await whileBusy(proxy, budgeted.docker, () =>
         Promise.all([
           post(TWO, { a: names.red, b: names.blue }),
           post(TWO, { a: names.red, b: names.blue }),
@@ -321,7 +279,7 @@ describe('shared reads through GraphQL: attacks', () => {
       }
       expect(modest.body).toEqual({ data: { a: { name: names.red } } });
       // Three requests of one allowed call each: never more than three calls sent.
-      const sent = linesMatching(/^GET \/v[\d.]+\/containers\/[^/]+\/json/).length - before;
+      const sent = linesMatching(proxy, /^GET \/v[\d.]+\/containers\/[^/]+\/json/).length - before;
       expect(sent).toBeLessThanOrEqual(3);
       expect(sent).toBeGreaterThanOrEqual(1);
     } finally {
@@ -345,7 +303,7 @@ describe('shared reads with the read model and through the serverless handler', 
       await modelled.post({ query: '{ engine { version { apiVersion } } }' });
       const ask = (token: string, name: string) =>
         modelled.post<ContainerAnswer>({ query: CONTAINER, variables: { name } }, { token });
-      const [admin, viewer, blue] = await whileBusy(modelled.docker, () =>
+      const [admin, viewer, blue] = await whileBusy(proxy, modelled.docker, () =>
         Promise.all([
           ask(tokens.admin, names.blue),
           ask(tokens.viewer, names.blue),
@@ -392,7 +350,7 @@ describe('shared reads with the read model and through the serverless handler', 
     };
     // Negotiated before the proxy holds answers.
     await post(tokens.admin, names.blue);
-    const before = linesMatching(inspectOf(names.red)).length;
+    const before = linesMatching(proxy, inspectOf(names.red)).length;
     // The handler's own client is not reachable from here: another read held at the proxy
     // keeps it busy only through requests, so a slow first request is asked first.
     proxy.setMode({ kind: 'delay', ms: HOLD_MS });
@@ -410,7 +368,7 @@ describe('shared reads with the read model and through the serverless handler', 
       const [admin, viewer, blue] = await answers;
       await first;
       const parse = (text: string) => JSON.parse(text) as ContainerAnswer;
-      expect(linesMatching(inspectOf(names.red)).length - before).toBeGreaterThanOrEqual(1);
+      expect(linesMatching(proxy, inspectOf(names.red)).length - before).toBeGreaterThanOrEqual(1);
       expect(secretOf(parse(admin.text).data?.container)?.value).toBe(SECRET);
       expect(secretOf(parse(viewer.text).data?.container)).toEqual({
         name: 'SECRET',
@@ -478,7 +436,7 @@ describe('shared reads in subscriptions: attacks', () => {
     const mentions = (id: string) => (messages: readonly unknown[]) =>
       JSON.stringify(messages).includes(id) || undefined;
     // Both starts with another read held: the subscribers' per-event inspects meet.
-    await whileBusy(live.docker, async () => {
+    await whileBusy(proxy, live.docker, async () => {
       await Promise.all([fixtures.startContainer(ids.blue), fixtures.startContainer(ids.red)]);
       for (const each of subscribers) {
         const what = `${each.token} over ${each.transport}`;

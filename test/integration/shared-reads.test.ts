@@ -13,45 +13,12 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { createEngineClient } from '../helpers/engine-client.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
-
-/** How long the proxy holds each answer: reads stay in flight while the test asks for more. */
-const HOLD_MS = 300;
+import { busyEngine, HOLD_MS, linesMatching, requestView } from '../helpers/held-reads.ts';
 
 const fixtures = new EngineFixtures();
 const runLabel = `${TEST_LABEL}=${fixtures.run}`;
 let proxy: FaultProxy;
 let client: DockerClient;
-
-/** Request lines the proxy saw so far that match `pattern`. */
-function linesMatching(pattern: RegExp): string[] {
-  return proxy.connections
-    .flatMap((connection) => connection.requests)
-    .filter((line) => {
-      return pattern.test(line);
-    });
-}
-
-/** A view of the client as one GraphQL request has it: its own signal. */
-function requestView(): { view: DockerClient; leave(): void } {
-  const controller = new AbortController();
-  return {
-    view: client.withSignal(controller.signal),
-    leave: () => controller.abort(new DOMException('the client went away', 'AbortError')),
-  };
-}
-
-/**
- * Starts a read of another request on client `of`, held by the proxy: the engine is busy
- * until it comes.
- * Answers once the read is sent, with the read's answer (in an object: an async function
- * would wait for a promise it returns).
- */
-async function busyEngine(of = client): Promise<{ readonly answered: Promise<unknown> }> {
-  const since = proxy.requestsSeen;
-  const answered = of.withSignal(new AbortController().signal).json({ path: '/info' }, 'info');
-  await proxy.waitForRequest(/\/info/, { since });
-  return { answered };
-}
 
 const listRun = (view: DockerClient) => listContainers(view, { filters: { labels: [runLabel] } });
 const LIST = /^GET \/v[\d.]+\/containers\/json\?/;
@@ -72,15 +39,15 @@ afterAll(async () => {
 describe('shared engine reads', () => {
   it('sends a read once for the requests that ask for it while others are in flight, each with its own copy', async () => {
     proxy.setMode({ kind: 'delay', ms: HOLD_MS });
-    const busy = await busyEngine();
-    const before = linesMatching(LIST).length;
-    const first = requestView();
-    const second = requestView();
+    const busy = await busyEngine(proxy, client);
+    const before = linesMatching(proxy, LIST).length;
+    const first = requestView(client);
+    const second = requestView(client);
     const [firstList, secondList] = await Promise.all([listRun(first.view), listRun(second.view)]);
     await busy.answered;
     proxy.setMode({ kind: 'pass' });
 
-    expect(linesMatching(LIST).length - before).toBe(1);
+    expect(linesMatching(proxy, LIST).length - before).toBe(1);
     expect(first.view.joinedReadCount).toBe(0);
     expect(second.view.joinedReadCount).toBe(1);
     expect(second.view.callCount).toBe(0);
@@ -93,28 +60,28 @@ describe('shared engine reads', () => {
 
   it('never hands a read already sent to a request that asks after it: a container created meanwhile is in its answer', async () => {
     proxy.setMode({ kind: 'delay', ms: HOLD_MS });
-    const busy = await busyEngine();
+    const busy = await busyEngine(proxy, client);
     const since = proxy.requestsSeen;
-    const earlier = listRun(requestView().view);
+    const earlier = listRun(requestView(client).view);
     await proxy.waitForRequest(LIST, { since });
     // Sent and not answered yet: the engine has read its list. Now a container appears.
     const name = fixtures.name('meanwhile');
     await fixtures.createContainer(name);
-    const later = requestView();
+    const later = requestView(client);
     const laterList = await listRun(later.view);
     await Promise.all([earlier, busy.answered]);
     proxy.setMode({ kind: 'pass' });
 
     expect(later.view.joinedReadCount).toBe(0);
-    expect(linesMatching(LIST).slice(-2)).toHaveLength(2);
+    expect(linesMatching(proxy, LIST).slice(-2)).toHaveLength(2);
     expect(laterList.flatMap((container) => container.Names)).toContain(`/${name}`);
   });
 
   it('lets a request go without cancelling the read of those still waiting; cancels it when all went', async () => {
     proxy.setMode({ kind: 'delay', ms: HOLD_MS });
-    const busy = await busyEngine();
-    const leaving = requestView();
-    const staying = requestView();
+    const busy = await busyEngine(proxy, client);
+    const leaving = requestView(client);
+    const staying = requestView(client);
     let since = proxy.requestsSeen;
     const left = listRun(leaving.view);
     const stayed = listRun(staying.view);
@@ -127,7 +94,7 @@ describe('shared engine reads', () => {
     expect(shared.closed).toBeNull();
 
     since = proxy.requestsSeen;
-    const both = [requestView(), requestView()];
+    const both = [requestView(client), requestView(client)];
     const reads = both.map(({ view }) => listRun(view));
     const cancelled = await proxy.waitForRequest(LIST, { since });
     for (const { leave } of both) leave();
@@ -140,23 +107,23 @@ describe('shared engine reads', () => {
 
   it('sends reads that differ on their own: other filters, headers', async () => {
     proxy.setMode({ kind: 'delay', ms: HOLD_MS });
-    const busy = await busyEngine();
-    const before = linesMatching(LIST).length;
-    const views = [requestView().view, requestView().view];
+    const busy = await busyEngine(proxy, client);
+    const before = linesMatching(proxy, LIST).length;
+    const views = [requestView(client).view, requestView(client).view];
     const [labelled, unlabelled] = await Promise.all([
       listRun(views[0] as DockerClient),
       listContainers(views[1] as DockerClient, { filters: { labels: [`${runLabel}-other`] } }),
     ]);
-    expect(linesMatching(LIST).length - before).toBe(2);
+    expect(linesMatching(proxy, LIST).length - before).toBe(2);
     expect(labelled.length).toBeGreaterThan(0);
     expect(unlabelled).toEqual([]);
 
-    const infoBefore = linesMatching(/\/info/).length;
-    const withHeaders = [requestView().view, requestView().view].map((view) =>
+    const infoBefore = linesMatching(proxy, /\/info/).length;
+    const withHeaders = [requestView(client).view, requestView(client).view].map((view) =>
       view.json({ path: '/info', headers: { 'x-request': 'own' } }, 'info'),
     );
     await Promise.all(withHeaders);
-    expect(linesMatching(/\/info/).length - infoBefore).toBe(2);
+    expect(linesMatching(proxy, /\/info/).length - infoBefore).toBe(2);
     await busy.answered;
     proxy.setMode({ kind: 'pass' });
   });
@@ -167,11 +134,11 @@ describe('shared engine reads', () => {
     await unshared.connection();
     try {
       proxy.setMode({ kind: 'delay', ms: HOLD_MS });
-      const busy = await busyEngine();
-      const before = linesMatching(LIST).length;
+      const busy = await busyEngine(proxy, client);
+      const before = linesMatching(proxy, LIST).length;
       const views = [0, 1].map(() => unshared.withSignal(new AbortController().signal));
       await Promise.all(views.map(listRun));
-      expect(linesMatching(LIST).length - before).toBe(2);
+      expect(linesMatching(proxy, LIST).length - before).toBe(2);
       expect(views.map((view) => view.joinedReadCount)).toEqual([0, 0]);
       await busy.answered;
     } finally {
@@ -221,16 +188,16 @@ describe('shared engine reads through GraphQL', () => {
 
   it('answers a viewer that joined an admin’s read as the viewer’s token allows', async () => {
     proxy.setMode({ kind: 'delay', ms: HOLD_MS });
-    const busy = await busyEngine(app.docker);
+    const busy = await busyEngine(proxy, app.docker);
     const inspect = new RegExp(`^GET /v[\\d.]+/containers/${name}/json`);
-    const before = linesMatching(inspect).length;
+    const before = linesMatching(proxy, inspect).length;
     const ask = (token: string) =>
       app.post<ContainerAnswer>({ query: CONTAINER, variables: { name } }, { token });
     const [admin, viewer] = await Promise.all([ask(tokens.admin), ask(tokens.viewer)]);
     await busy.answered;
     proxy.setMode({ kind: 'pass' });
 
-    expect(linesMatching(inspect).length - before).toBe(1);
+    expect(linesMatching(proxy, inspect).length - before).toBe(1);
     expect(admin.body.data?.container?.config.env).toContainEqual({
       name: 'SECRET',
       value: secret,
