@@ -188,6 +188,7 @@ export interface TestApp extends EngineCallRecorder {
     variables: Omit<TVariables, 'archive'>,
     archive: Uint8Array,
   ): Promise<TData>;
+  /** Ends the engines' live streams, then closes the engine client. */
   close(): Promise<void>;
 }
 
@@ -281,6 +282,9 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
     post,
     upload,
     close: () => {
+      // Live streams first (the read model's event stream among them): the client's close
+      // waits for the calls in flight, which only ending them ends.
+      engines.endLiveStreams('test finished');
       metrics?.dispose();
       return docker.close();
     },

@@ -139,8 +139,6 @@ afterAll(async () => {
   await fixtures.cleanup();
   await admin.close();
   await limited.close();
-  // The model follows the engine's event stream, which only ending it closes.
-  modelled.engines.endLiveStreams('test finished');
   await modelled.close();
 });
 

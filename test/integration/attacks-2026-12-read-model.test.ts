@@ -102,7 +102,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  app.engines.endLiveStreams('test finished');
   await app.close();
   await fixtures.cleanup();
   rmSync(cliConfig, { recursive: true, force: true });
@@ -290,7 +289,6 @@ describe('read model: attacks by a label-limited token', () => {
       expect(after).not.toContain(redId);
       await docker('rm', '-f', gapRed, gapBlue);
     } finally {
-      cut.engines.endLiveStreams('test finished');
       await cut.close();
       await proxy.close();
     }

@@ -319,8 +319,6 @@ describe('shared reads with the read model and through the serverless handler', 
       expect(viewer.text).not.toContain(SECRET);
       expect(blue.body.data?.container).toBeNull();
     } finally {
-      // The read model's event stream first: the client's close waits for calls in flight.
-      modelled.engines.endLiveStreams('test finished');
       await modelled.close();
     }
   });

@@ -210,7 +210,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const app of apps) {
-    app.engines.endLiveStreams('test finished');
     await app.close();
   }
   await fixtures.cleanup();
@@ -462,7 +461,6 @@ describe('read model when the event stream breaks', () => {
   });
 
   afterAll(async () => {
-    app.engines.endLiveStreams('test finished');
     await app.close();
     await proxy.close();
   });
