@@ -414,14 +414,20 @@ export class DockerClient {
     const query = toSearchParams(call.query).toString();
     const key = `${path}?${query} ${call.timeoutMs ?? ''} ${call.bodyTimeoutMs ?? ''}`;
     this.budget?.take();
-    const read = reads.read(key, this.signal, async (signal) => {
-      const response = await this.send(call, path, what, signal);
-      try {
-        return { status: response.status, body: await response.body.text() };
-      } catch (error) {
-        throw errorFromTransport(error, what);
-      }
-    });
+    const read = reads.read(
+      key,
+      this.signal,
+      async (signal) => {
+        const response = await this.send(call, path, what, signal);
+        try {
+          return { status: response.status, body: await response.body.text() };
+        } catch (error) {
+          throw errorFromTransport(error, what);
+        }
+      },
+      // The budget is the operation's, shared by all its views (WebSocket ones have no signal).
+      this.budget ?? this.signal,
+    );
     if (read.joined) this.joined += 1;
     try {
       return await read.answer;

@@ -35,19 +35,22 @@ interface PendingRead {
  */
 export class SharedReads {
   readonly #pending = new Map<string, PendingRead>();
-  /** Reads in flight (held back or sent), by the signal of the request that started them. */
-  readonly #inFlight = new Map<AbortSignal | undefined, number>();
+  /** Reads in flight (held back or sent), by the operation that started them. */
+  readonly #inFlight = new Map<object | undefined, number>();
   #inFlightTotal = 0;
 
   /**
    * Joins the read of `key` not sent yet, or starts it: `send` makes the call with a signal
    * that aborts once every reader that had a signal aborted it. A reader whose `signal`
-   * aborts stops waiting at once (its promise rejects with the signal's reason).
+   * aborts stops waiting at once (its promise rejects with the signal's reason). `operation`
+   * tells which reads are one operation's (the server is not busy with its own reads); its
+   * signal unless given: operations over WebSocket have none.
    */
   read(
     key: string,
     signal: AbortSignal | undefined,
     send: (signal: AbortSignal) => Promise<ReadAnswer>,
+    operation: object | undefined = signal,
   ): JoinedRead {
     const pending = this.#pending.get(key);
     // A read whose readers all went is cancelled: a later reader must not get its abort.
@@ -57,18 +60,18 @@ export class SharedReads {
     const controller = new AbortController();
     // Busy when other requests' reads are in flight: the reads one operation starts together
     // are all different (its loaders keep one of each), so they go at once.
-    const own = this.#inFlight.get(signal) ?? 0;
+    const own = this.#inFlight.get(operation) ?? 0;
     const busy = this.#inFlightTotal > own;
-    this.#inFlight.set(signal, own + 1);
+    this.#inFlight.set(operation, own + 1);
     this.#inFlightTotal += 1;
     const entry: PendingRead = {
       answer: (busy ? this.#heldBack(key, controller) : Promise.resolve())
         .then(() => send(controller.signal))
         .finally(() => {
           this.#inFlightTotal -= 1;
-          const left = (this.#inFlight.get(signal) ?? 1) - 1;
-          if (left === 0) this.#inFlight.delete(signal);
-          else this.#inFlight.set(signal, left);
+          const left = (this.#inFlight.get(operation) ?? 1) - 1;
+          if (left === 0) this.#inFlight.delete(operation);
+          else this.#inFlight.set(operation, left);
         }),
       controller,
       waiting: 0,

@@ -10,10 +10,13 @@ import { listContainers } from '../../src/docker/containers.ts';
 import { graphql } from '../generated/gql.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { createEngineClient } from '../helpers/engine-client.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { busyEngine, HOLD_MS, linesMatching, requestView } from '../helpers/held-reads.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const fixtures = new EngineFixtures();
 const runLabel = `${TEST_LABEL}=${fixtures.run}`;
@@ -220,5 +223,64 @@ describe('shared engine reads through GraphQL', () => {
     expect(text).toContain(
       'dockergraph_operation_engine_calls_sum{type="query",name="SharedReadContainer"} 1',
     );
+  });
+});
+
+describe('shared engine reads of subscribers', () => {
+  const SUBSCRIBERS = 8;
+  const limited = randomToken();
+  let live: LiveServer;
+
+  beforeAll(async () => {
+    live = await startLiveServer(undefined, {
+      env: {
+        ...tokensEnv([{ id: 'team', role: 'admin', token: limited, labels: { team: 'shared' } }]),
+        DOCKERGRAPH_RATE_LIMIT: '0',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await live?.close();
+  });
+
+  it('reads an event’s container a constant number of times for many label-limited subscribers over WebSocket', async () => {
+    // Label-limited subscribers each execute their events (their results are never shared
+    // between subscribers), so each reads the event's container. Their operations have no
+    // abort signal over WebSocket: each is still an operation of its own, whose reads meet.
+    const query = `subscription SharedReadSubscribers($labels: [String!]) {
+      events(filter: { types: [CONTAINER], actions: ["create"], labels: $labels }) {
+        kind event { actor { id } container { name config { env { name } } } }
+      }
+    }`;
+    const request = { query, variables: { labels: [runLabel] } };
+    const subscribers = Array.from({ length: SUBSCRIBERS }, () =>
+      collectSubscription(
+        'events',
+        live.iterateWithToken<Record<string, unknown>>('websocket', limited, request),
+      ),
+    );
+    await waitFor(() => live.server.events.subscriberCount === SUBSCRIBERS, {
+      timeoutMs: 30_000,
+      what: 'every subscriber on the event hub',
+    });
+    const name = fixtures.name('subscribed');
+    let id = '';
+    const calls = await live.callsDuring(async () => {
+      id = await fixtures.createContainer(name, { Labels: { team: 'shared' } });
+      for (const each of subscribers) {
+        await each.until(
+          (messages) => JSON.stringify(messages).includes(name) || undefined,
+          30_000,
+          'the create event with its container',
+        );
+      }
+    });
+    for (const each of subscribers) await each.stop();
+    const inspects = calls.filter((call) => call === `GET /containers/${id}/json`);
+    // The first subscriber's read goes at once (nothing else is in flight); the others are
+    // held to the end of the turn and join the second: two, however many subscribers.
+    expect(inspects.length).toBeGreaterThan(0);
+    expect(inspects.length).toBeLessThanOrEqual(2);
   });
 });

@@ -74,6 +74,21 @@ describe('SharedReads', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('tells operations without a signal (over WebSocket) apart by their operation', async () => {
+    const reads = new SharedReads();
+    const { calls, send } = manualSend();
+    const [first, second, third] = [{}, {}, {}];
+    reads.read('list', undefined, send, first);
+    const held = reads.read('list', undefined, send, second);
+    const joined = reads.read('list', undefined, send, third);
+    await Promise.resolve();
+    // The first went at once; the second is held, as the first is another operation's.
+    expect(calls).toHaveLength(1);
+    expect([held.joined, joined.joined]).toEqual([false, true]);
+    await turn();
+    expect(calls).toHaveLength(2);
+  });
+
   it('keeps the call for the readers still waiting when one leaves, and cancels it when the last one leaves', async () => {
     const reads = new SharedReads();
     busy(reads);
