@@ -89,8 +89,8 @@ export interface Config {
    */
   readonly readModel: boolean;
   /**
-   * Send an engine read once for the requests being answered at once that need it, before
-   * it was sent (`DOCKERGRAPH_SHARED_READS`; see `src/docker/shared-reads.ts`).
+   * Send an engine read once for all the requests being answered at once that ask for it
+   * before it is sent (`DOCKERGRAPH_SHARED_READS`; see `src/docker/shared-reads.ts`).
    */
   readonly sharedReads: boolean;
   /**
