@@ -101,7 +101,6 @@ const {
     DOCKERGRAPH_SHARED_READS: process.env.DOCKERGRAPH_SHARED_READS ?? 'on',
     // Request lines are written as deployed (LOG_LEVEL=info), to a pipe this process drains.
     LOG_LEVEL: 'info',
-    HOST: '127.0.0.1',
     // Metrics on their own listener: the engine calls per query are read from them.
     DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
   },

@@ -458,13 +458,11 @@ export class EventHub {
     while (!signal.aborted) {
       /** Set after a reconnect until the first event shows whether the replay joins up. */
       let checkJoin = seen.newest !== null;
+      const resumeFrom = seen.resumeFrom;
       try {
         this.#upstreamConnections += 1;
         const stream: AsyncGenerator<EngineEvent, void, undefined> = streamEvents(this.client, {
-          since: (() => {
-            const resumeFrom = seen.resumeFrom;
-            return resumeFrom === null ? openedAt : toEventTimestamp(resumeFrom);
-          })(),
+          since: resumeFrom === null ? openedAt : toEventTimestamp(resumeFrom),
           signal,
           onConnected: () => {
             this.#connectedNow = true;

@@ -549,8 +549,6 @@ export class ReadModel {
   async #withStates(summaries: readonly EngineContainerSummary[]): Promise<KeptContainer[]> {
     const client = this.#view;
     const kept: KeptContainer[] = [];
-    // The engine's own order, kept for what the creation time cannot tell apart.
-    const rank = new Map(summaries.map((summary, index) => [summary.Id, index]));
     for (let start = 0; start < summaries.length; start += this.#inspectConcurrency) {
       const chunk = summaries.slice(start, start + this.#inspectConcurrency);
       const inspected = await Promise.all(
@@ -564,7 +562,8 @@ export class ReadModel {
           summary,
           state: inspect.State,
           createdNano: toNanos(inspect.Created),
-          rank: rank.get(summary.Id) ?? -1,
+          // Its place in the engine's list, for what the creation time cannot tell apart.
+          rank: start + index,
         });
       });
     }

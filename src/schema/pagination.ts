@@ -41,6 +41,11 @@ function checkCount(argument: string, value: number | null | undefined): number 
   return value;
 }
 
+/** Code-unit order, the order of the keys and groups that cursors carry (not the locale's). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
  * Paginates a list read whole from the engine. Cursors carry the sort key of
  * their object rather than an offset, so a page stays where it was when
@@ -56,7 +61,7 @@ export function paginate<T>(
   const last = checkCount('last', args.last);
   const keyed = items
     .map((item) => ({ key: sortKey(item), node: item }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    .sort((a, b) => compareText(a.key, b.key));
   const after = args.after ? decodeCursor('after', args.after) : undefined;
   const before = args.before ? decodeCursor('before', args.before) : undefined;
   let start = after === undefined ? 0 : keyed.findIndex((entry) => entry.key > after);
@@ -139,9 +144,7 @@ export function paginateOrdered<T>(
   const last = checkCount('last', args.last);
   const ordered = items
     .map((item) => ({ position: positionOf(item), node: item }))
-    .sort((a, b) =>
-      a.position.group < b.position.group ? -1 : a.position.group > b.position.group ? 1 : 0,
-    );
+    .sort((a, b) => compareText(a.position.group, b.position.group));
   const indexOf = (position: Position) =>
     ordered.findIndex(
       (entry) => entry.position.id === position.id && entry.position.group === position.group,
