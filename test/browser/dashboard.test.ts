@@ -150,6 +150,27 @@ describe('dashboard', () => {
     expect(admin.errors).toEqual([]);
   });
 
+  it('puts a container under its compose project, and those of no project under a header of their own', async () => {
+    const { page } = admin;
+    // The headers of the section holding `container` (allInnerTexts does not wait for one).
+    const headerAbove = (container: string) =>
+      page
+        .locator('tbody', { has: page.locator(`tr[data-container="${container}"]`) })
+        .locator('tr.group')
+        .allInnerTexts();
+    await expect.poll(() => headerAbove(name)).toEqual(['compose project shop']);
+    await expect.poll(() => headerAbove(fixtures.name('dash-tty'))).toEqual(['no compose project']);
+    // Projects come first, in name order; the section of no project is the last.
+    const headers = await page.locator('tr.group').allInnerTexts();
+    expect(headers.at(-1)).toBe('no compose project');
+    await page.getByLabel('group by project').uncheck();
+    await expect.poll(() => page.locator('tr.group').count()).toBe(0);
+    await expect.poll(() => page.locator(`tr[data-container="${name}"]`).count()).toBe(1);
+    await page.getByLabel('group by project').check();
+    await expect.poll(() => headerAbove(name)).toEqual(['compose project shop']);
+    expect(admin.errors).toEqual([]);
+  });
+
   it('stops the container with its stop button, and shows the new state', async () => {
     const row = admin.page.locator(`tr[data-container="${name}"]`);
     await row.getByRole('button', { name: 'stop' }).click();

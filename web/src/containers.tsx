@@ -206,6 +206,12 @@ export function ContainersView({ api, report, resync, engines, scope }: ViewProp
     const key = grouped ? (container.compose?.project ?? '') : '';
     groups.set(key, [...(groups.get(key) ?? []), container]);
   }
+  // Projects in name order, then the containers of no project under a header of their own:
+  // without it they read as members of the project printed above them.
+  const sections = [...groups.entries()].sort(([a], [b]) =>
+    a === '' || b === '' ? Number(a === '') - Number(b === '') : a.localeCompare(b),
+  );
+  const headed = grouped && sections.some(([project]) => project !== '');
   const set = (key: keyof typeof filters) => (event: Event) =>
     setFilters({ ...filters, [key]: (event.currentTarget as HTMLInputElement).value });
 
@@ -273,11 +279,11 @@ export function ContainersView({ api, report, resync, engines, scope }: ViewProp
             <th>Actions</th>
           </tr>
         </thead>
-        {[...groups.entries()].map(([project, members]) => (
+        {sections.map(([project, members]) => (
           <tbody key={project}>
-            {grouped && project && (
+            {headed && (
               <tr class="group">
-                <th colSpan={9}>compose project {project}</th>
+                <th colSpan={9}>{project ? `compose project ${project}` : 'no compose project'}</th>
               </tr>
             )}
             {members.map((container) => {
