@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { compareText } from './compare-text.ts';
 import type { DockerClient } from './docker/client.ts';
 import {
   type ContainerFilters,
@@ -250,7 +251,9 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 /** The same text for the same filters, whatever their order; null when none is set. */
 function filtersKey(filters: object): string | null {
   const defined = Object.entries(filters).filter(([, value]) => value !== undefined);
-  return defined.length === 0 ? null : JSON.stringify(defined.sort(([a], [b]) => (a < b ? -1 : 1)));
+  return defined.length === 0
+    ? null
+    : JSON.stringify(defined.sort(([a], [b]) => compareText(a, b)));
 }
 
 /**

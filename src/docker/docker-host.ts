@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compareText } from '../compare-text.ts';
 import type { DockerSettings } from '../config.ts';
 
 /** The engine's default socket on Linux, used when nothing else is configured. */
@@ -468,7 +469,7 @@ export function listDockerContexts(
     }
     contexts.push(readContextMeta(name, metaPath, meta, configDir, readFile));
   }
-  return contexts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return contexts.sort((a, b) => compareText(a.name, b.name));
 }
 
 /**

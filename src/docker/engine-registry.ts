@@ -1,3 +1,4 @@
+import { compareText } from '../compare-text.ts';
 import type { DockerClient } from './client.ts';
 import { DistributionCache } from './distribution.ts';
 import { EventHub } from './event-hub.ts';
@@ -234,8 +235,6 @@ export class EngineRegistry {
   }
 
   #order(): void {
-    this.#ordered = [...this.#engines.values()].sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+    this.#ordered = [...this.#engines.values()].sort((a, b) => compareText(a.name, b.name));
   }
 }

@@ -1,4 +1,5 @@
 import { readContainer } from '../accessors/container.ts';
+import { compareText } from '../compare-text.ts';
 import type { GraphQLContext } from '../context.ts';
 import {
   type ContainerFilters,
@@ -205,7 +206,7 @@ ContainerRef.implement({
             settings,
             fromInspect: complete,
           }))
-          .sort((a, b) => (a.networkName < b.networkName ? -1 : 1));
+          .sort((a, b) => compareText(a.networkName, b.networkName));
       },
     }),
     config: t.field({

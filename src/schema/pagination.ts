@@ -1,4 +1,5 @@
 import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
+import { compareText } from '../compare-text.ts';
 import { invalidArgument } from './errors.ts';
 
 /** Relay connection arguments as Pothos passes them. */
@@ -39,11 +40,6 @@ function checkCount(argument: string, value: number | null | undefined): number 
   if (value === null || value === undefined) return undefined;
   if (value < 0) throw invalidArgument(argument, `must not be negative, got ${value}`);
   return value;
-}
-
-/** Code-unit order, the order of the keys and groups that cursors carry (not the locale's). */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

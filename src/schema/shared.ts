@@ -1,4 +1,5 @@
 import type { ArgBuilder } from '@pothos/core';
+import { compareText } from '../compare-text.ts';
 import type { GraphQLContext } from '../context.ts';
 import { toEngineMap } from '../docker/container-spec.ts';
 import type { LogOptions } from '../docker/containers.ts';
@@ -21,7 +22,7 @@ export interface KeyValue {
 export function toKeyValues(map: Readonly<Record<string, string>> | null | undefined): KeyValue[] {
   return Object.entries(map ?? {})
     .map(([name, value]) => ({ name, value }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort((a, b) => compareText(a.name, b.name));
 }
 
 /** The value of the label `name`; null when it is not set (inherited keys such as "constructor" are no labels). */
