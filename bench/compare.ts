@@ -27,7 +27,9 @@
  * started when done. BENCH_SIZES=10,50 and BENCH_RUNS=n change what it runs;
  * DOCKERGRAPH_COMPILED_EXECUTION=off measures graphql-js's interpreter instead of graphql-jit;
  * DOCKERGRAPH_SHARED_READS=off, every request sending its own engine reads. CPU_PROF=dir
- * writes the server's CPU profile there (`node --cpu-prof`) when it stops.
+ * writes the server's CPU profile there (`node --cpu-prof`) when it stops; SERVER_ENV='{"NAME":"value"}'
+ * sets variables of the server's environment over `npm run start:built`'s ('{"GLIBC_TUNABLES":""}':
+ * glibc's allocator as it comes).
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -103,6 +105,10 @@ const {
     LOG_LEVEL: 'info',
     // Metrics on their own listener: the engine calls per query are read from them.
     DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
+    // SERVER_ENV='{"NAME":"value"}': variables over those of `npm run start:built`.
+    ...(process.env.SERVER_ENV
+      ? (JSON.parse(process.env.SERVER_ENV) as Record<string, string>)
+      : {}),
   },
   profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {},
 );

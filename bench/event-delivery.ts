@@ -17,7 +17,9 @@
  * the containers it made). SUBSCRIBERS=n and ROUNDS=n change the counts; CPU_PROF=dir runs
  * the server with `node --cpu-prof --cpu-prof-dir=dir` (source maps are beside the bundle);
  * SERVER_DIR=dir runs the build in dir (a copy of dist/server/ made before a change) instead
- * of building this checkout's; SERVER_NODE_OPTIONS="--flag …" gives node flags to the server.
+ * of building this checkout's; SERVER_NODE_OPTIONS="--flag …" gives node flags to the server;
+ * SERVER_ENV='{"NAME":"value"}' sets variables of its environment (over `npm run start:built`'s:
+ * '{"GLIBC_TUNABLES":""}' runs it with glibc's allocator as it comes).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -59,6 +61,7 @@ const serverEnv = {
   LOG_LEVEL: 'info',
   // The subscriber and upstream counts, read from a listener of its own (no token needed).
   DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
+  ...(process.env.SERVER_ENV ? (JSON.parse(process.env.SERVER_ENV) as Record<string, string>) : {}),
 };
 const {
   child: server,

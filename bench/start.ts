@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
+import { startBuiltEnv } from '../test/helpers/server-process.ts';
 import { median, statusMiB, waitForCodeCache } from './helpers.ts';
 
 const RUNS = Number(process.env.RUNS ?? 7);
@@ -38,6 +39,8 @@ interface Way {
   readonly args: readonly string[];
   /** Where the way writes its code cache (after its first GraphQL answer). */
   readonly codeCache?: string;
+  /** Variables its npm script sets before node. */
+  readonly env?: Record<string, string>;
 }
 
 const ways: readonly Way[] = [
@@ -46,6 +49,7 @@ const ways: readonly Way[] = [
     name: 'built (npm run start:built)',
     args: ['dist/server/index.mjs'],
     codeCache: `${root}dist/server`,
+    env: startBuiltEnv(),
   },
 ];
 
@@ -63,7 +67,7 @@ async function launch(way: Way, idleSeconds = 0, untilCached = false): Promise<S
   const start = performance.now();
   const child: ChildProcess = spawn(process.execPath, way.args, {
     cwd: root,
-    env,
+    env: { ...env, ...way.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

@@ -2,6 +2,7 @@
 // Free of vitest, so that the benches launch the server the same way (bench/event-delivery.ts);
 // test/helpers/built-server.ts adds the test engine.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,26 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Where `npm run build` writes the server's bundle, beside which the server writes its code cache. */
 export const BUILT_SERVER_DIRECTORY = join(ROOT, 'dist/server/');
+
+/**
+ * The variables `npm run start:built` sets before `node` (its script's leading `NAME=value`
+ * words, e.g. the allocator's GLIBC_TUNABLES): whoever launches the built server as deployed
+ * (tests, benches) takes them from the script itself, so that they measure what ships.
+ */
+export function startBuiltEnv(): Record<string, string> {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const script = manifest.scripts['start:built'] ?? '';
+  const env: Record<string, string> = {};
+  for (const word of script.split(/\s+/)) {
+    const assignment = /^([A-Z_][A-Z0-9_]*)=(\S*)$/.exec(word);
+    if (!assignment) break;
+    const [, name = '', value = ''] = assignment;
+    env[name] = value;
+  }
+  return env;
+}
 
 export interface Child {
   readonly process: ChildProcess;
@@ -107,8 +128,9 @@ export async function stopServerProcesses(): Promise<void> {
 }
 
 /**
- * Starts the built server (dist/server/index.mjs under plain node, as `npm run start:built`)
- * with `env` (DOCKER_HOST, HOME, …) on top of loopback, a free port and no audit log;
+ * Starts the built server (dist/server/index.mjs under plain node, as `npm run start:built`,
+ * with that script's variables) with `env` (DOCKER_HOST, HOME, …) on top of loopback, a free
+ * port and no audit log;
  * resolves with it and its base URL once it listens. A bench may give `nodeOptions` (its
  * `--cpu-prof`) and the folder of another build (`directory`, to compare two).
  */
@@ -120,7 +142,7 @@ export async function launchBuiltServer(
   }: { nodeOptions?: readonly string[]; directory?: string } = {},
 ): Promise<{ child: Child; url: string; pid: number }> {
   const child = startServerProcess(
-    { HOST: '127.0.0.1', PORT: '0', DOCKERGRAPH_AUDIT: 'off', ...env },
+    { ...startBuiltEnv(), HOST: '127.0.0.1', PORT: '0', DOCKERGRAPH_AUDIT: 'off', ...env },
     [...nodeOptions, join(directory, 'index.mjs')],
   );
   const listening = await child.waitForLine((line) => line.msg === 'dockergraph listening', 60_000);

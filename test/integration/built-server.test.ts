@@ -2,17 +2,45 @@
 // plain `node`, no TypeScript loader, against the private engine: a query over HTTP, a
 // mutation and a subscription over graphql-ws, GraphiQL read from its file beside the
 // bundle, the dashboard's files, and a second start that reads the code cache the first wrote.
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildTargets, TARGETS } from '../../scripts/build.ts';
 import { startBuiltServer } from '../helpers/built-server.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { clientWithToken, finalAnswer, firstAnswer } from '../helpers/graphql-ws.ts';
 import { BUILT_SERVER_DIRECTORY, stopServerProcesses } from '../helpers/server-process.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+
+/** The node processes below `ancestor` (npm, then the shell of its script) running `script`. */
+function nodeProcessesBelow(ancestor: number, script: string): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The parent is the second field after the command name, which may hold spaces.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Gone since it was listed.
+    }
+  }
+  const isBelow = (pid: number): boolean => {
+    const parent = parentOf.get(pid);
+    return parent === ancestor || (parent !== undefined && parent > 1 && isBelow(parent));
+  };
+  return [...parentOf.keys()].filter((pid) => {
+    if (!isBelow(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(script);
+    } catch {
+      return false;
+    }
+  });
+}
 
 describe('the built server under plain node', () => {
   const fixtures = new EngineFixtures();
@@ -105,5 +133,52 @@ describe('the built server under plain node', () => {
       body: JSON.stringify({ query: '{ engine { ping { apiVersion } } }' }),
     });
     expect(await response.json()).toEqual({ data: { engine: { ping: { apiVersion: '1.41' } } } });
+  });
+
+  it('runs under `npm run start:built` with the allocator settings of that script', async () => {
+    // glibc's allocator otherwise keeps the 64 KiB read buffers of sockets in its heap, where
+    // the holes they leave stay resident: the script sends them to mmap (README, Measured).
+    const npm = spawn('npm', ['run', '--silent', 'start:built'], {
+      cwd: join(BUILT_SERVER_DIRECTORY, '../..'),
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        DOCKER_HOST: inject('dockerHost'),
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DOCKERGRAPH_AUDIT: 'off',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    // npm does not pass SIGTERM on to its script: the server is stopped by its own pid.
+    let server: number | undefined;
+    try {
+      let output = '';
+      npm.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+      });
+      const url = await waitFor(() => /"url":"(http:[^"]+)\/graphql"/.exec(output)?.[1], {
+        timeoutMs: 60_000,
+        what: 'npm run start:built to listen',
+      });
+      const servers = nodeProcessesBelow(npm.pid ?? 0, 'dist/server/index.mjs');
+      expect(servers).toHaveLength(1);
+      server = servers[0];
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ engine { ping { apiVersion } } }' }),
+      });
+      expect(await response.json()).toEqual({ data: { engine: { ping: { apiVersion: '1.41' } } } });
+      const environment = readFileSync(`/proc/${server}/environ`, 'utf8').split('\0');
+      expect(environment).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536');
+    } finally {
+      const exited = new Promise((resolve) => npm.once('exit', resolve));
+      const servers =
+        server === undefined ? nodeProcessesBelow(npm.pid ?? 0, 'dist/server/index.mjs') : [server];
+      for (const pid of servers) process.kill(pid, 'SIGTERM');
+      if (servers.length === 0) npm.kill('SIGKILL');
+      await exited;
+    }
   });
 });
