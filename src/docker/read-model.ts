@@ -381,7 +381,8 @@ export class ReadModel {
   async #follow(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
-      for await (const message of this.#events.subscribe({ signal })) {
+      // Immediate: a request read after the event came must find its re-read queued.
+      for await (const message of this.#events.subscribe({ signal, immediate: true })) {
         this.#receive(message);
       }
       // Ended: this subscriber fell behind, or the hub closed. Events may be lost.

@@ -440,6 +440,59 @@ describe('events subscription', () => {
     }
   });
 
+  it('hands an event to 200 subscribers a few at a time (the first finish with it before the last are handed it) and to an immediate one at once, all of them every event in order', async () => {
+    const hub = new EventHub(fixtures.engine);
+    try {
+      const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=many'] };
+      const subscriptions = Array.from({ length: 200 }, () => hub.subscribe({ filter }));
+      // The read model's way: subscribed last, handed each event before the hub yields.
+      const immediate = hub.subscribe({ filter, immediate: true });
+      const immediateActions: string[] = [];
+      let lastHadCreateWhenImmediateRead: boolean | null = null;
+      const actions = subscriptions.map(() => [] as string[]);
+      // Whether the first subscriber had finished with the create event (several awaits, as
+      // graphql-ws's message and write are) by the time the last one read it.
+      let firstDoneWhenLastRead: boolean | null = null;
+      let firstDone = false;
+      const reads = subscriptions.map(async (subscription, index) => {
+        for await (const message of subscription) {
+          if (message.kind !== 'event') continue;
+          actions[index]?.push(message.event.Action);
+          if (message.event.Action === 'create') {
+            if (index === subscriptions.length - 1) firstDoneWhenLastRead = firstDone;
+            for (let step = 0; step < 5; step += 1) await Promise.resolve();
+            if (index === 0) firstDone = true;
+          }
+          if (message.event.Action === 'destroy') break;
+        }
+      });
+      const immediateRead = (async () => {
+        for await (const message of immediate) {
+          if (message.kind !== 'event') continue;
+          immediateActions.push(message.event.Action);
+          if (message.event.Action === 'create') {
+            lastHadCreateWhenImmediateRead = actions.at(-1)?.includes('create') ?? false;
+          }
+          if (message.event.Action === 'destroy') break;
+        }
+      })();
+      const id = await createLabelled('many');
+      await fixtures.startContainer(id);
+      await stopAndRemove(id);
+      await Promise.all([...reads, immediateRead]);
+
+      expect(firstDoneWhenLastRead).toBe(true);
+      expect(lastHadCreateWhenImmediateRead).toBe(false);
+      const expected = ['create', 'start', 'die', 'destroy'];
+      for (const seen of [...actions, immediateActions]) {
+        expect(seen.filter((action) => expected.includes(action))).toEqual(expected);
+      }
+      expect(hub.subscriberCount).toBe(0);
+    } finally {
+      hub.close();
+    }
+  });
+
   it('completes SSE streams and closes WebSocket clients when the server stops', async () => {
     const config = loadConfig({
       HOME: '/nonexistent',
