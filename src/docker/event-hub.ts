@@ -201,6 +201,11 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     this.#held = [];
   }
 
+  /** Whether its `since` replay is still running (live events are held meanwhile). */
+  get replaying(): boolean {
+    return this.#held !== null;
+  }
+
   replayed(event: EngineEvent): void {
     this.#replayed.add(eventKey(event));
     this.#push({ kind: 'event', event });
@@ -422,7 +427,15 @@ export class EventHub {
     if (message.kind === 'resync') this.#resyncs += 1;
     const verdicts = new Map<string, boolean>();
     for (const subscription of this.#immediate) this.#handTo(subscription, message, verdicts);
-    this.#outbox.push({ message, subscribers: [...this.#subscribers], next: 0, verdicts });
+    const inTurn: Subscription[] = [];
+    for (const subscription of this.#subscribers) {
+      // A subscriber still replaying `since` is handed the event now, to be held until its
+      // replay ends and dropped there if the replay gave it too; handed in a later turn,
+      // after its replay ended, it would arrive twice.
+      if (subscription.replaying) this.#handTo(subscription, message, verdicts);
+      else inTurn.push(subscription);
+    }
+    this.#outbox.push({ message, subscribers: inTurn, next: 0, verdicts });
     if (this.#outbox.length === 1) this.#handOut();
   }
 
