@@ -2,6 +2,7 @@
 // (graphql-sse), one upstream `GET /events` shared by every subscriber, and a dropped upstream
 // resumed without gap or repeat. The server reaches the engine through a fault proxy, so that
 // the test sees (and cuts) the upstream connection itself.
+import { createHash } from 'node:crypto';
 import { print } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { type Client, createClient as createWsClient } from 'graphql-ws';
@@ -20,6 +21,7 @@ import {
   collectSubscription,
 } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { createEngineClient } from '../helpers/engine-client.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { Changes, waitFor } from '../helpers/wait-for.ts';
@@ -490,6 +492,58 @@ describe('events subscription', () => {
       expect(hub.subscriberCount).toBe(0);
     } finally {
       hub.close();
+    }
+  });
+
+  it('hands a subscriber replaying `since` an event once when the event came during its replay and the others are handed it in turns', async () => {
+    // Through the proxy, which holds the create event back from the hub's live stream until
+    // the replay has been asked for: the event then comes live while the replay runs.
+    const hub = new EventHub(createEngineClient(proxy.dockerHost));
+    const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=replay-turns'] };
+    // Handed the event before the replaying subscriber, in turns of the event loop, in which
+    // the replay's answer comes and ends. Each does some work with it, as a GraphQL execution
+    // and its write do (hashing stands in for them), so that those turns last.
+    const crowd = Array.from({ length: 320 }, () => hub.subscribe({ filter }));
+    const work = Buffer.alloc(256 * 1024, 1);
+    const crowdReads = crowd.map(async (subscription) => {
+      for await (const message of subscription) {
+        createHash('sha256').update(work).digest();
+        if (message.kind === 'event' && message.event.Action === 'destroy') break;
+      }
+    });
+    let id = '';
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      const since = new Date(Date.now() - 1_000);
+      proxy.setMode({ kind: 'swap-events' });
+      id = await createLabelled('replay-turns');
+      const requests = proxy.requestsSeen;
+      const replaying = hub.subscribe({ filter, since });
+      await proxy.waitForRequest(/\/events\?.*until=/, { since: requests });
+      // The held create goes to the hub now, while the engine has not answered the replay.
+      proxy.setMode({ kind: 'pass' });
+      const actions: string[] = [];
+      const replayRead = (async () => {
+        for await (const message of replaying) {
+          actions.push(message.kind === 'event' ? message.event.Action : message.kind);
+          if (message.kind === 'event' && message.event.Action === 'destroy') break;
+        }
+      })();
+      // A later event shows whether the create came twice.
+      await fixtures.send({ method: 'DELETE', path: `/containers/${id}` }, 'remove test container');
+      id = '';
+      await Promise.all([...crowdReads, replayRead]);
+      expect(actions).toEqual(['create', 'destroy']);
+      expect(hub.subscriberCount).toBe(0);
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      hub.close();
+      if (id) {
+        await fixtures.send(
+          { method: 'DELETE', path: `/containers/${id}`, query: { force: true } },
+          'remove test container',
+        );
+      }
     }
   });
 
