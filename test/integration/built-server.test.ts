@@ -15,8 +15,11 @@ import { clientWithToken, finalAnswer, firstAnswer } from '../helpers/graphql-ws
 import { BUILT_SERVER_DIRECTORY, stopServerProcesses } from '../helpers/server-process.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-/** The node processes below `ancestor` (npm, then the shell of its script) running `script`. */
-function nodeProcessesBelow(ancestor: number, script: string): number[] {
+/**
+ * The processes below `ancestor` (npm, then the shell of its script), those running `script`
+ * when it is given.
+ */
+function processesBelow(ancestor: number, script?: string): number[] {
   const parentOf = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -34,6 +37,7 @@ function nodeProcessesBelow(ancestor: number, script: string): number[] {
   };
   return [...parentOf.keys()].filter((pid) => {
     if (!isBelow(pid)) return false;
+    if (script === undefined) return true;
     try {
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(script);
     } catch {
@@ -150,6 +154,8 @@ describe('the built server under plain node', () => {
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    // Listened for from the start: a server that fails to start ends npm before any wait.
+    const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
     // npm does not pass SIGTERM on to its script: the server is stopped by its own pid.
     let server: number | undefined;
     try {
@@ -157,11 +163,19 @@ describe('the built server under plain node', () => {
       npm.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString('utf8');
       });
-      const url = await waitFor(() => /"url":"(http:[^"]+)\/graphql"/.exec(output)?.[1], {
-        timeoutMs: 60_000,
-        what: 'npm run start:built to listen',
-      });
-      const servers = nodeProcessesBelow(npm.pid ?? 0, 'dist/server/index.mjs');
+      const url = await Promise.race([
+        waitFor(() => /"url":"(http:[^"]+)\/graphql"/.exec(output)?.[1], {
+          // Within the test's 60 s, so that this message is the one reported.
+          timeoutMs: 45_000,
+          what: 'npm run start:built to listen',
+        }),
+        exited.then(() => {
+          throw new Error(
+            `npm run start:built exited (${npm.exitCode ?? npm.signalCode}) before it listened; stdout:\n${output}`,
+          );
+        }),
+      ]);
+      const servers = processesBelow(npm.pid ?? 0, 'dist/server/index.mjs');
       expect(servers).toHaveLength(1);
       server = servers[0];
       const response = await fetch(`${url}/graphql`, {
@@ -173,11 +187,16 @@ describe('the built server under plain node', () => {
       const environment = readFileSync(`/proc/${server}/environ`, 'utf8').split('\0');
       expect(environment).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536');
     } finally {
-      const exited = new Promise((resolve) => npm.once('exit', resolve));
-      const servers =
-        server === undefined ? nodeProcessesBelow(npm.pid ?? 0, 'dist/server/index.mjs') : [server];
-      for (const pid of servers) process.kill(pid, 'SIGTERM');
-      if (servers.length === 0) npm.kill('SIGKILL');
+      // The server alone once found (npm then ends with it); else all npm started, and npm.
+      const stop = server === undefined ? processesBelow(npm.pid ?? 0) : [server];
+      for (const pid of stop) {
+        try {
+          process.kill(pid, server === undefined ? 'SIGKILL' : 'SIGTERM');
+        } catch {
+          // Gone already.
+        }
+      }
+      if (server === undefined) npm.kill('SIGKILL');
       await exited;
     }
   });
