@@ -245,6 +245,11 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     this.#notify();
   }
 
+  /** Told that messages for it piled up in the hub: a resync, then its stream ends. */
+  fallBehind(): void {
+    if (!this.#ended) this.#overflow();
+  }
+
   #overflow(): void {
     this.overflowed();
     this.#queue.push({ kind: 'resync', reason: 'this subscriber fell behind and missed events' });
@@ -326,6 +331,8 @@ export class EventHub {
   readonly #immediate = new Set<Subscription>();
   /** Messages still being handed out, oldest first: a message waits for the one before. */
   readonly #outbox: Broadcast[] = [];
+  /** Whether the hand-out of the outbox goes on at the next turn of the event loop. */
+  #handOutScheduled = false;
   #upstream: Upstream | null = null;
   #upstreamConnections = 0;
   #resyncs = 0;
@@ -436,7 +443,16 @@ export class EventHub {
       else inTurn.push(subscription);
     }
     this.#outbox.push({ message, subscribers: inTurn, next: 0, verdicts });
-    if (this.#outbox.length === 1) this.#handOut();
+    // The upstream is read between turns, so when subscribers' work is slower than the
+    // engine's events the outbox would grow without end: it holds at most as many messages
+    // as a subscriber may have waiting. The subscribers not yet handed the oldest are told
+    // they fell behind (a resync that ends their stream), as when their own queue is full.
+    while (this.#outbox.length > this.#bufferSize) {
+      const oldest = this.#outbox.shift();
+      if (!oldest) break;
+      for (const subscription of oldest.subscribers.slice(oldest.next)) subscription.fallBehind();
+    }
+    if (!this.#handOutScheduled) this.#handOut();
   }
 
   /**
@@ -445,11 +461,13 @@ export class EventHub {
    * while the rest wait. Each subscriber still gets every message in the hub's order.
    */
   readonly #handOut = (): void => {
+    this.#handOutScheduled = false;
     let left = DELIVERIES_PER_TURN;
     for (let broadcast = this.#outbox[0]; broadcast; broadcast = this.#outbox[0]) {
       const { message, subscribers, verdicts } = broadcast;
       while (broadcast.next < subscribers.length) {
         if (left === 0) {
+          this.#handOutScheduled = true;
           setImmediate(this.#handOut);
           return;
         }

@@ -83,7 +83,9 @@ describe('dashboard', () => {
     await expect
       .poll(() => row.getByTestId('state').innerText(), { timeout: 20_000 })
       .toBe('running');
-    await expect.poll(() => page.locator('tr.group').first().innerText()).toContain('shop');
+    await expect
+      .poll(() => page.locator('tr.group', { hasText: 'compose project shop' }).count())
+      .toBe(1);
     await row.getByRole('button', { name }).click();
     const logs = page.getByTestId('logs');
     await expect.poll(() => logs.innerText(), { timeout: 20_000 }).toMatch(/line \d+/);
@@ -163,6 +165,8 @@ describe('dashboard', () => {
     // Projects come first, in name order; the section of no project is the last.
     const headers = await page.locator('tr.group').allInnerTexts();
     expect(headers.at(-1)).toBe('no compose project');
+    const projects = headers.slice(0, -1);
+    expect(projects).toEqual([...projects].sort((a, b) => a.localeCompare(b)));
     await page.getByLabel('group by project').uncheck();
     await expect.poll(() => page.locator('tr.group').count()).toBe(0);
     await expect.poll(() => page.locator(`tr[data-container="${name}"]`).count()).toBe(1);

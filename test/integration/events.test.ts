@@ -547,6 +547,50 @@ describe('events subscription', () => {
     }
   });
 
+  it('bounds the messages waiting for their turn: when the hand-out falls behind a burst, its subscribers get a resync and end instead of the hub queueing', async () => {
+    const hub = new EventHub(fixtures.engine, { bufferSize: 2 });
+    const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=burst'] };
+    const creates = 6;
+    // Each does some work with each event, as a GraphQL execution and its write do (hashing
+    // stands in for them), so that the hand-out of one event to all lasts many turns.
+    const work = Buffer.alloc(1024 * 1024, 1);
+    const crowd = Array.from({ length: 320 }, () => hub.subscribe({ filter }));
+    const received = crowd.map(() => [] as EventMessage[]);
+    const reads = crowd.map(async (subscription, index) => {
+      for await (const message of subscription) {
+        received[index]?.push(message);
+        createHash('sha256').update(work).digest();
+        if (received[index]?.length === creates) break;
+      }
+    });
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      // Six creates at once: the hub is still handing out the first (to 320, a few per turn)
+      // when the others come, more than the two a subscriber may have waiting.
+      await Promise.all(
+        Array.from({ length: creates }, (_, index) => createLabelled('burst', `burst-${index}`)),
+      );
+      await Promise.all(reads);
+      for (const messages of received) {
+        expect(messages.at(-1)).toMatchObject({
+          kind: 'resync',
+          reason: expect.stringMatching(/fell behind/),
+        });
+      }
+      // The first were handed the first create before the burst came; the rest were not.
+      const handed = received.map(
+        (messages) => messages.filter((message) => message.kind === 'event').length,
+      );
+      expect(Math.max(...handed)).toBeGreaterThan(0);
+      expect(Math.min(...handed)).toBe(0);
+      expect(Math.max(...handed)).toBeLessThanOrEqual(2);
+      expect(hub.resyncCount).toBe(crowd.length);
+      expect(hub.subscriberCount).toBe(0);
+    } finally {
+      hub.close();
+    }
+  });
+
   it('completes SSE streams and closes WebSocket clients when the server stops', async () => {
     const config = loadConfig({
       HOME: '/nonexistent',
