@@ -1,10 +1,11 @@
 // globalSetup of the "fleet" project: three private engines at once, each in its own network
 // namespace and state folder (scripts/engine.sh), for tests of several engines in one graph.
 import { existsSync } from 'node:fs';
-import { readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { readFile, readlink, rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
 import { startEngine, stopEngine } from './engine.ts';
 import { type FleetEngine, type FleetEnginePlace, planFleet } from './fleet-engines.ts';
+import { listProcesses } from './processes.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,21 +37,6 @@ async function mountsUnder(dir: string): Promise<string[]> {
     .filter((point) => point === dir || point.startsWith(`${dir}/`));
 }
 
-/** Processes whose command line names `dir` (dockerd, containerd, shims, registries). */
-async function processesUsing(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || entry === String(process.pid)) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0').join(' ');
-      if (cmdline.includes(`${dir}/`)) found.push(`${entry} (${cmdline.slice(0, 120)})`);
-    } catch {
-      // The process ended while the table was read.
-    }
-  }
-  return found;
-}
-
 async function netnsExists(netns: string): Promise<boolean> {
   try {
     await readlink(`/var/run/netns/${netns}`);
@@ -68,7 +54,11 @@ async function stopAndClear(engine: Started): Promise<string[]> {
   const left: string[] = [];
   if (await netnsExists(engine.netns)) left.push(`netns ${engine.netns}`);
   for (const point of await mountsUnder(engine.dir)) left.push(`mount ${point}`);
-  for (const proc of await processesUsing(engine.dir)) left.push(`process ${proc}`);
+  // Processes whose command line names the folder (dockerd, containerd, shims, registries).
+  for (const { pid, argv } of await listProcesses()) {
+    const cmdline = argv.join(' ');
+    if (cmdline.includes(`${engine.dir}/`)) left.push(`process ${pid} (${cmdline.slice(0, 120)})`);
+  }
   // Never delete below a live mount (an overlay's lower layers are the image's files).
   if (left.length === 0 && engine.dirMadeHere) {
     await rm(engine.dir, { recursive: true, force: true });

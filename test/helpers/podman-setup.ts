@@ -8,7 +8,6 @@ import {
   copyFile,
   mkdir,
   mkdtemp,
-  readdir,
   readFile,
   rm,
   rmdir,
@@ -19,6 +18,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { listProcesses } from './processes.ts';
 import { waitFor } from './wait-for.ts';
 
 /** The image every test runs; Podman stores it as `localhost/dockergraph/busybox:latest`. */
@@ -115,17 +115,6 @@ async function mountsUnder(dir: string): Promise<string[]> {
     .map((line) => line.split(' ')[4] ?? '')
     .filter((point) => point === dir || point.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
-}
-
-/** Pids of processes whose command line names `dir` (conmon of this service's containers). */
-async function processesNaming(dir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(dir)) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 function missingTool(what: string): Error {
@@ -225,7 +214,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await exited;
     }
     // Exec sessions can leave conmon processes behind; they are ours when they name our folder.
-    for (const pid of await processesNaming(dir)) {
+    const naming = (await listProcesses()).filter((entry) => entry.argv.join('\0').includes(dir));
+    for (const { pid } of naming) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {

@@ -12,38 +12,27 @@ import { buildTargets, TARGETS } from '../../scripts/build.ts';
 import { startBuiltServer } from '../helpers/built-server.ts';
 import { EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { clientWithToken, finalAnswer, firstAnswer } from '../helpers/graphql-ws.ts';
+import { descendantsOf, listProcesses } from '../helpers/processes.ts';
 import { BUILT_SERVER_DIRECTORY, stopServerProcesses } from '../helpers/server-process.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-/**
- * The processes below `ancestor` (npm, then the shell of its script), those running `script`
- * when it is given.
- */
-function processesBelow(ancestor: number, script?: string): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The parent is the second field after the command name, which may hold spaces.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // Gone since it was listed.
-    }
-  }
-  const isBelow = (pid: number): boolean => {
-    const parent = parentOf.get(pid);
-    return parent === ancestor || (parent !== undefined && parent > 1 && isBelow(parent));
-  };
-  return [...parentOf.keys()].filter((pid) => {
-    if (!isBelow(pid)) return false;
-    if (script === undefined) return true;
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(script);
-    } catch {
-      return false;
-    }
+/** Asks the server at `url` the engine's API version over HTTP, without a token. */
+function askApiVersion(url: string): Promise<Response> {
+  return fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ engine { ping { apiVersion } } }' }),
   });
+}
+
+/**
+ * The pids of the processes below `ancestor` (npm, then the shell of its script), those
+ * running `script` when it is given.
+ */
+async function processesBelow(ancestor: number, script?: string): Promise<number[]> {
+  return descendantsOf(await listProcesses(), ancestor)
+    .filter((entry) => script === undefined || entry.argv.includes(script))
+    .map((entry) => entry.pid);
 }
 
 describe('the built server under plain node', () => {
@@ -65,11 +54,7 @@ describe('the built server under plain node', () => {
   });
 
   it('answers a query over HTTP with the negotiated engine API version', async () => {
-    const response = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ engine { ping { apiVersion } } }' }),
-    });
+    const response = await askApiVersion(url);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { engine: { ping: { apiVersion: '1.41' } } } });
   });
@@ -131,11 +116,7 @@ describe('the built server under plain node', () => {
     const second = await startBuiltServer(home);
     // A cache V8 refused would have been written again.
     expect(statSync(cache).mtimeMs).toBe(written);
-    const response = await fetch(`${second.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ engine { ping { apiVersion } } }' }),
-    });
+    const response = await askApiVersion(second.url);
     expect(await response.json()).toEqual({ data: { engine: { ping: { apiVersion: '1.41' } } } });
   });
 
@@ -175,20 +156,16 @@ describe('the built server under plain node', () => {
           );
         }),
       ]);
-      const servers = processesBelow(npm.pid ?? 0, 'dist/server/index.mjs');
+      const servers = await processesBelow(npm.pid ?? 0, 'dist/server/index.mjs');
       expect(servers).toHaveLength(1);
       server = servers[0];
-      const response = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ engine { ping { apiVersion } } }' }),
-      });
+      const response = await askApiVersion(url);
       expect(await response.json()).toEqual({ data: { engine: { ping: { apiVersion: '1.41' } } } });
       const environment = readFileSync(`/proc/${server}/environ`, 'utf8').split('\0');
       expect(environment).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536');
     } finally {
       // The server alone once found (npm then ends with it); else all npm started, and npm.
-      const stop = server === undefined ? processesBelow(npm.pid ?? 0) : [server];
+      const stop = server === undefined ? await processesBelow(npm.pid ?? 0) : [server];
       for (const pid of stop) {
         try {
           process.kill(pid, server === undefined ? 'SIGKILL' : 'SIGTERM');
