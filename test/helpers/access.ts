@@ -16,13 +16,18 @@ import {
 } from 'graphql';
 import type { AdmissionLevel } from '../../src/security/admission.ts';
 import { hashToken } from '../../src/security/principal.ts';
-import type { Permission } from '../../src/security/roles.ts';
+import { PERMISSIONS, type Permission } from '../../src/security/roles.ts';
 import type { GraphQLResponse, TestApp } from './app.ts';
 
 /** The custom role the access tests configure: writes, without lifecycle or dangerous. */
 export const CUSTOM_ROLES: Readonly<Record<string, readonly Permission[]>> = {
   deployer: ['read', 'write'],
 };
+
+/** Every permission of an admin but `secrets`: a custom role that sees secrets redacted. */
+export const ADMIN_WITHOUT_SECRETS: readonly Permission[] = PERMISSIONS.filter(
+  (permission) => permission !== 'secrets',
+);
 
 /** The roles the access tests run under: the built-in ones and the custom one. */
 export const ROLES = ['viewer', 'operator', 'admin', 'deployer'] as const;

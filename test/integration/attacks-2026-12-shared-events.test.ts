@@ -5,7 +5,7 @@
 // variables, over WebSocket and SSE. Each must receive only what its own token allows,
 // and a subscriber that leaves must not stop the others' events.
 import { describe, expect, it } from 'vitest';
-import { randomToken, tokensEnv } from '../helpers/access.ts';
+import { ADMIN_WITHOUT_SECRETS, randomToken, tokensEnv } from '../helpers/access.ts';
 import {
   type CollectedSubscription,
   collectSubscription,
@@ -31,8 +31,7 @@ const env = tokensEnv(
     { id: 'team-a', role: 'admin', token: tokens.teamA, labels: { team: 'a' } },
     { id: 'team-b', role: 'admin', token: tokens.teamB, labels: { team: 'b' } },
   ],
-  // Every permission of an admin but `secrets`.
-  { nosecrets: ['read', 'logs', 'lifecycle', 'write', 'dangerous', 'metrics'] },
+  { nosecrets: ADMIN_WITHOUT_SECRETS },
 );
 
 const FILTER = `filter: { types: [CONTAINER], actions: ["start"], labels: $labels }`;

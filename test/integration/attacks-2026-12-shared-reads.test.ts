@@ -12,8 +12,13 @@ import { loadConfig } from '../../src/config.ts';
 import type { DockerClient } from '../../src/docker/client.ts';
 import { listContainers } from '../../src/docker/containers.ts';
 import { createFetchHandler } from '../../src/handler.ts';
-import { randomToken, tokensEnv } from '../helpers/access.ts';
-import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
+import { ADMIN_WITHOUT_SECRETS, randomToken, tokensEnv } from '../helpers/access.ts';
+import {
+  createTestApp,
+  type GraphQLResponse,
+  type TestApp,
+  type TestAppOptions,
+} from '../helpers/app.ts';
 import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { createEngineClient } from '../helpers/engine-client.ts';
@@ -39,8 +44,7 @@ const tokenEnv = tokensEnv(
     { id: 'nosecrets', role: 'nosecrets', token: tokens.nosecrets },
     { id: 'blue', role: 'admin', token: tokens.blue, labels: { team: 'blue' } },
   ],
-  // Every permission of an admin but `secrets`.
-  { nosecrets: ['read', 'logs', 'lifecycle', 'write', 'dangerous', 'metrics'] },
+  { nosecrets: ADMIN_WITHOUT_SECRETS },
 );
 
 let proxy: FaultProxy;
@@ -83,6 +87,27 @@ afterAll(async () => {
   await fixtures.cleanup();
 });
 
+/**
+ * An app on the proxied engine with every token, no rate limit and `env` on top, its engine
+ * version negotiated before the proxy holds answers.
+ */
+async function proxiedApp(
+  env: Record<string, string>,
+  options: Pick<TestAppOptions, 'metrics'> = {},
+): Promise<TestApp> {
+  const app = createTestApp(
+    { ...tokenEnv, DOCKER_HOST: proxy.dockerHost, DOCKERGRAPH_RATE_LIMIT: '0', ...env },
+    { token: tokens.admin, ...options },
+  );
+  try {
+    await app.post({ query: '{ engine { version { apiVersion } } }' });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return app;
+}
+
 describe('shared reads: a request that leaves', () => {
   it('does not fail the requests that join its held read after it left', async () => {
     // Before the fix, the leaving request's read stayed joinable once cancelled: a hostile
@@ -107,17 +132,7 @@ describe('shared reads through GraphQL: attacks', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = createTestApp(
-      {
-        ...tokenEnv,
-        DOCKER_HOST: proxy.dockerHost,
-        DOCKERGRAPH_RATE_LIMIT: '0',
-        DOCKERGRAPH_BATCHING: '5',
-      },
-      { token: tokens.admin, metrics: true },
-    );
-    // Negotiated before the proxy holds answers.
-    await app.post({ query: '{ engine { version { apiVersion } } }' });
+    app = await proxiedApp({ DOCKERGRAPH_BATCHING: '5' }, { metrics: true });
   });
 
   afterAll(async () => {
@@ -242,17 +257,8 @@ describe('shared reads through GraphQL: attacks', () => {
   });
 
   it('keeps each request to its own engine-call budget: joined reads count, and one over budget fails nobody else', async () => {
-    const budgeted = createTestApp(
-      {
-        ...tokenEnv,
-        DOCKER_HOST: proxy.dockerHost,
-        DOCKERGRAPH_RATE_LIMIT: '0',
-        DOCKERGRAPH_MAX_ENGINE_CALLS: '1',
-      },
-      { token: tokens.admin },
-    );
+    const budgeted = await proxiedApp({ DOCKERGRAPH_MAX_ENGINE_CALLS: '1' });
     try {
-      await budgeted.post({ query: '{ engine { version { apiVersion } } }' });
       const TWO = `query AttackTwoReads($a: String!, $b: String!) {
         a: container(idOrName: $a) { name }
         b: container(idOrName: $b) { name }
@@ -290,17 +296,8 @@ describe('shared reads through GraphQL: attacks', () => {
 
 describe('shared reads with the read model and through the serverless handler', () => {
   it('answers a viewer that joined an admin’s read with the read model on as the viewer’s token allows', async () => {
-    const modelled = createTestApp(
-      {
-        ...tokenEnv,
-        DOCKER_HOST: proxy.dockerHost,
-        DOCKERGRAPH_RATE_LIMIT: '0',
-        DOCKERGRAPH_READ_MODEL: 'on',
-      },
-      { token: tokens.admin },
-    );
+    const modelled = await proxiedApp({ DOCKERGRAPH_READ_MODEL: 'on' });
     try {
-      await modelled.post({ query: '{ engine { version { apiVersion } } }' });
       const ask = (token: string, name: string) =>
         modelled.post<ContainerAnswer>({ query: CONTAINER, variables: { name } }, { token });
       const [admin, viewer, blue] = await whileBusy(proxy, modelled.docker, () =>
