@@ -44,6 +44,7 @@ import {
   metricSum,
   percentile,
   productionViewerEnv,
+  serverEnvOverrides,
 } from './helpers.ts';
 
 const engineOptions = {
@@ -105,10 +106,7 @@ const {
     LOG_LEVEL: 'info',
     // Metrics on their own listener: the engine calls per query are read from them.
     DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
-    // SERVER_ENV='{"NAME":"value"}': variables over those of `npm run start:built`.
-    ...(process.env.SERVER_ENV
-      ? (JSON.parse(process.env.SERVER_ENV) as Record<string, string>)
-      : {}),
+    ...serverEnvOverrides(),
   },
   profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {},
 );

@@ -38,6 +38,7 @@ import {
   percentile,
   productionViewerEnv,
   removeBenchObjects,
+  serverEnvOverrides,
   statusMiB,
   writerOf,
 } from './helpers.ts';
@@ -61,7 +62,7 @@ const serverEnv = {
   LOG_LEVEL: 'info',
   // The subscriber and upstream counts, read from a listener of its own (no token needed).
   DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
-  ...(process.env.SERVER_ENV ? (JSON.parse(process.env.SERVER_ENV) as Record<string, string>) : {}),
+  ...serverEnvOverrides(),
 };
 const {
   child: server,

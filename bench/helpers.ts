@@ -88,6 +88,15 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /**
+ * The variables SERVER_ENV='{"NAME":"value"}' gives the measured server, over those of
+ * `npm run start:built` ('{"GLIBC_TUNABLES":""}': glibc's allocator as it comes); none without it.
+ */
+export function serverEnvOverrides(): Record<string, string> {
+  const text = process.env.SERVER_ENV;
+  return text ? (JSON.parse(text) as Record<string, string>) : {};
+}
+
+/**
  * The settings of a server measured as deployed: production mode, one viewer token,
  * no audit log and no rate limit (the bench is the only client), the engine at `dockerHost`.
  */
