@@ -9,8 +9,12 @@
  * events per client) and measures, for every delivered event, the time from the engine's
  * timestamp to its arrival at each client (p50/p99), the server's CPU time during the
  * round (user + system, /proc/<pid>/stat: steadier than latencies on a shared machine),
+ * the clients' CPU time (they share the machine's two cores with the server and the engine),
  * and its resident memory (VmRSS of /proc/<pid>/status) with the subscribers connected,
  * after the round's delivery; the server's peak (VmHWM) at the end.
+ * Side by side, this process reads the engine's own `GET /events` (one direct reader, the
+ * same filter): the time from each event's timestamp to its arrival there is the engine's
+ * share of the delay, which no server in front of it can remove.
  * One warm-up round, then ROUNDS (default 3) rounds: each is printed, and their medians.
  *
  * `npm run bench:events` (starts the private engine if needed, builds the server; removes
@@ -29,6 +33,7 @@ import { loadConfig } from '../src/config.ts';
 import { DockerClient } from '../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
+import { streamEvents } from '../src/docker/events.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { launchBuiltServer } from '../test/helpers/server-process.ts';
 import {
@@ -109,6 +114,30 @@ const clients = spawn(
 );
 const output = createInterface({ input: clients.stdout })[Symbol.asyncIterator]();
 await output.next();
+if (clients.pid === undefined) throw new Error('the clients process did not start');
+const clientsPid: number = clients.pid;
+
+/** Milliseconds from each event's timestamp to its arrival at a direct reader of the engine. */
+let directLatenciesMs: number[] = [];
+const direct = new AbortController();
+let directConnected = false;
+const directReading = (async () => {
+  for await (const event of streamEvents(engine, {
+    filters: {
+      label: [label],
+      type: ['container'],
+      event: ['create', 'start', 'die', 'destroy'],
+    },
+    signal: direct.signal,
+    onConnected: () => {
+      directConnected = true;
+    },
+  })) {
+    directLatenciesMs.push(Date.now() - Number(BigInt(event.timeNano) / 1_000_000n));
+  }
+})().catch((error: unknown) => {
+  if (!direct.signal.aborted) throw error;
+});
 // Subscriptions are live once the server counts them all (a bench may poll; tests may not).
 while ((await metric('dockergraph_subscriptions_open', 'transport="websocket"')) < SUBSCRIBERS) {
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -120,6 +149,11 @@ interface Round {
   readonly p99: number;
   readonly max: number;
   readonly rssMiB: number;
+  /** The engine's own stream to a direct reader: p50 and max of its 40 events. */
+  readonly directP50: number;
+  readonly directMax: number;
+  /** The clients' CPU time during the round (user + system), in seconds. */
+  readonly clientSeconds: number;
   /** The server's CPU time during the round (user, system), in seconds. */
   readonly userSeconds: number;
   readonly systemSeconds: number;
@@ -128,6 +162,8 @@ interface Round {
 async function round(index: number): Promise<Round> {
   const startedAt = performance.now();
   const cpuBefore = cpuSeconds();
+  const clientsBefore = cpuTimes(clientsPid);
+  directLatenciesMs = [];
   for (let container = 0; container < CONTAINERS; container++) {
     const { Id } = JSON.parse(
       await call('POST', '/containers/create', {
@@ -144,20 +180,30 @@ async function round(index: number): Promise<Round> {
   if (line.done === true) throw new Error('the clients exited before the round was delivered');
   const seconds = (performance.now() - startedAt) / 1000;
   const cpuAfter = cpuSeconds();
+  const clientsAfter = cpuTimes(clientsPid);
   const { latenciesMs } = JSON.parse(String(line.value)) as { latenciesMs: number[] };
   latenciesMs.sort((a, b) => a - b);
+  while (directLatenciesMs.length < EVENTS_PER_CLIENT) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const directMs = directLatenciesMs.toSorted((a, b) => a - b);
   return {
     seconds,
     p50: percentile(latenciesMs, 50),
     p99: percentile(latenciesMs, 99),
     max: latenciesMs.at(-1) ?? Number.NaN,
     rssMiB: statusOfServerMiB('VmRSS'),
+    directP50: percentile(directMs, 50),
+    directMax: directMs.at(-1) ?? Number.NaN,
+    clientSeconds:
+      (clientsAfter.user + clientsAfter.system - clientsBefore.user - clientsBefore.system) / 1000,
     userSeconds: cpuAfter.user - cpuBefore.user,
     systemSeconds: cpuAfter.system - cpuBefore.system,
   };
 }
 
 try {
+  while (!directConnected) await new Promise((resolve) => setTimeout(resolve, 10));
   await round(0); // Warm-up: the server's JIT, the engine's first container of the run.
   const rounds: Round[] = [];
   for (let index = 1; index <= ROUNDS; index++) rounds.push(await round(index));
@@ -168,19 +214,21 @@ try {
     `${SUBSCRIBERS} subscribers, ${EVENTS_PER_CLIENT} events each per round (${SUBSCRIBERS * EVENTS_PER_CLIENT} deliveries), upstream /events connections: ${upstream}; built server (node ${process.version}, pid ${serverPid})\n`,
   );
   process.stdout.write(
-    '| round | delivered in (s) | p50 (ms) | p99 (ms) | max (ms) | server CPU user + system (s) | server RSS after it (MiB) |\n|---|---:|---:|---:|---:|---:|---:|\n',
+    "| round | delivered in (s) | p50 (ms) | p99 (ms) | max (ms) | engine's own stream p50 / max (ms) | server CPU user + system (s) | clients' CPU (s) | server RSS after it (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
   );
   rounds.forEach((each, index) => {
     process.stdout.write(
-      `| ${index + 1} | ${fixed(each.seconds)} | ${each.p50} | ${each.p99} | ${each.max} | ${each.userSeconds.toFixed(2)} + ${each.systemSeconds.toFixed(2)} | ${fixed(each.rssMiB)} |\n`,
+      `| ${index + 1} | ${fixed(each.seconds)} | ${each.p50} | ${each.p99} | ${each.max} | ${each.directP50} / ${each.directMax} | ${each.userSeconds.toFixed(2)} + ${each.systemSeconds.toFixed(2)} | ${each.clientSeconds.toFixed(2)} | ${fixed(each.rssMiB)} |\n`,
     );
   });
   const of = (pick: (each: Round) => number) => median(rounds.map(pick));
   process.stdout.write(
-    `| median | ${fixed(of((each) => each.seconds))} | ${of((each) => each.p50)} | ${of((each) => each.p99)} | ${of((each) => each.max)} | ${of((each) => each.userSeconds).toFixed(2)} + ${of((each) => each.systemSeconds).toFixed(2)} | ${fixed(of((each) => each.rssMiB))} |\n`,
+    `| median | ${fixed(of((each) => each.seconds))} | ${of((each) => each.p50)} | ${of((each) => each.p99)} | ${of((each) => each.max)} | ${of((each) => each.directP50)} / ${of((each) => each.directMax)} | ${of((each) => each.userSeconds).toFixed(2)} + ${of((each) => each.systemSeconds).toFixed(2)} | ${of((each) => each.clientSeconds).toFixed(2)} | ${fixed(of((each) => each.rssMiB))} |\n`,
   );
   process.stdout.write(`server peak RSS (VmHWM): ${fixed(peak)} MiB\n`);
 } finally {
+  direct.abort();
+  await directReading;
   // The clients leave first, so that the server writes to no closed socket; then it stops.
   const clientsExited = new Promise((resolve) => clients.once('exit', resolve));
   clients.stdin.end('close\n');

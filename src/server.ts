@@ -5,7 +5,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { type App, createApp, reportStreamErrors, singleEngineRegistry } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
@@ -38,6 +37,7 @@ import { isAllowedOrigin, isLoopbackHost, isLoopbackHostHeader } from './securit
 import { Authenticator, type Principal } from './security/principal.ts';
 import { createTerminalServer } from './terminal.ts';
 import { isTerminalPath, rawPathOf } from './terminal-protocol.ts';
+import { serveGraphqlWs } from './websocket-transport.ts';
 
 /** Raised at start-up when the server would listen beyond loopback with no authentication. */
 export class UnsafeListenError extends Error {
@@ -148,6 +148,7 @@ export async function startServer(
     ),
     maxMessageBytes: config.limits.maxBodyBytes,
     metrics,
+    logger,
   });
   const terminals = createTerminalServer({
     engines,
@@ -339,12 +340,15 @@ function serveWebSockets(
     guards,
     maxMessageBytes,
     metrics,
+    logger,
   }: {
     guards: OperationGuards;
     /** DOCKERGRAPH_MAX_BODY_BYTES: the largest message, as the largest HTTP body. */
     maxMessageBytes: number;
     /** Counts the errors answered over WebSocket (HTTP answers are counted by `useMetrics`). */
     metrics: Metrics;
+    /** Told of failures on the server's side of a connection. */
+    logger: Logger;
   },
 ): {
   readonly webSocketServer: WebSocketServer;
@@ -378,7 +382,7 @@ function serveWebSockets(
   };
   // The principal of each connection, found from its connection_init payload.
   const principals = new WeakMap<object, Principal>();
-  const disposable = useServer(
+  const disposable = serveGraphqlWs(
     {
       onConnect: (context) => {
         const params = context.connectionParams ?? {};
@@ -459,6 +463,12 @@ function serveWebSockets(
       },
     },
     webSocketServer,
+    {
+      onInternalError: (error) =>
+        logger.error('WebSocket connection failed', {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    },
   );
   return {
     webSocketServer,

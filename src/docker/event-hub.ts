@@ -221,33 +221,38 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     this.#replayed.clear();
   }
 
-  /** Queues `message` if it passes the filter; `matched` when the caller already knows it does. */
-  deliver(message: EventMessage, matched = false): void {
-    if (message.kind === 'event' && !matched && !matchesFilter(message.event, this.filter)) return;
-    if (message.kind === 'event' && this.#held) {
-      if (this.#held.length >= this.bufferSize) {
-        this.#overflow();
-        return;
-      }
-      this.#held.push(message.event);
-      return;
+  /**
+   * Queues `message` if it passes the filter (`matched`: the caller already knows it does).
+   * Without `wake`, a consumer waiting for it stays asleep until {@link wake}: the hub
+   * wakes its subscribers in turns. Whether the message joined the queue (not held back
+   * for a replay, nor refused because the queue was full or ended).
+   */
+  deliver(message: EventMessage, { matched = false, wake = true } = {}): boolean {
+    if (message.kind === 'event' && !matched && !matchesFilter(message.event, this.filter)) {
+      return false;
     }
-    this.#push(message);
+    if (message.kind === 'event' && this.#held) {
+      if (this.#held.length >= this.bufferSize) this.#overflow();
+      else this.#held.push(message.event);
+      return false;
+    }
+    return this.#push(message, wake);
   }
 
-  #push(message: EventMessage): void {
-    if (this.#ended) return;
-    if (this.#queue.length >= this.bufferSize) {
-      this.#overflow();
-      return;
-    }
-    this.#queue.push(message);
+  /** Wakes a consumer waiting for the messages queued without waking it. */
+  wake(): void {
     this.#notify();
   }
 
-  /** Told that messages for it piled up in the hub: a resync, then its stream ends. */
-  fallBehind(): void {
-    if (!this.#ended) this.#overflow();
+  #push(message: EventMessage, wake = true): boolean {
+    if (this.#ended) return false;
+    if (this.#queue.length >= this.bufferSize) {
+      this.#overflow();
+      return false;
+    }
+    this.#queue.push(message);
+    if (wake) this.#notify();
+    return true;
   }
 
   #overflow(): void {
@@ -293,23 +298,13 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
 }
 
 /**
- * Subscribers handed a message before the hub lets the event loop turn. What follows a
- * hand-over (an iterator's waiting `next`, graphql-ws's message, the socket write) runs
- * as promise reactions, which the loop drains in the order they were queued: handed to
- * all 1,000 subscribers at once, each step ran for every subscriber before the next
- * step of any, so no write left before nearly all the work of the event was done.
+ * Subscribers woken before the hub lets the event loop turn. What follows a wake (the
+ * iterator's waiting `next`, graphql-ws's message, the socket write) runs as promise
+ * reactions, which the loop drains in the order they were queued: with all 1,000
+ * subscribers woken at once, each step ran for every subscriber before the next step of
+ * any, so no write left before nearly all the work of the event was done.
  */
-const DELIVERIES_PER_TURN = 32;
-
-/** A message being handed to the subscribers there were when it came. */
-interface Broadcast {
-  readonly message: EventMessage;
-  readonly subscribers: readonly Subscription[];
-  /** The index of the next subscriber to hand it to. */
-  next: number;
-  /** Whether each distinct filter passes the event. */
-  readonly verdicts: Map<string, boolean>;
-}
+const WAKES_PER_TURN = 32;
 
 /** The state of one upstream `/events` connection's lifetime, reconnects included. */
 interface Upstream {
@@ -329,10 +324,14 @@ export class EventHub {
   readonly #subscribers = new Set<Subscription>();
   /** The subscribers handed each message at once ({@link SubscribeOptions.immediate}). */
   readonly #immediate = new Set<Subscription>();
-  /** Messages still being handed out, oldest first: a message waits for the one before. */
-  readonly #outbox: Broadcast[] = [];
-  /** Whether the hand-out of the outbox goes on at the next turn of the event loop. */
-  #handOutScheduled = false;
+  /**
+   * Subscribers with messages queued that their consumer was not woken for yet, in the
+   * order they were first queued one: a subscriber queued several events before its turn
+   * comes takes them all at once (one write to its client, when the transport corks).
+   */
+  readonly #toWake = new Set<Subscription>();
+  /** Whether waking goes on at the next turn of the event loop. */
+  #wakeScheduled = false;
   #upstream: Upstream | null = null;
   #upstreamConnections = 0;
   #resyncs = 0;
@@ -421,6 +420,7 @@ export class EventHub {
   #leave(subscription: Subscription): void {
     this.#subscribers.delete(subscription);
     this.#immediate.delete(subscription);
+    this.#toWake.delete(subscription);
     if (this.subscriberCount === 0) this.#stopUpstream();
   }
 
@@ -434,56 +434,42 @@ export class EventHub {
     if (message.kind === 'resync') this.#resyncs += 1;
     const verdicts = new Map<string, boolean>();
     for (const subscription of this.#immediate) this.#handTo(subscription, message, verdicts);
-    const inTurn: Subscription[] = [];
+    // Every other subscriber's queue takes the message now (each keeps its order and its
+    // bound, past which it is told it fell behind); their consumers are woken in turns. A
+    // subscriber still replaying `since` holds it until its replay ends, to drop it there
+    // if the replay gave it too.
     for (const subscription of this.#subscribers) {
-      // A subscriber still replaying `since` is handed the event now, to be held until its
-      // replay ends and dropped there if the replay gave it too; handed in a later turn,
-      // after its replay ended, it would arrive twice.
-      if (subscription.replaying) this.#handTo(subscription, message, verdicts);
-      else inTurn.push(subscription);
+      if (this.#handTo(subscription, message, verdicts, false)) this.#toWake.add(subscription);
     }
-    this.#outbox.push({ message, subscribers: inTurn, next: 0, verdicts });
-    // The upstream is read between turns, so when subscribers' work is slower than the
-    // engine's events the outbox would grow without end: it holds at most as many messages
-    // as a subscriber may have waiting. The subscribers not yet handed the oldest are told
-    // they fell behind (a resync that ends their stream), as when their own queue is full.
-    while (this.#outbox.length > this.#bufferSize) {
-      const oldest = this.#outbox.shift();
-      if (!oldest) break;
-      for (const subscription of oldest.subscribers.slice(oldest.next)) subscription.fallBehind();
-    }
-    if (!this.#handOutScheduled) this.#handOut();
+    if (!this.#wakeScheduled) this.#wakeInTurns();
   }
 
   /**
-   * Hands the waiting messages to their subscribers, {@link DELIVERIES_PER_TURN} at a time
-   * with a turn of the event loop in between, so that the first subscribers' writes leave
-   * while the rest wait. Each subscriber still gets every message in the hub's order.
+   * Wakes the subscribers with messages waiting, {@link WAKES_PER_TURN} at a time with a
+   * turn of the event loop in between, so that the first subscribers' writes leave while
+   * the rest wait.
    */
-  readonly #handOut = (): void => {
-    this.#handOutScheduled = false;
-    let left = DELIVERIES_PER_TURN;
-    for (let broadcast = this.#outbox[0]; broadcast; broadcast = this.#outbox[0]) {
-      const { message, subscribers, verdicts } = broadcast;
-      while (broadcast.next < subscribers.length) {
-        if (left === 0) {
-          this.#handOutScheduled = true;
-          setImmediate(this.#handOut);
-          return;
-        }
-        const subscription = subscribers[broadcast.next];
-        broadcast.next += 1;
-        if (subscription && this.#handTo(subscription, message, verdicts)) left -= 1;
+  readonly #wakeInTurns = (): void => {
+    this.#wakeScheduled = false;
+    let left = WAKES_PER_TURN;
+    for (const subscription of this.#toWake) {
+      if (left === 0) {
+        this.#wakeScheduled = true;
+        setImmediate(this.#wakeInTurns);
+        return;
       }
-      this.#outbox.shift();
+      this.#toWake.delete(subscription);
+      subscription.wake();
+      left -= 1;
     }
   };
 
-  /** Hands `message` to `subscription` if its filter passes; whether it did. */
+  /** Hands `message` to `subscription` if its filter passes; whether it was queued. */
   #handTo(
     subscription: Subscription,
     message: EventMessage,
     verdicts: Map<string, boolean>,
+    wake = true,
   ): boolean {
     if (subscription.ended) return false;
     if (message.kind === 'event') {
@@ -497,8 +483,7 @@ export class EventHub {
       }
       if (!passes) return false;
     }
-    subscription.deliver(message, true);
-    return true;
+    return subscription.deliver(message, { matched: true, wake });
   }
 
   /** Reads what the engine still holds from `since` up to now, once the live stream is open. */
