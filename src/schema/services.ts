@@ -1,3 +1,4 @@
+import { compareText } from '../compare-text.ts';
 import type { GraphQLContext } from '../context.ts';
 import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import { givenFields } from '../docker/given-fields.ts';
@@ -661,8 +662,8 @@ function sortTasks(tasks: readonly EngineTask[]): EngineTask[] {
   return [...tasks].sort(
     (a, b) =>
       (a.Slot ?? 0) - (b.Slot ?? 0) ||
-      (a.NodeID ?? '').localeCompare(b.NodeID ?? '') ||
-      b.CreatedAt.localeCompare(a.CreatedAt),
+      compareText(a.NodeID ?? '', b.NodeID ?? '') ||
+      compareText(b.CreatedAt, a.CreatedAt),
   );
 }
 

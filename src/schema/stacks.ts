@@ -1,3 +1,4 @@
+import { compareText } from '../compare-text.ts';
 import { builder } from './builder.ts';
 import { paginate } from './pagination.ts';
 import {
@@ -19,7 +20,7 @@ StackRef.implement({
       resolve: async ({ engine, name }, _args, context) =>
         (await context.loaders.swarm.services())
           .filter((service) => service.Spec.Labels?.[STACK_NAMESPACE_LABEL] === name)
-          .sort((a, b) => (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''))
+          .sort((a, b) => compareText(a.Spec.Name ?? '', b.Spec.Name ?? ''))
           .map((service) => ({ engine, service })),
     }),
     networks: t.field({

@@ -268,6 +268,7 @@ type Documents = {
     "\n  mutation SwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on ServicePayload { service { image previousImage } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmRollbackServiceDocument,
     "\n  mutation SwarmRemoveService($id: String!) {\n    removeService(id: $id) {\n      __typename\n      ... on RemoveServicePayload { name }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmRemoveServiceDocument,
     "\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n": typeof types.SwarmServiceListDocument,
+    "\n  query SwarmStackServices {\n    stacks { edges { node { name services { name stack { name } } } } }\n  }\n": typeof types.SwarmStackServicesDocument,
 };
 const documents: Documents = {
     "mutation Build {\n  buildImage(\n    input: {dockerfile: \"\"\"\n      FROM dockergraph/busybox:latest\n      COPY hello.txt /\n      CMD [\"cat\", \"/hello.txt\"]\n    \"\"\", files: [{path: \"hello.txt\", content: \"hello\"}], tags: [\"hello:1\"]}\n  ) {\n    ... on BuildImagePayload {\n      image {\n        tags\n      }\n      log\n    }\n    ... on BuildFailedError {\n      message\n      log\n    }\n    ... on MutationError {\n      message\n    }\n  }\n}": types.BuildDocument,
@@ -524,6 +525,7 @@ const documents: Documents = {
     "\n  mutation SwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on ServicePayload { service { image previousImage } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmRollbackServiceDocument,
     "\n  mutation SwarmRemoveService($id: String!) {\n    removeService(id: $id) {\n      __typename\n      ... on RemoveServicePayload { name }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmRemoveServiceDocument,
     "\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n": types.SwarmServiceListDocument,
+    "\n  query SwarmStackServices {\n    stacks { edges { node { name services { name stack { name } } } } }\n  }\n": types.SwarmStackServicesDocument,
 };
 
 /**
@@ -1556,6 +1558,10 @@ export function graphql(source: "\n  mutation SwarmRemoveService($id: String!) {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n"): (typeof documents)["\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SwarmStackServices {\n    stacks { edges { node { name services { name stack { name } } } } }\n  }\n"): (typeof documents)["\n  query SwarmStackServices {\n    stacks { edges { node { name services { name stack { name } } } } }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

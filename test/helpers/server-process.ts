@@ -29,6 +29,13 @@ export function startBuiltEnv(): Record<string, string> {
     const assignment = /^([A-Z_][A-Z0-9_]*)=(\S*)$/.exec(word);
     if (!assignment) break;
     const [, name = '', value = ''] = assignment;
+    // Words are split on spaces, not read as a shell would: a quoted or expanded value would
+    // be passed on with its quotes, so the tests would run another server than the script.
+    if (/["'`$\\]/.test(value)) {
+      throw new Error(
+        `start:built sets ${name} with shell quoting or expansion (${value}), which startBuiltEnv does not read: write the value plainly`,
+      );
+    }
     env[name] = value;
   }
   return env;

@@ -83,6 +83,12 @@ const ServiceList = graphql(`
   }
 `);
 
+const StackServices = graphql(`
+  query SwarmStackServices {
+    stacks { edges { node { name services { name stack { name } } } } }
+  }
+`);
+
 describe('swarm services', () => {
   const fixtures = new SwarmFixtures();
   const { tokens, env } = makeRoleTokens();
@@ -287,5 +293,28 @@ describe('swarm services', () => {
       });
     });
     expect(calls).toEqual([]);
+  });
+
+  it('groups the services of a stack under it, in the same name order on every host', async () => {
+    const stack = fixtures.name('stack');
+    // Code-unit order puts an upper-case name first; a locale's collation would not.
+    const names = [fixtures.name('stack-alpha'), fixtures.name('stack-Zulu')];
+    for (const name of names) {
+      const created = await admin.query(CreateService, {
+        input: serviceInput(name, {
+          replicas: 0,
+          labels: [
+            { name: 'dockergraph.test', value: fixtures.run },
+            { name: 'com.docker.stack.namespace', value: stack },
+          ],
+        }),
+      });
+      expect(created.createService.__typename).toBe('ServicePayload');
+    }
+    const data = await viewer.query(StackServices);
+    const found = data.stacks.edges.find((edge) => edge.node.name === stack);
+    expect(found?.node.services).toEqual(
+      [...names].reverse().map((name) => ({ name, stack: { name: stack } })),
+    );
   });
 });
