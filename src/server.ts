@@ -354,7 +354,8 @@ function serveWebSockets(
   readonly webSocketServer: WebSocketServer;
   /** Resolves once no operation runs (their "complete" sent), or after `timeoutMs`. */
   settle(timeoutMs: number): Promise<void>;
-  dispose(): void | Promise<void>;
+  /** Closes the connections (1001); drops those whose client did not answer within a second. */
+  dispose(): Promise<void>;
 } {
   const webSocketServer = new WebSocketServer({
     noServer: true,

@@ -56,7 +56,14 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined>(
   options: ServerOptions<P, WebSocketExtra>,
   webSocketServer: WebSocketServer,
   { keepAliveMs = 12_000, onInternalError }: GraphqlWsTransportOptions,
-): { dispose(): Promise<void> } {
+): {
+  /**
+   * Closes every connection (1001, going away) and stops serving; a client that has not
+   * answered the close within `graceMs` is dropped (ws itself would wait 30 s for a
+   * client that stopped reading or whose network is gone, holding the server's stop).
+   */
+  dispose(graceMs?: number): Promise<void>;
+} {
   const server = makeServer(options);
   webSocketServer.options.handleProtocols = handleProtocols;
   const closeAll = (code: number, reason: string) => {
@@ -121,12 +128,19 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined>(
     });
   });
   return {
-    async dispose() {
+    async dispose(graceMs = 1_000) {
       closeAll(1001, 'Going away');
+      const drop = setTimeout(() => {
+        for (const client of webSocketServer.clients) client.terminate();
+      }, graceMs);
       webSocketServer.removeAllListeners();
-      await new Promise<void>((resolve, reject) => {
-        webSocketServer.close((error) => (error ? reject(error) : resolve()));
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          webSocketServer.close((error) => (error ? reject(error) : resolve()));
+        });
+      } finally {
+        clearTimeout(drop);
+      }
     },
   };
 }

@@ -200,4 +200,25 @@ describe('graphql-ws transport', () => {
       .map((message) => Number.parseInt(message.payload?.data?.endless ?? '', 10));
     expect(received).toEqual(Array.from({ length: pulledWhenFull + 5 }, (_, index) => index + 1));
   });
+
+  it('drops on dispose, after a second, the connection of a client that stopped reading and so never answers the close', async () => {
+    const server = await serve();
+    const client = await connect(server.url);
+    client.socket.pause();
+    client.send({
+      id: 'endless',
+      type: 'subscribe',
+      payload: { query: 'subscription { endless(size: 65536) }' },
+    });
+    await waitFor(() => (server.observed.socket?.writableLength ?? 0) >= UNWAITED_BYTES, {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+      what: 'the server to have the bound waiting for the client',
+    });
+    // ws waits 30 s for the client's close frame before it drops the socket: the stop of the
+    // server (and this test) would wait as long.
+    running.splice(running.indexOf(server), 1);
+    await server.close();
+    expect(server.observed.socket?.destroyed).toBe(true);
+  });
 });
