@@ -204,6 +204,8 @@ export interface LimitsConfig {
   readonly maxEngineCalls: number;
   /** Most global IDs one `nodes(ids:)` may ask for. */
   readonly maxNodeIds: number;
+  /** Most operations one graphql-ws connection may run at once (`DOCKERGRAPH_MAX_OPERATIONS_PER_CONNECTION`). */
+  readonly maxOperationsPerConnection: number;
   /** Most engine events one `eventsHistory` (or a past-ending `events`) reads (`DOCKERGRAPH_EVENTS_HISTORY_MAX`). */
   readonly maxEventsHistory: number;
   /**
@@ -723,6 +725,13 @@ export function loadConfig(env: Environment = process.env): Config {
         readInteger(env, 'DOCKERGRAPH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400) * 1_000,
       maxEngineCalls: readInteger(env, 'DOCKERGRAPH_MAX_ENGINE_CALLS', 200, 1, 1_000_000),
       maxNodeIds: readInteger(env, 'DOCKERGRAPH_MAX_NODE_IDS', 100, 1, 100_000),
+      maxOperationsPerConnection: readInteger(
+        env,
+        'DOCKERGRAPH_MAX_OPERATIONS_PER_CONNECTION',
+        100,
+        1,
+        100_000,
+      ),
       maxEventsHistory: readInteger(env, 'DOCKERGRAPH_EVENTS_HISTORY_MAX', 1_000, 1, 100_000),
       updateCheckTtlMs:
         readInteger(env, 'DOCKERGRAPH_UPDATE_CHECK_TTL_SECONDS', 300, 0, 604_800) * 1_000,

@@ -147,6 +147,7 @@ export async function startServer(
       metrics.recordRateLimited(transport),
     ),
     maxMessageBytes: config.limits.maxBodyBytes,
+    maxOperations: config.limits.maxOperationsPerConnection,
     metrics,
     logger,
   });
@@ -339,12 +340,15 @@ function serveWebSockets(
   {
     guards,
     maxMessageBytes,
+    maxOperations,
     metrics,
     logger,
   }: {
     guards: OperationGuards;
     /** DOCKERGRAPH_MAX_BODY_BYTES: the largest message, as the largest HTTP body. */
     maxMessageBytes: number;
+    /** DOCKERGRAPH_MAX_OPERATIONS_PER_CONNECTION: the most operations one connection runs at once. */
+    maxOperations: number;
     /** Counts the errors answered over WebSocket (HTTP answers are counted by `useMetrics`). */
     metrics: Metrics;
     /** Told of failures on the server's side of a connection. */
@@ -419,6 +423,18 @@ function serveWebSockets(
       execute: (args) => envelopedOf(args).execute(args),
       subscribe: (args) => envelopedOf(args).subscribe(args),
       onSubscribe: async (context, _id, payload) => {
+        // graphql-ws holds each operation of the connection, this one included, from its
+        // subscribe message until it completes. The rate limit only slows the opening of
+        // subscriptions: without this bound one connection held 5,000 (each a hub
+        // subscriber and its execution, about 29 kB) after two seconds, and more every minute.
+        if (Object.keys(context.subscriptions).length > maxOperations) {
+          return [
+            new GraphQLError(
+              `this connection already runs ${maxOperations} operations, the most one connection may run at once (DOCKERGRAPH_MAX_OPERATIONS_PER_CONNECTION): complete one first`,
+              { extensions: { code: 'TOO_MANY_OPERATIONS' } },
+            ),
+          ];
+        }
         // The guards HTTP requests pass once read (batch, rate limit, registered operations),
         // from the same function; refused mutations and subscriptions are audited there.
         const admitted = await guardOperations(

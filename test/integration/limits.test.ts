@@ -476,4 +476,65 @@ describe('rate limit', () => {
       await live.close();
     }
   });
+
+  it('holds the operations running at once on one WebSocket connection to DOCKERGRAPH_MAX_OPERATIONS_PER_CONNECTION, answering the next with an error message', async () => {
+    const live = await startLiveServer(undefined, {
+      env: { DOCKERGRAPH_RATE_LIMIT: '0', DOCKERGRAPH_MAX_OPERATIONS_PER_CONNECTION: '3' },
+    });
+    // Each subscription holds a hub subscriber and its execution (about 29 kB each): one
+    // connection opened 5,000 in two seconds, and the rate limit only slows that down.
+    const subscribe = (label: string) => {
+      const outcome: { errors: unknown[] | null; completed: boolean } = {
+        errors: null,
+        completed: false,
+      };
+      const unsubscribe = live.client.subscribe(
+        { query: `subscription { events(filter: { labels: ["${label}"] }) { kind } }` },
+        {
+          next: () => {},
+          error: (error) => {
+            outcome.errors = Array.isArray(error) ? error : [error];
+          },
+          complete: () => {
+            outcome.completed = true;
+          },
+        },
+      );
+      return { outcome, unsubscribe };
+    };
+    try {
+      const held = [subscribe('a'), subscribe('b'), subscribe('c')];
+      await waitFor(() => live.server.events.subscriberCount === 3, {
+        timeoutMs: 10_000,
+        what: 'three subscribers',
+      });
+      const refused = subscribe('d');
+      await waitFor(() => refused.outcome.errors !== null, {
+        timeoutMs: 10_000,
+        what: 'the fourth operation to be refused',
+      });
+      expect(refused.outcome.errors).toEqual([
+        expect.objectContaining({
+          message:
+            'this connection already runs 3 operations, the most one connection may run at once (DOCKERGRAPH_MAX_OPERATIONS_PER_CONNECTION): complete one first',
+          extensions: expect.objectContaining({ code: 'TOO_MANY_OPERATIONS' }),
+        }),
+      ]);
+      expect(live.server.events.subscriberCount).toBe(3);
+      // The connection stays open: once one ends, another runs.
+      held[0]?.unsubscribe();
+      await waitFor(() => live.server.events.subscriberCount === 2, {
+        timeoutMs: 10_000,
+        what: 'the first to leave',
+      });
+      const next = subscribe('e');
+      await waitFor(() => live.server.events.subscriberCount === 3, {
+        timeoutMs: 10_000,
+        what: 'another subscriber',
+      });
+      expect(next.outcome.errors).toBeNull();
+    } finally {
+      await live.close();
+    }
+  });
 });
