@@ -485,6 +485,11 @@ function serveWebSockets(
         logger.error('WebSocket connection failed', {
           error: error instanceof Error ? error.message : String(error),
         }),
+      onConnectionError: (error, request) =>
+        logger.debug('WebSocket connection closed on its socket failing', {
+          error: error instanceof Error ? error.message : String(error),
+          clientAddress: request.socket.remoteAddress ?? null,
+        }),
     },
   );
   return {

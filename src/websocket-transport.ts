@@ -43,6 +43,12 @@ export interface GraphqlWsTransportOptions {
   readonly keepAliveMs?: number;
   /** Told of a failure on the server's side of a connection (which is then closed). */
   readonly onInternalError: (error: unknown) => void;
+  /**
+   * Told of a connection's socket failing: a frame that breaks the protocol or is too large
+   * (ws closes with 1002 or 1009), or the network. The client's doing, not the server's: a
+   * log at error level would let any client write one line per connection.
+   */
+  readonly onConnectionError?: (error: unknown, request: IncomingMessage) => void;
 }
 
 /**
@@ -55,7 +61,7 @@ export interface GraphqlWsTransportOptions {
 export function serveGraphqlWs<P extends Record<string, unknown> | undefined>(
   options: ServerOptions<P, WebSocketExtra>,
   webSocketServer: WebSocketServer,
-  { keepAliveMs = 12_000, onInternalError }: GraphqlWsTransportOptions,
+  { keepAliveMs = 12_000, onInternalError, onConnectionError }: GraphqlWsTransportOptions,
 ): {
   /**
    * Closes every connection (1001, going away) and stops serving; a client that has not
@@ -76,7 +82,7 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined>(
   webSocketServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const tcp = request.socket;
     socket.once('error', (error) => {
-      onInternalError(error);
+      onConnectionError?.(error, request);
       socket.close(CloseCode.InternalServerError, INTERNAL_ERROR_REASON);
     });
     let pongWait: NodeJS.Timeout | null = null;

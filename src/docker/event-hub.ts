@@ -164,6 +164,8 @@ export function matchesFilter(event: EngineEvent, filter: EventFilter): boolean 
 class Subscription implements AsyncIterableIterator<EventMessage> {
   readonly #queue: EventMessage[] = [];
   #wake: (() => void) | null = null;
+  /** Messages taken since the hub last woke this subscriber. */
+  #takenSinceWake = 0;
   #ended = false;
   /** While the `since` replay runs, live events wait here. */
   #held: EngineEvent[] | null = null;
@@ -181,6 +183,12 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     private readonly leave: (subscription: Subscription) => void,
     /** Told when this subscriber fell behind and gets a resync. */
     private readonly overflowed: () => void = () => {},
+    /**
+     * Asks the hub to wake this subscriber in a later turn, once it took its share of what
+     * waits for it ({@link MESSAGES_PER_WAKE}); null: it takes everything at once (the read
+     * model's way).
+     */
+    private readonly waitForTurn: ((subscription: Subscription) => void) | null = null,
   ) {
     this.filterKey = JSON.stringify([
       filter.types ?? null,
@@ -239,8 +247,9 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     return this.#push(message, wake);
   }
 
-  /** Wakes a consumer waiting for the messages queued without waking it. */
+  /** Wakes a consumer waiting for the messages queued without waking it: its turn came. */
   wake(): void {
+    this.#takenSinceWake = 0;
     this.#notify();
   }
 
@@ -277,9 +286,18 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
 
   async next(): Promise<IteratorResult<EventMessage, undefined>> {
     for (;;) {
-      const message = this.#queue.shift();
-      if (message) return { done: false, value: message };
-      if (this.#ended) return { done: true, value: undefined };
+      if (this.#queue.length > 0) {
+        if (this.waitForTurn === null || this.#takenSinceWake < MESSAGES_PER_WAKE) {
+          const message = this.#queue.shift();
+          if (message) {
+            this.#takenSinceWake += 1;
+            return { done: false, value: message };
+          }
+        }
+        this.waitForTurn?.(this);
+      } else if (this.#ended) {
+        return { done: true, value: undefined };
+      }
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
@@ -305,6 +323,14 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
  * any, so no write left before nearly all the work of the event was done.
  */
 const WAKES_PER_TURN = 32;
+
+/**
+ * Messages a subscriber woken in its turn takes before it waits for its next turn: the
+ * events that piled up for it while others were woken leave together (one write), yet a
+ * burst of a thousand does not keep the event loop for 32 subscribers times a thousand
+ * deliveries in one turn, while requests wait.
+ */
+const MESSAGES_PER_WAKE = 8;
 
 /** The state of one upstream `/events` connection's lifetime, reconnects included. */
 interface Upstream {
@@ -395,6 +421,7 @@ export class EventHub {
       () => {
         this.#resyncs += 1;
       },
+      immediate ? null : this.#waitForTurn,
     );
     if (this.#closed || signal?.aborted) {
       subscription.end();
@@ -443,6 +470,14 @@ export class EventHub {
     }
     if (!this.#wakeScheduled) this.#wakeInTurns();
   }
+
+  /** Queues `subscription` to be woken in a later turn (it took its share of this one). */
+  readonly #waitForTurn = (subscription: Subscription): void => {
+    this.#toWake.add(subscription);
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    setImmediate(this.#wakeInTurns);
+  };
 
   /**
    * Wakes the subscribers with messages waiting, {@link WAKES_PER_TURN} at a time with a

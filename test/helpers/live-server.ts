@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
 import type { DockerClient } from '../../src/docker/client.ts';
 import { createDockerClient } from '../../src/docker/create-docker-client.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { EngineCallRecorder } from './app.ts';
 import { clientWithToken, webSocketUrl } from './graphql-ws.ts';
@@ -47,6 +47,8 @@ export interface LiveServerOptions {
   readonly env?: Record<string, string | undefined>;
   /** Sent as `{"authorization": "Bearer <token>"}` in the client's connection_init payload. */
   readonly token?: string;
+  /** Where the server logs (silent unless given). */
+  readonly logger?: Logger;
 }
 
 /** Starts a server on a free port over `dockerHost` (the test engine by default). */
@@ -63,7 +65,7 @@ export async function startLiveServer(
     ...options.env,
   });
   const docker = createDockerClient(config);
-  const server = await startServer(config, docker, createLogger('silent'));
+  const server = await startServer(config, docker, options.logger ?? createLogger('silent'));
   const client = createClient({
     url: webSocketUrl(server.url),
     webSocketImpl: WebSocket,

@@ -593,6 +593,58 @@ describe('events subscription', () => {
     }
   });
 
+  it('lets a subscriber woken in its turn take 8 of the events waiting for it, the rest in later turns, all of them in order', async () => {
+    const hub = new EventHub(fixtures.engine);
+    const filter = {
+      labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=per-wake'],
+      actions: ['create'],
+    };
+    const creates = 10;
+    // Handed each event at once: once it has all ten, the other's queue holds them too.
+    const watcher = hub.subscribe({ filter, immediate: true });
+    const subscriber = hub.subscribe({ filter });
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      await Promise.all(
+        Array.from({ length: creates }, (_, index) =>
+          createLabelled('per-wake', `per-wake-${index}`),
+        ),
+      );
+      const order: string[] = [];
+      for await (const message of watcher) {
+        if (message.kind === 'event') order.push(message.event.Actor.ID);
+        if (order.length === creates) break;
+      }
+      // Counts the turns of the event loop while the subscriber reads what waits for it.
+      let turn = 0;
+      let reading = true;
+      const tick = () => {
+        turn += 1;
+        if (reading) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const read: { id: string; turn: number }[] = [];
+      for await (const message of subscriber) {
+        if (message.kind === 'event') read.push({ id: message.event.Actor.ID, turn });
+        if (read.length === creates) break;
+      }
+      reading = false;
+      expect(read.map((each) => each.id)).toEqual(order);
+      const perTurn: number[] = [];
+      read.forEach((each, index) => {
+        if (index > 0 && each.turn === read[index - 1]?.turn) {
+          perTurn[perTurn.length - 1] = (perTurn.at(-1) ?? 0) + 1;
+        } else {
+          perTurn.push(1);
+        }
+      });
+      expect(perTurn).toEqual([8, 2]);
+      expect(hub.subscriberCount).toBe(0);
+    } finally {
+      hub.close();
+    }
+  });
+
   it('completes SSE streams and closes WebSocket clients when the server stops', async () => {
     const config = loadConfig({
       HOME: '/nonexistent',

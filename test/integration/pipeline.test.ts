@@ -6,12 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { Logger } from '../../src/logger.ts';
 import { operationHash } from '../../src/plugins/persisted-operations.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import type { GraphQLResponse } from '../helpers/app.ts';
 import { auditRecordsIn } from '../helpers/audit-lines.ts';
 import { clientWithToken, finalAnswer, webSocketUrl } from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+import { captureLog } from '../helpers/log-capture.ts';
 
 const TRANSPORTS = ['http', 'sse', 'websocket'] as const;
 type Transport = (typeof TRANSPORTS)[number];
@@ -123,6 +125,7 @@ async function expectRefusedEverywhere(
 async function serverWith(
   env: Record<string, string> = {},
   extraTokens: readonly { id: string; role: string; token: string }[] = [],
+  logger?: Logger,
 ) {
   const admin = randomToken();
   const viewer = randomToken();
@@ -136,6 +139,7 @@ async function serverWith(
       DOCKERGRAPH_MAX_BODY_BYTES: '4096',
       ...env,
     },
+    ...(logger ? { logger } : {}),
   });
   return { server, admin, viewer };
 }
@@ -358,7 +362,8 @@ describe('registered operations over every transport', () => {
 
 describe('size', () => {
   it('refuses a body, a query string and a WebSocket message over DOCKERGRAPH_MAX_BODY_BYTES', async () => {
-    const { server, admin } = await serverWith();
+    const log = captureLog('debug');
+    const { server, admin } = await serverWith({}, [], log.logger);
     try {
       const padding = 'x'.repeat(5_000);
       const operation = { query: '{ __typename }', variables: { padding } };
@@ -379,6 +384,17 @@ describe('size', () => {
         // 1009: message too big.
         expect((await close).code).toBe(1009);
       });
+      // The client's doing: noted at debug level with its address, never as a server error.
+      await log.waitFor(
+        (entry) => entry.msg === 'WebSocket connection closed on its socket failing',
+      );
+      expect(log.entries.filter((entry) => entry.msg.startsWith('WebSocket'))).toEqual([
+        expect.objectContaining({
+          level: 'debug',
+          error: expect.stringMatching(/max payload size exceeded/i),
+          clientAddress: '127.0.0.1',
+        }),
+      ]);
       expect(calls).toEqual([]);
       // The server still answers.
       const fine = await send(server, 'websocket', { query: '{ __typename }' }, admin);
