@@ -35,6 +35,7 @@ import { useMetrics } from './plugins/use-metrics.ts';
 import { usePartialErrors } from './plugins/use-partial-errors.ts';
 import { useReservedResponseKeys } from './plugins/use-reserved-response-keys.ts';
 import { useSharedSubscriptionResults } from './plugins/use-shared-subscription-results.ts';
+import { useSubscriptionLimit } from './plugins/use-subscription-limit.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { useTracing } from './plugins/use-tracing.ts';
 import { useUploads } from './plugins/use-uploads.ts';
@@ -400,6 +401,8 @@ export function createApp(
       useReservedResponseKeys(),
       useIntrospectionPolicy(config.security.introspection),
       useCostLimit(config.limits),
+      // After the limits that refuse an operation, which then holds no place.
+      useSubscriptionLimit(config.limits.maxSubscriptionsPerToken),
       usePartialErrors(),
       // Last: the limits above refuse an operation before its subscription is set up.
       useSharedSubscriptionResults(),

@@ -14,6 +14,7 @@ import { auditRecordsIn } from '../helpers/audit-lines.ts';
 import { clientWithToken, finalAnswer, webSocketUrl } from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { captureLog } from '../helpers/log-capture.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const TRANSPORTS = ['http', 'sse', 'websocket'] as const;
 type Transport = (typeof TRANSPORTS)[number];
@@ -356,6 +357,46 @@ describe('registered operations over every transport', () => {
       );
     } finally {
       await persisted.server.close();
+    }
+  });
+});
+
+describe('live subscriptions per token', () => {
+  it('holds one token to DOCKERGRAPH_MAX_SUBSCRIPTIONS_PER_TOKEN live subscriptions over every transport together, other tokens apart', async () => {
+    const { server, admin, viewer } = await serverWith({
+      DOCKERGRAPH_MAX_SUBSCRIPTIONS_PER_TOKEN: '2',
+      DOCKERGRAPH_RATE_LIMIT: '0',
+    });
+    const operation = { query: 'subscription { events { kind } }' };
+    const hub = server.server.events;
+    const untilSubscribers = (count: number) =>
+      waitFor(() => hub.subscriberCount === count, {
+        timeoutMs: 10_000,
+        what: `${count} subscribers (${hub.subscriberCount} now)`,
+      });
+    try {
+      // One over WebSocket, one over SSE: the token's two. Each starts with its first read.
+      const overWebSocket = server.iterateWithToken('websocket', admin, operation);
+      void overWebSocket.next();
+      const overSse = server.iterateWithToken('sse', admin, operation);
+      void overSse.next();
+      await untilSubscribers(2);
+      await expectRefusedEverywhere(server, operation, admin, {
+        code: 'TOO_MANY_SUBSCRIPTIONS',
+        message:
+          /^this token already has 2 live subscriptions, the most one token may have \(DOCKERGRAPH_MAX_SUBSCRIPTIONS_PER_TOKEN\)/,
+      });
+      expect(hub.subscriberCount).toBe(2);
+      // Another token has places of its own.
+      void server.iterateWithToken('websocket', viewer, operation).next();
+      await untilSubscribers(3);
+      // Once one of the token's ends, it may open another.
+      await overSse.return?.();
+      await untilSubscribers(2);
+      void server.iterateWithToken('websocket', admin, operation).next();
+      await untilSubscribers(3);
+    } finally {
+      await server.close();
     }
   });
 });
