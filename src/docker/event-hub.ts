@@ -353,7 +353,8 @@ export class EventHub {
   /**
    * Subscribers with messages queued that their consumer was not woken for yet, in the
    * order they were first queued one: a subscriber queued several events before its turn
-   * comes takes them all at once (one write to its client, when the transport corks).
+   * comes takes them together, up to {@link MESSAGES_PER_WAKE} (one write to its client,
+   * when the transport corks).
    */
   readonly #toWake = new Set<Subscription>();
   /** Whether waking goes on at the next turn of the event loop. */
