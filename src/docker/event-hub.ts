@@ -169,7 +169,14 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
   #ended = false;
   /** While the `since` replay runs, live events wait here. */
   #held: EngineEvent[] | null = null;
+  /**
+   * Keys of the events the replay gave, kept after it ends: the live stream and the replay
+   * are two connections, so a live copy of a replayed event may still come after the
+   * replay's answer ended (both were on their way; the hub read the replay's end first).
+   */
   readonly #replayed = new Set<string>();
+  /** The replay's cut-off (nanoseconds), while replayed keys are kept. */
+  #replayedUntil: bigint | null = null;
 
   /**
    * The filter's content as a string: subscribers with equal keys let every event pass
@@ -219,14 +226,34 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     this.#push({ kind: 'event', event });
   }
 
-  /** Ends the replay: live events held meanwhile follow, those the replay gave dropped. */
-  endReplay(): void {
+  /**
+   * Ends the replay, which read the events up to `until` (nanoseconds; null when it failed):
+   * live events held meanwhile follow, those the replay gave dropped, now and later.
+   */
+  endReplay(until: bigint | null): void {
     const held = this.#held ?? [];
     this.#held = null;
     for (const event of held) {
-      if (!this.#replayed.has(eventKey(event))) this.#push({ kind: 'event', event });
+      if (!this.#replayed.delete(eventKey(event))) this.#push({ kind: 'event', event });
     }
-    this.#replayed.clear();
+    this.#replayedUntil = until;
+    if (until === null) this.#replayed.clear();
+  }
+
+  /**
+   * Whether a live `event` is one the replay gave. The keys are dropped once a live event
+   * stamped later than the cut-off by more than the engine's publishing disorder
+   * ({@link REPLAY_OVERLAP_NS}) came: no copy of a replayed event can follow it.
+   */
+  #isReplayedCopy(event: EngineEvent): boolean {
+    if (this.#replayed.size === 0) return false;
+    if (this.#replayed.delete(eventKey(event))) return true;
+    const until = this.#replayedUntil;
+    if (until === null || BigInt(event.timeNano) > until + REPLAY_OVERLAP_NS) {
+      this.#replayed.clear();
+      this.#replayedUntil = null;
+    }
+    return false;
   }
 
   /**
@@ -244,6 +271,7 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
       else this.#held.push(message.event);
       return false;
     }
+    if (message.kind === 'event' && this.#isReplayedCopy(message.event)) return false;
     return this.#push(message, wake);
   }
 
@@ -538,10 +566,10 @@ export class EventHub {
         if (subscription.ended) break;
         if (matchesFilter(event, subscription.filter)) subscription.replayed(event);
       }
-      subscription.endReplay();
+      subscription.endReplay(until);
     } catch (error) {
       this.#onUpstreamError(error);
-      subscription.endReplay();
+      subscription.endReplay(null);
       this.#resyncs += 1;
       subscription.deliver({ kind: 'resync', reason: 'the replay of past events failed' });
     } finally {

@@ -31,6 +31,8 @@ export interface ProxyConnection {
   answeredBytes: number;
   /** Whether a request was sent and no byte of its answer was forwarded yet. */
   awaitingAnswer: boolean;
+  /** Chunked answers whose last chunk was forwarded (an event stream the engine ended). */
+  answersEnded: number;
   /** Set when the connection ended; `byClient` when the client closed it first. */
   closed: { readonly byClient: boolean; readonly awaitingAnswer: boolean } | null;
 }
@@ -60,6 +62,8 @@ export interface FaultProxy {
   ): Promise<ProxyConnection>;
   /** Resolves once `connection` has closed. */
   waitForClose(connection: ProxyConnection, timeoutMs?: number): Promise<void>;
+  /** Resolves once the engine ended a chunked answer on `connection` (its last chunk forwarded). */
+  waitForAnswerEnd(connection: ProxyConnection, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -93,6 +97,7 @@ export async function startFaultProxy(
       requests: [],
       answeredBytes: 0,
       awaitingAnswer: false,
+      answersEnded: 0,
       closed: null,
     };
     connections.push(record);
@@ -166,6 +171,7 @@ export async function startFaultProxy(
         if (record.closed) return;
         record.answeredBytes += chunk.length;
         record.awaitingAnswer = false;
+        if (chunk.toString('latin1', chunk.length - 5) === '0\r\n\r\n') record.answersEnded += 1;
         client.write(chunk);
         notify();
       };
@@ -224,6 +230,13 @@ export async function startFaultProxy(
       await waitFor(
         () => (connection.closed ? true : undefined),
         `connection ${connection.id} to close`,
+        timeoutMs,
+      );
+    },
+    async waitForAnswerEnd(connection, timeoutMs = 10_000) {
+      await waitFor(
+        () => (connection.answersEnded > 0 ? true : undefined),
+        `the end of an answer on connection ${connection.id}`,
         timeoutMs,
       );
     },

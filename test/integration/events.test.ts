@@ -547,6 +547,53 @@ describe('events subscription', () => {
     }
   });
 
+  it('hands a subscriber replaying `since` an event once when its live copy comes after the replay ended', async () => {
+    // The proxy holds the create back from the hub's live stream until the replay, which
+    // gave it, has ended: its live copy comes after.
+    const hub = new EventHub(createEngineClient(proxy.dockerHost));
+    const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=replay-late'] };
+    const keepsUpstream = hub.subscribe({ filter: { types: ['none'] } });
+    let id = '';
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      const since = new Date(Date.now() - 1_000);
+      proxy.setMode({ kind: 'swap-events' });
+      id = await createLabelled('replay-late');
+      const requests = proxy.requestsSeen;
+      const replaying = hub.subscribe({ filter, since });
+      const actions: string[] = [];
+      const read = (async () => {
+        for await (const message of replaying) {
+          actions.push(message.kind === 'event' ? message.event.Action : message.kind);
+          if (message.kind === 'event' && message.event.Action === 'destroy') break;
+        }
+      })();
+      // The replay's answer ended, the create in it.
+      const replay = await proxy.waitForRequest(/\/events\?.*until=/, { since: requests });
+      await proxy.waitForAnswerEnd(replay);
+      await waitFor(() => actions.includes('create'), {
+        timeoutMs: 10_000,
+        what: 'the replayed create',
+      });
+      proxy.setMode({ kind: 'pass' });
+      // A later event shows whether the create came twice.
+      await fixtures.send({ method: 'DELETE', path: `/containers/${id}` }, 'remove test container');
+      id = '';
+      await read;
+      expect(actions).toEqual(['create', 'destroy']);
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await keepsUpstream.return?.();
+      hub.close();
+      if (id) {
+        await fixtures.send(
+          { method: 'DELETE', path: `/containers/${id}`, query: { force: true } },
+          'remove test container',
+        );
+      }
+    }
+  });
+
   it("bounds what waits for a subscriber's turn: when the wakes fall behind a burst, each subscriber keeps the events its queue may hold, in order, then gets a resync and ends", async () => {
     const hub = new EventHub(fixtures.engine, { bufferSize: 2 });
     const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=burst'] };
