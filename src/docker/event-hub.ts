@@ -1,5 +1,7 @@
 import type { DockerClient } from './client.ts';
+import { parseEngineTime } from './engine-time.ts';
 import { type EngineEvent, streamEvents, toEventTimestamp } from './events.ts';
+import { readEngineInfo } from './system.ts';
 
 /**
  * What one subscriber wants to see. Lists are OR-ed within themselves; the object
@@ -550,6 +552,19 @@ export class EventHub {
     return subscription.deliver(message, { matched: true, wake });
   }
 
+  /**
+   * The engine's time now, in nanoseconds (`GET /info`'s SystemTime, to the millisecond):
+   * events are stamped by its clock, and a replay must reach every event published before
+   * its subscriber was registered. Cut off at this server's time, a replay from an engine
+   * whose clock runs ahead lost the events of the difference. The server's time when the
+   * engine does not tell.
+   */
+  async #engineNow(signal: AbortSignal): Promise<bigint> {
+    const { SystemTime } = await readEngineInfo(this.client.withSignal(signal));
+    const engineTime = parseEngineTime(SystemTime);
+    return BigInt(engineTime ? engineTime.getTime() : Date.now()) * 1_000_000n;
+  }
+
   /** Reads what the engine still holds from `since` up to now, once the live stream is open. */
   async #replay(subscription: Subscription, since: Date, upstream: Upstream): Promise<void> {
     const controller = new AbortController();
@@ -557,7 +572,7 @@ export class EventHub {
     upstream.controller.signal.addEventListener('abort', stop, { once: true });
     try {
       await upstream.connected;
-      const until = BigInt(Date.now()) * 1_000_000n + 1_000_000n;
+      const until = (await this.#engineNow(controller.signal)) + 2_000_000n;
       for await (const event of streamEvents(this.client, {
         since: toEventTimestamp(BigInt(since.getTime()) * 1_000_000n),
         until: toEventTimestamp(until),

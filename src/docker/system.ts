@@ -49,6 +49,8 @@ export interface EngineInfo {
   SecurityOptions?: string[] | null;
   Swarm?: { LocalNodeState?: string; NodeID?: string; ControlAvailable?: boolean };
   Warnings?: string[] | null;
+  /** The engine's clock when it answered (RFC 3339, with nanoseconds). */
+  SystemTime?: string;
 }
 
 /** `GET /system/df`. */

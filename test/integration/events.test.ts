@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { print } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { type Client, createClient as createWsClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
 import type { EngineCallRecord } from '../../src/docker/client.ts';
@@ -583,6 +583,50 @@ describe('events subscription', () => {
       expect(actions).toEqual(['create', 'destroy']);
     } finally {
       proxy.setMode({ kind: 'pass' });
+      await keepsUpstream.return?.();
+      hub.close();
+      if (id) {
+        await fixtures.send(
+          { method: 'DELETE', path: `/containers/${id}`, query: { force: true } },
+          'remove test container',
+        );
+      }
+    }
+  });
+
+  it("replays up to the engine's time, not this server's: a server whose clock runs behind the engine's still gets the event made just before it subscribed", async () => {
+    // This process's clock three seconds behind the engine's, which stamps the events.
+    const realNow = Date.now.bind(Date);
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 3_000);
+    const hub = new EventHub(fixtures.engine);
+    const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=replay-skew'] };
+    const keepsUpstream = hub.subscribe({ filter: { types: ['none'] } });
+    let id = '';
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      // Seen live before the subscriber comes: only its replay can give it the create.
+      const watcher = hub.subscribe({ filter, immediate: true });
+      id = await createLabelled('replay-skew');
+      for await (const message of watcher) {
+        if (message.kind === 'event' && message.event.Action === 'create') break;
+      }
+      // Two seconds back by this server's clock.
+      const replaying = hub.subscribe({ filter, since: new Date(Date.now() - 2_000) });
+      const actions: string[] = [];
+      const read = (async () => {
+        for await (const message of replaying) {
+          actions.push(message.kind === 'event' ? message.event.Action : message.kind);
+          if (message.kind === 'event' && message.event.Action === 'destroy') break;
+        }
+      })();
+      await waitFor(() => actions.length > 0, { timeoutMs: 10_000, what: 'the replay' });
+      // A later event ends the read, whether or not the create came.
+      await fixtures.send({ method: 'DELETE', path: `/containers/${id}` }, 'remove test container');
+      id = '';
+      await read;
+      expect(actions).toEqual(['create', 'destroy']);
+    } finally {
+      clock.mockRestore();
       await keepsUpstream.return?.();
       hub.close();
       if (id) {
