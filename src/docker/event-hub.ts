@@ -166,6 +166,8 @@ export function matchesFilter(event: EngineEvent, filter: EventFilter): boolean 
 class Subscription implements AsyncIterableIterator<EventMessage> {
   readonly #queue: EventMessage[] = [];
   #wake: (() => void) | null = null;
+  /** Resolves when the read waiting for {@link #wake} is woken; null while none waits. */
+  #waiting: Promise<void> | null = null;
   /** Messages taken since the hub last woke this subscriber. */
   #takenSinceWake = 0;
   #ended = false;
@@ -314,7 +316,15 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     wake?.();
   }
 
-  async next(): Promise<IteratorResult<EventMessage, undefined>> {
+  next(): Promise<IteratorResult<EventMessage, undefined>> {
+    // A read asked while another waits follows it: one wake slot wakes one read, and the
+    // other waited for good (the protocol lets a consumer ask again before an answer).
+    const waiting = this.#waiting;
+    if (waiting) return waiting.then(() => this.next());
+    return this.#read();
+  }
+
+  async #read(): Promise<IteratorResult<EventMessage, undefined>> {
     for (;;) {
       if (this.#queue.length > 0) {
         if (this.waitForTurn === null || this.#takenSinceWake < MESSAGES_PER_WAKE) {
@@ -328,9 +338,13 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
       } else if (this.#ended) {
         return { done: true, value: undefined };
       }
-      await new Promise<void>((resolve) => {
+      const woken = new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
+      this.#waiting = woken;
+      await woken;
+      // Before the reads that followed this one go on: they were queued after it.
+      if (this.#waiting === woken) this.#waiting = null;
     }
   }
 

@@ -699,6 +699,37 @@ describe('events subscription', () => {
     }
   });
 
+  it('answers every read of a subscriber that reads twice at once, in order', async () => {
+    // The async iterator protocol lets a consumer ask next() again before the first
+    // answered (Promise.all over reads): each read must be answered, none left waiting.
+    const hub = new EventHub(fixtures.engine);
+    const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=two-reads'] };
+    const subscriber = hub.subscribe({ filter });
+    let id = '';
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      const reads = [subscriber.next(), subscriber.next(), subscriber.next()];
+      id = await createLabelled('two-reads');
+      await fixtures.send({ method: 'DELETE', path: `/containers/${id}` }, 'remove test container');
+      id = '';
+      const [create, destroy] = await Promise.all(reads.slice(0, 2));
+      const actions = [create, destroy].map((read) =>
+        read?.done === false && read.value.kind === 'event' ? read.value.event.Action : read,
+      );
+      expect(actions).toEqual(['create', 'destroy']);
+      hub.close();
+      expect(await reads[2]).toEqual({ done: true, value: undefined });
+    } finally {
+      hub.close();
+      if (id) {
+        await fixtures.send(
+          { method: 'DELETE', path: `/containers/${id}`, query: { force: true } },
+          'remove test container',
+        );
+      }
+    }
+  });
+
   it("bounds what waits for a subscriber's turn: when the wakes fall behind a burst, each subscriber keeps the events its queue may hold, in order, then gets a resync and ends", async () => {
     const hub = new EventHub(fixtures.engine, { bufferSize: 2 });
     const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=burst'] };
