@@ -22,6 +22,7 @@ import type { Metrics } from './plugins/metrics.ts';
 import { createOperationGuards, useOperationGuards } from './plugins/operation-guards.ts';
 import { createRequestGuards, type RequestGuards } from './plugins/request-guards.ts';
 import type { Tracing } from './plugins/tracing.ts';
+import { useAbandonedSubscriptions } from './plugins/use-abandoned-subscriptions.ts';
 import { useAliasLimit } from './plugins/use-alias-limit.ts';
 import { useAudit } from './plugins/use-audit.ts';
 import { useAuthentication } from './plugins/use-authentication.ts';
@@ -403,6 +404,8 @@ export function createApp(
       useCostLimit(config.limits),
       // After the limits that refuse an operation, which then holds no place.
       useSubscriptionLimit(config.limits.maxSubscriptionsPerToken),
+      // Ends the HTTP subscriptions whose answer nobody reads, which give their place back.
+      useAbandonedSubscriptions(),
       usePartialErrors(),
       // Last: the limits above refuse an operation before its subscription is set up.
       useSharedSubscriptionResults(),

@@ -300,10 +300,17 @@ export class DockerClient {
     return ping;
   }
 
-  /** The negotiated API version and ping facts, pinging once and remembering the answer. */
+  /**
+   * The negotiated API version and ping facts, pinging once and remembering the answer.
+   * The ping is shared by every caller waiting for it, so it is sent without this view's
+   * signal: the request that asked first leaving aborted it for all the others (every
+   * request of a fresh server, the event hub's stream), which failed with its abort. This
+   * view's signal ends only its own wait.
+   */
   connection(): Promise<EngineConnection> {
     if (!this.shared.connection) {
-      const pending = this.ping().then(
+      const unbound = new DockerClient(this.shared, undefined, this.gate, this.budget);
+      const pending = unbound.ping().then(
         (ping) => ({ ping, apiVersion: negotiateApiVersion(ping.apiVersion) }),
         (error: unknown) => {
           // Forget the failure so the next call negotiates again when the engine is back.
@@ -313,7 +320,7 @@ export class DockerClient {
       );
       this.shared.connection = pending;
     }
-    return this.shared.connection;
+    return untilAborted(this.shared.connection, this.signal);
   }
 
   /** Sends a versioned call and returns the response with its body unread. */
@@ -520,4 +527,24 @@ async function readJson<T>(response: TransportResponse, what: string): Promise<T
   } catch (error) {
     throw errorFromTransport(error, what);
   }
+}
+
+/** `promise`, or the reason of `signal` once it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -166,6 +166,8 @@ export function matchesFilter(event: EngineEvent, filter: EventFilter): boolean 
 class Subscription implements AsyncIterableIterator<EventMessage> {
   readonly #queue: EventMessage[] = [];
   #wake: (() => void) | null = null;
+  /** Resolves when the read waiting for {@link #wake} is woken; null while none waits. */
+  #waiting: Promise<void> | null = null;
   /** Messages taken since the hub last woke this subscriber. */
   #takenSinceWake = 0;
   #ended = false;
@@ -314,7 +316,15 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
     wake?.();
   }
 
-  async next(): Promise<IteratorResult<EventMessage, undefined>> {
+  next(): Promise<IteratorResult<EventMessage, undefined>> {
+    // A read asked while another waits follows it: one wake slot wakes one read, and the
+    // other waited for good (the protocol lets a consumer ask again before an answer).
+    const waiting = this.#waiting;
+    if (waiting) return waiting.then(() => this.next());
+    return this.#read();
+  }
+
+  async #read(): Promise<IteratorResult<EventMessage, undefined>> {
     for (;;) {
       if (this.#queue.length > 0) {
         if (this.waitForTurn === null || this.#takenSinceWake < MESSAGES_PER_WAKE) {
@@ -328,9 +338,13 @@ class Subscription implements AsyncIterableIterator<EventMessage> {
       } else if (this.#ended) {
         return { done: true, value: undefined };
       }
-      await new Promise<void>((resolve) => {
+      const woken = new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
+      this.#waiting = woken;
+      await woken;
+      // Before the reads that followed this one go on: they were queued after it.
+      if (this.#waiting === woken) this.#waiting = null;
     }
   }
 
@@ -390,6 +404,8 @@ export class EventHub {
   /** Whether waking goes on at the next turn of the event loop. */
   #wakeScheduled = false;
   #upstream: Upstream | null = null;
+  /** The replays of `since` running, by subscriber. */
+  readonly #replays = new Map<Subscription, AbortController>();
   #upstreamConnections = 0;
   #resyncs = 0;
   #connectedNow = false;
@@ -476,6 +492,9 @@ export class EventHub {
   }
 
   #leave(subscription: Subscription): void {
+    // Its replay's engine calls (`/info`, the past events) end with it: another subscriber
+    // may keep the upstream open, and they ran on for nobody until the engine answered.
+    this.#replays.get(subscription)?.abort();
     this.#subscribers.delete(subscription);
     this.#immediate.delete(subscription);
     this.#toWake.delete(subscription);
@@ -557,11 +576,19 @@ export class EventHub {
    * events are stamped by its clock, and a replay must reach every event published before
    * its subscriber was registered. Cut off at this server's time, a replay from an engine
    * whose clock runs ahead lost the events of the difference. The server's time when the
-   * engine does not tell.
+   * engine does not tell, or does not answer `/info` (a socket proxy that allows only
+   * events refuses it): the events themselves may still be read, as before the engine's
+   * time was asked.
    */
   async #engineNow(signal: AbortSignal): Promise<bigint> {
-    const { SystemTime } = await readEngineInfo(this.client.withSignal(signal));
-    const engineTime = parseEngineTime(SystemTime);
+    let engineTime: Date | null = null;
+    try {
+      const { SystemTime } = await readEngineInfo(this.client.withSignal(signal));
+      engineTime = parseEngineTime(SystemTime);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.#onUpstreamError(error);
+    }
     return BigInt(engineTime ? engineTime.getTime() : Date.now()) * 1_000_000n;
   }
 
@@ -570,6 +597,7 @@ export class EventHub {
     const controller = new AbortController();
     const stop = () => controller.abort();
     upstream.controller.signal.addEventListener('abort', stop, { once: true });
+    this.#replays.set(subscription, controller);
     try {
       await upstream.connected;
       const until = (await this.#engineNow(controller.signal)) + 2_000_000n;
@@ -583,12 +611,15 @@ export class EventHub {
       }
       subscription.endReplay(until);
     } catch (error) {
+      // A subscriber that left ended its replay: nobody to tell.
+      if (subscription.ended) return;
       this.#onUpstreamError(error);
       subscription.endReplay(null);
       this.#resyncs += 1;
       subscription.deliver({ kind: 'resync', reason: 'the replay of past events failed' });
     } finally {
       upstream.controller.signal.removeEventListener('abort', stop);
+      this.#replays.delete(subscription);
     }
   }
 

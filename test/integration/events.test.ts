@@ -638,6 +638,98 @@ describe('events subscription', () => {
     }
   });
 
+  it("replays `since` up to this server's time when the engine does not answer GET /info (a socket proxy allowing only events)", async () => {
+    // The engine's clock is asked for the replay's cut-off; an engine behind a proxy that
+    // refuses /info still streams events, and its replay must not fail for the clock.
+    const hub = new EventHub(createEngineClient(proxy.dockerHost));
+    const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=replay-no-info'] };
+    const keepsUpstream = hub.subscribe({ filter: { types: ['none'] } });
+    let id = '';
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      const since = new Date(Date.now() - 1_000);
+      id = await createLabelled('replay-no-info');
+      proxy.setMode({ kind: 'drop', pattern: /^GET \/v[\d.]+\/info/ });
+      const replaying = hub.subscribe({ filter, since });
+      const actions: string[] = [];
+      const read = (async () => {
+        for await (const message of replaying) {
+          actions.push(message.kind === 'event' ? message.event.Action : message.kind);
+          if (message.kind === 'event' && message.event.Action === 'destroy') break;
+        }
+      })();
+      await waitFor(() => actions.length > 0, { timeoutMs: 10_000, what: 'the replay' });
+      proxy.setMode({ kind: 'pass' });
+      await fixtures.send({ method: 'DELETE', path: `/containers/${id}` }, 'remove test container');
+      id = '';
+      await read;
+      expect(actions).toEqual(['create', 'destroy']);
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await keepsUpstream.return?.();
+      hub.close();
+      if (id) {
+        await fixtures.send(
+          { method: 'DELETE', path: `/containers/${id}`, query: { force: true } },
+          'remove test container',
+        );
+      }
+    }
+  });
+
+  it('ends the replay of a subscriber that leaves while the engine is asked for its time', async () => {
+    // Another subscriber keeps the upstream open: the replay's engine calls must end with
+    // the subscriber that wanted them, not run on for nobody.
+    const hub = new EventHub(createEngineClient(proxy.dockerHost));
+    const keepsUpstream = hub.subscribe({ filter: { types: ['none'] } });
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      const requests = proxy.requestsSeen;
+      // The engine's answers are held: the replay waits on its /info.
+      proxy.setMode({ kind: 'delay', ms: 600_000 });
+      const replaying = hub.subscribe({ since: new Date(Date.now() - 1_000) });
+      const info = await proxy.waitForRequest(/^GET \/v[\d.]+\/info/, { since: requests });
+      await replaying.return?.();
+      await proxy.waitForClose(info, 10_000);
+      expect(info.closed).toEqual({ byClient: true, awaitingAnswer: true });
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await keepsUpstream.return?.();
+      hub.close();
+    }
+  });
+
+  it('answers every read of a subscriber that reads twice at once, in order', async () => {
+    // The async iterator protocol lets a consumer ask next() again before the first
+    // answered (Promise.all over reads): each read must be answered, none left waiting.
+    const hub = new EventHub(fixtures.engine);
+    const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=two-reads'] };
+    const subscriber = hub.subscribe({ filter });
+    let id = '';
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      const reads = [subscriber.next(), subscriber.next(), subscriber.next()];
+      id = await createLabelled('two-reads');
+      await fixtures.send({ method: 'DELETE', path: `/containers/${id}` }, 'remove test container');
+      id = '';
+      const [create, destroy] = await Promise.all(reads.slice(0, 2));
+      const actions = [create, destroy].map((read) =>
+        read?.done === false && read.value.kind === 'event' ? read.value.event.Action : read,
+      );
+      expect(actions).toEqual(['create', 'destroy']);
+      hub.close();
+      expect(await reads[2]).toEqual({ done: true, value: undefined });
+    } finally {
+      hub.close();
+      if (id) {
+        await fixtures.send(
+          { method: 'DELETE', path: `/containers/${id}`, query: { force: true } },
+          'remove test container',
+        );
+      }
+    }
+  });
+
   it("bounds what waits for a subscriber's turn: when the wakes fall behind a burst, each subscriber keeps the events its queue may hold, in order, then gets a resync and ends", async () => {
     const hub = new EventHub(fixtures.engine, { bufferSize: 2 });
     const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=burst'] };

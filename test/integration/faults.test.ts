@@ -6,10 +6,12 @@ import { print } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createDockerClient } from '../../src/docker/create-docker-client.ts';
+import { readEngineInfo } from '../../src/docker/system.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
 import { dockerSocketPath } from '../helpers/engine.ts';
+import { createEngineClient } from '../helpers/engine-client.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { captureLog } from '../helpers/log-capture.ts';
 
@@ -256,5 +258,20 @@ describe('engine faults', () => {
     // The server finishes the request and logs it; a client going away is no server error.
     await log.waitFor((entry) => entry.msg === 'request', 5_000, logged);
     expect(log.entries.filter((entry) => entry.level === 'error')).toEqual([]);
+  });
+});
+
+describe('API version negotiation', () => {
+  it('is not failed for every caller by the first caller leaving while it runs', async () => {
+    // A fresh client negotiates once, for all its callers: the request that happened to
+    // ask first must not cancel it with its own abort, or every request waiting on the
+    // negotiation (other clients', the event hub's) failed with that abort.
+    const client = createEngineClient(inject('dockerHost'));
+    const first = new AbortController();
+    const leaving = readEngineInfo(client.withSignal(first.signal));
+    const staying = readEngineInfo(client.withSignal(new AbortController().signal));
+    first.abort();
+    await expect(leaving).rejects.toThrow(/abort/i);
+    expect((await staying).ID).toMatch(/\S/);
   });
 });

@@ -399,6 +399,90 @@ describe('live subscriptions per token', () => {
       await server.close();
     }
   });
+  it('gives the place back of a subscription sent over HTTP without a stream type, answered 406', async () => {
+    // The subscription runs before yoga finds that the client accepts no stream (JSON
+    // only) and answers 406 without reading it: its place and hub subscriber must go.
+    const { server, admin } = await serverWith({
+      DOCKERGRAPH_MAX_SUBSCRIPTIONS_PER_TOKEN: '1',
+      DOCKERGRAPH_RATE_LIMIT: '0',
+    });
+    const hub = server.server.events;
+    try {
+      for (const accept of ['application/json', 'application/graphql-response+json']) {
+        const response = await fetch(`${server.server.url}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept,
+            authorization: `Bearer ${admin}`,
+          },
+          body: JSON.stringify({ query: 'subscription { events { kind } }' }),
+        });
+        await response.arrayBuffer();
+        expect({ accept, status: response.status }).toEqual({ accept, status: 406 });
+        await waitFor(() => hub.subscriberCount === 0, {
+          timeoutMs: 10_000,
+          what: `no hub subscriber left (${hub.subscriberCount} now)`,
+        });
+      }
+      // The token's one place is free: a subscription over WebSocket is admitted.
+      const answer = await send(
+        server,
+        'websocket',
+        {
+          query:
+            'subscription { events(since: "2000-01-01T00:00:00Z", until: "2000-01-01T00:00:01Z") { kind } }',
+        },
+        admin,
+      );
+      expect(answer.errors ?? []).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+  it('gives the places back of subscriptions sent in a batch, which is answered as one JSON', async () => {
+    // A batch's answer is one document: its subscriptions are set up and never streamed.
+    const { server, admin } = await serverWith({
+      DOCKERGRAPH_MAX_SUBSCRIPTIONS_PER_TOKEN: '1',
+      DOCKERGRAPH_RATE_LIMIT: '0',
+      DOCKERGRAPH_BATCHING: '2',
+    });
+    const hub = server.server.events;
+    try {
+      for (const accept of ['application/json', 'text/event-stream']) {
+        const response = await fetch(`${server.server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${admin}` },
+          body: JSON.stringify([
+            { query: 'subscription { events { kind } }' },
+            { query: '{ engine { version { apiVersion } } }' },
+          ]),
+        });
+        const text = await response.text();
+        if (accept === 'application/json') {
+          const [subscription, query] = JSON.parse(text) as GraphQLResponse<unknown>[];
+          expect(subscription?.errors?.[0]?.extensions?.code).toBe('BATCH_REFUSED');
+          expect(query?.data).toEqual({ engine: { version: { apiVersion: '1.41' } } });
+        }
+        await waitFor(() => hub.subscriberCount === 0, {
+          timeoutMs: 10_000,
+          what: `no hub subscriber left after a batch accepting ${accept} (${hub.subscriberCount} now)`,
+        });
+      }
+      const answer = await send(
+        server,
+        'websocket',
+        {
+          query:
+            'subscription { events(since: "2000-01-01T00:00:00Z", until: "2000-01-01T00:00:01Z") { kind } }',
+        },
+        admin,
+      );
+      expect(answer.errors ?? []).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('size', () => {
