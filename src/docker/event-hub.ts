@@ -376,6 +376,12 @@ const WAKES_PER_TURN = 32;
  */
 const MESSAGES_PER_WAKE = 8;
 
+/**
+ * How long the engine's clock offset, once asked (`GET /info`), serves the replays that
+ * follow: every `since` subscription asked it before, and a client may open many.
+ */
+const CLOCK_OFFSET_TTL_MS = 60_000;
+
 /** The state of one upstream `/events` connection's lifetime, reconnects included. */
 interface Upstream {
   readonly controller: AbortController;
@@ -404,6 +410,11 @@ export class EventHub {
   /** Whether waking goes on at the next turn of the event loop. */
   #wakeScheduled = false;
   #upstream: Upstream | null = null;
+  /**
+   * How far the engine's clock is ahead of this server's (milliseconds; negative: behind),
+   * as last asked, so that replays in a row ask the engine once.
+   */
+  #clockOffset: { readonly offsetMs: number; readonly measuredAt: number } | null = null;
   /** The replays of `since` running, by subscriber. */
   readonly #replays = new Map<Subscription, AbortController>();
   #upstreamConnections = 0;
@@ -581,6 +592,13 @@ export class EventHub {
    * time was asked.
    */
   async #engineNow(signal: AbortSignal): Promise<bigint> {
+    const known = this.#clockOffset;
+    if (known && Date.now() - known.measuredAt < CLOCK_OFFSET_TTL_MS) {
+      return BigInt(Date.now() + known.offsetMs) * 1_000_000n;
+    }
+    // Taken before asking: the engine's answer is stamped later, so the offset is at most
+    // the request's time too large, which only moves the cut-off a little later.
+    const askedAt = Date.now();
     let engineTime: Date | null = null;
     try {
       const { SystemTime } = await readEngineInfo(this.client.withSignal(signal));
@@ -589,7 +607,9 @@ export class EventHub {
       if (signal.aborted) throw error;
       this.#onUpstreamError(error);
     }
-    return BigInt(engineTime ? engineTime.getTime() : Date.now()) * 1_000_000n;
+    if (!engineTime) return BigInt(Date.now()) * 1_000_000n;
+    this.#clockOffset = { offsetMs: engineTime.getTime() - askedAt, measuredAt: askedAt };
+    return BigInt(engineTime.getTime()) * 1_000_000n;
   }
 
   /** Reads what the engine still holds from `since` up to now, once the live stream is open. */

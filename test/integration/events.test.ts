@@ -730,6 +730,31 @@ describe('events subscription', () => {
     }
   });
 
+  it('asks the engine its time once for the replays of several `since` subscribers in a row', async () => {
+    const hub = new EventHub(createEngineClient(proxy.dockerHost));
+    const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=replay-clock'] };
+    const keepsUpstream = hub.subscribe({ filter: { types: ['none'] } });
+    const infoCalls = () =>
+      proxy.connections
+        .flatMap((connection) => connection.requests)
+        .filter((line) => /^GET \/v[\d.]+\/info/.test(line)).length;
+    try {
+      await waitFor(() => hub.upstreamOpen, { timeoutMs: 10_000, what: 'the hub upstream' });
+      const before = infoCalls();
+      for (let replay = 0; replay < 3; replay += 1) {
+        const requests = proxy.requestsSeen;
+        const replaying = hub.subscribe({ filter, since: new Date(Date.now() - 1_000) });
+        // Past its cut-off: it asked for the events up to then.
+        await proxy.waitForRequest(/\/events\?.*until=/, { since: requests });
+        await replaying.return?.();
+      }
+      expect(infoCalls() - before).toBe(1);
+    } finally {
+      await keepsUpstream.return?.();
+      hub.close();
+    }
+  });
+
   it("bounds what waits for a subscriber's turn: when the wakes fall behind a burst, each subscriber keeps the events its queue may hold, in order, then gets a resync and ends", async () => {
     const hub = new EventHub(fixtures.engine, { bufferSize: 2 });
     const filter = { labels: [`${TEST_LABEL}=${fixtures.run}`, 'dg.events=burst'] };
