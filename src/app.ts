@@ -32,6 +32,7 @@ import { useCostLimit } from './plugins/use-cost-limit.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useDashboard } from './plugins/use-dashboard.ts';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.ts';
+import { useMaskedResults } from './plugins/use-masked-results.ts';
 import { useMetrics } from './plugins/use-metrics.ts';
 import { usePartialErrors } from './plugins/use-partial-errors.ts';
 import { useReservedResponseKeys } from './plugins/use-reserved-response-keys.ts';
@@ -258,6 +259,44 @@ export function createApp(
       registries: config.security.registries,
     },
   };
+  /**
+   * What a client may read of an error: engine, admission and budget errors with their
+   * code, GraphQL's own and the schema's as they are, anything else masked and logged.
+   */
+  const maskError = (error: unknown, message: string): Error => {
+    // A stream's failure comes as thrown, not located in a result: the same rules apply.
+    const located =
+      error instanceof GraphQLError
+        ? error
+        : new GraphQLError(error instanceof Error ? error.message : String(error), {
+            originalError: error instanceof Error ? error : new Error(String(error)),
+          });
+    const original = located.originalError;
+    if (original instanceof EngineError) return engineErrorToGraphQL(original, located);
+    if (original instanceof AdmissionDeniedError) {
+      return admissionDeniedToGraphQL(original, located);
+    }
+    // Errors the schema raised on purpose (bad arguments) and GraphQL's own reach clients.
+    if (!original || original instanceof GraphQLError) return located;
+    if (original instanceof EngineCallBudgetError) {
+      return new GraphQLError(original.message, {
+        nodes: located.nodes ?? null,
+        path: located.path ?? null,
+        extensions: { code: 'ENGINE_CALL_BUDGET_EXCEEDED', limit: original.limit },
+      });
+    }
+    // A client that went away aborts its engine calls: expected, not a server fault.
+    if (original.name === 'AbortError') {
+      logger.debug('request aborted by the client', { error: original.message });
+    } else {
+      logger.error('unexpected error', { error: String(original.stack) });
+    }
+    return new GraphQLError(message, {
+      nodes: located.nodes ?? null,
+      path: located.path ?? null,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+  };
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -316,40 +355,11 @@ export function createApp(
         maxEngineCalls: config.limits.maxEngineCalls,
       });
     },
-    maskedErrors: {
-      maskError(error, message) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        if (error instanceof GraphQLError) {
-          if (original instanceof EngineError) return engineErrorToGraphQL(original, error);
-          if (original instanceof AdmissionDeniedError) {
-            return admissionDeniedToGraphQL(original, error);
-          }
-          // Errors the schema raised on purpose (bad arguments) and GraphQL's own reach clients.
-          if (!original || original instanceof GraphQLError) return error;
-          if (original instanceof EngineCallBudgetError) {
-            return new GraphQLError(original.message, {
-              nodes: error.nodes ?? null,
-              path: error.path ?? null,
-              extensions: { code: 'ENGINE_CALL_BUDGET_EXCEEDED', limit: original.limit },
-            });
-          }
-        }
-        // A client that went away aborts its engine calls: expected, not a server fault.
-        if (original instanceof Error && original.name === 'AbortError') {
-          logger.debug('request aborted by the client', { error: original.message });
-        } else {
-          logger.error('unexpected error', {
-            error: String(original instanceof Error ? original.stack : original),
-          });
-        }
-        return new GraphQLError(message, {
-          nodes: error instanceof GraphQLError ? (error.nodes ?? null) : null,
-          path: error instanceof GraphQLError ? (error.path ?? null) : null,
-          extensions: { code: 'INTERNAL_SERVER_ERROR' },
-        });
-      },
-    },
+    // useMaskedResults masks every error instead, without a wrapper per subscription stream.
+    maskedErrors: false,
     plugins: [
+      // First of all: every other plugin's onSubscribeResult finds its masked stream.
+      useMaskedResults(maskError),
       // First: it replaces the execute function that the plugins below wrap.
       ...(config.compiledExecution && canGenerateCode() ? [useCompiledExecution(logger)] : []),
       useEngineReadiness(engines, config),

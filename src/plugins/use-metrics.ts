@@ -6,6 +6,7 @@ import { isForeignPageRequest } from '../security/origins.ts';
 import { can, type Principal } from '../security/principal.ts';
 import type { Metrics } from './metrics.ts';
 import { transportOfRequest } from './use-audit.ts';
+import { whenStreamEnds } from './use-masked-results.ts';
 
 /** The route Prometheus scrapes. */
 export const METRICS_PATH = '/metrics';
@@ -139,13 +140,9 @@ export function useMetrics({
       const ended = metrics.openSubscription(request ? transportOfRequest(request) : 'websocket');
       return {
         onSubscribeResult({ result }) {
-          if (!isAsyncIterable(result)) {
-            ended();
-            return undefined;
-          }
-          return { onEnd: ended };
+          if (isAsyncIterable(result)) whenStreamEnds(result, ended);
+          else ended();
         },
-        onSubscribeError: ended,
       };
     },
     onResultProcess({ result }) {

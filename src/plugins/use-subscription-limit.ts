@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
+import { whenStreamEnds } from './use-masked-results.ts';
 
 /**
  * At most `maxPerToken` subscriptions of one token live at once, over every transport
@@ -40,13 +41,9 @@ export function useSubscriptionLimit(maxPerToken: number): Plugin<GraphQLContext
       return {
         onSubscribeResult({ result }) {
           // An early error (bad variables, a refused field) is a result, not a stream.
-          if (!isAsyncIterable(result)) {
-            end();
-            return undefined;
-          }
-          return { onEnd: end };
+          if (isAsyncIterable(result)) whenStreamEnds(result, end);
+          else end();
         },
-        onSubscribeError: end,
       };
     },
   };

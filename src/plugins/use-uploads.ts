@@ -16,13 +16,14 @@ import {
   typeFromAST,
   visit,
 } from 'graphql';
-import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { type GraphQLParams, isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 import { describeMissingPermissions, permissionsFor } from '../schema/access-rules.ts';
 import { describePrincipal, type Principal } from '../security/principal.ts';
 import type { Permission } from '../security/roles.ts';
 import { guardOperations, markAdmitted, type OperationGuards } from './operation-guards.ts';
 import { forEachRootField, refusedOperationRecord, transportOfRequest } from './use-audit.ts';
+import { whenStreamEnds } from './use-masked-results.ts';
 
 /** Limits and policy an upload is held to. */
 export interface UploadOptions {
@@ -404,12 +405,8 @@ export function useUploads(options: UploadOptions): Plugin<GraphQLContext> {
       const { request } = args.contextValue as { request?: Request };
       if (!request || !folders.has(request)) return;
       return {
-        onSubscribeResult() {
-          return {
-            onEnd() {
-              void removeUploads(request);
-            },
-          };
+        onSubscribeResult({ result }) {
+          if (isAsyncIterable(result)) whenStreamEnds(result, () => void removeUploads(request));
         },
       };
     },

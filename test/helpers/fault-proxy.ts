@@ -1,6 +1,6 @@
 // A TCP proxy in front of the private engine's unix socket whose behaviour tests switch:
 // pass through, delay the engine's answers, refuse new connections, cut open ones, swap
-// the events of a live event stream two by two.
+// the events of a live event stream two by two, garble the body of an answer.
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { inject } from 'vitest';
@@ -20,7 +20,13 @@ export type FaultMode =
    * does when it publishes the events of operations running at once: each event is one
    * chunk of the chunked answer, held until the next one has gone. Set between events.
    */
-  | { readonly kind: 'swap-events' };
+  | { readonly kind: 'swap-events' }
+  /**
+   * In the answer to a request whose line matches `pattern`, replaces the first byte of the
+   * JSON body (`{` or `[`) with `!`: the answer arrives whole, every length kept, and cannot
+   * be parsed. What a client then sees is what any unforeseen failure of the server shows.
+   */
+  | { readonly kind: 'garble'; readonly pattern: RegExp };
 
 /** What the proxy saw of one client connection (a connection of the app's pool). */
 export interface ProxyConnection {
@@ -119,11 +125,32 @@ export async function startFaultProxy(
     client.on('error', () => end(true));
     upstream.on('error', () => end(false));
 
+    /** Where the garble mode is in the answer it spoils: its headers, then its body. */
+    let garbling: 'no' | 'headers' | 'body' = 'no';
+    /** Spoils the first JSON byte of the body after the answer's headers, in place. */
+    const garble = (chunk: Buffer) => {
+      let from = 0;
+      if (garbling === 'headers') {
+        const headersEnd = chunk.indexOf('\r\n\r\n');
+        if (headersEnd < 0) return;
+        garbling = 'body';
+        from = headersEnd + 4;
+      }
+      const brace = chunk.indexOf('{', from);
+      const bracket = chunk.indexOf('[', from);
+      const first = brace < 0 ? bracket : bracket < 0 ? brace : Math.min(brace, bracket);
+      if (first < 0) return;
+      chunk[first] = 0x21;
+      garbling = 'no';
+    };
     client.on('data', (chunk: Buffer) => {
       for (const match of chunk.toString('latin1').matchAll(REQUEST_LINE)) {
         record.requests.push(`${match[1]} ${match[2]}`);
         seen.push({ connection: record, line: `${match[1]} ${match[2]}` });
         record.awaitingAnswer = true;
+        if (mode.kind === 'garble' && mode.pattern.test(`${match[1]} ${match[2]}`)) {
+          garbling = 'headers';
+        }
         if (mode.kind === 'drop' && mode.pattern.test(`${match[1]} ${match[2]}`)) {
           end(false);
           return;
@@ -167,6 +194,7 @@ export async function startFaultProxy(
         notify();
         return;
       }
+      if (garbling !== 'no') garble(chunk);
       const forward = () => {
         if (record.closed) return;
         record.answeredBytes += chunk.length;
