@@ -206,6 +206,8 @@ export interface LimitsConfig {
   readonly maxNodeIds: number;
   /** Most operations one graphql-ws connection may run at once (`DOCKERGRAPH_MAX_OPERATIONS_PER_CONNECTION`). */
   readonly maxOperationsPerConnection: number;
+  /** Most graphql-ws connections one token may hold open at once (`DOCKERGRAPH_MAX_CONNECTIONS_PER_TOKEN`). */
+  readonly maxConnectionsPerToken: number;
   /** Most subscriptions one token may have live at once, over every transport (`DOCKERGRAPH_MAX_SUBSCRIPTIONS_PER_TOKEN`). */
   readonly maxSubscriptionsPerToken: number;
   /** Most engine events one `eventsHistory` (or a past-ending `events`) reads (`DOCKERGRAPH_EVENTS_HISTORY_MAX`). */
@@ -733,6 +735,13 @@ export function loadConfig(env: Environment = process.env): Config {
         100,
         1,
         100_000,
+      ),
+      maxConnectionsPerToken: readInteger(
+        env,
+        'DOCKERGRAPH_MAX_CONNECTIONS_PER_TOKEN',
+        5_000,
+        1,
+        1_000_000,
       ),
       maxSubscriptionsPerToken: readInteger(
         env,

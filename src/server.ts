@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import { type App, createApp, reportStreamErrors, singleEngineRegistry } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
@@ -148,6 +149,7 @@ export async function startServer(
     ),
     maxMessageBytes: config.limits.maxBodyBytes,
     maxOperations: config.limits.maxOperationsPerConnection,
+    maxConnectionsPerToken: config.limits.maxConnectionsPerToken,
     metrics,
     logger,
   });
@@ -341,6 +343,7 @@ function serveWebSockets(
     guards,
     maxMessageBytes,
     maxOperations,
+    maxConnectionsPerToken,
     metrics,
     logger,
   }: {
@@ -349,6 +352,8 @@ function serveWebSockets(
     maxMessageBytes: number;
     /** DOCKERGRAPH_MAX_OPERATIONS_PER_CONNECTION: the most operations one connection runs at once. */
     maxOperations: number;
+    /** DOCKERGRAPH_MAX_CONNECTIONS_PER_TOKEN: the most connections one token holds open at once. */
+    maxConnectionsPerToken: number;
     /** Counts the errors answered over WebSocket (HTTP answers are counted by `useMetrics`). */
     metrics: Metrics;
     /** Told of failures on the server's side of a connection. */
@@ -387,6 +392,25 @@ function serveWebSockets(
   };
   // The principal of each connection, found from its connection_init payload.
   const principals = new WeakMap<object, Principal>();
+  // Connections admitted per token (without tokens, every connection counts as one token),
+  // and how each admitted connection gives its place back when it closes.
+  const connectionsByToken = new Map<string, number>();
+  const releases = new WeakMap<object, () => void>();
+  /** Holds a place of `principal`'s token for the connection `extra`; false when none is left. */
+  const admitConnection = (extra: object, principal: Principal): boolean => {
+    const token = principal.tokenId ?? '';
+    const open = connectionsByToken.get(token) ?? 0;
+    if (open >= maxConnectionsPerToken) return false;
+    connectionsByToken.set(token, open + 1);
+    const closed = metrics.openConnection();
+    releases.set(extra, () => {
+      closed();
+      const left = (connectionsByToken.get(token) ?? 1) - 1;
+      if (left > 0) connectionsByToken.set(token, left);
+      else connectionsByToken.delete(token);
+    });
+    return true;
+  };
   const disposable = serveGraphqlWs(
     {
       onConnect: (context) => {
@@ -407,8 +431,27 @@ function serveWebSockets(
           );
           return false;
         }
+        // Each open connection holds memory (its socket, the protocol's state) whether or not
+        // it runs anything: without this bound a token could open connections until memory
+        // or descriptors ran out. Refused before the acknowledgement, with a reason the
+        // client reads; graphql-ws clients do not retry a 4403.
+        if (!admitConnection(context.extra, result.principal)) {
+          logger.info('WebSocket connection refused: its token holds the most connections', {
+            token: result.principal.tokenId,
+            clientAddress: context.extra.request.socket.remoteAddress ?? null,
+          });
+          context.extra.socket.close(
+            CloseCode.Forbidden,
+            `this token already holds ${maxConnectionsPerToken} connections, the most one token may hold (DOCKERGRAPH_MAX_CONNECTIONS_PER_TOKEN)`,
+          );
+          return false;
+        }
         principals.set(context.extra, result.principal);
         return true;
+      },
+      onClose: (context) => {
+        releases.get(context.extra)?.();
+        releases.delete(context.extra);
       },
       // graphql-ws sends "complete" right after this hook: `running` counts the operations
       // whose end was not told to their client yet.

@@ -60,6 +60,17 @@ const ENGINE_CALL_BUCKETS = [0, 1, 2, 3, 4, 6, 10, 20, 50, 100, 200];
  * Keeps the values of one label few: the first `capacity` distinct values that pass
  * `valid` are kept as they are, every other becomes {@link OTHER_LABEL}.
  */
+/** Adds one to `gauge`; the function answered takes it back, once however often it is called. */
+function countOpen(gauge: { inc(): void; dec(): void }): () => void {
+  gauge.inc();
+  let open = true;
+  return () => {
+    if (!open) return;
+    open = false;
+    gauge.dec();
+  };
+}
+
 export class BoundedLabel {
   readonly #seen = new Set<string>();
 
@@ -111,6 +122,7 @@ export class Metrics {
   readonly #operationJoinedReads: Children<Counter.Internal>;
   readonly #engineCalls: Children<Histogram.Internal<string>>;
   readonly #subscriptions: Children<Gauge.Internal<string>>;
+  readonly #connections: Gauge;
   readonly #rateLimited: Children<Counter.Internal>;
   readonly #errors: Children<Counter.Internal>;
   #engines: () => readonly RegisteredEngine[] = () => [];
@@ -167,6 +179,11 @@ export class Metrics {
     });
     for (const transport of ['http', 'sse', 'websocket']) subscriptions.labels(transport).set(0);
     this.#subscriptions = new Children((values) => subscriptions.labels(...values));
+    this.#connections = new Gauge({
+      name: 'dockergraph_websocket_connections_open',
+      help: 'graphql-ws connections admitted and open now (authenticated, within DOCKERGRAPH_MAX_CONNECTIONS_PER_TOKEN).',
+      registers,
+    });
     const rateLimited = new Counter({
       name: 'dockergraph_rate_limited_total',
       help: 'Operations refused by the rate limit (DOCKERGRAPH_RATE_LIMIT), by transport.',
@@ -263,16 +280,14 @@ export class Metrics {
     if (joinedReads > 0) this.#operationJoinedReads.get(type, name).inc(joinedReads);
   }
 
+  /** Counts a graphql-ws connection as open; the function answered counts it as closed (once). */
+  openConnection(): () => void {
+    return countOpen(this.#connections);
+  }
+
   /** Counts a subscription as open; the function answered counts it as ended (once). */
   openSubscription(transport: MetricsTransport): () => void {
-    const gauge = this.#subscriptions.get(transport);
-    gauge.inc();
-    let open = true;
-    return () => {
-      if (!open) return;
-      open = false;
-      gauge.dec();
-    };
+    return countOpen(this.#subscriptions.get(transport));
   }
 
   recordRateLimited(transport: MetricsTransport): void {

@@ -119,9 +119,10 @@ describe('/metrics', () => {
     expect(seriesValue(text, lookup)).toBe(seriesValue(before, lookup) + 1);
   });
 
-  it('counts open subscriptions by transport and the shared upstream event stream', async () => {
+  it('counts open subscriptions by transport, the shared upstream event stream and the open connections', async () => {
     const client = clientWithToken(live.server.url, tokens.admin);
     const open = 'dockergraph_subscriptions_open{transport="websocket"}';
+    const connections = 'dockergraph_websocket_connections_open';
     const upstream = 'dockergraph_upstream_streams_open{engine="local",kind="events"}';
     const before = await metricsText();
     let stop = () => {};
@@ -134,7 +135,8 @@ describe('/metrics', () => {
         async () => {
           const text = await metricsText();
           return seriesValue(text, open) === seriesValue(before, open) + 1 &&
-            seriesValue(text, upstream) === 1
+            seriesValue(text, upstream) === 1 &&
+            seriesValue(text, connections) === seriesValue(before, connections) + 1
             ? text
             : null;
         },
@@ -149,7 +151,9 @@ describe('/metrics', () => {
       async () => {
         const text = await metricsText();
         return (
-          seriesValue(text, open) === seriesValue(before, open) && seriesValue(text, upstream) === 0
+          seriesValue(text, open) === seriesValue(before, open) &&
+          seriesValue(text, upstream) === 0 &&
+          seriesValue(text, connections) === seriesValue(before, connections)
         );
       },
       { what: 'the subscription and its upstream counted as closed', timeoutMs: 10_000 },

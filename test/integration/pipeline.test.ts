@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Logger } from '../../src/logger.ts';
@@ -11,7 +12,12 @@ import { operationHash } from '../../src/plugins/persisted-operations.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import type { GraphQLResponse } from '../helpers/app.ts';
 import { auditRecordsIn } from '../helpers/audit-lines.ts';
-import { clientWithToken, finalAnswer, webSocketUrl } from '../helpers/graphql-ws.ts';
+import {
+  clientWithToken,
+  closeAfterConnectionInit,
+  finalAnswer,
+  webSocketUrl,
+} from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { captureLog } from '../helpers/log-capture.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -399,6 +405,58 @@ describe('live subscriptions per token', () => {
       await server.close();
     }
   });
+  it('holds one token to DOCKERGRAPH_MAX_CONNECTIONS_PER_TOKEN open WebSocket connections, other tokens apart', async () => {
+    const { server, admin, viewer } = await serverWith({
+      DOCKERGRAPH_MAX_CONNECTIONS_PER_TOKEN: '2',
+      DOCKERGRAPH_RATE_LIMIT: '0',
+    });
+    const clients: Client[] = [];
+    /** An idle connection of `token`, resolved once acknowledged; it stays open until disposed. */
+    const connect = (token: string) => {
+      const client = createClient({
+        url: webSocketUrl(server.server.url),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: false,
+        connectionParams: { authorization: `Bearer ${token}` },
+        onNonLazyError: () => {},
+      });
+      clients.push(client);
+      return new Promise<Client>((resolve, reject) => {
+        client.on('connected', () => resolve(client));
+        client.on('closed', (event) => reject(event));
+      });
+    };
+    const refusal = (token: string) =>
+      closeAfterConnectionInit(server.server.url, { authorization: `Bearer ${token}` });
+    try {
+      // Idle connections count: neither of these runs anything.
+      const first = await connect(admin);
+      await connect(admin);
+      expect(await refusal(admin)).toEqual({
+        code: 4403,
+        reason:
+          'this token already holds 2 connections, the most one token may hold (DOCKERGRAPH_MAX_CONNECTIONS_PER_TOKEN)',
+      });
+      // Another token has places of its own.
+      await connect(viewer);
+      // Once one of the token's closes, it may open another (the server sees the close
+      // after the client does: the attempt is repeated until it is admitted).
+      await first.dispose();
+      await waitFor(
+        () =>
+          connect(admin).then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMs: 10_000, what: 'a connection of the token admitted again' },
+      );
+    } finally {
+      for (const client of clients) await client.dispose();
+      await server.close();
+    }
+  });
+
   it('gives the place back of a subscription sent over HTTP without a stream type, answered 406', async () => {
     // The subscription runs before yoga finds that the client accepts no stream (JSON
     // only) and answers 406 without reading it: its place and hub subscriber must go.
