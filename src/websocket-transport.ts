@@ -1,6 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import {
+  CloseCode,
+  type Context,
+  handleProtocols,
+  makeServer,
+  type ServerOptions,
+  type SubscribePayload,
+} from 'graphql-ws';
 import { WebSocket, type WebSocketServer } from 'ws';
 
 /** What graphql-ws's hooks find in `context.extra` over this transport. */
@@ -37,6 +44,60 @@ function corkForThisTurn(socket: Socket): void {
   process.nextTick(() => socket.uncork());
 }
 
+/** What graphql-ws is handed in place of an operation whose client completed its set-up. */
+function emptyStream(): AsyncIterable<never> {
+  return {
+    [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }),
+  };
+}
+
+/**
+ * Holds the id of each operation while it is set up, and ends it if its client completed
+ * it meanwhile. graphql-ws forgets an operation completed during its set-up (its entry is
+ * still empty: nothing to end) and frees its id, so a client could subscribe with the id
+ * again: both set-ups went on, the first one then took the id over, and the second one's
+ * stream replaced it there (or removed it, when it ended), so that a stream nobody can end
+ * ran on unseen, holding its token's place (DOCKERGRAPH_MAX_SUBSCRIPTIONS_PER_TOKEN), its
+ * engine stream and the gauge, after its connection was gone, until the server stopped.
+ * Here the id's entry holds a stand-in that notes a "complete" and keeps the id taken
+ * (graphql-ws closes a subscribe that reuses it with 4409, as for any id in use) until the
+ * set-up ends; an operation completed meanwhile is then ended at once, its client told
+ * "complete".
+ */
+function endingCompletedSetUps<P extends Record<string, unknown> | undefined, E>(
+  options: ServerOptions<P, E>,
+): ServerOptions<P, E> {
+  // By subscribe message: graphql-ws hands the same payload object to every hook of one.
+  const completedSetUps = new WeakSet<SubscribePayload>();
+  const hold = (context: Context<P, E>, id: string, payload: SubscribePayload) => {
+    const standIn = {
+      [Symbol.asyncIterator]: () => emptyStream()[Symbol.asyncIterator](),
+      // graphql-ws's "complete" removes the id's entry, then calls this.
+      return: async (): Promise<IteratorResult<never, undefined>> => {
+        completedSetUps.add(payload);
+        if (!(id in context.subscriptions)) context.subscriptions[id] = standIn;
+        return { done: true, value: undefined };
+      },
+    };
+    context.subscriptions[id] = standIn;
+  };
+  return {
+    ...options,
+    onSubscribe: (context, id, payload) => {
+      hold(context, id, payload);
+      return options.onSubscribe?.(context, id, payload);
+    },
+    onOperation: async (context, id, payload, args, result) => {
+      const given = (await options.onOperation?.(context, id, payload, args, result)) ?? result;
+      if (!completedSetUps.has(payload)) return given;
+      if (Symbol.asyncIterator in given) {
+        await (given as AsyncIterable<unknown>)[Symbol.asyncIterator]().return?.();
+      }
+      return emptyStream();
+    },
+  };
+}
+
 /** Options of {@link serveGraphqlWs} besides the protocol's. */
 export interface GraphqlWsTransportOptions {
   /** Pings each client this often and closes it when no pong came before the next; 0: never. */
@@ -54,9 +115,11 @@ export interface GraphqlWsTransportOptions {
 /**
  * Serves the graphql-ws protocol (graphql-ws's `makeServer`, unchanged) on the sockets of
  * `webSocketServer`. It does what graphql-ws's own `ws` adapter does (subprotocol choice,
- * keep-alive, close on failure) with two differences: a send answers at once while the
+ * keep-alive, close on failure) with these differences: a send answers at once while the
  * connection is not backed up (see {@link UNWAITED_BYTES}), and a turn's writes to one
- * connection are corked into one; close frames never carry an internal error's message.
+ * connection are corked into one; close frames never carry an internal error's message;
+ * an operation completed during its set-up keeps its id until it is ended
+ * ({@link endingCompletedSetUps}).
  */
 export function serveGraphqlWs<P extends Record<string, unknown> | undefined>(
   options: ServerOptions<P, WebSocketExtra>,
@@ -70,7 +133,7 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined>(
    */
   dispose(graceMs?: number): Promise<void>;
 } {
-  const server = makeServer(options);
+  const server = makeServer(endingCompletedSetUps(options));
   webSocketServer.options.handleProtocols = handleProtocols;
   const closeAll = (code: number, reason: string) => {
     for (const client of webSocketServer.clients) client.close(code, reason);

@@ -1,0 +1,165 @@
+// A hostile client against the review of the masking and of the subscription places
+// (src/plugins/use-masked-results.ts, `whenStreamEnds`): what it could leave held on the
+// server (a token's places, the `dockergraph_subscriptions_open` gauge, upload folders) and
+// what it could read or have logged of an error that was not its own to see.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { EngineFixtures } from '../helpers/docker-fixtures.ts';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
+import { HOLD_MS } from '../helpers/held-reads.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+/** A graphql-ws connection spoken by hand, as a hostile client speaks it: its frames in order. */
+interface RawConnection {
+  readonly socket: WebSocket;
+  /** Every message received, parsed. */
+  readonly messages: { id?: string; type: string; payload?: unknown }[];
+  /** Resolves with the close code once the socket closed, whoever closed it. */
+  readonly closed: Promise<number>;
+  send(message: Record<string, unknown>): void;
+}
+
+async function connect(serverUrl: string): Promise<RawConnection> {
+  const socket = new WebSocket(
+    `${serverUrl.replace(/^http/, 'ws')}/graphql`,
+    'graphql-transport-ws',
+  );
+  const messages: RawConnection['messages'] = [];
+  socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+  const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init' }));
+  await waitFor(() => messages.some((message) => message.type === 'connection_ack'), {
+    timeoutMs: 10_000,
+    what: 'connection_ack',
+  });
+  return {
+    socket,
+    messages,
+    closed,
+    send: (message) => socket.send(JSON.stringify(message)),
+  };
+}
+
+/** The value of `dockergraph_subscriptions_open` for `transport` (no tokens: anyone may scrape). */
+async function openSubscriptions(live: LiveServer, transport: string): Promise<number> {
+  const text = await (await fetch(`${live.server.url}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((candidate) =>
+      candidate.startsWith(`dockergraph_subscriptions_open{transport="${transport}"} `),
+    );
+  if (line === undefined) throw new Error(`no gauge for ${transport}`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('a graphql-ws operation id completed during its set-up and subscribed to again', () => {
+  const fixtures = new EngineFixtures();
+  let proxy: FaultProxy;
+  let live: LiveServer;
+  let containerId: string;
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy();
+    live = await startLiveServer(proxy.dockerHost, {
+      // Without tokens every client counts as one token: two places for everyone.
+      env: { DOCKERGRAPH_MAX_SUBSCRIPTIONS_PER_TOKEN: '2', DOCKERGRAPH_RATE_LIMIT: '0' },
+    });
+    containerId = await fixtures.createContainer(fixtures.name('reused-id'));
+    await fixtures.startContainer(containerId);
+  });
+
+  afterAll(async () => {
+    proxy?.setMode({ kind: 'pass' });
+    await live?.close();
+    await proxy?.close();
+    await fixtures.cleanup();
+  });
+
+  it('holds no place once the connection is gone', async () => {
+    // The engine client has negotiated its version before the proxy holds answers.
+    const warm = await fetch(`${live.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ engine { version { apiVersion } } }' }),
+    });
+    expect(await warm.json()).toEqual({ data: { engine: { version: { apiVersion: '1.41' } } } });
+    const stats = {
+      query: 'subscription S($ids: [String!]!) { containerStats(ids: $ids) { containerId } }',
+      variables: { ids: [containerId] },
+    };
+    const connection = await connect(live.server.url);
+    // The set-up of "a" waits for the engine's inspection of the container, held by the proxy…
+    proxy.setMode({ kind: 'delay', ms: HOLD_MS });
+    const since = proxy.requestsSeen;
+    connection.send({ id: 'a', type: 'subscribe', payload: stats });
+    await proxy.waitForRequest(/^GET \/v[\d.]+\/containers\/[^/]+\/json/, { since });
+    // …when the client completes "a" and subscribes again with the same id. graphql-ws forgot
+    // "a" at its "complete": both set-ups went on, the first one then took the id over, and the
+    // second one's stream replaced it there, so that the first ran unseen and kept its place
+    // (and its engine stream) after the connection was gone, until the server stopped.
+    connection.send({ id: 'a', type: 'complete' });
+    connection.send({ id: 'a', type: 'subscribe', payload: stats });
+    await waitFor(
+      () =>
+        connection.socket.readyState === WebSocket.CLOSED ||
+        connection.messages.some((message) => message.id === 'a'),
+      { timeoutMs: 10_000, what: 'an answer about "a", or the connection closed' },
+    );
+    proxy.setMode({ kind: 'pass' });
+    connection.socket.close();
+    await connection.closed;
+    await waitFor(async () => (await openSubscriptions(live, 'websocket')) === 0, {
+      timeoutMs: 10_000,
+      what: 'no WebSocket subscription counted open',
+    });
+    // Both places are free: two subscriptions of the token run at once again.
+    const next = await connect(live.server.url);
+    next.send({ id: '1', type: 'subscribe', payload: stats });
+    next.send({ id: '2', type: 'subscribe', payload: stats });
+    await waitFor(
+      () =>
+        ['1', '2'].every((id) =>
+          next.messages.some((message) => message.id === id && message.type === 'next'),
+        ),
+      { timeoutMs: 10_000, what: 'a sample on both subscriptions' },
+    );
+    expect(JSON.stringify(next.messages)).not.toContain('TOO_MANY_SUBSCRIPTIONS');
+    next.socket.close();
+    await next.closed;
+  });
+
+  it('ends an operation completed during its set-up, its connection still open', async () => {
+    const connection = await connect(live.server.url);
+    proxy.setMode({ kind: 'delay', ms: HOLD_MS });
+    const since = proxy.requestsSeen;
+    connection.send({
+      id: 'b',
+      type: 'subscribe',
+      payload: {
+        query: 'subscription S($ids: [String!]!) { containerStats(ids: $ids) { containerId } }',
+        variables: { ids: [containerId] },
+      },
+    });
+    await proxy.waitForRequest(/^GET \/v[\d.]+\/containers\/[^/]+\/json/, { since });
+    connection.send({ id: 'b', type: 'complete' });
+    // Its stream is ended before the server says "complete": its place is free by then.
+    await waitFor(
+      () =>
+        connection.messages.some((message) => message.id === 'b' && message.type === 'complete'),
+      { timeoutMs: 10_000, what: '"complete" of b' },
+    );
+    proxy.setMode({ kind: 'pass' });
+    expect(connection.messages.filter((message) => message.id === 'b')).toEqual([
+      { id: 'b', type: 'complete' },
+    ]);
+    expect(await openSubscriptions(live, 'websocket')).toBe(0);
+    expect(connection.socket.readyState).toBe(WebSocket.OPEN);
+    connection.socket.close();
+    await connection.closed;
+  });
+});
