@@ -202,6 +202,9 @@ function setAtPath(target: unknown, path: string, value: unknown): void {
 /** The temporary folders of requests whose uploads are on disk. */
 const folders = new WeakMap<Request, string>();
 
+/** Requests whose subscription's stream may still read their uploads: removed when it ends. */
+const streaming = new WeakSet<Request>();
+
 /** Removes the uploads of `request`: when it is answered, ended, or aborted. */
 async function removeUploads(request: Request): Promise<void> {
   const folder = folders.get(request);
@@ -406,14 +409,18 @@ export function useUploads(options: UploadOptions): Plugin<GraphQLContext> {
       if (!request || !folders.has(request)) return;
       return {
         onSubscribeResult({ result }) {
-          if (isAsyncIterable(result)) whenStreamEnds(result, () => void removeUploads(request));
+          // A subscription refused at its start is a result: answered, as a query's is.
+          if (!isAsyncIterable(result)) return;
+          streaming.add(request);
+          whenStreamEnds(result, () => void removeUploads(request));
         },
       };
     },
-    onResponse({ request, response }) {
-      if (!folders.has(request)) return;
-      // A stream (a subscription's events) ends later, with its subscription.
-      if (/event-stream|multipart\/mixed/.test(response.headers.get('content-type') ?? '')) return;
+    onResponse({ request }) {
+      // A subscription's stream ends later, and its uploads with it. Not every answer of type
+      // text/event-stream is one: a mutation's result, a refused subscription's are written
+      // so too, and their uploads (up to DOCKERGRAPH_MAX_UPLOAD_BYTES each) stayed on disk.
+      if (!folders.has(request) || streaming.has(request)) return;
       void removeUploads(request);
     },
   };

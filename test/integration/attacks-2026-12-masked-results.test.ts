@@ -2,9 +2,12 @@
 // (src/plugins/use-masked-results.ts, `whenStreamEnds`): what it could leave held on the
 // server (a token's places, the `dockergraph_subscriptions_open` gauge, upload folders) and
 // what it could read or have logged of an error that was not its own to see.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { EngineFixtures } from '../helpers/docker-fixtures.ts';
+import { createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { HOLD_MS } from '../helpers/held-reads.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
@@ -161,5 +164,90 @@ describe('a graphql-ws operation id completed during its set-up and subscribed t
     expect(connection.socket.readyState).toBe(WebSocket.OPEN);
     connection.socket.close();
     await connection.closed;
+  });
+});
+
+describe('uploads of a request answered as an event stream without a live subscription', () => {
+  const fixtures = new EngineFixtures();
+  const previousTmpdir = process.env.TMPDIR;
+  let temporary: string;
+  let live: LiveServer;
+
+  /** The upload folders the server has left in its temporary directory. */
+  const uploadFolders = () =>
+    readdirSync(temporary).filter((name) => name.startsWith('dockergraph-upload-'));
+
+  beforeAll(async () => {
+    // The server's temporary directory, private to this suite: what it leaves there is seen.
+    temporary = mkdtempSync(join(tmpdir(), 'dg-masked-uploads-'));
+    process.env.TMPDIR = temporary;
+    live = await startLiveServer();
+  });
+
+  afterAll(async () => {
+    await live?.close();
+    if (previousTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previousTmpdir;
+    rmSync(temporary, { recursive: true, force: true });
+    await fixtures.cleanup();
+  });
+
+  /** Sends `query` with one uploaded `file` (a megabyte of zeros) as `variable`, accepting an event stream. */
+  async function uploadAsEventStream(
+    query: string,
+    variables: Record<string, unknown>,
+    variable: string,
+    file: Uint8Array<ArrayBuffer> = new Uint8Array(1_024 * 1_024),
+  ) {
+    const form = new FormData();
+    form.set('operations', JSON.stringify({ query, variables }));
+    form.set('map', JSON.stringify({ 0: [`variables.${variable}`] }));
+    form.set('0', new Blob([file]), 'upload.tar');
+    const response = await fetch(`${live.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'x-graphql-yoga-csrf': 'upload', accept: 'text/event-stream' },
+      body: form,
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    return response.text();
+  }
+
+  it('removes them once answered', async () => {
+    // A mutation: its one result is written as an event stream.
+    const imported = await uploadAsEventStream(
+      'mutation I($archive: File!) { importImage(archive: $archive) { __typename } }',
+      { archive: null },
+      'archive',
+    );
+    expect(imported).toContain('"importImage"');
+    // A subscription that fails at its start (an invalid tag): a result, not a stream.
+    const refused = await uploadAsEventStream(
+      'subscription B($context: File, $input: BuildImageInput!) { buildImageProgress(context: $context, input: $input) { __typename } }',
+      { context: null, input: { tags: ['Not A Tag!'] } },
+      'context',
+    );
+    expect(refused).toContain('BAD_REQUEST');
+    // Both were kept on disk for a subscription stream that never came (the answer's type
+    // said "event stream"), a megabyte each, until the server stopped.
+    await waitFor(() => uploadFolders().length === 0, {
+      timeoutMs: 10_000,
+      what: 'no upload folder left',
+    });
+  });
+
+  it('keeps those of a live subscription until its stream ends', async () => {
+    const before = uploadFolders();
+    // The engine reads the uploaded context while the answer streams.
+    const built = await uploadAsEventStream(
+      'subscription B($context: File, $input: BuildImageInput!) { buildImageProgress(context: $context, input: $input) { kind errorCode } }',
+      { context: null, input: { labels: [{ name: TEST_LABEL, value: fixtures.run }] } },
+      'context',
+      new Uint8Array(createTar({ Dockerfile: 'FROM dockergraph/busybox:latest\nRUN true\n' })),
+    );
+    expect(built).toContain('"kind":"DONE"');
+    await waitFor(() => uploadFolders().length === before.length, {
+      timeoutMs: 10_000,
+      what: 'no upload folder left',
+    });
   });
 });
