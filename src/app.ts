@@ -176,6 +176,30 @@ function useEngineReadiness(engines: EngineRegistry, config: Config): Plugin<Gra
   };
 }
 
+/**
+ * `error` without `extensions.originalError`, where yoga's JSON body parser puts the name and
+ * message of JSON.parse's SyntaxError ("Expected property name or '}' in JSON at position 1…",
+ * quoting the body): words of the runtime, not the server's. Yoga answers the error 400 for
+ * that extension's presence (a GraphQL error marked `spec` is answered 200 to a client that
+ * accepts `application/json`): its `http` status is made to hold without it.
+ */
+function withoutCauseExtension(error: GraphQLError): GraphQLError {
+  const { originalError: cause, ...extensions } = error.extensions;
+  if (cause === undefined) return error;
+  const { http } = extensions;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes ?? null,
+    source: error.source ?? null,
+    positions: error.positions ?? null,
+    path: error.path ?? null,
+    originalError: error.originalError ?? null,
+    extensions:
+      typeof http === 'object' && http !== null
+        ? { ...extensions, http: { ...http, spec: false } }
+        : extensions,
+  });
+}
+
 /** Logs one line per HTTP request: method, path, status, duration, operation and engine calls. */
 function useRequestLog(logger: Logger): Plugin<GraphQLContext> {
   const started = new WeakMap<Request, number>();
@@ -277,7 +301,7 @@ export function createApp(
       return admissionDeniedToGraphQL(original, located);
     }
     // Errors the schema raised on purpose (bad arguments) and GraphQL's own reach clients.
-    if (!original || original instanceof GraphQLError) return located;
+    if (!original || original instanceof GraphQLError) return withoutCauseExtension(located);
     if (original instanceof EngineCallBudgetError) {
       return new GraphQLError(original.message, {
         nodes: located.nodes ?? null,

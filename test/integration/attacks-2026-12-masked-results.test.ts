@@ -11,6 +11,7 @@ import { createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixture
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { HOLD_MS } from '../helpers/held-reads.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+import { captureLog } from '../helpers/log-capture.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /** A graphql-ws connection spoken by hand, as a hostile client speaks it: its frames in order. */
@@ -249,5 +250,43 @@ describe('uploads of a request answered as an event stream without a live subscr
       timeoutMs: 10_000,
       what: 'no upload folder left',
     });
+  });
+});
+
+describe('what a client reads of an error that is not its own to see', () => {
+  const log = captureLog('debug');
+  let live: LiveServer;
+
+  beforeAll(async () => {
+    live = await startLiveServer(undefined, {
+      logger: log.logger,
+      env: { DOCKERGRAPH_BATCHING: '2', DOCKERGRAPH_RATE_LIMIT: '0' },
+    });
+  });
+
+  afterAll(async () => {
+    await live?.close();
+  });
+
+  it("answers a body that is not JSON without the parser's own words", async () => {
+    for (const body of ['{', '[{"query": "{ __typename }"}, {']) {
+      const response = await fetch(`${live.server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body,
+      });
+      // Yoga put JSON.parse's SyntaxError, name and message ("Expected property name or '}'
+      // in JSON at position 1…", quoting the body), in the error's extensions.originalError,
+      // which the masking let through with the error, a GraphQL one of yoga's making.
+      expect({ body, status: response.status, answer: await response.json() }).toEqual({
+        body,
+        status: 400,
+        answer: {
+          errors: [
+            { message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } },
+          ],
+        },
+      });
+    }
   });
 });
