@@ -1,4 +1,4 @@
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import { handleStreamOrSingleExecutionResult, isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 /** Turns an error a client would see into the one it may see (graphql-yoga's `MaskError`). */
@@ -121,11 +121,30 @@ export function whenStreamEnds(result: AsyncIterable<unknown>, end: () => void):
 }
 
 /**
+ * Whether yoga reads the request's parameters from a query string (a GET, a form), whose
+ * `variables` and `extensions` it parses with JSON.parse, failing with its SyntaxError.
+ */
+function readsSearchParams(request: Request): boolean {
+  return (
+    request.method === 'GET' ||
+    /^application\/x-www-form-urlencoded\b/i.test(request.headers.get('content-type') ?? '')
+  );
+}
+
+/** What a client is told of `variables` or `extensions` that JSON.parse could not read. */
+function notJsonParameters(): GraphQLError {
+  return new GraphQLError('the "variables" and "extensions" parameters must be JSON objects', {
+    extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+  });
+}
+
+/**
  * Masks every error before a client sees it, over every transport: results of queries
  * and mutations, each result of a subscription, an error a subscription's stream throws,
  * an error of the context's creation, and errors yoga answers for a request it could not
- * run (`onResultProcess`, HTTP). `maskError` decides what reaches the client; an error
- * it returned is not masked again.
+ * run (`onResultProcess`, HTTP; parameters of a query string that are not JSON are the
+ * client's, answered 400). `maskError` decides what reaches the client; an error it
+ * returned is not masked again.
  *
  * In place of yoga's own masking (`maskedErrors: false` in createYoga), which wraps each
  * subscription's stream through envelop's per-result hooks (see {@link MaskedStream}).
@@ -154,6 +173,18 @@ export function useMaskedResults(maskError: MaskError): Plugin {
     if (result.errors?.length) setResult(maskResult(result));
   };
   return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      // The SyntaxError is no GraphQL error: the client's mistake was masked as the server's
+      // fault ("Unexpected error.", 200) and logged with its stack, a line per request.
+      if (!requestParser || !readsSearchParams(request)) return;
+      setRequestParser(async (given) => {
+        try {
+          return await requestParser(given);
+        } catch (error) {
+          throw error instanceof SyntaxError ? notJsonParameters() : error;
+        }
+      });
+    },
     onPluginInit({ registerContextErrorHandler }) {
       registerContextErrorHandler(({ error, setError }) => setError(mask(error)));
     },

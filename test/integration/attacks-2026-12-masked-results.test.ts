@@ -289,4 +289,46 @@ describe('what a client reads of an error that is not its own to see', () => {
       });
     }
   });
+
+  it("answers GET variables that are not JSON as the client's mistake, logging no error", async () => {
+    const from = log.entries.length;
+    const asked = [
+      ['GET', 'query=%7B__typename%7D&variables=%7Bnot-json'],
+      ['GET', 'query=%7B__typename%7D&extensions=%7Bnot-json'],
+      ['POST', 'query=%7B__typename%7D&variables=%7Bnot-json'],
+    ] as const;
+    for (const [method, search] of asked) {
+      const response = await fetch(
+        `${live.server.url}/graphql${method === 'GET' ? `?${search}` : ''}`,
+        method === 'GET'
+          ? { headers: { accept: 'application/json' } }
+          : {
+              method,
+              headers: {
+                accept: 'application/json',
+                'content-type': 'application/x-www-form-urlencoded',
+                'x-graphql-yoga-csrf': 'form',
+              },
+              body: search,
+            },
+      );
+      // Yoga's JSON.parse failed with a SyntaxError, no GraphQL error: the masking took it
+      // for the server's fault, answered "Unexpected error." (200) and logged its stack at
+      // error level, one line per request of any client.
+      expect({ method, search, status: response.status, answer: await response.json() }).toEqual({
+        method,
+        search,
+        status: 400,
+        answer: {
+          errors: [
+            {
+              message: 'the "variables" and "extensions" parameters must be JSON objects',
+              extensions: { code: 'BAD_REQUEST' },
+            },
+          ],
+        },
+      });
+    }
+    expect(log.entries.slice(from).filter((entry) => entry.level === 'error')).toEqual([]);
+  });
 });
