@@ -40,6 +40,7 @@ import { useSharedSubscriptionResults } from './plugins/use-shared-subscription-
 import { useSubscriptionLimit } from './plugins/use-subscription-limit.ts';
 import { useTokenLimit } from './plugins/use-token-limit.ts';
 import { useTracing } from './plugins/use-tracing.ts';
+import { useUnconditionalSubscriptionRoot } from './plugins/use-unconditional-subscription-root.ts';
 import { useUploads } from './plugins/use-uploads.ts';
 import { admissionDeniedToGraphQL } from './schema/access.ts';
 import { engineErrorToGraphQL } from './schema/errors.ts';
@@ -434,6 +435,7 @@ export function createApp(
       useTokenLimit(config.limits.maxTokens),
       useAliasLimit(config.limits.maxAliases),
       useReservedResponseKeys(),
+      useUnconditionalSubscriptionRoot(),
       useIntrospectionPolicy(config.security.introspection),
       useCostLimit(config.limits),
       // After the limits that refuse an operation, which then holds no place.

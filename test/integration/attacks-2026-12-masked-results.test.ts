@@ -331,4 +331,44 @@ describe('what a client reads of an error that is not its own to see', () => {
     }
     expect(log.entries.slice(from).filter((entry) => entry.level === 'error')).toEqual([]);
   });
+
+  it('refuses a subscription whose root field is skipped, logging no error', async () => {
+    const from = log.entries.length;
+    const skipped = [
+      'subscription { events @skip(if: true) { kind } }',
+      'subscription { ... @include(if: false) { events { kind } } }',
+      'subscription { ...Root } fragment Root on Subscription { events @skip(if: true) { kind } }',
+    ];
+    for (const query of skipped) {
+      for (const transport of ['sse', 'websocket'] as const) {
+        const answers: unknown[] = [];
+        try {
+          for await (const answer of live.iterateWithToken(transport, 'none', { query })) {
+            answers.push(answer);
+          }
+        } catch (errors) {
+          // graphql-ws's client throws the errors of an "error" message.
+          answers.push({ errors });
+        }
+        // graphql-tools' executor read the root field of an empty selection ("undefined is not
+        // iterable"): answered "Unexpected error." and logged as the server's fault.
+        expect({ query, transport, answers }).toEqual({
+          query,
+          transport,
+          answers: [
+            {
+              errors: [
+                expect.objectContaining({
+                  message:
+                    'a subscription must select its root field without @skip or @include: it has one field, always',
+                  extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }),
+                }),
+              ],
+            },
+          ],
+        });
+      }
+    }
+    expect(log.entries.slice(from).filter((entry) => entry.level === 'error')).toEqual([]);
+  });
 });
