@@ -175,12 +175,14 @@ function mapEvents(
     await events.return?.();
     return done;
   };
+  // Then-chains rather than an async function: a subscriber waiting for its next event
+  // holds a pending promise, not a suspended frame (see tagWithEngine in fleet.ts).
+  type Step = IteratorResult<ExecutionResult, undefined>;
+  const resultOf = (value: ExecutionResult): Step => ({ done: false, value });
+  const onEvent = (event: IteratorResult<unknown>): Step | Promise<Step> =>
+    event.done === true ? done : map(event.value).then(resultOf);
   const mapped: AsyncGenerator<ExecutionResult, undefined, unknown> = {
-    async next() {
-      const event = await events.next();
-      if (event.done === true) return done;
-      return { done: false, value: await map(event.value) };
-    },
+    next: () => events.next().then(onEvent),
     return: leave,
     async throw(error: unknown) {
       await leave();
