@@ -2,9 +2,6 @@
 // (src/plugins/use-masked-results.ts, `whenStreamEnds`): what it could leave held on the
 // server (a token's places, the `dockergraph_subscriptions_open` gauge, upload folders) and
 // what it could read or have logged of an error that was not its own to see.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
@@ -12,6 +9,7 @@ import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { HOLD_MS } from '../helpers/held-reads.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { captureLog } from '../helpers/log-capture.ts';
+import { usePrivateTmpdir } from '../helpers/private-tmpdir.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /** A graphql-ws connection spoken by hand, as a hostile client speaks it: its frames in order. */
@@ -170,26 +168,16 @@ describe('a graphql-ws operation id completed during its set-up and subscribed t
 
 describe('uploads of a request answered as an event stream without a live subscription', () => {
   const fixtures = new EngineFixtures();
-  const previousTmpdir = process.env.TMPDIR;
-  let temporary: string;
+  // The server's temporary directory, private to this suite: what it leaves there is seen.
+  const { uploadFolders } = usePrivateTmpdir('dg-masked-uploads-');
   let live: LiveServer;
 
-  /** The upload folders the server has left in its temporary directory. */
-  const uploadFolders = () =>
-    readdirSync(temporary).filter((name) => name.startsWith('dockergraph-upload-'));
-
   beforeAll(async () => {
-    // The server's temporary directory, private to this suite: what it leaves there is seen.
-    temporary = mkdtempSync(join(tmpdir(), 'dg-masked-uploads-'));
-    process.env.TMPDIR = temporary;
     live = await startLiveServer();
   });
 
   afterAll(async () => {
     await live?.close();
-    if (previousTmpdir === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previousTmpdir;
-    rmSync(temporary, { recursive: true, force: true });
     await fixtures.cleanup();
   });
 

@@ -1,9 +1,8 @@
 // Uploads as a hostile client sends them (finding 9): a file is accepted only for an operation
 // that takes one and only from a token allowed to use that field, decided before a byte of the
 // file is read; accepted files are streamed to private temporary files, removed afterwards.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
@@ -11,6 +10,7 @@ import { createTestApp, type GraphQLResponse, withoutEngineCalls } from '../help
 import { auditRecordsIn } from '../helpers/audit-lines.ts';
 import { createTar, EngineFixtures } from '../helpers/docker-fixtures.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
+import { usePrivateTmpdir } from '../helpers/private-tmpdir.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const MiB = 1_024 * 1_024;
@@ -86,19 +86,13 @@ describe('uploads', () => {
   const fixtures = new EngineFixtures();
   const admin = randomToken();
   const viewer = randomToken();
-  const previousTmpdir = process.env.TMPDIR;
-  let temporary: string;
+  // The server's temporary directory, private to this file: what it leaves there is seen.
+  const temporary = usePrivateTmpdir('dg-uploads-test-');
+  const { uploadFolders } = temporary;
   let live: LiveServer;
   let url: string;
 
-  /** The upload folders the server has left in its temporary directory. */
-  const uploadFolders = () =>
-    readdirSync(temporary).filter((name) => name.startsWith('dockergraph-upload-'));
-
   beforeAll(async () => {
-    // The server's temporary directory, private to this file: what it leaves there is seen.
-    temporary = mkdtempSync(join(tmpdir(), 'dg-uploads-test-'));
-    process.env.TMPDIR = temporary;
     live = await startLiveServer(undefined, {
       env: {
         ...tokensEnv([
@@ -112,9 +106,6 @@ describe('uploads', () => {
 
   afterAll(async () => {
     await live?.close();
-    if (previousTmpdir === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previousTmpdir;
-    rmSync(temporary, { recursive: true, force: true });
     await fixtures.cleanup();
   });
 
@@ -237,7 +228,7 @@ describe('uploads', () => {
       what: 'the upload folder to be made',
     });
     const [folder = ''] = uploadFolders();
-    const inFolder = join(temporary, folder);
+    const inFolder = join(temporary.path(), folder);
     expect(statSync(inFolder).mode & 0o777).toBe(0o700);
     const [file = ''] = await waitFor(
       () => {
@@ -284,7 +275,7 @@ describe('uploads', () => {
   });
 
   it('refuses a viewer’s upload through the fetch handler’s app alike, and audits it', async () => {
-    const auditFile = join(temporary, 'audit.log');
+    const auditFile = join(temporary.path(), 'audit.log');
     const app = createTestApp({
       ...tokensEnv([{ id: 'viewer', role: 'viewer', token: viewer }]),
       DOCKERGRAPH_AUDIT: auditFile,
