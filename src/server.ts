@@ -35,6 +35,7 @@ import { startTracing } from './plugins/tracing.ts';
 import { authenticationFailureRecord } from './plugins/use-audit.ts';
 import { METRICS_PATH, metricsResponse } from './plugins/use-metrics.ts';
 import { isAllowedOrigin, isLoopbackHost, isLoopbackHostHeader } from './security/origins.ts';
+import { PlacesPerToken } from './security/places-per-token.ts';
 import { Authenticator, type Principal } from './security/principal.ts';
 import { createTerminalServer } from './terminal.ts';
 import { isTerminalPath, rawPathOf } from './terminal-protocol.ts';
@@ -392,22 +393,18 @@ function serveWebSockets(
   };
   // The principal of each connection, found from its connection_init payload.
   const principals = new WeakMap<object, Principal>();
-  // Connections admitted per token (without tokens, every connection counts as one token),
-  // and how each admitted connection gives its place back when it closes.
-  const connectionsByToken = new Map<string, number>();
+  // Connections admitted per token, and how each admitted connection gives its place back
+  // when it closes.
+  const connections = new PlacesPerToken(maxConnectionsPerToken);
   const releases = new WeakMap<object, () => void>();
   /** Holds a place of `principal`'s token for the connection `extra`; false when none is left. */
   const admitConnection = (extra: object, principal: Principal): boolean => {
-    const token = principal.tokenId ?? '';
-    const open = connectionsByToken.get(token) ?? 0;
-    if (open >= maxConnectionsPerToken) return false;
-    connectionsByToken.set(token, open + 1);
+    const release = connections.take(principal.tokenId);
+    if (!release) return false;
     const closed = metrics.openConnection();
     releases.set(extra, () => {
       closed();
-      const left = (connectionsByToken.get(token) ?? 1) - 1;
-      if (left > 0) connectionsByToken.set(token, left);
-      else connectionsByToken.delete(token);
+      release();
     });
     return true;
   };

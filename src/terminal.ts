@@ -43,6 +43,7 @@ import type { RequestGuards } from './plugins/request-guards.ts';
 import { authenticationFailureRecord } from './plugins/use-audit.ts';
 import { toEngineReference } from './schema/node-id.ts';
 import type { AdmissionSettings } from './security/admission.ts';
+import { PlacesPerToken } from './security/places-per-token.ts';
 import {
   type Authenticator,
   can,
@@ -137,9 +138,9 @@ export function createTerminalServer(options: TerminalServerOptions): TerminalSe
     handleProtocols: (protocols) =>
       protocols.has(TERMINAL_SUBPROTOCOL) ? TERMINAL_SUBPROTOCOL : false,
   });
-  const sessionsByToken = new Map<string, number>();
+  const sessions = new PlacesPerToken(options.settings.sessionsPerToken);
   webSocketServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    void runSession(socket, request, options, sessionsByToken).catch((error: unknown) => {
+    void runSession(socket, request, options, sessions).catch((error: unknown) => {
       options.logger.error('terminal session failed', {
         error: error instanceof Error ? error.message : String(error),
       });
@@ -174,7 +175,7 @@ async function runSession(
   socket: WebSocket,
   request: IncomingMessage,
   options: TerminalServerOptions,
-  sessionsByToken: Map<string, number>,
+  sessions: PlacesPerToken,
 ): Promise<void> {
   const close = (code: number, reason: string) => {
     if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
@@ -244,17 +245,15 @@ async function runSession(
     close(TERMINAL_CLOSE.badRequest, reference.problem);
     return;
   }
-  const tokenKey = principal.tokenId ?? '';
-  const open = sessionsByToken.get(tokenKey) ?? 0;
-  if (open >= options.settings.sessionsPerToken) {
+  const release = sessions.take(principal.tokenId);
+  if (!release) {
     refuse(
       TERMINAL_CLOSE.tooMany,
       'TOO_MANY_SESSIONS',
-      `${describePrincipal(principal)} has ${open} terminal sessions open, the most allowed (DOCKERGRAPH_TERMINAL_SESSIONS_PER_TOKEN)`,
+      `${describePrincipal(principal)} has ${sessions.held(principal.tokenId)} terminal sessions open, the most allowed (DOCKERGRAPH_TERMINAL_SESSIONS_PER_TOKEN)`,
     );
     return;
   }
-  sessionsByToken.set(tokenKey, open + 1);
   try {
     await serveSession(
       socket,
@@ -267,9 +266,7 @@ async function runSession(
       () => clientGone,
     );
   } finally {
-    const left = (sessionsByToken.get(tokenKey) ?? 1) - 1;
-    if (left === 0) sessionsByToken.delete(tokenKey);
-    else sessionsByToken.set(tokenKey, left);
+    release();
   }
 }
 

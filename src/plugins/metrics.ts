@@ -56,10 +56,6 @@ const DURATION_BUCKETS = [
 /** Engine calls one operation made (DOCKERGRAPH_MAX_ENGINE_CALLS is 200 by default). */
 const ENGINE_CALL_BUCKETS = [0, 1, 2, 3, 4, 6, 10, 20, 50, 100, 200];
 
-/**
- * Keeps the values of one label few: the first `capacity` distinct values that pass
- * `valid` are kept as they are, every other becomes {@link OTHER_LABEL}.
- */
 /** Adds one to `gauge`; the function answered takes it back, once however often it is called. */
 function countOpen(gauge: { inc(): void; dec(): void }): () => void {
   gauge.inc();
@@ -71,6 +67,10 @@ function countOpen(gauge: { inc(): void; dec(): void }): () => void {
   };
 }
 
+/**
+ * Keeps the values of one label few: the first `capacity` distinct values that pass
+ * `valid` are kept as they are, every other becomes {@link OTHER_LABEL}.
+ */
 export class BoundedLabel {
   readonly #seen = new Set<string>();
 

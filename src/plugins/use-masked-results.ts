@@ -104,13 +104,18 @@ class MaskedStream implements AsyncGenerator<ExecutionResult, undefined, unknown
 }
 
 /**
- * Runs `end` when the subscription stream `result` ends. `result` is what an
- * `onSubscribeResult` hook is given: {@link useMaskedResults}, the first plugin with
- * that hook, has made every stream a {@link MaskedStream} by then. A stream made
- * otherwise would have its place never given back when it failed; it is refused
- * loudly instead (the subscription fails with a masked error, its cause logged).
+ * Runs `end` when the subscription `result` ends: at once when it is no stream (an early
+ * error, a refusal), else when its stream ends. `result` is what an `onSubscribeResult`
+ * hook is given: {@link useMaskedResults}, the first plugin with that hook, has made
+ * every stream a {@link MaskedStream} by then. A stream made otherwise would have its
+ * place never given back when it failed; it is refused loudly instead (the subscription
+ * fails with a masked error, its cause logged).
  */
-export function whenStreamEnds(result: AsyncIterable<unknown>, end: () => void): void {
+export function whenSubscriptionEnds(result: unknown, end: () => void): void {
+  if (!isAsyncIterable(result)) {
+    end();
+    return;
+  }
   if (!(result instanceof MaskedStream)) {
     end();
     throw new Error(
@@ -149,7 +154,7 @@ function notJsonParameters(): GraphQLError {
  * In place of yoga's own masking (`maskedErrors: false` in createYoga), which wraps each
  * subscription's stream through envelop's per-result hooks (see {@link MaskedStream}).
  * Must be the first plugin: its `onSubscribeResult` runs before any other's, which then
- * find the masked stream (for {@link whenStreamEnds}).
+ * find the masked stream (for {@link whenSubscriptionEnds}).
  */
 export function useMaskedResults(maskError: MaskError): Plugin {
   const masked = new WeakSet<object>();
@@ -210,7 +215,7 @@ export function useMaskedResults(maskError: MaskError): Plugin {
         if (result.some((one) => one.errors?.length)) setResult(result.map(maskResult));
         return;
       }
-      if (result.errors?.length) setResult(maskResult(result));
+      handleResult({ result, setResult });
     },
   };
 }

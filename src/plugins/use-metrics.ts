@@ -6,7 +6,7 @@ import { isForeignPageRequest } from '../security/origins.ts';
 import { can, type Principal } from '../security/principal.ts';
 import type { Metrics } from './metrics.ts';
 import { transportOfRequest } from './use-audit.ts';
-import { whenStreamEnds } from './use-masked-results.ts';
+import { whenSubscriptionEnds } from './use-masked-results.ts';
 
 /** The route Prometheus scrapes. */
 export const METRICS_PATH = '/metrics';
@@ -140,8 +140,7 @@ export function useMetrics({
       const ended = metrics.openSubscription(request ? transportOfRequest(request) : 'websocket');
       return {
         onSubscribeResult({ result }) {
-          if (isAsyncIterable(result)) whenStreamEnds(result, ended);
-          else ended();
+          whenSubscriptionEnds(result, ended);
         },
       };
     },

@@ -1,7 +1,8 @@
 import { GraphQLError } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
-import { whenStreamEnds } from './use-masked-results.ts';
+import { PlacesPerToken } from '../security/places-per-token.ts';
+import { whenSubscriptionEnds } from './use-masked-results.ts';
 
 /**
  * At most `maxPerToken` subscriptions of one token live at once, over every transport
@@ -13,12 +14,11 @@ import { whenStreamEnds } from './use-masked-results.ts';
  * as it had time to open. Without tokens configured, every request counts as one token.
  */
 export function useSubscriptionLimit(maxPerToken: number): Plugin<GraphQLContext> {
-  const live = new Map<string, number>();
+  const live = new PlacesPerToken(maxPerToken);
   return {
     onSubscribe({ args, setResultAndStopExecution }) {
-      const key = args.contextValue.principal.tokenId ?? '';
-      const count = live.get(key) ?? 0;
-      if (count >= maxPerToken) {
+      const end = live.take(args.contextValue.principal.tokenId);
+      if (!end) {
         setResultAndStopExecution({
           errors: [
             new GraphQLError(
@@ -29,20 +29,10 @@ export function useSubscriptionLimit(maxPerToken: number): Plugin<GraphQLContext
         });
         return;
       }
-      live.set(key, count + 1);
-      let ended = false;
-      const end = () => {
-        if (ended) return;
-        ended = true;
-        const left = (live.get(key) ?? 1) - 1;
-        if (left > 0) live.set(key, left);
-        else live.delete(key);
-      };
       return {
         onSubscribeResult({ result }) {
           // An early error (bad variables, a refused field) is a result, not a stream.
-          if (isAsyncIterable(result)) whenStreamEnds(result, end);
-          else end();
+          whenSubscriptionEnds(result, end);
         },
       };
     },

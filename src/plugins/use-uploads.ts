@@ -23,7 +23,7 @@ import { describePrincipal, type Principal } from '../security/principal.ts';
 import type { Permission } from '../security/roles.ts';
 import { guardOperations, markAdmitted, type OperationGuards } from './operation-guards.ts';
 import { forEachRootField, refusedOperationRecord, transportOfRequest } from './use-audit.ts';
-import { whenStreamEnds } from './use-masked-results.ts';
+import { whenSubscriptionEnds } from './use-masked-results.ts';
 
 /** Limits and policy an upload is held to. */
 export interface UploadOptions {
@@ -412,7 +412,7 @@ export function useUploads(options: UploadOptions): Plugin<GraphQLContext> {
           // A subscription refused at its start is a result: answered, as a query's is.
           if (!isAsyncIterable(result)) return;
           streaming.add(request);
-          whenStreamEnds(result, () => void removeUploads(request));
+          whenSubscriptionEnds(result, () => void removeUploads(request));
         },
       };
     },

@@ -1,5 +1,5 @@
 // A hostile client against the review of the masking and of the subscription places
-// (src/plugins/use-masked-results.ts, `whenStreamEnds`): what it could leave held on the
+// (src/plugins/use-masked-results.ts, `whenSubscriptionEnds`): what it could leave held on the
 // server (a token's places, the `dockergraph_subscriptions_open` gauge, upload folders) and
 // what it could read or have logged of an error that was not its own to see.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   UNEXPECTED_ERROR_MESSAGE,
   useMaskedResults,
-  whenStreamEnds,
+  whenSubscriptionEnds,
 } from '../../src/plugins/use-masked-results.ts';
 
 /** What no client may read. */
@@ -65,7 +65,7 @@ function useEndCounter(ends: { count: number }): Plugin {
       return {
         onSubscribeResult({ result }) {
           if (Symbol.asyncIterator in result) {
-            whenStreamEnds(result, () => {
+            whenSubscriptionEnds(result, () => {
               ends.count += 1;
             });
           }
