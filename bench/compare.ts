@@ -12,6 +12,12 @@
  *   (directly: the four lists, read in parallel and joined);
  * - first 50: the newest 50 of the set (directly: `limit=50`).
  *
+ * Beside both, the floor (`bench/facade-floor.ts`): the least a facade in a Node process of its
+ * own does for the same questions (read the request, ask the engine, parse, keep the fields,
+ * answer JSON), built and run with plain node as the server is. dockergraph's p50 over the
+ * floor's is what GraphQL and dockergraph's own layers cost; the floor's over the direct call
+ * is what any process between the client and the engine costs.
+ *
  * Prints p50/p99 (ms), requests per second (sequential: one at a time), CPU time
  * per question (directly: this process's; through dockergraph: this process's and
  * the server's, from /proc), engine calls per GraphQL query (the server's
@@ -31,10 +37,15 @@
  * sets variables of the server's environment over `npm run start:built`'s ('{"GLIBC_TUNABLES":""}':
  * glibc's allocator as it comes).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { build } from 'esbuild';
 import { Pool } from 'undici';
-import { buildTargets, TARGETS } from '../scripts/build.ts';
+import { buildTargets, REQUIRE_BANNER, TARGETS } from '../scripts/build.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { launchBuiltServer } from '../test/helpers/server-process.ts';
@@ -122,6 +133,33 @@ const apiVersion = await (async () => {
   const { body } = await direct.request({ method: 'GET', path: '/version' });
   return ((await body.json()) as { ApiVersion: string }).ApiVersion;
 })();
+
+// The floor, bundled and run with plain node in production mode as the server is.
+const floorFile = fileURLToPath(new URL('../dist/bench/facade-floor.mjs', import.meta.url));
+await build({
+  absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
+  entryPoints: ['bench/facade-floor.ts'],
+  outfile: floorFile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  logLevel: 'warning',
+  banner: { js: REQUIRE_BANNER },
+});
+const floorProcess = spawn(process.execPath, [floorFile, socketPath, apiVersion], {
+  env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const floorUrl = await (async () => {
+  const lines = createInterface({ input: floorProcess.stdout });
+  const [line] = (await once(lines, 'line')) as [string];
+  lines.close();
+  return (JSON.parse(line) as { url: string }).url;
+})();
+const floor = new Pool(floorUrl, { connections: 16 });
+const floorPid = floorProcess.pid ?? 0;
 
 /** The server's engine calls and queries so far for operation `name` (its metrics). */
 async function engineCallsOf(name: string): Promise<{ calls: number; queries: number }> {
@@ -212,6 +250,13 @@ const directAnswers = {
     engineJson<unknown[]>('/containers/json', { all: '1', limit: '50', filters: labelFilter }),
 };
 
+async function askFloor(body: string): Promise<void> {
+  const { statusCode, body: answer } = await floor.request({ method: 'POST', path: '/', body });
+  const text = await answer.text();
+  if (statusCode !== 200) throw new Error(`the floor answered ${statusCode}: ${text}`);
+  JSON.parse(text);
+}
+
 async function askGraph(body: string): Promise<void> {
   const { statusCode, body: answer } = await graph.request({
     method: 'POST',
@@ -232,7 +277,13 @@ function summary(times: number[]) {
 }
 
 const rows: string[] = [];
+const floorRows: string[] = [];
 const loadRows: string[] = [];
+/** The floor's CPU time so far, user and system, in ms. */
+const floorCpuMs = () => {
+  const { user, system } = cpuTimes(floorPid);
+  return user + system;
+};
 
 async function compare(
   count: number,
@@ -242,17 +293,21 @@ async function compare(
 ): Promise<void> {
   const labelFilter = JSON.stringify({ label: [`dockergraph.bench.set=${set}`] });
   const body = JSON.stringify({ query, variables: { labels: [`dockergraph.bench.set=${set}`] } });
+  const floorBody = JSON.stringify({ question: kind, label: `dockergraph.bench.set=${set}` });
   const ask = directAnswers[kind];
   for (let index = 0; index < WARMUP; index++) {
     await ask(labelFilter);
+    await askFloor(floorBody);
     await askGraph(body);
   }
   const directTimes: number[] = [];
+  const floorTimes: number[] = [];
   const graphTimes: number[] = [];
   // CPU time per question: this process's (the client) on both sides, and the server's while
   // the rows run (only this bench asks it anything). Less noisy than wall time on a busy
   // machine, where waiting for a core counts as time.
   let directCpu = 0;
+  let floorClientCpu = 0;
   let graphClientCpu = 0;
   const timeDirect = async () => {
     const cpu = process.cpuUsage();
@@ -261,6 +316,14 @@ async function compare(
     directTimes.push(performance.now() - start);
     const used = process.cpuUsage(cpu);
     directCpu += (used.user + used.system) / 1_000;
+  };
+  const timeFloor = async () => {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    await askFloor(floorBody);
+    floorTimes.push(performance.now() - start);
+    const used = process.cpuUsage(cpu);
+    floorClientCpu += (used.user + used.system) / 1_000;
   };
   const timeGraph = async () => {
     const cpu = process.cpuUsage();
@@ -273,24 +336,27 @@ async function compare(
   const operation = /^query (\w+)/.exec(query)?.[1] ?? '';
   const engineBefore = await engineCallsOf(operation);
   const serverCpuBefore = serverCpuMs();
+  const floorCpuBefore = floorCpuMs();
+  const sides = [timeDirect, timeFloor, timeGraph];
   for (let index = 0; index < RUNS; index++) {
-    // Interleaved, each first every other time: drift and noise fall on both alike.
-    if (index % 2 === 0) {
-      await timeDirect();
-      await timeGraph();
-    } else {
-      await timeGraph();
-      await timeDirect();
+    // Interleaved, each first in turn: drift and noise fall on all three alike.
+    for (let side = 0; side < sides.length; side++) {
+      await sides[(index + side) % sides.length]?.();
     }
   }
   const serverCpu = serverCpuMs() - serverCpuBefore;
+  const floorCpu = floorCpuMs() - floorCpuBefore;
   const engineAfter = await engineCallsOf(operation);
   const calls =
     (engineAfter.calls - engineBefore.calls) / (engineAfter.queries - engineBefore.queries);
   const d = summary(directTimes);
+  const f = summary(floorTimes);
   const g = summary(graphTimes);
   rows.push(
     `| ${count} | ${kind} | ${d.p50.toFixed(2)} | ${g.p50.toFixed(2)} | ${(g.p50 / d.p50).toFixed(2)} | ${(g.p50 - d.p50).toFixed(2)} | ${d.p99.toFixed(2)} | ${g.p99.toFixed(2)} | ${d.perSecond.toFixed(0)} | ${g.perSecond.toFixed(0)} | ${(directCpu / RUNS).toFixed(2)} | ${(graphClientCpu / RUNS).toFixed(2)} + ${(serverCpu / RUNS).toFixed(2)} | ${Number(calls.toFixed(2))} |`,
+  );
+  floorRows.push(
+    `| ${count} | ${kind} | ${d.p50.toFixed(2)} | ${f.p50.toFixed(2)} | ${g.p50.toFixed(2)} | ${(f.p50 / d.p50).toFixed(2)} | ${(g.p50 / f.p50).toFixed(2)} | ${(f.p50 - d.p50).toFixed(2)} | ${(g.p50 - f.p50).toFixed(2)} | ${(floorClientCpu / RUNS).toFixed(2)} + ${(floorCpu / RUNS).toFixed(2)} |`,
   );
   if (CONCURRENCY > 0) await compareUnderLoad(count, kind, labelFilter, body, operation);
 }
@@ -375,6 +441,14 @@ try {
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
+  console.log(
+    '\nThe same runs beside the floor (bench/facade-floor.ts: a Node process that asks the engine, parses, keeps the fields and answers JSON; no GraphQL)\n',
+  );
+  console.log(
+    '| containers | question | direct p50 (ms) | floor p50 (ms) | dockergraph p50 (ms) | floor / direct | dockergraph / floor | floor over direct (ms) | dockergraph over floor (ms) | floor CPU: client + server (ms) |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of floorRows) console.log(row);
   if (loadRows.length > 0) {
     console.log(
       `\nUnder load: autocannon, ${CONCURRENCY} connections, 3 rounds of 3 s each, medians\n`,
@@ -406,7 +480,9 @@ try {
     await engineWrite('DELETE', `/volumes/${volume.Name}`);
   server.process.kill('SIGTERM');
   await server.waitForExit(10_000);
+  floorProcess.kill('SIGTERM');
   await direct.close();
   await graph.close();
+  await floor.close();
   if (engine.started) await runEngineScript('stop', engineOptions);
 }
