@@ -480,7 +480,8 @@ try {
     await engineWrite('DELETE', `/volumes/${volume.Name}`);
   server.process.kill('SIGTERM');
   await server.waitForExit(10_000);
-  floorProcess.kill('SIGTERM');
+  // Closing its stdin stops the floor (and lets this process exit: the pipe is a handle).
+  floorProcess.stdin?.end();
   await direct.close();
   await graph.close();
   await floor.close();

@@ -120,9 +120,10 @@ server.listen(0, '127.0.0.1', () => {
 });
 // Stops with the bench: on SIGTERM, and when the bench's end of stdin closes (it died).
 const stop = () => {
+  process.stdin.destroy();
   server.close();
   server.closeAllConnections();
   void engine.close();
 };
 process.on('SIGTERM', stop);
-process.stdin.on('end', stop).resume();
+process.stdin.once('end', stop).resume();
