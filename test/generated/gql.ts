@@ -239,6 +239,11 @@ type Documents = {
     "\n  query VolumePairUsage($a: String!, $b: String!) {\n    a: volume(name: $a) { name usage { sizeBytes refCount } }\n    b: volume(name: $b) { name usage { sizeBytes refCount } }\n  }\n": typeof types.VolumePairUsageDocument,
     "\n  query VolumeNames($filter: VolumeFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    volumes(filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { name } }\n    }\n  }\n": typeof types.VolumeNamesDocument,
     "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n": typeof types.AllVolumeNamesDocument,
+    "\n  mutation AttackSwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateServiceDocument,
+    "\n  mutation AttackSwarmUpdateService($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmUpdateServiceDocument,
+    "\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmScaleServiceDocument,
+    "\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmRollbackServiceDocument,
+    "\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateNetworkDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": typeof types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": typeof types.SwarmServiceLogsLiveDocument,
@@ -498,6 +503,11 @@ const documents: Documents = {
     "\n  query VolumePairUsage($a: String!, $b: String!) {\n    a: volume(name: $a) { name usage { sizeBytes refCount } }\n    b: volume(name: $b) { name usage { sizeBytes refCount } }\n  }\n": types.VolumePairUsageDocument,
     "\n  query VolumeNames($filter: VolumeFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    volumes(filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { name } }\n    }\n  }\n": types.VolumeNamesDocument,
     "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n": types.AllVolumeNamesDocument,
+    "\n  mutation AttackSwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateServiceDocument,
+    "\n  mutation AttackSwarmUpdateService($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmUpdateServiceDocument,
+    "\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmScaleServiceDocument,
+    "\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmRollbackServiceDocument,
+    "\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateNetworkDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": types.SwarmServiceLogsLiveDocument,
@@ -1446,6 +1456,26 @@ export function graphql(source: "\n  query VolumeNames($filter: VolumeFilter, $f
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n"): (typeof documents)["\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmUpdateService($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmUpdateService($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

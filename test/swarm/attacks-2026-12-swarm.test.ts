@@ -1,0 +1,205 @@
+// Attacks on the swarm paths (December 2026 review), on the real test swarm: what a hostile
+// writer without "dangerous", or a token limited to labels, tries through services, and what
+// the client sees. Each case names the path it covers; those that once went through name the
+// commit that closed them in its message.
+import { afterAll, describe, expect, it } from 'vitest';
+import { inspectNetwork } from '../../src/docker/networks.ts';
+import type { EngineServiceSpec } from '../../src/docker/service-spec.ts';
+import { inspectService, updateService } from '../../src/docker/swarm-services.ts';
+import { removeVolume } from '../../src/docker/volumes.ts';
+import { graphql } from '../generated/gql.ts';
+import { admissionControlsOf, randomToken, tokensEnv } from '../helpers/access.ts';
+import { createTestApp } from '../helpers/app.ts';
+import { must } from '../helpers/must.ts';
+import { BASE_IMAGE, SwarmFixtures, UPDATE_IMAGE } from '../helpers/swarm-fixtures.ts';
+
+const CreateService = graphql(`
+  mutation AttackSwarmCreateService($input: CreateServiceInput!) {
+    createService(input: $input) {
+      __typename
+      ... on ServicePayload { service { dockerId name } }
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const UpdateService = graphql(`
+  mutation AttackSwarmUpdateService($id: String!, $input: UpdateServiceInput!) {
+    updateService(id: $id, input: $input) {
+      __typename
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const ScaleService = graphql(`
+  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {
+    scaleService(id: $id, replicas: $replicas) {
+      __typename
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const RollbackService = graphql(`
+  mutation AttackSwarmRollbackService($id: String!) {
+    rollbackService(id: $id) {
+      __typename
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const CreateNetwork = graphql(`
+  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {
+    createNetwork(input: $input) {
+      __typename
+      ... on MutationError { message }
+    }
+  }
+`);
+
+describe('attacks on swarm services (2026-12)', () => {
+  const fixtures = new SwarmFixtures();
+  const team = `team-${fixtures.run}`;
+  const tokens = {
+    admin: randomToken(),
+    deployer: randomToken(),
+    operator: randomToken(),
+    team: randomToken(),
+  };
+  const env = tokensEnv(
+    [
+      { id: 'admin', role: 'admin', token: tokens.admin },
+      // Writes at the default ("baseline") admission level, reads logs, holds no secrets.
+      { id: 'deployer', role: 'deployer', token: tokens.deployer },
+      { id: 'operator', role: 'operator', token: tokens.operator },
+      { id: 'team', role: 'deployer', token: tokens.team, labels: { team } },
+    ],
+    { deployer: ['read', 'logs', 'lifecycle', 'write'] },
+  );
+  const admin = createTestApp(env, { token: tokens.admin });
+  const deployer = createTestApp(env, { token: tokens.deployer });
+  const operator = createTestApp(env, { token: tokens.operator });
+  const limited = createTestApp(env, { token: tokens.team });
+  const labels = [{ name: 'dockergraph.test', value: fixtures.run }];
+  const networks: string[] = [];
+  const volumes: string[] = [];
+
+  /** A service that runs no task (the spec is what is attacked), fast to remove. */
+  function serviceInput(name: string, extra: Record<string, unknown> = {}) {
+    return {
+      name,
+      image: BASE_IMAGE,
+      command: ['sleep', '3600'],
+      labels,
+      replicas: 0,
+      stopGracePeriodSeconds: 1,
+      ...extra,
+    };
+  }
+
+  /** An administrator's service: created through GraphQL at the privileged level. */
+  async function adminService(name: string, extra: Record<string, unknown> = {}) {
+    const created = await admin.query(CreateService, { input: serviceInput(name, extra) });
+    expect(created.createService.__typename).toBe('ServicePayload');
+    return must(await inspectService(fixtures.manager, name), 'service');
+  }
+
+  afterAll(async () => {
+    await fixtures.cleanup();
+    for (const network of networks) {
+      await fixtures.manager
+        .request({ method: 'DELETE', path: `/networks/${network}` }, 'remove network')
+        .then((response) => response.body.dump())
+        .catch(() => undefined);
+    }
+    for (const volume of volumes)
+      await removeVolume(fixtures.manager, volume, true).catch(() => undefined);
+    await Promise.all([admin, deployer, operator, limited].map((app) => app.close()));
+    await fixtures.close();
+  });
+
+  it('rollbackService reviews the spec it returns to: an administrator’s earlier host mount stays refused', async () => {
+    const name = fixtures.name('rollback');
+    const service = await adminService(name, {
+      mounts: [{ type: 'BIND', source: '/etc', target: '/host-etc', readOnly: true }],
+    });
+    // The administrator takes the host mount away; the swarm keeps the old spec as the previous.
+    const { Mounts: _mounts, ...container } = must(
+      service.Spec.TaskTemplate.ContainerSpec,
+      'container spec',
+    );
+    const safe: EngineServiceSpec = {
+      ...service.Spec,
+      TaskTemplate: { ...service.Spec.TaskTemplate, ContainerSpec: container },
+    };
+    await updateService(fixtures.manager, service.ID, safe, { version: service.Version.Index });
+
+    const answer = await deployer.execute(RollbackService, { id: name });
+    expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(admissionControlsOf(answer.errors?.[0])).toEqual(['host-paths']);
+    expect(answer.errors?.[0]?.message).toContain('"/etc"');
+    const after = must(await inspectService(fixtures.manager, name), 'service');
+    expect(after.Spec.TaskTemplate.ContainerSpec?.Mounts).toBeUndefined();
+
+    // Its own service, whose previous spec it sent itself, it rolls back.
+    const own = fixtures.name('rollback-own');
+    const created = await deployer.query(CreateService, { input: serviceInput(own) });
+    expect(created.createService.__typename).toBe('ServicePayload');
+    const changed = await deployer.query(UpdateService, {
+      id: own,
+      input: { image: UPDATE_IMAGE },
+    });
+    expect(changed.updateService.__typename).toBe('ServicePayload');
+    const back = await deployer.query(RollbackService, { id: own });
+    expect(back.rollbackService.__typename).toBe('ServicePayload');
+    const rolled = must(await inspectService(fixtures.manager, own), 'service');
+    expect(rolled.Spec.TaskTemplate.ContainerSpec?.Image).toBe(BASE_IMAGE);
+  });
+
+  it('updateService and scaleService resend the whole spec: an administrator’s host mount is refused to a writer and an operator', async () => {
+    const name = fixtures.name('merged');
+    const service = await adminService(name, {
+      mounts: [{ type: 'BIND', source: '/etc', target: '/host-etc', readOnly: true }],
+    });
+    const update = await deployer.execute(UpdateService, {
+      id: name,
+      input: { env: [{ name: 'HARMLESS', value: '1' }] },
+    });
+    expect(update.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(admissionControlsOf(update.errors?.[0])).toEqual(['host-paths']);
+    const scale = await operator.execute(ScaleService, { id: name, replicas: 1 });
+    expect(scale.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(admissionControlsOf(scale.errors?.[0])).toEqual(['host-paths']);
+    const after = must(await inspectService(fixtures.manager, name), 'service');
+    expect(after.Version.Index).toBe(service.Version.Index);
+  });
+
+  it('the host network named by the swarm’s own id, an id prefix a local network is named after, or the local id, is refused', async () => {
+    // The swarm keeps its own "host" network, with an id of its own: an administrator's
+    // service on it shows it.
+    const probe = await adminService(fixtures.name('hostnet'), {
+      networks: [{ target: 'host' }],
+    });
+    const swarmHost = must(probe.Spec.TaskTemplate.Networks?.[0]?.Target, 'host network id');
+    const localHost = must(await inspectNetwork(fixtures.manager, 'host'), 'local host').Id;
+    // A local network named as a prefix of the swarm's id: the engine resolves the name to it,
+    // the swarm resolves the prefix to its host network.
+    const prefix = swarmHost.slice(0, 6);
+    const made = await deployer.execute(CreateNetwork, {
+      input: { name: prefix, driver: 'bridge', labels },
+    });
+    expect(made.data?.createNetwork?.__typename).toBe('NetworkPayload');
+    networks.push(prefix);
+    for (const [index, target] of [swarmHost, prefix, localHost].entries()) {
+      const name = fixtures.name(`hostnet-${index}`);
+      const answer = await deployer.execute(CreateService, {
+        input: serviceInput(name, { networks: [{ target }] }),
+      });
+      expect(answer.errors?.[0]?.extensions?.code, target).toBe('FORBIDDEN');
+      expect(admissionControlsOf(answer.errors?.[0]), target).toEqual(['host-namespaces']);
+      expect(await inspectService(fixtures.manager, name)).toBeNull();
+    }
+  });
+});
