@@ -3,10 +3,10 @@
 // the client sees. Each case names the path it covers; those that once went through name the
 // commit that closed them in its message.
 import { afterAll, describe, expect, it } from 'vitest';
-import { inspectNetwork } from '../../src/docker/networks.ts';
+import { createNetwork, inspectNetwork } from '../../src/docker/networks.ts';
 import type { EngineServiceSpec } from '../../src/docker/service-spec.ts';
 import { inspectService, updateService } from '../../src/docker/swarm-services.ts';
-import { removeVolume } from '../../src/docker/volumes.ts';
+import { createVolume, inspectVolume, removeVolume } from '../../src/docker/volumes.ts';
 import { graphql } from '../generated/gql.ts';
 import { admissionControlsOf, randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp } from '../helpers/app.ts';
@@ -67,6 +67,7 @@ describe('attacks on swarm services (2026-12)', () => {
     deployer: randomToken(),
     operator: randomToken(),
     team: randomToken(),
+    teamAdmin: randomToken(),
   };
   const env = tokensEnv(
     [
@@ -75,6 +76,7 @@ describe('attacks on swarm services (2026-12)', () => {
       { id: 'deployer', role: 'deployer', token: tokens.deployer },
       { id: 'operator', role: 'operator', token: tokens.operator },
       { id: 'team', role: 'deployer', token: tokens.team, labels: { team } },
+      { id: 'team-admin', role: 'admin', token: tokens.teamAdmin, labels: { team } },
     ],
     { deployer: ['read', 'logs', 'lifecycle', 'write'] },
   );
@@ -82,6 +84,7 @@ describe('attacks on swarm services (2026-12)', () => {
   const deployer = createTestApp(env, { token: tokens.deployer });
   const operator = createTestApp(env, { token: tokens.operator });
   const limited = createTestApp(env, { token: tokens.team });
+  const limitedAdmin = createTestApp(env, { token: tokens.teamAdmin });
   const labels = [{ name: 'dockergraph.test', value: fixtures.run }];
   const networks: string[] = [];
   const volumes: string[] = [];
@@ -116,7 +119,7 @@ describe('attacks on swarm services (2026-12)', () => {
     }
     for (const volume of volumes)
       await removeVolume(fixtures.manager, volume, true).catch(() => undefined);
-    await Promise.all([admin, deployer, operator, limited].map((app) => app.close()));
+    await Promise.all([admin, deployer, operator, limited, limitedAdmin].map((app) => app.close()));
     await fixtures.close();
   });
 
@@ -201,5 +204,72 @@ describe('attacks on swarm services (2026-12)', () => {
       expect(admissionControlsOf(answer.errors?.[0]), target).toEqual(['host-namespaces']);
       expect(await inspectService(fixtures.manager, name)).toBeNull();
     }
+  });
+
+  it('a token limited to labels may not attach a service to a network it cannot see', async () => {
+    const hidden = fixtures.name('hidden-net');
+    await createNetwork(fixtures.manager, {
+      name: hidden,
+      driver: 'overlay',
+      labels: fixtures.labels(),
+      checkDuplicate: true,
+    });
+    networks.push(hidden);
+    // Refused as missing, before the admission review could describe the hidden network, to a
+    // writer and to an admin (whose level would let any overlay network in).
+    for (const app of [limited, limitedAdmin]) {
+      const name = fixtures.name('spy');
+      const answer = await app.query(CreateService, {
+        input: serviceInput(name, { networks: [{ target: hidden }] }),
+      });
+      expect(answer.createService).toEqual({
+        __typename: 'NotFoundError',
+        message: `connect to network "${hidden}": network ${hidden} not found`,
+      });
+      expect(await inspectService(fixtures.manager, name)).toBeNull();
+    }
+    // Its own network it joins, sent by the id it was shown.
+    const own = fixtures.name('own-net');
+    const made = await limitedAdmin.execute(CreateNetwork, {
+      input: { name: own, driver: 'overlay', labels },
+    });
+    expect(made.data?.createNetwork?.__typename).toBe('NetworkPayload');
+    networks.push(own);
+    const ownId = must(await inspectNetwork(fixtures.manager, own), 'network').Id;
+    const name = fixtures.name('own-net-user');
+    const created = await limitedAdmin.query(CreateService, {
+      input: serviceInput(name, { networks: [{ target: own }] }),
+    });
+    expect(created.createService.__typename).toBe('ServicePayload');
+    const spec = must(await inspectService(fixtures.manager, name), 'service').Spec;
+    expect(spec.TaskTemplate.Networks?.map((network) => network.Target)).toEqual([ownId]);
+  });
+
+  it('a token limited to labels may not mount a volume it cannot see, and the volumes its services make carry its labels', async () => {
+    const hidden = fixtures.name('hidden-vol');
+    await createVolume(fixtures.manager, { name: hidden, labels: fixtures.labels() });
+    volumes.push(hidden);
+    const name = fixtures.name('thief');
+    const answer = await limited.query(CreateService, {
+      input: serviceInput(name, { mounts: [{ type: 'VOLUME', source: hidden, target: '/data' }] }),
+    });
+    expect(answer.createService).toEqual({
+      __typename: 'InvalidInputError',
+      message: expect.stringContaining(`the volume name "${hidden}" is already in use`),
+    });
+    expect(await inspectService(fixtures.manager, name)).toBeNull();
+
+    const own = fixtures.name('own-vol');
+    volumes.push(own);
+    const ownService = fixtures.name('keeper');
+    const created = await limited.query(CreateService, {
+      input: serviceInput(ownService, {
+        mounts: [{ type: 'VOLUME', source: own, target: '/data' }],
+      }),
+    });
+    expect(created.createService.__typename).toBe('ServicePayload');
+    const spec = must(await inspectService(fixtures.manager, ownService), 'service').Spec;
+    expect(spec.TaskTemplate.ContainerSpec?.Mounts?.[0]?.VolumeOptions?.Labels).toEqual({ team });
+    expect(await inspectVolume(fixtures.manager, own)).toBeNull();
   });
 });
