@@ -244,6 +244,9 @@ type Documents = {
     "\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmScaleServiceDocument,
     "\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmRollbackServiceDocument,
     "\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateNetworkDocument,
+    "\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateSecretDocument,
+    "\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmRemoveSecretDocument,
+    "\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmRotateSecretDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": typeof types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": typeof types.SwarmServiceLogsLiveDocument,
@@ -508,6 +511,9 @@ const documents: Documents = {
     "\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmScaleServiceDocument,
     "\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmRollbackServiceDocument,
     "\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateNetworkDocument,
+    "\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateSecretDocument,
+    "\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmRemoveSecretDocument,
+    "\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmRotateSecretDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": types.SwarmServiceLogsLiveDocument,
@@ -1476,6 +1482,18 @@ export function graphql(source: "\n  mutation AttackSwarmRollbackService($id: St
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNetwork, inspectNetwork } from '../../src/docker/networks.ts';
 import type { EngineServiceSpec } from '../../src/docker/service-spec.ts';
+import { inspectSwarmBlob } from '../../src/docker/swarm-secrets.ts';
 import { inspectService, updateService } from '../../src/docker/swarm-services.ts';
 import { createVolume, inspectVolume, removeVolume } from '../../src/docker/volumes.ts';
 import { graphql } from '../generated/gql.ts';
@@ -53,6 +54,33 @@ const RollbackService = graphql(`
 const CreateNetwork = graphql(`
   mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {
     createNetwork(input: $input) {
+      __typename
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const CreateSecret = graphql(`
+  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {
+    createSecret(input: $input) {
+      __typename
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const RemoveSecret = graphql(`
+  mutation AttackSwarmRemoveSecret($id: String!) {
+    removeSecret(id: $id) {
+      __typename
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const RotateSecret = graphql(`
+  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {
+    rotateSecret(id: $id, input: $input) {
       __typename
       ... on MutationError { message }
     }
@@ -271,5 +299,28 @@ describe('attacks on swarm services (2026-12)', () => {
     const spec = must(await inspectService(fixtures.manager, ownService), 'service').Spec;
     expect(spec.TaskTemplate.ContainerSpec?.Mounts?.[0]?.VolumeOptions?.Labels).toEqual({ team });
     expect(await inspectVolume(fixtures.manager, own)).toBeNull();
+  });
+
+  it('removing or rotating a secret a hidden service mounts does not name that service to a token limited to labels', async () => {
+    const shared = fixtures.name('shared-secret');
+    const made = await admin.query(CreateSecret, {
+      input: { name: shared, content: 'x', labels: [...labels, { name: 'team', value: team }] },
+    });
+    expect(made.createSecret.__typename).toBe('SecretPayload');
+    const hidden = fixtures.name('other-team-user');
+    await adminService(hidden, { secrets: [{ source: shared }] });
+    const inUse = {
+      __typename: 'ConflictError',
+      message: `remove secret "${shared}": it is in use by a service`,
+    };
+    const removed = await limited.query(RemoveSecret, { id: shared });
+    expect(removed.removeSecret).toEqual(inUse);
+    // Refused before anything is made: no new secret is left behind.
+    const rotated = await limitedAdmin.query(RotateSecret, {
+      id: shared,
+      input: { newName: `${shared}-v2`, content: 'y' },
+    });
+    expect(rotated.rotateSecret).toEqual(inUse);
+    expect(await inspectSwarmBlob(fixtures.manager, 'secret', `${shared}-v2`)).toBeNull();
   });
 });
