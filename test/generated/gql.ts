@@ -247,6 +247,11 @@ type Documents = {
     "\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateSecretDocument,
     "\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmRemoveSecretDocument,
     "\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmRotateSecretDocument,
+    "\n  query AttackSwarmServiceGlobalId($id: String!) {\n    service(id: $id) { id dockerId }\n  }\n": typeof types.AttackSwarmServiceGlobalIdDocument,
+    "\n  query AttackSwarmLimitedLookups($name: String!, $prefix: String!) {\n    byName: service(id: $name) { name }\n    byPrefix: service(id: $prefix) { name }\n    tasks(filter: { services: [$name] }) { totalCount }\n    secrets { edges { node { name } } }\n    stacks { edges { node { name } } }\n  }\n": typeof types.AttackSwarmLimitedLookupsDocument,
+    "\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmLimitedLabelChangeDocument,
+    "\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n": typeof types.AttackSwarmConfigThroughServiceDocument,
+    "\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateConfigDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": typeof types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": typeof types.SwarmServiceLogsLiveDocument,
@@ -514,6 +519,11 @@ const documents: Documents = {
     "\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateSecretDocument,
     "\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmRemoveSecretDocument,
     "\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmRotateSecretDocument,
+    "\n  query AttackSwarmServiceGlobalId($id: String!) {\n    service(id: $id) { id dockerId }\n  }\n": types.AttackSwarmServiceGlobalIdDocument,
+    "\n  query AttackSwarmLimitedLookups($name: String!, $prefix: String!) {\n    byName: service(id: $name) { name }\n    byPrefix: service(id: $prefix) { name }\n    tasks(filter: { services: [$name] }) { totalCount }\n    secrets { edges { node { name } } }\n    stacks { edges { node { name } } }\n  }\n": types.AttackSwarmLimitedLookupsDocument,
+    "\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmLimitedLabelChangeDocument,
+    "\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n": types.AttackSwarmConfigThroughServiceDocument,
+    "\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateConfigDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": types.SwarmServiceLogsLiveDocument,
@@ -1494,6 +1504,26 @@ export function graphql(source: "\n  mutation AttackSwarmRemoveSecret($id: Strin
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackSwarmServiceGlobalId($id: String!) {\n    service(id: $id) { id dockerId }\n  }\n"): (typeof documents)["\n  query AttackSwarmServiceGlobalId($id: String!) {\n    service(id: $id) { id dockerId }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackSwarmLimitedLookups($name: String!, $prefix: String!) {\n    byName: service(id: $name) { name }\n    byPrefix: service(id: $prefix) { name }\n    tasks(filter: { services: [$name] }) { totalCount }\n    secrets { edges { node { name } } }\n    stacks { edges { node { name } } }\n  }\n"): (typeof documents)["\n  query AttackSwarmLimitedLookups($name: String!, $prefix: String!) {\n    byName: service(id: $name) { name }\n    byPrefix: service(id: $prefix) { name }\n    tasks(filter: { services: [$name] }) { totalCount }\n    secrets { edges { node { name } } }\n    stacks { edges { node { name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n"): (typeof documents)["\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

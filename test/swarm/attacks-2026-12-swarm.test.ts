@@ -87,6 +87,48 @@ const RotateSecret = graphql(`
   }
 `);
 
+const ServiceGlobalId = graphql(`
+  query AttackSwarmServiceGlobalId($id: String!) {
+    service(id: $id) { id dockerId }
+  }
+`);
+
+const LimitedLookups = graphql(`
+  query AttackSwarmLimitedLookups($name: String!, $prefix: String!) {
+    byName: service(id: $name) { name }
+    byPrefix: service(id: $prefix) { name }
+    tasks(filter: { services: [$name] }) { totalCount }
+    secrets { edges { node { name } } }
+    stacks { edges { node { name } } }
+  }
+`);
+
+const LimitedLabelChange = graphql(`
+  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {
+    updateService(id: $id, input: $input) {
+      __typename
+      ... on MutationError { message }
+    }
+  }
+`);
+
+const ConfigThroughService = graphql(`
+  query AttackSwarmConfigThroughService($id: String!) {
+    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }
+    viaAlias: service(id: $id) { configs { config { text: data } } }
+    swarm { unlockKey joinTokens { manager } }
+  }
+`);
+
+const CreateConfig = graphql(`
+  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {
+    createConfig(input: $input) {
+      __typename
+      ... on MutationError { message }
+    }
+  }
+`);
+
 describe('attacks on swarm services (2026-12)', () => {
   const fixtures = new SwarmFixtures();
   const team = `team-${fixtures.run}`;
@@ -322,5 +364,74 @@ describe('attacks on swarm services (2026-12)', () => {
     });
     expect(rotated.rotateSecret).toEqual(inUse);
     expect(await inspectSwarmBlob(fixtures.manager, 'secret', `${shared}-v2`)).toBeNull();
+  });
+
+  it('a token limited to labels finds no hidden service by name, id prefix or global ID, nor its tasks, secret or stack, and may not drop or change its own labels', async () => {
+    const secret = fixtures.name('hidden-secret');
+    const made = await admin.query(CreateSecret, { input: { name: secret, content: 'x', labels } });
+    expect(made.createSecret.__typename).toBe('SecretPayload');
+    const stack = fixtures.name('hidden-stack');
+    const hidden = fixtures.name('hidden-svc');
+    const service = await adminService(hidden, {
+      labels: [...labels, { name: 'com.docker.stack.namespace', value: stack }],
+      secrets: [{ source: secret }],
+    });
+    const gid = must((await admin.query(ServiceGlobalId, { id: hidden })).service, 'service').id;
+    const view = await limited.query(LimitedLookups, {
+      name: hidden,
+      prefix: service.ID.slice(0, 12),
+    });
+    expect(view.byName).toBeNull();
+    expect(view.byPrefix).toBeNull();
+    expect(view.tasks.totalCount).toBe(0);
+    expect(view.secrets.edges.map((edge) => edge.node.name)).not.toContain(secret);
+    expect(view.stacks.edges.map((edge) => edge.node.name)).not.toContain(stack);
+    // Named in a mutation, by name or global ID, it answers as missing.
+    for (const { id, key } of [
+      { id: hidden, key: hidden },
+      { id: gid, key: service.ID },
+    ]) {
+      const changed = await limited.query(LimitedLabelChange, {
+        id,
+        input: { labelAdd: [{ name: 'team', value: team }] },
+      });
+      expect(changed.updateService).toEqual({
+        __typename: 'NotFoundError',
+        message: `service ${key} not found`,
+      });
+    }
+
+    const own = fixtures.name('own-labels');
+    const created = await limited.query(CreateService, { input: serviceInput(own) });
+    expect(created.createService.__typename).toBe('ServicePayload');
+    for (const input of [
+      { labelRemove: ['team'] },
+      { labelAdd: [{ name: 'team', value: 'someone-else' }] },
+    ]) {
+      const answer = await limited.query(LimitedLabelChange, { id: own, input });
+      expect(answer.updateService.__typename).toBe('InvalidInputError');
+    }
+    const after = must(await inspectService(fixtures.manager, own), 'service');
+    expect(after.Spec.Labels?.team).toBe(team);
+  });
+
+  it('a writer without "secrets" reads no config data through a service, an alias or a fragment, nor the join tokens or unlock key', async () => {
+    const value = `config-value-${fixtures.run}`;
+    const config = fixtures.name('conf');
+    const made = await admin.query(CreateConfig, {
+      input: { name: config, content: value, labels },
+    });
+    expect(made.createConfig.__typename).toBe('ConfigPayload');
+    const name = fixtures.name('conf-user');
+    await adminService(name, { configs: [{ source: config, target: '/conf' }] });
+    const answer = await deployer.execute(ConfigThroughService, { id: name });
+    const codes = new Set(answer.errors?.map((error) => error.extensions?.code));
+    expect(codes).toEqual(new Set(['FORBIDDEN']));
+    const denied = new Set(answer.errors?.map((error) => error.path?.at(-1)));
+    expect(denied).toEqual(new Set(['leak', 'text', 'unlockKey', 'joinTokens']));
+    const body = JSON.stringify(answer);
+    expect(body).not.toContain(value);
+    expect(body).not.toContain(Buffer.from(value).toString('base64'));
+    expect(body).not.toContain('SWMTKN');
   });
 });
