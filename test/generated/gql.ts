@@ -252,6 +252,8 @@ type Documents = {
     "\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmLimitedLabelChangeDocument,
     "\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n": typeof types.AttackSwarmConfigThroughServiceDocument,
     "\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateConfigDocument,
+    "\n  subscription AttackSwarmLimitedEvents {\n    events(filter: { types: [SERVICE, SECRET, CONFIG, NODE] }) {\n      kind\n      event { type action actor { id attributes { name value } } }\n    }\n  }\n": typeof types.AttackSwarmLimitedEventsDocument,
+    "\n  subscription AttackSwarmLimitedServiceUpdates {\n    serviceUpdated { kind serviceId service { name version } }\n  }\n": typeof types.AttackSwarmLimitedServiceUpdatesDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": typeof types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": typeof types.SwarmServiceLogsLiveDocument,
@@ -524,6 +526,8 @@ const documents: Documents = {
     "\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmLimitedLabelChangeDocument,
     "\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n": types.AttackSwarmConfigThroughServiceDocument,
     "\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateConfigDocument,
+    "\n  subscription AttackSwarmLimitedEvents {\n    events(filter: { types: [SERVICE, SECRET, CONFIG, NODE] }) {\n      kind\n      event { type action actor { id attributes { name value } } }\n    }\n  }\n": types.AttackSwarmLimitedEventsDocument,
+    "\n  subscription AttackSwarmLimitedServiceUpdates {\n    serviceUpdated { kind serviceId service { name version } }\n  }\n": types.AttackSwarmLimitedServiceUpdatesDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": types.SwarmServiceLogsLiveDocument,
@@ -1524,6 +1528,14 @@ export function graphql(source: "\n  query AttackSwarmConfigThroughService($id: 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription AttackSwarmLimitedEvents {\n    events(filter: { types: [SERVICE, SECRET, CONFIG, NODE] }) {\n      kind\n      event { type action actor { id attributes { name value } } }\n    }\n  }\n"): (typeof documents)["\n  subscription AttackSwarmLimitedEvents {\n    events(filter: { types: [SERVICE, SECRET, CONFIG, NODE] }) {\n      kind\n      event { type action actor { id attributes { name value } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription AttackSwarmLimitedServiceUpdates {\n    serviceUpdated { kind serviceId service { name version } }\n  }\n"): (typeof documents)["\n  subscription AttackSwarmLimitedServiceUpdates {\n    serviceUpdated { kind serviceId service { name version } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

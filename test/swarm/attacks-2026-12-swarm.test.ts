@@ -2,7 +2,9 @@
 // writer without "dangerous", or a token limited to labels, tries through services, and what
 // the client sees. Each case names the path it covers; those that once went through name the
 // commit that closed them in its message.
-import { afterAll, describe, expect, it } from 'vitest';
+import { print } from 'graphql';
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNetwork, inspectNetwork } from '../../src/docker/networks.ts';
 import type { EngineServiceSpec } from '../../src/docker/service-spec.ts';
 import { inspectSwarmBlob } from '../../src/docker/swarm-secrets.ts';
@@ -11,6 +13,9 @@ import { createVolume, inspectVolume, removeVolume } from '../../src/docker/volu
 import { graphql } from '../generated/gql.ts';
 import { admissionControlsOf, randomToken, tokensEnv } from '../helpers/access.ts';
 import { createTestApp } from '../helpers/app.ts';
+import { collectSubscription } from '../helpers/collect-subscription.ts';
+import { clientWithToken } from '../helpers/graphql-ws.ts';
+import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { must } from '../helpers/must.ts';
 import { BASE_IMAGE, SwarmFixtures, UPDATE_IMAGE } from '../helpers/swarm-fixtures.ts';
 
@@ -126,6 +131,21 @@ const CreateConfig = graphql(`
       __typename
       ... on MutationError { message }
     }
+  }
+`);
+
+const LimitedEvents = graphql(`
+  subscription AttackSwarmLimitedEvents {
+    events(filter: { types: [SERVICE, SECRET, CONFIG, NODE] }) {
+      kind
+      event { type action actor { id attributes { name value } } }
+    }
+  }
+`);
+
+const LimitedServiceUpdates = graphql(`
+  subscription AttackSwarmLimitedServiceUpdates {
+    serviceUpdated { kind serviceId service { name version } }
   }
 `);
 
@@ -433,5 +453,83 @@ describe('attacks on swarm services (2026-12)', () => {
     expect(body).not.toContain(value);
     expect(body).not.toContain(Buffer.from(value).toString('base64'));
     expect(body).not.toContain('SWMTKN');
+  });
+
+  describe('live', () => {
+    let live: LiveServer;
+    let client: Client;
+
+    beforeAll(async () => {
+      live = await startLiveServer(inject('dockerHost'), { env });
+      client = clientWithToken(live.server.url, tokens.team);
+    });
+
+    afterAll(async () => {
+      await client?.dispose();
+      await live?.close();
+    });
+
+    it('a token limited to labels follows its own service, and gets no event nor update of hidden services and secrets', async () => {
+      const hidden = await adminService(fixtures.name('hidden-live'));
+      const own = fixtures.name('own-live');
+      const created = await limited.query(CreateService, { input: serviceInput(own) });
+      const ownId = must(
+        created.createService.__typename === 'ServicePayload'
+          ? created.createService.service.dockerId
+          : undefined,
+        'own service',
+      );
+      type Event = { event: { actor: { id: string } } | null };
+      type Update = { serviceId: string; service: { version: number } | null };
+      const events = collectSubscription(
+        'events',
+        client.iterate<{ events: Event }>({ query: print(LimitedEvents) }),
+      );
+      const updates = collectSubscription(
+        'serviceUpdated',
+        client.iterate<{ serviceUpdated: Update }>({ query: print(LimitedServiceUpdates) }),
+      );
+      const first = await updates.until(
+        (messages) => messages.find((message) => message.serviceId === ownId),
+        30_000,
+        'its own service',
+      );
+      const version = must(first.service, 'its own service').version;
+      // The administrator changes a hidden service and makes a secret of other labels…
+      await admin.query(UpdateService, {
+        id: hidden.ID,
+        input: { labelAdd: [{ name: 'touched', value: '1' }] },
+      });
+      const secret = fixtures.name('hidden-live-secret');
+      const made = await admin.query(CreateSecret, {
+        input: { name: secret, content: 'x', labels },
+      });
+      expect(made.createSecret.__typename).toBe('SecretPayload');
+      // …then the token changes its own: its event comes after theirs, in the engine's order.
+      const changed = await limited.query(UpdateService, {
+        id: own,
+        input: { labelAdd: [{ name: 'touched', value: '1' }] },
+      });
+      expect(changed.updateService.__typename).toBe('ServicePayload');
+      await events.until(
+        (messages) => messages.find((message) => message.event?.actor.id === ownId),
+        30_000,
+        'the event of its own service',
+      );
+      await updates.until(
+        (messages) =>
+          messages.find(
+            (message) => message.serviceId === ownId && (message.service?.version ?? 0) > version,
+          ),
+        30_000,
+        'its own service changed',
+      );
+      const seen = JSON.stringify([events.messages, updates.messages]);
+      expect(seen).not.toContain(hidden.ID);
+      expect(seen).not.toContain(secret);
+      expect(events.errors).toEqual([]);
+      expect(updates.errors).toEqual([]);
+      await Promise.all([events.stop(), updates.stop()]);
+    });
   });
 });
