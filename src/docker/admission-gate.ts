@@ -18,11 +18,12 @@ import {
 import { reviewServiceSpec } from '../security/service-admission.ts';
 import { type DockerClient, type EngineCall, toSearchParams } from './client.ts';
 import { inspectContainer } from './containers.ts';
-import { EngineNotFoundError } from './errors.ts';
+import { EngineConflictError, EngineNotFoundError } from './errors.ts';
 import { encodePathSegment } from './filters.ts';
 import { registryOf } from './image-reference.ts';
 import { inspectImage } from './images.ts';
 import { inspectNetwork } from './networks.ts';
+import { inspectService } from './swarm-services.ts';
 import { inspectVolume } from './volumes.ts';
 
 /**
@@ -223,12 +224,13 @@ export function createAdmissionGate(
           findings = reviewExecCreate(body, level);
           break;
         case 'service-spec': {
+          const spec = await specToRun(docker, call.path, query, body);
           // Every node pulls the task image: from a listed registry only, as a pull is.
-          const task = (body as { TaskTemplate?: { ContainerSpec?: unknown } } | undefined)
+          const task = (spec as { TaskTemplate?: { ContainerSpec?: unknown } } | undefined)
             ?.TaskTemplate;
           const image = fieldOfBody(task?.ContainerSpec, 'Image');
           findings = [
-            ...(await reviewServiceSpec(body, level, settings, lookups)),
+            ...(await reviewServiceSpec(spec, level, settings, lookups)),
             ...(image === ''
               ? []
               : reviewRegistry(
@@ -286,6 +288,40 @@ export function createAdmissionGate(
     }
     return verdict.then((rewrite) => (rewrite ? { ...call, ...rewrite } : call));
   };
+}
+
+/**
+ * The spec a service write makes the swarm run: its body, except for a rollback
+ * (`POST /services/{id}/update?rollback=previous`), where the engine ignores the
+ * body and returns to the previous spec it keeps, which someone else may have
+ * set (an administrator's host mount, since taken away). That one is reviewed,
+ * as read at the version the call names: a call naming another version is
+ * answered as the engine answers it, since the previous spec it would return to
+ * is not the one read.
+ */
+async function specToRun(
+  docker: DockerClient,
+  path: string,
+  query: URLSearchParams,
+  body: unknown,
+): Promise<unknown> {
+  const rollback = query.get('rollback');
+  if (rollback === null || rollback === '' || rollback === 'none') return body;
+  const id = /^\/services\/([^/]+)\/update$/.exec(path)?.[1];
+  const reference = id === undefined ? undefined : decodedOrUndefined(id);
+  // A path naming no service: the engine answers it as missing; there is nothing to run.
+  if (reference === undefined) return body;
+  const service = await inspectService(docker, reference);
+  if (!service?.PreviousSpec) return body;
+  const version = query.get('version');
+  if (version !== String(service.Version.Index)) {
+    throw new EngineConflictError(
+      'CONFLICT',
+      `roll back service "${reference}": the service changed since version ${version ?? '(none)'} (it is at ${service.Version.Index}); read it again and retry`,
+      409,
+    );
+  }
+  return service.PreviousSpec;
 }
 
 /** What a review changes in the call it admits: the objects it names, by the ids inspected. */

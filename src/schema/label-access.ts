@@ -6,6 +6,7 @@ import {
   EngineNotFoundError,
   InvalidInputError,
 } from '../docker/errors.ts';
+import type { EngineServiceSpec } from '../docker/service-spec.ts';
 import { type EngineVolume, inspectVolume } from '../docker/volumes.ts';
 import {
   changesWithLimitLabels,
@@ -211,6 +212,75 @@ export async function limitContainerCreate(
     HostConfig: {
       ...body.HostConfig,
       ...(body.HostConfig.Mounts ? { Mounts: mounts } : {}),
+    },
+  };
+}
+
+/**
+ * A service spec a limited principal creates: every task is a container it
+ * makes, so its mounts and networks are held as {@link limitContainerCreate}
+ * holds a container's: a named volume it may not see is refused as a name in
+ * use, the volumes the tasks make get the limit's labels, and each network
+ * must be visible and is sent by its full id (the swarm resolves names and id
+ * prefixes again, among networks the principal may not see). Checked before
+ * the engine call, so that the admission review never describes a hidden
+ * network. Without a limit the spec is answered as is, without an engine call.
+ */
+export async function limitServiceCreate(
+  context: GraphQLContext,
+  field: string,
+  spec: EngineServiceSpec,
+): Promise<EngineServiceSpec> {
+  const limit = labelLimitOf(context);
+  if (!limit) return spec;
+  const task = spec.TaskTemplate;
+  const container = task.ContainerSpec;
+  const mounts =
+    container?.Mounts &&
+    (await Promise.all(
+      container.Mounts.map(async (mount, index) => {
+        if (mount.Type !== 'volume') return mount;
+        const at = `${field}.mounts[${index}]`;
+        if (mount.Source) {
+          const existing = await inspectVolume(context.docker, mount.Source);
+          if (existing && !isVolumeVisible(existing, limit, await context.loaders.scope.used())) {
+            throw new InvalidInputError(`${at}.source`, nameInUseMessage('volume', mount.Source));
+          }
+        }
+        const volumeLabels = labelsForCreate(
+          context,
+          `${at}.volumeLabels`,
+          mount.VolumeOptions?.Labels,
+        );
+        return {
+          ...mount,
+          VolumeOptions: { ...mount.VolumeOptions, ...givenLabels(volumeLabels) },
+        };
+      }),
+    ));
+  const networks =
+    task.Networks &&
+    (await Promise.all(
+      task.Networks.map(async (network, index) => {
+        if (BUILTIN_NETWORK_MODES.has(network.Target)) return network;
+        const id = await visibleEngineReference(
+          context,
+          'Network',
+          `${field}.networks[${index}].target`,
+          network.Target,
+          (key) => `connect to network "${key}": ${missingWords('Network', key)}`,
+        );
+        return { ...network, Target: id };
+      }),
+    ));
+  return {
+    ...spec,
+    TaskTemplate: {
+      ...task,
+      ...(container
+        ? { ContainerSpec: { ...container, ...(mounts ? { Mounts: mounts } : {}) } }
+        : {}),
+      ...(networks ? { Networks: networks } : {}),
     },
   };
 }

@@ -327,7 +327,7 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     removePlugin: unlimitedOnly(PLUGINS_REASON),
     removeSwarmNode: unlimitedOnly('removes a node, which runs the tasks of every label'),
     createService: inResolver(
-      'what it creates gets the labels; the secrets, configs and networks it names must be visible',
+      'what it creates gets the labels (the service, the volumes its tasks make); the secrets, configs, networks and volumes it names must be visible (limitServiceCreate, label-access.ts)',
     ),
     updateService: inResolver(VISIBLE_SERVICE),
     scaleService: inResolver(VISIBLE_SERVICE),

@@ -1,5 +1,5 @@
 import type { GraphQLContext } from '../context.ts';
-import { InvalidInputError } from '../docker/errors.ts';
+import { EngineConflictError, InvalidInputError } from '../docker/errors.ts';
 import {
   applyServiceChanges,
   checkSwarmName,
@@ -11,10 +11,10 @@ import {
   removeSwarmBlob,
   type SwarmBlobKind,
 } from '../docker/swarm-secrets.ts';
-import { updateService } from '../docker/swarm-services.ts';
+import { listServices, updateService } from '../docker/swarm-services.ts';
 import { builder } from './builder.ts';
 import { labelFilterField, toLabelFilter } from './filter-inputs.ts';
-import { labelsForCreate } from './label-access.ts';
+import { labelLimitOf, labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { paginate } from './pagination.ts';
 import {
@@ -335,6 +335,53 @@ async function readBlob(
 }
 
 /**
+ * The one conflict a principal limited to labels gets for a secret or config
+ * that a service still mounts: the engine's refusal names every such service,
+ * those it may not see too; this names none (its own are its `services`).
+ */
+function inUseByAService(kind: SwarmBlobKind, blob: EngineSwarmBlob): EngineConflictError {
+  return new EngineConflictError(
+    'CONFLICT',
+    `remove ${kind} "${blob.Spec.Name}": it is in use by a service`,
+    409,
+  );
+}
+
+/** Removes a secret or config, answering a limited principal's conflict with {@link inUseByAService}. */
+async function removeBlob(
+  context: GraphQLContext,
+  kind: SwarmBlobKind,
+  blob: EngineSwarmBlob,
+): Promise<void> {
+  try {
+    await removeSwarmBlob(context.docker, kind, blob.ID);
+  } catch (error) {
+    if (labelLimitOf(context) && error instanceof EngineConflictError) {
+      throw inUseByAService(kind, blob);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Refuses a limited principal's rotation of a secret or config that a service
+ * it may not see mounts, before anything is made: it could not move that
+ * service, and the old one could not be removed.
+ */
+async function refuseHiddenUsers(
+  context: GraphQLContext,
+  kind: SwarmBlobKind,
+  blob: EngineSwarmBlob,
+): Promise<void> {
+  if (!labelLimitOf(context)) return;
+  const visible = new Set((await context.loaders.swarm.services()).map((service) => service.ID));
+  const users = (await listServices(context.docker)).filter((service) =>
+    mountedIds(kind, service.Spec).includes(blob.ID),
+  );
+  if (users.some((service) => !visible.has(service.ID))) throw inUseByAService(kind, blob);
+}
+
+/**
  * Rotation as the swarm requires it (data never changes in place): a new
  * object with the new data and the old one's labels, every service that
  * mounts the old one updated to mount the new one at the same file (a rolling
@@ -348,6 +395,7 @@ async function rotate(
 ): Promise<RotationResult> {
   checkSwarmName('input.newName', input.newName);
   const data = decodeContent('input.content', input.content, input.base64);
+  await refuseHiddenUsers(context, kind, old);
   const id = await createSwarmBlob(context.docker, kind, {
     name: input.newName,
     data,
@@ -383,7 +431,7 @@ async function rotate(
     );
     await updateService(context.docker, service.ID, spec, { version: service.Version.Index });
   }
-  await removeSwarmBlob(context.docker, kind, old.ID);
+  await removeBlob(context, kind, old);
   return {
     created: await readBlob(context, kind, id),
     services: users.map((service) => service.ID),
@@ -428,7 +476,7 @@ for (const kind of ['secret', 'config'] as const) {
       },
       resolve: async (_root, { id }, context) => {
         const blob = await visibleSwarmBlob(context, kind, 'id', id);
-        await removeSwarmBlob(context.docker, kind, blob.ID);
+        await removeBlob(context, kind, blob);
         return { id: blob.ID, name: blob.Spec.Name };
       },
     }),

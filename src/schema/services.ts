@@ -25,7 +25,7 @@ import {
 } from '../docker/swarm-services.ts';
 import { builder } from './builder.ts';
 import { labelFilterField, toLabelFilter } from './filter-inputs.ts';
-import { labelsForCreate } from './label-access.ts';
+import { labelsForCreate, limitServiceCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
 import { paginate } from './pagination.ts';
 import {
@@ -1128,7 +1128,7 @@ builder.mutationFields((t) => ({
         secrets: (await resolveFiles(context, 'secret', 'input.secrets', input.secrets)) ?? null,
         configs: (await resolveFiles(context, 'config', 'input.configs', input.configs)) ?? null,
       };
-      const spec = toServiceSpec('input', definition);
+      const spec = await limitServiceCreate(context, 'input', toServiceSpec('input', definition));
       const created = await createService(context.docker, spec);
       return {
         service: await readBack(context, created.id ?? input.name),

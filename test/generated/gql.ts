@@ -239,6 +239,21 @@ type Documents = {
     "\n  query VolumePairUsage($a: String!, $b: String!) {\n    a: volume(name: $a) { name usage { sizeBytes refCount } }\n    b: volume(name: $b) { name usage { sizeBytes refCount } }\n  }\n": typeof types.VolumePairUsageDocument,
     "\n  query VolumeNames($filter: VolumeFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    volumes(filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { name } }\n    }\n  }\n": typeof types.VolumeNamesDocument,
     "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n": typeof types.AllVolumeNamesDocument,
+    "\n  mutation AttackSwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateServiceDocument,
+    "\n  mutation AttackSwarmUpdateService($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmUpdateServiceDocument,
+    "\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmScaleServiceDocument,
+    "\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmRollbackServiceDocument,
+    "\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateNetworkDocument,
+    "\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateSecretDocument,
+    "\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmRemoveSecretDocument,
+    "\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmRotateSecretDocument,
+    "\n  query AttackSwarmServiceGlobalId($id: String!) {\n    service(id: $id) { id dockerId }\n  }\n": typeof types.AttackSwarmServiceGlobalIdDocument,
+    "\n  query AttackSwarmLimitedLookups($name: String!, $prefix: String!) {\n    byName: service(id: $name) { name }\n    byPrefix: service(id: $prefix) { name }\n    tasks(filter: { services: [$name] }) { totalCount }\n    secrets { edges { node { name } } }\n    stacks { edges { node { name } } }\n  }\n": typeof types.AttackSwarmLimitedLookupsDocument,
+    "\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmLimitedLabelChangeDocument,
+    "\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n": typeof types.AttackSwarmConfigThroughServiceDocument,
+    "\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": typeof types.AttackSwarmCreateConfigDocument,
+    "\n  subscription AttackSwarmLimitedEvents {\n    events(filter: { types: [SERVICE, SECRET, CONFIG, NODE] }) {\n      kind\n      event { type action actor { id attributes { name value } } }\n    }\n  }\n": typeof types.AttackSwarmLimitedEventsDocument,
+    "\n  subscription AttackSwarmLimitedServiceUpdates {\n    serviceUpdated { kind serviceId service { name version } }\n  }\n": typeof types.AttackSwarmLimitedServiceUpdatesDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": typeof types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": typeof types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": typeof types.SwarmServiceLogsLiveDocument,
@@ -498,6 +513,21 @@ const documents: Documents = {
     "\n  query VolumePairUsage($a: String!, $b: String!) {\n    a: volume(name: $a) { name usage { sizeBytes refCount } }\n    b: volume(name: $b) { name usage { sizeBytes refCount } }\n  }\n": types.VolumePairUsageDocument,
     "\n  query VolumeNames($filter: VolumeFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    volumes(filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { name } }\n    }\n  }\n": types.VolumeNamesDocument,
     "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n": types.AllVolumeNamesDocument,
+    "\n  mutation AttackSwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateServiceDocument,
+    "\n  mutation AttackSwarmUpdateService($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmUpdateServiceDocument,
+    "\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmScaleServiceDocument,
+    "\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmRollbackServiceDocument,
+    "\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateNetworkDocument,
+    "\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateSecretDocument,
+    "\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmRemoveSecretDocument,
+    "\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmRotateSecretDocument,
+    "\n  query AttackSwarmServiceGlobalId($id: String!) {\n    service(id: $id) { id dockerId }\n  }\n": types.AttackSwarmServiceGlobalIdDocument,
+    "\n  query AttackSwarmLimitedLookups($name: String!, $prefix: String!) {\n    byName: service(id: $name) { name }\n    byPrefix: service(id: $prefix) { name }\n    tasks(filter: { services: [$name] }) { totalCount }\n    secrets { edges { node { name } } }\n    stacks { edges { node { name } } }\n  }\n": types.AttackSwarmLimitedLookupsDocument,
+    "\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmLimitedLabelChangeDocument,
+    "\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n": types.AttackSwarmConfigThroughServiceDocument,
+    "\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n": types.AttackSwarmCreateConfigDocument,
+    "\n  subscription AttackSwarmLimitedEvents {\n    events(filter: { types: [SERVICE, SECRET, CONFIG, NODE] }) {\n      kind\n      event { type action actor { id attributes { name value } } }\n    }\n  }\n": types.AttackSwarmLimitedEventsDocument,
+    "\n  subscription AttackSwarmLimitedServiceUpdates {\n    serviceUpdated { kind serviceId service { name version } }\n  }\n": types.AttackSwarmLimitedServiceUpdatesDocument,
     "\n  subscription SwarmServiceUpdated($ids: [String!]) {\n    serviceUpdated(filter: { ids: $ids }) {\n      kind\n      serviceId\n      progress { runningTasks desiredTasks converged }\n      service { name tasks(desiredState: RUNNING) { state node { hostname } } }\n    }\n  }\n": types.SwarmServiceUpdatedDocument,
     "\n  subscription SwarmEvents {\n    events(filter: { types: [NODE, SERVICE] }) {\n      kind\n      event { type action actor { id } }\n    }\n  }\n": types.SwarmEventsDocument,
     "\n  subscription SwarmServiceLogsLive($id: String!) {\n    serviceLogs(id: $id) { dropped line { taskId line { stream message } } }\n  }\n": types.SwarmServiceLogsLiveDocument,
@@ -1446,6 +1476,66 @@ export function graphql(source: "\n  query VolumeNames($filter: VolumeFilter, $f
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n"): (typeof documents)["\n  query AllVolumeNames {\n    volumes { totalCount edges { node { name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateService($input: CreateServiceInput!) {\n    createService(input: $input) {\n      __typename\n      ... on ServicePayload { service { dockerId name } }\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmUpdateService($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmUpdateService($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmScaleService($id: String!, $replicas: Int!) {\n    scaleService(id: $id, replicas: $replicas) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateNetwork($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateSecret($input: CreateSwarmBlobInput!) {\n    createSecret(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmRemoveSecret($id: String!) {\n    removeSecret(id: $id) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmRotateSecret($id: String!, $input: RotateSwarmBlobInput!) {\n    rotateSecret(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackSwarmServiceGlobalId($id: String!) {\n    service(id: $id) { id dockerId }\n  }\n"): (typeof documents)["\n  query AttackSwarmServiceGlobalId($id: String!) {\n    service(id: $id) { id dockerId }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackSwarmLimitedLookups($name: String!, $prefix: String!) {\n    byName: service(id: $name) { name }\n    byPrefix: service(id: $prefix) { name }\n    tasks(filter: { services: [$name] }) { totalCount }\n    secrets { edges { node { name } } }\n    stacks { edges { node { name } } }\n  }\n"): (typeof documents)["\n  query AttackSwarmLimitedLookups($name: String!, $prefix: String!) {\n    byName: service(id: $name) { name }\n    byPrefix: service(id: $prefix) { name }\n    tasks(filter: { services: [$name] }) { totalCount }\n    secrets { edges { node { name } } }\n    stacks { edges { node { name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmLimitedLabelChange($id: String!, $input: UpdateServiceInput!) {\n    updateService(id: $id, input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n"): (typeof documents)["\n  query AttackSwarmConfigThroughService($id: String!) {\n    viaFragment: service(id: $id) { configs { config { name ... on Config { leak: dataBase64 } } } }\n    viaAlias: service(id: $id) { configs { config { text: data } } }\n    swarm { unlockKey joinTokens { manager } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation AttackSwarmCreateConfig($input: CreateSwarmBlobInput!) {\n    createConfig(input: $input) {\n      __typename\n      ... on MutationError { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription AttackSwarmLimitedEvents {\n    events(filter: { types: [SERVICE, SECRET, CONFIG, NODE] }) {\n      kind\n      event { type action actor { id attributes { name value } } }\n    }\n  }\n"): (typeof documents)["\n  subscription AttackSwarmLimitedEvents {\n    events(filter: { types: [SERVICE, SECRET, CONFIG, NODE] }) {\n      kind\n      event { type action actor { id attributes { name value } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription AttackSwarmLimitedServiceUpdates {\n    serviceUpdated { kind serviceId service { name version } }\n  }\n"): (typeof documents)["\n  subscription AttackSwarmLimitedServiceUpdates {\n    serviceUpdated { kind serviceId service { name version } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -461,7 +461,11 @@ const MUTATIONS: Readonly<Record<string, Entry>> = {
       'sends the reviewed spec of createService once it has read the current one, which needs a swarm: refusals are tested in test/swarm/services.test.ts',
   },
   scaleService: { kind: 'admitted', reason: 'changes how many tasks an admitted service runs' },
-  rollbackService: { kind: 'admitted', reason: 'returns an admitted service to its previous spec' },
+  rollbackService: {
+    kind: 'admitted',
+    reason:
+      'returns a service to the previous spec the swarm keeps, which needs a swarm: that spec is reviewed, refusals are tested in test/swarm/attacks-2026-12-swarm.test.ts',
+  },
   removeService: { kind: 'admitted', reason: 'removes an object' },
   createSecret: { kind: 'admitted', reason: 'stores data; runs nothing' },
   rotateSecret: { kind: 'admitted', reason: 'stores data; runs nothing' },
