@@ -22,7 +22,20 @@ import { invalidArgument } from './errors.ts';
 import { decodeNodeId, encodeNodeId } from './node-id.ts';
 
 /** Types that implement `Node`; an ID naming another type was not made by dockergraph. */
-const nodeTypenames = new Set(['Container', 'Image', 'Volume', 'Network']);
+// Every type that implements Node: each loads through its engine's request loaders, which
+// hide from a principal limited to labels what its lists hide (src/loaders.ts).
+const nodeTypenames = new Set([
+  'Container',
+  'Image',
+  'Volume',
+  'Network',
+  'Service',
+  'Task',
+  'SwarmNode',
+  'Secret',
+  'Config',
+  'Stack',
+]);
 
 function checkNodeTypename(argument: string, typename: string) {
   if (!nodeTypenames.has(typename)) throw invalidArgument(argument, 'not a global ID of this API');

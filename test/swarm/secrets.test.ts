@@ -97,6 +97,36 @@ const NestedQuery = graphql(`
   }
 `);
 
+const SwarmGlobalIds = graphql(`
+  query SwarmGlobalIds($labels: [String!]!) {
+    services(filter: { labels: $labels }) {
+      edges {
+        node {
+          id
+          tasks { id }
+          secrets { secret { id name } }
+          configs { config { id name } }
+        }
+      }
+    }
+    swarmNodes { edges { node { id } } }
+  }
+`);
+
+const RefetchSwarmObjects = graphql(`
+  query SwarmRefetch($ids: [ID!]!) {
+    nodes(ids: $ids) {
+      __typename
+      id
+      ... on Service { name }
+      ... on Task { service { name } }
+      ... on Secret { name }
+      ... on Config { name }
+      ... on SwarmNode { hostname }
+    }
+  }
+`);
+
 const LimitedView = graphql(`
   query SwarmLimitedView {
     services { totalCount edges { node { name labels { name value } } } }
@@ -165,6 +195,10 @@ describe('swarm secrets, configs, logs and scopes', () => {
         labels,
         replicas: 1,
         stopGracePeriodSeconds: 1,
+        // On the engine this server talks to, whatever the rotation below re-schedules: a
+        // task's container is looked up (one container list) only there, and the test of
+        // engine calls counts that list.
+        constraints: ['node.role==manager'],
         command: [
           'sh',
           '-c',
@@ -293,6 +327,29 @@ describe('swarm secrets, configs, logs and scopes', () => {
         'GET /configs',
       ].sort(),
     );
+  });
+
+  it('refetches every swarm object by its global ID, and hides from a limited token what its lists hide', async () => {
+    const found = await admin.query(SwarmGlobalIds, { labels: [fixtures.filter] });
+    const service = must(found.services.edges[0], 'service').node;
+    const task = must(service.tasks[0], 'task');
+    const secret = must(service.secrets[0]?.secret, 'secret');
+    const config = must(service.configs[0]?.config, 'config');
+    const node = must(found.swarmNodes.edges[0], 'swarm node').node;
+    const ids = [service.id, task.id, secret.id, config.id, node.id];
+    const refetched = await admin.query(RefetchSwarmObjects, { ids });
+    expect(refetched.nodes).toEqual([
+      { __typename: 'Service', id: service.id, name: reader },
+      { __typename: 'Task', id: task.id, service: { name: reader } },
+      // By their names as listed: an earlier test may have rotated the secret.
+      { __typename: 'Secret', id: secret.id, name: secret.name },
+      { __typename: 'Config', id: config.id, name: config.name },
+      { __typename: 'SwarmNode', id: node.id, hostname: expect.stringContaining('-node') },
+    ]);
+    // The limited token's lists hold none of them (it has no service of its own yet): by
+    // global ID it finds none either, as for objects that do not exist.
+    const hidden = await limited.query(RefetchSwarmObjects, { ids });
+    expect(hidden.nodes).toEqual([null, null, null, null, null]);
   });
 
   it('shows a label-limited token only the services carrying its labels, and lets it touch no other', async () => {
