@@ -23,6 +23,8 @@ import {
   type SwarmLogLine,
   updateService,
 } from '../docker/swarm-services.ts';
+import { describePrincipal } from '../security/principal.ts';
+import { forbiddenError } from './access.ts';
 import { builder } from './builder.ts';
 import { labelFilterField, toLabelFilter } from './filter-inputs.ts';
 import { labelsForCreate, limitServiceCreate } from './label-access.ts';
@@ -1079,6 +1081,64 @@ async function writeService(
   return { service: await readBack(context, service.ID), warnings: answer.warnings };
 }
 
+/**
+ * The service inputs that reach what only the `secrets` permission reads (environment values,
+ * secret and config data): a service's tasks run what its spec says with what it holds, and
+ * can print it to their logs or send it anywhere. Mounting a secret or config into tasks is
+ * reading it; choosing what runs (image, command, arguments) where a service holds such
+ * values is reading them. So these inputs need `secrets` besides the mutation's `write`:
+ * `mounts` always, `runs` when the service holds environment values, secrets or configs.
+ */
+const SECRET_REACHING_INPUTS = {
+  createService: { mounts: ['secrets', 'configs'], runs: [] },
+  updateService: { mounts: ['secrets', 'configs'], runs: ['image', 'command', 'args'] },
+} as const satisfies Record<string, { mounts: readonly string[]; runs: readonly string[] }>;
+
+/** What a service's spec holds that its tasks can read: its environment, secrets and configs. */
+function heldValuesOf(spec: EngineServiceSpec): string[] {
+  const container = spec.TaskTemplate.ContainerSpec;
+  return [
+    ...((container?.Env?.length ?? 0) > 0 ? ['environment values'] : []),
+    ...((container?.Secrets?.length ?? 0) > 0 ? ['secrets'] : []),
+    ...((container?.Configs?.length ?? 0) > 0 ? ['configs'] : []),
+  ];
+}
+
+/**
+ * Refuses a principal without `secrets` the inputs of {@link SECRET_REACHING_INPUTS} it gives
+ * (`held`: the current spec of the service an update changes), before any engine call.
+ */
+function checkSecretReachingInputs(
+  context: GraphQLContext,
+  mutation: keyof typeof SECRET_REACHING_INPUTS,
+  input: Readonly<Record<string, unknown>>,
+  held: EngineServiceSpec | null,
+): void {
+  if (context.principal.permissions.has('secrets')) return;
+  const given = (name: string) => {
+    const value = input[name];
+    return value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0);
+  };
+  const rules = SECRET_REACHING_INPUTS[mutation];
+  const who = describePrincipal(context.principal);
+  for (const name of rules.mounts) {
+    if (given(name)) {
+      throw forbiddenError(
+        `${who} may not mount ${name} into a service's tasks (input.${name}): it needs the "secrets" permission, since what runs in the tasks reads them`,
+        { argument: `input.${name}` },
+      );
+    }
+  }
+  const values = held ? heldValuesOf(held) : [];
+  const changed = rules.runs.find(given);
+  if (changed !== undefined && values.length > 0) {
+    throw forbiddenError(
+      `${who} may not change what runs in service "${held?.Name ?? ''}" (input.${changed}): it holds ${values.join(' and ')}, which what runs in its tasks can read; that needs the "secrets" permission`,
+      { argument: `input.${changed}` },
+    );
+  }
+}
+
 /** What the `version` argument of service changes says. */
 const VERSION_ARGUMENT =
   'The `version` the change is based on: when the service changed since, the answer is a ConflictError and nothing changes. By default the current version, read just before.';
@@ -1092,6 +1152,7 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: CreateServiceInput, required: true, description: 'The service.' }),
     },
     resolve: async (_root, { input }, context) => {
+      checkSecretReachingInputs(context, 'createService', input, null);
       const given = givenFields(input);
       const definition: ServiceDefinition = {
         ...given,
@@ -1148,6 +1209,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { id, version, input }, context) => {
       const service = await visibleService(context, 'id', id);
+      checkSecretReachingInputs(context, 'updateService', input, service.Spec);
       const given = givenFields(input);
       const { env, ...rest } = given;
       const changes: ServiceChanges = {

@@ -455,6 +455,59 @@ describe('attacks on swarm services (2026-12)', () => {
     expect(body).not.toContain('SWMTKN');
   });
 
+  it('a writer without "secrets" may neither mount a secret or config into its tasks, nor change what runs where a service holds such values', async () => {
+    const secret = fixtures.name('printed');
+    const made = await admin.query(CreateSecret, { input: { name: secret, content: 'x', labels } });
+    expect(made.createSecret.__typename).toBe('SecretPayload');
+    // Mounted into a task that prints it, the secret would be in the service's logs.
+    const printer = fixtures.name('printer');
+    for (const [argument, input] of [
+      [
+        'input.secrets',
+        serviceInput(printer, {
+          command: ['cat', '/run/secrets/s'],
+          secrets: [{ source: secret, target: 's' }],
+        }),
+      ],
+      ['input.configs', serviceInput(printer, { configs: [{ source: secret, target: '/c' }] })],
+    ] as const) {
+      const refused = await deployer.execute(CreateService, { input });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', argument });
+      expect(refused.errors?.[0]?.message).toContain('"secrets" permission');
+      expect(await inspectService(fixtures.manager, printer)).toBeNull();
+    }
+    // An administrator's service holding a password in its environment: a new command or image
+    // would print it.
+    const name = fixtures.name('env-holder');
+    const service = await adminService(name, {
+      env: [{ name: 'DB_PASSWORD', value: `pw-${fixtures.run}` }],
+    });
+    for (const input of [{ command: ['env'] }, { args: ['env'] }, { image: UPDATE_IMAGE }]) {
+      const refused = await deployer.execute(UpdateService, { id: name, input });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        argument: `input.${Object.keys(input)[0]}`,
+      });
+      expect(refused.errors?.[0]?.message).toContain('environment values');
+    }
+    const mount = await deployer.execute(UpdateService, {
+      id: name,
+      input: { secrets: [{ source: secret, target: 's' }] },
+    });
+    expect(mount.errors?.[0]?.extensions?.argument).toBe('input.secrets');
+    const unchanged = must(await inspectService(fixtures.manager, name), 'service');
+    expect(unchanged.Version.Index).toBe(service.Version.Index);
+    // What leaves the code as it was stays the writer's: more environment, replicas.
+    const scaled = await deployer.query(UpdateService, {
+      id: name,
+      input: { env: [{ name: 'LOG_LEVEL', value: 'debug' }], replicas: 0 },
+    });
+    expect(scaled.updateService.__typename).toBe('ServicePayload');
+    // And an administrator, who holds "secrets", changes the command.
+    const changed = await admin.query(UpdateService, { id: name, input: { command: ['env'] } });
+    expect(changed.updateService.__typename).toBe('ServicePayload');
+  });
+
   describe('live', () => {
     let live: LiveServer;
     let client: Client;
