@@ -1003,7 +1003,7 @@ async function networkJoinFindings(
   }
   scope.pins?.networks.set(reference, network.id);
   const described = `${at} (network ${JSON.stringify(network.name)})`;
-  const findings = networkDriverFindings(described, network.driver, network.options, {
+  const findings = networkDriverFindings(described, network.driver, optionsGiven(network), {
     driver: network.ipamDriver,
     options: network.ipamOptions,
   });
@@ -1016,6 +1016,27 @@ async function networkJoinFindings(
     );
   }
   return { findings, id: network.id };
+}
+
+/**
+ * Options the swarm writes on every overlay network it makes: the VXLAN id it allocated
+ * (`com.docker.network.driver.overlay.vxlanid_list`). Given at a network's creation, the
+ * same option would pick another network's id and share its traffic, so creation reviews
+ * it as any option; on a network joined, it is the swarm's own choice.
+ */
+const OVERLAY_OPTIONS_SET_BY_THE_SWARM = new Set([
+  'com.docker.network.driver.overlay.vxlanid_list',
+]);
+
+/** The driver options of a joined network, less those the swarm set on it itself. */
+function optionsGiven(network: {
+  readonly driver: string;
+  readonly options: Readonly<Record<string, string>>;
+}): Readonly<Record<string, string>> {
+  if (network.driver !== 'overlay') return network.options;
+  return Object.fromEntries(
+    Object.entries(network.options).filter(([key]) => !OVERLAY_OPTIONS_SET_BY_THE_SWARM.has(key)),
+  );
 }
 
 /** Fields of an endpoint's settings a request may give. */

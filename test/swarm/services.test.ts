@@ -83,6 +83,16 @@ const ServiceList = graphql(`
   }
 `);
 
+const CreateOverlay = graphql(`
+  mutation SwarmCreateOverlay($input: CreateNetworkInput!) {
+    createNetwork(input: $input) {
+      __typename
+      ... on NetworkPayload { network { dockerId driver } }
+      ... on MutationError { message }
+    }
+  }
+`);
+
 const StackServices = graphql(`
   query SwarmStackServices {
     stacks { edges { node { name services { name stack { name } } } } }
@@ -280,6 +290,43 @@ describe('swarm services', () => {
     expect(answer.errors?.[0]?.message).toContain('"/etc"');
     expect(answer.errors?.[0]?.message).toContain('SYS_ADMIN');
     expect(await inspectService(fixtures.manager, name)).toBeNull();
+  });
+
+  it('lets a writer without "dangerous" put a service on an overlay network it made', async () => {
+    // The swarm writes the VXLAN id it allocated into the network's options; the review of a
+    // joined network leaves that option to the swarm.
+    const network = fixtures.name('overlay');
+    const made = await deployer.query(CreateOverlay, {
+      input: {
+        name: network,
+        driver: 'overlay',
+        labels: [{ name: 'dockergraph.test', value: fixtures.run }],
+      },
+    });
+    expect(made.createNetwork).toMatchObject({ network: { driver: 'overlay' } });
+    const overlay =
+      made.createNetwork.__typename === 'NetworkPayload' ? made.createNetwork.network : null;
+    const overlayId = must(overlay, 'network').dockerId;
+    const name = fixtures.name('on-overlay');
+    try {
+      const created = await deployer.query(CreateService, {
+        input: serviceInput(name, { replicas: 0, networks: [{ target: network }] }),
+      });
+      expect(created.createService.__typename).toBe('ServicePayload');
+      const service = must(await inspectService(fixtures.manager, name), 'service');
+      expect(service.Spec.TaskTemplate.Networks?.map((attached) => attached.Target)).toEqual([
+        overlayId,
+      ]);
+    } finally {
+      await fixtures.manager
+        .request({ method: 'DELETE', path: `/services/${name}` }, 'remove service')
+        .then((response) => response.body.dump())
+        .catch(() => undefined);
+      await fixtures.manager
+        .request({ method: 'DELETE', path: `/networks/${network}` }, 'remove network')
+        .then((response) => response.body.dump())
+        .catch(() => undefined);
+    }
   });
 
   it('answers bad input with the field that is wrong, before the engine', async () => {

@@ -460,6 +460,20 @@ describe('other writes', () => {
         ),
       ),
     ).toEqual(['Options ["com.docker.network.bridge.name"] are not recognised']);
+    // The swarm picks an overlay network's VXLAN id; one given would share another's traffic.
+    expect(
+      messages(
+        reviewNetworkCreate(
+          {
+            Name: 'n',
+            Driver: 'overlay',
+            Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097' },
+          },
+          'baseline',
+          settings,
+        ),
+      ),
+    ).toEqual(['Options ["com.docker.network.driver.overlay.vxlanid_list"] are not recognised']);
   });
 
   it('refuses devices on update and privileged execs', () => {
