@@ -84,7 +84,9 @@ import {
   type Named,
   namedContainer,
   namedNetwork,
+  namedSwarmObject,
   objectsUsedBy,
+  SWARM_ID_CHARACTERS,
   type UsedObjects,
   withLimitFilters,
 } from './security/label-scope.ts';
@@ -705,7 +707,11 @@ export interface SwarmBlobLoaders {
   list(filters: SwarmBlobFilters): Promise<EngineSwarmBlob[]>;
   /** By full id, from {@link all}. */
   byId: DataLoader<string, EngineSwarmBlob | null>;
-  /** `GET /secrets/{idOrName}` (or configs), once per key. */
+  /**
+   * `GET /secrets/{idOrName}` (or configs), once per key; for a principal limited to labels,
+   * the key resolved among {@link all} as the engine resolves it, so that a prefix a hidden
+   * one shares answers no "ambiguous" (findVisible).
+   */
   inspect: DataLoader<string, EngineSwarmBlob | null>;
 }
 
@@ -728,7 +734,11 @@ export interface SwarmLoaders {
   services(): Promise<EngineService[]>;
   serviceList(filters: ServiceFilters): Promise<EngineService[]>;
   serviceById: DataLoader<string, EngineService | null>;
-  /** `GET /services/{idOrName}`, once per key. */
+  /**
+   * `GET /services/{idOrName}`, once per key; for a principal limited to labels, the key
+   * resolved among {@link services} as the engine resolves it, so that a prefix a hidden one
+   * shares answers no "ambiguous" (findVisible).
+   */
   serviceInspect: DataLoader<string, EngineService | null>;
   tasks(): Promise<EngineTask[]>;
   taskList(filters: TaskFilters): Promise<EngineTask[]>;
@@ -800,11 +810,11 @@ function createSwarmLoaders(
         keepVisible(await listSwarmBlobs(docker, kind, filters)),
       ),
       byId: indexLoader(all, (blob) => blob.ID),
-      inspect: eachLoader(async (key) => {
-        const blob = await inspectSwarmBlob(docker, kind, key);
-        if (!blob || !limit) return blob;
-        return (await keepVisible([blob])).length > 0 ? blob : null;
-      }),
+      inspect: eachLoader(async (key) =>
+        limit
+          ? findVisible(await all(), key, namedSwarmObject, SWARM_ID_CHARACTERS)
+          : inspectSwarmBlob(docker, kind, key),
+      ),
     };
   };
   return {
@@ -820,11 +830,11 @@ function createSwarmLoaders(
       listServices(docker, { filters: scopedServiceFilters(filters) }),
     ),
     serviceById: indexLoader(services, (service) => service.ID),
-    serviceInspect: eachLoader(async (key) => {
-      const service = await inspectService(docker, key);
-      if (!service || !limit) return service;
-      return carriesLabels(service.Spec.Labels, limit) ? service : null;
-    }),
+    serviceInspect: eachLoader(async (key) =>
+      limit
+        ? findVisible(await services(), key, namedSwarmObject, SWARM_ID_CHARACTERS)
+        : inspectService(docker, key),
+    ),
     tasks,
     taskList: filteredOnce(tasks, async (filters: TaskFilters) =>
       keepVisibleTasks(await listTasks(docker, { filters })),

@@ -287,18 +287,21 @@ export interface Named {
  * several share the prefix. Matching among the visible objects only, rather
  * than asking the engine, keeps the engine's answers about other objects
  * (e.g. "Multiple IDs found with provided prefix") from the principal.
+ * `idCharacters`: what an id is written with (engine ids are hex, swarm ids
+ * lowercase letters and digits); a key of other characters is no prefix.
  */
 export function findVisible<T>(
   objects: readonly T[],
   key: string,
   namedOf: (object: T) => Named,
+  idCharacters: RegExp = /^[0-9a-f]+$/,
 ): T | null {
   const named = objects.map((object) => ({ object, ...namedOf(object) }));
   const byId = named.find((each) => each.id === key);
   if (byId) return byId.object;
   const byName = named.filter((each) => each.names.includes(key));
   if (byName.length > 0) return byName.length === 1 ? (byName[0]?.object ?? null) : null;
-  if (!/^[0-9a-f]+$/.test(key)) return null;
+  if (!idCharacters.test(key)) return null;
   const byPrefix = named.filter((each) => each.id.startsWith(key));
   return byPrefix.length === 1 ? (byPrefix[0]?.object ?? null) : null;
 }
@@ -312,6 +315,17 @@ export function namedContainer(container: {
     id: container.Id,
     names: (container.Names ?? []).map((name) => name.replace(/^\//, '')),
   };
+}
+
+/** What swarm ids (services, tasks, nodes, secrets, configs) are written with. */
+export const SWARM_ID_CHARACTERS = /^[0-9a-z]+$/;
+
+/** A service, secret or config as {@link findVisible} matches it: its id and its spec's name. */
+export function namedSwarmObject(object: {
+  readonly ID: string;
+  readonly Spec: { readonly Name?: string };
+}): Named {
+  return { id: object.ID, names: object.Spec.Name === undefined ? [] : [object.Spec.Name] };
 }
 
 /** A network as {@link findVisible} matches it. */

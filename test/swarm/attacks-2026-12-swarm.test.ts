@@ -158,6 +158,7 @@ describe('attacks on swarm services (2026-12)', () => {
     operator: randomToken(),
     team: randomToken(),
     teamAdmin: randomToken(),
+    prefix: randomToken(),
   };
   const env = tokensEnv(
     [
@@ -167,6 +168,8 @@ describe('attacks on swarm services (2026-12)', () => {
       { id: 'operator', role: 'operator', token: tokens.operator },
       { id: 'team', role: 'deployer', token: tokens.team, labels: { team } },
       { id: 'team-admin', role: 'admin', token: tokens.teamAdmin, labels: { team } },
+      // A team of its own, which sees nothing but the one service the prefix test makes.
+      { id: 'prefix', role: 'deployer', token: tokens.prefix, labels: { team: `${team}-p` } },
     ],
     { deployer: ['read', 'logs', 'lifecycle', 'write'] },
   );
@@ -175,6 +178,7 @@ describe('attacks on swarm services (2026-12)', () => {
   const operator = createTestApp(env, { token: tokens.operator });
   const limited = createTestApp(env, { token: tokens.team });
   const limitedAdmin = createTestApp(env, { token: tokens.teamAdmin });
+  const prefixed = createTestApp(env, { token: tokens.prefix });
   const labels = [{ name: 'dockergraph.test', value: fixtures.run }];
   const networks: string[] = [];
   const volumes: string[] = [];
@@ -209,7 +213,9 @@ describe('attacks on swarm services (2026-12)', () => {
     }
     for (const volume of volumes)
       await removeVolume(fixtures.manager, volume, true).catch(() => undefined);
-    await Promise.all([admin, deployer, operator, limited, limitedAdmin].map((app) => app.close()));
+    await Promise.all(
+      [admin, deployer, operator, limited, limitedAdmin, prefixed].map((app) => app.close()),
+    );
     await fixtures.close();
   });
 
@@ -506,6 +512,24 @@ describe('attacks on swarm services (2026-12)', () => {
     // And an administrator, who holds "secrets", changes the command.
     const changed = await admin.query(UpdateService, { id: name, input: { command: ['env'] } });
     expect(changed.updateService.__typename).toBe('ServicePayload');
+  });
+
+  it('an id prefix a hidden service shares finds, for a token limited to labels, its own service, and tells nothing of the hidden one', async () => {
+    const own = fixtures.name('prefix-own');
+    const created = await prefixed.query(CreateService, { input: serviceInput(own) });
+    expect(created.createService.__typename).toBe('ServicePayload');
+    const ownId = must(await inspectService(fixtures.manager, own), 'own service').ID;
+    // Swarm ids are random: hidden services until one starts as the token's own does.
+    let shared = '';
+    for (let index = 0; index < 300 && shared === ''; index++) {
+      const hidden = await adminService(fixtures.name(`prefix-hidden-${index}`));
+      if (hidden.ID[0] === ownId[0]) shared = ownId.slice(0, 1);
+    }
+    expect(shared).not.toBe('');
+    // The engine, asked, would answer that the prefix is ambiguous.
+    const answer = await prefixed.execute(ServiceGlobalId, { id: shared });
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data?.service?.dockerId).toBe(ownId);
   });
 
   describe('live', () => {
