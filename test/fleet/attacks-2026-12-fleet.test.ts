@@ -5,6 +5,7 @@
 // cursors, readiness, a label limit with an engine limit, and engines that leave a token's
 // view while it holds a live stream on them (the engines file reloaded).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
 import type { DockerClient } from '../../src/docker/client.ts';
 import { EngineRegistry } from '../../src/docker/engine-registry.ts';
@@ -20,6 +21,7 @@ import {
   runDockerCli,
 } from '../helpers/fleet.ts';
 import { clientWithToken } from '../helpers/graphql-ws.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const testRun = fleetTestRun('attacks');
 const { run, label: LABEL } = testRun;
@@ -200,6 +202,51 @@ describe('an engine that leaves a token’s view while it holds a live stream on
     } finally {
       await logs.stop();
       await client.dispose();
+      await own.server.stop();
+    }
+  });
+
+  it('closes a terminal session of a token that loses the engine on a reload', async () => {
+    const own = await startFleet();
+    const chatty = await runChatty('fleet-b', `${run}-terminal-relabel`);
+    const socket = new WebSocket(
+      `${own.server.url.replace(/^http/, 'ws')}/terminal/fleet-b/${chatty}/exec?cmd=sh`,
+      [
+        'dockergraph.terminal.v1',
+        `dockergraph.bearer.${Buffer.from(tokens.ab).toString('base64url')}`,
+      ],
+    );
+    let output = '';
+    let started = false;
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) output += data.toString('utf8');
+      else started = true;
+    });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
+    });
+    try {
+      await waitFor(() => (started ? true : undefined), { timeoutMs: 30_000, what: 'the session' });
+      socket.send(Buffer.from('echo before-$((40+2))\n'), { binary: true });
+      await waitFor(() => (output.includes('before-42') ? true : undefined), {
+        timeoutMs: 30_000,
+        what: 'the shell to answer',
+      });
+      const relabelled = fleetEngineClient('fleet-b');
+      own.registry.add({ name: 'fleet-b', labels: { env: 'prod' }, client: relabelled });
+      // The session ends: the shell on fleet-b no longer takes input from this token.
+      let ended: { code: number; reason: string } | undefined;
+      void closed.then((value) => {
+        ended = value;
+      });
+      expect(
+        await waitFor(() => ended, { timeoutMs: 30_000, what: 'the session to close' }),
+      ).toEqual({
+        code: 1001,
+        reason: 'engine "fleet-b" was reconfigured',
+      });
+    } finally {
+      socket.terminate();
       await own.server.stop();
     }
   });
