@@ -4,6 +4,7 @@
 // another engine, subscriptions over WebSocket and SSE, the terminal WebSocket, downloads,
 // cursors, readiness, a label limit with an engine limit, and engines that leave a token's
 // view while it holds a live stream on them (the engines file reloaded).
+import { createClient as createSseClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
@@ -116,6 +117,8 @@ async function runChatty(engine: string, name: string, labels: Record<string, st
 
 /** What every engine holds for the tests: one idle container, and one of the team on a and c. */
 const ids: Record<string, { dockerId: string; id: string; name: string }> = {};
+/** A container of the team on each engine (the team token is limited to fleet-a and fleet-b). */
+const teamIds: Record<string, string> = {};
 
 function globalId(type: string, engine: string, id: string): string {
   return Buffer.from(`${type}:${engine}:${id}`, 'utf8').toString('base64url');
@@ -127,6 +130,20 @@ beforeAll(async () => {
       const name = `${run}-${engine}-idle`;
       const dockerId = await testRun.runIdleContainer(engine, name);
       ids[engine] = { dockerId, id: globalId('Container', engine, dockerId), name };
+      const { stdout } = await runDockerCli(engine, [
+        'run',
+        '-d',
+        '--name',
+        `${run}-${engine}-team`,
+        '--label',
+        LABEL,
+        '--label',
+        `team=${TEAM.team}`,
+        FLEET_BASE_IMAGE,
+        'sleep',
+        '600',
+      ]);
+      teamIds[engine] = stdout.trim();
     }),
   );
   fleet = await startFleet();
@@ -142,6 +159,265 @@ afterAll(async () => {
       }),
     ),
   );
+});
+
+function idOf(engine: string) {
+  const found = ids[engine];
+  if (!found) throw new Error(`no container of ${engine}`);
+  return found;
+}
+
+/** `answer` with every `from` written as `to`: a hidden object's answer read as a missing one's. */
+function renamed<T>(answer: T, pairs: readonly [string, string][]): T {
+  let text = JSON.stringify(answer);
+  for (const [from, to] of pairs) text = text.replaceAll(from, to);
+  return JSON.parse(text) as T;
+}
+
+const STOP = `mutation Stop($id: String!, $engine: String) {
+  stopContainer(id: $id, engine: $engine, timeoutSeconds: 0) {
+    __typename ... on MutationError { message } ... on InvalidInputError { field }
+  }
+}`;
+
+/** A terminal route opened with `token`: its first text frame, or how it closed. */
+function terminal(
+  path: string,
+  token: string,
+): Promise<{ code: number; reason: string } | 'started'> {
+  const socket = new WebSocket(`${fleet.server.url.replace(/^http/, 'ws')}${path}`, [
+    'dockergraph.terminal.v1',
+    `dockergraph.bearer.${Buffer.from(token).toString('base64url')}`,
+  ]);
+  return new Promise((resolve) => {
+    socket.on('message', (_data, isBinary) => {
+      if (!isBinary) {
+        resolve('started');
+        socket.terminate();
+      }
+    });
+    socket.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
+  });
+}
+
+describe('a token limited to engines, attacked by every road', () => {
+  it('answers global IDs of a hidden engine, as given or re-encoded, as IDs of no engine', async () => {
+    const hidden = idOf('fleet-c');
+    const visible = idOf('fleet-a');
+    const forged = globalId('Container', 'fleet-z', hidden.dockerId);
+    // Standard base64 with padding, and a name in capitals: other spellings of the same bytes.
+    const padded = Buffer.from(`Container:fleet-c:${hidden.dockerId}`).toString('base64');
+    const capitals = globalId('Container', 'FLEET-C', hidden.dockerId);
+    const found = await query<{ nodes: ({ id: string } | null)[] }>(
+      'query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }',
+      { ids: [visible.id, hidden.id, padded, capitals, forged] },
+      tokens.ab,
+    );
+    expect(found).toEqual({ data: { nodes: [{ id: visible.id }, null, null, null, null] } });
+    for (const token of [tokens.ab, tokens.onlyA]) {
+      const stop = (id: string) => query(STOP, { id }, token);
+      const [byId, byPadded, byForged] = await Promise.all([
+        stop(hidden.id),
+        stop(padded),
+        stop(forged),
+      ]);
+      expect(byId).toEqual(
+        renamed(byForged, [
+          [forged, hidden.id],
+          ['fleet-z', 'fleet-c'],
+        ]),
+      );
+      expect(byPadded).toEqual(
+        renamed(byForged, [
+          [forged, padded],
+          ['fleet-z', 'fleet-c'],
+        ]),
+      );
+    }
+    // The engine's own Docker ID is no name of it.
+    const { stdout } = await runDockerCli('fleet-c', ['info', '--format', '{{.ID}}']);
+    const byEngineId = await query(STOP, { id: hidden.name, engine: stdout.trim() }, tokens.ab);
+    expect(JSON.stringify(byEngineId)).toContain('no engine named');
+    expect(
+      (
+        await runDockerCli('fleet-c', [
+          'inspect',
+          '--format',
+          '{{.State.Running}}',
+          hidden.dockerId,
+        ])
+      ).stdout.trim(),
+    ).toBe('true');
+  });
+
+  it('answers `engine:` and `engines:` naming a hidden engine, by name or label, as naming none', async () => {
+    const hidden = idOf('fleet-c');
+    const [onC, onZ, onProd, onNothing] = await Promise.all(
+      ['fleet-c', 'fleet-z', 'env=prod', 'env=nothing'].map((engine) =>
+        query(STOP, { id: hidden.name, engine }, tokens.ab),
+      ),
+    );
+    expect(onC).toEqual(renamed(onZ, [['fleet-z', 'fleet-c']]));
+    expect(onProd).toEqual(renamed(onNothing, [['env=nothing', 'env=prod']]));
+    const list = (engines: string[]) =>
+      query<{
+        containers: { totalCount: number; edges: { node: { engine: { name: string } } }[] };
+      }>(
+        `query L($engines: [String!], $labels: [String!]!) {
+          containers(engines: $engines, filter: { labels: $labels }) { totalCount edges { node { engine { name } } } }
+        }`,
+        { engines, labels: [LABEL] },
+        tokens.ab,
+      );
+    const [prod, nothing, named, missing] = await Promise.all([
+      list(['env=prod']),
+      list(['env=nothing']),
+      list(['fleet-c']),
+      list(['fleet-z']),
+    ]);
+    expect(new Set(prod.data?.containers.edges.map((edge) => edge.node.engine.name))).toEqual(
+      new Set(['fleet-a']),
+    );
+    expect(nothing).toEqual({ data: { containers: { totalCount: 0, edges: [] } } });
+    expect(named).toEqual(renamed(missing, [['fleet-z', 'fleet-c']]));
+  });
+
+  it('keeps subscriptions over SSE off a hidden engine, as off an engine that does not exist', async () => {
+    const sse = createSseClient({
+      url: `${fleet.server.url}/graphql`,
+      headers: { authorization: `Bearer ${tokens.ab}` },
+      retryAttempts: 0,
+    });
+    const first = async (query: string) => {
+      const results = sse.iterate({ query });
+      try {
+        return await results.next();
+      } catch (error) {
+        return { error: String(error) };
+      } finally {
+        await results.return?.();
+      }
+    };
+    try {
+      const hidden = idOf('fleet-c');
+      for (const [onC, onZ] of [
+        [
+          `subscription { events(engines: ["fleet-c"]) { kind } }`,
+          `subscription { events(engines: ["fleet-z"]) { kind } }`,
+        ],
+        [
+          `subscription { containerLogs(id: "${hidden.dockerId}", engine: "fleet-c") { line { message } } }`,
+          `subscription { containerLogs(id: "${hidden.dockerId}", engine: "fleet-z") { line { message } } }`,
+        ],
+        [
+          `subscription { containerStats(ids: ["${hidden.dockerId}"], engine: "fleet-c") { containerId } }`,
+          `subscription { containerStats(ids: ["${hidden.dockerId}"], engine: "fleet-z") { containerId } }`,
+        ],
+      ] as const) {
+        const [c, z] = await Promise.all([first(onC), first(onZ)]);
+        expect(JSON.stringify(c)).toContain('fleet-c');
+        expect(c).toEqual(renamed(z, [['fleet-z', 'fleet-c']]));
+      }
+    } finally {
+      sse.dispose();
+    }
+  });
+
+  it('refuses terminals and downloads on a hidden engine in the words of a missing one', async () => {
+    const hidden = idOf('fleet-c');
+    const forged = globalId('Container', 'fleet-z', hidden.dockerId);
+    const [onC, onZ, idOfC, idOfZ] = await Promise.all([
+      terminal(`/terminal/fleet-c/${hidden.dockerId}/exec?cmd=sh`, tokens.ab),
+      terminal(`/terminal/fleet-z/${hidden.dockerId}/exec?cmd=sh`, tokens.ab),
+      terminal(`/terminal/fleet-a/${hidden.id}/exec?cmd=sh`, tokens.ab),
+      terminal(`/terminal/fleet-a/${forged}/exec?cmd=sh`, tokens.ab),
+    ]);
+    expect(onC).toEqual({ code: 4404, reason: 'no engine named "fleet-c"' });
+    expect(onC).toEqual(renamed(onZ, [['fleet-z', 'fleet-c']]));
+    expect(idOfC).toEqual(renamed(idOfZ, [[forged, hidden.id]]));
+    const download = async (path: string) => {
+      const response = await fetch(`${fleet.server.url}${path}`, {
+        headers: { authorization: `Bearer ${tokens.ab}` },
+      });
+      return { status: response.status, body: await response.text() };
+    };
+    const [exportC, exportZ, saveC, saveZ, byIdC, byIdZ] = await Promise.all([
+      download(`/files/fleet-c/containers/${hidden.dockerId}/export`),
+      download(`/files/fleet-z/containers/${hidden.dockerId}/export`),
+      download(`/files/fleet-c/images/save?reference=${FLEET_BASE_IMAGE}`),
+      download(`/files/fleet-z/images/save?reference=${FLEET_BASE_IMAGE}`),
+      download(`/files/fleet-a/containers/${hidden.id}/archive?path=/etc`),
+      download(`/files/fleet-a/containers/${forged}/archive?path=/etc`),
+    ]);
+    expect(exportC.status).toBe(404);
+    expect(exportC).toEqual(renamed(exportZ, [['fleet-z', 'fleet-c']]));
+    expect(saveC).toEqual(renamed(saveZ, [['fleet-z', 'fleet-c']]));
+    expect(byIdC).toEqual(renamed(byIdZ, [[forged, hidden.id]]));
+  });
+
+  it("pages past another token's cursor on a hidden engine without its containers", async () => {
+    const all = await query<{
+      containers: { edges: { cursor: string; node: { engine: { name: string } } }[] };
+    }>(
+      'query L($labels: [String!]!) { containers(filter: { labels: $labels }) { edges { cursor node { engine { name } } } } }',
+      { labels: [LABEL] },
+      tokens.root,
+    );
+    const onC =
+      all.data?.containers.edges.filter((edge) => edge.node.engine.name === 'fleet-c') ?? [];
+    expect(onC.length).toBeGreaterThan(0);
+    for (const edge of onC) {
+      for (const args of ['first: 50, after: $cursor', 'last: 50, before: $cursor']) {
+        const page = await query<{
+          containers: { totalCount: number; edges: { node: { engine: { name: string } } }[] };
+        }>(
+          `query P($labels: [String!]!, $cursor: String) { containers(filter: { labels: $labels }, ${args}) { totalCount edges { node { engine { name } } } } }`,
+          { labels: [LABEL], cursor: edge.cursor },
+          tokens.ab,
+        );
+        expect(page.errors).toBeUndefined();
+        const engines = new Set(page.data?.containers.edges.map((each) => each.node.engine.name));
+        expect(engines.has('fleet-c')).toBe(false);
+      }
+    }
+  });
+
+  it('holds a token limited to labels and engines to both', async () => {
+    const teamOnC = teamIds['fleet-c'] ?? '';
+    const teamOnA = teamIds['fleet-a'] ?? '';
+    const list = await query<{
+      containers: { edges: { node: { dockerId: string; engine: { name: string } } }[] };
+    }>(
+      'query L($labels: [String!]!) { containers(filter: { labels: $labels }) { edges { node { dockerId engine { name } } } } }',
+      { labels: [LABEL] },
+      tokens.team,
+    );
+    expect(new Set(list.data?.containers.edges.map((edge) => edge.node.dockerId))).toEqual(
+      new Set([teamIds['fleet-a'], teamIds['fleet-b']]),
+    );
+    const idOnC = globalId('Container', 'fleet-c', teamOnC);
+    const forged = globalId('Container', 'fleet-z', teamOnC);
+    const nodes = await query<{ nodes: ({ id: string } | null)[] }>(
+      'query N($ids: [ID!]!) { nodes(ids: $ids) { id } }',
+      { ids: [globalId('Container', 'fleet-a', teamOnA), idOnC, idOf('fleet-a').id] },
+      tokens.team,
+    );
+    expect(nodes.data?.nodes.map((node) => node !== null)).toEqual([true, false, false]);
+    const [byC, byZ] = await Promise.all([
+      query(STOP, { id: idOnC }, tokens.team),
+      query(STOP, { id: forged }, tokens.team),
+    ]);
+    expect(byC).toEqual(
+      renamed(byZ, [
+        [forged, idOnC],
+        ['fleet-z', 'fleet-c'],
+      ]),
+    );
+    // A container of a visible engine outside the labels reads as missing, by global ID too.
+    const outside = await query(STOP, { id: idOf('fleet-a').id }, tokens.team);
+    expect(JSON.stringify(outside)).toContain('No such container');
+  });
+
 });
 
 describe('an engine that leaves a token’s view while it holds a live stream on it', () => {
