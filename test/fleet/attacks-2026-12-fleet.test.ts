@@ -418,6 +418,26 @@ describe('a token limited to engines, attacked by every road', () => {
     expect(JSON.stringify(outside)).toContain('No such container');
   });
 
+  it('does not name hidden engines, nor tell their state, in /readyz', async () => {
+    const readiness = async (headers: Record<string, string>) => {
+      const response = await fetch(`${fleet.server.url}/readyz`, { headers });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+    expect(await readiness({ authorization: `Bearer ${tokens.ab}` })).toEqual({
+      status: 200,
+      body: {
+        ready: true,
+        engines: [
+          { name: 'fleet-a', reachable: true },
+          { name: 'fleet-b', reachable: true },
+        ],
+      },
+    });
+    // Without a token (or with a wrong one) the status still answers, naming no engine.
+    for (const headers of [{}, { authorization: `Bearer ${randomToken()}` }]) {
+      expect(await readiness(headers)).toEqual({ status: 200, body: { ready: true, engines: [] } });
+    }
+  });
 });
 
 describe('an engine that leaves a token’s view while it holds a live stream on it', () => {
