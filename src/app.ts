@@ -426,6 +426,7 @@ export function createApp(
               serve: config.metrics.enabled,
               principalOf: (request) => principals.get(request),
               allowedOrigins: config.security.allowedOrigins,
+              engines,
             }),
           ]
         : []),

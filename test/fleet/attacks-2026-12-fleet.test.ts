@@ -418,6 +418,23 @@ describe('a token limited to engines, attacked by every road', () => {
     expect(JSON.stringify(outside)).toContain('No such container');
   });
 
+  it('does not name hidden engines in /metrics', async () => {
+    // Every engine called and counted, by an unlimited token.
+    const all = await query('{ engines { name version { apiVersion } } }', {}, tokens.root);
+    expect(all.errors).toBeUndefined();
+    const scrape = async (token: string) =>
+      (
+        await fetch(`${fleet.server.url}/metrics`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).text();
+    expect(await scrape(tokens.root)).toContain('engine="fleet-c"');
+    const limited = await scrape(tokens.ab);
+    expect(limited).toContain('dockergraph_engine_call_duration_seconds_count{engine="fleet-a"');
+    expect(limited).toContain('engine="fleet-b"');
+    expect(limited).not.toContain('fleet-c');
+  });
+
   it('does not name hidden engines, nor tell their state, in /readyz', async () => {
     const readiness = async (headers: Record<string, string>) => {
       const response = await fetch(`${fleet.server.url}/readyz`, { headers });
