@@ -519,6 +519,41 @@ describe('an engine that leaves a token’s view while it holds a live stream on
     }
   });
 
+  it('cuts a download held by a slow client when its engine is removed, without the removal waiting', async () => {
+    const own = await startFleet();
+    const holder = await testRun.runIdleContainer('fleet-b', `${run}-big-file`);
+    // More than the sockets between engine, server and client hold: the engine's answer
+    // stays unfinished while the client reads nothing.
+    await runDockerCli('fleet-b', [
+      'exec',
+      holder,
+      'dd',
+      'if=/dev/zero',
+      'of=/big',
+      'bs=1M',
+      'count=64',
+    ]);
+    const response = await fetch(
+      `${own.server.url}/files/fleet-b/containers/${holder}/archive?path=/big`,
+      {
+        headers: { authorization: `Bearer ${tokens.ab}` },
+      },
+    );
+    expect(response.status).toBe(200);
+    const reader = response.body?.getReader();
+    if (!reader) throw new Error('no body');
+    try {
+      expect((await reader.read()).done).toBe(false);
+      // The client stops reading, holding the engine's answer unfinished; the engine is
+      // removed. The download is cut on the engine's side: the removal, which a reload
+      // awaits before it adds or changes any other engine, does not wait for this client.
+      await own.registry.remove('fleet-b', 'engine "fleet-b" was removed from the configuration');
+    } finally {
+      await reader.cancel().catch(() => {});
+      await own.server.stop();
+    }
+  });
+
   it('closes a terminal session of a token that loses the engine on a reload', async () => {
     const own = await startFleet();
     const chatty = await runChatty('fleet-b', `${run}-terminal-relabel`);
