@@ -494,6 +494,64 @@ describe('an engine that leaves a token’s view while it holds a live stream on
     }
   });
 
+  it('ends the shared streams of an engine relabelled out of a token’s view (events, stats)', async () => {
+    const own = await startFleet();
+    const chatty = await runChatty('fleet-b', `${run}-stats-relabel`);
+    const client = clientWithToken(own.server.url, tokens.ab);
+    const stats = collectSubscription<'containerStats', { containerId: string }>(
+      'containerStats',
+      client.iterate({
+        query: `subscription { containerStats(ids: ["${chatty}"], engine: "fleet-b") { containerId } }`,
+      }),
+    );
+    const events = collectSubscription<
+      'events',
+      { kind: string; reason: string | null; engine: { name: string } }
+    >(
+      'events',
+      client.iterate({ query: 'subscription { events { kind reason engine { name } } }' }),
+    );
+    try {
+      await stats.untilCount(1, 30_000);
+      // The events upstreams of both engines are open once a stats sample came: the
+      // subscriptions started together; wait for fleet-b's upstream as reload.test.ts does.
+      await waitFor(
+        async () =>
+          (
+            await (
+              await fetch(`${own.server.url}/metrics`, {
+                headers: { authorization: `Bearer ${tokens.root}` },
+              })
+            ).text()
+          ).includes('dockergraph_upstream_streams_open{engine="fleet-b",kind="events"} 1')
+            ? true
+            : undefined,
+        { timeoutMs: 30_000, what: "fleet-b's event upstream" },
+      );
+      own.registry.add({
+        name: 'fleet-b',
+        labels: { env: 'prod' },
+        client: fleetEngineClient('fleet-b'),
+      });
+      await stats.untilEnded(30_000);
+      const resync = await events.until(
+        (messages) => messages.find((message) => message.kind === 'RESYNC'),
+        30_000,
+        "fleet-b's RESYNC",
+      );
+      expect(resync).toEqual({
+        kind: 'RESYNC',
+        reason: 'engine "fleet-b" was reconfigured',
+        engine: { name: 'fleet-b' },
+      });
+    } finally {
+      await stats.stop();
+      await events.stop();
+      await client.dispose();
+      await own.server.stop();
+    }
+  });
+
   it('ends it when the engine is removed, and the removal (a reload) does not wait for it', async () => {
     const own = await startFleet();
     const chatty = await runChatty('fleet-b', `${run}-logs-removed`);
