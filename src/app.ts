@@ -7,7 +7,7 @@ import {
   type YogaServerInstance,
 } from 'graphql-yoga';
 import type { Config } from './config.ts';
-import { createContext, type GraphQLContext } from './context.ts';
+import { createContext, type GraphQLContext, mayUseEngine } from './context.ts';
 import { type DockerClient, EngineCallBudgetError } from './docker/client.ts';
 import {
   EngineRegistry,
@@ -150,15 +150,28 @@ export function singleEngineRegistry(
 
 /**
  * `/readyz`: 200 while at least one engine answers `HEAD /_ping`, 503 when none does;
- * the body names each engine and whether it answered, so one engine down is seen
- * without the server leaving the load balancer.
+ * the body names each engine the caller may see and whether it answered, so one engine
+ * down is seen without the server leaving the load balancer. The status needs no token;
+ * the engines are those of the request's bearer token (its engine limit), every engine
+ * without authentication configured, none without a valid token: a token limited to
+ * engines (or a caller without one) learns nothing of the others, not even their names.
  */
-function useEngineReadiness(engines: EngineRegistry, config: Config): Plugin<GraphQLContext> {
+function useEngineReadiness(
+  engines: EngineRegistry,
+  config: Config,
+  authenticator: Authenticator,
+): Plugin<GraphQLContext> {
   return {
-    async onRequest({ url, endResponse, fetchAPI }) {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== '/readyz') return;
       await engines.probeAll(Math.min(config.engineConnectTimeoutMs, 5_000));
-      const report = engines.list().map((engine) => {
+      const all = engines.list();
+      const ready = all.some((engine) => engine.health().reachable === true);
+      const caller = authenticator.authenticate(request.headers.get('authorization'));
+      const shown = caller.failure
+        ? []
+        : all.filter((engine) => mayUseEngine(caller.principal, engine));
+      const report = shown.map((engine) => {
         const health = engine.health();
         return {
           name: engine.name,
@@ -166,7 +179,6 @@ function useEngineReadiness(engines: EngineRegistry, config: Config): Plugin<Gra
           ...(health.lastError === null ? {} : { error: health.lastError }),
         };
       });
-      const ready = report.some((engine) => engine.reachable);
       endResponse(
         new fetchAPI.Response(JSON.stringify({ ready, engines: report }), {
           status: ready ? 200 : 503,
@@ -387,7 +399,7 @@ export function createApp(
       useMaskedResults(maskError),
       // First: it replaces the execute function that the plugins below wrap.
       ...(config.compiledExecution && canGenerateCode() ? [useCompiledExecution(logger)] : []),
-      useEngineReadiness(engines, config),
+      useEngineReadiness(engines, config, authenticator),
       useRequestLog(logger),
       ...(tracing ? [useTracing(tracing)] : []),
       // Before the limits, so that operations they refuse are audited as denied.
@@ -414,6 +426,7 @@ export function createApp(
               serve: config.metrics.enabled,
               principalOf: (request) => principals.get(request),
               allowedOrigins: config.security.allowedOrigins,
+              engines,
             }),
           ]
         : []),

@@ -40,6 +40,12 @@ export interface EngineBinding {
   readonly events: EventHub;
   /** The engine's stats streams, one per container, shared by every subscription. */
   readonly stats: StatsHub;
+  /**
+   * Aborts when the engine leaves the configuration (removed, or changed by a reload): a
+   * stream the operation follows on it alone (logs) ends then, as the shared ones do, so
+   * that a token the reload no longer lets see the engine stops receiving from it.
+   */
+  readonly retired: AbortSignal;
 }
 
 /** The engines an operation may use: those its principal may see, by name or selector. */
@@ -154,6 +160,9 @@ export function unboundEngine(count: number): EngineBinding {
     get stats() {
       return refuse();
     },
+    get retired() {
+      return refuse();
+    },
   };
 }
 
@@ -169,6 +178,7 @@ export function withBinding(base: GraphQLContext, binding: EngineBinding): Graph
     engineName: { get: () => binding.engineName },
     events: { get: () => binding.events },
     stats: { get: () => binding.stats },
+    retired: { get: () => binding.retired },
   }) as GraphQLContext;
 }
 
@@ -228,6 +238,7 @@ export function createContext({
         engineName: engine.name,
         events: engine.events,
         stats: engine.stats,
+        retired: engine.retired,
       };
       bindings.set(name, found);
     }

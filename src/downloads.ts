@@ -339,7 +339,9 @@ export function useDownloads(options: DownloadOptions): Plugin {
           return;
         }
         const engine = engineOfPath(url, engines, principal);
-        const scoped = engine.client.withSignal(request.signal);
+        // The download breaks off when its client leaves, or when its engine leaves the
+        // configuration (the token may no longer see it; a reload awaits the removal).
+        const scoped = engine.client.withSignal(AbortSignal.any([request.signal, engine.retired]));
         const download = await startDownload(
           url,
           scoped,

@@ -53,7 +53,7 @@ export const TERMINAL_PREFIX = '/terminal/';
 export const TERMINAL_CLOSE = {
   /** The process ended (exec: the reason carries its exit code) or the attach stream ended. */
   ended: 1000,
-  /** The server is shutting down. */
+  /** The server is shutting down, or the session's engine left the configuration (a reload). */
   goingAway: 1001,
   /** The engine failed (connection lost, unexpected answer). */
   engineError: 1011,

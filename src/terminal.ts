@@ -259,6 +259,7 @@ async function runSession(
       socket,
       options,
       engine.client,
+      engine.retired,
       facts,
       reference.id,
       early,
@@ -275,6 +276,7 @@ async function serveSession(
   socket: WebSocket,
   options: TerminalServerOptions,
   client: DockerClient,
+  retired: AbortSignal,
   facts: SessionFacts,
   reference: string,
   early: { data: RawData; isBinary: boolean }[],
@@ -452,11 +454,28 @@ async function serveSession(
     engine.once('close', () => resolve('ended'));
     engine.once('error', () => resolve('failed'));
   });
-  const first = await Promise.race([clientClosed.then(() => 'client' as const), engineEnded]);
+  // The engine leaving the configuration (removed, or changed by a reload: the token may no
+  // longer see it) ends the session, as it ends the subscriptions on that engine.
+  let onRetired = () => {};
+  const engineRetired = new Promise<'retired'>((resolve) => {
+    onRetired = () => resolve('retired');
+    if (retired.aborted) resolve('retired');
+    else retired.addEventListener('abort', onRetired, { once: true });
+  });
+  const first = await Promise.race([
+    clientClosed.then(() => 'client' as const),
+    engineEnded,
+    engineRetired,
+  ]);
+  retired.removeEventListener('abort', onRetired);
   clearTimeout(idleTimer);
   let exitCode: number | null = null;
   let how: string;
-  if (first === 'client') {
+  if (first === 'retired') {
+    how = retired.reason instanceof Error ? retired.reason.message : 'the engine left';
+    close(TERMINAL_CLOSE.goingAway, how);
+    engine.destroy();
+  } else if (first === 'client') {
     // Closing the hijacked connection detaches: an attached container keeps running.
     engine.destroy();
     how = closedForIdle

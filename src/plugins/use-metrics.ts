@@ -1,6 +1,7 @@
 import { getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from '../context.ts';
+import { type GraphQLContext, mayUseEngine } from '../context.ts';
+import type { EngineRegistry } from '../docker/engine-registry.ts';
 import { errorResponse } from '../error-response.ts';
 import { isForeignPageRequest } from '../security/origins.ts';
 import { can, type Principal } from '../security/principal.ts';
@@ -42,11 +43,29 @@ export interface MetricsPluginOptions {
   readonly principalOf: (request: Request) => Principal | undefined;
   /** Origins besides the server's own whose pages may fetch (none needs to: scrapers are not pages). */
   readonly allowedOrigins: readonly string[];
+  /** The engines served: a token limited to engines is shown the samples of its own only. */
+  readonly engines: EngineRegistry;
 }
 
-/** Answers a scrape: the registry's text. */
-export async function metricsResponse(metrics: Metrics): Promise<Response> {
-  return new Response(await metrics.render(), {
+/**
+ * Answers a scrape: the registry's text; with `visibleEngines`, without the samples
+ * labelled with another engine (engine names are `[a-z0-9_-]`, so the label reads plainly).
+ */
+export async function metricsResponse(
+  metrics: Metrics,
+  visibleEngines?: ReadonlySet<string>,
+): Promise<Response> {
+  let text = await metrics.render();
+  if (visibleEngines) {
+    text = text
+      .split('\n')
+      .filter((line) => {
+        const engine = /[{,]engine="([^"]*)"/.exec(line)?.[1];
+        return engine === undefined || visibleEngines.has(engine);
+      })
+      .join('\n');
+  }
+  return new Response(text, {
     headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
   });
 }
@@ -62,6 +81,7 @@ export function useMetrics({
   serve,
   principalOf,
   allowedOrigins,
+  engines,
 }: MetricsPluginOptions): Plugin<GraphQLContext> {
   const started = new WeakMap<Request, number>();
   return {
@@ -116,7 +136,17 @@ export function useMetrics({
         );
         return;
       }
-      endResponse(await metricsResponse(metrics));
+      // A token limited to engines is told nothing of the others, here as on every road.
+      const visible =
+        principal.engines === null
+          ? undefined
+          : new Set(
+              engines
+                .list()
+                .filter((engine) => mayUseEngine(principal, engine))
+                .map((engine) => engine.name),
+            );
+      endResponse(await metricsResponse(metrics, visible));
     },
     onExecute({ args }) {
       const startedAt = performance.now();

@@ -80,7 +80,7 @@ builder.subscriptionField('containerLogs', (t) =>
   t.field({
     type: ContainerLogMessageRef,
     description:
-      "A container's output as it is written (`docker logs --follow`), one line per message; TTY output is all STDOUT. Completes when the container stops. A subscriber that reads too slowly loses the oldest waiting lines and is told how many.",
+      "A container's output as it is written (`docker logs --follow`), one line per message; TTY output is all STDOUT. Completes when the container stops, or when its engine leaves the configuration (a reload). A subscriber that reads too slowly loses the oldest waiting lines and is told how many.",
     args: {
       id: t.arg.string({
         required: true,
@@ -101,8 +101,9 @@ builder.subscriptionField('containerLogs', (t) =>
       const lines = await followContainerLogs(context.docker, inspect.Id, {
         ...options,
         tty: inspect.Config.Tty ?? false,
-        // The stream ends when the subscriber leaves, or when the server shuts down.
-        signal: AbortSignal.any([controller.signal, context.shutdown]),
+        // The stream ends when the subscriber leaves, when the server shuts down, or when the
+        // engine leaves the configuration (the token may no longer see it).
+        signal: AbortSignal.any([controller.signal, context.shutdown, context.retired]),
       });
       return bufferDroppingOldest(
         lines,

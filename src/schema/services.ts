@@ -1490,7 +1490,7 @@ builder.subscriptionField('serviceLogs', (t) =>
   t.field({
     type: ServiceLogMessageRef,
     description:
-      'The output of the tasks of a service (or of one task) as they write it (`docker service logs --follow`), demultiplexed, each line naming its task and node. A subscriber that reads too slowly loses the oldest waiting lines and is told how many.',
+      'The output of the tasks of a service (or of one task) as they write it (`docker service logs --follow`), demultiplexed, each line naming its task and node. Completes when its engine leaves the configuration (a reload). A subscriber that reads too slowly loses the oldest waiting lines and is told how many.',
     args: {
       id: t.arg.string({ required: true, description: 'The service: id, name or global ID.' }),
       task: t.arg.string({ required: false, description: 'Only this task of it (engine id).' }),
@@ -1521,7 +1521,8 @@ builder.subscriptionField('serviceLogs', (t) =>
       const lines = await followSwarmLogs(context.docker, source, {
         ...options,
         tty: containerSpecOf(service)?.TTY === true,
-        signal: AbortSignal.any([controller.signal, context.shutdown]),
+        // As containerLogs: also ends when the engine leaves the configuration.
+        signal: AbortSignal.any([controller.signal, context.shutdown, context.retired]),
       });
       return bufferDroppingOldest(
         lines,

@@ -373,7 +373,9 @@ describe('several engines in one graph', () => {
         engine: 'fleet-c',
       });
       expect(partial.errors?.[0]?.message).toContain('engine "fleet-c"');
-      const ready = await fetch(`${server.url}/readyz`);
+      const ready = await fetch(`${server.url}/readyz`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({
         ready: true,

@@ -133,7 +133,7 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
 
   // Engine health from /readyz (a ping of each engine; 503 when none answers): a banner while
   // all are down or one is, and a re-list of everything when one is back (events may have
-  // been missed meanwhile).
+  // been missed meanwhile). It names the engines of the token it is sent, none without one.
   useEffect(() => {
     let down = false;
     const unreachable = new Set<string>();
@@ -141,7 +141,10 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
       let ok = false;
       let readiness: Readiness = {};
       try {
-        const response = await fetch('/readyz', { cache: 'no-store' });
+        const response = await fetch('/readyz', {
+          cache: 'no-store',
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        });
         ok = response.ok;
         readiness = (await response.json()) as Readiness;
       } catch {
@@ -178,7 +181,7 @@ export function App({ tokensRequired }: { tokensRequired: boolean }) {
     };
     const timer = setInterval(() => void probe(), 3000);
     return () => clearInterval(timer);
-  }, [report, dismiss]);
+  }, [report, dismiss, token]);
 
   if (tokensRequired && !viewer) {
     return <SignIn error={signInError} onToken={(value) => (storeToken(value), setToken(value))} />;
