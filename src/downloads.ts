@@ -281,6 +281,17 @@ function toWebStream(
   );
 }
 
+/** The node:http answer of a request served by the Node server (yoga's server context holds it). */
+function nodeResponseOf(serverContext: unknown): { destroy(): void } | undefined {
+  if (typeof serverContext !== 'object' || serverContext === null) return undefined;
+  const response: unknown = (serverContext as { res?: unknown }).res;
+  return typeof response === 'object' &&
+    response !== null &&
+    typeof (response as { destroy?: unknown }).destroy === 'function'
+    ? (response as { destroy(): void })
+    : undefined;
+}
+
 /** Why a principal without the download permission is refused, in the words of `/graphql`'s. */
 function forbiddenMessage(principal: Principal): string {
   return `${describePrincipal(principal)} may not download container files or images: it needs the "${DOWNLOAD_PERMISSION}" permission`;
@@ -298,7 +309,7 @@ function isAbort(error: unknown): boolean {
 export function useDownloads(options: DownloadOptions): Plugin {
   const { engines, logger } = options;
   return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
+    async onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
       if (!url.pathname.startsWith(DOWNLOADS_PREFIX)) return;
       const refuse = (
         status: number,
@@ -350,6 +361,11 @@ export function useDownloads(options: DownloadOptions): Plugin {
         );
         const { body } = download.response;
         const stream = toWebStream(body, fetchAPI, (error) => {
+          // The archive is sent chunked, with no length: ended here, a truncated archive
+          // would look whole to the client. The connection is cut instead, so the client's
+          // read fails (a failed web stream alone leaves node's answer open, and the client
+          // waiting for the rest).
+          nodeResponseOf(serverContext)?.destroy();
           if (isAbort(error)) return;
           logger.warn('download broke off', {
             path: url.pathname,

@@ -606,6 +606,12 @@ describe('an engine that leaves a token’s view while it holds a live stream on
       // removed. The download is cut on the engine's side: the removal, which a reload
       // awaits before it adds or changes any other engine, does not wait for this client.
       await own.registry.remove('fleet-b', 'engine "fleet-b" was removed from the configuration');
+      // The client reading on is told the download failed: it neither waits for the rest
+      // nor gets a truncated archive ending as if whole.
+      const readToEnd = async () => {
+        for (;;) if ((await reader.read()).done) return 'whole';
+      };
+      await expect(readToEnd()).rejects.toThrow();
     } finally {
       await reader.cancel().catch(() => {});
       await own.server.stop();
