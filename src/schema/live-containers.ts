@@ -8,6 +8,7 @@ import { computeStatsFigures } from '../docker/stats.ts';
 import type { ContainerStatsSample } from '../docker/stats-hub.ts';
 import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
+import { toEngineReference } from './node-id.ts';
 import { ContainerStatsRef, LogLineRef } from './refs.ts';
 import {
   droppedLinesField,
@@ -23,13 +24,17 @@ const LOG_BUFFER_LINES = 1000;
 /** Inspects a container the subscription names, or fails with NOT_FOUND naming it. */
 async function inspectOrFail(
   context: GraphQLContext,
-  idOrName: string,
+  field: string,
+  value: string,
 ): Promise<EngineContainerInspect> {
-  if (idOrName.trim() === '') throw invalidArgument('id', 'must not be empty');
+  // A global ID, as the mutations take it (a limited principal's is decoded before, by the
+  // label scope); what cannot name a container is refused before any engine call.
+  const reference = toEngineReference(context.engineName, 'Container', value);
+  if ('problem' in reference) throw invalidArgument(field, reference.problem);
   // Through the loader: a container the principal may not see is answered as missing.
-  const inspect = await context.loaders.containers.inspect.load(idOrName);
+  const inspect = await context.loaders.containers.inspect.load(reference.id);
   if (!inspect) {
-    throw new EngineNotFoundError('NOT_FOUND', `No such container: ${idOrName}`, 404);
+    throw new EngineNotFoundError('NOT_FOUND', `No such container: ${value}`, 404);
   }
   return inspect;
 }
@@ -84,7 +89,7 @@ builder.subscriptionField('containerLogs', (t) =>
     args: {
       id: t.arg.string({
         required: true,
-        description: 'The engine id, unique id prefix or name of the container.',
+        description: 'The container: global ID, engine id, unique id prefix or name.',
       }),
       tail: t.arg.int({
         required: false,
@@ -96,7 +101,7 @@ builder.subscriptionField('containerLogs', (t) =>
     },
     subscribe: async (_root, args, context) => {
       const options = toLogOptions(args);
-      const inspect = await inspectOrFail(context, args.id);
+      const inspect = await inspectOrFail(context, 'id', args.id);
       const controller = new AbortController();
       const lines = await followContainerLogs(context.docker, inspect.Id, {
         ...options,
@@ -124,12 +129,14 @@ builder.subscriptionField('containerStats', (t) =>
     args: {
       ids: t.arg.stringList({
         required: true,
-        description: 'Engine ids, unique id prefixes or names of the containers.',
+        description: 'The containers: global IDs, engine ids, unique id prefixes or names.',
       }),
     },
     subscribe: async (_root, { ids }, context) => {
       if (ids.length === 0) throw invalidArgument('ids', 'must name at least one container');
-      const inspects = await Promise.all(ids.map((id) => inspectOrFail(context, id)));
+      const inspects = await Promise.all(
+        ids.map((id, index) => inspectOrFail(context, `ids[${index}]`, id)),
+      );
       const names = new Map(
         inspects.map((inspect) => [inspect.Id, inspect.Name.replace(/^\//, '')]),
       );

@@ -268,6 +268,39 @@ describe('live container subscriptions', () => {
     }
   });
 
+  it('takes containers by global ID, as the mutations do, and refuses the ID of another type naming the argument', async () => {
+    const id = await fixtures.runContainer(fixtures.name('by-global-id'), {
+      Cmd: ['sh', '-c', 'echo by-global-id; exec sleep 3600'],
+    });
+    const lookup = collectSubscription(
+      'container',
+      client.iterate<{ container: { id: string } | null }>({
+        query: `query GlobalIdOf($id: String!) { container(idOrName: $id) { id } }`,
+        variables: { id },
+      }),
+    );
+    await lookup.untilEnded(15_000);
+    const globalId = lookup.messages[0]?.id ?? '';
+    expect(globalId).not.toBe('');
+    const logs = followLogs(globalId);
+    const stats = watchStats([globalId]);
+    await logs.until(
+      (messages) => messages.some((message) => message.line.message === 'by-global-id'),
+      'the line the container wrote',
+    );
+    await stats.until((messages) => messages.length >= 1, 'a sample');
+    expect(logs.errors).toEqual([]);
+    expect(stats.messages[0]?.containerId).toBe(id);
+    await Promise.all([logs.stop(), stats.stop()]);
+
+    const imageId = Buffer.from('Image:local:sha256:0', 'utf8').toString('base64url');
+    const refused = watchStats([id, imageId]);
+    await refused.untilEnded();
+    expect(refused.messages).toEqual([]);
+    expect(JSON.stringify(refused.errors)).toContain('ids[1]');
+    expect(JSON.stringify(refused.errors)).toContain('not of a Container');
+  });
+
   it('streams live stats and shares one upstream per container among its subscribers, closed when they leave', async () => {
     const memory = 64 * 1024 * 1024;
     const first = await fixtures.runContainer(fixtures.name('stats-1'), {
