@@ -222,7 +222,8 @@ export async function limitContainerCreate(
  * holds a container's: a named volume it may not see is refused as a name in
  * use, the volumes the tasks make get the limit's labels, and each network
  * must be visible and is sent by its full id (the swarm resolves names and id
- * prefixes again, among networks the principal may not see). Checked before
+ * prefixes again, among networks the principal may not see); the tasks'
+ * containers get the limit's labels, as the service does. Checked before
  * the engine call, so that the admission review never describes a hidden
  * network. Without a limit the spec is answered as is, without an engine call.
  */
@@ -235,6 +236,10 @@ export async function limitServiceCreate(
   if (!limit) return spec;
   const task = spec.TaskTemplate;
   const container = task.ContainerSpec;
+  // The tasks' containers carry the limit's labels too, so that the principal sees them (and
+  // their logs, stats and events) on the engines that run them.
+  const containerLabels =
+    container && labelsForCreate(context, `${field}.containerLabels`, container.Labels);
   const mounts =
     container?.Mounts &&
     (await Promise.all(
@@ -278,7 +283,13 @@ export async function limitServiceCreate(
     TaskTemplate: {
       ...task,
       ...(container
-        ? { ContainerSpec: { ...container, ...(mounts ? { Mounts: mounts } : {}) } }
+        ? {
+            ContainerSpec: {
+              ...container,
+              ...(mounts ? { Mounts: mounts } : {}),
+              ...givenLabels(containerLabels),
+            },
+          }
         : {}),
       ...(networks ? { Networks: networks } : {}),
     },

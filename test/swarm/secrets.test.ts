@@ -130,7 +130,7 @@ const RefetchSwarmObjects = graphql(`
 const LimitedView = graphql(`
   query SwarmLimitedView {
     services { totalCount edges { node { name labels { name value } } } }
-    tasks { edges { node { service { name } } } }
+    tasks { edges { node { state service { name } container { name } } } }
     secrets { totalCount }
   }
 `);
@@ -361,6 +361,8 @@ describe('swarm secrets, configs, logs and scopes', () => {
         labels,
         replicas: 1,
         stopGracePeriodSeconds: 1,
+        // On the engine this server talks to, where a task's container can be looked up.
+        constraints: ['node.role==manager'],
         command: ['sleep', '3600'],
       },
     });
@@ -372,6 +374,9 @@ describe('swarm secrets, configs, logs and scopes', () => {
     expect(new Set(view.tasks.edges.map((edge) => edge.node.service?.name))).toEqual(
       new Set([own]),
     );
+    // Its task's container carries its labels: it sees it.
+    const running = view.tasks.edges.find((edge) => edge.node.state === 'running');
+    expect(running?.node.container?.name).toContain(own);
     expect(view.secrets.totalCount).toBe(0);
     const refused = await limited.query(ScaleService, { id: reader });
     expect(refused.scaleService).toMatchObject({ __typename: 'NotFoundError' });
