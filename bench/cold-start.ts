@@ -12,10 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { buildTargets, REQUIRE_BANNER } from '../scripts/build.ts';
+import { buildTargets } from '../scripts/build.ts';
 import { hashToken } from '../src/security/principal.ts';
 import { runtimeBinary } from '../test/helpers/runtimes.ts';
-import { median, waitForCodeCache } from './helpers.ts';
+import { median, NODE_BUNDLE_OPTIONS, waitForCodeCache } from './helpers.ts';
 
 const RUNS = Number(process.env.RUNS ?? 9);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,16 +24,7 @@ const dockerHost = /DOCKER_HOST=(\S+)/.exec(started)?.[1];
 if (!dockerHost) throw new Error(`scripts/engine.sh start printed no DOCKER_HOST: ${started}`);
 
 await buildTargets();
-const bundleOptions = {
-  absWorkingDir: root,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  logLevel: 'warning',
-  banner: { js: REQUIRE_BANNER },
-} as const;
+const bundleOptions = NODE_BUNDLE_OPTIONS;
 await build({
   ...bundleOptions,
   entryPoints: ['bench/hello-yoga.ts'],

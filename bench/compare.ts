@@ -45,7 +45,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { Pool } from 'undici';
-import { buildTargets, REQUIRE_BANNER, TARGETS } from '../scripts/build.ts';
+import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { launchBuiltServer } from '../test/helpers/server-process.ts';
@@ -53,6 +53,7 @@ import {
   benchContainerBody,
   cpuTimes,
   metricSum,
+  NODE_BUNDLE_OPTIONS,
   percentile,
   productionViewerEnv,
   serverEnvOverrides,
@@ -136,18 +137,7 @@ const apiVersion = await (async () => {
 
 // The floor, bundled and run with plain node in production mode as the server is.
 const floorFile = fileURLToPath(new URL('../dist/bench/facade-floor.mjs', import.meta.url));
-await build({
-  absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
-  entryPoints: ['bench/facade-floor.ts'],
-  outfile: floorFile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  logLevel: 'warning',
-  banner: { js: REQUIRE_BANNER },
-});
+await build({ ...NODE_BUNDLE_OPTIONS, entryPoints: ['bench/facade-floor.ts'], outfile: floorFile });
 const floorProcess = spawn(process.execPath, [floorFile, socketPath, apiVersion], {
   env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
   stdio: ['pipe', 'pipe', 'inherit'],

@@ -2,6 +2,8 @@
 // engine writes and clean-up that make and remove them, how they read latencies, and the
 // CPU time and memory of the processes they watch (from /proc).
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { REQUIRE_BANNER } from '../scripts/build.ts';
 import type { DockerClient } from '../src/docker/client.ts';
 import { hashToken } from '../src/security/principal.ts';
 import { waitFor } from '../test/helpers/wait-for.ts';
@@ -169,3 +171,18 @@ export async function waitForCodeCache(directory: string): Promise<void> {
     what: `the code cache in ${directory}`,
   });
 }
+
+/**
+ * esbuild options for a bench's own program run with plain node, bundled as the Node targets
+ * are (one minified ESM file with a `require` banner), from the project's root.
+ */
+export const NODE_BUNDLE_OPTIONS = {
+  absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  logLevel: 'warning',
+  banner: { js: REQUIRE_BANNER },
+} as const;

@@ -136,6 +136,29 @@ export function scopedLabelFilters(
 const BUILTIN_NETWORK_MODES = new Set(['bridge', 'default', 'host', 'none']);
 
 /**
+ * A mount of a container or of a service's tasks, as a limited principal may send it: a
+ * named volume it may not see is refused as a name in use (the engine would mount the
+ * existing one), and the volume the mount makes gets the limit's labels. Other mounts as given.
+ */
+async function limitVolumeMount<
+  M extends {
+    readonly Type?: string;
+    readonly Source?: string;
+    readonly VolumeOptions?: { readonly Labels?: Record<string, string> };
+  },
+>(context: GraphQLContext, limit: LabelLimit, at: string, mount: M): Promise<M> {
+  if (mount.Type !== 'volume') return mount;
+  if (mount.Source) {
+    const existing = await inspectVolume(context.docker, mount.Source);
+    if (existing && !isVolumeVisible(existing, limit, await context.loaders.scope.used())) {
+      throw new InvalidInputError(`${at}.source`, nameInUseMessage('volume', mount.Source));
+    }
+  }
+  const volumeLabels = labelsForCreate(context, `${at}.volumeLabels`, mount.VolumeOptions?.Labels);
+  return { ...mount, VolumeOptions: { ...mount.VolumeOptions, ...givenLabels(volumeLabels) } };
+}
+
+/**
  * A container body a limited principal sends: the limit's labels on the
  * container and on the volumes its mounts create; the containers, networks
  * and volumes it names must be visible. A named volume it may not see cannot
@@ -153,22 +176,9 @@ export async function limitContainerCreate(
   if (!limit) return body;
   const labels = labelsForCreate(context, `${field}.labels`, body.Labels);
   const mounts = await Promise.all(
-    (body.HostConfig.Mounts ?? []).map(async (mount, index) => {
-      if (mount.Type !== 'volume') return mount;
-      const at = `${field}.mounts[${index}]`;
-      if (mount.Source) {
-        const existing = await inspectVolume(context.docker, mount.Source);
-        if (existing && !isVolumeVisible(existing, limit, await context.loaders.scope.used())) {
-          throw new InvalidInputError(`${at}.source`, nameInUseMessage('volume', mount.Source));
-        }
-      }
-      const volumeLabels = labelsForCreate(
-        context,
-        `${at}.volumeLabels`,
-        mount.VolumeOptions?.Labels,
-      );
-      return { ...mount, VolumeOptions: { ...mount.VolumeOptions, ...givenLabels(volumeLabels) } };
-    }),
+    (body.HostConfig.Mounts ?? []).map((mount, index) =>
+      limitVolumeMount(context, limit, `${field}.mounts[${index}]`, mount),
+    ),
   );
   const networkMode = body.HostConfig.NetworkMode;
   if (networkMode !== undefined && !BUILTIN_NETWORK_MODES.has(networkMode)) {
@@ -243,25 +253,9 @@ export async function limitServiceCreate(
   const mounts =
     container?.Mounts &&
     (await Promise.all(
-      container.Mounts.map(async (mount, index) => {
-        if (mount.Type !== 'volume') return mount;
-        const at = `${field}.mounts[${index}]`;
-        if (mount.Source) {
-          const existing = await inspectVolume(context.docker, mount.Source);
-          if (existing && !isVolumeVisible(existing, limit, await context.loaders.scope.used())) {
-            throw new InvalidInputError(`${at}.source`, nameInUseMessage('volume', mount.Source));
-          }
-        }
-        const volumeLabels = labelsForCreate(
-          context,
-          `${at}.volumeLabels`,
-          mount.VolumeOptions?.Labels,
-        );
-        return {
-          ...mount,
-          VolumeOptions: { ...mount.VolumeOptions, ...givenLabels(volumeLabels) },
-        };
-      }),
+      container.Mounts.map((mount, index) =>
+        limitVolumeMount(context, limit, `${field}.mounts[${index}]`, mount),
+      ),
     ));
   const networks =
     task.Networks &&
