@@ -287,7 +287,7 @@ type Documents = {
     "\n  mutation SwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on ServicePayload { service { image previousImage } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmRollbackServiceDocument,
     "\n  mutation SwarmRemoveService($id: String!) {\n    removeService(id: $id) {\n      __typename\n      ... on RemoveServicePayload { name }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmRemoveServiceDocument,
     "\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n": typeof types.SwarmServiceListDocument,
-    "\n  mutation SwarmCreateOverlay($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on NetworkPayload { network { dockerId driver } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateOverlayDocument,
+    "\n  mutation SwarmCreateOverlay($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on NetworkPayload { network { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.SwarmCreateOverlayDocument,
     "\n  query SwarmStackServices {\n    stacks { edges { node { name services { name stack { name } } } } }\n  }\n": typeof types.SwarmStackServicesDocument,
 };
 const documents: Documents = {
@@ -564,7 +564,7 @@ const documents: Documents = {
     "\n  mutation SwarmRollbackService($id: String!) {\n    rollbackService(id: $id) {\n      __typename\n      ... on ServicePayload { service { image previousImage } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmRollbackServiceDocument,
     "\n  mutation SwarmRemoveService($id: String!) {\n    removeService(id: $id) {\n      __typename\n      ... on RemoveServicePayload { name }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmRemoveServiceDocument,
     "\n  query SwarmServiceList($labels: [String!]!) {\n    services(filter: { labels: $labels }) {\n      totalCount\n      edges { node { name mode env { name value redacted } } }\n    }\n  }\n": types.SwarmServiceListDocument,
-    "\n  mutation SwarmCreateOverlay($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on NetworkPayload { network { dockerId driver } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateOverlayDocument,
+    "\n  mutation SwarmCreateOverlay($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on NetworkPayload { network { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n": types.SwarmCreateOverlayDocument,
     "\n  query SwarmStackServices {\n    stacks { edges { node { name services { name stack { name } } } } }\n  }\n": types.SwarmStackServicesDocument,
 };
 
@@ -1677,7 +1677,7 @@ export function graphql(source: "\n  query SwarmServiceList($labels: [String!]!)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation SwarmCreateOverlay($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on NetworkPayload { network { dockerId driver } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmCreateOverlay($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on NetworkPayload { network { dockerId driver } }\n      ... on MutationError { message }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation SwarmCreateOverlay($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on NetworkPayload { network { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SwarmCreateOverlay($input: CreateNetworkInput!) {\n    createNetwork(input: $input) {\n      __typename\n      ... on NetworkPayload { network { dockerId } }\n      ... on MutationError { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
