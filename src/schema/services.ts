@@ -1104,6 +1104,11 @@ function heldValuesOf(spec: EngineServiceSpec): string[] {
   ];
 }
 
+/** An input list given empty (`[]`). */
+function isEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
+}
+
 /**
  * Refuses a principal without `secrets` the inputs of {@link SECRET_REACHING_INPUTS} it gives
  * (`held`: the current spec of the service an update changes), before any engine call.
@@ -1115,14 +1120,14 @@ function checkSecretReachingInputs(
   held: EngineServiceSpec | null,
 ): void {
   if (context.principal.permissions.has('secrets')) return;
-  const given = (name: string) => {
-    const value = input[name];
-    return value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0);
-  };
+  const given = (name: string) => input[name] !== undefined && input[name] !== null;
+  // An empty list mounts nothing; an empty command or argument list is still a change of what
+  // runs (the tasks run the image's own).
+  const mounted = (name: string) => given(name) && !isEmptyList(input[name]);
   const rules = SECRET_REACHING_INPUTS[mutation];
   const who = describePrincipal(context.principal);
   for (const name of rules.mounts) {
-    if (given(name)) {
+    if (mounted(name)) {
       throw forbiddenError(
         `${who} may not mount ${name} into a service's tasks (input.${name}): it needs the "secrets" permission, since what runs in the tasks reads them`,
         { argument: `input.${name}` },

@@ -514,6 +514,25 @@ describe('attacks on swarm services (2026-12)', () => {
     expect(changed.updateService.__typename).toBe('ServicePayload');
   });
 
+  it('a writer without "secrets" may not empty the command or arguments of a service holding environment values: the tasks would run the image’s own', async () => {
+    const name = fixtures.name('env-emptied');
+    const service = await adminService(name, {
+      env: [{ name: 'DB_PASSWORD', value: `pw-${fixtures.run}` }],
+      args: ['3600'],
+      command: ['sleep'],
+    });
+    for (const input of [{ command: [] }, { args: [] }]) {
+      const refused = await deployer.execute(UpdateService, { id: name, input });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        argument: `input.${Object.keys(input)[0]}`,
+      });
+    }
+    const unchanged = must(await inspectService(fixtures.manager, name), 'service');
+    expect(unchanged.Version.Index).toBe(service.Version.Index);
+    expect(unchanged.Spec.TaskTemplate.ContainerSpec?.Command).toEqual(['sleep']);
+  });
+
   it('an id prefix a hidden service shares finds, for a token limited to labels, its own service, and tells nothing of the hidden one', async () => {
     const own = fixtures.name('prefix-own');
     const created = await prefixed.query(CreateService, { input: serviceInput(own) });
