@@ -1086,12 +1086,17 @@ async function writeService(
  * secret and config data): a service's tasks run what its spec says with what it holds, and
  * can print it to their logs or send it anywhere. Mounting a secret or config into tasks is
  * reading it; choosing what runs (image, command, arguments) where a service holds such
- * values is reading them. So these inputs need `secrets` besides the mutation's `write`:
- * `mounts` always, `runs` when the service holds environment values, secrets or configs.
+ * values is reading them, and so is changing its environment (a variable can point the
+ * service at another host, `DB_HOST=…`, or run code, `NODE_OPTIONS`, `LD_PRELOAD`). So these
+ * inputs need `secrets` besides the mutation's `write`: `mounts` always, `runs` when the
+ * service holds environment values, secrets or configs.
  */
 const SECRET_REACHING_INPUTS = {
   createService: { mounts: ['secrets', 'configs'], runs: [] },
-  updateService: { mounts: ['secrets', 'configs'], runs: ['image', 'command', 'args'] },
+  updateService: {
+    mounts: ['secrets', 'configs'],
+    runs: ['image', 'command', 'args', 'env', 'envRemove'],
+  },
 } as const satisfies Record<string, { mounts: readonly string[]; runs: readonly string[] }>;
 
 /** What a service's spec holds that its tasks can read: its environment, secrets and configs. */
@@ -1138,7 +1143,7 @@ function checkSecretReachingInputs(
   const changed = rules.runs.find(given);
   if (changed !== undefined && values.length > 0) {
     throw forbiddenError(
-      `${who} may not change what runs in service "${held?.Name ?? ''}" (input.${changed}): it holds ${values.join(' and ')}, which what runs in its tasks can read; that needs the "secrets" permission`,
+      `${who} may not change what runs in service "${held?.Name ?? ''}", nor its environment (input.${changed}): it holds ${values.join(' and ')}, which what runs in its tasks can read; that needs the "secrets" permission`,
       { argument: `input.${changed}` },
     );
   }

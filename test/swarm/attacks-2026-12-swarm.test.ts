@@ -503,11 +503,20 @@ describe('attacks on swarm services (2026-12)', () => {
     expect(mount.errors?.[0]?.extensions?.argument).toBe('input.secrets');
     const unchanged = must(await inspectService(fixtures.manager, name), 'service');
     expect(unchanged.Version.Index).toBe(service.Version.Index);
-    // What leaves the code as it was stays the writer's: more environment, replicas.
-    const scaled = await deployer.query(UpdateService, {
-      id: name,
-      input: { env: [{ name: 'LOG_LEVEL', value: 'debug' }], replicas: 0 },
-    });
+    // Its environment neither: a variable can send the password elsewhere (DB_HOST) or run
+    // code (NODE_OPTIONS, LD_PRELOAD), and removing one can drop a safeguard.
+    for (const input of [
+      { env: [{ name: 'DB_HOST', value: 'collector.example' }] },
+      { envRemove: ['DB_PASSWORD'] },
+    ]) {
+      const refused = await deployer.execute(UpdateService, { id: name, input });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        argument: `input.${Object.keys(input)[0]}`,
+      });
+    }
+    // What leaves what runs and its environment as they were stays the writer's: replicas.
+    const scaled = await deployer.query(UpdateService, { id: name, input: { replicas: 0 } });
     expect(scaled.updateService.__typename).toBe('ServicePayload');
     // And an administrator, who holds "secrets", changes the command.
     const changed = await admin.query(UpdateService, { id: name, input: { command: ['env'] } });
