@@ -3,6 +3,7 @@ import { EngineNotFoundError, InvalidInputError } from '../docker/errors.ts';
 import type { EngineNode } from '../docker/swarm.ts';
 import type { EngineSwarmBlob, SwarmBlobKind } from '../docker/swarm-secrets.ts';
 import type { EngineService } from '../docker/swarm-services.ts';
+import { findVisible, SWARM_ID_CHARACTERS } from '../security/label-scope.ts';
 import { decodeNodeId, fromNodeKey } from './node-id.ts';
 
 /**
@@ -84,11 +85,17 @@ export async function visibleNode(
   value: string,
 ): Promise<EngineNode> {
   const key = swarmReferenceOf(context, 'SwarmNode', field, value);
-  const nodes = await context.loaders.swarm.nodes();
-  const node =
-    nodes.find((candidate) => candidate.ID === key) ??
-    nodes.find((candidate) => candidate.Description?.Hostname === key) ??
-    nodes.find((candidate) => candidate.ID.startsWith(key));
+  // As the engine resolves a node (id, then name, then an id prefix only one node has), among
+  // the nodes the principal sees: an ambiguous prefix names none, not the first that matches.
+  const node = findVisible(
+    await context.loaders.swarm.nodes(),
+    key,
+    (candidate) => ({
+      id: candidate.ID,
+      names: candidate.Description?.Hostname ? [candidate.Description.Hostname] : [],
+    }),
+    SWARM_ID_CHARACTERS,
+  );
   if (!node) throw new EngineNotFoundError('NOT_FOUND', `node ${key} not found`, 404);
   return node;
 }

@@ -4,13 +4,16 @@ import {
   carriesLabels,
   changesWithLimitLabels,
   findLabelConflict,
+  findVisible,
   isImageVisible,
   isNetworkVisible,
   isVolumeVisible,
   labelConflictMessage,
   labelsOfChange,
   limitOf,
+  namedSwarmObject,
   objectsUsedBy,
+  SWARM_ID_CHARACTERS,
   withLimitFilters,
   withLimitLabels,
 } from '../../src/security/label-scope.ts';
@@ -138,5 +141,31 @@ describe('LABEL changes of a commit or import', () => {
     expect(changesWithLimitLabels(['LABEL team payments'], limit)).toEqual({
       changes: ['LABEL team payments', 'LABEL "team"="payments" "env"="prod"'],
     });
+  });
+});
+
+describe('a reference resolved among the objects a principal sees', () => {
+  const services = [
+    { ID: 'k1b2c3', Spec: { Name: 'web' } },
+    { ID: 'k1x9y8', Spec: { Name: 'k1b' } },
+    { ID: 'zz0011', Spec: {} },
+  ];
+  const find = (key: string) =>
+    findVisible(services, key, namedSwarmObject, SWARM_ID_CHARACTERS)?.ID ?? null;
+
+  it('takes the id, then a name, then an id prefix only one object has, as the engine does', () => {
+    expect(find('k1b2c3')).toBe('k1b2c3');
+    expect(find('web')).toBe('k1b2c3');
+    // A name before an id prefix it also is.
+    expect(find('k1b')).toBe('k1x9y8');
+    expect(find('zz')).toBe('zz0011');
+  });
+
+  it('names nothing for a prefix several share, a blank, or what no swarm id is written with', () => {
+    expect(find('k1')).toBeNull();
+    expect(find('')).toBeNull();
+    expect(find('K1B2')).toBeNull();
+    // Engine ids are hex: without the swarm's characters, "zz" is no prefix.
+    expect(findVisible(services, 'zz', namedSwarmObject)).toBeNull();
   });
 });
