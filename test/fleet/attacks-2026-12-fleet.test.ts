@@ -5,6 +5,7 @@
 // cursors, readiness, a label limit with an engine limit, and engines that leave a token's
 // view while it holds a live stream on them (the engines file reloaded).
 import { createClient as createSseClient } from 'graphql-sse';
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
@@ -95,6 +96,18 @@ async function query<T>(
     body: JSON.stringify({ query: document, variables }),
   });
   return (await response.json()) as Answer<T>;
+}
+
+/** Follows the new lines of container `id` of fleet-b over `client`. */
+function followLogsOnFleetB(client: Client, id: string) {
+  return collectSubscription<'containerLogs', { line: { message: string } }>(
+    'containerLogs',
+    client.iterate({
+      query:
+        'subscription Logs($id: String!) { containerLogs(id: $id, engine: "fleet-b", tail: 0) { line { message } } }',
+      variables: { id },
+    }),
+  );
 }
 
 /** Runs a container printing a line every 200 ms on `engine`; answers its full id. */
@@ -462,14 +475,7 @@ describe('an engine that leaves a token’s view while it holds a live stream on
     const own = await startFleet();
     const chatty = await runChatty('fleet-b', `${run}-logs-relabel`);
     const client = clientWithToken(own.server.url, tokens.ab);
-    const logs = collectSubscription<'containerLogs', { line: { message: string } }>(
-      'containerLogs',
-      client.iterate({
-        query:
-          'subscription Logs($id: String!) { containerLogs(id: $id, engine: "fleet-b", tail: 0) { line { message } } }',
-        variables: { id: chatty },
-      }),
-    );
+    const logs = followLogsOnFleetB(client, chatty);
     try {
       await logs.untilCount(1, 30_000);
       // fleet-b becomes a production engine: the staging token no longer sees it.
@@ -556,14 +562,7 @@ describe('an engine that leaves a token’s view while it holds a live stream on
     const own = await startFleet();
     const chatty = await runChatty('fleet-b', `${run}-logs-removed`);
     const client = clientWithToken(own.server.url, tokens.ab);
-    const logs = collectSubscription<'containerLogs', { line: { message: string } }>(
-      'containerLogs',
-      client.iterate({
-        query:
-          'subscription Logs($id: String!) { containerLogs(id: $id, engine: "fleet-b", tail: 0) { line { message } } }',
-        variables: { id: chatty },
-      }),
-    );
+    const logs = followLogsOnFleetB(client, chatty);
     try {
       await logs.untilCount(1, 30_000);
       // The reload awaits the removal before it adds or changes any other engine.
