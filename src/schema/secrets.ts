@@ -11,7 +11,7 @@ import {
   removeSwarmBlob,
   type SwarmBlobKind,
 } from '../docker/swarm-secrets.ts';
-import { listServices, updateService } from '../docker/swarm-services.ts';
+import { type EngineService, listServices, updateService } from '../docker/swarm-services.ts';
 import { builder } from './builder.ts';
 import { labelFilterField, toLabelFilter } from './filter-inputs.ts';
 import { labelLimitOf, labelsForCreate } from './label-access.ts';
@@ -364,21 +364,24 @@ async function removeBlob(
 }
 
 /**
- * Refuses a limited principal's rotation of a secret or config that a service
- * it may not see mounts, before anything is made: it could not move that
- * service, and the old one could not be removed.
+ * The services that mount a secret or config, of those the principal sees. For a limited
+ * principal, one it may not see refuses the rotation before anything is made: it could not
+ * move that service, and the old one could not be removed.
  */
-async function refuseHiddenUsers(
+async function usersToMove(
   context: GraphQLContext,
   kind: SwarmBlobKind,
   blob: EngineSwarmBlob,
-): Promise<void> {
-  if (!labelLimitOf(context)) return;
-  const visible = new Set((await context.loaders.swarm.services()).map((service) => service.ID));
-  const users = (await listServices(context.docker)).filter((service) =>
-    mountedIds(kind, service.Spec).includes(blob.ID),
-  );
-  if (users.some((service) => !visible.has(service.ID))) throw inUseByAService(kind, blob);
+): Promise<EngineService[]> {
+  const mounting = (services: EngineService[]) =>
+    services.filter((service) => mountedIds(kind, service.Spec).includes(blob.ID));
+  const users = mounting(await context.loaders.swarm.services());
+  if (labelLimitOf(context)) {
+    const visible = new Set(users.map((service) => service.ID));
+    const all = mounting(await listServices(context.docker));
+    if (all.some((service) => !visible.has(service.ID))) throw inUseByAService(kind, blob);
+  }
+  return users;
 }
 
 /**
@@ -395,15 +398,12 @@ async function rotate(
 ): Promise<RotationResult> {
   checkSwarmName('input.newName', input.newName);
   const data = decodeContent('input.content', input.content, input.base64);
-  await refuseHiddenUsers(context, kind, old);
+  const users = await usersToMove(context, kind, old);
   const id = await createSwarmBlob(context.docker, kind, {
     name: input.newName,
     data,
     ...(old.Spec.Labels ? { labels: old.Spec.Labels } : {}),
   });
-  const users = (await context.loaders.swarm.services()).filter((service) =>
-    mountedIds(kind, service.Spec).includes(old.ID),
-  );
   for (const service of users) {
     const container = service.Spec.TaskTemplate.ContainerSpec;
     const files: ServiceFileSpec[] =
