@@ -7,7 +7,7 @@ import {
   type YogaServerInstance,
 } from 'graphql-yoga';
 import type { Config } from './config.ts';
-import { createContext, type GraphQLContext, mayUseEngine } from './context.ts';
+import { createContext, enginesVisibleTo, type GraphQLContext } from './context.ts';
 import { type DockerClient, EngineCallBudgetError } from './docker/client.ts';
 import {
   EngineRegistry,
@@ -165,12 +165,9 @@ function useEngineReadiness(
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== '/readyz') return;
       await engines.probeAll(Math.min(config.engineConnectTimeoutMs, 5_000));
-      const all = engines.list();
-      const ready = all.some((engine) => engine.health().reachable === true);
+      const ready = engines.list().some((engine) => engine.health().reachable === true);
       const caller = authenticator.authenticate(request.headers.get('authorization'));
-      const shown = caller.failure
-        ? []
-        : all.filter((engine) => mayUseEngine(caller.principal, engine));
+      const shown = caller.failure ? [] : enginesVisibleTo(caller.principal, engines);
       const report = shown.map((engine) => {
         const health = engine.health();
         return {

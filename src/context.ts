@@ -206,7 +206,7 @@ export function createContext({
 }: ContextSources): GraphQLContext {
   const budget = new EngineCallBudget(maxEngineCalls);
   // Taken once: a reload during the operation does not change what it sees.
-  const visible = engines.list().filter((engine) => mayUseEngine(principal, engine));
+  const visible = enginesVisibleTo(principal, engines);
   const byName = new Map(visible.map((engine) => [engine.name, engine]));
   const bindings = new Map<string, EngineBinding>();
   const contexts = new Map<string, GraphQLContext>();
@@ -363,6 +363,14 @@ export function matchEngines(
   const value = selector.slice(separator + 1);
   if (key === '') return null;
   return engines.filter((engine) => engine.labels[key] === value);
+}
+
+/** The engines of `engines` the principal's engine limit lets it see, as they stand now. */
+export function enginesVisibleTo(
+  principal: Principal,
+  engines: EngineRegistry,
+): RegisteredEngine[] {
+  return engines.list().filter((engine) => mayUseEngine(principal, engine));
 }
 
 /** Whether the principal's engine limit (names or label selectors) lets it see `engine`. */

@@ -1,6 +1,6 @@
 import { getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { type GraphQLContext, mayUseEngine } from '../context.ts';
+import { enginesVisibleTo, type GraphQLContext } from '../context.ts';
 import type { EngineRegistry } from '../docker/engine-registry.ts';
 import { errorResponse } from '../error-response.ts';
 import { isForeignPageRequest } from '../security/origins.ts';
@@ -140,12 +140,7 @@ export function useMetrics({
       const visible =
         principal.engines === null
           ? undefined
-          : new Set(
-              engines
-                .list()
-                .filter((engine) => mayUseEngine(principal, engine))
-                .map((engine) => engine.name),
-            );
+          : new Set(enginesVisibleTo(principal, engines).map((engine) => engine.name));
       endResponse(await metricsResponse(metrics, visible));
     },
     onExecute({ args }) {
