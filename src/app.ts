@@ -271,7 +271,8 @@ export function createApp(
     given ??
     singleEngineRegistry(config.engineName, docker, logger, {
       updateCheckTtlMs: config.limits.updateCheckTtlMs,
-      readModel: config.readModel,
+      readModel: config.readModel ?? false,
+      readModelConsistency: config.readModelConsistency,
     });
   const shutdownSignal = shutdown ?? new AbortController().signal;
   const reportLiveError = (what: string, error: unknown) =>

@@ -86,8 +86,15 @@ export interface Config {
   /**
    * Keep each engine's container, image, volume and network lists in memory from its event
    * stream and answer list reads from them (`DOCKERGRAPH_READ_MODEL`; see `src/docker/read-model.ts`).
+   * null when not set: the long-running server keeps them, the serverless handlers do not.
    */
-  readonly readModel: boolean;
+  readonly readModel: boolean | null;
+  /**
+   * `exact`: each request first asks the engine for the events published up to its arrival
+   * (one small call), so it sees every change finished before it, the docker CLI's included;
+   * `eventual` (`DOCKERGRAPH_READ_MODEL=eventual`): what the event stream delivered so far.
+   */
+  readonly readModelConsistency: 'exact' | 'eventual';
   /**
    * Send an engine read once for all the requests being answered at once that ask for it
    * before it is sent (`DOCKERGRAPH_SHARED_READS`; see `src/docker/shared-reads.ts`).
@@ -276,6 +283,16 @@ function readBoolean(env: Environment, name: string, fallback: boolean) {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function readReadModel(env: Environment): Pick<Config, 'readModel' | 'readModelConsistency'> {
+  const raw = env.DOCKERGRAPH_READ_MODEL;
+  if (raw === undefined || raw === '') return { readModel: null, readModelConsistency: 'exact' };
+  if (/^eventual$/i.test(raw)) return { readModel: true, readModelConsistency: 'eventual' };
+  if (/^(1|true|yes|on|exact)$/i.test(raw))
+    return { readModel: true, readModelConsistency: 'exact' };
+  if (/^(0|false|no|off)$/i.test(raw)) return { readModel: false, readModelConsistency: 'exact' };
+  throw new ConfigError(`DOCKERGRAPH_READ_MODEL must be on, off or eventual, got "${raw}"`);
 }
 
 function readRedis(env: Environment): RedisConfig | undefined {
@@ -684,7 +701,7 @@ export function loadConfig(env: Environment = process.env): Config {
       3_600_000,
     ),
     embeddedEngine: readBoolean(env, 'DOCKERGRAPH_EMBEDDED_ENGINE', true),
-    readModel: readBoolean(env, 'DOCKERGRAPH_READ_MODEL', false),
+    ...readReadModel(env),
     sharedReads: readBoolean(env, 'DOCKERGRAPH_SHARED_READS', true),
     compiledExecution: readBoolean(env, 'DOCKERGRAPH_COMPILED_EXECUTION', false),
     graphiql: readBoolean(env, 'DOCKERGRAPH_GRAPHIQL', !production),

@@ -337,7 +337,26 @@ export function createLoaders(
   const limit = limitOf(labels);
   const scoped = <F extends { readonly labels?: readonly string[] }>(filters: F): F =>
     limit ? { ...filters, labels: withLimitFilters(filters.labels, limit) } : filters;
-  const model = readModel ?? undefined;
+  /**
+   * The read model, once it has caught up with the engine for this request (one catch-up per
+   * request, made when it first reads a list: see `ReadModel.catchUp`); undefined when off
+   * or when it cannot be exact now, and every list is then read from the engine.
+   */
+  const caughtUp = once(async () => ((await readModel?.catchUp(docker)) ? readModel : null));
+  const fromKept =
+    <T>(read: (kept: ReadModel) => Promise<T[] | null>) =>
+    async (): Promise<T[] | null> => {
+      const kept = await caughtUp();
+      return kept ? read(kept) : null;
+    };
+  const model = readModel
+    ? {
+        containers: fromKept((kept) => kept.containers()),
+        images: fromKept((kept) => kept.images()),
+        volumes: fromKept((kept) => kept.volumes()),
+        networks: fromKept((kept) => kept.networks()),
+      }
+    : undefined;
   /**
    * The one place container lists are read: the read model when it is warm and the
    * filters are label filters only (the label limit is one), the engine otherwise.
@@ -345,7 +364,7 @@ export function createLoaders(
   const readContainers = async (filters: ContainerFilters): Promise<EngineContainerSummary[]> => {
     const engineFilters = scoped(filters);
     const kept = await fromModel(
-      model && (() => model.containers()),
+      model?.containers,
       labelsOnly(engineFilters),
       (container) => container.Labels,
     );
@@ -353,23 +372,14 @@ export function createLoaders(
   };
   /** The same for images, volumes and networks (before the label limit, applied after). */
   const readImages = async (filters: ImageFilters = {}) =>
-    (await fromModel(
-      model && (() => model.images()),
-      labelsOnly(filters),
-      (image) => image.Labels,
-    )) ?? listImages(docker, { filters });
+    (await fromModel(model?.images, labelsOnly(filters), (image) => image.Labels)) ??
+    listImages(docker, { filters });
   const readVolumes = async (filters: VolumeFilters = {}) =>
-    (await fromModel(
-      model && (() => model.volumes()),
-      labelsOnly(filters),
-      (volume) => volume.Labels,
-    )) ?? listVolumes(docker, { filters });
+    (await fromModel(model?.volumes, labelsOnly(filters), (volume) => volume.Labels)) ??
+    listVolumes(docker, { filters });
   const readNetworks = async (filters: NetworkFilters = {}) =>
-    (await fromModel(
-      model && (() => model.networks()),
-      labelsOnly(filters),
-      (network) => network.Labels,
-    )) ?? listNetworks(docker, { filters });
+    (await fromModel(model?.networks, labelsOnly(filters), (network) => network.Labels)) ??
+    listNetworks(docker, { filters });
   const allContainers = once(() => readContainers({}));
   const used = once(async () => objectsUsedBy(await allContainers()));
   /** Keeps the items `visible` admits; everything when unlimited, without an engine call. */
@@ -457,7 +467,7 @@ export function createLoaders(
       afterFound: false,
     });
     // A warm read model holds the whole list: no page of it is cheaper.
-    if (model?.warm === true && labelsOnly(engineFilters) !== null) return whole();
+    if (readModel?.warm === true && labelsOnly(engineFilters) !== null) return whole();
     if (await isPodman(docker)) return whole();
     // The engine resolves `before` among the containers its id and name filters leave (an
     // empty answer when the cursor's is not one of them), and takes one `before` only.

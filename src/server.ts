@@ -102,7 +102,8 @@ export async function startServer(
       ? served
       : singleEngineRegistry(config.engineName, served, logger, {
           updateCheckTtlMs: config.limits.updateCheckTtlMs,
-          readModel: config.readModel,
+          readModel: config.readModel ?? true,
+          readModelConsistency: config.readModelConsistency,
         });
   const [first] = engines.list();
   if (!first) throw new Error('no engine to serve');
@@ -596,7 +597,8 @@ function registryOf(
     reportStreamErrors(logger),
     {
       updateCheckTtlMs: config.limits.updateCheckTtlMs,
-      readModel: config.readModel,
+      readModel: config.readModel ?? true,
+      readModelConsistency: config.readModelConsistency,
     },
   );
 }

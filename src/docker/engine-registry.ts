@@ -2,7 +2,7 @@ import { compareText } from '../compare-text.ts';
 import type { DockerClient } from './client.ts';
 import { DistributionCache } from './distribution.ts';
 import { EventHub } from './event-hub.ts';
-import { ReadModel } from './read-model.ts';
+import { ReadModel, type ReadModelConsistency } from './read-model.ts';
 import { StatsHub } from './stats-hub.ts';
 
 /** Most stats samples a subscriber may have waiting before the oldest are dropped. */
@@ -64,6 +64,8 @@ export interface RegistryOptions {
   readonly updateCheckTtlMs?: number;
   /** Keep each engine's lists in memory from its events (`DOCKERGRAPH_READ_MODEL`). */
   readonly readModel?: boolean;
+  /** How fresh the kept lists are made for each request (`exact` unless given). */
+  readonly readModelConsistency?: ReadModelConsistency;
 }
 
 function register(
@@ -83,7 +85,10 @@ function register(
   });
   const readModel =
     (entry.readModel ?? options.readModel)
-      ? new ReadModel(entry.client, events, { onError: warn('read model re-read failed') })
+      ? new ReadModel(entry.client, events, {
+          onError: warn('read model re-read failed'),
+          consistency: options.readModelConsistency ?? 'exact',
+        })
       : null;
   readModel?.start();
   const stats = new StatsHub(entry.client, {

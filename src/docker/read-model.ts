@@ -5,8 +5,9 @@ import {
   inspectContainer,
   listContainers,
 } from './containers.ts';
+import { isPodman } from './engine-kind.ts';
 import type { EventHub, EventMessage } from './event-hub.ts';
-import type { EngineEvent } from './events.ts';
+import { type EngineEvent, streamEvents, toEventTimestamp } from './events.ts';
 import { type EngineImageSummary, listImages } from './images.ts';
 import { type EngineNetwork, listNetworks } from './networks.ts';
 import { type EngineVolume, listVolumes } from './volumes.ts';
@@ -170,8 +171,32 @@ export function toNanos(time: string): bigint {
   return seconds * 1_000_000_000n + BigInt(fraction.padEnd(9, '0'));
 }
 
+/**
+ * How a request's reads are made to reflect what happened before it (see
+ * {@link ReadModel.catchUp}): `exact` asks the engine for the events published up to the
+ * request's arrival first (one small call); `eventual` answers from what the stream has
+ * delivered so far (no call).
+ */
+export type ReadModelConsistency = 'exact' | 'eventual';
+
+/** The engine keeps its last 256 events: a catch-up that gets as many may have lost some. */
+const ENGINE_EVENT_BUFFER = 256;
+
+/**
+ * How far back a catch-up asks, before the last event the stream delivered: the engine
+ * stamps an event before it publishes it, so two published at once may come out of order.
+ */
+const REORDER_WINDOW_NANOS = 1_000_000_000n;
+
+/** The key of an event, to apply each once whether the stream or a catch-up brought it. */
+function eventKey(event: EngineEvent): string {
+  return `${event.timeNano} ${event.Type} ${event.Action} ${event.Actor.ID}`;
+}
+
 /** Options of a {@link ReadModel}. */
 export interface ReadModelOptions {
+  /** `exact` unless given. */
+  readonly consistency?: ReadModelConsistency;
   /** Told of failed re-reads, for logs; the model then answers nothing until it resynced. */
   readonly onError?: (error: unknown) => void;
   /** Containers inspected at once during a whole re-read. */
@@ -201,6 +226,7 @@ export class ReadModel {
   readonly #events: EventHub;
   readonly #onError: (error: unknown) => void;
   readonly #inspectConcurrency: number;
+  readonly #consistency: ReadModelConsistency;
   readonly #abort = new AbortController();
   /** The view the model reads through: its own call count, cancelled on close. */
   readonly #view: DockerClient;
@@ -229,6 +255,15 @@ export class ReadModel {
   /** Kinds written by a streamed write that wait for the engine's event about it. */
   readonly #awaitingEvent = new Set<ReadModelKind>();
 
+  /** The newest event time the stream delivered, or the engine's time when the lists were read whole. */
+  #caughtUpNano = 0n;
+  /** Catch-ups sent and not answered yet. */
+  #catchUpsInFlight = 0;
+  /** A catch-up held back to the end of this turn, which requests arriving meanwhile join. */
+  #joinableCatchUp: Promise<boolean> | null = null;
+  /** Events applied lately (by the stream or a catch-up), by key, with their time. */
+  readonly #applied = new Map<string, bigint>();
+
   #resyncs = 0;
   #refreshes = 0;
   #served = 0;
@@ -241,6 +276,7 @@ export class ReadModel {
     this.#events = events;
     this.#onError = options.onError ?? (() => {});
     this.#inspectConcurrency = options.inspectConcurrency ?? 16;
+    this.#consistency = options.consistency ?? 'exact';
   }
 
   /** Subscribes to the engine's events and to its client's writes, and starts reading. */
@@ -365,8 +401,12 @@ export class ReadModel {
     const connection = this.#events.upstreamConnections;
     this.#enqueue(async () => {
       try {
+        // Podman's `until` differs (see `streamEvents`): an exact model could never serve it.
+        if (this.#consistency === 'exact' && (await isPodman(this.#view))) return;
         const epochs = this.#epochs();
+        const startedNano = await this.#engineNowNano(undefined);
         await this.#readAll();
+        if (startedNano > this.#caughtUpNano) this.#caughtUpNano = startedNano;
         this.#markSynced(KINDS, epochs);
         this.#resyncs += 1;
         this.#warmConnection = connection;
@@ -397,7 +437,92 @@ export class ReadModel {
       this.#warmUp();
       return;
     }
-    this.#apply(message.event);
+    const { event } = message;
+    const time = BigInt(event.timeNano);
+    if (time > this.#caughtUpNano) this.#caughtUpNano = time;
+    if (this.#firstTime(event)) this.#apply(event);
+  }
+
+  /** Records `event` as applied; false when the stream or a catch-up already brought it. */
+  #firstTime(event: EngineEvent): boolean {
+    const key = eventKey(event);
+    if (this.#applied.has(key)) return false;
+    this.#applied.set(key, BigInt(event.timeNano));
+    if (this.#applied.size > 4 * ENGINE_EVENT_BUFFER) {
+      const oldest = this.#caughtUpNano - 2n * REORDER_WINDOW_NANOS;
+      for (const [each, time] of this.#applied) if (time < oldest) this.#applied.delete(each);
+    }
+    return true;
+  }
+
+  /**
+   * This server's idea of the engine's time now, in nanoseconds. An engine reached by a unix
+   * socket shares this machine's clock: a millisecond is added for `Date.now()`'s truncation
+   * (the engine then waits out the rest before it answers a catch-up). Over TCP the event
+   * hub's offset from the engine's `/info` is used, which errs late, never early.
+   */
+  #clockNano(): bigint {
+    return BigInt(Date.now() + 1) * 1_000_000n;
+  }
+
+  async #engineNowNano(signal: AbortSignal | undefined): Promise<bigint> {
+    if (this.#client.endpoint.kind === 'unix') return this.#clockNano();
+    return this.#events.engineNow(signal ?? this.#abort.signal);
+  }
+
+  /**
+   * Makes the reads that follow reflect every event the engine published before this call,
+   * those the stream has not delivered yet included (a change made with the docker CLI an
+   * instant ago): `GET /events` with `since` a little before the last event the stream
+   * delivered and `until` the engine's time now, which the engine answers from the events
+   * it keeps, then ends. The events not applied yet are applied (their re-reads queued, which
+   * reads wait for). One call, made through `client` (the request's: it counts in its
+   * engine calls and budget). false when the model cannot be made exact now (cold, Podman,
+   * whose `until` differs, or more events than the engine keeps): the request then reads the
+   * engine. With `eventual` consistency it makes no call and answers whether the model is warm.
+   * Requests that arrive while another's catch-up is in flight share one, sent at the end of
+   * the event loop's turn (it then counts in the first one's engine calls only).
+   */
+  async catchUp(client: DockerClient, signal?: AbortSignal): Promise<boolean> {
+    if (!this.warm) return false;
+    if (this.#consistency === 'eventual') return true;
+    // A catch-up not sent yet asks the engine's time after this request arrived: join it.
+    if (this.#joinableCatchUp) return this.#joinableCatchUp;
+    const busy = this.#catchUpsInFlight > 0;
+    const caughtUp = (async () => {
+      // Held back to the end of the event loop's turn only while others are in flight (the
+      // server is busy), so that the requests arriving meanwhile share one call.
+      if (busy) await new Promise((resolve) => setImmediate(resolve));
+      this.#joinableCatchUp = null;
+      this.#catchUpsInFlight += 1;
+      try {
+        return await this.#catchUpNow(client, signal);
+      } catch {
+        // The request reads the engine, which tells it what went wrong.
+        return false;
+      } finally {
+        this.#catchUpsInFlight -= 1;
+      }
+    })();
+    if (busy) this.#joinableCatchUp = caughtUp;
+    return caughtUp;
+  }
+
+  async #catchUpNow(client: DockerClient, signal: AbortSignal | undefined): Promise<boolean> {
+    if (await isPodman(client)) return false;
+    const until = await this.#engineNowNano(signal);
+    const since = this.#caughtUpNano - REORDER_WINDOW_NANOS;
+    const events: EngineEvent[] = [];
+    for await (const event of streamEvents(client, {
+      since: toEventTimestamp(since > 0n ? since : 0n),
+      until: toEventTimestamp(until),
+      ...(signal ? { signal } : {}),
+    })) {
+      events.push(event);
+    }
+    if (events.length >= ENGINE_EVENT_BUFFER) return false;
+    for (const event of events) if (this.#firstTime(event)) this.#apply(event);
+    return this.warm;
   }
 
   #apply(event: EngineEvent): void {

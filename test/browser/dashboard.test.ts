@@ -38,10 +38,14 @@ describe('dashboard', () => {
   beforeAll(async () => {
     proxy = await startFaultProxy();
     live = await startLiveServer(proxy.dockerHost, {
-      env: tokensEnv([
-        { id: 'ada', role: 'admin', token: tokens.admin },
-        { id: 'vic', role: 'viewer', token: tokens.viewer },
-      ]),
+      env: {
+        ...tokensEnv([
+          { id: 'ada', role: 'admin', token: tokens.admin },
+          { id: 'vic', role: 'viewer', token: tokens.viewer },
+        ]),
+        // As deployed: the dashboard's lists come from the server's read model.
+        DOCKERGRAPH_READ_MODEL: 'on',
+      },
     });
     browser = await launchChromium();
   });

@@ -215,6 +215,7 @@ type Documents = {
     "\n  query SecretsOfContainer($name: String!, $volume: String!) {\n    container(idOrName: $name) {\n      config { env { name value redacted } }\n      image {\n        config { env { name value redacted } }\n        history { createdBy redacted }\n      }\n    }\n    volume(name: $volume) { options { name value redacted } }\n  }\n": typeof types.SecretsOfContainerDocument,
     "\n  mutation CheckLogin(\n    $registry: String!\n    $username: String\n    $password: String\n    $identityToken: String\n  ) {\n    checkRegistryLogin(\n      registry: $registry\n      username: $username\n      password: $password\n      identityToken: $identityToken\n    ) {\n      __typename\n      ... on RegistryLoginCheck { registry valid message identityTokenIssued }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": typeof types.CheckLoginDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": typeof types.ServerEngineVersionDocument,
+    "\n  query ServerLabelledContainers($labels: [String!]) {\n    containers(filter: { labels: $labels }) { edges { node { name state } } }\n  }\n": typeof types.ServerLabelledContainersDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": typeof types.ServerOverviewDocument,
     "query SharedReadsWarmUp { engine { version { apiVersion } } }": typeof types.SharedReadsWarmUpDocument,
     "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n": typeof types.ExecDetachedDocument,
@@ -492,6 +493,7 @@ const documents: Documents = {
     "\n  query SecretsOfContainer($name: String!, $volume: String!) {\n    container(idOrName: $name) {\n      config { env { name value redacted } }\n      image {\n        config { env { name value redacted } }\n        history { createdBy redacted }\n      }\n    }\n    volume(name: $volume) { options { name value redacted } }\n  }\n": types.SecretsOfContainerDocument,
     "\n  mutation CheckLogin(\n    $registry: String!\n    $username: String\n    $password: String\n    $identityToken: String\n  ) {\n    checkRegistryLogin(\n      registry: $registry\n      username: $username\n      password: $password\n      identityToken: $identityToken\n    ) {\n      __typename\n      ... on RegistryLoginCheck { registry valid message identityTokenIssued }\n      ... on MutationError { message }\n      ... on InvalidInputError { field }\n    }\n  }\n": types.CheckLoginDocument,
     "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n": types.ServerEngineVersionDocument,
+    "\n  query ServerLabelledContainers($labels: [String!]) {\n    containers(filter: { labels: $labels }) { edges { node { name state } } }\n  }\n": types.ServerLabelledContainersDocument,
     "\n  query ServerOverview {\n    engine { info { containers { total } } }\n    containers(first: 3) { totalCount edges { node { name state } } }\n  }\n": types.ServerOverviewDocument,
     "query SharedReadsWarmUp { engine { version { apiVersion } } }": types.SharedReadsWarmUpDocument,
     "\n  mutation ExecDetached($id: String!, $input: ExecDetachedInput!) {\n    execDetached(id: $id, input: $input) {\n      __typename\n      ... on Exec { id running exitCode pid command tty container { name } }\n      ... on MutationError { message }\n    }\n  }\n": types.ExecDetachedDocument,
@@ -1386,6 +1388,10 @@ export function graphql(source: "\n  mutation CheckLogin(\n    $registry: String
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n"): (typeof documents)["\n  query ServerEngineVersion {\n    engine { version { version apiVersion } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServerLabelledContainers($labels: [String!]) {\n    containers(filter: { labels: $labels }) { edges { node { name state } } }\n  }\n"): (typeof documents)["\n  query ServerLabelledContainers($labels: [String!]) {\n    containers(filter: { labels: $labels }) { edges { node { name state } } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

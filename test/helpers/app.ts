@@ -221,7 +221,8 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
   // As createApp makes it when given a client, kept here for tests that look inside.
   const engines = singleEngineRegistry(config.engineName, docker, logger, {
     updateCheckTtlMs: config.limits.updateCheckTtlMs,
-    readModel: config.readModel,
+    readModel: config.readModel ?? false,
+    readModelConsistency: config.readModelConsistency,
   });
   const metrics = options.metrics ? createMetrics(config, engines) : null;
   const app = createApp(config, {

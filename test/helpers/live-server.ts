@@ -62,6 +62,10 @@ export async function startLiveServer(
     HOST: '127.0.0.1',
     PORT: '0',
     DOCKERGRAPH_AUDIT: 'off',
+    // The server's default read model makes engine calls of its own and holds the event
+    // upstream open: tests of the pipeline and of the hub count both. Tests of the model,
+    // and the browser's, turn it on.
+    DOCKERGRAPH_READ_MODEL: 'off',
     ...options.env,
   });
   const docker = createDockerClient(config);

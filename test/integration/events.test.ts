@@ -857,6 +857,7 @@ describe('events subscription', () => {
     const config = loadConfig({
       HOME: '/nonexistent',
       DOCKERGRAPH_AUDIT: 'off',
+      DOCKERGRAPH_READ_MODEL: 'off',
       DOCKER_HOST: proxy.dockerHost,
       HOST: '127.0.0.1',
       PORT: '0',

@@ -13,15 +13,23 @@ import type { DockerClient, EngineCallRecord } from '../../src/docker/client.ts'
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { graphql } from '../generated/gql.ts';
 import type { GraphQLResponse } from '../helpers/app.ts';
+import { EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { dockerSocketPath, engineDockerHost, engineStatus } from '../helpers/engine.ts';
 import { createEngineClient } from '../helpers/engine-client.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { captureLog } from '../helpers/log-capture.ts';
 import { startServerProcess, stopServerProcesses } from '../helpers/server-process.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const ServerVersionQuery = graphql(`
   query ServerEngineVersion {
     engine { version { version apiVersion } }
+  }
+`);
+
+const ServerLabelledQuery = graphql(`
+  query ServerLabelledContainers($labels: [String!]) {
+    containers(filter: { labels: $labels }) { edges { node { name state } } }
   }
 `);
 
@@ -53,13 +61,16 @@ function dockerClient(dockerHost: string): DockerClient {
   return createEngineClient(dockerHost, { connectTimeoutMs: 3_000, requestTimeoutMs: 30_000 });
 }
 
-function serverConfig(dockerHost: string) {
+/** The server's settings; its read model off (it makes engine calls of its own) unless `env` says. */
+function serverConfig(dockerHost: string, env: Record<string, string> = {}) {
   return loadConfig({
     HOME: '/nonexistent',
     DOCKERGRAPH_AUDIT: 'off',
     DOCKER_HOST: dockerHost,
     HOST: '127.0.0.1',
     PORT: '0',
+    DOCKERGRAPH_READ_MODEL: 'off',
+    ...env,
   });
 }
 
@@ -178,6 +189,44 @@ describe('startServer', () => {
       expect(entry.operationName).toBeUndefined();
       expect(entry.engineCalls).toBeUndefined();
     }
+  });
+});
+
+describe('startServer: the read model, on by default', () => {
+  const fixtures = new EngineFixtures();
+  let running: RunningServer | undefined;
+
+  afterAll(async () => {
+    await running?.stop(0);
+    await fixtures.cleanup();
+  });
+
+  it('answers lists from the model, and shows a container made beside it in the very next query', async () => {
+    const config = loadConfig({
+      HOME: '/nonexistent',
+      DOCKERGRAPH_AUDIT: 'off',
+      DOCKER_HOST: inject('dockerHost'),
+      HOST: '127.0.0.1',
+      PORT: '0',
+    });
+    expect(config.readModel).toBeNull();
+    running = await startServer(config, dockerClient(inject('dockerHost')), captureLog().logger);
+    const model = running.engines.list()[0]?.readModel;
+    if (!model) throw new Error('the server started without a read model');
+    await waitFor(() => model.warm, { timeoutMs: 60_000, what: 'the read model to be warm' });
+    const served = model.counters.served;
+    const name = fixtures.name('default-model');
+    // Straight to the engine, as the docker CLI would; asked at once, its event may not be in.
+    await fixtures.createContainer(name);
+    const answer = await postJson<{ containers: { edges: { node: { name: string } }[] } }>(
+      `${running.url}/graphql`,
+      JSON.stringify({
+        query: print(ServerLabelledQuery),
+        variables: { labels: [`${TEST_LABEL}=${fixtures.run}`] },
+      }),
+    );
+    expect(answer.body.data?.containers.edges.map((edge) => edge.node.name)).toEqual([name]);
+    expect(model.counters.served).toBeGreaterThan(served);
   });
 });
 

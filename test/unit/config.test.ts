@@ -26,6 +26,22 @@ describe('loadConfig', () => {
     expect(canGenerateCode()).toBe(true);
   });
 
+  it('leaves the read model to the target unless set: on, off, or eventual', () => {
+    expect(loadConfig({})).toMatchObject({ readModel: null, readModelConsistency: 'exact' });
+    expect(loadConfig({ DOCKERGRAPH_READ_MODEL: 'on' })).toMatchObject({
+      readModel: true,
+      readModelConsistency: 'exact',
+    });
+    expect(loadConfig({ DOCKERGRAPH_READ_MODEL: 'off' }).readModel).toBe(false);
+    expect(loadConfig({ DOCKERGRAPH_READ_MODEL: 'eventual' })).toMatchObject({
+      readModel: true,
+      readModelConsistency: 'eventual',
+    });
+    expect(() => loadConfig({ DOCKERGRAPH_READ_MODEL: 'lazy' })).toThrow(
+      'DOCKERGRAPH_READ_MODEL must be on, off or eventual, got "lazy"',
+    );
+  });
+
   it('reads the docker CLI variables, treating empty as unset', () => {
     expect(loadConfig({ DOCKER_HOST: '', DOCKER_CONTEXT: 'ctx', HOME: '/home/me' }).docker).toEqual(
       {
