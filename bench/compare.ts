@@ -35,7 +35,8 @@
  * DOCKERGRAPH_SHARED_READS=off, every request sending its own engine reads. CPU_PROF=dir
  * writes the server's CPU profile there (`node --cpu-prof`) when it stops; SERVER_ENV='{"NAME":"value"}'
  * sets variables of the server's environment over `npm run start:built`'s ('{"GLIBC_TUNABLES":""}':
- * glibc's allocator as it comes).
+ * glibc's allocator as it comes; '{"DOCKERGRAPH_READ_MODEL":"off"}': every list read from the
+ * engine, without the read model the server keeps by default).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -63,7 +63,7 @@ export interface SubscribeOptions {
 }
 
 /** A key for "the same event", which the timestamp alone does not make unique. */
-function eventKey(event: EngineEvent): string {
+export function eventKey(event: EngineEvent): string {
   return `${event.timeNano} ${event.Type} ${event.Action} ${event.Actor.ID}`;
 }
 

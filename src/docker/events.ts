@@ -39,6 +39,8 @@ export interface StreamEventsOptions {
   readonly since?: string;
   /** Ends the stream once this time is reached: `seconds[.nanoseconds]` since the epoch. */
   readonly until?: string;
+  /** Milliseconds allowed between two chunks of the answer; none unless given (streams idle). */
+  readonly bodyTimeoutMs?: number;
   readonly filters?: EventFilters;
   /** Ends the stream and closes the connection. */
   readonly signal?: AbortSignal;
@@ -115,7 +117,9 @@ export async function* streamEvents(
   options: StreamEventsOptions,
 ): AsyncGenerator<EngineEvent, void, undefined> {
   const { signal } = options;
-  const view = client.withSignal(signal);
+  // Without a signal of its own the call is the caller's view's: counted in its calls and
+  // budget, and cancelled with it.
+  const view = signal ? client.withSignal(signal) : client;
   const what = 'stream engine events';
   let response: Awaited<ReturnType<DockerClient['request']>>;
   let podman: boolean;
@@ -136,7 +140,7 @@ export async function* streamEvents(
           stream: untilNano === null ? undefined : false,
           filters: encodeFilters(options.filters),
         },
-        bodyTimeoutMs: 0,
+        bodyTimeoutMs: options.bodyTimeoutMs ?? 0,
       },
       what,
     );

@@ -6,7 +6,7 @@ import {
   listContainers,
 } from './containers.ts';
 import { isPodman } from './engine-kind.ts';
-import type { EventHub, EventMessage } from './event-hub.ts';
+import { type EventHub, type EventMessage, eventKey } from './event-hub.ts';
 import { type EngineEvent, streamEvents, toEventTimestamp } from './events.ts';
 import { type EngineImageSummary, listImages } from './images.ts';
 import { type EngineNetwork, listNetworks } from './networks.ts';
@@ -179,19 +179,22 @@ export function toNanos(time: string): bigint {
  */
 export type ReadModelConsistency = 'exact' | 'eventual';
 
-/** The engine keeps its last 256 events: a catch-up that gets as many may have lost some. */
-const ENGINE_EVENT_BUFFER = 256;
-
 /**
  * How far back a catch-up asks, before the last event the stream delivered: the engine
- * stamps an event before it publishes it, so two published at once may come out of order.
+ * stamps an event before it publishes it, so two published at once may come out of order
+ * (by far less than this).
  */
-const REORDER_WINDOW_NANOS = 1_000_000_000n;
+const REORDER_WINDOW_NANOS = 100_000_000n;
 
-/** The key of an event, to apply each once whether the stream or a catch-up brought it. */
-function eventKey(event: EngineEvent): string {
-  return `${event.timeNano} ${event.Type} ${event.Action} ${event.Actor.ID}`;
-}
+/**
+ * Milliseconds a catch-up may go without a byte of the engine's answer: one whose `until`
+ * the engine finds in its future waits for it (a clock moved since it was measured); the
+ * request then reads the engine instead.
+ */
+const CATCH_UP_PATIENCE_MS = 250;
+
+/** The engine keeps its last 256 events (moby's `eventsLimit`). */
+const ENGINE_EVENT_BUFFER = 256;
 
 /** Options of a {@link ReadModel}. */
 export interface ReadModelOptions {
@@ -255,8 +258,22 @@ export class ReadModel {
   /** Kinds written by a streamed write that wait for the engine's event about it. */
   readonly #awaitingEvent = new Set<ReadModelKind>();
 
-  /** The newest event time the stream delivered, or the engine's time when the lists were read whole. */
+  /**
+   * The newest time of a local event the stream delivered (swarm events are stamped by the
+   * manager's clock), or the engine's time when the lists were last read whole.
+   */
   #caughtUpNano = 0n;
+  /** Whether {@link #caughtUpNano} is an event's: a catch-up's answer must then reach it. */
+  #caughtUpByEvent = false;
+  /**
+   * How far ahead of this machine's clock the engine stamps its events, at most (their time
+   * less when they arrived; negative when it runs behind): the engine's clock as its own
+   * events tell it, whatever the transport (a socket into a VM, a forwarded socket, TCP).
+   * Kept per minute, the last two minutes counting, so that a clock set back is forgotten.
+   */
+  #aheadThisMinute: bigint | null = null;
+  #aheadLastMinute: bigint | null = null;
+  #aheadMinute = 0;
   /** Catch-ups sent and not answered yet. */
   #catchUpsInFlight = 0;
   /** A catch-up held back to the end of this turn, which requests arriving meanwhile join. */
@@ -401,12 +418,19 @@ export class ReadModel {
     const connection = this.#events.upstreamConnections;
     this.#enqueue(async () => {
       try {
-        // Podman's `until` differs (see `streamEvents`): an exact model could never serve it.
-        if (this.#consistency === 'exact' && (await isPodman(this.#view))) return;
+        // Podman's `until` differs (see `streamEvents`): an exact model could never serve it,
+        // so it stops following the engine rather than re-read for nobody.
+        if (this.#consistency === 'exact' && (await isPodman(this.#view))) {
+          this.close();
+          return;
+        }
         const epochs = this.#epochs();
-        const startedNano = await this.#engineNowNano(undefined);
+        const startedNano = this.#engineNowNano();
         await this.#readAll();
-        if (startedNano > this.#caughtUpNano) this.#caughtUpNano = startedNano;
+        if (startedNano > this.#caughtUpNano) {
+          this.#caughtUpNano = startedNano;
+          this.#caughtUpByEvent = false;
+        }
         this.#markSynced(KINDS, epochs);
         this.#resyncs += 1;
         this.#warmConnection = connection;
@@ -438,13 +462,19 @@ export class ReadModel {
       return;
     }
     const { event } = message;
-    const time = BigInt(event.timeNano);
-    if (time > this.#caughtUpNano) this.#caughtUpNano = time;
-    if (this.#firstTime(event)) this.#apply(event);
+    if (event.scope === 'local') {
+      const time = BigInt(event.timeNano);
+      this.#noteClock(time);
+      if (time >= this.#caughtUpNano) {
+        this.#caughtUpNano = time;
+        this.#caughtUpByEvent = true;
+      }
+    }
+    if (this.#markApplied(event)) this.#apply(event);
   }
 
   /** Records `event` as applied; false when the stream or a catch-up already brought it. */
-  #firstTime(event: EngineEvent): boolean {
+  #markApplied(event: EngineEvent): boolean {
     const key = eventKey(event);
     if (this.#applied.has(key)) return false;
     this.#applied.set(key, BigInt(event.timeNano));
@@ -456,18 +486,37 @@ export class ReadModel {
   }
 
   /**
-   * This server's idea of the engine's time now, in nanoseconds. An engine reached by a unix
-   * socket shares this machine's clock: a millisecond is added for `Date.now()`'s truncation
-   * (the engine then waits out the rest before it answers a catch-up). Over TCP the event
-   * hub's offset from the engine's `/info` is used, which errs late, never early.
+   * The engine's time now as this server can tell it, in nanoseconds: this machine's clock,
+   * moved by how far ahead the engine's events were stamped (0 until one came), plus a
+   * millisecond for `Date.now()`'s truncation. A change finished before a request arrived
+   * reached the request's client before the request was sent, so the time it took its event
+   * to arrive here (left out of the measure) is covered by the request's own way here.
    */
-  #clockNano(): bigint {
-    return BigInt(Date.now() + 1) * 1_000_000n;
+  #engineNowNano(): bigint {
+    const [thisMinute, lastMinute] = [this.#aheadThisMinute, this.#aheadLastMinute];
+    const ahead =
+      thisMinute === null
+        ? (lastMinute ?? 0n)
+        : lastMinute === null || thisMinute > lastMinute
+          ? thisMinute
+          : lastMinute;
+    return BigInt(Date.now() + 1) * 1_000_000n + ahead;
   }
 
-  async #engineNowNano(signal: AbortSignal | undefined): Promise<bigint> {
-    if (this.#client.endpoint.kind === 'unix') return this.#clockNano();
-    return this.#events.engineNow(signal ?? this.#abort.signal);
+  /** Takes in how far ahead of this machine's clock an event arriving now was stamped. */
+  #noteClock(eventNano: bigint): void {
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000);
+    if (minute !== this.#aheadMinute) {
+      // Until an event comes, the last measure stands, however old (see #engineNowNano).
+      this.#aheadLastMinute = minute - this.#aheadMinute === 1 ? this.#aheadThisMinute : null;
+      this.#aheadThisMinute = null;
+      this.#aheadMinute = minute;
+    }
+    const ahead = eventNano - BigInt(now) * 1_000_000n;
+    if (this.#aheadThisMinute === null || ahead > this.#aheadThisMinute) {
+      this.#aheadThisMinute = ahead;
+    }
   }
 
   /**
@@ -477,13 +526,14 @@ export class ReadModel {
    * delivered and `until` the engine's time now, which the engine answers from the events
    * it keeps, then ends. The events not applied yet are applied (their re-reads queued, which
    * reads wait for). One call, made through `client` (the request's: it counts in its
-   * engine calls and budget). false when the model cannot be made exact now (cold, Podman,
-   * whose `until` differs, or more events than the engine keeps): the request then reads the
-   * engine. With `eventual` consistency it makes no call and answers whether the model is warm.
+   * engine calls and budget). false when the model cannot be made exact now (cold, events
+   * the engine no longer keeps, an answer that does not come, a clock that moved): the
+   * request then reads the engine. With `eventual` consistency it makes no call and answers
+   * whether the model is warm.
    * Requests that arrive while another's catch-up is in flight share one, sent at the end of
    * the event loop's turn (it then counts in the first one's engine calls only).
    */
-  async catchUp(client: DockerClient, signal?: AbortSignal): Promise<boolean> {
+  async catchUp(client: DockerClient): Promise<boolean> {
     if (!this.warm) return false;
     if (this.#consistency === 'eventual') return true;
     // A catch-up not sent yet asks the engine's time after this request arrived: join it.
@@ -496,7 +546,7 @@ export class ReadModel {
       this.#joinableCatchUp = null;
       this.#catchUpsInFlight += 1;
       try {
-        return await this.#catchUpNow(client, signal);
+        return await this.#catchUpNow(client);
       } catch {
         // The request reads the engine, which tells it what went wrong.
         return false;
@@ -508,20 +558,27 @@ export class ReadModel {
     return caughtUp;
   }
 
-  async #catchUpNow(client: DockerClient, signal: AbortSignal | undefined): Promise<boolean> {
-    if (await isPodman(client)) return false;
-    const until = await this.#engineNowNano(signal);
-    const since = this.#caughtUpNano - REORDER_WINDOW_NANOS;
+  async #catchUpNow(client: DockerClient): Promise<boolean> {
+    const until = this.#engineNowNano();
+    const caughtUp = this.#caughtUpNano;
+    const byEvent = this.#caughtUpByEvent;
+    const since = caughtUp - REORDER_WINDOW_NANOS;
+    if (since >= until) return false;
     const events: EngineEvent[] = [];
     for await (const event of streamEvents(client, {
       since: toEventTimestamp(since > 0n ? since : 0n),
       until: toEventTimestamp(until),
-      ...(signal ? { signal } : {}),
+      bodyTimeoutMs: CATCH_UP_PATIENCE_MS,
     })) {
       events.push(event);
     }
-    if (events.length >= ENGINE_EVENT_BUFFER) return false;
-    for (const event of events) if (this.#firstTime(event)) this.#apply(event);
+    // The engine keeps its last 256 events. When the answer does not reach back to the last
+    // event the stream delivered (which is in the range asked), or holds as many as it keeps,
+    // older ones may be gone: only a whole re-read would tell what they changed.
+    const [oldest] = events;
+    const reachesBack = oldest !== undefined && BigInt(oldest.timeNano) <= caughtUp;
+    if (byEvent ? !reachesBack : events.length >= ENGINE_EVENT_BUFFER) return false;
+    for (const event of events) if (this.#markApplied(event)) this.#apply(event);
     return this.warm;
   }
 

@@ -465,6 +465,32 @@ describe('read model (DOCKERGRAPH_READ_MODEL=on)', () => {
   });
 });
 
+describe('read model after a burst of events', () => {
+  it('still answers from memory after more events than the engine keeps came within a second', async () => {
+    const model = modelOf(modelApp);
+    // 300 volumes created at once: their events overflow the engine's buffer of 256, all
+    // within the second before the last one the stream delivered.
+    const names = Array.from({ length: 300 }, (_, index) => fixtures.name(`burst-${index}`));
+    const last = names.at(-1) ?? '';
+    await afterEvent(modelApp, { volumes: [last], actions: ['create'] }, async () => {
+      for (let start = 0; start < names.length; start += 30) {
+        await Promise.all(
+          names.slice(start, start + 30).map((name) => fixtures.createVolume(name)),
+        );
+      }
+    });
+    const served = model.counters.served;
+    let volumes: string[] = [];
+    const calls = await requestCalls(modelApp, async () => {
+      const answer = await modelApp.query(ObjectsQuery, { labels: [RUN] });
+      volumes = answer.volumes.edges.map((edge) => edge.node.name);
+    });
+    expect(calls).toEqual(CATCH_UP);
+    expect(model.counters.served).toBeGreaterThan(served);
+    expect(volumes).toEqual(expect.arrayContaining(names));
+  }, 120_000);
+});
+
 describe('read model when the event stream breaks', () => {
   let proxy: FaultProxy;
   let app: TestApp;

@@ -85,6 +85,34 @@ describe('Podman as the engine', () => {
     expect(answer.engine.ping.kind).toBe('PODMAN');
   });
 
+  it('reads lists from Podman itself with the read model on (exact): its events cannot make the model exact', async () => {
+    const modelled = createTestApp({ DOCKERGRAPH_READ_MODEL: 'on' });
+    try {
+      const model = modelled.engines.list()[0]?.readModel;
+      if (!model) throw new Error('the read model is off');
+      const name = fixtures.name('podman-model');
+      await fixtures.createContainer(name);
+      const engine = modelled.engines.list()[0];
+      // The model checks the engine's kind before its first whole read, then stops following
+      // the engine's events (it was their one subscriber).
+      await waitFor(() => engine?.events.subscriberCount === 0, {
+        timeoutMs: 10_000,
+        what: 'the model to stop following Podman',
+      });
+      expect(model.counters.resyncs).toBe(0);
+      const answer = await data<{ containers: { edges: { node: { name: string } }[] } }>(
+        modelled,
+        'query ($labels: [String!]) { containers(filter: { labels: $labels }) { edges { node { name } } } }',
+        { labels: [`${TEST_LABEL}=${fixtures.run}`] },
+      );
+      expect(answer.containers.edges.map((edge) => edge.node.name)).toContain(name);
+      expect(model.counters.served).toBe(0);
+      expect(model.warm).toBe(false);
+    } finally {
+      await modelled.close();
+    }
+  });
+
   it('1. answers null health for a container without a healthcheck, as for Docker', async () => {
     const name = fixtures.name('nohealth');
     await fixtures.runContainer(name);
