@@ -292,7 +292,9 @@ function readReadModel(env: Environment): Pick<Config, 'readModel' | 'readModelC
   if (/^(1|true|yes|on|exact)$/i.test(raw))
     return { readModel: true, readModelConsistency: 'exact' };
   if (/^(0|false|no|off)$/i.test(raw)) return { readModel: false, readModelConsistency: 'exact' };
-  throw new ConfigError(`DOCKERGRAPH_READ_MODEL must be on, off or eventual, got "${raw}"`);
+  throw new ConfigError(
+    `DOCKERGRAPH_READ_MODEL must be on (or exact), off or eventual, got "${raw}"`,
+  );
 }
 
 function readRedis(env: Environment): RedisConfig | undefined {

@@ -339,7 +339,7 @@ export function createLoaders(
     limit ? { ...filters, labels: withLimitFilters(filters.labels, limit) } : filters;
   /**
    * The read model, once it has caught up with the engine for this request (one catch-up per
-   * request, made when it first reads a list: see `ReadModel.catchUp`); undefined when off
+   * request, made when it first reads a list: see `ReadModel.catchUp`); null when off
    * or when it cannot be exact now, and every list is then read from the engine.
    */
   const caughtUp = once(async () => ((await readModel?.catchUp(docker)) ? readModel : null));

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
       readModelConsistency: 'eventual',
     });
     expect(() => loadConfig({ DOCKERGRAPH_READ_MODEL: 'lazy' })).toThrow(
-      'DOCKERGRAPH_READ_MODEL must be on, off or eventual, got "lazy"',
+      'DOCKERGRAPH_READ_MODEL must be on (or exact), off or eventual, got "lazy"',
     );
   });
 
