@@ -58,7 +58,7 @@ const token = randomBytes(32).toString('base64url');
 
 // SERVER_DIR=folder runs a build kept elsewhere (a copy of dist/server/ before a change).
 const serverDirectory = process.env.SERVER_DIR;
-const { dockerHost } = await runEngineScript('start');
+const { dockerHost, started: engineStarted } = await runEngineScript('start');
 if (!serverDirectory) await buildTargets(TARGETS.filter((target) => target.name === 'server'));
 const metricsPort = await freePort();
 const profileDir = process.env.CPU_PROF;
@@ -238,4 +238,6 @@ try {
   if (code !== 0) process.stderr.write(`server exited with ${code}:\n${server.stderr()}\n`);
   await removeBenchObjects(engine, run);
   await engine.close();
+  // An engine this bench started is stopped, as the other benches do; one found running stays.
+  if (engineStarted) await runEngineScript('stop');
 }

@@ -22,7 +22,7 @@ import {
 const QUERY = overviewQuery('BenchOverview');
 
 const RUNS = 100;
-const { dockerHost } = await runEngineScript('start');
+const { dockerHost, started: engineStarted } = await runEngineScript('start');
 
 const run = `bench-${process.pid}`;
 // Measured as deployed: bearer tokens, a viewer and a viewer limited to the bench's label.
@@ -114,4 +114,6 @@ try {
 } finally {
   await removeBenchObjects(docker, run);
   await docker.close();
+  // An engine this bench started is stopped, as the other benches do; one found running stays.
+  if (engineStarted) await runEngineScript('stop');
 }
