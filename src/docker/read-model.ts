@@ -5,6 +5,7 @@ import {
   inspectContainer,
   listContainers,
 } from './containers.ts';
+import { EngineClock } from './engine-clock.ts';
 import { isPodman } from './engine-kind.ts';
 import { type EventHub, type EventMessage, eventKey } from './event-hub.ts';
 import { type EngineEvent, streamEvents, toEventTimestamp } from './events.ts';
@@ -265,15 +266,8 @@ export class ReadModel {
   #caughtUpNano = 0n;
   /** Whether {@link #caughtUpNano} is an event's: a catch-up's answer must then reach it. */
   #caughtUpByEvent = false;
-  /**
-   * How far ahead of this machine's clock the engine stamps its events, at most (their time
-   * less when they arrived; negative when it runs behind): the engine's clock as its own
-   * events tell it, whatever the transport (a socket into a VM, a forwarded socket, TCP).
-   * Kept per minute, the last two minutes counting, so that a clock set back is forgotten.
-   */
-  #aheadThisMinute: bigint | null = null;
-  #aheadLastMinute: bigint | null = null;
-  #aheadMinute = 0;
+  /** The engine's time, as its own events tell it (see `engine-clock.ts`). */
+  readonly #engineClock = new EngineClock();
   /** Catch-ups sent and not answered yet. */
   #catchUpsInFlight = 0;
   /** A catch-up held back to the end of this turn, which requests arriving meanwhile join. */
@@ -425,7 +419,7 @@ export class ReadModel {
           return;
         }
         const epochs = this.#epochs();
-        const startedNano = this.#engineNowNano();
+        const startedNano = this.#engineClock.now();
         await this.#readAll();
         if (startedNano > this.#caughtUpNano) {
           this.#caughtUpNano = startedNano;
@@ -464,7 +458,7 @@ export class ReadModel {
     const { event } = message;
     if (event.scope === 'local') {
       const time = BigInt(event.timeNano);
-      this.#noteClock(time);
+      this.#engineClock.observe(time);
       if (time >= this.#caughtUpNano) {
         this.#caughtUpNano = time;
         this.#caughtUpByEvent = true;
@@ -483,40 +477,6 @@ export class ReadModel {
       for (const [each, time] of this.#applied) if (time < oldest) this.#applied.delete(each);
     }
     return true;
-  }
-
-  /**
-   * The engine's time now as this server can tell it, in nanoseconds: this machine's clock,
-   * moved by how far ahead the engine's events were stamped (0 until one came), plus a
-   * millisecond for `Date.now()`'s truncation. A change finished before a request arrived
-   * reached the request's client before the request was sent, so the time it took its event
-   * to arrive here (left out of the measure) is covered by the request's own way here.
-   */
-  #engineNowNano(): bigint {
-    const [thisMinute, lastMinute] = [this.#aheadThisMinute, this.#aheadLastMinute];
-    const ahead =
-      thisMinute === null
-        ? (lastMinute ?? 0n)
-        : lastMinute === null || thisMinute > lastMinute
-          ? thisMinute
-          : lastMinute;
-    return BigInt(Date.now() + 1) * 1_000_000n + ahead;
-  }
-
-  /** Takes in how far ahead of this machine's clock an event arriving now was stamped. */
-  #noteClock(eventNano: bigint): void {
-    const now = Date.now();
-    const minute = Math.floor(now / 60_000);
-    if (minute !== this.#aheadMinute) {
-      // Until an event comes, the last measure stands, however old (see #engineNowNano).
-      this.#aheadLastMinute = minute - this.#aheadMinute === 1 ? this.#aheadThisMinute : null;
-      this.#aheadThisMinute = null;
-      this.#aheadMinute = minute;
-    }
-    const ahead = eventNano - BigInt(now) * 1_000_000n;
-    if (this.#aheadThisMinute === null || ahead > this.#aheadThisMinute) {
-      this.#aheadThisMinute = ahead;
-    }
   }
 
   /**
@@ -559,7 +519,7 @@ export class ReadModel {
   }
 
   async #catchUpNow(client: DockerClient): Promise<boolean> {
-    const until = this.#engineNowNano();
+    const until = this.#engineClock.now();
     const caughtUp = this.#caughtUpNano;
     const byEvent = this.#caughtUpByEvent;
     const since = caughtUp - REORDER_WINDOW_NANOS;
