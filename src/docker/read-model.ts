@@ -264,8 +264,8 @@ export class ReadModel {
    * manager's clock), or the engine's time when the lists were last read whole.
    */
   #caughtUpNano = 0n;
-  /** Whether {@link #caughtUpNano} is an event's: a catch-up's answer must then reach it. */
-  #caughtUpByEvent = false;
+  /** The key of the event {@link #caughtUpNano} is the time of (null: a whole read's): a catch-up's answer must hold it. */
+  #caughtUpEvent: string | null = null;
   /** The engine's time, as its own events tell it (see `engine-clock.ts`). */
   readonly #engineClock = new EngineClock();
   /** Catch-ups sent and not answered yet. */
@@ -423,7 +423,7 @@ export class ReadModel {
         await this.#readAll();
         if (startedNano > this.#caughtUpNano) {
           this.#caughtUpNano = startedNano;
-          this.#caughtUpByEvent = false;
+          this.#caughtUpEvent = null;
         }
         this.#markSynced(KINDS, epochs);
         this.#resyncs += 1;
@@ -461,7 +461,7 @@ export class ReadModel {
       this.#engineClock.observe(time);
       if (time >= this.#caughtUpNano) {
         this.#caughtUpNano = time;
-        this.#caughtUpByEvent = true;
+        this.#caughtUpEvent = eventKey(event);
       }
     }
     if (this.#markApplied(event)) this.#apply(event);
@@ -521,7 +521,7 @@ export class ReadModel {
   async #catchUpNow(client: DockerClient): Promise<boolean> {
     const until = this.#engineClock.now();
     const caughtUp = this.#caughtUpNano;
-    const byEvent = this.#caughtUpByEvent;
+    const anchor = this.#caughtUpEvent;
     const since = caughtUp - REORDER_WINDOW_NANOS;
     if (since >= until) return false;
     const events: EngineEvent[] = [];
@@ -532,12 +532,14 @@ export class ReadModel {
     })) {
       events.push(event);
     }
-    // The engine keeps its last 256 events. When the answer does not reach back to the last
-    // event the stream delivered (which is in the range asked), or holds as many as it keeps,
-    // older ones may be gone: only a whole re-read would tell what they changed.
-    const [oldest] = events;
-    const reachesBack = oldest !== undefined && BigInt(oldest.timeNano) <= caughtUp;
-    if (byEvent ? !reachesBack : events.length >= ENGINE_EVENT_BUFFER) return false;
+    // The engine keeps its last 256 events. When the answer lacks the last event the stream
+    // delivered (which is in the range asked), or holds as many as it keeps, the ones between
+    // may be gone: only a whole re-read would tell what they changed.
+    const complete =
+      anchor === null
+        ? events.length < ENGINE_EVENT_BUFFER
+        : events.some((event) => eventKey(event) === anchor);
+    if (!complete) return false;
     for (const event of events) if (this.#markApplied(event)) this.#apply(event);
     return this.warm;
   }
