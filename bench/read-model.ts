@@ -14,7 +14,7 @@
  */
 // First, as src/server.ts does: graphql-js in its production mode, as deployed.
 import '../src/graphql-mode.ts';
-import { createApp, singleEngineRegistry } from '../src/app.ts';
+import { createApp, registryOptionsOf, singleEngineRegistry } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { DockerClient } from '../src/docker/client.ts';
 import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
@@ -64,10 +64,12 @@ function appOf(readModel: 'on' | 'eventual' | 'off', compiled = true) {
     DOCKERGRAPH_COMPILED_EXECUTION: compiled ? 'on' : 'off',
   });
   const docker = clientOf(engineInstance.dockerHost);
-  const engines = singleEngineRegistry(config.engineName, docker, logger, {
-    readModel: config.readModel ?? false,
-    readModelConsistency: config.readModelConsistency,
-  });
+  const engines = singleEngineRegistry(
+    config.engineName,
+    docker,
+    logger,
+    registryOptionsOf(config, false),
+  );
   const app = createApp(config, { engines, logger });
   let calls = 0;
   docker.observe(() => {

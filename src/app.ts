@@ -134,6 +134,19 @@ export function reportStreamErrors(logger: Logger): StreamErrorReporter {
     logger.warn(what, { engine, error: error instanceof Error ? error.message : String(error) });
 }
 
+/**
+ * What the engine registry keeps across operations, from `config`. `readModelByDefault` is the
+ * read model when `DOCKERGRAPH_READ_MODEL` is not set: on in the long-running Node server, off
+ * in the fetch handlers (an instance may be frozen between two requests).
+ */
+export function registryOptionsOf(config: Config, readModelByDefault: boolean): RegistryOptions {
+  return {
+    updateCheckTtlMs: config.limits.updateCheckTtlMs,
+    readModel: config.readModel ?? readModelByDefault,
+    readModelConsistency: config.readModelConsistency,
+  };
+}
+
 /** A registry serving one client as `name`, for apps given a client (tests, the handler). */
 export function singleEngineRegistry(
   name: string,
@@ -269,11 +282,7 @@ export function createApp(
 ): App {
   const engines =
     given ??
-    singleEngineRegistry(config.engineName, docker, logger, {
-      updateCheckTtlMs: config.limits.updateCheckTtlMs,
-      readModel: config.readModel ?? false,
-      readModelConsistency: config.readModelConsistency,
-    });
+    singleEngineRegistry(config.engineName, docker, logger, registryOptionsOf(config, false));
   const shutdownSignal = shutdown ?? new AbortController().signal;
   const reportLiveError = (what: string, error: unknown) =>
     logger.warn(what, { error: error instanceof Error ? error.message : String(error) });

@@ -7,7 +7,13 @@ import { pathToFileURL } from 'node:url';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
-import { type App, createApp, reportStreamErrors, singleEngineRegistry } from './app.ts';
+import {
+  type App,
+  createApp,
+  registryOptionsOf,
+  reportStreamErrors,
+  singleEngineRegistry,
+} from './app.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DockerClient } from './docker/client.ts';
 import { createEngineClient } from './docker/create-docker-client.ts';
@@ -100,11 +106,7 @@ export async function startServer(
   const engines =
     served instanceof EngineRegistry
       ? served
-      : singleEngineRegistry(config.engineName, served, logger, {
-          updateCheckTtlMs: config.limits.updateCheckTtlMs,
-          readModel: config.readModel ?? true,
-          readModelConsistency: config.readModelConsistency,
-        });
+      : singleEngineRegistry(config.engineName, served, logger, registryOptionsOf(config, true));
   const [first] = engines.list();
   if (!first) throw new Error('no engine to serve');
   const shutdown = new AbortController();
@@ -595,11 +597,7 @@ function registryOf(
   return new EngineRegistry(
     definitions.map((definition) => entryOf(definition, config)),
     reportStreamErrors(logger),
-    {
-      updateCheckTtlMs: config.limits.updateCheckTtlMs,
-      readModel: config.readModel ?? true,
-      readModelConsistency: config.readModelConsistency,
-    },
+    registryOptionsOf(config, true),
   );
 }
 

@@ -47,7 +47,7 @@ const SYSTEM_CLOCKS: LocalClocks = {
   monotonic: () => performance.now(),
 };
 
-function toNanos(milliseconds: number): bigint {
+function millisecondsToNanos(milliseconds: number): bigint {
   return BigInt(Math.round(milliseconds * 1_000_000));
 }
 
@@ -76,7 +76,7 @@ export class EngineClock {
       this.#thisMinute = null;
       this.#minute = minute;
     }
-    const monotonicAt = toNanos(monotonic);
+    const monotonicAt = millisecondsToNanos(monotonic);
     const measured: MinuteMeasure = {
       wallAhead: eventNano - BigInt(this.#clocks.wall()) * NANOS_PER_MS,
       monotonicOffset: eventNano - monotonicAt,
@@ -101,7 +101,7 @@ export class EngineClock {
     // `wall` is read up to a millisecond late, and so was each measure of `wallAhead`.
     const ceiling = wall + best.wallAhead + NANOS_PER_MS;
     const floor = wall + best.wallAhead - NANOS_PER_MS;
-    const monotonic = toNanos(this.#clocks.monotonic());
+    const monotonic = millisecondsToNanos(this.#clocks.monotonic());
     const elapsed = monotonic - best.monotonicAt;
     const estimate =
       monotonic +

@@ -591,7 +591,7 @@ export class EventHub {
    * events refuses it): the events themselves may still be read, as before the engine's
    * time was asked.
    */
-  async engineNow(signal: AbortSignal): Promise<bigint> {
+  async #engineNow(signal: AbortSignal): Promise<bigint> {
     const known = this.#clockOffset;
     if (known && Date.now() - known.measuredAt < CLOCK_OFFSET_TTL_MS) {
       return BigInt(Date.now() + known.offsetMs) * 1_000_000n;
@@ -620,7 +620,7 @@ export class EventHub {
     this.#replays.set(subscription, controller);
     try {
       await upstream.connected;
-      const until = (await this.engineNow(controller.signal)) + 2_000_000n;
+      const until = (await this.#engineNow(controller.signal)) + 2_000_000n;
       for await (const event of streamEvents(this.client, {
         since: toEventTimestamp(BigInt(since.getTime()) * 1_000_000n),
         until: toEventTimestamp(until),

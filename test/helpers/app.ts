@@ -2,7 +2,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { expect, inject } from 'vitest';
-import { type App, createApp, singleEngineRegistry } from '../../src/app.ts';
+import { type App, createApp, registryOptionsOf, singleEngineRegistry } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { DockerClient, EngineCallRecord } from '../../src/docker/client.ts';
 import { createDockerClient } from '../../src/docker/create-docker-client.ts';
@@ -219,11 +219,12 @@ export function createTestApp(env: TestEnvironment = {}, options: TestAppOptions
   docker.observe((call) => calls.push(call));
   const logger = createLogger(config.logLevel);
   // As createApp makes it when given a client, kept here for tests that look inside.
-  const engines = singleEngineRegistry(config.engineName, docker, logger, {
-    updateCheckTtlMs: config.limits.updateCheckTtlMs,
-    readModel: config.readModel ?? false,
-    readModelConsistency: config.readModelConsistency,
-  });
+  const engines = singleEngineRegistry(
+    config.engineName,
+    docker,
+    logger,
+    registryOptionsOf(config, false),
+  );
   const metrics = options.metrics ? createMetrics(config, engines) : null;
   const app = createApp(config, {
     engines,
