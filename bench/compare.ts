@@ -33,7 +33,9 @@
  * started when done. BENCH_SIZES=10,50 and BENCH_RUNS=n change what it runs;
  * DOCKERGRAPH_COMPILED_EXECUTION=off measures graphql-js's interpreter instead of graphql-jit;
  * DOCKERGRAPH_SHARED_READS=off, every request sending its own engine reads. CPU_PROF=dir
- * writes the server's CPU profile there (`node --cpu-prof`) when it stops; SERVER_ENV='{"NAME":"value"}'
+ * writes the server's CPU profile there (`node --cpu-prof`) when it stops; SERVER_DIR=dir runs
+ * the build in dir (a copy of dist/server/ made before a change) instead of building this
+ * checkout's; SERVER_ENV='{"NAME":"value"}'
  * sets variables of the server's environment over `npm run start:built`'s ('{"GLIBC_TUNABLES":""}':
  * glibc's allocator as it comes; '{"DOCKERGRAPH_READ_MODEL":"off"}': every list read from the
  * engine, without the read model the server keeps by default).
@@ -100,7 +102,9 @@ const engine = await runEngineScript('start', engineOptions);
 const socketPath = engine.dockerHost.replace(/^unix:\/\//, '');
 const run = `cmp-${process.pid}`;
 const token = randomBytes(32).toString('base64url');
-await buildTargets(TARGETS.filter((target) => target.name === 'server'));
+// SERVER_DIR=folder runs a build kept elsewhere (a copy of dist/server/ before a change).
+const serverDirectory = process.env.SERVER_DIR;
+if (!serverDirectory) await buildTargets(TARGETS.filter((target) => target.name === 'server'));
 const metricsPort = await freePort();
 // CPU_PROF=dir runs the server with `node --cpu-prof` (source maps are beside the bundle).
 const profileDir = process.env.CPU_PROF;
@@ -121,7 +125,10 @@ const {
     DOCKERGRAPH_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
     ...serverEnvOverrides(),
   },
-  profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {},
+  {
+    ...(profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+    ...(serverDirectory ? { directory: serverDirectory } : {}),
+  },
 );
 /** The server's CPU time so far, user and system, in ms. */
 const serverCpuMs = () => {
