@@ -121,15 +121,29 @@ const undiciPoolOnly: Plugin = {
 const graphqlAsModules: Plugin = {
   name: 'graphql-as-modules',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^graphql(\/.+\.js)?$/ }, ({ path, kind, resolveDir }) =>
-      pluginBuild.resolve(
-        path === 'graphql' ? 'graphql/index.mjs' : path.replace(/\.js$/, '.mjs'),
+    pluginBuild.onResolve({ filter: /^graphql(\/|$)/ }, async ({ path, kind, resolveDir }) => {
+      // A module's own path (also what the candidates below are resolved as): as it is.
+      if (path.endsWith('.mjs')) return undefined;
+      const candidates =
+        path === 'graphql'
+          ? ['graphql/index.mjs']
+          : path.endsWith('.js')
+            ? [path.replace(/\.js$/, '.mjs')]
+            : [`${path}.mjs`, `${path}/index.mjs`];
+      for (const candidate of candidates) {
+        const found = await pluginBuild.resolve(candidate, { kind, resolveDir });
+        if (found.errors.length === 0) return found;
+      }
+      return undefined;
+    });
+    // Whatever way a CommonJS file of graphql-js would still come in, the build fails.
+    pluginBuild.onLoad({ filter: /[\\/]node_modules[\\/]graphql[\\/].*\.js$/ }, ({ path }) => ({
+      errors: [
         {
-          kind,
-          resolveDir,
+          text: `${path}: a CommonJS file of graphql-js would be bundled beside its ES modules (two graphql-js); resolve its import to the .mjs file in graphqlAsModules`,
         },
-      ),
-    );
+      ],
+    }));
   },
 };
 
