@@ -3,6 +3,7 @@
 // without actions, and an engine outage shown and recovered from. Screenshots go to artifacts/.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readContainerLogs } from '../../src/docker/containers.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
 import {
   dockerCli,
@@ -187,6 +188,33 @@ describe('dashboard', () => {
       .toBe('exited');
     await expect.poll(() => row.getByRole('button', { name: 'start' }).count()).toBe(1);
     expect(await dockerCli('inspect', '-f', '{{.State.Status}}', name)).toBe('exited');
+    expect(admin.errors).toEqual([]);
+  });
+
+  it("ends the stopped container's logs with its last line, shown once", async () => {
+    const { page } = admin;
+    // The container's log stream ends when it stops; the panel says so, and holds no more.
+    await page.getByTestId('logs-ended').waitFor({ timeout: 20_000 });
+    const shown = await page
+      .getByTestId('logs')
+      .locator('.line')
+      .evaluateAll((lines) =>
+        lines.map(
+          (line) =>
+            `${line.classList.contains('stderr') ? 'stderr' : 'stdout'} ${line.textContent}`,
+        ),
+      );
+    // What the engine keeps: the panel shows its last lines in its order, each once.
+    const kept = await readContainerLogs(
+      fixtures.engine,
+      name,
+      { timestamps: false, stdout: true, stderr: true, tty: false },
+      { maxLines: 100_000, maxBytes: 16 * 1024 * 1024 },
+    );
+    expect(kept.truncated).toBe(false);
+    const expected = kept.lines.map((line) => `${line.stream} ${line.message}`);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown).toEqual(expected.slice(-shown.length));
     expect(admin.errors).toEqual([]);
   });
 

@@ -1,13 +1,12 @@
-// The dashboard's GraphQL client: urql on its defaults (queries as GET, mutations as POST)
-// and graphql-ws for subscriptions, both carrying the token signed in with.
+// The dashboard's GraphQL clients: urql on its defaults for queries (GET) and mutations (POST),
+// graphql-ws for subscriptions (see useSubscription in live.ts), both carrying the token signed
+// in with.
 import {
   type AnyVariables,
   Client,
   type CombinedError,
   type DocumentInput,
-  type ExecutionResult,
   fetchExchange,
-  subscriptionExchange,
 } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 
@@ -38,20 +37,29 @@ export interface Problem {
  */
 export function problemsOf(error: CombinedError | undefined): Problem[] {
   if (!error) return [];
-  if (error.graphQLErrors.length > 0) {
-    return error.graphQLErrors.map((graphQLError) => {
-      const code = String(graphQLError.extensions?.code ?? 'ERROR');
-      const engine = graphQLError.extensions?.engine;
-      return typeof engine === 'string'
-        ? { code, message: graphQLError.message, engine }
-        : { code, message: graphQLError.message };
-    });
-  }
+  if (error.graphQLErrors.length > 0) return problemsOfErrors(error.graphQLErrors);
   const response = error.response as Response | undefined;
   if (response?.status === 401) {
     return [{ code: 'UNAUTHENTICATED', message: 'The token is missing or not valid.' }];
   }
   return [{ code: 'NETWORK', message: error.networkError?.message ?? error.message }];
+}
+
+/** A GraphQL error as the server sends it (urql's GraphQLError and graphql-ws' payloads are both). */
+export interface ServerError {
+  readonly message: string;
+  readonly extensions?: { readonly [key: string]: unknown } | undefined;
+}
+
+/** One problem per GraphQL error, by its `extensions.code`. */
+export function problemsOfErrors(errors: readonly ServerError[]): Problem[] {
+  return errors.map((error) => {
+    const code = String(error.extensions?.code ?? 'ERROR');
+    const engine = error.extensions?.engine;
+    return typeof engine === 'string'
+      ? { code, message: error.message, engine }
+      : { code, message: error.message };
+  });
 }
 
 /** The first problem of a failed operation, or null when it did not fail. */
@@ -83,24 +91,8 @@ export function createApi(token: string | null): Api {
     url: '/graphql',
     requestPolicy: 'network-only',
     fetchOptions: () => (authorization ? { headers: { authorization } } : {}),
-    exchanges: [
-      fetchExchange,
-      subscriptionExchange({
-        forwardSubscription: (request) => ({
-          subscribe: (sink) => ({
-            unsubscribe: ws.subscribe(
-              { ...request, query: request.query ?? '' },
-              {
-                // graphql-ws and urql describe the same result with different optional fields.
-                next: (result) => sink.next(result as ExecutionResult),
-                error: (error) => sink.error(error),
-                complete: () => sink.complete(),
-              },
-            ),
-          }),
-        }),
-      }),
-    ],
+    // No subscriptionExchange: subscriptions go to `ws` directly (useSubscription, live.ts).
+    exchanges: [fetchExchange],
   });
   return { client, ws, token, dispose: () => void ws.dispose() };
 }

@@ -479,6 +479,9 @@ function Logs({
 }: Pick<ViewProps, 'api' | 'report'> & { engine: string; id: string }) {
   const [lines, setLines] = useState<readonly Line[]>([]);
   const [follow, setFollow] = useState(true);
+  // The server ended the stream: the container stopped (or its engine went away). No more
+  // lines come until the panel is opened again.
+  const [ended, setEnded] = useState(false);
   const [search, setSearch] = useState('');
   const counter = useRef(0);
   const box = useRef<HTMLPreElement>(null);
@@ -493,6 +496,8 @@ function Logs({
       setLines((current) => [...current.slice(-(MAX_LINES - 1)), line]);
     },
     report,
+    true,
+    () => setEnded(true),
   );
   useEffect(() => {
     if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
@@ -518,6 +523,11 @@ function Logs({
           />
           follow
         </label>
+        {ended && (
+          <span class="ended" data-testid="logs-ended">
+            stream ended
+          </span>
+        )}
       </div>
       <pre ref={box} data-testid="logs">
         {shown.map((line) => (

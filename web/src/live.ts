@@ -1,13 +1,30 @@
 // Hooks over the API: a subscription's messages as they come, and a clock for ages.
-import type { AnyVariables, DocumentInput } from '@urql/core';
+import { type DocumentInput, stringifyDocument } from '@urql/core';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type Api, type Problem, problemsOf } from './api.ts';
+import { type Api, type Problem, problemsOfErrors } from './api.ts';
+
+/** What a failed subscription tells the user: graphql-ws hands over errors of several kinds. */
+function problemsOfSubscriptionError(error: unknown): Problem[] {
+  // The server's `error` message: the operation was refused (validation, access...).
+  if (Array.isArray(error)) return problemsOfErrors(error);
+  // A close the client does not retry (e.g. 4403 forbidden), or a failure of its own.
+  if (error instanceof CloseEvent) {
+    return [{ code: 'NETWORK', message: `connection closed (${error.code}: ${error.reason})` }];
+  }
+  return [{ code: 'NETWORK', message: error instanceof Error ? error.message : String(error) }];
+}
 
 /**
- * Subscribes while mounted (and while `enabled`), calling `onMessage` with each
- * message's data and `onProblem` with a failure; re-subscribes when `key` changes.
+ * Subscribes while mounted (and while `enabled`), calling `onMessage` once with each
+ * message's data, `onProblem` with a failure, and `onComplete` when the server ends the
+ * subscription (e.g. a followed container stopped); re-subscribes when `key` changes.
+ *
+ * Straight over graphql-ws, whose sink gets each `next` message once. Not through urql's
+ * client: it treats a subscription as one result that changes, and its subscriptionExchange
+ * marks the end by emitting the last result once more (merged with `hasNext: false`), which a
+ * list of messages shows twice (the last log line of a stopped container, say).
  */
-export function useSubscription<Data, Variables extends AnyVariables>(
+export function useSubscription<Data, Variables extends Record<string, unknown>>(
   api: Api,
   document: DocumentInput<Data, Variables>,
   variables: Variables,
@@ -15,16 +32,41 @@ export function useSubscription<Data, Variables extends AnyVariables>(
   onMessage: (data: Data) => void,
   onProblem: (problem: Problem) => void,
   enabled = true,
+  onComplete: () => void = () => {},
 ): void {
-  const handlers = useRef({ onMessage, onProblem });
-  handlers.current = { onMessage, onProblem };
+  const handlers = useRef({ onMessage, onProblem, onComplete });
+  handlers.current = { onMessage, onProblem, onComplete };
   useEffect(() => {
     if (!enabled) return;
-    const { unsubscribe } = api.client.subscription(document, variables).subscribe((result) => {
-      for (const problem of problemsOf(result.error)) handlers.current.onProblem(problem);
-      if (result.data) handlers.current.onMessage(result.data);
-    });
-    return unsubscribe;
+    // graphql-ws calls `complete` also after an unsubscribe of ours: what comes once this
+    // effect is cleaned up (unmounted, or re-subscribing for a new key) is not this
+    // subscription's news.
+    let active = true;
+    const unsubscribe = api.ws.subscribe<Data>(
+      { query: stringifyDocument(document), variables },
+      {
+        next: (result) => {
+          if (!active) return;
+          for (const problem of problemsOfErrors(result.errors ?? [])) {
+            handlers.current.onProblem(problem);
+          }
+          if (result.data) handlers.current.onMessage(result.data);
+        },
+        error: (error) => {
+          if (!active) return;
+          for (const problem of problemsOfSubscriptionError(error)) {
+            handlers.current.onProblem(problem);
+          }
+        },
+        complete: () => {
+          if (active) handlers.current.onComplete();
+        },
+      },
+    );
+    return () => {
+      active = false;
+      unsubscribe();
+    };
   }, [api, document, key, enabled]);
 }
 
