@@ -13,7 +13,9 @@
  * each server variables of its own as JSON ('{"DOCKERGRAPH_COMPILED_EXECUTION":"on"}');
  * with one folder for both, the bench compares two settings. BENCH_SIZE (default 50)
  * containers; BENCH_BLOCKS (default 12) blocks of BENCH_RUNS (default 150) questions each per
- * server; BENCH_CONCURRENCY (default 1) questions in flight at once.
+ * server; BENCH_CONCURRENCY (default 1) questions in flight at once; BENCH_QUESTIONS=nested
+ * asks only some of the questions; CPU_PROF=dir writes server B's CPU profile there when it
+ * stops (`node --cpu-prof`; source maps are beside the bundle).
  */
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
@@ -30,6 +32,7 @@ import {
   percentile,
   productionViewerEnv,
   removeBenchObjects,
+  statusMiB,
   writerOf,
 } from './helpers.ts';
 
@@ -41,6 +44,8 @@ const WARMUP = 1_000;
 const aDirectory = process.env.A_DIR;
 if (!aDirectory) throw new Error('A_DIR must name a folder holding a build of the server');
 const bDirectory = process.env.B_DIR;
+const profileDir = process.env.CPU_PROF;
+const askedQuestions = process.env.BENCH_QUESTIONS?.split(',');
 const envOf = (name: string): Record<string, string> => {
   const text = process.env[name];
   return text ? (JSON.parse(text) as Record<string, string>) : {};
@@ -93,7 +98,12 @@ async function launch(name: 'A' | 'B', directory: string | undefined): Promise<S
       LOG_LEVEL: 'info',
       ...envOf(`${name}_ENV`),
     },
-    directory ? { directory } : {},
+    {
+      ...(directory ? { directory } : {}),
+      ...(name === 'B' && profileDir
+        ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }
+        : {}),
+    },
   );
   return {
     name,
@@ -155,9 +165,10 @@ try {
     `${SIZE} containers, ${BLOCKS} blocks of ${RUNS} questions per server and question, ${CONCURRENCY} in flight; A: ${aDirectory} ${process.env.A_ENV ?? ''}; B: ${bDirectory ?? 'this checkout'} ${process.env.B_ENV ?? ''}\n\n`,
   );
   process.stdout.write(
-    '| question | A CPU per question (ms) | B CPU per question (ms) | B / A CPU | B / A per pair (min to max) | A p50 (ms) | B p50 (ms) |\n| --- | --- | --- | --- | --- | --- | --- |\n',
+    '| question | A CPU per question (ms) | B CPU per question (ms) | B / A CPU | B / A per pair (min to max) | A p50 (ms) | B p50 (ms) | A / B RSS after (MiB) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n',
   );
   for (const [question, query] of Object.entries(QUESTIONS)) {
+    if (askedQuestions && !askedQuestions.includes(question)) continue;
     const body = JSON.stringify({ query, variables: { labels: [label] } });
     for (const side of sides) for (let index = 0; index < WARMUP; index++) await ask(side, body);
     const results = {
@@ -175,7 +186,7 @@ try {
     const cpuA = median(results.A.map((each) => each.cpuMs));
     const cpuB = median(results.B.map((each) => each.cpuMs));
     process.stdout.write(
-      `| ${question} | ${cpuA.toFixed(2)} | ${cpuB.toFixed(2)} | ${(cpuB / cpuA).toFixed(3)} | ${Math.min(...pairRatios).toFixed(2)} to ${Math.max(...pairRatios).toFixed(2)} | ${median(results.A.map((each) => each.p50)).toFixed(2)} | ${median(results.B.map((each) => each.p50)).toFixed(2)} |\n`,
+      `| ${question} | ${cpuA.toFixed(2)} | ${cpuB.toFixed(2)} | ${(cpuB / cpuA).toFixed(3)} | ${Math.min(...pairRatios).toFixed(2)} to ${Math.max(...pairRatios).toFixed(2)} | ${median(results.A.map((each) => each.p50)).toFixed(2)} | ${median(results.B.map((each) => each.p50)).toFixed(2)} | ${statusMiB(a.pid).toFixed(0)} / ${statusMiB(b.pid).toFixed(0)} |\n`,
     );
   }
 } finally {

@@ -1,7 +1,7 @@
 // The dashboard in real Chromium, every other host blocked, against the private engine behind
 // a fault proxy: sign-in, containers appearing live, the stop button, logs, a viewer's page
 // without actions, and an engine outage shown and recovered from. Screenshots go to artifacts/.
-import type { Browser } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readContainerLogs } from '../../src/docker/containers.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
@@ -27,8 +27,13 @@ describe('dashboard', () => {
   let admin: WatchedPage;
 
   /** Opens the dashboard in a page of its own and signs in with `token`. */
-  async function signIn(token: string, viewport?: { width: number; height: number }) {
+  async function signIn(
+    token: string,
+    viewport?: { width: number; height: number },
+    prepare?: (page: Page) => Promise<void>,
+  ) {
     const watched = await watchedPage(browser, [new URL(live.server.url).host], viewport);
+    await prepare?.(watched.page);
     await watched.page.goto(`${live.server.url}/dashboard`);
     await watched.page.getByLabel('Token').fill(token);
     await watched.page.getByRole('button', { name: 'Sign in' }).click();
@@ -92,6 +97,17 @@ describe('dashboard', () => {
       .poll(() => page.locator('tr.group', { hasText: 'compose project shop' }).count())
       .toBe(1);
     await row.getByRole('button', { name }).click();
+    // The details panel: the container's own facts, as the engine tells them.
+    const details = page.getByRole('complementary', { name: 'Container details' });
+    const shortId = (await dockerCli('inspect', '-f', '{{.Id}}', name)).slice(0, 12);
+    await expect
+      .poll(async () => (await details.locator('dl').allTextContents()).join(''), {
+        timeout: 20_000,
+      })
+      .toContain(shortId);
+    const facts = (await details.locator('dl').textContent()) ?? '';
+    expect(facts).toContain(BASE_IMAGE);
+    expect(facts).toContain('echo "line $i"');
     const logs = page.getByTestId('logs');
     await expect.poll(() => logs.innerText(), { timeout: 20_000 }).toMatch(/line \d+/);
     await expect.poll(() => page.locator('.logs .stderr').count()).toBeGreaterThan(0);
@@ -155,6 +171,40 @@ describe('dashboard', () => {
     await page.locator(`tr[data-container="${name}"]`).getByRole('button', { name }).click();
     expect(admin.blocked).toEqual([]);
     expect(admin.errors).toEqual([]);
+  });
+
+  it('shows each log line once after its connection to the server dropped and came back', async () => {
+    // The page's WebSockets to the server pass through the test, which drops them as a
+    // network failure would; graphql-ws connects again and subscribes anew.
+    const connections: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+    const { page, blocked } = await signIn(tokens.admin, undefined, (opened) =>
+      opened.routeWebSocket(/\/graphql$/, (socket) => {
+        connections.push({ page: socket, server: socket.connectToServer() });
+      }),
+    );
+    await page.locator(`tr[data-container="${name}"]`).getByRole('button', { name }).click();
+    const lines = page.locator('[data-testid="logs"] .line');
+    await expect.poll(() => lines.count(), { timeout: 20_000 }).toBeGreaterThan(4);
+    const before = await lines.allTextContents();
+    const dropped = connections.length;
+    for (const connection of connections) {
+      await connection.server.close();
+      await connection.page.close({ code: 1001, reason: 'network dropped' });
+    }
+    await expect.poll(() => connections.length, { timeout: 30_000 }).toBeGreaterThan(dropped);
+    // The tail comes again after the new connection: lines written after the drop appear,
+    // and every line ("line 7", "warn 7": each text is written once) is shown once.
+    await expect
+      .poll(async () => (await lines.allTextContents()).some((line) => !before.includes(line)), {
+        timeout: 20_000,
+      })
+      .toBe(true);
+    const after = await lines.allTextContents();
+    expect(new Set(after).size).toBe(after.length);
+    // Nothing lost at the seam: the last line shown before the drop is still there.
+    expect(after).toContain(before.at(-1));
+    expect(blocked).toEqual([]);
+    await page.context().close();
   });
 
   it('puts a container under its compose project, and those of no project under a header of their own', async () => {

@@ -365,7 +365,10 @@ export function ContainersView({ api, report, resync, engines, scope }: ViewProp
   );
 }
 
-type Details = NonNullable<DashboardContainerDetailsQuery['container']>;
+type Details = Extract<
+  NonNullable<DashboardContainerDetailsQuery['node']>,
+  { __typename: 'Container' }
+>;
 
 function ContainerDetails({
   id,
@@ -385,7 +388,7 @@ function ContainerDetails({
     // `id` is the global ID: it finds the container on its own engine.
     void runQuery(api, ContainerDetailsQuery, { id }).then(({ data, problems }) => {
       for (const problem of problems) report(problem);
-      if (data?.container) setDetails(data.container);
+      if (data?.node?.__typename === 'Container') setDetails(data.node);
     });
   }, [api, id, report, version]);
   return (
@@ -497,7 +500,14 @@ function Logs({
     },
     report,
     true,
-    () => setEnded(true),
+    {
+      onComplete: () => setEnded(true),
+      // The tail comes again from the start.
+      onRestart: () => {
+        setLines([]);
+        setEnded(false);
+      },
+    },
   );
   useEffect(() => {
     if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;

@@ -14,10 +14,19 @@ function problemsOfSubscriptionError(error: unknown): Problem[] {
   return [{ code: 'NETWORK', message: error instanceof Error ? error.message : String(error) }];
 }
 
+/** What {@link useSubscription} is told besides messages and problems. */
+export interface SubscriptionEnds {
+  readonly onComplete?: () => void;
+  readonly onRestart?: () => void;
+}
+
 /**
  * Subscribes while mounted (and while `enabled`), calling `onMessage` once with each
- * message's data, `onProblem` with a failure, and `onComplete` when the server ends the
- * subscription (e.g. a followed container stopped); re-subscribes when `key` changes.
+ * message's data, `onProblem` with a failure, `onComplete` when the server ends the
+ * subscription (e.g. a followed container stopped), and `onRestart` when graphql-ws
+ * subscribed again after the connection dropped and came back (the server restarted, the
+ * network failed): a stream that begins with history (a log tail) then sends it again, so
+ * what was shown of it is to be dropped first. Re-subscribes when `key` changes.
  *
  * Straight over graphql-ws, whose sink gets each `next` message once. Not through urql's
  * client: it treats a subscription as one result that changes, and its subscriptionExchange
@@ -32,12 +41,17 @@ export function useSubscription<Data, Variables extends Record<string, unknown>>
   onMessage: (data: Data) => void,
   onProblem: (problem: Problem) => void,
   enabled = true,
-  onComplete: () => void = () => {},
+  { onComplete = () => {}, onRestart = () => {} }: SubscriptionEnds = {},
 ): void {
-  const handlers = useRef({ onMessage, onProblem, onComplete });
-  handlers.current = { onMessage, onProblem, onComplete };
+  const handlers = useRef({ onMessage, onProblem, onComplete, onRestart });
+  handlers.current = { onMessage, onProblem, onComplete, onRestart };
   useEffect(() => {
     if (!enabled) return;
+    // graphql-ws re-sends every subscription once the connection it retried is acknowledged,
+    // before any message of theirs comes.
+    const stopListening = api.ws.on('connected', (_socket, _payload, wasRetry) => {
+      if (wasRetry) handlers.current.onRestart();
+    });
     // graphql-ws calls `complete` also after an unsubscribe of ours: what comes once this
     // effect is cleaned up (unmounted, or re-subscribing for a new key) is not this
     // subscription's news.
@@ -65,6 +79,7 @@ export function useSubscription<Data, Variables extends Record<string, unknown>>
     );
     return () => {
       active = false;
+      stopListening();
       unsubscribe();
     };
   }, [api, document, key, enabled]);

@@ -67,8 +67,10 @@ export const StatsSubscription = graphql(`
 `);
 
 export const ContainerDetailsQuery = graphql(`
-  query DashboardContainerDetails($id: String!) {
-    container(idOrName: $id) {
+  query DashboardContainerDetails($id: ID!) {
+    node(id: $id) {
+      __typename
+      ... on Container {
       ...DashboardContainer
       command
       platform
@@ -82,6 +84,7 @@ export const ContainerDetailsQuery = graphql(`
       hostConfig { networkMode privileged memoryBytes restartPolicy { name } }
       mounts { type source destination readWrite volume { name } }
       networks { networkName ipAddress gateway macAddress }
+      }
     }
   }
 `);
