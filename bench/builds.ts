@@ -28,7 +28,9 @@ import { launchBuiltServer } from '../test/helpers/server-process.ts';
 import {
   benchContainerBody,
   cpuTimes,
+  FLAT_QUESTION,
   median,
+  NESTED_QUESTION,
   percentile,
   productionViewerEnv,
   removeBenchObjects,
@@ -51,23 +53,7 @@ const envOf = (name: string): Record<string, string> => {
   return text ? (JSON.parse(text) as Record<string, string>) : {};
 };
 
-const QUESTIONS = {
-  flat: `query Flat($labels: [String!]!) {
-  containers(filter: { labels: $labels }) {
-    edges { node { id name state status created labels { name value } } }
-  }
-}`,
-  nested: `query Nested($labels: [String!]!) {
-  containers(filter: { labels: $labels }) {
-    edges { node {
-      id name state status
-      image { id tags }
-      networks { networkName ipAddress network { name } }
-      mounts { destination volume { name } }
-    } }
-  }
-}`,
-} as const;
+const QUESTIONS = { flat: FLAT_QUESTION, nested: NESTED_QUESTION } as const;
 
 const engineOptions = {
   dir: process.env.DOCKERGRAPH_ENGINE_DIR ?? '/tmp/dockergraph-bench-e',

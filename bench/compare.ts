@@ -55,7 +55,9 @@ import { launchBuiltServer } from '../test/helpers/server-process.ts';
 import {
   benchContainerBody,
   cpuTimes,
+  FLAT_QUESTION as FLAT,
   metricSum,
+  NESTED_QUESTION as NESTED,
   NODE_BUNDLE_OPTIONS,
   percentile,
   productionViewerEnv,
@@ -77,21 +79,6 @@ const SERVER_WARMUP = Number(process.env.BENCH_SERVER_WARMUP ?? 1_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 0);
 const CREATE_PARALLEL = 6;
 
-const FLAT = `query Flat($labels: [String!]!) {
-  containers(filter: { labels: $labels }) {
-    edges { node { id name state status created labels { name value } } }
-  }
-}`;
-const NESTED = `query Nested($labels: [String!]!) {
-  containers(filter: { labels: $labels }) {
-    edges { node {
-      id name state status
-      image { id tags }
-      networks { networkName ipAddress network { name } }
-      mounts { destination volume { name } }
-    } }
-  }
-}`;
 const FIRST = `query First($labels: [String!]!) {
   containers(filter: { labels: $labels }, first: 50) {
     edges { node { id name state status created } }

@@ -24,6 +24,25 @@ export function overviewQuery(name: string): string {
 }`;
 }
 
+/** bench:compare's and bench:builds' flat question: a labelled set's containers, fields of the list only. */
+export const FLAT_QUESTION = `query Flat($labels: [String!]!) {
+  containers(filter: { labels: $labels }) {
+    edges { node { id name state status created labels { name value } } }
+  }
+}`;
+
+/** The nested question: the same with image, networks and mounts with their volume. */
+export const NESTED_QUESTION = `query Nested($labels: [String!]!) {
+  containers(filter: { labels: $labels }) {
+    edges { node {
+      id name state status
+      image { id tags }
+      networks { networkName ipAddress network { name } }
+      mounts { destination volume { name } }
+    } }
+  }
+}`;
+
 /** The `POST /containers/create` body of a bench container: the shape both benches list. */
 export function benchContainerBody(run: string, set: string) {
   return {

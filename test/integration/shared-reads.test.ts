@@ -227,7 +227,7 @@ describe('shared engine reads through GraphQL', () => {
 });
 
 describe('shared engine reads of subscribers', () => {
-  const SUBSCRIBERS = 16;
+  const SUBSCRIBERS = 32;
   const limited = randomToken();
   let live: LiveServer;
 
@@ -280,13 +280,14 @@ describe('shared engine reads of subscribers', () => {
     // A limited principal's container is found in the list of the containers it sees, then
     // inspected: two steps. In each, the first subscriber's read goes at once (nothing else
     // is in flight) and the others are held to the end of the turn and join the second. The
-    // lists are answered in at most two turns, so the inspects come in at most two waves:
-    // at most two lists and four inspects, however many subscribers (one each before).
+    // reads come in waves, one per turn of the event loop in which the previous step's
+    // answers arrive: two normally, a few more on a loaded machine (it once took three); a
+    // handful in all, however many subscribers, where each read alone before (32 each).
     const lists = calls.filter((call) => call === 'GET /containers/json');
     const inspects = calls.filter((call) => call === `GET /containers/${id}/json`);
     expect(lists.length).toBeGreaterThan(0);
-    expect(lists.length).toBeLessThanOrEqual(2);
+    expect(lists.length).toBeLessThanOrEqual(4);
     expect(inspects.length).toBeGreaterThan(0);
-    expect(inspects.length).toBeLessThanOrEqual(4);
+    expect(inspects.length).toBeLessThanOrEqual(8);
   });
 });
