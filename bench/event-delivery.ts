@@ -18,7 +18,8 @@
  * One warm-up round, then ROUNDS (default 3) rounds: each is printed, and their medians.
  *
  * `npm run bench:events` (starts the private engine if needed, builds the server; removes
- * the containers it made). SUBSCRIBERS=n and ROUNDS=n change the counts; CPU_PROF=dir runs
+ * the containers it made). SUBSCRIBERS=n and ROUNDS=n change the counts; BENCH_CLIENT=graphql-ws
+ * times each event in graphql-ws's own client instead of at its socket (see event-clients.ts); CPU_PROF=dir runs
  * the server with `node --cpu-prof --cpu-prof-dir=dir` (source maps are beside the bundle);
  * SERVER_DIR=dir runs the build in dir (a copy of dist/server/ made before a change) instead
  * of building this checkout's; SERVER_NODE_OPTIONS="--flag …" gives node flags to the server;
@@ -50,6 +51,8 @@ import {
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+/** How the clients read (bench/event-clients.ts): `raw` (default) or `graphql-ws`. */
+const CLIENT = process.env.BENCH_CLIENT ?? 'raw';
 const CONTAINERS = 10;
 const EVENTS_PER_CLIENT = CONTAINERS * 4;
 const run = `bench-events-${process.pid}`;
@@ -109,6 +112,7 @@ const clients = spawn(
     label,
     String(EVENTS_PER_CLIENT),
     token,
+    CLIENT,
   ],
   { stdio: ['pipe', 'pipe', 'inherit'] },
 );
@@ -211,7 +215,7 @@ try {
   const peak = statusOfServerMiB('VmHWM');
   const fixed = (value: number) => value.toFixed(1);
   process.stdout.write(
-    `${SUBSCRIBERS} subscribers, ${EVENTS_PER_CLIENT} events each per round (${SUBSCRIBERS * EVENTS_PER_CLIENT} deliveries), upstream /events connections: ${upstream}; built server (node ${process.version}, pid ${serverPid})\n`,
+    `${SUBSCRIBERS} subscribers, ${EVENTS_PER_CLIENT} events each per round (${SUBSCRIBERS * EVENTS_PER_CLIENT} deliveries), upstream /events connections: ${upstream}; clients: ${CLIENT}; built server (node ${process.version}, pid ${serverPid})\n`,
   );
   process.stdout.write(
     "| round | delivered in (s) | p50 (ms) | p99 (ms) | max (ms) | engine's own stream p50 / max (ms) | server CPU user + system (s) | clients' CPU (s) | server RSS after it (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",

@@ -77,18 +77,18 @@ describe('npm start with an engines file', () => {
       }),
     );
     try {
-      // The subscription is running once the server holds fleet-b's upstream (its metrics say
-      // so): the removal below must end it, not find it unstarted.
+      // The subscription is running once the server counts it and holds fleet-b's upstream
+      // (its metrics say so): the removal below must end it, not find it unstarted. The
+      // upstream alone does not tell: fleet-b's read model holds it open from the start.
       await waitFor(
         async () => {
           const metrics = await (await fetch(`${url}/metrics`)).text();
-          return metrics.includes(
-            'dockergraph_upstream_streams_open{engine="fleet-b",kind="events"} 1',
-          )
+          return metrics.includes('dockergraph_subscriptions_open{transport="websocket"} 1') &&
+            metrics.includes('dockergraph_upstream_streams_open{engine="fleet-b",kind="events"} 1')
             ? true
             : undefined;
         },
-        { timeoutMs: 30_000, what: "fleet-b's event upstream" },
+        { timeoutMs: 30_000, what: "the subscription, and fleet-b's event upstream" },
       );
 
       // fleet-b out, fleet-c in (as JSON now), fleet-a relabelled.
