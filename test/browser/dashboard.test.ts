@@ -173,12 +173,18 @@ describe('dashboard', () => {
     expect(admin.errors).toEqual([]);
   });
 
-  it('shows each log line once after its connection to the server dropped and came back', async () => {
+  it('after its connection to the server dropped and came back, shows each log line once and what changed meanwhile', async () => {
     // The page's WebSockets to the server pass through the test, which drops them as a
-    // network failure would; graphql-ws connects again and subscribes anew.
+    // network failure would, and refuses new ones while `down`; graphql-ws keeps trying, then
+    // connects again and subscribes anew.
     const connections: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+    let down = false;
     const { page, blocked } = await signIn(tokens.admin, undefined, (opened) =>
       opened.routeWebSocket(/\/graphql$/, (socket) => {
+        if (down) {
+          void socket.close({ code: 1001, reason: 'network still down' });
+          return;
+        }
         connections.push({ page: socket, server: socket.connectToServer() });
       }),
     );
@@ -187,11 +193,28 @@ describe('dashboard', () => {
     await expect.poll(() => lines.count(), { timeout: 20_000 }).toBeGreaterThan(4);
     const before = await lines.allTextContents();
     const dropped = connections.length;
+    down = true;
     for (const connection of connections) {
       await connection.server.close();
       await connection.page.close({ code: 1001, reason: 'network dropped' });
     }
+    // Meanwhile a container appears, whose event no subscription of the page receives.
+    const offline = fixtures.name('dash-offline');
+    await dockerCli(
+      'create',
+      '--name',
+      offline,
+      '--label',
+      `${TEST_LABEL}=${fixtures.run}`,
+      BASE_IMAGE,
+      'true',
+    );
+    down = false;
     await expect.poll(() => connections.length, { timeout: 30_000 }).toBeGreaterThan(dropped);
+    // The list is read again once the connection is back.
+    await expect
+      .poll(() => page.locator(`tr[data-container="${offline}"]`).count(), { timeout: 20_000 })
+      .toBe(1);
     // The tail comes again after the new connection: lines written after the drop appear,
     // and every line ("line 7", "warn 7": each text is written once) is shown once.
     await expect
@@ -205,6 +228,7 @@ describe('dashboard', () => {
     expect(after).toContain(before.at(-1));
     expect(blocked).toEqual([]);
     await page.context().close();
+    await dockerCli('rm', offline);
   });
 
   it('puts a container under its compose project, and those of no project under a header of their own', async () => {

@@ -88,6 +88,9 @@ function EngineFeeds({
       else if (update.container) onUpdate(update.container);
     },
     report,
+    true,
+    // Changes made while the connection was down were never sent: list again.
+    { onRestart: onResync },
   );
   useSubscription(
     api,
