@@ -41,6 +41,41 @@ describe('dashboard', () => {
     return watched;
   }
 
+  /**
+   * Signs in with a page whose WebSockets to the server pass through the test, which can drop
+   * them as a network failure would (`drop`) and refuse new ones until `restore`; graphql-ws
+   * keeps trying, then connects again and subscribes anew (`reconnected`).
+   */
+  async function signInDroppable() {
+    const connections: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+    let down = false;
+    let dropped = 0;
+    const watched = await signIn(tokens.admin, undefined, (opened) =>
+      opened.routeWebSocket(/\/graphql$/, (socket) => {
+        if (down) {
+          void socket.close({ code: 1001, reason: 'network still down' });
+          return;
+        }
+        connections.push({ page: socket, server: socket.connectToServer() });
+      }),
+    );
+    return {
+      ...watched,
+      async drop() {
+        down = true;
+        dropped = connections.length;
+        for (const connection of connections) {
+          await connection.server.close();
+          await connection.page.close({ code: 1001, reason: 'network dropped' });
+        }
+      },
+      async restore() {
+        down = false;
+        await expect.poll(() => connections.length, { timeout: 30_000 }).toBeGreaterThan(dropped);
+      },
+    };
+  }
+
   beforeAll(async () => {
     proxy = await startFaultProxy();
     live = await startLiveServer(proxy.dockerHost, {
@@ -174,30 +209,12 @@ describe('dashboard', () => {
   });
 
   it('after its connection to the server dropped and came back, shows each log line once and what changed meanwhile', async () => {
-    // The page's WebSockets to the server pass through the test, which drops them as a
-    // network failure would, and refuses new ones while `down`; graphql-ws keeps trying, then
-    // connects again and subscribes anew.
-    const connections: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
-    let down = false;
-    const { page, blocked } = await signIn(tokens.admin, undefined, (opened) =>
-      opened.routeWebSocket(/\/graphql$/, (socket) => {
-        if (down) {
-          void socket.close({ code: 1001, reason: 'network still down' });
-          return;
-        }
-        connections.push({ page: socket, server: socket.connectToServer() });
-      }),
-    );
+    const { page, blocked, drop, restore } = await signInDroppable();
     await page.locator(`tr[data-container="${name}"]`).getByRole('button', { name }).click();
     const lines = page.locator('[data-testid="logs"] .line');
     await expect.poll(() => lines.count(), { timeout: 20_000 }).toBeGreaterThan(4);
     const before = await lines.allTextContents();
-    const dropped = connections.length;
-    down = true;
-    for (const connection of connections) {
-      await connection.server.close();
-      await connection.page.close({ code: 1001, reason: 'network dropped' });
-    }
+    await drop();
     // Meanwhile a container appears, whose event no subscription of the page receives.
     const offline = fixtures.name('dash-offline');
     await dockerCli(
@@ -209,8 +226,7 @@ describe('dashboard', () => {
       BASE_IMAGE,
       'true',
     );
-    down = false;
-    await expect.poll(() => connections.length, { timeout: 30_000 }).toBeGreaterThan(dropped);
+    await restore();
     // The list is read again once the connection is back.
     await expect
       .poll(() => page.locator(`tr[data-container="${offline}"]`).count(), { timeout: 20_000 })
@@ -229,6 +245,46 @@ describe('dashboard', () => {
     expect(blocked).toEqual([]);
     await page.context().close();
     await dockerCli('rm', offline);
+  });
+
+  it('after its connection to the server dropped and came back, shows the events of the outage, each once', async () => {
+    const { page, blocked, drop, restore } = await signInDroppable();
+    await page.getByRole('link', { name: 'events' }).click();
+    const events = page.getByTestId('events');
+    const seen = fixtures.name('dash-seen');
+    await dockerCli(
+      'create',
+      '--name',
+      seen,
+      '--label',
+      `${TEST_LABEL}=${fixtures.run}`,
+      BASE_IMAGE,
+      'true',
+    );
+    await expect
+      .poll(() => events.locator('li', { hasText: seen }).count(), { timeout: 20_000 })
+      .toBe(1);
+    await drop();
+    const missed = fixtures.name('dash-missed');
+    await dockerCli(
+      'create',
+      '--name',
+      missed,
+      '--label',
+      `${TEST_LABEL}=${fixtures.run}`,
+      BASE_IMAGE,
+      'true',
+    );
+    await restore();
+    // Replayed from the engine's own record once the connection is back.
+    await expect
+      .poll(() => events.locator('li', { hasText: missed }).count(), { timeout: 20_000 })
+      .toBe(1);
+    // The replay starts at the last event shown, which is not shown twice.
+    expect(await events.locator('li', { hasText: seen }).count()).toBe(1);
+    expect(blocked).toEqual([]);
+    await page.context().close();
+    await dockerCli('rm', seen, missed);
   });
 
   it('puts a container under its compose project, and those of no project under a header of their own', async () => {

@@ -133,20 +133,48 @@ function EngineDetails({ api, report, resync, name }: ViewProps & { name: string
 type EventMessage = DashboardEventsSubscription['events'];
 const MAX_EVENTS = 300;
 
+/** An event's identity: a replay sends again the events at the time it starts from. */
+function eventKeyOf(message: EventMessage): string | null {
+  const { event } = message;
+  return event
+    ? `${message.engine.name} ${event.timeNano} ${event.type} ${event.action} ${event.actor.id}`
+    : null;
+}
+
 export function EventsView({ api, report, resync, scope }: ViewProps) {
   const [events, setEvents] = useState<readonly (EventMessage & { key: number })[]>([]);
   const counter = useRef(0);
+  // After the connection came back, the stream starts again from the last event shown (or
+  // from when the view opened), so that the events of the outage are shown too, as far as
+  // the engines still hold them (their last 256).
+  const [since, setSince] = useState<string | null>(null);
+  const openedAt = useRef(new Date().toISOString());
+  const lastTime = useRef<string | null>(null);
+  const shown = useRef(new Set<string>());
   useSubscription(
     api,
     EventsSubscription,
-    { engines: scope ? [...scope] : null },
-    `${scope?.join(',') ?? ''}:${resync}`,
+    { engines: scope ? [...scope] : null, since },
+    `${scope?.join(',') ?? ''}:${resync}:${since ?? ''}`,
     ({ events: message }) => {
+      const key = eventKeyOf(message);
+      if (key !== null) {
+        if (shown.current.has(key)) return;
+        shown.current.add(key);
+        // Enough to recognise what a replay sends again.
+        if (shown.current.size > 2 * MAX_EVENTS) {
+          const [oldest] = shown.current;
+          if (oldest !== undefined) shown.current.delete(oldest);
+        }
+        lastTime.current = message.event?.time ?? lastTime.current;
+      }
       counter.current += 1;
       const entry = { ...message, key: counter.current };
       setEvents((current) => [entry, ...current.slice(0, MAX_EVENTS - 1)]);
     },
     report,
+    true,
+    { onRestart: () => setSince(lastTime.current ?? openedAt.current) },
   );
   return (
     <section>

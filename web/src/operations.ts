@@ -260,8 +260,8 @@ export const EngineQuery = graphql(`
 `);
 
 export const EventsSubscription = graphql(`
-  subscription DashboardEvents($engines: [String!]) {
-    events(engines: $engines) {
+  subscription DashboardEvents($engines: [String!], $since: DateTime) {
+    events(engines: $engines, since: $since) {
       engine { name }
       kind
       reason
