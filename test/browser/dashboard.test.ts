@@ -41,6 +41,19 @@ describe('dashboard', () => {
     return watched;
   }
 
+  /** Creates a container of this run that is never started (a create event, a new row). */
+  async function createStopped(container: string) {
+    await dockerCli(
+      'create',
+      '--name',
+      container,
+      '--label',
+      `${TEST_LABEL}=${fixtures.run}`,
+      BASE_IMAGE,
+      'true',
+    );
+  }
+
   /**
    * Signs in with a page whose WebSockets to the server pass through the test, which can drop
    * them as a network failure would (`drop`) and refuse new ones until `restore`; graphql-ws
@@ -217,15 +230,7 @@ describe('dashboard', () => {
     await drop();
     // Meanwhile a container appears, whose event no subscription of the page receives.
     const offline = fixtures.name('dash-offline');
-    await dockerCli(
-      'create',
-      '--name',
-      offline,
-      '--label',
-      `${TEST_LABEL}=${fixtures.run}`,
-      BASE_IMAGE,
-      'true',
-    );
+    await createStopped(offline);
     await restore();
     // The list is read again once the connection is back.
     await expect
@@ -252,29 +257,13 @@ describe('dashboard', () => {
     await page.getByRole('link', { name: 'events' }).click();
     const events = page.getByTestId('events');
     const seen = fixtures.name('dash-seen');
-    await dockerCli(
-      'create',
-      '--name',
-      seen,
-      '--label',
-      `${TEST_LABEL}=${fixtures.run}`,
-      BASE_IMAGE,
-      'true',
-    );
+    await createStopped(seen);
     await expect
       .poll(() => events.locator('li', { hasText: seen }).count(), { timeout: 20_000 })
       .toBe(1);
     await drop();
     const missed = fixtures.name('dash-missed');
-    await dockerCli(
-      'create',
-      '--name',
-      missed,
-      '--label',
-      `${TEST_LABEL}=${fixtures.run}`,
-      BASE_IMAGE,
-      'true',
-    );
+    await createStopped(missed);
     await restore();
     // Replayed from the engine's own record once the connection is back.
     await expect
