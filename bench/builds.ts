@@ -6,7 +6,8 @@
  * token, the read model on); the same question is asked of them in alternating blocks, so that
  * both see the same machine, and each block's server CPU time per question (user + system,
  * /proc/<pid>/stat) and wall p50 are kept. Prints per question the medians of the blocks and
- * the ratio B / A, with the ratio's range over the pairs of blocks.
+ * the ratio B / A, with the ratio's range over the pairs of blocks, and each server's resident
+ * memory (VmRSS) after the question's blocks.
  *
  * `A_DIR=/tmp/before B_DIR=dist/server npx tsx bench/builds.ts` (folders holding a copy of
  * dist/server/ each; B_DIR defaults to a fresh build of this checkout). A_ENV and B_ENV give
@@ -21,13 +22,12 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { loadConfig } from '../src/config.ts';
-import { DockerClient } from '../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { launchBuiltServer } from '../test/helpers/server-process.ts';
 import {
-  benchContainerBody,
+  benchEngineClient,
   cpuTimes,
+  createBenchSet,
   FLAT_QUESTION,
   median,
   NESTED_QUESTION,
@@ -64,10 +64,7 @@ if (!bDirectory) await buildTargets(TARGETS.filter((target) => target.name === '
 const run = `builds-${process.pid}`;
 const label = `dockergraph.bench.set=${run}`;
 const token = randomBytes(32).toString('base64url');
-const docker = DockerClient.create(
-  resolveDockerEndpoint(loadConfig({ DOCKER_HOST: engine.dockerHost }).docker),
-  { connectTimeoutMs: 5_000, requestTimeoutMs: 60_000 },
-);
+const docker = benchEngineClient(loadConfig({ DOCKER_HOST: engine.dockerHost }).docker);
 const write = writerOf(docker);
 
 interface Side {
@@ -139,12 +136,7 @@ async function block(side: Side, body: string): Promise<{ cpuMs: number; p50: nu
 
 const sides: Side[] = [];
 try {
-  for (let index = 0; index < SIZE; index++) {
-    await write('POST', '/containers/create', {
-      ...benchContainerBody(run, run),
-      Labels: { 'dockergraph.bench': run, 'dockergraph.bench.set': run },
-    });
-  }
+  await createBenchSet(write, run, run, SIZE);
   sides.push(await launch('A', aDirectory), await launch('B', bDirectory));
   const [a, b] = sides as [Side, Side];
   process.stdout.write(

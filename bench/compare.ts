@@ -53,8 +53,8 @@ import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { launchBuiltServer } from '../test/helpers/server-process.ts';
 import {
-  benchContainerBody,
   cpuTimes,
+  createBenchSet,
   FLAT_QUESTION as FLAT,
   metricSum,
   NESTED_QUESTION as NESTED,
@@ -178,23 +178,6 @@ async function engineWrite(method: 'POST' | 'DELETE', path: string, body?: objec
   const text = await answer.body.text();
   if (answer.statusCode >= 300) throw new Error(`${method} ${path}: ${answer.statusCode} ${text}`);
   return text;
-}
-
-async function createSet(count: number, set: string) {
-  await engineWrite('POST', '/volumes/create', {
-    Name: `${run}-${set}`,
-    Labels: { 'dockergraph.bench': run },
-  });
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      await engineWrite('POST', '/containers/create', benchContainerBody(run, set), {
-        name: `${run}-${set}-${index}`,
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: CREATE_PARALLEL }, worker));
 }
 
 interface Named {
@@ -404,7 +387,7 @@ try {
   let made = 0;
   for (const count of SIZES) {
     const set = `n${count}`;
-    await createSet(count, set);
+    await createBenchSet(engineWrite, run, set, count, CREATE_PARALLEL);
     made += count;
     if (count === SIZES[0]) {
       const variables = { labels: [`dockergraph.bench.set=${set}`] };

@@ -31,13 +31,12 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { loadConfig } from '../src/config.ts';
-import { DockerClient } from '../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { streamEvents } from '../src/docker/events.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { launchBuiltServer } from '../test/helpers/server-process.ts';
 import {
+  benchEngineClient,
   cpuTimes,
   median,
   metricSum,
@@ -83,10 +82,7 @@ const {
   ],
   ...(serverDirectory ? { directory: serverDirectory } : {}),
 });
-const engine = DockerClient.create(resolveDockerEndpoint(loadConfig(serverEnv).docker), {
-  connectTimeoutMs: 5_000,
-  requestTimeoutMs: 60_000,
-});
+const engine = benchEngineClient(loadConfig(serverEnv).docker);
 const call = writerOf(engine);
 
 /** A memory field of the server's /proc/<pid>/status in MiB. */

@@ -31,8 +31,7 @@ import { EngineRegistry } from '../src/docker/engine-registry.ts';
 import { createLogger } from '../src/logger.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
 import {
-  benchContainerBody,
-  type EngineWrite,
+  createBenchSet,
   overviewQuery,
   percentile,
   productionViewerEnv,
@@ -86,27 +85,6 @@ const pools: Pool[] = [];
 function clientOf(engine: BenchEngine): DockerClient {
   if (!engine.client) throw new Error(`engine ${engine.name} is not running`);
   return engine.client;
-}
-
-function engineWrite(engine: BenchEngine, ...call: Parameters<EngineWrite>): Promise<string> {
-  return writerOf(clientOf(engine))(...call);
-}
-
-async function createSet(engine: BenchEngine, count: number, set: string): Promise<void> {
-  await engineWrite(engine, 'POST', '/volumes/create', {
-    Name: `${run}-${set}`,
-    Labels: { 'dockergraph.bench': run },
-  });
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      await engineWrite(engine, 'POST', '/containers/create', benchContainerBody(run, set), {
-        name: `${run}-${set}-${index}`,
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: CREATE_PARALLEL }, worker));
 }
 
 /** Removes what this run made on an engine (containers, then their volumes). */
@@ -269,8 +247,10 @@ try {
     const set = `n${perEngine}`;
     const total = perEngine * FLEET_SIZE;
     await Promise.all([
-      ...fleetEngines.map((engine) => createSet(engine, perEngine, set)),
-      createSet(singleEngine, total, set),
+      ...fleetEngines.map((engine) =>
+        createBenchSet(writerOf(clientOf(engine)), run, set, perEngine, CREATE_PARALLEL),
+      ),
+      createBenchSet(writerOf(clientOf(singleEngine)), run, set, total, CREATE_PARALLEL),
     ]);
     const body = JSON.stringify({
       query: QUERY,

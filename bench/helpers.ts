@@ -4,7 +4,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { REQUIRE_BANNER } from '../scripts/build.ts';
-import type { DockerClient } from '../src/docker/client.ts';
+import type { DockerSettings } from '../src/config.ts';
+import { DockerClient } from '../src/docker/client.ts';
+import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { hashToken } from '../src/security/principal.ts';
 import { waitFor } from '../test/helpers/wait-for.ts';
 
@@ -78,6 +80,45 @@ export function writerOf(docker: DockerClient): EngineWrite {
     );
     return response.body.text();
   };
+}
+
+/** A client of the engine the benches make their objects on and read directly. */
+export function benchEngineClient(settings: DockerSettings): DockerClient {
+  return DockerClient.create(resolveDockerEndpoint(settings), {
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs: 60_000,
+  });
+}
+
+/**
+ * Creates the set `set` of run `run`: the labelled volume its containers mount (so that
+ * {@link removeBenchObjects} removes it too), then `count` containers, created and not
+ * started, `parallel` creates at a time. Answers their ids.
+ */
+export async function createBenchSet(
+  write: EngineWrite,
+  run: string,
+  set: string,
+  count: number,
+  parallel = 1,
+): Promise<string[]> {
+  await write('POST', '/volumes/create', {
+    Name: `${run}-${set}`,
+    Labels: { 'dockergraph.bench': run },
+  });
+  const ids: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      const created = await write('POST', '/containers/create', benchContainerBody(run, set), {
+        name: `${run}-${set}-${index}`,
+      });
+      ids.push((JSON.parse(created) as { Id: string }).Id);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return ids;
 }
 
 /** Removes what run `run` made on an engine: its containers, then their volumes. */

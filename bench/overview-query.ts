@@ -6,13 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { DockerClient } from '../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
 import { hashToken } from '../src/security/principal.ts';
 import {
-  benchContainerBody,
+  benchEngineClient,
+  createBenchSet,
   overviewQuery,
   percentile,
   removeBenchObjects,
@@ -48,26 +47,14 @@ const config = loadConfig({
     ],
   }),
 });
-const docker = DockerClient.create(resolveDockerEndpoint(config.docker), {
-  connectTimeoutMs: 5_000,
-  requestTimeoutMs: 60_000,
-});
+const docker = benchEngineClient(config.docker);
 const app = createApp(config, { docker, logger: createLogger('silent') });
 
 const engine = writerOf(docker);
 
 async function createContainers(count: number, set: string) {
-  await engine('POST', '/volumes/create', {
-    Name: `${run}-${set}`,
-    Labels: { 'dockergraph.bench': run },
-  });
-  for (let index = 0; index < count; index++) {
-    const created = JSON.parse(
-      await engine('POST', '/containers/create', benchContainerBody(run, set), {
-        name: `${run}-${set}-${index}`,
-      }),
-    ) as { Id: string };
-    await engine('POST', `/containers/${created.Id}/start`);
+  for (const id of await createBenchSet(engine, run, set, count)) {
+    await engine('POST', `/containers/${id}/start`);
   }
 }
 

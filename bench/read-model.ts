@@ -16,27 +16,18 @@
 import '../src/graphql-mode.ts';
 import { createApp, registryOptionsOf, singleEngineRegistry } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { DockerClient } from '../src/docker/client.ts';
-import { resolveDockerEndpoint } from '../src/docker/docker-host.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
 import { createLogger } from '../src/logger.ts';
-import { overviewQuery } from './helpers.ts';
+import {
+  benchEngineClient,
+  createBenchSet,
+  overviewQuery,
+  percentile,
+  removeBenchObjects,
+  writerOf,
+} from './helpers.ts';
 
 const QUERY = overviewQuery('BenchOverview');
-
-/**
- * A bench container: the shape the other benches list (kept here so that this file has no
- * bench helper to follow when those move).
- */
-function benchContainerBody(run: string, set: string) {
-  return {
-    Image: 'dockergraph/busybox:latest',
-    Cmd: ['sleep', '3600'],
-    Labels: { 'dockergraph.bench': run, 'dockergraph.bench.set': set },
-    ExposedPorts: { '80/tcp': {} },
-    HostConfig: { Binds: [`${run}-${set}:/data`] },
-  };
-}
 
 const SIZES = (process.env.BENCH_SIZES ?? '200').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
@@ -46,10 +37,7 @@ const logger = createLogger('silent');
 
 function clientOf(dockerHost: string) {
   const config = loadConfig({ DOCKER_HOST: dockerHost, HOME: '/nonexistent', LOG_LEVEL: 'silent' });
-  return DockerClient.create(resolveDockerEndpoint(config.docker), {
-    connectTimeoutMs: 5_000,
-    requestTimeoutMs: 60_000,
-  });
+  return benchEngineClient(config.docker);
 }
 
 function appOf(readModel: 'on' | 'eventual' | 'off', compiled = true) {
@@ -93,25 +81,6 @@ const off = appOf('off');
 // The same model, executed by graphql-js's interpreter: what compiled execution changes.
 const interpreted = appOf('on', false);
 
-async function engineCall(method: 'POST' | 'DELETE', path: string, body?: object, query?: object) {
-  const response = await direct.request(
-    {
-      method,
-      path,
-      ...(query ? { query: query as Record<string, string> } : {}),
-      ...(body
-        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
-        : {}),
-    },
-    `${method} ${path}`,
-  );
-  return response.body.text();
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 async function timed(run: () => Promise<unknown>, into: number[]) {
   const start = performance.now();
   await run();
@@ -153,15 +122,7 @@ try {
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const size of SIZES) {
     const set = `rm${size}`;
-    await engineCall('POST', '/volumes/create', {
-      Name: `${run}-${set}`,
-      Labels: { 'dockergraph.bench': run },
-    });
-    for (let index = 0; index < size; index++) {
-      await engineCall('POST', '/containers/create', benchContainerBody(run, set), {
-        name: `${run}-${set}-${index}`,
-      });
-    }
+    await createBenchSet(writerOf(direct), run, set, size);
     await untilWarm(on, set, size);
     await untilWarm(eventual, set, size);
     await untilWarm(interpreted, set, size);
@@ -225,24 +186,7 @@ try {
   eventual.engines.endLiveStreams('bench done');
   off.engines.endLiveStreams('bench done');
   interpreted.engines.endLiveStreams('bench done');
-  const filters = JSON.stringify({ label: [`dockergraph.bench=${run}`] });
-  const containers = await direct.json<{ Id: string }[]>(
-    { path: '/containers/json', query: { all: true, filters } },
-    'list bench containers',
-  );
-  for (const container of containers) {
-    await engineCall('DELETE', `/containers/${container.Id}`, undefined, {
-      force: 'true',
-      v: 'true',
-    });
-  }
-  const volumes = await direct.json<{ Volumes: { Name: string }[] | null }>(
-    { path: '/volumes', query: { filters } },
-    'list bench volumes',
-  );
-  for (const volume of volumes.Volumes ?? []) {
-    await engineCall('DELETE', `/volumes/${volume.Name}`);
-  }
+  await removeBenchObjects(direct, run);
   await Promise.all([
     on.docker.close(),
     eventual.docker.close(),
