@@ -15,7 +15,13 @@
  * Side by side, this process reads the engine's own `GET /events` (one direct reader, the
  * same filter): the time from each event's timestamp to its arrival there is the engine's
  * share of the delay, which no server in front of it can remove.
- * One warm-up round, then ROUNDS (default 3) rounds: each is printed, and their medians.
+ * And beside dockergraph, the floor (`bench/event-floor.ts`): the least a Node server does to
+ * pass the engine's events to as many WebSocket subscribers, bundled and run as the server
+ * is, with its own 1,000 clients (another process of event-clients.ts) on a label of its own.
+ * Rounds alternate between the two (which goes first alternates too), so that both see the
+ * same machine; the clients of the side not in its round stay connected and idle.
+ * One warm-up round of each, then ROUNDS (default 3) rounds of each: each is printed, and
+ * their medians, and the ratios of dockergraph's medians to the floor's.
  *
  * `npm run bench:events` (starts the private engine if needed, builds the server; removes
  * the containers it made). SUBSCRIBERS=n and ROUNDS=n change the counts; BENCH_CLIENT=graphql-ws
@@ -29,6 +35,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { loadConfig } from '../src/config.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
@@ -40,6 +48,7 @@ import {
   cpuTimes,
   median,
   metricSum,
+  NODE_BUNDLE_OPTIONS,
   percentile,
   productionViewerEnv,
   removeBenchObjects,
@@ -85,37 +94,88 @@ const {
 const engine = benchEngineClient(loadConfig(serverEnv).docker);
 const call = writerOf(engine);
 
-/** A memory field of the server's /proc/<pid>/status in MiB. */
-const statusOfServerMiB = (field: 'VmRSS' | 'VmHWM') => statusMiB(serverPid, field);
-
-/** The server's CPU time so far in seconds, user and system. */
-function cpuSeconds(): { user: number; system: number } {
-  const { user, system } = cpuTimes(serverPid);
-  return { user: user / 1_000, system: system / 1_000 };
-}
-
 /** One sample of the server's metrics (the sum over its labels when several match). */
 const metric = (name: string, labels: string) => metricSum(metricsPort, name, labels);
 
-const clients = spawn(
+/** A server under test and its subscribers: dockergraph or the floor. */
+interface Side {
+  readonly name: string;
+  /** The label its clients subscribe to, which its rounds' containers carry. */
+  readonly label: string;
+  readonly serverPid: number;
+  readonly clients: ReturnType<typeof spawn>;
+  readonly clientsPid: number;
+  /** The clients' lines: "ready", then one per round. */
+  readonly output: AsyncIterator<string>;
+}
+
+/** Starts a process of SUBSCRIBERS clients of `wsUrl` on `sideLabel`; answers once they are asked for. */
+async function startClients(wsUrl: string, sideLabel: string) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/event-clients.ts',
+      wsUrl,
+      String(SUBSCRIBERS),
+      sideLabel,
+      String(EVENTS_PER_CLIENT),
+      token,
+      CLIENT,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  await lines.next();
+  if (child.pid === undefined) throw new Error('the clients process did not start');
+  return { child, pid: child.pid, lines };
+}
+
+// The floor, bundled and run with plain node in production mode, with the allocator setting
+// of `npm run start:built` as the server has it.
+const floorFile = fileURLToPath(new URL('../dist/bench/event-floor.mjs', import.meta.url));
+await build({ ...NODE_BUNDLE_OPTIONS, entryPoints: ['bench/event-floor.ts'], outfile: floorFile });
+const floorLabel = `dockergraph.bench.side=${run}-floor`;
+const graphLabel = `dockergraph.bench.side=${run}-graph`;
+const floorProcess = spawn(
   process.execPath,
-  [
-    '--import',
-    'tsx',
-    'bench/event-clients.ts',
-    `${url.replace(/^http/, 'ws')}/graphql`,
-    String(SUBSCRIBERS),
-    label,
-    String(EVENTS_PER_CLIENT),
-    token,
-    CLIENT,
-  ],
-  { stdio: ['pipe', 'pipe', 'inherit'] },
+  [floorFile, dockerHost.replace(/^unix:\/\//, ''), floorLabel, String(SUBSCRIBERS)],
+  {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      NODE_ENV: 'production',
+      GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536',
+    },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  },
 );
-const output = createInterface({ input: clients.stdout })[Symbol.asyncIterator]();
-await output.next();
-if (clients.pid === undefined) throw new Error('the clients process did not start');
-const clientsPid: number = clients.pid;
+const floorLines = createInterface({ input: floorProcess.stdout })[Symbol.asyncIterator]();
+const floorUrl = (JSON.parse(String((await floorLines.next()).value)) as { url: string }).url;
+// Its next line comes once SUBSCRIBERS subscriptions were asked of it.
+const floorSubscribed = floorLines.next();
+if (floorProcess.pid === undefined) throw new Error('the floor did not start');
+
+const graphClients = await startClients(`${url.replace(/^http/, 'ws')}/graphql`, graphLabel);
+const floorClients = await startClients(floorUrl, floorLabel);
+const sides: readonly Side[] = [
+  {
+    name: 'dockergraph',
+    label: graphLabel,
+    serverPid,
+    clients: graphClients.child,
+    clientsPid: graphClients.pid,
+    output: graphClients.lines,
+  },
+  {
+    name: 'floor',
+    label: floorLabel,
+    serverPid: floorProcess.pid,
+    clients: floorClients.child,
+    clientsPid: floorClients.pid,
+    output: floorClients.lines,
+  },
+];
 
 /** Milliseconds from each event's timestamp to its arrival at a direct reader of the engine. */
 let directLatenciesMs: number[] = [];
@@ -138,10 +198,12 @@ const directReading = (async () => {
 })().catch((error: unknown) => {
   if (!direct.signal.aborted) throw error;
 });
-// Subscriptions are live once the server counts them all (a bench may poll; tests may not).
+// Subscriptions are live once the server counts them all (a bench may poll; tests may not),
+// and once the floor said so.
 while ((await metric('dockergraph_subscriptions_open', 'transport="websocket"')) < SUBSCRIBERS) {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
+await floorSubscribed;
 
 interface Round {
   readonly seconds: number;
@@ -159,28 +221,41 @@ interface Round {
   readonly systemSeconds: number;
 }
 
-async function round(index: number): Promise<Round> {
+/** The server's CPU time so far in seconds, user and system. */
+function cpuSecondsOf(pid: number): { user: number; system: number } {
+  const { user, system } = cpuTimes(pid);
+  return { user: user / 1_000, system: system / 1_000 };
+}
+
+/** Makes the round's 40 events on `side`'s label and measures their delivery to its clients. */
+async function round(side: Side, index: number): Promise<Round> {
   const startedAt = performance.now();
-  const cpuBefore = cpuSeconds();
-  const clientsBefore = cpuTimes(clientsPid);
+  const cpuBefore = cpuSecondsOf(side.serverPid);
+  const clientsBefore = cpuTimes(side.clientsPid);
+  const [sideKey, sideValue] = side.label.split('=') as [string, string];
   directLatenciesMs = [];
   for (let container = 0; container < CONTAINERS; container++) {
     const { Id } = JSON.parse(
       await call('POST', '/containers/create', {
         Image: 'dockergraph/busybox:latest',
         Cmd: ['sleep', '3600'],
-        Labels: { 'dockergraph.bench': run, 'dockergraph.bench.round': String(index) },
+        Labels: {
+          'dockergraph.bench': run,
+          'dockergraph.bench.round': String(index),
+          [sideKey]: sideValue,
+        },
       }),
     ) as { Id: string };
     await call('POST', `/containers/${Id}/start`);
     await call('POST', `/containers/${Id}/stop`, undefined, { t: '0' });
     await call('DELETE', `/containers/${Id}`, undefined, { force: true });
   }
-  const line = await output.next();
-  if (line.done === true) throw new Error('the clients exited before the round was delivered');
+  const line = await side.output.next();
+  if (line.done === true)
+    throw new Error(`the ${side.name} clients exited before the round was delivered`);
   const seconds = (performance.now() - startedAt) / 1000;
-  const cpuAfter = cpuSeconds();
-  const clientsAfter = cpuTimes(clientsPid);
+  const cpuAfter = cpuSecondsOf(side.serverPid);
+  const clientsAfter = cpuTimes(side.clientsPid);
   const { latenciesMs } = JSON.parse(String(line.value)) as { latenciesMs: number[] };
   latenciesMs.sort((a, b) => a - b);
   while (directLatenciesMs.length < EVENTS_PER_CLIENT) {
@@ -192,7 +267,7 @@ async function round(index: number): Promise<Round> {
     p50: percentile(latenciesMs, 50),
     p99: percentile(latenciesMs, 99),
     max: latenciesMs.at(-1) ?? Number.NaN,
-    rssMiB: statusOfServerMiB('VmRSS'),
+    rssMiB: statusMiB(side.serverPid, 'VmRSS'),
     directP50: percentile(directMs, 50),
     directMax: directMs.at(-1) ?? Number.NaN,
     clientSeconds:
@@ -202,19 +277,12 @@ async function round(index: number): Promise<Round> {
   };
 }
 
-try {
-  while (!directConnected) await new Promise((resolve) => setTimeout(resolve, 10));
-  await round(0); // Warm-up: the server's JIT, the engine's first container of the run.
-  const rounds: Round[] = [];
-  for (let index = 1; index <= ROUNDS; index++) rounds.push(await round(index));
-  const upstream = await metric('dockergraph_upstream_connections_total', 'kind="events"');
-  const peak = statusOfServerMiB('VmHWM');
-  const fixed = (value: number) => value.toFixed(1);
+const fixed = (value: number) => value.toFixed(1);
+
+/** Prints `side`'s table: a row per round and their medians. */
+function printRounds(side: Side, rounds: readonly Round[]): void {
   process.stdout.write(
-    `${SUBSCRIBERS} subscribers, ${EVENTS_PER_CLIENT} events each per round (${SUBSCRIBERS * EVENTS_PER_CLIENT} deliveries), upstream /events connections: ${upstream}; clients: ${CLIENT}; built server (node ${process.version}, pid ${serverPid})\n`,
-  );
-  process.stdout.write(
-    "| round | delivered in (s) | p50 (ms) | p99 (ms) | max (ms) | engine's own stream p50 / max (ms) | server CPU user + system (s) | clients' CPU (s) | server RSS after it (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    `\n${side.name} (pid ${side.serverPid})\n| round | delivered in (s) | p50 (ms) | p99 (ms) | max (ms) | engine's own stream p50 / max (ms) | server CPU user + system (s) | clients' CPU (s) | server RSS after it (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n`,
   );
   rounds.forEach((each, index) => {
     process.stdout.write(
@@ -225,14 +293,44 @@ try {
   process.stdout.write(
     `| median | ${fixed(of((each) => each.seconds))} | ${of((each) => each.p50)} | ${of((each) => each.p99)} | ${of((each) => each.max)} | ${of((each) => each.directP50)} / ${of((each) => each.directMax)} | ${of((each) => each.userSeconds).toFixed(2)} + ${of((each) => each.systemSeconds).toFixed(2)} | ${of((each) => each.clientSeconds).toFixed(2)} | ${fixed(of((each) => each.rssMiB))} |\n`,
   );
-  process.stdout.write(`server peak RSS (VmHWM): ${fixed(peak)} MiB\n`);
+  process.stdout.write(`peak RSS (VmHWM): ${fixed(statusMiB(side.serverPid, 'VmHWM'))} MiB\n`);
+}
+
+try {
+  while (!directConnected) await new Promise((resolve) => setTimeout(resolve, 10));
+  // Warm-up: each server's JIT, the engine's first containers of the run.
+  for (const side of sides) await round(side, 0);
+  const rounds = new Map<Side, Round[]>(sides.map((side) => [side, []]));
+  for (let index = 1; index <= ROUNDS; index++) {
+    // Which side goes first alternates, so that neither has the quieter half of every pair.
+    const order = index % 2 === 1 ? sides : sides.toReversed();
+    for (const side of order) rounds.get(side)?.push(await round(side, index));
+  }
+  const upstream = await metric('dockergraph_upstream_connections_total', 'kind="events"');
+  process.stdout.write(
+    `${SUBSCRIBERS} subscribers per server, ${EVENTS_PER_CLIENT} events each per round (${SUBSCRIBERS * EVENTS_PER_CLIENT} deliveries), dockergraph's upstream /events connections: ${upstream}; clients: ${CLIENT}; node ${process.version}; rounds alternate between the two servers\n`,
+  );
+  for (const side of sides) printRounds(side, rounds.get(side) ?? []);
+  const [graph, floor] = sides.map((side) => rounds.get(side) ?? []) as [Round[], Round[]];
+  const ratio = (pick: (each: Round) => number) =>
+    (median(graph.map(pick)) / median(floor.map(pick))).toFixed(2);
+  process.stdout.write(
+    `\ndockergraph / floor, medians: p50 ${ratio((each) => each.p50)}x, p99 ${ratio((each) => each.p99)}x, server CPU ${ratio((each) => each.userSeconds + each.systemSeconds)}x (user ${ratio((each) => each.userSeconds)}x, system ${ratio((each) => each.systemSeconds)}x), RSS after delivery ${ratio((each) => each.rssMiB)}x\n`,
+  );
 } finally {
   direct.abort();
   await directReading;
-  // The clients leave first, so that the server writes to no closed socket; then it stops.
-  const clientsExited = new Promise((resolve) => clients.once('exit', resolve));
-  clients.stdin.end('close\n');
-  await clientsExited;
+  // The clients leave first, so that no server writes to a closed socket; then they stop.
+  await Promise.all(
+    sides.map((side) => {
+      const exited = new Promise((resolve) => side.clients.once('exit', resolve));
+      side.clients.stdin?.end('close\n');
+      return exited;
+    }),
+  );
+  const floorExited = new Promise((resolve) => floorProcess.once('exit', resolve));
+  floorProcess.stdin.end();
+  await floorExited;
   server.process.kill('SIGTERM');
   const { code } = await server.waitForExit(30_000);
   if (code !== 0) process.stderr.write(`server exited with ${code}:\n${server.stderr()}\n`);
