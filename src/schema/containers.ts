@@ -17,6 +17,7 @@ import { HealthStatusEnum } from './container-enums.ts';
 import { invalidArgument } from './errors.ts';
 import { toLabelFilter } from './filter-inputs.ts';
 import { engineArgs, enginesArgs, readAcrossEngines } from './fleet.ts';
+import { lookupKeyOf } from './node-id.ts';
 import {
   decodePosition,
   engineOfNewestFirstGroup,
@@ -538,20 +539,18 @@ builder.queryFields((t) => ({
   container: t.field({
     type: ContainerRef,
     nullable: true,
-    description: 'One container by id, unique id prefix or name; null when there is none.',
+    description:
+      'One container by id, unique id prefix, name or global ID; null when there is none.',
     args: {
       ...engineArgs,
       idOrName: t.arg.string({
         required: true,
-        description: 'Id, unique id prefix, or name (with or without the leading slash).',
+        description:
+          'Id, unique id prefix, name (with or without the leading slash), or global ID (the `id` of a Container, which also names its engine).',
       }),
     },
     resolve: async (_root, { idOrName }, context) => {
-      // The engine answers "/name" in a path with a redirect: ask for "name".
-      const key = idOrName.trim().replace(/^\//, '');
-      if (key === '') throw invalidArgument('idOrName', 'must not be empty');
-      if (key.includes('/'))
-        throw invalidArgument('idOrName', `"${idOrName}" is not a container id or name`);
+      const key = lookupKeyOf(context.engineName, 'Container', 'idOrName', idOrName.trim());
       // Through the loader: a container the principal may not see is answered as missing.
       const inspect = await context.loaders.containers.inspect.load(key);
       if (!inspect) return null;

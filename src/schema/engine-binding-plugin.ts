@@ -148,7 +148,8 @@ function targetArgumentsOf<Types extends SchemaTypes>(
   fieldConfig: PothosOutputFieldConfig<Types>,
 ): readonly string[] {
   const scope = scopeRuleFor(fieldConfig.parentType, fieldConfig.name);
-  return (scope?.targets ?? []).map((target) => target.argument);
+  const targets = (scope?.targets ?? []).map((target) => target.argument);
+  return scope?.lookup ? [...targets, scope.lookup.argument] : targets;
 }
 
 /** The engine a global ID names; null for what is not one of ours. */

@@ -7,6 +7,7 @@ import { builder } from './builder.ts';
 import { invalidArgument } from './errors.ts';
 import { labelFilterField, toLabelFilter } from './filter-inputs.ts';
 import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
+import { lookupKeyOf } from './node-id.ts';
 import { newestFirstKey, paginate } from './pagination.ts';
 import {
   ContainerConfigRef,
@@ -251,19 +252,17 @@ builder.queryFields((t) => ({
     type: ImageRef,
     nullable: true,
     description:
-      'One image by reference ("name:tag", "name@digest") or id; null when there is none.',
+      'One image by reference ("name:tag", "name@digest"), id or global ID; null when there is none.',
     args: {
       ...engineArgs,
       reference: t.arg.string({
         required: true,
-        description: 'Reference or id (full, short, or with "sha256:").',
+        description:
+          'Reference, id (full, short, or with "sha256:"), or global ID (the `id` of an Image, which also names its engine).',
       }),
     },
     resolve: async (_root, { reference }, context) => {
-      const key = reference.trim();
-      if (key === '') throw invalidArgument('reference', 'must not be empty');
-      if (/\s/.test(key))
-        throw invalidArgument('reference', `"${reference}" is not an image reference`);
+      const key = lookupKeyOf(context.engineName, 'Image', 'reference', reference.trim());
       // Through the loader: an image the principal may not see is answered as missing.
       const inspect = await context.loaders.images.inspect.load(key).catch((error: unknown) => {
         if (error instanceof EngineError && error.kind === 'BAD_REQUEST')

@@ -23,7 +23,7 @@ import { labelFilterField, pruneLabelFilters, toLabelFilter } from './filter-inp
 import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
 import { concealNameClash, labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
-import { encodeNodeId, engineReferenceOf, toNodeKey } from './node-id.ts';
+import { encodeNodeId, engineReferenceOf, lookupKeyOf, toNodeKey } from './node-id.ts';
 import { paginate } from './pagination.ts';
 import {
   type ContainerRecord,
@@ -292,17 +292,22 @@ builder.queryFields((t) => ({
   network: t.field({
     type: NetworkRef,
     nullable: true,
-    description: 'One network by id, unique id prefix or name; null when there is none.',
+    description: 'One network by id, unique id prefix, name or global ID; null when there is none.',
     args: {
       ...engineArgs,
-      idOrName: t.arg.string({ required: true, description: 'Id, unique id prefix, or name.' }),
+      idOrName: t.arg.string({
+        required: true,
+        description:
+          'Id, unique id prefix, name, or global ID (the `id` of a Network, which also names its engine).',
+      }),
     },
     resolve: async (_root, { idOrName }, context) => {
-      if (idOrName.trim() === '' || idOrName.includes('/')) {
+      const key = lookupKeyOf(context.engineName, 'Network', 'idOrName', idOrName);
+      if (key.trim() === '' || key.includes('/')) {
         throw invalidArgument('idOrName', `"${idOrName}" is not a network id or name`);
       }
       // Through the loader: a network the principal may not see is answered as missing.
-      const network = await context.loaders.networks.inspect.load(idOrName);
+      const network = await context.loaders.networks.inspect.load(key);
       return network ? { engine: context.engineName, network } : null;
     },
   }),

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../docker/errors.ts';
+import { invalidArgument } from './errors.ts';
 
 /**
  * Global IDs are base64url of `Type:engine:objectId`. The engine name lets one
@@ -97,5 +98,20 @@ export function engineReferenceOf(
 ): string {
   const reference = toEngineReference(engineName, typename, value);
   if ('problem' in reference) throw new InvalidInputError(field, reference.problem);
+  return reference.id;
+}
+
+/**
+ * {@link toEngineReference} for the argument of a lookup (`container(idOrName:)` and the
+ * like): the engine's key, or a GraphQL error naming `argument`, before any engine call.
+ */
+export function lookupKeyOf(
+  engineName: string,
+  typename: EngineObjectType,
+  argument: string,
+  value: string,
+): string {
+  const reference = toEngineReference(engineName, typename, value);
+  if ('problem' in reference) throw invalidArgument(argument, reference.problem);
   return reference.id;
 }

@@ -17,7 +17,9 @@ import type { EngineObjectType } from './node-id.ts';
  *   carry it as engine label filters; images, volumes and networks are kept by
  *   their labels and what visible containers use).
  * - `filtered-lookup`: a lookup by id, id prefix, name or global ID resolves
- *   inside the visible objects; the rest answers null, as a missing object.
+ *   inside the visible objects; the rest answers null, as a missing object. Its
+ *   `lookup` names the argument that may hold a global ID: the field is bound to
+ *   the engine the ID names, as for a target.
  * - `engine-wide-recomputed`: figures about the whole engine (object counts,
  *   disk usage) are recomputed from the visible objects.
  * - `visible-target`: the objects the `targets` arguments name must be
@@ -84,6 +86,11 @@ export type Keys = Readonly<Record<string, string | undefined>>;
 export interface FieldScope {
   readonly rule: ScopeRuleKind;
   readonly targets?: readonly ScopeTarget[];
+  /**
+   * For `filtered-lookup`: the argument naming the object looked up, by the engine's id,
+   * id prefix or name or by global ID of `type` (whose engine the field is then bound to).
+   */
+  readonly lookup?: { readonly argument: string; readonly type: EngineObjectType };
   /** Why, for `unscoped-with-reason`; where it is applied, for what the plugin cannot apply. */
   readonly reason?: string;
 }
@@ -156,6 +163,11 @@ const visibleTarget = (...targets: ScopeTarget[]): FieldScope => ({
 
 const filteredList: FieldScope = { rule: 'filtered-list' };
 const filteredLookup: FieldScope = { rule: 'filtered-lookup' };
+/** A lookup of one `type` by `argument`, which may be a global ID. */
+const lookupBy = (argument: string, type: EngineObjectType): FieldScope => ({
+  rule: 'filtered-lookup',
+  lookup: { argument, type },
+});
 const narrowedPrune: FieldScope = { rule: 'narrowed-prune' };
 
 /** Why pulling by name is not scoped: registries name images, not this engine. */
@@ -177,7 +189,7 @@ const CREATED_BLOB = 'what it creates gets the labels (labelsForCreate)';
 
 export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldScope>>>> = {
   Query: {
-    container: filteredLookup,
+    container: lookupBy('idOrName', 'Container'),
     containers: filteredList,
     // Answers null for an exec whose container the limit hides, as for an unknown exec.
     exec: filteredLookup,
@@ -199,9 +211,9 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     plugin: unlimitedOnly(PLUGINS_REASON),
     plugins: unlimitedOnly(PLUGINS_REASON),
     pluginPrivileges: unlimitedOnly(PLUGINS_REASON),
-    image: filteredLookup,
+    image: lookupBy('reference', 'Image'),
     images: filteredList,
-    network: filteredLookup,
+    network: lookupBy('idOrName', 'Network'),
     networks: filteredList,
     node: filteredLookup,
     nodes: filteredLookup,
@@ -226,7 +238,7 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
       reason:
         'describes the token itself (its role, permissions and label limit), no engine object',
     },
-    volume: filteredLookup,
+    volume: lookupBy('name', 'Volume'),
     volumes: filteredList,
   },
   Mutation: {

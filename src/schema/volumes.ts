@@ -17,7 +17,7 @@ import { labelFilterField, pruneLabelFilters, toLabelFilter } from './filter-inp
 import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
 import { createdVolume, labelsForCreate } from './label-access.ts';
 import { mutationErrors } from './mutation-errors.ts';
-import { engineReferenceOf } from './node-id.ts';
+import { engineReferenceOf, lookupKeyOf } from './node-id.ts';
 import { paginate } from './pagination.ts';
 import { ContainerRef, toContainerRecord, type VolumeRecord, VolumeRef } from './refs.ts';
 import {
@@ -177,9 +177,17 @@ builder.queryFields((t) => ({
   volume: t.field({
     type: VolumeRef,
     nullable: true,
-    description: 'One volume by name; null when there is none.',
-    args: { ...engineArgs, name: t.arg.string({ required: true, description: 'Volume name.' }) },
-    resolve: async (_root, { name }, context) => {
+    description: 'One volume by name or global ID; null when there is none.',
+    args: {
+      ...engineArgs,
+      name: t.arg.string({
+        required: true,
+        description:
+          'Volume name, or global ID (the `id` of a Volume, which also names its engine).',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      const name = lookupKeyOf(context.engineName, 'Volume', 'name', args.name);
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
         throw invalidArgument(
           'name',

@@ -263,6 +263,54 @@ describe('a token limited to engines, attacked by every road', () => {
     ).toBe('true');
   });
 
+  it('answers lookups by global ID of a hidden engine as by an ID of no engine, and binds visible ones', async () => {
+    const hidden = idOf('fleet-c');
+    const visible = idOf('fleet-b');
+    const forged = globalId('Container', 'fleet-z', hidden.dockerId);
+    const padded = Buffer.from(`Container:fleet-c:${hidden.dockerId}`).toString('base64');
+    const LOOKUP = 'query Lookup($id: String!) { container(idOrName: $id) { id name } }';
+    for (const token of [tokens.ab, tokens.onlyA]) {
+      const lookUp = (id: string) => query(LOOKUP, { id }, token);
+      const [byId, byPadded, byForged] = await Promise.all([
+        lookUp(hidden.id),
+        lookUp(padded),
+        lookUp(forged),
+      ]);
+      expect(byForged.data).toEqual({ container: null });
+      // Several engines: bound to none; one engine: an ID of another one, whichever it names.
+      expect(byForged.errors?.map((error) => error.message)).toEqual([
+        token === tokens.ab
+          ? 'no engine named "fleet-z"'
+          : `Invalid argument "idOrName": "${forged}" is the global ID of an object on another engine`,
+      ]);
+      expect(byId).toEqual(
+        renamed(byForged, [
+          [forged, hidden.id],
+          ['fleet-z', 'fleet-c'],
+        ]),
+      );
+      expect(byPadded).toEqual(
+        renamed(byForged, [
+          [forged, padded],
+          ['fleet-z', 'fleet-c'],
+        ]),
+      );
+    }
+    // A visible engine's container by its global ID alone: the ID binds the lookup to fleet-b.
+    expect(await query(LOOKUP, { id: visible.id }, tokens.ab)).toEqual({
+      data: { container: { id: visible.id, name: visible.name } },
+    });
+    // The same ID with `engine:` naming another visible engine is a contradiction, not a lookup there.
+    const contradicted = await query<{ container: null }>(
+      'query Lookup($id: String!) { container(idOrName: $id, engine: "fleet-a") { id } }',
+      { id: visible.id },
+      tokens.ab,
+    );
+    expect(contradicted.errors?.[0]?.message).toBe(
+      'engine: names engine "fleet-a" while a global ID argument names an object on engine "fleet-b"',
+    );
+  });
+
   it('answers `engine:` and `engines:` naming a hidden engine, by name or label, as naming none', async () => {
     const hidden = idOf('fleet-c');
     const [onC, onZ, onProd, onNothing] = await Promise.all(

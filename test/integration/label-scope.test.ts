@@ -9,7 +9,12 @@ import { schema } from '../../src/schema/index.ts';
 import { graphql } from '../generated/gql.ts';
 import type { LabelScopeEventsSubscription } from '../generated/graphql.ts';
 import { randomToken, tokensEnv } from '../helpers/access.ts';
-import { createTestApp, dataOf, type GraphQLResponse } from '../helpers/app.ts';
+import {
+  createTestApp,
+  dataOf,
+  expectArgumentError,
+  type GraphQLResponse,
+} from '../helpers/app.ts';
 import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
@@ -270,6 +275,95 @@ describe('reads', () => {
     expect(own.volume?.name).toBe(sharedVolume);
     expect(own.network?.name).toBe(usedNetwork);
     expect(own.node?.id).toBe(ids.pay?.id);
+  });
+
+  const GlobalIdLookupsQuery = graphql(`
+    query LabelScopeGlobalIdLookups($container: String!, $image: String!, $volume: String!, $network: String!) {
+      container(idOrName: $container) { id name }
+      image(reference: $image) { id dockerId }
+      volume(name: $volume) { id name }
+      network(idOrName: $network) { id name }
+    }
+  `);
+
+  it('answers lookups by global ID as by the engine id: its own objects, null for the rest', async () => {
+    const others = await adminIds();
+    const own = await admin.query(AdminIdsQuery, {
+      other: otherName,
+      pay: payName,
+      image: payImage,
+      volume: sharedVolume,
+      network: usedNetwork,
+    });
+    const idsOf = (found: typeof others, container: string) => ({
+      container,
+      image: found.image?.id ?? '',
+      volume: found.volume?.id ?? '',
+      network: found.network?.id ?? '',
+    });
+    // What the admin reads of another label, asked by its global IDs: as missing.
+    const hidden = await limited.query(GlobalIdLookupsQuery, idsOf(others, others.other?.id ?? ''));
+    expect(hidden).toEqual({ container: null, image: null, volume: null, network: null });
+    // Its own objects, by the global IDs the admin reads: found, under the same IDs.
+    const mine = await limited.query(GlobalIdLookupsQuery, idsOf(own, own.pay?.id ?? ''));
+    expect(mine).toEqual({
+      container: { id: own.pay?.id, name: payName },
+      image: { id: own.image?.id, dockerId: payImageId },
+      volume: { id: own.volume?.id, name: sharedVolume },
+      network: { id: own.network?.id, name: usedNetwork },
+    });
+  });
+
+  it('answers forged global IDs that name a hidden object by name or prefix as missing, with no write', async () => {
+    const others = await adminIds();
+    // The engine's name, from an ID the admin read: `Type:engine:id`, base64url.
+    const [, engineName] = Buffer.from(others.other?.id ?? '', 'base64url')
+      .toString('utf8')
+      .split(':');
+    const forge = (type: string, key: string) =>
+      Buffer.from(`${type}:${engineName}:${key}`, 'utf8').toString('base64url');
+    const calls = await limited.callsDuring(async () => {
+      for (const container of [otherName, `/${otherName}`, otherId.slice(0, 12), otherId]) {
+        const byForged = await limited.query(GlobalIdLookupsQuery, {
+          container: forge('Container', container),
+          image: forge('Image', otherImage),
+          volume: forge('Volume', otherVolume),
+          network: forge('Network', otherNetwork),
+        });
+        expect(byForged).toEqual({ container: null, image: null, volume: null, network: null });
+      }
+    });
+    expect(calls.filter((call) => WRITE_METHODS.test(call))).toEqual([]);
+    // Its own container's global ID given where a network's is asked, and an ID of another
+    // engine: refused as the arguments they are, before any engine call.
+    const own = await admin.query(AdminIdsQuery, {
+      other: otherName,
+      pay: payName,
+      image: payImage,
+      volume: sharedVolume,
+      network: usedNetwork,
+    });
+    const lookUp = async (field: 'container' | 'network', argument: string, value: string) =>
+      (
+        await limited.post({
+          query: `query ($value: String!) { ${field}(${argument}: $value) { id } }`,
+          variables: { value },
+        })
+      ).body;
+    const elsewhere = Buffer.from(`Container:elsewhere:${payId}`, 'utf8').toString('base64url');
+    const refusals = await limited.callsDuring(async () => {
+      const wrongType = await lookUp('network', 'idOrName', own.pay?.id ?? '');
+      expectArgumentError(wrongType, 'idOrName');
+      expect(wrongType.errors?.[0]?.message).toBe(
+        `Invalid argument "idOrName": "${own.pay?.id}" is the global ID of a Container, not of a Network`,
+      );
+      const otherEngine = await lookUp('container', 'idOrName', elsewhere);
+      expectArgumentError(otherEngine, 'idOrName');
+      expect(otherEngine.errors?.[0]?.message).toBe(
+        `Invalid argument "idOrName": "${elsewhere}" is the global ID of an object on another engine`,
+      );
+    });
+    expect(refusals.filter((call) => call.includes(payId))).toEqual([]);
   });
 
   const NestedQuery = graphql(`

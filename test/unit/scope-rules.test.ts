@@ -22,7 +22,7 @@ describe('label-scope table', () => {
     },
   );
 
-  it('names, in every target, an argument of its field of the right kind', () => {
+  it('names, in every target and lookup, an argument of its field of the right kind', () => {
     for (const [typeName, type] of Object.entries(rootTypes)) {
       const fields = type?.getFields() ?? {};
       for (const [fieldName, scope] of Object.entries(scopeRules[typeName] ?? {})) {
@@ -30,7 +30,8 @@ describe('label-scope table', () => {
         if (scope.rule === 'visible-target')
           expect(scope.targets?.length, where).toBeGreaterThan(0);
         if (scope.rule === 'unscoped-with-reason') expect(scope.reason, where).toBeTruthy();
-        for (const target of scope.targets ?? []) {
+        if (scope.lookup) expect(scope.rule, where).toBe('filtered-lookup');
+        for (const target of [...(scope.targets ?? []), ...(scope.lookup ? [scope.lookup] : [])]) {
           const argument = fields[fieldName]?.args.find((each) => each.name === target.argument);
           expect(String(argument?.type), `${where}(${target.argument})`).toMatch(/^\[?String!/);
         }
