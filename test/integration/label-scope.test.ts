@@ -77,6 +77,17 @@ function adminIds() {
   });
 }
 
+/** The same, of its own objects: the labelled container, its image, volume and network. */
+function ownIds() {
+  return admin.query(AdminIdsQuery, {
+    other: otherName,
+    pay: payName,
+    image: payImage,
+    volume: sharedVolume,
+    network: usedNetwork,
+  });
+}
+
 beforeAll(async () => {
   payImageId = await fixtures.buildImage(payImage, `FROM ${BASE_IMAGE}\n`, { team: 'payments' });
   otherImageId = await fixtures.buildImage(otherImage, `FROM ${BASE_IMAGE}\nLABEL purpose=other\n`);
@@ -288,13 +299,7 @@ describe('reads', () => {
 
   it('answers lookups by global ID as by the engine id: its own objects, null for the rest', async () => {
     const others = await adminIds();
-    const own = await admin.query(AdminIdsQuery, {
-      other: otherName,
-      pay: payName,
-      image: payImage,
-      volume: sharedVolume,
-      network: usedNetwork,
-    });
+    const own = await ownIds();
     const idsOf = (found: typeof others, container: string) => ({
       container,
       image: found.image?.id ?? '',
@@ -336,13 +341,7 @@ describe('reads', () => {
     expect(calls.filter((call) => WRITE_METHODS.test(call))).toEqual([]);
     // Its own container's global ID given where a network's is asked, and an ID of another
     // engine: refused as the arguments they are, before any engine call.
-    const own = await admin.query(AdminIdsQuery, {
-      other: otherName,
-      pay: payName,
-      image: payImage,
-      volume: sharedVolume,
-      network: usedNetwork,
-    });
+    const own = await ownIds();
     const lookUp = async (field: 'container' | 'network', argument: string, value: string) =>
       (
         await limited.post({
