@@ -30,7 +30,11 @@ describe('label-scope table', () => {
         if (scope.rule === 'visible-target')
           expect(scope.targets?.length, where).toBeGreaterThan(0);
         if (scope.rule === 'unscoped-with-reason') expect(scope.reason, where).toBeTruthy();
-        if (scope.lookup) expect(scope.rule, where).toBe('filtered-lookup');
+        if (scope.lookup) {
+          expect(scope.rule, where).toBe('filtered-lookup');
+          // The type whose global IDs it takes is the type it answers.
+          expect(String(fields[fieldName]?.type), where).toBe(scope.lookup.type);
+        }
         for (const target of [...(scope.targets ?? []), ...(scope.lookup ? [scope.lookup] : [])]) {
           const argument = fields[fieldName]?.args.find((each) => each.name === target.argument);
           expect(String(argument?.type), `${where}(${target.argument})`).toMatch(/^\[?String!/);
