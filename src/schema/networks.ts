@@ -18,7 +18,6 @@ import {
   removeNetwork,
 } from '../docker/networks.ts';
 import { builder } from './builder.ts';
-import { invalidArgument } from './errors.ts';
 import { labelFilterField, pruneLabelFilters, toLabelFilter } from './filter-inputs.ts';
 import { engineArgs, enginesArgs, listAcrossEngines } from './fleet.ts';
 import { concealNameClash, labelsForCreate } from './label-access.ts';
@@ -303,9 +302,6 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, { idOrName }, context) => {
       const key = lookupKeyOf(context.engineName, 'Network', 'idOrName', idOrName);
-      if (key.trim() === '' || key.includes('/')) {
-        throw invalidArgument('idOrName', `"${idOrName}" is not a network id or name`);
-      }
       // Through the loader: a network the principal may not see is answered as missing.
       const network = await context.loaders.networks.inspect.load(key);
       return network ? { engine: context.engineName, network } : null;

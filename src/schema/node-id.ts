@@ -43,12 +43,18 @@ const engineKeys: Readonly<Record<EngineObjectType, (id: string) => string | nul
   // The engine answers "/name" in a path with a redirect: ask for "name".
   Container: (id) => {
     const key = id.replace(/^\//, '');
-    return /^[^\s/]+$/.test(key) ? key : null;
+    return /^[^\s/]+$/.test(key) && !isDotSegment(key) ? key : null;
   },
   Image: (id) => (/\s/.test(id) ? null : id),
-  Network: (id) => id,
+  // A network's id or name goes into the path as one segment.
+  Network: (id) => (id.includes('/') || isDotSegment(id) ? null : id),
   Volume: (id) => id,
 };
+
+/** "." and "..": steps of a path, which no container or network id or name can be. */
+function isDotSegment(key: string): boolean {
+  return key === '.' || key === '..';
+}
 
 const engineKeyNames: Readonly<Record<EngineObjectType, string>> = {
   Container: 'a container id or name',

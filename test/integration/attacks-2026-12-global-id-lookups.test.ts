@@ -484,14 +484,9 @@ describe('over WebSocket and SSE', () => {
 });
 
 describe('bad input in a global ID', () => {
-  // HOLE (found by this review, failing until fixed): a global ID whose object id is "." or
-  // ".." passes lookupKeyOf for a container or a network (engineKeys keeps such a key) and
-  // reaches encodePathSegment, whose InvalidInputError names no field. The unlimited client
-  // gets {"message":"\"..\" is not an object name: it may not be empty or hold \".\" or
-  // \"..\" path segments","extensions":{"code":"BAD_REQUEST","engineStatus":400}}, naming no
-  // argument; image(reference:) turns the same error into one naming "reference", and
-  // volume(name:) refuses it by its name rule. The plain argument ".." is answered the same
-  // (before 3c85d75 too); a token limited to labels gets null (its lookup never reaches it).
+  // Found by this review: a global ID whose object id is "." or ".." passed the container and
+  // network key checks and reached the engine client's path-segment rule, whose error names no
+  // argument (BAD_REQUEST, "is not an object name"). The key checks now refuse dot segments.
   it.each([
     ['container', '..'],
     ['container', '.'],
