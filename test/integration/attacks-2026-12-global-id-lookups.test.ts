@@ -501,3 +501,35 @@ describe('bad input in a global ID', () => {
     },
   );
 });
+
+describe('dot segments given to a mutation', () => {
+  // The same key rule serves the mutations: "." and ".." as a container or a network, by
+  // global ID or as given, are refused naming the field, and the engine is asked nothing.
+  it.each([
+    ['stopContainer', 'Container', '..'],
+    ['stopContainer', 'Container', '.'],
+    ['removeNetwork', 'Network', '..'],
+    ['removeNetwork', 'Network', '.'],
+  ] as const)('refuses %s of a %s "%s" as invalid input naming id', async (mutation, type, key) => {
+    for (const value of [key, globalId(type, key)]) {
+      const calls = await admin.callsDuring(async () => {
+        const answer = await admin.post<GraphQLResponse<Record<string, unknown>>>({
+          query: `mutation Dot($id: String!) { result: ${mutation}(id: $id) { __typename ... on InvalidInputError { field message } } }`,
+          variables: { id: value },
+        });
+        expect(answer.body).toEqual({
+          data: {
+            result: {
+              __typename: 'InvalidInputError',
+              field: 'id',
+              message: expect.stringContaining(
+                `"${value}" is not a ${type.toLowerCase()} id or name`,
+              ),
+            },
+          },
+        });
+      });
+      expect(calls).toEqual([]);
+    }
+  });
+});
