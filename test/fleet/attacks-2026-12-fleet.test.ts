@@ -22,6 +22,7 @@ import {
   fleetTestRun,
   runDockerCli,
 } from '../helpers/fleet.ts';
+import { encodeGlobalId } from '../helpers/global-ids.ts';
 import { clientWithToken } from '../helpers/graphql-ws.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -133,9 +134,7 @@ const ids: Record<string, { dockerId: string; id: string; name: string }> = {};
 /** A container of the team on each engine (the team token is limited to fleet-a and fleet-b). */
 const teamIds: Record<string, string> = {};
 
-function globalId(type: string, engine: string, id: string): string {
-  return Buffer.from(`${type}:${engine}:${id}`, 'utf8').toString('base64url');
-}
+const globalId = encodeGlobalId;
 
 beforeAll(async () => {
   await Promise.all(

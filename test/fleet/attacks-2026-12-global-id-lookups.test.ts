@@ -18,6 +18,7 @@ import {
   runDockerCli,
   startFleetServer,
 } from '../helpers/fleet.ts';
+import { encodeGlobalId, LOOKUPS, type LookupField } from '../helpers/global-ids.ts';
 import { clientWithToken, finalAnswer } from '../helpers/graphql-ws.ts';
 
 const testRun = fleetTestRun('global-id-lookups');
@@ -36,14 +37,7 @@ const env = {
 };
 const LABELS = { 'fleet-a': { env: 'prod' }, 'fleet-b': { env: 'staging' }, 'fleet-c': {} };
 
-/** The four lookups, each by the argument that may hold a global ID of its type. */
-const LOOKUPS = {
-  container: { argument: 'idOrName', type: 'Container' },
-  image: { argument: 'reference', type: 'Image' },
-  volume: { argument: 'name', type: 'Volume' },
-  network: { argument: 'idOrName', type: 'Network' },
-} as const;
-type Field = keyof typeof LOOKUPS;
+type Field = LookupField;
 const FIELDS = Object.keys(LOOKUPS) as Field[];
 
 /** Per engine, the object id of one real object of each type. */
@@ -53,9 +47,7 @@ const calls: Record<string, string[]> = {};
 let server: RunningServer;
 const volumeName = `${run}-vol`;
 
-function globalId(type: string, engine: string, objectId: string): string {
-  return Buffer.from(`${type}:${engine}:${objectId}`, 'utf8').toString('base64url');
-}
+const globalId = encodeGlobalId;
 
 function objectOf(engine: string, field: Field): string {
   const found = objects[engine]?.[field];

@@ -19,6 +19,7 @@ import {
   type TestApp,
 } from '../helpers/app.ts';
 import { BASE_IMAGE, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { encodeGlobalId, LOOKUPS, type LookupField } from '../helpers/global-ids.ts';
 import { clientWithToken, finalAnswer } from '../helpers/graphql-ws.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 
@@ -45,14 +46,7 @@ const otherNetwork = fixtures.name('other-net');
 const payImage = `dg-gid-pay-img-${run}:1`;
 const otherImage = `dg-gid-other-img-${run}:1`;
 
-/** The four lookups, each by the argument that may hold a global ID of its type. */
-const LOOKUPS = {
-  container: { argument: 'idOrName', type: 'Container' },
-  image: { argument: 'reference', type: 'Image' },
-  volume: { argument: 'name', type: 'Volume' },
-  network: { argument: 'idOrName', type: 'Network' },
-} as const;
-type Field = keyof typeof LOOKUPS;
+type Field = LookupField;
 
 /** What one lookup is asked with, and what stands in its place for the object's twin. */
 interface Keys {
@@ -75,7 +69,7 @@ let payImageId = '';
 
 /** A global ID as the server writes it: base64url of `Type:engine:objectId`. */
 function globalId(type: string, objectId: string, engine = engineName): string {
-  return Buffer.from(`${type}:${engine}:${objectId}`, 'utf8').toString('base64url');
+  return encodeGlobalId(type, engine, objectId);
 }
 
 /** A hex string no object has: `length` characters of one digit the run's ids are unlikely to share. */
