@@ -45,6 +45,7 @@ import {
   toContainerRecord,
   toImageRecord,
 } from './refs.ts';
+import { lookupOf } from './scope-rules.ts';
 import {
   checkNonEmpty,
   labelFields,
@@ -460,6 +461,9 @@ async function resolveCreatedFilters(
   return { ...filters, ...resolved };
 }
 
+/** How `container(…)` names its object: from the label-scope table. */
+const CONTAINER_LOOKUP = lookupOf('container');
+
 builder.queryFields((t) => ({
   containers: t.connection(
     {
@@ -550,7 +554,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: async (_root, { idOrName }, context) => {
-      const key = lookupKeyOf(context.engineName, 'Container', 'idOrName', idOrName.trim());
+      const key = lookupKeyOf(() => context.engineName, CONTAINER_LOOKUP, idOrName.trim());
       // Through the loader: a container the principal may not see is answered as missing.
       const inspect = await context.loaders.containers.inspect.load(key);
       if (!inspect) return null;

@@ -17,6 +17,7 @@ import {
   toContainerRecord,
   toImageRecord,
 } from './refs.ts';
+import { lookupOf } from './scope-rules.ts';
 import { checkNonEmpty, labelFields, shortenId } from './shared.ts';
 
 /** The image's facts, from whichever engine answer is at hand (see `ImageAccessor`). */
@@ -218,6 +219,9 @@ async function checkImageExists(
   if (!image) throw invalidArgument(argument, `there is no image "${reference}"`);
 }
 
+/** How `image(…)` names its object: from the label-scope table. */
+const IMAGE_LOOKUP = lookupOf('image');
+
 builder.queryFields((t) => ({
   images: t.connection(
     {
@@ -262,7 +266,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: async (_root, { reference }, context) => {
-      const key = lookupKeyOf(context.engineName, 'Image', 'reference', reference.trim());
+      const key = lookupKeyOf(() => context.engineName, IMAGE_LOOKUP, reference.trim());
       // Through the loader: an image the principal may not see is answered as missing.
       const inspect = await context.loaders.images.inspect.load(key).catch((error: unknown) => {
         if (error instanceof EngineError && error.kind === 'BAD_REQUEST')

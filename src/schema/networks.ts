@@ -31,6 +31,7 @@ import {
   NetworkRef,
   toContainerRecord,
 } from './refs.ts';
+import { lookupOf } from './scope-rules.ts';
 import {
   KeyValueInput,
   labelFields,
@@ -245,6 +246,9 @@ function toNetworkFilters(
   return toLabelFilter(filter);
 }
 
+/** How `network(…)` names its object: from the label-scope table. */
+const NETWORK_LOOKUP = lookupOf('network');
+
 builder.queryFields((t) => ({
   networks: t.connection(
     {
@@ -301,7 +305,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: async (_root, { idOrName }, context) => {
-      const key = lookupKeyOf(context.engineName, 'Network', 'idOrName', idOrName);
+      const key = lookupKeyOf(() => context.engineName, NETWORK_LOOKUP, idOrName);
       // Through the loader: a network the principal may not see is answered as missing.
       const network = await context.loaders.networks.inspect.load(key);
       return network ? { engine: context.engineName, network } : null;

@@ -70,7 +70,7 @@ const engineKeyNames: Readonly<Record<EngineObjectType, string>> = {
  * blank, and what cannot name a `typename` are refused with why.
  */
 export function toEngineReference(
-  engineName: string,
+  engineName: string | (() => string),
   typename: EngineObjectType,
   value: string,
 ): { id: string } | { problem: string } {
@@ -82,7 +82,8 @@ export function toEngineReference(
         problem: `"${value}" is the global ID of a ${decoded.typename}, not of a ${typename}`,
       };
     }
-    const key = fromNodeKey(engineName, decoded.id);
+    // Asked only here: a plain id or name is checked before the field needs its engine.
+    const key = fromNodeKey(typeof engineName === 'string' ? engineName : engineName(), decoded.id);
     if (key === null)
       return { problem: `"${value}" is the global ID of an object on another engine` };
     id = key;
@@ -107,17 +108,24 @@ export function engineReferenceOf(
   return reference.id;
 }
 
+/** What a lookup's rule (`scope-rules.ts`) says of the argument that names its object. */
+export interface LookupArgument {
+  readonly argument: string;
+  readonly type: EngineObjectType;
+}
+
 /**
  * {@link toEngineReference} for the argument of a lookup (`container(idOrName:)` and the
- * like): the engine's key, or a GraphQL error naming `argument`, before any engine call.
+ * like, as its label-scope rule describes it): the engine's key, or a GraphQL error naming
+ * the argument, before any engine call. `engineName` is asked only for a global ID, so that
+ * a plain bad argument is named as such even before an engine is chosen.
  */
 export function lookupKeyOf(
-  engineName: string,
-  typename: EngineObjectType,
-  argument: string,
+  engineName: () => string,
+  { argument, type }: LookupArgument,
   value: string,
 ): string {
-  const reference = toEngineReference(engineName, typename, value);
+  const reference = toEngineReference(engineName, type, value);
   if ('problem' in reference) throw invalidArgument(argument, reference.problem);
   return reference.id;
 }

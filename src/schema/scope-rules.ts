@@ -1,5 +1,5 @@
 import { normalizeSignal } from '../docker/container-spec.ts';
-import type { EngineObjectType } from './node-id.ts';
+import type { EngineObjectType, LookupArgument } from './node-id.ts';
 
 /**
  * How a token limited to labels (see `src/security/label-scope.ts`) is held to
@@ -90,7 +90,7 @@ export interface FieldScope {
    * For `filtered-lookup`: the argument naming the object looked up, by the engine's id,
    * id prefix or name or by global ID of `type` (whose engine the field is then bound to).
    */
-  readonly lookup?: { readonly argument: string; readonly type: EngineObjectType };
+  readonly lookup?: LookupArgument;
   /** Why, for `unscoped-with-reason`; where it is applied, for what the plugin cannot apply. */
   readonly reason?: string;
 }
@@ -368,6 +368,17 @@ export const scopeRules: Readonly<Record<string, Readonly<Record<string, FieldSc
     serviceLogs: inResolver(VISIBLE_SERVICE),
   },
 };
+
+/**
+ * The argument of the `Query` lookup `field` that may hold a global ID, and its type, from
+ * the table: the resolver decodes with these, so the table is what binds and what decodes.
+ * Throws for a field without one, when the schema is built.
+ */
+export function lookupOf(field: string): LookupArgument {
+  const lookup = scopeRules.Query?.[field]?.lookup;
+  if (!lookup) throw new Error(`Query.${field} has no lookup in the label-scope table`);
+  return lookup;
+}
 
 /** The label-scope rule of a root field, or undefined when the table has none. */
 export function scopeRuleFor(typeName: string, fieldName: string): FieldScope | undefined {

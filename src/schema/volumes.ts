@@ -20,6 +20,7 @@ import { mutationErrors } from './mutation-errors.ts';
 import { engineReferenceOf, lookupKeyOf } from './node-id.ts';
 import { paginate } from './pagination.ts';
 import { ContainerRef, toContainerRecord, type VolumeRecord, VolumeRef } from './refs.ts';
+import { lookupOf } from './scope-rules.ts';
 import {
   KeyValueInput,
   labelFields,
@@ -147,6 +148,9 @@ function toVolumeFilters(
   return toLabelFilter(filter);
 }
 
+/** How `volume(…)` names its object: from the label-scope table. */
+const VOLUME_LOOKUP = lookupOf('volume');
+
 builder.queryFields((t) => ({
   volumes: t.connection(
     {
@@ -187,7 +191,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: async (_root, args, context) => {
-      const name = lookupKeyOf(context.engineName, 'Volume', 'name', args.name);
+      const name = lookupKeyOf(() => context.engineName, VOLUME_LOOKUP, args.name);
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
         throw invalidArgument(
           'name',

@@ -301,6 +301,11 @@ describe('a token limited to engines, attacked by every road', () => {
     expect(contradicted.errors?.[0]?.message).toBe(
       'engine: names engine "fleet-a" while a global ID argument names an object on engine "fleet-b"',
     );
+    // A plain bad name, with two engines and none chosen: the argument is named, not `engine:`.
+    const badName = await query(LOOKUP, { id: 'a/b' }, tokens.ab);
+    expect(badName.errors?.map((error) => [error.message, error.extensions?.argument])).toEqual([
+      ['Invalid argument "idOrName": "a/b" is not a container id or name', 'idOrName'],
+    ]);
   });
 
   it('answers `engine:` and `engines:` naming a hidden engine, by name or label, as naming none', async () => {
