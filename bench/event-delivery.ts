@@ -15,8 +15,8 @@
  * Side by side, this process reads the engine's own `GET /events` (one direct reader, the
  * same filter): the time from each event's timestamp to its arrival there is the engine's
  * share of the delay, which no server in front of it can remove.
- * And beside dockergraph, the floor (`bench/event-floor.ts`): the least a Node server does to
- * pass the engine's events to as many WebSocket subscribers, bundled and run as the server
+ * And beside dockergraph, the floor (`bench/event-floor.ts`): a plain Node fan-out of the
+ * engine's events to as many WebSocket subscribers, without GraphQL, bundled and run as the server
  * is, with its own 1,000 clients (another process of event-clients.ts) on a label of its own.
  * Rounds alternate between the two (which goes first alternates too), so that both see the
  * same machine; the clients of the side not in its round stay connected and idle.
@@ -198,12 +198,6 @@ const directReading = (async () => {
 })().catch((error: unknown) => {
   if (!direct.signal.aborted) throw error;
 });
-// Subscriptions are live once the server counts them all (a bench may poll; tests may not),
-// and once the floor said so.
-while ((await metric('dockergraph_subscriptions_open', 'transport="websocket"')) < SUBSCRIBERS) {
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
-await floorSubscribed;
 
 interface Round {
   readonly seconds: number;
@@ -296,7 +290,20 @@ function printRounds(side: Side, rounds: readonly Round[]): void {
   process.stdout.write(`peak RSS (VmHWM): ${fixed(statusMiB(side.serverPid, 'VmHWM'))} MiB\n`);
 }
 
+/** Resolves when `child` has exited, at once if it has already. */
+function exitOf(child: ReturnType<typeof spawn>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
 try {
+  // Subscriptions are live once the server counts them all (a bench may poll; tests may not),
+  // and once the floor said so.
+  while ((await metric('dockergraph_subscriptions_open', 'transport="websocket"')) < SUBSCRIBERS) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if ((await floorSubscribed).done === true)
+    throw new Error('the floor exited before its clients subscribed');
   while (!directConnected) await new Promise((resolve) => setTimeout(resolve, 10));
   // Warm-up: each server's JIT, the engine's first containers of the run.
   for (const side of sides) await round(side, 0);
@@ -323,12 +330,12 @@ try {
   // The clients leave first, so that no server writes to a closed socket; then they stop.
   await Promise.all(
     sides.map((side) => {
-      const exited = new Promise((resolve) => side.clients.once('exit', resolve));
+      const exited = exitOf(side.clients);
       side.clients.stdin?.end('close\n');
       return exited;
     }),
   );
-  const floorExited = new Promise((resolve) => floorProcess.once('exit', resolve));
+  const floorExited = exitOf(floorProcess);
   floorProcess.stdin.end();
   await floorExited;
   server.process.kill('SIGTERM');

@@ -1,7 +1,7 @@
 /**
- * The floor of `bench/event-delivery.ts`: the least a Node server in a process of its own
- * does to pass the engine's events to WebSocket subscribers, without GraphQL, security,
- * logging or a read model. One `GET /events` to the engine (undici on its socket, filtered
+ * The floor of `bench/event-delivery.ts`: a plain Node server in a process of its own that
+ * passes the engine's events to WebSocket subscribers, without GraphQL, security, logging or
+ * a read model. One `GET /events` to the engine (undici on its socket, filtered
  * there by the label given, so that it reads only the bench's events); `ws` as dockergraph
  * uses it; the graphql-transport-ws messages a client needs and no more (`connection_init`
  * answered with `connection_ack`, each `subscribe` noted by its id, its query not read). Each
@@ -94,11 +94,18 @@ http.listen(0, '127.0.0.1', () => {
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   process.stdout.write(`${JSON.stringify({ url: `ws://127.0.0.1:${address.port}/graphql` })}\n`);
 });
-const reading = readEvents();
+let stopping = false;
+// A stream that fails while the bench runs ends the floor, so that the bench sees it exit
+// (its clients then fail) instead of waiting for events that never come.
+readEvents().catch((error: unknown) => {
+  if (stopping) return;
+  process.stderr.write(`the floor's /events stream failed: ${String(error)}\n`);
+  process.exit(1);
+});
 process.stdin.resume();
 process.stdin.on('end', () => {
+  stopping = true;
   void engine.destroy();
   for (const socket of subscriptions.keys()) socket.terminate();
   http.close();
-  reading.catch(() => {});
 });
