@@ -24,6 +24,7 @@ import {
 } from '../helpers/fleet.ts';
 import { encodeGlobalId } from '../helpers/global-ids.ts';
 import { clientWithToken } from '../helpers/graphql-ws.ts';
+import { renamed } from '../helpers/renamed.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const testRun = fleetTestRun('attacks');
@@ -134,14 +135,12 @@ const ids: Record<string, { dockerId: string; id: string; name: string }> = {};
 /** A container of the team on each engine (the team token is limited to fleet-a and fleet-b). */
 const teamIds: Record<string, string> = {};
 
-const globalId = encodeGlobalId;
-
 beforeAll(async () => {
   await Promise.all(
     FLEET_ENGINE_NAMES.map(async (engine) => {
       const name = `${run}-${engine}-idle`;
       const dockerId = await testRun.runIdleContainer(engine, name);
-      ids[engine] = { dockerId, id: globalId('Container', engine, dockerId), name };
+      ids[engine] = { dockerId, id: encodeGlobalId('Container', engine, dockerId), name };
       const { stdout } = await runDockerCli(engine, [
         'run',
         '-d',
@@ -177,13 +176,6 @@ function idOf(engine: string) {
   const found = ids[engine];
   if (!found) throw new Error(`no container of ${engine}`);
   return found;
-}
-
-/** `answer` with every `from` written as `to`: a hidden object's answer read as a missing one's. */
-function renamed<T>(answer: T, pairs: readonly [string, string][]): T {
-  let text = JSON.stringify(answer);
-  for (const [from, to] of pairs) text = text.replaceAll(from, to);
-  return JSON.parse(text) as T;
 }
 
 /**
@@ -238,10 +230,10 @@ describe('a token limited to engines, attacked by every road', () => {
   it('answers global IDs of a hidden engine, as given or re-encoded, as IDs of no engine', async () => {
     const hidden = idOf('fleet-c');
     const visible = idOf('fleet-a');
-    const forged = globalId('Container', 'fleet-z', hidden.dockerId);
+    const forged = encodeGlobalId('Container', 'fleet-z', hidden.dockerId);
     // Standard base64 with padding, and a name in capitals: other spellings of the same bytes.
     const padded = Buffer.from(`Container:fleet-c:${hidden.dockerId}`).toString('base64');
-    const capitals = globalId('Container', 'FLEET-C', hidden.dockerId);
+    const capitals = encodeGlobalId('Container', 'FLEET-C', hidden.dockerId);
     const found = await query<{ nodes: ({ id: string } | null)[] }>(
       'query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }',
       { ids: [visible.id, hidden.id, padded, capitals, forged] },
@@ -270,7 +262,7 @@ describe('a token limited to engines, attacked by every road', () => {
   it('answers lookups by global ID of a hidden engine as by an ID of no engine, and binds visible ones', async () => {
     const hidden = idOf('fleet-c');
     const visible = idOf('fleet-b');
-    const forged = globalId('Container', 'fleet-z', hidden.dockerId);
+    const forged = encodeGlobalId('Container', 'fleet-z', hidden.dockerId);
     const padded = Buffer.from(`Container:fleet-c:${hidden.dockerId}`).toString('base64');
     const LOOKUP = 'query Lookup($id: String!) { container(idOrName: $id) { id name } }';
     for (const token of [tokens.ab, tokens.onlyA]) {
@@ -383,7 +375,7 @@ describe('a token limited to engines, attacked by every road', () => {
 
   it('refuses terminals and downloads on a hidden engine in the words of a missing one', async () => {
     const hidden = idOf('fleet-c');
-    const forged = globalId('Container', 'fleet-z', hidden.dockerId);
+    const forged = encodeGlobalId('Container', 'fleet-z', hidden.dockerId);
     const [onC, onZ, idOfC, idOfZ] = await Promise.all([
       terminal(`/terminal/fleet-c/${hidden.dockerId}/exec?cmd=sh`, tokens.ab),
       terminal(`/terminal/fleet-z/${hidden.dockerId}/exec?cmd=sh`, tokens.ab),
@@ -453,11 +445,11 @@ describe('a token limited to engines, attacked by every road', () => {
     expect(new Set(list.data?.containers.edges.map((edge) => edge.node.dockerId))).toEqual(
       new Set([teamIds['fleet-a'], teamIds['fleet-b']]),
     );
-    const idOnC = globalId('Container', 'fleet-c', teamOnC);
-    const forged = globalId('Container', 'fleet-z', teamOnC);
+    const idOnC = encodeGlobalId('Container', 'fleet-c', teamOnC);
+    const forged = encodeGlobalId('Container', 'fleet-z', teamOnC);
     const nodes = await query<{ nodes: ({ id: string } | null)[] }>(
       'query N($ids: [ID!]!) { nodes(ids: $ids) { id } }',
-      { ids: [globalId('Container', 'fleet-a', teamOnA), idOnC, idOf('fleet-a').id] },
+      { ids: [encodeGlobalId('Container', 'fleet-a', teamOnA), idOnC, idOf('fleet-a').id] },
       tokens.team,
     );
     expect(nodes.data?.nodes.map((node) => node !== null)).toEqual([true, false, false]);

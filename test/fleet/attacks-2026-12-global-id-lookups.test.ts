@@ -20,6 +20,7 @@ import {
 } from '../helpers/fleet.ts';
 import { encodeGlobalId, LOOKUPS, type LookupField } from '../helpers/global-ids.ts';
 import { clientWithToken, finalAnswer } from '../helpers/graphql-ws.ts';
+import { renamedText } from '../helpers/renamed.ts';
 
 const testRun = fleetTestRun('global-id-lookups');
 const { run, label: LABEL } = testRun;
@@ -37,19 +38,16 @@ const env = {
 };
 const LABELS = { 'fleet-a': { env: 'prod' }, 'fleet-b': { env: 'staging' }, 'fleet-c': {} };
 
-type Field = LookupField;
-const FIELDS = Object.keys(LOOKUPS) as Field[];
+const FIELDS = Object.keys(LOOKUPS) as LookupField[];
 
 /** Per engine, the object id of one real object of each type. */
-const objects: Record<string, Record<Field, string>> = {};
+const objects: Record<string, Record<LookupField, string>> = {};
 /** Engine calls made per engine since the server started, as "METHOD /path". */
 const calls: Record<string, string[]> = {};
 let server: RunningServer;
 const volumeName = `${run}-vol`;
 
-const globalId = encodeGlobalId;
-
-function objectOf(engine: string, field: Field): string {
+function objectOf(engine: string, field: LookupField): string {
   const found = objects[engine]?.[field];
   if (found === undefined) throw new Error(`no ${field} of ${engine}`);
   return found;
@@ -69,18 +67,11 @@ async function post(
   return `${response.status} ${await response.text()}`;
 }
 
-function lookupDocument(field: Field, withEngine: boolean): string {
+function lookupDocument(field: LookupField, withEngine: boolean): string {
   const { argument } = LOOKUPS[field];
   return withEngine
     ? `query Lookup($value: String!, $engine: String) { ${field}(${argument}: $value, engine: $engine) { id } }`
     : `query Lookup($value: String!) { ${field}(${argument}: $value) { id } }`;
-}
-
-/** `text` with every `from` written as `to` (as JSON writes them). */
-function renamed(text: string, pairs: readonly (readonly [string, string])[]): string {
-  let result = text;
-  for (const [from, to] of pairs) result = result.replaceAll(from, to);
-  return result;
 }
 
 /** Spellings of one global ID's bytes (as `Type:engine:objectId`), which base64 reads as the same. */
@@ -146,7 +137,7 @@ async function callsToHiddenDuring(send: () => Promise<void>): Promise<string[]>
 describe('a token limited to engines, looking up by global ID', () => {
   it('finds the hidden engine objects with the unlimited token, by the IDs the attacks send', async () => {
     for (const field of FIELDS) {
-      const id = globalId(LOOKUPS[field].type, 'fleet-c', objectOf('fleet-c', field));
+      const id = encodeGlobalId(LOOKUPS[field].type, 'fleet-c', objectOf('fleet-c', field));
       expect(await post(lookupDocument(field, false), { value: id }, tokens.root)).toBe(
         `200 ${JSON.stringify({ data: { [field]: { id } } })}`,
       );
@@ -168,8 +159,8 @@ describe('a token limited to engines, looking up by global ID', () => {
           );
           spellings.push([
             'engine name in capitals',
-            globalId(type, 'FLEET-C', objectId),
-            globalId(type, 'FLEET-Z', objectId),
+            encodeGlobalId(type, 'FLEET-C', objectId),
+            encodeGlobalId(type, 'FLEET-Z', objectId),
           ]);
           for (const [spelling, hidden, forged] of spellings) {
             const [byHidden, byForged] = await Promise.all([
@@ -178,7 +169,7 @@ describe('a token limited to engines, looking up by global ID', () => {
             ]);
             expect(byForged, `${field} ${spelling}`).toMatch(/"errors"/);
             expect(byHidden, `${field} ${spelling}`).toBe(
-              renamed(byForged, [
+              renamedText(byForged, [
                 [JSON.stringify(forged).slice(1, -1), JSON.stringify(hidden).slice(1, -1)],
                 // Lookups that trim their argument echo it trimmed.
                 [forged.trim(), hidden.trim()],
@@ -195,7 +186,7 @@ describe('a token limited to engines, looking up by global ID', () => {
     for (const field of FIELDS) {
       const { type } = LOOKUPS[field];
       const decoded = `${type}:fleet-b:${objectOf('fleet-b', field)}`;
-      const id = globalId(type, 'fleet-b', objectOf('fleet-b', field));
+      const id = encodeGlobalId(type, 'fleet-b', objectOf('fleet-b', field));
       for (const [spelling, spell] of Object.entries(SPELLINGS)) {
         expect(
           await post(lookupDocument(field, false), { value: spell(decoded) }, tokens.ab),
@@ -211,15 +202,16 @@ describe('a token limited to engines, looking up by global ID', () => {
         for (const field of FIELDS) {
           const { type } = LOOKUPS[field];
           const objectId = objectOf('fleet-c', field);
-          const hidden = globalId(type, 'fleet-c', objectId);
-          const forged = globalId(type, 'fleet-z', objectId);
+          const hidden = encodeGlobalId(type, 'fleet-c', objectId);
+          const forged = encodeGlobalId(type, 'fleet-z', objectId);
           const cases: [
             string,
             { value: string; engine: string },
             { value: string; engine: string },
           ][] = [
+            // A contradiction either way: the refusal must not tell a hidden engine from none.
             [
-              'visible engine',
+              'a visible engine, contradicting the ID',
               { value: hidden, engine: 'fleet-a' },
               { value: forged, engine: 'fleet-a' },
             ],
@@ -242,7 +234,7 @@ describe('a token limited to engines, looking up by global ID', () => {
             ]);
             expect(byForged, `${field} ${what}`).toMatch(/"errors"/);
             expect(byHidden, `${field} ${what}`).toBe(
-              renamed(byForged, [
+              renamedText(byForged, [
                 [forged, hidden],
                 ['fleet-z', 'fleet-c'],
               ]),
@@ -260,8 +252,8 @@ describe('a token limited to engines, looking up by global ID', () => {
         for (const from of FIELDS) {
           const { type } = LOOKUPS[from];
           const objectId = objectOf('fleet-c', from);
-          const hidden = globalId(type, 'fleet-c', objectId);
-          const forged = globalId(type, 'fleet-z', objectId);
+          const hidden = encodeGlobalId(type, 'fleet-c', objectId);
+          const forged = encodeGlobalId(type, 'fleet-z', objectId);
           for (const to of FIELDS.filter((field) => field !== from)) {
             const [byHidden, byForged] = await Promise.all([
               post(lookupDocument(to, false), { value: hidden }, token),
@@ -269,7 +261,7 @@ describe('a token limited to engines, looking up by global ID', () => {
             ]);
             expect(byForged, `${from} ID to ${to}`).toMatch(/"errors"/);
             expect(byHidden, `${from} ID to ${to}`).toBe(
-              renamed(byForged, [
+              renamedText(byForged, [
                 [forged, hidden],
                 ['fleet-z', 'fleet-c'],
               ]),
@@ -290,10 +282,10 @@ describe('a token limited to engines, looking up by global ID', () => {
       e: container(idOrName: $visible) { id }
     }`;
     const variablesOn = (engine: string) => ({
-      visible: globalId('Container', 'fleet-a', objectOf('fleet-a', 'container')),
-      hidden: globalId('Container', engine, objectOf('fleet-c', 'container')),
-      image: globalId('Image', engine, objectOf('fleet-c', 'image')),
-      volume: globalId('Volume', engine, volumeName),
+      visible: encodeGlobalId('Container', 'fleet-a', objectOf('fleet-a', 'container')),
+      hidden: encodeGlobalId('Container', engine, objectOf('fleet-c', 'container')),
+      image: encodeGlobalId('Image', engine, objectOf('fleet-c', 'image')),
+      volume: encodeGlobalId('Volume', engine, volumeName),
     });
     const seen = await callsToHiddenDuring(async () => {
       for (const token of [tokens.ab, tokens.onlyA]) {
@@ -312,7 +304,7 @@ describe('a token limited to engines, looking up by global ID', () => {
           e: { id: hiddenVariables.visible },
         });
         expect(byHidden).toBe(
-          renamed(byForged, [
+          renamedText(byForged, [
             [forgedVariables.hidden, hiddenVariables.hidden],
             [forgedVariables.image, hiddenVariables.image],
             [forgedVariables.volume, hiddenVariables.volume],
@@ -333,14 +325,14 @@ describe('a token limited to engines, looking up by global ID', () => {
           clients.push(client);
           for (const field of FIELDS) {
             const objectId = objectOf('fleet-c', field);
-            const hidden = globalId(LOOKUPS[field].type, 'fleet-c', objectId);
-            const forged = globalId(LOOKUPS[field].type, 'fleet-z', objectId);
+            const hidden = encodeGlobalId(LOOKUPS[field].type, 'fleet-c', objectId);
+            const forged = encodeGlobalId(LOOKUPS[field].type, 'fleet-z', objectId);
             const ask = (value: string) =>
               finalAnswer(client, { query: lookupDocument(field, false), variables: { value } });
             const [byHidden, byForged] = await Promise.all([ask(hidden), ask(forged)]);
             expect(JSON.stringify(byForged), field).toMatch(/"errors"/);
             expect(JSON.stringify(byHidden), field).toBe(
-              renamed(JSON.stringify(byForged), [
+              renamedText(JSON.stringify(byForged), [
                 [forged, hidden],
                 ['fleet-z', 'fleet-c'],
               ]),

@@ -17,6 +17,7 @@ import {
 } from '../helpers/app.ts';
 import { collectSubscription } from '../helpers/collect-subscription.ts';
 import { BASE_IMAGE, createTar, EngineFixtures, TEST_LABEL } from '../helpers/docker-fixtures.ts';
+import { encodeGlobalId } from '../helpers/global-ids.ts';
 import { type LiveServer, startLiveServer } from '../helpers/live-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -325,8 +326,7 @@ describe('reads', () => {
     const [, engineName] = Buffer.from(others.other?.id ?? '', 'base64url')
       .toString('utf8')
       .split(':');
-    const forge = (type: string, key: string) =>
-      Buffer.from(`${type}:${engineName}:${key}`, 'utf8').toString('base64url');
+    const forge = (type: string, key: string) => encodeGlobalId(type, engineName ?? '', key);
     const calls = await limited.callsDuring(async () => {
       for (const container of [otherName, `/${otherName}`, otherId.slice(0, 12), otherId]) {
         const byForged = await limited.query(GlobalIdLookupsQuery, {
@@ -349,7 +349,7 @@ describe('reads', () => {
           variables: { value },
         })
       ).body;
-    const elsewhere = Buffer.from(`Container:elsewhere:${payId}`, 'utf8').toString('base64url');
+    const elsewhere = encodeGlobalId('Container', 'elsewhere', payId);
     const refusals = await limited.callsDuring(async () => {
       const wrongType = await lookUp('network', 'idOrName', own.pay?.id ?? '');
       expectArgumentError(wrongType, 'idOrName');
