@@ -40,13 +40,8 @@
  * glibc's allocator as it comes; '{"DOCKERGRAPH_READ_MODEL":"off"}': every list read from the
  * engine, without the read model the server keeps by default).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { build } from 'esbuild';
 import { Pool } from 'undici';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
@@ -56,9 +51,9 @@ import {
   cpuTimes,
   createBenchSet,
   FLAT_QUESTION as FLAT,
+  launchFloor,
   metricSum,
   NESTED_QUESTION as NESTED,
-  NODE_BUNDLE_OPTIONS,
   percentile,
   productionViewerEnv,
   serverEnvOverrides,
@@ -131,20 +126,9 @@ const apiVersion = await (async () => {
 })();
 
 // The floor, bundled and run with plain node in production mode as the server is.
-const floorFile = fileURLToPath(new URL('../dist/bench/facade-floor.mjs', import.meta.url));
-await build({ ...NODE_BUNDLE_OPTIONS, entryPoints: ['bench/facade-floor.ts'], outfile: floorFile });
-const floorProcess = spawn(process.execPath, [floorFile, socketPath, apiVersion], {
-  env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
-  stdio: ['pipe', 'pipe', 'inherit'],
-});
-const floorUrl = await (async () => {
-  const lines = createInterface({ input: floorProcess.stdout });
-  const [line] = (await once(lines, 'line')) as [string];
-  lines.close();
-  return (JSON.parse(line) as { url: string }).url;
-})();
-const floor = new Pool(floorUrl, { connections: 16 });
-const floorPid = floorProcess.pid ?? 0;
+const facadeFloor = await launchFloor('facade-floor', [socketPath, apiVersion]);
+const floor = new Pool(facadeFloor.url, { connections: 16 });
+const floorPid = facadeFloor.pid;
 
 /** The server's engine calls and queries so far for operation `name` (its metrics). */
 async function engineCallsOf(name: string): Promise<{ calls: number; queries: number }> {
@@ -449,7 +433,7 @@ try {
   server.process.kill('SIGTERM');
   await server.waitForExit(10_000);
   // Closing its stdin stops the floor (and lets this process exit: the pipe is a handle).
-  floorProcess.stdin?.end();
+  facadeFloor.process.stdin.end();
   await direct.close();
   await graph.close();
   await floor.close();

@@ -35,8 +35,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { buildTargets, TARGETS } from '../scripts/build.ts';
 import { loadConfig } from '../src/config.ts';
 import { runEngineScript } from '../src/docker/embedded-engine.ts';
@@ -46,9 +44,9 @@ import { launchBuiltServer } from '../test/helpers/server-process.ts';
 import {
   benchEngineClient,
   cpuTimes,
+  launchFloor,
   median,
   metricSum,
-  NODE_BUNDLE_OPTIONS,
   percentile,
   productionViewerEnv,
   removeBenchObjects,
@@ -109,9 +107,17 @@ interface Side {
   readonly output: AsyncIterator<string>;
 }
 
-/** Starts a process of SUBSCRIBERS clients of `wsUrl` on `sideLabel`; answers once they are asked for. */
-async function startClients(wsUrl: string, sideLabel: string) {
-  const child = spawn(
+/**
+ * Starts a process of SUBSCRIBERS clients of the server `name` (at `wsUrl`, process
+ * `serverPid`) on `sideLabel`; answers once they are asked for.
+ */
+async function startSide(
+  name: string,
+  serverPid: number,
+  wsUrl: string,
+  sideLabel: string,
+): Promise<Side> {
+  const clients = spawn(
     process.execPath,
     [
       '--import',
@@ -126,55 +132,26 @@ async function startClients(wsUrl: string, sideLabel: string) {
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  await lines.next();
-  if (child.pid === undefined) throw new Error('the clients process did not start');
-  return { child, pid: child.pid, lines };
+  const output = createInterface({ input: clients.stdout })[Symbol.asyncIterator]();
+  await output.next();
+  if (clients.pid === undefined) throw new Error(`the ${name} clients process did not start`);
+  return { name, label: sideLabel, serverPid, clients, clientsPid: clients.pid, output };
 }
 
-// The floor, bundled and run with plain node in production mode, with the allocator setting
-// of `npm run start:built` as the server has it.
-const floorFile = fileURLToPath(new URL('../dist/bench/event-floor.mjs', import.meta.url));
-await build({ ...NODE_BUNDLE_OPTIONS, entryPoints: ['bench/event-floor.ts'], outfile: floorFile });
+// The floor, with the allocator setting of `npm run start:built` as the server has it.
 const floorLabel = `dockergraph.bench.side=${run}-floor`;
 const graphLabel = `dockergraph.bench.side=${run}-graph`;
-const floorProcess = spawn(
-  process.execPath,
-  [floorFile, dockerHost.replace(/^unix:\/\//, ''), floorLabel, String(SUBSCRIBERS)],
-  {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      NODE_ENV: 'production',
-      GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536',
-    },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  },
+const floor = await launchFloor(
+  'event-floor',
+  [dockerHost.replace(/^unix:\/\//, ''), floorLabel, String(SUBSCRIBERS)],
+  { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' },
 );
-const floorLines = createInterface({ input: floorProcess.stdout })[Symbol.asyncIterator]();
-const floorUrl = (JSON.parse(String((await floorLines.next()).value)) as { url: string }).url;
 // Its next line comes once SUBSCRIBERS subscriptions were asked of it.
-const floorSubscribed = floorLines.next();
-if (floorProcess.pid === undefined) throw new Error('the floor did not start');
+const floorSubscribed = floor.lines.next();
 
-const graphClients = await startClients(`${url.replace(/^http/, 'ws')}/graphql`, graphLabel);
-const floorClients = await startClients(floorUrl, floorLabel);
 const sides: readonly Side[] = [
-  {
-    name: 'dockergraph',
-    label: graphLabel,
-    serverPid,
-    clients: graphClients.child,
-    clientsPid: graphClients.pid,
-    output: graphClients.lines,
-  },
-  {
-    name: 'floor',
-    label: floorLabel,
-    serverPid: floorProcess.pid,
-    clients: floorClients.child,
-    clientsPid: floorClients.pid,
-    output: floorClients.lines,
-  },
+  await startSide('dockergraph', serverPid, `${url.replace(/^http/, 'ws')}/graphql`, graphLabel),
+  await startSide('floor', floor.pid, floor.url, floorLabel),
 ];
 
 /** Milliseconds from each event's timestamp to its arrival at a direct reader of the engine. */
@@ -335,8 +312,8 @@ try {
       return exited;
     }),
   );
-  const floorExited = exitOf(floorProcess);
-  floorProcess.stdin.end();
+  const floorExited = exitOf(floor.process);
+  floor.process.stdin.end();
   await floorExited;
   server.process.kill('SIGTERM');
   const { code } = await server.waitForExit(30_000);

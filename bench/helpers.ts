@@ -1,8 +1,12 @@
 // What the benches share: the overview query they measure, the containers they make, the
 // engine writes and clean-up that make and remove them, how they read latencies, and the
 // CPU time and memory of the processes they watch (from /proc).
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { REQUIRE_BANNER } from '../scripts/build.ts';
 import type { DockerSettings } from '../src/config.ts';
 import { DockerClient } from '../src/docker/client.ts';
@@ -246,3 +250,35 @@ export const NODE_BUNDLE_OPTIONS = {
   logLevel: 'warning',
   banner: { js: REQUIRE_BANNER },
 } as const;
+
+/** A floor a bench runs beside dockergraph: its process, and its stdout's lines after the first. */
+export interface Floor {
+  readonly process: ChildProcessByStdio<Writable, Readable, null>;
+  readonly pid: number;
+  /** Its URL, from the first line it prints (`{"url":"…"}`) once listening. */
+  readonly url: string;
+  readonly lines: AsyncIterator<string>;
+}
+
+/**
+ * Bundles the bench program `bench/<name>.ts` (a floor: the same work without dockergraph) and
+ * runs it with plain node in production mode, as the server is run, with `env` besides;
+ * answers once it printed where it listens. Closing its stdin stops it.
+ */
+export async function launchFloor(
+  name: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Floor> {
+  const file = fileURLToPath(new URL(`../dist/bench/${name}.mjs`, import.meta.url));
+  await build({ ...NODE_BUNDLE_OPTIONS, entryPoints: [`bench/${name}.ts`], outfile: file });
+  const child = spawn(process.execPath, [file, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done === true || child.pid === undefined) throw new Error(`${name} did not start`);
+  const { url } = JSON.parse(String(first.value)) as { url: string };
+  return { process: child, pid: child.pid, url, lines };
+}
